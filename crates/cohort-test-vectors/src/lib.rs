@@ -1,0 +1,70 @@
+//! Typed loaders for the official MLS test vectors (the `mlswg/mls-implementations` files kept in
+//! `interop/test-vectors/`).
+//!
+//! Files are read at run time (some are megabytes), from the folder named by
+//! `COHORT_TEST_VECTORS_DIR` or else the project's own copy. A missing file is an error, never a
+//! silently passing test, and nothing here ever writes a vector.
+#![forbid(unsafe_code)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+pub mod crypto_basics;
+mod hex_serde;
+
+pub use hex_serde::HexBytes;
+
+/// Why a vector file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read test vector file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid JSON of the expected shape.
+    #[error("test vector file {path} is not in the expected format: {source}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+}
+
+/// The folder holding the vectors: `COHORT_TEST_VECTORS_DIR` if set, else the project's
+/// `interop/test-vectors`.
+pub fn vectors_dir() -> PathBuf {
+    match std::env::var_os("COHORT_TEST_VECTORS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop/test-vectors"),
+    }
+}
+
+/// The path of the vector file with stem `stem` (for example `"tree-math"`).
+pub fn vector_path(stem: &str) -> PathBuf {
+    vectors_dir().join(format!("{stem}.json"))
+}
+
+/// Loads and parses a vector file (a JSON array of cases).
+///
+/// # Errors
+/// [`LoadError`] when the file is missing or not of the expected shape.
+pub fn load_file<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, LoadError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    serde_json::from_str(&text).map_err(|source| LoadError::Json { path: path.to_path_buf(), source })
+}
+
+/// Loads the project's copy of the vector file with stem `stem`.
+///
+/// # Errors
+/// As [`load_file`].
+pub fn load<T: DeserializeOwned>(stem: &str) -> Result<Vec<T>, LoadError> {
+    load_file(&vector_path(stem))
+}
