@@ -4,8 +4,12 @@ use serde::Deserialize;
 
 use crate::HexBytes;
 
+/// The file's stem.
+pub const STEM: &str = "crypto-basics";
+
 /// One case: one cipher suite and one known answer per helper.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CryptoBasics {
     /// The cipher suite's registry value.
     pub cipher_suite: u16,
@@ -25,6 +29,7 @@ pub struct CryptoBasics {
 
 /// `RefHash` known answer. The label is used verbatim (no "MLS 1.0 " prefix is added).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RefHash {
     /// The label.
     pub label: String,
@@ -36,6 +41,7 @@ pub struct RefHash {
 
 /// `ExpandWithLabel` known answer; the label lacks the "MLS 1.0 " prefix.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExpandWithLabel {
     /// The secret.
     pub secret: HexBytes,
@@ -51,6 +57,7 @@ pub struct ExpandWithLabel {
 
 /// `DeriveSecret` known answer.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeriveSecret {
     /// The secret.
     pub secret: HexBytes,
@@ -62,6 +69,7 @@ pub struct DeriveSecret {
 
 /// `DeriveTreeSecret` known answer.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeriveTreeSecret {
     /// The secret.
     pub secret: HexBytes,
@@ -77,6 +85,7 @@ pub struct DeriveTreeSecret {
 
 /// `SignWithLabel` case: the signature must verify, and a fresh one too.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SignWithLabel {
     /// The private key.
     #[serde(rename = "priv")]
@@ -94,6 +103,7 @@ pub struct SignWithLabel {
 
 /// `EncryptWithLabel` case: the ciphertext must decrypt, and a fresh encryption round-trip.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EncryptWithLabel {
     /// The HPKE private key.
     #[serde(rename = "priv")]
@@ -117,7 +127,7 @@ pub struct EncryptWithLabel {
 mod tests {
     #[test]
     fn crypto_basics_parses() {
-        let cases: Vec<super::CryptoBasics> = crate::load("crypto-basics").expect("loads");
+        let cases: Vec<super::CryptoBasics> = crate::load(super::STEM).expect("loads");
         assert_eq!(cases.len(), 7);
         assert_eq!(cases[0].cipher_suite, 1);
     }

@@ -31,6 +31,8 @@ impl fmt::Debug for HexBytes {
 impl<'de> Deserialize<'de> for HexBytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        hex::decode(&s).map(HexBytes).map_err(serde::de::Error::custom)
+        hex::decode(&s)
+            .map(HexBytes)
+            .map_err(serde::de::Error::custom)
     }
 }

@@ -4,6 +4,22 @@
 //! Files are read at run time (some are megabytes), from the folder named by
 //! `COHORT_TEST_VECTORS_DIR` or else the project's own copy. A missing file is an error, never a
 //! silently passing test, and nothing here ever writes a vector.
+//!
+//! There is one module per file format, named after the file: [`tree_math`], [`deserialization`],
+//! [`crypto_basics`], [`secret_tree`], [`message_protection`], [`key_schedule`], [`psk_secret`],
+//! [`transcript_hashes`], [`welcome`], [`tree_operations`], [`tree_validation`], [`treekem`],
+//! [`messages`], and [`passive_client`] for the three `passive-client-*` files. Each names its
+//! file's stem and types every field; byte strings are [`HexBytes`] and JSON `null` is `None`.
+//! The types reject unknown fields, so a file that grows a field fails to load rather than having
+//! the field silently ignored.
+//!
+//! ```no_run
+//! use cohort_test_vectors::tree_math::{STEM, TreeMath};
+//!
+//! let cases: Vec<TreeMath> = cohort_test_vectors::load(STEM)?;
+//! assert_eq!(cases.len(), 10);
+//! # Ok::<(), cohort_test_vectors::LoadError>(())
+//! ```
 #![forbid(unsafe_code)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
@@ -12,7 +28,20 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 pub mod crypto_basics;
+pub mod deserialization;
 mod hex_serde;
+pub mod key_schedule;
+pub mod message_protection;
+pub mod messages;
+pub mod passive_client;
+pub mod psk_secret;
+pub mod secret_tree;
+pub mod transcript_hashes;
+pub mod tree_math;
+pub mod tree_operations;
+pub mod tree_validation;
+pub mod treekem;
+pub mod welcome;
 
 pub use hex_serde::HexBytes;
 
@@ -56,9 +85,14 @@ pub fn vector_path(stem: &str) -> PathBuf {
 /// # Errors
 /// [`LoadError`] when the file is missing or not of the expected shape.
 pub fn load_file<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, LoadError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
-    serde_json::from_str(&text).map_err(|source| LoadError::Json { path: path.to_path_buf(), source })
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| LoadError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Loads the project's copy of the vector file with stem `stem`.
