@@ -56,9 +56,10 @@ pub struct MessageProtection {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn message_protection_parses() {
-        let cases: Vec<super::MessageProtection> = crate::load(super::STEM).expect("loads");
+    fn message_protection_parses() -> Result<(), crate::LoadError> {
+        let cases: Vec<super::MessageProtection> = crate::load(super::STEM)?;
         assert_eq!(cases.len(), 7);
         assert_eq!(cases[0].cipher_suite, 1);
+        Ok(())
     }
 }

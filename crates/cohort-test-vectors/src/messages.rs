@@ -85,9 +85,10 @@ impl Messages {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn messages_parses() {
-        let cases: Vec<super::Messages> = crate::load(super::STEM).expect("loads");
+    fn messages_parses() -> Result<(), crate::LoadError> {
+        let cases: Vec<super::Messages> = crate::load(super::STEM)?;
         assert_eq!(cases.len(), 300);
         assert!(cases[0].fields().iter().all(|(_, bytes)| !bytes.is_empty()));
+        Ok(())
     }
 }

@@ -67,23 +67,26 @@ pub struct Epoch {
 
 #[cfg(test)]
 mod tests {
-    fn count(stem: &str) -> usize {
-        let cases: Vec<super::PassiveClient> = crate::load(stem).expect("loads");
-        cases.len()
+    fn count(stem: &str) -> Result<usize, crate::LoadError> {
+        let cases: Vec<super::PassiveClient> = crate::load(stem)?;
+        Ok(cases.len())
     }
 
     #[test]
-    fn passive_client_welcome_parses() {
-        assert_eq!(count(super::STEMS[0]), 56);
+    fn passive_client_welcome_parses() -> Result<(), crate::LoadError> {
+        assert_eq!(count(super::STEMS[0])?, 56);
+        Ok(())
     }
 
     #[test]
-    fn passive_client_handling_commit_parses() {
-        assert_eq!(count(super::STEMS[1]), 91);
+    fn passive_client_handling_commit_parses() -> Result<(), crate::LoadError> {
+        assert_eq!(count(super::STEMS[1])?, 91);
+        Ok(())
     }
 
     #[test]
-    fn passive_client_random_parses() {
-        assert_eq!(count(super::STEMS[2]), 1);
+    fn passive_client_random_parses() -> Result<(), crate::LoadError> {
+        assert_eq!(count(super::STEMS[2])?, 1);
+        Ok(())
     }
 }

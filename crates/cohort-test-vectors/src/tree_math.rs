@@ -31,13 +31,14 @@ pub struct TreeMath {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn tree_math_parses() {
-        let cases: Vec<super::TreeMath> = crate::load(super::STEM).expect("loads");
+    fn tree_math_parses() -> Result<(), crate::LoadError> {
+        let cases: Vec<super::TreeMath> = crate::load(super::STEM)?;
         assert_eq!(cases.len(), 10);
         for case in &cases {
             assert_eq!(case.left.len(), case.n_nodes as usize);
             assert_eq!(case.sibling.len(), case.n_nodes as usize);
         }
         assert_eq!(cases[0].parent, vec![None]);
+        Ok(())
     }
 }

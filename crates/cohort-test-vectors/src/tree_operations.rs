@@ -31,8 +31,9 @@ pub struct TreeOperations {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn tree_operations_parses() {
-        let cases: Vec<super::TreeOperations> = crate::load(super::STEM).expect("loads");
+    fn tree_operations_parses() -> Result<(), crate::LoadError> {
+        let cases: Vec<super::TreeOperations> = crate::load(super::STEM)?;
         assert_eq!(cases.len(), 5);
+        Ok(())
     }
 }

@@ -74,13 +74,14 @@ pub struct SenderUpdatePath {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn treekem_parses() {
-        let cases: Vec<super::TreeKem> = crate::load(super::STEM).expect("loads");
+    fn treekem_parses() -> Result<(), crate::LoadError> {
+        let cases: Vec<super::TreeKem> = crate::load(super::STEM)?;
         assert_eq!(cases.len(), 77);
         assert!(cases.iter().flat_map(|c| &c.update_paths).all(|p| {
             p.path_secrets
                 .get(p.sender as usize)
                 .is_some_and(Option::is_none)
         }));
+        Ok(())
     }
 }

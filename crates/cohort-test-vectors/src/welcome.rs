@@ -27,8 +27,9 @@ pub struct Welcome {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn welcome_parses() {
-        let cases: Vec<super::Welcome> = crate::load(super::STEM).expect("loads");
+    fn welcome_parses() -> Result<(), crate::LoadError> {
+        let cases: Vec<super::Welcome> = crate::load(super::STEM)?;
         assert_eq!(cases.len(), 7);
+        Ok(())
     }
 }
