@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+pub mod extensions;
+pub mod framing;
+pub mod group_context;
+pub mod group_info;
+pub mod key_package;
+pub mod message;
+pub mod proposal;
+pub mod psk;
+pub mod welcome;
+
+pub use message::{MlsMessage, MlsMessageBody, WireFormat};

@@ -1,0 +1,131 @@
+//! Leaf nodes (RFC 9420 §7.2) and what they carry: capabilities and lifetimes.
+
+use cohort_codec::{CodecError, Decode, Encode, VarBytes, opaque_len};
+use cohort_credential::{Credential, CredentialType};
+use cohort_crypto::{CipherSuite, HpkePublicKey, SignaturePublicKey};
+
+use crate::extension::{Extension, ExtensionType};
+use crate::math::LeafIndex;
+
+/// A protocol version from the "MLS Protocol Versions" registry (RFC 9420 §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Encode, Decode)]
+pub struct ProtocolVersion(pub u16);
+
+impl ProtocolVersion {
+    /// `mls10(1)`: the version RFC 9420 defines.
+    pub const MLS10: Self = Self(1);
+}
+
+/// A proposal type from the "MLS Proposal Types" registry (RFC 9420 §17.4).
+///
+/// Defined here because [`Capabilities`] lists them; the proposals themselves live with the
+/// other messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Encode, Decode)]
+pub struct ProposalType(pub u16);
+
+#[allow(missing_docs)]
+impl ProposalType {
+    pub const ADD: Self = Self(1);
+    pub const UPDATE: Self = Self(2);
+    pub const REMOVE: Self = Self(3);
+    pub const PSK: Self = Self(4);
+    pub const REINIT: Self = Self(5);
+    pub const EXTERNAL_INIT: Self = Self(6);
+    pub const GROUP_CONTEXT_EXTENSIONS: Self = Self(7);
+
+    /// Whether this is one of the default proposal types of RFC 9420 (1 to 7), which need not be
+    /// listed in capabilities.
+    pub fn is_default(self) -> bool {
+        (1..=7).contains(&self.0)
+    }
+}
+
+/// `Capabilities` (RFC 9420 §7.2): what the leaf's client supports.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode)]
+pub struct Capabilities {
+    /// Supported protocol versions.
+    pub versions: Vec<ProtocolVersion>,
+    /// Supported cipher suites.
+    pub cipher_suites: Vec<CipherSuite>,
+    /// Supported non-default extension types.
+    pub extensions: Vec<ExtensionType>,
+    /// Supported non-default proposal types.
+    pub proposals: Vec<ProposalType>,
+    /// Supported credential types.
+    pub credentials: Vec<CredentialType>,
+}
+
+/// `Lifetime` (RFC 9420 §7.2): seconds since the Unix epoch, both bounds inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct Lifetime {
+    /// Not valid before this time.
+    pub not_before: u64,
+    /// Not valid after this time.
+    pub not_after: u64,
+}
+
+/// `LeafNodeSource` with its source-dependent field (RFC 9420 §7.2).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[repr(u8)]
+pub enum LeafNodeSource {
+    /// `key_package(1)`: the leaf of a KeyPackage, with its lifetime.
+    KeyPackage(Lifetime) = 1,
+    /// `update(2)`: the leaf of an Update proposal.
+    Update = 2,
+    /// `commit(3)`: the leaf of a commit's UpdatePath, with its parent hash.
+    Commit(VarBytes) = 3,
+}
+
+/// `LeafNode` (RFC 9420 §7.2).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct LeafNode {
+    /// The leaf's HPKE public key.
+    pub encryption_key: HpkePublicKey,
+    /// The member's signature public key.
+    pub signature_key: SignaturePublicKey,
+    /// The member's credential.
+    pub credential: Credential,
+    /// What the member's client supports.
+    pub capabilities: Capabilities,
+    /// Where the leaf came from, with the source-dependent field.
+    pub leaf_node_source: LeafNodeSource,
+    /// Leaf extensions.
+    pub extensions: Vec<Extension>,
+    /// `SignWithLabel(., "LeafNodeTBS", LeafNodeTBS)`.
+    pub signature: VarBytes,
+}
+
+impl LeafNode {
+    /// The encoded `LeafNodeTBS`: every field but the signature, followed for `update` and
+    /// `commit` leaves by the group id and the leaf's index (RFC 9420 §7.2). `group` is ignored
+    /// for `key_package` leaves.
+    ///
+    /// # Errors
+    /// A [`CodecError`] when a field is too long to encode.
+    pub fn to_be_signed(&self, group: Option<(&[u8], LeafIndex)>) -> Result<Vec<u8>, CodecError> {
+        let tail = match (&self.leaf_node_source, group) {
+            (LeafNodeSource::KeyPackage(_), _) => None,
+            (_, Some(g)) => Some(g),
+            (_, None) => {
+                return Err(CodecError::InvalidValue {
+                    what: "LeafNodeTBS",
+                    reason: "update and commit leaves are signed with their group id and index",
+                });
+            }
+        };
+        let mut out = Vec::with_capacity(
+            self.encoded_len() + tail.map_or(0, |(gid, _)| opaque_len(gid) + 4),
+        );
+        self.encryption_key.encode(&mut out)?;
+        self.signature_key.encode(&mut out)?;
+        self.credential.encode(&mut out)?;
+        self.capabilities.encode(&mut out)?;
+        self.leaf_node_source.encode(&mut out)?;
+        self.extensions.encode(&mut out)?;
+        if let Some((group_id, leaf_index)) = tail {
+            cohort_codec::encode_opaque(group_id, &mut out)?;
+            leaf_index.encode(&mut out)?;
+        }
+        Ok(out)
+    }
+}
