@@ -13,3 +13,6 @@ pub mod psk;
 pub mod welcome;
 
 pub use message::{MlsMessage, MlsMessageBody, WireFormat};
+
+#[doc(hidden)]
+pub mod internal;
