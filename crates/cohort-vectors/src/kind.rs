@@ -1,0 +1,170 @@
+//! The vector kinds: one per upstream file format.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A vector file format, named after the upstream file's stem.
+///
+/// The three `passive-client-*` files share one format, [`Kind::PassiveClient`].
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// `tree-math`: tree math (RFC 9420 §4.1, Appendix C).
+    TreeMath,
+    /// `deserialization`: variable-length vector headers (§2.1.2).
+    Deserialization,
+    /// `crypto-basics`: the labelled crypto helpers (§5, §8).
+    CryptoBasics,
+    /// `secret-tree`: the secret tree and its ratchets (§9).
+    SecretTree,
+    /// `message-protection`: PublicMessage and PrivateMessage protection (§6).
+    MessageProtection,
+    /// `key-schedule`: the epoch key schedule (§8).
+    KeySchedule,
+    /// `psk_secret`: PSK chaining (§8.4).
+    PskSecret,
+    /// `transcript-hashes`: transcript hashes and the confirmation tag (§8.2).
+    TranscriptHashes,
+    /// `welcome`: opening a Welcome (§12.4.3.1).
+    Welcome,
+    /// `tree-operations`: applying proposals to a tree (§7.7, §12.1).
+    TreeOperations,
+    /// `tree-validation`: resolutions, tree hashes, parent hashes, leaf signatures (§7).
+    TreeValidation,
+    /// `treekem`: UpdatePath creation and processing (§7.4 to §7.6).
+    TreeKem,
+    /// `messages`: decode and re-encode every wire struct.
+    Messages,
+    /// `passive-client`: the `passive-client-*` files, a client joining and following a group.
+    PassiveClient,
+}
+
+impl Kind {
+    /// Every kind, in the order the vectors are run.
+    pub const ALL: [Kind; 14] = [
+        Kind::TreeMath,
+        Kind::Deserialization,
+        Kind::CryptoBasics,
+        Kind::SecretTree,
+        Kind::MessageProtection,
+        Kind::KeySchedule,
+        Kind::PskSecret,
+        Kind::TranscriptHashes,
+        Kind::Welcome,
+        Kind::TreeOperations,
+        Kind::TreeValidation,
+        Kind::TreeKem,
+        Kind::Messages,
+        Kind::PassiveClient,
+    ];
+
+    /// The kind's name on the command line: the upstream stem, or `passive-client`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::TreeMath => "tree-math",
+            Kind::Deserialization => "deserialization",
+            Kind::CryptoBasics => "crypto-basics",
+            Kind::SecretTree => "secret-tree",
+            Kind::MessageProtection => "message-protection",
+            Kind::KeySchedule => "key-schedule",
+            Kind::PskSecret => "psk_secret",
+            Kind::TranscriptHashes => "transcript-hashes",
+            Kind::Welcome => "welcome",
+            Kind::TreeOperations => "tree-operations",
+            Kind::TreeValidation => "tree-validation",
+            Kind::TreeKem => "treekem",
+            Kind::Messages => "messages",
+            Kind::PassiveClient => PASSIVE_CLIENT,
+        }
+    }
+
+    /// Infers the kind from a file name such as `tree-math.json` or
+    /// `passive-client-random.json`: the name without `.json` must be a kind's stem, or start
+    /// with `passive-client`. `None` for anything else.
+    pub fn from_file_name(name: &str) -> Option<Kind> {
+        let stem = name.strip_suffix(".json")?;
+        if stem.starts_with(PASSIVE_CLIENT) {
+            return Some(Kind::PassiveClient);
+        }
+        stem.parse().ok()
+    }
+
+    /// Whether the kind's checks need a crypto backend. Reports of the other kinds carry no
+    /// backend name.
+    pub fn uses_crypto(self) -> bool {
+        !matches!(
+            self,
+            Kind::TreeMath | Kind::Deserialization | Kind::Messages
+        )
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Kind {
+    type Err = UnknownKind;
+
+    /// Parses a kind name: a kind's [`Kind::as_str`], or the stem of one of the three upstream
+    /// passive-client files.
+    fn from_str(s: &str) -> Result<Kind, UnknownKind> {
+        if let Some(kind) = Kind::ALL.into_iter().find(|k| k.as_str() == s) {
+            return Ok(kind);
+        }
+        if cohort_test_vectors::passive_client::STEMS.contains(&s) {
+            return Ok(Kind::PassiveClient);
+        }
+        Err(UnknownKind(s.to_owned()))
+    }
+}
+
+/// A string that names no [`Kind`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown vector kind {0:?}; kinds: tree-math, deserialization, crypto-basics, secret-tree, \
+     message-protection, key-schedule, psk_secret, transcript-hashes, welcome, tree-operations, \
+     tree-validation, treekem, messages, passive-client"
+)]
+pub struct UnknownKind(pub String);
+
+const PASSIVE_CLIENT: &str = "passive-client";
+
+#[cfg(test)]
+mod tests {
+    use super::Kind;
+
+    #[test]
+    fn names_round_trip() {
+        for kind in Kind::ALL {
+            assert_eq!(kind.as_str().parse::<Kind>(), Ok(kind));
+            assert_eq!(Kind::from_file_name(&format!("{kind}.json")), Some(kind));
+        }
+    }
+
+    #[test]
+    fn passive_client_names() {
+        for name in [
+            "passive-client-welcome",
+            "passive-client-handling-commit",
+            "passive-client-random",
+        ] {
+            assert_eq!(name.parse::<Kind>(), Ok(Kind::PassiveClient));
+        }
+        assert_eq!(
+            Kind::from_file_name("passive-client-extra.json"),
+            Some(Kind::PassiveClient)
+        );
+        assert!("passive-client-extra".parse::<Kind>().is_err());
+    }
+
+    #[test]
+    fn unknown_names() {
+        assert!("tree_math".parse::<Kind>().is_err());
+        assert_eq!(Kind::from_file_name("README.md"), None);
+        assert_eq!(Kind::from_file_name("tree-math"), None);
+        assert_eq!(Kind::from_file_name("other.json"), None);
+    }
+}
