@@ -1,0 +1,34 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+/// The TLS presentation language as MLS uses it: `Encode`, `Decode`, bounded readers.
+pub mod codec {
+    pub use cohort_codec::{
+        CodecError, Decode, Encode, MAX_VECTOR_LEN, Reader, SecretVarBytes, VarBytes,
+    };
+}
+
+/// Credentials (RFC 9420 §5.3).
+pub mod credential {
+    pub use cohort_credential::{Certificate, Credential, CredentialType};
+}
+
+/// Cipher suites and the public key types on the wire (RFC 9420 §5.1).
+pub mod crypto {
+    pub use cohort_crypto::{CipherSuite, HpkeCiphertext, HpkePublicKey, SignaturePublicKey};
+}
+
+/// The ratchet tree: tree math, nodes, leaves, extensions, UpdatePath (RFC 9420 §4, §7).
+pub mod tree {
+    pub use cohort_tree::{extension, leaf, math, node, path};
+}
+
+/// Every wire struct above the tree: KeyPackage, proposals, Commit, GroupInfo, Welcome,
+/// framing and MLSMessage (RFC 9420 §6, §10, §12).
+pub mod messages {
+    pub use cohort_messages::{
+        MlsMessage, MlsMessageBody, WireFormat, extensions, framing, group_context, group_info,
+        key_package, proposal, psk, welcome,
+    };
+}
