@@ -4,14 +4,12 @@
 
 mod discover;
 mod kind;
-pub mod mutate;
 mod report;
 mod run;
 
 pub use discover::{VectorFile, discover};
 pub use kind::{Kind, UnknownKind};
 pub use report::FileReport;
-pub use run::messages::{MessagesError, messages_round_trip};
 pub use run::run_file;
 
 /// The crypto backend names `--backend` accepts.
