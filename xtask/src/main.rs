@@ -1,2 +1,42 @@
-//! `cargo xtask`: project automation.
-fn main() {}
+//! `cargo xtask`: project automation for cohort.
+//!
+//! Run `cargo xtask help` for the commands.
+#![forbid(unsafe_code)]
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+mod vectors;
+
+const HELP: &str = "\
+cargo xtask: project automation for cohort
+
+USAGE:
+    cargo xtask <COMMAND> [OPTIONS]
+
+COMMANDS:
+    vectors    Run the official MLS test vectors (`cargo xtask vectors --help`)
+    help       Print this help
+";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os().skip(1);
+    let command = args.next();
+    match command.as_ref().and_then(|c| c.to_str()) {
+        Some("vectors") => vectors::main(args.collect()),
+        Some("help" | "--help" | "-h") => {
+            print!("{HELP}");
+            ExitCode::SUCCESS
+        }
+        _ => usage_error(command),
+    }
+}
+
+fn usage_error(command: Option<OsString>) -> ExitCode {
+    match command {
+        Some(command) => eprintln!("error: unknown command {command:?}\n"),
+        None => eprintln!("error: no command given\n"),
+    }
+    eprint!("{HELP}");
+    ExitCode::from(2)
+}
