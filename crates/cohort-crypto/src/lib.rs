@@ -1,9 +1,19 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod error;
+pub mod labeled;
+mod provider;
+mod secret;
 mod suite;
 mod types;
 
-pub use suite::CipherSuite;
+pub use error::{CryptoError, CryptoErrorKind};
+pub use provider::{
+    CryptoProvider, Decapsulator, Signer, SoftwareHpkeKey, SoftwareSigner, SuiteOps,
+};
+pub use secret::{HpkePrivateKey, Secret, SignaturePrivateKey};
+pub use suite::{CipherSuite, HpkeSuite, SignatureScheme};
 pub use types::{HpkeCiphertext, HpkePublicKey, SignaturePublicKey};

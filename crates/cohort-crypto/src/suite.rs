@@ -54,6 +54,102 @@ impl CipherSuite {
     }
 }
 
+impl CipherSuite {
+    /// The signature scheme of a suite RFC 9420 defines, or `None`.
+    pub fn signature_scheme(self) -> Option<SignatureScheme> {
+        Some(match self.0 {
+            1 | 3 => SignatureScheme::ED25519,
+            2 => SignatureScheme::ECDSA_SECP256R1_SHA256,
+            4 | 6 => SignatureScheme::ED448,
+            5 => SignatureScheme::ECDSA_SECP521R1_SHA512,
+            7 => SignatureScheme::ECDSA_SECP384R1_SHA384,
+            _ => return None,
+        })
+    }
+
+    /// The HPKE algorithms (RFC 9180 §7) of a suite RFC 9420 defines, or `None`.
+    pub fn hpke_suite(self) -> Option<HpkeSuite> {
+        let (kem, kdf, aead) = match self.0 {
+            1 => (
+                HpkeSuite::KEM_X25519_SHA256,
+                HpkeSuite::KDF_SHA256,
+                HpkeSuite::AEAD_AES128GCM,
+            ),
+            2 => (
+                HpkeSuite::KEM_P256_SHA256,
+                HpkeSuite::KDF_SHA256,
+                HpkeSuite::AEAD_AES128GCM,
+            ),
+            3 => (
+                HpkeSuite::KEM_X25519_SHA256,
+                HpkeSuite::KDF_SHA256,
+                HpkeSuite::AEAD_CHACHA20POLY1305,
+            ),
+            4 => (
+                HpkeSuite::KEM_X448_SHA512,
+                HpkeSuite::KDF_SHA512,
+                HpkeSuite::AEAD_AES256GCM,
+            ),
+            5 => (
+                HpkeSuite::KEM_P521_SHA512,
+                HpkeSuite::KDF_SHA512,
+                HpkeSuite::AEAD_AES256GCM,
+            ),
+            6 => (
+                HpkeSuite::KEM_X448_SHA512,
+                HpkeSuite::KDF_SHA512,
+                HpkeSuite::AEAD_CHACHA20POLY1305,
+            ),
+            7 => (
+                HpkeSuite::KEM_P384_SHA384,
+                HpkeSuite::KDF_SHA384,
+                HpkeSuite::AEAD_AES256GCM,
+            ),
+            _ => return None,
+        };
+        Some(HpkeSuite { kem, kdf, aead })
+    }
+}
+
+/// A TLS `SignatureScheme` value (RFC 8446 §4.2.3), as RFC 9420 §5.1 uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SignatureScheme(pub u16);
+
+#[allow(missing_docs)]
+impl SignatureScheme {
+    pub const ECDSA_SECP256R1_SHA256: Self = Self(0x0403);
+    pub const ECDSA_SECP384R1_SHA384: Self = Self(0x0503);
+    pub const ECDSA_SECP521R1_SHA512: Self = Self(0x0603);
+    pub const ED25519: Self = Self(0x0807);
+    pub const ED448: Self = Self(0x0808);
+}
+
+/// The HPKE algorithm identifiers of a cipher suite (RFC 9180 §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HpkeSuite {
+    /// The KEM identifier.
+    pub kem: u16,
+    /// The KDF identifier.
+    pub kdf: u16,
+    /// The AEAD identifier.
+    pub aead: u16,
+}
+
+#[allow(missing_docs)]
+impl HpkeSuite {
+    pub const KEM_P256_SHA256: u16 = 0x0010;
+    pub const KEM_P384_SHA384: u16 = 0x0011;
+    pub const KEM_P521_SHA512: u16 = 0x0012;
+    pub const KEM_X25519_SHA256: u16 = 0x0020;
+    pub const KEM_X448_SHA512: u16 = 0x0021;
+    pub const KDF_SHA256: u16 = 0x0001;
+    pub const KDF_SHA384: u16 = 0x0002;
+    pub const KDF_SHA512: u16 = 0x0003;
+    pub const AEAD_AES128GCM: u16 = 0x0001;
+    pub const AEAD_AES256GCM: u16 = 0x0002;
+    pub const AEAD_CHACHA20POLY1305: u16 = 0x0003;
+}
+
 impl core::fmt::Display for CipherSuite {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self.name() {

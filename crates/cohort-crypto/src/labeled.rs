@@ -1,0 +1,290 @@
+//! The labeled operations of RFC 9420, written once on top of [`SuiteOps`] and the key handles.
+//!
+//! ```text
+//! ExpandWithLabel(secret, label, context, L) = KDF.Expand(secret, KDFLabel, L)
+//!     KDFLabel  = { uint16 length = L; opaque label<V> = "MLS 1.0 " + label; opaque context<V> }
+//! DeriveSecret(secret, label)                = ExpandWithLabel(secret, label, "", Nh)
+//! DeriveTreeSecret(secret, label, gen, L)    = ExpandWithLabel(secret, label, uint32(gen), L)
+//! SignWithLabel(sk, label, content)          = Sign(sk, SignContent)
+//!     SignContent = { opaque label<V> = "MLS 1.0 " + label; opaque content<V> }
+//! EncryptWithLabel(pk, label, context, pt)   = SealBase(pk, EncryptContext, "", pt)
+//!     EncryptContext = { opaque label<V> = "MLS 1.0 " + label; opaque context<V> }
+//! RefHash(label, value)                      = Hash(RefHashInput { opaque label<V>; opaque value<V> })
+//! ```
+
+use cohort_codec::{Decode, Encode, VarBytes};
+use subtle::ConstantTimeEq;
+
+use crate::{
+    CryptoError, CryptoErrorKind, Decapsulator, HpkeCiphertext, HpkePublicKey, Secret,
+    SignaturePublicKey, Signer, SuiteOps,
+};
+
+/// The prefix RFC 9420 adds to every label of the labeled operations.
+pub const MLS_LABEL_PREFIX: &[u8] = b"MLS 1.0 ";
+
+/// The `RefHash` label of [`KeyPackageRef`] (RFC 9420 §5.2).
+pub const KEY_PACKAGE_REF_LABEL: &[u8] = b"MLS 1.0 KeyPackage Reference";
+
+/// The `RefHash` label of [`ProposalRef`] (RFC 9420 §5.2).
+pub const PROPOSAL_REF_LABEL: &[u8] = b"MLS 1.0 Proposal Reference";
+
+/// `ExpandWithLabel` of [RFC 9420 §8](https://www.rfc-editor.org/rfc/rfc9420#section-8).
+///
+/// `label` is given without the `"MLS 1.0 "` prefix, which is added here.
+///
+/// # Errors
+/// [`CryptoErrorKind::InvalidLength`] when `length` exceeds what the KDF can produce.
+pub fn expand_with_label(
+    suite: &dyn SuiteOps,
+    secret: &[u8],
+    label: &[u8],
+    context: &[u8],
+    length: u16,
+) -> Result<Secret, CryptoError> {
+    let info = KdfLabel {
+        length,
+        label: prefixed(label),
+        context: VarBytes::from(context),
+    }
+    .to_bytes()?;
+    suite.kdf_expand(secret, &info, usize::from(length))
+}
+
+/// `DeriveSecret` of [RFC 9420 §8](https://www.rfc-editor.org/rfc/rfc9420#section-8):
+/// `ExpandWithLabel(secret, label, "", Nh)`.
+///
+/// # Errors
+/// As [`expand_with_label`].
+pub fn derive_secret(
+    suite: &dyn SuiteOps,
+    secret: &[u8],
+    label: &[u8],
+) -> Result<Secret, CryptoError> {
+    let nh = u16::try_from(suite.hash_len()).map_err(|_| CryptoErrorKind::InvalidLength)?;
+    expand_with_label(suite, secret, label, &[], nh)
+}
+
+/// `DeriveTreeSecret` of [RFC 9420 §9](https://www.rfc-editor.org/rfc/rfc9420#section-9):
+/// `ExpandWithLabel(secret, label, generation, length)`, the generation as a `uint32`.
+///
+/// # Errors
+/// As [`expand_with_label`].
+pub fn derive_tree_secret(
+    suite: &dyn SuiteOps,
+    secret: &[u8],
+    label: &[u8],
+    generation: u32,
+    length: u16,
+) -> Result<Secret, CryptoError> {
+    expand_with_label(suite, secret, label, &generation.to_be_bytes(), length)
+}
+
+/// `SignWithLabel` of [RFC 9420 §5.1.2](https://www.rfc-editor.org/rfc/rfc9420#section-5.1.2).
+///
+/// # Errors
+/// Errors of [`Signer::sign`].
+pub fn sign_with_label(
+    signer: &dyn Signer,
+    label: &[u8],
+    content: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    signer.sign(&sign_content(label, content)?)
+}
+
+/// `VerifyWithLabel` of [RFC 9420 §5.1.2](https://www.rfc-editor.org/rfc/rfc9420#section-5.1.2).
+///
+/// # Errors
+/// [`CryptoErrorKind::InvalidSignature`] when the signature does not verify,
+/// [`CryptoErrorKind::InvalidPublicKey`] when the key is malformed.
+///
+/// # Security
+/// All three inputs may come from a peer; this never panics on them.
+pub fn verify_with_label(
+    suite: &dyn SuiteOps,
+    public_key: &SignaturePublicKey,
+    label: &[u8],
+    content: &[u8],
+    signature: &[u8],
+) -> Result<(), CryptoError> {
+    suite.verify(public_key, &sign_content(label, content)?, signature)
+}
+
+/// `EncryptWithLabel` of [RFC 9420 §5.1.3](https://www.rfc-editor.org/rfc/rfc9420#section-5.1.3).
+///
+/// # Errors
+/// Errors of [`SuiteOps::hpke_seal`], for example an invalid `public_key`.
+pub fn encrypt_with_label(
+    suite: &dyn SuiteOps,
+    public_key: &HpkePublicKey,
+    label: &[u8],
+    context: &[u8],
+    plaintext: &[u8],
+) -> Result<HpkeCiphertext, CryptoError> {
+    let info = encrypt_context(label, context)?;
+    suite.hpke_seal(public_key, &info, &[], plaintext)
+}
+
+/// `DecryptWithLabel` of [RFC 9420 §5.1.3](https://www.rfc-editor.org/rfc/rfc9420#section-5.1.3),
+/// decapsulating through the key handle `key`.
+///
+/// # Errors
+/// Errors of [`SuiteOps::hpke_open`]: [`CryptoErrorKind::AeadOpenFailed`] for a wrong key or a
+/// tampered ciphertext, [`CryptoErrorKind::InvalidPublicKey`] for a malformed `kem_output`.
+pub fn decrypt_with_label(
+    suite: &dyn SuiteOps,
+    key: &dyn Decapsulator,
+    label: &[u8],
+    context: &[u8],
+    ciphertext: &HpkeCiphertext,
+) -> Result<Vec<u8>, CryptoError> {
+    let info = encrypt_context(label, context)?;
+    suite.hpke_open(key, ciphertext, &info, &[])
+}
+
+/// `RefHash(label, value)` of [RFC 9420 §5.2](https://www.rfc-editor.org/rfc/rfc9420#section-5.2).
+///
+/// The label is used as given: the callers in the RFC pass it with the `"MLS 1.0 "` prefix.
+///
+/// # Errors
+/// Errors of [`SuiteOps::hash`].
+pub fn ref_hash(suite: &dyn SuiteOps, label: &[u8], value: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let input = RefHashInput {
+        label: VarBytes::from(label),
+        value: VarBytes::from(value),
+    }
+    .to_bytes()?;
+    suite.hash(&input)
+}
+
+/// `MakeKeyPackageRef(value)` of RFC 9420 §5.2, over an encoded `KeyPackage`.
+///
+/// # Errors
+/// As [`ref_hash`].
+pub fn make_key_package_ref(
+    suite: &dyn SuiteOps,
+    key_package: &[u8],
+) -> Result<KeyPackageRef, CryptoError> {
+    ref_hash(suite, KEY_PACKAGE_REF_LABEL, key_package).map(|h| KeyPackageRef(VarBytes::new(h)))
+}
+
+/// `MakeProposalRef(value)` of RFC 9420 §5.2, over an encoded `AuthenticatedContent`.
+///
+/// # Errors
+/// As [`ref_hash`].
+pub fn make_proposal_ref(
+    suite: &dyn SuiteOps,
+    proposal: &[u8],
+) -> Result<ProposalRef, CryptoError> {
+    ref_hash(suite, PROPOSAL_REF_LABEL, proposal).map(|h| ProposalRef(VarBytes::new(h)))
+}
+
+macro_rules! hash_reference {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        ///
+        /// # Security
+        /// Equality is checked in constant time.
+        #[derive(Debug, Clone, Encode, Decode)]
+        pub struct $name(pub VarBytes);
+
+        impl $name {
+            /// The hash bytes.
+            pub fn as_slice(&self) -> &[u8] {
+                &self.0
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.0.as_slice().ct_eq(other.0.as_slice()).into()
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl core::hash::Hash for $name {
+            fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+                self.0.as_slice().hash(state);
+            }
+        }
+
+        impl AsRef<[u8]> for $name {
+            fn as_ref(&self) -> &[u8] {
+                &self.0
+            }
+        }
+    };
+}
+
+hash_reference!(
+    /// `KeyPackageRef` (RFC 9420 §5.2): `RefHash("MLS 1.0 KeyPackage Reference", KeyPackage)`.
+    KeyPackageRef
+);
+
+hash_reference!(
+    /// `ProposalRef` (RFC 9420 §5.2): `RefHash("MLS 1.0 Proposal Reference",
+    /// AuthenticatedContent)`.
+    ProposalRef
+);
+
+/// `KDFLabel` of RFC 9420 §8.
+#[derive(Encode)]
+struct KdfLabel {
+    length: u16,
+    label: VarBytes,
+    context: VarBytes,
+}
+
+/// `SignContent` of RFC 9420 §5.1.2 and `EncryptContext` of §5.1.3 share one shape.
+#[derive(Encode)]
+struct LabeledContent {
+    label: VarBytes,
+    content: VarBytes,
+}
+
+/// `RefHashInput` of RFC 9420 §5.2.
+#[derive(Encode)]
+struct RefHashInput {
+    label: VarBytes,
+    value: VarBytes,
+}
+
+fn prefixed(label: &[u8]) -> VarBytes {
+    let mut full = Vec::with_capacity(MLS_LABEL_PREFIX.len() + label.len());
+    full.extend_from_slice(MLS_LABEL_PREFIX);
+    full.extend_from_slice(label);
+    VarBytes::new(full)
+}
+
+fn sign_content(label: &[u8], content: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    Ok(LabeledContent {
+        label: prefixed(label),
+        content: VarBytes::from(content),
+    }
+    .to_bytes()?)
+}
+
+fn encrypt_context(label: &[u8], context: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    Ok(LabeledContent {
+        label: prefixed(label),
+        content: VarBytes::from(context),
+    }
+    .to_bytes()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kdf_label_encoding() -> Result<(), cohort_codec::CodecError> {
+        let label = KdfLabel {
+            length: 32,
+            label: prefixed(b"x"),
+            context: VarBytes::from(&b"c"[..]),
+        };
+        assert_eq!(label.to_bytes()?, b"\x00\x20\x09MLS 1.0 x\x01c");
+        Ok(())
+    }
+}
