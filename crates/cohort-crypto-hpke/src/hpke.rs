@@ -1,0 +1,287 @@
+//! HPKE base mode (RFC 9180 §5.1, §5.2, §5.3, §6.1).
+
+use cohort_codec::VarBytes;
+use cohort_crypto::{
+    CryptoError, CryptoErrorKind, Decapsulator, HpkeCiphertext, HpkePrivateKey, HpkePublicKey,
+    Secret,
+};
+
+use crate::kem::Dhkem;
+use crate::labels::{labeled_expand, labeled_extract};
+use crate::primitives::{Aead, Kdf};
+
+const MODE_BASE: u8 = 0x00;
+
+/// An HPKE instance: a DHKEM, a KDF and an AEAD.
+///
+/// ```text
+/// SetupBaseS(pkR, info):  shared_secret, enc = Encap(pkR)
+/// SetupBaseR(enc, skR):   shared_secret      = Decap(enc, skR)
+/// KeySchedule(shared_secret, info):
+///   ks_context      = mode || LabeledExtract("", "psk_id_hash", "") || LabeledExtract("", "info_hash", info)
+///   secret          = LabeledExtract(shared_secret, "secret", "")
+///   key             = LabeledExpand(secret, "key", ks_context, Nk)
+///   base_nonce      = LabeledExpand(secret, "base_nonce", ks_context, Nn)
+///   exporter_secret = LabeledExpand(secret, "exp", ks_context, Nh)
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Hpke<'a> {
+    kem: Dhkem<'a>,
+    kdf: &'a dyn Kdf,
+    aead: &'a dyn Aead,
+}
+
+impl<'a> Hpke<'a> {
+    /// HPKE with `kem`, `kdf` and `aead`.
+    pub fn new(kem: Dhkem<'a>, kdf: &'a dyn Kdf, aead: &'a dyn Aead) -> Self {
+        Self { kem, kdf, aead }
+    }
+
+    /// The KEM.
+    pub fn kem(&self) -> &Dhkem<'a> {
+        &self.kem
+    }
+
+    /// `SetupBaseS(pkR, info)`: `(enc, context)`.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::InvalidPublicKey`] or [`CryptoErrorKind::ZeroSharedSecret`] for a bad
+    /// `pk_r`.
+    pub fn setup_base_s(
+        &self,
+        pk_r: &[u8],
+        info: &[u8],
+    ) -> Result<(Vec<u8>, Context<'a>), CryptoError> {
+        let (shared, enc) = self.kem.encap(pk_r)?;
+        Ok((enc, self.key_schedule(&shared, info)?))
+    }
+
+    /// `SetupBaseS` with a given ephemeral key, for known-answer tests.
+    ///
+    /// # Errors
+    /// As [`Hpke::setup_base_s`].
+    pub fn setup_base_s_with_ephemeral(
+        &self,
+        pk_r: &[u8],
+        info: &[u8],
+        sk_e: &HpkePrivateKey,
+    ) -> Result<(Vec<u8>, Context<'a>), CryptoError> {
+        let (shared, enc) = self.kem.encap_with_ephemeral(pk_r, sk_e)?;
+        Ok((enc, self.key_schedule(&shared, info)?))
+    }
+
+    /// `SetupBaseR(enc, skR, info)` with a software key whose public key is `pk_r`.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::InvalidPublicKey`] for a malformed `enc`.
+    pub fn setup_base_r(
+        &self,
+        enc: &[u8],
+        sk_r: &HpkePrivateKey,
+        pk_r: &[u8],
+        info: &[u8],
+    ) -> Result<Context<'a>, CryptoError> {
+        let shared = self.kem.decap(enc, sk_r, pk_r)?;
+        self.key_schedule(&shared, info)
+    }
+
+    /// `SetupBaseR(enc, skR, info)` decapsulating through a key handle.
+    ///
+    /// # Errors
+    /// Errors of [`Decapsulator::decap`].
+    pub fn setup_base_r_with_handle(
+        &self,
+        enc: &[u8],
+        key: &dyn Decapsulator,
+        info: &[u8],
+    ) -> Result<Context<'a>, CryptoError> {
+        let shared = key.decap(enc)?;
+        self.key_schedule(&shared, info)
+    }
+
+    /// `SealBase(pkR, info, aad, pt)` as an MLS `HPKECiphertext`.
+    ///
+    /// # Errors
+    /// As [`Hpke::setup_base_s`].
+    pub fn seal_base(
+        &self,
+        pk_r: &HpkePublicKey,
+        info: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<HpkeCiphertext, CryptoError> {
+        let (enc, mut ctx) = self.setup_base_s(pk_r.as_ref(), info)?;
+        let ciphertext = ctx.seal(aad, plaintext)?;
+        Ok(HpkeCiphertext {
+            kem_output: VarBytes::new(enc),
+            ciphertext: VarBytes::new(ciphertext),
+        })
+    }
+
+    /// `OpenBase(enc, skR, info, aad, ct)` through a key handle.
+    ///
+    /// # Errors
+    /// Errors of [`Decapsulator::decap`], or [`CryptoErrorKind::AeadOpenFailed`].
+    pub fn open_base(
+        &self,
+        key: &dyn Decapsulator,
+        ciphertext: &HpkeCiphertext,
+        info: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let mut ctx = self.setup_base_r_with_handle(&ciphertext.kem_output, key, info)?;
+        ctx.open(aad, &ciphertext.ciphertext)
+    }
+
+    /// `SendExport(pkR, info, exporter_context, L)` (RFC 9180 §6.2): `(enc, secret)`.
+    ///
+    /// # Errors
+    /// As [`Hpke::setup_base_s`], or [`CryptoErrorKind::InvalidLength`] for a too-large `len`.
+    pub fn send_export(
+        &self,
+        pk_r: &[u8],
+        info: &[u8],
+        exporter_context: &[u8],
+        len: usize,
+    ) -> Result<(Vec<u8>, Secret), CryptoError> {
+        let (enc, ctx) = self.setup_base_s(pk_r, info)?;
+        Ok((enc, ctx.export(exporter_context, len)?))
+    }
+
+    /// `ReceiveExport(enc, skR, info, exporter_context, L)` (RFC 9180 §6.2) through a key
+    /// handle.
+    ///
+    /// # Errors
+    /// As [`Hpke::setup_base_r_with_handle`] and [`Context::export`].
+    pub fn receive_export(
+        &self,
+        enc: &[u8],
+        key: &dyn Decapsulator,
+        info: &[u8],
+        exporter_context: &[u8],
+        len: usize,
+    ) -> Result<Secret, CryptoError> {
+        self.setup_base_r_with_handle(enc, key, info)?
+            .export(exporter_context, len)
+    }
+
+    /// The base-mode key schedule (RFC 9180 §5.1) from a KEM shared secret.
+    ///
+    /// # Errors
+    /// Only on a KDF failure.
+    pub fn key_schedule(
+        &self,
+        shared_secret: &Secret,
+        info: &[u8],
+    ) -> Result<Context<'a>, CryptoError> {
+        let suite_id = self.suite_id();
+        let psk_id_hash = labeled_extract(self.kdf, &suite_id, &[], b"psk_id_hash", &[])?;
+        let info_hash = labeled_extract(self.kdf, &suite_id, &[], b"info_hash", info)?;
+        let mut ks_context = Vec::with_capacity(1 + psk_id_hash.len() + info_hash.len());
+        ks_context.push(MODE_BASE);
+        ks_context.extend_from_slice(psk_id_hash.as_bytes());
+        ks_context.extend_from_slice(info_hash.as_bytes());
+        let secret = labeled_extract(
+            self.kdf,
+            &suite_id,
+            shared_secret.as_bytes(),
+            b"secret",
+            &[],
+        )?;
+        let expand = |label: &[u8], len| {
+            labeled_expand(
+                self.kdf,
+                &suite_id,
+                secret.as_bytes(),
+                label,
+                &ks_context,
+                len,
+            )
+        };
+        Ok(Context {
+            kdf: self.kdf,
+            aead: self.aead,
+            suite_id,
+            key: expand(b"key", self.aead.key_len())?,
+            base_nonce: expand(b"base_nonce", self.aead.nonce_len())?,
+            exporter_secret: expand(b"exp", self.kdf.hash_len())?,
+            seq: 0,
+        })
+    }
+
+    fn suite_id(&self) -> [u8; 10] {
+        let [k0, k1] = self.kem.kem_id().to_be_bytes();
+        let [f0, f1] = self.kdf.kdf_id().to_be_bytes();
+        let [a0, a1] = self.aead.aead_id().to_be_bytes();
+        [b'H', b'P', b'K', b'E', k0, k1, f0, f1, a0, a1]
+    }
+}
+
+/// An HPKE encryption context (RFC 9180 §5.2): sender or receiver.
+#[derive(Debug)]
+pub struct Context<'a> {
+    kdf: &'a dyn Kdf,
+    aead: &'a dyn Aead,
+    suite_id: [u8; 10],
+    key: Secret,
+    base_nonce: Secret,
+    exporter_secret: Secret,
+    seq: u64,
+}
+
+impl Context<'_> {
+    /// `Seal(aad, pt)` with the next sequence number.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::InvalidLength`] when the sequence number is exhausted.
+    pub fn seal(&mut self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let nonce = self.nonce()?;
+        let ct = self
+            .aead
+            .seal(self.key.as_bytes(), nonce.as_bytes(), aad, plaintext)?;
+        self.seq += 1;
+        Ok(ct)
+    }
+
+    /// `Open(aad, ct)` with the next sequence number. The sequence number advances only on
+    /// success.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::AeadOpenFailed`] when the ciphertext does not verify.
+    pub fn open(&mut self, aad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let nonce = self.nonce()?;
+        let pt = self
+            .aead
+            .open(self.key.as_bytes(), nonce.as_bytes(), aad, ciphertext)?;
+        self.seq += 1;
+        Ok(pt)
+    }
+
+    /// `Export(exporter_context, L)` (RFC 9180 §5.3).
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::InvalidLength`] when `len` exceeds `255 * Nh`.
+    pub fn export(&self, exporter_context: &[u8], len: usize) -> Result<Secret, CryptoError> {
+        labeled_expand(
+            self.kdf,
+            &self.suite_id,
+            self.exporter_secret.as_bytes(),
+            b"sec",
+            exporter_context,
+            len,
+        )
+    }
+
+    /// `ComputeNonce(seq)`: the base nonce XOR the big-endian sequence number.
+    fn nonce(&self) -> Result<Secret, CryptoError> {
+        if self.seq == u64::MAX {
+            return Err(CryptoErrorKind::InvalidLength.into());
+        }
+        let mut nonce = self.base_nonce.as_bytes().to_vec();
+        let seq = self.seq.to_be_bytes();
+        for (n, s) in nonce.iter_mut().rev().zip(seq.iter().rev()) {
+            *n ^= s;
+        }
+        Ok(Secret::new(nonce))
+    }
+}

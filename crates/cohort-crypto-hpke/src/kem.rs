@@ -1,0 +1,153 @@
+//! DHKEM (RFC 9180 §4.1) on top of a [`DhGroup`] and a [`Kdf`].
+
+use cohort_crypto::{CryptoError, CryptoErrorKind, HpkePrivateKey, HpkePublicKey, Secret};
+
+use crate::labels::{labeled_expand, labeled_extract};
+use crate::primitives::{DeriveMethod, DhGroup, Kdf};
+
+/// DHKEM(Group, KDF): `Encap`, `Decap` and `DeriveKeyPair` of RFC 9180 §4.1 and §7.1.3.
+#[derive(Debug, Clone, Copy)]
+pub struct Dhkem<'a> {
+    dh: &'a dyn DhGroup,
+    kdf: &'a dyn Kdf,
+}
+
+impl<'a> Dhkem<'a> {
+    /// The DHKEM over `dh` with the KEM's own KDF `kdf`.
+    pub fn new(dh: &'a dyn DhGroup, kdf: &'a dyn Kdf) -> Self {
+        Self { dh, kdf }
+    }
+
+    /// The KEM identifier.
+    pub fn kem_id(&self) -> u16 {
+        self.dh.kem_id()
+    }
+
+    /// The group.
+    pub fn group(&self) -> &'a dyn DhGroup {
+        self.dh
+    }
+
+    /// `Nsecret`: the length of the KEM shared secret (the KDF's `Nh`).
+    pub fn secret_len(&self) -> usize {
+        self.kdf.hash_len()
+    }
+
+    /// `DeriveKeyPair(ikm)` (RFC 9180 §7.1.3).
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::DeriveKeyPairFailed`] when 256 candidates are all invalid.
+    pub fn derive_key_pair(
+        &self,
+        ikm: &[u8],
+    ) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
+        let suite_id = self.suite_id();
+        let dkp_prk = labeled_extract(self.kdf, &suite_id, &[], b"dkp_prk", ikm)?;
+        let nsk = self.dh.private_key_len();
+        let sk = match self.dh.derive_method() {
+            DeriveMethod::Expand => {
+                let bytes =
+                    labeled_expand(self.kdf, &suite_id, dkp_prk.as_bytes(), b"sk", &[], nsk)?;
+                self.dh.private_key_from_bytes(bytes.as_bytes())?
+            }
+            DeriveMethod::Rejection { bitmask } => {
+                let mut found = None;
+                for counter in 0..=255u8 {
+                    let candidate = labeled_expand(
+                        self.kdf,
+                        &suite_id,
+                        dkp_prk.as_bytes(),
+                        b"candidate",
+                        &[counter],
+                        nsk,
+                    )?;
+                    let mut bytes = candidate.as_bytes().to_vec();
+                    if let Some(first) = bytes.first_mut() {
+                        *first &= bitmask;
+                    }
+                    let bytes = Secret::new(bytes);
+                    if let Ok(sk) = self.dh.private_key_from_bytes(bytes.as_bytes()) {
+                        found = Some(sk);
+                        break;
+                    }
+                }
+                found.ok_or(CryptoErrorKind::DeriveKeyPairFailed)?
+            }
+        };
+        let pk = self.dh.public_key(&sk)?;
+        Ok((sk, pk))
+    }
+
+    /// `Encap(pkR)` with a fresh ephemeral key: `(shared_secret, enc)`.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::InvalidPublicKey`] or [`CryptoErrorKind::ZeroSharedSecret`] for a bad
+    /// `pk_r`.
+    pub fn encap(&self, pk_r: &[u8]) -> Result<(Secret, Vec<u8>), CryptoError> {
+        let (sk_e, _) = self.dh.generate()?;
+        self.encap_with_ephemeral(pk_r, &sk_e)
+    }
+
+    /// `Encap(pkR)` with the given ephemeral private key: deterministic, for known-answer tests.
+    ///
+    /// # Errors
+    /// As [`Dhkem::encap`].
+    pub fn encap_with_ephemeral(
+        &self,
+        pk_r: &[u8],
+        sk_e: &HpkePrivateKey,
+    ) -> Result<(Secret, Vec<u8>), CryptoError> {
+        self.dh.validate_public_key(pk_r)?;
+        let dh = self.dh.dh(sk_e, pk_r)?;
+        let enc = self.dh.public_key(sk_e)?.0.into_vec();
+        let shared = self.extract_and_expand(&dh, &enc, pk_r)?;
+        Ok((shared, enc))
+    }
+
+    /// `Decap(enc, skR)`, where `pk_r` is the public key of `sk_r`.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::InvalidPublicKey`] for a malformed `enc`,
+    /// [`CryptoErrorKind::ZeroSharedSecret`] for a small-order one.
+    pub fn decap(
+        &self,
+        enc: &[u8],
+        sk_r: &HpkePrivateKey,
+        pk_r: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        self.dh.validate_public_key(enc)?;
+        let dh = self.dh.dh(sk_r, enc)?;
+        self.extract_and_expand(&dh, enc, pk_r)
+    }
+
+    /// `ExtractAndExpand(dh, enc || pkRm)`: the step an HSM key handle that only performs `DH`
+    /// needs to finish `Decap`.
+    ///
+    /// # Errors
+    /// Only on a KDF failure.
+    pub fn extract_and_expand(
+        &self,
+        dh: &Secret,
+        enc: &[u8],
+        pk_r: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        let suite_id = self.suite_id();
+        let mut kem_context = Vec::with_capacity(enc.len() + pk_r.len());
+        kem_context.extend_from_slice(enc);
+        kem_context.extend_from_slice(pk_r);
+        let eae_prk = labeled_extract(self.kdf, &suite_id, &[], b"eae_prk", dh.as_bytes())?;
+        labeled_expand(
+            self.kdf,
+            &suite_id,
+            eae_prk.as_bytes(),
+            b"shared_secret",
+            &kem_context,
+            self.secret_len(),
+        )
+    }
+
+    fn suite_id(&self) -> [u8; 5] {
+        let [a, b] = self.dh.kem_id().to_be_bytes();
+        [b'K', b'E', b'M', a, b]
+    }
+}

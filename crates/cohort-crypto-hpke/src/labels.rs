@@ -1,0 +1,47 @@
+//! `LabeledExtract` and `LabeledExpand` of RFC 9180 §4.
+
+use cohort_crypto::{CryptoError, CryptoErrorKind, Secret};
+
+use crate::primitives::Kdf;
+
+const VERSION_LABEL: &[u8] = b"HPKE-v1";
+
+/// `LabeledExtract(salt, label, ikm) = Extract(salt, "HPKE-v1" || suite_id || label || ikm)`.
+pub(crate) fn labeled_extract(
+    kdf: &dyn Kdf,
+    suite_id: &[u8],
+    salt: &[u8],
+    label: &[u8],
+    ikm: &[u8],
+) -> Result<Secret, CryptoError> {
+    let mut labeled_ikm =
+        Vec::with_capacity(VERSION_LABEL.len() + suite_id.len() + label.len() + ikm.len());
+    labeled_ikm.extend_from_slice(VERSION_LABEL);
+    labeled_ikm.extend_from_slice(suite_id);
+    labeled_ikm.extend_from_slice(label);
+    labeled_ikm.extend_from_slice(ikm);
+    // The input may hold a DH output or a shared secret: keep it in a zeroizing wrapper.
+    let labeled_ikm = Secret::new(labeled_ikm);
+    kdf.extract(salt, labeled_ikm.as_bytes())
+}
+
+/// `LabeledExpand(prk, label, info, L) = Expand(prk, I2OSP(L, 2) || "HPKE-v1" || suite_id ||
+/// label || info, L)`.
+pub(crate) fn labeled_expand(
+    kdf: &dyn Kdf,
+    suite_id: &[u8],
+    prk: &[u8],
+    label: &[u8],
+    info: &[u8],
+    len: usize,
+) -> Result<Secret, CryptoError> {
+    let l = u16::try_from(len).map_err(|_| CryptoErrorKind::InvalidLength)?;
+    let mut labeled_info =
+        Vec::with_capacity(2 + VERSION_LABEL.len() + suite_id.len() + label.len() + info.len());
+    labeled_info.extend_from_slice(&l.to_be_bytes());
+    labeled_info.extend_from_slice(VERSION_LABEL);
+    labeled_info.extend_from_slice(suite_id);
+    labeled_info.extend_from_slice(label);
+    labeled_info.extend_from_slice(info);
+    kdf.expand(prk, &labeled_info, len)
+}

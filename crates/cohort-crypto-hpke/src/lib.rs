@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+mod hpke;
+mod kem;
+mod labels;
+mod primitives;
+
+pub use hpke::{Context, Hpke};
+pub use kem::Dhkem;
+pub use primitives::{Aead, DeriveMethod, DhGroup, Kdf};
