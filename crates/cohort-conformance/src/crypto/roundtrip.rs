@@ -1,0 +1,207 @@
+//! Positive round trips of every primitive and labeled operation.
+
+use std::sync::Arc;
+
+use cohort_crypto::labeled;
+use cohort_crypto::{Decapsulator, Signer, SoftwareHpkeKey, SoftwareSigner, SuiteOps};
+
+use super::CheckFn;
+
+pub(super) const CHECKS: &[(&str, CheckFn)] = &[
+    ("hash/length", hash_length),
+    ("mac/round-trip", mac_round_trip),
+    ("kdf/extract-expand", kdf_lengths),
+    ("aead/round-trip", aead_round_trip),
+    ("kem/derive-deterministic", kem_derive),
+    ("kem/encap-decap", kem_encap_decap),
+    ("hpke/round-trip", hpke_round_trip),
+    ("signature/round-trip", signature_round_trip),
+    ("labeled/sign-verify", labeled_sign),
+    ("labeled/encrypt-decrypt", labeled_encrypt),
+    ("random/fill", random_fill),
+];
+
+pub(super) fn err(what: &str) -> impl Fn(cohort_crypto::CryptoError) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
+fn ensure(cond: bool, what: &str) -> Result<(), String> {
+    if cond { Ok(()) } else { Err(what.to_owned()) }
+}
+
+fn hash_length(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let a = ops.hash(b"abc").map_err(err("hash"))?;
+    ensure(a.len() == ops.hash_len(), "hash output is not Nh bytes")?;
+    ensure(
+        a == ops.hash(b"abc").map_err(err("hash"))?,
+        "hash is not deterministic",
+    )?;
+    ensure(
+        a != ops.hash(b"abd").map_err(err("hash"))?,
+        "hash ignores its input",
+    )?;
+    Ok(true)
+}
+
+fn mac_round_trip(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let tag = ops.mac(b"key", b"data").map_err(err("mac"))?;
+    ensure(tag.len() == ops.hash_len(), "MAC output is not Nh bytes")?;
+    ops.mac_verify(b"key", b"data", &tag)
+        .map_err(err("mac_verify"))?;
+    Ok(true)
+}
+
+fn kdf_lengths(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let prk = ops
+        .kdf_extract(b"salt", b"ikm")
+        .map_err(err("kdf_extract"))?;
+    ensure(
+        prk.len() == ops.hash_len(),
+        "extract output is not Nh bytes",
+    )?;
+    for len in [1, ops.hash_len(), 255 * ops.hash_len()] {
+        let okm = ops
+            .kdf_expand(prk.as_bytes(), b"info", len)
+            .map_err(err("kdf_expand"))?;
+        ensure(okm.len() == len, "expand output has the wrong length")?;
+    }
+    Ok(true)
+}
+
+fn aead_round_trip(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let key = vec![7; ops.aead_key_len()];
+    let nonce = vec![9; ops.aead_nonce_len()];
+    for pt in [&b""[..], b"hello, group"] {
+        let ct = ops
+            .aead_seal(&key, &nonce, b"aad", pt)
+            .map_err(err("aead_seal"))?;
+        ensure(
+            ct.len() == pt.len() + 16,
+            "ciphertext is not plaintext plus a 16-byte tag",
+        )?;
+        let back = ops
+            .aead_open(&key, &nonce, b"aad", &ct)
+            .map_err(err("aead_open"))?;
+        ensure(back == pt, "aead_open returned other bytes")?;
+    }
+    Ok(true)
+}
+
+fn kem_derive(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let (sk1, pk1) = ops
+        .kem_derive(b"conformance ikm")
+        .map_err(err("kem_derive"))?;
+    let (sk2, pk2) = ops
+        .kem_derive(b"conformance ikm")
+        .map_err(err("kem_derive"))?;
+    ensure(
+        sk1 == sk2 && pk1 == pk2,
+        "DeriveKeyPair is not deterministic",
+    )?;
+    let pk3 = ops.kem_public_key(&sk1).map_err(err("kem_public_key"))?;
+    ensure(
+        pk1 == pk3,
+        "kem_public_key differs from the derived public key",
+    )?;
+    ops.kem_validate_public_key(&pk1)
+        .map_err(err("kem_validate_public_key"))?;
+    let (_, other) = ops.kem_derive(b"other ikm").map_err(err("kem_derive"))?;
+    ensure(other != pk1, "DeriveKeyPair ignores its input")?;
+    Ok(true)
+}
+
+fn kem_encap_decap(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let (sk, pk) = ops.kem_generate().map_err(err("kem_generate"))?;
+    let (shared, enc) = ops.kem_encap(&pk).map_err(err("kem_encap"))?;
+    let back = ops.kem_decap(&enc, &sk, &pk).map_err(err("kem_decap"))?;
+    ensure(shared == back, "decap differs from encap")?;
+    Ok(true)
+}
+
+fn hpke_round_trip(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let key = SoftwareHpkeKey::generate(ops.clone()).map_err(err("kem_generate"))?;
+    for pt in [&b""[..], b"welcome"] {
+        let ct = ops
+            .hpke_seal(key.public_key(), b"info", b"aad", pt)
+            .map_err(err("hpke_seal"))?;
+        let back = ops
+            .hpke_open(&key, &ct, b"info", b"aad")
+            .map_err(err("hpke_open"))?;
+        ensure(back == pt, "hpke_open returned other bytes")?;
+    }
+    Ok(true)
+}
+
+fn signature_round_trip(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let (sk, pk) = ops
+        .signature_generate()
+        .map_err(err("signature_generate"))?;
+    ensure(
+        ops.signature_public_key(&sk)
+            .map_err(err("signature_public_key"))?
+            == pk,
+        "public key of private key differs",
+    )?;
+    let sig = ops.sign(&sk, b"message").map_err(err("sign"))?;
+    ops.verify(&pk, b"message", &sig).map_err(err("verify"))?;
+    Ok(true)
+}
+
+fn labeled_sign(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let signer = SoftwareSigner::generate(ops.clone()).map_err(err("signature_generate"))?;
+    ensure(
+        signer.signature_scheme() == ops.signature_scheme(),
+        "signer scheme differs",
+    )?;
+    let sig = labeled::sign_with_label(&signer, b"LeafNodeTBS", b"content")
+        .map_err(err("sign_with_label"))?;
+    labeled::verify_with_label(
+        &**ops,
+        signer.public_key(),
+        b"LeafNodeTBS",
+        b"content",
+        &sig,
+    )
+    .map_err(err("verify_with_label"))?;
+    ensure(
+        labeled::verify_with_label(
+            &**ops,
+            signer.public_key(),
+            b"GroupInfoTBS",
+            b"content",
+            &sig,
+        )
+        .is_err(),
+        "a signature verified under another label",
+    )?;
+    Ok(true)
+}
+
+fn labeled_encrypt(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let key = SoftwareHpkeKey::generate(ops.clone()).map_err(err("kem_generate"))?;
+    let ct = labeled::encrypt_with_label(
+        &**ops,
+        key.public_key(),
+        b"UpdatePathNode",
+        b"ctx",
+        b"secret",
+    )
+    .map_err(err("encrypt_with_label"))?;
+    let pt = labeled::decrypt_with_label(&**ops, &key, b"UpdatePathNode", b"ctx", &ct)
+        .map_err(err("decrypt_with_label"))?;
+    ensure(pt == b"secret", "decrypt_with_label returned other bytes")?;
+    ensure(
+        labeled::decrypt_with_label(&**ops, &key, b"UpdatePathNode", b"other", &ct).is_err(),
+        "decrypted under another context",
+    )?;
+    Ok(true)
+}
+
+fn random_fill(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let mut a = [0u8; 32];
+    let mut b = [0u8; 32];
+    ops.random_fill(&mut a).map_err(err("random_fill"))?;
+    ops.random_fill(&mut b).map_err(err("random_fill"))?;
+    ensure(a != b && a != [0; 32], "random_fill repeats itself")?;
+    Ok(true)
+}

@@ -1,0 +1,176 @@
+//! Signature schemes: Ed25519, Ed448 (raw signatures), ECDSA over P-256, P-384, P-521 (DER).
+
+use cohort_crypto::{CryptoError, CryptoErrorKind, SignaturePrivateKey, SignaturePublicKey};
+use zeroize::Zeroizing;
+
+use crate::rng;
+
+/// A signature scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SigAlg {
+    Ed25519,
+    Ed448,
+    P256,
+    P384,
+    P521,
+}
+
+/// Instantiates ECDSA for one curve crate.
+macro_rules! ecdsa_curve {
+    ($module:ident, $krate:ident, $len:expr) => {
+        mod $module {
+            use cohort_crypto::{CryptoError, CryptoErrorKind};
+            use $krate::ecdsa::signature::{Signer as _, Verifier as _};
+            use $krate::ecdsa::{Signature, SigningKey, VerifyingKey};
+
+            const LEN: usize = $len;
+
+            fn signing_key(sk: &[u8]) -> Result<SigningKey, CryptoError> {
+                if sk.len() != LEN {
+                    return Err(CryptoErrorKind::InvalidPrivateKey.into());
+                }
+                SigningKey::from_slice(sk)
+                    .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPrivateKey, e))
+            }
+
+            pub(crate) fn public_of(sk: &[u8]) -> Result<Vec<u8>, CryptoError> {
+                let vk = VerifyingKey::from(&signing_key(sk)?);
+                Ok(vk.to_encoded_point(false).as_bytes().to_vec())
+            }
+
+            pub(crate) fn sign(sk: &[u8], msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+                let sig: Signature = signing_key(sk)?
+                    .try_sign(msg)
+                    .map_err(|e| CryptoError::with_source(CryptoErrorKind::Backend, e))?;
+                Ok(sig.to_der().as_bytes().to_vec())
+            }
+
+            pub(crate) fn verify(pk: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+                if pk.len() != 1 + 2 * LEN || pk.first() != Some(&0x04) {
+                    return Err(CryptoErrorKind::InvalidPublicKey.into());
+                }
+                let vk = VerifyingKey::from_sec1_bytes(pk)
+                    .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPublicKey, e))?;
+                let sig = Signature::from_der(sig)
+                    .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidSignature, e))?;
+                vk.verify(msg, &sig)
+                    .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidSignature, e))
+            }
+        }
+    };
+}
+
+ecdsa_curve!(ecdsa_p256, p256, 32);
+ecdsa_curve!(ecdsa_p384, p384, 48);
+ecdsa_curve!(ecdsa_p521, p521, 66);
+
+const ED25519_LEN: usize = 32;
+const ED448_LEN: usize = 57;
+
+fn ed25519_key(sk: &[u8]) -> Result<ed25519_dalek::SigningKey, CryptoError> {
+    let seed: Zeroizing<[u8; ED25519_LEN]> = Zeroizing::new(
+        sk.try_into()
+            .map_err(|_| CryptoError::new(CryptoErrorKind::InvalidPrivateKey))?,
+    );
+    Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+}
+
+fn ed448_key(sk: &[u8]) -> Result<ed448_goldilocks_plus::SigningKey, CryptoError> {
+    if sk.len() != ED448_LEN {
+        return Err(CryptoErrorKind::InvalidPrivateKey.into());
+    }
+    ed448_goldilocks_plus::SigningKey::try_from(sk)
+        .map_err(|_| CryptoErrorKind::InvalidPrivateKey.into())
+}
+
+impl SigAlg {
+    fn private_len(self) -> usize {
+        match self {
+            Self::Ed25519 | Self::P256 => 32,
+            Self::Ed448 => ED448_LEN,
+            Self::P384 => 48,
+            Self::P521 => 66,
+        }
+    }
+
+    pub(crate) fn generate(self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {
+        // For ECDSA a random string is a valid scalar with overwhelming probability; the bound
+        // only guards against a broken RNG.
+        for _ in 0..64 {
+            let mut sk = SignaturePrivateKey::new(vec![0; self.private_len()]);
+            rng::fill(sk.as_mut_bytes())?;
+            if self == Self::P521 {
+                if let Some(first) = sk.as_mut_bytes().first_mut() {
+                    *first &= 0x01;
+                }
+            }
+            if let Ok(pk) = self.public_key(&sk) {
+                return Ok((sk, pk));
+            }
+        }
+        Err(CryptoErrorKind::Random.into())
+    }
+
+    pub(crate) fn public_key(
+        self,
+        sk: &SignaturePrivateKey,
+    ) -> Result<SignaturePublicKey, CryptoError> {
+        let sk = sk.as_bytes();
+        let pk = match self {
+            Self::Ed25519 => ed25519_key(sk)?.verifying_key().to_bytes().to_vec(),
+            Self::Ed448 => ed448_key(sk)?.verifying_key().to_bytes().to_vec(),
+            Self::P256 => ecdsa_p256::public_of(sk)?,
+            Self::P384 => ecdsa_p384::public_of(sk)?,
+            Self::P521 => ecdsa_p521::public_of(sk)?,
+        };
+        Ok(SignaturePublicKey::from(pk))
+    }
+
+    pub(crate) fn sign(self, sk: &SignaturePrivateKey, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        use ed25519_dalek::Signer as _;
+        let sk = sk.as_bytes();
+        match self {
+            Self::Ed25519 => Ok(ed25519_key(sk)?.sign(msg).to_bytes().to_vec()),
+            Self::Ed448 => Ok(ed448_key(sk)?.sign_raw(msg).to_bytes().to_vec()),
+            Self::P256 => ecdsa_p256::sign(sk, msg),
+            Self::P384 => ecdsa_p384::sign(sk, msg),
+            Self::P521 => ecdsa_p521::sign(sk, msg),
+        }
+    }
+
+    pub(crate) fn verify(
+        self,
+        pk: &SignaturePublicKey,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
+        let pk = pk.as_ref();
+        match self {
+            Self::Ed25519 => {
+                let pk: [u8; 32] = pk
+                    .try_into()
+                    .map_err(|_| CryptoError::new(CryptoErrorKind::InvalidPublicKey))?;
+                let vk = ed25519_dalek::VerifyingKey::from_bytes(&pk)
+                    .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPublicKey, e))?;
+                let sig = ed25519_dalek::Signature::from_slice(sig)
+                    .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidSignature, e))?;
+                vk.verify_strict(msg, &sig)
+                    .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidSignature, e))
+            }
+            Self::Ed448 => {
+                let pk: [u8; ED448_LEN] = pk
+                    .try_into()
+                    .map_err(|_| CryptoError::new(CryptoErrorKind::InvalidPublicKey))?;
+                let vk = ed448_goldilocks_plus::VerifyingKey::from_bytes(&pk)
+                    .map_err(|_| CryptoError::new(CryptoErrorKind::InvalidPublicKey))?;
+                let sig = ed448_goldilocks_plus::Signature::from_slice(sig)
+                    .map_err(|_| CryptoError::new(CryptoErrorKind::InvalidSignature))?;
+                vk.verify_raw(&sig, msg)
+                    .map_err(|_| CryptoError::new(CryptoErrorKind::InvalidSignature))
+            }
+            Self::P256 => ecdsa_p256::verify(pk, msg, sig),
+            Self::P384 => ecdsa_p384::verify(pk, msg, sig),
+            Self::P521 => ecdsa_p521::verify(pk, msg, sig),
+        }
+    }
+}
