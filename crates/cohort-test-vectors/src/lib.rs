@@ -1,25 +1,4 @@
-//! Typed loaders for the official MLS test vectors (the `mlswg/mls-implementations` files kept in
-//! `interop/test-vectors/`).
-//!
-//! Files are read at run time (some are megabytes), from the folder named by
-//! `COHORT_TEST_VECTORS_DIR` or else the project's own copy. A missing file is an error, never a
-//! silently passing test, and nothing here ever writes a vector.
-//!
-//! There is one module per file format, named after the file: [`tree_math`], [`deserialization`],
-//! [`crypto_basics`], [`secret_tree`], [`message_protection`], [`key_schedule`], [`psk_secret`],
-//! [`transcript_hashes`], [`welcome`], [`tree_operations`], [`tree_validation`], [`treekem`],
-//! [`messages`], and [`passive_client`] for the three `passive-client-*` files. Each names its
-//! file's stem and types every field; byte strings are [`HexBytes`] and JSON `null` is `None`.
-//! The types reject unknown fields, so a file that grows a field fails to load rather than having
-//! the field silently ignored.
-//!
-//! ```no_run
-//! use cohort_test_vectors::tree_math::{STEM, TreeMath};
-//!
-//! let cases: Vec<TreeMath> = cohort_test_vectors::load(STEM)?;
-//! assert_eq!(cases.len(), 10);
-//! # Ok::<(), cohort_test_vectors::LoadError>(())
-//! ```
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
