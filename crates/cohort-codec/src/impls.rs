@@ -1,5 +1,6 @@
 //! Codec impls for integers, arrays, `Option` and `Vec`.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::{CodecError, Decode, Encode, Reader, encode_vector, vector_len};
@@ -44,6 +45,26 @@ impl<const N: usize> Decode for [u8; N] {
     #[inline]
     fn decode(reader: &mut Reader<'_>) -> Result<Self, CodecError> {
         reader.read_array()
+    }
+}
+
+/// A boxed value encodes as the value itself; boxing only keeps large, often-absent values
+/// (blank tree nodes) cheap in memory.
+impl<T: Encode + ?Sized> Encode for Box<T> {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        (**self).encoded_len()
+    }
+    #[inline]
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        (**self).encode(out)
+    }
+}
+
+impl<T: Decode> Decode for Box<T> {
+    #[inline]
+    fn decode(reader: &mut Reader<'_>) -> Result<Self, CodecError> {
+        T::decode(reader).map(Box::new)
     }
 }
 
@@ -105,7 +126,10 @@ mod tests {
 
     #[test]
     fn v_2_1_1_01_optional_tag_above_one_is_rejected() {
-        assert_eq!(Option::<u8>::from_bytes(&[2, 0]), Err(CodecError::OptionalTag(2)));
+        assert_eq!(
+            Option::<u8>::from_bytes(&[2, 0]),
+            Err(CodecError::OptionalTag(2))
+        );
         assert_eq!(Option::<u8>::from_bytes(&[1, 9]), Ok(Some(9)));
         assert_eq!(Option::<u8>::from_bytes(&[0]), Ok(None));
     }
@@ -137,14 +161,19 @@ mod tests {
     fn v_2_1_02_unknown_selector_is_rejected() {
         assert_eq!(
             Select::from_bytes(&[0]),
-            Err(CodecError::UnknownEnum { what: "Select", value: 0 })
+            Err(CodecError::UnknownEnum {
+                what: "Select",
+                value: 0
+            })
         );
         assert_eq!(Select::from_bytes(&[2, 0, 0, 0, 7]), Ok(Select::Tuple(7)));
     }
 
     fn inner() -> impl Strategy<Value = Inner> {
-        (any::<u16>(), proptest::collection::vec(any::<u8>(), 0..300))
-            .prop_map(|(a, b)| Inner { a, b: VarBytes::from(b) })
+        (any::<u16>(), proptest::collection::vec(any::<u8>(), 0..300)).prop_map(|(a, b)| Inner {
+            a,
+            b: VarBytes::from(b),
+        })
     }
 
     proptest! {

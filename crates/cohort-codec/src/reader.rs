@@ -40,7 +40,11 @@ impl<'a> Reader<'a> {
     /// # Errors
     /// [`CodecError::TrailingBytes`] with the number of bytes left.
     pub fn finish(self) -> Result<(), CodecError> {
-        if self.data.is_empty() { Ok(()) } else { Err(CodecError::TrailingBytes(self.data.len())) }
+        if self.data.is_empty() {
+            Ok(())
+        } else {
+            Err(CodecError::TrailingBytes(self.data.len()))
+        }
     }
 
     /// Reads the next `n` bytes.
@@ -50,7 +54,10 @@ impl<'a> Reader<'a> {
     #[inline]
     pub fn read_slice(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
         if n > self.data.len() {
-            return Err(CodecError::Truncated { needed: n, remaining: self.data.len() });
+            return Err(CodecError::Truncated {
+                needed: n,
+                remaining: self.data.len(),
+            });
         }
         let (head, tail) = self.data.split_at(n);
         self.data = tail;
@@ -85,7 +92,10 @@ impl<'a> Reader<'a> {
         // len < 2^30 (checked by decode_varint), so it fits usize on every supported target.
         let len = len as usize;
         if len > self.data.len() {
-            return Err(CodecError::LengthOverflow { declared: len, remaining: self.data.len() });
+            return Err(CodecError::LengthOverflow {
+                declared: len,
+                remaining: self.data.len(),
+            });
         }
         Ok(len)
     }
@@ -141,7 +151,10 @@ mod tests {
         let mut r = Reader::new(&[0xbf, 0xff, 0xff, 0xff, 0x00]);
         assert_eq!(
             r.read_vector::<u8>(),
-            Err(CodecError::LengthOverflow { declared: (1 << 30) - 1, remaining: 1 })
+            Err(CodecError::LengthOverflow {
+                declared: (1 << 30) - 1,
+                remaining: 1
+            })
         );
     }
 
@@ -155,12 +168,27 @@ mod tests {
     #[test]
     fn v_2_1_04_truncated_fixed_width_fields_are_rejected() {
         let mut r = Reader::new(&[0x01, 0x02, 0x03]);
-        assert_eq!(r.read_array::<4>(), Err(CodecError::Truncated { needed: 4, remaining: 3 }));
-        assert_eq!(u32::from_bytes(&[1, 2, 3]), Err(CodecError::Truncated { needed: 4, remaining: 3 }));
+        assert_eq!(
+            r.read_array::<4>(),
+            Err(CodecError::Truncated {
+                needed: 4,
+                remaining: 3
+            })
+        );
+        assert_eq!(
+            u32::from_bytes(&[1, 2, 3]),
+            Err(CodecError::Truncated {
+                needed: 4,
+                remaining: 3
+            })
+        );
     }
 
     #[test]
     fn v_2_1_03_trailing_bytes_are_rejected() {
-        assert_eq!(u16::from_bytes(&[0, 1, 2]), Err(CodecError::TrailingBytes(1)));
+        assert_eq!(
+            u16::from_bytes(&[0, 1, 2]),
+            Err(CodecError::TrailingBytes(1))
+        );
     }
 }

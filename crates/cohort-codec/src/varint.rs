@@ -56,16 +56,20 @@ pub fn encode_varint(len: usize, out: &mut Vec<u8>) -> Result<(), CodecError> {
 /// longer form than needed, [`CodecError::Truncated`] when `input` ends inside the header.
 #[inline]
 pub fn decode_varint(input: &[u8]) -> Result<(u32, usize), CodecError> {
-    let first = *input.first().ok_or(CodecError::Truncated { needed: 1, remaining: 0 })?;
+    let first = *input.first().ok_or(CodecError::Truncated {
+        needed: 1,
+        remaining: 0,
+    })?;
     let width = match first >> 6 {
         0 => 1,
         1 => 2,
         2 => 4,
         _ => return Err(CodecError::VarintPrefix),
     };
-    let bytes = input
-        .get(..width)
-        .ok_or(CodecError::Truncated { needed: width, remaining: input.len() })?;
+    let bytes = input.get(..width).ok_or(CodecError::Truncated {
+        needed: width,
+        remaining: input.len(),
+    })?;
     let mut value = u32::from(first & 0x3f);
     for b in &bytes[1..] {
         value = (value << 8) | u32::from(*b);
@@ -83,7 +87,10 @@ mod tests {
 
     #[test]
     fn v_2_1_2_01_prefix_11_is_rejected() {
-        assert_eq!(decode_varint(&[0xc0, 0, 0, 0, 0, 0, 0, 1]), Err(CodecError::VarintPrefix));
+        assert_eq!(
+            decode_varint(&[0xc0, 0, 0, 0, 0, 0, 0, 1]),
+            Err(CodecError::VarintPrefix)
+        );
         assert_eq!(decode_varint(&[0xff]), Err(CodecError::VarintPrefix));
     }
 
@@ -91,11 +98,17 @@ mod tests {
     fn v_2_1_2_02_non_minimal_forms_are_rejected() {
         assert_eq!(
             decode_varint(&[0x40, 0x3f]),
-            Err(CodecError::NonMinimalVarint { value: 63, width: 2 })
+            Err(CodecError::NonMinimalVarint {
+                value: 63,
+                width: 2
+            })
         );
         assert_eq!(
             decode_varint(&[0x80, 0x00, 0x3f, 0xff]),
-            Err(CodecError::NonMinimalVarint { value: 16383, width: 4 })
+            Err(CodecError::NonMinimalVarint {
+                value: 16383,
+                width: 4
+            })
         );
         assert_eq!(decode_varint(&[0x40, 0x40]), Ok((64, 2)));
         assert_eq!(decode_varint(&[0x80, 0x00, 0x40, 0x00]), Ok((16384, 4)));
@@ -105,15 +118,27 @@ mod tests {
     fn truncated_header_is_an_error() {
         assert_eq!(
             decode_varint(&[0x80, 0x01]),
-            Err(CodecError::Truncated { needed: 4, remaining: 2 })
+            Err(CodecError::Truncated {
+                needed: 4,
+                remaining: 2
+            })
         );
-        assert_eq!(decode_varint(&[]), Err(CodecError::Truncated { needed: 1, remaining: 0 }));
+        assert_eq!(
+            decode_varint(&[]),
+            Err(CodecError::Truncated {
+                needed: 1,
+                remaining: 0
+            })
+        );
     }
 
     #[test]
     fn lengths_of_2_pow_30_cannot_be_encoded() {
         let mut out = Vec::new();
-        assert_eq!(encode_varint(1 << 30, &mut out), Err(CodecError::VectorTooLong(1 << 30)));
+        assert_eq!(
+            encode_varint(1 << 30, &mut out),
+            Err(CodecError::VectorTooLong(1 << 30))
+        );
         encode_varint(MAX_VECTOR_LEN, &mut out).expect("largest length encodes");
         assert_eq!(out, [0xbf, 0xff, 0xff, 0xff]);
     }

@@ -21,7 +21,10 @@ pub trait ExtensionPayload: Encode + Decode {
     /// # Errors
     /// A [`CodecError`] when a field is too long to encode.
     fn to_extension(&self) -> Result<Extension, CodecError> {
-        Ok(Extension { extension_type: Self::EXTENSION_TYPE, extension_data: self.to_bytes()?.into() })
+        Ok(Extension {
+            extension_type: Self::EXTENSION_TYPE,
+            extension_data: self.to_bytes()?.into(),
+        })
     }
 
     /// Parses the body of `ext`, which must be of [`ExtensionPayload::EXTENSION_TYPE`] and be
@@ -108,17 +111,25 @@ mod tests {
         };
         let ext = rc.to_extension().expect("encodes");
         assert_eq!(ext.extension_type, ExtensionType::REQUIRED_CAPABILITIES);
-        assert_eq!(RequiredCapabilities::from_extension(&ext).expect("decodes"), rc);
+        assert_eq!(
+            RequiredCapabilities::from_extension(&ext).expect("decodes"),
+            rc
+        );
         // The wrong payload type for the extension is refused.
         assert!(ExternalPub::from_extension(&ext).is_err());
     }
 
     #[test]
     fn v_2_1_03_extension_body_with_trailing_bytes_is_rejected() {
-        let mut ext = ApplicationId(VarBytes::from(vec![1])).to_extension().expect("encodes");
+        let mut ext = ApplicationId(VarBytes::from(vec![1]))
+            .to_extension()
+            .expect("encodes");
         let mut data = ext.extension_data.to_vec();
         data.push(0);
         ext.extension_data = data.into();
-        assert_eq!(ApplicationId::from_extension(&ext), Err(CodecError::TrailingBytes(1)));
+        assert_eq!(
+            ApplicationId::from_extension(&ext),
+            Err(CodecError::TrailingBytes(1))
+        );
     }
 }

@@ -6,9 +6,9 @@
 //! the outer `PrivateMessage.content_type`. Those decoders take that context as an argument.
 
 use cohort_codec::{CodecError, Decode, Encode, Reader, VarBytes};
-use subtle::ConstantTimeEq;
 use cohort_tree::leaf::ProtocolVersion;
 use cohort_tree::math::LeafIndex;
+use subtle::ConstantTimeEq;
 
 use crate::group_context::GroupContext;
 use crate::message::WireFormat;
@@ -145,9 +145,15 @@ impl FramedContentAuthData {
     /// A [`CodecError`] when malformed.
     pub fn decode_for(reader: &mut Reader<'_>, ty: ContentType) -> Result<Self, CodecError> {
         let signature = VarBytes::decode(reader)?;
-        let confirmation_tag =
-            if ty == ContentType::Commit { Some(Mac::decode(reader)?) } else { None };
-        Ok(Self { signature, confirmation_tag })
+        let confirmation_tag = if ty == ContentType::Commit {
+            Some(Mac::decode(reader)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            signature,
+            confirmation_tag,
+        })
     }
 
     /// Checks that the tag is present exactly for commits, so that the encoding decodes back
@@ -169,7 +175,11 @@ impl FramedContentAuthData {
 
 impl Encode for FramedContentAuthData {
     fn encoded_len(&self) -> usize {
-        self.signature.encoded_len() + self.confirmation_tag.as_ref().map_or(0, Encode::encoded_len)
+        self.signature.encoded_len()
+            + self
+                .confirmation_tag
+                .as_ref()
+                .map_or(0, Encode::encoded_len)
     }
 
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
@@ -201,8 +211,10 @@ impl Encode for FramedContentTbs<'_> {
     }
 
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
-        let needs_context =
-            matches!(self.content.sender, Sender::Member(_) | Sender::NewMemberCommit);
+        let needs_context = matches!(
+            self.content.sender,
+            Sender::Member(_) | Sender::NewMemberCommit
+        );
         if needs_context != self.context.is_some() {
             return Err(CodecError::InvalidValue {
                 what: "FramedContentTBS",
@@ -249,7 +261,11 @@ impl Decode for AuthenticatedContent {
         let wire_format = WireFormat::decode(reader)?;
         let content = FramedContent::decode(reader)?;
         let auth = FramedContentAuthData::decode_for(reader, content.content.content_type())?;
-        Ok(Self { wire_format, content, auth })
+        Ok(Self {
+            wire_format,
+            content,
+            auth,
+        })
     }
 }
 
@@ -296,7 +312,11 @@ impl Decode for PublicMessage {
             Sender::Member(_) => Some(Mac::decode(reader)?),
             _ => None,
         };
-        Ok(Self { content, auth, membership_tag })
+        Ok(Self {
+            content,
+            auth,
+            membership_tag,
+        })
     }
 }
 
@@ -349,7 +369,11 @@ impl PrivateMessageContent {
                 reason: "padding bytes must be zero",
             });
         }
-        Ok(Self { content, auth, padding_len: padding.len() })
+        Ok(Self {
+            content,
+            auth,
+            padding_len: padding.len(),
+        })
     }
 }
 
@@ -443,7 +467,10 @@ mod tests {
     fn private_content_round_trips_with_padding() {
         let pmc = PrivateMessageContent {
             content: app_content().content,
-            auth: FramedContentAuthData { signature: VarBytes::from(vec![5; 4]), confirmation_tag: None },
+            auth: FramedContentAuthData {
+                signature: VarBytes::from(vec![5; 4]),
+                confirmation_tag: None,
+            },
             padding_len: 9,
         };
         let bytes = pmc.to_bytes().expect("encodes");
@@ -458,7 +485,10 @@ mod tests {
     fn v_6_3_1_04_non_zero_padding_is_rejected() {
         let pmc = PrivateMessageContent {
             content: app_content().content,
-            auth: FramedContentAuthData { signature: VarBytes::from(vec![5; 4]), confirmation_tag: None },
+            auth: FramedContentAuthData {
+                signature: VarBytes::from(vec![5; 4]),
+                confirmation_tag: None,
+            },
             padding_len: 3,
         };
         let mut bytes = pmc.to_bytes().expect("encodes");
@@ -466,7 +496,10 @@ mod tests {
         bytes[last] = 1;
         assert!(matches!(
             PrivateMessageContent::decode_for(&bytes, ContentType::Application),
-            Err(CodecError::InvalidValue { what: "PrivateMessageContent padding", .. })
+            Err(CodecError::InvalidValue {
+                what: "PrivateMessageContent padding",
+                ..
+            })
         ));
     }
 
@@ -474,7 +507,10 @@ mod tests {
     fn v_6_2_03_membership_tag_follows_sender_type() {
         let mut msg = PublicMessage {
             content: app_content(),
-            auth: FramedContentAuthData { signature: VarBytes::default(), confirmation_tag: None },
+            auth: FramedContentAuthData {
+                signature: VarBytes::default(),
+                confirmation_tag: None,
+            },
             membership_tag: None,
         };
         // A member sender without a tag cannot be encoded.

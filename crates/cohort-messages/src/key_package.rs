@@ -66,7 +66,10 @@ mod tests {
                 proposals: vec![ProposalType(grease(3))],
                 credentials: vec![CredentialType::BASIC, CredentialType(grease(4))],
             },
-            leaf_node_source: LeafNodeSource::KeyPackage(Lifetime { not_before: 0, not_after: 9 }),
+            leaf_node_source: LeafNodeSource::KeyPackage(Lifetime {
+                not_before: 0,
+                not_after: 9,
+            }),
             extensions: vec![Extension::new(ExtensionType(grease(5)), vec![0xee; 3])],
             signature: VarBytes::from(vec![3; 64]),
         };

@@ -55,7 +55,10 @@ pub struct MlsMessage {
 impl MlsMessage {
     /// An `mls10` message with `body`.
     pub fn new(body: MlsMessageBody) -> Self {
-        Self { version: ProtocolVersion::MLS10, body }
+        Self {
+            version: ProtocolVersion::MLS10,
+            body,
+        }
     }
 
     /// The wire format of the body.

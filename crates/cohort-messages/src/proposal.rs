@@ -137,7 +137,10 @@ impl Encode for Proposal {
             Self::ReInit(p) => p.encode(out),
             Self::ExternalInit(p) => p.encode(out),
             Self::GroupContextExtensions(p) => p.encode(out),
-            Self::Custom { proposal_type, data } => {
+            Self::Custom {
+                proposal_type,
+                data,
+            } => {
                 if proposal_type.is_default() || proposal_type.0 == 0 {
                     return Err(CodecError::InvalidValue {
                         what: "Proposal",
@@ -164,9 +167,15 @@ impl Decode for Proposal {
                 Self::GroupContextExtensions(Decode::decode(reader)?)
             }
             ProposalType(0) => {
-                return Err(CodecError::UnknownEnum { what: "ProposalType", value: 0 });
+                return Err(CodecError::UnknownEnum {
+                    what: "ProposalType",
+                    value: 0,
+                });
             }
-            _ => Self::Custom { proposal_type, data: VarBytes::decode(reader)? },
+            _ => Self::Custom {
+                proposal_type,
+                data: VarBytes::decode(reader)?,
+            },
         })
     }
 }
@@ -178,6 +187,10 @@ pub struct ProposalRef(pub VarBytes);
 /// `ProposalOrRef` (RFC 9420 §12.4): a proposal carried in a commit by value or by reference.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 #[repr(u8)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "commits carry few of these; boxing would cost an allocation per proposal"
+)]
 pub enum ProposalOrRef {
     /// `proposal(1)`: by value.
     Proposal(Proposal) = 1,
@@ -215,7 +228,10 @@ mod tests {
     fn v_2_1_02_reserved_proposal_type_is_rejected() {
         assert_eq!(
             Proposal::from_bytes(&[0, 0, 0]),
-            Err(CodecError::UnknownEnum { what: "ProposalType", value: 0 })
+            Err(CodecError::UnknownEnum {
+                what: "ProposalType",
+                value: 0
+            })
         );
     }
 

@@ -2,6 +2,8 @@
 //! fed to its decoder: the decoders must return typed errors, never panic, and never accept
 //! something that does not re-encode to its input.
 
+#![allow(clippy::expect_used, reason = "a test fails loudly on broken fixtures")]
+
 use cohort_messages::internal::fuzzing::{Target, decode_and_reencode};
 use cohort_test_vectors::messages::Messages;
 
@@ -31,7 +33,10 @@ fn v_2_1_04_every_truncation_is_rejected() {
             let target = Target::for_messages_field(field).expect("every field has a target");
             for len in 0..bytes.len() {
                 let result = decode_and_reencode(target, &bytes[..len]);
-                assert!(result.is_err(), "case {i} {field}: prefix of {len} bytes decoded");
+                assert!(
+                    result.is_err(),
+                    "case {i} {field}: prefix of {len} bytes decoded"
+                );
                 checked += 1;
             }
         }
@@ -63,7 +68,10 @@ fn flipped_bits_give_errors_or_exact_round_trips() {
         }
     }
     // Both outcomes occur: flips in opaque bytes survive, flips in headers do not.
-    assert!(rejected > 1000 && accepted > 1000, "rejected {rejected}, accepted {accepted}");
+    assert!(
+        rejected > 1000 && accepted > 1000,
+        "rejected {rejected}, accepted {accepted}"
+    );
 }
 
 /// Random bytes of every target: no panic, and anything accepted round-trips exactly.

@@ -42,7 +42,10 @@ pub struct Extension {
 impl Extension {
     /// An extension of type `extension_type` with body `data`.
     pub fn new(extension_type: ExtensionType, data: impl Into<Vec<u8>>) -> Self {
-        Self { extension_type, extension_data: VarBytes::new(data.into()) }
+        Self {
+            extension_type,
+            extension_data: VarBytes::new(data.into()),
+        }
     }
 }
 
@@ -53,7 +56,9 @@ pub fn find(list: &[Extension], ty: ExtensionType) -> Option<&Extension> {
 
 /// Whether some extension type appears twice in `list` (forbidden by RFC 9420 §13.4).
 pub fn has_duplicates(list: &[Extension]) -> bool {
-    list.iter()
-        .enumerate()
-        .any(|(i, e)| list[..i].iter().any(|f| f.extension_type == e.extension_type))
+    list.iter().enumerate().any(|(i, e)| {
+        list[..i]
+            .iter()
+            .any(|f| f.extension_type == e.extension_type)
+    })
 }

@@ -2,7 +2,9 @@
 
 use cohort_codec::{CodecError, Decode, Encode, VarBytes, opaque_len};
 use cohort_credential::{Credential, CredentialType};
-use cohort_crypto::{CipherSuite, HpkePublicKey, SignaturePublicKey};
+use cohort_crypto::{
+    CipherSuite, CryptoError, HpkePublicKey, SignaturePublicKey, SuiteOps, labeled,
+};
 
 use crate::extension::{Extension, ExtensionType};
 use crate::math::LeafIndex;
@@ -113,9 +115,8 @@ impl LeafNode {
                 });
             }
         };
-        let mut out = Vec::with_capacity(
-            self.encoded_len() + tail.map_or(0, |(gid, _)| opaque_len(gid) + 4),
-        );
+        let mut out =
+            Vec::with_capacity(self.encoded_len() + tail.map_or(0, |(gid, _)| opaque_len(gid) + 4));
         self.encryption_key.encode(&mut out)?;
         self.signature_key.encode(&mut out)?;
         self.credential.encode(&mut out)?;
@@ -127,5 +128,29 @@ impl LeafNode {
             leaf_index.encode(&mut out)?;
         }
         Ok(out)
+    }
+
+    /// Verifies the leaf's signature under its own `signature_key` (RFC 9420 §7.3, label
+    /// `"LeafNodeTBS"`). `group` gives the group id and leaf index that `update` and `commit`
+    /// leaves are signed with.
+    ///
+    /// # Errors
+    /// [`crate::TreeError::InvalidLeafSignature`] (reported for `leaf_index`) when the signature
+    /// or key is bad; an encoding failure.
+    pub fn verify_signature(
+        &self,
+        suite: &dyn SuiteOps,
+        group: Option<(&[u8], LeafIndex)>,
+        leaf_index: LeafIndex,
+    ) -> Result<(), crate::TreeError> {
+        let tbs = self.to_be_signed(group)?;
+        labeled::verify_with_label(
+            suite,
+            &self.signature_key,
+            b"LeafNodeTBS",
+            &tbs,
+            &self.signature,
+        )
+        .map_err(|_: CryptoError| crate::TreeError::InvalidLeafSignature(leaf_index))
     }
 }

@@ -2,8 +2,15 @@
 #![forbid(unsafe_code)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod error;
 pub mod extension;
+pub mod hash;
 pub mod leaf;
 pub mod math;
 pub mod node;
 pub mod path;
+pub mod tree;
+pub mod treekem;
+
+pub use error::TreeError;
+pub use tree::RatchetTree;

@@ -184,7 +184,9 @@ mod tests {
         px.extend(direct_path(x, n));
         let mut py = vec![y];
         py.extend(direct_path(y, n));
-        *px.iter().find(|a| py.contains(a)).expect("the root is shared")
+        *px.iter()
+            .find(|a| py.contains(a))
+            .expect("the root is shared")
     }
 
     proptest! {

@@ -20,6 +20,10 @@ pub struct ParentNode {
 /// `Node` (RFC 9420 §12.4.3.3): a leaf or a parent.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 #[repr(u8)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "trees and node lists hold nodes boxed, so the variant size costs nothing per blank"
+)]
 pub enum Node {
     /// `leaf(1)`.
     Leaf(LeafNode) = 1,
@@ -32,5 +36,8 @@ pub enum Node {
 ///
 /// Decoding checks only the syntax; whether the list forms a valid tree (leaves at even
 /// positions, no trailing blank, a full-tree length) is tree validation's job.
+///
+/// Nodes are boxed so that a blank costs one pointer: a list of blanks one byte each cannot make
+/// the decoder allocate hundreds of times the input's size.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode)]
-pub struct RatchetTreeNodes(pub Vec<Option<Node>>);
+pub struct RatchetTreeNodes(pub Vec<Option<Box<Node>>>);

@@ -73,10 +73,13 @@ impl Target {
     /// The struct a field of the official `messages.json` vector holds.
     pub fn for_messages_field(field: &str) -> Option<Target> {
         Some(match field {
-            "mls_welcome" | "mls_group_info" | "mls_key_package" | "public_message_application"
-            | "public_message_proposal" | "public_message_commit" | "private_message" => {
-                Self::MlsMessage
-            }
+            "mls_welcome"
+            | "mls_group_info"
+            | "mls_key_package"
+            | "public_message_application"
+            | "public_message_proposal"
+            | "public_message_commit"
+            | "private_message" => Self::MlsMessage,
             "ratchet_tree" => Self::RatchetTree,
             "group_secrets" => Self::GroupSecrets,
             "add_proposal" => Self::Add,
@@ -129,6 +132,9 @@ pub fn decode_and_reencode(target: Target, bytes: &[u8]) -> Result<Vec<u8>, Code
 pub fn fuzz_decode(target: Target, bytes: &[u8]) {
     if let Ok(encoded) = decode_and_reencode(target, bytes) {
         // Strict decoding and canonical encodings mean a decoded value re-encodes to its input.
-        assert_eq!(encoded, bytes, "{target:?}: re-encoding differs from the input");
+        assert_eq!(
+            encoded, bytes,
+            "{target:?}: re-encoding differs from the input"
+        );
     }
 }

@@ -1,0 +1,412 @@
+//! The ratchet tree (RFC 9420 §4, §7): nodes in array order, with the structural operations
+//! (resolution, filtered direct path, add, update, remove with truncation).
+//!
+//! The tree is always full: it holds `node_width(n)` slots for `n` leaves, `n` a power of two.
+//! Tree hashes are cached per node and invalidated along the path of every change, so after a
+//! commit only the changed nodes are rehashed (see [`crate::hash`]).
+
+use cohort_codec::VarBytes;
+
+use crate::error::TreeError;
+use crate::leaf::LeafNode;
+use crate::math::{self, LeafIndex, NodeIndex};
+use crate::node::{Node, ParentNode, RatchetTreeNodes};
+
+/// A ratchet tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatchetTree {
+    /// `node_width(leaf_count)` slots; blanks are `None`.
+    pub(crate) nodes: Vec<Option<Box<Node>>>,
+    /// Cached tree hash of each node; `None` when not computed or invalidated.
+    pub(crate) hashes: Vec<Option<VarBytes>>,
+}
+
+impl Default for RatchetTree {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RatchetTree {
+    /// An empty tree with no leaves.
+    pub fn new() -> Self {
+        Self {
+            nodes: Vec::new(),
+            hashes: Vec::new(),
+        }
+    }
+
+    /// A one-member tree holding `leaf` at leaf 0.
+    pub fn with_first_leaf(leaf: LeafNode) -> Self {
+        Self {
+            nodes: vec![Some(Box::new(Node::Leaf(leaf)))],
+            hashes: vec![None],
+        }
+    }
+
+    /// Builds a tree from the `ratchet_tree` extension's node list, padding it on the right to a
+    /// full tree (RFC 9420 §12.4.3.3).
+    ///
+    /// # Errors
+    /// [`TreeError::TrailingBlank`] for an empty list or one ending in a blank,
+    /// [`TreeError::NodeTypeMismatch`] for a leaf at an odd or a parent at an even position,
+    /// [`TreeError::TooLarge`] beyond 2^31 leaves.
+    ///
+    /// # Security
+    /// Checks structure only. A tree received from a peer must also pass
+    /// [`RatchetTree::validate_structure`], the parent-hash checks of [`crate::hash`], and leaf
+    /// validation before it is used.
+    pub fn from_nodes(list: RatchetTreeNodes) -> Result<Self, TreeError> {
+        let mut nodes = list.0;
+        if !matches!(nodes.last(), Some(Some(_))) {
+            return Err(TreeError::TrailingBlank);
+        }
+        for (i, node) in nodes.iter().enumerate() {
+            let ok = match node.as_deref() {
+                None => true,
+                Some(Node::Leaf(_)) => i % 2 == 0,
+                Some(Node::Parent(_)) => i % 2 == 1,
+            };
+            if !ok {
+                return Err(TreeError::NodeTypeMismatch(NodeIndex(i as u32)));
+            }
+        }
+        // The last entry is a leaf (checked above), so len is odd: leaves = (len + 1) / 2.
+        let leaves = nodes.len().div_ceil(2);
+        let full_leaves = leaves.checked_next_power_of_two().filter(|n| *n <= 1 << 31);
+        let full_leaves = full_leaves.ok_or(TreeError::TooLarge(nodes.len()))?;
+        // full_leaves <= 2^31, so it fits in u32.
+        let width = math::node_width(full_leaves as u32) as usize;
+        nodes.resize_with(width, || None);
+        let hashes = vec![None; width];
+        Ok(Self { nodes, hashes })
+    }
+
+    /// The node list for the `ratchet_tree` extension: this tree without trailing blanks.
+    pub fn to_nodes(&self) -> RatchetTreeNodes {
+        let end = self
+            .nodes
+            .iter()
+            .rposition(Option::is_some)
+            .map_or(0, |i| i + 1);
+        RatchetTreeNodes(self.nodes[..end].to_vec())
+    }
+
+    /// The number of leaf slots (a power of two, or 0 for an empty tree).
+    pub fn leaf_count(&self) -> u32 {
+        // nodes.len() = 2n - 1 <= 2^32 - 1.
+        self.nodes.len().div_ceil(2) as u32
+    }
+
+    /// The number of node slots.
+    pub fn node_count(&self) -> u32 {
+        self.nodes.len() as u32
+    }
+
+    /// The root of the tree.
+    pub fn root(&self) -> NodeIndex {
+        math::root(self.leaf_count())
+    }
+
+    /// The node at `x`, or `None` when blank or outside the tree.
+    pub fn node(&self, x: NodeIndex) -> Option<&Node> {
+        self.nodes.get(x.0 as usize).and_then(Option::as_deref)
+    }
+
+    /// The leaf at `leaf`, or `None` when blank or outside the tree.
+    pub fn leaf(&self, leaf: LeafIndex) -> Option<&LeafNode> {
+        match self.node(leaf.node()) {
+            Some(Node::Leaf(l)) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The parent node at `x`, or `None` when blank, a leaf or outside the tree.
+    pub fn parent_node(&self, x: NodeIndex) -> Option<&ParentNode> {
+        match self.node(x) {
+            Some(Node::Parent(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Whether the node at `x` is blank (or outside the tree).
+    pub fn is_blank(&self, x: NodeIndex) -> bool {
+        self.node(x).is_none()
+    }
+
+    /// The non-blank leaves, in order.
+    pub fn leaves(&self) -> impl Iterator<Item = (LeafIndex, &LeafNode)> {
+        self.nodes
+            .iter()
+            .step_by(2)
+            .enumerate()
+            .filter_map(|(i, n)| match n.as_deref() {
+                Some(Node::Leaf(l)) => Some((LeafIndex(i as u32), l)),
+                _ => None,
+            })
+    }
+
+    /// The non-blank parent nodes, in order.
+    pub fn parents(&self) -> impl Iterator<Item = (NodeIndex, &ParentNode)> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .skip(1)
+            .step_by(2)
+            .filter_map(|(i, n)| match n.as_deref() {
+                Some(Node::Parent(p)) => Some((NodeIndex(i as u32), p)),
+                _ => None,
+            })
+    }
+
+    /// The resolution of `x` (RFC 9420 §4.1.1): the non-blank nodes covering its subtree,
+    /// depth-first and left-first, each non-blank parent followed by its unmerged leaves.
+    pub fn resolution(&self, x: NodeIndex) -> Vec<NodeIndex> {
+        let mut out = Vec::new();
+        self.resolve_into(x, &mut out);
+        out
+    }
+
+    fn resolve_into(&self, x: NodeIndex, out: &mut Vec<NodeIndex>) {
+        match self.node(x) {
+            Some(Node::Leaf(_)) => out.push(x),
+            Some(Node::Parent(p)) => {
+                out.push(x);
+                out.extend(p.unmerged_leaves.iter().map(|l| l.node()));
+            }
+            None => {
+                if let (Some(l), Some(r)) = (math::left(x), math::right(x)) {
+                    self.resolve_into(l, out);
+                    self.resolve_into(r, out);
+                }
+            }
+        }
+    }
+
+    /// The filtered direct path of `leaf` (RFC 9420 §4.1.2), each node paired with its child on
+    /// the copath: nodes whose copath child has an empty resolution are left out.
+    pub fn filtered_direct_path(&self, leaf: LeafIndex) -> Vec<(NodeIndex, NodeIndex)> {
+        let n = self.leaf_count();
+        let path = math::direct_path(leaf.node(), n);
+        let copath = math::copath(leaf.node(), n);
+        path.into_iter()
+            .zip(copath)
+            .filter(|(_, c)| !self.resolution(*c).is_empty())
+            .collect()
+    }
+
+    /// Adds `leaf` at the leftmost blank leaf, extending the tree when there is none, and lists
+    /// it as unmerged at every non-blank parent above it (RFC 9420 §12.1.1, §7.7).
+    pub fn add_leaf(&mut self, leaf: LeafNode) -> Result<LeafIndex, TreeError> {
+        let slot = self.nodes.iter().step_by(2).position(Option::is_none);
+        let index = match slot {
+            Some(i) => LeafIndex(i as u32),
+            None => {
+                let n = self.leaf_count();
+                if n >= 1 << 31 {
+                    return Err(TreeError::TooLarge(self.nodes.len()));
+                }
+                let new_width = math::node_width((n * 2).max(1)) as usize;
+                self.nodes.resize_with(new_width, || None);
+                self.hashes.resize(new_width, None);
+                LeafIndex(n)
+            }
+        };
+        self.set_node(index.node(), Some(Node::Leaf(leaf)));
+        for p in math::direct_path(index.node(), self.leaf_count()) {
+            if let Some(Some(node)) = self.nodes.get_mut(p.0 as usize) {
+                if let Node::Parent(parent) = node.as_mut() {
+                    // Leaves only ever join at the leftmost blank, but keep the list sorted for
+                    // any order of operations.
+                    if let Err(pos) = parent.unmerged_leaves.binary_search(&index) {
+                        parent.unmerged_leaves.insert(pos, index);
+                    }
+                }
+            }
+        }
+        Ok(index)
+    }
+
+    /// Replaces the leaf at `leaf` and blanks its direct path (RFC 9420 §12.1.2).
+    ///
+    /// # Errors
+    /// [`TreeError::BlankOrMissingLeaf`] when there is no member at `leaf`.
+    pub fn update_leaf(&mut self, leaf: LeafIndex, node: LeafNode) -> Result<(), TreeError> {
+        if self.leaf(leaf).is_none() {
+            return Err(TreeError::BlankOrMissingLeaf(leaf));
+        }
+        self.set_node(leaf.node(), Some(Node::Leaf(node)));
+        self.blank_direct_path(leaf);
+        Ok(())
+    }
+
+    /// Blanks the leaf at `leaf` and its direct path, then truncates the tree while its right
+    /// half is blank (RFC 9420 §12.1.3, §7.7).
+    ///
+    /// # Errors
+    /// [`TreeError::BlankOrMissingLeaf`] when there is no member at `leaf`.
+    pub fn remove_leaf(&mut self, leaf: LeafIndex) -> Result<(), TreeError> {
+        if self.leaf(leaf).is_none() {
+            return Err(TreeError::BlankOrMissingLeaf(leaf));
+        }
+        self.set_node(leaf.node(), None);
+        self.blank_direct_path(leaf);
+        self.truncate();
+        Ok(())
+    }
+
+    /// Blanks every node on the direct path of `leaf`.
+    pub fn blank_direct_path(&mut self, leaf: LeafIndex) {
+        for p in math::direct_path(leaf.node(), self.leaf_count()) {
+            self.set_node(p, None);
+        }
+    }
+
+    /// Sets the parent node at `x`, invalidating cached hashes above it.
+    ///
+    /// # Errors
+    /// [`TreeError::NodeTypeMismatch`] when `x` is not a parent position inside the tree.
+    pub fn set_parent(&mut self, x: NodeIndex, node: ParentNode) -> Result<(), TreeError> {
+        if x.is_leaf() || x.0 >= self.node_count() {
+            return Err(TreeError::NodeTypeMismatch(x));
+        }
+        self.set_node(x, Some(Node::Parent(node)));
+        Ok(())
+    }
+
+    /// Sets the leaf at `leaf` without touching its direct path.
+    ///
+    /// # Errors
+    /// [`TreeError::BlankOrMissingLeaf`] when `leaf` is outside the tree.
+    pub fn set_leaf(&mut self, leaf: LeafIndex, node: LeafNode) -> Result<(), TreeError> {
+        if leaf.node().0 >= self.node_count() {
+            return Err(TreeError::BlankOrMissingLeaf(leaf));
+        }
+        self.set_node(leaf.node(), Some(Node::Leaf(node)));
+        Ok(())
+    }
+
+    /// Drops the root and its right subtree while that subtree is entirely blank (RFC 9420
+    /// §7.7); the left subtree keeps its array indices.
+    pub fn truncate(&mut self) {
+        while self.leaf_count() > 1 {
+            // With n leaves the root is n - 1 and the right subtree holds indices n..2n-1.
+            let half = self.nodes.len().div_ceil(2);
+            if self.nodes[half..].iter().any(Option::is_some) {
+                break;
+            }
+            // Keep the left subtree: its node indices are unchanged in the array layout.
+            let new_width = half - 1;
+            self.nodes.truncate(new_width);
+            self.hashes.truncate(new_width);
+        }
+        if self.leaf_count() == 1 && self.nodes[0].is_none() {
+            self.nodes.clear();
+            self.hashes.clear();
+        }
+    }
+
+    /// Checks the structural rules a received tree must meet (RFC 9420 §7.1, §12.4.3.1, §16.7):
+    /// unmerged-leaf lists strictly increasing, naming non-blank leaves below their parent and
+    /// listed at every non-blank node in between; no encryption key used twice anywhere in the
+    /// tree; no signature key used by two leaves.
+    ///
+    /// # Errors
+    /// The [`TreeError`] of the first failed check.
+    pub fn validate_structure(&self) -> Result<(), TreeError> {
+        let n = self.leaf_count();
+        for (x, p) in self.parents() {
+            if p.unmerged_leaves.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(TreeError::UnsortedUnmergedLeaves(x));
+            }
+            for &leaf in &p.unmerged_leaves {
+                let ln = leaf.node();
+                let below = ln.0 < self.node_count() && is_descendant(ln, x);
+                if !below || self.leaf(leaf).is_none() {
+                    return Err(TreeError::InvalidUnmergedLeaf { node: x, leaf });
+                }
+                for mid in math::direct_path(ln, n).into_iter().take_while(|m| *m != x) {
+                    if let Some(mp) = self.parent_node(mid) {
+                        if mp.unmerged_leaves.binary_search(&leaf).is_err() {
+                            return Err(TreeError::UnmergedLeafNotPropagated {
+                                node: x,
+                                leaf,
+                                intermediate: mid,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        self.check_key_uniqueness()
+    }
+
+    /// Verifies the signature of every non-blank leaf (RFC 9420 §7.3), `update` and `commit`
+    /// leaves with `group_id` and their own index.
+    ///
+    /// # Errors
+    /// [`TreeError::InvalidLeafSignature`] naming the first leaf that fails.
+    pub fn verify_leaf_signatures(
+        &self,
+        suite: &dyn cohort_crypto::SuiteOps,
+        group_id: &[u8],
+    ) -> Result<(), TreeError> {
+        self.leaves()
+            .try_for_each(|(i, leaf)| leaf.verify_signature(suite, Some((group_id, i)), i))
+    }
+
+    /// RFC 9420 §7.3, §16.7: encryption keys are unique across all nodes, signature keys across
+    /// all leaves.
+    fn check_key_uniqueness(&self) -> Result<(), TreeError> {
+        use std::collections::HashMap;
+        let mut enc: HashMap<&[u8], NodeIndex> = HashMap::new();
+        let mut sig: HashMap<&[u8], LeafIndex> = HashMap::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            let x = NodeIndex(i as u32);
+            let key = match node.as_deref() {
+                None => continue,
+                Some(Node::Leaf(l)) => {
+                    let leaf = LeafIndex(x.0 / 2);
+                    if let Some(prev) = sig.insert(l.signature_key.as_ref(), leaf) {
+                        return Err(TreeError::DuplicateSignatureKey(prev, leaf));
+                    }
+                    l.encryption_key.as_ref()
+                }
+                Some(Node::Parent(p)) => p.encryption_key.as_ref(),
+            };
+            if let Some(prev) = enc.insert(key, x) {
+                return Err(TreeError::DuplicateEncryptionKey(prev, x));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets a slot and invalidates the cached hashes of it and its ancestors.
+    pub(crate) fn set_node(&mut self, x: NodeIndex, node: Option<Node>) {
+        if let Some(slot) = self.nodes.get_mut(x.0 as usize) {
+            *slot = node.map(Box::new);
+            self.invalidate(x);
+        }
+    }
+
+    /// Forgets the cached hashes of `x` and every ancestor.
+    pub(crate) fn invalidate(&mut self, x: NodeIndex) {
+        let n = self.leaf_count();
+        if let Some(h) = self.hashes.get_mut(x.0 as usize) {
+            *h = None;
+        }
+        for p in math::direct_path(x, n) {
+            if let Some(h) = self.hashes.get_mut(p.0 as usize) {
+                *h = None;
+            }
+        }
+    }
+}
+
+/// Whether `x` lies in the subtree rooted at `top` (or is `top`).
+pub fn is_descendant(x: NodeIndex, top: NodeIndex) -> bool {
+    let k = math::level(top);
+    let span = (1u64 << k) - 1;
+    let (t, v) = (u64::from(top.0), u64::from(x.0));
+    v + span >= t && v <= t + span
+}
