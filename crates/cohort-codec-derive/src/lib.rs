@@ -45,8 +45,9 @@ fn bindings(fields: &Fields) -> (Vec<Ident>, TokenStream2) {
             (names, pat)
         }
         Fields::Unnamed(unnamed) => {
-            let names: Vec<Ident> =
-                (0..unnamed.unnamed.len()).map(|i| format_ident!("f{}", i)).collect();
+            let names: Vec<Ident> = (0..unnamed.unnamed.len())
+                .map(|i| format_ident!("f{}", i))
+                .collect();
             let pat = quote! { ( #(#names),* ) };
             (names, pat)
         }
@@ -83,7 +84,10 @@ fn enum_repr(input: &DeriveInput) -> syn::Result<Ident> {
             if ty == "u8" || ty == "u16" || ty == "u32" {
                 return Ok(ty);
             }
-            return Err(syn::Error::new(ty.span(), "codec enums need repr(u8), repr(u16) or repr(u32)"));
+            return Err(syn::Error::new(
+                ty.span(),
+                "codec enums need repr(u8), repr(u16) or repr(u32)",
+            ));
         }
     }
     Err(syn::Error::new(
@@ -147,7 +151,10 @@ fn encode_impl(input: &DeriveInput) -> syn::Result<TokenStream2> {
             (len, enc)
         }
         Data::Union(u) => {
-            return Err(syn::Error::new(u.union_token.span, "unions cannot derive Encode"));
+            return Err(syn::Error::new(
+                u.union_token.span,
+                "unions cannot derive Encode",
+            ));
         }
     };
     Ok(quote! {
@@ -177,8 +184,9 @@ fn decode_impl(input: &DeriveInput) -> syn::Result<TokenStream2> {
         Data::Enum(data) => {
             let repr = enum_repr(input)?;
             let discs = discriminants(data)?;
-            let consts: Vec<Ident> =
-                (0..data.variants.len()).map(|i| format_ident!("TAG_{}", i)).collect();
+            let consts: Vec<Ident> = (0..data.variants.len())
+                .map(|i| format_ident!("TAG_{}", i))
+                .collect();
             let mut arms = Vec::new();
             let mut const_defs = Vec::new();
             for ((v, disc), cname) in data.variants.iter().zip(discs).zip(&consts) {
@@ -201,7 +209,10 @@ fn decode_impl(input: &DeriveInput) -> syn::Result<TokenStream2> {
             }
         }
         Data::Union(u) => {
-            return Err(syn::Error::new(u.union_token.span, "unions cannot derive Decode"));
+            return Err(syn::Error::new(
+                u.union_token.span,
+                "unions cannot derive Decode",
+            ));
         }
     };
     Ok(quote! {

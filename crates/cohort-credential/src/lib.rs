@@ -56,7 +56,9 @@ pub enum Credential {
 impl Credential {
     /// A basic credential for `identity`.
     pub fn basic(identity: impl Into<Vec<u8>>) -> Self {
-        Self::Basic { identity: VarBytes::new(identity.into()) }
+        Self::Basic {
+            identity: VarBytes::new(identity.into()),
+        }
     }
 
     /// The credential's type.
@@ -64,7 +66,9 @@ impl Credential {
         match self {
             Self::Basic { .. } => CredentialType::BASIC,
             Self::X509 { .. } => CredentialType::X509,
-            Self::Other { credential_type, .. } => *credential_type,
+            Self::Other {
+                credential_type, ..
+            } => *credential_type,
         }
     }
 }
@@ -83,8 +87,14 @@ impl Encode for Credential {
         match self {
             Self::Basic { identity } => identity.encode(out),
             Self::X509 { certificates } => certificates.encode(out),
-            Self::Other { credential_type, data } => {
-                if matches!(*credential_type, CredentialType::BASIC | CredentialType::X509) {
+            Self::Other {
+                credential_type,
+                data,
+            } => {
+                if matches!(
+                    *credential_type,
+                    CredentialType::BASIC | CredentialType::X509
+                ) {
                     return Err(CodecError::InvalidValue {
                         what: "Credential",
                         reason: "a known credential type must use its own variant",
@@ -100,9 +110,16 @@ impl Decode for Credential {
     fn decode(reader: &mut Reader<'_>) -> Result<Self, CodecError> {
         let credential_type = CredentialType::decode(reader)?;
         Ok(match credential_type {
-            CredentialType::BASIC => Self::Basic { identity: VarBytes::decode(reader)? },
-            CredentialType::X509 => Self::X509 { certificates: Vec::decode(reader)? },
-            _ => Self::Other { credential_type, data: VarBytes::decode(reader)? },
+            CredentialType::BASIC => Self::Basic {
+                identity: VarBytes::decode(reader)?,
+            },
+            CredentialType::X509 => Self::X509 {
+                certificates: Vec::decode(reader)?,
+            },
+            _ => Self::Other {
+                credential_type,
+                data: VarBytes::decode(reader)?,
+            },
         })
     }
 }
@@ -115,8 +132,12 @@ mod tests {
     fn x509_and_unknown_credentials_round_trip() {
         let x509 = Credential::X509 {
             certificates: vec![
-                Certificate { cert_data: VarBytes::from(vec![0x30, 0x01, 0x00]) },
-                Certificate { cert_data: VarBytes::from(vec![0x30, 0x00]) },
+                Certificate {
+                    cert_data: VarBytes::from(vec![0x30, 0x01, 0x00]),
+                },
+                Certificate {
+                    cert_data: VarBytes::from(vec![0x30, 0x00]),
+                },
             ],
         };
         let grease = Credential::Other {
@@ -132,7 +153,10 @@ mod tests {
 
     #[test]
     fn other_variant_cannot_masquerade_as_basic() {
-        let bad = Credential::Other { credential_type: CredentialType::BASIC, data: VarBytes::default() };
+        let bad = Credential::Other {
+            credential_type: CredentialType::BASIC,
+            data: VarBytes::default(),
+        };
         assert!(bad.to_bytes().is_err());
     }
 }
