@@ -1,0 +1,45 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+use std::sync::Arc;
+
+use cohort_crypto::{CipherSuite, CryptoProvider, SuiteOps};
+
+mod aead;
+mod dh;
+mod hash;
+mod rng;
+mod sig;
+mod suite;
+
+/// The suites aws-lc-rs serves: every suite of RFC 9420 except the X448/Ed448 ones (4 and 6),
+/// which aws-lc-rs does not implement.
+const SUITES: [CipherSuite; 5] = [
+    CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519,
+    CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+    CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519,
+    CipherSuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521,
+    CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
+];
+
+/// The aws-lc-rs provider: cipher suites 1, 2, 3, 5 and 7.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AwsLcProvider;
+
+/// The aws-lc-rs provider.
+pub fn provider() -> AwsLcProvider {
+    AwsLcProvider
+}
+
+impl CryptoProvider for AwsLcProvider {
+    fn cipher_suites(&self) -> &[CipherSuite] {
+        &SUITES
+    }
+
+    fn suite(&self, cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
+        suite::AwsLcSuite::new(cs).map(|s| Arc::new(s) as Arc<dyn SuiteOps>)
+    }
+}

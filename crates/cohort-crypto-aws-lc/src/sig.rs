@@ -1,0 +1,147 @@
+//! Ed25519 (raw signatures) and ECDSA over P-256, P-384, P-521 (DER signatures).
+
+use aws_lc_rs::agreement;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+use cohort_crypto::{CryptoError, CryptoErrorKind, SignaturePrivateKey, SignaturePublicKey};
+
+use crate::rng;
+
+/// A signature scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SigAlg {
+    Ed25519,
+    P256,
+    P384,
+    P521,
+}
+
+impl SigAlg {
+    fn private_len(self) -> usize {
+        match self {
+            Self::Ed25519 | Self::P256 => 32,
+            Self::P384 => 48,
+            Self::P521 => 66,
+        }
+    }
+
+    fn public_len(self) -> usize {
+        match self {
+            Self::Ed25519 => 32,
+            _ => 1 + 2 * self.private_len(),
+        }
+    }
+
+    fn ecdh(self) -> &'static agreement::Algorithm {
+        match self {
+            Self::P384 => &agreement::ECDH_P384,
+            Self::P521 => &agreement::ECDH_P521,
+            _ => &agreement::ECDH_P256,
+        }
+    }
+
+    fn signing(self) -> &'static signature::EcdsaSigningAlgorithm {
+        match self {
+            Self::P384 => &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+            Self::P521 => &signature::ECDSA_P521_SHA512_ASN1_SIGNING,
+            _ => &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        }
+    }
+
+    fn verification(self) -> &'static dyn signature::VerificationAlgorithm {
+        match self {
+            Self::Ed25519 => &signature::ED25519,
+            Self::P256 => &signature::ECDSA_P256_SHA256_ASN1,
+            Self::P384 => &signature::ECDSA_P384_SHA384_ASN1,
+            Self::P521 => &signature::ECDSA_P521_SHA512_ASN1,
+        }
+    }
+
+    fn check_private(self, sk: &[u8]) -> Result<(), CryptoError> {
+        if sk.len() != self.private_len() {
+            return Err(CryptoErrorKind::InvalidPrivateKey.into());
+        }
+        Ok(())
+    }
+
+    fn ed25519(sk: &[u8]) -> Result<Ed25519KeyPair, CryptoError> {
+        Ed25519KeyPair::from_seed_unchecked(sk)
+            .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPrivateKey, e))
+    }
+
+    /// aws-lc derives the public point of a scalar through its ECDH key type.
+    fn ecdsa_public(self, sk: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let key = agreement::PrivateKey::from_private_key(self.ecdh(), sk)
+            .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPrivateKey, e))?;
+        let pk = key
+            .compute_public_key()
+            .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPrivateKey, e))?;
+        Ok(pk.as_ref().to_vec())
+    }
+
+    pub(crate) fn generate(self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {
+        // A random string is a valid scalar with overwhelming probability; the bound only guards
+        // against a broken RNG.
+        for _ in 0..64 {
+            let mut sk = SignaturePrivateKey::new(vec![0; self.private_len()]);
+            rng::fill(sk.as_mut_bytes())?;
+            if self == Self::P521 {
+                if let Some(first) = sk.as_mut_bytes().first_mut() {
+                    *first &= 0x01;
+                }
+            }
+            if let Ok(pk) = self.public_key(&sk) {
+                return Ok((sk, pk));
+            }
+        }
+        Err(CryptoErrorKind::Random.into())
+    }
+
+    pub(crate) fn public_key(
+        self,
+        sk: &SignaturePrivateKey,
+    ) -> Result<SignaturePublicKey, CryptoError> {
+        let sk = sk.as_bytes();
+        self.check_private(sk)?;
+        let pk = match self {
+            Self::Ed25519 => Self::ed25519(sk)?.public_key().as_ref().to_vec(),
+            _ => self.ecdsa_public(sk)?,
+        };
+        Ok(SignaturePublicKey::from(pk))
+    }
+
+    pub(crate) fn sign(self, sk: &SignaturePrivateKey, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let sk = sk.as_bytes();
+        self.check_private(sk)?;
+        match self {
+            Self::Ed25519 => Ok(Self::ed25519(sk)?.sign(msg).as_ref().to_vec()),
+            _ => {
+                let pk = self.ecdsa_public(sk)?;
+                let pair = EcdsaKeyPair::from_private_key_and_public_key(self.signing(), sk, &pk)
+                    .map_err(|e| {
+                    CryptoError::with_source(CryptoErrorKind::InvalidPrivateKey, e)
+                })?;
+                let sig = pair
+                    .sign(&SystemRandom::new(), msg)
+                    .map_err(|e| CryptoError::with_source(CryptoErrorKind::Backend, e))?;
+                Ok(sig.as_ref().to_vec())
+            }
+        }
+    }
+
+    pub(crate) fn verify(
+        self,
+        pk: &SignaturePublicKey,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
+        let pk = pk.as_ref();
+        let uncompressed = self == Self::Ed25519 || pk.first() == Some(&0x04);
+        if pk.len() != self.public_len() || !uncompressed {
+            return Err(CryptoErrorKind::InvalidPublicKey.into());
+        }
+        UnparsedPublicKey::new(self.verification(), pk)
+            .verify(msg, sig)
+            .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidSignature, e))
+    }
+}
