@@ -10,10 +10,14 @@ use cohort_test_vectors::{
     transcript_hashes, tree_operations, tree_validation, treekem, welcome,
 };
 
+use cohort_crypto::{CipherSuite, CryptoProvider, SuiteOps};
+
 use crate::{FileReport, Kind};
 
+mod crypto;
 mod deserialization;
 pub(crate) mod messages;
+mod tree;
 mod tree_math;
 
 /// Runs every case of the file at `path` as vectors of `kind`, recording `backend` for kinds
@@ -29,20 +33,47 @@ pub fn run_file(path: &Path, kind: Kind, backend: Option<&str>) -> FileReport {
         .unwrap_or(path.as_os_str())
         .to_string_lossy()
         .into_owned();
-    let backend = backend.filter(|_| kind.uses_crypto()).map(str::to_owned);
+    let backend = kind
+        .uses_crypto()
+        .then(|| backend.or_else(|| crate::built_backends().first().copied()))
+        .flatten();
     let mut run = Cases {
-        report: FileReport::new(name, backend),
+        report: FileReport::new(name, backend.map(str::to_owned)),
     };
     match kind {
         Kind::TreeMath => run.load_then(path, tree_math::run),
         Kind::Deserialization => run.load_then(path, deserialization::run),
         Kind::Messages => run.load_then(path, messages::run_messages),
+        _ => {
+            let Some(provider) = backend.and_then(crate::provider) else {
+                run.backend_missing(path, backend);
+                return run.report;
+            };
+            run_crypto_kind(path, kind, &*provider, &mut run);
+        }
+    }
+    run.report
+}
+
+/// Runs a kind that needs a crypto backend.
+fn run_crypto_kind(path: &Path, kind: Kind, provider: &dyn CryptoProvider, run: &mut Cases) {
+    match kind {
         Kind::CryptoBasics => run.load_then(path, |cases: &[crypto_basics::CryptoBasics], run| {
-            run.not_implemented(
-                cases.len(),
-                "the labelled helpers of cohort-crypto and a backend",
-            )
+            crypto::run_crypto_basics(cases, run, provider)
         }),
+        Kind::TreeValidation => {
+            run.load_then(path, |cases: &[tree_validation::TreeValidation], run| {
+                tree::run_tree_validation(cases, run, provider)
+            })
+        }
+        Kind::TreeKem => run.load_then(path, |cases: &[treekem::TreeKem], run| {
+            tree::run_treekem(cases, run, provider)
+        }),
+        Kind::TreeOperations => {
+            run.load_then(path, |cases: &[tree_operations::TreeOperations], run| {
+                tree::run_tree_operations(cases, run, provider)
+            })
+        }
         Kind::SecretTree => run.load_then(path, |cases: &[secret_tree::SecretTree], run| {
             run.not_implemented(cases.len(), "the secret tree of cohort-key-schedule")
         }),
@@ -67,26 +98,13 @@ pub fn run_file(path: &Path, kind: Kind, backend: Option<&str>) -> FileReport {
         Kind::Welcome => run.load_then(path, |cases: &[welcome::Welcome], run| {
             run.not_implemented(cases.len(), "Welcome processing in cohort-group")
         }),
-        Kind::TreeOperations => {
-            run.load_then(path, |cases: &[tree_operations::TreeOperations], run| {
-                run.not_implemented(cases.len(), "tree operations and tree hash in cohort-tree")
-            })
-        }
-        Kind::TreeValidation => {
-            run.load_then(path, |cases: &[tree_validation::TreeValidation], run| {
-                run.not_implemented(cases.len(), "tree validation in cohort-tree")
-            })
-        }
-        Kind::TreeKem => run.load_then(path, |cases: &[treekem::TreeKem], run| {
-            run.not_implemented(cases.len(), "TreeKEM in cohort-tree")
-        }),
         Kind::PassiveClient => {
             run.load_then(path, |cases: &[passive_client::PassiveClient], run| {
                 run.not_implemented(cases.len(), "joining and commit processing in cohort-group")
             })
         }
+        Kind::TreeMath | Kind::Deserialization | Kind::Messages => {}
     }
-    run.report
 }
 
 /// The report being filled while a file's cases run.
@@ -128,9 +146,42 @@ impl Cases {
     }
 
     /// Records a case skipped because the backend lacks its cipher suite.
-    #[allow(dead_code, reason = "used once the crypto kinds are implemented")]
     pub(crate) fn unsupported(&mut self) {
         self.report.unsupported += 1;
+    }
+
+    /// The operations of suite `cs` on `provider`; records the case as unsupported when the
+    /// provider lacks it.
+    pub(crate) fn suite(
+        &mut self,
+        provider: &dyn CryptoProvider,
+        cs: u16,
+    ) -> Option<std::sync::Arc<dyn SuiteOps>> {
+        let ops = provider.suite(CipherSuite(cs));
+        if ops.is_none() {
+            self.unsupported();
+        }
+        ops
+    }
+
+    /// Records one case's result.
+    pub(crate) fn record(&mut self, case: usize, cs: Option<u16>, result: Result<(), String>) {
+        match result {
+            Ok(()) => self.pass(),
+            Err(what) => self.fail(case, cs, what),
+        }
+    }
+
+    /// Records that a crypto kind could not run because its backend is not built in: one
+    /// failure, so the file can never pass silently.
+    fn backend_missing(&mut self, path: &Path, backend: Option<&str>) {
+        self.report.failed += 1;
+        self.report.failures.push(format!(
+            "{}: backend {} is not built into this runner (built: {})",
+            path.display(),
+            backend.unwrap_or("(none)"),
+            crate::built_backends().join(", ")
+        ));
     }
 
     /// Records that the kind is not implemented yet: all `n_cases` cases fail, and `needs` says
