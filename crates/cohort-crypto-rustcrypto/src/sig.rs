@@ -154,7 +154,11 @@ impl SigAlg {
                     .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPublicKey, e))?;
                 let sig = ed25519_dalek::Signature::from_slice(sig)
                     .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidSignature, e))?;
-                vk.verify_strict(msg, &sig)
+                // RFC 8032 verification, rejecting non-canonical S, as ring and aws-lc do: members
+                // of one group may use different backends and must agree on every signature.
+                // (`verify_strict` would also reject small-order keys, which those backends
+                // accept.)
+                ed25519_dalek::Verifier::verify(&vk, msg, &sig)
                     .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidSignature, e))
             }
             Self::Ed448 => {
