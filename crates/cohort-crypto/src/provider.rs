@@ -313,7 +313,29 @@ pub trait Signer: Send + Sync + fmt::Debug {
 /// # Implementing
 /// `decap(enc)` returns the KEM shared secret: for DHKEM, `ExtractAndExpand(DH(skR, enc),
 /// enc || pkR)`. Reject a malformed `enc` with [`CryptoErrorKind::InvalidPublicKey`] and an
-/// all-zero DH output with [`CryptoErrorKind::ZeroSharedSecret`]; never panic.
+/// all-zero DH output with [`CryptoErrorKind::ZeroSharedSecret`]; never panic. An HSM that only
+/// offers raw ECDH can finish `Decap` with `cohort_crypto_hpke::Dhkem::extract_and_expand`.
+///
+/// ```
+/// use cohort_crypto::{
+///     CipherSuite, CryptoError, CryptoErrorKind, Decapsulator, HpkePublicKey, Secret,
+/// };
+///
+/// /// An HPKE key that stays in a (pretend) HSM.
+/// #[derive(Debug)]
+/// struct HsmHpkeKey { slot: u32, public: HpkePublicKey }
+///
+/// impl Decapsulator for HsmHpkeKey {
+///     fn cipher_suite(&self) -> CipherSuite {
+///         CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256
+///     }
+///     fn public_key(&self) -> &HpkePublicKey { &self.public }
+///     fn decap(&self, _enc: &[u8]) -> Result<Secret, CryptoError> {
+///         // Ask the HSM for DH(skR, enc), then ExtractAndExpand with enc || pkR.
+///         Err(CryptoError::new(CryptoErrorKind::Backend))
+///     }
+/// }
+/// ```
 pub trait Decapsulator: Send + Sync + fmt::Debug {
     /// The suite whose KEM this key belongs to.
     fn cipher_suite(&self) -> CipherSuite;
