@@ -1,3 +1,4 @@
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 //! Derive macros for `cohort_codec::Encode` and `cohort_codec::Decode`.
 //!
 //! * A struct (named or tuple fields) encodes its fields in declaration order, with no framing of

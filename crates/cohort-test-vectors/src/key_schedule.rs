@@ -71,8 +71,9 @@ pub struct Epoch {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Exporter {
-    /// The label's bytes. The upstream README calls it a string, but the file holds hex.
-    pub label: HexBytes,
+    /// The label, a string. Its characters happen to be hex digits, but it is used as the
+    /// string's own bytes (checked against the file's expected outputs), not hex-decoded.
+    pub label: String,
     /// The context.
     pub context: HexBytes,
     /// The output length.

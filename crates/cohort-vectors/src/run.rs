@@ -17,6 +17,7 @@ use crate::{FileReport, Kind};
 mod crypto;
 mod deserialization;
 pub(crate) mod messages;
+mod schedule;
 mod tree;
 mod tree_math;
 
@@ -75,7 +76,7 @@ fn run_crypto_kind(path: &Path, kind: Kind, provider: &dyn CryptoProvider, run: 
             })
         }
         Kind::SecretTree => run.load_then(path, |cases: &[secret_tree::SecretTree], run| {
-            run.not_implemented(cases.len(), "the secret tree of cohort-key-schedule")
+            schedule::run_secret_tree(cases, run, provider)
         }),
         Kind::MessageProtection => run.load_then(
             path,
@@ -84,15 +85,15 @@ fn run_crypto_kind(path: &Path, kind: Kind, provider: &dyn CryptoProvider, run: 
             },
         ),
         Kind::KeySchedule => run.load_then(path, |cases: &[key_schedule::KeySchedule], run| {
-            run.not_implemented(cases.len(), "the epoch key schedule of cohort-key-schedule")
+            schedule::run_key_schedule(cases, run, provider)
         }),
         Kind::PskSecret => run.load_then(path, |cases: &[psk_secret::PskSecret], run| {
-            run.not_implemented(cases.len(), "PSK chaining in cohort-key-schedule")
+            schedule::run_psk_secret(cases, run, provider)
         }),
         Kind::TranscriptHashes => run.load_then(
             path,
             |cases: &[transcript_hashes::TranscriptHashes], run| {
-                run.not_implemented(cases.len(), "transcript hashes in cohort-key-schedule")
+                schedule::run_transcript_hashes(cases, run, provider)
             },
         ),
         Kind::Welcome => run.load_then(path, |cases: &[welcome::Welcome], run| {

@@ -1,0 +1,407 @@
+//! The secret tree and its hash ratchets (RFC 9420 §9), with the deletion schedule of §9.2.
+//!
+//! ```text
+//!                 encryption_secret (root)
+//!                 /                    \
+//!   ExpandWithLabel(., "tree", "left")  ExpandWithLabel(., "tree", "right")
+//!              ...                          ...
+//!             leaf L ──► "handshake" ratchet, "application" ratchet
+//!
+//!   ratchet_secret_[j] ──► DeriveTreeSecret(., "key" | "nonce", j)   = key_[j], nonce_[j]
+//!                      └─► DeriveTreeSecret(., "secret", j, Nh)      = ratchet_secret_[j+1]
+//! ```
+//!
+//! Deletion: expanding a node stores both children and deletes the node; a leaf's secret is
+//! deleted once its two ratchets exist; a ratchet keeps only its next secret; a key handed out
+//! is forgotten. Keys for generations skipped by out-of-order delivery are kept, up to
+//! [`RatchetConfig::out_of_order_tolerance`] per ratchet, and deleted when used or evicted.
+//!
+//! Receiving is transactional: [`SecretTree::open`] derives on scratch copies and commits only
+//! when the caller's decryption succeeds, so a rejected message changes nothing.
+
+use std::collections::BTreeMap;
+
+use cohort_crypto::{Secret, SuiteOps, labeled};
+
+use crate::KeyScheduleError;
+
+/// Which ratchet of a leaf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContentKind {
+    /// Proposals and commits.
+    Handshake,
+    /// Application messages.
+    Application,
+}
+
+/// Bounds for out-of-order delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatchetConfig {
+    /// How far past the next expected generation a message may be (keys in between are derived
+    /// and kept for late messages).
+    pub max_forward_distance: u32,
+    /// How many skipped keys one ratchet keeps for late messages; the oldest go first.
+    pub out_of_order_tolerance: u32,
+}
+
+impl Default for RatchetConfig {
+    fn default() -> Self {
+        Self {
+            max_forward_distance: 1000,
+            out_of_order_tolerance: 10,
+        }
+    }
+}
+
+/// The key and nonce of one generation of a ratchet.
+///
+/// # Security
+/// Zeroized on drop. Use it for one message only.
+#[derive(Debug, Clone)]
+pub struct MessageKey {
+    /// The generation.
+    pub generation: u32,
+    /// The AEAD key (`Nk` bytes).
+    pub key: Secret,
+    /// The AEAD nonce (`Nn` bytes), before the reuse guard is applied.
+    pub nonce: Secret,
+}
+
+/// One hash ratchet.
+#[derive(Debug, Clone)]
+struct HashRatchet {
+    /// `ratchet_secret_[next]`.
+    secret: Secret,
+    /// The next generation this ratchet will produce.
+    next: u32,
+    /// Keys of skipped generations, kept for late messages.
+    skipped: BTreeMap<u32, MessageKey>,
+}
+
+impl HashRatchet {
+    fn new(secret: Secret) -> Self {
+        Self {
+            secret,
+            next: 0,
+            skipped: BTreeMap::new(),
+        }
+    }
+
+    /// Produces the key of generation `next` and advances, deleting the used secret.
+    fn step(&mut self, suite: &dyn SuiteOps, leaf: u32) -> Result<MessageKey, KeyScheduleError> {
+        let generation = self.next;
+        let next = generation
+            .checked_add(1)
+            .ok_or(KeyScheduleError::RatchetExhausted(leaf))?;
+        let nk = len16(suite.aead_key_len())?;
+        let nn = len16(suite.aead_nonce_len())?;
+        let nh = len16(suite.hash_len())?;
+        let s = self.secret.as_bytes();
+        let key = labeled::derive_tree_secret(suite, s, b"key", generation, nk)?;
+        let nonce = labeled::derive_tree_secret(suite, s, b"nonce", generation, nn)?;
+        // Replacing the secret drops (and zeroizes) the consumed one.
+        self.secret = labeled::derive_tree_secret(suite, s, b"secret", generation, nh)?;
+        self.next = next;
+        Ok(MessageKey {
+            generation,
+            key,
+            nonce,
+        })
+    }
+
+    /// The key of `generation` for a received message: a kept skipped key, or derived forward.
+    fn take(
+        &mut self,
+        suite: &dyn SuiteOps,
+        leaf: u32,
+        generation: u32,
+        config: &RatchetConfig,
+    ) -> Result<MessageKey, KeyScheduleError> {
+        if generation < self.next {
+            return self
+                .skipped
+                .remove(&generation)
+                .ok_or(KeyScheduleError::GenerationConsumed { leaf, generation });
+        }
+        if generation - self.next > config.max_forward_distance {
+            return Err(KeyScheduleError::GenerationTooFarAhead {
+                leaf,
+                generation,
+                current: self.next,
+            });
+        }
+        while self.next < generation {
+            let key = self.step(suite, leaf)?;
+            if config.out_of_order_tolerance > 0 {
+                self.skipped.insert(key.generation, key);
+            }
+            while self.skipped.len() > config.out_of_order_tolerance as usize {
+                self.skipped.pop_first();
+            }
+        }
+        self.step(suite, leaf)
+    }
+}
+
+fn len16(n: usize) -> Result<u16, KeyScheduleError> {
+    u16::try_from(n).map_err(|_| KeyScheduleError::LengthTooLong(n))
+}
+
+/// The two ratchets of a leaf.
+#[derive(Debug, Clone)]
+struct LeafRatchets {
+    handshake: HashRatchet,
+    application: HashRatchet,
+}
+
+impl LeafRatchets {
+    fn get(&mut self, kind: ContentKind) -> &mut HashRatchet {
+        match kind {
+            ContentKind::Handshake => &mut self.handshake,
+            ContentKind::Application => &mut self.application,
+        }
+    }
+}
+
+/// The secret tree of one epoch.
+#[derive(Debug, Clone)]
+pub struct SecretTree {
+    leaf_count: u32,
+    /// Secrets of tree nodes not yet expanded, by node index.
+    nodes: BTreeMap<u32, Secret>,
+    /// Ratchets of leaves whose secret has been expanded.
+    ratchets: BTreeMap<u32, LeafRatchets>,
+    config: RatchetConfig,
+}
+
+/// What deriving a leaf's ratchets would change: applied only on success.
+struct Expansion {
+    leaf: u32,
+    ratchets: LeafRatchets,
+    /// Node secrets to store (children of expanded nodes).
+    store: Vec<(u32, Secret)>,
+    /// Node secrets consumed by the expansion.
+    delete: Vec<u32>,
+}
+
+impl SecretTree {
+    /// A secret tree for `leaf_count` leaves rooted at `encryption_secret`, which it takes over.
+    pub fn new(encryption_secret: Secret, leaf_count: u32, config: RatchetConfig) -> Self {
+        let mut nodes = BTreeMap::new();
+        if leaf_count > 0 {
+            nodes.insert(root(leaf_count), encryption_secret);
+        }
+        Self {
+            leaf_count,
+            nodes,
+            ratchets: BTreeMap::new(),
+            config,
+        }
+    }
+
+    /// The number of leaves.
+    pub fn leaf_count(&self) -> u32 {
+        self.leaf_count
+    }
+
+    /// The ratchet bounds in force.
+    pub fn config(&self) -> RatchetConfig {
+        self.config
+    }
+
+    /// The key of the next generation for sending as `leaf`; it is consumed at once.
+    ///
+    /// # Errors
+    /// [`KeyScheduleError::LeafOutOfRange`], or a crypto failure.
+    pub fn next_send_key(
+        &mut self,
+        suite: &dyn SuiteOps,
+        leaf: u32,
+        kind: ContentKind,
+    ) -> Result<MessageKey, KeyScheduleError> {
+        let mut expansion = self.expand(suite, leaf)?;
+        let key = expansion.ratchets.get(kind).step(suite, leaf)?;
+        self.apply(expansion);
+        Ok(key)
+    }
+
+    /// Runs `decrypt` with the key of `generation` from `leaf`'s ratchet, and consumes that key
+    /// (and commits skipped keys and tree expansion) only when `decrypt` succeeds. On any error
+    /// the tree is unchanged.
+    ///
+    /// The outer error is the key schedule's (a consumed or too-distant generation); the inner
+    /// one is `decrypt`'s.
+    ///
+    /// # Errors
+    /// [`KeyScheduleError::GenerationConsumed`], [`KeyScheduleError::GenerationTooFarAhead`],
+    /// [`KeyScheduleError::LeafOutOfRange`], or a crypto failure.
+    pub fn open<T, E>(
+        &mut self,
+        suite: &dyn SuiteOps,
+        leaf: u32,
+        kind: ContentKind,
+        generation: u32,
+        decrypt: impl FnOnce(&MessageKey) -> Result<T, E>,
+    ) -> Result<Result<T, E>, KeyScheduleError> {
+        let mut expansion = self.expand(suite, leaf)?;
+        let config = self.config;
+        let key = expansion
+            .ratchets
+            .get(kind)
+            .take(suite, leaf, generation, &config)?;
+        match decrypt(&key) {
+            Ok(value) => {
+                self.apply(expansion);
+                Ok(Ok(value))
+            }
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    /// Whether any secret is still held for `leaf` (its ratchets, or a tree node above it).
+    pub fn holds_secrets_for(&self, leaf: u32) -> bool {
+        self.ratchets.contains_key(&leaf)
+            || self
+                .path_to(leaf)
+                .iter()
+                .any(|x| self.nodes.contains_key(x))
+    }
+
+    /// The number of tree-node secrets held (not yet expanded), for tests of the deletion
+    /// schedule.
+    pub fn node_secrets_held(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Derives `leaf`'s ratchets without changing the tree: from the stored ratchets, or by
+    /// expanding the nearest stored ancestor secret down to the leaf.
+    fn expand(&self, suite: &dyn SuiteOps, leaf: u32) -> Result<Expansion, KeyScheduleError> {
+        if leaf >= self.leaf_count {
+            return Err(KeyScheduleError::LeafOutOfRange(leaf));
+        }
+        if let Some(r) = self.ratchets.get(&leaf) {
+            return Ok(Expansion {
+                leaf,
+                ratchets: r.clone(),
+                store: Vec::new(),
+                delete: Vec::new(),
+            });
+        }
+        // Path from the leaf up to the root; find the lowest node still holding a secret.
+        let path = self.path_to(leaf);
+        let start = path.iter().position(|x| self.nodes.contains_key(x)).ok_or(
+            KeyScheduleError::GenerationConsumed {
+                leaf,
+                generation: 0,
+            },
+        )?;
+        let nh = len16(suite.hash_len())?;
+        let mut store = Vec::new();
+        let mut delete = vec![path[start]];
+        let mut secret = self
+            .nodes
+            .get(&path[start])
+            .cloned()
+            .ok_or(KeyScheduleError::LeafOutOfRange(leaf))?;
+        // Walk down from path[start] to the leaf, storing each off-path child.
+        for i in (0..start).rev() {
+            let parent = path[i + 1];
+            let child = path[i];
+            let (l, r) = children(parent);
+            let left = labeled::expand_with_label(suite, secret.as_bytes(), b"tree", b"left", nh)?;
+            let right =
+                labeled::expand_with_label(suite, secret.as_bytes(), b"tree", b"right", nh)?;
+            let (on, off, off_index) = if child == l {
+                (left, right, r)
+            } else {
+                (right, left, l)
+            };
+            store.push((off_index, off));
+            secret = on;
+        }
+        let handshake =
+            labeled::expand_with_label(suite, secret.as_bytes(), b"handshake", &[], nh)?;
+        let application =
+            labeled::expand_with_label(suite, secret.as_bytes(), b"application", &[], nh)?;
+        if start == 0 {
+            delete.push(path[0]);
+        }
+        let ratchets = LeafRatchets {
+            handshake: HashRatchet::new(handshake),
+            application: HashRatchet::new(application),
+        };
+        Ok(Expansion {
+            leaf,
+            ratchets,
+            store,
+            delete,
+        })
+    }
+
+    fn apply(&mut self, expansion: Expansion) {
+        for x in expansion.delete {
+            self.nodes.remove(&x);
+        }
+        for (x, s) in expansion.store {
+            self.nodes.insert(x, s);
+        }
+        self.ratchets.insert(expansion.leaf, expansion.ratchets);
+    }
+
+    /// Node indices from `leaf`'s node up to the root.
+    fn path_to(&self, leaf: u32) -> Vec<u32> {
+        let mut out = vec![leaf * 2];
+        let root = root(self.leaf_count);
+        let mut x = leaf * 2;
+        while x != root {
+            x = parent(x);
+            out.push(x);
+        }
+        out
+    }
+}
+
+/// Root of a full tree with `n` leaves (n a power of two or not: the tree math of §4 rounds up).
+fn root(n: u32) -> u32 {
+    let width = 2 * u64::from(n.max(1)) - 1;
+    let log = 63 - width.leading_zeros();
+    ((1u64 << log) - 1) as u32
+}
+
+fn level(x: u32) -> u32 {
+    x.trailing_ones()
+}
+
+fn children(x: u32) -> (u32, u32) {
+    let k = level(x);
+    let v = u64::from(x);
+    (
+        (v ^ (1u64 << (k - 1))) as u32,
+        (v ^ (3u64 << (k - 1))) as u32,
+    )
+}
+
+fn parent(x: u32) -> u32 {
+    let k = level(x);
+    let v = u64::from(x);
+    let b = (v >> (k + 1)) & 1;
+    ((v | (1u64 << k)) ^ (b << (k + 1))) as u32
+}
+
+/// The key and nonce that protect a PrivateMessage's sender data (RFC 9420 §6.3.2): derived from
+/// `sender_data_secret` and the first `Nh` bytes of the ciphertext (all of it when shorter).
+///
+/// # Errors
+/// A crypto failure.
+pub fn sender_data_key_nonce(
+    suite: &dyn SuiteOps,
+    sender_data_secret: &[u8],
+    ciphertext: &[u8],
+) -> Result<(Secret, Secret), KeyScheduleError> {
+    let sample = &ciphertext[..ciphertext.len().min(suite.hash_len())];
+    let nk = len16(suite.aead_key_len())?;
+    let nn = len16(suite.aead_nonce_len())?;
+    let key = labeled::expand_with_label(suite, sender_data_secret, b"key", sample, nk)?;
+    let nonce = labeled::expand_with_label(suite, sender_data_secret, b"nonce", sample, nn)?;
+    Ok((key, nonce))
+}
