@@ -38,6 +38,23 @@ impl RatchetTree {
         self.node_tree_hash(suite, root)
     }
 
+    /// Checks the root tree hash against `expected`, the `tree_hash` of the GroupContext the
+    /// tree is used with (RFC 9420 §7.8, §12.4.3.3: before the tree is used for anything).
+    ///
+    /// # Errors
+    /// [`TreeError::TreeHashMismatch`] when they differ; [`TreeError::TrailingBlank`] for an
+    /// empty tree; a crypto or encoding failure.
+    pub fn verify_tree_hash(
+        &mut self,
+        suite: &dyn SuiteOps,
+        expected: &[u8],
+    ) -> Result<(), TreeError> {
+        if self.tree_hash(suite)? != expected {
+            return Err(TreeError::TreeHashMismatch);
+        }
+        Ok(())
+    }
+
     /// The tree hash of the subtree rooted at `x`, computing and caching what is missing.
     ///
     /// # Errors

@@ -26,9 +26,11 @@ pub struct NodeIndex(pub u32);
 
 impl LeafIndex {
     /// The node this leaf occupies: `2 * leaf`.
+    ///
+    /// A leaf index of 2^31 or more (possible in peer input, never in a tree) maps to
+    /// `NodeIndex(u32::MAX)`, which lies outside every tree, instead of wrapping onto a real node.
     pub fn node(self) -> NodeIndex {
-        // leaf < 2^31 in any tree MLS can build, so 2 * leaf < 2^32.
-        NodeIndex(self.0.wrapping_mul(2))
+        NodeIndex(self.0.saturating_mul(2))
     }
 }
 

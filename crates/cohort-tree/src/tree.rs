@@ -71,8 +71,9 @@ impl RatchetTree {
                 return Err(TreeError::NodeTypeMismatch(NodeIndex(i as u32)));
             }
         }
-        // The last entry is a leaf (checked above), so len is odd: leaves = (len + 1) / 2.
-        let leaves = nodes.len().div_ceil(2);
+        // The smallest full width 2 * leaves - 1 that holds every entry: a list may end in a
+        // parent (even length), which still needs the leaf to its right.
+        let leaves = nodes.len() / 2 + 1;
         let full_leaves = leaves.checked_next_power_of_two().filter(|n| *n <= 1 << 31);
         let full_leaves = full_leaves.ok_or(TreeError::TooLarge(nodes.len()))?;
         // full_leaves <= 2^31, so it fits in u32.
@@ -321,7 +322,8 @@ impl RatchetTree {
             }
             for &leaf in &p.unmerged_leaves {
                 let ln = leaf.node();
-                let below = ln.0 < self.node_count() && is_descendant(ln, x);
+                // Range-check the leaf index itself: `leaf.node()` wraps for indices >= 2^31.
+                let below = leaf.0 < n && is_descendant(ln, x);
                 if !below || self.leaf(leaf).is_none() {
                     return Err(TreeError::InvalidUnmergedLeaf { node: x, leaf });
                 }
