@@ -16,6 +16,7 @@ use crate::{FileReport, Kind};
 
 mod crypto;
 mod deserialization;
+mod group;
 pub(crate) mod messages;
 mod schedule;
 mod tree;
@@ -81,7 +82,7 @@ fn run_crypto_kind(path: &Path, kind: Kind, provider: &dyn CryptoProvider, run: 
         Kind::MessageProtection => run.load_then(
             path,
             |cases: &[message_protection::MessageProtection], run| {
-                run.not_implemented(cases.len(), "message protection in cohort-group")
+                group::run_message_protection(cases, run, provider)
             },
         ),
         Kind::KeySchedule => run.load_then(path, |cases: &[key_schedule::KeySchedule], run| {
@@ -97,7 +98,7 @@ fn run_crypto_kind(path: &Path, kind: Kind, provider: &dyn CryptoProvider, run: 
             },
         ),
         Kind::Welcome => run.load_then(path, |cases: &[welcome::Welcome], run| {
-            run.not_implemented(cases.len(), "Welcome processing in cohort-group")
+            group::run_welcome(cases, run, provider)
         }),
         Kind::PassiveClient => {
             run.load_then(path, |cases: &[passive_client::PassiveClient], run| {

@@ -71,7 +71,7 @@ fn secret_tree() {
 }
 
 #[test]
-#[ignore = "not implemented yet: message protection in cohort-group"]
+#[ignore = "one case fails: its P-521 signature key is 65 bytes; SoftwareSigner must left-pad short ECDSA scalars"]
 fn message_protection() {
     assert_passes("message-protection", Kind::MessageProtection, 7);
 }
@@ -92,7 +92,6 @@ fn transcript_hashes() {
 }
 
 #[test]
-#[ignore = "not implemented yet: Welcome processing in cohort-group"]
 fn welcome() {
     assert_passes("welcome", Kind::Welcome, 7);
 }
@@ -169,8 +168,6 @@ fn folder_holds_exactly_the_tested_files() {
 #[test]
 fn not_implemented_kinds_count_their_cases_as_failed() {
     let cases = [
-        ("message-protection", Kind::MessageProtection, 7),
-        ("welcome", Kind::Welcome, 7),
         ("passive-client-welcome", Kind::PassiveClient, 56),
         ("passive-client-handling-commit", Kind::PassiveClient, 91),
         ("passive-client-random", Kind::PassiveClient, 1),

@@ -1,0 +1,103 @@
+//! The group layer's errors: a small categorized `Error`, details in sub-enums.
+
+use cohort_codec::CodecError;
+use cohort_crypto::CryptoError;
+use cohort_key_schedule::KeyScheduleError;
+use cohort_tree::TreeError;
+use cohort_tree::treekem::UpdatePathError;
+
+/// Everything that can go wrong in the group layer.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input does not decode.
+    #[error("malformed input: {0}")]
+    Malformed(#[from] CodecError),
+    /// The input decoded but failed a check; caused by the peer, never by the caller.
+    #[error("rejected by validation: {0}")]
+    Invalid(#[from] ValidationError),
+    /// The caller used the API wrongly; never caused by peer data.
+    #[error("API misuse: {0}")]
+    Misuse(#[from] ApiMisuse),
+    /// The crypto provider failed on our own operation (not on peer data).
+    #[error("crypto provider: {0}")]
+    Crypto(#[from] CryptoError),
+    /// A bug in cohort.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+}
+
+/// A check that peer data failed. Each variant cites the RFC 9420 section that requires it.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum ValidationError {
+    /// RFC 9420 §6: the message is addressed to another group.
+    #[error("message is for another group")]
+    WrongGroupId,
+    /// RFC 9420 §6: the message is for an epoch this group cannot process.
+    #[error("message is for epoch {got}, expected {expected}")]
+    WrongEpoch {
+        /// The epoch in the message.
+        got: u64,
+        /// The epoch expected.
+        expected: u64,
+    },
+    /// RFC 9420 §6.2: the wire format is not allowed for this content or operation (for example
+    /// application data in a PublicMessage).
+    #[error("unexpected wire format: {0}")]
+    UnexpectedWireFormat(&'static str),
+    /// RFC 9420 §6: the version is not `mls10`.
+    #[error("unsupported protocol version {0}")]
+    UnsupportedVersion(u16),
+    /// RFC 9420 §6.1, §6.3.2: the sender is out of range, blank, or not allowed this content.
+    #[error("invalid sender: {0}")]
+    InvalidSender(&'static str),
+    /// RFC 9420 §5.1.2: a signature does not verify; names the signed object.
+    #[error("invalid signature on {0}")]
+    InvalidSignature(&'static str),
+    /// RFC 9420 §6.2: the membership tag does not verify.
+    #[error("invalid membership tag")]
+    InvalidMembershipTag,
+    /// RFC 9420 §6.1, §12.4.2: the confirmation tag does not verify.
+    #[error("invalid confirmation tag")]
+    InvalidConfirmationTag,
+    /// RFC 9420 §5.1.3, §6.3: a decryption failed; names what was being decrypted.
+    #[error("decryption of {0} failed")]
+    DecryptionFailed(&'static str),
+    /// RFC 9420 §6.3.1: a padding byte is not zero.
+    #[error("non-zero padding in a PrivateMessage")]
+    InvalidPadding,
+    /// RFC 9420 §9, §15.3: the key for this message is not available (consumed, too far ahead).
+    #[error("message key unavailable: {0}")]
+    SecretUnavailable(#[from] KeyScheduleError),
+    /// RFC 9420 §12.4.3.1: no entry of the Welcome is for one of our KeyPackages.
+    #[error("no Welcome entry for our KeyPackage")]
+    NoMatchingKeyPackage,
+    /// RFC 9420 §12.4.3.1: the Welcome is inconsistent with our KeyPackage or itself.
+    #[error("invalid Welcome: {0}")]
+    InvalidWelcome(&'static str),
+    /// RFC 9420 §7, §12.4.3.3: the ratchet tree is invalid.
+    #[error("invalid ratchet tree: {0}")]
+    InvalidTree(#[from] TreeError),
+    /// RFC 9420 §7.5, §7.6: the UpdatePath is invalid.
+    #[error("invalid update path: {0}")]
+    InvalidUpdatePath(#[from] UpdatePathError),
+}
+
+/// A misuse of the API by the caller.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum ApiMisuse {
+    /// RFC 9420 §6.2: application data may only be sent as a PrivateMessage.
+    #[error("application data cannot be sent as a PublicMessage")]
+    ApplicationAsPublicMessage,
+    /// RFC 9420 §6.3.2: only members can send PrivateMessages.
+    #[error("only a member sender can send a PrivateMessage")]
+    PrivateMessageFromNonMember,
+    /// A commit must carry a confirmation tag, and nothing else may.
+    #[error("confirmation tag given for a non-commit, or missing for a commit")]
+    ConfirmationTagMismatch,
+    /// The cipher suite is not available from the provider.
+    #[error("cipher suite {0} is not available")]
+    UnsupportedCipherSuite(u16),
+}
