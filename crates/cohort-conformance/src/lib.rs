@@ -5,3 +5,4 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod crypto;
+pub mod storage;
