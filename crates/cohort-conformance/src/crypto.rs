@@ -4,10 +4,13 @@
 //! - the `crypto-basics` known answers of the official vectors ([`run_crypto_basics`]);
 //! - round trips of every primitive and labeled operation;
 //! - HPKE cross-checks in both directions against the `hpke` crate, an independent
-//!   implementation, for the KEMs it has (X25519, P-256, P-384, P-521);
+//!   implementation, for the KEMs it has (X25519, P-256, P-384, P-521): sealing and the secret
+//!   exporter;
 //! - negative cases: wrong keys, tampered and truncated ciphertexts, tags and signatures,
 //!   invalid public keys (all-zero and small-order X25519/X448 points, off-curve NIST points),
-//!   non-canonical EdDSA signatures. Each must be an error, never a panic.
+//!   non-canonical EdDSA signatures. Each must be an error, never a panic. The HPKE exporter,
+//!   which authenticates nothing, must instead give another secret for a wrong key, other info
+//!   or a tampered but well-formed `enc`, and an error for a malformed one.
 //!
 //! A panic inside the provider is caught and reported as a failure.
 

@@ -200,6 +200,32 @@ impl SuiteOps for RustCryptoSuite {
         self.hpke().open_base(key, ciphertext, info, aad)
     }
 
+    fn hpke_export_sender(
+        &self,
+        pk: &HpkePublicKey,
+        info: &[u8],
+        exporter_context: &[u8],
+        len: usize,
+    ) -> Result<(Vec<u8>, Secret), CryptoError> {
+        self.hpke()
+            .send_export(pk.as_ref(), info, exporter_context, len)
+    }
+
+    fn hpke_export_receiver(
+        &self,
+        key: &dyn Decapsulator,
+        enc: &[u8],
+        info: &[u8],
+        exporter_context: &[u8],
+        len: usize,
+    ) -> Result<Secret, CryptoError> {
+        if key.cipher_suite() != self.cs {
+            return Err(CryptoErrorKind::InvalidPrivateKey.into());
+        }
+        self.hpke()
+            .receive_export(enc, key, info, exporter_context, len)
+    }
+
     fn signature_generate(&self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {
         self.sig.generate()
     }

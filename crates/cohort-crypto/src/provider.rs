@@ -229,6 +229,46 @@ pub trait SuiteOps: Send + Sync + fmt::Debug {
         aad: &[u8],
     ) -> Result<Vec<u8>, CryptoError>;
 
+    /// HPKE `SendExport(pkR, info, exporter_context, L)` (RFC 9180 §6.2): `SetupBaseS(pkR,
+    /// info)`, then `Export(exporter_context, L)` on the sender's context. Returns the KEM
+    /// output `enc` and the `len`-byte exported secret.
+    ///
+    /// MLS uses it for external commits (RFC 9420 §8.3): `info` is empty, the exporter context
+    /// is `"MLS 1.0 external init secret"` and `len` is `Nh`.
+    ///
+    /// # Errors
+    /// As [`SuiteOps::kem_encap`]; [`CryptoErrorKind::InvalidLength`] when `len` exceeds
+    /// `255 * Nh`.
+    fn hpke_export_sender(
+        &self,
+        pk: &HpkePublicKey,
+        info: &[u8],
+        exporter_context: &[u8],
+        len: usize,
+    ) -> Result<(Vec<u8>, Secret), CryptoError>;
+
+    /// HPKE `ReceiveExport(enc, skR, info, exporter_context, L)` (RFC 9180 §6.2): `SetupBaseR`
+    /// decapsulating `enc` through `key`, then `Export(exporter_context, L)`.
+    ///
+    /// # Errors
+    /// Errors of [`Decapsulator::decap`] (a malformed `enc` is
+    /// [`CryptoErrorKind::InvalidPublicKey`]); [`CryptoErrorKind::InvalidPrivateKey`] when `key`
+    /// belongs to another suite; [`CryptoErrorKind::InvalidLength`] when `len` exceeds
+    /// `255 * Nh`.
+    ///
+    /// # Security
+    /// The exporter has no authentication: a wrong key or a tampered (but well-formed) `enc`
+    /// yields a different secret, not an error. Whatever the secret protects must be
+    /// authenticated by its own means (in MLS, the confirmation tag of the external commit).
+    fn hpke_export_receiver(
+        &self,
+        key: &dyn Decapsulator,
+        enc: &[u8],
+        info: &[u8],
+        exporter_context: &[u8],
+        len: usize,
+    ) -> Result<Secret, CryptoError>;
+
     /// Generates a signature key pair.
     ///
     /// # Errors

@@ -3,17 +3,19 @@
 use std::sync::Arc;
 
 use cohort_crypto::{
-    CryptoError, Decapsulator, HpkeCiphertext, HpkePrivateKey, HpkePublicKey, HpkeSuite,
-    SignaturePrivateKey, SignaturePublicKey, SignatureScheme, SoftwareHpkeKey, SuiteOps,
+    CipherSuite, CryptoError, Decapsulator, HpkeCiphertext, HpkePrivateKey, HpkePublicKey,
+    HpkeSuite, SignaturePrivateKey, SignaturePublicKey, SignatureScheme, SoftwareHpkeKey, SuiteOps,
 };
 
 use super::CheckFn;
-use super::roundtrip::err;
+use super::roundtrip::{EXTERNAL_INIT, err};
 
 pub(super) const CHECKS: &[(&str, CheckFn)] = &[
     ("negative/hpke-wrong-key", hpke_wrong_key),
     ("negative/hpke-tampered", hpke_tampered),
     ("negative/hpke-truncated", hpke_truncated),
+    ("negative/hpke-export-wrong-key", hpke_export_wrong_key),
+    ("negative/hpke-export-malformed", hpke_export_malformed),
     ("negative/aead", aead),
     ("negative/mac-wrong-tag", mac_wrong_tag),
     ("negative/kdf-expand-too-long", kdf_too_long),
@@ -161,6 +163,120 @@ fn hpke_truncated(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
     let mut long = ct.kem_output.to_vec();
     long.push(0);
     must_fail("decap of an over-long enc", key.decap(&long))?;
+    Ok(true)
+}
+
+/// HPKE export authenticates nothing: a wrong key, other info or a tampered `enc` must give
+/// another secret, never the sender's (and, for a well-formed `enc`, no error either).
+fn hpke_export_wrong_key(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let nh = ops.hash_len();
+    let key = SoftwareHpkeKey::derive(ops.clone(), b"negative ikm").map_err(err("kem_derive"))?;
+    let (enc, sent) = ops
+        .hpke_export_sender(key.public_key(), b"", EXTERNAL_INIT, nh)
+        .map_err(err("hpke_export_sender"))?;
+    let other = SoftwareHpkeKey::derive(ops.clone(), b"another ikm").map_err(err("kem_derive"))?;
+    let wrong = ops
+        .hpke_export_receiver(&other, &enc, b"", EXTERNAL_INIT, nh)
+        .map_err(err(
+            "hpke_export_receiver with another key (a valid enc must decapsulate)",
+        ))?;
+    if wrong == sent {
+        return Err("hpke_export_receiver with another key gives the sender's secret".into());
+    }
+    let other_info = ops
+        .hpke_export_receiver(&key, &enc, b"other", EXTERNAL_INIT, nh)
+        .map_err(err("hpke_export_receiver with other info"))?;
+    if other_info == sent {
+        return Err("hpke_export_receiver ignores info".into());
+    }
+    // A flipped bit may still be a valid point (X25519) or not (the NIST curves): either an
+    // error or another secret, never the sender's.
+    for index in [0, enc.len() / 2, enc.len() - 1] {
+        if let Ok(secret) =
+            ops.hpke_export_receiver(&key, &flip(&enc, index), b"", EXTERNAL_INIT, nh)
+        {
+            if secret == sent {
+                return Err(format!(
+                    "hpke_export_receiver of an enc tampered at byte {index} gives the sender's \
+                     secret"
+                ));
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// A key handle that claims another suite than the one it decapsulates for.
+#[derive(Debug)]
+struct OtherSuite(SoftwareHpkeKey, CipherSuite);
+
+impl Decapsulator for OtherSuite {
+    fn cipher_suite(&self) -> CipherSuite {
+        self.1
+    }
+    fn public_key(&self) -> &HpkePublicKey {
+        self.0.public_key()
+    }
+    fn decap(&self, enc: &[u8]) -> Result<cohort_crypto::Secret, CryptoError> {
+        self.0.decap(enc)
+    }
+}
+
+/// Malformed `enc` values, invalid recipient keys, a key of another suite and over-long outputs
+/// are errors on both sides, never a panic and never a secret.
+fn hpke_export_malformed(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let nh = ops.hash_len();
+    let key = SoftwareHpkeKey::derive(ops.clone(), b"negative ikm").map_err(err("kem_derive"))?;
+    let (enc, _) = ops
+        .hpke_export_sender(key.public_key(), b"", EXTERNAL_INIT, nh)
+        .map_err(err("hpke_export_sender"))?;
+    let mut long = enc.clone();
+    long.push(0);
+    let mut bad = vec![
+        ("an empty enc".to_owned(), vec![]),
+        (
+            "a one-byte enc".to_owned(),
+            enc.get(..1).unwrap_or_default().to_vec(),
+        ),
+        (
+            "a truncated enc".to_owned(),
+            enc.get(..enc.len() - 1).unwrap_or_default().to_vec(),
+        ),
+        ("an over-long enc".to_owned(), long),
+    ];
+    bad.extend(invalid_kem_public_keys(ops)?);
+    for (what, bad_enc) in &bad {
+        must_fail(
+            &format!("hpke_export_receiver of {what}"),
+            ops.hpke_export_receiver(&key, bad_enc, b"", EXTERNAL_INIT, nh),
+        )?;
+        must_fail(
+            &format!("hpke_export_sender to {what} as public key"),
+            ops.hpke_export_sender(
+                &HpkePublicKey::from(bad_enc.clone()),
+                b"",
+                EXTERNAL_INIT,
+                nh,
+            ),
+        )?;
+    }
+    let too_long = 255 * nh + 1;
+    must_fail(
+        "hpke_export_sender of more than 255 * Nh bytes",
+        ops.hpke_export_sender(key.public_key(), b"", EXTERNAL_INIT, too_long),
+    )?;
+    must_fail(
+        "hpke_export_receiver of more than 255 * Nh bytes",
+        ops.hpke_export_receiver(&key, &enc, b"", EXTERNAL_INIT, too_long),
+    )?;
+    let cs = ops.cipher_suite();
+    if let Some(&foreign) = CipherSuite::ALL.iter().find(|&&c| c != cs) {
+        let handle = OtherSuite(key.clone(), foreign);
+        must_fail(
+            "hpke_export_receiver through a key of another suite",
+            ops.hpke_export_receiver(&handle, &enc, b"", EXTERNAL_INIT, nh),
+        )?;
+    }
     Ok(true)
 }
 

@@ -17,12 +17,15 @@ pub(super) const CHECKS: &[(&str, CheckFn)] = &[
     ("hpke/oracle-derive-key-pair", derive_key_pair),
     ("hpke/oracle-to-provider", oracle_to_provider),
     ("hpke/provider-to-oracle", provider_to_oracle),
+    ("hpke/oracle-export-to-provider", oracle_export_to_provider),
+    ("hpke/provider-export-to-oracle", provider_export_to_oracle),
 ];
 
 const IKM: &[u8] = b"cohort conformance oracle ikm, long enough";
 const INFO: &[u8] = b"oracle info";
 const AAD: &[u8] = b"oracle aad";
 const PT: &[u8] = b"oracle plaintext";
+const EXPORTER_CONTEXT: &[u8] = b"oracle exporter context";
 
 /// Which direction to check.
 #[derive(Clone, Copy)]
@@ -30,6 +33,8 @@ enum Direction {
     DeriveKeyPair,
     OracleSeals,
     ProviderSeals,
+    OracleExports,
+    ProviderExports,
 }
 
 fn derive_key_pair(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
@@ -42,6 +47,14 @@ fn oracle_to_provider(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
 
 fn provider_to_oracle(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
     dispatch(ops, Direction::ProviderSeals)
+}
+
+fn oracle_export_to_provider(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    dispatch(ops, Direction::OracleExports)
+}
+
+fn provider_export_to_oracle(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    dispatch(ops, Direction::ProviderExports)
 }
 
 /// `Ok(false)` for suites whose KEM the oracle lacks (X448).
@@ -111,6 +124,53 @@ where
                 return Err("the oracle opened other bytes".into());
             }
         }
+        Direction::OracleExports => {
+            let key = SoftwareHpkeKey::derive(ops.clone(), IKM).map_err(err("kem_derive"))?;
+            let pk = M::PublicKey::from_bytes(key.public_key().as_ref())
+                .map_err(|e| format!("oracle rejects the provider's public key: {e:?}"))?;
+            let (enc, ctx) = hpke::setup_sender::<A, K, M, _>(&OpModeS::Base, &pk, INFO, &mut rng)
+                .map_err(|e| format!("oracle setup_sender: {e:?}"))?;
+            for len in export_lengths(ops.hash_len()) {
+                let mut expected = vec![0; len];
+                ctx.export(EXPORTER_CONTEXT, &mut expected)
+                    .map_err(|e| format!("oracle export: {e:?}"))?;
+                let got = ops
+                    .hpke_export_receiver(&key, &enc.to_bytes(), INFO, EXPORTER_CONTEXT, len)
+                    .map_err(err("hpke_export_receiver of the oracle's enc"))?;
+                if got.as_bytes() != expected.as_slice() {
+                    return Err(format!(
+                        "hpke_export_receiver of the oracle's enc differs from the oracle's \
+                         export ({len} bytes)"
+                    ));
+                }
+            }
+        }
+        Direction::ProviderExports => {
+            let (oracle_sk, oracle_pk) = M::gen_keypair(&mut rng);
+            let pk = HpkePublicKey::from(oracle_pk.to_bytes().to_vec());
+            for len in export_lengths(ops.hash_len()) {
+                let (enc, secret) = ops
+                    .hpke_export_sender(&pk, INFO, EXPORTER_CONTEXT, len)
+                    .map_err(err("hpke_export_sender to the oracle's key"))?;
+                let enc = M::EncappedKey::from_bytes(&enc)
+                    .map_err(|e| format!("oracle rejects the provider's enc: {e:?}"))?;
+                let ctx = hpke::setup_receiver::<A, K, M>(&OpModeR::Base, &oracle_sk, &enc, INFO)
+                    .map_err(|e| format!("oracle setup_receiver: {e:?}"))?;
+                let mut expected = vec![0; len];
+                ctx.export(EXPORTER_CONTEXT, &mut expected)
+                    .map_err(|e| format!("oracle export: {e:?}"))?;
+                if secret.as_bytes() != expected.as_slice() {
+                    return Err(format!(
+                        "the oracle exports another secret from the provider's enc ({len} bytes)"
+                    ));
+                }
+            }
+        }
     }
     Ok(())
+}
+
+/// Export lengths to compare: `Nh` (the external-commit case), shorter, and multi-block.
+fn export_lengths(nh: usize) -> [usize; 3] {
+    [nh, 1, 3 * nh + 5]
 }

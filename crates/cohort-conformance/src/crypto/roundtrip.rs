@@ -15,6 +15,7 @@ pub(super) const CHECKS: &[(&str, CheckFn)] = &[
     ("kem/derive-deterministic", kem_derive),
     ("kem/encap-decap", kem_encap_decap),
     ("hpke/round-trip", hpke_round_trip),
+    ("hpke/export-round-trip", hpke_export_round_trip),
     ("signature/round-trip", signature_round_trip),
     ("labeled/sign-verify", labeled_sign),
     ("labeled/encrypt-decrypt", labeled_encrypt),
@@ -129,6 +130,50 @@ fn hpke_round_trip(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
             .map_err(err("hpke_open"))?;
         ensure(back == pt, "hpke_open returned other bytes")?;
     }
+    Ok(true)
+}
+
+/// The exporter context of an external commit's `init_secret` (RFC 9420 §8.3).
+pub(super) const EXTERNAL_INIT: &[u8] = b"MLS 1.0 external init secret";
+
+fn hpke_export_round_trip(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let key = SoftwareHpkeKey::generate(ops.clone()).map_err(err("kem_generate"))?;
+    let nh = ops.hash_len();
+    // The external-commit shape first, then other info, contexts and lengths.
+    let cases: [(&[u8], &[u8], usize); 5] = [
+        (b"", EXTERNAL_INIT, nh),
+        (b"info", b"", nh),
+        (b"info", b"context", 1),
+        (b"", b"context", 2 * nh + 3),
+        (b"info", b"context", 255 * nh),
+    ];
+    for (info, context, len) in cases {
+        let (enc, sent) = ops
+            .hpke_export_sender(key.public_key(), info, context, len)
+            .map_err(err("hpke_export_sender"))?;
+        ensure(sent.len() == len, "exported secret has the wrong length")?;
+        let received = ops
+            .hpke_export_receiver(&key, &enc, info, context, len)
+            .map_err(err("hpke_export_receiver"))?;
+        ensure(
+            sent == received,
+            "sender and receiver export different secrets",
+        )?;
+    }
+    let (enc1, s1) = ops
+        .hpke_export_sender(key.public_key(), b"", EXTERNAL_INIT, nh)
+        .map_err(err("hpke_export_sender"))?;
+    let (enc2, s2) = ops
+        .hpke_export_sender(key.public_key(), b"", EXTERNAL_INIT, nh)
+        .map_err(err("hpke_export_sender"))?;
+    ensure(
+        enc1 != enc2 && s1 != s2,
+        "two exports to the same key repeat their enc or secret",
+    )?;
+    let other = ops
+        .hpke_export_receiver(&key, &enc1, b"", b"MLS 1.0 other secret", nh)
+        .map_err(err("hpke_export_receiver"))?;
+    ensure(other != s1, "export ignores the exporter context")?;
     Ok(true)
 }
 
