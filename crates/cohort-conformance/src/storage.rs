@@ -219,3 +219,6 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -51,6 +51,7 @@ fn failed_write_leaves_the_store_unchanged_and_the_retry_succeeds() {
     let before = observe(&store);
     assert_eq!(before.0, Some((5, b"state 5".to_vec())));
 
+    // ANCHOR: fault
     store.fail_next_write();
     let err = store.write(advance_to_6()).unwrap_err();
     assert_eq!(err.kind(), StorageErrorKind::Backend);
@@ -64,6 +65,7 @@ fn failed_write_leaves_the_store_unchanged_and_the_retry_succeeds() {
 
     // The same write, retried, goes through whole.
     store.write(advance_to_6()).unwrap();
+    // ANCHOR_END: fault
     let after = observe(&store);
     assert_eq!(after.0, Some((6, b"state 6".to_vec())));
     assert_eq!(after.1, [None, Some(b"record 5".to_vec())]);

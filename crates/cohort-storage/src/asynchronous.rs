@@ -28,8 +28,8 @@ use crate::StoredGroup;
 
 /// The asynchronous form of [`GroupStore`], with the same contract.
 ///
-/// Implement it (with [`async_trait`]) for a store whose calls are naturally asynchronous; a
-/// type that implements [`GroupStore`] already has it.
+/// Implement it (with [`#[async_trait]`](macro@async_trait)) for a store whose calls are
+/// naturally asynchronous; a type that implements [`GroupStore`] already has it.
 ///
 /// # Examples
 ///
