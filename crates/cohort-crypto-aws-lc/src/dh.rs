@@ -44,10 +44,15 @@ impl DhAlg {
     }
 
     pub(crate) fn private_key(self, sk: &[u8]) -> Result<PrivateKey, CryptoError> {
-        if sk.len() != self.field_len() {
-            return Err(CryptoErrorKind::InvalidPrivateKey.into());
-        }
-        PrivateKey::from_private_key(self.algorithm(), sk)
+        let sk = if self == Self::X25519 {
+            if sk.len() != self.field_len() {
+                return Err(CryptoErrorKind::InvalidPrivateKey.into());
+            }
+            zeroize::Zeroizing::new(sk.to_vec())
+        } else {
+            scalar_bytes(sk, self.field_len())?
+        };
+        PrivateKey::from_private_key(self.algorithm(), &sk)
             .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPrivateKey, e))
     }
 
@@ -150,4 +155,20 @@ impl DhGroup for DhAlg {
         let sk = self.private_key(sk.as_bytes())?;
         self.agree(&sk, pk)
     }
+}
+
+/// A big-endian private scalar of a NIST curve, left-padded with zeros to the field size `len`.
+///
+/// Some encoders write the scalar without leading zero bytes (one key in 256 for P-521); the
+/// value is the same integer, so it is accepted. Longer or empty input is an invalid key.
+pub(crate) fn scalar_bytes(
+    bytes: &[u8],
+    len: usize,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, cohort_crypto::CryptoError> {
+    if bytes.is_empty() || bytes.len() > len {
+        return Err(cohort_crypto::CryptoErrorKind::InvalidPrivateKey.into());
+    }
+    let mut out = zeroize::Zeroizing::new(vec![0u8; len]);
+    out[len - bytes.len()..].copy_from_slice(bytes);
+    Ok(out)
 }

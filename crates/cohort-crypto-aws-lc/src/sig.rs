@@ -57,11 +57,15 @@ impl SigAlg {
         }
     }
 
-    fn check_private(self, sk: &[u8]) -> Result<(), CryptoError> {
-        if sk.len() != self.private_len() {
-            return Err(CryptoErrorKind::InvalidPrivateKey.into());
+    /// The private key in canonical form: Ed25519 seeds exactly, ECDSA scalars left-padded.
+    fn private_bytes(self, sk: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, CryptoError> {
+        if self == Self::Ed25519 {
+            if sk.len() != self.private_len() {
+                return Err(CryptoErrorKind::InvalidPrivateKey.into());
+            }
+            return Ok(zeroize::Zeroizing::new(sk.to_vec()));
         }
-        Ok(())
+        crate::dh::scalar_bytes(sk, self.private_len())
     }
 
     fn ed25519(sk: &[u8]) -> Result<Ed25519KeyPair, CryptoError> {
@@ -101,8 +105,8 @@ impl SigAlg {
         self,
         sk: &SignaturePrivateKey,
     ) -> Result<SignaturePublicKey, CryptoError> {
-        let sk = sk.as_bytes();
-        self.check_private(sk)?;
+        let sk = self.private_bytes(sk.as_bytes())?;
+        let sk = sk.as_slice();
         let pk = match self {
             Self::Ed25519 => Self::ed25519(sk)?.public_key().as_ref().to_vec(),
             _ => self.ecdsa_public(sk)?,
@@ -111,8 +115,8 @@ impl SigAlg {
     }
 
     pub(crate) fn sign(self, sk: &SignaturePrivateKey, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let sk = sk.as_bytes();
-        self.check_private(sk)?;
+        let sk = self.private_bytes(sk.as_bytes())?;
+        let sk = sk.as_slice();
         match self {
             Self::Ed25519 => Ok(Self::ed25519(sk)?.sign(msg).as_ref().to_vec()),
             _ => {

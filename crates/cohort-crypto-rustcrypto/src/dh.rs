@@ -36,10 +36,8 @@ macro_rules! nist_curve {
             use $krate::{PublicKey, SecretKey};
 
             pub(crate) fn secret_key(bytes: &[u8], len: usize) -> Result<SecretKey, CryptoError> {
-                if bytes.len() != len {
-                    return Err(CryptoErrorKind::InvalidPrivateKey.into());
-                }
-                SecretKey::from_slice(bytes)
+                let bytes = crate::dh::scalar_bytes(bytes, len)?;
+                SecretKey::from_slice(&bytes)
                     .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPrivateKey, e))
             }
 
@@ -155,9 +153,16 @@ impl DhGroup for DhAlg {
                     return Err(CryptoErrorKind::InvalidPrivateKey.into());
                 }
             }
-            Self::P256 => drop(nist_p256::secret_key(bytes, 32)?),
-            Self::P384 => drop(nist_p384::secret_key(bytes, 48)?),
-            Self::P521 => drop(nist_p521::secret_key(bytes, 66)?),
+            Self::P256 | Self::P384 | Self::P521 => {
+                let len = self.field_len();
+                let padded = scalar_bytes(bytes, len)?;
+                match self {
+                    Self::P256 => drop(nist_p256::secret_key(&padded, len)?),
+                    Self::P384 => drop(nist_p384::secret_key(&padded, len)?),
+                    _ => drop(nist_p521::secret_key(&padded, len)?),
+                }
+                return Ok(HpkePrivateKey::from_slice(&padded));
+            }
         }
         Ok(HpkePrivateKey::from_slice(bytes))
     }
@@ -226,5 +231,34 @@ impl DhGroup for DhAlg {
             Self::P384 => nist_p384::dh(sk, pk, 48),
             Self::P521 => nist_p521::dh(sk, pk, 66),
         }
+    }
+}
+
+/// A big-endian private scalar of a NIST curve, left-padded with zeros to the field size `len`.
+///
+/// Some encoders write the scalar without leading zero bytes (one key in 256 for P-521); the
+/// value is the same integer, so it is accepted. Longer or empty input is an invalid key.
+pub(crate) fn scalar_bytes(
+    bytes: &[u8],
+    len: usize,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, cohort_crypto::CryptoError> {
+    if bytes.is_empty() || bytes.len() > len {
+        return Err(cohort_crypto::CryptoErrorKind::InvalidPrivateKey.into());
+    }
+    let mut out = zeroize::Zeroizing::new(vec![0u8; len]);
+    out[len - bytes.len()..].copy_from_slice(bytes);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scalar_bytes;
+
+    #[test]
+    fn short_scalars_are_left_padded_and_long_ones_refused() {
+        let padded = scalar_bytes(&[1, 2, 3], 5).expect("short scalar");
+        assert_eq!(padded.as_slice(), &[0, 0, 1, 2, 3]);
+        assert!(scalar_bytes(&[1; 6], 5).is_err());
+        assert!(scalar_bytes(&[], 5).is_err());
     }
 }

@@ -26,10 +26,8 @@ macro_rules! ecdsa_curve {
             const LEN: usize = $len;
 
             fn signing_key(sk: &[u8]) -> Result<SigningKey, CryptoError> {
-                if sk.len() != LEN {
-                    return Err(CryptoErrorKind::InvalidPrivateKey.into());
-                }
-                SigningKey::from_slice(sk)
+                let sk = crate::dh::scalar_bytes(sk, LEN)?;
+                SigningKey::from_slice(&sk)
                     .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPrivateKey, e))
             }
 

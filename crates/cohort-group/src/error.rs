@@ -82,6 +82,43 @@ pub enum ValidationError {
     /// RFC 9420 §7.5, §7.6: the UpdatePath is invalid.
     #[error("invalid update path: {0}")]
     InvalidUpdatePath(#[from] UpdatePathError),
+    /// RFC 9420 §7.3: a LeafNode fails validation; the reason names the rule.
+    #[error("invalid leaf node: {0}")]
+    InvalidLeafNode(&'static str),
+    /// RFC 9420 §10.1: a KeyPackage fails validation; the reason names the rule.
+    #[error("invalid key package: {0}")]
+    InvalidKeyPackage(&'static str),
+    /// RFC 9420 §12.1: a single proposal is invalid; the reason names the rule.
+    #[error("invalid proposal: {0}")]
+    InvalidProposal(&'static str),
+    /// RFC 9420 §12.2: the commit's proposal list is invalid; the reason names the rule.
+    #[error("invalid proposal list: {0}")]
+    InvalidProposalList(&'static str),
+    /// RFC 9420 §12.4: a commit references a proposal not cached in this epoch.
+    #[error("commit references an unknown proposal")]
+    UnknownProposalRef,
+    /// RFC 9420 §12.4, §12.4.2: the commit is invalid; the reason names the rule.
+    #[error("invalid commit: {0}")]
+    InvalidCommit(&'static str),
+    /// RFC 9420 §8.4: a PSK the message names is not available.
+    #[error("PSK not available: {0}")]
+    MissingPsk(&'static str),
+    /// RFC 9420 §8.4: a PSK id is not acceptable; the reason names the rule.
+    #[error("invalid PSK: {0}")]
+    InvalidPsk(&'static str),
+    /// RFC 9420 §7.2, §11.1, §13: a capability the group needs is missing.
+    #[error("unsupported capability: {0}")]
+    UnsupportedCapability(&'static str),
+    /// RFC 9420 §13.4: an extension type appears twice in one list.
+    #[error("duplicate extension type")]
+    DuplicateExtension,
+    /// RFC 9420 §12.4.2: the group cannot process messages (we were removed, or a ReInit is
+    /// pending).
+    #[error("group is inactive: {0}")]
+    GroupInactive(&'static str),
+    /// RFC 9420 §12.4.3: the GroupInfo is invalid; the reason names the rule.
+    #[error("invalid group info: {0}")]
+    InvalidGroupInfo(&'static str),
 }
 
 /// A misuse of the API by the caller.

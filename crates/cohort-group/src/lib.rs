@@ -3,8 +3,19 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod commit;
+mod config;
 mod error;
 pub mod framing;
+mod group;
 pub mod join;
+mod psk;
+mod state;
+mod validate;
 
+pub use commit::CommitSummary;
+pub use config::GroupConfig;
 pub use error::{ApiMisuse, Error, ValidationError};
+pub use group::{Group, JoinInput, KeyPackageSecrets, Processed, StagedCommit};
+pub use psk::{ExternalPsks, NoPsks, PskList};
+pub use state::GroupStatus;

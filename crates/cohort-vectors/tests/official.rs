@@ -1,8 +1,7 @@
 //! The official vectors under `cargo test`: one test per file in `interop/test-vectors/` (or
 //! `COHORT_TEST_VECTORS_DIR`), through the same runner as `cargo xtask vectors`.
 //!
-//! A file whose kind is not implemented yet has its test ignored with the reason, so
-//! `cargo test -- --ignored` shows what is left.
+//! Every kind is implemented; each file must pass on every backend that has its suites.
 
 use cohort_vectors::{FileReport, Kind, built_backends, discover, run_file};
 
@@ -71,7 +70,6 @@ fn secret_tree() {
 }
 
 #[test]
-#[ignore = "one case fails: its P-521 signature key is 65 bytes; SoftwareSigner must left-pad short ECDSA scalars"]
 fn message_protection() {
     assert_passes("message-protection", Kind::MessageProtection, 7);
 }
@@ -112,19 +110,16 @@ fn treekem() {
 }
 
 #[test]
-#[ignore = "not implemented yet: joining from a Welcome in cohort-group"]
 fn passive_client_welcome() {
     assert_passes("passive-client-welcome", Kind::PassiveClient, 56);
 }
 
 #[test]
-#[ignore = "not implemented yet: commit processing in cohort-group"]
 fn passive_client_handling_commit() {
     assert_passes("passive-client-handling-commit", Kind::PassiveClient, 91);
 }
 
 #[test]
-#[ignore = "not implemented yet: commit processing in cohort-group"]
 fn passive_client_random() {
     assert_passes("passive-client-random", Kind::PassiveClient, 1);
 }
@@ -161,31 +156,6 @@ fn folder_holds_exactly_the_tested_files() {
         ("welcome.json", Some(Kind::Welcome)),
     ];
     assert_eq!(found, expected);
-}
-
-/// Files of kinds not implemented yet still load in their format, report not implemented, and
-/// count every case as failed.
-#[test]
-fn not_implemented_kinds_count_their_cases_as_failed() {
-    let cases = [
-        ("passive-client-welcome", Kind::PassiveClient, 56),
-        ("passive-client-handling-commit", Kind::PassiveClient, 91),
-        ("passive-client-random", Kind::PassiveClient, 1),
-    ];
-    for (stem, kind, n_cases) in cases {
-        let report = run_file(
-            &cohort_test_vectors::vector_path(stem),
-            kind,
-            Some("rustcrypto"),
-        );
-        if !report.not_implemented {
-            // Implemented since this list was written: its own test above checks it.
-            continue;
-        }
-        assert_eq!((report.passed, report.failed), (0, n_cases), "{stem}");
-        let backend = kind.uses_crypto().then(|| "rustcrypto".to_owned());
-        assert_eq!(report.backend, backend, "{stem}");
-    }
 }
 
 /// A file run as the wrong kind is one failure, not a panic and not a pass.

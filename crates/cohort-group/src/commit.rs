@@ -1,0 +1,480 @@
+//! Processing a received commit (RFC 9420 §12.2 to §12.4.2): resolve and validate the proposal
+//! list, apply it to a copy of the tree, merge the path, run the key schedule and check the
+//! confirmation tag. The result is a new [`GroupState`] that replaces the old one only when the
+//! application merges it; nothing is changed on error.
+
+use std::collections::BTreeSet;
+
+use cohort_codec::{Encode, VarBytes};
+use cohort_crypto::{Secret, SuiteOps};
+use cohort_key_schedule::{
+    PskInput, confirmation_tag, confirmed_transcript_hash, interim_transcript_hash, psk_secret,
+};
+use cohort_messages::framing::{
+    AuthenticatedContent, ConfirmedTranscriptHashInput, Content, Sender,
+};
+use cohort_messages::group_context::GroupContext;
+use cohort_messages::proposal::{Proposal, ProposalOrRef};
+use cohort_messages::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
+use cohort_tree::leaf::{LeafNode, ProposalType};
+use cohort_tree::math::LeafIndex;
+use cohort_tree::treekem::{decrypt_update_path, merge_update_path};
+
+use crate::psk::ExternalPsks;
+use crate::state::{EpochKeys, GroupState, GroupStatus};
+use crate::validate::{LeafContext, encoded, validate_key_package, validate_leaf};
+use crate::{Error, ValidationError};
+
+/// What a commit does, for the application to inspect before merging.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CommitSummary {
+    /// Leaves of members added, with their new leaf nodes.
+    pub added: Vec<(LeafIndex, LeafNode)>,
+    /// Leaves of members removed.
+    pub removed: Vec<LeafIndex>,
+    /// Leaves whose member updated (by Update proposal or by the committer's path).
+    pub updated: Vec<LeafIndex>,
+    /// PSKs injected.
+    pub psks: Vec<PreSharedKeyId>,
+    /// Whether the group's extensions changed.
+    pub extensions_changed: bool,
+    /// Whether this commit removes us.
+    pub removes_us: bool,
+}
+
+/// A resolved proposal and who proposed it.
+struct Resolved {
+    proposal: Proposal,
+    sender: Sender,
+}
+
+/// Processes a verified commit against `state`, returning the next epoch's state.
+pub(crate) fn process_commit(
+    suite: &dyn SuiteOps,
+    state: &GroupState,
+    content: &AuthenticatedContent,
+    psks: &dyn ExternalPsks,
+    now: Option<u64>,
+) -> Result<(GroupState, CommitSummary), Error> {
+    let Content::Commit(commit) = &content.content.content else {
+        return Err(Error::Internal("process_commit called on a non-commit"));
+    };
+    let committer = match content.content.sender {
+        Sender::Member(leaf) => leaf,
+        Sender::NewMemberCommit => {
+            return Err(
+                ValidationError::InvalidCommit("external commits are not supported yet").into(),
+            );
+        }
+        _ => return Err(ValidationError::InvalidSender("a commit must come from a member").into()),
+    };
+    if committer == state.private.own_leaf {
+        return Err(ValidationError::InvalidCommit(
+            "our own commit must be merged from its pending state, not processed",
+        )
+        .into());
+    }
+    let tag = content
+        .auth
+        .confirmation_tag
+        .as_ref()
+        .ok_or(ValidationError::InvalidConfirmationTag)?;
+    let new_epoch = state
+        .context
+        .epoch
+        .checked_add(1)
+        .ok_or(ValidationError::InvalidCommit(
+            "the epoch counter would overflow",
+        ))?;
+
+    // Resolve references against this epoch's cache (V-12.4-02), each proposal once (V-12.4-03).
+    let mut seen_refs = BTreeSet::new();
+    let mut resolved = Vec::with_capacity(commit.proposals.len());
+    for p in &commit.proposals {
+        match p {
+            ProposalOrRef::Proposal(proposal) => resolved.push(Resolved {
+                proposal: proposal.clone(),
+                sender: Sender::Member(committer),
+            }),
+            ProposalOrRef::Reference(r) => {
+                if !seen_refs.insert(r.0.as_slice()) {
+                    return Err(ValidationError::InvalidProposalList(
+                        "a proposal is included twice",
+                    )
+                    .into());
+                }
+                let cached = state
+                    .proposals
+                    .iter()
+                    .find(|c| c.reference.as_slice() == r.0.as_slice())
+                    .ok_or(ValidationError::UnknownProposalRef)?;
+                resolved.push(Resolved {
+                    proposal: cached.proposal.clone(),
+                    sender: cached.sender,
+                });
+            }
+        }
+    }
+    validate_proposal_list(suite, state, committer, &resolved, now)?;
+
+    // Apply in the normative order (§12.3): GroupContextExtensions, Updates, Removes, Adds, PSKs.
+    let mut summary = CommitSummary::default();
+    let mut tree = state.tree.clone();
+    let mut extensions = state.context.extensions.clone();
+    for r in &resolved {
+        if let Proposal::GroupContextExtensions(gce) = &r.proposal {
+            extensions = gce.extensions.clone();
+            summary.extensions_changed = true;
+        }
+    }
+    for r in &resolved {
+        if let (Proposal::Update(update), Sender::Member(leaf)) = (&r.proposal, r.sender) {
+            tree.update_leaf(leaf, update.leaf_node.clone())
+                .map_err(ValidationError::from)?;
+            summary.updated.push(leaf);
+        }
+    }
+    for r in &resolved {
+        if let Proposal::Remove(remove) = &r.proposal {
+            tree.remove_leaf(remove.removed)
+                .map_err(ValidationError::from)?;
+            summary.removed.push(remove.removed);
+            if remove.removed == state.private.own_leaf {
+                summary.removes_us = true;
+            }
+        }
+    }
+    let mut joiners = Vec::new();
+    for r in &resolved {
+        if let Proposal::Add(add) = &r.proposal {
+            let leaf = tree
+                .add_leaf(add.key_package.leaf_node.clone())
+                .map_err(ValidationError::from)?;
+            joiners.push(leaf);
+            summary
+                .added
+                .push((leaf, add.key_package.leaf_node.clone()));
+        }
+    }
+    let mut psk_ids = Vec::new();
+    for r in &resolved {
+        if let Proposal::PreSharedKey(p) = &r.proposal {
+            psk_ids.push(p.psk.clone());
+        }
+    }
+    // The resulting tree must be valid: unique keys across leaves and nodes (V-12.2-13).
+    tree.validate_structure().map_err(ValidationError::from)?;
+
+    // The path (V-12.4-01: required for an empty list or any path-required proposal).
+    let path_required = resolved.is_empty()
+        || resolved.iter().any(|r| {
+            matches!(
+                r.proposal.proposal_type(),
+                ProposalType::UPDATE
+                    | ProposalType::REMOVE
+                    | ProposalType::EXTERNAL_INIT
+                    | ProposalType::GROUP_CONTEXT_EXTENSIONS
+            )
+        });
+    let mut private = state.private.clone();
+    let mut provisional = GroupContext {
+        version: state.context.version,
+        cipher_suite: state.context.cipher_suite,
+        group_id: state.context.group_id.clone(),
+        epoch: new_epoch,
+        tree_hash: VarBytes::default(),
+        confirmed_transcript_hash: state.context.confirmed_transcript_hash.clone(),
+        extensions,
+    };
+    let commit_secret = match &commit.path {
+        None if path_required => {
+            return Err(ValidationError::InvalidCommit("a path is required but missing").into());
+        }
+        None => Secret::new(vec![0; suite.hash_len()]),
+        Some(path) => {
+            let group_id = state.context.group_id.clone();
+            let old_leaf = tree
+                .leaf(committer)
+                .ok_or(ValidationError::InvalidSender("committer's leaf is blank"))?;
+            if old_leaf.encryption_key == path.leaf_node.encryption_key {
+                return Err(ValidationError::InvalidLeafNode(
+                    "the path leaf's encryption key is not fresh",
+                )
+                .into());
+            }
+            validate_leaf(
+                suite,
+                &path.leaf_node,
+                LeafContext::Commit {
+                    group_id: &group_id,
+                    leaf: committer,
+                },
+                &provisional,
+                now,
+                state.config.max_lifetime_secs,
+            )?;
+            merge_update_path(&mut tree, suite, committer, path, &joiners)
+                .map_err(ValidationError::from)?;
+            tree.validate_structure().map_err(ValidationError::from)?;
+            summary.updated.push(committer);
+            provisional.tree_hash = tree.tree_hash(suite).map_err(ValidationError::from)?.into();
+            if summary.removes_us {
+                Secret::new(vec![0; suite.hash_len()])
+            } else {
+                let context_bytes = provisional.to_bytes()?;
+                let (commit_secret, _, _) = decrypt_update_path(
+                    &tree,
+                    suite,
+                    &mut private,
+                    committer,
+                    path,
+                    &context_bytes,
+                    &joiners,
+                )
+                .map_err(ValidationError::from)?;
+                commit_secret
+            }
+        }
+    };
+    if provisional.tree_hash.is_empty() {
+        provisional.tree_hash = tree.tree_hash(suite).map_err(ValidationError::from)?.into();
+    }
+
+    // Transcript hash and the new GroupContext (§8.2, V-12.4.2-13).
+    let input = ConfirmedTranscriptHashInput {
+        wire_format: content.wire_format,
+        content: &content.content,
+        signature: &content.auth.signature,
+    }
+    .to_bytes()?;
+    let confirmed = confirmed_transcript_hash(suite, &state.interim_transcript_hash, &input)
+        .map_err(ValidationError::from)?;
+    let mut context = provisional;
+    context.confirmed_transcript_hash = confirmed.clone().into();
+    let context_bytes = context.to_bytes()?;
+
+    // PSKs (V-12.4.2-05), then the key schedule.
+    let psk_secret = resolve_psk_secret(suite, state, &psk_ids, psks)?;
+    let joiner = state
+        .keys
+        .init_secret
+        .clone()
+        .joiner_secret(suite, commit_secret.as_bytes(), &context_bytes)
+        .map_err(ValidationError::from)?;
+    let secrets = joiner
+        .into_epoch(suite, psk_secret.as_bytes(), &context_bytes)
+        .map_err(ValidationError::from)?;
+    let expected = confirmation_tag(suite, secrets.confirmation_key.as_bytes(), &confirmed)
+        .map_err(ValidationError::from)?;
+    if !tag.ct_eq(&expected) {
+        return Err(ValidationError::InvalidConfirmationTag.into());
+    }
+    let interim =
+        interim_transcript_hash(suite, &confirmed, &tag.0).map_err(ValidationError::from)?;
+    summary.psks = psk_ids;
+
+    let mut past = state.past_resumption_psks.clone();
+    past.push_back((state.context.epoch, state.keys.resumption_psk.clone()));
+    while past.len() > state.config.max_resumption_epochs {
+        past.pop_front();
+    }
+    private.prune(&tree);
+    let status = if summary.removes_us {
+        GroupStatus::Removed
+    } else {
+        state.status
+    };
+    let keys = EpochKeys::new(secrets, tree.leaf_count(), &state.config);
+    let next = GroupState {
+        context,
+        tree,
+        private,
+        interim_transcript_hash: interim,
+        keys,
+        proposals: Vec::new(),
+        past_resumption_psks: past,
+        config: state.config,
+        status,
+    };
+    Ok((next, summary))
+}
+
+/// Checks a regular commit's proposal list (RFC 9420 §12.2) and each proposal in it (§12.1).
+fn validate_proposal_list(
+    suite: &dyn SuiteOps,
+    state: &GroupState,
+    committer: LeafIndex,
+    list: &[Resolved],
+    now: Option<u64>,
+) -> Result<(), Error> {
+    let bad = |r: &'static str| -> Error { ValidationError::InvalidProposalList(r).into() };
+    let mut touched = BTreeSet::new();
+    let mut add_keys = BTreeSet::new();
+    let mut psk_ids = BTreeSet::new();
+    let mut gce = 0;
+    let removed: BTreeSet<LeafIndex> = list
+        .iter()
+        .filter_map(|r| match &r.proposal {
+            Proposal::Remove(rm) => Some(rm.removed),
+            _ => None,
+        })
+        .collect();
+    for r in list {
+        match &r.proposal {
+            Proposal::Add(add) => {
+                validate_key_package(
+                    suite,
+                    &add.key_package,
+                    &state.context,
+                    now,
+                    state.config.max_lifetime_secs,
+                )?;
+                let key = add.key_package.leaf_node.signature_key.clone();
+                if !add_keys.insert(key.clone()) {
+                    return Err(bad("two Adds for the same client"));
+                }
+                let member = state
+                    .tree
+                    .leaves()
+                    .find(|(_, l)| l.signature_key == key)
+                    .map(|(i, _)| i);
+                if member.is_some_and(|i| !removed.contains(&i)) {
+                    return Err(bad("an Add for a client already in the group"));
+                }
+            }
+            Proposal::Update(update) => {
+                let Sender::Member(leaf) = r.sender else {
+                    return Err(
+                        ValidationError::InvalidSender("only members may send an Update").into(),
+                    );
+                };
+                if leaf == committer {
+                    return Err(bad("the committer cannot commit its own Update"));
+                }
+                if !touched.insert(leaf) {
+                    return Err(bad("two Updates or Removes for one leaf"));
+                }
+                let old = state
+                    .tree
+                    .leaf(leaf)
+                    .ok_or(ValidationError::InvalidSender("blank leaf"))?;
+                if old.encryption_key == update.leaf_node.encryption_key {
+                    return Err(ValidationError::InvalidLeafNode(
+                        "an Update must change the encryption key",
+                    )
+                    .into());
+                }
+                validate_leaf(
+                    suite,
+                    &update.leaf_node,
+                    LeafContext::Update {
+                        group_id: &state.context.group_id,
+                        leaf,
+                    },
+                    &state.context,
+                    now,
+                    state.config.max_lifetime_secs,
+                )?;
+            }
+            Proposal::Remove(rm) => {
+                if rm.removed == committer {
+                    return Err(bad("the committer cannot remove itself"));
+                }
+                if state.tree.leaf(rm.removed).is_none() {
+                    return Err(
+                        ValidationError::InvalidProposal("a Remove must name a member").into(),
+                    );
+                }
+                if !touched.insert(rm.removed) {
+                    return Err(bad("two Updates or Removes for one leaf"));
+                }
+            }
+            Proposal::PreSharedKey(p) => {
+                if p.psk.psk_nonce.len() != suite.hash_len() {
+                    return Err(
+                        ValidationError::InvalidPsk("psk_nonce is not Nh bytes long").into(),
+                    );
+                }
+                if let Psk::Resumption { usage, .. } = &p.psk.psk {
+                    if *usage != ResumptionPskUsage::Application {
+                        return Err(ValidationError::InvalidProposal(
+                            "a PSK proposal may only carry an application resumption PSK",
+                        )
+                        .into());
+                    }
+                }
+                if !psk_ids.insert(encoded(&p.psk)?) {
+                    return Err(bad("two PreSharedKey proposals for one PSK"));
+                }
+            }
+            Proposal::GroupContextExtensions(g) => {
+                gce += 1;
+                if cohort_tree::extension::has_duplicates(&g.extensions) {
+                    return Err(ValidationError::DuplicateExtension.into());
+                }
+            }
+            Proposal::ReInit(_) => {
+                if list.len() != 1 {
+                    return Err(bad("a ReInit must be the only proposal"));
+                }
+                return Err(ValidationError::InvalidCommit("ReInit is not supported yet").into());
+            }
+            Proposal::ExternalInit(_) => return Err(bad("an ExternalInit in a member's commit")),
+            Proposal::Custom { .. } => {
+                return Err(ValidationError::InvalidProposal(
+                    "custom proposal types are not supported",
+                )
+                .into());
+            }
+            _ => return Err(ValidationError::InvalidProposal("unknown proposal").into()),
+        }
+    }
+    if gce > 1 {
+        return Err(bad("more than one GroupContextExtensions proposal"));
+    }
+    Ok(())
+}
+
+/// `psk_secret` for the PSK ids of a commit or a Welcome (RFC 9420 §8.4).
+pub(crate) fn resolve_psk_secret(
+    suite: &dyn SuiteOps,
+    state: &GroupState,
+    ids: &[PreSharedKeyId],
+    psks: &dyn ExternalPsks,
+) -> Result<Secret, Error> {
+    let mut values = Vec::with_capacity(ids.len());
+    let mut encoded_ids = Vec::with_capacity(ids.len());
+    for id in ids {
+        let value = match &id.psk {
+            Psk::External { psk_id } => psks
+                .external_psk(psk_id)
+                .ok_or(ValidationError::MissingPsk("an external PSK is unknown"))?,
+            Psk::Resumption {
+                psk_group_id,
+                psk_epoch,
+                ..
+            } => {
+                if psk_group_id.as_slice() != state.context.group_id.as_slice() {
+                    return Err(
+                        ValidationError::MissingPsk("a resumption PSK of another group").into(),
+                    );
+                }
+                state
+                    .resumption_psk(*psk_epoch)
+                    .cloned()
+                    .ok_or(ValidationError::MissingPsk(
+                        "a resumption PSK of an epoch not retained",
+                    ))?
+            }
+        };
+        values.push(value);
+        encoded_ids.push(id.to_bytes()?);
+    }
+    let inputs: Vec<PskInput<'_>> = encoded_ids
+        .iter()
+        .zip(&values)
+        .map(|(id, psk)| PskInput { id, psk })
+        .collect();
+    Ok(psk_secret(suite, &inputs).map_err(ValidationError::from)?)
+}

@@ -1,0 +1,556 @@
+//! The group: joining, processing messages, staged commits, and what a member can read.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use cohort_codec::Encode;
+use cohort_crypto::{
+    CryptoProvider, Decapsulator, HpkePrivateKey, Secret, SignaturePublicKey, SuiteOps, labeled,
+};
+use cohort_key_schedule::{JoinerSecret, interim_transcript_hash};
+use cohort_messages::extensions::{ExtensionPayload, ExternalSenders};
+use cohort_messages::framing::{AuthenticatedContent, Content, Sender};
+use cohort_messages::group_context::GroupContext;
+use cohort_messages::key_package::KeyPackage;
+use cohort_messages::proposal::Proposal;
+use cohort_messages::welcome::Welcome;
+use cohort_messages::{MlsMessage, MlsMessageBody};
+use cohort_tree::RatchetTree;
+use cohort_tree::extension::{self as ext, ExtensionType};
+use cohort_tree::leaf::{LeafNode, ProtocolVersion};
+use cohort_tree::math::{self, LeafIndex};
+use cohort_tree::node::RatchetTreeNodes;
+use cohort_tree::treekem::PrivateTree;
+
+use crate::commit::{CommitSummary, process_commit, resolve_psk_secret};
+use crate::config::GroupConfig;
+use crate::framing::{unprotect_private, unprotect_public};
+use crate::join::{
+    decrypt_group_info, decrypt_group_secrets, verify_confirmation_tag, verify_group_info,
+};
+use crate::psk::ExternalPsks;
+use crate::state::{CachedProposal, EpochKeys, GroupState, GroupStatus};
+use crate::validate::{LeafContext, validate_leaf};
+use crate::{ApiMisuse, Error, ValidationError};
+
+/// The private keys that belong to one of our KeyPackages.
+///
+/// # Security
+/// Zeroized on drop. Delete them once the KeyPackage is used (unless it is a last-resort one).
+#[derive(Debug, Clone)]
+pub struct KeyPackageSecrets {
+    /// The private key of the KeyPackage's `init_key`.
+    pub init_key: HpkePrivateKey,
+    /// The private key of its leaf's `encryption_key`.
+    pub encryption_key: HpkePrivateKey,
+}
+
+/// What processing a message produced.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Processed {
+    /// Application data from a member.
+    Application {
+        /// The sender's leaf.
+        sender: LeafIndex,
+        /// The data.
+        data: Vec<u8>,
+        /// The message's authenticated data.
+        authenticated_data: Vec<u8>,
+    },
+    /// A proposal, now cached for a later commit.
+    Proposal {
+        /// Who sent it.
+        sender: Sender,
+        /// The proposal.
+        proposal: Box<Proposal>,
+    },
+    /// A commit, staged: merge it with [`Group::merge_staged`] or drop it.
+    Commit(Box<StagedCommit>),
+}
+
+/// A received commit, fully validated, not yet applied.
+#[derive(Debug)]
+pub struct StagedCommit {
+    next: GroupState,
+    summary: CommitSummary,
+}
+
+impl StagedCommit {
+    /// What the commit does.
+    pub fn summary(&self) -> &CommitSummary {
+        &self.summary
+    }
+
+    /// The epoch the group will be in after merging.
+    pub fn epoch(&self) -> u64 {
+        self.next.context.epoch
+    }
+}
+
+/// A member's view of an MLS group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    suite: Arc<dyn SuiteOps>,
+    state: GroupState,
+}
+
+/// What is needed to join from a Welcome.
+#[derive(Debug)]
+pub struct JoinInput<'a> {
+    /// The Welcome.
+    pub welcome: &'a Welcome,
+    /// Our KeyPackage that the Welcome is addressed to.
+    pub key_package: &'a KeyPackage,
+    /// Its private keys.
+    pub secrets: &'a KeyPackageSecrets,
+    /// The ratchet tree, when it is not in the GroupInfo's `ratchet_tree` extension.
+    pub ratchet_tree: Option<RatchetTreeNodes>,
+    /// The current time in seconds since the Unix epoch, for lifetime checks; `None` skips
+    /// them.
+    pub now: Option<u64>,
+}
+
+impl Group {
+    /// Joins a group from a Welcome (RFC 9420 §12.4.3.1).
+    ///
+    /// # Errors
+    /// [`ValidationError`] naming the failed check: no matching entry, decryption failures, a bad
+    /// GroupInfo signature or confirmation tag, an invalid tree, a missing PSK.
+    pub fn join(
+        provider: &dyn CryptoProvider,
+        input: JoinInput<'_>,
+        psks: &dyn ExternalPsks,
+        config: GroupConfig,
+    ) -> Result<Self, Error> {
+        let kp = input.key_package;
+        let welcome = input.welcome;
+        if welcome.cipher_suite != kp.cipher_suite {
+            return Err(ValidationError::InvalidWelcome(
+                "cipher suite differs from our KeyPackage's",
+            )
+            .into());
+        }
+        let suite = provider
+            .suite(kp.cipher_suite)
+            .ok_or(ApiMisuse::UnsupportedCipherSuite(kp.cipher_suite.0))?;
+        let s = &*suite;
+        let kp_ref = labeled::make_key_package_ref(s, &kp.to_bytes()?)?;
+        let init_key = cohort_crypto::SoftwareHpkeKey::from_key_pair(
+            suite.clone(),
+            input.secrets.init_key.clone(),
+            kp.init_key.clone(),
+        )?;
+        let secrets = decrypt_group_secrets(
+            s,
+            welcome,
+            kp_ref.as_slice(),
+            &init_key as &dyn Decapsulator,
+        )?;
+        // At most one reinit/branch resumption PSK (V-12.4.3.1-05); the group is new to us, so
+        // only external PSKs can be resolved here.
+        let bare = bare_state(config);
+        let psk_secret = resolve_psk_secret(s, &bare, &secrets.psks, psks)?;
+        let joiner = JoinerSecret::new(Secret::new(secrets.joiner_secret.as_slice().to_vec()));
+        let group_info = decrypt_group_info(s, welcome, &joiner, psk_secret.as_bytes())?;
+        let context = group_info.group_context.clone();
+        if context.cipher_suite != kp.cipher_suite || context.version != ProtocolVersion::MLS10 {
+            return Err(
+                ValidationError::InvalidWelcome("GroupInfo suite or version differs").into(),
+            );
+        }
+        // The tree: from the extension or supplied (V-12.4.3.3), checked before use.
+        let nodes = match (
+            ext::find(&group_info.extensions, ExtensionType::RATCHET_TREE),
+            input.ratchet_tree,
+        ) {
+            (Some(e), _) => RatchetTreeNodes::from_extension(e)?,
+            (None, Some(nodes)) => nodes,
+            (None, None) => return Err(ValidationError::InvalidWelcome("no ratchet tree").into()),
+        };
+        let mut tree = RatchetTree::from_nodes(nodes).map_err(ValidationError::from)?;
+        let tree_hash = tree.tree_hash(s).map_err(ValidationError::from)?;
+        if tree_hash != context.tree_hash.as_slice() {
+            return Err(
+                ValidationError::InvalidTree(cohort_tree::TreeError::TreeHashMismatch).into(),
+            );
+        }
+        // The GroupInfo's signer (V-12.4.3.1-07).
+        let signer = tree
+            .leaf(group_info.signer)
+            .ok_or(ValidationError::InvalidGroupInfo(
+                "the signer's leaf is blank",
+            ))?;
+        verify_group_info(s, &group_info, &signer.signature_key)?;
+        // Tree integrity (§12.4.3.1): parent hashes, structure, every leaf.
+        tree.verify_parent_hashes(s)
+            .map_err(ValidationError::from)?;
+        tree.validate_structure().map_err(ValidationError::from)?;
+        let now = if config.enforce_lifetimes {
+            input.now
+        } else {
+            None
+        };
+        for (i, leaf) in tree.leaves() {
+            validate_leaf(
+                s,
+                leaf,
+                LeafContext::Tree {
+                    group_id: &context.group_id,
+                    leaf: i,
+                },
+                &context,
+                now,
+                config.max_lifetime_secs,
+            )?;
+        }
+        validate_external_senders(&context)?;
+        // Our leaf (§12.4.3.1: identical to the KeyPackage's).
+        let own_leaf = tree
+            .leaves()
+            .find(|(_, l)| *l == &kp.leaf_node)
+            .map(|(i, _)| i)
+            .ok_or(ValidationError::InvalidWelcome(
+                "our leaf is not in the tree",
+            ))?;
+        let mut private = PrivateTree::new(own_leaf, input.secrets.encryption_key.clone());
+        if let Some(path_secret) = &secrets.path_secret {
+            let ancestor = math::common_ancestor(own_leaf.node(), group_info.signer.node());
+            let mut path = vec![ancestor];
+            path.extend(
+                math::direct_path(ancestor, tree.leaf_count())
+                    .into_iter()
+                    .filter(|x| !tree.is_blank(*x)),
+            );
+            let secret = Secret::new(path_secret.path_secret.as_slice().to_vec());
+            private
+                .derive_path_keys(s, &tree, &path, secret)
+                .map_err(ValidationError::from)?;
+        }
+        let epoch = verify_confirmation_tag(s, &group_info, joiner, psk_secret.as_bytes())?;
+        let interim = interim_transcript_hash(
+            s,
+            &context.confirmed_transcript_hash,
+            &group_info.confirmation_tag.0,
+        )
+        .map_err(ValidationError::from)?;
+        let keys = EpochKeys::new(epoch, tree.leaf_count(), &config);
+        let state = GroupState {
+            context,
+            tree,
+            private,
+            interim_transcript_hash: interim,
+            keys,
+            proposals: Vec::new(),
+            past_resumption_psks: VecDeque::new(),
+            config,
+            status: GroupStatus::Active,
+        };
+        Ok(Self { suite, state })
+    }
+
+    /// Processes a received MLSMessage: a proposal is cached, a commit is staged, application
+    /// data is returned. A rejected message leaves the group exactly as it was.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the failed check, [`Error::Malformed`] for bad encodings.
+    pub fn process_message(
+        &mut self,
+        message: MlsMessage,
+        psks: &dyn ExternalPsks,
+        now: Option<u64>,
+    ) -> Result<Processed, Error> {
+        if message.version != ProtocolVersion::MLS10 {
+            return Err(ValidationError::UnsupportedVersion(message.version.0).into());
+        }
+        if self.state.status != GroupStatus::Active {
+            return Err(ValidationError::GroupInactive("we were removed from the group").into());
+        }
+        let s = &*self.suite;
+        match message.body {
+            MlsMessageBody::PrivateMessage(m) => {
+                if m.content_type == cohort_messages::framing::ContentType::Application {
+                    let state = &mut self.state;
+                    let tree = &state.tree;
+                    let content = unprotect_private(
+                        s,
+                        &m,
+                        &state.context,
+                        &mut state.keys.secret_tree,
+                        state.keys.sender_data_secret.as_bytes(),
+                        |leaf| tree.leaf(leaf).map(|l| &l.signature_key),
+                    )?;
+                    return application(content);
+                }
+                let mut staged = self.state.clone();
+                let content = {
+                    let tree = &staged.tree;
+                    unprotect_private(
+                        s,
+                        &m,
+                        &staged.context,
+                        &mut staged.keys.secret_tree,
+                        staged.keys.sender_data_secret.as_bytes(),
+                        |leaf| tree.leaf(leaf).map(|l| &l.signature_key),
+                    )?
+                };
+                let out = self.handshake(&mut staged, content, psks, now)?;
+                if !matches!(out, Processed::Commit(_)) {
+                    self.state = staged;
+                }
+                Ok(out)
+            }
+            MlsMessageBody::PublicMessage(m) => {
+                let key = self.sender_key(&m.content.sender, &m.content.content)?;
+                let content = unprotect_public(
+                    s,
+                    m,
+                    &self.state.context,
+                    self.state.keys.membership_key.as_bytes(),
+                    &key,
+                )?;
+                let mut staged = self.state.clone();
+                let out = self.handshake(&mut staged, content, psks, now)?;
+                if !matches!(out, Processed::Commit(_)) {
+                    self.state = staged;
+                }
+                Ok(out)
+            }
+            _ => Err(ValidationError::UnexpectedWireFormat(
+                "expected a PublicMessage or PrivateMessage",
+            )
+            .into()),
+        }
+    }
+
+    /// Handles verified handshake content on `staged` (a copy of the state).
+    fn handshake(
+        &self,
+        staged: &mut GroupState,
+        content: AuthenticatedContent,
+        psks: &dyn ExternalPsks,
+        now: Option<u64>,
+    ) -> Result<Processed, Error> {
+        let s = &*self.suite;
+        match &content.content.content {
+            Content::Application(_) => Err(ValidationError::UnexpectedWireFormat(
+                "application data in a handshake message",
+            )
+            .into()),
+            Content::Proposal(proposal) => {
+                if matches!(proposal, Proposal::ExternalInit(_)) {
+                    return Err(ValidationError::InvalidProposal(
+                        "ExternalInit is only valid inside an external commit",
+                    )
+                    .into());
+                }
+                let reference = labeled::make_proposal_ref(s, &content.to_bytes()?)?;
+                staged.proposals.push(CachedProposal {
+                    reference: reference.as_slice().to_vec(),
+                    proposal: proposal.clone(),
+                    sender: content.content.sender,
+                });
+                Ok(Processed::Proposal {
+                    sender: content.content.sender,
+                    proposal: Box::new(proposal.clone()),
+                })
+            }
+            Content::Commit(_) => {
+                let (next, summary) = process_commit(s, staged, &content, psks, now)?;
+                Ok(Processed::Commit(Box::new(StagedCommit { next, summary })))
+            }
+        }
+    }
+
+    /// The key that verifies content from `sender` (RFC 9420 §6.1).
+    fn sender_key(&self, sender: &Sender, content: &Content) -> Result<SignaturePublicKey, Error> {
+        match sender {
+            Sender::Member(leaf) => self
+                .state
+                .tree
+                .leaf(*leaf)
+                .map(|l| l.signature_key.clone())
+                .ok_or(ValidationError::InvalidSender("blank or out-of-range leaf").into()),
+            Sender::External(index) => {
+                let e = ext::find(
+                    &self.state.context.extensions,
+                    ExtensionType::EXTERNAL_SENDERS,
+                )
+                .ok_or(ValidationError::InvalidSender(
+                    "no external_senders extension",
+                ))?;
+                let senders = ExternalSenders::from_extension(e)?;
+                senders
+                    .0
+                    .get(*index as usize)
+                    .map(|s| s.signature_key.clone())
+                    .ok_or(
+                        ValidationError::InvalidSender("external sender index out of range").into(),
+                    )
+            }
+            Sender::NewMemberProposal => match content {
+                Content::Proposal(p) => match p {
+                    Proposal::Add(add) => Ok(add.key_package.leaf_node.signature_key.clone()),
+                    _ => Err(ValidationError::InvalidSender(
+                        "a new member may only propose its own Add",
+                    )
+                    .into()),
+                },
+                _ => Err(ValidationError::InvalidSender(
+                    "a new member proposal must be a proposal",
+                )
+                .into()),
+            },
+            Sender::NewMemberCommit => match content {
+                Content::Commit(c) => c
+                    .path
+                    .as_ref()
+                    .map(|p| p.leaf_node.signature_key.clone())
+                    .ok_or(
+                        ValidationError::InvalidCommit("an external commit needs a path").into(),
+                    ),
+                _ => Err(
+                    ValidationError::InvalidSender("a new member commit must be a commit").into(),
+                ),
+            },
+        }
+    }
+
+    /// Applies a staged commit: the group moves to the next epoch.
+    pub fn merge_staged(&mut self, staged: StagedCommit) {
+        self.state = staged.next;
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.state.context.epoch
+    }
+
+    /// The group id.
+    pub fn group_id(&self) -> &[u8] {
+        &self.state.context.group_id
+    }
+
+    /// The group context of the current epoch.
+    pub fn context(&self) -> &GroupContext {
+        &self.state.context
+    }
+
+    /// Our leaf index.
+    pub fn own_leaf(&self) -> LeafIndex {
+        self.state.private.own_leaf
+    }
+
+    /// The epoch authenticator (RFC 9420 §8.7): equal for every member with the same view.
+    pub fn epoch_authenticator(&self) -> &[u8] {
+        self.state.keys.epoch_authenticator.as_bytes()
+    }
+
+    /// `MLS-Exporter(label, context, length)` of the current epoch (RFC 9420 §8.5).
+    ///
+    /// # Errors
+    /// A length the KDF cannot produce.
+    pub fn export_secret(
+        &self,
+        label: &[u8],
+        context: &[u8],
+        length: usize,
+    ) -> Result<Secret, Error> {
+        let s = &*self.suite;
+        let derived = labeled::derive_secret(s, self.state.keys.exporter_secret.as_bytes(), label)?;
+        let hash = s.hash(context)?;
+        let length =
+            u16::try_from(length).map_err(|_| Error::Internal("export length too long"))?;
+        Ok(labeled::expand_with_label(
+            s,
+            derived.as_bytes(),
+            b"exported",
+            &hash,
+            length,
+        )?)
+    }
+
+    /// The group's external public key (RFC 9420 §8, `external_pub`), derived from this epoch's
+    /// `external_secret`: publish it in a GroupInfo to let clients join by external commit.
+    ///
+    /// # Errors
+    /// A crypto failure.
+    pub fn external_public_key(&self) -> Result<cohort_crypto::HpkePublicKey, Error> {
+        let (_, public) = self
+            .suite
+            .kem_derive(self.state.keys.external_secret.as_bytes())?;
+        Ok(public)
+    }
+
+    /// The members: each non-blank leaf with its index.
+    pub fn members(&self) -> impl Iterator<Item = (LeafIndex, &LeafNode)> {
+        self.state.tree.leaves()
+    }
+
+    /// Whether we can still use the group.
+    pub fn status(&self) -> GroupStatus {
+        self.state.status
+    }
+
+    /// The ratchet tree.
+    pub fn tree(&self) -> &RatchetTree {
+        &self.state.tree
+    }
+}
+
+/// A state with no group, for resolving a Welcome's PSKs before the group exists.
+fn bare_state(config: GroupConfig) -> GroupState {
+    use cohort_key_schedule::{InitSecret, SecretTree};
+    let empty = || Secret::new(Vec::new());
+    GroupState {
+        context: GroupContext {
+            version: ProtocolVersion::MLS10,
+            cipher_suite: cohort_crypto::CipherSuite(0),
+            group_id: Default::default(),
+            epoch: 0,
+            tree_hash: Default::default(),
+            confirmed_transcript_hash: Default::default(),
+            extensions: Vec::new(),
+        },
+        tree: RatchetTree::new(),
+        private: PrivateTree::new(LeafIndex(0), HpkePrivateKey::new(Vec::new())),
+        interim_transcript_hash: Vec::new(),
+        keys: EpochKeys {
+            sender_data_secret: empty(),
+            exporter_secret: empty(),
+            external_secret: empty(),
+            confirmation_key: empty(),
+            membership_key: empty(),
+            resumption_psk: empty(),
+            epoch_authenticator: empty(),
+            init_secret: InitSecret::new(empty()),
+            secret_tree: SecretTree::new(empty(), 0, config.ratchet),
+        },
+        proposals: Vec::new(),
+        past_resumption_psks: VecDeque::new(),
+        config,
+        status: GroupStatus::Active,
+    }
+}
+
+/// An `external_senders` extension in the GroupContext must decode (V-11.1-04).
+fn validate_external_senders(context: &GroupContext) -> Result<(), Error> {
+    if let Some(e) = ext::find(&context.extensions, ExtensionType::EXTERNAL_SENDERS) {
+        ExternalSenders::from_extension(e)?;
+    }
+    Ok(())
+}
+
+fn application(content: AuthenticatedContent) -> Result<Processed, Error> {
+    let Sender::Member(sender) = content.content.sender else {
+        return Err(ValidationError::InvalidSender("application data from a non-member").into());
+    };
+    match content.content.content {
+        Content::Application(data) => Ok(Processed::Application {
+            sender,
+            data: data.into_vec(),
+            authenticated_data: content.content.authenticated_data.into_vec(),
+        }),
+        _ => Err(ValidationError::UnexpectedWireFormat("content type mismatch").into()),
+    }
+}

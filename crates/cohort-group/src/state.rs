@@ -1,0 +1,110 @@
+//! The state of a group at one epoch, and the secrets of that epoch.
+
+use std::collections::VecDeque;
+
+use cohort_crypto::Secret;
+use cohort_key_schedule::{EpochSecrets, InitSecret, SecretTree};
+use cohort_messages::framing::Sender;
+use cohort_messages::group_context::GroupContext;
+use cohort_messages::proposal::Proposal;
+use cohort_tree::RatchetTree;
+use cohort_tree::treekem::PrivateTree;
+
+use crate::config::GroupConfig;
+
+/// A proposal received in the current epoch, kept until the commit that uses it (RFC 9420
+/// §12.1, V-12.1-03).
+#[derive(Debug, Clone)]
+pub(crate) struct CachedProposal {
+    /// Its ProposalRef.
+    pub(crate) reference: Vec<u8>,
+    pub(crate) proposal: Proposal,
+    pub(crate) sender: Sender,
+}
+
+/// The secrets of the current epoch that the group still needs.
+///
+/// # Security
+/// Every secret zeroizes on drop. The epoch secret, joiner secret, commit secret and previous
+/// init secret are never stored: they are consumed while deriving these.
+#[derive(Debug, Clone)]
+pub(crate) struct EpochKeys {
+    pub(crate) sender_data_secret: Secret,
+    pub(crate) exporter_secret: Secret,
+    pub(crate) external_secret: Secret,
+    #[allow(
+        dead_code,
+        reason = "read when we create commits, which comes with the sender side"
+    )]
+    pub(crate) confirmation_key: Secret,
+    pub(crate) membership_key: Secret,
+    pub(crate) resumption_psk: Secret,
+    pub(crate) epoch_authenticator: Secret,
+    /// The next epoch's init secret.
+    pub(crate) init_secret: InitSecret,
+    pub(crate) secret_tree: SecretTree,
+}
+
+impl EpochKeys {
+    pub(crate) fn new(secrets: EpochSecrets, leaf_count: u32, config: &GroupConfig) -> Self {
+        let EpochSecrets {
+            sender_data_secret,
+            encryption_secret,
+            exporter_secret,
+            external_secret,
+            confirmation_key,
+            membership_key,
+            resumption_psk,
+            epoch_authenticator,
+            init_secret,
+        } = secrets;
+        Self {
+            sender_data_secret,
+            exporter_secret,
+            external_secret,
+            confirmation_key,
+            membership_key,
+            resumption_psk,
+            epoch_authenticator,
+            init_secret,
+            secret_tree: SecretTree::new(encryption_secret, leaf_count, config.ratchet),
+        }
+    }
+}
+
+/// Whether the group can still be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupStatus {
+    /// A member, able to send and receive.
+    Active,
+    /// Removed by a commit (RFC 9420 §12.4.2, V-12.4.2-17).
+    Removed,
+}
+
+/// Everything a member knows about a group in one epoch.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupState {
+    pub(crate) context: GroupContext,
+    pub(crate) tree: RatchetTree,
+    pub(crate) private: PrivateTree,
+    pub(crate) interim_transcript_hash: Vec<u8>,
+    pub(crate) keys: EpochKeys,
+    pub(crate) proposals: Vec<CachedProposal>,
+    /// Resumption PSKs of past epochs, newest last, bounded by the configuration.
+    pub(crate) past_resumption_psks: VecDeque<(u64, Secret)>,
+    pub(crate) config: GroupConfig,
+    pub(crate) status: GroupStatus,
+}
+
+impl GroupState {
+    /// The resumption PSK of `epoch` of this group, if still retained (RFC 9420 §8.6).
+    pub(crate) fn resumption_psk(&self, epoch: u64) -> Option<&Secret> {
+        if epoch == self.context.epoch {
+            return Some(&self.keys.resumption_psk);
+        }
+        self.past_resumption_psks
+            .iter()
+            .find(|(e, _)| *e == epoch)
+            .map(|(_, s)| s)
+    }
+}

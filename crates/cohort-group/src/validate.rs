@@ -1,0 +1,195 @@
+//! Validation of LeafNodes (RFC 9420 §7.3) and KeyPackages (§10.1), shared by every path that
+//! receives them: KeyPackages before an Add, Add and Update proposals, commit paths, and trees at
+//! join.
+
+use cohort_codec::Encode;
+use cohort_crypto::{SuiteOps, labeled};
+use cohort_messages::extensions::{ExtensionPayload, RequiredCapabilities};
+use cohort_messages::group_context::GroupContext;
+use cohort_messages::key_package::KeyPackage;
+use cohort_tree::extension::{self as ext, ExtensionType};
+use cohort_tree::leaf::{LeafNode, LeafNodeSource, ProtocolVersion};
+use cohort_tree::math::LeafIndex;
+
+use crate::{Error, ValidationError};
+
+/// Which kind of LeafNode is being checked, with what its signature covers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LeafContext<'a> {
+    /// The leaf of a KeyPackage (source `key_package`).
+    KeyPackage,
+    /// The leaf of an Update proposal from `leaf` (source `update`).
+    Update { group_id: &'a [u8], leaf: LeafIndex },
+    /// The leaf of a commit path for `leaf` (source `commit`).
+    Commit { group_id: &'a [u8], leaf: LeafIndex },
+    /// A leaf of a tree received at join: any source, signed per its source.
+    Tree { group_id: &'a [u8], leaf: LeafIndex },
+}
+
+fn invalid(reason: &'static str) -> Error {
+    ValidationError::InvalidLeafNode(reason).into()
+}
+
+/// Checks a LeafNode against RFC 9420 §7.3, for the group whose context is `context` (its
+/// required capabilities, version and suite). `now` is checked against key-package lifetimes
+/// when given.
+pub(crate) fn validate_leaf(
+    suite: &dyn SuiteOps,
+    leaf: &LeafNode,
+    ctx: LeafContext<'_>,
+    context: &GroupContext,
+    now: Option<u64>,
+    max_lifetime: u64,
+) -> Result<(), Error> {
+    // Source and signature (V-7.3-02, V-7.3-08/09/11, V-7.2-07).
+    let (group, source_ok) = match (ctx, &leaf.leaf_node_source) {
+        (LeafContext::KeyPackage, LeafNodeSource::KeyPackage(_)) => (None, true),
+        (LeafContext::Update { group_id, leaf }, LeafNodeSource::Update) => {
+            (Some((group_id, leaf)), true)
+        }
+        (LeafContext::Commit { group_id, leaf }, LeafNodeSource::Commit(_)) => {
+            (Some((group_id, leaf)), true)
+        }
+        (LeafContext::Tree { group_id, leaf }, _) => (Some((group_id, leaf)), true),
+        _ => (None, false),
+    };
+    if !source_ok {
+        return Err(invalid(
+            "leaf_node_source does not match where the leaf was received",
+        ));
+    }
+    let tbs = leaf.to_be_signed(group)?;
+    labeled::verify_with_label(
+        suite,
+        &leaf.signature_key,
+        b"LeafNodeTBS",
+        &tbs,
+        &leaf.signature,
+    )
+    .map_err(|_| ValidationError::InvalidSignature("LeafNode"))?;
+    // The leaf's own credential type is among its capabilities (V-7.2-02).
+    let caps = &leaf.capabilities;
+    if !caps
+        .credentials
+        .contains(&leaf.credential.credential_type())
+    {
+        return Err(invalid(
+            "the leaf's credential type is not in its capabilities",
+        ));
+    }
+    // Version and suite of the group (V-7.3-14).
+    if !caps.versions.contains(&ProtocolVersion::MLS10)
+        || !caps.cipher_suites.contains(&context.cipher_suite)
+    {
+        return Err(
+            ValidationError::UnsupportedCapability("the group's version or cipher suite").into(),
+        );
+    }
+    // Every non-default leaf extension is listed (V-7.2-03, V-7.3-07).
+    if ext::has_duplicates(&leaf.extensions) {
+        return Err(ValidationError::DuplicateExtension.into());
+    }
+    for e in &leaf.extensions {
+        if !e.extension_type.is_default() && !caps.extensions.contains(&e.extension_type) {
+            return Err(invalid(
+                "an extension is not listed in the leaf's capabilities",
+            ));
+        }
+    }
+    // The group's required capabilities (V-7.3-03).
+    check_required_capabilities(leaf, &context.extensions)?;
+    // Lifetime (V-7.2-05, V-7.3-06).
+    if let LeafNodeSource::KeyPackage(lifetime) = &leaf.leaf_node_source {
+        // Lifetime rules apply when lifetimes are enforced (a current time is given).
+        let too_long = lifetime.not_after < lifetime.not_before
+            || lifetime.not_after - lifetime.not_before > max_lifetime;
+        if too_long && now.is_some() {
+            return Err(invalid(
+                "the lifetime is inverted or longer than the configured maximum",
+            ));
+        }
+        if let Some(now) = now {
+            if now < lifetime.not_before || now > lifetime.not_after {
+                return Err(invalid("the leaf is outside its lifetime"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `leaf` supports every capability the `required_capabilities` extension in
+/// `extensions` asks for (V-7.3-03, V-11.1-01). Default types count as supported.
+pub(crate) fn check_required_capabilities(
+    leaf: &LeafNode,
+    extensions: &[cohort_tree::extension::Extension],
+) -> Result<(), Error> {
+    let Some(e) = ext::find(extensions, ExtensionType::REQUIRED_CAPABILITIES) else {
+        return Ok(());
+    };
+    let required = RequiredCapabilities::from_extension(e)?;
+    let caps = &leaf.capabilities;
+    let ext_ok = required
+        .extension_types
+        .iter()
+        .all(|t| t.is_default() || caps.extensions.contains(t));
+    let prop_ok = required
+        .proposal_types
+        .iter()
+        .all(|t| t.is_default() || caps.proposals.contains(t));
+    let cred_ok = required
+        .credential_types
+        .iter()
+        .all(|t| caps.credentials.contains(t));
+    if ext_ok && prop_ok && cred_ok {
+        Ok(())
+    } else {
+        Err(ValidationError::UnsupportedCapability("a required capability of the group").into())
+    }
+}
+
+/// Checks a KeyPackage against RFC 9420 §10.1 for the group of `context`.
+pub(crate) fn validate_key_package(
+    suite: &dyn SuiteOps,
+    kp: &KeyPackage,
+    context: &GroupContext,
+    now: Option<u64>,
+    max_lifetime: u64,
+) -> Result<(), Error> {
+    if kp.cipher_suite != context.cipher_suite || kp.version != context.version {
+        return Err(ValidationError::InvalidKeyPackage(
+            "cipher suite or version differs from the group's",
+        )
+        .into());
+    }
+    let tbs = kp.to_be_signed()?;
+    labeled::verify_with_label(
+        suite,
+        &kp.leaf_node.signature_key,
+        b"KeyPackageTBS",
+        &tbs,
+        &kp.signature,
+    )
+    .map_err(|_| ValidationError::InvalidSignature("KeyPackage"))?;
+    if kp.init_key == kp.leaf_node.encryption_key {
+        return Err(ValidationError::InvalidKeyPackage(
+            "init_key equals the leaf's encryption key",
+        )
+        .into());
+    }
+    suite
+        .kem_validate_public_key(&kp.init_key)
+        .map_err(|_| ValidationError::InvalidKeyPackage("init_key is not a valid HPKE key"))?;
+    validate_leaf(
+        suite,
+        &kp.leaf_node,
+        LeafContext::KeyPackage,
+        context,
+        now,
+        max_lifetime,
+    )
+}
+
+/// The encoded bytes of a value, for comparisons by encoding.
+pub(crate) fn encoded<T: Encode>(value: &T) -> Result<Vec<u8>, Error> {
+    Ok(value.to_bytes()?)
+}
