@@ -44,9 +44,187 @@ pub struct CommitSummary {
 }
 
 /// A resolved proposal and who proposed it.
-struct Resolved {
-    proposal: Proposal,
-    sender: Sender,
+pub(crate) struct Resolved {
+    pub(crate) proposal: Proposal,
+    pub(crate) sender: Sender,
+}
+
+/// The result of applying a proposal list to a copy of the tree and context (§12.3).
+pub(crate) struct Applied {
+    pub(crate) tree: cohort_tree::RatchetTree,
+    pub(crate) extensions: Vec<cohort_tree::extension::Extension>,
+    /// New members, with the KeyPackages that added them.
+    pub(crate) joiners: Vec<(LeafIndex, cohort_messages::key_package::KeyPackage)>,
+    pub(crate) psk_ids: Vec<PreSharedKeyId>,
+    pub(crate) summary: CommitSummary,
+    /// Whether the list requires a path (V-12.4-01).
+    pub(crate) path_required: bool,
+}
+
+/// Validates `resolved` (§12.2) and applies it in the normative order (§12.3):
+/// GroupContextExtensions, Updates, Removes, Adds, then PSKs.
+pub(crate) fn apply_proposals(
+    suite: &dyn SuiteOps,
+    state: &GroupState,
+    committer: LeafIndex,
+    resolved: &[Resolved],
+    now: Option<u64>,
+) -> Result<Applied, Error> {
+    validate_proposal_list(suite, state, committer, resolved, now)?;
+    let mut summary = CommitSummary::default();
+    let mut tree = state.tree.clone();
+    let mut extensions = state.context.extensions.clone();
+    for r in resolved {
+        if let Proposal::GroupContextExtensions(gce) = &r.proposal {
+            extensions = gce.extensions.clone();
+            summary.extensions_changed = true;
+        }
+    }
+    for r in resolved {
+        if let (Proposal::Update(update), Sender::Member(leaf)) = (&r.proposal, r.sender) {
+            tree.update_leaf(leaf, update.leaf_node.clone())
+                .map_err(ValidationError::from)?;
+            summary.updated.push(leaf);
+        }
+    }
+    for r in resolved {
+        if let Proposal::Remove(remove) = &r.proposal {
+            tree.remove_leaf(remove.removed)
+                .map_err(ValidationError::from)?;
+            summary.removed.push(remove.removed);
+            if remove.removed == state.private.own_leaf {
+                summary.removes_us = true;
+            }
+        }
+    }
+    let mut joiners = Vec::new();
+    for r in resolved {
+        if let Proposal::Add(add) = &r.proposal {
+            let leaf = tree
+                .add_leaf(add.key_package.leaf_node.clone())
+                .map_err(ValidationError::from)?;
+            joiners.push((leaf, add.key_package.clone()));
+            summary
+                .added
+                .push((leaf, add.key_package.leaf_node.clone()));
+        }
+    }
+    let mut psk_ids = Vec::new();
+    for r in resolved {
+        if let Proposal::PreSharedKey(p) = &r.proposal {
+            psk_ids.push(p.psk.clone());
+        }
+    }
+    // The resulting tree must be valid: unique keys across leaves and nodes (V-12.2-13), and
+    // the new extensions supported by every member (V-12.1-07).
+    tree.validate_structure().map_err(ValidationError::from)?;
+    if summary.extensions_changed {
+        for (_, leaf) in tree.leaves() {
+            crate::validate::check_required_capabilities(leaf, &extensions)?;
+        }
+    }
+    let path_required = resolved.is_empty()
+        || resolved.iter().any(|r| {
+            matches!(
+                r.proposal.proposal_type(),
+                ProposalType::UPDATE
+                    | ProposalType::REMOVE
+                    | ProposalType::EXTERNAL_INIT
+                    | ProposalType::GROUP_CONTEXT_EXTENSIONS
+            )
+        });
+    Ok(Applied {
+        tree,
+        extensions,
+        joiners,
+        psk_ids,
+        summary,
+        path_required,
+    })
+}
+
+/// The next epoch's context and secrets (RFC 9420 §8, §8.2).
+pub(crate) struct NextEpoch {
+    pub(crate) context: GroupContext,
+    pub(crate) confirmed: Vec<u8>,
+    pub(crate) secrets: cohort_key_schedule::EpochSecrets,
+    pub(crate) joiner: cohort_key_schedule::JoinerSecret,
+    pub(crate) psk_secret: Secret,
+}
+
+/// Updates the confirmed transcript hash with the commit and runs the key schedule.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the inputs of RFC 9420 §12.4.2's last steps"
+)]
+pub(crate) fn next_epoch(
+    suite: &dyn SuiteOps,
+    state: &GroupState,
+    provisional: GroupContext,
+    wire_format: cohort_messages::message::WireFormat,
+    content: &cohort_messages::framing::FramedContent,
+    signature: &VarBytes,
+    commit_secret: &Secret,
+    psk_ids: &[PreSharedKeyId],
+    psks: &dyn ExternalPsks,
+) -> Result<NextEpoch, Error> {
+    let input = ConfirmedTranscriptHashInput {
+        wire_format,
+        content,
+        signature,
+    }
+    .to_bytes()?;
+    let confirmed = confirmed_transcript_hash(suite, &state.interim_transcript_hash, &input)
+        .map_err(ValidationError::from)?;
+    let mut context = provisional;
+    context.confirmed_transcript_hash = confirmed.clone().into();
+    let context_bytes = context.to_bytes()?;
+    let psk_secret = resolve_psk_secret(suite, state, psk_ids, psks)?;
+    let joiner = state
+        .keys
+        .init_secret
+        .clone()
+        .joiner_secret(suite, commit_secret.as_bytes(), &context_bytes)
+        .map_err(ValidationError::from)?;
+    let secrets = joiner
+        .clone()
+        .into_epoch(suite, psk_secret.as_bytes(), &context_bytes)
+        .map_err(ValidationError::from)?;
+    Ok(NextEpoch {
+        context,
+        confirmed,
+        secrets,
+        joiner,
+        psk_secret,
+    })
+}
+
+/// The state of the next epoch, from the pieces a commit produced.
+pub(crate) fn next_state(
+    state: &GroupState,
+    next: NextEpoch,
+    tree: cohort_tree::RatchetTree,
+    mut private: cohort_tree::treekem::PrivateTree,
+    interim: Vec<u8>,
+) -> GroupState {
+    let mut past = state.past_resumption_psks.clone();
+    past.push_back((state.context.epoch, state.keys.resumption_psk.clone()));
+    while past.len() > state.config.max_resumption_epochs {
+        past.pop_front();
+    }
+    private.prune(&tree);
+    let keys = EpochKeys::new(next.secrets, tree.leaf_count(), &state.config);
+    GroupState {
+        context: next.context,
+        tree,
+        private,
+        interim_transcript_hash: interim,
+        keys,
+        proposals: Vec::new(),
+        past_resumption_psks: past,
+        config: state.config,
+        status: state.status,
+    }
 }
 
 /// Processes a verified commit against `state`, returning the next epoch's state.
@@ -116,67 +294,25 @@ pub(crate) fn process_commit(
             }
         }
     }
-    validate_proposal_list(suite, state, committer, &resolved, now)?;
-
-    // Apply in the normative order (§12.3): GroupContextExtensions, Updates, Removes, Adds, PSKs.
-    let mut summary = CommitSummary::default();
-    let mut tree = state.tree.clone();
-    let mut extensions = state.context.extensions.clone();
-    for r in &resolved {
-        if let Proposal::GroupContextExtensions(gce) = &r.proposal {
-            extensions = gce.extensions.clone();
-            summary.extensions_changed = true;
-        }
+    let Applied {
+        mut tree,
+        extensions,
+        joiners,
+        psk_ids,
+        mut summary,
+        path_required,
+    } = apply_proposals(suite, state, committer, &resolved, now)?;
+    let joiners: Vec<LeafIndex> = joiners.into_iter().map(|(leaf, _)| leaf).collect();
+    if summary.removes_us {
+        // The path is not encrypted to us and we cannot derive the new epoch, so its
+        // confirmation tag cannot be checked: the group becomes inactive (V-12.4.2-17). The old
+        // epoch's keys stay for late application messages until the state is deleted.
+        let mut removed = state.clone();
+        removed.status = GroupStatus::Removed;
+        removed.proposals.clear();
+        summary.psks = psk_ids;
+        return Ok((removed, summary));
     }
-    for r in &resolved {
-        if let (Proposal::Update(update), Sender::Member(leaf)) = (&r.proposal, r.sender) {
-            tree.update_leaf(leaf, update.leaf_node.clone())
-                .map_err(ValidationError::from)?;
-            summary.updated.push(leaf);
-        }
-    }
-    for r in &resolved {
-        if let Proposal::Remove(remove) = &r.proposal {
-            tree.remove_leaf(remove.removed)
-                .map_err(ValidationError::from)?;
-            summary.removed.push(remove.removed);
-            if remove.removed == state.private.own_leaf {
-                summary.removes_us = true;
-            }
-        }
-    }
-    let mut joiners = Vec::new();
-    for r in &resolved {
-        if let Proposal::Add(add) = &r.proposal {
-            let leaf = tree
-                .add_leaf(add.key_package.leaf_node.clone())
-                .map_err(ValidationError::from)?;
-            joiners.push(leaf);
-            summary
-                .added
-                .push((leaf, add.key_package.leaf_node.clone()));
-        }
-    }
-    let mut psk_ids = Vec::new();
-    for r in &resolved {
-        if let Proposal::PreSharedKey(p) = &r.proposal {
-            psk_ids.push(p.psk.clone());
-        }
-    }
-    // The resulting tree must be valid: unique keys across leaves and nodes (V-12.2-13).
-    tree.validate_structure().map_err(ValidationError::from)?;
-
-    // The path (V-12.4-01: required for an empty list or any path-required proposal).
-    let path_required = resolved.is_empty()
-        || resolved.iter().any(|r| {
-            matches!(
-                r.proposal.proposal_type(),
-                ProposalType::UPDATE
-                    | ProposalType::REMOVE
-                    | ProposalType::EXTERNAL_INIT
-                    | ProposalType::GROUP_CONTEXT_EXTENSIONS
-            )
-        });
     let mut private = state.private.clone();
     let mut provisional = GroupContext {
         version: state.context.version,
@@ -219,85 +355,47 @@ pub(crate) fn process_commit(
             tree.validate_structure().map_err(ValidationError::from)?;
             summary.updated.push(committer);
             provisional.tree_hash = tree.tree_hash(suite).map_err(ValidationError::from)?.into();
-            if summary.removes_us {
-                Secret::new(vec![0; suite.hash_len()])
-            } else {
-                let context_bytes = provisional.to_bytes()?;
-                let (commit_secret, _, _) = decrypt_update_path(
-                    &tree,
-                    suite,
-                    &mut private,
-                    committer,
-                    path,
-                    &context_bytes,
-                    &joiners,
-                )
-                .map_err(ValidationError::from)?;
-                commit_secret
-            }
+            let context_bytes = provisional.to_bytes()?;
+            let (commit_secret, _, _) = decrypt_update_path(
+                &tree,
+                suite,
+                &mut private,
+                committer,
+                path,
+                &context_bytes,
+                &joiners,
+            )
+            .map_err(ValidationError::from)?;
+            commit_secret
         }
     };
     if provisional.tree_hash.is_empty() {
         provisional.tree_hash = tree.tree_hash(suite).map_err(ValidationError::from)?.into();
     }
-
-    // Transcript hash and the new GroupContext (§8.2, V-12.4.2-13).
-    let input = ConfirmedTranscriptHashInput {
-        wire_format: content.wire_format,
-        content: &content.content,
-        signature: &content.auth.signature,
-    }
-    .to_bytes()?;
-    let confirmed = confirmed_transcript_hash(suite, &state.interim_transcript_hash, &input)
-        .map_err(ValidationError::from)?;
-    let mut context = provisional;
-    context.confirmed_transcript_hash = confirmed.clone().into();
-    let context_bytes = context.to_bytes()?;
-
-    // PSKs (V-12.4.2-05), then the key schedule.
-    let psk_secret = resolve_psk_secret(suite, state, &psk_ids, psks)?;
-    let joiner = state
-        .keys
-        .init_secret
-        .clone()
-        .joiner_secret(suite, commit_secret.as_bytes(), &context_bytes)
-        .map_err(ValidationError::from)?;
-    let secrets = joiner
-        .into_epoch(suite, psk_secret.as_bytes(), &context_bytes)
-        .map_err(ValidationError::from)?;
-    let expected = confirmation_tag(suite, secrets.confirmation_key.as_bytes(), &confirmed)
-        .map_err(ValidationError::from)?;
+    let next = next_epoch(
+        suite,
+        state,
+        provisional,
+        content.wire_format,
+        &content.content,
+        &content.auth.signature,
+        &commit_secret,
+        &psk_ids,
+        psks,
+    )?;
+    let expected = confirmation_tag(
+        suite,
+        next.secrets.confirmation_key.as_bytes(),
+        &next.confirmed,
+    )
+    .map_err(ValidationError::from)?;
     if !tag.ct_eq(&expected) {
         return Err(ValidationError::InvalidConfirmationTag.into());
     }
     let interim =
-        interim_transcript_hash(suite, &confirmed, &tag.0).map_err(ValidationError::from)?;
+        interim_transcript_hash(suite, &next.confirmed, &tag.0).map_err(ValidationError::from)?;
     summary.psks = psk_ids;
-
-    let mut past = state.past_resumption_psks.clone();
-    past.push_back((state.context.epoch, state.keys.resumption_psk.clone()));
-    while past.len() > state.config.max_resumption_epochs {
-        past.pop_front();
-    }
-    private.prune(&tree);
-    let status = if summary.removes_us {
-        GroupStatus::Removed
-    } else {
-        state.status
-    };
-    let keys = EpochKeys::new(secrets, tree.leaf_count(), &state.config);
-    let next = GroupState {
-        context,
-        tree,
-        private,
-        interim_transcript_hash: interim,
-        keys,
-        proposals: Vec::new(),
-        past_resumption_psks: past,
-        config: state.config,
-        status,
-    };
-    Ok((next, summary))
+    Ok((next_state(state, next, tree, private, interim), summary))
 }
 
 /// Checks a regular commit's proposal list (RFC 9420 §12.2) and each proposal in it (§12.1).

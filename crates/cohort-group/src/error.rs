@@ -134,6 +134,9 @@ pub enum ApiMisuse {
     /// A commit must carry a confirmation tag, and nothing else may.
     #[error("confirmation tag given for a non-commit, or missing for a commit")]
     ConfirmationTagMismatch,
+    /// There is no pending commit to merge.
+    #[error("no pending commit")]
+    NoPendingCommit,
     /// The cipher suite is not available from the provider.
     #[error("cipher suite {0} is not available")]
     UnsupportedCipherSuite(u16),

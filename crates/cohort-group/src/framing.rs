@@ -134,12 +134,30 @@ pub fn protect_public(
     if matches!(content.content, Content::Application(_)) {
         return Err(ApiMisuse::ApplicationAsPublicMessage.into());
     }
-    check_tag_shape(&content, &confirmation_tag)?;
     let signature = sign_content(signer, WireFormat::PUBLIC_MESSAGE, &content, context)?;
     let auth = FramedContentAuthData {
         signature,
         confirmation_tag,
     };
+    seal_public(suite, content, auth, context, membership_key)
+}
+
+/// Builds a PublicMessage from content already signed (for commits, whose confirmation tag is
+/// computed from the signature): adds the membership tag for a member sender.
+///
+/// # Errors
+/// As [`protect_public`].
+pub fn seal_public(
+    suite: &dyn SuiteOps,
+    content: FramedContent,
+    auth: FramedContentAuthData,
+    context: &GroupContext,
+    membership_key: &[u8],
+) -> Result<PublicMessage, Error> {
+    if matches!(content.content, Content::Application(_)) {
+        return Err(ApiMisuse::ApplicationAsPublicMessage.into());
+    }
+    check_tag_shape(&content, &auth.confirmation_tag)?;
     let membership_tag = match content.sender {
         Sender::Member(_) => Some(Mac(membership_tag(
             suite,
@@ -235,18 +253,42 @@ pub fn protect_private(
     sender_data_secret: &[u8],
     options: PrivateOptions,
 ) -> Result<PrivateMessage, Error> {
+    let signature = sign_content(signer, WireFormat::PRIVATE_MESSAGE, &content, context)?;
+    let auth = FramedContentAuthData {
+        signature,
+        confirmation_tag,
+    };
+    seal_private(
+        suite,
+        content,
+        auth,
+        secret_tree,
+        sender_data_secret,
+        options,
+    )
+}
+
+/// Encrypts content already signed (with wire format `mls_private_message`) as a
+/// PrivateMessage.
+///
+/// # Errors
+/// As [`protect_private`].
+pub fn seal_private(
+    suite: &dyn SuiteOps,
+    content: FramedContent,
+    auth: FramedContentAuthData,
+    secret_tree: &mut SecretTree,
+    sender_data_secret: &[u8],
+    options: PrivateOptions,
+) -> Result<PrivateMessage, Error> {
     let Sender::Member(leaf) = content.sender else {
         return Err(ApiMisuse::PrivateMessageFromNonMember.into());
     };
-    check_tag_shape(&content, &confirmation_tag)?;
-    let signature = sign_content(signer, WireFormat::PRIVATE_MESSAGE, &content, context)?;
+    check_tag_shape(&content, &auth.confirmation_tag)?;
     let content_type = content.content.content_type();
     let plaintext = PrivateMessageContent {
         content: content.content,
-        auth: FramedContentAuthData {
-            signature,
-            confirmation_tag,
-        },
+        auth,
         padding_len: options.padding,
     }
     .to_bytes()?;

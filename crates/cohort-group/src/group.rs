@@ -93,6 +93,8 @@ impl StagedCommit {
 pub struct Group {
     suite: Arc<dyn SuiteOps>,
     state: GroupState,
+    /// A commit we created and have not merged or discarded.
+    pending: Option<Box<crate::sender::PendingCommit>>,
 }
 
 /// What is needed to join from a Welcome.
@@ -246,7 +248,11 @@ impl Group {
             config,
             status: GroupStatus::Active,
         };
-        Ok(Self { suite, state })
+        Ok(Self {
+            suite,
+            state,
+            pending: None,
+        })
     }
 
     /// Processes a received MLSMessage: a proposal is cached, a commit is staged, application
@@ -263,8 +269,21 @@ impl Group {
         if message.version != ProtocolVersion::MLS10 {
             return Err(ValidationError::UnsupportedVersion(message.version.0).into());
         }
-        if self.state.status != GroupStatus::Active {
-            return Err(ValidationError::GroupInactive("we were removed from the group").into());
+        self.ensure_active()?;
+        // Our own commit, echoed back by the Delivery Service (V-12.4.2-18): we cannot process
+        // it like a peer's (we cannot decrypt our own path), so it is matched to the pending
+        // commit byte for byte and applied from local state.
+        if let Some(pending) = &self.pending {
+            if message.to_bytes()? == pending.message {
+                let pending = self
+                    .pending
+                    .take()
+                    .ok_or(Error::Internal("pending commit vanished"))?;
+                return Ok(Processed::Commit(Box::new(StagedCommit {
+                    next: pending.next,
+                    summary: pending.summary,
+                })));
+            }
         }
         let s = &*self.suite;
         match message.body {
@@ -416,9 +435,64 @@ impl Group {
         }
     }
 
-    /// Applies a staged commit: the group moves to the next epoch.
+    /// Applies a staged commit: the group moves to the next epoch. A pending commit of ours
+    /// for the same epoch is discarded (another commit won).
     pub fn merge_staged(&mut self, staged: StagedCommit) {
         self.state = staged.next;
+        self.pending = None;
+    }
+
+    /// Applies our pending commit, once the Delivery Service has accepted it.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::NoPendingCommit`] when there is none.
+    pub fn merge_pending_commit(&mut self) -> Result<(), Error> {
+        let pending = self.pending.take().ok_or(ApiMisuse::NoPendingCommit)?;
+        self.state = pending.next;
+        Ok(())
+    }
+
+    /// Drops our pending commit (the Delivery Service rejected it).
+    pub fn clear_pending_commit(&mut self) {
+        self.pending = None;
+    }
+
+    /// Whether a commit of ours is pending.
+    pub fn has_pending_commit(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    pub(crate) fn from_parts(suite: Arc<dyn SuiteOps>, state: GroupState) -> Self {
+        Self {
+            suite,
+            state,
+            pending: None,
+        }
+    }
+
+    pub(crate) fn suite_arc(&self) -> Arc<dyn SuiteOps> {
+        self.suite.clone()
+    }
+
+    pub(crate) fn state(&self) -> &GroupState {
+        &self.state
+    }
+
+    pub(crate) fn state_mut(&mut self) -> &mut GroupState {
+        &mut self.state
+    }
+
+    pub(crate) fn set_pending(&mut self, pending: crate::sender::PendingCommit) {
+        self.pending = Some(Box::new(pending));
+    }
+
+    pub(crate) fn ensure_active(&self) -> Result<(), Error> {
+        match self.state.status {
+            GroupStatus::Active => Ok(()),
+            GroupStatus::Removed => {
+                Err(ValidationError::GroupInactive("we were removed from the group").into())
+            }
+        }
     }
 
     /// The current epoch.

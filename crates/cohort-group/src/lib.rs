@@ -10,6 +10,7 @@ pub mod framing;
 mod group;
 pub mod join;
 mod psk;
+mod sender;
 mod state;
 mod validate;
 
@@ -18,4 +19,7 @@ pub use config::GroupConfig;
 pub use error::{ApiMisuse, Error, ValidationError};
 pub use group::{Group, JoinInput, KeyPackageSecrets, Processed, StagedCommit};
 pub use psk::{ExternalPsks, NoPsks, PskList};
+pub use sender::{
+    CommitOptions, CommitOutput, HandshakeFormat, LeafSpec, create_key_package, key_package_ref,
+};
 pub use state::GroupStatus;

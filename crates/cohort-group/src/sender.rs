@@ -1,0 +1,629 @@
+//! The sending side (RFC 9420 §10, §11, §12.4): KeyPackages, creating a group, committing
+//! proposals with or without a path, Welcome and GroupInfo, and application messages.
+
+use std::collections::VecDeque;
+
+use cohort_codec::{Encode, VarBytes};
+use cohort_credential::{Credential, CredentialType};
+use cohort_crypto::{CipherSuite, CryptoProvider, Secret, Signer, SuiteOps, labeled};
+use cohort_key_schedule::{InitSecret, confirmation_tag, interim_transcript_hash};
+use cohort_messages::extensions::{ExtensionPayload, ExternalPub};
+use cohort_messages::framing::{Content, FramedContent, FramedContentAuthData, Mac, Sender};
+use cohort_messages::group_context::GroupContext;
+use cohort_messages::group_info::GroupInfo;
+use cohort_messages::key_package::{KeyPackage, KeyPackageRef};
+use cohort_messages::message::WireFormat;
+use cohort_messages::proposal::{Add, Commit, Proposal, ProposalOrRef, Remove};
+use cohort_messages::welcome::{EncryptedGroupSecrets, GroupSecrets, PathSecret, Welcome};
+use cohort_messages::{MlsMessage, MlsMessageBody};
+use cohort_tree::RatchetTree;
+use cohort_tree::extension::Extension;
+use cohort_tree::leaf::{Capabilities, LeafNode, LeafNodeSource, Lifetime, ProtocolVersion};
+use cohort_tree::math::{self, LeafIndex};
+use cohort_tree::treekem::{PrivateTree, encrypt_update_path, plan_update_path};
+
+use crate::commit::{Applied, Resolved, apply_proposals, next_epoch, next_state};
+use crate::config::GroupConfig;
+use crate::framing::{PrivateOptions, seal_private, seal_public, sign_content};
+use crate::group::{Group, KeyPackageSecrets};
+use crate::psk::ExternalPsks;
+use crate::state::{EpochKeys, GroupState, GroupStatus};
+use crate::{ApiMisuse, Error};
+
+/// What a client puts in its leaf: credential, capabilities, lifetime and extensions.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct LeafSpec {
+    /// The credential binding the identity to the signature key.
+    pub credential: Credential,
+    /// Capabilities; the group's suite and version and the credential's type are added if
+    /// missing.
+    pub capabilities: Capabilities,
+    /// KeyPackage lifetime: valid from `not_before` to `not_after` (seconds since the epoch).
+    pub lifetime: Lifetime,
+    /// Leaf extensions.
+    pub extensions: Vec<Extension>,
+}
+
+impl LeafSpec {
+    /// A leaf with `credential`, default capabilities, valid from `now` (less an hour of clock
+    /// skew) for `days` days.
+    pub fn new(credential: Credential, now: u64, days: u64) -> Self {
+        Self {
+            credential,
+            capabilities: Capabilities::default(),
+            lifetime: Lifetime {
+                not_before: now.saturating_sub(3600),
+                not_after: now.saturating_add(days.saturating_mul(86_400)),
+            },
+            extensions: Vec::new(),
+        }
+    }
+
+    fn capabilities_for(&self, cs: CipherSuite) -> Capabilities {
+        let mut caps = self.capabilities.clone();
+        if !caps.versions.contains(&ProtocolVersion::MLS10) {
+            caps.versions.push(ProtocolVersion::MLS10);
+        }
+        if !caps.cipher_suites.contains(&cs) {
+            caps.cipher_suites.push(cs);
+        }
+        let ct = self.credential.credential_type();
+        if !caps.credentials.contains(&ct) {
+            caps.credentials.push(ct);
+        }
+        if !caps.credentials.contains(&CredentialType::BASIC) {
+            caps.credentials.push(CredentialType::BASIC);
+        }
+        caps
+    }
+}
+
+/// Creates a signed KeyPackage (RFC 9420 §10) and the private keys that go with it.
+///
+/// # Errors
+/// [`ApiMisuse::UnsupportedCipherSuite`]; a crypto failure.
+pub fn create_key_package(
+    provider: &dyn CryptoProvider,
+    cs: CipherSuite,
+    signer: &dyn Signer,
+    spec: &LeafSpec,
+) -> Result<(KeyPackage, KeyPackageSecrets), Error> {
+    let suite = provider
+        .suite(cs)
+        .ok_or(ApiMisuse::UnsupportedCipherSuite(cs.0))?;
+    let (encryption_private, encryption_key) = suite.kem_generate()?;
+    let (init_private, init_key) = suite.kem_generate()?;
+    let mut leaf = LeafNode {
+        encryption_key,
+        signature_key: signer.public_key().clone(),
+        credential: spec.credential.clone(),
+        capabilities: spec.capabilities_for(cs),
+        leaf_node_source: LeafNodeSource::KeyPackage(spec.lifetime),
+        extensions: spec.extensions.clone(),
+        signature: VarBytes::default(),
+    };
+    leaf.signature =
+        labeled::sign_with_label(signer, b"LeafNodeTBS", &leaf.to_be_signed(None)?)?.into();
+    let mut kp = KeyPackage {
+        version: ProtocolVersion::MLS10,
+        cipher_suite: cs,
+        init_key,
+        leaf_node: leaf,
+        extensions: Vec::new(),
+        signature: VarBytes::default(),
+    };
+    kp.signature = labeled::sign_with_label(signer, b"KeyPackageTBS", &kp.to_be_signed()?)?.into();
+    Ok((
+        kp,
+        KeyPackageSecrets {
+            init_key: init_private,
+            encryption_key: encryption_private,
+        },
+    ))
+}
+
+/// The KeyPackageRef of `kp` (RFC 9420 §5.2), with the hash of the KeyPackage's own suite.
+///
+/// # Errors
+/// [`ApiMisuse::UnsupportedCipherSuite`]; a crypto failure.
+pub fn key_package_ref(
+    provider: &dyn CryptoProvider,
+    kp: &KeyPackage,
+) -> Result<KeyPackageRef, Error> {
+    let suite = provider
+        .suite(kp.cipher_suite)
+        .ok_or(ApiMisuse::UnsupportedCipherSuite(kp.cipher_suite.0))?;
+    let r = labeled::make_key_package_ref(&*suite, &kp.to_bytes()?)?;
+    Ok(KeyPackageRef(r.0))
+}
+
+/// How handshake messages are framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HandshakeFormat {
+    /// PublicMessage: readable by the Delivery Service.
+    #[default]
+    Public,
+    /// PrivateMessage: encrypted to the group.
+    Private,
+}
+
+/// Choices for one commit.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CommitOptions {
+    /// Include a path even when no proposal requires one (a self-update).
+    pub force_path: bool,
+    /// Framing of the commit message.
+    pub format: HandshakeFormat,
+    /// Put the ratchet tree in the Welcome's GroupInfo.
+    pub ratchet_tree_in_welcome: bool,
+    /// Authenticated data of the commit message.
+    pub authenticated_data: Vec<u8>,
+}
+
+impl CommitOptions {
+    /// Defaults: PublicMessage, no forced path, the tree in the Welcome.
+    pub fn new() -> Self {
+        Self {
+            ratchet_tree_in_welcome: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// What a commit produces: send `commit` to the group and `welcome` to the new members.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CommitOutput {
+    /// The commit, to send to the group.
+    pub commit: MlsMessage,
+    /// The Welcome for the members added, if any.
+    pub welcome: Option<MlsMessage>,
+    /// The GroupInfo of the new epoch (with `external_pub`), for external joiners.
+    pub group_info: MlsMessage,
+}
+
+/// A commit we created, waiting for the Delivery Service to confirm it.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingCommit {
+    pub(crate) next: GroupState,
+    pub(crate) message: Vec<u8>,
+    pub(crate) summary: crate::CommitSummary,
+}
+
+impl Group {
+    /// Creates a one-member group (RFC 9420 §11).
+    ///
+    /// # Errors
+    /// [`ApiMisuse::UnsupportedCipherSuite`]; a crypto failure.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the creator's choices of RFC 9420 §11"
+    )]
+    pub fn create(
+        provider: &dyn CryptoProvider,
+        cs: CipherSuite,
+        signer: &dyn Signer,
+        spec: &LeafSpec,
+        group_id: Vec<u8>,
+        extensions: Vec<Extension>,
+        config: GroupConfig,
+    ) -> Result<Self, Error> {
+        let suite = provider
+            .suite(cs)
+            .ok_or(ApiMisuse::UnsupportedCipherSuite(cs.0))?;
+        let s = &*suite;
+        let (kp, secrets) = create_key_package(provider, cs, signer, spec)?;
+        let mut tree = RatchetTree::with_first_leaf(kp.leaf_node);
+        let context = GroupContext {
+            version: ProtocolVersion::MLS10,
+            cipher_suite: cs,
+            group_id: group_id.into(),
+            epoch: 0,
+            tree_hash: tree
+                .tree_hash(s)
+                .map_err(crate::ValidationError::from)?
+                .into(),
+            confirmed_transcript_hash: VarBytes::default(),
+            extensions,
+        };
+        let context_bytes = context.to_bytes()?;
+        let zero = vec![0u8; s.hash_len()];
+        let init = InitSecret::random(s).map_err(crate::ValidationError::from)?;
+        let epoch = init
+            .joiner_secret(s, &zero, &context_bytes)
+            .and_then(|j| j.into_epoch(s, &zero, &context_bytes))
+            .map_err(crate::ValidationError::from)?;
+        let tag = confirmation_tag(s, epoch.confirmation_key.as_bytes(), &[])
+            .map_err(crate::ValidationError::from)?;
+        let interim =
+            interim_transcript_hash(s, &[], &tag).map_err(crate::ValidationError::from)?;
+        let keys = EpochKeys::new(epoch, 1, &config);
+        let state = GroupState {
+            context,
+            tree,
+            private: PrivateTree::new(LeafIndex(0), secrets.encryption_key),
+            interim_transcript_hash: interim,
+            keys,
+            proposals: Vec::new(),
+            past_resumption_psks: VecDeque::new(),
+            config,
+            status: GroupStatus::Active,
+        };
+        Ok(Group::from_parts(suite, state))
+    }
+
+    /// Commits `proposals` (by value) plus every proposal cached this epoch (by reference),
+    /// with a path when required or forced. The commit stays pending: after the Delivery Service
+    /// accepts it, call [`Group::merge_pending_commit`] (or process the echoed commit); if it is
+    /// rejected, [`Group::clear_pending_commit`].
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the proposals are invalid (the same checks receivers make);
+    /// [`Error::Misuse`]; a crypto failure.
+    pub fn commit(
+        &mut self,
+        signer: &dyn Signer,
+        proposals: Vec<Proposal>,
+        options: &CommitOptions,
+        psks: &dyn ExternalPsks,
+        now: Option<u64>,
+    ) -> Result<CommitOutput, Error> {
+        self.ensure_active()?;
+        let suite = self.suite_arc();
+        let s = &*suite;
+        let state = self.state().clone();
+        let own = state.private.own_leaf;
+        let mut resolved: Vec<Resolved> = state
+            .proposals
+            .iter()
+            .map(|c| Resolved {
+                proposal: c.proposal.clone(),
+                sender: c.sender,
+            })
+            .collect();
+        let mut list: Vec<ProposalOrRef> = state
+            .proposals
+            .iter()
+            .map(|c| {
+                ProposalOrRef::Reference(cohort_messages::proposal::ProposalRef(
+                    c.reference.clone().into(),
+                ))
+            })
+            .collect();
+        for p in proposals {
+            resolved.push(Resolved {
+                proposal: p.clone(),
+                sender: Sender::Member(own),
+            });
+            list.push(ProposalOrRef::Proposal(p));
+        }
+        let now = if state.config.enforce_lifetimes {
+            now
+        } else {
+            None
+        };
+        let Applied {
+            mut tree,
+            extensions,
+            joiners,
+            psk_ids,
+            summary,
+            path_required,
+        } = apply_proposals(s, &state, own, &resolved, now)?;
+        if summary.removes_us {
+            return Err(crate::ValidationError::InvalidProposalList(
+                "the committer cannot remove itself",
+            )
+            .into());
+        }
+        let joiner_leaves: Vec<LeafIndex> = joiners.iter().map(|(l, _)| *l).collect();
+        let mut provisional = GroupContext {
+            epoch: state.context.epoch.checked_add(1).ok_or(
+                crate::ValidationError::InvalidCommit("the epoch counter would overflow"),
+            )?,
+            extensions,
+            ..state.context.clone()
+        };
+        let (path, commit_secret, private, plan) = if path_required || options.force_path {
+            let plan = plan_update_path(&mut tree, s, own).map_err(crate::ValidationError::from)?;
+            let mut leaf = state
+                .tree
+                .leaf(own)
+                .cloned()
+                .ok_or(Error::Internal("our leaf is blank"))?;
+            leaf.encryption_key = plan.leaf_public_key().clone();
+            leaf.leaf_node_source = LeafNodeSource::Commit(plan.leaf_parent_hash().to_vec().into());
+            let tbs = leaf.to_be_signed(Some((&state.context.group_id, own)))?;
+            leaf.signature = labeled::sign_with_label(signer, b"LeafNodeTBS", &tbs)?.into();
+            tree.set_leaf(own, leaf.clone())
+                .map_err(crate::ValidationError::from)?;
+            provisional.tree_hash = tree
+                .tree_hash(s)
+                .map_err(crate::ValidationError::from)?
+                .into();
+            let path = encrypt_update_path(
+                &tree,
+                s,
+                &plan,
+                leaf,
+                &provisional.to_bytes()?,
+                &joiner_leaves,
+            )
+            .map_err(crate::ValidationError::from)?;
+            let secret = plan.commit_secret().clone();
+            let private = plan.private_tree();
+            (Some(path), secret, private, Some(plan))
+        } else {
+            provisional.tree_hash = tree
+                .tree_hash(s)
+                .map_err(crate::ValidationError::from)?
+                .into();
+            (
+                None,
+                Secret::new(vec![0; s.hash_len()]),
+                state.private.clone(),
+                None,
+            )
+        };
+        let content = FramedContent {
+            group_id: state.context.group_id.clone(),
+            epoch: state.context.epoch,
+            sender: Sender::Member(own),
+            authenticated_data: options.authenticated_data.clone().into(),
+            content: Content::Commit(Commit {
+                proposals: list,
+                path,
+            }),
+        };
+        let wire_format = match options.format {
+            HandshakeFormat::Public => WireFormat::PUBLIC_MESSAGE,
+            HandshakeFormat::Private => WireFormat::PRIVATE_MESSAGE,
+        };
+        let signature = sign_content(signer, wire_format, &content, &state.context)?;
+        let next = next_epoch(
+            s,
+            &state,
+            provisional,
+            wire_format,
+            &content,
+            &signature,
+            &commit_secret,
+            &psk_ids,
+            psks,
+        )?;
+        let tag = confirmation_tag(s, next.secrets.confirmation_key.as_bytes(), &next.confirmed)
+            .map_err(crate::ValidationError::from)?;
+        let interim = interim_transcript_hash(s, &next.confirmed, &tag)
+            .map_err(crate::ValidationError::from)?;
+        let auth = FramedContentAuthData {
+            signature,
+            confirmation_tag: Some(Mac(tag.clone().into())),
+        };
+        // Protect with the keys of the epoch the commit is sent in.
+        let mut sent_state = state.clone();
+        let body = match options.format {
+            HandshakeFormat::Public => MlsMessageBody::PublicMessage(seal_public(
+                s,
+                content,
+                auth,
+                &state.context,
+                state.keys.membership_key.as_bytes(),
+            )?),
+            HandshakeFormat::Private => MlsMessageBody::PrivateMessage(seal_private(
+                s,
+                content,
+                auth,
+                &mut sent_state.keys.secret_tree,
+                state.keys.sender_data_secret.as_bytes(),
+                PrivateOptions {
+                    padding: 0,
+                    reuse_guard: random_guard(s)?,
+                },
+            )?),
+        };
+        let commit_message = MlsMessage::new(body);
+        // GroupInfo of the new epoch, signed by us.
+        let external_pub = s.kem_derive(next.secrets.external_secret.as_bytes())?.1;
+        let mut gi_extensions = vec![ExternalPub { external_pub }.to_extension()?];
+        if options.ratchet_tree_in_welcome {
+            gi_extensions.push(tree.to_nodes().to_extension()?);
+        }
+        let mut group_info = GroupInfo {
+            group_context: next.context.clone(),
+            extensions: gi_extensions,
+            confirmation_tag: Mac(tag.into()),
+            signer: own,
+            signature: VarBytes::default(),
+        };
+        group_info.signature =
+            labeled::sign_with_label(signer, b"GroupInfoTBS", &group_info.to_be_signed()?)?.into();
+        let welcome = if joiners.is_empty() {
+            None
+        } else {
+            Some(MlsMessage::new(MlsMessageBody::Welcome(build_welcome(
+                s,
+                &next,
+                &group_info,
+                &joiners,
+                own,
+                plan.as_ref(),
+                &psk_ids,
+            )?)))
+        };
+        let next_group = next_state(&sent_state, next, tree, private, interim);
+        self.set_pending(PendingCommit {
+            next: next_group,
+            message: commit_message.to_bytes()?,
+            summary,
+        });
+        // Sending a PrivateMessage consumed a handshake key, whatever happens to the commit.
+        if options.format == HandshakeFormat::Private {
+            self.state_mut().keys.secret_tree = sent_state.keys.secret_tree;
+        }
+        Ok(CommitOutput {
+            commit: commit_message,
+            welcome,
+            group_info: MlsMessage::new(MlsMessageBody::GroupInfo(group_info)),
+        })
+    }
+
+    /// Adds the clients of `key_packages` with one commit (with a path, for post-compromise
+    /// security of the new epoch).
+    ///
+    /// # Errors
+    /// As [`Group::commit`].
+    pub fn add_members(
+        &mut self,
+        signer: &dyn Signer,
+        key_packages: Vec<KeyPackage>,
+        options: &CommitOptions,
+        now: Option<u64>,
+    ) -> Result<CommitOutput, Error> {
+        let proposals = key_packages
+            .into_iter()
+            .map(|key_package| Proposal::Add(Add { key_package }))
+            .collect();
+        let mut options = options.clone();
+        options.force_path = true;
+        self.commit(signer, proposals, &options, &crate::NoPsks, now)
+    }
+
+    /// Removes the members at `leaves` with one commit.
+    ///
+    /// # Errors
+    /// As [`Group::commit`].
+    pub fn remove_members(
+        &mut self,
+        signer: &dyn Signer,
+        leaves: &[LeafIndex],
+        options: &CommitOptions,
+        now: Option<u64>,
+    ) -> Result<CommitOutput, Error> {
+        let proposals = leaves
+            .iter()
+            .map(|l| Proposal::Remove(Remove { removed: *l }))
+            .collect();
+        self.commit(signer, proposals, options, &crate::NoPsks, now)
+    }
+
+    /// Refreshes our leaf and path keys with an empty commit (post-compromise security).
+    ///
+    /// # Errors
+    /// As [`Group::commit`].
+    pub fn self_update(
+        &mut self,
+        signer: &dyn Signer,
+        options: &CommitOptions,
+        now: Option<u64>,
+    ) -> Result<CommitOutput, Error> {
+        self.commit(signer, Vec::new(), options, &crate::NoPsks, now)
+    }
+
+    /// Encrypts application data as a PrivateMessage with the next key of our application
+    /// ratchet (consumed at once), padded with `padding` zero bytes.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the group is inactive; a crypto failure.
+    pub fn encrypt_application(
+        &mut self,
+        signer: &dyn Signer,
+        data: &[u8],
+        authenticated_data: &[u8],
+        padding: usize,
+    ) -> Result<MlsMessage, Error> {
+        self.ensure_active()?;
+        let suite = self.suite_arc();
+        let s = &*suite;
+        let reuse_guard = random_guard(s)?;
+        let state = self.state_mut();
+        let content = FramedContent {
+            group_id: state.context.group_id.clone(),
+            epoch: state.context.epoch,
+            sender: Sender::Member(state.private.own_leaf),
+            authenticated_data: authenticated_data.to_vec().into(),
+            content: Content::Application(data.to_vec().into()),
+        };
+        let message = crate::framing::protect_private(
+            s,
+            signer,
+            content,
+            None,
+            &state.context,
+            &mut state.keys.secret_tree,
+            state.keys.sender_data_secret.as_bytes(),
+            PrivateOptions {
+                padding,
+                reuse_guard,
+            },
+        )?;
+        Ok(MlsMessage::new(MlsMessageBody::PrivateMessage(message)))
+    }
+}
+
+/// Four fresh random bytes for a reuse guard.
+fn random_guard(s: &dyn SuiteOps) -> Result<[u8; 4], Error> {
+    let mut guard = [0u8; 4];
+    s.random_fill(&mut guard)?;
+    Ok(guard)
+}
+
+/// Encrypts the GroupInfo and one GroupSecrets per joiner (RFC 9420 §12.4.3.1).
+fn build_welcome(
+    s: &dyn SuiteOps,
+    next: &crate::commit::NextEpoch,
+    group_info: &GroupInfo,
+    joiners: &[(LeafIndex, KeyPackage)],
+    own: LeafIndex,
+    plan: Option<&cohort_tree::treekem::PathPlan>,
+    psk_ids: &[cohort_messages::psk::PreSharedKeyId],
+) -> Result<Welcome, Error> {
+    let welcome_secret = next
+        .joiner
+        .welcome_secret(s, next.psk_secret.as_bytes())
+        .map_err(crate::ValidationError::from)?;
+    let (key, nonce) = welcome_secret
+        .key_and_nonce(s)
+        .map_err(crate::ValidationError::from)?;
+    let encrypted_group_info = s.aead_seal(
+        key.as_bytes(),
+        nonce.as_bytes(),
+        &[],
+        &group_info.to_bytes()?,
+    )?;
+    let mut secrets = Vec::with_capacity(joiners.len());
+    for (leaf, kp) in joiners {
+        let path_secret = match plan {
+            Some(plan) => {
+                let ancestor = math::common_ancestor(leaf.node(), own.node());
+                plan.path_secret_for(ancestor).map(|p| PathSecret {
+                    path_secret: p.as_bytes().to_vec().into(),
+                })
+            }
+            None => None,
+        };
+        let group_secrets = GroupSecrets {
+            joiner_secret: next.joiner.as_bytes().to_vec().into(),
+            path_secret,
+            psks: psk_ids.to_vec(),
+        };
+        let ct = labeled::encrypt_with_label(
+            s,
+            &kp.init_key,
+            b"Welcome",
+            &encrypted_group_info,
+            &group_secrets.to_bytes()?,
+        )?;
+        let r = labeled::make_key_package_ref(s, &kp.to_bytes()?)?;
+        secrets.push(EncryptedGroupSecrets {
+            new_member: KeyPackageRef(r.0),
+            encrypted_group_secrets: ct,
+        });
+    }
+    Ok(Welcome {
+        cipher_suite: group_info.group_context.cipher_suite,
+        secrets,
+        encrypted_group_info: encrypted_group_info.into(),
+    })
+}

@@ -1,0 +1,224 @@
+//! A group's life, end to end: create, add by Welcome, messages both ways, self-update,
+//! remove, commits as PublicMessage and PrivateMessage, our own commit echoed back. Every member
+//! must agree on the epoch authenticator after each step.
+
+use cohort_credential::Credential;
+use cohort_crypto::{CipherSuite, CryptoProvider, SoftwareSigner};
+use cohort_group::{
+    CommitOptions, Group, GroupConfig, GroupStatus, HandshakeFormat, JoinInput, LeafSpec, NoPsks,
+    Processed, create_key_package,
+};
+use cohort_messages::{MlsMessage, MlsMessageBody};
+use cohort_tree::math::LeafIndex;
+
+const NOW: u64 = 1_800_000_000;
+const CS: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+
+struct Member {
+    signer: SoftwareSigner,
+    group: Option<Group>,
+}
+
+fn provider() -> cohort_crypto_rustcrypto::RustCryptoProvider {
+    cohort_crypto_rustcrypto::provider()
+}
+
+fn signer(p: &dyn CryptoProvider, cs: CipherSuite) -> SoftwareSigner {
+    SoftwareSigner::generate(p.suite(cs).expect("suite")).expect("signer")
+}
+
+fn spec(name: &str) -> LeafSpec {
+    LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30)
+}
+
+/// A client with a fresh KeyPackage, joining from `welcome`.
+fn join(
+    p: &dyn CryptoProvider,
+    cs: CipherSuite,
+    name: &str,
+    inviter: &mut Group,
+    inviter_signer: &SoftwareSigner,
+) -> Member {
+    let s = signer(p, cs);
+    let (kp, secrets) = create_key_package(p, cs, &s, &spec(name)).expect("key package");
+    let out = inviter
+        .add_members(
+            inviter_signer,
+            vec![kp.clone()],
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .expect("add");
+    inviter.merge_pending_commit().expect("merge");
+    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+        panic!("not a welcome")
+    };
+    let input = JoinInput {
+        welcome: &welcome,
+        key_package: &kp,
+        secrets: &secrets,
+        ratchet_tree: None,
+        now: Some(NOW),
+    };
+    let group = Group::join(p, input, &NoPsks, GroupConfig::default()).expect("join");
+    Member {
+        signer: s,
+        group: Some(group),
+    }
+}
+
+fn deliver(to: &mut Group, msg: &MlsMessage) -> Processed {
+    let bytes = cohort_codec::Encode::to_bytes(msg).expect("encode");
+    let msg = <MlsMessage as cohort_codec::Decode>::from_bytes(&bytes).expect("decode");
+    to.process_message(msg, &NoPsks, Some(NOW))
+        .expect("process")
+}
+
+fn apply_commit(to: &mut Group, msg: &MlsMessage) {
+    match deliver(to, msg) {
+        Processed::Commit(staged) => to.merge_staged(*staged),
+        other => panic!("expected a commit, got {other:?}"),
+    }
+}
+
+fn same_epoch(groups: &[&Group]) {
+    let first = groups[0];
+    for g in groups {
+        assert_eq!(g.epoch(), first.epoch());
+        assert_eq!(g.epoch_authenticator(), first.epoch_authenticator());
+        assert_eq!(
+            g.export_secret(b"test", b"ctx", 32)
+                .expect("export")
+                .as_bytes(),
+            first
+                .export_secret(b"test", b"ctx", 32)
+                .expect("export")
+                .as_bytes()
+        );
+    }
+}
+
+fn run(p: &dyn CryptoProvider, cs: CipherSuite, format: HandshakeFormat) {
+    let alice_signer = signer(p, cs);
+    let mut alice = Group::create(
+        p,
+        cs,
+        &alice_signer,
+        &spec("alice"),
+        b"group-1".to_vec(),
+        Vec::new(),
+        GroupConfig::default(),
+    )
+    .expect("create");
+    let mut bob = join(p, cs, "bob", &mut alice, &alice_signer);
+    same_epoch(&[&alice, bob.group.as_ref().expect("bob")]);
+
+    // Carol joins; bob processes the commit that adds her.
+    let carol_signer = signer(p, cs);
+    let (kp, secrets) = create_key_package(p, cs, &carol_signer, &spec("carol")).expect("kp");
+    let mut options = CommitOptions::new();
+    options.format = format;
+    let out = alice
+        .add_members(&alice_signer, vec![kp.clone()], &options, Some(NOW))
+        .expect("add carol");
+    // The Delivery Service echoes alice's commit back to her: it is recognised as her own.
+    apply_commit(&mut alice, &out.commit);
+    let bob_group = bob.group.as_mut().expect("bob");
+    apply_commit(bob_group, &out.commit);
+    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+        panic!()
+    };
+    let input = JoinInput {
+        welcome: &welcome,
+        key_package: &kp,
+        secrets: &secrets,
+        ratchet_tree: None,
+        now: Some(NOW),
+    };
+    let mut carol = Group::join(p, input, &NoPsks, GroupConfig::default()).expect("carol joins");
+    same_epoch(&[&alice, bob_group, &carol]);
+    assert_eq!(alice.members().count(), 3);
+
+    // Application messages both ways.
+    let hello = bob_group
+        .encrypt_application(&bob.signer, b"hello from bob", b"aad", 16)
+        .expect("encrypt");
+    for g in [&mut alice, &mut carol] {
+        match deliver(g, &hello) {
+            Processed::Application {
+                sender,
+                data,
+                authenticated_data,
+            } => {
+                assert_eq!(sender, LeafIndex(1));
+                assert_eq!(data, b"hello from bob");
+                assert_eq!(authenticated_data, b"aad");
+            }
+            other => panic!("expected application data, got {other:?}"),
+        }
+    }
+    // A replay of the same message is refused: its key is gone (V-9.1-01).
+    assert!(
+        alice
+            .process_message(hello.clone(), &NoPsks, Some(NOW))
+            .is_err()
+    );
+
+    // Carol updates her keys; everyone follows.
+    let out = carol
+        .self_update(&carol_signer, &options, Some(NOW))
+        .expect("update");
+    carol.merge_pending_commit().expect("merge");
+    apply_commit(&mut alice, &out.commit);
+    apply_commit(bob.group.as_mut().expect("bob"), &out.commit);
+    same_epoch(&[&alice, bob.group.as_ref().expect("bob"), &carol]);
+
+    // Bob removes carol; carol learns she is out.
+    let bob_group = bob.group.as_mut().expect("bob");
+    let out = bob_group
+        .remove_members(&bob.signer, &[LeafIndex(2)], &options, Some(NOW))
+        .expect("remove");
+    bob_group.merge_pending_commit().expect("merge");
+    apply_commit(&mut alice, &out.commit);
+    match deliver(&mut carol, &out.commit) {
+        Processed::Commit(staged) => {
+            assert!(staged.summary().removes_us);
+            carol.merge_staged(*staged);
+        }
+        other => panic!("expected a commit, got {other:?}"),
+    }
+    assert_eq!(carol.status(), GroupStatus::Removed);
+    same_epoch(&[&alice, bob.group.as_ref().expect("bob")]);
+    assert_eq!(alice.members().count(), 2);
+    // Carol can no longer read the group's messages.
+    let secret = alice
+        .encrypt_application(&alice_signer, b"after carol left", b"", 0)
+        .expect("encrypt");
+    assert!(
+        carol
+            .process_message(secret.clone(), &NoPsks, Some(NOW))
+            .is_err()
+    );
+    match deliver(bob.group.as_mut().expect("bob"), &secret) {
+        Processed::Application { data, .. } => assert_eq!(data, b"after carol left"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn lifecycle_with_public_handshakes() {
+    run(&provider(), CS, HandshakeFormat::Public);
+}
+
+#[test]
+fn lifecycle_with_private_handshakes() {
+    run(&provider(), CS, HandshakeFormat::Private);
+}
+
+#[test]
+fn lifecycle_on_every_rustcrypto_suite() {
+    let p = provider();
+    for cs in CipherSuite::ALL {
+        run(&p, cs, HandshakeFormat::Public);
+    }
+}
