@@ -15,9 +15,33 @@ pub mod credential {
     pub use cohort_credential::{Certificate, Credential, CredentialType};
 }
 
-/// Cipher suites and the public key types on the wire (RFC 9420 §5.1).
+/// Cipher suites, the public key types on the wire (RFC 9420 §5.1), the provider traits and the
+/// crypto backends enabled by Cargo features.
+///
+/// A backend module only makes a provider available; nothing uses it unless the application
+/// passes it in.
 pub mod crypto {
-    pub use cohort_crypto::{CipherSuite, HpkeCiphertext, HpkePublicKey, SignaturePublicKey};
+    pub use cohort_crypto::{
+        CipherSuite, CryptoProvider, HpkeCiphertext, HpkePublicKey, SignaturePublicKey, SuiteOps,
+    };
+
+    /// The aws-lc-rs backend (feature `aws-lc`, on by default): cipher suites 1, 2, 3, 5 and 7.
+    #[cfg(feature = "aws-lc")]
+    pub mod aws_lc {
+        pub use cohort_crypto_aws_lc::{AwsLcProvider, provider};
+    }
+
+    /// The ring backend (feature `ring`): cipher suites 1, 2, 3 and 7.
+    #[cfg(feature = "ring")]
+    pub mod ring {
+        pub use cohort_crypto_ring::{RingProvider, provider};
+    }
+
+    /// The pure-Rust RustCrypto backend (feature `rustcrypto`): cipher suites 1 to 7.
+    #[cfg(feature = "rustcrypto")]
+    pub mod rustcrypto {
+        pub use cohort_crypto_rustcrypto::{RustCryptoProvider, provider};
+    }
 }
 
 /// The ratchet tree: tree math, nodes, leaves, extensions, UpdatePath (RFC 9420 §4, §7).
