@@ -442,7 +442,7 @@ fn kem_invalid_public_keys(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
 fn kem_invalid_private_keys(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
     let (sk, _) = ops.kem_derive(b"negative ikm").map_err(err("kem_derive"))?;
     let n = sk.len();
-    let mut bad = vec![vec![], vec![1; n - 1], vec![1; n + 1]];
+    let mut bad = vec![vec![], vec![1; n + 1]];
     let nist = !matches!(
         ops.cipher_suite().hpke_suite().map(|s| s.kem),
         Some(HpkeSuite::KEM_X25519_SHA256 | HpkeSuite::KEM_X448_SHA512)
@@ -450,6 +450,19 @@ fn kem_invalid_private_keys(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
     if nist {
         bad.push(vec![0; n]);
         bad.push(vec![0xff; n]);
+        // A scalar with its leading zero byte stripped: rejected, or read as the same integer.
+        let short = HpkePrivateKey::new(vec![1; n - 1]);
+        if let Ok(pk) = ops.kem_public_key(&short) {
+            let padded = HpkePrivateKey::new([vec![0u8], vec![1u8; n - 1]].concat());
+            let expected = ops
+                .kem_public_key(&padded)
+                .map_err(err("kem_public_key of a left-padded scalar"))?;
+            if pk != expected {
+                return Err("a short NIST scalar is accepted as another integer".into());
+            }
+        }
+    } else {
+        bad.push(vec![1; n - 1]);
     }
     for sk in bad {
         let sk = HpkePrivateKey::new(sk);
@@ -529,11 +542,14 @@ fn signature_invalid_private_keys(ops: &Arc<dyn SuiteOps>) -> Result<bool, Strin
         .signature_generate()
         .map_err(err("signature_generate"))?;
     let n = sk.len();
-    let mut bad = vec![vec![], vec![1; n - 1], vec![1; n + 1]];
+    let mut bad = vec![vec![], vec![1; n + 1]];
     let scheme = ops.signature_scheme();
     if scheme != SignatureScheme::ED25519 && scheme != SignatureScheme::ED448 {
         bad.push(vec![0; n]);
         bad.push(vec![0xff; n]);
+        short_ecdsa_scalar(ops, n)?;
+    } else {
+        bad.push(vec![1; n - 1]);
     }
     for sk in bad {
         let sk = SignaturePrivateKey::new(sk);
@@ -547,6 +563,29 @@ fn signature_invalid_private_keys(ops: &Arc<dyn SuiteOps>) -> Result<bool, Strin
         )?;
     }
     Ok(true)
+}
+
+/// An ECDSA scalar with its leading zero byte stripped (some encoders write P-521 keys so) is
+/// either rejected or read as the same integer: same public key, signatures that verify under it.
+fn short_ecdsa_scalar(ops: &Arc<dyn SuiteOps>, n: usize) -> Result<(), String> {
+    let short = SignaturePrivateKey::new(vec![1; n - 1]);
+    let padded = SignaturePrivateKey::new([vec![0u8], vec![1u8; n - 1]].concat());
+    if let Ok(pk) = ops.signature_public_key(&short) {
+        let expected = ops
+            .signature_public_key(&padded)
+            .map_err(err("signature_public_key of a left-padded scalar"))?;
+        if pk != expected {
+            return Err("a short ECDSA scalar is accepted as another integer".into());
+        }
+    }
+    if let Ok(sig) = ops.sign(&short, b"message") {
+        let pk = ops
+            .signature_public_key(&padded)
+            .map_err(err("signature_public_key of a left-padded scalar"))?;
+        ops.verify(&pk, b"message", &sig)
+            .map_err(err("verify of a signature by a short ECDSA scalar"))?;
+    }
+    Ok(())
 }
 
 /// `S + L` in place of `S`: the same point equation holds, so only a canonicity check rejects it
