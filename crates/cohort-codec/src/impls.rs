@@ -98,6 +98,26 @@ impl<T: Decode> Decode for Option<T> {
     }
 }
 
+/// A pair encodes as its two values in order (a two-field struct).
+impl<A: Encode, B: Encode> Encode for (A, B) {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        self.0.encoded_len() + self.1.encoded_len()
+    }
+    #[inline]
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        self.0.encode(out)?;
+        self.1.encode(out)
+    }
+}
+
+impl<A: Decode, B: Decode> Decode for (A, B) {
+    #[inline]
+    fn decode(reader: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok((A::decode(reader)?, B::decode(reader)?))
+    }
+}
+
 /// `T items<V>`: an MLS variable-length vector. For `opaque data<V>` use
 /// [`crate::VarBytes`], which reads the content in one step.
 impl<T: Encode> Encode for Vec<T> {

@@ -67,6 +67,25 @@ macro_rules! secret_bytes {
 
         impl Eq for $name {}
 
+        /// Encodes as `opaque<V>`, for the library's own persisted state: never put it on the
+        /// wire.
+        impl cohort_codec::Encode for $name {
+            fn encoded_len(&self) -> usize {
+                cohort_codec::opaque_len(&self.0)
+            }
+            fn encode(&self, out: &mut Vec<u8>) -> Result<(), cohort_codec::CodecError> {
+                cohort_codec::encode_opaque(&self.0, out)
+            }
+        }
+
+        impl cohort_codec::Decode for $name {
+            fn decode(
+                reader: &mut cohort_codec::Reader<'_>,
+            ) -> Result<Self, cohort_codec::CodecError> {
+                Ok(Self(reader.read_opaque()?.to_vec()))
+            }
+        }
+
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, concat!(stringify!($name), "(<{} bytes redacted>)"), self.0.len())

@@ -134,6 +134,9 @@ pub enum ApiMisuse {
     /// A commit must carry a confirmation tag, and nothing else may.
     #[error("confirmation tag given for a non-commit, or missing for a commit")]
     ConfirmationTagMismatch,
+    /// The stored state was written by a newer version of cohort.
+    #[error("stored group state has version {0}, this build reads version 1")]
+    UnsupportedStateVersion(u16),
     /// There is no pending commit to merge.
     #[error("no pending commit")]
     NoPendingCommit,

@@ -482,6 +482,10 @@ impl Group {
         &mut self.state
     }
 
+    pub(crate) fn pending_commit(&self) -> Option<&crate::sender::PendingCommit> {
+        self.pending.as_deref()
+    }
+
     pub(crate) fn set_pending(&mut self, pending: crate::sender::PendingCommit) {
         self.pending = Some(Box::new(pending));
     }

@@ -9,6 +9,7 @@ mod error;
 pub mod framing;
 mod group;
 pub mod join;
+mod persist;
 mod psk;
 mod sender;
 mod state;
@@ -18,6 +19,7 @@ pub use commit::CommitSummary;
 pub use config::GroupConfig;
 pub use error::{ApiMisuse, Error, ValidationError};
 pub use group::{Group, JoinInput, KeyPackageSecrets, Processed, StagedCommit};
+pub use persist::STATE_VERSION;
 pub use psk::{ExternalPsks, NoPsks, PskList};
 pub use sender::{
     CommitOptions, CommitOutput, HandshakeFormat, LeafSpec, create_key_package, key_package_ref,

@@ -78,6 +78,22 @@ impl InitSecret {
     }
 }
 
+/// Persisted as `opaque<V>` in the library's own stored state.
+impl cohort_codec::Encode for InitSecret {
+    fn encoded_len(&self) -> usize {
+        self.0.encoded_len()
+    }
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), cohort_codec::CodecError> {
+        self.0.encode(out)
+    }
+}
+
+impl cohort_codec::Decode for InitSecret {
+    fn decode(r: &mut cohort_codec::Reader<'_>) -> Result<Self, cohort_codec::CodecError> {
+        Secret::decode(r).map(Self)
+    }
+}
+
 /// `joiner_secret`: what a Welcome gives new members.
 #[derive(Debug, Clone)]
 pub struct JoinerSecret(Secret);

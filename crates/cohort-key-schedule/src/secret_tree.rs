@@ -405,3 +405,114 @@ pub fn sender_data_key_nonce(
     let nonce = labeled::expand_with_label(suite, sender_data_secret, b"nonce", sample, nn)?;
     Ok((key, nonce))
 }
+
+/// The persisted form of the secret tree (for the library's own stored state, never the wire):
+/// configuration, leaf count, unexpanded node secrets, and each expanded leaf's ratchets with
+/// their skipped keys.
+mod persist {
+    use cohort_codec::{CodecError, Decode, Encode, Reader, encode_vector, vector_len};
+    use cohort_crypto::Secret;
+
+    use super::{HashRatchet, LeafRatchets, MessageKey, RatchetConfig, SecretTree};
+
+    impl Encode for MessageKey {
+        fn encoded_len(&self) -> usize {
+            4 + self.key.encoded_len() + self.nonce.encoded_len()
+        }
+        fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+            self.generation.encode(out)?;
+            self.key.encode(out)?;
+            self.nonce.encode(out)
+        }
+    }
+
+    impl Decode for MessageKey {
+        fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+            Ok(Self {
+                generation: u32::decode(r)?,
+                key: Secret::decode(r)?,
+                nonce: Secret::decode(r)?,
+            })
+        }
+    }
+
+    impl Encode for HashRatchet {
+        fn encoded_len(&self) -> usize {
+            let skipped: Vec<&MessageKey> = self.skipped.values().collect();
+            self.secret.encoded_len() + 4 + vector_len(&skipped)
+        }
+        fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+            self.secret.encode(out)?;
+            self.next.encode(out)?;
+            let skipped: Vec<&MessageKey> = self.skipped.values().collect();
+            encode_vector(&skipped, out)
+        }
+    }
+
+    impl Decode for HashRatchet {
+        fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+            let secret = Secret::decode(r)?;
+            let next = u32::decode(r)?;
+            let skipped: Vec<MessageKey> = r.read_vector()?;
+            Ok(Self {
+                secret,
+                next,
+                skipped: skipped.into_iter().map(|k| (k.generation, k)).collect(),
+            })
+        }
+    }
+
+    impl Encode for SecretTree {
+        fn encoded_len(&self) -> usize {
+            let nodes: Vec<(u32, &Secret)> = self.nodes.iter().map(|(k, v)| (*k, v)).collect();
+            let ratchets: Vec<(u32, (&HashRatchet, &HashRatchet))> = self
+                .ratchets
+                .iter()
+                .map(|(k, v)| (*k, (&v.handshake, &v.application)))
+                .collect();
+            8 + 4 + vector_len(&nodes) + vector_len(&ratchets)
+        }
+        fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+            self.config.max_forward_distance.encode(out)?;
+            self.config.out_of_order_tolerance.encode(out)?;
+            self.leaf_count.encode(out)?;
+            let nodes: Vec<(u32, &Secret)> = self.nodes.iter().map(|(k, v)| (*k, v)).collect();
+            encode_vector(&nodes, out)?;
+            let ratchets: Vec<(u32, (&HashRatchet, &HashRatchet))> = self
+                .ratchets
+                .iter()
+                .map(|(k, v)| (*k, (&v.handshake, &v.application)))
+                .collect();
+            encode_vector(&ratchets, out)
+        }
+    }
+
+    impl Decode for SecretTree {
+        fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+            let config = RatchetConfig {
+                max_forward_distance: u32::decode(r)?,
+                out_of_order_tolerance: u32::decode(r)?,
+            };
+            let leaf_count = u32::decode(r)?;
+            let nodes: Vec<(u32, Secret)> = r.read_vector()?;
+            let ratchets: Vec<(u32, (HashRatchet, HashRatchet))> = r.read_vector()?;
+            Ok(Self {
+                leaf_count,
+                nodes: nodes.into_iter().collect(),
+                ratchets: ratchets
+                    .into_iter()
+                    .map(|(leaf, (handshake, application))| {
+                        (
+                            leaf,
+                            LeafRatchets {
+                                handshake,
+                                application,
+                            },
+                        )
+                    })
+                    .collect(),
+                config,
+            })
+        }
+    }
+}

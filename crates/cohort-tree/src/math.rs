@@ -21,7 +21,7 @@ use cohort_codec::{Decode, Encode};
 pub struct LeafIndex(pub u32);
 
 /// The index of a node in the array representation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Encode, Decode)]
 pub struct NodeIndex(pub u32);
 
 impl LeafIndex {

@@ -149,6 +149,35 @@ impl PrivateTree {
     }
 }
 
+/// Persisted as our leaf index and the list of `(node, private key)`; for the library's own
+/// stored state only.
+impl cohort_codec::Encode for PrivateTree {
+    fn encoded_len(&self) -> usize {
+        self.own_leaf.encoded_len() + cohort_codec::vector_len(&self.entries())
+    }
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), cohort_codec::CodecError> {
+        self.own_leaf.encode(out)?;
+        cohort_codec::encode_vector(&self.entries(), out)
+    }
+}
+
+impl cohort_codec::Decode for PrivateTree {
+    fn decode(reader: &mut cohort_codec::Reader<'_>) -> Result<Self, cohort_codec::CodecError> {
+        let own_leaf = LeafIndex::decode(reader)?;
+        let entries: Vec<(NodeIndex, HpkePrivateKey)> = reader.read_vector()?;
+        Ok(Self {
+            own_leaf,
+            keys: entries.into_iter().collect(),
+        })
+    }
+}
+
+impl PrivateTree {
+    fn entries(&self) -> Vec<(NodeIndex, &HpkePrivateKey)> {
+        self.keys.iter().map(|(x, k)| (*x, k)).collect()
+    }
+}
+
 /// A committer's fresh path, merged into its own tree but not yet encrypted.
 ///
 /// # Security

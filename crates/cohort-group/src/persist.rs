@@ -1,0 +1,262 @@
+//! The group's persisted state: a versioned blob holding everything a member needs to carry on
+//! after a restart, secrets included.
+//!
+//! ```text
+//! u16 version (= 1) | GroupState | optional<pending commit: GroupState, message, summary>
+//! ```
+//!
+//! # Security
+//! The blob contains the epoch's secrets and our private keys: store it as secret data (the
+//! storage traits take it zeroizing). Nothing of it is ever sent.
+
+use std::sync::Arc;
+
+use cohort_codec::{CodecError, Decode, Encode, Reader, VarBytes};
+use cohort_crypto::{CryptoProvider, Secret};
+use cohort_key_schedule::{InitSecret, RatchetConfig, SecretTree};
+use cohort_messages::framing::Sender;
+use cohort_messages::group_context::GroupContext;
+use cohort_messages::proposal::Proposal;
+use cohort_messages::psk::PreSharedKeyId;
+use cohort_tree::RatchetTree;
+use cohort_tree::leaf::LeafNode;
+use cohort_tree::math::LeafIndex;
+use cohort_tree::node::RatchetTreeNodes;
+use cohort_tree::treekem::PrivateTree;
+
+use crate::commit::CommitSummary;
+use crate::config::GroupConfig;
+use crate::group::Group;
+use crate::sender::PendingCommit;
+use crate::state::{CachedProposal, EpochKeys, GroupState, GroupStatus};
+use crate::{ApiMisuse, Error, ValidationError};
+
+/// The version of the persisted format this build writes and reads.
+pub const STATE_VERSION: u16 = 1;
+
+impl Group {
+    /// The group's state as a versioned blob, for storage.
+    ///
+    /// # Errors
+    /// An encoding failure.
+    pub fn to_state_bytes(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+        let mut out = zeroize::Zeroizing::new(Vec::new());
+        STATE_VERSION.encode(&mut out)?;
+        encode_state(self.state(), &mut out)?;
+        match self.pending_commit() {
+            None => 0u8.encode(&mut out)?,
+            Some(p) => {
+                1u8.encode(&mut out)?;
+                encode_state(&p.next, &mut out)?;
+                VarBytes::from(p.message.clone()).encode(&mut out)?;
+                encode_summary(&p.summary, &mut out)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Restores a group from [`Group::to_state_bytes`].
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] for a damaged blob, [`ApiMisuse::UnsupportedStateVersion`] for one
+    /// written by a newer version, [`ApiMisuse::UnsupportedCipherSuite`] when the provider lacks
+    /// the group's suite.
+    pub fn from_state_bytes(provider: &dyn CryptoProvider, bytes: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(bytes);
+        let version = u16::decode(&mut r)?;
+        if version != STATE_VERSION {
+            return Err(ApiMisuse::UnsupportedStateVersion(version).into());
+        }
+        let state = decode_state(&mut r)?;
+        let pending = match u8::decode(&mut r)? {
+            0 => None,
+            1 => {
+                let next = decode_state(&mut r)?;
+                let message = VarBytes::decode(&mut r)?.into_vec();
+                let summary = decode_summary(&mut r)?;
+                Some(PendingCommit {
+                    next,
+                    message,
+                    summary,
+                })
+            }
+            tag => return Err(CodecError::OptionalTag(tag).into()),
+        };
+        r.finish()?;
+        let cs = state.context.cipher_suite;
+        let suite = provider
+            .suite(cs)
+            .ok_or(ApiMisuse::UnsupportedCipherSuite(cs.0))?;
+        let mut group = Group::from_parts(Arc::clone(&suite), state);
+        if let Some(p) = pending {
+            group.set_pending(p);
+        }
+        Ok(group)
+    }
+}
+
+fn encode_state(s: &GroupState, out: &mut Vec<u8>) -> Result<(), Error> {
+    s.context.encode(out)?;
+    s.tree.to_nodes().encode(out)?;
+    s.private.encode(out)?;
+    VarBytes::from(s.interim_transcript_hash.clone()).encode(out)?;
+    let k = &s.keys;
+    for secret in [
+        &k.sender_data_secret,
+        &k.exporter_secret,
+        &k.external_secret,
+        &k.confirmation_key,
+        &k.membership_key,
+        &k.resumption_psk,
+        &k.epoch_authenticator,
+    ] {
+        secret.encode(out)?;
+    }
+    k.init_secret.encode(out)?;
+    k.secret_tree.encode(out)?;
+    let proposals: Vec<(VarBytes, (Proposal, Sender))> = s
+        .proposals
+        .iter()
+        .map(|c| {
+            (
+                VarBytes::from(c.reference.clone()),
+                (c.proposal.clone(), c.sender),
+            )
+        })
+        .collect();
+    proposals.encode(out)?;
+    let past: Vec<(u64, &Secret)> = s
+        .past_resumption_psks
+        .iter()
+        .map(|(e, p)| (*e, p))
+        .collect();
+    cohort_codec::encode_vector(&past, out)?;
+    let c = &s.config;
+    c.ratchet.max_forward_distance.encode(out)?;
+    c.ratchet.out_of_order_tolerance.encode(out)?;
+    (c.max_resumption_epochs as u64).encode(out)?;
+    u8::from(c.enforce_lifetimes).encode(out)?;
+    c.max_lifetime_secs.encode(out)?;
+    let status: u8 = match s.status {
+        GroupStatus::Active => 1,
+        GroupStatus::Removed => 2,
+    };
+    status.encode(out)?;
+    Ok(())
+}
+
+fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
+    let context = GroupContext::decode(r)?;
+    let tree =
+        RatchetTree::from_nodes(RatchetTreeNodes::decode(r)?).map_err(ValidationError::from)?;
+    let private = PrivateTree::decode(r)?;
+    let interim_transcript_hash = VarBytes::decode(r)?.into_vec();
+    let mut secrets = Vec::with_capacity(7);
+    for _ in 0..7 {
+        secrets.push(Secret::decode(r)?);
+    }
+    let init_secret = InitSecret::decode(r)?;
+    let secret_tree = SecretTree::decode(r)?;
+    let mut it = secrets.into_iter();
+    let mut next = || {
+        it.next()
+            .ok_or(Error::Internal("seven secrets were decoded"))
+    };
+    let keys = EpochKeys {
+        sender_data_secret: next()?,
+        exporter_secret: next()?,
+        external_secret: next()?,
+        confirmation_key: next()?,
+        membership_key: next()?,
+        resumption_psk: next()?,
+        epoch_authenticator: next()?,
+        init_secret,
+        secret_tree,
+    };
+    let proposals: Vec<(VarBytes, (Proposal, Sender))> = Vec::decode(r)?;
+    let proposals = proposals
+        .into_iter()
+        .map(|(reference, (proposal, sender))| CachedProposal {
+            reference: reference.into_vec(),
+            proposal,
+            sender,
+        })
+        .collect();
+    let past: Vec<(u64, Secret)> = Vec::decode(r)?;
+    let ratchet = RatchetConfig {
+        max_forward_distance: u32::decode(r)?,
+        out_of_order_tolerance: u32::decode(r)?,
+    };
+    let max_resumption_epochs =
+        usize::try_from(u64::decode(r)?).map_err(|_| CodecError::InvalidValue {
+            what: "GroupConfig",
+            reason: "resumption bound too large",
+        })?;
+    let enforce_lifetimes = match u8::decode(r)? {
+        0 => false,
+        1 => true,
+        v => {
+            return Err(CodecError::UnknownEnum {
+                what: "bool",
+                value: u64::from(v),
+            }
+            .into());
+        }
+    };
+    let max_lifetime_secs = u64::decode(r)?;
+    let status = match u8::decode(r)? {
+        1 => GroupStatus::Active,
+        2 => GroupStatus::Removed,
+        v => {
+            return Err(CodecError::UnknownEnum {
+                what: "GroupStatus",
+                value: u64::from(v),
+            }
+            .into());
+        }
+    };
+    let config = GroupConfig {
+        ratchet,
+        max_resumption_epochs,
+        enforce_lifetimes,
+        max_lifetime_secs,
+    };
+    Ok(GroupState {
+        context,
+        tree,
+        private,
+        interim_transcript_hash,
+        keys,
+        proposals,
+        past_resumption_psks: past.into_iter().collect(),
+        config,
+        status,
+    })
+}
+
+fn encode_summary(s: &CommitSummary, out: &mut Vec<u8>) -> Result<(), Error> {
+    s.added.encode(out)?;
+    s.removed.encode(out)?;
+    s.updated.encode(out)?;
+    s.psks.encode(out)?;
+    u8::from(s.extensions_changed).encode(out)?;
+    u8::from(s.removes_us).encode(out)?;
+    Ok(())
+}
+
+fn decode_summary(r: &mut Reader<'_>) -> Result<CommitSummary, Error> {
+    let added: Vec<(LeafIndex, LeafNode)> = Vec::decode(r)?;
+    let removed: Vec<LeafIndex> = Vec::decode(r)?;
+    let updated: Vec<LeafIndex> = Vec::decode(r)?;
+    let psks: Vec<PreSharedKeyId> = Vec::decode(r)?;
+    let extensions_changed = u8::decode(r)? == 1;
+    let removes_us = u8::decode(r)? == 1;
+    Ok(CommitSummary {
+        added,
+        removed,
+        updated,
+        psks,
+        extensions_changed,
+        removes_us,
+    })
+}

@@ -1,0 +1,209 @@
+//! The group state survives a save and reload, and every rejected message leaves it exactly as
+//! it was (RFC 9420 §12.4.2, V-12.4.2-15): the serialized state is compared byte for byte.
+
+use cohort_codec::{Decode, Encode};
+use cohort_credential::Credential;
+use cohort_crypto::{CipherSuite, CryptoProvider, SoftwareSigner};
+use cohort_group::{
+    CommitOptions, Error, Group, GroupConfig, HandshakeFormat, JoinInput, LeafSpec, NoPsks,
+    Processed, ValidationError, create_key_package,
+};
+use cohort_messages::{MlsMessage, MlsMessageBody};
+
+const NOW: u64 = 1_800_000_000;
+const CS: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+
+struct Pair {
+    p: cohort_crypto_rustcrypto::RustCryptoProvider,
+    alice: Group,
+    alice_signer: SoftwareSigner,
+    bob: Group,
+    bob_signer: SoftwareSigner,
+}
+
+fn pair() -> Pair {
+    let p = cohort_crypto_rustcrypto::provider();
+    let suite = p.suite(CS).expect("suite");
+    let alice_signer = SoftwareSigner::generate(suite.clone()).expect("signer");
+    let bob_signer = SoftwareSigner::generate(suite).expect("signer");
+    let spec = |n: &str| LeafSpec::new(Credential::basic(n.as_bytes().to_vec()), NOW, 30);
+    let mut alice = Group::create(
+        &p,
+        CS,
+        &alice_signer,
+        &spec("alice"),
+        b"g".to_vec(),
+        Vec::new(),
+        GroupConfig::default(),
+    )
+    .expect("create");
+    let (kp, secrets) = create_key_package(&p, CS, &bob_signer, &spec("bob")).expect("kp");
+    let out = alice
+        .add_members(
+            &alice_signer,
+            vec![kp.clone()],
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .expect("add");
+    alice.merge_pending_commit().expect("merge");
+    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+        panic!()
+    };
+    let input = JoinInput {
+        welcome: &welcome,
+        key_package: &kp,
+        secrets: &secrets,
+        ratchet_tree: None,
+        now: Some(NOW),
+    };
+    let bob = Group::join(&p, input, &NoPsks, GroupConfig::default()).expect("join");
+    Pair {
+        p,
+        alice,
+        alice_signer,
+        bob,
+        bob_signer,
+    }
+}
+
+fn reload(p: &dyn CryptoProvider, g: &Group) -> Group {
+    let bytes = g.to_state_bytes().expect("save");
+    let back = Group::from_state_bytes(p, &bytes).expect("load");
+    assert_eq!(
+        *back.to_state_bytes().expect("save again"),
+        *bytes,
+        "state encoding is not stable"
+    );
+    back
+}
+
+#[test]
+fn a_group_is_saved_dropped_and_reloaded_mid_conversation() {
+    let Pair {
+        p,
+        mut alice,
+        alice_signer,
+        bob,
+        bob_signer,
+    } = pair();
+    let msg = alice
+        .encrypt_application(&alice_signer, b"one", b"", 0)
+        .expect("encrypt");
+    // Both members are saved, dropped and loaded again.
+    let mut bob = reload(&p, &bob);
+    let saved = alice.to_state_bytes().expect("save");
+    drop(alice);
+    let mut alice = Group::from_state_bytes(&p, &saved).expect("load");
+    match bob
+        .process_message(msg, &NoPsks, Some(NOW))
+        .expect("process")
+    {
+        Processed::Application { data, .. } => assert_eq!(data, b"one"),
+        other => panic!("{other:?}"),
+    }
+    // The reloaded sender's ratchet moved on: its next message uses a fresh generation.
+    let msg = alice
+        .encrypt_application(&alice_signer, b"two", b"", 0)
+        .expect("encrypt");
+    match bob
+        .process_message(msg, &NoPsks, Some(NOW))
+        .expect("process")
+    {
+        Processed::Application { data, .. } => assert_eq!(data, b"two"),
+        other => panic!("{other:?}"),
+    }
+    // A pending commit survives a reload too, and the echo is recognised afterwards.
+    let out = bob
+        .self_update(&bob_signer, &CommitOptions::new(), Some(NOW))
+        .expect("update");
+    let mut bob = reload(&p, &bob);
+    match bob
+        .process_message(out.commit, &NoPsks, Some(NOW))
+        .expect("echo")
+    {
+        Processed::Commit(staged) => bob.merge_staged(*staged),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(bob.epoch(), 2);
+}
+
+/// Runs `message` (expected to be rejected) against `group` and checks the state is unchanged.
+fn assert_rejected_without_change(group: &mut Group, message: MlsMessage) -> Error {
+    let before = group.to_state_bytes().expect("save");
+    let err = group
+        .process_message(message, &NoPsks, Some(NOW))
+        .expect_err("must be rejected");
+    assert_eq!(
+        *group.to_state_bytes().expect("save"),
+        *before,
+        "state changed after: {err}"
+    );
+    err
+}
+
+/// Flips one byte of an encoded message at `offset` from the end.
+fn corrupt(message: &MlsMessage, from_end: usize) -> Option<MlsMessage> {
+    let mut bytes = message.to_bytes().expect("encode");
+    let at = bytes.len().checked_sub(from_end)?;
+    bytes[at] ^= 0x01;
+    MlsMessage::from_bytes(&bytes).ok()
+}
+
+#[test]
+fn v_12_4_2_15_rejected_messages_leave_the_state_unchanged() {
+    for format in [HandshakeFormat::Public, HandshakeFormat::Private] {
+        let Pair {
+            mut alice,
+            alice_signer,
+            mut bob,
+            ..
+        } = pair();
+        let mut options = CommitOptions::new();
+        options.format = format;
+        let out = alice
+            .self_update(&alice_signer, &options, Some(NOW))
+            .expect("update");
+        // A damaged commit: tag, signature or ciphertext bytes flipped at several places.
+        let mut rejected = 0;
+        for from_end in [1, 2, 5, 17, 40, 80] {
+            if let Some(bad) = corrupt(&out.commit, from_end) {
+                assert_rejected_without_change(&mut bob, bad);
+                rejected += 1;
+            }
+        }
+        assert!(rejected >= 4);
+        // A commit for another epoch (replayed after it was applied).
+        match bob
+            .process_message(out.commit.clone(), &NoPsks, Some(NOW))
+            .expect("good commit")
+        {
+            Processed::Commit(staged) => bob.merge_staged(*staged),
+            other => panic!("{other:?}"),
+        }
+        let err = assert_rejected_without_change(&mut bob, out.commit);
+        assert!(
+            matches!(
+                err,
+                Error::Invalid(ValidationError::WrongEpoch { .. })
+                    | Error::Invalid(ValidationError::SecretUnavailable(_))
+            ),
+            "{err}"
+        );
+        // A damaged application message.
+        alice.merge_pending_commit().expect("merge");
+        let app = alice
+            .encrypt_application(&alice_signer, b"x", b"", 0)
+            .expect("encrypt");
+        for from_end in [1, 3, 20] {
+            if let Some(bad) = corrupt(&app, from_end) {
+                assert_rejected_without_change(&mut bob, bad);
+            }
+        }
+        // The undamaged message still decrypts: the rejections consumed nothing.
+        match bob.process_message(app, &NoPsks, Some(NOW)).expect("app") {
+            Processed::Application { data, .. } => assert_eq!(data, b"x"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
