@@ -3,6 +3,34 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod client;
+mod error;
+
+pub use client::{Client, ClientBuilder, ClientGroup, Member, Received};
+pub use error::Error;
+
+/// The sans-IO group state machine, for applications that run their own persistence loop.
+pub mod group {
+    pub use cohort_group::{
+        CommitOptions, CommitOutput, CommitSummary, ExternalPsks, Group, GroupConfig, GroupStatus,
+        HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec, NoPsks, Processed, PskList,
+        StagedCommit, create_key_package, key_package_ref,
+    };
+}
+
+/// Storage: the traits a backend implements, and the in-memory backend (feature `memory`).
+pub mod storage {
+    pub use cohort_storage::{
+        AsyncGroupStore, AsyncKeyPackageStore, AsyncPskStore, AsyncStorageProvider, GroupStore,
+        GroupWrite, KeyPackageStore, PskStore, StorageError, StorageProvider, StoredGroup,
+    };
+    /// The in-memory store (feature `memory`, on by default).
+    #[cfg(feature = "memory")]
+    pub mod memory {
+        pub use cohort_storage_memory::MemoryStore;
+    }
+}
+
 /// The TLS presentation language as MLS uses it: `Encode`, `Decode`, bounded readers.
 pub mod codec {
     pub use cohort_codec::{
@@ -22,7 +50,8 @@ pub mod credential {
 /// passes it in.
 pub mod crypto {
     pub use cohort_crypto::{
-        CipherSuite, CryptoProvider, HpkeCiphertext, HpkePublicKey, SignaturePublicKey, SuiteOps,
+        CipherSuite, CryptoProvider, HpkeCiphertext, HpkePublicKey, SignaturePublicKey, Signer,
+        SoftwareSigner, SuiteOps,
     };
 
     /// The aws-lc-rs backend (feature `aws-lc`, on by default): cipher suites 1, 2, 3, 5 and 7.
