@@ -1,7 +1,7 @@
 //! The three crypto backends side by side, on the operations MLS performs most.
 //!
 //! Run with `cargo bench -p cohort-conformance --bench backends`. Each benchmark is named
-//! `suite<N>/<operation>/<backend>`; `docs/src/performance.md` holds the table of one run.
+//! `suite<N>/<operation>/<backend>`; `docs/performance.md` holds the table of one run.
 
 use std::hint::black_box;
 use std::sync::Arc;
