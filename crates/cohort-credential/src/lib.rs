@@ -3,7 +3,13 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod validator;
+
 use cohort_codec::{CodecError, Decode, Encode, Reader, VarBytes, opaque_len};
+
+pub use validator::{
+    BasicValidator, CredentialContext, CredentialError, CredentialValidator, Identity,
+};
 
 /// A credential type from the "MLS Credential Types" registry (RFC 9420 §17.5).
 ///
