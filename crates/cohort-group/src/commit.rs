@@ -303,6 +303,10 @@ pub(crate) fn process_commit(
         path_required,
     } = apply_proposals(suite, state, committer, &resolved, now)?;
     let joiners: Vec<LeafIndex> = joiners.into_iter().map(|(leaf, _)| leaf).collect();
+    // A path where the list needs one (V-12.4-01), checked before anything else depends on it.
+    if path_required && commit.path.is_none() {
+        return Err(ValidationError::InvalidCommit("a path is required but missing").into());
+    }
     if summary.removes_us {
         // The path is not encrypted to us and we cannot derive the new epoch, so its
         // confirmation tag cannot be checked: the group becomes inactive (V-12.4.2-17). The old
@@ -324,9 +328,6 @@ pub(crate) fn process_commit(
         extensions,
     };
     let commit_secret = match &commit.path {
-        None if path_required => {
-            return Err(ValidationError::InvalidCommit("a path is required but missing").into());
-        }
         None => Secret::new(vec![0; suite.hash_len()]),
         Some(path) => {
             let group_id = state.context.group_id.clone();
@@ -398,6 +399,89 @@ pub(crate) fn process_commit(
     Ok((next_state(state, next, tree, private, interim), summary))
 }
 
+/// Checks one proposal on its own (RFC 9420 §12.1): when it is received, and again for each
+/// entry of a commit's list. Checks that depend on the rest of the list are in
+/// [`validate_proposal_list`].
+pub(crate) fn validate_proposal(
+    suite: &dyn SuiteOps,
+    state: &GroupState,
+    sender: Sender,
+    proposal: &Proposal,
+    now: Option<u64>,
+) -> Result<(), Error> {
+    match proposal {
+        // The KeyPackage passes §10.1 (V-12.1.1-01, V-10.1-05).
+        Proposal::Add(add) => validate_key_package(
+            suite,
+            &add.key_package,
+            &state.context,
+            now,
+            state.config.max_lifetime_secs,
+        ),
+        // Only a member updates, with a fresh key and a valid leaf (V-12.1.2-01/02, V-7.3-10).
+        Proposal::Update(update) => {
+            let Sender::Member(leaf) = sender else {
+                return Err(
+                    ValidationError::InvalidSender("only members may send an Update").into(),
+                );
+            };
+            let old = state
+                .tree
+                .leaf(leaf)
+                .ok_or(ValidationError::InvalidSender("blank leaf"))?;
+            if old.encryption_key == update.leaf_node.encryption_key {
+                return Err(ValidationError::InvalidLeafNode(
+                    "an Update must change the encryption key",
+                )
+                .into());
+            }
+            validate_leaf(
+                suite,
+                &update.leaf_node,
+                LeafContext::Update {
+                    group_id: &state.context.group_id,
+                    leaf,
+                },
+                &state.context,
+                now,
+                state.config.max_lifetime_secs,
+            )
+        }
+        // The removed leaf is a member (V-12.1.3-01).
+        Proposal::Remove(rm) => {
+            if state.tree.leaf(rm.removed).is_none() {
+                return Err(ValidationError::InvalidProposal("a Remove must name a member").into());
+            }
+            Ok(())
+        }
+        // A nonce of Nh bytes (V-12.1.4-03); reinit and branch PSKs only where §11 uses them
+        // (V-12.1.4-01/02).
+        Proposal::PreSharedKey(p) => {
+            if p.psk.psk_nonce.len() != suite.hash_len() {
+                return Err(ValidationError::InvalidPsk("psk_nonce is not Nh bytes long").into());
+            }
+            if let Psk::Resumption { usage, .. } = &p.psk.psk {
+                if *usage != ResumptionPskUsage::Application {
+                    return Err(ValidationError::InvalidProposal(
+                        "a PSK proposal may only carry an application resumption PSK",
+                    )
+                    .into());
+                }
+            }
+            Ok(())
+        }
+        // No extension type twice (V-12.1.7-03).
+        Proposal::GroupContextExtensions(g) => {
+            if cohort_tree::extension::has_duplicates(&g.extensions) {
+                return Err(ValidationError::DuplicateExtension.into());
+            }
+            Ok(())
+        }
+        // Judged by where they appear: the list checks and the receipt path.
+        _ => Ok(()),
+    }
+}
+
 /// Checks a regular commit's proposal list (RFC 9420 §12.2) and each proposal in it (§12.1).
 fn validate_proposal_list(
     suite: &dyn SuiteOps,
@@ -421,13 +505,7 @@ fn validate_proposal_list(
     for r in list {
         match &r.proposal {
             Proposal::Add(add) => {
-                validate_key_package(
-                    suite,
-                    &add.key_package,
-                    &state.context,
-                    now,
-                    state.config.max_lifetime_secs,
-                )?;
+                validate_proposal(suite, state, r.sender, &r.proposal, now)?;
                 let key = add.key_package.leaf_node.signature_key.clone();
                 if !add_keys.insert(key.clone()) {
                     return Err(bad("two Adds for the same client"));
@@ -441,7 +519,7 @@ fn validate_proposal_list(
                     return Err(bad("an Add for a client already in the group"));
                 }
             }
-            Proposal::Update(update) => {
+            Proposal::Update(_) => {
                 let Sender::Member(leaf) = r.sender else {
                     return Err(
                         ValidationError::InvalidSender("only members may send an Update").into(),
@@ -453,64 +531,26 @@ fn validate_proposal_list(
                 if !touched.insert(leaf) {
                     return Err(bad("two Updates or Removes for one leaf"));
                 }
-                let old = state
-                    .tree
-                    .leaf(leaf)
-                    .ok_or(ValidationError::InvalidSender("blank leaf"))?;
-                if old.encryption_key == update.leaf_node.encryption_key {
-                    return Err(ValidationError::InvalidLeafNode(
-                        "an Update must change the encryption key",
-                    )
-                    .into());
-                }
-                validate_leaf(
-                    suite,
-                    &update.leaf_node,
-                    LeafContext::Update {
-                        group_id: &state.context.group_id,
-                        leaf,
-                    },
-                    &state.context,
-                    now,
-                    state.config.max_lifetime_secs,
-                )?;
+                validate_proposal(suite, state, r.sender, &r.proposal, now)?;
             }
             Proposal::Remove(rm) => {
                 if rm.removed == committer {
                     return Err(bad("the committer cannot remove itself"));
                 }
-                if state.tree.leaf(rm.removed).is_none() {
-                    return Err(
-                        ValidationError::InvalidProposal("a Remove must name a member").into(),
-                    );
-                }
+                validate_proposal(suite, state, r.sender, &r.proposal, now)?;
                 if !touched.insert(rm.removed) {
                     return Err(bad("two Updates or Removes for one leaf"));
                 }
             }
             Proposal::PreSharedKey(p) => {
-                if p.psk.psk_nonce.len() != suite.hash_len() {
-                    return Err(
-                        ValidationError::InvalidPsk("psk_nonce is not Nh bytes long").into(),
-                    );
-                }
-                if let Psk::Resumption { usage, .. } = &p.psk.psk {
-                    if *usage != ResumptionPskUsage::Application {
-                        return Err(ValidationError::InvalidProposal(
-                            "a PSK proposal may only carry an application resumption PSK",
-                        )
-                        .into());
-                    }
-                }
+                validate_proposal(suite, state, r.sender, &r.proposal, now)?;
                 if !psk_ids.insert(encoded(&p.psk)?) {
                     return Err(bad("two PreSharedKey proposals for one PSK"));
                 }
             }
-            Proposal::GroupContextExtensions(g) => {
+            Proposal::GroupContextExtensions(_) => {
                 gce += 1;
-                if cohort_tree::extension::has_duplicates(&g.extensions) {
-                    return Err(ValidationError::DuplicateExtension.into());
-                }
+                validate_proposal(suite, state, r.sender, &r.proposal, now)?;
             }
             Proposal::ReInit(_) => {
                 if list.len() != 1 {

@@ -281,17 +281,45 @@ pub fn seal_private(
     sender_data_secret: &[u8],
     options: PrivateOptions,
 ) -> Result<PrivateMessage, Error> {
+    seal_private_tweaked(
+        suite,
+        content,
+        auth,
+        secret_tree,
+        sender_data_secret,
+        options,
+        None,
+    )
+}
+
+/// A change made to an encoded plaintext before encryption (test hooks only).
+pub(crate) type Tweak<'a> = &'a dyn Fn(&mut Vec<u8>);
+
+/// [`seal_private`], with `tweak` applied to the encoded PrivateMessageContent before it is
+/// encrypted (only the test hooks pass one, to build invalid plaintexts).
+pub(crate) fn seal_private_tweaked(
+    suite: &dyn SuiteOps,
+    content: FramedContent,
+    auth: FramedContentAuthData,
+    secret_tree: &mut SecretTree,
+    sender_data_secret: &[u8],
+    options: PrivateOptions,
+    tweak: Option<Tweak<'_>>,
+) -> Result<PrivateMessage, Error> {
     let Sender::Member(leaf) = content.sender else {
         return Err(ApiMisuse::PrivateMessageFromNonMember.into());
     };
     check_tag_shape(&content, &auth.confirmation_tag)?;
     let content_type = content.content.content_type();
-    let plaintext = PrivateMessageContent {
+    let mut plaintext = PrivateMessageContent {
         content: content.content,
         auth,
         padding_len: options.padding,
     }
     .to_bytes()?;
+    if let Some(tweak) = tweak {
+        tweak(&mut plaintext);
+    }
     let kind = kind_of(content_type);
     let key = secret_tree
         .next_send_key(suite, leaf.0, kind)

@@ -13,6 +13,7 @@ use cohort_messages::framing::{AuthenticatedContent, Content, Sender};
 use cohort_messages::group_context::GroupContext;
 use cohort_messages::key_package::KeyPackage;
 use cohort_messages::proposal::Proposal;
+use cohort_messages::psk::{Psk, ResumptionPskUsage};
 use cohort_messages::welcome::Welcome;
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::RatchetTree;
@@ -22,7 +23,7 @@ use cohort_tree::math::{self, LeafIndex};
 use cohort_tree::node::RatchetTreeNodes;
 use cohort_tree::treekem::PrivateTree;
 
-use crate::commit::{CommitSummary, process_commit, resolve_psk_secret};
+use crate::commit::{CommitSummary, process_commit, resolve_psk_secret, validate_proposal};
 use crate::config::GroupConfig;
 use crate::framing::{unprotect_private, unprotect_public};
 use crate::join::{
@@ -151,6 +152,25 @@ impl Group {
         )?;
         // At most one reinit/branch resumption PSK (V-12.4.3.1-05); the group is new to us, so
         // only external PSKs can be resolved here.
+        let resumption = secrets
+            .psks
+            .iter()
+            .filter(|id| {
+                matches!(
+                    id.psk,
+                    Psk::Resumption {
+                        usage: ResumptionPskUsage::Reinit | ResumptionPskUsage::Branch,
+                        ..
+                    }
+                )
+            })
+            .count();
+        if resumption > 1 {
+            return Err(ValidationError::InvalidWelcome(
+                "more than one reinit or branch resumption PSK",
+            )
+            .into());
+        }
         let bare = bare_state(config);
         let psk_secret = resolve_psk_secret(s, &bare, &secrets.psks, psks)?;
         let joiner = JoinerSecret::new(Secret::new(secrets.joiner_secret.as_slice().to_vec()));
@@ -270,6 +290,11 @@ impl Group {
             return Err(ValidationError::UnsupportedVersion(message.version.0).into());
         }
         self.ensure_active()?;
+        let now = if self.state.config.enforce_lifetimes {
+            now
+        } else {
+            None
+        };
         // Our own commit, echoed back by the Delivery Service (V-12.4.2-18): we cannot process
         // it like a peer's (we cannot decrypt our own path), so it is matched to the pending
         // commit byte for byte and applied from local state.
@@ -363,6 +388,9 @@ impl Group {
                     )
                     .into());
                 }
+                // Each proposal is checked on receipt too (V-12.1.1-01, V-10.1-05), and again in
+                // the commit that uses it.
+                validate_proposal(s, staged, content.content.sender, proposal, now)?;
                 let reference = labeled::make_proposal_ref(s, &content.to_bytes()?)?;
                 staged.proposals.push(CachedProposal {
                     reference: reference.as_slice().to_vec(),
@@ -391,6 +419,24 @@ impl Group {
                 .map(|l| l.signature_key.clone())
                 .ok_or(ValidationError::InvalidSender("blank or out-of-range leaf").into()),
             Sender::External(index) => {
+                // Only some proposal types, and nothing else (V-6.1-03, V-12.1.8-02).
+                let allowed = matches!(
+                    content,
+                    Content::Proposal(
+                        Proposal::Add(_)
+                            | Proposal::Remove(_)
+                            | Proposal::PreSharedKey(_)
+                            | Proposal::ReInit(_)
+                            | Proposal::GroupContextExtensions(_)
+                    )
+                );
+                if !allowed {
+                    return Err(ValidationError::InvalidSender(
+                        "an external sender may only send add, remove, psk, reinit or \
+                         group_context_extensions proposals",
+                    )
+                    .into());
+                }
                 let e = ext::find(
                     &self.state.context.extensions,
                     ExtensionType::EXTERNAL_SENDERS,

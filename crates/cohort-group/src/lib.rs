@@ -8,6 +8,8 @@ mod config;
 mod error;
 pub mod framing;
 mod group;
+#[doc(hidden)]
+pub mod internal;
 pub mod join;
 mod persist;
 mod psk;

@@ -1,0 +1,123 @@
+//! **Not for production.** Negative-test hooks, compiled only with the `test-utils` feature.
+//!
+//! The public API refuses to create invalid messages: a commit whose proposal list breaks
+//! RFC 9420 §12.2, a PrivateMessage with non-zero padding, content for another epoch or group.
+//! These hooks sign and protect arbitrary content with a group's current keys, skipping every
+//! sender-side check, so that tests can feed such messages to a receiver. They expose epoch
+//! secrets: never enable `test-utils` outside tests.
+
+use cohort_crypto::Signer;
+use cohort_messages::framing::{FramedContent, FramedContentAuthData, Mac};
+use cohort_messages::message::WireFormat;
+use cohort_messages::{MlsMessage, MlsMessageBody};
+
+use crate::framing::{PrivateOptions, Tweak, seal_private_tweaked, seal_public, sign_content};
+use crate::{Error, Group, HandshakeFormat};
+
+/// The group's current membership key (RFC 9420 §6.2).
+pub fn membership_key(group: &Group) -> Vec<u8> {
+    group.state().keys.membership_key.as_bytes().to_vec()
+}
+
+/// Signs `content` over `group`'s current GroupContext with the wire format of `format`, and
+/// protects it with the group's current keys: the membership tag for a PublicMessage from a
+/// member, or the next handshake/application key of the sender's ratchet for a PrivateMessage.
+/// Nothing about `content` is checked.
+///
+/// # Errors
+/// The framing layer's own refusals (application data as a PublicMessage, a confirmation tag
+/// on a non-commit); a crypto failure.
+pub fn protect(
+    group: &mut Group,
+    signer: &dyn Signer,
+    content: FramedContent,
+    confirmation_tag: Option<Mac>,
+    format: HandshakeFormat,
+) -> Result<MlsMessage, Error> {
+    let wire_format = match format {
+        HandshakeFormat::Public => WireFormat::PUBLIC_MESSAGE,
+        HandshakeFormat::Private => WireFormat::PRIVATE_MESSAGE,
+    };
+    let signature = sign_content(signer, wire_format, &content, group.context())?;
+    let auth = FramedContentAuthData {
+        signature,
+        confirmation_tag,
+    };
+    seal(group, content, auth, format, 0, None)
+}
+
+/// As [`protect`] for a PrivateMessage with `padding` zero bytes, with `tweak` applied to the
+/// encoded PrivateMessageContent before encryption (for example to make a padding byte
+/// non-zero).
+///
+/// # Errors
+/// As [`protect`].
+pub fn protect_private_tweaked(
+    group: &mut Group,
+    signer: &dyn Signer,
+    content: FramedContent,
+    confirmation_tag: Option<Mac>,
+    padding: usize,
+    tweak: &dyn Fn(&mut Vec<u8>),
+) -> Result<MlsMessage, Error> {
+    let signature = sign_content(
+        signer,
+        WireFormat::PRIVATE_MESSAGE,
+        &content,
+        group.context(),
+    )?;
+    let auth = FramedContentAuthData {
+        signature,
+        confirmation_tag,
+    };
+    seal(
+        group,
+        content,
+        auth,
+        HandshakeFormat::Private,
+        padding,
+        Some(tweak),
+    )
+}
+
+/// Protects content whose authentication data is already built (for example with a signature
+/// the test corrupted) with `group`'s current keys.
+///
+/// # Errors
+/// As [`protect`].
+pub fn seal(
+    group: &mut Group,
+    content: FramedContent,
+    auth: FramedContentAuthData,
+    format: HandshakeFormat,
+    padding: usize,
+    tweak: Option<Tweak<'_>>,
+) -> Result<MlsMessage, Error> {
+    let suite = group.suite_arc();
+    let body = match format {
+        HandshakeFormat::Public => MlsMessageBody::PublicMessage(seal_public(
+            &*suite,
+            content,
+            auth,
+            group.context(),
+            group.state().keys.membership_key.as_bytes(),
+        )?),
+        HandshakeFormat::Private => {
+            let state = group.state_mut();
+            let sender_data_secret = state.keys.sender_data_secret.clone();
+            MlsMessageBody::PrivateMessage(seal_private_tweaked(
+                &*suite,
+                content,
+                auth,
+                &mut state.keys.secret_tree,
+                sender_data_secret.as_bytes(),
+                PrivateOptions {
+                    padding,
+                    reuse_guard: [0; 4],
+                },
+                tweak,
+            )?)
+        }
+    };
+    Ok(MlsMessage::new(body))
+}
