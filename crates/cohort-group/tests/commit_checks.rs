@@ -1,0 +1,1201 @@
+//! Receiver checks on proposals (RFC 9420 §12.1), KeyPackages (§10, §10.1), leaves (§7.3),
+//! proposal lists (§12.2) and commits (§12.4, §12.4.2), each named by its checklist ID.
+//!
+//! Invalid messages are built by hand and protected with the sender's current keys through the
+//! `test-utils` hooks. Every rejection also checks that the receiver's serialized state is
+//! unchanged (V-12.4.2-15).
+
+#[path = "support.rs"]
+mod support;
+
+use cohort_codec::{Decode, VarBytes};
+use cohort_crypto::{CipherSuite, Secret, Signer};
+use cohort_group::internal::testing;
+use cohort_group::{
+    CommitOptions, Error, HandshakeFormat, NoPsks, Processed, PskList, ValidationError,
+};
+use cohort_messages::extensions::{ExtensionPayload, ExternalSender, ExternalSenders};
+use cohort_messages::framing::{Content, FramedContent, Mac, Sender};
+use cohort_messages::proposal::{
+    Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ProposalOrRef, ProposalRef,
+    ReInit, Remove, Update,
+};
+use cohort_messages::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
+use cohort_messages::{MlsMessage, MlsMessageBody};
+use cohort_tree::TreeError;
+use cohort_tree::leaf::{LeafNodeSource, Lifetime, ProtocolVersion};
+use cohort_tree::math::LeafIndex;
+
+use support::*;
+
+const PSK_ID: &[u8] = b"the-psk";
+
+fn add_of(kp: cohort_messages::key_package::KeyPackage) -> Proposal {
+    Proposal::Add(Add { key_package: kp })
+}
+
+fn remove(leaf: u32) -> Proposal {
+    Proposal::Remove(Remove {
+        removed: LeafIndex(leaf),
+    })
+}
+
+fn external_psk(nonce_len: usize) -> Proposal {
+    Proposal::PreSharedKey(PreSharedKey {
+        psk: PreSharedKeyId {
+            psk: Psk::External {
+                psk_id: PSK_ID.to_vec().into(),
+            },
+            psk_nonce: vec![7; nonce_len].into(),
+        },
+    })
+}
+
+fn empty_commit() -> cohort_messages::proposal::Commit {
+    cohort_messages::proposal::Commit {
+        proposals: Vec::new(),
+        path: None,
+    }
+}
+
+fn invalid(err: &Error) -> &ValidationError {
+    match err {
+        Error::Invalid(v) => v,
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+/// Decodes a PublicMessage commit, lets `edit` change its content and auth, and protects it
+/// again with `from`'s keys (signature recomputed).
+fn edit_commit(
+    from: &mut Member,
+    msg: &MlsMessage,
+    edit: impl FnOnce(&mut FramedContent, &mut Option<Mac>),
+) -> MlsMessage {
+    let MlsMessageBody::PublicMessage(m) = wire(msg).body else {
+        panic!("not a PublicMessage")
+    };
+    let mut content = m.content;
+    let mut tag = m.auth.confirmation_tag;
+    edit(&mut content, &mut tag);
+    testing::protect(
+        &mut from.group,
+        &from.signer,
+        content,
+        tag,
+        HandshakeFormat::Public,
+    )
+    .expect("protect")
+}
+
+/// A real self-update commit of `m` (left pending, then dropped).
+fn self_update(m: &mut Member) -> MlsMessage {
+    let out = m
+        .group
+        .self_update(&m.signer, &CommitOptions::new(), Some(NOW))
+        .expect("update");
+    m.group.clear_pending_commit();
+    out.commit
+}
+
+// ---------------------------------------------------------------------------------------------
+// §10 / §10.1 KeyPackages, received in an Add.
+
+/// V-10-02, V-10.1-03: a KeyPackage whose signature does not verify under its leaf's
+/// signature key is rejected, whether the bytes were damaged or another key signed it.
+#[test]
+fn v_10_1_03_key_package_signature_must_verify_under_the_leaf_key() {
+    let (mut alice, mut bob, _carol) = trio();
+    let (mut kp, _, _) = key_package("dave");
+    kp.signature = {
+        let mut s = kp.signature.as_slice().to_vec();
+        s[0] ^= 1;
+        s.into()
+    };
+    let msg = craft_proposal(&mut bob, add_of(kp), HandshakeFormat::Public);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSignature("KeyPackage")
+        ),
+        "{err}"
+    );
+
+    let (mut kp, _, _) = key_package("dave");
+    sign_key_package(&mut kp, &signer());
+    let msg = commit_of(&mut bob, vec![add_of(kp)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSignature("KeyPackage")
+        ),
+        "{err}"
+    );
+}
+
+/// V-10.1-01: the KeyPackage's cipher suite and version must be the group's.
+#[test]
+fn v_10_1_01_key_package_suite_or_version_differs() {
+    let (mut alice, mut bob, _carol) = trio();
+    for change in [0, 1] {
+        let (mut kp, _, s) = key_package("dave");
+        if change == 0 {
+            kp.cipher_suite = CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
+        } else {
+            kp.version = ProtocolVersion(2);
+        }
+        sign_key_package(&mut kp, &s);
+        let msg = commit_of(&mut bob, vec![add_of(kp)]);
+        let err = reject(&mut alice.group, &msg);
+        assert!(
+            matches!(
+                invalid(&err),
+                ValidationError::InvalidKeyPackage(
+                    "cipher suite or version differs from the group's"
+                )
+            ),
+            "{err}"
+        );
+    }
+}
+
+/// V-10.1-02, V-7.3-06: the KeyPackage's leaf must pass §7.3, here its lifetime: a
+/// KeyPackage that expired is rejected.
+#[test]
+fn v_10_1_02_key_package_leaf_must_pass_leaf_validation() {
+    let (mut alice, mut bob, _carol) = trio();
+    let (mut kp, _, s) = key_package("dave");
+    kp.leaf_node.leaf_node_source = LeafNodeSource::KeyPackage(Lifetime {
+        not_before: NOW - 40 * 86_400,
+        not_after: NOW - 10 * 86_400,
+    });
+    resign_key_package(&mut kp, &s);
+    let msg = craft_proposal(&mut bob, add_of(kp), HandshakeFormat::Public);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode("the leaf is outside its lifetime")
+        ),
+        "{err}"
+    );
+}
+
+/// V-10.1-04: `init_key` must differ from the leaf's encryption key.
+#[test]
+fn v_10_1_04_init_key_equal_to_encryption_key_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let (mut kp, _, s) = key_package("dave");
+    kp.init_key = kp.leaf_node.encryption_key.clone();
+    sign_key_package(&mut kp, &s);
+    let msg = commit_of(&mut bob, vec![add_of(kp)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidKeyPackage("init_key equals the leaf's encryption key")
+        ),
+        "{err}"
+    );
+}
+
+/// V-10-04, V-7.3-08: a KeyPackage's leaf must have source `key_package`.
+#[test]
+fn v_7_3_08_key_package_leaf_with_another_source_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let (mut kp, _, s) = key_package("dave");
+    kp.leaf_node.leaf_node_source = LeafNodeSource::Update;
+    resign_key_package(&mut kp, &s);
+    let msg = commit_of(&mut bob, vec![add_of(kp)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode(
+                "leaf_node_source does not match where the leaf was received"
+            )
+        ),
+        "{err}"
+    );
+}
+
+/// V-7.3-02: a leaf's own signature must verify (here a KeyPackage whose outer signature is
+/// fine but whose leaf signature is damaged).
+#[test]
+fn v_7_3_02_leaf_signature_must_verify() {
+    let (mut alice, mut bob, _carol) = trio();
+    let (mut kp, _, s) = key_package("dave");
+    let mut sig = kp.leaf_node.signature.as_slice().to_vec();
+    sig[3] ^= 0x40;
+    kp.leaf_node.signature = sig.into();
+    sign_key_package(&mut kp, &s);
+    let msg = commit_of(&mut bob, vec![add_of(kp)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(invalid(&err), ValidationError::InvalidSignature("LeafNode")),
+        "{err}"
+    );
+}
+
+/// V-7.3-14: a leaf whose capabilities lack the group's cipher suite (or version) is not
+/// compatible with the group.
+#[test]
+fn v_7_3_14_leaf_without_the_group_suite_or_version_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    for field in [0, 1] {
+        let (mut kp, _, s) = key_package("dave");
+        if field == 0 {
+            kp.leaf_node.capabilities.cipher_suites.retain(|c| *c != CS);
+        } else {
+            kp.leaf_node.capabilities.versions.clear();
+        }
+        resign_key_package(&mut kp, &s);
+        let msg = commit_of(&mut bob, vec![add_of(kp)]);
+        let err = reject(&mut alice.group, &msg);
+        assert!(
+            matches!(
+                invalid(&err),
+                ValidationError::UnsupportedCapability("the group's version or cipher suite")
+            ),
+            "{err}"
+        );
+    }
+}
+
+/// V-7.3-13: a new leaf may not reuse another leaf's encryption key (an Add whose KeyPackage
+/// copies bob's leaf key; the resulting tree is invalid, V-12.2-13).
+#[test]
+fn v_7_3_13_duplicate_encryption_key_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let (mut kp, _, s) = key_package("dave");
+    kp.leaf_node.encryption_key = leaf_of(&alice, LeafIndex(1)).encryption_key;
+    resign_key_package(&mut kp, &s);
+    let msg = commit_of(&mut bob, vec![add_of(kp)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidTree(TreeError::DuplicateEncryptionKey(..))
+        ),
+        "{err}"
+    );
+}
+
+/// V-7.3-12, V-12.2-13: a leaf may not take another member's signature key (bob's Update
+/// carries alice's key, signed with it; carol commits it).
+#[test]
+fn v_7_3_12_duplicate_signature_key_is_rejected() {
+    let (mut alice, mut bob, mut carol) = trio();
+    let mut leaf = update_leaf(&bob);
+    leaf.signature_key = leaf_of(&alice, LeafIndex(0)).signature_key;
+    sign_leaf(
+        &mut leaf,
+        &alice.signer,
+        alice.group.group_id(),
+        LeafIndex(1),
+    );
+    let proposal = craft_proposal(
+        &mut bob,
+        Proposal::Update(Update { leaf_node: leaf }),
+        HandshakeFormat::Public,
+    );
+    accept_proposal(&mut alice.group, &proposal);
+    let msg = craft_commit(
+        &mut carol,
+        vec![ProposalOrRef::Reference(proposal_ref(&proposal))],
+        None,
+        HandshakeFormat::Public,
+    );
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidTree(TreeError::DuplicateSignatureKey(..))
+        ),
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// §12.1 proposals, checked when received.
+
+/// V-12.1-02: a proposal for another epoch is rejected.
+#[test]
+fn v_12_1_02_proposal_for_another_epoch_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let epoch = bob.group.epoch();
+    for (format, other) in [
+        (HandshakeFormat::Public, epoch + 1),
+        (HandshakeFormat::Public, epoch - 1),
+        (HandshakeFormat::Private, epoch + 1),
+    ] {
+        let mut c = content(&bob, Content::Proposal(remove(2)));
+        c.epoch = other;
+        let msg = testing::protect(&mut bob.group, &bob.signer, c, None, format).expect("protect");
+        let err = reject(&mut alice.group, &msg);
+        assert!(
+            matches!(
+                invalid(&err),
+                ValidationError::WrongEpoch { got, expected } if *got == other && *expected == epoch
+            ),
+            "{err}"
+        );
+    }
+}
+
+/// V-12.1.1-01, V-10.1-05: an Add proposal is checked against §10.1 when it is received.
+#[test]
+fn v_12_1_1_01_add_with_an_invalid_key_package_is_rejected_on_receipt() {
+    let (mut alice, mut bob, _carol) = trio();
+    let (mut kp, _, s) = key_package("dave");
+    kp.init_key = kp.leaf_node.encryption_key.clone();
+    sign_key_package(&mut kp, &s);
+    for format in [HandshakeFormat::Public, HandshakeFormat::Private] {
+        let msg = craft_proposal(&mut bob, add_of(kp.clone()), format);
+        let err = reject(&mut alice.group, &msg);
+        assert!(
+            matches!(
+                invalid(&err),
+                ValidationError::InvalidKeyPackage("init_key equals the leaf's encryption key")
+            ),
+            "{err}"
+        );
+    }
+}
+
+/// V-12.1.2-01, V-7.2-07: an Update leaf must be signed over the group id and the sender's
+/// own leaf index; one signed for another index is rejected.
+#[test]
+fn v_12_1_2_01_update_leaf_must_pass_leaf_validation() {
+    let (mut alice, mut bob, _carol) = trio();
+    let mut leaf = update_leaf(&bob);
+    sign_leaf(&mut leaf, &bob.signer, bob.group.group_id(), LeafIndex(2));
+    let msg = craft_proposal(
+        &mut bob,
+        Proposal::Update(Update { leaf_node: leaf }),
+        HandshakeFormat::Public,
+    );
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(invalid(&err), ValidationError::InvalidSignature("LeafNode")),
+        "{err}"
+    );
+}
+
+/// V-7.3-09: an Update's leaf must have source `update`.
+#[test]
+fn v_7_3_09_update_leaf_with_another_source_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let mut leaf = update_leaf(&bob);
+    leaf.leaf_node_source = LeafNodeSource::Commit(VarBytes::default());
+    sign_leaf(&mut leaf, &bob.signer, bob.group.group_id(), LeafIndex(1));
+    let msg = craft_proposal(
+        &mut bob,
+        Proposal::Update(Update { leaf_node: leaf }),
+        HandshakeFormat::Private,
+    );
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode(
+                "leaf_node_source does not match where the leaf was received"
+            )
+        ),
+        "{err}"
+    );
+}
+
+/// V-7.3-10: an Update must change the leaf's encryption key.
+#[test]
+fn v_7_3_10_update_keeping_the_encryption_key_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let mut leaf = update_leaf(&bob);
+    leaf.encryption_key = leaf_of(&bob, LeafIndex(1)).encryption_key;
+    sign_leaf(&mut leaf, &bob.signer, bob.group.group_id(), LeafIndex(1));
+    let msg = craft_proposal(
+        &mut bob,
+        Proposal::Update(Update { leaf_node: leaf }),
+        HandshakeFormat::Public,
+    );
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode("an Update must change the encryption key")
+        ),
+        "{err}"
+    );
+}
+
+/// An external sender key for groups with `external_senders`.
+fn with_external_sender() -> (
+    cohort_crypto::SoftwareSigner,
+    Vec<cohort_tree::extension::Extension>,
+) {
+    let ext_signer = signer();
+    let senders = ExternalSenders(vec![ExternalSender {
+        signature_key: ext_signer.public_key().clone(),
+        credential: cohort_credential::Credential::basic(b"server".to_vec()),
+    }]);
+    (ext_signer, vec![senders.to_extension().expect("ext")])
+}
+
+/// A PublicMessage from a non-member sender, signed by `signer`.
+fn from_non_member(
+    group: &Member,
+    sender: Sender,
+    body: Content,
+    signer: &cohort_crypto::SoftwareSigner,
+    tag: Option<Mac>,
+) -> MlsMessage {
+    let mut c = content(group, body);
+    c.sender = sender;
+    let sig = cohort_group::framing::sign_content(
+        signer,
+        cohort_messages::message::WireFormat::PUBLIC_MESSAGE,
+        &c,
+        group.group.context(),
+    )
+    .expect("sign");
+    let msg = cohort_messages::framing::PublicMessage {
+        content: c,
+        auth: cohort_messages::framing::FramedContentAuthData {
+            signature: sig,
+            confirmation_tag: tag,
+        },
+        membership_tag: None,
+    };
+    MlsMessage::new(MlsMessageBody::PublicMessage(msg))
+}
+
+/// V-12.1.2-02, V-12.1.8-02, V-6.1-03: only a member may send an Update; an external sender
+/// and a new member may not.
+#[test]
+fn v_12_1_2_02_update_from_a_non_member_is_rejected() {
+    let (ext_signer, extensions) = with_external_sender();
+    let (mut alice, bob, _carol) = trio_with(extensions);
+    let leaf = update_leaf(&bob);
+    let update = Content::Proposal(Proposal::Update(Update { leaf_node: leaf }));
+    let msg = from_non_member(
+        &alice,
+        Sender::External(0),
+        update.clone(),
+        &ext_signer,
+        None,
+    );
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSender(
+                "an external sender may only send add, remove, psk, reinit or group_context_extensions proposals"
+            )
+        ),
+        "{err}"
+    );
+    let msg = from_non_member(&alice, Sender::NewMemberProposal, update, &bob.signer, None);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSender("a new member may only propose its own Add")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.1.3-01: a Remove must name an in-range, non-blank leaf.
+#[test]
+fn v_12_1_3_01_remove_of_a_non_member_is_rejected() {
+    let (mut alice, mut bob, mut carol) = trio();
+    // Out of range.
+    let msg = craft_proposal(&mut bob, remove(9), HandshakeFormat::Public);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidProposal("a Remove must name a member")
+        ),
+        "{err}"
+    );
+    // Blank: carol removes bob, then proposes removing leaf 1 again.
+    let out = carol
+        .group
+        .remove_members(
+            &carol.signer,
+            &[LeafIndex(1)],
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .expect("remove");
+    carol.group.merge_pending_commit().expect("merge");
+    apply(&mut alice.group, &out.commit);
+    let msg = craft_proposal(&mut carol, remove(1), HandshakeFormat::Public);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidProposal("a Remove must name a member")
+        ),
+        "{err}"
+    );
+    // The same inside a commit (V-12.2-02).
+    let msg = commit_of(&mut carol, vec![remove(1)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidProposal("a Remove must name a member")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.1.4-03, V-8.4-02: a PSK proposal's nonce must be KDF.Nh bytes long.
+#[test]
+fn v_12_1_4_03_psk_nonce_of_the_wrong_length_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    for len in [0, 16, 33] {
+        let msg = craft_proposal(&mut bob, external_psk(len), HandshakeFormat::Public);
+        let err = reject(&mut alice.group, &msg);
+        assert!(
+            matches!(
+                invalid(&err),
+                ValidationError::InvalidPsk("psk_nonce is not Nh bytes long")
+            ),
+            "{err}"
+        );
+    }
+    let msg = commit_of(&mut bob, vec![external_psk(5)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidPsk("psk_nonce is not Nh bytes long")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.1.4-01, V-12.1.4-02, V-11.2-04, V-11.3-04: a PSK proposal may not carry a reinit or
+/// branch resumption PSK.
+#[test]
+fn v_12_1_4_01_reinit_or_branch_resumption_psk_in_a_proposal_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    for usage in [ResumptionPskUsage::Reinit, ResumptionPskUsage::Branch] {
+        let p = Proposal::PreSharedKey(PreSharedKey {
+            psk: PreSharedKeyId {
+                psk: Psk::Resumption {
+                    usage,
+                    psk_group_id: bob.group.group_id().to_vec().into(),
+                    psk_epoch: 1,
+                },
+                psk_nonce: vec![1; 32].into(),
+            },
+        });
+        let msg = craft_proposal(&mut bob, p, HandshakeFormat::Public);
+        let err = reject(&mut alice.group, &msg);
+        assert!(
+            matches!(
+                invalid(&err),
+                ValidationError::InvalidProposal(
+                    "a PSK proposal may only carry an application resumption PSK"
+                )
+            ),
+            "{err}"
+        );
+    }
+}
+
+/// V-12.1.6-01, V-12.2-11: ExternalInit is valid only inside an external commit: not as a
+/// proposal message, not in a member's commit.
+#[test]
+fn v_12_1_6_01_external_init_outside_an_external_commit_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let ei = Proposal::ExternalInit(ExternalInit {
+        kem_output: vec![1; 32].into(),
+    });
+    let msg = craft_proposal(&mut bob, ei.clone(), HandshakeFormat::Public);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidProposal(
+                "ExternalInit is only valid inside an external commit"
+            )
+        ),
+        "{err}"
+    );
+    let msg = commit_of(&mut bob, vec![ei]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidProposalList("an ExternalInit in a member's commit")
+        ),
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// §12.2 proposal lists. bob (leaf 1) commits, alice (leaf 0) receives.
+
+fn assert_list_error(err: &Error, reason: &str) {
+    match invalid(err) {
+        ValidationError::InvalidProposalList(r) => assert_eq!(*r, reason),
+        other => panic!("expected InvalidProposalList({reason:?}), got {other:?}"),
+    }
+}
+
+/// V-12.2-03: the committer may not commit its own Update, inline or by reference.
+#[test]
+fn v_12_2_03_committer_update_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let update = Proposal::Update(Update {
+        leaf_node: update_leaf(&bob),
+    });
+    let msg = commit_of(&mut bob, vec![update.clone()]);
+    assert_list_error(
+        &reject(&mut alice.group, &msg),
+        "the committer cannot commit its own Update",
+    );
+    let proposal = craft_proposal(&mut bob, update, HandshakeFormat::Public);
+    accept_proposal(&mut alice.group, &proposal);
+    let msg = craft_commit(
+        &mut bob,
+        vec![ProposalOrRef::Reference(proposal_ref(&proposal))],
+        None,
+        HandshakeFormat::Public,
+    );
+    assert_list_error(
+        &reject(&mut alice.group, &msg),
+        "the committer cannot commit its own Update",
+    );
+}
+
+/// V-12.2-04: the committer may not remove itself.
+#[test]
+fn v_12_2_04_committer_removing_itself_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let msg = commit_of(&mut bob, vec![remove(1)]);
+    assert_list_error(
+        &reject(&mut alice.group, &msg),
+        "the committer cannot remove itself",
+    );
+}
+
+/// V-12.2-05: at most one Update or Remove per leaf.
+#[test]
+fn v_12_2_05_two_removes_for_one_leaf_are_rejected() {
+    let (mut alice, mut bob, mut carol) = trio();
+    let msg = commit_of(&mut bob, vec![remove(2), remove(2)]);
+    assert_list_error(
+        &reject(&mut alice.group, &msg),
+        "two Updates or Removes for one leaf",
+    );
+    // An Update of carol's (by reference) and a Remove of her leaf.
+    let update = Proposal::Update(Update {
+        leaf_node: update_leaf(&carol),
+    });
+    let proposal = craft_proposal(&mut carol, update, HandshakeFormat::Public);
+    accept_proposal(&mut alice.group, &proposal);
+    let msg = craft_commit(
+        &mut bob,
+        vec![
+            ProposalOrRef::Reference(proposal_ref(&proposal)),
+            ProposalOrRef::Proposal(remove(2)),
+        ],
+        None,
+        HandshakeFormat::Public,
+    );
+    assert_list_error(
+        &reject(&mut alice.group, &msg),
+        "two Updates or Removes for one leaf",
+    );
+}
+
+/// V-12.2-06: no two Adds for the same client (same signature key).
+#[test]
+fn v_12_2_06_two_adds_for_one_client_are_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let s = signer();
+    let p = provider();
+    let kp1 = cohort_group::create_key_package(&p, CS, &s, &spec("dave"))
+        .expect("kp")
+        .0;
+    let kp2 = cohort_group::create_key_package(&p, CS, &s, &spec("dave"))
+        .expect("kp")
+        .0;
+    let msg = commit_of(&mut bob, vec![add_of(kp1), add_of(kp2)]);
+    assert_list_error(
+        &reject(&mut alice.group, &msg),
+        "two Adds for the same client",
+    );
+}
+
+/// V-12.2-07: no Add for a client already in the group.
+#[test]
+fn v_12_2_07_add_of_a_current_member_is_rejected() {
+    let (mut alice, mut bob, carol) = trio();
+    let kp = cohort_group::create_key_package(&provider(), CS, &carol.signer, &spec("carol"))
+        .expect("kp")
+        .0;
+    let msg = commit_of(&mut bob, vec![add_of(kp)]);
+    assert_list_error(
+        &reject(&mut alice.group, &msg),
+        "an Add for a client already in the group",
+    );
+}
+
+/// V-12.2-08: no two PreSharedKey proposals for the same PreSharedKeyID.
+#[test]
+fn v_12_2_08_duplicate_psk_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let msg = commit_of(&mut bob, vec![external_psk(32), external_psk(32)]);
+    assert_list_error(
+        &reject(&mut alice.group, &msg),
+        "two PreSharedKey proposals for one PSK",
+    );
+}
+
+/// V-12.2-09: at most one GroupContextExtensions proposal.
+#[test]
+fn v_12_2_09_two_group_context_extensions_are_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let gce = Proposal::GroupContextExtensions(GroupContextExtensions {
+        extensions: Vec::new(),
+    });
+    let msg = commit_of(&mut bob, vec![gce.clone(), gce]);
+    assert_list_error(
+        &reject(&mut alice.group, &msg),
+        "more than one GroupContextExtensions proposal",
+    );
+}
+
+/// V-12.1.7-03: a GroupContextExtensions proposal may not list a type twice.
+#[test]
+fn v_12_1_7_03_duplicate_extension_in_group_context_extensions_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let e = cohort_tree::extension::Extension {
+        extension_type: cohort_tree::extension::ExtensionType::APPLICATION_ID,
+        extension_data: b"x".to_vec().into(),
+    };
+    let gce = Proposal::GroupContextExtensions(GroupContextExtensions {
+        extensions: vec![e.clone(), e],
+    });
+    let msg = craft_proposal(&mut bob, gce, HandshakeFormat::Public);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(invalid(&err), ValidationError::DuplicateExtension),
+        "{err}"
+    );
+}
+
+/// V-12.2-10: a ReInit must be the only proposal.
+#[test]
+fn v_12_2_10_reinit_with_other_proposals_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let reinit = Proposal::ReInit(ReInit {
+        group_id: b"next".to_vec().into(),
+        version: ProtocolVersion::MLS10,
+        cipher_suite: CS,
+        extensions: Vec::new(),
+    });
+    let msg = commit_of(&mut bob, vec![reinit, remove(2)]);
+    assert_list_error(
+        &reject(&mut alice.group, &msg),
+        "a ReInit must be the only proposal",
+    );
+}
+
+/// V-12.2-11: no ExternalInit in a member's commit.
+#[test]
+fn v_12_2_11_external_init_in_a_member_commit_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let ei = Proposal::ExternalInit(ExternalInit {
+        kem_output: vec![2; 32].into(),
+    });
+    let msg = commit_of(&mut bob, vec![add_of(key_package("dave").0), ei]);
+    assert_list_error(
+        &reject(&mut alice.group, &msg),
+        "an ExternalInit in a member's commit",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// §12.4 / §12.4.2 commits.
+
+/// V-12.4-01: a commit whose list needs a path (empty, or with a Remove, Update or GCE) must
+/// carry one; this is checked even when the commit would remove the receiver.
+#[test]
+fn v_12_4_01_commit_without_a_required_path_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let gce = Proposal::GroupContextExtensions(GroupContextExtensions {
+        extensions: Vec::new(),
+    });
+    for list in [vec![], vec![remove(2)], vec![gce], vec![remove(0)]] {
+        let msg = commit_of(&mut bob, list);
+        let err = reject(&mut alice.group, &msg);
+        assert!(
+            matches!(
+                invalid(&err),
+                ValidationError::InvalidCommit("a path is required but missing")
+            ),
+            "{err}"
+        );
+    }
+}
+
+/// V-12.4-02: every ProposalRef must name a proposal cached in this epoch.
+#[test]
+fn v_12_4_02_unknown_proposal_reference_is_rejected() {
+    let (mut alice, mut bob, mut carol) = trio();
+    let unknown = ProposalRef(vec![9; 32].into());
+    let msg = craft_commit(
+        &mut bob,
+        vec![ProposalOrRef::Reference(unknown)],
+        None,
+        HandshakeFormat::Public,
+    );
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(invalid(&err), ValidationError::UnknownProposalRef),
+        "{err}"
+    );
+    // A proposal cached in the previous epoch is gone after the epoch changes.
+    let proposal = craft_proposal(&mut carol, external_psk(32), HandshakeFormat::Public);
+    accept_proposal(&mut alice.group, &proposal);
+    accept_proposal(&mut bob.group, &proposal);
+    let out = carol
+        .group
+        .self_update(&carol.signer, &CommitOptions::new(), Some(NOW))
+        .expect("update");
+    carol.group.merge_pending_commit().expect("merge");
+    apply(&mut alice.group, &out.commit);
+    apply(&mut bob.group, &out.commit);
+    let msg = craft_commit(
+        &mut bob,
+        vec![ProposalOrRef::Reference(proposal_ref(&proposal))],
+        None,
+        HandshakeFormat::Public,
+    );
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(invalid(&err), ValidationError::UnknownProposalRef),
+        "{err}"
+    );
+}
+
+/// V-12.4-03: the same proposal may not be included twice, by reference or by value.
+#[test]
+fn v_12_4_03_proposal_included_twice_is_rejected() {
+    let (mut alice, mut bob, mut carol) = trio();
+    let proposal = craft_proposal(&mut carol, external_psk(32), HandshakeFormat::Public);
+    accept_proposal(&mut alice.group, &proposal);
+    let r = ProposalOrRef::Reference(proposal_ref(&proposal));
+    let msg = craft_commit(&mut bob, vec![r.clone(), r], None, HandshakeFormat::Public);
+    assert_list_error(
+        &reject(&mut alice.group, &msg),
+        "a proposal is included twice",
+    );
+    // By value: the same Add twice.
+    let kp = key_package("dave").0;
+    let msg = commit_of(&mut bob, vec![add_of(kp.clone()), add_of(kp)]);
+    assert_list_error(
+        &reject(&mut alice.group, &msg),
+        "two Adds for the same client",
+    );
+}
+
+/// V-12.4.2-01: a commit for another epoch is rejected.
+#[test]
+fn v_12_4_2_01_commit_for_another_epoch_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let epoch = bob.group.epoch();
+    for format in [HandshakeFormat::Public, HandshakeFormat::Private] {
+        let mut c = content(&bob, Content::Commit(empty_commit()));
+        c.epoch = epoch + 1;
+        let msg = testing::protect(&mut bob.group, &bob.signer, c, Some(fake_tag()), format)
+            .expect("protect");
+        let err = reject(&mut alice.group, &msg);
+        assert!(
+            matches!(invalid(&err), ValidationError::WrongEpoch { got, .. } if *got == epoch + 1),
+            "{err}"
+        );
+    }
+}
+
+/// V-12.4.2-02: a commit must unprotect with the current epoch's keys: a PublicMessage's
+/// membership tag, a PrivateMessage's AEAD.
+#[test]
+fn v_12_4_2_02_commit_that_does_not_unprotect_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let commit = self_update(&mut bob);
+    let MlsMessageBody::PublicMessage(mut m) = wire(&commit).body else {
+        panic!()
+    };
+    let mut tag = m.membership_tag.take().expect("tag").0.into_vec();
+    tag[0] ^= 1;
+    m.membership_tag = Some(Mac(tag.into()));
+    let err = reject(
+        &mut alice.group,
+        &MlsMessage::new(MlsMessageBody::PublicMessage(m)),
+    );
+    assert!(
+        matches!(invalid(&err), ValidationError::InvalidMembershipTag),
+        "{err}"
+    );
+
+    let mut options = CommitOptions::new();
+    options.format = HandshakeFormat::Private;
+    let out = bob
+        .group
+        .self_update(&bob.signer, &options, Some(NOW))
+        .expect("update");
+    bob.group.clear_pending_commit();
+    let MlsMessageBody::PrivateMessage(mut m) = wire(&out.commit).body else {
+        panic!()
+    };
+    let mut ct = m.ciphertext.into_vec();
+    let last = ct.len() - 1;
+    ct[last] ^= 1;
+    m.ciphertext = ct.into();
+    let err = reject(
+        &mut alice.group,
+        &MlsMessage::new(MlsMessageBody::PrivateMessage(m)),
+    );
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::DecryptionFailed("PrivateMessage content")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.2-03: the commit's signature must verify (the membership tag is recomputed over the
+/// damaged signature, so only the signature is wrong).
+#[test]
+fn v_12_4_2_03_commit_with_a_bad_signature_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let commit = self_update(&mut bob);
+    let MlsMessageBody::PublicMessage(m) = wire(&commit).body else {
+        panic!()
+    };
+    let mut auth = m.auth;
+    let mut sig = auth.signature.into_vec();
+    sig[10] ^= 1;
+    auth.signature = sig.into();
+    let msg = testing::seal(
+        &mut bob.group,
+        m.content,
+        auth,
+        HandshakeFormat::Public,
+        0,
+        None,
+    )
+    .expect("seal");
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSignature("FramedContent")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.2-05, V-8.4-01: every PSK the commit names must be available to the receiver.
+#[test]
+fn v_12_4_2_05_commit_with_an_unknown_psk_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let psks = PskList(vec![(PSK_ID.to_vec(), Secret::new(vec![3; 32]))]);
+    let out = bob
+        .group
+        .commit(
+            &bob.signer,
+            vec![external_psk(32)],
+            &CommitOptions::new(),
+            &psks,
+            Some(NOW),
+        )
+        .expect("commit");
+    let err = reject_with(&mut alice.group, &out.commit, &NoPsks);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::MissingPsk("an external PSK is unknown")
+        ),
+        "{err}"
+    );
+    // With the PSK, the same commit is accepted.
+    match alice
+        .group
+        .process_message(wire(&out.commit), &psks, Some(NOW))
+        .expect("with the PSK")
+    {
+        Processed::Commit(staged) => assert_eq!(staged.summary().psks.len(), 1),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// V-12.4.2-06, V-6.1-03: a commit's sender must be a member (or a new member committing);
+/// an external sender or a new-member proposal sender cannot commit.
+#[test]
+fn v_12_4_2_06_commit_from_a_non_member_sender_is_rejected() {
+    let (ext_signer, extensions) = with_external_sender();
+    let (mut alice, _bob, _carol) = trio_with(extensions);
+    let commit = Content::Commit(empty_commit());
+    let msg = from_non_member(
+        &alice,
+        Sender::External(0),
+        commit.clone(),
+        &ext_signer,
+        Some(fake_tag()),
+    );
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSender(
+                "an external sender may only send add, remove, psk, reinit or group_context_extensions proposals"
+            )
+        ),
+        "{err}"
+    );
+    let msg = from_non_member(
+        &alice,
+        Sender::NewMemberProposal,
+        commit,
+        &ext_signer,
+        Some(fake_tag()),
+    );
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSender("a new member proposal must be a proposal")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.2-08, V-7.3-11: the path's leaf must pass §7.3 with source `commit`: another source,
+/// or a signature over the wrong leaf index, is rejected.
+#[test]
+fn v_12_4_2_08_invalid_path_leaf_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let commit = self_update(&mut bob);
+    let gid = bob.group.group_id().to_vec();
+    let signer_copy = bob.signer.clone();
+    let msg = edit_commit(&mut bob, &commit, |c, _| {
+        let Content::Commit(commit) = &mut c.content else {
+            panic!()
+        };
+        let leaf = &mut commit.path.as_mut().expect("path").leaf_node;
+        leaf.leaf_node_source = LeafNodeSource::Update;
+        sign_leaf(leaf, &signer_copy, &gid, LeafIndex(1));
+    });
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode(
+                "leaf_node_source does not match where the leaf was received"
+            )
+        ),
+        "{err}"
+    );
+    let msg = edit_commit(&mut bob, &commit, |c, _| {
+        let Content::Commit(commit) = &mut c.content else {
+            panic!()
+        };
+        let leaf = &mut commit.path.as_mut().expect("path").leaf_node;
+        sign_leaf(leaf, &signer_copy, &gid, LeafIndex(2));
+    });
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(invalid(&err), ValidationError::InvalidSignature("LeafNode")),
+        "{err}"
+    );
+}
+
+/// V-12.4.2-09, V-7.5-07: the path leaf's encryption key must differ from the committer's
+/// current one.
+#[test]
+fn v_12_4_2_09_path_leaf_reusing_the_encryption_key_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let commit = self_update(&mut bob);
+    let gid = bob.group.group_id().to_vec();
+    let old_key = leaf_of(&bob, LeafIndex(1)).encryption_key;
+    let signer_copy = bob.signer.clone();
+    let msg = edit_commit(&mut bob, &commit, |c, _| {
+        let Content::Commit(commit) = &mut c.content else {
+            panic!()
+        };
+        let leaf = &mut commit.path.as_mut().expect("path").leaf_node;
+        leaf.encryption_key = old_key;
+        sign_leaf(leaf, &signer_copy, &gid, LeafIndex(1));
+    });
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode("the path leaf's encryption key is not fresh")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.2-14, V-6.1-07: the confirmation tag must match the new epoch's; the same commit
+/// with its tag restored is then accepted.
+#[test]
+fn v_12_4_2_14_commit_with_a_wrong_confirmation_tag_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let commit = self_update(&mut bob);
+    let msg = edit_commit(&mut bob, &commit, |_, tag| {
+        let mut t = tag.take().expect("tag").0.into_vec();
+        t[5] ^= 1;
+        *tag = Some(Mac(t.into()));
+    });
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(invalid(&err), ValidationError::InvalidConfirmationTag),
+        "{err}"
+    );
+    let msg = edit_commit(&mut bob, &commit, |_, _| {});
+    apply(&mut alice.group, &msg);
+}
+
+/// V-12.2-02: the whole commit is rejected when one proposal of the list is invalid on its own
+/// (an expired KeyPackage next to a valid one, V-12.2-01).
+#[test]
+fn v_12_2_02_commit_with_one_invalid_proposal_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let good = key_package("dave").0;
+    let (mut bad, _, _) = key_package("erin");
+    let mut sig = bad.signature.as_slice().to_vec();
+    sig[1] ^= 2;
+    bad.signature = sig.into();
+    let msg = commit_of(&mut bob, vec![add_of(good), add_of(bad)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSignature("KeyPackage")
+        ),
+        "{err}"
+    );
+}
+
+/// The decode of a crafted commit round-trips (guards the helpers themselves).
+#[test]
+fn crafted_messages_round_trip() {
+    let (_alice, mut bob, _carol) = trio();
+    let msg = commit_of(&mut bob, vec![remove(2)]);
+    let bytes = cohort_codec::Encode::to_bytes(&msg).expect("encode");
+    assert_eq!(MlsMessage::from_bytes(&bytes).expect("decode"), msg);
+}
