@@ -6,6 +6,7 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+mod deps;
 mod vectors;
 
 const HELP: &str = "\
@@ -16,6 +17,7 @@ USAGE:
 
 COMMANDS:
     vectors    Run the official MLS test vectors (`cargo xtask vectors --help`)
+    deps       Check the dependency rules between the workspace's crates
     help       Print this help
 ";
 
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
     let command = args.next();
     match command.as_ref().and_then(|c| c.to_str()) {
         Some("vectors") => vectors::main(args.collect()),
+        Some("deps") => deps::main(),
         Some("help" | "--help" | "-h") => {
             print!("{HELP}");
             ExitCode::SUCCESS
