@@ -13,7 +13,10 @@ fn bench(c: &mut Criterion) {
         .suite(CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519)
         .expect("suite 1");
     let s = &*suite;
-    let config = RatchetConfig { max_forward_distance: 1000, out_of_order_tolerance: 200 };
+    let config = RatchetConfig {
+        max_forward_distance: 1000,
+        out_of_order_tolerance: 200,
+    };
     let mut group = c.benchmark_group("secret_tree");
     group.sample_size(20);
     for n in [10u32, 100, 1000, 10_000] {
@@ -26,7 +29,8 @@ fn bench(c: &mut Criterion) {
             );
         });
         let mut warm = fresh.clone();
-        warm.next_send_key(s, n - 1, ContentKind::Application).expect("expand");
+        warm.next_send_key(s, n - 1, ContentKind::Application)
+            .expect("expand");
         group.bench_with_input(BenchmarkId::new("next_key", n), &n, |b, &n| {
             b.iter_batched(
                 || warm.clone(),
@@ -37,7 +41,11 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("jump_100_generations", n), &n, |b, &n| {
             b.iter_batched(
                 || warm.clone(),
-                |mut t| black_box(t.open(s, n - 1, ContentKind::Application, 101, |k| Ok::<_, ()>(k.generation))),
+                |mut t| {
+                    black_box(t.open(s, n - 1, ContentKind::Application, 101, |k| {
+                        Ok::<_, ()>(k.generation)
+                    }))
+                },
                 criterion::BatchSize::SmallInput,
             );
         });
