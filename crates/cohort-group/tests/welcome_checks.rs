@@ -1,0 +1,444 @@
+//! Receiver checks on joining from a Welcome (RFC 9420 §12.4.3.1), on its GroupInfo
+//! (§12.4.3) and on the ratchet tree used to join (§12.4.3.3), each named by its checklist ID.
+//!
+//! A failed join creates no group, so there is no receiver state to compare; the Welcome is
+//! opened and sealed again with the joiner's keys to change one thing at a time.
+
+#[path = "support.rs"]
+mod support;
+
+use cohort_codec::Encode;
+use cohort_crypto::{CipherSuite, Secret, SoftwareHpkeKey, SoftwareSigner, labeled};
+use cohort_group::join::{decrypt_group_info, decrypt_group_secrets};
+use cohort_group::{
+    CommitOptions, Error, Group, GroupConfig, JoinInput, KeyPackageSecrets, NoPsks, PskList,
+    ValidationError, key_package_ref,
+};
+use cohort_key_schedule::JoinerSecret;
+use cohort_messages::MlsMessageBody;
+use cohort_messages::framing::Mac;
+use cohort_messages::group_info::GroupInfo;
+use cohort_messages::key_package::KeyPackage;
+use cohort_messages::proposal::{Add, PreSharedKey, Proposal};
+use cohort_messages::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
+use cohort_messages::welcome::{EncryptedGroupSecrets, GroupSecrets, Welcome};
+use cohort_tree::TreeError;
+use cohort_tree::leaf::ProtocolVersion;
+use cohort_tree::math::LeafIndex;
+use cohort_tree::node::RatchetTreeNodes;
+
+use support::*;
+
+/// alice invites dave: the Welcome, dave's KeyPackage and keys, and alice's signer.
+struct Invite {
+    welcome: Welcome,
+    kp: KeyPackage,
+    secrets: KeyPackageSecrets,
+    alice_signer: SoftwareSigner,
+    /// alice's tree before dave was added.
+    old_tree: RatchetTreeNodes,
+    /// alice's tree with dave.
+    tree: RatchetTreeNodes,
+}
+
+fn invite_with(tree_in_welcome: bool, extra: Vec<Proposal>, psks: &PskList) -> Invite {
+    let mut alice = create_with("alice", Vec::new());
+    let _bob = add(&mut alice, &mut [], "bob");
+    let old_tree = alice.group.tree().to_nodes();
+    let (kp, secrets, _) = key_package("dave");
+    let mut options = CommitOptions::new();
+    options.ratchet_tree_in_welcome = tree_in_welcome;
+    let mut proposals = vec![Proposal::Add(Add {
+        key_package: kp.clone(),
+    })];
+    proposals.extend(extra);
+    let out = alice
+        .group
+        .commit(&alice.signer, proposals, &options, psks, Some(NOW))
+        .expect("commit");
+    alice.group.merge_pending_commit().expect("merge");
+    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+        panic!()
+    };
+    Invite {
+        welcome,
+        kp,
+        secrets,
+        alice_signer: alice.signer,
+        old_tree,
+        tree: alice.group.tree().to_nodes(),
+    }
+}
+
+fn invite() -> Invite {
+    invite_with(true, Vec::new(), &PskList::default())
+}
+
+fn join(inv: &Invite, welcome: &Welcome, tree: Option<RatchetTreeNodes>) -> Result<Group, Error> {
+    let input = JoinInput {
+        welcome,
+        key_package: &inv.kp,
+        secrets: &inv.secrets,
+        ratchet_tree: tree,
+        now: Some(NOW),
+    };
+    Group::join(&provider(), input, &NoPsks, GroupConfig::default())
+}
+
+fn join_err(inv: &Invite, welcome: &Welcome) -> ValidationError {
+    match join(inv, welcome, None) {
+        Err(Error::Invalid(v)) => v,
+        Err(other) => panic!("expected a validation error, got {other:?}"),
+        Ok(_) => panic!("the join must fail"),
+    }
+}
+
+fn init_key(inv: &Invite) -> SoftwareHpkeKey {
+    SoftwareHpkeKey::from_key_pair(
+        suite(),
+        inv.secrets.init_key.clone(),
+        inv.kp.init_key.clone(),
+    )
+    .expect("init key")
+}
+
+/// The GroupSecrets and GroupInfo of the Welcome, as dave decrypts them (no PSKs).
+fn open(inv: &Invite) -> (GroupSecrets, GroupInfo) {
+    let s = suite();
+    let r = key_package_ref(&provider(), &inv.kp).expect("ref");
+    let gs = decrypt_group_secrets(&*s, &inv.welcome, r.0.as_slice(), &init_key(inv))
+        .expect("group secrets");
+    let joiner = JoinerSecret::new(Secret::new(gs.joiner_secret.as_slice().to_vec()));
+    let gi = decrypt_group_info(&*s, &inv.welcome, &joiner, &[0; 32]).expect("group info");
+    (gs, gi)
+}
+
+/// A Welcome for dave with `gi` encrypted under `gi_joiner` and `gs` encrypted to his init key.
+fn seal(inv: &Invite, gs: &GroupSecrets, gi: &GroupInfo, gi_joiner: &[u8]) -> Welcome {
+    let s = suite();
+    let joiner = JoinerSecret::new(Secret::new(gi_joiner.to_vec()));
+    let (key, nonce) = joiner
+        .welcome_secret(&*s, &[0; 32])
+        .and_then(|w| w.key_and_nonce(&*s))
+        .expect("welcome key");
+    let egi = s
+        .aead_seal(
+            key.as_bytes(),
+            nonce.as_bytes(),
+            &[],
+            &gi.to_bytes().expect("encode"),
+        )
+        .expect("seal");
+    let ct = labeled::encrypt_with_label(
+        &*s,
+        &inv.kp.init_key,
+        b"Welcome",
+        &egi,
+        &gs.to_bytes().expect("encode"),
+    )
+    .expect("hpke");
+    let r = key_package_ref(&provider(), &inv.kp).expect("ref");
+    Welcome {
+        cipher_suite: inv.welcome.cipher_suite,
+        secrets: vec![EncryptedGroupSecrets {
+            new_member: r,
+            encrypted_group_secrets: ct,
+        }],
+        encrypted_group_info: egi.into(),
+    }
+}
+
+/// Opens the Welcome, lets `edit` change the GroupInfo, signs it again with alice's key and
+/// seals a new Welcome.
+fn resigned(inv: &Invite, edit: impl FnOnce(&mut GroupInfo)) -> Welcome {
+    let (gs, mut gi) = open(inv);
+    edit(&mut gi);
+    gi.signature = labeled::sign_with_label(
+        &inv.alice_signer,
+        b"GroupInfoTBS",
+        &gi.to_be_signed().expect("tbs"),
+    )
+    .expect("sign")
+    .into();
+    seal(inv, &gs, &gi, gs.joiner_secret.as_slice())
+}
+
+/// The helpers themselves: the Welcome opened and sealed again unchanged still joins.
+#[test]
+fn a_resealed_welcome_still_joins() {
+    let inv = invite();
+    let w = resigned(&inv, |_| {});
+    join(&inv, &w, None).expect("join");
+}
+
+/// V-12.4.3.1-01: no entry of the Welcome is for our KeyPackage.
+#[test]
+fn v_12_4_3_1_01_welcome_without_our_key_package_is_rejected() {
+    let inv = invite();
+    let (other, other_secrets, _) = key_package("erin");
+    let input = JoinInput {
+        welcome: &inv.welcome,
+        key_package: &other,
+        secrets: &other_secrets,
+        ratchet_tree: None,
+        now: Some(NOW),
+    };
+    let err = match Group::join(&provider(), input, &NoPsks, GroupConfig::default()) {
+        Err(Error::Invalid(v)) => v,
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        matches!(err, ValidationError::NoMatchingKeyPackage),
+        "{err}"
+    );
+}
+
+/// V-12.4.3.1-02: the Welcome's cipher suite must be our KeyPackage's.
+#[test]
+fn v_12_4_3_1_02_welcome_suite_differs_from_the_key_package() {
+    let inv = invite();
+    let mut w = inv.welcome.clone();
+    w.cipher_suite = CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(
+            err,
+            ValidationError::InvalidWelcome("cipher suite differs from our KeyPackage's")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.3.1-03: the GroupSecrets must decrypt with our init key.
+#[test]
+fn v_12_4_3_1_03_group_secrets_that_do_not_decrypt_are_rejected() {
+    let inv = invite();
+    for field in [0, 1] {
+        let mut w = inv.welcome.clone();
+        let entry = &mut w.secrets[0].encrypted_group_secrets;
+        let target = if field == 0 {
+            &mut entry.ciphertext
+        } else {
+            &mut entry.kem_output
+        };
+        let mut bytes = target.as_slice().to_vec();
+        bytes[0] ^= 1;
+        *target = bytes.into();
+        let err = join_err(&inv, &w);
+        assert!(
+            matches!(err, ValidationError::DecryptionFailed("GroupSecrets")),
+            "{err}"
+        );
+    }
+}
+
+/// V-12.4.3.1-04: every PSK in the GroupSecrets must be available.
+#[test]
+fn v_12_4_3_1_04_welcome_with_an_unknown_psk_is_rejected() {
+    let psks = PskList(vec![(b"the-psk".to_vec(), Secret::new(vec![3; 32]))]);
+    let psk = Proposal::PreSharedKey(PreSharedKey {
+        psk: PreSharedKeyId {
+            psk: Psk::External {
+                psk_id: b"the-psk".to_vec().into(),
+            },
+            psk_nonce: vec![1; 32].into(),
+        },
+    });
+    let inv = invite_with(true, vec![psk], &psks);
+    let err = join_err(&inv, &inv.welcome);
+    assert!(
+        matches!(
+            err,
+            ValidationError::MissingPsk("an external PSK is unknown")
+        ),
+        "{err}"
+    );
+    // With the PSK, dave joins.
+    let input = JoinInput {
+        welcome: &inv.welcome,
+        key_package: &inv.kp,
+        secrets: &inv.secrets,
+        ratchet_tree: None,
+        now: Some(NOW),
+    };
+    Group::join(&provider(), input, &psks, GroupConfig::default()).expect("join with the PSK");
+}
+
+/// V-12.4.3.1-05: at most one reinit or branch resumption PSK in the GroupSecrets.
+#[test]
+fn v_12_4_3_1_05_two_resumption_psks_are_rejected() {
+    let inv = invite();
+    let (mut gs, gi) = open(&inv);
+    for (usage, epoch) in [
+        (ResumptionPskUsage::Reinit, 4),
+        (ResumptionPskUsage::Branch, 5),
+    ] {
+        gs.psks.push(PreSharedKeyId {
+            psk: Psk::Resumption {
+                usage,
+                psk_group_id: b"old group".to_vec().into(),
+                psk_epoch: epoch,
+            },
+            psk_nonce: vec![epoch as u8; 32].into(),
+        });
+    }
+    let w = seal(&inv, &gs, &gi, gs.joiner_secret.as_slice());
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(
+            err,
+            ValidationError::InvalidWelcome("more than one reinit or branch resumption PSK")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.3.1-06: the GroupInfo must decrypt with the welcome key derived from the joiner
+/// secret (here the GroupSecrets carry another joiner secret).
+#[test]
+fn v_12_4_3_1_06_group_info_that_does_not_decrypt_is_rejected() {
+    let inv = invite();
+    let (gs, gi) = open(&inv);
+    let right = gs.joiner_secret.as_slice().to_vec();
+    let mut wrong = gs.clone();
+    wrong.joiner_secret = cohort_codec::SecretVarBytes::new(vec![0x11; 32]);
+    let w = seal(&inv, &wrong, &gi, &right);
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(err, ValidationError::DecryptionFailed("GroupInfo")),
+        "{err}"
+    );
+}
+
+/// V-12.4.3.1-07, V-12.4.3-04: the GroupInfo signature must verify under the `signer` leaf,
+/// which must exist.
+#[test]
+fn v_12_4_3_1_07_group_info_signature_and_signer_are_checked() {
+    let inv = invite();
+    let (gs, mut gi) = open(&inv);
+    let mut sig = gi.signature.as_slice().to_vec();
+    sig[7] ^= 1;
+    gi.signature = sig.into();
+    let w = seal(&inv, &gs, &gi, gs.joiner_secret.as_slice());
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(err, ValidationError::InvalidSignature("GroupInfo")),
+        "{err}"
+    );
+    // Signed by alice but naming bob as the signer.
+    let w = resigned(&inv, |gi| gi.signer = LeafIndex(1));
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(err, ValidationError::InvalidSignature("GroupInfo")),
+        "{err}"
+    );
+    // A signer outside the tree.
+    let w = resigned(&inv, |gi| gi.signer = LeafIndex(40));
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(
+            err,
+            ValidationError::InvalidGroupInfo("the signer's leaf is blank")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.3.1-09, V-12.4.3-06: the GroupInfo's suite must be our KeyPackage's, and its version
+/// mls10.
+#[test]
+fn v_12_4_3_1_09_group_info_suite_or_version_differs() {
+    let inv = invite();
+    let w = resigned(&inv, |gi| {
+        gi.group_context.cipher_suite = CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
+    });
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(
+            err,
+            ValidationError::InvalidWelcome("GroupInfo suite or version differs")
+        ),
+        "{err}"
+    );
+    let w = resigned(&inv, |gi| gi.group_context.version = ProtocolVersion(7));
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(
+            err,
+            ValidationError::InvalidWelcome("GroupInfo suite or version differs")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.3.1-10: without a ratchet_tree extension and without a tree out of band, the
+/// Welcome cannot be processed; with the tree out of band it can.
+#[test]
+fn v_12_4_3_1_10_welcome_without_a_ratchet_tree_is_rejected() {
+    let inv = invite_with(false, Vec::new(), &PskList::default());
+    let err = join_err(&inv, &inv.welcome);
+    assert!(
+        matches!(err, ValidationError::InvalidWelcome("no ratchet tree")),
+        "{err}"
+    );
+    join(&inv, &inv.welcome, Some(inv.tree.clone())).expect("join with the tree");
+}
+
+/// V-12.4.3.3-04, V-12.4.3.1-11: the tree's root hash must equal the GroupContext's
+/// tree_hash, whatever its source (here the tree of the previous epoch, out of band).
+#[test]
+fn v_12_4_3_3_04_tree_with_the_wrong_hash_is_rejected() {
+    let inv = invite_with(false, Vec::new(), &PskList::default());
+    let err = match join(&inv, &inv.welcome, Some(inv.old_tree.clone())) {
+        Err(Error::Invalid(v)) => v,
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        matches!(
+            err,
+            ValidationError::InvalidTree(TreeError::TreeHashMismatch)
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.3.3-01: the last node of the tree must not be blank.
+#[test]
+fn v_12_4_3_3_01_tree_ending_in_a_blank_is_rejected() {
+    let inv = invite_with(false, Vec::new(), &PskList::default());
+    let mut nodes = inv.tree.clone();
+    nodes.0.push(None);
+    nodes.0.push(None);
+    let err = match join(&inv, &inv.welcome, Some(nodes)) {
+        Err(Error::Invalid(v)) => v,
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        matches!(err, ValidationError::InvalidTree(TreeError::TrailingBlank)),
+        "{err}"
+    );
+    let err = match join(&inv, &inv.welcome, Some(RatchetTreeNodes(Vec::new()))) {
+        Err(Error::Invalid(v)) => v,
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        matches!(err, ValidationError::InvalidTree(TreeError::TrailingBlank)),
+        "{err}"
+    );
+}
+
+/// V-12.4.3.1-21: the GroupInfo's confirmation tag must match the epoch's confirmation key.
+#[test]
+fn v_12_4_3_1_21_group_info_with_a_wrong_confirmation_tag_is_rejected() {
+    let inv = invite();
+    let w = resigned(&inv, |gi| {
+        let mut t = gi.confirmation_tag.0.as_slice().to_vec();
+        t[0] ^= 1;
+        gi.confirmation_tag = Mac(t.into());
+    });
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(err, ValidationError::InvalidConfirmationTag),
+        "{err}"
+    );
+}
