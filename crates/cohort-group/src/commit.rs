@@ -241,9 +241,7 @@ pub(crate) fn process_commit(
     let committer = match content.content.sender {
         Sender::Member(leaf) => leaf,
         Sender::NewMemberCommit => {
-            return Err(
-                ValidationError::InvalidCommit("external commits are not supported yet").into(),
-            );
+            return crate::external::process_external_commit(suite, state, content, psks, now);
         }
         _ => return Err(ValidationError::InvalidSender("a commit must come from a member").into()),
     };

@@ -6,6 +6,7 @@
 mod commit;
 mod config;
 mod error;
+mod external;
 pub mod framing;
 mod group;
 #[doc(hidden)]
@@ -20,6 +21,7 @@ mod validate;
 pub use commit::CommitSummary;
 pub use config::GroupConfig;
 pub use error::{ApiMisuse, Error, ValidationError};
+pub use external::ExternalJoin;
 pub use group::{Group, JoinInput, KeyPackageSecrets, Processed, StagedCommit};
 pub use persist::STATE_VERSION;
 pub use psk::{ExternalPsks, NoPsks, PskList};

@@ -60,7 +60,7 @@ impl LeafSpec {
         }
     }
 
-    fn capabilities_for(&self, cs: CipherSuite) -> Capabilities {
+    pub(crate) fn capabilities_for(&self, cs: CipherSuite) -> Capabilities {
         let mut caps = self.capabilities.clone();
         if !caps.versions.contains(&ProtocolVersion::MLS10) {
             caps.versions.push(ProtocolVersion::MLS10);

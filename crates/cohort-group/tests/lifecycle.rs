@@ -222,3 +222,84 @@ fn lifecycle_on_every_rustcrypto_suite() {
         run(&p, cs, HandshakeFormat::Public);
     }
 }
+
+/// RFC 9420 §12.4.3.2: a client joins by external commit from a GroupInfo, and a member who
+/// lost its state re-joins by an external commit that removes its old leaf (resync).
+#[test]
+fn external_join_and_resync() {
+    let p = provider();
+    let alice_signer = signer(&p, CS);
+    let mut alice = Group::create(
+        &p,
+        CS,
+        &alice_signer,
+        &spec("alice"),
+        b"ext".to_vec(),
+        Vec::new(),
+        GroupConfig::default(),
+    )
+    .expect("create");
+    let mut bob = join(&p, CS, "bob", &mut alice, &alice_signer);
+    // Alice publishes a GroupInfo (with the tree and external_pub) from her last commit.
+    let out = alice
+        .self_update(&alice_signer, &CommitOptions::new(), Some(NOW))
+        .expect("update");
+    alice.merge_pending_commit().expect("merge");
+    apply_commit(bob.group.as_mut().expect("bob"), &out.commit);
+    let MlsMessageBody::GroupInfo(group_info) = out.group_info.body else {
+        panic!()
+    };
+
+    let dave_signer = signer(&p, CS);
+    let joined = Group::join_by_external_commit(
+        &p,
+        &dave_signer,
+        &spec("dave"),
+        &group_info,
+        None,
+        None,
+        GroupConfig::default(),
+        Some(NOW),
+    )
+    .expect("external join");
+    let mut dave = joined.group;
+    apply_commit(&mut alice, &joined.commit);
+    apply_commit(bob.group.as_mut().expect("bob"), &joined.commit);
+    same_epoch(&[&alice, bob.group.as_ref().expect("bob"), &dave]);
+    assert_eq!(alice.members().count(), 3);
+
+    // Dave can talk to the group.
+    let hi = dave
+        .encrypt_application(&dave_signer, b"dave here", b"", 0)
+        .expect("encrypt");
+    match deliver(&mut alice, &hi) {
+        Processed::Application { data, .. } => assert_eq!(data, b"dave here"),
+        other => panic!("{other:?}"),
+    }
+
+    // Bob loses his state and re-joins, removing his old leaf.
+    let out = alice
+        .self_update(&alice_signer, &CommitOptions::new(), Some(NOW))
+        .expect("update");
+    alice.merge_pending_commit().expect("merge");
+    apply_commit(&mut dave, &out.commit);
+    let MlsMessageBody::GroupInfo(group_info) = out.group_info.body else {
+        panic!()
+    };
+    let old_bob = bob.group.as_ref().expect("bob").own_leaf();
+    let rejoined = Group::join_by_external_commit(
+        &p,
+        &bob.signer,
+        &spec("bob"),
+        &group_info,
+        None,
+        Some(old_bob),
+        GroupConfig::default(),
+        Some(NOW),
+    )
+    .expect("resync");
+    apply_commit(&mut alice, &rejoined.commit);
+    apply_commit(&mut dave, &rejoined.commit);
+    same_epoch(&[&alice, &dave, &rejoined.group]);
+    assert_eq!(alice.members().count(), 3);
+}

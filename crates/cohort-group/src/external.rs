@@ -1,0 +1,464 @@
+//! External commits (RFC 9420 §12.4.3.2): a client joins (or re-joins) a group by itself from a
+//! GroupInfo with `external_pub`, and members process such a commit.
+//!
+//! ```text
+//! joiner: (kem_output, init_secret) = SetupBaseS(external_pub, "").export("MLS 1.0 external init secret", Nh)
+//!         commit = [ExternalInit{kem_output}, (Remove old leaf)] + path from the leftmost free leaf
+//! member: init_secret = SetupBaseR(kem_output, external_priv, "").export(...), then as any commit
+//! ```
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use cohort_codec::{Encode, VarBytes};
+use cohort_crypto::{
+    CipherSuite, CryptoError, CryptoProvider, Decapsulator, HpkePrivateKey, HpkePublicKey, Secret,
+    Signer, SuiteOps, labeled,
+};
+use cohort_key_schedule::{InitSecret, SecretTree, confirmation_tag, interim_transcript_hash};
+use cohort_messages::extensions::{ExtensionPayload, ExternalPub};
+use cohort_messages::framing::{
+    AuthenticatedContent, Content, FramedContent, FramedContentAuthData, Mac, Sender,
+};
+use cohort_messages::group_context::GroupContext;
+use cohort_messages::group_info::GroupInfo;
+use cohort_messages::message::WireFormat;
+use cohort_messages::proposal::{Commit, ExternalInit, Proposal, ProposalOrRef, Remove};
+use cohort_messages::{MlsMessage, MlsMessageBody};
+use cohort_tree::RatchetTree;
+use cohort_tree::extension::{self as ext, ExtensionType};
+use cohort_tree::leaf::{LeafNode, LeafNodeSource};
+use cohort_tree::math::LeafIndex;
+use cohort_tree::node::RatchetTreeNodes;
+use cohort_tree::treekem::{
+    PrivateTree, decrypt_update_path, encrypt_update_path, merge_update_path, plan_update_path,
+};
+
+use crate::commit::{CommitSummary, next_epoch, next_state};
+use crate::config::GroupConfig;
+use crate::framing::{seal_public, sign_content};
+use crate::group::Group;
+use crate::psk::ExternalPsks;
+use crate::sender::LeafSpec;
+use crate::state::{EpochKeys, GroupState, GroupStatus};
+use crate::validate::{LeafContext, validate_leaf};
+use crate::{ApiMisuse, Error, ValidationError};
+
+/// The label of the HPKE export that yields the external init secret (RFC 9420 §8.3).
+const EXTERNAL_INIT_LABEL: &[u8] = b"MLS 1.0 external init secret";
+
+/// What an external join produces: the group (already in the new epoch) and the commit to send.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ExternalJoin {
+    /// Our view of the group after our commit.
+    pub group: Group,
+    /// The external commit, a PublicMessage to send to the group.
+    pub commit: MlsMessage,
+}
+
+impl Group {
+    /// Joins the group of `group_info` by an external commit (RFC 9420 §12.4.3.2). With
+    /// `resync`, the commit also removes our old leaf (a member re-joining after losing state).
+    ///
+    /// The returned group is in the new epoch; send the commit, and if the Delivery Service
+    /// rejects it, drop the group.
+    ///
+    /// # Errors
+    /// [`ValidationError::InvalidGroupInfo`] without `external_pub` (V-12.4.3.2-01); the checks of
+    /// a Welcome join on the GroupInfo and tree (V-12.4.3.2-02); a crypto failure.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the joiner's inputs of RFC 9420 §12.4.3.2"
+    )]
+    pub fn join_by_external_commit(
+        provider: &dyn CryptoProvider,
+        signer: &dyn Signer,
+        spec: &LeafSpec,
+        group_info: &GroupInfo,
+        ratchet_tree: Option<RatchetTreeNodes>,
+        resync: Option<LeafIndex>,
+        config: GroupConfig,
+        now: Option<u64>,
+    ) -> Result<ExternalJoin, Error> {
+        let context = group_info.group_context.clone();
+        let cs = context.cipher_suite;
+        let suite = provider
+            .suite(cs)
+            .ok_or(ApiMisuse::UnsupportedCipherSuite(cs.0))?;
+        let s = &*suite;
+        let external_pub = ext::find(&group_info.extensions, ExtensionType::EXTERNAL_PUB)
+            .ok_or(ValidationError::InvalidGroupInfo(
+                "no external_pub extension",
+            ))
+            .and_then(|e| {
+                ExternalPub::from_extension(e)
+                    .map_err(|_| ValidationError::InvalidGroupInfo("bad external_pub"))
+            })?
+            .external_pub;
+        let mut tree = verified_tree(s, group_info, ratchet_tree, &config, now)?;
+        let nh = s.hash_len();
+        let (kem_output, init_secret) =
+            s.hpke_export_sender(&external_pub, &[], EXTERNAL_INIT_LABEL, nh)?;
+
+        let mut proposals = vec![ProposalOrRef::Proposal(Proposal::ExternalInit(
+            ExternalInit {
+                kem_output: kem_output.into(),
+            },
+        ))];
+        if let Some(old) = resync {
+            tree.remove_leaf(old).map_err(ValidationError::from)?;
+            proposals.push(ProposalOrRef::Proposal(Proposal::Remove(Remove {
+                removed: old,
+            })));
+        }
+        // Our leaf goes into the leftmost free slot; the path is planned from there.
+        let caps = spec.capabilities_for(cs);
+        let placeholder = LeafNode {
+            encryption_key: HpkePublicKey::from(Vec::new()),
+            signature_key: signer.public_key().clone(),
+            credential: spec.credential.clone(),
+            capabilities: caps,
+            leaf_node_source: LeafNodeSource::Commit(VarBytes::default()),
+            extensions: spec.extensions.clone(),
+            signature: VarBytes::default(),
+        };
+        let own = tree
+            .add_leaf(placeholder.clone())
+            .map_err(ValidationError::from)?;
+        let plan = plan_update_path(&mut tree, s, own).map_err(ValidationError::from)?;
+        let mut leaf = placeholder;
+        leaf.encryption_key = plan.leaf_public_key().clone();
+        leaf.leaf_node_source = LeafNodeSource::Commit(plan.leaf_parent_hash().to_vec().into());
+        leaf.signature = labeled::sign_with_label(
+            signer,
+            b"LeafNodeTBS",
+            &leaf.to_be_signed(Some((&context.group_id, own)))?,
+        )?
+        .into();
+        tree.set_leaf(own, leaf.clone())
+            .map_err(ValidationError::from)?;
+        let mut provisional = GroupContext {
+            epoch: next_epoch_number(&context)?,
+            ..context.clone()
+        };
+        provisional.tree_hash = tree.tree_hash(s).map_err(ValidationError::from)?.into();
+        let path = encrypt_update_path(&tree, s, &plan, leaf, &provisional.to_bytes()?, &[])
+            .map_err(ValidationError::from)?;
+
+        let content = FramedContent {
+            group_id: context.group_id.clone(),
+            epoch: context.epoch,
+            sender: Sender::NewMemberCommit,
+            authenticated_data: VarBytes::default(),
+            content: Content::Commit(Commit {
+                proposals,
+                path: Some(path),
+            }),
+        };
+        let signature = sign_content(signer, WireFormat::PUBLIC_MESSAGE, &content, &context)?;
+        // The epoch of the GroupInfo as far as the key schedule needs it: its interim transcript
+        // hash and, as init secret, the exported one.
+        let interim = interim_transcript_hash(
+            s,
+            &context.confirmed_transcript_hash,
+            &group_info.confirmation_tag.0,
+        )
+        .map_err(ValidationError::from)?;
+        let base = base_state(
+            context.clone(),
+            interim,
+            InitSecret::new(init_secret),
+            config,
+        );
+        let next = next_epoch(
+            s,
+            &base,
+            provisional,
+            WireFormat::PUBLIC_MESSAGE,
+            &content,
+            &signature,
+            plan.commit_secret(),
+            &[],
+            &crate::NoPsks,
+        )?;
+        let tag = confirmation_tag(s, next.secrets.confirmation_key.as_bytes(), &next.confirmed)
+            .map_err(ValidationError::from)?;
+        let interim =
+            interim_transcript_hash(s, &next.confirmed, &tag).map_err(ValidationError::from)?;
+        let auth = FramedContentAuthData {
+            signature,
+            confirmation_tag: Some(Mac(tag.into())),
+        };
+        let message = seal_public(s, content, auth, &base.context, &[])?;
+        let keys = EpochKeys::new(next.secrets, tree.leaf_count(), &config);
+        let state = GroupState {
+            context: next.context,
+            tree,
+            private: plan.private_tree(),
+            interim_transcript_hash: interim,
+            keys,
+            proposals: Vec::new(),
+            past_resumption_psks: VecDeque::new(),
+            config,
+            status: GroupStatus::Active,
+        };
+        Ok(ExternalJoin {
+            group: Group::from_parts(Arc::clone(&suite), state),
+            commit: MlsMessage::new(MlsMessageBody::PublicMessage(message)),
+        })
+    }
+}
+
+fn next_epoch_number(context: &GroupContext) -> Result<u64, Error> {
+    context
+        .epoch
+        .checked_add(1)
+        .ok_or(ValidationError::InvalidCommit("the epoch counter would overflow").into())
+}
+
+/// The tree of a GroupInfo, checked as a Welcome join checks it (V-12.4.3.2-02).
+fn verified_tree(
+    s: &dyn SuiteOps,
+    group_info: &GroupInfo,
+    given: Option<RatchetTreeNodes>,
+    config: &GroupConfig,
+    now: Option<u64>,
+) -> Result<RatchetTree, Error> {
+    let context = &group_info.group_context;
+    let nodes = match (
+        ext::find(&group_info.extensions, ExtensionType::RATCHET_TREE),
+        given,
+    ) {
+        (Some(e), _) => RatchetTreeNodes::from_extension(e)?,
+        (None, Some(nodes)) => nodes,
+        (None, None) => return Err(ValidationError::InvalidGroupInfo("no ratchet tree").into()),
+    };
+    let mut tree = RatchetTree::from_nodes(nodes).map_err(ValidationError::from)?;
+    tree.verify_tree_hash(s, &context.tree_hash)
+        .map_err(ValidationError::from)?;
+    let signer = tree
+        .leaf(group_info.signer)
+        .ok_or(ValidationError::InvalidGroupInfo(
+            "the signer's leaf is blank",
+        ))?;
+    crate::join::verify_group_info(s, group_info, &signer.signature_key)?;
+    tree.verify_parent_hashes(s)
+        .map_err(ValidationError::from)?;
+    tree.validate_structure().map_err(ValidationError::from)?;
+    let now = if config.enforce_lifetimes { now } else { None };
+    for (i, leaf) in tree.leaves() {
+        validate_leaf(
+            s,
+            leaf,
+            LeafContext::Tree {
+                group_id: &context.group_id,
+                leaf: i,
+            },
+            context,
+            now,
+            config.max_lifetime_secs,
+        )?;
+    }
+    Ok(tree)
+}
+
+/// A state holding only what the key schedule needs to step from `context`'s epoch.
+fn base_state(
+    context: GroupContext,
+    interim: Vec<u8>,
+    init_secret: InitSecret,
+    config: GroupConfig,
+) -> GroupState {
+    let empty = || Secret::new(Vec::new());
+    GroupState {
+        context,
+        tree: RatchetTree::new(),
+        private: PrivateTree::new(LeafIndex(0), HpkePrivateKey::new(Vec::new())),
+        interim_transcript_hash: interim,
+        keys: EpochKeys {
+            sender_data_secret: empty(),
+            exporter_secret: empty(),
+            external_secret: empty(),
+            confirmation_key: empty(),
+            membership_key: empty(),
+            resumption_psk: empty(),
+            epoch_authenticator: empty(),
+            init_secret,
+            secret_tree: SecretTree::new(empty(), 0, config.ratchet),
+        },
+        proposals: Vec::new(),
+        past_resumption_psks: VecDeque::new(),
+        config,
+        status: GroupStatus::Active,
+    }
+}
+
+/// Processes a verified external commit (sender `new_member_commit`) against `state`.
+pub(crate) fn process_external_commit(
+    s: &dyn SuiteOps,
+    state: &GroupState,
+    content: &AuthenticatedContent,
+    psks: &dyn ExternalPsks,
+    now: Option<u64>,
+) -> Result<(GroupState, CommitSummary), Error> {
+    let bad = |r: &'static str| -> Error { ValidationError::InvalidProposalList(r).into() };
+    let Content::Commit(commit) = &content.content.content else {
+        return Err(ValidationError::InvalidSender("a new member commit must be a commit").into());
+    };
+    if content.wire_format != WireFormat::PUBLIC_MESSAGE {
+        return Err(ValidationError::UnexpectedWireFormat(
+            "an external commit must be a PublicMessage",
+        )
+        .into());
+    }
+    let path = commit.path.as_ref().ok_or(ValidationError::InvalidCommit(
+        "an external commit must carry a path",
+    ))?;
+    let tag = content
+        .auth
+        .confirmation_tag
+        .as_ref()
+        .ok_or(ValidationError::InvalidConfirmationTag)?;
+    // Proposals: by value only; exactly one ExternalInit, at most one Remove, and PSKs.
+    let mut kem_output = None;
+    let mut removed = None;
+    let mut psk_ids = Vec::new();
+    for p in &commit.proposals {
+        let ProposalOrRef::Proposal(p) = p else {
+            return Err(ValidationError::InvalidCommit(
+                "an external commit may not include proposals by reference",
+            )
+            .into());
+        };
+        match p {
+            Proposal::ExternalInit(ei) if kem_output.is_none() => {
+                kem_output = Some(ei.kem_output.clone())
+            }
+            Proposal::ExternalInit(_) => return Err(bad("more than one ExternalInit")),
+            Proposal::Remove(r) if removed.is_none() => removed = Some(r.removed),
+            Proposal::Remove(_) => return Err(bad("more than one Remove in an external commit")),
+            Proposal::PreSharedKey(psk) => psk_ids.push(psk.psk.clone()),
+            _ => {
+                return Err(bad(
+                    "an external commit may only hold ExternalInit, Remove and PreSharedKey",
+                ));
+            }
+        }
+    }
+    let kem_output =
+        kem_output.ok_or_else(|| bad("an external commit needs exactly one ExternalInit"))?;
+    let mut summary = CommitSummary::default();
+    let mut tree = state.tree.clone();
+    if let Some(old) = removed {
+        let old_leaf = tree.leaf(old).ok_or(ValidationError::InvalidProposal(
+            "a Remove must name a member",
+        ))?;
+        // A resync keeps the member's identity (V-12.2-17): same credential.
+        if old_leaf.credential != path.leaf_node.credential {
+            return Err(bad("a resync must keep the removed member's credential"));
+        }
+        tree.remove_leaf(old).map_err(ValidationError::from)?;
+        summary.removed.push(old);
+        if old == state.private.own_leaf {
+            summary.removes_us = true;
+            let mut gone = state.clone();
+            gone.status = GroupStatus::Removed;
+            return Ok((gone, summary));
+        }
+    }
+    // The joiner takes the leftmost free leaf once the Remove is applied (V-12.4.3.2-08).
+    let joiner = tree
+        .add_leaf(path.leaf_node.clone())
+        .map_err(ValidationError::from)?;
+    let group_id = state.context.group_id.clone();
+    let mut provisional = GroupContext {
+        epoch: next_epoch_number(&state.context)?,
+        ..state.context.clone()
+    };
+    validate_leaf(
+        s,
+        &path.leaf_node,
+        LeafContext::Commit {
+            group_id: &group_id,
+            leaf: joiner,
+        },
+        &provisional,
+        now,
+        state.config.max_lifetime_secs,
+    )?;
+    merge_update_path(&mut tree, s, joiner, path, &[]).map_err(ValidationError::from)?;
+    tree.validate_structure().map_err(ValidationError::from)?;
+    provisional.tree_hash = tree.tree_hash(s).map_err(ValidationError::from)?.into();
+    let mut private = state.private.clone();
+    let (commit_secret, _, _) = decrypt_update_path(
+        &tree,
+        s,
+        &mut private,
+        joiner,
+        path,
+        &provisional.to_bytes()?,
+        &[],
+    )
+    .map_err(ValidationError::from)?;
+    // The init secret comes from the joiner's KEM output (V-8.3-01).
+    let (sk, pk) = s.kem_derive(state.keys.external_secret.as_bytes())?;
+    let key = ExternalKey {
+        suite: s,
+        sk: &sk,
+        pk: &pk,
+    };
+    let init = s
+        .hpke_export_receiver(&key, &kem_output, &[], EXTERNAL_INIT_LABEL, s.hash_len())
+        .map_err(|_| ValidationError::DecryptionFailed("ExternalInit"))?;
+    let mut base = state.clone();
+    base.keys.init_secret = InitSecret::new(init);
+    let next = next_epoch(
+        s,
+        &base,
+        provisional,
+        content.wire_format,
+        &content.content,
+        &content.auth.signature,
+        &commit_secret,
+        &psk_ids,
+        psks,
+    )?;
+    let expected = confirmation_tag(s, next.secrets.confirmation_key.as_bytes(), &next.confirmed)
+        .map_err(ValidationError::from)?;
+    if !tag.ct_eq(&expected) {
+        return Err(ValidationError::InvalidConfirmationTag.into());
+    }
+    let interim =
+        interim_transcript_hash(s, &next.confirmed, &tag.0).map_err(ValidationError::from)?;
+    summary.added.push((joiner, path.leaf_node.clone()));
+    summary.psks = psk_ids;
+    Ok((next_state(state, next, tree, private, interim), summary))
+}
+
+/// The group's external private key, borrowed for one HPKE receiver setup.
+struct ExternalKey<'a> {
+    suite: &'a dyn SuiteOps,
+    sk: &'a HpkePrivateKey,
+    pk: &'a HpkePublicKey,
+}
+
+impl std::fmt::Debug for ExternalKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExternalKey(<redacted>)")
+    }
+}
+
+impl Decapsulator for ExternalKey<'_> {
+    fn cipher_suite(&self) -> CipherSuite {
+        self.suite.cipher_suite()
+    }
+
+    fn public_key(&self) -> &HpkePublicKey {
+        self.pk
+    }
+
+    fn decap(&self, enc: &[u8]) -> Result<Secret, CryptoError> {
+        self.suite.kem_decap(enc, self.sk, self.pk)
+    }
+}
