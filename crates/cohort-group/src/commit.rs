@@ -116,11 +116,12 @@ pub(crate) fn apply_proposals(
         }
     }
     // The resulting tree must be valid: unique keys across leaves and nodes (V-12.2-13), and
-    // the new extensions supported by every member (V-12.1-07).
+    // the new extensions supported by every member (V-12.1.7-01/02).
     tree.validate_structure().map_err(ValidationError::from)?;
     if summary.extensions_changed {
         for (_, leaf) in tree.leaves() {
             crate::validate::check_required_capabilities(leaf, &extensions)?;
+            crate::validate::check_extension_support(leaf, &extensions)?;
         }
     }
     let path_required = resolved.is_empty()
@@ -475,7 +476,22 @@ pub(crate) fn validate_proposal(
             }
             Ok(())
         }
-        // Judged by where they appear: the list checks and the receipt path.
+        // A ReInit may not lower the version (V-12.1.5-01).
+        Proposal::ReInit(r) => {
+            if r.version < state.context.version {
+                return Err(ValidationError::InvalidProposal(
+                    "a ReInit may not lower the protocol version",
+                )
+                .into());
+            }
+            Ok(())
+        }
+        // No custom proposal type is implemented, so no commit could carry one (V-12.1-04,
+        // V-12.2-12).
+        Proposal::Custom { .. } => {
+            Err(ValidationError::InvalidProposal("custom proposal types are not supported").into())
+        }
+        // Judged by where it appears: the list checks and the receipt path.
         _ => Ok(()),
     }
 }
@@ -551,6 +567,7 @@ fn validate_proposal_list(
                 validate_proposal(suite, state, r.sender, &r.proposal, now)?;
             }
             Proposal::ReInit(_) => {
+                validate_proposal(suite, state, r.sender, &r.proposal, now)?;
                 if list.len() != 1 {
                     return Err(bad("a ReInit must be the only proposal"));
                 }

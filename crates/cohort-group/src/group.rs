@@ -181,6 +181,10 @@ impl Group {
                 ValidationError::InvalidWelcome("GroupInfo suite or version differs").into(),
             );
         }
+        // No extension type twice, in the GroupInfo or its GroupContext (V-12.4.3-05, V-13.4-03).
+        if ext::has_duplicates(&group_info.extensions) || ext::has_duplicates(&context.extensions) {
+            return Err(ValidationError::DuplicateExtension.into());
+        }
         // The tree: from the extension or supplied (V-12.4.3.3), checked before use.
         let nodes = match (
             ext::find(&group_info.extensions, ExtensionType::RATCHET_TREE),
@@ -235,6 +239,12 @@ impl Group {
             .ok_or(ValidationError::InvalidWelcome(
                 "our leaf is not in the tree",
             ))?;
+        // The leaf private key we were given belongs to our leaf (V-12.4.3.1-19).
+        cohort_crypto::SoftwareHpkeKey::from_key_pair(
+            suite.clone(),
+            input.secrets.encryption_key.clone(),
+            kp.leaf_node.encryption_key.clone(),
+        )?;
         let mut private = PrivateTree::new(own_leaf, input.secrets.encryption_key.clone());
         if let Some(path_secret) = &secrets.path_secret {
             let ancestor = math::common_ancestor(own_leaf.node(), group_info.signer.node());

@@ -96,8 +96,14 @@ pub(crate) fn validate_leaf(
             ));
         }
     }
-    // The group's required capabilities (V-7.3-03).
+    // The group's required capabilities (V-7.3-03), and every GroupContext extension in use
+    // (V-13.4-04, V-12.4.3-02).
     check_required_capabilities(leaf, &context.extensions)?;
+    check_extension_support(leaf, &context.extensions)?;
+    // The encryption key is a valid HPKE key for the suite (V-10-03, V-5.1.1-01).
+    suite
+        .kem_validate_public_key(&leaf.encryption_key)
+        .map_err(|_| invalid("the encryption key is not a valid HPKE key"))?;
     // Lifetime (V-7.2-05, V-7.3-06).
     if let LeafNodeSource::KeyPackage(lifetime) = &leaf.leaf_node_source {
         // Lifetime rules apply when lifetimes are enforced (a current time is given).
@@ -144,6 +150,22 @@ pub(crate) fn check_required_capabilities(
         Ok(())
     } else {
         Err(ValidationError::UnsupportedCapability("a required capability of the group").into())
+    }
+}
+
+/// Checks that `leaf` lists every non-default extension type of the GroupContext `extensions`
+/// in its capabilities (RFC 9420 §13.4: GroupContext extensions bind every member).
+pub(crate) fn check_extension_support(
+    leaf: &LeafNode,
+    extensions: &[cohort_tree::extension::Extension],
+) -> Result<(), Error> {
+    let supported = extensions.iter().all(|e| {
+        e.extension_type.is_default() || leaf.capabilities.extensions.contains(&e.extension_type)
+    });
+    if supported {
+        Ok(())
+    } else {
+        Err(ValidationError::UnsupportedCapability("a GroupContext extension of the group").into())
     }
 }
 
