@@ -1199,3 +1199,405 @@ fn crafted_messages_round_trip() {
     let bytes = cohort_codec::Encode::to_bytes(&msg).expect("encode");
     assert_eq!(MlsMessage::from_bytes(&bytes).expect("decode"), msg);
 }
+
+// ---------------------------------------------------------------------------------------------
+// §7.2 / §7.3 leaf contents, capabilities and the group's extensions.
+
+use cohort_credential::CredentialType;
+use cohort_messages::extensions::RequiredCapabilities;
+use cohort_tree::extension::{Extension, ExtensionType};
+
+const CUSTOM_EXT: ExtensionType = ExtensionType(0xff01);
+
+fn custom_extension() -> Extension {
+    Extension {
+        extension_type: CUSTOM_EXT,
+        extension_data: b"custom".to_vec().into(),
+    }
+}
+
+fn requiring(ext: ExtensionType) -> Extension {
+    RequiredCapabilities {
+        extension_types: vec![ext],
+        proposal_types: Vec::new(),
+        credential_types: Vec::new(),
+    }
+    .to_extension()
+    .expect("ext")
+}
+
+/// V-7.2-02: the leaf's own credential type must be among its capabilities.
+#[test]
+fn v_7_2_02_credential_type_missing_from_capabilities_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let (mut kp, _, s) = key_package("dave");
+    kp.leaf_node.capabilities.credentials = vec![CredentialType(0xf0f0)];
+    resign_key_package(&mut kp, &s);
+    let msg = commit_of(&mut bob, vec![add_of(kp)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode(
+                "the leaf's credential type is not in its capabilities"
+            )
+        ),
+        "{err}"
+    );
+}
+
+/// V-7.2-03, V-7.3-07, V-10-05: a non-default leaf extension must be listed in the leaf's
+/// capabilities.
+#[test]
+fn v_7_2_03_unlisted_leaf_extension_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let (mut kp, _, s) = key_package("dave");
+    kp.leaf_node.extensions.push(custom_extension());
+    resign_key_package(&mut kp, &s);
+    let msg = craft_proposal(&mut bob, add_of(kp), HandshakeFormat::Public);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode(
+                "an extension is not listed in the leaf's capabilities"
+            )
+        ),
+        "{err}"
+    );
+}
+
+/// V-7.2-05: a lifetime longer than the configured maximum (or inverted) is rejected.
+#[test]
+fn v_7_2_05_lifetime_longer_than_the_maximum_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    for (not_before, not_after) in [(NOW - 3600, NOW + 200 * 86_400), (NOW + 10, NOW - 10)] {
+        let (mut kp, _, s) = key_package("dave");
+        kp.leaf_node.leaf_node_source = LeafNodeSource::KeyPackage(Lifetime {
+            not_before,
+            not_after,
+        });
+        resign_key_package(&mut kp, &s);
+        let msg = commit_of(&mut bob, vec![add_of(kp)]);
+        let err = reject(&mut alice.group, &msg);
+        assert!(
+            matches!(
+                invalid(&err),
+                ValidationError::InvalidLeafNode(
+                    "the lifetime is inverted or longer than the configured maximum"
+                )
+            ),
+            "{err}"
+        );
+    }
+}
+
+/// V-10-03, V-5.1.1-01: the init key and the leaf's encryption key must be valid keys for the
+/// suite's KEM.
+#[test]
+fn v_10_03_invalid_hpke_keys_are_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let (mut kp, _, s) = key_package("dave");
+    kp.init_key = cohort_crypto::HpkePublicKey(vec![1; 5].into());
+    sign_key_package(&mut kp, &s);
+    let msg = commit_of(&mut bob, vec![add_of(kp)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidKeyPackage("init_key is not a valid HPKE key")
+        ),
+        "{err}"
+    );
+    let (mut kp, _, s) = key_package("dave");
+    kp.leaf_node.encryption_key = cohort_crypto::HpkePublicKey(vec![1; 31].into());
+    resign_key_package(&mut kp, &s);
+    let msg = commit_of(&mut bob, vec![add_of(kp)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode("the encryption key is not a valid HPKE key")
+        ),
+        "{err}"
+    );
+}
+
+/// V-7.2-04, V-10-06, V-13.4-01: unknown capability values and unknown KeyPackage and leaf
+/// extensions are ignored: such a KeyPackage is added and the commit accepted.
+#[test]
+fn v_10_06_unknown_values_and_extensions_are_accepted() {
+    let (mut alice, mut bob, _carol) = trio();
+    let mut s = spec("dave");
+    s.capabilities.versions.push(ProtocolVersion(0x0a0a));
+    s.capabilities.cipher_suites.push(CipherSuite(0x1a1a));
+    s.capabilities
+        .extensions
+        .extend([ExtensionType(0x2a2a), CUSTOM_EXT]);
+    s.capabilities
+        .proposals
+        .push(cohort_tree::leaf::ProposalType(0x3a3a));
+    s.capabilities.credentials.push(CredentialType(0x4a4a));
+    s.extensions.push(custom_extension());
+    let (mut kp, _, signer) = key_package_with(&s);
+    kp.extensions.push(Extension {
+        extension_type: ExtensionType(0x5a5a),
+        extension_data: b"unknown".to_vec().into(),
+    });
+    sign_key_package(&mut kp, &signer);
+    let out = bob
+        .group
+        .add_members(&bob.signer, vec![kp], &CommitOptions::new(), Some(NOW))
+        .expect("add");
+    bob.group.merge_pending_commit().expect("merge");
+    apply(&mut alice.group, &out.commit);
+    assert_eq!(alice.group.members().count(), 4);
+}
+
+/// V-7.3-03, V-11.1-01: a new leaf must support the group's required capabilities.
+#[test]
+fn v_7_3_03_leaf_missing_a_required_capability_is_rejected() {
+    let both = spec_supporting("alice", &[CUSTOM_EXT]);
+    let (mut alice, mut bob) = pair_with(
+        &both,
+        &spec_supporting("bob", &[CUSTOM_EXT]),
+        vec![requiring(CUSTOM_EXT)],
+    );
+    let (kp, _, _) = key_package("dave");
+    let msg = commit_of(&mut alice, vec![add_of(kp)]);
+    let err = reject(&mut bob.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::UnsupportedCapability("a required capability of the group")
+        ),
+        "{err}"
+    );
+}
+
+/// V-13.4-04: a new member must support every non-default GroupContext extension in use.
+#[test]
+fn v_13_4_04_leaf_not_supporting_a_group_extension_is_rejected() {
+    let (mut alice, mut bob) = pair_with(
+        &spec_supporting("alice", &[CUSTOM_EXT]),
+        &spec_supporting("bob", &[CUSTOM_EXT]),
+        vec![custom_extension()],
+    );
+    let (kp, _, _) = key_package("dave");
+    let msg = craft_proposal(&mut alice, add_of(kp), HandshakeFormat::Public);
+    let err = reject(&mut bob.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::UnsupportedCapability("a GroupContext extension of the group")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.1.7-01: a GroupContextExtensions whose required_capabilities some member lacks is
+/// invalid.
+#[test]
+fn v_12_1_7_01_gce_with_unmet_required_capabilities_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let gce = Proposal::GroupContextExtensions(GroupContextExtensions {
+        extensions: vec![requiring(CUSTOM_EXT)],
+    });
+    let msg = commit_of(&mut bob, vec![gce]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::UnsupportedCapability("a required capability of the group")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.1.7-02, V-13.4-05: a GroupContextExtensions with an extension some member does not
+/// support is invalid.
+#[test]
+fn v_12_1_7_02_gce_with_an_unsupported_extension_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let gce = Proposal::GroupContextExtensions(GroupContextExtensions {
+        extensions: vec![custom_extension()],
+    });
+    let msg = commit_of(&mut bob, vec![gce]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::UnsupportedCapability("a GroupContext extension of the group")
+        ),
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// More §12.1 / §12.4.2.
+
+/// V-12.1-01: a received proposal's signature must verify.
+#[test]
+fn v_12_1_01_proposal_with_a_bad_signature_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let msg = craft_proposal(&mut bob, remove(2), HandshakeFormat::Public);
+    let MlsMessageBody::PublicMessage(m) = msg.body else {
+        panic!()
+    };
+    let mut auth = m.auth;
+    let mut sig = auth.signature.into_vec();
+    sig[20] ^= 4;
+    auth.signature = sig.into();
+    let msg = testing::seal(
+        &mut bob.group,
+        m.content,
+        auth,
+        HandshakeFormat::Public,
+        0,
+        None,
+    )
+    .expect("seal");
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSignature("FramedContent")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.1-04, V-12.2-12: a proposal type this client does not implement is rejected, on
+/// receipt and in a commit.
+#[test]
+fn v_12_1_04_unsupported_proposal_type_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let custom = Proposal::Custom {
+        proposal_type: cohort_tree::leaf::ProposalType(0xf00d),
+        data: b"?".to_vec().into(),
+    };
+    let msg = craft_proposal(&mut bob, custom.clone(), HandshakeFormat::Private);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidProposal("custom proposal types are not supported")
+        ),
+        "{err}"
+    );
+    let msg = commit_of(&mut bob, vec![custom]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidProposal("custom proposal types are not supported")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.1.5-01: a ReInit may not lower the protocol version.
+#[test]
+fn v_12_1_5_01_reinit_downgrading_the_version_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let reinit = Proposal::ReInit(ReInit {
+        group_id: b"next".to_vec().into(),
+        version: ProtocolVersion(0),
+        cipher_suite: CS,
+        extensions: Vec::new(),
+    });
+    let msg = craft_proposal(&mut bob, reinit, HandshakeFormat::Public);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidProposal("a ReInit may not lower the protocol version")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.2-10, V-7.3-13: no key of the UpdatePath may already be in the tree (here the path
+/// leaf takes carol's encryption key).
+#[test]
+fn v_12_4_2_10_path_key_already_in_the_tree_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let commit = self_update(&mut bob);
+    let gid = bob.group.group_id().to_vec();
+    let carol_key = leaf_of(&bob, LeafIndex(2)).encryption_key;
+    let signer_copy = bob.signer.clone();
+    let msg = edit_commit(&mut bob, &commit, |c, _| {
+        let Content::Commit(commit) = &mut c.content else {
+            panic!()
+        };
+        let leaf = &mut commit.path.as_mut().expect("path").leaf_node;
+        leaf.encryption_key = carol_key;
+        sign_leaf(leaf, &signer_copy, &gid, LeafIndex(1));
+    });
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidTree(TreeError::DuplicateEncryptionKey(..))
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.2-17: once a commit removes us, the group is inactive and refuses further messages.
+#[test]
+fn v_12_4_2_17_removed_member_rejects_further_messages() {
+    let (mut alice, mut bob, mut carol) = trio();
+    let out = bob
+        .group
+        .remove_members(
+            &bob.signer,
+            &[LeafIndex(2)],
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .expect("remove");
+    bob.group.merge_pending_commit().expect("merge");
+    apply(&mut carol.group, &out.commit);
+    assert_eq!(carol.group.status(), cohort_group::GroupStatus::Removed);
+    apply(&mut alice.group, &out.commit);
+    let msg = alice
+        .group
+        .encrypt_application(&alice.signer, b"after", b"", 0)
+        .expect("encrypt");
+    let err = reject(&mut carol.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::GroupInactive("we were removed from the group")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.2-18: our own commit echoed back is recognised byte for byte; any other commit in our
+/// name is rejected, since we cannot process our own path.
+#[test]
+fn v_12_4_2_18_own_commit_is_only_accepted_as_the_exact_echo() {
+    let (_alice, mut bob, _carol) = trio();
+    let out = bob
+        .group
+        .self_update(&bob.signer, &CommitOptions::new(), Some(NOW))
+        .expect("update");
+    let forged = edit_commit(&mut bob, &out.commit, |c, _| {
+        c.authenticated_data = b"changed".to_vec().into();
+    });
+    let err = reject(&mut bob.group, &forged);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidCommit(
+                "our own commit must be merged from its pending state, not processed"
+            )
+        ),
+        "{err}"
+    );
+    assert!(bob.group.has_pending_commit());
+    apply(&mut bob.group, &out.commit);
+    assert!(!bob.group.has_pending_commit());
+}

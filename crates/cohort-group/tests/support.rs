@@ -287,3 +287,68 @@ pub fn leaf_of(m: &Member, index: LeafIndex) -> LeafNode {
         .map(|(_, l)| l.clone())
         .expect("leaf")
 }
+
+/// A leaf spec for `name` whose capabilities also list the non-default extension types
+/// `extensions`.
+pub fn spec_supporting(
+    name: &str,
+    extensions: &[cohort_tree::extension::ExtensionType],
+) -> LeafSpec {
+    let mut s = spec(name);
+    s.capabilities.extensions = extensions.to_vec();
+    s
+}
+
+/// A fresh KeyPackage from `spec`, with its secrets and signer.
+pub fn key_package_with(spec: &LeafSpec) -> (KeyPackage, KeyPackageSecrets, SoftwareSigner) {
+    let s = signer();
+    let (kp, secrets) = create_key_package(&provider(), CS, &s, spec).expect("kp");
+    (kp, secrets, s)
+}
+
+/// alice (created from `alice_spec` with GroupContext `extensions`) and bob (joined from
+/// `bob_spec`), in the same epoch.
+pub fn pair_with(
+    alice_spec: &LeafSpec,
+    bob_spec: &LeafSpec,
+    extensions: Vec<Extension>,
+) -> (Member, Member) {
+    let p = provider();
+    let alice_signer = signer();
+    let mut alice = Member {
+        group: Group::create(
+            &p,
+            CS,
+            &alice_signer,
+            alice_spec,
+            b"negative-tests".to_vec(),
+            extensions,
+            GroupConfig::default(),
+        )
+        .expect("create"),
+        signer: alice_signer,
+    };
+    let (kp, secrets, signer) = key_package_with(bob_spec);
+    let out = alice
+        .group
+        .add_members(
+            &alice.signer,
+            vec![kp.clone()],
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .expect("add");
+    alice.group.merge_pending_commit().expect("merge");
+    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+        panic!("not a Welcome")
+    };
+    let input = JoinInput {
+        welcome: &welcome,
+        key_package: &kp,
+        secrets: &secrets,
+        ratchet_tree: None,
+        now: Some(NOW),
+    };
+    let group = Group::join(&p, input, &NoPsks, GroupConfig::default()).expect("join");
+    (alice, Member { signer, group })
+}
