@@ -397,8 +397,8 @@ fn v_6_1_05_new_member_proposal_must_be_a_self_signed_add() {
     accept_proposal(&mut alice.group, &msg);
 }
 
-/// V-6.1-06: the content signature must verify over the wire format actually received, under
-/// the sender leaf's key.
+/// V-6.1-06, V-6.2-02: the content signature must verify over the wire format actually
+/// received, under the sender leaf's key.
 #[test]
 fn v_6_1_06_content_signature_must_verify() {
     let (mut alice, mut bob, carol) = trio();
@@ -560,4 +560,188 @@ fn v_6_3_2_02_damaged_sender_data_is_rejected() {
         deliver(&mut alice.group, &msg),
         Ok(Processed::Application { .. })
     ));
+}
+
+/// V-6.1-04: a new_member_commit must carry a commit with a path (its signature key comes from
+/// the path leaf).
+#[test]
+fn v_6_1_04_new_member_commit_without_a_path_is_rejected() {
+    let (mut alice, _bob, _carol) = trio();
+    let s = signer();
+    let commit = Content::Commit(cohort_messages::proposal::Commit {
+        proposals: Vec::new(),
+        path: None,
+    });
+    let mut c = content(&alice, commit);
+    c.sender = Sender::NewMemberCommit;
+    let signature =
+        sign_content(&s, WireFormat::PUBLIC_MESSAGE, &c, alice.group.context()).expect("sign");
+    let msg = MlsMessage::new(MlsMessageBody::PublicMessage(PublicMessage {
+        content: c,
+        auth: FramedContentAuthData {
+            signature,
+            confirmation_tag: Some(fake_tag()),
+        },
+        membership_tag: None,
+    }));
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidCommit("an external commit needs a path")
+        ),
+        "{err}"
+    );
+    let msg = non_member(
+        &alice,
+        Sender::NewMemberCommit,
+        Content::Proposal(remove(2)),
+        &s,
+    );
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSender("a new member commit must be a commit")
+        ),
+        "{err}"
+    );
+}
+
+/// V-6.1-08: the signatures of external and new-member-proposal senders do not cover the
+/// GroupContext, so their group id and epoch are checked explicitly.
+#[test]
+fn v_6_1_08_external_proposal_for_another_group_or_epoch_is_rejected() {
+    let (ext_signer, mut alice, _bob, _carol) = external_group();
+    let epoch = alice.group.epoch();
+    for which in [0, 1] {
+        let mut c = content(&alice, Content::Proposal(remove(2)));
+        c.sender = Sender::External(0);
+        if which == 0 {
+            c.epoch = epoch + 3;
+        } else {
+            c.group_id = b"elsewhere".to_vec().into();
+        }
+        let signature = sign_content(
+            &ext_signer,
+            WireFormat::PUBLIC_MESSAGE,
+            &c,
+            alice.group.context(),
+        )
+        .expect("sign");
+        let msg = MlsMessage::new(MlsMessageBody::PublicMessage(PublicMessage {
+            content: c,
+            auth: FramedContentAuthData {
+                signature,
+                confirmation_tag: None,
+            },
+            membership_tag: None,
+        }));
+        let err = reject(&mut alice.group, &msg);
+        if which == 0 {
+            assert!(
+                matches!(invalid(&err), ValidationError::WrongEpoch { .. }),
+                "{err}"
+            );
+        } else {
+            assert!(
+                matches!(invalid(&err), ValidationError::WrongGroupId),
+                "{err}"
+            );
+        }
+    }
+}
+
+/// V-6.3-01: a PrivateMessage's content_type must be application, proposal or commit; any
+/// other value does not decode.
+#[test]
+fn v_6_3_01_unknown_private_content_type_does_not_decode() {
+    let (_alice, mut bob, _carol) = trio();
+    let msg = bob
+        .group
+        .encrypt_application(&bob.signer, b"hi", b"", 0)
+        .expect("encrypt");
+    let mut bytes = msg.to_bytes().expect("encode");
+    // version, wire_format, group_id (one length byte), epoch, then content_type.
+    let at = 2 + 2 + 1 + bob.group.group_id().len() + 8;
+    assert_eq!(bytes[at], 1);
+    MlsMessage::from_bytes(&bytes).expect("the original decodes");
+    for bad in [0, 4, 0xff] {
+        bytes[at] = bad;
+        assert!(
+            MlsMessage::from_bytes(&bytes).is_err(),
+            "content_type {bad}"
+        );
+    }
+}
+
+/// V-6.3.2-01: the sender-data key and nonce come from the first KDF.Nh bytes of the
+/// ciphertext: changing one of those bytes makes the sender data fail, while a later byte
+/// only breaks the content (V-6.3.1-03: the content AAD covers the authenticated data too).
+#[test]
+fn v_6_3_2_01_sender_data_keys_come_from_the_ciphertext_sample() {
+    let (mut alice, mut bob, _carol) = trio();
+    let msg = bob
+        .group
+        .encrypt_application(&bob.signer, &[7; 100], b"aad", 0)
+        .expect("encrypt");
+    let MlsMessageBody::PrivateMessage(m) = msg.body.clone() else {
+        panic!()
+    };
+    for (at, what) in [
+        (0, "SenderData"),
+        (31, "SenderData"),
+        (32, "PrivateMessage content"),
+    ] {
+        let mut bad = m.clone();
+        let mut ct = bad.ciphertext.into_vec();
+        ct[at] ^= 1;
+        bad.ciphertext = ct.into();
+        let err = reject(
+            &mut alice.group,
+            &MlsMessage::new(MlsMessageBody::PrivateMessage(bad)),
+        );
+        assert!(
+            matches!(invalid(&err), ValidationError::DecryptionFailed(w) if *w == what),
+            "byte {at}: {err}"
+        );
+    }
+    let mut bad = m;
+    bad.authenticated_data = b"aae".to_vec().into();
+    let err = reject(
+        &mut alice.group,
+        &MlsMessage::new(MlsMessageBody::PrivateMessage(bad)),
+    );
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::DecryptionFailed("PrivateMessage content")
+        ),
+        "{err}"
+    );
+    assert!(matches!(
+        deliver(&mut alice.group, &msg),
+        Ok(Processed::Application { .. })
+    ));
+}
+
+/// V-6.3.1-06: the decrypted content is decoded by the outer content_type; garbage is
+/// malformed.
+#[test]
+fn v_6_3_1_06_undecodable_private_content_is_malformed() {
+    let (mut alice, mut bob, _carol) = trio();
+    let c = content(&bob, Content::Proposal(remove(2)));
+    let msg = testing::protect_private_tweaked(&mut bob.group, &bob.signer, c, None, 0, &|p| {
+        // The proposal type becomes reserved(0).
+        p[0] = 0;
+        p[1] = 0;
+    })
+    .expect("protect");
+    let before = alice.group.to_state_bytes().expect("save");
+    let err = alice
+        .group
+        .process_message(wire(&msg), &cohort_group::NoPsks, Some(NOW))
+        .expect_err("rejected");
+    assert!(matches!(err, Error::Malformed(_)), "{err}");
+    assert_eq!(*alice.group.to_state_bytes().expect("save"), *before);
 }

@@ -26,6 +26,7 @@ use cohort_tree::TreeError;
 use cohort_tree::leaf::ProtocolVersion;
 use cohort_tree::math::LeafIndex;
 use cohort_tree::node::RatchetTreeNodes;
+use cohort_tree::treekem::UpdatePathError;
 
 use support::*;
 
@@ -48,6 +49,7 @@ fn invite_with(tree_in_welcome: bool, extra: Vec<Proposal>, psks: &PskList) -> I
     let (kp, secrets, _) = key_package("dave");
     let mut options = CommitOptions::new();
     options.ratchet_tree_in_welcome = tree_in_welcome;
+    options.force_path = true;
     let mut proposals = vec![Proposal::Add(Add {
         key_package: kp.clone(),
     })];
@@ -441,4 +443,190 @@ fn v_12_4_3_1_21_group_info_with_a_wrong_confirmation_tag_is_rejected() {
         matches!(err, ValidationError::InvalidConfirmationTag),
         "{err}"
     );
+}
+
+use cohort_messages::extensions::{ExtensionPayload, RequiredCapabilities};
+use cohort_tree::extension::{Extension, ExtensionType};
+
+const CUSTOM_EXT: ExtensionType = ExtensionType(0xff01);
+
+fn custom_extension() -> Extension {
+    Extension {
+        extension_type: CUSTOM_EXT,
+        extension_data: b"custom".to_vec().into(),
+    }
+}
+
+/// V-12.4.3-05, V-13.4-03: no extension type twice in the GroupInfo or its GroupContext.
+#[test]
+fn v_12_4_3_05_duplicate_group_info_extensions_are_rejected() {
+    let inv = invite();
+    let w = resigned(&inv, |gi| {
+        let first = gi.extensions[0].clone();
+        gi.extensions.push(first);
+    });
+    assert!(matches!(
+        join_err(&inv, &w),
+        ValidationError::DuplicateExtension
+    ));
+    let w = resigned(&inv, |gi| {
+        gi.group_context.extensions = vec![custom_extension(), custom_extension()];
+    });
+    assert!(matches!(
+        join_err(&inv, &w),
+        ValidationError::DuplicateExtension
+    ));
+}
+
+/// V-12.4.3-02, V-13.4-05: every GroupContext extension must be supported by the joiner (and
+/// every member): a GroupInfo whose context names one nobody lists is invalid.
+#[test]
+fn v_12_4_3_02_unsupported_group_context_extension_is_rejected() {
+    let inv = invite();
+    let w = resigned(&inv, |gi| {
+        gi.group_context.extensions.push(custom_extension())
+    });
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(
+            err,
+            ValidationError::UnsupportedCapability("a GroupContext extension of the group")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.3.1-13, V-7.3-15: every leaf of the joined tree passes §7.3 in the GroupInfo's
+/// context, here its required capabilities.
+#[test]
+fn v_12_4_3_1_13_tree_leaf_failing_leaf_validation_is_rejected() {
+    let inv = invite();
+    let required = RequiredCapabilities {
+        extension_types: vec![CUSTOM_EXT],
+        proposal_types: Vec::new(),
+        credential_types: Vec::new(),
+    }
+    .to_extension()
+    .expect("ext");
+    let w = resigned(&inv, |gi| gi.group_context.extensions.push(required));
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(
+            err,
+            ValidationError::UnsupportedCapability("a required capability of the group")
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.3-01, V-13.4-02: unknown GroupInfo extensions are ignored.
+#[test]
+fn v_12_4_3_01_unknown_group_info_extension_is_ignored() {
+    let inv = invite();
+    let w = resigned(&inv, |gi| {
+        gi.extensions.push(Extension {
+            extension_type: ExtensionType(0x3a3a),
+            extension_data: b"grease".to_vec().into(),
+        });
+    });
+    join(&inv, &w, None).expect("join");
+}
+
+/// V-12.4.3.3-05: the ratchet_tree of the GroupInfo does not become a GroupContext extension.
+#[test]
+fn v_12_4_3_3_05_ratchet_tree_is_not_copied_into_the_group_context() {
+    let inv = invite();
+    let group = join(&inv, &inv.welcome, None).expect("join");
+    assert!(
+        group
+            .context()
+            .extensions
+            .iter()
+            .all(|e| e.extension_type != ExtensionType::RATCHET_TREE)
+    );
+}
+
+/// V-12.4.3.1-12, V-7.9.2-01: every non-blank parent must be parent-hash valid; a tree whose
+/// parent node carries a wrong parent_hash is rejected even with a matching tree hash.
+#[test]
+fn v_12_4_3_1_12_tree_with_a_broken_parent_hash_is_rejected() {
+    let inv = invite();
+    let w = resigned(&inv, |gi| {
+        let at = gi
+            .extensions
+            .iter()
+            .position(|e| e.extension_type == ExtensionType::RATCHET_TREE)
+            .expect("tree");
+        let mut nodes = RatchetTreeNodes::from_extension(&gi.extensions[at]).expect("nodes");
+        let parent = nodes
+            .0
+            .iter_mut()
+            .skip(1)
+            .step_by(2)
+            .flatten()
+            .find_map(|n| match &mut **n {
+                cohort_tree::node::Node::Parent(p) if !p.parent_hash.is_empty() => Some(p),
+                _ => None,
+            })
+            .expect("a parent with a parent hash");
+        let mut ph = parent.parent_hash.as_slice().to_vec();
+        ph[0] ^= 1;
+        parent.parent_hash = ph.into();
+        let mut tree = cohort_tree::RatchetTree::from_nodes(nodes.clone()).expect("tree");
+        gi.group_context.tree_hash = tree.tree_hash(&*suite()).expect("hash").into();
+        gi.extensions[at] = nodes.to_extension().expect("ext");
+    });
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(
+            err,
+            ValidationError::InvalidTree(
+                TreeError::ParentHashMismatch(_) | TreeError::ParentHashCoverage { .. }
+            )
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.3.1-18: the path secret must derive the keys already in the tree.
+#[test]
+fn v_12_4_3_1_18_wrong_path_secret_is_rejected() {
+    let inv = invite();
+    let (mut gs, gi) = open(&inv);
+    assert!(gs.path_secret.is_some());
+    gs.path_secret = Some(cohort_messages::welcome::PathSecret {
+        path_secret: cohort_codec::SecretVarBytes::new(vec![0x22; 32]),
+    });
+    let w = seal(&inv, &gs, &gi, gs.joiner_secret.as_slice());
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(
+            err,
+            ValidationError::InvalidUpdatePath(UpdatePathError::PublicKeyMismatch(_))
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.4.3.1-19: the leaf private key given for our KeyPackage must match its leaf.
+#[test]
+fn v_12_4_3_1_19_leaf_private_key_must_match_our_leaf() {
+    let inv = invite();
+    let wrong = KeyPackageSecrets {
+        init_key: inv.secrets.init_key.clone(),
+        encryption_key: suite().kem_generate().expect("kem").0,
+    };
+    let input = JoinInput {
+        welcome: &inv.welcome,
+        key_package: &inv.kp,
+        secrets: &wrong,
+        ratchet_tree: None,
+        now: Some(NOW),
+    };
+    match Group::join(&provider(), input, &NoPsks, GroupConfig::default()) {
+        Err(Error::Crypto(e)) => {
+            assert_eq!(e.kind(), cohort_crypto::CryptoErrorKind::InvalidPrivateKey)
+        }
+        other => panic!("{other:?}"),
+    }
 }
