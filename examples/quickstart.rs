@@ -30,10 +30,10 @@ fn main() -> Result<(), cohort::Error> {
     let new_client = |name: &str| -> Result<(Client, Arc<MemoryStore>), cohort::Error> {
         let store = Arc::new(MemoryStore::new());
         let signer = SoftwareSigner::generate(ops.clone()).map_err(cohort::Error::Crypto)?;
-        let client = Client::builder(provider.clone(), store.clone())
+        let client = Client::builder(provider.clone())
             .signer(Arc::new(signer))
             .credential(Credential::basic(name.as_bytes().to_vec()))
-            .build()?;
+            .build(store.clone())?;
         Ok((client, store))
     };
     let (alice, _) = new_client("alice")?;

@@ -1,15 +1,19 @@
-//! The client: a member's identity, its crypto provider and its storage, running the
+//! Clients: a member's identity, its crypto provider and its storage, running the
 //! load → operate → write loop around the sans-IO group state machine.
 //!
 //! ```text
-//!   Client ──create_group / join──► ClientGroup ──operation──► cohort_group::Group (sans-IO)
-//!                                        │                          │ new state
-//!                                        └──── one atomic GroupWrite ◄┘
+//!   Client / AsyncClient ──create_group / join──► GroupOf ──operation──► cohort_group::Group
+//!                                                   │                      (sans-IO) │ new state
+//!                                                   └──── one atomic GroupWrite ◄─────┘
 //! ```
 //!
 //! Every operation that changes a group writes its new state in one `GroupWrite` before it
 //! returns; a join deletes the KeyPackage it consumed in the same write. A received commit is
 //! staged and written only when the application merges it.
+//!
+//! [`Client`] uses a synchronous store and [`AsyncClient`] an asynchronous one (a store reached
+//! over the network). Both run the same protocol code: each operation is written once, and the
+//! two differ only in whether they await the store.
 
 use std::fmt;
 use std::sync::Arc;
@@ -22,18 +26,25 @@ use cohort_group::{
     LeafSpec, Processed, StagedCommit, create_key_package, key_package_ref,
 };
 use cohort_messages::key_package::KeyPackage;
+use cohort_messages::welcome::Welcome;
 use cohort_messages::{MlsMessage, MlsMessageBody};
-use cohort_storage::{GroupWrite, StorageProvider, Zeroizing};
+use cohort_storage::{AsyncStorageProvider, GroupWrite, StorageProvider, Zeroizing};
 use cohort_tree::leaf::LeafNode;
 use cohort_tree::math::LeafIndex;
 use cohort_tree::node::RatchetTreeNodes;
 
 use crate::Error;
 
-/// A member's identity and environment: crypto provider, storage, signer and credential.
-pub struct Client {
+/// A new KeyPackage: the message to publish, its reference, and the record of its private keys.
+struct NewKeyPackage {
+    message: MlsMessage,
+    reference: Vec<u8>,
+    record: Zeroizing<Vec<u8>>,
+}
+
+/// What every client has: provider, signer, credential and settings.
+struct Identity {
     provider: Arc<dyn CryptoProvider>,
-    storage: Arc<dyn StorageProvider>,
     signer: Arc<dyn Signer>,
     credential: Credential,
     cipher_suite: CipherSuite,
@@ -41,20 +52,110 @@ pub struct Client {
     key_package_days: u64,
 }
 
+impl Identity {
+    fn leaf_spec(&self, now: u64) -> LeafSpec {
+        LeafSpec::new(self.credential.clone(), now, self.key_package_days)
+    }
+
+    /// A new KeyPackage, its reference, and the record of its private keys to store.
+    fn new_key_package(&self, now: u64) -> Result<NewKeyPackage, Error> {
+        let (kp, secrets) = create_key_package(
+            &*self.provider,
+            self.cipher_suite,
+            &*self.signer,
+            &self.leaf_spec(now),
+        )?;
+        let reference = key_package_ref(&*self.provider, &kp)?;
+        let mut record = Zeroizing::new(Vec::new());
+        (
+            kp.clone(),
+            (secrets.init_key.clone(), secrets.encryption_key.clone()),
+        )
+            .encode(&mut record)?;
+        Ok(NewKeyPackage {
+            message: MlsMessage::new(MlsMessageBody::KeyPackage(kp)),
+            reference: reference.0.into_vec(),
+            record,
+        })
+    }
+
+    fn new_group(&self, group_id: &[u8], now: u64) -> Result<Group, Error> {
+        Ok(Group::create(
+            &*self.provider,
+            self.cipher_suite,
+            &*self.signer,
+            &self.leaf_spec(now),
+            group_id.to_vec(),
+            Vec::new(),
+            self.config,
+        )?)
+    }
+
+    fn join_with(
+        &self,
+        welcome: &Welcome,
+        record: &[u8],
+        ratchet_tree: Option<RatchetTreeNodes>,
+        psks: &dyn ExternalPsks,
+        now: u64,
+    ) -> Result<Group, Error> {
+        let (kp, (init_key, encryption_key)): (KeyPackage, (HpkePrivateKey, HpkePrivateKey)) =
+            Decode::from_bytes(record)?;
+        let secrets = KeyPackageSecrets {
+            init_key,
+            encryption_key,
+        };
+        let input = JoinInput {
+            welcome,
+            key_package: &kp,
+            secrets: &secrets,
+            ratchet_tree,
+            now: Some(now),
+        };
+        Ok(Group::join(&*self.provider, input, psks, self.config)?)
+    }
+
+    fn restore(&self, state: &[u8]) -> Result<Group, Error> {
+        Ok(Group::from_state_bytes(&*self.provider, state)?)
+    }
+}
+
+/// A client with a synchronous store.
+pub struct Client {
+    id: Identity,
+    storage: Arc<dyn StorageProvider>,
+}
+
+/// A client with an asynchronous store (for example one reached over the network).
+///
+/// External PSKs are looked up synchronously while a message is processed, so they come from
+/// an [`ExternalPsks`] the application gives, not from the async store.
+pub struct AsyncClient {
+    id: Identity,
+    storage: Arc<dyn AsyncStorageProvider>,
+    psks: Arc<dyn ExternalPsks>,
+}
+
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("credential", &self.credential)
-            .field("cipher_suite", &self.cipher_suite)
+            .field("credential", &self.id.credential)
             .finish_non_exhaustive()
     }
 }
 
-/// Builds a [`Client`]. The provider, storage, signer and credential are required; nothing is
-/// chosen for the application.
+impl fmt::Debug for AsyncClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncClient")
+            .field("credential", &self.id.credential)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Client`] or an [`AsyncClient`]. The provider, signer and credential are required;
+/// nothing is chosen for the application.
 pub struct ClientBuilder {
     provider: Arc<dyn CryptoProvider>,
-    storage: Arc<dyn StorageProvider>,
     signer: Option<Arc<dyn Signer>>,
     credential: Option<Credential>,
     cipher_suite: CipherSuite,
@@ -71,6 +172,18 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// Starts building a client on `provider`.
+    pub fn new(provider: Arc<dyn CryptoProvider>) -> Self {
+        Self {
+            provider,
+            signer: None,
+            credential: None,
+            cipher_suite: CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519,
+            config: GroupConfig::default(),
+            key_package_days: 30,
+        }
+    }
+
     /// The key that signs for this client (it may live in an HSM: only the handle is given).
     pub fn signer(mut self, signer: Arc<dyn Signer>) -> Self {
         self.signer = Some(signer);
@@ -102,12 +215,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The client.
-    ///
-    /// # Errors
-    /// [`Error::Misuse`] when the signer or credential is missing, or the provider lacks the
-    /// cipher suite.
-    pub fn build(self) -> Result<Client, Error> {
+    fn identity(self) -> Result<Identity, Error> {
         let signer = self.signer.ok_or(Error::Misuse("a signer is required"))?;
         let credential = self
             .credential
@@ -117,9 +225,8 @@ impl ClientBuilder {
                 "the provider does not implement the chosen cipher suite",
             ));
         }
-        Ok(Client {
+        Ok(Identity {
             provider: self.provider,
-            storage: self.storage,
             signer,
             credential,
             cipher_suite: self.cipher_suite,
@@ -127,9 +234,37 @@ impl ClientBuilder {
             key_package_days: self.key_package_days,
         })
     }
+
+    /// A client on the synchronous `storage`.
+    ///
+    /// # Errors
+    /// [`Error::Misuse`] when the signer or credential is missing, or the provider lacks the
+    /// cipher suite.
+    pub fn build(self, storage: Arc<dyn StorageProvider>) -> Result<Client, Error> {
+        Ok(Client {
+            id: self.identity()?,
+            storage,
+        })
+    }
+
+    /// A client on the asynchronous `storage`, with external PSKs from `psks`.
+    ///
+    /// # Errors
+    /// As [`ClientBuilder::build`].
+    pub fn build_async(
+        self,
+        storage: Arc<dyn AsyncStorageProvider>,
+        psks: Arc<dyn ExternalPsks>,
+    ) -> Result<AsyncClient, Error> {
+        Ok(AsyncClient {
+            id: self.identity()?,
+            storage,
+            psks,
+        })
+    }
 }
 
-/// External PSKs looked up in the client's storage.
+/// External PSKs looked up in a synchronous store.
 struct StoredPsks<'a>(&'a dyn StorageProvider);
 
 impl ExternalPsks for StoredPsks<'_> {
@@ -142,144 +277,108 @@ impl ExternalPsks for StoredPsks<'_> {
     }
 }
 
-impl Client {
-    /// Starts building a client on `provider` and `storage`.
-    pub fn builder(
-        provider: Arc<dyn CryptoProvider>,
-        storage: Arc<dyn StorageProvider>,
-    ) -> ClientBuilder {
-        ClientBuilder {
-            provider,
-            storage,
-            signer: None,
-            credential: None,
-            cipher_suite: CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519,
-            config: GroupConfig::default(),
-            key_package_days: 30,
+/// The Welcome inside `message`, or a misuse error.
+fn welcome_of(message: &MlsMessage) -> Result<&Welcome, Error> {
+    match &message.body {
+        MlsMessageBody::Welcome(w) => Ok(w),
+        _ => Err(Error::Misuse("join takes an MLSMessage carrying a Welcome")),
+    }
+}
+
+/// The client operations that touch storage, written once for [`Client`] and [`AsyncClient`]:
+/// the first argument is empty or `async`, the rest empty or `.await`.
+macro_rules! client_api {
+    ($($async:ident)?, $($await:tt)*) => {
+        /// The client's credential.
+        pub fn credential(&self) -> &Credential {
+            &self.id.credential
         }
-    }
 
-    /// The client's credential.
-    pub fn credential(&self) -> &Credential {
-        &self.credential
-    }
+        /// Creates a KeyPackage to publish, and stores its private keys until a Welcome uses it.
+        ///
+        /// # Errors
+        /// A crypto or storage failure.
+        pub $($async)? fn generate_key_package(&self, now: u64) -> Result<MlsMessage, Error> {
+            let new = self.id.new_key_package(now)?;
+            self.storage.insert_key_package(&new.reference, new.record)$($await)*?;
+            Ok(new.message)
+        }
 
-    fn leaf_spec(&self, now: u64) -> LeafSpec {
-        LeafSpec::new(self.credential.clone(), now, self.key_package_days)
-    }
+        /// Creates a group with this client as its only member, and stores it.
+        ///
+        /// # Errors
+        /// A crypto or storage failure.
+        pub $($async)? fn create_group(&self, group_id: &[u8], now: u64) -> Result<GroupOf<'_, Self>, Error> {
+            let group = self.id.new_group(group_id, now)?;
+            let g = GroupOf { client: self, group };
+            g.save(None)$($await)*?;
+            Ok(g)
+        }
 
-    /// Creates a KeyPackage to publish, and stores its private keys until a Welcome uses it.
-    ///
-    /// # Errors
-    /// A crypto or storage failure.
-    pub fn generate_key_package(&self, now: u64) -> Result<MlsMessage, Error> {
-        let (kp, secrets) = create_key_package(
-            &*self.provider,
-            self.cipher_suite,
-            &*self.signer,
-            &self.leaf_spec(now),
-        )?;
-        let r = key_package_ref(&*self.provider, &kp)?;
-        let mut record = Zeroizing::new(Vec::new());
-        (
-            kp.clone(),
-            (secrets.init_key.clone(), secrets.encryption_key.clone()),
-        )
-            .encode(&mut record)?;
-        self.storage.insert_key_package(&r.0, record)?;
-        Ok(MlsMessage::new(MlsMessageBody::KeyPackage(kp)))
-    }
-
-    /// Creates a group with this client as its only member, and stores it.
-    ///
-    /// # Errors
-    /// A crypto or storage failure.
-    pub fn create_group(&self, group_id: &[u8], now: u64) -> Result<ClientGroup<'_>, Error> {
-        let group = Group::create(
-            &*self.provider,
-            self.cipher_suite,
-            &*self.signer,
-            &self.leaf_spec(now),
-            group_id.to_vec(),
-            Vec::new(),
-            self.config,
-        )?;
-        let g = ClientGroup {
-            client: self,
-            group,
-        };
-        g.save(None)?;
-        Ok(g)
-    }
-
-    /// Joins a group from a Welcome addressed to one of our stored KeyPackages; the KeyPackage
-    /// is deleted in the same write that stores the group. `ratchet_tree` is needed only when
-    /// the Welcome's GroupInfo does not carry the tree.
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] when the Welcome is for none of our KeyPackages or fails validation;
-    /// [`Error::Malformed`]; a storage failure.
-    pub fn join(
-        &self,
-        welcome: &MlsMessage,
-        ratchet_tree: Option<RatchetTreeNodes>,
-        now: u64,
-    ) -> Result<ClientGroup<'_>, Error> {
-        let MlsMessageBody::Welcome(welcome) = &welcome.body else {
-            return Err(Error::Misuse("join takes an MLSMessage carrying a Welcome"));
-        };
-        let mut found = None;
-        for entry in &welcome.secrets {
-            if let Some(record) = self.storage.key_package(&entry.new_member.0)? {
-                found = Some((entry.new_member.0.to_vec(), record));
-                break;
+        /// Joins a group from a Welcome addressed to one of our stored KeyPackages; the
+        /// KeyPackage is deleted in the same write that stores the group. `ratchet_tree` is
+        /// needed only when the Welcome's GroupInfo does not carry the tree.
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] when the Welcome is for none of our KeyPackages or fails
+        /// validation; [`Error::Malformed`]; a storage failure.
+        pub $($async)? fn join(
+            &self,
+            welcome: &MlsMessage,
+            ratchet_tree: Option<RatchetTreeNodes>,
+            now: u64,
+        ) -> Result<GroupOf<'_, Self>, Error> {
+            let welcome = welcome_of(welcome)?;
+            let mut found = None;
+            for entry in &welcome.secrets {
+                if let Some(record) = self.storage.key_package(&entry.new_member.0)$($await)*? {
+                    found = Some((entry.new_member.0.to_vec(), record));
+                    break;
+                }
             }
+            let (kp_ref, record) =
+                found.ok_or(Error::Invalid(cohort_group::ValidationError::NoMatchingKeyPackage))?;
+            let group = self.id.join_with(welcome, &record, ratchet_tree, &*self.psks(), now)?;
+            let g = GroupOf { client: self, group };
+            g.save(Some(kp_ref))$($await)*?;
+            Ok(g)
         }
-        let (kp_ref, record) = found.ok_or(Error::Invalid(
-            cohort_group::ValidationError::NoMatchingKeyPackage,
-        ))?;
-        let (kp, (init_key, encryption_key)): (KeyPackage, (HpkePrivateKey, HpkePrivateKey)) =
-            Decode::from_bytes(&record)?;
-        let secrets = KeyPackageSecrets {
-            init_key,
-            encryption_key,
-        };
-        let input = JoinInput {
-            welcome,
-            key_package: &kp,
-            secrets: &secrets,
-            ratchet_tree,
-            now: Some(now),
-        };
-        let group = Group::join(
-            &*self.provider,
-            input,
-            &StoredPsks(&*self.storage),
-            self.config,
-        )?;
-        let g = ClientGroup {
-            client: self,
-            group,
-        };
-        g.save(Some(kp_ref))?;
-        Ok(g)
+
+        /// Loads a stored group.
+        ///
+        /// # Errors
+        /// [`Error::Misuse`] when no such group is stored; [`Error::Malformed`] for a damaged
+        /// state.
+        pub $($async)? fn load_group(&self, group_id: &[u8]) -> Result<GroupOf<'_, Self>, Error> {
+            let stored = self
+                .storage
+                .read_state(group_id)$($await)*?
+                .ok_or(Error::Misuse("no such group is stored"))?;
+            let group = self.id.restore(&stored.state)?;
+            Ok(GroupOf { client: self, group })
+        }
+    };
+}
+
+impl Client {
+    /// Starts building a client on `provider` (then `.build(storage)`).
+    pub fn builder(provider: Arc<dyn CryptoProvider>) -> ClientBuilder {
+        ClientBuilder::new(provider)
     }
 
-    /// Loads a stored group.
-    ///
-    /// # Errors
-    /// [`Error::Misuse`] when no such group is stored; [`Error::Malformed`] for a damaged state.
-    pub fn load_group(&self, group_id: &[u8]) -> Result<ClientGroup<'_>, Error> {
-        let stored = self
-            .storage
-            .read_state(group_id)?
-            .ok_or(Error::Misuse("no such group is stored"))?;
-        let group = Group::from_state_bytes(&*self.provider, &stored.state)?;
-        Ok(ClientGroup {
-            client: self,
-            group,
-        })
+    fn psks(&self) -> Box<dyn ExternalPsks + '_> {
+        Box::new(StoredPsks(&*self.storage))
     }
+
+    client_api!(,);
+}
+
+impl AsyncClient {
+    fn psks(&self) -> Arc<dyn ExternalPsks> {
+        Arc::clone(&self.psks)
+    }
+
+    client_api!(async, .await);
 }
 
 /// A member (one non-blank leaf) of a group.
@@ -314,30 +413,25 @@ pub enum Received {
     },
     /// A proposal, cached for a later commit.
     Proposal,
-    /// A commit: inspect it, then [`ClientGroup::merge_staged`] (or drop it).
+    /// A commit: inspect it, then merge it with `merge_staged` (or drop it).
     Commit(Box<StagedCommit>),
 }
 
-/// A group of a [`Client`]: every change is written to the client's storage before the method
+/// A group of a client: every change is written to the client's storage before the method
 /// returns.
 #[derive(Debug)]
-pub struct ClientGroup<'c> {
-    client: &'c Client,
+pub struct GroupOf<'c, C> {
+    client: &'c C,
     group: Group,
 }
 
-impl ClientGroup<'_> {
-    fn save(&self, consumed_key_package: Option<Vec<u8>>) -> Result<(), Error> {
-        let state = self.group.to_state_bytes()?;
-        let mut write =
-            GroupWrite::new(self.group.group_id().to_vec()).with_state(self.group.epoch(), state);
-        if let Some(r) = consumed_key_package {
-            write = write.consume_key_package(r);
-        }
-        self.client.storage.write(write)?;
-        Ok(())
-    }
+/// A group of a [`Client`] (synchronous storage).
+pub type ClientGroup<'c> = GroupOf<'c, Client>;
 
+/// A group of an [`AsyncClient`] (asynchronous storage).
+pub type AsyncClientGroup<'c> = GroupOf<'c, AsyncClient>;
+
+impl<C> GroupOf<'_, C> {
     /// The group id.
     pub fn id(&self) -> &[u8] {
         self.group.group_id()
@@ -384,123 +478,145 @@ impl ClientGroup<'_> {
         &self.group
     }
 
-    /// Adds the clients of `key_packages` (MLSMessages carrying KeyPackages). The commit is
-    /// pending until [`ClientGroup::merge_pending_commit`].
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] for an invalid KeyPackage; a crypto or storage failure.
-    pub fn add_members(
-        &mut self,
-        key_packages: &[MlsMessage],
-        now: u64,
-    ) -> Result<CommitOutput, Error> {
-        let mut kps = Vec::with_capacity(key_packages.len());
-        for m in key_packages {
-            match &m.body {
-                MlsMessageBody::KeyPackage(kp) => kps.push(kp.clone()),
-                _ => {
-                    return Err(Error::Misuse(
-                        "add_members takes MLSMessages carrying KeyPackages",
-                    ));
+    fn write(&self, consumed_key_package: Option<Vec<u8>>) -> Result<GroupWrite, Error> {
+        let state = self.group.to_state_bytes()?;
+        let mut write =
+            GroupWrite::new(self.group.group_id().to_vec()).with_state(self.group.epoch(), state);
+        if let Some(r) = consumed_key_package {
+            write = write.consume_key_package(r);
+        }
+        Ok(write)
+    }
+
+    fn member(&self, leaf: LeafIndex) -> Result<Member, Error> {
+        self.group
+            .members()
+            .find(|(i, _)| *i == leaf)
+            .map(|(i, l)| Member::of(i, l))
+            .ok_or(Error::Internal("sender verified but not found"))
+    }
+}
+
+/// The KeyPackages inside MLSMessages.
+fn key_packages(messages: &[MlsMessage]) -> Result<Vec<KeyPackage>, Error> {
+    messages
+        .iter()
+        .map(|m| match &m.body {
+            MlsMessageBody::KeyPackage(kp) => Ok(kp.clone()),
+            _ => Err(Error::Misuse(
+                "add_members takes MLSMessages carrying KeyPackages",
+            )),
+        })
+        .collect()
+}
+
+/// The group operations, written once for both clients: the first argument is empty or
+/// `async`, the rest empty or `.await`.
+macro_rules! group_api {
+    ($($async:ident)?, $($await:tt)*) => {
+        /// Adds the clients of `key_packages` (MLSMessages carrying KeyPackages). The commit is
+        /// pending until `merge_pending_commit`.
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] for an invalid KeyPackage; a crypto or storage failure.
+        pub $($async)? fn add_members(&mut self, key_packages: &[MlsMessage], now: u64) -> Result<CommitOutput, Error> {
+            let kps = self::key_packages(key_packages)?;
+            let out = self.group.add_members(&*self.client.id.signer, kps, &CommitOptions::new(), Some(now))?;
+            self.save(None)$($await)*?;
+            Ok(out)
+        }
+
+        /// Removes the members at `leaves`. The commit is pending until merged.
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] for a leaf that is not a member; a crypto or storage failure.
+        pub $($async)? fn remove_members(&mut self, leaves: &[LeafIndex], now: u64) -> Result<CommitOutput, Error> {
+            let out = self.group.remove_members(&*self.client.id.signer, leaves, &CommitOptions::new(), Some(now))?;
+            self.save(None)$($await)*?;
+            Ok(out)
+        }
+
+        /// Refreshes our keys (post-compromise security). The commit is pending until merged.
+        ///
+        /// # Errors
+        /// A crypto or storage failure.
+        pub $($async)? fn self_update(&mut self, now: u64) -> Result<CommitOutput, Error> {
+            let out = self.group.self_update(&*self.client.id.signer, &CommitOptions::new(), Some(now))?;
+            self.save(None)$($await)*?;
+            Ok(out)
+        }
+
+        /// Applies our pending commit once the Delivery Service has accepted it.
+        ///
+        /// # Errors
+        /// A misuse error when there is none; a storage failure.
+        pub $($async)? fn merge_pending_commit(&mut self) -> Result<(), Error> {
+            self.group.merge_pending_commit()?;
+            self.save(None)$($await)*
+        }
+
+        /// Encrypts application data for the group.
+        ///
+        /// # Errors
+        /// A crypto or storage failure.
+        pub $($async)? fn send_message(&mut self, data: &[u8]) -> Result<MlsMessage, Error> {
+            let message = self.group.encrypt_application(&*self.client.id.signer, data, &[], 0)?;
+            // The sending ratchet moved on: persist it before the message leaves.
+            self.save(None)$($await)*?;
+            Ok(message)
+        }
+
+        /// Processes an incoming message. Application data and proposals are stored at once; a
+        /// commit is returned staged and stored only when merged.
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] or [`Error::Malformed`] for a bad message, which changes nothing.
+        pub $($async)? fn process_message(&mut self, message: MlsMessage, now: u64) -> Result<Received, Error> {
+            let processed = self.group.process_message(message, &*self.client.psks(), Some(now))?;
+            match processed {
+                Processed::Application { sender, data, .. } => {
+                    self.save(None)$($await)*?;
+                    Ok(Received::Application { sender: self.member(sender)?, data })
                 }
+                Processed::Proposal { .. } => {
+                    self.save(None)$($await)*?;
+                    Ok(Received::Proposal)
+                }
+                Processed::Commit(staged) => Ok(Received::Commit(staged)),
+                _ => Err(Error::Internal("unknown processing result")),
             }
         }
-        let out =
-            self.group
-                .add_members(&*self.client.signer, kps, &CommitOptions::new(), Some(now))?;
-        self.save(None)?;
-        Ok(out)
-    }
 
-    /// Removes the members at `leaves`. The commit is pending until merged.
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] for a leaf that is not a member; a crypto or storage failure.
-    pub fn remove_members(
-        &mut self,
-        leaves: &[LeafIndex],
-        now: u64,
-    ) -> Result<CommitOutput, Error> {
-        let out = self.group.remove_members(
-            &*self.client.signer,
-            leaves,
-            &CommitOptions::new(),
-            Some(now),
-        )?;
-        self.save(None)?;
-        Ok(out)
-    }
-
-    /// Refreshes our keys (post-compromise security). The commit is pending until merged.
-    ///
-    /// # Errors
-    /// A crypto or storage failure.
-    pub fn self_update(&mut self, now: u64) -> Result<CommitOutput, Error> {
-        let out = self
-            .group
-            .self_update(&*self.client.signer, &CommitOptions::new(), Some(now))?;
-        self.save(None)?;
-        Ok(out)
-    }
-
-    /// Applies our pending commit once the Delivery Service has accepted it.
-    ///
-    /// # Errors
-    /// [`Error::Misuse`] when there is none; a storage failure.
-    pub fn merge_pending_commit(&mut self) -> Result<(), Error> {
-        self.group.merge_pending_commit()?;
-        self.save(None)
-    }
-
-    /// Encrypts application data for the group.
-    ///
-    /// # Errors
-    /// A crypto or storage failure.
-    pub fn send_message(&mut self, data: &[u8]) -> Result<MlsMessage, Error> {
-        let message = self
-            .group
-            .encrypt_application(&*self.client.signer, data, &[], 0)?;
-        // The sending ratchet moved on: persist it before the message leaves.
-        self.save(None)?;
-        Ok(message)
-    }
-
-    /// Processes an incoming message. Application data and proposals are stored at once; a
-    /// commit is returned staged and stored only when merged.
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] or [`Error::Malformed`] for a bad message, which changes nothing.
-    pub fn process_message(&mut self, message: MlsMessage, now: u64) -> Result<Received, Error> {
-        let psks = StoredPsks(&*self.client.storage);
-        match self.group.process_message(message, &psks, Some(now))? {
-            Processed::Application { sender, data, .. } => {
-                self.save(None)?;
-                let member = self
-                    .group
-                    .members()
-                    .find(|(i, _)| *i == sender)
-                    .map(|(i, l)| Member::of(i, l))
-                    .ok_or(Error::Internal("sender verified but not found"))?;
-                Ok(Received::Application {
-                    sender: member,
-                    data,
-                })
-            }
-            Processed::Proposal { .. } => {
-                self.save(None)?;
-                Ok(Received::Proposal)
-            }
-            Processed::Commit(staged) => Ok(Received::Commit(staged)),
-            _ => Err(Error::Internal("unknown processing result")),
+        /// Applies a staged commit and stores the new epoch.
+        ///
+        /// # Errors
+        /// A storage failure.
+        pub $($async)? fn merge_staged(&mut self, staged: StagedCommit) -> Result<(), Error> {
+            self.group.merge_staged(staged);
+            self.save(None)$($await)*
         }
+    };
+}
+
+impl GroupOf<'_, Client> {
+    fn save(&self, consumed_key_package: Option<Vec<u8>>) -> Result<(), Error> {
+        Ok(self
+            .client
+            .storage
+            .write(self.write(consumed_key_package)?)?)
     }
 
-    /// Applies a staged commit and stores the new epoch.
-    ///
-    /// # Errors
-    /// A storage failure.
-    pub fn merge_staged(&mut self, staged: StagedCommit) -> Result<(), Error> {
-        self.group.merge_staged(staged);
-        self.save(None)
+    group_api!(,);
+}
+
+impl GroupOf<'_, AsyncClient> {
+    async fn save(&self, consumed_key_package: Option<Vec<u8>>) -> Result<(), Error> {
+        Ok(self
+            .client
+            .storage
+            .write(self.write(consumed_key_package)?)
+            .await?)
     }
+
+    group_api!(async, .await);
 }

@@ -6,7 +6,9 @@
 mod client;
 mod error;
 
-pub use client::{Client, ClientBuilder, ClientGroup, Member, Received};
+pub use client::{
+    AsyncClient, AsyncClientGroup, Client, ClientBuilder, ClientGroup, GroupOf, Member, Received,
+};
 pub use error::Error;
 
 /// The sans-IO group state machine, for applications that run their own persistence loop.

@@ -1,0 +1,97 @@
+//! The facade's clients: a synchronous and an asynchronous client in one group, both storing
+//! every change, and a group reloaded from storage.
+
+use std::sync::Arc;
+
+use cohort::credential::Credential;
+use cohort::crypto::{CipherSuite, CryptoProvider, SoftwareSigner};
+use cohort::group::NoPsks;
+use cohort::storage::memory::MemoryStore;
+use cohort::storage::{AsyncStorageProvider, GroupStore};
+use cohort::{AsyncClient, Client, ClientBuilder, Received};
+
+const NOW: u64 = 1_800_000_000;
+
+fn builder(p: &Arc<dyn CryptoProvider>, name: &str) -> ClientBuilder {
+    let suite = p.suite(CipherSuite(1)).expect("suite 1");
+    ClientBuilder::new(p.clone())
+        .signer(Arc::new(SoftwareSigner::generate(suite).expect("signer")))
+        .credential(Credential::basic(name.as_bytes().to_vec()))
+}
+
+#[test]
+fn a_sync_and_an_async_client_share_a_group() {
+    let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+    let alice_store = Arc::new(MemoryStore::new());
+    let alice: Client = builder(&p, "alice")
+        .build(alice_store.clone())
+        .expect("alice");
+    let bob_store = Arc::new(MemoryStore::new());
+    let bob: AsyncClient = builder(&p, "bob")
+        .build_async(
+            bob_store.clone() as Arc<dyn AsyncStorageProvider>,
+            Arc::new(NoPsks),
+        )
+        .expect("bob");
+
+    pollster::block_on(async {
+        let bob_kp = bob.generate_key_package(NOW).await.expect("kp");
+        assert_eq!(bob_store.key_package_refs().expect("refs").len(), 1);
+        let mut alice_group = alice.create_group(b"mixed", NOW).expect("create");
+        let out = alice_group.add_members(&[bob_kp], NOW).expect("add");
+        alice_group.merge_pending_commit().expect("merge");
+        let mut bob_group = bob
+            .join(&out.welcome.expect("welcome"), None, NOW)
+            .await
+            .expect("join");
+        // The KeyPackage was consumed in the same write that stored the group.
+        assert!(bob_store.key_package_refs().expect("refs").is_empty());
+        assert_eq!(
+            bob_group.epoch_authenticator(),
+            alice_group.epoch_authenticator()
+        );
+
+        let msg = bob_group.send_message(b"async hello").await.expect("send");
+        match alice_group.process_message(msg, NOW).expect("process") {
+            Received::Application { sender, data } => {
+                assert_eq!(data, b"async hello");
+                assert_eq!(sender.credential, Credential::basic(b"bob".to_vec()));
+            }
+            other => panic!("{other:?}"),
+        }
+        let update = alice_group.self_update(NOW).expect("update");
+        alice_group.merge_pending_commit().expect("merge");
+        match bob_group
+            .process_message(update.commit, NOW)
+            .await
+            .expect("commit")
+        {
+            Received::Commit(staged) => bob_group.merge_staged(*staged).await.expect("merge"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(bob_group.epoch(), 2);
+        // What bob stored is what bob has.
+        let stored = GroupStore::read_state(&*bob_store, b"mixed")
+            .expect("read")
+            .expect("stored");
+        assert_eq!(stored.epoch, 2);
+        let reloaded = bob.load_group(b"mixed").await.expect("load");
+        assert_eq!(
+            reloaded.epoch_authenticator(),
+            alice_group.epoch_authenticator()
+        );
+    });
+}
+
+#[test]
+fn a_group_reloads_from_the_synchronous_store() {
+    let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+    let store = Arc::new(MemoryStore::new());
+    let alice = builder(&p, "alice").build(store).expect("alice");
+    let group = alice.create_group(b"g", NOW).expect("create");
+    let auth = group.epoch_authenticator().to_vec();
+    drop(group);
+    let again = alice.load_group(b"g").expect("load");
+    assert_eq!(again.epoch_authenticator(), auth);
+    assert!(alice.load_group(b"missing").is_err());
+}
