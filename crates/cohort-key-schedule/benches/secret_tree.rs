@@ -2,7 +2,10 @@
 //! the first key of a leaf (expanding the tree from the root), the next key of a ratchet, and a
 //! jump of 100 generations (storing skipped keys).
 
-#![allow(missing_docs, reason = "criterion's macros generate undocumented functions")]
+#![allow(
+    missing_docs,
+    reason = "criterion's macros generate undocumented functions"
+)]
 
 use std::hint::black_box;
 
