@@ -338,7 +338,14 @@ pub(crate) fn process_external_commit(
             Proposal::ExternalInit(_) => return Err(bad("more than one ExternalInit")),
             Proposal::Remove(r) if removed.is_none() => removed = Some(r.removed),
             Proposal::Remove(_) => return Err(bad("more than one Remove in an external commit")),
-            Proposal::PreSharedKey(psk) => psk_ids.push(psk.psk.clone()),
+            Proposal::PreSharedKey(psk) => {
+                // Individually valid (V-12.1.4-03), and each PSK once (V-12.2-08).
+                crate::commit::validate_proposal(s, state, content.content.sender, p, now)?;
+                if psk_ids.contains(&psk.psk) {
+                    return Err(bad("two PreSharedKey proposals for one PSK"));
+                }
+                psk_ids.push(psk.psk.clone())
+            }
             _ => {
                 return Err(bad(
                     "an external commit may only hold ExternalInit, Remove and PreSharedKey",
@@ -357,6 +364,13 @@ pub(crate) fn process_external_commit(
         // A resync keeps the member's identity (V-12.2-17): same credential.
         if old_leaf.credential != path.leaf_node.credential {
             return Err(bad("a resync must keep the removed member's credential"));
+        }
+        // ... and, like an Update, bring a fresh encryption key (V-12.2-17, V-7.3-10).
+        if old_leaf.encryption_key == path.leaf_node.encryption_key {
+            return Err(ValidationError::InvalidLeafNode(
+                "the path leaf's encryption key is not fresh",
+            )
+            .into());
         }
         tree.remove_leaf(old).map_err(ValidationError::from)?;
         summary.removed.push(old);
