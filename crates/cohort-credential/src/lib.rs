@@ -8,7 +8,8 @@ mod validator;
 use cohort_codec::{CodecError, Decode, Encode, Reader, VarBytes, opaque_len};
 
 pub use validator::{
-    BasicValidator, CredentialContext, CredentialError, CredentialValidator, Identity,
+    BasicValidator, CredentialContext, CredentialError, CredentialValidator, DuplicatePolicy,
+    Identity,
 };
 
 /// A credential type from the "MLS Credential Types" registry (RFC 9420 §17.5).

@@ -46,9 +46,70 @@ pub enum CredentialError {
     /// RFC 9420 §5.3.1: the new credential is not an acceptable successor of the old one.
     #[error("the new credential does not identify the same member")]
     NotSuccessor,
-    /// RFC 9420 §5.3: the credential binds another key than the leaf's signature key (X.509).
+    /// RFC 9420 §5.3 (V-5.3-01): the credential binds another key than the leaf's signature
+    /// key; for X.509, the leaf certificate's subjectPublicKeyInfo differs from it.
     #[error("the credential does not bind the leaf's signature key")]
     KeyMismatch,
+    /// RFC 9420 §5.3 (V-5.3-02): an X.509 chain that is empty, or a certificate that does not
+    /// decode as DER or is otherwise malformed.
+    #[error("bad certificate: {0}")]
+    BadCertificate(String),
+    /// A signature scheme the validator does not support, by name: the leaf's key algorithm, or
+    /// the algorithm that signed a certificate in the chain.
+    #[error("unsupported signature scheme: {0}")]
+    UnsupportedScheme(String),
+    /// The chain does not lead to a configured trust anchor (unknown issuer, name or path-length
+    /// constraint violated, a leaf used as a CA ...).
+    #[error("certificate chain not trusted: {0}")]
+    Untrusted(String),
+    /// A certificate signature in the chain does not verify.
+    #[error("a certificate signature does not verify")]
+    BadSignature,
+    /// A certificate of the chain has expired at the validation time (seconds since the Unix
+    /// epoch).
+    #[error("certificate expired at {not_after}, validation time {now}")]
+    Expired {
+        /// The certificate's notAfter.
+        not_after: u64,
+        /// The validation time.
+        now: u64,
+    },
+    /// A certificate of the chain is not yet valid at the validation time (seconds since the
+    /// Unix epoch).
+    #[error("certificate not valid before {not_before}, validation time {now}")]
+    NotYetValid {
+        /// The certificate's notBefore.
+        not_before: u64,
+        /// The validation time.
+        now: u64,
+    },
+    /// A certificate of the chain is revoked by a configured CRL.
+    #[error("certificate revoked")]
+    Revoked,
+    /// The revocation status could not be established and the policy asks for one (no
+    /// authoritative CRL, an expired CRL, a CRL that does not verify ...).
+    #[error("revocation status unknown: {0}")]
+    RevocationUnknown(String),
+    /// The leaf's key usage or extended key usage does not allow this use.
+    #[error("certificate not valid for this usage: {0}")]
+    BadUsage(String),
+    /// The credential carries no identity of the kind the identity policy asks for.
+    #[error("no identity of the required kind in the credential")]
+    MissingIdentity,
+}
+
+/// What the group does when two members would hold the same [`Identity`] (RFC 9420 §5.3.1).
+///
+/// One user with several devices has several leaves with one identity; some deployments want
+/// exactly one leaf per identity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DuplicatePolicy {
+    /// Several leaves may share an identity (the library's behaviour before this hook).
+    #[default]
+    Allow,
+    /// A credential whose identity another member already has is rejected.
+    Reject,
 }
 
 /// The application's Authentication Service.
@@ -119,6 +180,12 @@ pub trait CredentialValidator: Send + Sync + fmt::Debug {
         } else {
             Err(CredentialError::NotSuccessor)
         }
+    }
+
+    /// Whether two leaves of one group may hold the same identity. The group consults this
+    /// whenever a credential enters it. The default allows it.
+    fn duplicate_identity_policy(&self) -> DuplicatePolicy {
+        DuplicatePolicy::Allow
     }
 }
 
