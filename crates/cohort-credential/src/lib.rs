@@ -4,6 +4,8 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 mod validator;
+#[cfg(feature = "x509")]
+pub mod x509;
 
 use cohort_codec::{CodecError, Decode, Encode, Reader, VarBytes, opaque_len};
 
