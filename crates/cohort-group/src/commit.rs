@@ -22,7 +22,9 @@ use cohort_tree::treekem::{decrypt_update_path, merge_update_path};
 
 use crate::psk::ExternalPsks;
 use crate::state::{EpochKeys, GroupState, GroupStatus};
-use crate::validate::{LeafContext, encoded, validate_key_package, validate_leaf};
+use crate::validate::{
+    LeafContext, check_credential_support, encoded, validate_key_package, validate_leaf,
+};
 use crate::{Error, ValidationError};
 
 /// What a commit does, for the application to inspect before merging.
@@ -350,6 +352,7 @@ pub(crate) fn process_commit(
                 now,
                 state.config.max_lifetime_secs,
             )?;
+            check_credential_support(&path.leaf_node, &tree, Some(committer))?;
             merge_update_path(&mut tree, suite, committer, path, &joiners)
                 .map_err(ValidationError::from)?;
             tree.validate_structure().map_err(ValidationError::from)?;
@@ -410,13 +413,16 @@ pub(crate) fn validate_proposal(
 ) -> Result<(), Error> {
     match proposal {
         // The KeyPackage passes §10.1 (V-12.1.1-01, V-10.1-05).
-        Proposal::Add(add) => validate_key_package(
-            suite,
-            &add.key_package,
-            &state.context,
-            now,
-            state.config.max_lifetime_secs,
-        ),
+        Proposal::Add(add) => {
+            validate_key_package(
+                suite,
+                &add.key_package,
+                &state.context,
+                now,
+                state.config.max_lifetime_secs,
+            )?;
+            check_credential_support(&add.key_package.leaf_node, &state.tree, None)
+        }
         // Only a member updates, with a fresh key and a valid leaf (V-12.1.2-01/02, V-7.3-10).
         Proposal::Update(update) => {
             let Sender::Member(leaf) = sender else {
@@ -444,7 +450,8 @@ pub(crate) fn validate_proposal(
                 &state.context,
                 now,
                 state.config.max_lifetime_secs,
-            )
+            )?;
+            check_credential_support(&update.leaf_node, &state.tree, Some(leaf))
         }
         // The removed leaf is a member (V-12.1.3-01).
         Proposal::Remove(rm) => {

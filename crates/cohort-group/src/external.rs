@@ -401,6 +401,7 @@ pub(crate) fn process_external_commit(
         now,
         state.config.max_lifetime_secs,
     )?;
+    crate::validate::check_credential_support(&path.leaf_node, &tree, Some(joiner))?;
     merge_update_path(&mut tree, s, joiner, path, &[]).map_err(ValidationError::from)?;
     tree.validate_structure().map_err(ValidationError::from)?;
     provisional.tree_hash = tree.tree_hash(s).map_err(ValidationError::from)?.into();

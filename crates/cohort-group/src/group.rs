@@ -230,6 +230,10 @@ impl Group {
                 config.max_lifetime_secs,
             )?;
         }
+        // Every member can use every other member's credential type (V-7.3-04/05).
+        for (i, leaf) in tree.leaves() {
+            crate::validate::check_credential_support(leaf, &tree, Some(i))?;
+        }
         validate_external_senders(&context)?;
         // Our leaf (§12.4.3.1: identical to the KeyPackage's).
         let own_leaf = tree

@@ -169,6 +169,37 @@ pub(crate) fn check_extension_support(
     }
 }
 
+/// Checks that `leaf` and the group's other members (every leaf of `tree` but `replaced`) can
+/// use each other's credentials: the members list the leaf's credential type (V-7.3-04) and
+/// the leaf lists every type in use (V-7.3-05).
+pub(crate) fn check_credential_support(
+    leaf: &LeafNode,
+    tree: &cohort_tree::RatchetTree,
+    replaced: Option<LeafIndex>,
+) -> Result<(), Error> {
+    let ty = leaf.credential.credential_type();
+    for (i, other) in tree.leaves() {
+        if Some(i) == replaced {
+            continue;
+        }
+        if !other.capabilities.credentials.contains(&ty) {
+            return Err(invalid(
+                "a member does not support the leaf's credential type",
+            ));
+        }
+        if !leaf
+            .capabilities
+            .credentials
+            .contains(&other.credential.credential_type())
+        {
+            return Err(invalid(
+                "the leaf does not support a credential type in use in the group",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks a KeyPackage against RFC 9420 §10.1 for the group of `context`.
 pub(crate) fn validate_key_package(
     suite: &dyn SuiteOps,
