@@ -610,8 +610,8 @@ fn v_12_1_4_01_reinit_or_branch_resumption_psk_in_a_proposal_is_rejected() {
     }
 }
 
-/// V-12.1.6-01, V-12.2-11: ExternalInit is valid only inside an external commit: not as a
-/// proposal message, not in a member's commit.
+/// V-12.1.6-01, V-12.2-11, V-12.4.3.2-06: ExternalInit is valid only inside an external
+/// commit: not as a proposal message, not in a member's commit.
 #[test]
 fn v_12_1_6_01_external_init_outside_an_external_commit_is_rejected() {
     let (mut alice, mut bob, _carol) = trio();
@@ -676,7 +676,8 @@ fn v_12_2_03_committer_update_is_rejected() {
     );
 }
 
-/// V-12.2-04: the committer may not remove itself.
+/// V-12.2-04, V-12.4.2-04: the committer may not remove itself; the receiver runs the list
+/// validation on the commit.
 #[test]
 fn v_12_2_04_committer_removing_itself_is_rejected() {
     let (mut alice, mut bob, _carol) = trio();
@@ -849,7 +850,9 @@ fn v_12_4_01_commit_without_a_required_path_is_rejected() {
     }
 }
 
-/// V-12.4-02: every ProposalRef must name a proposal cached in this epoch.
+/// V-12.4-02, V-12.1-03: every ProposalRef must name a proposal cached in this epoch; the
+/// cache is emptied at each epoch change. V-12.4-04: a commit that leaves out a cached
+/// proposal is still accepted.
 #[test]
 fn v_12_4_02_unknown_proposal_reference_is_rejected() {
     let (mut alice, mut bob, mut carol) = trio();
@@ -1324,7 +1327,8 @@ fn v_10_03_invalid_hpke_keys_are_rejected() {
 }
 
 /// V-7.2-04, V-10-06, V-13.4-01: unknown capability values and unknown KeyPackage and leaf
-/// extensions are ignored: such a KeyPackage is added and the commit accepted.
+/// extensions are ignored: such a KeyPackage is added and the commit accepted. V-7.2-06: by
+/// default, capabilities that list default types are tolerated too.
 #[test]
 fn v_10_06_unknown_values_and_extensions_are_accepted() {
     let (mut alice, mut bob, _carol) = trio();
@@ -1338,6 +1342,12 @@ fn v_10_06_unknown_values_and_extensions_are_accepted() {
         .proposals
         .push(cohort_tree::leaf::ProposalType(0x3a3a));
     s.capabilities.credentials.push(CredentialType(0x4a4a));
+    s.capabilities
+        .extensions
+        .push(ExtensionType::APPLICATION_ID);
+    s.capabilities
+        .proposals
+        .push(cohort_tree::leaf::ProposalType::ADD);
     s.extensions.push(custom_extension());
     let (mut kp, _, signer) = key_package_with(&s);
     kp.extensions.push(Extension {
@@ -1600,4 +1610,94 @@ fn v_12_4_2_18_own_commit_is_only_accepted_as_the_exact_echo() {
     assert!(bob.group.has_pending_commit());
     apply(&mut bob.group, &out.commit);
     assert!(!bob.group.has_pending_commit());
+}
+
+fn other_credential(name: &str) -> cohort_credential::Credential {
+    cohort_credential::Credential::Other {
+        credential_type: CredentialType(0xf0f0),
+        data: name.as_bytes().to_vec().into(),
+    }
+}
+
+/// V-7.3-04: every member must support the new leaf's credential type.
+#[test]
+fn v_7_3_04_credential_type_unsupported_by_a_member_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let dave = cohort_group::LeafSpec::new(other_credential("dave"), NOW, 30);
+    let (kp, _, _) = key_package_with(&dave);
+    let msg = craft_proposal(&mut bob, add_of(kp.clone()), HandshakeFormat::Public);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode(
+                "a member does not support the leaf's credential type"
+            )
+        ),
+        "{err}"
+    );
+    let msg = commit_of(&mut bob, vec![add_of(kp)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode(
+                "a member does not support the leaf's credential type"
+            )
+        ),
+        "{err}"
+    );
+}
+
+/// V-7.3-05: a new leaf must support every credential type already in use (bob uses a
+/// non-basic credential; dave lists only basic).
+#[test]
+fn v_7_3_05_leaf_missing_a_credential_type_in_use_is_rejected() {
+    let mut alice_spec = spec("alice");
+    alice_spec.capabilities.credentials = vec![CredentialType::BASIC, CredentialType(0xf0f0)];
+    let bob_spec = cohort_group::LeafSpec::new(other_credential("bob"), NOW, 30);
+    let (mut alice, mut bob) = pair_with(&alice_spec, &bob_spec, Vec::new());
+    let (kp, _, _) = key_package("dave");
+    let msg = commit_of(&mut alice, vec![add_of(kp)]);
+    let err = reject(&mut bob.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode(
+                "the leaf does not support a credential type in use in the group"
+            )
+        ),
+        "{err}"
+    );
+}
+
+/// V-12.1.7-05: a GroupContextExtensions replaces the whole list; nothing carries over.
+#[test]
+fn v_12_1_7_05_group_context_extensions_replace_the_list() {
+    let app_id = Extension {
+        extension_type: ExtensionType::APPLICATION_ID,
+        extension_data: b"app".to_vec().into(),
+    };
+    let (mut alice, mut bob, _carol) = trio_with(vec![app_id]);
+    assert_eq!(alice.group.context().extensions.len(), 1);
+    let gce = Proposal::GroupContextExtensions(GroupContextExtensions {
+        extensions: Vec::new(),
+    });
+    let out = bob
+        .group
+        .commit(
+            &bob.signer,
+            vec![gce],
+            &CommitOptions::new(),
+            &NoPsks,
+            Some(NOW),
+        )
+        .expect("commit");
+    bob.group.merge_pending_commit().expect("merge");
+    apply(&mut alice.group, &out.commit);
+    assert!(alice.group.context().extensions.is_empty());
+    assert_eq!(
+        alice.group.epoch_authenticator(),
+        bob.group.epoch_authenticator()
+    );
 }

@@ -484,3 +484,16 @@ fn v_12_2_17_resync_reusing_the_old_encryption_key_is_rejected() {
         "{err}"
     );
 }
+
+/// V-12.4.3.2-10: an external commit is a PublicMessage without a membership tag: one with a
+/// tag appended does not decode (the tag's presence follows the sender type).
+#[test]
+fn v_12_4_3_2_10_external_commit_with_a_membership_tag_does_not_decode() {
+    use cohort_codec::{Decode, Encode};
+    let s = setup();
+    let mut bytes = s.commit.to_bytes().expect("encode");
+    MlsMessage::from_bytes(&bytes).expect("the original decodes");
+    bytes.push(32);
+    bytes.extend_from_slice(&[0; 32]);
+    assert!(MlsMessage::from_bytes(&bytes).is_err());
+}

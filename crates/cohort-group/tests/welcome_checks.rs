@@ -43,13 +43,22 @@ struct Invite {
 }
 
 fn invite_with(tree_in_welcome: bool, extra: Vec<Proposal>, psks: &PskList) -> Invite {
+    invite_full(tree_in_welcome, extra, psks, true)
+}
+
+fn invite_full(
+    tree_in_welcome: bool,
+    extra: Vec<Proposal>,
+    psks: &PskList,
+    force_path: bool,
+) -> Invite {
     let mut alice = create_with("alice", Vec::new());
     let _bob = add(&mut alice, &mut [], "bob");
     let old_tree = alice.group.tree().to_nodes();
     let (kp, secrets, _) = key_package("dave");
     let mut options = CommitOptions::new();
     options.ratchet_tree_in_welcome = tree_in_welcome;
-    options.force_path = true;
+    options.force_path = force_path;
     let mut proposals = vec![Proposal::Add(Add {
         key_package: kp.clone(),
     })];
@@ -629,4 +638,39 @@ fn v_12_4_3_1_19_leaf_private_key_must_match_our_leaf() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// V-12.4.3.1-17: our KeyPackage's leaf must be in the tree. Here the GroupInfo's tree holds
+/// another client's KeyPackage leaf in our place (tree hash recomputed, GroupInfo signed again;
+/// without a path in the commit, no parent hash covers the new leaf).
+#[test]
+fn v_12_4_3_1_17_welcome_whose_tree_lacks_our_leaf_is_rejected() {
+    let inv = invite_full(true, Vec::new(), &PskList::default(), false);
+    let (erin, _, _) = key_package("erin");
+    let w = resigned(&inv, |gi| {
+        let at = gi
+            .extensions
+            .iter()
+            .position(|e| e.extension_type == ExtensionType::RATCHET_TREE)
+            .expect("tree");
+        let mut nodes = RatchetTreeNodes::from_extension(&gi.extensions[at]).expect("nodes");
+        let ours = nodes
+            .0
+            .iter_mut()
+            .flatten()
+            .find(|n| matches!(&***n, cohort_tree::node::Node::Leaf(l) if *l == inv.kp.leaf_node))
+            .expect("our leaf");
+        **ours = cohort_tree::node::Node::Leaf(erin.leaf_node.clone());
+        let mut tree = cohort_tree::RatchetTree::from_nodes(nodes.clone()).expect("tree");
+        gi.group_context.tree_hash = tree.tree_hash(&*suite()).expect("hash").into();
+        gi.extensions[at] = nodes.to_extension().expect("ext");
+    });
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(
+            err,
+            ValidationError::InvalidWelcome("our leaf is not in the tree")
+        ),
+        "{err}"
+    );
 }
