@@ -226,6 +226,10 @@ fn verified_tree(
     now: Option<u64>,
 ) -> Result<RatchetTree, Error> {
     let context = &group_info.group_context;
+    // No extension type twice (V-12.4.3-05, V-13.4-03), as for a Welcome join.
+    if ext::has_duplicates(&group_info.extensions) || ext::has_duplicates(&context.extensions) {
+        return Err(ValidationError::DuplicateExtension.into());
+    }
     let nodes = match (
         ext::find(&group_info.extensions, ExtensionType::RATCHET_TREE),
         given,
@@ -259,6 +263,7 @@ fn verified_tree(
             now,
             config.max_lifetime_secs,
         )?;
+        crate::validate::check_credential_support(leaf, &tree, Some(i))?;
     }
     Ok(tree)
 }
