@@ -349,8 +349,8 @@ fn v_12_4_3_2_01_group_info_without_external_pub_is_rejected() {
     );
 }
 
-/// V-12.4.3.2-02: the joiner checks the GroupInfo as for a Welcome: its signature, and the
-/// tree against the GroupContext's tree hash.
+/// V-12.4.3.2-02: the joiner checks the GroupInfo as for a Welcome: its signature, no
+/// duplicate extension, and the tree against the GroupContext's tree hash.
 #[test]
 fn v_12_4_3_2_02_joiner_checks_the_group_info() {
     let s = setup();
@@ -380,6 +380,14 @@ fn v_12_4_3_2_02_joiner_checks_the_group_info() {
             invalid(&err),
             ValidationError::InvalidSignature("GroupInfo")
         ),
+        "{err}"
+    );
+    let mut gi = s.group_info.clone();
+    let first = gi.extensions[0].clone();
+    gi.extensions.push(first);
+    let err = join(&gi);
+    assert!(
+        matches!(invalid(&err), ValidationError::DuplicateExtension),
         "{err}"
     );
     let mut gi = s.group_info.clone();
