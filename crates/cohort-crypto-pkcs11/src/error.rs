@@ -67,6 +67,10 @@ pub enum Pkcs11Error {
     /// No key matches the label or id asked for.
     #[error("no {0} in the token")]
     KeyNotFound(String),
+    /// A private key with this label or id is in the token already, so a new one would make
+    /// the label or id ambiguous.
+    #[error("a {0} is in the token already")]
+    KeyExists(String),
     /// More than one private key matches the label or id asked for.
     #[error("{count} private keys match {selector}; give a unique label or id")]
     AmbiguousKey {

@@ -214,7 +214,7 @@ impl Pkcs11Token {
     /// # Errors
     /// [`Pkcs11Error::UnsupportedScheme`] for a scheme this crate does not drive;
     /// [`Pkcs11Error::MechanismNotSupported`] naming the signing or key-generation mechanism
-    /// the token lacks; [`Pkcs11Error::AmbiguousKey`] when a private key with this label or id
+    /// the token lacks; [`Pkcs11Error::KeyExists`] when a private key with this label or id
     /// exists already; [`Pkcs11Error::Call`] when the module fails.
     pub fn generate_signer(
         &self,
@@ -234,12 +234,8 @@ impl Pkcs11Token {
             KeySelector::Label(label.to_owned()),
             KeySelector::Id(id.to_vec()),
         ] {
-            let count = self.find_private_keys(&selector)?.len();
-            if count > 0 {
-                return Err(Pkcs11Error::AmbiguousKey {
-                    selector: selector.to_string(),
-                    count: count + 1,
-                });
+            if !self.find_private_keys(&selector)?.is_empty() {
+                return Err(Pkcs11Error::KeyExists(format!("private {selector}")));
             }
         }
         let mechanism = match spec.family {

@@ -366,7 +366,7 @@ fn keys_are_found_again_by_label_and_id() {
         .generate_signer(SignatureScheme::ED25519, "alice", &[9])
         .unwrap_err();
     assert!(
-        matches!(duplicate, Pkcs11Error::AmbiguousKey { .. }),
+        matches!(duplicate, Pkcs11Error::KeyExists(_)),
         "{duplicate}"
     );
     let unsupported = token
