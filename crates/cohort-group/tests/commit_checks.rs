@@ -135,7 +135,8 @@ fn v_10_1_03_key_package_signature_must_verify_under_the_leaf_key() {
     );
 }
 
-/// V-10.1-01: the KeyPackage's cipher suite and version must be the group's.
+/// V-10.1-01, V-10-01: the KeyPackage's cipher suite and version must be the group's (and
+/// so the mls10 of the message that carries it).
 #[test]
 fn v_10_1_01_key_package_suite_or_version_differs() {
     let (mut alice, mut bob, _carol) = trio();
@@ -1700,4 +1701,47 @@ fn v_12_1_7_05_group_context_extensions_replace_the_list() {
         alice.group.epoch_authenticator(),
         bob.group.epoch_authenticator()
     );
+}
+
+/// V-12.4.2-13: the transcript hash covers the commit's content: the same commit with other
+/// authenticated data (signed again, membership tag recomputed) no longer matches its
+/// confirmation tag.
+#[test]
+fn v_12_4_2_13_transcript_covers_the_commit_content() {
+    let (mut alice, mut bob, _carol) = trio();
+    let commit = self_update(&mut bob);
+    let msg = edit_commit(&mut bob, &commit, |c, _| {
+        c.authenticated_data = b"not what was confirmed".to_vec().into();
+    });
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(invalid(&err), ValidationError::InvalidConfirmationTag),
+        "{err}"
+    );
+}
+
+/// V-7.2-01: `leaf_node_source` must be key_package, update or commit; a KeyPackage whose
+/// leaf says otherwise does not decode.
+#[test]
+fn v_7_2_01_unknown_leaf_node_source_does_not_decode() {
+    use cohort_codec::Encode;
+    let (kp, _, _) = key_package("dave");
+    let msg = MlsMessage::new(MlsMessageBody::KeyPackage(kp.clone()));
+    let mut bytes = msg.to_bytes().expect("encode");
+    let leaf = &kp.leaf_node;
+    // version, wire_format, then the KeyPackage up to the leaf's source.
+    let at = 2
+        + 2
+        + kp.version.to_bytes().expect("encode").len()
+        + kp.cipher_suite.to_bytes().expect("encode").len()
+        + kp.init_key.to_bytes().expect("encode").len()
+        + leaf.encryption_key.to_bytes().expect("encode").len()
+        + leaf.signature_key.to_bytes().expect("encode").len()
+        + leaf.credential.to_bytes().expect("encode").len()
+        + leaf.capabilities.to_bytes().expect("encode").len();
+    assert_eq!(bytes[at], 1, "the source of a KeyPackage leaf");
+    for bad in [0, 4, 0xff] {
+        bytes[at] = bad;
+        assert!(MlsMessage::from_bytes(&bytes).is_err(), "source {bad}");
+    }
 }

@@ -40,6 +40,8 @@ struct Invite {
     old_tree: RatchetTreeNodes,
     /// alice's tree with dave.
     tree: RatchetTreeNodes,
+    /// alice's epoch authenticator in the epoch dave joins.
+    epoch_authenticator: Vec<u8>,
 }
 
 fn invite_with(tree_in_welcome: bool, extra: Vec<Proposal>, psks: &PskList) -> Invite {
@@ -78,6 +80,7 @@ fn invite_full(
         alice_signer: alice.signer,
         old_tree,
         tree: alice.group.tree().to_nodes(),
+        epoch_authenticator: alice.group.epoch_authenticator().to_vec(),
     }
 }
 
@@ -672,5 +675,17 @@ fn v_12_4_3_1_17_welcome_whose_tree_lacks_our_leaf_is_rejected() {
             ValidationError::InvalidWelcome("our leaf is not in the tree")
         ),
         "{err}"
+    );
+}
+
+/// V-12.4.3.1-20: the joiner runs the key schedule from the joiner secret, PSK secret and
+/// GroupContext and reaches the same epoch secrets as the group.
+#[test]
+fn v_12_4_3_1_20_joiner_derives_the_group_epoch() {
+    let inv = invite();
+    let group = join(&inv, &inv.welcome, None).expect("join");
+    assert_eq!(
+        group.epoch_authenticator(),
+        inv.epoch_authenticator.as_slice()
     );
 }
