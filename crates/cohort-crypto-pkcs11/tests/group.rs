@@ -16,29 +16,21 @@ use cohort::messages::MlsMessage;
 use cohort::storage::memory::MemoryStore;
 use cohort::{Client, ClientGroup, Received};
 use cohort_crypto::Signer;
-use cohort_crypto_pkcs11::Pkcs11Signer;
+use cohort_crypto_pkcs11::{Pkcs11Signer, Pkcs11Token, SlotSelector, TokenConfig};
 
 /// A fixed clock: cohort takes time as an argument.
 const NOW: u64 = 1_800_000_000;
 
-fn client(
-    provider: &Arc<dyn CryptoProvider>,
-    cs: CipherSuite,
-    name: &str,
-    signer: Arc<dyn Signer>,
-) -> Client {
+/// A member whose key is in software.
+fn software_client(provider: &Arc<dyn CryptoProvider>, cs: CipherSuite, name: &str) -> Client {
+    let ops = provider.require_suite(cs).expect("the suite");
+    let signer = SoftwareSigner::generate(ops).expect("a software key");
     Client::builder(provider.clone())
-        .signer(signer)
+        .signer(Arc::new(signer))
         .credential(Credential::basic(name.as_bytes().to_vec()))
         .cipher_suite(cs)
         .build(Arc::new(MemoryStore::new()))
         .expect("build a client")
-}
-
-fn software_client(provider: &Arc<dyn CryptoProvider>, cs: CipherSuite, name: &str) -> Client {
-    let ops = provider.require_suite(cs).expect("the suite");
-    let signer = SoftwareSigner::generate(ops).expect("a software key");
-    client(provider, cs, name, Arc::new(signer))
 }
 
 /// Delivers a commit and merges it.
@@ -93,16 +85,32 @@ fn tara_uses_the_token_key(group: &ClientGroup<'_>, token_signer: &Pkcs11Signer)
 }
 
 fn group_life(env: &softhsm::Env, cs: CipherSuite) {
-    let token = env.open();
+    let (module, token_label, pin) = (&env.module, softhsm::LABEL, softhsm::PIN);
+    // ANCHOR: token_member
+    // The module, the token's label and the PIN come from the application's configuration.
+    let token = Pkcs11Token::open(TokenConfig::new(
+        module,
+        SlotSelector::TokenLabel(token_label.into()),
+        pin,
+    ))
+    .expect("open the token");
+    // Generated in the token, sensitive and never extractable; on later runs,
+    // `token.find_signer(&KeySelector::Label("tara".into()))` finds it again.
     let scheme = cs.signature_scheme().expect("a defined suite");
     let token_signer = Arc::new(
         token
             .generate_signer(scheme, "tara", b"tara")
             .expect("a key in the token"),
     );
-    let tara_provider: Arc<dyn CryptoProvider> = Arc::new(cohort::crypto::rustcrypto::provider());
+    // Everything else runs on a software provider.
+    let tara = Client::builder(Arc::new(cohort::crypto::rustcrypto::provider()))
+        .signer(token_signer.clone())
+        .credential(Credential::basic(b"tara".to_vec()))
+        .cipher_suite(cs)
+        .build(Arc::new(MemoryStore::new()))
+        .expect("tara's client");
+    // ANCHOR_END: token_member
     let others: Arc<dyn CryptoProvider> = Arc::new(cohort::crypto::aws_lc::provider());
-    let tara = client(&tara_provider, cs, "tara", token_signer.clone());
     let bob = software_client(&others, cs, "bob");
     let carol = software_client(&others, cs, "carol");
     let dave = software_client(&others, cs, "dave");
