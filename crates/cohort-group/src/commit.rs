@@ -225,7 +225,7 @@ pub(crate) fn next_state(
         keys,
         proposals: Vec::new(),
         past_resumption_psks: past,
-        config: state.config,
+        config: state.config.clone(),
         status: state.status,
     }
 }
@@ -341,6 +341,7 @@ pub(crate) fn process_commit(
                 )
                 .into());
             }
+            crate::validate::check_successor(&state.config, old_leaf, &path.leaf_node)?;
             validate_leaf(
                 suite,
                 &path.leaf_node,
@@ -350,7 +351,7 @@ pub(crate) fn process_commit(
                 },
                 &provisional,
                 now,
-                state.config.max_lifetime_secs,
+                &state.config,
             )?;
             check_credential_support(&path.leaf_node, &tree, Some(committer))?;
             merge_update_path(&mut tree, suite, committer, path, &joiners)
@@ -414,13 +415,7 @@ pub(crate) fn validate_proposal(
     match proposal {
         // The KeyPackage passes §10.1 (V-12.1.1-01, V-10.1-05).
         Proposal::Add(add) => {
-            validate_key_package(
-                suite,
-                &add.key_package,
-                &state.context,
-                now,
-                state.config.max_lifetime_secs,
-            )?;
+            validate_key_package(suite, &add.key_package, &state.context, now, &state.config)?;
             check_credential_support(&add.key_package.leaf_node, &state.tree, None)
         }
         // Only a member updates, with a fresh key and a valid leaf (V-12.1.2-01/02, V-7.3-10).
@@ -449,8 +444,9 @@ pub(crate) fn validate_proposal(
                 },
                 &state.context,
                 now,
-                state.config.max_lifetime_secs,
+                &state.config,
             )?;
+            crate::validate::check_successor(&state.config, old, &update.leaf_node)?;
             check_credential_support(&update.leaf_node, &state.tree, Some(leaf))
         }
         // The removed leaf is a member (V-12.1.3-01).
@@ -481,7 +477,8 @@ pub(crate) fn validate_proposal(
             if cohort_tree::extension::has_duplicates(&g.extensions) {
                 return Err(ValidationError::DuplicateExtension.into());
             }
-            Ok(())
+            // External senders introduced or changed are accepted by the AS (V-5.3.1-06).
+            crate::validate::check_external_senders(&state.config, &g.extensions)
         }
         // A ReInit may not lower the version (V-12.1.5-01).
         Proposal::ReInit(r) => {

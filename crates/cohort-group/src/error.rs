@@ -116,6 +116,9 @@ pub enum ValidationError {
     /// pending).
     #[error("group is inactive: {0}")]
     GroupInactive(&'static str),
+    /// RFC 9420 §5.3.1: the application's Authentication Service refused a credential.
+    #[error("credential rejected: {0}")]
+    CredentialRejected(cohort_credential::CredentialError),
     /// RFC 9420 §12.4.3: the GroupInfo is invalid; the reason names the rule.
     #[error("invalid group info: {0}")]
     InvalidGroupInfo(&'static str),

@@ -169,7 +169,7 @@ impl Group {
             context.clone(),
             interim,
             InitSecret::new(init_secret),
-            config,
+            config.clone(),
         );
         let next = next_epoch(
             s,
@@ -261,7 +261,7 @@ fn verified_tree(
             },
             context,
             now,
-            config.max_lifetime_secs,
+            config,
         )?;
         crate::validate::check_credential_support(leaf, &tree, Some(i))?;
     }
@@ -366,8 +366,9 @@ pub(crate) fn process_external_commit(
         let old_leaf = tree.leaf(old).ok_or(ValidationError::InvalidProposal(
             "a Remove must name a member",
         ))?;
-        // A resync keeps the member's identity (V-12.2-17): same credential.
-        if old_leaf.credential != path.leaf_node.credential {
+        // A resync keeps the member's identity (V-12.2-17, V-5.3.1-07): the Authentication
+        // Service must accept the new credential as the removed member's successor.
+        if crate::validate::check_successor(&state.config, old_leaf, &path.leaf_node).is_err() {
             return Err(bad("a resync must keep the removed member's credential"));
         }
         // ... and, like an Update, bring a fresh encryption key (V-12.2-17, V-7.3-10).
@@ -404,7 +405,7 @@ pub(crate) fn process_external_commit(
         },
         &provisional,
         now,
-        state.config.max_lifetime_secs,
+        &state.config,
     )?;
     crate::validate::check_credential_support(&path.leaf_node, &tree, Some(joiner))?;
     merge_update_path(&mut tree, s, joiner, path, &[]).map_err(ValidationError::from)?;

@@ -171,7 +171,7 @@ impl Group {
             )
             .into());
         }
-        let bare = bare_state(config);
+        let bare = bare_state(config.clone());
         let psk_secret = resolve_psk_secret(s, &bare, &secrets.psks, psks)?;
         let joiner = JoinerSecret::new(Secret::new(secrets.joiner_secret.as_slice().to_vec()));
         let group_info = decrypt_group_info(s, welcome, &joiner, psk_secret.as_bytes())?;
@@ -227,14 +227,14 @@ impl Group {
                 },
                 &context,
                 now,
-                config.max_lifetime_secs,
+                &config,
             )?;
         }
         // Every member can use every other member's credential type (V-7.3-04/05).
         for (i, leaf) in tree.leaves() {
             crate::validate::check_credential_support(leaf, &tree, Some(i))?;
         }
-        validate_external_senders(&context)?;
+        crate::validate::check_external_senders(&config, &context.extensions)?;
         // Our leaf (§12.4.3.1: identical to the KeyPackage's).
         let own_leaf = tree
             .leaves()
@@ -625,6 +625,15 @@ impl Group {
         self.state.tree.leaves()
     }
 
+    /// Sets the Authentication Service consulted for every credential from now on (it is not
+    /// part of the stored state: set it again after [`Group::from_state_bytes`]).
+    pub fn set_credential_validator(
+        &mut self,
+        validator: std::sync::Arc<dyn cohort_credential::CredentialValidator>,
+    ) {
+        self.state.config.credential_validator = validator;
+    }
+
     /// Whether we can still use the group.
     pub fn status(&self) -> GroupStatus {
         self.state.status
@@ -669,14 +678,6 @@ fn bare_state(config: GroupConfig) -> GroupState {
         config,
         status: GroupStatus::Active,
     }
-}
-
-/// An `external_senders` extension in the GroupContext must decode (V-11.1-04).
-fn validate_external_senders(context: &GroupContext) -> Result<(), Error> {
-    if let Some(e) = ext::find(&context.extensions, ExtensionType::EXTERNAL_SENDERS) {
-        ExternalSenders::from_extension(e)?;
-    }
-    Ok(())
 }
 
 fn application(content: AuthenticatedContent) -> Result<Processed, Error> {

@@ -220,6 +220,7 @@ fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
         max_resumption_epochs,
         enforce_lifetimes,
         max_lifetime_secs,
+        ..GroupConfig::default()
     };
     Ok(GroupState {
         context,

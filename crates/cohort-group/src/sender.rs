@@ -160,6 +160,9 @@ pub struct CommitOptions {
     pub ratchet_tree_in_welcome: bool,
     /// Authenticated data of the commit message.
     pub authenticated_data: Vec<u8>,
+    /// A new credential for our leaf, carried by the commit's path (for example a renewed
+    /// certificate). Receivers' Authentication Service must accept it as our successor.
+    pub new_credential: Option<Credential>,
 }
 
 impl CommitOptions {
@@ -335,6 +338,9 @@ impl Group {
                 .ok_or(Error::Internal("our leaf is blank"))?;
             leaf.encryption_key = plan.leaf_public_key().clone();
             leaf.leaf_node_source = LeafNodeSource::Commit(plan.leaf_parent_hash().to_vec().into());
+            if let Some(credential) = &options.new_credential {
+                leaf.credential = credential.clone();
+            }
             let tbs = leaf.to_be_signed(Some((&state.context.group_id, own)))?;
             leaf.signature = labeled::sign_with_label(signer, b"LeafNodeTBS", &tbs)?.into();
             tree.set_leaf(own, leaf.clone())

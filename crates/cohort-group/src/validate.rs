@@ -11,6 +11,9 @@ use cohort_tree::extension::{self as ext, ExtensionType};
 use cohort_tree::leaf::{LeafNode, LeafNodeSource, ProtocolVersion};
 use cohort_tree::math::LeafIndex;
 
+use cohort_credential::CredentialContext;
+
+use crate::config::GroupConfig;
 use crate::{Error, ValidationError};
 
 /// Which kind of LeafNode is being checked, with what its signature covers.
@@ -39,8 +42,9 @@ pub(crate) fn validate_leaf(
     ctx: LeafContext<'_>,
     context: &GroupContext,
     now: Option<u64>,
-    max_lifetime: u64,
+    config: &GroupConfig,
 ) -> Result<(), Error> {
+    let max_lifetime = config.max_lifetime_secs;
     // Source and signature (V-7.3-02, V-7.3-08/09/11, V-7.2-07).
     let (group, source_ok) = match (ctx, &leaf.leaf_node_source) {
         (LeafContext::KeyPackage, LeafNodeSource::KeyPackage(_)) => (None, true),
@@ -67,6 +71,17 @@ pub(crate) fn validate_leaf(
         &leaf.signature,
     )
     .map_err(|_| ValidationError::InvalidSignature("LeafNode"))?;
+    // The Authentication Service accepts the credential for this key (V-7.3-01, V-5.3.1-*).
+    let as_context = match ctx {
+        LeafContext::KeyPackage => CredentialContext::Add,
+        LeafContext::Update { .. } => CredentialContext::Update,
+        LeafContext::Commit { .. } => CredentialContext::CommitPath,
+        LeafContext::Tree { .. } => CredentialContext::Join,
+    };
+    config
+        .credential_validator
+        .validate(&leaf.credential, &leaf.signature_key, as_context)
+        .map_err(ValidationError::CredentialRejected)?;
     // The leaf's own credential type is among its capabilities (V-7.2-02).
     let caps = &leaf.capabilities;
     if !caps
@@ -206,7 +221,7 @@ pub(crate) fn validate_key_package(
     kp: &KeyPackage,
     context: &GroupContext,
     now: Option<u64>,
-    max_lifetime: u64,
+    config: &GroupConfig,
 ) -> Result<(), Error> {
     if kp.cipher_suite != context.cipher_suite || kp.version != context.version {
         return Err(ValidationError::InvalidKeyPackage(
@@ -238,8 +253,43 @@ pub(crate) fn validate_key_package(
         LeafContext::KeyPackage,
         context,
         now,
-        max_lifetime,
+        config,
     )
+}
+
+/// The Authentication Service accepts `new` as the successor of `old` for the same member
+/// (RFC 9420 §5.3.1, V-5.3.1-07): in an Update, a commit path, or a resync.
+pub(crate) fn check_successor(
+    config: &GroupConfig,
+    old: &LeafNode,
+    new: &LeafNode,
+) -> Result<(), Error> {
+    config
+        .credential_validator
+        .valid_successor(&old.credential, &new.credential, &new.signature_key)
+        .map_err(|e| ValidationError::CredentialRejected(e).into())
+}
+
+/// Decodes the `external_senders` extension in `extensions`, if any, and has the Authentication
+/// Service accept each sender's credential (V-11.1-04, V-5.3.1-06).
+pub(crate) fn check_external_senders(
+    config: &GroupConfig,
+    extensions: &[cohort_tree::extension::Extension],
+) -> Result<(), Error> {
+    if let Some(e) = ext::find(extensions, ExtensionType::EXTERNAL_SENDERS) {
+        let senders = cohort_messages::extensions::ExternalSenders::from_extension(e)?;
+        for sender in &senders.0 {
+            config
+                .credential_validator
+                .validate(
+                    &sender.credential,
+                    &sender.signature_key,
+                    CredentialContext::ExternalSender,
+                )
+                .map_err(ValidationError::CredentialRejected)?;
+        }
+    }
+    Ok(())
 }
 
 /// The encoded bytes of a value, for comparisons by encoding.

@@ -78,7 +78,7 @@ pub fn create_with(name: &str, extensions: Vec<Extension>) -> Member {
         &spec(name),
         b"negative-tests".to_vec(),
         extensions,
-        GroupConfig::default(),
+        config(),
     )
     .expect("create");
     Member { signer, group }
@@ -117,7 +117,7 @@ pub fn add(inviter: &mut Member, others: &mut [&mut Member], name: &str) -> Memb
         ratchet_tree: None,
         now: Some(NOW),
     };
-    let group = Group::join(&provider(), input, &NoPsks, GroupConfig::default()).expect("join");
+    let group = Group::join(&provider(), input, &NoPsks, config()).expect("join");
     Member { signer, group }
 }
 
@@ -323,7 +323,7 @@ pub fn pair_with(
             alice_spec,
             b"negative-tests".to_vec(),
             extensions,
-            GroupConfig::default(),
+            config(),
         )
         .expect("create"),
         signer: alice_signer,
@@ -349,6 +349,45 @@ pub fn pair_with(
         ratchet_tree: None,
         now: Some(NOW),
     };
-    let group = Group::join(&p, input, &NoPsks, GroupConfig::default()).expect("join");
+    let group = Group::join(&p, input, &NoPsks, config()).expect("join");
     (alice, Member { signer, group })
+}
+
+/// Accepts every credential, whatever its type, and a successor only when the credential is
+/// unchanged: these tests exercise the protocol's checks, not an Authentication Service (the AS
+/// has its own tests).
+#[derive(Debug)]
+pub struct AcceptAll;
+
+impl cohort_credential::CredentialValidator for AcceptAll {
+    fn validate(
+        &self,
+        credential: &cohort_credential::Credential,
+        _key: &cohort_crypto::SignaturePublicKey,
+        _context: cohort_credential::CredentialContext,
+    ) -> Result<cohort_credential::Identity, cohort_credential::CredentialError> {
+        use cohort_codec::Encode;
+        let bytes = credential
+            .to_bytes()
+            .map_err(|e| cohort_credential::CredentialError::Rejected(e.to_string()))?;
+        Ok(cohort_credential::Identity(bytes))
+    }
+
+    fn valid_successor(
+        &self,
+        old: &cohort_credential::Credential,
+        new: &cohort_credential::Credential,
+        _key: &cohort_crypto::SignaturePublicKey,
+    ) -> Result<(), cohort_credential::CredentialError> {
+        if old == new {
+            Ok(())
+        } else {
+            Err(cohort_credential::CredentialError::NotSuccessor)
+        }
+    }
+}
+
+/// The configuration of the tests' groups: defaults, with [`AcceptAll`] as the AS.
+pub fn config() -> GroupConfig {
+    GroupConfig::default().with_credential_validator(std::sync::Arc::new(AcceptAll))
 }

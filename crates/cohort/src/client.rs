@@ -87,7 +87,7 @@ impl Identity {
             &self.leaf_spec(now),
             group_id.to_vec(),
             Vec::new(),
-            self.config,
+            self.config.clone(),
         )?)
     }
 
@@ -112,11 +112,19 @@ impl Identity {
             ratchet_tree,
             now: Some(now),
         };
-        Ok(Group::join(&*self.provider, input, psks, self.config)?)
+        Ok(Group::join(
+            &*self.provider,
+            input,
+            psks,
+            self.config.clone(),
+        )?)
     }
 
     fn restore(&self, state: &[u8]) -> Result<Group, Error> {
-        Ok(Group::from_state_bytes(&*self.provider, state)?)
+        let mut group = Group::from_state_bytes(&*self.provider, state)?;
+        // The Authentication Service is policy, not state: attach the client's again.
+        group.set_credential_validator(self.config.credential_validator.clone());
+        Ok(group)
     }
 }
 

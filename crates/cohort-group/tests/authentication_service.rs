@@ -1,0 +1,202 @@
+//! The application's Authentication Service is consulted wherever a credential enters the group
+//! (RFC 9420 §5.3.1): a refused credential is rejected with `CredentialRejected`, and a member
+//! may not change its identity unless the policy allows it.
+
+use std::sync::Arc;
+
+use cohort_credential::{
+    BasicValidator, Credential, CredentialContext, CredentialError, CredentialValidator, Identity,
+};
+use cohort_crypto::{CipherSuite, CryptoProvider, SignaturePublicKey, SoftwareSigner};
+use cohort_group::{
+    CommitOptions, Error, Group, GroupConfig, JoinInput, LeafSpec, NoPsks, ValidationError,
+    create_key_package,
+};
+use cohort_messages::MlsMessageBody;
+
+const NOW: u64 = 1_800_000_000;
+const CS: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+
+/// Refuses any identity starting with "mallory"; records nothing else.
+#[derive(Debug)]
+struct NoMallory;
+
+impl CredentialValidator for NoMallory {
+    fn validate(
+        &self,
+        credential: &Credential,
+        key: &SignaturePublicKey,
+        context: CredentialContext,
+    ) -> Result<Identity, CredentialError> {
+        let id = BasicValidator::default().validate(credential, key, context)?;
+        if id.0.starts_with(b"mallory") {
+            return Err(CredentialError::Rejected(format!(
+                "{context:?}: mallory is not welcome"
+            )));
+        }
+        Ok(id)
+    }
+}
+
+fn config() -> GroupConfig {
+    GroupConfig::default().with_credential_validator(Arc::new(NoMallory))
+}
+
+fn spec(name: &str) -> LeafSpec {
+    LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30)
+}
+
+/// V-5.3.1-01: a KeyPackage the AS refuses cannot be added.
+#[test]
+fn v_5_3_1_01_refused_key_package_cannot_be_added() {
+    let p = cohort_crypto_rustcrypto::provider();
+    let suite = p.suite(CS).expect("suite");
+    let alice_signer = SoftwareSigner::generate(suite.clone()).expect("signer");
+    let mut alice = Group::create(
+        &p,
+        CS,
+        &alice_signer,
+        &spec("alice"),
+        b"g".to_vec(),
+        Vec::new(),
+        config(),
+    )
+    .expect("create");
+    let mallory = SoftwareSigner::generate(suite).expect("signer");
+    let (kp, _) = create_key_package(&p, CS, &mallory, &spec("mallory")).expect("kp");
+    let err = alice
+        .add_members(&alice_signer, vec![kp], &CommitOptions::new(), Some(NOW))
+        .expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            Error::Invalid(ValidationError::CredentialRejected(
+                CredentialError::Rejected(_)
+            ))
+        ),
+        "{err}"
+    );
+    assert!(!alice.has_pending_commit());
+}
+
+/// V-5.3.1-02: a joiner refuses a tree holding a credential its AS refuses.
+#[test]
+fn v_5_3_1_02_join_refuses_a_tree_with_a_refused_credential() {
+    let p = cohort_crypto_rustcrypto::provider();
+    let suite = p.suite(CS).expect("suite");
+    // Mallory's group, created with a permissive validator.
+    let mallory = SoftwareSigner::generate(suite.clone()).expect("signer");
+    let mut group = Group::create(
+        &p,
+        CS,
+        &mallory,
+        &spec("mallory"),
+        b"g".to_vec(),
+        Vec::new(),
+        GroupConfig::default(),
+    )
+    .expect("create");
+    let bob = SoftwareSigner::generate(suite).expect("signer");
+    let (kp, secrets) = create_key_package(&p, CS, &bob, &spec("bob")).expect("kp");
+    let out = group
+        .add_members(&mallory, vec![kp.clone()], &CommitOptions::new(), Some(NOW))
+        .expect("add");
+    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+        panic!()
+    };
+    let input = JoinInput {
+        welcome: &welcome,
+        key_package: &kp,
+        secrets: &secrets,
+        ratchet_tree: None,
+        now: Some(NOW),
+    };
+    let err = Group::join(&p, input, &NoPsks, config()).expect_err("refused");
+    assert!(
+        matches!(err, Error::Invalid(ValidationError::CredentialRejected(_))),
+        "{err}"
+    );
+}
+
+/// V-5.3.1-05 / V-5.3.1-07: a commit path may not change the member's identity under the
+/// default policy; a relaxed validator allows it.
+#[test]
+fn v_5_3_1_07_identity_change_needs_the_policy() {
+    let p = cohort_crypto_rustcrypto::provider();
+    let suite = p.suite(CS).expect("suite");
+    let alice_signer = SoftwareSigner::generate(suite.clone()).expect("signer");
+    let mut alice = Group::create(
+        &p,
+        CS,
+        &alice_signer,
+        &spec("alice"),
+        b"g".to_vec(),
+        Vec::new(),
+        config(),
+    )
+    .expect("create");
+    let bob_signer = SoftwareSigner::generate(suite).expect("signer");
+    let (kp, secrets) = create_key_package(&p, CS, &bob_signer, &spec("bob")).expect("kp");
+    let out = alice
+        .add_members(
+            &alice_signer,
+            vec![kp.clone()],
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .expect("add");
+    alice.merge_pending_commit().expect("merge");
+    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+        panic!()
+    };
+    let input = JoinInput {
+        welcome: &welcome,
+        key_package: &kp,
+        secrets: &secrets,
+        ratchet_tree: None,
+        now: Some(NOW),
+    };
+    let mut bob = Group::join(&p, input, &NoPsks, config()).expect("join");
+    // Alice's client (wrongly) commits a path under another identity: bob refuses it.
+    let before = bob.to_state_bytes().expect("save");
+    let mut forged = alice.clone();
+    forged.set_credential_validator(Arc::new(BasicValidator {
+        allow_identity_change: true,
+    }));
+    let out = commit_as(&mut forged, &alice_signer, "alice-2");
+    let err = bob
+        .process_message(out, &NoPsks, Some(NOW))
+        .expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            Error::Invalid(ValidationError::CredentialRejected(
+                CredentialError::NotSuccessor
+            ))
+        ),
+        "{err}"
+    );
+    assert_eq!(*bob.to_state_bytes().expect("save"), *before);
+    // With a policy that allows the change, the same kind of commit is accepted.
+    bob.set_credential_validator(Arc::new(BasicValidator {
+        allow_identity_change: true,
+    }));
+    let out = commit_as(&mut forged, &alice_signer, "alice-3");
+    assert!(bob.process_message(out, &NoPsks, Some(NOW)).is_ok());
+}
+
+/// A self-update whose new leaf carries `identity`.
+fn commit_as(
+    group: &mut Group,
+    signer: &SoftwareSigner,
+    identity: &str,
+) -> cohort_messages::MlsMessage {
+    group.clear_pending_commit();
+    let mut options = CommitOptions::new();
+    options.new_credential = Some(Credential::basic(identity.as_bytes().to_vec()));
+    options.force_path = true;
+    group
+        .self_update(signer, &options, Some(NOW))
+        .expect("commit")
+        .commit
+}
