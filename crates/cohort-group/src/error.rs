@@ -140,6 +140,10 @@ pub enum ApiMisuse {
     /// The stored state was written by a newer version of cohort.
     #[error("stored group state has version {0}, this build reads version 1")]
     UnsupportedStateVersion(u16),
+    /// This proposal type cannot be proposed on its own (Update: use a self-update commit;
+    /// ExternalInit: only inside an external commit).
+    #[error("this proposal type cannot be sent as a proposal")]
+    UnsupportedProposal,
     /// There is no pending commit to merge.
     #[error("no pending commit")]
     NoPendingCommit,

@@ -324,6 +324,20 @@ impl Group {
                 })));
             }
         }
+        // Our own proposal echoed back: it is cached already (a PrivateMessage of ours could
+        // not be decrypted again, its key is gone).
+        let bytes = message.to_bytes()?;
+        if let Some(own) = self
+            .state
+            .proposals
+            .iter()
+            .find(|c| c.sent.as_deref() == Some(&bytes[..]))
+        {
+            return Ok(Processed::Proposal {
+                sender: own.sender,
+                proposal: Box::new(own.proposal.clone()),
+            });
+        }
         let s = &*self.suite;
         match message.body {
             MlsMessageBody::PrivateMessage(m) => {
@@ -406,11 +420,19 @@ impl Group {
                 // the commit that uses it.
                 validate_proposal(s, staged, content.content.sender, proposal, now)?;
                 let reference = labeled::make_proposal_ref(s, &content.to_bytes()?)?;
-                staged.proposals.push(CachedProposal {
-                    reference: reference.as_slice().to_vec(),
-                    proposal: proposal.clone(),
-                    sender: content.content.sender,
-                });
+                // A proposal already cached (our own, echoed as a PublicMessage) is kept once.
+                if !staged
+                    .proposals
+                    .iter()
+                    .any(|c| c.reference.as_slice() == reference.as_slice())
+                {
+                    staged.proposals.push(CachedProposal {
+                        reference: reference.as_slice().to_vec(),
+                        proposal: proposal.clone(),
+                        sender: content.content.sender,
+                        sent: None,
+                    });
+                }
                 Ok(Processed::Proposal {
                     sender: content.content.sender,
                     proposal: Box::new(proposal.clone()),

@@ -173,13 +173,14 @@ fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
         init_secret,
         secret_tree,
     };
-    let proposals: Vec<(VarBytes, (Proposal, Sender))> = Vec::decode(r)?;
+    let proposals: Vec<(VarBytes, ((Proposal, Sender), Option<VarBytes>))> = Vec::decode(r)?;
     let proposals = proposals
         .into_iter()
-        .map(|(reference, (proposal, sender))| CachedProposal {
+        .map(|(reference, ((proposal, sender), sent))| CachedProposal {
             reference: reference.into_vec(),
             proposal,
             sender,
+            sent: sent.map(VarBytes::into_vec),
         })
         .collect();
     let past: Vec<(u64, Secret)> = Vec::decode(r)?;

@@ -475,6 +475,89 @@ impl Group {
         })
     }
 
+    /// Sends `proposal` to the group (RFC 9420 §12.1) and caches it, so that any member,
+    /// ourselves included, can commit it by reference. Returns the message to send.
+    ///
+    /// Update proposals are not offered: refresh our keys with [`Group::self_update`].
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the proposal is invalid (the checks receivers make);
+    /// [`ApiMisuse`] for an Update or ExternalInit; a crypto failure.
+    pub fn propose(
+        &mut self,
+        signer: &dyn Signer,
+        proposal: Proposal,
+        format: HandshakeFormat,
+        now: Option<u64>,
+    ) -> Result<MlsMessage, Error> {
+        self.ensure_active()?;
+        if matches!(proposal, Proposal::Update(_) | Proposal::ExternalInit(_)) {
+            return Err(ApiMisuse::UnsupportedProposal.into());
+        }
+        let suite = self.suite_arc();
+        let s = &*suite;
+        let state = self.state().clone();
+        let own = state.private.own_leaf;
+        let now = if state.config.enforce_lifetimes {
+            now
+        } else {
+            None
+        };
+        crate::commit::validate_proposal(s, &state, Sender::Member(own), &proposal, now)?;
+        let content = FramedContent {
+            group_id: state.context.group_id.clone(),
+            epoch: state.context.epoch,
+            sender: Sender::Member(own),
+            authenticated_data: VarBytes::default(),
+            content: Content::Proposal(proposal.clone()),
+        };
+        let wire_format = match format {
+            HandshakeFormat::Public => WireFormat::PUBLIC_MESSAGE,
+            HandshakeFormat::Private => WireFormat::PRIVATE_MESSAGE,
+        };
+        let signature = sign_content(signer, wire_format, &content, &state.context)?;
+        let auth = FramedContentAuthData {
+            signature,
+            confirmation_tag: None,
+        };
+        let authenticated = cohort_messages::framing::AuthenticatedContent {
+            wire_format,
+            content: content.clone(),
+            auth: auth.clone(),
+        };
+        let reference = labeled::make_proposal_ref(s, &authenticated.to_bytes()?)?;
+        let guard = random_guard(s)?;
+        let target = self.state_mut();
+        let body = match format {
+            HandshakeFormat::Public => MlsMessageBody::PublicMessage(seal_public(
+                s,
+                content,
+                auth,
+                &state.context,
+                state.keys.membership_key.as_bytes(),
+            )?),
+            HandshakeFormat::Private => MlsMessageBody::PrivateMessage(seal_private(
+                s,
+                content,
+                auth,
+                &mut target.keys.secret_tree,
+                state.keys.sender_data_secret.as_bytes(),
+                PrivateOptions {
+                    padding: 0,
+                    reuse_guard: guard,
+                },
+            )?),
+        };
+        let message = MlsMessage::new(body);
+        target.proposals.push(crate::state::CachedProposal {
+            reference: reference.as_slice().to_vec(),
+            proposal,
+            sender: Sender::Member(own),
+            sent: Some(message.to_bytes()?),
+        });
+        Ok(message)
+    }
+
     /// Adds the clients of `key_packages` with one commit (with a path, for post-compromise
     /// security of the new epoch).
     ///

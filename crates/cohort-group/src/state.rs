@@ -20,6 +20,8 @@ pub(crate) struct CachedProposal {
     pub(crate) reference: Vec<u8>,
     pub(crate) proposal: Proposal,
     pub(crate) sender: Sender,
+    /// For a proposal we sent: the message as sent, so its echo is recognised.
+    pub(crate) sent: Option<Vec<u8>>,
 }
 
 /// The secrets of the current epoch that the group still needs.

@@ -303,3 +303,77 @@ fn external_join_and_resync() {
     same_epoch(&[&alice, &dave, &rejoined.group]);
     assert_eq!(alice.members().count(), 3);
 }
+
+/// RFC 9420 §12.1, §12.4: proposals sent as messages are cached by every member (the proposer's
+/// own echo included) and committed by reference by another member.
+#[test]
+fn proposals_by_reference() {
+    for format in [HandshakeFormat::Public, HandshakeFormat::Private] {
+        let p = provider();
+        let alice_signer = signer(&p, CS);
+        let mut alice = Group::create(
+            &p,
+            CS,
+            &alice_signer,
+            &spec("alice"),
+            b"refs".to_vec(),
+            Vec::new(),
+            GroupConfig::default(),
+        )
+        .expect("create");
+        let mut carol = join(&p, CS, "carol", &mut alice, &alice_signer);
+        let carol_group = carol.group.as_mut().expect("carol");
+        same_epoch(&[&alice, carol_group]);
+        // Alice proposes to add dave; the proposal reaches everyone, alice included.
+        let dave_signer = signer(&p, CS);
+        let (kp, secrets) = create_key_package(&p, CS, &dave_signer, &spec("dave")).expect("kp");
+        let add = cohort_messages::proposal::Proposal::Add(cohort_messages::proposal::Add {
+            key_package: kp.clone(),
+        });
+        let proposal = alice
+            .propose(&alice_signer, add, format, Some(NOW))
+            .expect("propose");
+        assert!(matches!(
+            deliver(&mut alice, &proposal),
+            Processed::Proposal { .. }
+        ));
+        assert!(matches!(
+            deliver(carol_group, &proposal),
+            Processed::Proposal { .. }
+        ));
+        // Carol commits it by reference; alice (the proposer) processes the commit.
+        let out = carol_group
+            .commit(
+                &carol.signer,
+                Vec::new(),
+                &CommitOptions::new(),
+                &NoPsks,
+                Some(NOW),
+            )
+            .expect("commit");
+        carol_group.merge_pending_commit().expect("merge");
+        let cohort_messages::framing::Content::Commit(commit) = (match &out.commit.body {
+            MlsMessageBody::PublicMessage(m) => m.content.content.clone(),
+            _ => panic!("commits are public here"),
+        }) else {
+            panic!("not a commit")
+        };
+        assert!(matches!(
+            commit.proposals[0],
+            cohort_messages::proposal::ProposalOrRef::Reference(_)
+        ));
+        apply_commit(&mut alice, &out.commit);
+        let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+            panic!()
+        };
+        let input = JoinInput {
+            welcome: &welcome,
+            key_package: &kp,
+            secrets: &secrets,
+            ratchet_tree: None,
+            now: Some(NOW),
+        };
+        let dave = Group::join(&p, input, &NoPsks, GroupConfig::default()).expect("dave joins");
+        same_epoch(&[&alice, carol_group, &dave]);
+    }
+}
