@@ -95,6 +95,15 @@ impl Group {
     }
 }
 
+/// A cached proposal as stored.
+#[derive(Encode, Decode)]
+struct StoredProposal {
+    reference: VarBytes,
+    proposal: Proposal,
+    sender: Sender,
+    sent: Option<VarBytes>,
+}
+
 fn encode_state(s: &GroupState, out: &mut Vec<u8>) -> Result<(), Error> {
     s.context.encode(out)?;
     s.tree.to_nodes().encode(out)?;
@@ -173,14 +182,14 @@ fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
         init_secret,
         secret_tree,
     };
-    let proposals: Vec<(VarBytes, ((Proposal, Sender), Option<VarBytes>))> = Vec::decode(r)?;
+    let proposals: Vec<StoredProposal> = Vec::decode(r)?;
     let proposals = proposals
         .into_iter()
-        .map(|(reference, ((proposal, sender), sent))| CachedProposal {
-            reference: reference.into_vec(),
-            proposal,
-            sender,
-            sent: sent.map(VarBytes::into_vec),
+        .map(|p| CachedProposal {
+            reference: p.reference.into_vec(),
+            proposal: p.proposal,
+            sender: p.sender,
+            sent: p.sent.map(VarBytes::into_vec),
         })
         .collect();
     let past: Vec<(u64, Secret)> = Vec::decode(r)?;
