@@ -2,7 +2,7 @@
 
 use aws_lc_rs::{digest, hmac};
 use cohort_crypto::{CryptoError, HpkeSuite, Secret};
-use cohort_crypto_hpke::{Kdf, hkdf};
+use cohort_crypto_hpke::{HashFunction, Kdf, hkdf};
 
 /// A SHA-2 hash and the HMAC and HKDF built on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,17 +12,17 @@ pub(crate) enum HashAlg {
     Sha512,
 }
 
-impl HashAlg {
-    pub(crate) fn hash(self, data: &[u8]) -> Vec<u8> {
+impl HashFunction for HashAlg {
+    fn hash(&self, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let alg = match self {
             Self::Sha256 => &digest::SHA256,
             Self::Sha384 => &digest::SHA384,
             Self::Sha512 => &digest::SHA512,
         };
-        digest::digest(alg, data).as_ref().to_vec()
+        Ok(digest::digest(alg, data).as_ref().to_vec())
     }
 
-    pub(crate) fn mac(self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    fn mac(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let alg = match self {
             Self::Sha256 => hmac::HMAC_SHA256,
             Self::Sha384 => hmac::HMAC_SHA384,

@@ -41,6 +41,6 @@ impl CryptoProvider for AwsLcProvider {
     }
 
     fn suite(&self, cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
-        suite::AwsLcSuite::new(cs).map(|s| Arc::new(s) as Arc<dyn SuiteOps>)
+        suite::ops(cs)
     }
 }

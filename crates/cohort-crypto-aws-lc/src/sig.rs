@@ -3,7 +3,10 @@
 use aws_lc_rs::agreement;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
-use cohort_crypto::{CryptoError, CryptoErrorKind, SignaturePrivateKey, SignaturePublicKey};
+use cohort_crypto::{
+    CryptoError, CryptoErrorKind, SignaturePrivateKey, SignaturePublicKey, SignatureScheme,
+};
+use cohort_crypto_hpke::SignatureAlgorithm;
 
 use crate::rng;
 
@@ -82,14 +85,25 @@ impl SigAlg {
             .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPrivateKey, e))?;
         Ok(pk.as_ref().to_vec())
     }
+}
 
-    pub(crate) fn generate(self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {
+impl SignatureAlgorithm for SigAlg {
+    fn scheme(&self) -> SignatureScheme {
+        match self {
+            Self::Ed25519 => SignatureScheme::ED25519,
+            Self::P256 => SignatureScheme::ECDSA_SECP256R1_SHA256,
+            Self::P384 => SignatureScheme::ECDSA_SECP384R1_SHA384,
+            Self::P521 => SignatureScheme::ECDSA_SECP521R1_SHA512,
+        }
+    }
+
+    fn generate(&self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {
         // A random string is a valid scalar with overwhelming probability; the bound only guards
         // against a broken RNG.
         for _ in 0..64 {
             let mut sk = SignaturePrivateKey::new(vec![0; self.private_len()]);
             rng::fill(sk.as_mut_bytes())?;
-            if self == Self::P521 {
+            if *self == Self::P521 {
                 if let Some(first) = sk.as_mut_bytes().first_mut() {
                     *first &= 0x01;
                 }
@@ -101,10 +115,7 @@ impl SigAlg {
         Err(CryptoErrorKind::Random.into())
     }
 
-    pub(crate) fn public_key(
-        self,
-        sk: &SignaturePrivateKey,
-    ) -> Result<SignaturePublicKey, CryptoError> {
+    fn public_key(&self, sk: &SignaturePrivateKey) -> Result<SignaturePublicKey, CryptoError> {
         let sk = self.private_bytes(sk.as_bytes())?;
         let sk = sk.as_slice();
         let pk = match self {
@@ -114,7 +125,7 @@ impl SigAlg {
         Ok(SignaturePublicKey::from(pk))
     }
 
-    pub(crate) fn sign(self, sk: &SignaturePrivateKey, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    fn sign(&self, sk: &SignaturePrivateKey, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let sk = self.private_bytes(sk.as_bytes())?;
         let sk = sk.as_slice();
         match self {
@@ -133,14 +144,9 @@ impl SigAlg {
         }
     }
 
-    pub(crate) fn verify(
-        self,
-        pk: &SignaturePublicKey,
-        msg: &[u8],
-        sig: &[u8],
-    ) -> Result<(), CryptoError> {
+    fn verify(&self, pk: &SignaturePublicKey, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         let pk = pk.as_ref();
-        let uncompressed = self == Self::Ed25519 || pk.first() == Some(&0x04);
+        let uncompressed = *self == Self::Ed25519 || pk.first() == Some(&0x04);
         if pk.len() != self.public_len() || !uncompressed {
             return Err(CryptoErrorKind::InvalidPublicKey.into());
         }

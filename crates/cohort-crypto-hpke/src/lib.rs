@@ -4,12 +4,14 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod composed;
 pub mod hkdf;
 mod hpke;
 mod kem;
 mod labels;
 mod primitives;
 
+pub use composed::{ComposedSuite, HashFunction, Primitives, SignatureAlgorithm};
 pub use hpke::{Context, Hpke};
 pub use kem::Dhkem;
 pub use primitives::{Aead, DeriveMethod, DhGroup, Kdf};

@@ -39,6 +39,6 @@ impl CryptoProvider for RingProvider {
     }
 
     fn suite(&self, cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
-        suite::RingSuite::new(cs).map(|s| Arc::new(s) as Arc<dyn SuiteOps>)
+        suite::ops(cs)
     }
 }

@@ -5,7 +5,10 @@
 //! (`EcdsaKeyPair::from_private_key_and_public_key`, which checks that they match); the public
 //! point of a scalar is computed with `p256`/`p384`, as ring does not expose that operation.
 
-use cohort_crypto::{CryptoError, CryptoErrorKind, SignaturePrivateKey, SignaturePublicKey};
+use cohort_crypto::{
+    CryptoError, CryptoErrorKind, SignaturePrivateKey, SignaturePublicKey, SignatureScheme,
+};
+use cohort_crypto_hpke::SignatureAlgorithm;
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 
@@ -68,8 +71,18 @@ impl SigAlg {
             _ => nist_p256::public_of(sk),
         }
     }
+}
 
-    pub(crate) fn generate(self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {
+impl SignatureAlgorithm for SigAlg {
+    fn scheme(&self) -> SignatureScheme {
+        match self {
+            Self::Ed25519 => SignatureScheme::ED25519,
+            Self::P256 => SignatureScheme::ECDSA_SECP256R1_SHA256,
+            Self::P384 => SignatureScheme::ECDSA_SECP384R1_SHA384,
+        }
+    }
+
+    fn generate(&self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {
         // A random string is a valid scalar with overwhelming probability; the bound only guards
         // against a broken RNG.
         for _ in 0..64 {
@@ -82,10 +95,7 @@ impl SigAlg {
         Err(CryptoErrorKind::Random.into())
     }
 
-    pub(crate) fn public_key(
-        self,
-        sk: &SignaturePrivateKey,
-    ) -> Result<SignaturePublicKey, CryptoError> {
+    fn public_key(&self, sk: &SignaturePrivateKey) -> Result<SignaturePublicKey, CryptoError> {
         let sk = sk.as_bytes();
         self.check_private(sk)?;
         let pk = match self {
@@ -95,7 +105,7 @@ impl SigAlg {
         Ok(SignaturePublicKey::from(pk))
     }
 
-    pub(crate) fn sign(self, sk: &SignaturePrivateKey, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    fn sign(&self, sk: &SignaturePrivateKey, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let sk = sk.as_bytes();
         self.check_private(sk)?;
         match self {
@@ -116,14 +126,9 @@ impl SigAlg {
         }
     }
 
-    pub(crate) fn verify(
-        self,
-        pk: &SignaturePublicKey,
-        msg: &[u8],
-        sig: &[u8],
-    ) -> Result<(), CryptoError> {
+    fn verify(&self, pk: &SignaturePublicKey, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         let pk = pk.as_ref();
-        let uncompressed = self == Self::Ed25519 || pk.first() == Some(&0x04);
+        let uncompressed = *self == Self::Ed25519 || pk.first() == Some(&0x04);
         if pk.len() != self.public_len() || !uncompressed {
             return Err(CryptoErrorKind::InvalidPublicKey.into());
         }

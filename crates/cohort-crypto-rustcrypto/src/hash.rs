@@ -1,7 +1,7 @@
 //! SHA-2, HMAC and HKDF.
 
 use cohort_crypto::{CryptoError, CryptoErrorKind, HpkeSuite, Secret};
-use cohort_crypto_hpke::Kdf;
+use cohort_crypto_hpke::{HashFunction, Kdf};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -14,16 +14,16 @@ pub(crate) enum HashAlg {
     Sha512,
 }
 
-impl HashAlg {
-    pub(crate) fn hash(self, data: &[u8]) -> Vec<u8> {
-        match self {
+impl HashFunction for HashAlg {
+    fn hash(&self, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        Ok(match self {
             Self::Sha256 => Sha256::digest(data).to_vec(),
             Self::Sha384 => Sha384::digest(data).to_vec(),
             Self::Sha512 => Sha512::digest(data).to_vec(),
-        }
+        })
     }
 
-    pub(crate) fn mac(self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    fn mac(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
         fn run<M: Mac + hmac::digest::KeyInit>(
             key: &[u8],
             data: &[u8],

@@ -33,6 +33,6 @@ impl CryptoProvider for RustCryptoProvider {
     }
 
     fn suite(&self, cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
-        suite::RustCryptoSuite::new(cs).map(|s| Arc::new(s) as Arc<dyn SuiteOps>)
+        suite::ops(cs)
     }
 }

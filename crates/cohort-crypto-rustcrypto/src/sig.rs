@@ -1,6 +1,9 @@
 //! Signature schemes: Ed25519, Ed448 (raw signatures), ECDSA over P-256, P-384, P-521 (DER).
 
-use cohort_crypto::{CryptoError, CryptoErrorKind, SignaturePrivateKey, SignaturePublicKey};
+use cohort_crypto::{
+    CryptoError, CryptoErrorKind, SignaturePrivateKey, SignaturePublicKey, SignatureScheme,
+};
+use cohort_crypto_hpke::SignatureAlgorithm;
 use zeroize::Zeroizing;
 
 use crate::rng;
@@ -90,14 +93,26 @@ impl SigAlg {
             Self::P521 => 66,
         }
     }
+}
 
-    pub(crate) fn generate(self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {
+impl SignatureAlgorithm for SigAlg {
+    fn scheme(&self) -> SignatureScheme {
+        match self {
+            Self::Ed25519 => SignatureScheme::ED25519,
+            Self::Ed448 => SignatureScheme::ED448,
+            Self::P256 => SignatureScheme::ECDSA_SECP256R1_SHA256,
+            Self::P384 => SignatureScheme::ECDSA_SECP384R1_SHA384,
+            Self::P521 => SignatureScheme::ECDSA_SECP521R1_SHA512,
+        }
+    }
+
+    fn generate(&self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {
         // For ECDSA a random string is a valid scalar with overwhelming probability; the bound
         // only guards against a broken RNG.
         for _ in 0..64 {
             let mut sk = SignaturePrivateKey::new(vec![0; self.private_len()]);
             rng::fill(sk.as_mut_bytes())?;
-            if self == Self::P521 {
+            if *self == Self::P521 {
                 if let Some(first) = sk.as_mut_bytes().first_mut() {
                     *first &= 0x01;
                 }
@@ -109,10 +124,7 @@ impl SigAlg {
         Err(CryptoErrorKind::Random.into())
     }
 
-    pub(crate) fn public_key(
-        self,
-        sk: &SignaturePrivateKey,
-    ) -> Result<SignaturePublicKey, CryptoError> {
+    fn public_key(&self, sk: &SignaturePrivateKey) -> Result<SignaturePublicKey, CryptoError> {
         let sk = sk.as_bytes();
         let pk = match self {
             Self::Ed25519 => ed25519_key(sk)?.verifying_key().to_bytes().to_vec(),
@@ -124,7 +136,7 @@ impl SigAlg {
         Ok(SignaturePublicKey::from(pk))
     }
 
-    pub(crate) fn sign(self, sk: &SignaturePrivateKey, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    fn sign(&self, sk: &SignaturePrivateKey, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
         use ed25519_dalek::Signer as _;
         let sk = sk.as_bytes();
         match self {
@@ -136,12 +148,7 @@ impl SigAlg {
         }
     }
 
-    pub(crate) fn verify(
-        self,
-        pk: &SignaturePublicKey,
-        msg: &[u8],
-        sig: &[u8],
-    ) -> Result<(), CryptoError> {
+    fn verify(&self, pk: &SignaturePublicKey, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         let pk = pk.as_ref();
         match self {
             Self::Ed25519 => {
