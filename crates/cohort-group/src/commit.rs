@@ -216,6 +216,26 @@ pub(crate) fn next_state(
         past.pop_front();
     }
     private.prune(&tree);
+    let mut past_epochs = state.past_epochs.clone();
+    if state.config.max_past_epochs > 0 {
+        past_epochs.push_back(crate::state::PastEpoch {
+            context: state.context.clone(),
+            sender_data_secret: state.keys.sender_data_secret.clone(),
+            secret_tree: state.keys.secret_tree.clone(),
+            signature_keys: (0..state.tree.leaf_count())
+                .map(|i| {
+                    state
+                        .tree
+                        .leaf(LeafIndex(i))
+                        .map(|l| l.signature_key.clone())
+                })
+                .collect(),
+        });
+    }
+    // Older epochs are dropped, and their secrets zeroized, beyond the bound.
+    while past_epochs.len() > state.config.max_past_epochs {
+        past_epochs.pop_front();
+    }
     let keys = EpochKeys::new(next.secrets, tree.leaf_count(), &state.config);
     GroupState {
         context: next.context,
@@ -225,6 +245,7 @@ pub(crate) fn next_state(
         keys,
         proposals: Vec::new(),
         past_resumption_psks: past,
+        past_epochs,
         config: state.config.clone(),
         status: state.status,
     }

@@ -13,6 +13,9 @@ pub struct GroupConfig {
     pub ratchet: RatchetConfig,
     /// How many past epochs' resumption PSKs are kept (RFC 9420 §8.6).
     pub max_resumption_epochs: usize,
+    /// How many past epochs' secret trees are kept to read late application messages
+    /// (RFC 9420 §15, V-15-01). 0 keeps none, for the strongest forward secrecy.
+    pub max_past_epochs: usize,
     /// Whether to check that KeyPackage leaves are within their lifetime (RFC 9420 §7.3); needs
     /// the current time, given with each operation.
     pub enforce_lifetimes: bool,
@@ -28,6 +31,7 @@ impl Default for GroupConfig {
         Self {
             ratchet: RatchetConfig::default(),
             max_resumption_epochs: 16,
+            max_past_epochs: 1,
             enforce_lifetimes: true,
             // Three months and a bit, a common upper bound for KeyPackage lifetimes.
             max_lifetime_secs: 100 * 24 * 3600,

@@ -200,6 +200,7 @@ impl Group {
             keys,
             proposals: Vec::new(),
             past_resumption_psks: VecDeque::new(),
+            past_epochs: VecDeque::new(),
             config,
             status: GroupStatus::Active,
         };
@@ -294,6 +295,7 @@ fn base_state(
         },
         proposals: Vec::new(),
         past_resumption_psks: VecDeque::new(),
+        past_epochs: VecDeque::new(),
         config,
         status: GroupStatus::Active,
     }

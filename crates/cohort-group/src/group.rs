@@ -279,6 +279,7 @@ impl Group {
             keys,
             proposals: Vec::new(),
             past_resumption_psks: VecDeque::new(),
+            past_epochs: VecDeque::new(),
             config,
             status: GroupStatus::Active,
         };
@@ -341,6 +342,30 @@ impl Group {
         let s = &*self.suite;
         match message.body {
             MlsMessageBody::PrivateMessage(m) => {
+                if m.content_type == cohort_messages::framing::ContentType::Application
+                    && m.epoch != self.state.context.epoch
+                {
+                    // A late message of a retained past epoch (V-15-01); never a future one.
+                    let past = self
+                        .state
+                        .past_epochs
+                        .iter_mut()
+                        .find(|p| p.context.epoch == m.epoch)
+                        .ok_or(ValidationError::WrongEpoch {
+                            got: m.epoch,
+                            expected: self.state.context.epoch,
+                        })?;
+                    let keys = &past.signature_keys;
+                    let content = unprotect_private(
+                        s,
+                        &m,
+                        &past.context,
+                        &mut past.secret_tree,
+                        past.sender_data_secret.as_bytes(),
+                        |leaf| keys.get(leaf.0 as usize).and_then(Option::as_ref),
+                    )?;
+                    return application(content);
+                }
                 if m.content_type == cohort_messages::framing::ContentType::Application {
                     let state = &mut self.state;
                     let tree = &state.tree;
@@ -697,6 +722,7 @@ fn bare_state(config: GroupConfig) -> GroupState {
         },
         proposals: Vec::new(),
         past_resumption_psks: VecDeque::new(),
+        past_epochs: VecDeque::new(),
         config,
         status: GroupStatus::Active,
     }

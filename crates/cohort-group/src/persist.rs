@@ -28,7 +28,7 @@ use crate::commit::CommitSummary;
 use crate::config::GroupConfig;
 use crate::group::Group;
 use crate::sender::PendingCommit;
-use crate::state::{CachedProposal, EpochKeys, GroupState, GroupStatus};
+use crate::state::{CachedProposal, EpochKeys, GroupState, GroupStatus, PastEpoch};
 use crate::{ApiMisuse, Error, ValidationError};
 
 /// The version of the persisted format this build writes and reads.
@@ -140,10 +140,13 @@ fn encode_state(s: &GroupState, out: &mut Vec<u8>) -> Result<(), Error> {
         .map(|(e, p)| (*e, p))
         .collect();
     cohort_codec::encode_vector(&past, out)?;
+    let past_epochs: Vec<&PastEpoch> = s.past_epochs.iter().collect();
+    cohort_codec::encode_vector(&past_epochs, out)?;
     let c = &s.config;
     c.ratchet.max_forward_distance.encode(out)?;
     c.ratchet.out_of_order_tolerance.encode(out)?;
     (c.max_resumption_epochs as u64).encode(out)?;
+    (c.max_past_epochs as u64).encode(out)?;
     u8::from(c.enforce_lifetimes).encode(out)?;
     c.max_lifetime_secs.encode(out)?;
     let status: u8 = match s.status {
@@ -193,6 +196,7 @@ fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
         })
         .collect();
     let past: Vec<(u64, Secret)> = Vec::decode(r)?;
+    let past_epochs: Vec<PastEpoch> = Vec::decode(r)?;
     let ratchet = RatchetConfig {
         max_forward_distance: u32::decode(r)?,
         out_of_order_tolerance: u32::decode(r)?,
@@ -201,6 +205,11 @@ fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
         usize::try_from(u64::decode(r)?).map_err(|_| CodecError::InvalidValue {
             what: "GroupConfig",
             reason: "resumption bound too large",
+        })?;
+    let max_past_epochs =
+        usize::try_from(u64::decode(r)?).map_err(|_| CodecError::InvalidValue {
+            what: "GroupConfig",
+            reason: "past-epoch bound too large",
         })?;
     let enforce_lifetimes = match u8::decode(r)? {
         0 => false,
@@ -228,6 +237,7 @@ fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
     let config = GroupConfig {
         ratchet,
         max_resumption_epochs,
+        max_past_epochs,
         enforce_lifetimes,
         max_lifetime_secs,
         ..GroupConfig::default()
@@ -240,6 +250,7 @@ fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
         keys,
         proposals,
         past_resumption_psks: past.into_iter().collect(),
+        past_epochs: past_epochs.into_iter().collect(),
         config,
         status,
     })

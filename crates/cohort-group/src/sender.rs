@@ -251,6 +251,7 @@ impl Group {
             keys,
             proposals: Vec::new(),
             past_resumption_psks: VecDeque::new(),
+            past_epochs: VecDeque::new(),
             config,
             status: GroupStatus::Active,
         };

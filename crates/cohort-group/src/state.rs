@@ -74,6 +74,21 @@ impl EpochKeys {
     }
 }
 
+/// What is kept of a past epoch to read application messages that arrive late (RFC 9420 §15,
+/// V-15-01): its context, sender-data secret, secret tree and the members' signature keys.
+///
+/// # Security
+/// Keeping an epoch's secret tree keeps its unused message keys: the bound
+/// (`GroupConfig::max_past_epochs`) trades late delivery against forward secrecy.
+#[derive(Debug, Clone, cohort_codec::Encode, cohort_codec::Decode)]
+pub(crate) struct PastEpoch {
+    pub(crate) context: GroupContext,
+    pub(crate) sender_data_secret: Secret,
+    pub(crate) secret_tree: SecretTree,
+    /// Signature key of each leaf in that epoch, blank leaves as `None`.
+    pub(crate) signature_keys: Vec<Option<cohort_crypto::SignaturePublicKey>>,
+}
+
 /// Whether the group can still be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupStatus {
@@ -94,6 +109,8 @@ pub(crate) struct GroupState {
     pub(crate) proposals: Vec<CachedProposal>,
     /// Resumption PSKs of past epochs, newest last, bounded by the configuration.
     pub(crate) past_resumption_psks: VecDeque<(u64, Secret)>,
+    /// Past epochs kept for late application messages, newest last.
+    pub(crate) past_epochs: VecDeque<PastEpoch>,
     pub(crate) config: GroupConfig,
     pub(crate) status: GroupStatus,
 }
