@@ -6,6 +6,7 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+mod crash;
 mod deps;
 mod vectors;
 
@@ -18,6 +19,8 @@ USAGE:
 COMMANDS:
     vectors    Run the official MLS test vectors (`cargo xtask vectors --help`)
     deps       Check the dependency rules between the workspace's crates
+    crash      Kill a process driving groups on SQLite 1,000 times and check every group
+               (`cargo xtask crash --help`)
     help       Print this help
 ";
 
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
     match command.as_ref().and_then(|c| c.to_str()) {
         Some("vectors") => vectors::main(args.collect()),
         Some("deps") => deps::main(),
+        Some("crash") => crash::main(args.collect()),
         Some("help" | "--help" | "-h") => {
             print!("{HELP}");
             ExitCode::SUCCESS

@@ -8,10 +8,9 @@ use std::error::Error as _;
 use std::path::Path;
 use std::sync::Arc;
 
-use cohort::credential::Credential;
+use cohort::Received;
 use cohort::crypto::{CryptoProvider, SoftwareSigner};
 use cohort::storage::StorageProvider;
-use cohort::{Client, Received};
 use cohort_conformance::storage::{FailingStore, InjectedFault};
 use cohort_storage::{GroupStore, GroupWrite, StorageErrorKind, Zeroizing};
 use cohort_storage_sqlite::SqliteStore;
@@ -164,11 +163,8 @@ fn a_member_whose_merge_write_fails_reloads_at_the_old_epoch_and_retries() {
     let suite = cohort::crypto::CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
     let ops = provider.suite(suite).unwrap();
     let client = |name: &str, store: Arc<dyn StorageProvider>| {
-        Client::builder(provider.clone(), store)
-            .signer(Arc::new(SoftwareSigner::generate(ops.clone()).unwrap()))
-            .credential(Credential::basic(name.as_bytes().to_vec()))
-            .build()
-            .unwrap()
+        let signer = SoftwareSigner::generate(ops.clone()).unwrap();
+        common::client(provider.clone(), store, signer, name).unwrap()
     };
     let alice = client(
         "alice",

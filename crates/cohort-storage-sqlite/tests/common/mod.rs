@@ -30,3 +30,20 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A facade client named `name` on `store`, signing with `signer`.
+///
+/// The one place the tests build a client, so a change of the builder touches one function.
+pub fn client(
+    provider: std::sync::Arc<dyn cohort::crypto::CryptoProvider>,
+    store: std::sync::Arc<dyn cohort::storage::StorageProvider>,
+    signer: cohort::crypto::SoftwareSigner,
+    name: &str,
+) -> Result<cohort::Client, cohort::Error> {
+    cohort::Client::builder(provider)
+        .signer(std::sync::Arc::new(signer))
+        .credential(cohort::credential::Credential::basic(
+            name.as_bytes().to_vec(),
+        ))
+        .build(store)
+}
