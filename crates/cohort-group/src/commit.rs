@@ -209,6 +209,7 @@ pub(crate) fn next_state(
     tree: cohort_tree::RatchetTree,
     mut private: cohort_tree::treekem::PrivateTree,
     interim: Vec<u8>,
+    confirmation_tag: Vec<u8>,
 ) -> GroupState {
     let mut past = state.past_resumption_psks.clone();
     past.push_back((state.context.epoch, state.keys.resumption_psk.clone()));
@@ -242,6 +243,7 @@ pub(crate) fn next_state(
         tree,
         private,
         interim_transcript_hash: interim,
+        confirmation_tag,
         keys,
         proposals: Vec::new(),
         past_resumption_psks: past,
@@ -420,7 +422,10 @@ pub(crate) fn process_commit(
     let interim =
         interim_transcript_hash(suite, &next.confirmed, &tag.0).map_err(ValidationError::from)?;
     summary.psks = psk_ids;
-    Ok((next_state(state, next, tree, private, interim), summary))
+    Ok((
+        next_state(state, next, tree, private, interim, tag.0.to_vec()),
+        summary,
+    ))
 }
 
 /// Checks one proposal on its own (RFC 9420 §12.1): when it is received, and again for each
@@ -541,10 +546,21 @@ fn validate_proposal_list(
             _ => None,
         })
         .collect();
+    // Adds are judged under the extensions the commit's GroupContextExtensions sets, if any
+    // (V-12.3-01: the GCE applies first).
+    let with_new_extensions = list.iter().find_map(|r| match &r.proposal {
+        Proposal::GroupContextExtensions(g) => {
+            let mut s = state.clone();
+            s.context.extensions = g.extensions.clone();
+            Some(s)
+        }
+        _ => None,
+    });
+    let add_state = with_new_extensions.as_ref().unwrap_or(state);
     for r in list {
         match &r.proposal {
             Proposal::Add(add) => {
-                validate_proposal(suite, state, r.sender, &r.proposal, now)?;
+                validate_proposal(suite, add_state, r.sender, &r.proposal, now)?;
                 let key = add.key_package.leaf_node.signature_key.clone();
                 if !add_keys.insert(key.clone()) {
                     return Err(bad("two Adds for the same client"));

@@ -186,6 +186,7 @@ impl Group {
             .map_err(ValidationError::from)?;
         let interim =
             interim_transcript_hash(s, &next.confirmed, &tag).map_err(ValidationError::from)?;
+        let tag_bytes = tag.clone();
         let auth = FramedContentAuthData {
             signature,
             confirmation_tag: Some(Mac(tag.into())),
@@ -197,6 +198,7 @@ impl Group {
             tree,
             private: plan.private_tree(),
             interim_transcript_hash: interim,
+            confirmation_tag: tag_bytes,
             keys,
             proposals: Vec::new(),
             past_resumption_psks: VecDeque::new(),
@@ -282,6 +284,7 @@ fn base_state(
         tree: RatchetTree::new(),
         private: PrivateTree::new(LeafIndex(0), HpkePrivateKey::new(Vec::new())),
         interim_transcript_hash: interim,
+        confirmation_tag: Vec::new(),
         keys: EpochKeys {
             sender_data_secret: empty(),
             exporter_secret: empty(),
@@ -456,7 +459,10 @@ pub(crate) fn process_external_commit(
         interim_transcript_hash(s, &next.confirmed, &tag.0).map_err(ValidationError::from)?;
     summary.added.push((joiner, path.leaf_node.clone()));
     summary.psks = psk_ids;
-    Ok((next_state(state, next, tree, private, interim), summary))
+    Ok((
+        next_state(state, next, tree, private, interim, tag.0.to_vec()),
+        summary,
+    ))
 }
 
 /// The group's external private key, borrowed for one HPKE receiver setup.

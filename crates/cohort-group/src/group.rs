@@ -276,6 +276,7 @@ impl Group {
             tree,
             private,
             interim_transcript_hash: interim,
+            confirmation_tag: group_info.confirmation_tag.0.to_vec(),
             keys,
             proposals: Vec::new(),
             past_resumption_psks: VecDeque::new(),
@@ -709,6 +710,7 @@ fn bare_state(config: GroupConfig) -> GroupState {
         tree: RatchetTree::new(),
         private: PrivateTree::new(LeafIndex(0), HpkePrivateKey::new(Vec::new())),
         interim_transcript_hash: Vec::new(),
+        confirmation_tag: Vec::new(),
         keys: EpochKeys {
             sender_data_secret: empty(),
             exporter_secret: empty(),

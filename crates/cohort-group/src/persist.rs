@@ -109,6 +109,7 @@ fn encode_state(s: &GroupState, out: &mut Vec<u8>) -> Result<(), Error> {
     s.tree.to_nodes().encode(out)?;
     s.private.encode(out)?;
     VarBytes::from(s.interim_transcript_hash.clone()).encode(out)?;
+    VarBytes::from(s.confirmation_tag.clone()).encode(out)?;
     let k = &s.keys;
     for secret in [
         &k.sender_data_secret,
@@ -163,6 +164,7 @@ fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
         RatchetTree::from_nodes(RatchetTreeNodes::decode(r)?).map_err(ValidationError::from)?;
     let private = PrivateTree::decode(r)?;
     let interim_transcript_hash = VarBytes::decode(r)?.into_vec();
+    let confirmation_tag = VarBytes::decode(r)?.into_vec();
     let mut secrets = Vec::with_capacity(7);
     for _ in 0..7 {
         secrets.push(Secret::decode(r)?);
@@ -247,6 +249,7 @@ fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
         tree,
         private,
         interim_transcript_hash,
+        confirmation_tag,
         keys,
         proposals,
         past_resumption_psks: past.into_iter().collect(),

@@ -248,6 +248,7 @@ impl Group {
             tree,
             private: PrivateTree::new(LeafIndex(0), secrets.encryption_key),
             interim_transcript_hash: interim,
+            confirmation_tag: tag,
             keys,
             proposals: Vec::new(),
             past_resumption_psks: VecDeque::new(),
@@ -404,6 +405,7 @@ impl Group {
             .map_err(crate::ValidationError::from)?;
         let interim = interim_transcript_hash(s, &next.confirmed, &tag)
             .map_err(crate::ValidationError::from)?;
+        let tag_bytes = tag.clone();
         let auth = FramedContentAuthData {
             signature,
             confirmation_tag: Some(Mac(tag.clone().into())),
@@ -459,7 +461,7 @@ impl Group {
                 &psk_ids,
             )?)))
         };
-        let next_group = next_state(&sent_state, next, tree, private, interim);
+        let next_group = next_state(&sent_state, next, tree, private, interim, tag_bytes);
         self.set_pending(PendingCommit {
             next: next_group,
             message: commit_message.to_bytes()?,
@@ -557,6 +559,35 @@ impl Group {
             sent: Some(message.to_bytes()?),
         });
         Ok(message)
+    }
+
+    /// A signed GroupInfo of the current epoch (RFC 9420 §12.4.3) with `external_pub`, so a
+    /// client can join by external commit, and the ratchet tree when `with_ratchet_tree`.
+    ///
+    /// # Errors
+    /// A crypto or encoding failure.
+    pub fn group_info(
+        &self,
+        signer: &dyn Signer,
+        with_ratchet_tree: bool,
+    ) -> Result<MlsMessage, Error> {
+        let state = self.state();
+        let s = &*self.suite_arc();
+        let external_pub = s.kem_derive(state.keys.external_secret.as_bytes())?.1;
+        let mut extensions = vec![ExternalPub { external_pub }.to_extension()?];
+        if with_ratchet_tree {
+            extensions.push(state.tree.to_nodes().to_extension()?);
+        }
+        let mut group_info = GroupInfo {
+            group_context: state.context.clone(),
+            extensions,
+            confirmation_tag: Mac(state.confirmation_tag.clone().into()),
+            signer: state.private.own_leaf,
+            signature: VarBytes::default(),
+        };
+        group_info.signature =
+            labeled::sign_with_label(signer, b"GroupInfoTBS", &group_info.to_be_signed()?)?.into();
+        Ok(MlsMessage::new(MlsMessageBody::GroupInfo(group_info)))
     }
 
     /// Adds the clients of `key_packages` with one commit (with a path, for post-compromise

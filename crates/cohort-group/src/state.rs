@@ -105,6 +105,8 @@ pub(crate) struct GroupState {
     pub(crate) tree: RatchetTree,
     pub(crate) private: PrivateTree,
     pub(crate) interim_transcript_hash: Vec<u8>,
+    /// The confirmation tag of the commit that began this epoch (for GroupInfo).
+    pub(crate) confirmation_tag: Vec<u8>,
     pub(crate) keys: EpochKeys,
     pub(crate) proposals: Vec<CachedProposal>,
     /// Resumption PSKs of past epochs, newest last, bounded by the configuration.

@@ -377,3 +377,47 @@ fn proposals_by_reference() {
         same_epoch(&[&alice, carol_group, &dave]);
     }
 }
+
+/// RFC 9420 §12.4.3: a member exports a GroupInfo of the current epoch, with or without the
+/// ratchet tree, and a client joins from it by external commit (the tree given out of band when
+/// the GroupInfo lacks it).
+#[test]
+fn group_info_export_enables_external_joins() {
+    for with_tree in [true, false] {
+        let p = provider();
+        let alice_signer = signer(&p, CS);
+        let mut alice = Group::create(
+            &p,
+            CS,
+            &alice_signer,
+            &spec("alice"),
+            b"gi".to_vec(),
+            Vec::new(),
+            GroupConfig::default(),
+        )
+        .expect("create");
+        let _bob = join(&p, CS, "bob", &mut alice, &alice_signer);
+        let MlsMessageBody::GroupInfo(group_info) = alice
+            .group_info(&alice_signer, with_tree)
+            .expect("export")
+            .body
+        else {
+            panic!()
+        };
+        let tree = (!with_tree).then(|| alice.tree().to_nodes());
+        let erin = signer(&p, CS);
+        let joined = Group::join_by_external_commit(
+            &p,
+            &erin,
+            &spec("erin"),
+            &group_info,
+            tree,
+            None,
+            GroupConfig::default(),
+            Some(NOW),
+        )
+        .expect("external join");
+        apply_commit(&mut alice, &joined.commit);
+        same_epoch(&[&alice, &joined.group]);
+    }
+}
