@@ -5,7 +5,7 @@ use aws_lc_rs::agreement::{self, PrivateKey, UnparsedPublicKey};
 use cohort_crypto::{
     CryptoError, CryptoErrorKind, HpkePrivateKey, HpkePublicKey, HpkeSuite, Secret,
 };
-use cohort_crypto_hpke::{DeriveMethod, DhGroup};
+use cohort_crypto_hpke::{DeriveMethod, DhGroup, keys};
 
 use crate::rng;
 
@@ -48,11 +48,11 @@ impl DhAlg {
             if sk.len() != self.field_len() {
                 return Err(CryptoErrorKind::InvalidPrivateKey.into());
             }
-            zeroize::Zeroizing::new(sk.to_vec())
+            Secret::from_slice(sk)
         } else {
-            scalar_bytes(sk, self.field_len())?
+            keys::scalar_bytes(sk, self.field_len())?
         };
-        PrivateKey::from_private_key(self.algorithm(), &sk)
+        PrivateKey::from_private_key(self.algorithm(), sk.as_bytes())
             .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPrivateKey, e))
     }
 
@@ -103,21 +103,12 @@ impl DhGroup for DhAlg {
     }
 
     fn generate(&self) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
-        // A random string is a valid scalar with overwhelming probability; the bound only guards
-        // against a broken RNG.
-        for _ in 0..64 {
-            let mut sk = HpkePrivateKey::new(vec![0; self.field_len()]);
-            rng::fill(sk.as_mut_bytes())?;
-            if *self == Self::P521 {
-                if let Some(first) = sk.as_mut_bytes().first_mut() {
-                    *first &= 0x01;
-                }
-            }
-            if let Ok(pk) = self.public_key(&sk) {
-                return Ok((sk, pk));
-            }
-        }
-        Err(CryptoErrorKind::Random.into())
+        let mask = if *self == Self::P521 { 0x01 } else { 0xff };
+        keys::generate(self.field_len(), mask, rng::fill, |bytes| {
+            let sk = HpkePrivateKey::from_slice(bytes);
+            let pk = self.public_key(&sk)?;
+            Ok((sk, pk))
+        })
     }
 
     fn private_key_from_bytes(&self, bytes: &[u8]) -> Result<HpkePrivateKey, CryptoError> {
@@ -155,20 +146,4 @@ impl DhGroup for DhAlg {
         let sk = self.private_key(sk.as_bytes())?;
         self.agree(&sk, pk)
     }
-}
-
-/// A big-endian private scalar of a NIST curve, left-padded with zeros to the field size `len`.
-///
-/// Some encoders write the scalar without leading zero bytes (one key in 256 for P-521); the
-/// value is the same integer, so it is accepted. Longer or empty input is an invalid key.
-pub(crate) fn scalar_bytes(
-    bytes: &[u8],
-    len: usize,
-) -> Result<zeroize::Zeroizing<Vec<u8>>, cohort_crypto::CryptoError> {
-    if bytes.is_empty() || bytes.len() > len {
-        return Err(cohort_crypto::CryptoErrorKind::InvalidPrivateKey.into());
-    }
-    let mut out = zeroize::Zeroizing::new(vec![0u8; len]);
-    out[len - bytes.len()..].copy_from_slice(bytes);
-    Ok(out)
 }

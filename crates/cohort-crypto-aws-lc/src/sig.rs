@@ -4,9 +4,9 @@ use aws_lc_rs::agreement;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use cohort_crypto::{
-    CryptoError, CryptoErrorKind, SignaturePrivateKey, SignaturePublicKey, SignatureScheme,
+    CryptoError, CryptoErrorKind, Secret, SignaturePrivateKey, SignaturePublicKey, SignatureScheme,
 };
-use cohort_crypto_hpke::SignatureAlgorithm;
+use cohort_crypto_hpke::{SignatureAlgorithm, keys};
 
 use crate::rng;
 
@@ -61,14 +61,14 @@ impl SigAlg {
     }
 
     /// The private key in canonical form: Ed25519 seeds exactly, ECDSA scalars left-padded.
-    fn private_bytes(self, sk: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, CryptoError> {
+    fn private_bytes(self, sk: &[u8]) -> Result<Secret, CryptoError> {
         if self == Self::Ed25519 {
             if sk.len() != self.private_len() {
                 return Err(CryptoErrorKind::InvalidPrivateKey.into());
             }
-            return Ok(zeroize::Zeroizing::new(sk.to_vec()));
+            return Ok(Secret::from_slice(sk));
         }
-        crate::dh::scalar_bytes(sk, self.private_len())
+        keys::scalar_bytes(sk, self.private_len())
     }
 
     fn ed25519(sk: &[u8]) -> Result<Ed25519KeyPair, CryptoError> {
@@ -98,26 +98,17 @@ impl SignatureAlgorithm for SigAlg {
     }
 
     fn generate(&self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {
-        // A random string is a valid scalar with overwhelming probability; the bound only guards
-        // against a broken RNG.
-        for _ in 0..64 {
-            let mut sk = SignaturePrivateKey::new(vec![0; self.private_len()]);
-            rng::fill(sk.as_mut_bytes())?;
-            if *self == Self::P521 {
-                if let Some(first) = sk.as_mut_bytes().first_mut() {
-                    *first &= 0x01;
-                }
-            }
-            if let Ok(pk) = self.public_key(&sk) {
-                return Ok((sk, pk));
-            }
-        }
-        Err(CryptoErrorKind::Random.into())
+        let mask = if *self == Self::P521 { 0x01 } else { 0xff };
+        keys::generate(self.private_len(), mask, rng::fill, |bytes| {
+            let sk = SignaturePrivateKey::from_slice(bytes);
+            let pk = self.public_key(&sk)?;
+            Ok((sk, pk))
+        })
     }
 
     fn public_key(&self, sk: &SignaturePrivateKey) -> Result<SignaturePublicKey, CryptoError> {
         let sk = self.private_bytes(sk.as_bytes())?;
-        let sk = sk.as_slice();
+        let sk = sk.as_bytes();
         let pk = match self {
             Self::Ed25519 => Self::ed25519(sk)?.public_key().as_ref().to_vec(),
             _ => self.ecdsa_public(sk)?,
@@ -127,7 +118,7 @@ impl SignatureAlgorithm for SigAlg {
 
     fn sign(&self, sk: &SignaturePrivateKey, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let sk = self.private_bytes(sk.as_bytes())?;
-        let sk = sk.as_slice();
+        let sk = sk.as_bytes();
         match self {
             Self::Ed25519 => Ok(Self::ed25519(sk)?.sign(msg).as_ref().to_vec()),
             _ => {

@@ -8,6 +8,7 @@ mod composed;
 pub mod hkdf;
 mod hpke;
 mod kem;
+pub mod keys;
 mod labels;
 mod primitives;
 

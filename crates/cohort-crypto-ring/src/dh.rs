@@ -8,7 +8,7 @@
 use cohort_crypto::{
     CryptoError, CryptoErrorKind, HpkePrivateKey, HpkePublicKey, HpkeSuite, Secret,
 };
-use cohort_crypto_hpke::{DeriveMethod, DhGroup};
+use cohort_crypto_hpke::{DeriveMethod, DhGroup, keys};
 use zeroize::Zeroizing;
 
 use crate::rng;
@@ -106,16 +106,11 @@ impl DhGroup for DhAlg {
     }
 
     fn generate(&self) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
-        // A random string is a valid scalar with overwhelming probability; the bound only guards
-        // against a broken RNG.
-        for _ in 0..64 {
-            let mut sk = HpkePrivateKey::new(vec![0; self.field_len()]);
-            rng::fill(sk.as_mut_bytes())?;
-            if let Ok(pk) = self.public_key(&sk) {
-                return Ok((sk, pk));
-            }
-        }
-        Err(CryptoErrorKind::Random.into())
+        keys::generate(self.field_len(), 0xff, rng::fill, |bytes| {
+            let sk = HpkePrivateKey::from_slice(bytes);
+            let pk = self.public_key(&sk)?;
+            Ok((sk, pk))
+        })
     }
 
     fn private_key_from_bytes(&self, bytes: &[u8]) -> Result<HpkePrivateKey, CryptoError> {

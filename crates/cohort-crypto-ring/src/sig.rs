@@ -8,7 +8,7 @@
 use cohort_crypto::{
     CryptoError, CryptoErrorKind, SignaturePrivateKey, SignaturePublicKey, SignatureScheme,
 };
-use cohort_crypto_hpke::SignatureAlgorithm;
+use cohort_crypto_hpke::{SignatureAlgorithm, keys};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 
@@ -83,16 +83,11 @@ impl SignatureAlgorithm for SigAlg {
     }
 
     fn generate(&self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {
-        // A random string is a valid scalar with overwhelming probability; the bound only guards
-        // against a broken RNG.
-        for _ in 0..64 {
-            let mut sk = SignaturePrivateKey::new(vec![0; self.private_len()]);
-            rng::fill(sk.as_mut_bytes())?;
-            if let Ok(pk) = self.public_key(&sk) {
-                return Ok((sk, pk));
-            }
-        }
-        Err(CryptoErrorKind::Random.into())
+        keys::generate(self.private_len(), 0xff, rng::fill, |bytes| {
+            let sk = SignaturePrivateKey::from_slice(bytes);
+            let pk = self.public_key(&sk)?;
+            Ok((sk, pk))
+        })
     }
 
     fn public_key(&self, sk: &SignaturePrivateKey) -> Result<SignaturePublicKey, CryptoError> {

@@ -3,7 +3,7 @@
 use cohort_crypto::{
     CryptoError, CryptoErrorKind, HpkePrivateKey, HpkePublicKey, HpkeSuite, Secret,
 };
-use cohort_crypto_hpke::{DeriveMethod, DhGroup};
+use cohort_crypto_hpke::{DeriveMethod, DhGroup, keys};
 use ed448_goldilocks_plus::x448;
 use zeroize::Zeroizing;
 
@@ -36,8 +36,8 @@ macro_rules! nist_curve {
             use $krate::{PublicKey, SecretKey};
 
             pub(crate) fn secret_key(bytes: &[u8], len: usize) -> Result<SecretKey, CryptoError> {
-                let bytes = crate::dh::scalar_bytes(bytes, len)?;
-                SecretKey::from_slice(&bytes)
+                let bytes = cohort_crypto_hpke::keys::scalar_bytes(bytes, len)?;
+                SecretKey::from_slice(bytes.as_bytes())
                     .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPrivateKey, e))
             }
 
@@ -77,6 +77,11 @@ impl DhAlg {
             Self::P384 => 48,
             Self::P521 => 66,
         }
+    }
+
+    /// The mask on the first byte of a random private key: P-521 scalars have 521 bits.
+    fn mask(self) -> u8 {
+        if self == Self::P521 { 0x01 } else { 0xff }
     }
 }
 
@@ -128,22 +133,11 @@ impl DhGroup for DhAlg {
     }
 
     fn generate(&self) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
-        // Rejection sampling: for the NIST curves a random string is a valid scalar with
-        // overwhelming probability; the loop bound only guards against a broken RNG.
-        for _ in 0..64 {
-            let mut bytes = HpkePrivateKey::new(vec![0; self.field_len()]);
-            rng::fill(bytes.as_mut_bytes())?;
-            if *self == Self::P521 {
-                if let Some(first) = bytes.as_mut_bytes().first_mut() {
-                    *first &= 0x01;
-                }
-            }
-            if let Ok(sk) = self.private_key_from_bytes(bytes.as_bytes()) {
-                let pk = self.public_key(&sk)?;
-                return Ok((sk, pk));
-            }
-        }
-        Err(CryptoErrorKind::Random.into())
+        let sk = keys::generate(self.field_len(), self.mask(), rng::fill, |bytes| {
+            self.private_key_from_bytes(bytes)
+        })?;
+        let pk = self.public_key(&sk)?;
+        Ok((sk, pk))
     }
 
     fn private_key_from_bytes(&self, bytes: &[u8]) -> Result<HpkePrivateKey, CryptoError> {
@@ -155,13 +149,14 @@ impl DhGroup for DhAlg {
             }
             Self::P256 | Self::P384 | Self::P521 => {
                 let len = self.field_len();
-                let padded = scalar_bytes(bytes, len)?;
+                let padded = keys::scalar_bytes(bytes, len)?;
+                let padded = padded.as_bytes();
                 match self {
-                    Self::P256 => drop(nist_p256::secret_key(&padded, len)?),
-                    Self::P384 => drop(nist_p384::secret_key(&padded, len)?),
-                    _ => drop(nist_p521::secret_key(&padded, len)?),
+                    Self::P256 => drop(nist_p256::secret_key(padded, len)?),
+                    Self::P384 => drop(nist_p384::secret_key(padded, len)?),
+                    _ => drop(nist_p521::secret_key(padded, len)?),
                 }
-                return Ok(HpkePrivateKey::from_slice(&padded));
+                return Ok(HpkePrivateKey::from_slice(padded));
             }
         }
         Ok(HpkePrivateKey::from_slice(bytes))
@@ -231,34 +226,5 @@ impl DhGroup for DhAlg {
             Self::P384 => nist_p384::dh(sk, pk, 48),
             Self::P521 => nist_p521::dh(sk, pk, 66),
         }
-    }
-}
-
-/// A big-endian private scalar of a NIST curve, left-padded with zeros to the field size `len`.
-///
-/// Some encoders write the scalar without leading zero bytes (one key in 256 for P-521); the
-/// value is the same integer, so it is accepted. Longer or empty input is an invalid key.
-pub(crate) fn scalar_bytes(
-    bytes: &[u8],
-    len: usize,
-) -> Result<zeroize::Zeroizing<Vec<u8>>, cohort_crypto::CryptoError> {
-    if bytes.is_empty() || bytes.len() > len {
-        return Err(cohort_crypto::CryptoErrorKind::InvalidPrivateKey.into());
-    }
-    let mut out = zeroize::Zeroizing::new(vec![0u8; len]);
-    out[len - bytes.len()..].copy_from_slice(bytes);
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::scalar_bytes;
-
-    #[test]
-    fn short_scalars_are_left_padded_and_long_ones_refused() {
-        let padded = scalar_bytes(&[1, 2, 3], 5).expect("short scalar");
-        assert_eq!(padded.as_slice(), &[0, 0, 1, 2, 3]);
-        assert!(scalar_bytes(&[1; 6], 5).is_err());
-        assert!(scalar_bytes(&[], 5).is_err());
     }
 }

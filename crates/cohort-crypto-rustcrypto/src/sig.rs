@@ -3,7 +3,7 @@
 use cohort_crypto::{
     CryptoError, CryptoErrorKind, SignaturePrivateKey, SignaturePublicKey, SignatureScheme,
 };
-use cohort_crypto_hpke::SignatureAlgorithm;
+use cohort_crypto_hpke::{SignatureAlgorithm, keys};
 use zeroize::Zeroizing;
 
 use crate::rng;
@@ -29,8 +29,8 @@ macro_rules! ecdsa_curve {
             const LEN: usize = $len;
 
             fn signing_key(sk: &[u8]) -> Result<SigningKey, CryptoError> {
-                let sk = crate::dh::scalar_bytes(sk, LEN)?;
-                SigningKey::from_slice(&sk)
+                let sk = cohort_crypto_hpke::keys::scalar_bytes(sk, LEN)?;
+                SigningKey::from_slice(sk.as_bytes())
                     .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPrivateKey, e))
             }
 
@@ -107,21 +107,12 @@ impl SignatureAlgorithm for SigAlg {
     }
 
     fn generate(&self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {
-        // For ECDSA a random string is a valid scalar with overwhelming probability; the bound
-        // only guards against a broken RNG.
-        for _ in 0..64 {
-            let mut sk = SignaturePrivateKey::new(vec![0; self.private_len()]);
-            rng::fill(sk.as_mut_bytes())?;
-            if *self == Self::P521 {
-                if let Some(first) = sk.as_mut_bytes().first_mut() {
-                    *first &= 0x01;
-                }
-            }
-            if let Ok(pk) = self.public_key(&sk) {
-                return Ok((sk, pk));
-            }
-        }
-        Err(CryptoErrorKind::Random.into())
+        let mask = if *self == Self::P521 { 0x01 } else { 0xff };
+        keys::generate(self.private_len(), mask, rng::fill, |bytes| {
+            let sk = SignaturePrivateKey::from_slice(bytes);
+            let pk = self.public_key(&sk)?;
+            Ok((sk, pk))
+        })
     }
 
     fn public_key(&self, sk: &SignaturePrivateKey) -> Result<SignaturePublicKey, CryptoError> {
