@@ -25,7 +25,8 @@ const PRIMITIVES: Primitives<HashAlg, AeadAlg, DhAlg, SigAlg> = Primitives {
     random_fill: rng::fill,
 };
 
-/// The operations of `cs`, implemented with aws-lc-rs, or `None` when aws-lc-rs cannot serve it (X448 and Ed448).
+/// The operations of `cs`, implemented with aws-lc-rs, or `None`
+/// when aws-lc-rs cannot serve it (X448 and Ed448).
 pub(crate) fn ops(cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
     ComposedSuite::new(cs, &PRIMITIVES).map(|s| Arc::new(s) as Arc<dyn SuiteOps>)
 }

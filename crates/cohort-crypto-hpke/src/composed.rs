@@ -137,29 +137,18 @@ where
         let scheme = cs.signature_scheme()?;
         Some(Self {
             cs,
-            hash: primitives
-                .hashes
-                .iter()
-                .find(|h| h.kdf_id() == ids.kdf)?
-                .clone(),
-            aead: primitives
-                .aeads
-                .iter()
-                .find(|a| a.aead_id() == ids.aead)?
-                .clone(),
-            dh: primitives
-                .groups
-                .iter()
-                .find(|g| g.kem_id() == ids.kem)?
-                .clone(),
-            sig: primitives
-                .signatures
-                .iter()
-                .find(|s| s.scheme() == scheme)?
-                .clone(),
+            hash: pick(primitives.hashes, |h| h.kdf_id() == ids.kdf)?,
+            aead: pick(primitives.aeads, |a| a.aead_id() == ids.aead)?,
+            dh: pick(primitives.groups, |g| g.kem_id() == ids.kem)?,
+            sig: pick(primitives.signatures, |s| s.scheme() == scheme)?,
             random_fill: primitives.random_fill,
         })
     }
+}
+
+/// The first algorithm of `list` that `matches`.
+fn pick<T: Clone>(list: &[T], matches: impl Fn(&T) -> bool) -> Option<T> {
+    list.iter().find(|x| matches(x)).cloned()
 }
 
 impl<H: HashFunction, A: Aead, D: DhGroup, S: SignatureAlgorithm> ComposedSuite<H, A, D, S> {

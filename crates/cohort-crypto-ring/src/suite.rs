@@ -25,7 +25,8 @@ const PRIMITIVES: Primitives<HashAlg, AeadAlg, DhAlg, SigAlg> = Primitives {
     random_fill: rng::fill,
 };
 
-/// The operations of `cs`, implemented with ring, or `None` when ring cannot serve it (X448, Ed448, P-521).
+/// The operations of `cs`, implemented with ring, or `None`
+/// when ring cannot serve it (X448, Ed448, P-521).
 pub(crate) fn ops(cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
     ComposedSuite::new(cs, &PRIMITIVES).map(|s| Arc::new(s) as Arc<dyn SuiteOps>)
 }

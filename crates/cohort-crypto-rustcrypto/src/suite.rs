@@ -37,7 +37,8 @@ const PRIMITIVES: Primitives<HashAlg, AeadAlg, DhAlg, SigAlg> = Primitives {
     random_fill: rng::fill,
 };
 
-/// The operations of `cs`, implemented with RustCrypto crates, or `None` when it is not one of the seven of RFC 9420.
+/// The operations of `cs`, implemented with RustCrypto crates, or `None`
+/// when it is not one of the seven of RFC 9420.
 pub(crate) fn ops(cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
     ComposedSuite::new(cs, &PRIMITIVES).map(|s| Arc::new(s) as Arc<dyn SuiteOps>)
 }
