@@ -347,6 +347,12 @@ macro_rules! client_api {
             let (kp_ref, record) =
                 found.ok_or(Error::Invalid(cohort_group::ValidationError::NoMatchingKeyPackage))?;
             let group = self.id.join_with(welcome, &record, ratchet_tree, &*self.psks(), now)?;
+            // The group id must not be one of our groups already (V-12.4.3.1-08).
+            if self.storage.read_state(group.group_id())$($await)*?.is_some() {
+                return Err(Error::Invalid(cohort_group::ValidationError::InvalidGroupInfo(
+                    "the group id is already in use by one of our groups",
+                )));
+            }
             let g = GroupOf { client: self, group };
             g.save(Some(kp_ref))$($await)*?;
             Ok(g)

@@ -16,7 +16,7 @@ pub mod group {
     pub use cohort_group::{
         CommitOptions, CommitOutput, CommitSummary, ExternalPsks, Group, GroupConfig, GroupStatus,
         HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec, NoPsks, Processed, PskList,
-        StagedCommit, create_key_package, key_package_ref,
+        StagedCommit, ValidationError, create_key_package, key_package_ref,
     };
 }
 

@@ -95,3 +95,31 @@ fn a_group_reloads_from_the_synchronous_store() {
     assert_eq!(again.epoch_authenticator(), auth);
     assert!(alice.load_group(b"missing").is_err());
 }
+
+/// V-12.4.3.1-08: a Welcome for a group id we already have is refused, and the KeyPackage it
+/// was addressed to stays stored.
+#[test]
+fn v_12_4_3_1_08_welcome_for_a_group_we_have_is_refused() {
+    let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+    let bob_store = Arc::new(MemoryStore::new());
+    let bob = builder(&p, "bob").build(bob_store.clone()).expect("bob");
+    // Bob already has a group called "same".
+    bob.create_group(b"same", NOW).expect("bob's group");
+    let alice = builder(&p, "alice")
+        .build(Arc::new(MemoryStore::new()))
+        .expect("alice");
+    let mut group = alice.create_group(b"same", NOW).expect("alice's group");
+    let kp = bob.generate_key_package(NOW).expect("kp");
+    let out = group.add_members(&[kp], NOW).expect("add");
+    let err = bob
+        .join(&out.welcome.expect("welcome"), None, NOW)
+        .expect_err("duplicate id");
+    assert!(
+        matches!(
+            err,
+            cohort::Error::Invalid(cohort::group::ValidationError::InvalidGroupInfo(_))
+        ),
+        "{err}"
+    );
+    assert_eq!(bob_store.key_package_refs().expect("refs").len(), 1);
+}
