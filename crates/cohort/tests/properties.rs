@@ -1,0 +1,47 @@
+//! The security properties MLS promises (RFC 9420 §16), as tests that take the attacker's side
+//! (issue 9): one module per property, every test run on every crypto backend for cipher suite
+//! 1. Each module's doc comment states the property, the attacker model and how the protection
+//! was switched off in a scratch build to see the tests fail.
+
+/// Generates, for each named test function `fn name(b: &Backend)`, a module `name` with one
+/// `#[test]` per backend: `name::rustcrypto`, `name::ring` and `name::aws_lc`.
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn rustcrypto() {
+                    super::$name(&crate::support::Backend::rustcrypto());
+                }
+
+                #[test]
+                fn ring() {
+                    super::$name(&crate::support::Backend::ring());
+                }
+
+                #[test]
+                fn aws_lc() {
+                    super::$name(&crate::support::Backend::aws_lc());
+                }
+            }
+        )*
+    };
+}
+
+#[path = "properties/support.rs"]
+mod support;
+
+#[path = "properties/asynchrony.rs"]
+mod asynchrony;
+#[path = "properties/confidentiality.rs"]
+mod confidentiality;
+#[path = "properties/forward_secrecy.rs"]
+mod forward_secrecy;
+#[path = "properties/integrity.rs"]
+mod integrity;
+#[path = "properties/membership.rs"]
+mod membership;
+#[path = "properties/post_compromise.rs"]
+mod post_compromise;
+#[path = "properties/scalability.rs"]
+mod scalability;
