@@ -124,14 +124,14 @@ fn encode_state(s: &GroupState, out: &mut Vec<u8>) -> Result<(), Error> {
     }
     k.init_secret.encode(out)?;
     k.secret_tree.encode(out)?;
-    let proposals: Vec<(VarBytes, (Proposal, Sender))> = s
+    let proposals: Vec<StoredProposal> = s
         .proposals
         .iter()
-        .map(|c| {
-            (
-                VarBytes::from(c.reference.clone()),
-                (c.proposal.clone(), c.sender),
-            )
+        .map(|c| StoredProposal {
+            reference: c.reference.clone().into(),
+            proposal: c.proposal.clone(),
+            sender: c.sender,
+            sent: c.sent.clone().map(VarBytes::from),
         })
         .collect();
     proposals.encode(out)?;
