@@ -492,10 +492,10 @@ impl<C> GroupOf<'_, C> {
         &self.group
     }
 
-    fn write(&self, consumed_key_package: Option<Vec<u8>>) -> Result<GroupWrite, Error> {
-        let state = self.group.to_state_bytes()?;
-        let mut write =
-            GroupWrite::new(self.group.group_id().to_vec()).with_state(self.group.epoch(), state);
+    /// The write that stores `group` (a staged copy, or ours).
+    fn write_of(group: &Group, consumed_key_package: Option<Vec<u8>>) -> Result<GroupWrite, Error> {
+        let state = group.to_state_bytes()?;
+        let mut write = GroupWrite::new(group.group_id().to_vec()).with_state(group.epoch(), state);
         if let Some(r) = consumed_key_package {
             write = write.consume_key_package(r);
         }
@@ -535,8 +535,9 @@ macro_rules! group_api {
         /// [`Error::Invalid`] for an invalid KeyPackage; a crypto or storage failure.
         pub $($async)? fn add_members(&mut self, key_packages: &[MlsMessage], now: u64) -> Result<CommitOutput, Error> {
             let kps = self::key_packages(key_packages)?;
-            let out = self.group.add_members(&*self.client.id.signer, kps, &CommitOptions::new(), Some(now))?;
-            self.save(None)$($await)*?;
+            let mut next = self.group.clone();
+            let out = next.add_members(&*self.client.id.signer, kps, &CommitOptions::new(), Some(now))?;
+            self.commit_to(next)$($await)*?;
             Ok(out)
         }
 
@@ -545,8 +546,9 @@ macro_rules! group_api {
         /// # Errors
         /// [`Error::Invalid`] for a leaf that is not a member; a crypto or storage failure.
         pub $($async)? fn remove_members(&mut self, leaves: &[LeafIndex], now: u64) -> Result<CommitOutput, Error> {
-            let out = self.group.remove_members(&*self.client.id.signer, leaves, &CommitOptions::new(), Some(now))?;
-            self.save(None)$($await)*?;
+            let mut next = self.group.clone();
+            let out = next.remove_members(&*self.client.id.signer, leaves, &CommitOptions::new(), Some(now))?;
+            self.commit_to(next)$($await)*?;
             Ok(out)
         }
 
@@ -555,8 +557,9 @@ macro_rules! group_api {
         /// # Errors
         /// A crypto or storage failure.
         pub $($async)? fn self_update(&mut self, now: u64) -> Result<CommitOutput, Error> {
-            let out = self.group.self_update(&*self.client.id.signer, &CommitOptions::new(), Some(now))?;
-            self.save(None)$($await)*?;
+            let mut next = self.group.clone();
+            let out = next.self_update(&*self.client.id.signer, &CommitOptions::new(), Some(now))?;
+            self.commit_to(next)$($await)*?;
             Ok(out)
         }
 
@@ -565,8 +568,9 @@ macro_rules! group_api {
         /// # Errors
         /// A misuse error when there is none; a storage failure.
         pub $($async)? fn merge_pending_commit(&mut self) -> Result<(), Error> {
-            self.group.merge_pending_commit()?;
-            self.save(None)$($await)*
+            let mut next = self.group.clone();
+            next.merge_pending_commit()?;
+            self.commit_to(next)$($await)*
         }
 
         /// Encrypts application data for the group.
@@ -574,9 +578,10 @@ macro_rules! group_api {
         /// # Errors
         /// A crypto or storage failure.
         pub $($async)? fn send_message(&mut self, data: &[u8]) -> Result<MlsMessage, Error> {
-            let message = self.group.encrypt_application(&*self.client.id.signer, data, &[], 0)?;
+            let mut next = self.group.clone();
+            let message = next.encrypt_application(&*self.client.id.signer, data, &[], 0)?;
             // The sending ratchet moved on: persist it before the message leaves.
-            self.save(None)$($await)*?;
+            self.commit_to(next)$($await)*?;
             Ok(message)
         }
 
@@ -586,14 +591,15 @@ macro_rules! group_api {
         /// # Errors
         /// [`Error::Invalid`] or [`Error::Malformed`] for a bad message, which changes nothing.
         pub $($async)? fn process_message(&mut self, message: MlsMessage, now: u64) -> Result<Received, Error> {
-            let processed = self.group.process_message(message, &*self.client.psks(), Some(now))?;
+            let mut next = self.group.clone();
+            let processed = next.process_message(message, &*self.client.psks(), Some(now))?;
             match processed {
                 Processed::Application { sender, data, .. } => {
-                    self.save(None)$($await)*?;
+                    self.commit_to(next)$($await)*?;
                     Ok(Received::Application { sender: self.member(sender)?, data })
                 }
                 Processed::Proposal { .. } => {
-                    self.save(None)$($await)*?;
+                    self.commit_to(next)$($await)*?;
                     Ok(Received::Proposal)
                 }
                 Processed::Commit(staged) => Ok(Received::Commit(staged)),
@@ -606,8 +612,9 @@ macro_rules! group_api {
         /// # Errors
         /// A storage failure.
         pub $($async)? fn merge_staged(&mut self, staged: StagedCommit) -> Result<(), Error> {
-            self.group.merge_staged(staged);
-            self.save(None)$($await)*
+            let mut next = self.group.clone();
+            next.merge_staged(staged);
+            self.commit_to(next)$($await)*
         }
     };
 }
@@ -617,7 +624,15 @@ impl GroupOf<'_, Client> {
         Ok(self
             .client
             .storage
-            .write(self.write(consumed_key_package)?)?)
+            .write(Self::write_of(&self.group, consumed_key_package)?)?)
+    }
+
+    /// Stores `next` and only then makes it the group: if the write fails, memory and storage
+    /// both stay at the old state.
+    fn commit_to(&mut self, next: Group) -> Result<(), Error> {
+        self.client.storage.write(Self::write_of(&next, None)?)?;
+        self.group = next;
+        Ok(())
     }
 
     group_api!(,);
@@ -628,8 +643,19 @@ impl GroupOf<'_, AsyncClient> {
         Ok(self
             .client
             .storage
-            .write(self.write(consumed_key_package)?)
+            .write(Self::write_of(&self.group, consumed_key_package)?)
             .await?)
+    }
+
+    /// Stores `next` and only then makes it the group: if the write fails, memory and storage
+    /// both stay at the old state.
+    async fn commit_to(&mut self, next: Group) -> Result<(), Error> {
+        self.client
+            .storage
+            .write(Self::write_of(&next, None)?)
+            .await?;
+        self.group = next;
+        Ok(())
     }
 
     group_api!(async, .await);

@@ -123,3 +123,54 @@ fn v_12_4_3_1_08_welcome_for_a_group_we_have_is_refused() {
     );
     assert_eq!(bob_store.key_package_refs().expect("refs").len(), 1);
 }
+
+/// A failed write leaves the group in memory at the old state too (issue 10 item 4): the
+/// operation returns a storage error, and retrying after the fault succeeds.
+#[test]
+fn a_failed_write_changes_nothing_in_memory() {
+    use cohort_conformance::storage::FailingStore;
+    let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+    let alice = builder(&p, "alice")
+        .build(Arc::new(MemoryStore::new()))
+        .expect("alice");
+    let bob_store = Arc::new(FailingStore::new(MemoryStore::new()));
+    let bob = builder(&p, "bob").build(bob_store.clone()).expect("bob");
+    let mut alice_group = alice.create_group(b"faults", NOW).expect("create");
+    let kp = bob.generate_key_package(NOW).expect("kp");
+    let out = alice_group.add_members(&[kp], NOW).expect("add");
+    alice_group.merge_pending_commit().expect("merge");
+    let mut bob_group = bob
+        .join(&out.welcome.expect("welcome"), None, NOW)
+        .expect("join");
+    let update = alice_group.self_update(NOW).expect("update");
+    alice_group.merge_pending_commit().expect("merge");
+
+    // Bob's merge write fails: the error is a storage error, and bob is still at epoch 1.
+    let Received::Commit(staged) = bob_group
+        .process_message(update.commit.clone(), NOW)
+        .expect("process")
+    else {
+        panic!("a commit")
+    };
+    bob_store.fail_next_write();
+    let err = bob_group.merge_staged(*staged).expect_err("injected fault");
+    assert!(matches!(err, cohort::Error::Storage(_)), "{err}");
+    assert_eq!(bob_group.epoch(), 1);
+    assert_eq!(bob.load_group(b"faults").expect("load").epoch(), 1);
+    // A failed send is an error too (the message must not be sent: its ratchet step is lost).
+    bob_store.fail_next_write();
+    assert!(bob_group.send_message(b"lost").is_err());
+    // Retrying the commit works, and bob and alice agree.
+    let Received::Commit(staged) = bob_group
+        .process_message(update.commit, NOW)
+        .expect("process")
+    else {
+        panic!("a commit")
+    };
+    bob_group.merge_staged(*staged).expect("retry");
+    assert_eq!(
+        bob_group.epoch_authenticator(),
+        alice_group.epoch_authenticator()
+    );
+    assert_eq!(bob.load_group(b"faults").expect("load").epoch(), 2);
+}
