@@ -14,7 +14,7 @@ use cohort_messages::framing::{
     AuthenticatedContent, ConfirmedTranscriptHashInput, Content, Sender,
 };
 use cohort_messages::group_context::GroupContext;
-use cohort_messages::proposal::{Proposal, ProposalOrRef};
+use cohort_messages::proposal::{Proposal, ProposalOrRef, ReInit};
 use cohort_messages::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
 use cohort_tree::leaf::{LeafNode, ProposalType};
 use cohort_tree::math::LeafIndex;
@@ -43,6 +43,9 @@ pub struct CommitSummary {
     pub extensions_changed: bool,
     /// Whether this commit removes us.
     pub removes_us: bool,
+    /// The ReInit this commit carries (RFC 9420 §11.2): once merged, the group is
+    /// [`GroupStatus::ReInitPending`] and its members move to the group it describes.
+    pub reinit: Option<ReInit>,
 }
 
 /// A resolved proposal and who proposed it.
@@ -113,8 +116,10 @@ pub(crate) fn apply_proposals(
     }
     let mut psk_ids = Vec::new();
     for r in resolved {
-        if let Proposal::PreSharedKey(p) = &r.proposal {
-            psk_ids.push(p.psk.clone());
+        match &r.proposal {
+            Proposal::PreSharedKey(p) => psk_ids.push(p.psk.clone()),
+            Proposal::ReInit(reinit) => summary.reinit = Some(reinit.clone()),
+            _ => {}
         }
     }
     // The resulting tree must be valid: unique keys across leaves and nodes (V-12.2-13), and
@@ -170,6 +175,7 @@ pub(crate) fn next_epoch(
     commit_secret: &Secret,
     psk_ids: &[PreSharedKeyId],
     psks: &dyn ExternalPsks,
+    resumed: Option<&GroupState>,
 ) -> Result<NextEpoch, Error> {
     let input = ConfirmedTranscriptHashInput {
         wire_format,
@@ -182,7 +188,7 @@ pub(crate) fn next_epoch(
     let mut context = provisional;
     context.confirmed_transcript_hash = confirmed.clone().into();
     let context_bytes = context.to_bytes()?;
-    let psk_secret = resolve_psk_secret(suite, state, psk_ids, psks)?;
+    let psk_secret = resolve_psk_secret(suite, state, psk_ids, psks, resumed)?;
     let joiner = state
         .keys
         .init_secret
@@ -250,6 +256,16 @@ pub(crate) fn next_state(
         past_epochs,
         config: state.config.clone(),
         status: state.status,
+        reinit: None,
+    }
+}
+
+/// Marks `next` as waiting for reinitialization when the commit carried a ReInit (RFC 9420
+/// §11.2, V-12.4.2-16).
+pub(crate) fn mark_reinit(next: &mut GroupState, summary: &CommitSummary) {
+    if let Some(reinit) = &summary.reinit {
+        next.status = GroupStatus::ReInitPending;
+        next.reinit = Some(reinit.clone());
     }
 }
 
@@ -409,6 +425,7 @@ pub(crate) fn process_commit(
         &commit_secret,
         &psk_ids,
         psks,
+        None,
     )?;
     let expected = confirmation_tag(
         suite,
@@ -422,10 +439,9 @@ pub(crate) fn process_commit(
     let interim =
         interim_transcript_hash(suite, &next.confirmed, &tag.0).map_err(ValidationError::from)?;
     summary.psks = psk_ids;
-    Ok((
-        next_state(state, next, tree, private, interim, tag.0.to_vec()),
-        summary,
-    ))
+    let mut next = next_state(state, next, tree, private, interim, tag.0.to_vec());
+    mark_reinit(&mut next, &summary);
+    Ok((next, summary))
 }
 
 /// Checks one proposal on its own (RFC 9420 §12.1): when it is received, and again for each
@@ -612,7 +628,6 @@ fn validate_proposal_list(
                 if list.len() != 1 {
                     return Err(bad("a ReInit must be the only proposal"));
                 }
-                return Err(ValidationError::InvalidCommit("ReInit is not supported yet").into());
             }
             Proposal::ExternalInit(_) => return Err(bad("an ExternalInit in a member's commit")),
             Proposal::Custom { .. } => {
@@ -630,38 +645,41 @@ fn validate_proposal_list(
     Ok(())
 }
 
-/// `psk_secret` for the PSK ids of a commit or a Welcome (RFC 9420 §8.4).
+/// `psk_secret` for the PSK ids of a commit or a Welcome (RFC 9420 §8.4). Resumption PSKs come
+/// from `state` or, for another group (the old group of a reinit or branch, §11), from
+/// `resumed`.
 pub(crate) fn resolve_psk_secret(
     suite: &dyn SuiteOps,
     state: &GroupState,
     ids: &[PreSharedKeyId],
     psks: &dyn ExternalPsks,
+    resumed: Option<&GroupState>,
 ) -> Result<Secret, Error> {
     let mut values = Vec::with_capacity(ids.len());
     let mut encoded_ids = Vec::with_capacity(ids.len());
     for id in ids {
-        let value = match &id.psk {
-            Psk::External { psk_id } => psks
-                .external_psk(psk_id)
-                .ok_or(ValidationError::MissingPsk("an external PSK is unknown"))?,
-            Psk::Resumption {
-                psk_group_id,
-                psk_epoch,
-                ..
-            } => {
-                if psk_group_id.as_slice() != state.context.group_id.as_slice() {
-                    return Err(
-                        ValidationError::MissingPsk("a resumption PSK of another group").into(),
-                    );
+        let value =
+            match &id.psk {
+                Psk::External { psk_id } => psks
+                    .external_psk(psk_id)
+                    .ok_or(ValidationError::MissingPsk("an external PSK is unknown"))?,
+                Psk::Resumption {
+                    psk_group_id,
+                    psk_epoch,
+                    ..
+                } => {
+                    let source = [Some(state), resumed]
+                        .into_iter()
+                        .flatten()
+                        .find(|g| psk_group_id.as_slice() == g.context.group_id.as_slice())
+                        .ok_or(ValidationError::MissingPsk(
+                            "a resumption PSK of another group",
+                        ))?;
+                    source.resumption_psk(*psk_epoch).cloned().ok_or(
+                        ValidationError::MissingPsk("a resumption PSK of an epoch not retained"),
+                    )?
                 }
-                state
-                    .resumption_psk(*psk_epoch)
-                    .cloned()
-                    .ok_or(ValidationError::MissingPsk(
-                        "a resumption PSK of an epoch not retained",
-                    ))?
-            }
-        };
+            };
         values.push(value);
         encoded_ids.push(id.to_bytes()?);
     }

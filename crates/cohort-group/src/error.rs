@@ -150,4 +150,10 @@ pub enum ApiMisuse {
     /// The cipher suite is not available from the provider.
     #[error("cipher suite {0} is not available")]
     UnsupportedCipherSuite(u16),
+    /// RFC 9420 §11.2: reinitializing needs a committed ReInit, and there is none.
+    #[error("no ReInit is pending")]
+    NoPendingReInit,
+    /// The protocol version is not one this build runs (only `mls10`).
+    #[error("protocol version {0} is not supported")]
+    UnsupportedVersion(u16),
 }

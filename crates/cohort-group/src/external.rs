@@ -181,6 +181,7 @@ impl Group {
             plan.commit_secret(),
             &[],
             &crate::NoPsks,
+            None,
         )?;
         let tag = confirmation_tag(s, next.secrets.confirmation_key.as_bytes(), &next.confirmed)
             .map_err(ValidationError::from)?;
@@ -205,6 +206,7 @@ impl Group {
             past_epochs: VecDeque::new(),
             config,
             status: GroupStatus::Active,
+            reinit: None,
         };
         Ok(ExternalJoin {
             group: Group::from_parts(Arc::clone(&suite), state),
@@ -301,6 +303,7 @@ fn base_state(
         past_epochs: VecDeque::new(),
         config,
         status: GroupStatus::Active,
+        reinit: None,
     }
 }
 
@@ -449,6 +452,7 @@ pub(crate) fn process_external_commit(
         &commit_secret,
         &psk_ids,
         psks,
+        None,
     )?;
     let expected = confirmation_tag(s, next.secrets.confirmation_key.as_bytes(), &next.confirmed)
         .map_err(ValidationError::from)?;

@@ -126,6 +126,18 @@ impl Group {
         psks: &dyn ExternalPsks,
         config: GroupConfig,
     ) -> Result<Self, Error> {
+        Self::join_inner(provider, input, psks, config, None)
+    }
+
+    /// Joins from a Welcome, with `old` the group it resumes (`old` may be none for an ordinary
+    /// Welcome): see [`Group::join_resumed`].
+    pub(crate) fn join_inner(
+        provider: &dyn CryptoProvider,
+        input: JoinInput<'_>,
+        psks: &dyn ExternalPsks,
+        config: GroupConfig,
+        old: Option<&GroupState>,
+    ) -> Result<Self, Error> {
         let kp = input.key_package;
         let welcome = input.welcome;
         if welcome.cipher_suite != kp.cipher_suite {
@@ -152,27 +164,28 @@ impl Group {
         )?;
         // At most one reinit/branch resumption PSK (V-12.4.3.1-05); the group is new to us, so
         // only external PSKs can be resolved here.
-        let resumption = secrets
+        let resumptions: Vec<&Psk> = secrets
             .psks
             .iter()
-            .filter(|id| {
+            .map(|id| &id.psk)
+            .filter(|psk| {
                 matches!(
-                    id.psk,
+                    psk,
                     Psk::Resumption {
                         usage: ResumptionPskUsage::Reinit | ResumptionPskUsage::Branch,
                         ..
                     }
                 )
             })
-            .count();
-        if resumption > 1 {
+            .collect();
+        if resumptions.len() > 1 {
             return Err(ValidationError::InvalidWelcome(
                 "more than one reinit or branch resumption PSK",
             )
             .into());
         }
         let bare = bare_state(config.clone());
-        let psk_secret = resolve_psk_secret(s, &bare, &secrets.psks, psks)?;
+        let psk_secret = resolve_psk_secret(s, &bare, &secrets.psks, psks, old)?;
         let joiner = JoinerSecret::new(Secret::new(secrets.joiner_secret.as_slice().to_vec()));
         let group_info = decrypt_group_info(s, welcome, &joiner, psk_secret.as_bytes())?;
         let context = group_info.group_context.clone();
@@ -235,6 +248,10 @@ impl Group {
             crate::validate::check_credential_support(leaf, &tree, Some(i))?;
         }
         crate::validate::check_external_senders(&config, &context.extensions)?;
+        // A reinitialized or branched group matches the group it resumes (§11.2, §11.3).
+        if let Some(old) = old {
+            crate::resumption::check_resumed(old, resumptions.first().copied(), &context, &tree)?;
+        }
         // Our leaf (§12.4.3.1: identical to the KeyPackage's).
         let own_leaf = tree
             .leaves()
@@ -283,6 +300,7 @@ impl Group {
             past_epochs: VecDeque::new(),
             config,
             status: GroupStatus::Active,
+            reinit: None,
         };
         Ok(Self {
             suite,
@@ -604,6 +622,10 @@ impl Group {
             GroupStatus::Removed => {
                 Err(ValidationError::GroupInactive("we were removed from the group").into())
             }
+            // V-12.4.2-16: nothing more is sent or accepted after a ReInit.
+            GroupStatus::ReInitPending => {
+                Err(ValidationError::GroupInactive("a ReInit is pending").into())
+            }
         }
     }
 
@@ -727,6 +749,7 @@ fn bare_state(config: GroupConfig) -> GroupState {
         past_epochs: VecDeque::new(),
         config,
         status: GroupStatus::Active,
+        reinit: None,
     }
 }
 

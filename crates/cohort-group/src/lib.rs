@@ -14,6 +14,7 @@ pub mod internal;
 pub mod join;
 mod persist;
 mod psk;
+mod resumption;
 mod sender;
 mod state;
 mod validate;

@@ -16,7 +16,7 @@ use cohort_crypto::{CryptoProvider, Secret};
 use cohort_key_schedule::{InitSecret, RatchetConfig, SecretTree};
 use cohort_messages::framing::Sender;
 use cohort_messages::group_context::GroupContext;
-use cohort_messages::proposal::Proposal;
+use cohort_messages::proposal::{Proposal, ReInit};
 use cohort_messages::psk::PreSharedKeyId;
 use cohort_tree::RatchetTree;
 use cohort_tree::leaf::LeafNode;
@@ -73,7 +73,9 @@ impl Group {
             1 => {
                 let next = decode_state(&mut r)?;
                 let message = VarBytes::decode(&mut r)?.into_vec();
-                let summary = decode_summary(&mut r)?;
+                let mut summary = decode_summary(&mut r)?;
+                // The summary's ReInit is not stored: it is the one the next state holds.
+                summary.reinit = next.reinit.clone();
                 Some(PendingCommit {
                     next,
                     message,
@@ -153,8 +155,16 @@ fn encode_state(s: &GroupState, out: &mut Vec<u8>) -> Result<(), Error> {
     let status: u8 = match s.status {
         GroupStatus::Active => 1,
         GroupStatus::Removed => 2,
+        GroupStatus::ReInitPending => 3,
     };
     status.encode(out)?;
+    // Only a pending ReInit carries more: blobs of the other states are unchanged.
+    if s.status == GroupStatus::ReInitPending {
+        s.reinit
+            .as_ref()
+            .ok_or(Error::Internal("a pending ReInit without its proposal"))?
+            .encode(out)?;
+    }
     Ok(())
 }
 
@@ -225,9 +235,10 @@ fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
         }
     };
     let max_lifetime_secs = u64::decode(r)?;
-    let status = match u8::decode(r)? {
-        1 => GroupStatus::Active,
-        2 => GroupStatus::Removed,
+    let (status, reinit) = match u8::decode(r)? {
+        1 => (GroupStatus::Active, None),
+        2 => (GroupStatus::Removed, None),
+        3 => (GroupStatus::ReInitPending, Some(ReInit::decode(r)?)),
         v => {
             return Err(CodecError::UnknownEnum {
                 what: "GroupStatus",
@@ -256,6 +267,7 @@ fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
         past_epochs: past_epochs.into_iter().collect(),
         config,
         status,
+        reinit,
     })
 }
 
@@ -283,5 +295,6 @@ fn decode_summary(r: &mut Reader<'_>) -> Result<CommitSummary, Error> {
         psks,
         extensions_changed,
         removes_us,
+        reinit: None,
     })
 }

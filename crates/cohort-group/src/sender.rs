@@ -14,6 +14,7 @@ use cohort_messages::group_info::GroupInfo;
 use cohort_messages::key_package::{KeyPackage, KeyPackageRef};
 use cohort_messages::message::WireFormat;
 use cohort_messages::proposal::{Add, Commit, Proposal, ProposalOrRef, Remove};
+use cohort_messages::psk::PreSharedKeyId;
 use cohort_messages::welcome::{EncryptedGroupSecrets, GroupSecrets, PathSecret, Welcome};
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::RatchetTree;
@@ -255,6 +256,7 @@ impl Group {
             past_epochs: VecDeque::new(),
             config,
             status: GroupStatus::Active,
+            reinit: None,
         };
         Ok(Group::from_parts(suite, state))
     }
@@ -274,6 +276,22 @@ impl Group {
         options: &CommitOptions,
         psks: &dyn ExternalPsks,
         now: Option<u64>,
+    ) -> Result<CommitOutput, Error> {
+        self.commit_inner(signer, proposals, options, psks, now, None)
+    }
+
+    /// [`Group::commit`], and for the first commit of a reinitialized or branched group (RFC
+    /// 9420 §11.2, §11.3) the resumption PSK of the old group: its PreSharedKey proposal goes
+    /// on the wire by value but skips the proposal checks, which reject reinit and branch
+    /// usages everywhere else (V-12.1.4-01/02).
+    pub(crate) fn commit_inner(
+        &mut self,
+        signer: &dyn Signer,
+        proposals: Vec<Proposal>,
+        options: &CommitOptions,
+        psks: &dyn ExternalPsks,
+        now: Option<u64>,
+        resumption: Option<(&GroupState, PreSharedKeyId)>,
     ) -> Result<CommitOutput, Error> {
         self.ensure_active()?;
         let suite = self.suite_arc();
@@ -313,10 +331,21 @@ impl Group {
             mut tree,
             extensions,
             joiners,
-            psk_ids,
-            summary,
+            mut psk_ids,
+            mut summary,
             path_required,
         } = apply_proposals(s, &state, own, &resolved, now)?;
+        let resumed = match resumption {
+            Some((old, id)) => {
+                list.push(ProposalOrRef::Proposal(Proposal::PreSharedKey(
+                    cohort_messages::proposal::PreSharedKey { psk: id.clone() },
+                )));
+                psk_ids.push(id);
+                summary.psks = psk_ids.clone();
+                Some(old)
+            }
+            None => None,
+        };
         if summary.removes_us {
             return Err(crate::ValidationError::InvalidProposalList(
                 "the committer cannot remove itself",
@@ -400,6 +429,7 @@ impl Group {
             &commit_secret,
             &psk_ids,
             psks,
+            resumed,
         )?;
         let tag = confirmation_tag(s, next.secrets.confirmation_key.as_bytes(), &next.confirmed)
             .map_err(crate::ValidationError::from)?;
@@ -461,7 +491,8 @@ impl Group {
                 &psk_ids,
             )?)))
         };
-        let next_group = next_state(&sent_state, next, tree, private, interim, tag_bytes);
+        let mut next_group = next_state(&sent_state, next, tree, private, interim, tag_bytes);
+        crate::commit::mark_reinit(&mut next_group, &summary);
         self.set_pending(PendingCommit {
             next: next_group,
             message: commit_message.to_bytes()?,

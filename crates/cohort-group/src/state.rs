@@ -6,7 +6,7 @@ use cohort_crypto::Secret;
 use cohort_key_schedule::{EpochSecrets, InitSecret, SecretTree};
 use cohort_messages::framing::Sender;
 use cohort_messages::group_context::GroupContext;
-use cohort_messages::proposal::Proposal;
+use cohort_messages::proposal::{Proposal, ReInit};
 use cohort_tree::RatchetTree;
 use cohort_tree::treekem::PrivateTree;
 
@@ -91,11 +91,18 @@ pub(crate) struct PastEpoch {
 
 /// Whether the group can still be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum GroupStatus {
     /// A member, able to send and receive.
     Active,
     /// Removed by a commit (RFC 9420 §12.4.2, V-12.4.2-17).
     Removed,
+    /// A commit with a ReInit proposal was merged (RFC 9420 §11.2, V-12.4.2-16): nothing more
+    /// is sent or accepted in this group. Its members move to the group the ReInit describes
+    /// ([`Group::pending_reinit`](crate::Group::pending_reinit)), created with
+    /// [`Group::reinit`](crate::Group::reinit) and joined with
+    /// [`Group::join_resumed`](crate::Group::join_resumed).
+    ReInitPending,
 }
 
 /// Everything a member knows about a group in one epoch.
@@ -115,6 +122,9 @@ pub(crate) struct GroupState {
     pub(crate) past_epochs: VecDeque<PastEpoch>,
     pub(crate) config: GroupConfig,
     pub(crate) status: GroupStatus,
+    /// The ReInit committed in the epoch that began this state, when `status` is
+    /// [`GroupStatus::ReInitPending`].
+    pub(crate) reinit: Option<ReInit>,
 }
 
 impl GroupState {

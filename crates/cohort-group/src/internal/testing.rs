@@ -121,3 +121,27 @@ pub fn seal(
     };
     Ok(MlsMessage::new(body))
 }
+
+/// Commits, in `new`, Adds of `key_packages` together with the resumption PSK `id` drawn from
+/// `old` (RFC 9420 §11), as [`Group::reinit`] and [`Group::branch`] do but with any group and
+/// PSK id: for Welcomes that break the §11 rules. Returns `new` after the commit and the output.
+///
+/// # Errors
+/// As [`Group::commit`]; [`crate::ValidationError::MissingPsk`] when `old` lacks the PSK.
+pub fn resume(
+    old: &Group,
+    new: Group,
+    id: cohort_messages::psk::PreSharedKeyId,
+    signer: &dyn Signer,
+    key_packages: Vec<cohort_messages::key_package::KeyPackage>,
+    now: Option<u64>,
+) -> Result<(Group, crate::CommitOutput), Error> {
+    old.resume_into(
+        new,
+        id,
+        signer,
+        key_packages,
+        &crate::CommitOptions::new(),
+        now,
+    )
+}
