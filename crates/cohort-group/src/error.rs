@@ -156,4 +156,8 @@ pub enum ApiMisuse {
     /// The protocol version is not one this build runs (only `mls10`).
     #[error("protocol version {0} is not supported")]
     UnsupportedVersion(u16),
+    /// RFC 9420 §12.1.8: the signer is not the external sender at that index of the group's
+    /// `external_senders` extension, or (for a new member proposal) not the KeyPackage's.
+    #[error("the signer is not the external sender it claims to be")]
+    NotTheSender,
 }

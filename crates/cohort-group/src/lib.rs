@@ -7,6 +7,7 @@ mod commit;
 mod config;
 mod error;
 mod external;
+mod external_proposal;
 pub mod framing;
 mod group;
 #[doc(hidden)]
@@ -23,6 +24,7 @@ pub use commit::CommitSummary;
 pub use config::GroupConfig;
 pub use error::{ApiMisuse, Error, ValidationError};
 pub use external::ExternalJoin;
+pub use external_proposal::{external_proposal, new_member_proposal};
 pub use group::{Group, JoinInput, KeyPackageSecrets, Processed, StagedCommit};
 pub use persist::STATE_VERSION;
 pub use psk::{ExternalPsks, NoPsks, PskList};
