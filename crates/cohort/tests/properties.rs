@@ -4,22 +4,26 @@
 //! was switched off in a scratch build to see the tests fail.
 
 /// Generates, for each named test function `fn name(b: &Backend)`, a module `name` with one
-/// `#[test]` per backend: `name::rustcrypto`, `name::ring` and `name::aws_lc`.
+/// `#[test]` per backend: `name::rustcrypto`, `name::ring` and `name::aws_lc`. Attributes
+/// written before a name (`#[ignore = "..."]`) go on each of its tests.
 macro_rules! on_every_backend {
-    ($($name:ident),* $(,)?) => {
+    ($($(#[$attr:meta])* $name:ident),* $(,)?) => {
         $(
             mod $name {
                 #[test]
+                $(#[$attr])*
                 fn rustcrypto() {
                     super::$name(&crate::support::Backend::rustcrypto());
                 }
 
                 #[test]
+                $(#[$attr])*
                 fn ring() {
                     super::$name(&crate::support::Backend::ring());
                 }
 
                 #[test]
+                $(#[$attr])*
                 fn aws_lc() {
                     super::$name(&crate::support::Backend::aws_lc());
                 }
