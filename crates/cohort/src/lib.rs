@@ -31,6 +31,11 @@ pub mod storage {
     pub mod memory {
         pub use cohort_storage_memory::MemoryStore;
     }
+    /// The SQLite store (feature `sqlite`): one transaction per group write, WAL mode.
+    #[cfg(feature = "sqlite")]
+    pub mod sqlite {
+        pub use cohort_storage_sqlite::SqliteStore;
+    }
 }
 
 /// The TLS presentation language as MLS uses it: `Encode`, `Decode`, bounded readers.
@@ -52,8 +57,8 @@ pub mod credential {
 /// passes it in.
 pub mod crypto {
     pub use cohort_crypto::{
-        CipherSuite, CryptoProvider, HpkeCiphertext, HpkePublicKey, SignaturePublicKey, Signer,
-        SoftwareSigner, SuiteOps,
+        CipherSuite, CryptoProvider, HpkeCiphertext, HpkePublicKey, SignaturePrivateKey,
+        SignaturePublicKey, Signer, SoftwareSigner, SuiteOps,
     };
 
     /// The aws-lc-rs backend (feature `aws-lc`, on by default): cipher suites 1, 2, 3, 5 and 7.
