@@ -188,7 +188,7 @@ pub(crate) fn next_epoch(
     let mut context = provisional;
     context.confirmed_transcript_hash = confirmed.clone().into();
     let context_bytes = context.to_bytes()?;
-    let psk_secret = resolve_psk_secret(suite, state, psk_ids, psks, resumed)?;
+    let psk_secret = resolve_psk_secret(suite, Some(state), psk_ids, psks, resumed)?;
     let joiner = state
         .keys
         .init_secret
@@ -646,11 +646,11 @@ fn validate_proposal_list(
 }
 
 /// `psk_secret` for the PSK ids of a commit or a Welcome (RFC 9420 §8.4). Resumption PSKs come
-/// from `state` or, for another group (the old group of a reinit or branch, §11), from
-/// `resumed`.
+/// from `state` (the group itself; none for a joiner) or, for another group (the old group of a
+/// reinit or branch, §11), from `resumed`.
 pub(crate) fn resolve_psk_secret(
     suite: &dyn SuiteOps,
-    state: &GroupState,
+    state: Option<&GroupState>,
     ids: &[PreSharedKeyId],
     psks: &dyn ExternalPsks,
     resumed: Option<&GroupState>,
@@ -668,7 +668,7 @@ pub(crate) fn resolve_psk_secret(
                     psk_epoch,
                     ..
                 } => {
-                    let source = [Some(state), resumed]
+                    let source = [state, resumed]
                         .into_iter()
                         .flatten()
                         .find(|g| psk_group_id.as_slice() == g.context.group_id.as_slice())

@@ -184,8 +184,8 @@ impl Group {
             )
             .into());
         }
-        let bare = bare_state(config.clone());
-        let psk_secret = resolve_psk_secret(s, &bare, &secrets.psks, psks, old)?;
+        // The group is new to us: resumption PSKs can only come from `old`.
+        let psk_secret = resolve_psk_secret(s, None, &secrets.psks, psks, old)?;
         let joiner = JoinerSecret::new(Secret::new(secrets.joiner_secret.as_slice().to_vec()));
         let group_info = decrypt_group_info(s, welcome, &joiner, psk_secret.as_bytes())?;
         let context = group_info.group_context.clone();
@@ -712,44 +712,6 @@ impl Group {
     /// The ratchet tree.
     pub fn tree(&self) -> &RatchetTree {
         &self.state.tree
-    }
-}
-
-/// A state with no group, for resolving a Welcome's PSKs before the group exists.
-fn bare_state(config: GroupConfig) -> GroupState {
-    use cohort_key_schedule::{InitSecret, SecretTree};
-    let empty = || Secret::new(Vec::new());
-    GroupState {
-        context: GroupContext {
-            version: ProtocolVersion::MLS10,
-            cipher_suite: cohort_crypto::CipherSuite(0),
-            group_id: Default::default(),
-            epoch: 0,
-            tree_hash: Default::default(),
-            confirmed_transcript_hash: Default::default(),
-            extensions: Vec::new(),
-        },
-        tree: RatchetTree::new(),
-        private: PrivateTree::new(LeafIndex(0), HpkePrivateKey::new(Vec::new())),
-        interim_transcript_hash: Vec::new(),
-        confirmation_tag: Vec::new(),
-        keys: EpochKeys {
-            sender_data_secret: empty(),
-            exporter_secret: empty(),
-            external_secret: empty(),
-            confirmation_key: empty(),
-            membership_key: empty(),
-            resumption_psk: empty(),
-            epoch_authenticator: empty(),
-            init_secret: InitSecret::new(empty()),
-            secret_tree: SecretTree::new(empty(), 0, config.ratchet),
-        },
-        proposals: Vec::new(),
-        past_resumption_psks: VecDeque::new(),
-        past_epochs: VecDeque::new(),
-        config,
-        status: GroupStatus::Active,
-        reinit: None,
     }
 }
 

@@ -126,7 +126,8 @@ fn cached_external_proposal_survives_save_and_load() {
     accept_from(&mut bob.group, &msg, Sender::External(0));
     let bytes = bob.group.to_state_bytes().expect("save");
     bob.group = Group::from_state_bytes(&provider(), &bytes).expect("load");
-    bob.group.set_credential_validator(std::sync::Arc::new(AcceptAll));
+    bob.group
+        .set_credential_validator(std::sync::Arc::new(AcceptAll));
     assert_eq!(*bob.group.to_state_bytes().expect("save"), *bytes);
     let out = bob
         .group

@@ -604,3 +604,39 @@ fn branch_psk_of_another_group_is_missing() {
         "{err}"
     );
 }
+
+/// V-12.1.5-02: a ReInit to a version this client cannot run is reported when it tries to
+/// create the new group.
+#[test]
+fn v_12_1_5_02_reinit_to_an_unknown_version_is_reported() {
+    let (mut alice, _bob, _carol) = trio();
+    let mut reinit = reinit_proposal();
+    reinit.version = ProtocolVersion(2);
+    alice
+        .group
+        .commit(
+            &alice.signer,
+            vec![Proposal::ReInit(reinit)],
+            &CommitOptions::new(),
+            &NoPsks,
+            Some(NOW),
+        )
+        .expect("commit ReInit");
+    alice.group.merge_pending_commit().expect("merge");
+    let err = alice
+        .group
+        .reinit(
+            &provider(),
+            &alice.signer,
+            &spec("alice"),
+            Vec::new(),
+            &CommitOptions::new(),
+            config(),
+            Some(NOW),
+        )
+        .expect_err("unsupported");
+    assert!(
+        matches!(err, Error::Misuse(ApiMisuse::UnsupportedVersion(2))),
+        "{err}"
+    );
+}
