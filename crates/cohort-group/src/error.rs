@@ -122,6 +122,10 @@ pub enum ValidationError {
     /// RFC 9420 §12.4.3: the GroupInfo is invalid; the reason names the rule.
     #[error("invalid group info: {0}")]
     InvalidGroupInfo(&'static str),
+    /// RFC 9420 §12.1.8: the application's policy did not authorize a proposal from outside the
+    /// group.
+    #[error("external proposal not authorized")]
+    ExternalProposalRejected,
 }
 
 /// A misuse of the API by the caller.

@@ -463,6 +463,17 @@ impl Group {
                 // Each proposal is checked on receipt too (V-12.1.1-01, V-10.1-05), and again in
                 // the commit that uses it.
                 validate_proposal(s, staged, content.content.sender, proposal, now)?;
+                // The application authorizes what comes from outside the group (V-12.1.8-04).
+                let sender = content.content.sender;
+                if matches!(sender, Sender::External(_) | Sender::NewMemberProposal)
+                    && !staged.config.external_proposal_policy.authorize(
+                        sender,
+                        proposal,
+                        &staged.context,
+                    )
+                {
+                    return Err(ValidationError::ExternalProposalRejected.into());
+                }
                 let reference = labeled::make_proposal_ref(s, &content.to_bytes()?)?;
                 // A proposal already cached (our own, echoed as a PublicMessage) is kept once.
                 if !staged
@@ -702,6 +713,15 @@ impl Group {
         validator: std::sync::Arc<dyn cohort_credential::CredentialValidator>,
     ) {
         self.state.config.credential_validator = validator;
+    }
+
+    /// Sets the policy on proposals from outside the group (RFC 9420 §12.1.8) from now on (it
+    /// is not part of the stored state: set it again after [`Group::from_state_bytes`]).
+    pub fn set_external_proposal_policy(
+        &mut self,
+        policy: Arc<dyn crate::config::ExternalProposalPolicy>,
+    ) {
+        self.state.config.external_proposal_policy = policy;
     }
 
     /// Whether we can still use the group.

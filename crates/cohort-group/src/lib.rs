@@ -21,7 +21,7 @@ mod state;
 mod validate;
 
 pub use commit::CommitSummary;
-pub use config::GroupConfig;
+pub use config::{AcceptExternalProposals, ExternalProposalPolicy, GroupConfig};
 pub use error::{ApiMisuse, Error, ValidationError};
 pub use external::ExternalJoin;
 pub use external_proposal::{external_proposal, new_member_proposal};

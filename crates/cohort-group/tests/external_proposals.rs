@@ -7,8 +7,8 @@ mod support;
 
 use cohort_crypto::{Signer, SoftwareSigner};
 use cohort_group::{
-    ApiMisuse, CommitOptions, Error, Group, GroupStatus, JoinInput, NoPsks, Processed,
-    ValidationError, external_proposal, new_member_proposal,
+    ApiMisuse, CommitOptions, Error, ExternalProposalPolicy, Group, GroupStatus, JoinInput, NoPsks,
+    Processed, ValidationError, external_proposal, new_member_proposal,
 };
 use cohort_messages::extensions::{ExtensionPayload, ExternalSender, ExternalSenders};
 use cohort_messages::framing::Sender;
@@ -375,4 +375,58 @@ fn external_proposal_of_a_past_epoch_is_rejected() {
         matches!(err, Error::Invalid(ValidationError::WrongEpoch { .. })),
         "{err}"
     );
+}
+
+/// Accepts only Removes from outside the group.
+#[derive(Debug)]
+struct RemovesOnly;
+
+impl ExternalProposalPolicy for RemovesOnly {
+    fn authorize(&self, _sender: Sender, proposal: &Proposal, _context: &GroupContext) -> bool {
+        matches!(proposal, Proposal::Remove(_))
+    }
+}
+
+/// V-12.1.8-04: external proposals, self-adds included, that the application does not
+/// authorize are rejected, and the state is unchanged.
+#[test]
+fn v_12_1_8_04_unauthorized_external_proposal_is_rejected() {
+    let (ext, mut alice, _bob, _carol) = external_group();
+    alice
+        .group
+        .set_external_proposal_policy(std::sync::Arc::new(RemovesOnly));
+    let (kp, _, dave_signer) = key_package("dave");
+    let add = from_external(
+        &ext,
+        &alice,
+        Proposal::Add(Add {
+            key_package: kp.clone(),
+        }),
+    );
+    let err = reject(&mut alice.group, &add);
+    assert!(
+        matches!(
+            err,
+            Error::Invalid(ValidationError::ExternalProposalRejected)
+        ),
+        "{err}"
+    );
+    let self_add = new_member_proposal(&provider(), &dave_signer, alice.group.context(), kp, b"")
+        .expect("proposal");
+    let err = reject(&mut alice.group, &self_add);
+    assert!(
+        matches!(
+            err,
+            Error::Invalid(ValidationError::ExternalProposalRejected)
+        ),
+        "{err}"
+    );
+    let remove = from_external(
+        &ext,
+        &alice,
+        Proposal::Remove(Remove {
+            removed: LeafIndex(2),
+        }),
+    );
+    accept_from(&mut alice.group, &remove, Sender::External(0));
 }
