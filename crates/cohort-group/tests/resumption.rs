@@ -640,3 +640,27 @@ fn v_12_1_5_02_reinit_to_an_unknown_version_is_reported() {
         "{err}"
     );
 }
+
+/// A pending ReInit commit of ours survives a save and a load, and merging it afterwards makes
+/// the group wait for reinitialization.
+#[test]
+fn pending_reinit_commit_survives_save_and_load() {
+    let (mut alice, _bob, _carol) = trio();
+    alice
+        .group
+        .commit(
+            &alice.signer,
+            vec![Proposal::ReInit(reinit_proposal())],
+            &CommitOptions::new(),
+            &NoPsks,
+            Some(NOW),
+        )
+        .expect("commit ReInit");
+    let bytes = alice.group.to_state_bytes().expect("save");
+    let mut loaded = Group::from_state_bytes(&provider(), &bytes).expect("load");
+    assert_eq!(*loaded.to_state_bytes().expect("save"), *bytes);
+    assert_eq!(loaded.status(), GroupStatus::Active);
+    loaded.merge_pending_commit().expect("merge");
+    assert_eq!(loaded.status(), GroupStatus::ReInitPending);
+    assert_eq!(loaded.pending_reinit(), Some(&reinit_proposal()));
+}
