@@ -82,7 +82,7 @@ impl Group {
             reinit.extensions.clone(),
             config,
         )?;
-        let id = self.resumption_psk_id(ResumptionPskUsage::Reinit)?;
+        let id = self.resumption_psk_id(ResumptionPskUsage::Reinit, &new)?;
         self.resume_into(new, id, signer, key_packages, options, now)
     }
 
@@ -122,7 +122,7 @@ impl Group {
             extensions,
             config,
         )?;
-        let id = self.resumption_psk_id(ResumptionPskUsage::Branch)?;
+        let id = self.resumption_psk_id(ResumptionPskUsage::Branch, &new)?;
         self.resume_into(new, id, signer, key_packages, options, now)
     }
 
@@ -156,9 +156,13 @@ impl Group {
     }
 
     /// The id of this group's resumption PSK of the current epoch, with `usage` and a fresh
-    /// nonce.
-    fn resumption_psk_id(&self, usage: ResumptionPskUsage) -> Result<PreSharedKeyId, Error> {
-        let suite = self.suite_arc();
+    /// nonce of the length of `new`'s KDF (the group that uses the PSK, §8.4).
+    fn resumption_psk_id(
+        &self,
+        usage: ResumptionPskUsage,
+        new: &Group,
+    ) -> Result<PreSharedKeyId, Error> {
+        let suite = new.suite_arc();
         let mut nonce = vec![0u8; suite.hash_len()];
         suite.random_fill(&mut nonce)?;
         Ok(PreSharedKeyId {

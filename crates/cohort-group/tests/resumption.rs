@@ -664,3 +664,66 @@ fn pending_reinit_commit_survives_save_and_load() {
     assert_eq!(loaded.status(), GroupStatus::ReInitPending);
     assert_eq!(loaded.pending_reinit(), Some(&reinit_proposal()));
 }
+
+/// A ReInit may move the group to another cipher suite (here one with a longer hash, so the
+/// PSK nonce follows the new suite's KDF): the members bring KeyPackages and signature keys of
+/// the new suite, accepted as the same members by the Authentication Service.
+#[test]
+fn reinit_moves_the_group_to_another_suite() {
+    let (mut alice, mut bob, _carol) = trio();
+    let new_cs = CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384;
+    // carol leaves first, so the new group has alice and bob.
+    let out = alice
+        .group
+        .remove_members(
+            &alice.signer,
+            &[cohort_tree::math::LeafIndex(2)],
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .expect("remove");
+    alice.group.merge_pending_commit().expect("merge");
+    apply(&mut bob.group, &out.commit);
+    let reinit = ReInit {
+        cipher_suite: new_cs,
+        ..reinit_proposal()
+    };
+    let out = alice
+        .group
+        .commit(
+            &alice.signer,
+            vec![Proposal::ReInit(reinit.clone())],
+            &CommitOptions::new(),
+            &NoPsks,
+            Some(NOW),
+        )
+        .expect("commit ReInit");
+    alice.group.merge_pending_commit().expect("merge");
+    apply(&mut bob.group, &out.commit);
+    let alice_signer =
+        cohort_crypto::SoftwareSigner::generate(provider_suite(new_cs)).expect("signer");
+    let bob_signer =
+        cohort_crypto::SoftwareSigner::generate(provider_suite(new_cs)).expect("signer");
+    let (bob_kp, bob_secrets) =
+        cohort_group::create_key_package(&provider(), new_cs, &bob_signer, &spec("bob"))
+            .expect("kp");
+    let (new_alice, out) = alice
+        .group
+        .reinit(
+            &provider(),
+            &alice_signer,
+            &spec("alice"),
+            vec![bob_kp.clone()],
+            &CommitOptions::new(),
+            config(),
+            Some(NOW),
+        )
+        .expect("reinit");
+    assert_eq!(new_alice.context().cipher_suite, new_cs);
+    let new_bob =
+        join_resumed(&welcome_of(out.welcome), &bob_kp, &bob_secrets, &bob.group).expect("join");
+    assert_eq!(
+        new_bob.epoch_authenticator(),
+        new_alice.epoch_authenticator()
+    );
+}
