@@ -1,7 +1,8 @@
 //! The security properties MLS promises (RFC 9420 §16), as tests that take the attacker's side
-//! (issue 9): one module per property, every test run on every crypto backend for cipher suite
-//! 1. Each module's doc comment states the property, the attacker model and how the protection
-//! was switched off in a scratch build to see the tests fail.
+//! (issue 9). There is one module per property, and every test runs on every crypto backend
+//! (RustCrypto, ring, aws-lc-rs) with cipher suite 1. Each module's doc comment states the
+//! property, the attacker model, and how to switch the protection off in a scratch build to
+//! see its tests fail.
 
 /// Generates, for each named test function `fn name(b: &Backend)`, a module `name` with one
 /// `#[test]` per backend: `name::rustcrypto`, `name::ring` and `name::aws_lc`. Attributes
