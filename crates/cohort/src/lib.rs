@@ -45,9 +45,15 @@ pub mod codec {
     };
 }
 
-/// Credentials (RFC 9420 §5.3).
+/// Credentials (RFC 9420 §5.3) and the Authentication Service hook (§5.3.1).
 pub mod credential {
-    pub use cohort_credential::{Certificate, Credential, CredentialType};
+    /// X.509 credentials validated against trust anchors (feature `x509`).
+    #[cfg(feature = "x509")]
+    pub use cohort_credential::x509;
+    pub use cohort_credential::{
+        BasicValidator, Certificate, Credential, CredentialContext, CredentialError,
+        CredentialType, CredentialValidator, DuplicatePolicy, Identity,
+    };
 }
 
 /// Cipher suites, the public key types on the wire (RFC 9420 §5.1), the provider traits and the
