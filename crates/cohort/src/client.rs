@@ -122,8 +122,10 @@ impl Identity {
 
     fn restore(&self, state: &[u8]) -> Result<Group, Error> {
         let mut group = Group::from_state_bytes(&*self.provider, state)?;
-        // The Authentication Service is policy, not state: attach the client's again.
+        // The Authentication Service and the external-proposal policy are policy, not state:
+        // attach the client's again.
         group.set_credential_validator(self.config.credential_validator.clone());
+        group.set_external_proposal_policy(self.config.external_proposal_policy.clone());
         Ok(group)
     }
 }

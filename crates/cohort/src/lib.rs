@@ -14,9 +14,11 @@ pub use error::Error;
 /// The sans-IO group state machine, for applications that run their own persistence loop.
 pub mod group {
     pub use cohort_group::{
-        CommitOptions, CommitOutput, CommitSummary, ExternalPsks, Group, GroupConfig, GroupStatus,
-        HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec, NoPsks, Processed, PskList,
-        StagedCommit, ValidationError, create_key_package, key_package_ref,
+        AcceptExternalProposals, CommitOptions, CommitOutput, CommitSummary, ExternalJoin,
+        ExternalProposalPolicy, ExternalPsks, Group, GroupConfig, GroupStatus, HandshakeFormat,
+        JoinInput, KeyPackageSecrets, LeafSpec, NoPsks, Processed, PskList, StagedCommit,
+        ValidationError, create_key_package, external_proposal, key_package_ref,
+        new_member_proposal,
     };
 }
 
