@@ -125,6 +125,7 @@ pub(crate) fn apply_proposals(
     // The resulting tree must be valid: unique keys across leaves and nodes (V-12.2-13), and
     // the new extensions supported by every member (V-12.1.7-01/02).
     tree.validate_structure().map_err(ValidationError::from)?;
+    crate::validate::check_duplicate_identities(&state.config, &tree)?;
     if summary.extensions_changed {
         for (_, leaf) in tree.leaves() {
             crate::validate::check_required_capabilities(leaf, &extensions)?;
@@ -396,6 +397,7 @@ pub(crate) fn process_commit(
             merge_update_path(&mut tree, suite, committer, path, &joiners)
                 .map_err(ValidationError::from)?;
             tree.validate_structure().map_err(ValidationError::from)?;
+            crate::validate::check_duplicate_identities(&state.config, &tree)?;
             summary.updated.push(committer);
             provisional.tree_hash = tree.tree_hash(suite).map_err(ValidationError::from)?.into();
             let context_bytes = provisional.to_bytes()?;

@@ -116,6 +116,10 @@ pub enum ValidationError {
     /// pending).
     #[error("group is inactive: {0}")]
     GroupInactive(&'static str),
+    /// RFC 9420 §5.3.1: two members would have the same identity, and the Authentication
+    /// Service's policy rejects that.
+    #[error("two members would have the same identity")]
+    DuplicateIdentity,
     /// RFC 9420 §5.3.1: the application's Authentication Service refused a credential.
     #[error("credential rejected: {0}")]
     CredentialRejected(cohort_credential::CredentialError),

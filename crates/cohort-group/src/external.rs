@@ -255,6 +255,7 @@ fn verified_tree(
     tree.verify_parent_hashes(s)
         .map_err(ValidationError::from)?;
     tree.validate_structure().map_err(ValidationError::from)?;
+    crate::validate::check_duplicate_identities(config, &tree)?;
     let now = if config.enforce_lifetimes { now } else { None };
     for (i, leaf) in tree.leaves() {
         validate_leaf(
@@ -418,6 +419,7 @@ pub(crate) fn process_external_commit(
     crate::validate::check_credential_support(&path.leaf_node, &tree, Some(joiner))?;
     merge_update_path(&mut tree, s, joiner, path, &[]).map_err(ValidationError::from)?;
     tree.validate_structure().map_err(ValidationError::from)?;
+    crate::validate::check_duplicate_identities(&state.config, &tree)?;
     provisional.tree_hash = tree.tree_hash(s).map_err(ValidationError::from)?.into();
     let mut private = state.private.clone();
     let (commit_secret, _, _) = decrypt_update_path(

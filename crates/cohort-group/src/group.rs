@@ -225,6 +225,7 @@ impl Group {
         tree.verify_parent_hashes(s)
             .map_err(ValidationError::from)?;
         tree.validate_structure().map_err(ValidationError::from)?;
+        crate::validate::check_duplicate_identities(&config, &tree)?;
         let now = if config.enforce_lifetimes {
             input.now
         } else {

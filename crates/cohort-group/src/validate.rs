@@ -292,6 +292,33 @@ pub(crate) fn check_external_senders(
     Ok(())
 }
 
+/// When the Authentication Service's policy rejects duplicate identities, checks that no two
+/// members of `tree` have the same identity (RFC 9420 §5.3.1: the application decides; the
+/// default policy allows duplicates and costs nothing).
+pub(crate) fn check_duplicate_identities(
+    config: &GroupConfig,
+    tree: &cohort_tree::RatchetTree,
+) -> Result<(), Error> {
+    let validator = &config.credential_validator;
+    if validator.duplicate_identity_policy() != cohort_credential::DuplicatePolicy::Reject {
+        return Ok(());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (_, leaf) in tree.leaves() {
+        let identity = validator
+            .validate(
+                &leaf.credential,
+                &leaf.signature_key,
+                CredentialContext::Join,
+            )
+            .map_err(ValidationError::CredentialRejected)?;
+        if !seen.insert(identity) {
+            return Err(ValidationError::DuplicateIdentity.into());
+        }
+    }
+    Ok(())
+}
+
 /// The encoded bytes of a value, for comparisons by encoding.
 pub(crate) fn encoded<T: Encode>(value: &T) -> Result<Vec<u8>, Error> {
     Ok(value.to_bytes()?)

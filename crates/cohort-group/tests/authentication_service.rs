@@ -200,3 +200,62 @@ fn commit_as(
         .expect("commit")
         .commit
 }
+
+/// Basic credentials, with duplicate identities rejected.
+#[derive(Debug)]
+struct UniqueNames;
+
+impl CredentialValidator for UniqueNames {
+    fn validate(
+        &self,
+        credential: &Credential,
+        key: &SignaturePublicKey,
+        context: CredentialContext,
+    ) -> Result<Identity, CredentialError> {
+        BasicValidator::default().validate(credential, key, context)
+    }
+
+    fn duplicate_identity_policy(&self) -> cohort_credential::DuplicatePolicy {
+        cohort_credential::DuplicatePolicy::Reject
+    }
+}
+
+/// RFC 9420 §5.3.1: two leaves with the same identity are put to the application's policy:
+/// rejected when it says so, allowed by default (one person, two devices).
+#[test]
+fn duplicate_identities_follow_the_policy() {
+    let p = cohort_crypto_rustcrypto::provider();
+    let suite = p.suite(CS).expect("suite");
+    for (config, allowed) in [
+        (
+            GroupConfig::default().with_credential_validator(Arc::new(UniqueNames)),
+            false,
+        ),
+        (GroupConfig::default(), true),
+    ] {
+        let alice_signer = SoftwareSigner::generate(suite.clone()).expect("signer");
+        let mut alice = Group::create(
+            &p,
+            CS,
+            &alice_signer,
+            &spec("alice"),
+            b"g".to_vec(),
+            Vec::new(),
+            config,
+        )
+        .expect("create");
+        // A second device of "alice": another key, the same identity.
+        let second = SoftwareSigner::generate(suite.clone()).expect("signer");
+        let (kp, _) = create_key_package(&p, CS, &second, &spec("alice")).expect("kp");
+        let result = alice.add_members(&alice_signer, vec![kp], &CommitOptions::new(), Some(NOW));
+        if allowed {
+            result.expect("the default policy allows it");
+        } else {
+            let err = result.expect_err("duplicate identity");
+            assert!(
+                matches!(err, Error::Invalid(ValidationError::DuplicateIdentity)),
+                "{err}"
+            );
+        }
+    }
+}
