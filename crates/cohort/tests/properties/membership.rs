@@ -12,9 +12,12 @@
 //! - a *malicious member* that proposes an Add whose KeyPackage leaf signature is bad, or an
 //!   Update signed by another key.
 //!
-//! To see the tests fail (not yet done): in a scratch build, skip
-//! `RatchetTree::verify_leaf_signatures` on join or the tree-hash comparison with the
-//! GroupContext.
+//! Seen to fail: in a scratch build where `validate.rs` ignores the result of the LeafNode
+//! signature check, `a_proposal_with_a_badly_signed_leaf_is_refused` fails on all three
+//! backends (the forged Update is accepted). The tampered trees are refused by several layers:
+//! with that check and the joiner's tree-hash comparison both switched off, the remaining
+//! checks (parent hashes) still refuse every tampered tree, so
+//! `a_welcome_with_a_tampered_tree_is_refused` keeps passing there.
 
 use cohort::codec::{Encode, VarBytes};
 use cohort::credential::Credential;

@@ -16,8 +16,9 @@
 //! `GroupConfig::max_past_epochs` (the late-message window of RFC 9420 §15); the forgery test
 //! therefore runs with `max_past_epochs` 0.
 //!
-//! To see the tests fail (not yet done): in a scratch build, keep bob's old leaf key when he
-//! commits a path, or encrypt the path secret to the committer's own old leaf.
+//! Seen to fail: with `max_past_epochs` 1 instead of 0, `after_the_victims_update_the_copy_cannot_send`
+//! fails on all three backends (alice accepts the thief's epoch-E application message). No
+//! scratch build of the library was tried for this module.
 
 use cohort::codec::VarBytes;
 use cohort::group::{CommitOptions, Group, GroupConfig, HandshakeFormat};
