@@ -13,8 +13,9 @@
 //! the per-join tree validation (O(N) signatures per join) and is left out to keep the suite
 //! within seconds.
 //!
-//! To see the test fail (not yet done): in a scratch build, encrypt the path secret to every
-//! leaf below a copath node instead of its resolution; the count becomes N - 1.
+//! No scratch build of the library was tried for this module; instead a control test counts a
+//! tree whose parents off the committer's path are blank, where the cost is N - 1 ciphertexts,
+//! and checks that the bound used above rejects it.
 
 use cohort::codec::Encode;
 use cohort::group::{CommitOptions, GroupConfig};
@@ -22,7 +23,10 @@ use cohort::tree::math::{self, NodeIndex};
 
 use crate::support::{Backend, Member, apply, check_path_recipients, welcome_of};
 
-on_every_backend!(an_update_path_costs_log_n_ciphertexts);
+on_every_backend!(
+    an_update_path_costs_log_n_ciphertexts,
+    the_count_sees_linear_cost_in_a_tree_with_blank_parents,
+);
 
 /// A group of `n` members (a power of two) whose tree has no blank parent and no unmerged leaf;
 /// only alice's group is kept.
@@ -105,4 +109,22 @@ fn an_update_path_costs_log_n_ciphertexts(b: &Backend) {
         "{}: 16 times the members cost {sizes:?}",
         b.name
     );
+}
+
+/// The control: right after alice adds 15 members in one commit, the parents off her path are
+/// blank, so her next self-update must encrypt to every other leaf (N - 1 = 15 ciphertexts) —
+/// the count and the bound above do tell linear from logarithmic.
+fn the_count_sees_linear_cost_in_a_tree_with_blank_parents(b: &Backend) {
+    let n = 16u32;
+    let mut alice = b.create("alice", b"scalability", GroupConfig::default());
+    let kps = (1..n).map(|i| b.key_package(&format!("m{i}")).0).collect();
+    alice
+        .group
+        .add_members(&alice.signer, kps, &CommitOptions::new(), None)
+        .expect("add");
+    alice.group.merge_pending_commit().expect("merge");
+    let c = alice.self_update(&CommitOptions::new());
+    let count = check_path_recipients(&c.commit, alice.group.tree(), alice.leaf(), &[]);
+    assert_eq!(count, n as usize - 1, "{}", b.name);
+    assert!(count > 2 * n.ilog2() as usize + 2);
 }
