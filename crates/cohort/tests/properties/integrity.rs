@@ -45,6 +45,7 @@ on_every_backend!(
     a_member_cannot_sign_with_a_key_outside_the_tree,
     a_replayed_message_is_rejected,
     a_replay_into_the_retained_past_epoch_is_rejected,
+    the_facade_stores_nothing_on_rejection,
     #[ignore = "bug: the facade's Client::join does not check the MLSMessage version of a Welcome (V-6-01): a Welcome whose envelope says a version other than mls10 is joined"]
     the_facade_refuses_a_welcome_of_another_version,
 );
@@ -395,4 +396,72 @@ fn the_facade_refuses_a_welcome_of_another_version(b: &Backend) {
         b.name
     );
     assert_eq!(bob_store.key_package_refs().expect("refs").len(), 1);
+}
+
+/// Through the facade: a rejected message (each single-bit flip of a commit and of an
+/// application message, sampled) changes neither the stored state nor the group in memory.
+fn the_facade_stores_nothing_on_rejection(b: &Backend) {
+    use std::sync::Arc;
+
+    use cohort::storage::GroupStore;
+    use cohort::storage::memory::MemoryStore;
+
+    let client = |name: &str, store: Arc<MemoryStore>| {
+        cohort::ClientBuilder::new(b.provider.clone())
+            .signer(Arc::new(b.signer()))
+            .credential(cohort::credential::Credential::basic(
+                name.as_bytes().to_vec(),
+            ))
+            .build(store)
+            .expect("client")
+    };
+    let alice = client("alice", Arc::new(MemoryStore::new()));
+    let bob_store = Arc::new(MemoryStore::new());
+    let bob = client("bob", bob_store.clone());
+    let mut group = alice.create_group(b"facade", NOW).expect("create");
+    let kp = bob.generate_key_package(NOW).expect("kp");
+    let out = group.add_members(&[kp], NOW).expect("add");
+    group.merge_pending_commit().expect("merge");
+    let mut bob_group = bob
+        .join(&out.welcome.expect("welcome"), None, NOW)
+        .expect("join");
+    let stored = || {
+        GroupStore::read_state(&*bob_store, b"facade")
+            .expect("read")
+            .expect("stored")
+            .state
+    };
+    let app = group.send_message(b"facade").expect("send");
+    let commit = group.self_update(NOW).expect("update").commit;
+    for msg in [app.clone(), commit.clone()] {
+        let bytes = msg.to_bytes().expect("encode");
+        let before = stored();
+        let auth = bob_group.epoch_authenticator().to_vec();
+        for bit in bit_positions(bytes.len(), HEAD, 200, 5) {
+            let Ok(m) = MlsMessage::from_bytes(&flipped(&bytes, bit)) else {
+                continue;
+            };
+            assert!(
+                bob_group.process_message(m, NOW).is_err(),
+                "{}: bit {bit} accepted",
+                b.name
+            );
+            assert_eq!(
+                *stored(),
+                *before,
+                "{}: bit {bit} changed the store",
+                b.name
+            );
+            assert_eq!(bob_group.epoch_authenticator(), auth);
+        }
+    }
+    // The control: the messages themselves are accepted.
+    assert!(matches!(
+        bob_group.process_message(app, NOW),
+        Ok(cohort::Received::Application { .. })
+    ));
+    assert!(matches!(
+        bob_group.process_message(commit, NOW),
+        Ok(cohort::Received::Commit(_))
+    ));
 }
