@@ -6,7 +6,10 @@
 //! - a *network attacker* that flips any one bit of a PublicMessage (a commit with a path), a
 //!   PrivateMessage (application data), a Welcome or a GroupInfo. Every bit of each message is
 //!   flipped in turn (full coverage: a few thousand bits each, about a second per backend for
-//!   the Welcome, less for the others);
+//!   the Welcome, less for the others). For the Welcome and the GroupInfo the 4-byte MLSMessage
+//!   envelope is left out, since `Group::join` and `Group::join_by_external_commit` take the
+//!   inner structure; the envelope's version is the facade's to check, and it does not (the
+//!   ignored `the_facade_refuses_a_welcome_of_another_version`);
 //! - a *malicious member* (bob) who holds every group key and uses
 //!   `cohort_group::internal::testing` to sign and protect content as he likes: he names
 //!   another member as sender, signs with a key that is not in the tree, or replays a message.
