@@ -29,7 +29,7 @@ use cohort_messages::key_package::KeyPackage;
 use cohort_messages::welcome::Welcome;
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_storage::{AsyncStorageProvider, GroupWrite, StorageProvider, Zeroizing};
-use cohort_tree::leaf::LeafNode;
+use cohort_tree::leaf::{LeafNode, ProtocolVersion};
 use cohort_tree::math::LeafIndex;
 use cohort_tree::node::RatchetTreeNodes;
 
@@ -287,11 +287,23 @@ impl ExternalPsks for StoredPsks<'_> {
     }
 }
 
-/// The Welcome inside `message`, or a misuse error.
+/// The Welcome inside `message`, or a misuse error; the envelope must be `mls10` (V-6-01).
 fn welcome_of(message: &MlsMessage) -> Result<&Welcome, Error> {
+    check_version(message)?;
     match &message.body {
         MlsMessageBody::Welcome(w) => Ok(w),
         _ => Err(Error::Misuse("join takes an MLSMessage carrying a Welcome")),
+    }
+}
+
+/// An MLSMessage must be of version `mls10` (RFC 9420 §6, V-6-01).
+fn check_version(message: &MlsMessage) -> Result<(), Error> {
+    if message.version == ProtocolVersion::MLS10 {
+        Ok(())
+    } else {
+        Err(Error::Invalid(
+            cohort_group::ValidationError::UnsupportedVersion(message.version.0),
+        ))
     }
 }
 
@@ -518,7 +530,18 @@ fn key_packages(messages: &[MlsMessage]) -> Result<Vec<KeyPackage>, Error> {
     messages
         .iter()
         .map(|m| match &m.body {
-            MlsMessageBody::KeyPackage(kp) => Ok(kp.clone()),
+            // The envelope is mls10 and the KeyPackage has the envelope's version (V-10-01).
+            MlsMessageBody::KeyPackage(kp) => {
+                check_version(m)?;
+                if kp.version != m.version {
+                    return Err(Error::Invalid(
+                        cohort_group::ValidationError::InvalidKeyPackage(
+                            "the KeyPackage's version differs from its MLSMessage's",
+                        ),
+                    ));
+                }
+                Ok(kp.clone())
+            }
             _ => Err(Error::Misuse(
                 "add_members takes MLSMessages carrying KeyPackages",
             )),
