@@ -1046,6 +1046,60 @@ fn v_12_4_2_05_commit_with_an_unknown_psk_is_rejected() {
     }
 }
 
+fn resumption_psk(group_id: &[u8], epoch: u64) -> Proposal {
+    Proposal::PreSharedKey(PreSharedKey {
+        psk: PreSharedKeyId {
+            psk: Psk::Resumption {
+                usage: ResumptionPskUsage::Application,
+                psk_group_id: group_id.to_vec().into(),
+                psk_epoch: epoch,
+            },
+            psk_nonce: vec![4; 32].into(),
+        },
+    })
+}
+
+/// V-8.4-05, V-8.4-01: a resumption PSK is available only for an epoch the receiver retains:
+/// not for an epoch before it joined, not for a future epoch. The commits carry a made-up
+/// confirmation tag, so one whose PSK resolves fails later, at the tag.
+#[test]
+fn v_8_4_05_resumption_psk_of_an_epoch_not_retained_is_unavailable() {
+    let (mut alice, mut bob, _carol) = trio();
+    assert_eq!((alice.group.epoch(), bob.group.epoch()), (2, 2));
+    let group_id = alice.group.group_id().to_vec();
+    // Bob joined at epoch 1: epoch 0 was never his; epoch 3 has not happened.
+    for epoch in [0, 3, u64::MAX] {
+        let msg = commit_of(&mut alice, vec![resumption_psk(&group_id, epoch)]);
+        let err = reject(&mut bob.group, &msg);
+        assert!(
+            matches!(
+                invalid(&err),
+                ValidationError::MissingPsk("a resumption PSK of an epoch not retained")
+            ),
+            "epoch {epoch}: {err}"
+        );
+    }
+    // The epoch he joined at and the current one are retained: the PSK resolves.
+    for epoch in [1, 2] {
+        let msg = commit_of(&mut alice, vec![resumption_psk(&group_id, epoch)]);
+        let err = reject(&mut bob.group, &msg);
+        assert!(
+            matches!(invalid(&err), ValidationError::InvalidConfirmationTag),
+            "epoch {epoch}: {err}"
+        );
+    }
+    // Another group's resumption PSK is not available either.
+    let msg = commit_of(&mut alice, vec![resumption_psk(b"another group", 2)]);
+    let err = reject(&mut bob.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::MissingPsk("a resumption PSK of another group")
+        ),
+        "{err}"
+    );
+}
+
 /// V-12.4.2-06, V-6.1-03: a commit's sender must be a member (or a new member committing);
 /// an external sender or a new-member proposal sender cannot commit.
 #[test]
