@@ -88,3 +88,34 @@ fn random_bytes_never_panic() {
         }
     }
 }
+
+/// V-17.2-01 (and V-6-02 at the decoder): an `MLSMessage` whose `wire_format` is the reserved
+/// 0x0000, an unassigned value, a private-use value (0xf000..) or GREASE is rejected as an
+/// unknown enum value; the same bytes with each defined wire format's own value still decode.
+#[test]
+fn v_17_2_01_reserved_and_unassigned_wire_formats_are_rejected() {
+    use cohort_codec::{CodecError, Decode};
+    use cohort_messages::MlsMessage;
+
+    let case = &cases()[0];
+    for valid in [
+        &case.mls_welcome,
+        &case.mls_group_info,
+        &case.mls_key_package,
+    ] {
+        let message = MlsMessage::from_bytes(valid).expect("the vector decodes");
+        assert_eq!(
+            u16::from_be_bytes([valid[2], valid[3]]),
+            message.wire_format().0
+        );
+        for wire_format in [0x0000u16, 0x0006, 0x0a0a, 0xf000, 0xffff] {
+            let mut bytes = valid.to_vec();
+            bytes[2..4].copy_from_slice(&wire_format.to_be_bytes());
+            let err = MlsMessage::from_bytes(&bytes).expect_err("unknown wire format");
+            assert!(
+                matches!(err, CodecError::UnknownEnum { value, .. } if value == u64::from(wire_format)),
+                "{wire_format:#06x}: {err}"
+            );
+        }
+    }
+}

@@ -174,3 +174,38 @@ fn a_failed_write_changes_nothing_in_memory() {
     );
     assert_eq!(bob.load_group(b"faults").expect("load").epoch(), 2);
 }
+
+/// V-16.8-01: a KeyPackage consumed by a join cannot be used again. Bob's one KeyPackage is
+/// added to two groups; the first Welcome consumes it, and the second finds nothing to open it
+/// with.
+#[test]
+fn v_16_8_01_a_consumed_key_package_cannot_join_again() {
+    let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+    let bob_store = Arc::new(MemoryStore::new());
+    let bob = builder(&p, "bob").build(bob_store.clone()).expect("bob");
+    let alice = builder(&p, "alice")
+        .build(Arc::new(MemoryStore::new()))
+        .expect("alice");
+    let kp = bob.generate_key_package(NOW).expect("kp");
+    let mut first = alice.create_group(b"first", NOW).expect("first");
+    let mut second = alice.create_group(b"second", NOW).expect("second");
+    let w1 = first
+        .add_members(std::slice::from_ref(&kp), NOW)
+        .expect("add");
+    let w2 = second.add_members(&[kp], NOW).expect("add");
+
+    bob.join(&w1.welcome.expect("welcome"), None, NOW)
+        .expect("the first join");
+    assert!(bob_store.key_package_refs().expect("refs").is_empty());
+    let err = bob
+        .join(&w2.welcome.expect("welcome"), None, NOW)
+        .expect_err("the KeyPackage was consumed");
+    assert!(
+        matches!(
+            err,
+            cohort::Error::Invalid(cohort::group::ValidationError::NoMatchingKeyPackage)
+        ),
+        "{err}"
+    );
+    assert!(bob.load_group(b"second").is_err());
+}
