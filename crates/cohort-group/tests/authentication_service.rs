@@ -9,10 +9,11 @@ use cohort_credential::{
 };
 use cohort_crypto::{CipherSuite, CryptoProvider, SignaturePublicKey, SoftwareSigner};
 use cohort_group::{
-    CommitOptions, Error, Group, GroupConfig, JoinInput, LeafSpec, NoPsks, ValidationError,
-    create_key_package,
+    CommitOptions, Error, Group, GroupConfig, HandshakeFormat, JoinInput, LeafSpec, NoPsks,
+    ValidationError, create_key_package,
 };
 use cohort_messages::MlsMessageBody;
+use cohort_messages::proposal::{Add, Proposal};
 
 const NOW: u64 = 1_800_000_000;
 const CS: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
@@ -258,4 +259,100 @@ fn duplicate_identities_follow_the_policy() {
             );
         }
     }
+}
+
+/// V-5.3.1-03: every Add a member receives is put to its AS, whether as a proposal message or
+/// inside a commit, even when the sender's AS accepted it. Bob's AS refuses mallory; alice's
+/// does not.
+#[test]
+fn v_5_3_1_03_received_add_of_a_refused_credential_is_rejected() {
+    let p = cohort_crypto_rustcrypto::provider();
+    let suite = p.suite(CS).expect("suite");
+    let alice_signer = SoftwareSigner::generate(suite.clone()).expect("signer");
+    let mut alice = Group::create(
+        &p,
+        CS,
+        &alice_signer,
+        &spec("alice"),
+        b"g".to_vec(),
+        Vec::new(),
+        GroupConfig::default(),
+    )
+    .expect("create");
+    let bob_signer = SoftwareSigner::generate(suite.clone()).expect("signer");
+    let (kp, secrets) = create_key_package(&p, CS, &bob_signer, &spec("bob")).expect("kp");
+    let out = alice
+        .add_members(
+            &alice_signer,
+            vec![kp.clone()],
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .expect("add bob");
+    alice.merge_pending_commit().expect("merge");
+    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+        panic!()
+    };
+    let input = JoinInput {
+        welcome: &welcome,
+        key_package: &kp,
+        secrets: &secrets,
+        ratchet_tree: None,
+        now: Some(NOW),
+    };
+    let mut bob = Group::join(&p, input, &NoPsks, config()).expect("join");
+
+    let mallory = SoftwareSigner::generate(suite.clone()).expect("signer");
+    let (mallory_kp, _) = create_key_package(&p, CS, &mallory, &spec("mallory")).expect("kp");
+    let before = bob.to_state_bytes().expect("save");
+    // The commit comes from a copy of alice that has not cached the proposal.
+    let mut committer = alice.clone();
+    let proposal = alice
+        .propose(
+            &alice_signer,
+            Proposal::Add(Add {
+                key_package: mallory_kp.clone(),
+            }),
+            HandshakeFormat::Public,
+            Some(NOW),
+        )
+        .expect("alice's AS accepts mallory");
+    let commit = committer
+        .add_members(
+            &alice_signer,
+            vec![mallory_kp],
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .expect("alice's AS accepts mallory")
+        .commit;
+    for (what, msg) in [("proposal", proposal), ("commit", commit)] {
+        let err = bob
+            .process_message(msg, &NoPsks, Some(NOW))
+            .expect_err("bob's AS refuses mallory");
+        assert!(
+            matches!(
+                err,
+                Error::Invalid(ValidationError::CredentialRejected(
+                    CredentialError::Rejected(_)
+                ))
+            ),
+            "{what}: {err}"
+        );
+        assert_eq!(*bob.to_state_bytes().expect("save"), *before, "{what}");
+    }
+    // Another newcomer passes bob's AS.
+    committer.clear_pending_commit();
+    let carol = SoftwareSigner::generate(suite).expect("signer");
+    let (carol_kp, _) = create_key_package(&p, CS, &carol, &spec("carol")).expect("kp");
+    let commit = committer
+        .add_members(
+            &alice_signer,
+            vec![carol_kp],
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .expect("add carol")
+        .commit;
+    assert!(bob.process_message(commit, &NoPsks, Some(NOW)).is_ok());
 }

@@ -135,17 +135,23 @@ fn v_10_1_03_key_package_signature_must_verify_under_the_leaf_key() {
     );
 }
 
-/// V-10.1-01, V-10-01: the KeyPackage's cipher suite and version must be the group's (and
-/// so the mls10 of the message that carries it).
+/// V-10.1-01, V-10-01, V-5.1-01: the KeyPackage's cipher suite and version must be the group's
+/// (and so the mls10 of the message that carries it); a GREASE, private-use or unassigned suite
+/// is as unsupported as another implemented one.
 #[test]
 fn v_10_1_01_key_package_suite_or_version_differs() {
     let (mut alice, mut bob, _carol) = trio();
-    for change in [0, 1] {
+    let other_suites = [
+        CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+        CipherSuite(0x0a0a),
+        CipherSuite(0xf000),
+        CipherSuite(0x0042),
+    ];
+    for change in 0..=other_suites.len() {
         let (mut kp, _, s) = key_package("dave");
-        if change == 0 {
-            kp.cipher_suite = CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
-        } else {
-            kp.version = ProtocolVersion(2);
+        match other_suites.get(change) {
+            Some(suite) => kp.cipher_suite = *suite,
+            None => kp.version = ProtocolVersion(2),
         }
         sign_key_package(&mut kp, &s);
         let msg = commit_of(&mut bob, vec![add_of(kp)]);
