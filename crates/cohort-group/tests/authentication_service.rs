@@ -7,13 +7,15 @@ use std::sync::Arc;
 use cohort_credential::{
     BasicValidator, Credential, CredentialContext, CredentialError, CredentialValidator, Identity,
 };
-use cohort_crypto::{CipherSuite, CryptoProvider, SignaturePublicKey, SoftwareSigner};
+use cohort_crypto::{CipherSuite, CryptoProvider, SignaturePublicKey, Signer, SoftwareSigner};
 use cohort_group::{
     CommitOptions, Error, Group, GroupConfig, HandshakeFormat, JoinInput, LeafSpec, NoPsks,
     ValidationError, create_key_package,
 };
 use cohort_messages::MlsMessageBody;
-use cohort_messages::proposal::{Add, Proposal};
+use cohort_messages::extensions::{ExtensionPayload, ExternalSender, ExternalSenders};
+use cohort_messages::proposal::{Add, GroupContextExtensions, Proposal};
+use cohort_tree::extension::Extension;
 
 const NOW: u64 = 1_800_000_000;
 const CS: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
@@ -47,7 +49,7 @@ fn spec(name: &str) -> LeafSpec {
     LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30)
 }
 
-/// V-5.3.1-01: a KeyPackage the AS refuses cannot be added.
+/// V-5.3.1-01, V-7.3-01: a KeyPackage the AS refuses cannot be added.
 #[test]
 fn v_5_3_1_01_refused_key_package_cannot_be_added() {
     let p = cohort_crypto_rustcrypto::provider();
@@ -80,7 +82,7 @@ fn v_5_3_1_01_refused_key_package_cannot_be_added() {
     assert!(!alice.has_pending_commit());
 }
 
-/// V-5.3.1-02: a joiner refuses a tree holding a credential its AS refuses.
+/// V-5.3.1-02, V-12.4.3.1-25: a joiner refuses a tree holding a credential its AS refuses.
 #[test]
 fn v_5_3_1_02_join_refuses_a_tree_with_a_refused_credential() {
     let p = cohort_crypto_rustcrypto::provider();
@@ -261,11 +263,9 @@ fn duplicate_identities_follow_the_policy() {
     }
 }
 
-/// V-5.3.1-03: every Add a member receives is put to its AS, whether as a proposal message or
-/// inside a commit, even when the sender's AS accepted it. Bob's AS refuses mallory; alice's
-/// does not.
-#[test]
-fn v_5_3_1_03_received_add_of_a_refused_credential_is_rejected() {
+/// Alice's group with `extensions` in its GroupContext and a permissive AS, and bob's attempt
+/// to join it with an AS that refuses mallory.
+fn alice_then_bob(extensions: Vec<Extension>) -> (Group, SoftwareSigner, Result<Group, Error>) {
     let p = cohort_crypto_rustcrypto::provider();
     let suite = p.suite(CS).expect("suite");
     let alice_signer = SoftwareSigner::generate(suite.clone()).expect("signer");
@@ -275,11 +275,11 @@ fn v_5_3_1_03_received_add_of_a_refused_credential_is_rejected() {
         &alice_signer,
         &spec("alice"),
         b"g".to_vec(),
-        Vec::new(),
+        extensions,
         GroupConfig::default(),
     )
     .expect("create");
-    let bob_signer = SoftwareSigner::generate(suite.clone()).expect("signer");
+    let bob_signer = SoftwareSigner::generate(suite).expect("signer");
     let (kp, secrets) = create_key_package(&p, CS, &bob_signer, &spec("bob")).expect("kp");
     let out = alice
         .add_members(
@@ -300,7 +300,35 @@ fn v_5_3_1_03_received_add_of_a_refused_credential_is_rejected() {
         ratchet_tree: None,
         now: Some(NOW),
     };
-    let mut bob = Group::join(&p, input, &NoPsks, config()).expect("join");
+    let bob = Group::join(&p, input, &NoPsks, config());
+    (alice, alice_signer, bob)
+}
+
+fn external_senders(names: &[&str]) -> Extension {
+    let p = cohort_crypto_rustcrypto::provider();
+    let suite = p.suite(CS).expect("suite");
+    let senders = names
+        .iter()
+        .map(|name| ExternalSender {
+            signature_key: SoftwareSigner::generate(suite.clone())
+                .expect("signer")
+                .public_key()
+                .clone(),
+            credential: Credential::basic(name.as_bytes().to_vec()),
+        })
+        .collect();
+    ExternalSenders(senders).to_extension().expect("extension")
+}
+
+/// V-5.3.1-03: every Add a member receives is put to its AS, whether as a proposal message or
+/// inside a commit, even when the sender's AS accepted it. Bob's AS refuses mallory; alice's
+/// does not.
+#[test]
+fn v_5_3_1_03_received_add_of_a_refused_credential_is_rejected() {
+    let (mut alice, alice_signer, bob) = alice_then_bob(Vec::new());
+    let mut bob = bob.expect("join");
+    let p = cohort_crypto_rustcrypto::provider();
+    let suite = p.suite(CS).expect("suite");
 
     let mallory = SoftwareSigner::generate(suite.clone()).expect("signer");
     let (mallory_kp, _) = create_key_package(&p, CS, &mallory, &spec("mallory")).expect("kp");
@@ -353,6 +381,65 @@ fn v_5_3_1_03_received_add_of_a_refused_credential_is_rejected() {
             Some(NOW),
         )
         .expect("add carol")
+        .commit;
+    assert!(bob.process_message(commit, &NoPsks, Some(NOW)).is_ok());
+}
+
+/// V-5.3.1-06, V-12.1.7-04: the credentials of an `external_senders` extension go to the AS
+/// when a GroupContextExtensions proposal introduces or changes it, and when a joiner finds it
+/// already in the GroupContext.
+#[test]
+fn v_5_3_1_06_external_sender_credentials_are_validated() {
+    // Already in the GroupContext at join.
+    let (_, _, bob) = alice_then_bob(vec![external_senders(&["server", "mallory-server"])]);
+    let err = bob.expect_err("bob's AS refuses mallory-server");
+    assert!(
+        matches!(err, Error::Invalid(ValidationError::CredentialRejected(_))),
+        "{err}"
+    );
+
+    // Introduced by a commit.
+    let (mut alice, alice_signer, bob) = alice_then_bob(vec![external_senders(&["server"])]);
+    let mut bob = bob.expect("bob's AS accepts server");
+    let before = bob.to_state_bytes().expect("save");
+    let gce = |names: &[&str]| {
+        Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions: vec![external_senders(names)],
+        })
+    };
+    let commit = alice
+        .commit(
+            &alice_signer,
+            vec![gce(&["server", "mallory-server"])],
+            &CommitOptions::new(),
+            &NoPsks,
+            Some(NOW),
+        )
+        .expect("alice's AS accepts mallory-server")
+        .commit;
+    let err = bob
+        .process_message(commit, &NoPsks, Some(NOW))
+        .expect_err("bob's AS refuses mallory-server");
+    assert!(
+        matches!(
+            err,
+            Error::Invalid(ValidationError::CredentialRejected(
+                CredentialError::Rejected(_)
+            ))
+        ),
+        "{err}"
+    );
+    assert_eq!(*bob.to_state_bytes().expect("save"), *before);
+    alice.clear_pending_commit();
+    let commit = alice
+        .commit(
+            &alice_signer,
+            vec![gce(&["server", "another-server"])],
+            &CommitOptions::new(),
+            &NoPsks,
+            Some(NOW),
+        )
+        .expect("commit")
         .commit;
     assert!(bob.process_message(commit, &NoPsks, Some(NOW)).is_ok());
 }
