@@ -1538,7 +1538,7 @@ fn v_12_1_01_proposal_with_a_bad_signature_is_rejected() {
     );
 }
 
-/// V-12.1-04, V-12.2-12: a proposal type this client does not implement is rejected, on
+/// V-12.1-04, V-12.2-12 (= V-13.2-01): a proposal type this client does not implement is rejected, on
 /// receipt and in a commit.
 #[test]
 fn v_12_1_04_unsupported_proposal_type_is_rejected() {
@@ -1680,7 +1680,8 @@ fn other_credential(name: &str) -> cohort_credential::Credential {
     }
 }
 
-/// V-7.3-04: every member must support the new leaf's credential type.
+/// V-7.3-04 (with V-7.3-05, = V-13.3-01): every member must support the new leaf's credential
+/// type.
 #[test]
 fn v_7_3_04_credential_type_unsupported_by_a_member_is_rejected() {
     let (mut alice, mut bob, _carol) = trio();

@@ -94,16 +94,28 @@ fn welcome() {
     assert_passes("welcome", Kind::Welcome, 7);
 }
 
+/// Applies one Add, Update or Remove to `tree_before` and compares the resulting tree and its
+/// hash: V-12.3-02 (an Update replaces the leaf and blanks its direct path), V-12.3-03 (a Remove
+/// blanks leaf and path, then truncates), V-12.3-04 (an Add takes the leftmost blank leaf or
+/// extends the tree, and joins the unmerged leaves above it), V-7.7-01 (truncation and
+/// extension).
 #[test]
 fn tree_operations() {
     assert_passes("tree-operations", Kind::TreeOperations, 5);
 }
 
+/// Tree hashes, resolutions and parent-hash chains of 98 trees shaped by many commits:
+/// V-7.9-01 (`original_sibling_tree_hash` with the unmerged leaves taken out) and V-7.9.2-04
+/// (leaves whose chain was overwritten by later commits are no reason to reject: every tree here
+/// must be accepted).
 #[test]
 fn tree_validation() {
     assert_passes("tree-validation", Kind::TreeValidation, 98);
 }
 
+/// Encaps and decaps of UpdatePaths from every leaf: V-12.4.2-11 (the path secrets decrypt only
+/// under the provisional GroupContext), V-12.4.2-12 (`commit_secret` one step past the last path
+/// secret) and V-7.5-02 (the merged tree, compared by its hash).
 #[test]
 fn treekem() {
     assert_passes("treekem", Kind::TreeKem, 77);

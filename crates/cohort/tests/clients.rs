@@ -96,7 +96,7 @@ fn a_group_reloads_from_the_synchronous_store() {
     assert!(alice.load_group(b"missing").is_err());
 }
 
-/// V-12.4.3.1-08: a Welcome for a group id we already have is refused, and the KeyPackage it
+/// V-12.4.3.1-08, V-12.4.3-03: a Welcome for a group id we already have is refused, and the KeyPackage it
 /// was addressed to stays stored.
 #[test]
 fn v_12_4_3_1_08_welcome_for_a_group_we_have_is_refused() {
@@ -175,9 +175,9 @@ fn a_failed_write_changes_nothing_in_memory() {
     assert_eq!(bob.load_group(b"faults").expect("load").epoch(), 2);
 }
 
-/// V-16.8-01: a KeyPackage consumed by a join cannot be used again. Bob's one KeyPackage is
-/// added to two groups; the first Welcome consumes it, and the second finds nothing to open it
-/// with.
+/// V-16.8-01, V-12.4.3.1-27: a KeyPackage consumed by a join cannot be used again. Bob's one
+/// KeyPackage is added to two groups; the first Welcome consumes it, and neither the second
+/// Welcome nor a replay of the first finds anything to open it with.
 #[test]
 fn v_16_8_01_a_consumed_key_package_cannot_join_again() {
     let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
@@ -194,18 +194,20 @@ fn v_16_8_01_a_consumed_key_package_cannot_join_again() {
         .expect("add");
     let w2 = second.add_members(&[kp], NOW).expect("add");
 
-    bob.join(&w1.welcome.expect("welcome"), None, NOW)
-        .expect("the first join");
+    let w1 = w1.welcome.expect("welcome");
+    bob.join(&w1, None, NOW).expect("the first join");
     assert!(bob_store.key_package_refs().expect("refs").is_empty());
-    let err = bob
-        .join(&w2.welcome.expect("welcome"), None, NOW)
-        .expect_err("the KeyPackage was consumed");
-    assert!(
-        matches!(
-            err,
-            cohort::Error::Invalid(cohort::group::ValidationError::NoMatchingKeyPackage)
-        ),
-        "{err}"
-    );
+    for welcome in [w2.welcome.expect("welcome"), w1] {
+        let err = bob
+            .join(&welcome, None, NOW)
+            .expect_err("the KeyPackage was consumed");
+        assert!(
+            matches!(
+                err,
+                cohort::Error::Invalid(cohort::group::ValidationError::NoMatchingKeyPackage)
+            ),
+            "{err}"
+        );
+    }
     assert!(bob.load_group(b"second").is_err());
 }
