@@ -158,3 +158,49 @@ fn v_5_1_3_01_decrypt_with_label_opens_only_its_own_label_and_context() {
         }
     }
 }
+
+/// V-5.2-01: `KeyPackageRef` and `ProposalRef` are `RefHash` with their own labels,
+/// `Hash(RefHashInput{opaque label<V>, opaque value<V>})`, computed with the hash of the suite
+/// passed in, so a KeyPackage's ref depends on the KeyPackage's suite.
+#[test]
+fn v_5_2_01_references_are_ref_hashes_with_their_labels() {
+    let value = b"an encoded KeyPackage or AuthenticatedContent";
+    let mut refs = Vec::new();
+    for s in suites() {
+        for (label, ours) in [
+            (
+                &b"MLS 1.0 KeyPackage Reference"[..],
+                labeled::make_key_package_ref(&*s, value)
+                    .expect("ref")
+                    .0
+                    .to_vec(),
+            ),
+            (
+                &b"MLS 1.0 Proposal Reference"[..],
+                labeled::make_proposal_ref(&*s, value)
+                    .expect("ref")
+                    .0
+                    .to_vec(),
+            ),
+        ] {
+            let mut input = short_opaque(label);
+            input.extend(short_opaque(value));
+            assert_eq!(
+                ours,
+                s.hash(&input).expect("hash"),
+                "{:?}",
+                s.cipher_suite()
+            );
+            assert_eq!(ours.len(), s.hash_len());
+        }
+        refs.push((
+            s.hash_len(),
+            labeled::make_key_package_ref(&*s, value).expect("ref").0,
+        ));
+    }
+    // Suites with different hashes give different refs for the same bytes.
+    assert!(
+        refs.iter()
+            .any(|(n, r)| *n != 32 && r.as_slice() != refs[0].1.as_slice())
+    );
+}
