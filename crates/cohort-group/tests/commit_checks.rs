@@ -1485,6 +1485,81 @@ fn v_12_1_7_01_gce_with_unmet_required_capabilities_is_rejected() {
     );
 }
 
+/// V-11.1-02: the members that must meet a GCE's required_capabilities are those of the
+/// resulting tree: a member removed by the same commit does not count, a member added by it
+/// does.
+#[test]
+fn v_11_1_02_gce_requirements_count_adds_and_not_removes_of_the_same_commit() {
+    let (mut alice, mut bob) = pair_with(
+        &spec_supporting("alice", &[CUSTOM_EXT]),
+        &spec_supporting("bob", &[CUSTOM_EXT]),
+        Vec::new(),
+    );
+    // Carol lacks the extension.
+    let carol = add(&mut alice, &mut [&mut bob], "carol");
+    let gce = || {
+        Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions: vec![requiring(CUSTOM_EXT)],
+        })
+    };
+    // With carol staying, the requirement is unmet (on the committer's side too).
+    let err = alice
+        .group
+        .commit(
+            &alice.signer,
+            vec![gce()],
+            &CommitOptions::new(),
+            &NoPsks,
+            Some(NOW),
+        )
+        .expect_err("carol lacks the extension");
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::UnsupportedCapability("a required capability of the group")
+        ),
+        "{err}"
+    );
+    // A newcomer without it, added by the same commit, counts as well.
+    let (dave, _, _) = key_package("dave");
+    let (erin, _, _) = key_package_with(&spec_supporting("erin", &[CUSTOM_EXT]));
+    let err = alice
+        .group
+        .commit(
+            &alice.signer,
+            vec![remove(carol.leaf().0), add_of(dave), gce()],
+            &CommitOptions::new(),
+            &NoPsks,
+            Some(NOW),
+        )
+        .expect_err("dave lacks the extension");
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::UnsupportedCapability("a required capability of the group")
+        ),
+        "{err}"
+    );
+    // Removing carol in the same commit (and adding a newcomer who has it) makes it valid, and
+    // bob accepts the commit.
+    let out = alice
+        .group
+        .commit(
+            &alice.signer,
+            vec![remove(carol.leaf().0), add_of(erin), gce()],
+            &CommitOptions::new(),
+            &NoPsks,
+            Some(NOW),
+        )
+        .expect("carol is removed by the same commit");
+    alice.group.merge_pending_commit().expect("merge");
+    apply(&mut bob.group, &out.commit);
+    assert_eq!(
+        bob.group.epoch_authenticator(),
+        alice.group.epoch_authenticator()
+    );
+}
+
 /// V-12.1.7-02, V-13.4-05: a GroupContextExtensions with an extension some member does not
 /// support is invalid.
 #[test]
