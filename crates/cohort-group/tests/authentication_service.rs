@@ -125,41 +125,8 @@ fn v_5_3_1_02_join_refuses_a_tree_with_a_refused_credential() {
 /// default policy; a relaxed validator allows it.
 #[test]
 fn v_5_3_1_07_identity_change_needs_the_policy() {
-    let p = cohort_crypto_rustcrypto::provider();
-    let suite = p.suite(CS).expect("suite");
-    let alice_signer = SoftwareSigner::generate(suite.clone()).expect("signer");
-    let mut alice = Group::create(
-        &p,
-        CS,
-        &alice_signer,
-        &spec("alice"),
-        b"g".to_vec(),
-        Vec::new(),
-        config(),
-    )
-    .expect("create");
-    let bob_signer = SoftwareSigner::generate(suite).expect("signer");
-    let (kp, secrets) = create_key_package(&p, CS, &bob_signer, &spec("bob")).expect("kp");
-    let out = alice
-        .add_members(
-            &alice_signer,
-            vec![kp.clone()],
-            &CommitOptions::new(),
-            Some(NOW),
-        )
-        .expect("add");
-    alice.merge_pending_commit().expect("merge");
-    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
-        panic!()
-    };
-    let input = JoinInput {
-        welcome: &welcome,
-        key_package: &kp,
-        secrets: &secrets,
-        ratchet_tree: None,
-        now: Some(NOW),
-    };
-    let mut bob = Group::join(&p, input, &NoPsks, config()).expect("join");
+    let (alice, alice_signer, bob) = alice_then_bob(Vec::new());
+    let mut bob = bob.expect("join");
     // Alice's client (wrongly) commits a path under another identity: bob refuses it.
     let before = bob.to_state_bytes().expect("save");
     let mut forged = alice.clone();
