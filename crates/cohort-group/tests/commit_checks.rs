@@ -88,6 +88,28 @@ fn edit_commit(
     .expect("protect")
 }
 
+/// `msg` (a PublicMessage of `from`) with bit mask `bit` flipped in byte `byte` of its
+/// signature, sealed again so that the membership tag covers the damaged signature and only the
+/// signature is wrong.
+fn with_damaged_signature(from: &mut Member, msg: &MlsMessage, byte: usize, bit: u8) -> MlsMessage {
+    let MlsMessageBody::PublicMessage(m) = wire(msg).body else {
+        panic!("not a PublicMessage")
+    };
+    let mut auth = m.auth;
+    let mut sig = auth.signature.into_vec();
+    sig[byte] ^= bit;
+    auth.signature = sig.into();
+    testing::seal(
+        &mut from.group,
+        m.content,
+        auth,
+        HandshakeFormat::Public,
+        0,
+        None,
+    )
+    .expect("seal")
+}
+
 /// A real self-update commit of `m` (left pending, then dropped).
 fn self_update(m: &mut Member) -> MlsMessage {
     let out = m
@@ -992,22 +1014,7 @@ fn v_12_4_2_02_commit_that_does_not_unprotect_is_rejected() {
 fn v_12_4_2_03_commit_with_a_bad_signature_is_rejected() {
     let (mut alice, mut bob, _carol) = trio();
     let commit = self_update(&mut bob);
-    let MlsMessageBody::PublicMessage(m) = wire(&commit).body else {
-        panic!()
-    };
-    let mut auth = m.auth;
-    let mut sig = auth.signature.into_vec();
-    sig[10] ^= 1;
-    auth.signature = sig.into();
-    let msg = testing::seal(
-        &mut bob.group,
-        m.content,
-        auth,
-        HandshakeFormat::Public,
-        0,
-        None,
-    )
-    .expect("seal");
+    let msg = with_damaged_signature(&mut bob, &commit, 10, 1);
     let err = reject(&mut alice.group, &msg);
     assert!(
         matches!(
@@ -1586,23 +1593,8 @@ fn v_12_1_7_02_gce_with_an_unsupported_extension_is_rejected() {
 #[test]
 fn v_12_1_01_proposal_with_a_bad_signature_is_rejected() {
     let (mut alice, mut bob, _carol) = trio();
-    let msg = craft_proposal(&mut bob, remove(2), HandshakeFormat::Public);
-    let MlsMessageBody::PublicMessage(m) = msg.body else {
-        panic!()
-    };
-    let mut auth = m.auth;
-    let mut sig = auth.signature.into_vec();
-    sig[20] ^= 4;
-    auth.signature = sig.into();
-    let msg = testing::seal(
-        &mut bob.group,
-        m.content,
-        auth,
-        HandshakeFormat::Public,
-        0,
-        None,
-    )
-    .expect("seal");
+    let proposal = craft_proposal(&mut bob, remove(2), HandshakeFormat::Public);
+    let msg = with_damaged_signature(&mut bob, &proposal, 20, 4);
     let err = reject(&mut alice.group, &msg);
     assert!(
         matches!(
