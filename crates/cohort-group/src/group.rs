@@ -576,7 +576,9 @@ impl Group {
     /// Applies a staged commit: the group moves to the next epoch. A pending commit of ours
     /// for the same epoch is discarded (another commit won).
     pub fn merge_staged(&mut self, staged: StagedCommit) {
-        self.state = staged.next;
+        let mut next = staged.next;
+        self.carry_ratchets_into(&mut next);
+        self.state = next;
         self.pending = None;
     }
 
@@ -586,8 +588,34 @@ impl Group {
     /// [`ApiMisuse::NoPendingCommit`] when there is none.
     pub fn merge_pending_commit(&mut self) -> Result<(), Error> {
         let pending = self.pending.take().ok_or(ApiMisuse::NoPendingCommit)?;
-        self.state = pending.next;
+        let mut next = pending.next;
+        self.carry_ratchets_into(&mut next);
+        self.state = next;
         Ok(())
+    }
+
+    /// Gives the epochs that `next` keeps as past ones the secret trees they have now.
+    ///
+    /// `next` was built when the commit was staged or created, with copies of the secret trees
+    /// as they were then. Messages read since consumed keys in them (V-9.2-01): the copies
+    /// would bring those keys back, so the current trees replace them.
+    fn carry_ratchets_into(&self, next: &mut GroupState) {
+        let current = &self.state;
+        for past in &mut next.past_epochs {
+            if past.context.group_id != current.context.group_id {
+                continue;
+            }
+            let epoch = past.context.epoch;
+            if epoch == current.context.epoch {
+                past.secret_tree = current.keys.secret_tree.clone();
+            } else if let Some(kept) = current
+                .past_epochs
+                .iter()
+                .find(|p| p.context.epoch == epoch)
+            {
+                past.secret_tree = kept.secret_tree.clone();
+            }
+        }
     }
 
     /// Drops our pending commit (the Delivery Service rejected it).

@@ -14,6 +14,12 @@ const CS: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed2551
 
 /// alice and bob, with `past` past epochs retained.
 fn pair(past: usize) -> (Group, SoftwareSigner, Group) {
+    let (alice, alice_signer, bob, _) = pair_with_signers(past);
+    (alice, alice_signer, bob)
+}
+
+/// alice and bob with both their signers.
+fn pair_with_signers(past: usize) -> (Group, SoftwareSigner, Group, SoftwareSigner) {
     let p = cohort_crypto_rustcrypto::provider();
     let suite = p.suite(CS).expect("suite");
     let mut config = GroupConfig::default();
@@ -52,7 +58,7 @@ fn pair(past: usize) -> (Group, SoftwareSigner, Group) {
         now: Some(NOW),
     };
     let bob = Group::join(&p, input, &NoPsks, config).expect("join");
-    (alice, alice_signer, bob)
+    (alice, alice_signer, bob, bob_signer)
 }
 
 /// Alice commits a self-update and bob follows.
@@ -154,4 +160,54 @@ fn v_6_05_message_of_a_future_epoch_is_refused() {
         }))
     ));
     drop(out);
+}
+
+/// V-9.2-01 (and S-9.2-01): a message read between staging a commit and merging it consumes its
+/// key for good. The staged next epoch keeps the current epoch as a past one; merging must carry
+/// over the current secret tree as it is then, not as it was when the commit was staged, or the
+/// consumed key comes back and the message decrypts a second time.
+#[test]
+fn v_9_2_01_key_consumed_after_staging_stays_deleted_after_the_merge() {
+    let (mut alice, signer, mut bob) = pair(1);
+    let msg = alice
+        .encrypt_application(&signer, b"read while a commit is staged", b"", 0)
+        .expect("encrypt");
+    let out = alice
+        .self_update(&signer, &CommitOptions::new(), Some(NOW))
+        .expect("update");
+    alice.merge_pending_commit().expect("merge");
+    let Processed::Commit(staged) = bob
+        .process_message(out.commit, &NoPsks, Some(NOW))
+        .expect("commit")
+    else {
+        panic!("not a commit")
+    };
+    assert_eq!(
+        read(&mut bob, msg.clone()).expect("read in the current epoch"),
+        b"read while a commit is staged"
+    );
+    bob.merge_staged(*staged);
+    assert_eq!(bob.epoch(), 2);
+    assert!(
+        read(&mut bob, msg).is_err(),
+        "a consumed key came back with the merged commit"
+    );
+}
+
+/// V-9.2-01: the same for our own pending commit: a message read while it is pending stays
+/// consumed once it is merged.
+#[test]
+fn v_9_2_01_key_consumed_while_our_commit_is_pending_stays_deleted() {
+    let (mut alice, signer, mut bob, bob_signer) = pair_with_signers(1);
+    let msg = alice
+        .encrypt_application(&signer, b"read while our commit is pending", b"", 0)
+        .expect("encrypt");
+    bob.self_update(&bob_signer, &CommitOptions::new(), Some(NOW))
+        .expect("update");
+    assert!(read(&mut bob, msg.clone()).is_ok());
+    bob.merge_pending_commit().expect("merge");
+    assert!(
+        read(&mut bob, msg).is_err(),
+        "a consumed key came back with the merged commit"
+    );
 }
