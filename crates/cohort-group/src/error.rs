@@ -146,7 +146,7 @@ pub enum ApiMisuse {
     #[error("confirmation tag given for a non-commit, or missing for a commit")]
     ConfirmationTagMismatch,
     /// The stored state was written by a newer version of cohort.
-    #[error("stored group state has version {0}, this build reads version 1")]
+    #[error("stored group state has version {0}, which this build cannot read")]
     UnsupportedStateVersion(u16),
     /// This proposal type cannot be proposed on its own (Update: use a self-update commit;
     /// ExternalInit: only inside an external commit).
@@ -155,6 +155,9 @@ pub enum ApiMisuse {
     /// There is no pending commit to merge.
     #[error("no pending commit")]
     NoPendingCommit,
+    /// A ratchet snapshot was restored after the group left the epochs it was taken in.
+    #[error("the ratchet snapshot is of other epochs than the group's")]
+    StaleRatchetSnapshot,
     /// The cipher suite is not available from the provider.
     #[error("cipher suite {0} is not available")]
     UnsupportedCipherSuite(u16),

@@ -26,7 +26,7 @@ pub use error::{ApiMisuse, Error, ValidationError};
 pub use external::ExternalJoin;
 pub use external_proposal::{external_proposal, new_member_proposal};
 pub use group::{Group, JoinInput, KeyPackageSecrets, Processed, StagedCommit};
-pub use persist::STATE_VERSION;
+pub use persist::{RatchetSnapshot, SPLIT_STATE_VERSION, STATE_VERSION, SplitState};
 pub use psk::{ExternalPsks, NoPsks, PskList};
 pub use sender::{
     CommitOptions, CommitOutput, HandshakeFormat, LeafSpec, create_key_package, key_package_ref,

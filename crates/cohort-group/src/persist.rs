@@ -1,9 +1,22 @@
-//! The group's persisted state: a versioned blob holding everything a member needs to carry on
-//! after a restart, secrets included.
+//! The group's persisted state, holding everything a member needs to carry on after a restart,
+//! secrets included. Two forms:
 //!
-//! ```text
-//! u16 version (= 1) | GroupState | optional<pending commit: GroupState, message, summary>
-//! ```
+//! - **format 1**, one self-contained blob ([`Group::to_state_bytes`]):
+//!   ```text
+//!   u16 version (= 1) | GroupState | optional<pending commit: GroupState, message, summary>
+//!   ```
+//! - **format 2**, split in two ([`Group::to_split_state`]): the same blob without the secret
+//!   trees of the current and the retained past epochs, plus those trees in a second, small blob
+//!   (the *ratchets*). Reading or sending an application message changes only the ratchets, so a
+//!   store rewrites a few hundred bytes per message rather than the whole group:
+//!   ```text
+//!   state:    u16 version (= 2) | GroupState without secret trees | optional<pending commit>
+//!   ratchets: u16 version (= 1) | u64 epoch | SecretTree | vector<u64 epoch, SecretTree>
+//!   ```
+//!   A pending commit's next epoch stays whole in the state blob: nothing of it is consumed yet.
+//!
+//! [`Group::from_split_state`] reads both formats, so a group stored as format 1 migrates on its
+//! next write.
 //!
 //! # Security
 //! The blob contains the epoch's secrets and our private keys: store it as secret data (the
@@ -31,8 +44,76 @@ use crate::sender::PendingCommit;
 use crate::state::{CachedProposal, EpochKeys, GroupState, GroupStatus, PastEpoch};
 use crate::{ApiMisuse, Error, ValidationError};
 
-/// The version of the persisted format this build writes and reads.
+/// The version of the self-contained state format ([`Group::to_state_bytes`]).
 pub const STATE_VERSION: u16 = 1;
+
+/// The version of the split state format ([`Group::to_split_state`]).
+pub const SPLIT_STATE_VERSION: u16 = 2;
+
+/// The version of the ratchets blob of the split format.
+const RATCHETS_VERSION: u16 = 1;
+
+/// A group stored in two parts (format 2): rewrite `state` when the epoch, the tree, the
+/// proposal cache or a pending commit changes, and only `ratchets` after an application message.
+#[derive(Debug)]
+pub struct SplitState {
+    /// Everything but the secret trees.
+    pub state: zeroize::Zeroizing<Vec<u8>>,
+    /// The secret trees of the current epoch and of the retained past epochs.
+    pub ratchets: zeroize::Zeroizing<Vec<u8>>,
+}
+
+/// The secret trees of a split state, taken out as `decode_state` needs them.
+struct Ratchets {
+    epoch: u64,
+    current: Option<SecretTree>,
+    past: Vec<(u64, SecretTree)>,
+}
+
+impl Ratchets {
+    fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(bytes);
+        let version = u16::decode(&mut r)?;
+        if version != RATCHETS_VERSION {
+            return Err(ApiMisuse::UnsupportedStateVersion(version).into());
+        }
+        let epoch = u64::decode(&mut r)?;
+        let current = SecretTree::decode(&mut r)?;
+        let past: Vec<(u64, SecretTree)> = Vec::decode(&mut r)?;
+        r.finish()?;
+        Ok(Self {
+            epoch,
+            current: Some(current),
+            past,
+        })
+    }
+
+    fn take_current(&mut self, epoch: u64) -> Result<SecretTree, Error> {
+        if epoch != self.epoch {
+            return Err(mismatch("the ratchets are of another epoch than the state"));
+        }
+        self.current
+            .take()
+            .ok_or(Error::Internal("the current secret tree is taken once"))
+    }
+
+    fn take_past(&mut self, epoch: u64) -> Result<SecretTree, Error> {
+        let at = self
+            .past
+            .iter()
+            .position(|(e, _)| *e == epoch)
+            .ok_or_else(|| mismatch("a retained past epoch has no secret tree"))?;
+        Ok(self.past.swap_remove(at).1)
+    }
+}
+
+fn mismatch(reason: &'static str) -> Error {
+    CodecError::InvalidValue {
+        what: "stored ratchets",
+        reason,
+    }
+    .into()
+}
 
 impl Group {
     /// The group's state as a versioned blob, for storage.
@@ -40,14 +121,54 @@ impl Group {
     /// # Errors
     /// An encoding failure.
     pub fn to_state_bytes(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+        self.encode_blob(STATE_VERSION, true)
+    }
+
+    /// The group's state in the split format: the state without its secret trees, and the
+    /// secret trees apart (see the module docs).
+    ///
+    /// # Errors
+    /// An encoding failure.
+    pub fn to_split_state(&self) -> Result<SplitState, Error> {
+        Ok(SplitState {
+            state: self.encode_blob(SPLIT_STATE_VERSION, false)?,
+            ratchets: self.ratchet_bytes()?,
+        })
+    }
+
+    /// Only the ratchets part of [`Group::to_split_state`]: all that reading or sending an
+    /// application message changes.
+    ///
+    /// # Errors
+    /// An encoding failure.
+    pub fn ratchet_bytes(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+        let s = self.state();
         let mut out = zeroize::Zeroizing::new(Vec::new());
-        STATE_VERSION.encode(&mut out)?;
-        encode_state(self.state(), &mut out)?;
+        RATCHETS_VERSION.encode(&mut out)?;
+        s.context.epoch.encode(&mut out)?;
+        s.keys.secret_tree.encode(&mut out)?;
+        let past: Vec<(u64, &SecretTree)> = s
+            .past_epochs
+            .iter()
+            .map(|p| (p.context.epoch, &p.secret_tree))
+            .collect();
+        cohort_codec::encode_vector(&past, &mut out)?;
+        Ok(out)
+    }
+
+    fn encode_blob(
+        &self,
+        version: u16,
+        with_ratchets: bool,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+        let mut out = zeroize::Zeroizing::new(Vec::new());
+        version.encode(&mut out)?;
+        encode_state(self.state(), with_ratchets, &mut out)?;
         match self.pending_commit() {
             None => 0u8.encode(&mut out)?,
             Some(p) => {
                 1u8.encode(&mut out)?;
-                encode_state(&p.next, &mut out)?;
+                encode_state(&p.next, true, &mut out)?;
                 VarBytes::from(p.message.clone()).encode(&mut out)?;
                 encode_summary(&p.summary, &mut out)?;
             }
@@ -62,16 +183,50 @@ impl Group {
     /// written by a newer version, [`ApiMisuse::UnsupportedCipherSuite`] when the provider lacks
     /// the group's suite.
     pub fn from_state_bytes(provider: &dyn CryptoProvider, bytes: &[u8]) -> Result<Self, Error> {
-        let mut r = Reader::new(bytes);
-        let version = u16::decode(&mut r)?;
+        let version = u16::decode(&mut Reader::new(bytes))?;
         if version != STATE_VERSION {
             return Err(ApiMisuse::UnsupportedStateVersion(version).into());
         }
-        let state = decode_state(&mut r)?;
+        Self::decode_blob(provider, bytes, None)
+    }
+
+    /// Restores a group from [`Group::to_split_state`], or from a format-1 blob
+    /// ([`Group::to_state_bytes`]), for which `ratchets` is ignored.
+    ///
+    /// # Errors
+    /// As [`Group::from_state_bytes`]; [`Error::Malformed`] when a format-2 state comes without
+    /// its ratchets or with ratchets of another epoch.
+    pub fn from_split_state(
+        provider: &dyn CryptoProvider,
+        state: &[u8],
+        ratchets: Option<&[u8]>,
+    ) -> Result<Self, Error> {
+        match u16::decode(&mut Reader::new(state))? {
+            STATE_VERSION => Self::decode_blob(provider, state, None),
+            SPLIT_STATE_VERSION => {
+                let ratchets =
+                    ratchets.ok_or_else(|| mismatch("a split state needs its ratchets"))?;
+                Self::decode_blob(provider, state, Some(Ratchets::decode(ratchets)?))
+            }
+            version => Err(ApiMisuse::UnsupportedStateVersion(version).into()),
+        }
+    }
+
+    fn decode_blob(
+        provider: &dyn CryptoProvider,
+        bytes: &[u8],
+        mut ratchets: Option<Ratchets>,
+    ) -> Result<Self, Error> {
+        let mut r = Reader::new(bytes);
+        u16::decode(&mut r)?;
+        let state = decode_state(&mut r, ratchets.as_mut())?;
+        if ratchets.is_some_and(|left| !left.past.is_empty()) {
+            return Err(mismatch("ratchets of epochs the state does not keep"));
+        }
         let pending = match u8::decode(&mut r)? {
             0 => None,
             1 => {
-                let next = decode_state(&mut r)?;
+                let next = decode_state(&mut r, None)?;
                 let message = VarBytes::decode(&mut r)?.into_vec();
                 let mut summary = decode_summary(&mut r)?;
                 // The summary's ReInit is not stored: it is the one the next state holds.
@@ -106,7 +261,24 @@ struct StoredProposal {
     sent: Option<VarBytes>,
 }
 
-fn encode_state(s: &GroupState, out: &mut Vec<u8>) -> Result<(), Error> {
+/// A past epoch without its secret tree, as the split format stores it.
+#[derive(Encode)]
+struct PastEpochRef<'a> {
+    context: &'a GroupContext,
+    sender_data_secret: &'a Secret,
+    signature_keys: &'a Vec<Option<cohort_crypto::SignaturePublicKey>>,
+}
+
+/// Decodes what [`PastEpochRef`] encodes.
+#[derive(Decode)]
+struct PastEpochOwned {
+    context: GroupContext,
+    sender_data_secret: Secret,
+    signature_keys: Vec<Option<cohort_crypto::SignaturePublicKey>>,
+}
+
+/// Encodes `s`; without its secret trees (and those of its past epochs) unless `with_ratchets`.
+fn encode_state(s: &GroupState, with_ratchets: bool, out: &mut Vec<u8>) -> Result<(), Error> {
     s.context.encode(out)?;
     s.tree.to_nodes().encode(out)?;
     s.private.encode(out)?;
@@ -125,7 +297,9 @@ fn encode_state(s: &GroupState, out: &mut Vec<u8>) -> Result<(), Error> {
         secret.encode(out)?;
     }
     k.init_secret.encode(out)?;
-    k.secret_tree.encode(out)?;
+    if with_ratchets {
+        k.secret_tree.encode(out)?;
+    }
     let proposals: Vec<StoredProposal> = s
         .proposals
         .iter()
@@ -143,8 +317,21 @@ fn encode_state(s: &GroupState, out: &mut Vec<u8>) -> Result<(), Error> {
         .map(|(e, p)| (*e, p))
         .collect();
     cohort_codec::encode_vector(&past, out)?;
-    let past_epochs: Vec<&PastEpoch> = s.past_epochs.iter().collect();
-    cohort_codec::encode_vector(&past_epochs, out)?;
+    if with_ratchets {
+        let past_epochs: Vec<&PastEpoch> = s.past_epochs.iter().collect();
+        cohort_codec::encode_vector(&past_epochs, out)?;
+    } else {
+        let past_epochs: Vec<PastEpochRef<'_>> = s
+            .past_epochs
+            .iter()
+            .map(|p| PastEpochRef {
+                context: &p.context,
+                sender_data_secret: &p.sender_data_secret,
+                signature_keys: &p.signature_keys,
+            })
+            .collect();
+        cohort_codec::encode_vector(&past_epochs, out)?;
+    }
     let c = &s.config;
     c.ratchet.max_forward_distance.encode(out)?;
     c.ratchet.out_of_order_tolerance.encode(out)?;
@@ -168,7 +355,11 @@ fn encode_state(s: &GroupState, out: &mut Vec<u8>) -> Result<(), Error> {
     Ok(())
 }
 
-fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
+/// Decodes a state; its secret trees come from `ratchets` when given (format 2), else from `r`.
+fn decode_state(
+    r: &mut Reader<'_>,
+    mut ratchets: Option<&mut Ratchets>,
+) -> Result<GroupState, Error> {
     let context = GroupContext::decode(r)?;
     let tree =
         RatchetTree::from_nodes(RatchetTreeNodes::decode(r)?).map_err(ValidationError::from)?;
@@ -180,7 +371,10 @@ fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
         secrets.push(Secret::decode(r)?);
     }
     let init_secret = InitSecret::decode(r)?;
-    let secret_tree = SecretTree::decode(r)?;
+    let secret_tree = match ratchets.as_deref_mut() {
+        Some(ratchets) => ratchets.take_current(context.epoch)?,
+        None => SecretTree::decode(r)?,
+    };
     let mut it = secrets.into_iter();
     let mut next = || {
         it.next()
@@ -208,7 +402,23 @@ fn decode_state(r: &mut Reader<'_>) -> Result<GroupState, Error> {
         })
         .collect();
     let past: Vec<(u64, Secret)> = Vec::decode(r)?;
-    let past_epochs: Vec<PastEpoch> = Vec::decode(r)?;
+    let past_epochs: Vec<PastEpoch> = match ratchets {
+        None => Vec::decode(r)?,
+        Some(ratchets) => {
+            let stored: Vec<PastEpochOwned> = Vec::decode(r)?;
+            stored
+                .into_iter()
+                .map(|p| {
+                    Ok(PastEpoch {
+                        secret_tree: ratchets.take_past(p.context.epoch)?,
+                        context: p.context,
+                        sender_data_secret: p.sender_data_secret,
+                        signature_keys: p.signature_keys,
+                    })
+                })
+                .collect::<Result<_, Error>>()?
+        }
+    };
     let ratchet = RatchetConfig {
         max_forward_distance: u32::decode(r)?,
         out_of_order_tolerance: u32::decode(r)?,
@@ -297,4 +507,59 @@ fn decode_summary(r: &mut Reader<'_>) -> Result<CommitSummary, Error> {
         removes_us,
         reinit: None,
     })
+}
+
+/// The secret trees of a group at one moment ([`Group::ratchet_snapshot`]): to put back with
+/// [`Group::restore_ratchets`] when storing the message step that followed fails, so that
+/// memory stays where the store is.
+///
+/// # Security
+/// Holds the unused keys of the current and retained epochs: drop it as soon as the step is
+/// stored. Its secrets zeroize on drop.
+#[derive(Debug)]
+pub struct RatchetSnapshot {
+    epoch: u64,
+    current: SecretTree,
+    past: Vec<(u64, SecretTree)>,
+}
+
+impl Group {
+    /// Copies the secret trees, which are all that reading or sending an application message
+    /// changes.
+    pub fn ratchet_snapshot(&self) -> RatchetSnapshot {
+        let s = self.state();
+        RatchetSnapshot {
+            epoch: s.context.epoch,
+            current: s.keys.secret_tree.clone(),
+            past: s
+                .past_epochs
+                .iter()
+                .map(|p| (p.context.epoch, p.secret_tree.clone()))
+                .collect(),
+        }
+    }
+
+    /// Puts back the secret trees of `snapshot`, taken from this group in this epoch.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::StaleRatchetSnapshot`] when the group has left the snapshot's epoch since
+    /// (nothing changes then).
+    pub fn restore_ratchets(&mut self, snapshot: RatchetSnapshot) -> Result<(), Error> {
+        let s = self.state_mut();
+        let same_epochs = snapshot.epoch == s.context.epoch
+            && snapshot.past.len() == s.past_epochs.len()
+            && snapshot
+                .past
+                .iter()
+                .zip(&s.past_epochs)
+                .all(|((e, _), p)| *e == p.context.epoch);
+        if !same_epochs {
+            return Err(ApiMisuse::StaleRatchetSnapshot.into());
+        }
+        s.keys.secret_tree = snapshot.current;
+        for ((_, tree), past) in snapshot.past.into_iter().zip(&mut s.past_epochs) {
+            past.secret_tree = tree;
+        }
+        Ok(())
+    }
 }

@@ -11,6 +11,11 @@
 //! returns; a join deletes the KeyPackage it consumed in the same write. A received commit is
 //! staged and written only when the application merges it.
 //!
+//! A group is stored in the split format ([`Group::to_split_state`]): the state, and its secret
+//! trees as the epoch record of the current epoch. An application message, sent or read, only
+//! moves the secret trees, so its write is that one small record; an operation that changes the
+//! epoch writes both and deletes the previous epoch's record in the same write.
+//!
 //! [`Client`] uses a synchronous store and [`AsyncClient`] an asynchronous one (a store reached
 //! over the network). Both run the same protocol code: each operation is written once, and the
 //! two differ only in whether they await the store.
@@ -23,8 +28,9 @@ use cohort_credential::Credential;
 use cohort_crypto::{CipherSuite, CryptoProvider, HpkePrivateKey, Secret, Signer};
 use cohort_group::{
     CommitOptions, CommitOutput, ExternalPsks, Group, GroupConfig, JoinInput, KeyPackageSecrets,
-    LeafSpec, Processed, StagedCommit, create_key_package, key_package_ref,
+    LeafSpec, Processed, RatchetSnapshot, StagedCommit, create_key_package, key_package_ref,
 };
+use cohort_messages::framing::ContentType;
 use cohort_messages::key_package::KeyPackage;
 use cohort_messages::welcome::Welcome;
 use cohort_messages::{MlsMessage, MlsMessageBody};
@@ -120,8 +126,8 @@ impl Identity {
         )?)
     }
 
-    fn restore(&self, state: &[u8]) -> Result<Group, Error> {
-        let mut group = Group::from_state_bytes(&*self.provider, state)?;
+    fn restore(&self, state: &[u8], ratchets: Option<&[u8]>) -> Result<Group, Error> {
+        let mut group = Group::from_split_state(&*self.provider, state, ratchets)?;
         // The Authentication Service and the external-proposal policy are policy, not state:
         // attach the client's again.
         group.set_credential_validator(self.config.credential_validator.clone());
@@ -382,7 +388,10 @@ macro_rules! client_api {
                 .storage
                 .read_state(group_id)$($await)*?
                 .ok_or(Error::Misuse("no such group is stored"))?;
-            let group = self.id.restore(&stored.state)?;
+            // The current epoch's record holds the secret trees (absent for a group stored whole
+            // in format 1 by an earlier version).
+            let ratchets = self.storage.read_epoch(group_id, stored.epoch)$($await)*?;
+            let group = self.id.restore(&stored.state, ratchets.as_deref().map(|r| r.as_slice()))?;
             Ok(GroupOf { client: self, group })
         }
     };
@@ -506,14 +515,39 @@ impl<C> GroupOf<'_, C> {
         &self.group
     }
 
-    /// The write that stores `group` (a staged copy, or ours).
-    fn write_of(group: &Group, consumed_key_package: Option<Vec<u8>>) -> Result<GroupWrite, Error> {
-        let state = group.to_state_bytes()?;
-        let mut write = GroupWrite::new(group.group_id().to_vec()).with_state(group.epoch(), state);
+    /// The write that stores `group` whole: its state, and its secret trees as the record of
+    /// its epoch, replacing the record of `previous_epoch` when that is another.
+    fn write_of(
+        group: &Group,
+        previous_epoch: Option<u64>,
+        consumed_key_package: Option<Vec<u8>>,
+    ) -> Result<GroupWrite, Error> {
+        let split = group.to_split_state()?;
+        let epoch = group.epoch();
+        let mut write = GroupWrite::new(group.group_id().to_vec())
+            .with_state(epoch, split.state)
+            .insert_epoch(epoch, split.ratchets);
+        if let Some(previous) = previous_epoch.filter(|e| *e != epoch) {
+            write = write.delete_epoch(previous);
+        }
         if let Some(r) = consumed_key_package {
             write = write.consume_key_package(r);
         }
         Ok(write)
+    }
+
+    /// The write after an application message: the secret trees only.
+    fn ratchet_write_of(group: &Group) -> Result<GroupWrite, Error> {
+        Ok(GroupWrite::new(group.group_id().to_vec())
+            .insert_epoch(group.epoch(), group.ratchet_bytes()?))
+    }
+
+    /// Puts the secret trees of `before` back after a failed message step, and returns `err`.
+    fn roll_back(&mut self, before: RatchetSnapshot, err: impl Into<Error>) -> Error {
+        match self.group.restore_ratchets(before) {
+            Ok(()) => err.into(),
+            Err(restore) => restore.into(),
+        }
     }
 
     fn member(&self, leaf: LeafIndex) -> Result<Member, Error> {
@@ -523,6 +557,12 @@ impl<C> GroupOf<'_, C> {
             .map(|(i, l)| Member::of(i, l))
             .ok_or(Error::Internal("sender verified but not found"))
     }
+}
+
+/// Whether `message` is a PrivateMessage of application data (its content type is in the clear
+/// and authenticated by the AEAD).
+fn is_application(message: &MlsMessage) -> bool {
+    matches!(&message.body, MlsMessageBody::PrivateMessage(m) if m.content_type == ContentType::Application)
 }
 
 /// The KeyPackages inside MLSMessages.
@@ -603,10 +643,14 @@ macro_rules! group_api {
         /// # Errors
         /// A crypto or storage failure.
         pub $($async)? fn send_message(&mut self, data: &[u8]) -> Result<MlsMessage, Error> {
-            let mut next = self.group.clone();
-            let message = next.encrypt_application(&*self.client.id.signer, data, &[], 0)?;
+            // Only the secret trees move: they are copied, not the whole group.
+            let before = self.group.ratchet_snapshot();
+            let message = match self.group.encrypt_application(&*self.client.id.signer, data, &[], 0) {
+                Ok(message) => message,
+                Err(e) => return Err(self.roll_back(before, e)),
+            };
             // The sending ratchet moved on: persist it before the message leaves.
-            self.commit_to(next)$($await)*?;
+            self.commit_ratchets(before)$($await)*?;
             Ok(message)
         }
 
@@ -616,6 +660,24 @@ macro_rules! group_api {
         /// # Errors
         /// [`Error::Invalid`] or [`Error::Malformed`] for a bad message, which changes nothing.
         pub $($async)? fn process_message(&mut self, message: MlsMessage, now: u64) -> Result<Received, Error> {
+            if is_application(&message) {
+                // Application data moves only the secret trees: processed in place, and only
+                // they are stored. A rejected message changes nothing (the group guarantees it);
+                // a failed write puts the trees back.
+                let before = self.group.ratchet_snapshot();
+                return match self.group.process_message(message, &*self.client.psks(), Some(now)) {
+                    Ok(Processed::Application { sender, data, .. }) => {
+                        self.commit_ratchets(before)$($await)*?;
+                        Ok(Received::Application { sender: self.member(sender)?, data })
+                    }
+                    // The content type is authenticated: nothing else can come out.
+                    Ok(_) => Err(self.roll_back(
+                        before,
+                        Error::Internal("an application message processed as another kind"),
+                    )),
+                    Err(e) => Err(self.roll_back(before, e)),
+                };
+            }
             let mut next = self.group.clone();
             let processed = next.process_message(message, &*self.client.psks(), Some(now))?;
             match processed {
@@ -649,15 +711,27 @@ impl GroupOf<'_, Client> {
         Ok(self
             .client
             .storage
-            .write(Self::write_of(&self.group, consumed_key_package)?)?)
+            .write(Self::write_of(&self.group, None, consumed_key_package)?)?)
     }
 
     /// Stores `next` and only then makes it the group: if the write fails, memory and storage
     /// both stay at the old state.
     fn commit_to(&mut self, next: Group) -> Result<(), Error> {
-        self.client.storage.write(Self::write_of(&next, None)?)?;
+        let write = Self::write_of(&next, Some(self.group.epoch()), None)?;
+        self.client.storage.write(write)?;
         self.group = next;
         Ok(())
+    }
+
+    /// Stores the secret trees after an application message; if that fails, puts `before` back
+    /// so that memory stays where the store is.
+    fn commit_ratchets(&mut self, before: RatchetSnapshot) -> Result<(), Error> {
+        let stored =
+            Self::ratchet_write_of(&self.group).and_then(|w| Ok(self.client.storage.write(w)?));
+        match stored {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.roll_back(before, e)),
+        }
     }
 
     group_api!(,);
@@ -668,19 +742,30 @@ impl GroupOf<'_, AsyncClient> {
         Ok(self
             .client
             .storage
-            .write(Self::write_of(&self.group, consumed_key_package)?)
+            .write(Self::write_of(&self.group, None, consumed_key_package)?)
             .await?)
     }
 
     /// Stores `next` and only then makes it the group: if the write fails, memory and storage
     /// both stay at the old state.
     async fn commit_to(&mut self, next: Group) -> Result<(), Error> {
-        self.client
-            .storage
-            .write(Self::write_of(&next, None)?)
-            .await?;
+        let write = Self::write_of(&next, Some(self.group.epoch()), None)?;
+        self.client.storage.write(write).await?;
         self.group = next;
         Ok(())
+    }
+
+    /// Stores the secret trees after an application message; if that fails, puts `before` back
+    /// so that memory stays where the store is.
+    async fn commit_ratchets(&mut self, before: RatchetSnapshot) -> Result<(), Error> {
+        let stored = match Self::ratchet_write_of(&self.group) {
+            Ok(w) => self.client.storage.write(w).await.map_err(Error::from),
+            Err(e) => Err(e),
+        };
+        match stored {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.roll_back(before, e)),
+        }
     }
 
     group_api!(async, .await);

@@ -211,3 +211,106 @@ fn v_16_8_01_a_consumed_key_package_cannot_join_again() {
     }
     assert!(bob.load_group(b"second").is_err());
 }
+
+/// An application message, sent or read, rewrites only the group's small ratchets record: the
+/// stored state stays byte for byte as it was, and the store keeps one record, the current
+/// epoch's, whose predecessor goes in the same write as each new epoch.
+#[test]
+fn an_application_message_writes_only_the_ratchets() {
+    let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+    let alice_store = Arc::new(MemoryStore::new());
+    let alice = builder(&p, "alice")
+        .build(alice_store.clone())
+        .expect("alice");
+    let bob_store = Arc::new(MemoryStore::new());
+    let bob = builder(&p, "bob").build(bob_store.clone()).expect("bob");
+    let mut alice_group = alice.create_group(b"split", NOW).expect("create");
+    let kp = bob.generate_key_package(NOW).expect("kp");
+    let out = alice_group.add_members(&[kp], NOW).expect("add");
+    alice_group.merge_pending_commit().expect("merge");
+    let mut bob_group = bob
+        .join(&out.welcome.expect("welcome"), None, NOW)
+        .expect("join");
+    for (store, epoch) in [(&alice_store, 1), (&bob_store, 1)] {
+        assert_eq!(store.epochs(b"split").expect("epochs"), [epoch]);
+    }
+    let state = |s: &MemoryStore| s.read_state(b"split").expect("read").expect("stored").state;
+    let record = |s: &MemoryStore| s.read_epoch(b"split", 1).expect("read").expect("record");
+    let (alice_state, bob_state) = (state(&alice_store), state(&bob_store));
+    let (alice_record, bob_record) = (record(&alice_store), record(&bob_store));
+    let m = alice_group.send_message(b"hello").expect("send");
+    assert!(matches!(
+        bob_group.process_message(m, NOW).expect("read"),
+        Received::Application { .. }
+    ));
+    assert_eq!(*state(&alice_store), *alice_state);
+    assert_eq!(*state(&bob_store), *bob_state);
+    assert_ne!(*record(&alice_store), *alice_record);
+    assert_ne!(*record(&bob_store), *bob_record);
+    // The record is a small fraction of the state.
+    assert!(record(&bob_store).len() * 2 < bob_state.len());
+    // A reload carries on from the record: the read key stays consumed.
+    let m2 = alice_group.send_message(b"again").expect("send");
+    let mut reloaded = bob.load_group(b"split").expect("load");
+    assert!(matches!(
+        reloaded.process_message(m2, NOW).expect("read"),
+        Received::Application { .. }
+    ));
+    // A new epoch replaces the record in the same write.
+    let update = alice_group.self_update(NOW).expect("update");
+    alice_group.merge_pending_commit().expect("merge");
+    assert_eq!(alice_store.epochs(b"split").expect("epochs"), [2]);
+    let Received::Commit(staged) = reloaded
+        .process_message(update.commit, NOW)
+        .expect("commit")
+    else {
+        panic!("a commit")
+    };
+    reloaded.merge_staged(*staged).expect("merge");
+    assert_eq!(bob_store.epochs(b"split").expect("epochs"), [2]);
+}
+
+/// A message step whose write fails is undone in memory: a failed send does not burn its
+/// generation, and a message whose read could not be stored can be read again.
+#[test]
+fn a_failed_message_write_leaves_the_ratchets_as_stored() {
+    use cohort_conformance::storage::FailingStore;
+    let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+    let alice_store = Arc::new(FailingStore::new(MemoryStore::new()));
+    let alice = builder(&p, "alice")
+        .build(alice_store.clone())
+        .expect("alice");
+    let bob_store = Arc::new(FailingStore::new(MemoryStore::new()));
+    let bob = builder(&p, "bob").build(bob_store.clone()).expect("bob");
+    let mut alice_group = alice.create_group(b"faults", NOW).expect("create");
+    let kp = bob.generate_key_package(NOW).expect("kp");
+    let out = alice_group.add_members(&[kp], NOW).expect("add");
+    alice_group.merge_pending_commit().expect("merge");
+    let mut bob_group = bob
+        .join(&out.welcome.expect("welcome"), None, NOW)
+        .expect("join");
+    let snapshot = |g: &cohort::GroupOf<'_, Client>| g.group().to_state_bytes().expect("save");
+
+    let before = snapshot(&alice_group);
+    alice_store.fail_next_write();
+    let err = alice_group.send_message(b"lost").expect_err("fault");
+    assert!(matches!(err, cohort::Error::Storage(_)), "{err}");
+    assert_eq!(*snapshot(&alice_group), *before);
+    let m = alice_group.send_message(b"kept").expect("send");
+
+    let before = snapshot(&bob_group);
+    bob_store.fail_next_write();
+    let err = bob_group
+        .process_message(m.clone(), NOW)
+        .expect_err("fault");
+    assert!(matches!(err, cohort::Error::Storage(_)), "{err}");
+    assert_eq!(*snapshot(&bob_group), *before);
+    match bob_group.process_message(m.clone(), NOW).expect("retry") {
+        Received::Application { data, .. } => assert_eq!(data, b"kept"),
+        other => panic!("{other:?}"),
+    }
+    // Stored and in memory, the key is now consumed.
+    assert!(bob_group.process_message(m.clone(), NOW).is_err());
+    let mut reloaded = bob.load_group(b"faults").expect("load");
+    assert!(reloaded.process_message(m, NOW).is_err());
+}

@@ -162,7 +162,6 @@ fn with_no_retention_the_previous_epoch_is_gone_at_once(b: &Backend) {
 fn the_stored_state_refuses_what_it_has_read(b: &Backend) {
     use std::sync::Arc;
 
-    use cohort::storage::GroupStore;
     use cohort::storage::memory::MemoryStore;
     use cohort::{Client, ClientBuilder, Received};
 
@@ -196,23 +195,17 @@ fn the_stored_state_refuses_what_it_has_read(b: &Backend) {
         .join(&out.welcome.expect("welcome"), None, crate::support::NOW)
         .expect("join");
     assert!(bob_store.key_package_refs().expect("refs").is_empty());
-    let before = GroupStore::read_state(&*bob_store, b"fs")
-        .expect("read")
-        .expect("stored")
-        .state;
+    let before = stored_group(&bob_store, b"fs");
     let m = group.send_message(b"read once").expect("send");
     assert!(matches!(
         bob_group.process_message(m.clone(), crate::support::NOW),
         Ok(Received::Application { .. })
     ));
-    let after = GroupStore::read_state(&*bob_store, b"fs")
-        .expect("read")
-        .expect("stored")
-        .state;
+    let after = stored_group(&bob_store, b"fs");
     let bob_again = build("bob", &bob_store, &signer);
     let mut reloaded = bob_again.load_group(b"fs").expect("load");
     // The facade only wraps the group: the check on state bytes lives in `reject`.
-    let mut raw = b.reload(&after);
+    let mut raw = b.reload_split(&after);
     reject(&mut raw, &m);
     assert!(
         reloaded
@@ -221,5 +214,19 @@ fn the_stored_state_refuses_what_it_has_read(b: &Backend) {
         "{}: the stored state read the message again",
         b.name
     );
-    assert_eq!(read(&mut b.reload(&before), &m), b"read once");
+    assert_eq!(read(&mut b.reload_split(&before), &m), b"read once");
+}
+
+/// What `store` holds of a group: its state and the record of its epoch (its secret trees).
+fn stored_group(
+    store: &cohort::storage::memory::MemoryStore,
+    group_id: &[u8],
+) -> (Vec<u8>, Option<Vec<u8>>) {
+    use cohort::storage::GroupStore;
+    let stored = store.read_state(group_id).expect("read").expect("stored");
+    let record = store
+        .read_epoch(group_id, stored.epoch)
+        .expect("read")
+        .map(|r| r.to_vec());
+    (stored.state.to_vec(), record)
 }

@@ -121,6 +121,11 @@ impl Backend {
         Group::from_state_bytes(&*self.provider, bytes).expect("reload")
     }
 
+    /// Reloads a group stored in the split format: its state and its ratchets.
+    pub fn reload_split(&self, (state, ratchets): &(Vec<u8>, Option<Vec<u8>>)) -> Group {
+        Group::from_split_state(&*self.provider, state, ratchets.as_deref()).expect("reload")
+    }
+
     /// `inviter` adds `name`; every member of `others` processes the commit; the new member
     /// joins from the Welcome (with the tree in it) with `config`.
     pub fn add(
