@@ -16,9 +16,9 @@ use cohort_storage::{
 /// An in-memory [`StorageProvider`](cohort_storage::StorageProvider): every group, epoch record,
 /// key package and PSK in maps behind one [`Mutex`].
 ///
-/// Each [`GroupWrite`] is applied under the lock in two steps: the group's new entry is built
-/// aside from the old one and the write (the only step that can fail), then swapped in together
-/// with the key-package deletions (steps that cannot fail). A reader, which takes the same lock,
+/// Each [`GroupWrite`] is applied under the lock in two steps: the one check that can fail (a
+/// write without a state needs its group), then every change in place, together with the
+/// key-package deletions (steps that cannot fail, so an unchanged state is never copied). A reader, which takes the same lock,
 /// sees the store before or after a write, never in between; a rejected write changes nothing.
 ///
 /// Nothing survives the process; use it for tests and examples. A lock poisoned by a panic in
@@ -102,24 +102,28 @@ impl GroupStore for MemoryStore {
 
     fn write(&self, write: GroupWrite) -> Result<(), StorageError> {
         let mut inner = self.lock()?;
-        // Step 1: build the group's new entry aside. This is the only step that can fail.
-        let old = inner.groups.get(&write.group_id);
-        let state = match (write.state, old) {
-            (Some(state), _) => state,
-            (None, Some(old)) => old.state.clone(),
-            (None, None) => return Err(StorageErrorKind::GroupNotFound.into()),
-        };
-        let mut epochs = old.map(|g| g.epochs.clone()).unwrap_or_default();
+        // Step 1, the only one that can fail: a write without a state needs the group.
+        if write.state.is_none() && !inner.groups.contains_key(&write.group_id) {
+            return Err(StorageErrorKind::GroupNotFound.into());
+        }
+        // Step 2: apply everything in place under the lock; nothing here can fail, so no reader
+        // sees a part of it, and an unchanged state is not copied.
+        let entry = inner
+            .groups
+            .entry(write.group_id)
+            .or_insert_with(|| GroupEntry {
+                state: StoredGroup::new(0, Vec::new()),
+                epochs: Default::default(),
+            });
+        if let Some(state) = write.state {
+            entry.state = state;
+        }
         for record in write.epoch_inserts {
-            epochs.insert(record.epoch, record.data);
+            entry.epochs.insert(record.epoch, record.data);
         }
         for epoch in &write.epoch_deletes {
-            epochs.remove(epoch);
+            entry.epochs.remove(epoch);
         }
-        // Step 2: swap it in and delete the consumed key packages; nothing here can fail.
-        inner
-            .groups
-            .insert(write.group_id, GroupEntry { state, epochs });
         for kp in &write.consumed_key_packages {
             inner.key_packages.remove(kp);
         }
