@@ -361,6 +361,144 @@ impl SecretTree {
     }
 }
 
+/// **Tests only** (feature `test-utils`): what a secret tree holds and what can be derived from
+/// it, for tests that search a dump for consumed secrets.
+#[cfg(feature = "test-utils")]
+impl SecretTree {
+    /// The secrets this tree stores: node secrets, each ratchet's next secret, and the keys and
+    /// nonces kept for skipped generations.
+    pub fn held_secrets(&self) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = self.nodes.values().map(|s| s.as_bytes().to_vec()).collect();
+        for r in self.ratchets.values() {
+            for ratchet in [&r.handshake, &r.application] {
+                out.push(ratchet.secret.as_bytes().to_vec());
+                for k in ratchet.skipped.values() {
+                    out.push(k.key.as_bytes().to_vec());
+                    out.push(k.nonce.as_bytes().to_vec());
+                }
+            }
+        }
+        out
+    }
+
+    /// The secrets that reading (or sending) generation `generation` of `leaf`'s `kind` ratchet
+    /// consumes, derived from this tree as it is: the node secrets from the nearest held
+    /// ancestor down to the leaf (the leaf's own secret included), the ratchet secrets up to
+    /// and including `generation`'s, and that generation's key and nonce. Keys of generations
+    /// skipped on the way are not included: they may be kept for late messages.
+    ///
+    /// # Errors
+    /// [`KeyScheduleError::LeafOutOfRange`], or a crypto failure.
+    pub fn secrets_consumed_by(
+        &self,
+        suite: &dyn SuiteOps,
+        leaf: u32,
+        kind: ContentKind,
+        generation: u32,
+    ) -> Result<Vec<Vec<u8>>, KeyScheduleError> {
+        let mut out = Vec::new();
+        let mut ratchet = match self.ratchets.get(&leaf) {
+            Some(r) => match kind {
+                ContentKind::Handshake => r.handshake.clone(),
+                ContentKind::Application => r.application.clone(),
+            },
+            None => {
+                let expansion = self.expand(suite, leaf)?;
+                // Re-walk the path to record the on-path secrets `expand` does not keep.
+                let path = self.path_to(leaf);
+                let nh = len16(suite.hash_len())?;
+                let start = path
+                    .iter()
+                    .position(|x| self.nodes.contains_key(x))
+                    .ok_or(KeyScheduleError::LeafOutOfRange(leaf))?;
+                let mut secret = self
+                    .nodes
+                    .get(&path[start])
+                    .cloned()
+                    .ok_or(KeyScheduleError::LeafOutOfRange(leaf))?;
+                out.push(secret.as_bytes().to_vec());
+                for i in (0..start).rev() {
+                    let (l, _) = children(path[i + 1]);
+                    let side: &[u8] = if path[i] == l { b"left" } else { b"right" };
+                    secret =
+                        labeled::expand_with_label(suite, secret.as_bytes(), b"tree", side, nh)?;
+                    out.push(secret.as_bytes().to_vec());
+                }
+                match kind {
+                    ContentKind::Handshake => expansion.ratchets.handshake,
+                    ContentKind::Application => expansion.ratchets.application,
+                }
+            }
+        };
+        while ratchet.next <= generation {
+            out.push(ratchet.secret.as_bytes().to_vec());
+            let key = ratchet.step(suite, leaf)?;
+            if key.generation == generation {
+                out.push(key.key.as_bytes().to_vec());
+                out.push(key.nonce.as_bytes().to_vec());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every secret derivable from this tree up to generation `generations - 1` of each
+    /// ratchet: the held ones, the node and leaf secrets below each held node, and every ratchet
+    /// secret, key and nonce on the way.
+    ///
+    /// # Errors
+    /// A crypto failure.
+    pub fn derivable_secrets(
+        &self,
+        suite: &dyn SuiteOps,
+        generations: u32,
+    ) -> Result<Vec<Vec<u8>>, KeyScheduleError> {
+        let mut out = self.held_secrets();
+        let nh = len16(suite.hash_len())?;
+        let chain = |mut ratchet: HashRatchet,
+                     leaf: u32,
+                     out: &mut Vec<Vec<u8>>|
+         -> Result<(), KeyScheduleError> {
+            while ratchet.next < generations {
+                let key = ratchet.step(suite, leaf)?;
+                out.push(key.key.as_bytes().to_vec());
+                out.push(key.nonce.as_bytes().to_vec());
+                out.push(ratchet.secret.as_bytes().to_vec());
+            }
+            Ok(())
+        };
+        for (leaf, r) in &self.ratchets {
+            chain(r.handshake.clone(), *leaf, &mut out)?;
+            chain(r.application.clone(), *leaf, &mut out)?;
+        }
+        let mut stack: Vec<(u32, Secret)> =
+            self.nodes.iter().map(|(x, s)| (*x, s.clone())).collect();
+        while let Some((x, secret)) = stack.pop() {
+            out.push(secret.as_bytes().to_vec());
+            if x % 2 == 0 {
+                let leaf = x / 2;
+                for label in [&b"handshake"[..], b"application"] {
+                    let start =
+                        labeled::expand_with_label(suite, secret.as_bytes(), label, &[], nh)?;
+                    out.push(start.as_bytes().to_vec());
+                    chain(HashRatchet::new(start), leaf, &mut out)?;
+                }
+                continue;
+            }
+            let (l, r) = children(x);
+            for (child, side) in [(l, &b"left"[..]), (r, b"right")] {
+                // Only nodes with a real leaf below them: the leftmost leaf of `child`'s subtree.
+                let first_leaf = (u64::from(child) + 1 - (1u64 << level(child))) / 2;
+                if first_leaf < u64::from(self.leaf_count) {
+                    let s =
+                        labeled::expand_with_label(suite, secret.as_bytes(), b"tree", side, nh)?;
+                    stack.push((child, s));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Root of a full tree with `n` leaves (n a power of two or not: the tree math of §4 rounds up).
 fn root(n: u32) -> u32 {
     let width = 2 * u64::from(n.max(1)) - 1;

@@ -145,3 +145,64 @@ pub fn resume(
         now,
     )
 }
+
+/// The secrets of a group's secret trees, for forward-secrecy tests that search a dump.
+#[derive(Debug)]
+pub struct RatchetSecrets {
+    /// What the trees and sender-data secrets store.
+    pub held: Vec<Vec<u8>>,
+    /// What they store or can derive up to the generation asked for.
+    pub derivable: Vec<Vec<u8>>,
+}
+
+/// What the group's secret trees (the current epoch's and every retained past epoch's) and
+/// sender-data secrets hold, and what can be derived from them up to generation
+/// `generations - 1` of each ratchet.
+///
+/// # Errors
+/// A crypto failure.
+pub fn ratchet_secrets(group: &Group, generations: u32) -> Result<RatchetSecrets, Error> {
+    let s = group.state();
+    let suite = group.suite_arc();
+    let trees = std::iter::once((&s.keys.secret_tree, &s.keys.sender_data_secret)).chain(
+        s.past_epochs
+            .iter()
+            .map(|p| (&p.secret_tree, &p.sender_data_secret)),
+    );
+    let (mut held, mut derivable) = (Vec::new(), Vec::new());
+    for (tree, sender_data) in trees {
+        held.push(sender_data.as_bytes().to_vec());
+        held.extend(tree.held_secrets());
+        derivable.push(sender_data.as_bytes().to_vec());
+        derivable.extend(
+            tree.derivable_secrets(&*suite, generations)
+                .map_err(crate::ValidationError::from)?,
+        );
+    }
+    Ok(RatchetSecrets { held, derivable })
+}
+
+/// The secrets that reading generation `generation` of `leaf`'s application ratchet consumes,
+/// derived from `group`'s current secret tree as it is (take the group at the start of the
+/// epoch to get the whole path from the root). See `SecretTree::secrets_consumed_by`.
+///
+/// # Errors
+/// A leaf out of range; a crypto failure.
+pub fn application_secrets_consumed_by(
+    group: &Group,
+    leaf: u32,
+    generation: u32,
+) -> Result<Vec<Vec<u8>>, Error> {
+    let suite = group.suite_arc();
+    Ok(group
+        .state()
+        .keys
+        .secret_tree
+        .secrets_consumed_by(
+            &*suite,
+            leaf,
+            cohort_key_schedule::ContentKind::Application,
+            generation,
+        )
+        .map_err(crate::ValidationError::from)?)
+}

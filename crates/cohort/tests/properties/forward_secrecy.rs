@@ -8,12 +8,20 @@
 //!
 //! The dump is searched for the secrets the public API (and `internal::testing`) lets a test
 //! see: the membership key and epoch authenticator of every past epoch, which must be gone
-//! once the epoch is beyond `GroupConfig::max_past_epochs`. The per-message keys and ratchet
-//! secrets themselves are not reachable from outside cohort-group, so for them the test shows
-//! the behaviour instead: a dump taken after a message was read refuses it, while a dump taken
-//! just before reads it (so the refusal is due to the deletion, not to the setup).
+//! once the epoch is beyond `GroupConfig::max_past_epochs`; and, in
+//! `the_dump_holds_no_consumed_ratchet_secret`, every secret-tree secret the member has
+//! consumed: before and after each step, `internal::testing::ratchet_secrets` lists every
+//! sender-data secret, tree-node and leaf secret, ratchet secret, key and nonce the member's
+//! secret trees hold or can derive; whatever could be derived before a step and cannot after
+//! it was consumed, and none of it may appear anywhere in the dump (every byte its store holds
+//! and its in-memory state). The test also shows the behaviour: a dump taken after a message
+//! was read refuses it, while a dump taken just before reads it (so the refusal is due to the
+//! deletion, not to the setup).
 //!
-//! Seen to fail, in scratch builds, on all three backends: keeping a skipped key after its use
+//! Seen to fail, in scratch builds, on all three backends: not deleting a tree node's secret
+//! when it is expanded (`SecretTree::apply` in cohort-key-schedule skipping its deletions), or
+//! keeping a skipped key after its use (`HashRatchet::take` returning a clone), fails
+//! `the_dump_holds_no_consumed_ratchet_secret`; keeping a skipped key after its use
 //! (`HashRatchet::take` in cohort-key-schedule returning a clone instead of removing it) fails
 //! `a_read_message_cannot_be_read_again_from_the_dump`; pruning past epochs one late
 //! (`past_epochs.len() > max_past_epochs + 1` in `commit.rs`) fails
@@ -30,6 +38,7 @@ on_every_backend!(
     past_epochs_beyond_the_retention_bound_are_gone,
     with_no_retention_the_previous_epoch_is_gone_at_once,
     the_stored_state_refuses_what_it_has_read,
+    the_dump_holds_no_consumed_ratchet_secret,
 );
 
 /// Whether `haystack` contains `needle`.
@@ -229,4 +238,159 @@ fn stored_group(
         .expect("read")
         .map(|r| r.to_vec());
     (stored.state.to_vec(), record)
+}
+
+/// Every byte a facade client's `MemoryStore` holds for it (group states, epoch records,
+/// KeyPackage secrets), one blob per value.
+fn store_dump(store: &cohort::storage::memory::MemoryStore) -> Vec<Vec<u8>> {
+    use cohort::storage::{GroupStore, KeyPackageStore};
+    let mut out = Vec::new();
+    for id in store.group_ids().expect("ids") {
+        let state = store.read_state(&id).expect("read").expect("stored");
+        out.push(state.state.to_vec());
+        for epoch in store.epochs(&id).expect("epochs") {
+            out.push(
+                store
+                    .read_epoch(&id, epoch)
+                    .expect("read")
+                    .expect("record")
+                    .to_vec(),
+            );
+        }
+    }
+    for r in store.key_package_refs().expect("refs") {
+        out.push(
+            store
+                .key_package(&r)
+                .expect("read")
+                .expect("stored")
+                .to_vec(),
+        );
+    }
+    out
+}
+
+/// Bob, a facade client on a `MemoryStore`, reads messages of two senders in and out of order
+/// across four epochs (the two oldest falling out of the retention window), leaving some
+/// unread. What he must have deleted follows from the RFC's deletion schedule (§9.2), derived
+/// from snapshots of his secret tree taken at the start of each epoch: for each message read,
+/// the tree-node secrets from the root down to the sender's leaf, the ratchet secrets up to the
+/// message's generation and its key and nonce; for each epoch past the retention window,
+/// everything its secret tree could derive and its sender-data secret. The dump (his store and
+/// his in-memory state) holds none of it, and holds every secret he still keeps (so the search
+/// sees secrets where they are).
+fn the_dump_holds_no_consumed_ratchet_secret(b: &Backend) {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    use cohort::storage::memory::MemoryStore;
+    use cohort::{Client, ClientBuilder, Received};
+
+    const GENERATIONS: u32 = 6;
+    let now = crate::support::NOW;
+    let client = |name: &str, store: &Arc<MemoryStore>| -> Client {
+        ClientBuilder::new(b.provider.clone())
+            .signer(Arc::new(b.signer()))
+            .credential(cohort::credential::Credential::basic(
+                name.as_bytes().to_vec(),
+            ))
+            .build(store.clone())
+            .expect("client")
+    };
+    let bob_store = Arc::new(MemoryStore::new());
+    let (alice, bob, carol) = (
+        client("alice", &Arc::new(MemoryStore::new())),
+        client("bob", &bob_store),
+        client("carol", &Arc::new(MemoryStore::new())),
+    );
+    let mut alice_g = alice.create_group(b"dump", now).expect("create");
+    let kps = [&bob, &carol].map(|c| c.generate_key_package(now).expect("kp"));
+    let out = alice_g.add_members(&kps, now).expect("add");
+    alice_g.merge_pending_commit().expect("merge");
+    let welcome = out.welcome.expect("welcome");
+    let mut bob_g = bob.join(&welcome, None, now).expect("bob joins");
+    let mut carol_g = carol.join(&welcome, None, now).expect("carol joins");
+    let (alice_leaf, carol_leaf) = (alice_g.own_leaf().0, carol_g.own_leaf().0);
+
+    let mut consumed: HashSet<Vec<u8>> = HashSet::new();
+    // Bob's group at the start of each epoch, oldest first.
+    let mut starts: Vec<Group> = vec![bob_g.group().clone()];
+    for epoch in 0..3 {
+        let a: Vec<MlsMessage> = (0..3)
+            .map(|i| {
+                alice_g
+                    .send_message(format!("a{epoch}{i}").as_bytes())
+                    .expect("send")
+            })
+            .collect();
+        let c = carol_g.send_message(b"from carol").expect("send");
+        // Out of order: a2 first (a0 and a1 are kept as skipped keys), then a0 and carol's;
+        // a1 stays unread.
+        let start = starts.last().expect("a start");
+        for (m, leaf, generation) in [
+            (&a[2], alice_leaf, 2),
+            (&a[0], alice_leaf, 0),
+            (&c, carol_leaf, 0),
+        ] {
+            assert!(matches!(
+                bob_g.process_message(m.clone(), now).expect("read"),
+                Received::Application { .. }
+            ));
+            consumed.extend(
+                testing::application_secrets_consumed_by(start, leaf, generation)
+                    .expect("consumed"),
+            );
+        }
+        // Carol commits: a new epoch; the oldest past one falls out of the window.
+        let update = carol_g.self_update(now).expect("update");
+        carol_g.merge_pending_commit().expect("merge");
+        for g in [&mut alice_g, &mut bob_g] {
+            let Received::Commit(staged) = g
+                .process_message(update.commit.clone(), now)
+                .expect("commit")
+            else {
+                panic!("a commit")
+            };
+            g.merge_staged(*staged).expect("merge");
+        }
+        starts.push(bob_g.group().clone());
+    }
+    // Epochs 1 and 2 are beyond the window of one past epoch.
+    let window = GroupConfig::default().max_past_epochs;
+    for retired in &starts[..starts.len() - 1 - window] {
+        consumed.extend(
+            testing::ratchet_secrets(retired, GENERATIONS)
+                .expect("secrets")
+                .derivable,
+        );
+    }
+    let mut dump = store_dump(&bob_store);
+    dump.push(bob_g.group().to_state_bytes().expect("state").to_vec());
+    let found = |secret: &[u8]| dump.iter().any(|blob| contains(blob, secret));
+    assert!(
+        consumed.len() > 100,
+        "{}: only {} consumed",
+        b.name,
+        consumed.len()
+    );
+    let leaked = consumed.iter().filter(|s| found(s)).count();
+    assert_eq!(
+        leaked,
+        0,
+        "{}: {leaked} of {} consumed secrets are still in the dump",
+        b.name,
+        consumed.len()
+    );
+    // The control: everything still held is in the dump, so a leak would have been seen.
+    let held = testing::ratchet_secrets(bob_g.group(), GENERATIONS)
+        .expect("secrets")
+        .held;
+    assert!(!held.is_empty());
+    for secret in &held {
+        assert!(
+            found(secret),
+            "{}: a held secret is missing from the dump",
+            b.name
+        );
+    }
 }
