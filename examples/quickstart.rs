@@ -130,7 +130,7 @@ fn show(
     who: &str,
     message: cohort::messages::MlsMessage,
 ) -> Result<(), cohort::Error> {
-    if let Received::Application { sender, data } = group.process_message(message, now())? {
+    if let Received::Application { sender, data, .. } = group.process_message(message, now())? {
         println!(
             "  {who} reads from {}: {}",
             name(&sender.credential),

@@ -50,7 +50,9 @@ fn read(group: &mut ClientGroup<'_>, message: &MlsMessage, from: &str, data: &[u
         .process_message(message.clone(), NOW)
         .expect("process a message")
     {
-        Received::Application { sender, data: got } => {
+        Received::Application {
+            sender, data: got, ..
+        } => {
             assert_eq!(
                 sender.credential,
                 Credential::basic(from.as_bytes().to_vec())

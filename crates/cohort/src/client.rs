@@ -39,7 +39,7 @@ use cohort_tree::leaf::{LeafNode, ProtocolVersion};
 use cohort_tree::math::LeafIndex;
 use cohort_tree::node::RatchetTreeNodes;
 
-use crate::Error;
+use crate::{Error, MessagePolicy};
 
 /// A new KeyPackage: the message to publish, its reference, and the record of its private keys.
 struct NewKeyPackage {
@@ -56,6 +56,7 @@ struct Identity {
     cipher_suite: CipherSuite,
     config: GroupConfig,
     key_package_days: u64,
+    policy: MessagePolicy,
 }
 
 impl Identity {
@@ -177,6 +178,7 @@ pub struct ClientBuilder {
     cipher_suite: CipherSuite,
     config: GroupConfig,
     key_package_days: u64,
+    policy: MessagePolicy,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -197,6 +199,7 @@ impl ClientBuilder {
             cipher_suite: CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519,
             config: GroupConfig::default(),
             key_package_days: 30,
+            policy: MessagePolicy::default(),
         }
     }
 
@@ -231,6 +234,13 @@ impl ClientBuilder {
         self
     }
 
+    /// How the client frames what it sends: commits as PublicMessage or PrivateMessage, and the
+    /// padding of application messages (default: PublicMessage commits, no padding).
+    pub fn message_policy(mut self, policy: MessagePolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
     fn identity(self) -> Result<Identity, Error> {
         let signer = self.signer.ok_or(Error::Misuse("a signer is required"))?;
         let credential = self
@@ -248,6 +258,7 @@ impl ClientBuilder {
             cipher_suite: self.cipher_suite,
             config: self.config,
             key_package_days: self.key_package_days,
+            policy: self.policy,
         })
     }
 
@@ -447,6 +458,8 @@ pub enum Received {
         sender: Member,
         /// The data.
         data: Vec<u8>,
+        /// The message's authenticated data (sent in the clear, covered by the AEAD).
+        authenticated_data: Vec<u8>,
     },
     /// A proposal, cached for a later commit.
     Proposal,
@@ -601,7 +614,7 @@ macro_rules! group_api {
         pub $($async)? fn add_members(&mut self, key_packages: &[MlsMessage], now: u64) -> Result<CommitOutput, Error> {
             let kps = self::key_packages(key_packages)?;
             let mut next = self.group.clone();
-            let out = next.add_members(&*self.client.id.signer, kps, &CommitOptions::new(), Some(now))?;
+            let out = next.add_members(&*self.client.id.signer, kps, &self.commit_options(), Some(now))?;
             self.commit_to(next)$($await)*?;
             Ok(out)
         }
@@ -612,7 +625,7 @@ macro_rules! group_api {
         /// [`Error::Invalid`] for a leaf that is not a member; a crypto or storage failure.
         pub $($async)? fn remove_members(&mut self, leaves: &[LeafIndex], now: u64) -> Result<CommitOutput, Error> {
             let mut next = self.group.clone();
-            let out = next.remove_members(&*self.client.id.signer, leaves, &CommitOptions::new(), Some(now))?;
+            let out = next.remove_members(&*self.client.id.signer, leaves, &self.commit_options(), Some(now))?;
             self.commit_to(next)$($await)*?;
             Ok(out)
         }
@@ -623,7 +636,7 @@ macro_rules! group_api {
         /// A crypto or storage failure.
         pub $($async)? fn self_update(&mut self, now: u64) -> Result<CommitOutput, Error> {
             let mut next = self.group.clone();
-            let out = next.self_update(&*self.client.id.signer, &CommitOptions::new(), Some(now))?;
+            let out = next.self_update(&*self.client.id.signer, &self.commit_options(), Some(now))?;
             self.commit_to(next)$($await)*?;
             Ok(out)
         }
@@ -643,9 +656,20 @@ macro_rules! group_api {
         /// # Errors
         /// A crypto or storage failure.
         pub $($async)? fn send_message(&mut self, data: &[u8]) -> Result<MlsMessage, Error> {
+            self.send_message_with(data, &[])$($await)*
+        }
+
+        /// Encrypts application data with `authenticated_data`, which travels in the clear and
+        /// is authenticated with the message. Padded as the client's [`MessagePolicy`] says.
+        ///
+        /// # Errors
+        /// A crypto or storage failure.
+        pub $($async)? fn send_message_with(&mut self, data: &[u8], authenticated_data: &[u8]) -> Result<MlsMessage, Error> {
             // Only the secret trees move: they are copied, not the whole group.
             let before = self.group.ratchet_snapshot();
-            let message = match self.group.encrypt_application(&*self.client.id.signer, data, &[], 0) {
+            let padding = self.client.id.policy.padding_for(data.len());
+            let encrypted = self.group.encrypt_application(&*self.client.id.signer, data, authenticated_data, padding);
+            let message = match encrypted {
                 Ok(message) => message,
                 Err(e) => return Err(self.roll_back(before, e)),
             };
@@ -666,9 +690,9 @@ macro_rules! group_api {
                 // a failed write puts the trees back.
                 let before = self.group.ratchet_snapshot();
                 return match self.group.process_message(message, &*self.client.psks(), Some(now)) {
-                    Ok(Processed::Application { sender, data, .. }) => {
+                    Ok(Processed::Application { sender, data, authenticated_data }) => {
                         self.commit_ratchets(before)$($await)*?;
-                        Ok(Received::Application { sender: self.member(sender)?, data })
+                        Ok(Received::Application { sender: self.member(sender)?, data, authenticated_data })
                     }
                     // The content type is authenticated: nothing else can come out.
                     Ok(_) => Err(self.roll_back(
@@ -681,9 +705,9 @@ macro_rules! group_api {
             let mut next = self.group.clone();
             let processed = next.process_message(message, &*self.client.psks(), Some(now))?;
             match processed {
-                Processed::Application { sender, data, .. } => {
+                Processed::Application { sender, data, authenticated_data } => {
                     self.commit_to(next)$($await)*?;
-                    Ok(Received::Application { sender: self.member(sender)?, data })
+                    Ok(Received::Application { sender: self.member(sender)?, data, authenticated_data })
                 }
                 Processed::Proposal { .. } => {
                     self.commit_to(next)$($await)*?;
@@ -692,6 +716,31 @@ macro_rules! group_api {
                 Processed::Commit(staged) => Ok(Received::Commit(staged)),
                 _ => Err(Error::Internal("unknown processing result")),
             }
+        }
+
+        /// Runs `operation` on a copy of the group with the client's signer, and stores the
+        /// result before it becomes the group: whatever `cohort_group::Group` offers beyond
+        /// the methods here (proposals by reference, committing them with chosen options, PSKs,
+        /// GroupContextExtensions, ReInit), with the same guarantee. If `operation` or the write
+        /// fails, the group is unchanged.
+        ///
+        /// # Errors
+        /// `operation`'s error, or a storage failure.
+        pub $($async)? fn operate<T>(
+            &mut self,
+            operation: impl FnOnce(&mut Group, &dyn Signer) -> Result<T, cohort_group::Error>,
+        ) -> Result<T, Error> {
+            let mut next = self.group.clone();
+            let out = operation(&mut next, &*self.client.id.signer)?;
+            self.commit_to(next)$($await)*?;
+            Ok(out)
+        }
+
+        /// Commit options following the client's [`MessagePolicy`].
+        fn commit_options(&self) -> CommitOptions {
+            let mut options = CommitOptions::new();
+            options.format = self.client.id.policy.handshake_format;
+            options
         }
 
         /// Applies a staged commit and stores the new epoch.

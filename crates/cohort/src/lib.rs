@@ -5,11 +5,13 @@
 
 mod client;
 mod error;
+mod policy;
 
 pub use client::{
     AsyncClient, AsyncClientGroup, Client, ClientBuilder, ClientGroup, GroupOf, Member, Received,
 };
 pub use error::Error;
+pub use policy::{MessagePolicy, Padding};
 
 /// The sans-IO group state machine, for applications that run their own persistence loop.
 pub mod group {

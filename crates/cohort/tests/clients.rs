@@ -53,7 +53,7 @@ fn a_sync_and_an_async_client_share_a_group() {
 
         let msg = bob_group.send_message(b"async hello").await.expect("send");
         match alice_group.process_message(msg, NOW).expect("process") {
-            Received::Application { sender, data } => {
+            Received::Application { sender, data, .. } => {
                 assert_eq!(data, b"async hello");
                 assert_eq!(sender.credential, Credential::basic(b"bob".to_vec()));
             }
@@ -313,4 +313,151 @@ fn a_failed_message_write_leaves_the_ratchets_as_stored() {
     assert!(bob_group.process_message(m.clone(), NOW).is_err());
     let mut reloaded = bob.load_group(b"faults").expect("load");
     assert!(reloaded.process_message(m, NOW).is_err());
+}
+
+/// Alice and Bob in one group, both with `policy`; Bob's store is returned too.
+fn pair_with_policy(
+    p: &Arc<dyn CryptoProvider>,
+    policy: cohort::MessagePolicy,
+) -> (Client, Client) {
+    let alice = builder(p, "alice")
+        .message_policy(policy)
+        .build(Arc::new(MemoryStore::new()))
+        .expect("alice");
+    let bob = builder(p, "bob")
+        .message_policy(policy)
+        .build(Arc::new(MemoryStore::new()))
+        .expect("bob");
+    (alice, bob)
+}
+
+/// The message policy: commits framed as PrivateMessages when asked, application data padded
+/// to a block so that lengths within one block encrypt alike, and authenticated data carried
+/// to the receiver.
+#[test]
+fn the_message_policy_frames_commits_and_pads_messages() {
+    use cohort::codec::Encode;
+    use cohort::group::HandshakeFormat;
+    use cohort::messages::MlsMessageBody;
+    use cohort::{MessagePolicy, Padding};
+    let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+    let lengths = |policy: MessagePolicy| -> (bool, usize, usize) {
+        let (alice, bob) = pair_with_policy(&p, policy);
+        let mut alice_group = alice.create_group(b"policy", NOW).expect("create");
+        let kp = bob.generate_key_package(NOW).expect("kp");
+        let out = alice_group.add_members(&[kp], NOW).expect("add");
+        let private_commit = matches!(out.commit.body, MlsMessageBody::PrivateMessage(_));
+        alice_group.merge_pending_commit().expect("merge");
+        let mut bob_group = bob
+            .join(&out.welcome.expect("welcome"), None, NOW)
+            .expect("join");
+        let short = alice_group.send_message_with(b"hi", b"aad").expect("send");
+        let long = alice_group
+            .send_message_with(&[b'x'; 40], b"aad")
+            .expect("send");
+        let sizes = (
+            short.to_bytes().expect("encode").len(),
+            long.to_bytes().expect("encode").len(),
+        );
+        match bob_group.process_message(short, NOW).expect("read") {
+            Received::Application {
+                data,
+                authenticated_data,
+                ..
+            } => {
+                assert_eq!(data, b"hi");
+                assert_eq!(authenticated_data, b"aad");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A commit of the policy's format is processed by the other member.
+        let update = bob_group.self_update(NOW).expect("update");
+        assert_eq!(
+            matches!(update.commit.body, MlsMessageBody::PrivateMessage(_)),
+            private_commit
+        );
+        let Received::Commit(staged) = alice_group
+            .process_message(update.commit, NOW)
+            .expect("commit")
+        else {
+            panic!("a commit")
+        };
+        alice_group.merge_staged(*staged).expect("merge");
+        (private_commit, sizes.0, sizes.1)
+    };
+    let (private, short, long) = lengths(MessagePolicy::default());
+    assert!(!private);
+    assert!(short < long, "unpadded messages differ in length");
+    let (private, short, long) = lengths(
+        MessagePolicy::default()
+            .handshake_format(HandshakeFormat::Private)
+            .padding(Padding::ToMultipleOf(64)),
+    );
+    assert!(private);
+    assert_eq!(short, long, "both pad to one 64-byte block");
+}
+
+/// `operate` runs any cohort-group operation with the facade's write-before-apply guarantee: a
+/// Remove proposal sent by reference and committed later, both stored; a failing operation
+/// changes nothing.
+#[test]
+fn operate_runs_group_operations_transactionally() {
+    use cohort::group::{CommitOptions, HandshakeFormat, NoPsks};
+    use cohort::messages::proposal::{Proposal, Remove};
+    let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+    let (alice, bob) = pair_with_policy(&p, cohort::MessagePolicy::default());
+    let mut alice_group = alice.create_group(b"operate", NOW).expect("create");
+    let kp = bob.generate_key_package(NOW).expect("kp");
+    let out = alice_group.add_members(&[kp], NOW).expect("add");
+    alice_group.merge_pending_commit().expect("merge");
+    let mut bob_group = bob
+        .join(&out.welcome.expect("welcome"), None, NOW)
+        .expect("join");
+    let bob_leaf = bob_group.own_leaf();
+    let proposal = alice_group
+        .operate(|g, signer| {
+            g.propose(
+                signer,
+                Proposal::Remove(Remove { removed: bob_leaf }),
+                HandshakeFormat::Public,
+                Some(NOW),
+            )
+        })
+        .expect("propose");
+    assert!(matches!(
+        bob_group.process_message(proposal, NOW).expect("proposal"),
+        Received::Proposal
+    ));
+    // A failing operation leaves the group, in memory and stored, as it was.
+    let before = alice_group.group().to_state_bytes().expect("save");
+    assert!(
+        alice_group
+            .operate(|g, _| g.merge_pending_commit())
+            .is_err()
+    );
+    assert_eq!(
+        *alice_group.group().to_state_bytes().expect("save"),
+        *before
+    );
+    // The cached proposal is committed by reference; the commit is stored as pending.
+    let out = alice_group
+        .operate(|g, signer| {
+            g.commit(
+                signer,
+                Vec::new(),
+                &CommitOptions::new(),
+                &NoPsks,
+                Some(NOW),
+            )
+        })
+        .expect("commit");
+    let mut reloaded = alice.load_group(b"operate").expect("load");
+    assert!(reloaded.group().has_pending_commit());
+    reloaded.merge_pending_commit().expect("merge");
+    assert_eq!(reloaded.members().len(), 1);
+    let Received::Commit(staged) = bob_group.process_message(out.commit, NOW).expect("commit")
+    else {
+        panic!("a commit")
+    };
+    assert!(staged.summary().removes_us);
 }
