@@ -46,6 +46,10 @@ pub struct CommitSummary {
     /// The ReInit this commit carries (RFC 9420 §11.2): once merged, the group is
     /// [`GroupStatus::ReInitPending`] and its members move to the group it describes.
     pub reinit: Option<ReInit>,
+    /// The custom proposals this commit carries, in its order, as `(type, body)`
+    /// ([`CustomProposals`](crate::CustomProposals)): the application acts on them when it
+    /// merges the commit.
+    pub custom: Vec<(ProposalType, Vec<u8>)>,
 }
 
 /// A resolved proposal and who proposed it.
@@ -119,6 +123,10 @@ pub(crate) fn apply_proposals(
         match &r.proposal {
             Proposal::PreSharedKey(p) => psk_ids.push(p.psk.clone()),
             Proposal::ReInit(reinit) => summary.reinit = Some(reinit.clone()),
+            Proposal::Custom {
+                proposal_type,
+                data,
+            } => summary.custom.push((*proposal_type, data.to_vec())),
             _ => {}
         }
     }
@@ -133,14 +141,17 @@ pub(crate) fn apply_proposals(
         }
     }
     let path_required = resolved.is_empty()
-        || resolved.iter().any(|r| {
-            matches!(
-                r.proposal.proposal_type(),
+        || resolved.iter().any(|r| match &r.proposal {
+            Proposal::Custom { proposal_type, .. } => {
+                state.config.custom_proposals.path_required(*proposal_type)
+            }
+            p => matches!(
+                p.proposal_type(),
                 ProposalType::UPDATE
                     | ProposalType::REMOVE
                     | ProposalType::EXTERNAL_INIT
                     | ProposalType::GROUP_CONTEXT_EXTENSIONS
-            )
+            ),
         });
     Ok(Applied {
         tree,
@@ -534,10 +545,19 @@ pub(crate) fn validate_proposal(
             }
             Ok(())
         }
-        // No custom proposal type is implemented, so no commit could carry one (V-12.1-04,
-        // V-12.2-12).
-        Proposal::Custom { .. } => {
-            Err(ValidationError::InvalidProposal("custom proposal types are not supported").into())
+        // A custom type this client implements, accepted by the application (V-12.1-04).
+        Proposal::Custom {
+            proposal_type,
+            data,
+        } => {
+            let custom = &state.config.custom_proposals;
+            if !custom.supports(*proposal_type) {
+                return Err(ValidationError::UnsupportedProposalType(proposal_type.0).into());
+            }
+            if !custom.validate(*proposal_type, data, sender, &state.context) {
+                return Err(ValidationError::CustomProposalRejected(proposal_type.0).into());
+            }
+            Ok(())
         }
         // Judged by where it appears: the list checks and the receipt path.
         _ => Ok(()),
@@ -632,11 +652,16 @@ fn validate_proposal_list(
                 }
             }
             Proposal::ExternalInit(_) => return Err(bad("an ExternalInit in a member's commit")),
-            Proposal::Custom { .. } => {
-                return Err(ValidationError::InvalidProposal(
-                    "custom proposal types are not supported",
-                )
-                .into());
+            // Every member that processes the commit supports the type (V-12.2-12): not the
+            // ones it removes, nor the ones it adds.
+            Proposal::Custom { proposal_type, .. } => {
+                validate_proposal(suite, state, r.sender, &r.proposal, now)?;
+                let unsupported = state.tree.leaves().any(|(i, leaf)| {
+                    !removed.contains(&i) && !leaf.capabilities.proposals.contains(proposal_type)
+                });
+                if unsupported {
+                    return Err(bad("a member does not support a custom proposal type"));
+                }
             }
             _ => return Err(ValidationError::InvalidProposal("unknown proposal").into()),
         }

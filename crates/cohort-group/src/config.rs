@@ -8,6 +8,7 @@ use cohort_key_schedule::RatchetConfig;
 use cohort_messages::framing::Sender;
 use cohort_messages::group_context::GroupContext;
 use cohort_messages::proposal::Proposal;
+use cohort_tree::leaf::ProposalType;
 
 /// Settings that shape a group's behaviour. Every field has a safe default.
 #[derive(Debug, Clone)]
@@ -31,6 +32,10 @@ pub struct GroupConfig {
     /// The application's decision on proposals from outside the group (RFC 9420 §12.1.8,
     /// V-12.1.8-04). Not persisted: set it again after loading a group.
     pub external_proposal_policy: Arc<dyn ExternalProposalPolicy>,
+    /// The application's custom proposal types (RFC 9420 §13): which it implements, whether
+    /// they need a path, and its check of each one. Not persisted: set it again after loading
+    /// a group.
+    pub custom_proposals: Arc<dyn CustomProposals>,
 }
 
 impl Default for GroupConfig {
@@ -44,6 +49,7 @@ impl Default for GroupConfig {
             max_lifetime_secs: 100 * 24 * 3600,
             credential_validator: Arc::new(BasicValidator::default()),
             external_proposal_policy: Arc::new(AcceptExternalProposals),
+            custom_proposals: Arc::new(NoCustomProposals),
         }
     }
 }
@@ -61,6 +67,12 @@ impl GroupConfig {
         policy: Arc<dyn ExternalProposalPolicy>,
     ) -> Self {
         self.external_proposal_policy = policy;
+        self
+    }
+
+    /// The configuration with `custom` handling the application's custom proposal types.
+    pub fn with_custom_proposals(mut self, custom: Arc<dyn CustomProposals>) -> Self {
+        self.custom_proposals = custom;
         self
     }
 
@@ -112,5 +124,84 @@ pub struct AcceptExternalProposals;
 impl ExternalProposalPolicy for AcceptExternalProposals {
     fn authorize(&self, _sender: Sender, _proposal: &Proposal, _context: &GroupContext) -> bool {
         true
+    }
+}
+
+/// The application's custom proposal types (RFC 9420 §13): proposal types outside the seven of
+/// the RFC, whose body is carried as opaque bytes (`Proposal::Custom`) and which cohort only
+/// transports; their meaning is the application's.
+///
+/// # What cohort checks, and what is left to the application
+/// A custom proposal is accepted, received alone or in a commit, only when [`supports`] says
+/// this client implements its type (else the message is rejected, V-12.1-04) and [`validate`]
+/// accepts it. A commit that carries one is accepted only when every member that processes the
+/// commit lists the type in its leaf's `capabilities.proposals` (V-12.2-12, V-13.2-01); list
+/// the type in your own capabilities ([`LeafSpec`](crate::LeafSpec)) to receive such commits. A
+/// commit carrying a type for which [`path_required`] is true must have a path (V-12.4-01).
+/// A staged or pending commit lists its custom proposals in
+/// [`CommitSummary::custom`](crate::CommitSummary::custom): act on them when merging.
+///
+/// [`supports`]: CustomProposals::supports
+/// [`validate`]: CustomProposals::validate
+/// [`path_required`]: CustomProposals::path_required
+///
+/// ```
+/// use cohort_group::CustomProposals;
+/// use cohort_messages::framing::Sender;
+/// use cohort_messages::group_context::GroupContext;
+/// use cohort_tree::leaf::ProposalType;
+///
+/// /// One private-use type: a room topic, at most 256 bytes of UTF-8.
+/// #[derive(Debug)]
+/// struct Topic;
+///
+/// const TOPIC: ProposalType = ProposalType(0xF0A0);
+///
+/// impl CustomProposals for Topic {
+///     fn supports(&self, proposal_type: ProposalType) -> bool {
+///         proposal_type == TOPIC
+///     }
+///     fn path_required(&self, _: ProposalType) -> bool {
+///         false
+///     }
+///     fn validate(&self, _: ProposalType, data: &[u8], _: Sender, _: &GroupContext) -> bool {
+///         data.len() <= 256 && std::str::from_utf8(data).is_ok()
+///     }
+/// }
+/// ```
+pub trait CustomProposals: Send + Sync + fmt::Debug {
+    /// Whether this client implements `proposal_type`.
+    fn supports(&self, proposal_type: ProposalType) -> bool;
+
+    /// Whether a commit covering `proposal_type` must carry a path (the "Path Required" column
+    /// of the IANA registry). The default, `true`, is the safe choice.
+    fn path_required(&self, proposal_type: ProposalType) -> bool {
+        let _ = proposal_type;
+        true
+    }
+
+    /// Whether the proposal `data` of `proposal_type` from `sender` may enter the group whose
+    /// current context is `context` (checked when the proposal is received and again in a
+    /// commit). Decide from data, without side effects: a rejected message changes nothing.
+    fn validate(
+        &self,
+        proposal_type: ProposalType,
+        data: &[u8],
+        sender: Sender,
+        context: &GroupContext,
+    ) -> bool;
+}
+
+/// Implements no custom proposal type (the default): every custom proposal is rejected.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoCustomProposals;
+
+impl CustomProposals for NoCustomProposals {
+    fn supports(&self, _proposal_type: ProposalType) -> bool {
+        false
+    }
+
+    fn validate(&self, _: ProposalType, _: &[u8], _: Sender, _: &GroupContext) -> bool {
+        false
     }
 }

@@ -130,6 +130,12 @@ pub enum ValidationError {
     /// group.
     #[error("external proposal not authorized")]
     ExternalProposalRejected,
+    /// RFC 9420 §12.1 (V-12.1-04): a proposal of a type this client does not implement.
+    #[error("unsupported proposal type {0:#06x}")]
+    UnsupportedProposalType(u16),
+    /// RFC 9420 §13: the application's check rejected a custom proposal.
+    #[error("custom proposal of type {0:#06x} rejected by the application")]
+    CustomProposalRejected(u16),
 }
 
 /// A misuse of the API by the caller.

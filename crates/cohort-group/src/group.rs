@@ -577,7 +577,7 @@ impl Group {
     /// for the same epoch is discarded (another commit won).
     pub fn merge_staged(&mut self, staged: StagedCommit) {
         let mut next = staged.next;
-        self.carry_ratchets_into(&mut next);
+        self.carry_into(&mut next);
         self.state = next;
         self.pending = None;
     }
@@ -589,18 +589,23 @@ impl Group {
     pub fn merge_pending_commit(&mut self) -> Result<(), Error> {
         let pending = self.pending.take().ok_or(ApiMisuse::NoPendingCommit)?;
         let mut next = pending.next;
-        self.carry_ratchets_into(&mut next);
+        self.carry_into(&mut next);
         self.state = next;
         Ok(())
     }
 
-    /// Gives the epochs that `next` keeps as past ones the secret trees they have now.
+    /// Gives `next` what it must take from the group as it is now, not as it was when the
+    /// commit was staged or created (or as a reload left it):
     ///
-    /// `next` was built when the commit was staged or created, with copies of the secret trees
-    /// as they were then. Messages read since consumed keys in them (V-9.2-01): the copies
-    /// would bring those keys back, so the current trees replace them.
-    fn carry_ratchets_into(&self, next: &mut GroupState) {
+    /// - the secret trees of the epochs it keeps as past ones: messages read since consumed
+    ///   keys in them (V-9.2-01), and the old copies would bring those keys back;
+    /// - the application's policies (Authentication Service, external-proposal policy, custom
+    ///   proposals), which are not stored: a pending commit reloaded from storage has defaults.
+    fn carry_into(&self, next: &mut GroupState) {
         let current = &self.state;
+        next.config.credential_validator = current.config.credential_validator.clone();
+        next.config.external_proposal_policy = current.config.external_proposal_policy.clone();
+        next.config.custom_proposals = current.config.custom_proposals.clone();
         for past in &mut next.past_epochs {
             if past.context.group_id != current.context.group_id {
                 continue;
@@ -751,6 +756,12 @@ impl Group {
         policy: Arc<dyn crate::config::ExternalProposalPolicy>,
     ) {
         self.state.config.external_proposal_policy = policy;
+    }
+
+    /// Sets the application's custom proposal types ([`CustomProposals`](crate::CustomProposals))
+    /// from now on (not part of the stored state: set it again after loading a group).
+    pub fn set_custom_proposals(&mut self, custom: Arc<dyn crate::config::CustomProposals>) {
+        self.state.config.custom_proposals = custom;
     }
 
     /// Whether we can still use the group.

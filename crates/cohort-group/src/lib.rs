@@ -21,7 +21,10 @@ mod state;
 mod validate;
 
 pub use commit::CommitSummary;
-pub use config::{AcceptExternalProposals, ExternalProposalPolicy, GroupConfig};
+pub use config::{
+    AcceptExternalProposals, CustomProposals, ExternalProposalPolicy, GroupConfig,
+    NoCustomProposals,
+};
 pub use error::{ApiMisuse, Error, ValidationError};
 pub use external::ExternalJoin;
 pub use external_proposal::{external_proposal, new_member_proposal};

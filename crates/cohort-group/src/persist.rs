@@ -32,7 +32,7 @@ use cohort_messages::group_context::GroupContext;
 use cohort_messages::proposal::{Proposal, ReInit};
 use cohort_messages::psk::PreSharedKeyId;
 use cohort_tree::RatchetTree;
-use cohort_tree::leaf::LeafNode;
+use cohort_tree::leaf::{LeafNode, ProposalType};
 use cohort_tree::math::LeafIndex;
 use cohort_tree::node::RatchetTreeNodes;
 use cohort_tree::treekem::PrivateTree;
@@ -170,7 +170,7 @@ impl Group {
                 1u8.encode(&mut out)?;
                 encode_state(&p.next, true, &mut out)?;
                 VarBytes::from(p.message.clone()).encode(&mut out)?;
-                encode_summary(&p.summary, &mut out)?;
+                encode_summary(&p.summary, version == SPLIT_STATE_VERSION, &mut out)?;
             }
         }
         Ok(out)
@@ -218,7 +218,7 @@ impl Group {
         mut ratchets: Option<Ratchets>,
     ) -> Result<Self, Error> {
         let mut r = Reader::new(bytes);
-        u16::decode(&mut r)?;
+        let version = u16::decode(&mut r)?;
         let state = decode_state(&mut r, ratchets.as_mut())?;
         if ratchets.is_some_and(|left| !left.past.is_empty()) {
             return Err(mismatch("ratchets of epochs the state does not keep"));
@@ -228,7 +228,7 @@ impl Group {
             1 => {
                 let next = decode_state(&mut r, None)?;
                 let message = VarBytes::decode(&mut r)?.into_vec();
-                let mut summary = decode_summary(&mut r)?;
+                let mut summary = decode_summary(&mut r, version == SPLIT_STATE_VERSION)?;
                 // The summary's ReInit is not stored: it is the one the next state holds.
                 summary.reinit = next.reinit.clone();
                 Some(PendingCommit {
@@ -481,23 +481,39 @@ fn decode_state(
     })
 }
 
-fn encode_summary(s: &CommitSummary, out: &mut Vec<u8>) -> Result<(), Error> {
+/// A pending commit's summary; its custom proposals only in format 2 (format 1 predates them,
+/// so a format-1 blob keeps none).
+fn encode_summary(s: &CommitSummary, with_custom: bool, out: &mut Vec<u8>) -> Result<(), Error> {
     s.added.encode(out)?;
     s.removed.encode(out)?;
     s.updated.encode(out)?;
     s.psks.encode(out)?;
     u8::from(s.extensions_changed).encode(out)?;
     u8::from(s.removes_us).encode(out)?;
+    if with_custom {
+        let custom: Vec<(ProposalType, VarBytes)> = s
+            .custom
+            .iter()
+            .map(|(t, d)| (*t, VarBytes::from(d.clone())))
+            .collect();
+        custom.encode(out)?;
+    }
     Ok(())
 }
 
-fn decode_summary(r: &mut Reader<'_>) -> Result<CommitSummary, Error> {
+fn decode_summary(r: &mut Reader<'_>, with_custom: bool) -> Result<CommitSummary, Error> {
     let added: Vec<(LeafIndex, LeafNode)> = Vec::decode(r)?;
     let removed: Vec<LeafIndex> = Vec::decode(r)?;
     let updated: Vec<LeafIndex> = Vec::decode(r)?;
     let psks: Vec<PreSharedKeyId> = Vec::decode(r)?;
     let extensions_changed = u8::decode(r)? == 1;
     let removes_us = u8::decode(r)? == 1;
+    let custom = if with_custom {
+        let stored: Vec<(ProposalType, VarBytes)> = Vec::decode(r)?;
+        stored.into_iter().map(|(t, d)| (t, d.into_vec())).collect()
+    } else {
+        Vec::new()
+    };
     Ok(CommitSummary {
         added,
         removed,
@@ -506,6 +522,7 @@ fn decode_summary(r: &mut Reader<'_>) -> Result<CommitSummary, Error> {
         extensions_changed,
         removes_us,
         reinit: None,
+        custom,
     })
 }
 

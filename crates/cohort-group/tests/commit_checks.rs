@@ -1619,7 +1619,7 @@ fn v_12_1_04_unsupported_proposal_type_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidProposal("custom proposal types are not supported")
+            ValidationError::UnsupportedProposalType(0xf00d)
         ),
         "{err}"
     );
@@ -1628,7 +1628,7 @@ fn v_12_1_04_unsupported_proposal_type_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidProposal("custom proposal types are not supported")
+            ValidationError::UnsupportedProposalType(0xf00d)
         ),
         "{err}"
     );

@@ -133,6 +133,7 @@ impl Identity {
         // attach the client's again.
         group.set_credential_validator(self.config.credential_validator.clone());
         group.set_external_proposal_policy(self.config.external_proposal_policy.clone());
+        group.set_custom_proposals(self.config.custom_proposals.clone());
         Ok(group)
     }
 }

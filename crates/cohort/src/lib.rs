@@ -16,11 +16,11 @@ pub use policy::{MessagePolicy, Padding};
 /// The sans-IO group state machine, for applications that run their own persistence loop.
 pub mod group {
     pub use cohort_group::{
-        AcceptExternalProposals, CommitOptions, CommitOutput, CommitSummary, ExternalJoin,
-        ExternalProposalPolicy, ExternalPsks, Group, GroupConfig, GroupStatus, HandshakeFormat,
-        JoinInput, KeyPackageSecrets, LeafSpec, NoPsks, Processed, PskList, StagedCommit,
-        ValidationError, create_key_package, external_proposal, key_package_ref,
-        new_member_proposal,
+        AcceptExternalProposals, CommitOptions, CommitOutput, CommitSummary, CustomProposals,
+        ExternalJoin, ExternalProposalPolicy, ExternalPsks, Group, GroupConfig, GroupStatus,
+        HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec, NoCustomProposals, NoPsks,
+        Processed, PskList, RatchetSnapshot, SplitState, StagedCommit, ValidationError,
+        create_key_package, external_proposal, key_package_ref, new_member_proposal,
     };
 }
 
