@@ -467,6 +467,17 @@ pub(crate) fn validate_proposal(
     proposal: &Proposal,
     now: Option<u64>,
 ) -> Result<(), Error> {
+    // The application's own rules (V-12.2-14; resync, V-12.4.3.2-09, is judged with the
+    // external commit).
+    if let Sender::Member(leaf) = sender {
+        if !state
+            .config
+            .proposal_policy
+            .authorize(leaf, proposal, &state.context)
+        {
+            return Err(ValidationError::PolicyViolation("a member's proposal").into());
+        }
+    }
     match proposal {
         // The KeyPackage passes §10.1 (V-12.1.1-01, V-10.1-05).
         Proposal::Add(add) => {

@@ -9,6 +9,7 @@ use cohort_messages::framing::Sender;
 use cohort_messages::group_context::GroupContext;
 use cohort_messages::proposal::Proposal;
 use cohort_tree::leaf::ProposalType;
+use cohort_tree::math::LeafIndex;
 
 /// Settings that shape a group's behaviour. Every field has a safe default.
 #[derive(Debug, Clone)]
@@ -36,6 +37,10 @@ pub struct GroupConfig {
     /// they need a path, and its check of each one. Not persisted: set it again after loading
     /// a group.
     pub custom_proposals: Arc<dyn CustomProposals>,
+    /// The application's own rules on members' proposals and on resync by external commit
+    /// (RFC 9420 §12.2, §12.4.3.2; V-12.2-14, V-12.4.3.2-09). Not persisted: set it again after
+    /// loading a group.
+    pub proposal_policy: Arc<dyn ProposalPolicy>,
 }
 
 impl Default for GroupConfig {
@@ -50,6 +55,7 @@ impl Default for GroupConfig {
             credential_validator: Arc::new(BasicValidator::default()),
             external_proposal_policy: Arc::new(AcceptExternalProposals),
             custom_proposals: Arc::new(NoCustomProposals),
+            proposal_policy: Arc::new(AllowAllProposals),
         }
     }
 }
@@ -73,6 +79,12 @@ impl GroupConfig {
     /// The configuration with `custom` handling the application's custom proposal types.
     pub fn with_custom_proposals(mut self, custom: Arc<dyn CustomProposals>) -> Self {
         self.custom_proposals = custom;
+        self
+    }
+
+    /// The configuration with `policy` as the application's rules on members' proposals.
+    pub fn with_proposal_policy(mut self, policy: Arc<dyn ProposalPolicy>) -> Self {
+        self.proposal_policy = policy;
         self
     }
 
@@ -203,5 +215,61 @@ impl CustomProposals for NoCustomProposals {
 
     fn validate(&self, _: ProposalType, _: &[u8], _: Sender, _: &GroupContext) -> bool {
         false
+    }
+}
+
+/// The application's own rules on what members may propose (RFC 9420 §12.2: "application-
+/// specific" checks such as who may add or remove), and on resync (§12.4.3.2: an external commit
+/// in which a client removes its own old leaf).
+///
+/// [`authorize`](ProposalPolicy::authorize) is consulted for every proposal from a member: one
+/// received on its own, each one a commit covers (by reference or by value, with the proposer
+/// as `sender`), and our own before we send or commit them. A refusal rejects the message
+/// ([`ValidationError::PolicyViolation`](crate::ValidationError::PolicyViolation)) and changes
+/// nothing. Proposals from outside the group go to
+/// [`ExternalProposalPolicy`] instead.
+///
+/// ```
+/// use cohort_group::ProposalPolicy;
+/// use cohort_messages::group_context::GroupContext;
+/// use cohort_messages::proposal::Proposal;
+/// use cohort_tree::math::LeafIndex;
+///
+/// /// Only the group's creator (leaf 0) adds or removes; nobody re-joins by external commit.
+/// #[derive(Debug)]
+/// struct AdminOnly;
+///
+/// impl ProposalPolicy for AdminOnly {
+///     fn authorize(&self, sender: LeafIndex, proposal: &Proposal, _: &GroupContext) -> bool {
+///         match proposal {
+///             Proposal::Add(_) | Proposal::Remove(_) => sender == LeafIndex(0),
+///             _ => true,
+///         }
+///     }
+///     fn allow_resync(&self, _removed: LeafIndex, _: &GroupContext) -> bool {
+///         false
+///     }
+/// }
+/// ```
+pub trait ProposalPolicy: Send + Sync + fmt::Debug {
+    /// Whether the member at `sender` may make `proposal` in the group whose current context is
+    /// `context`. Decide from data, without side effects.
+    fn authorize(&self, sender: LeafIndex, proposal: &Proposal, context: &GroupContext) -> bool;
+
+    /// Whether an external commit may remove the member at `removed` (a client re-joining in
+    /// place of its old leaf). The default allows it.
+    fn allow_resync(&self, removed: LeafIndex, context: &GroupContext) -> bool {
+        let _ = (removed, context);
+        true
+    }
+}
+
+/// Authorizes every proposal that passes the protocol's checks, and resync (the default).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllowAllProposals;
+
+impl ProposalPolicy for AllowAllProposals {
+    fn authorize(&self, _: LeafIndex, _: &Proposal, _: &GroupContext) -> bool {
+        true
     }
 }

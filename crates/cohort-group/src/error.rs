@@ -133,6 +133,10 @@ pub enum ValidationError {
     /// RFC 9420 §12.1 (V-12.1-04): a proposal of a type this client does not implement.
     #[error("unsupported proposal type {0:#06x}")]
     UnsupportedProposalType(u16),
+    /// RFC 9420 §12.2, §12.4.3.2: the application's [`ProposalPolicy`](crate::ProposalPolicy)
+    /// refused a member's proposal, or a resync; names what was refused.
+    #[error("refused by the application's policy: {0}")]
+    PolicyViolation(&'static str),
     /// RFC 9420 §13: the application's check rejected a custom proposal.
     #[error("custom proposal of type {0:#06x} rejected by the application")]
     CustomProposalRejected(u16),

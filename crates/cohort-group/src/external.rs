@@ -375,6 +375,14 @@ pub(crate) fn process_external_commit(
         let old_leaf = tree.leaf(old).ok_or(ValidationError::InvalidProposal(
             "a Remove must name a member",
         ))?;
+        // The application may forbid resync (V-12.4.3.2-09).
+        if !state
+            .config
+            .proposal_policy
+            .allow_resync(old, &state.context)
+        {
+            return Err(ValidationError::PolicyViolation("resync by external commit").into());
+        }
         // A resync keeps the member's identity (V-12.2-17, V-5.3.1-07): the Authentication
         // Service must accept the new credential as the removed member's successor.
         if crate::validate::check_successor(&state.config, old_leaf, &path.leaf_node).is_err() {

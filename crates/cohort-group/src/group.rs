@@ -600,12 +600,13 @@ impl Group {
     /// - the secret trees of the epochs it keeps as past ones: messages read since consumed
     ///   keys in them (V-9.2-01), and the old copies would bring those keys back;
     /// - the application's policies (Authentication Service, external-proposal policy, custom
-    ///   proposals), which are not stored: a pending commit reloaded from storage has defaults.
+    ///   proposals, proposal policy), which are not stored: a pending commit reloaded from storage has defaults.
     fn carry_into(&self, next: &mut GroupState) {
         let current = &self.state;
         next.config.credential_validator = current.config.credential_validator.clone();
         next.config.external_proposal_policy = current.config.external_proposal_policy.clone();
         next.config.custom_proposals = current.config.custom_proposals.clone();
+        next.config.proposal_policy = current.config.proposal_policy.clone();
         for past in &mut next.past_epochs {
             if past.context.group_id != current.context.group_id {
                 continue;
@@ -762,6 +763,13 @@ impl Group {
     /// from now on (not part of the stored state: set it again after loading a group).
     pub fn set_custom_proposals(&mut self, custom: Arc<dyn crate::config::CustomProposals>) {
         self.state.config.custom_proposals = custom;
+    }
+
+    /// Sets the application's rules on members' proposals and resync
+    /// ([`ProposalPolicy`](crate::ProposalPolicy)) from now on (not part of the stored state:
+    /// set it again after loading a group).
+    pub fn set_proposal_policy(&mut self, policy: Arc<dyn crate::config::ProposalPolicy>) {
+        self.state.config.proposal_policy = policy;
     }
 
     /// Whether we can still use the group.

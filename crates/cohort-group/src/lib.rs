@@ -22,8 +22,8 @@ mod validate;
 
 pub use commit::CommitSummary;
 pub use config::{
-    AcceptExternalProposals, CustomProposals, ExternalProposalPolicy, GroupConfig,
-    NoCustomProposals,
+    AcceptExternalProposals, AllowAllProposals, CustomProposals, ExternalProposalPolicy,
+    GroupConfig, NoCustomProposals, ProposalPolicy,
 };
 pub use error::{ApiMisuse, Error, ValidationError};
 pub use external::ExternalJoin;

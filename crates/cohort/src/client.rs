@@ -134,6 +134,7 @@ impl Identity {
         group.set_credential_validator(self.config.credential_validator.clone());
         group.set_external_proposal_policy(self.config.external_proposal_policy.clone());
         group.set_custom_proposals(self.config.custom_proposals.clone());
+        group.set_proposal_policy(self.config.proposal_policy.clone());
         Ok(group)
     }
 }

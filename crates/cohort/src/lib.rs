@@ -16,10 +16,10 @@ pub use policy::{MessagePolicy, Padding};
 /// The sans-IO group state machine, for applications that run their own persistence loop.
 pub mod group {
     pub use cohort_group::{
-        AcceptExternalProposals, CommitOptions, CommitOutput, CommitSummary, CustomProposals,
-        ExternalJoin, ExternalProposalPolicy, ExternalPsks, Group, GroupConfig, GroupStatus,
-        HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec, NoCustomProposals, NoPsks,
-        Processed, PskList, RatchetSnapshot, SplitState, StagedCommit, ValidationError,
+        AcceptExternalProposals, AllowAllProposals, CommitOptions, CommitOutput, CommitSummary,
+        CustomProposals, ExternalJoin, ExternalProposalPolicy, ExternalPsks, Group, GroupConfig,
+        GroupStatus, HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec, NoCustomProposals,
+        NoPsks, Processed, PskList, RatchetSnapshot, SplitState, StagedCommit, ValidationError,
         create_key_package, external_proposal, key_package_ref, new_member_proposal,
     };
 }
