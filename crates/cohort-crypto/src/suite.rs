@@ -124,6 +124,25 @@ impl SignatureScheme {
     pub const ED448: Self = Self(0x0808);
 }
 
+impl SignatureScheme {
+    /// Whether `key` has the encoding of a public key of this scheme (RFC 9420 §5.1.1): 32 bytes
+    /// for Ed25519, 57 for Ed448, an uncompressed SEC1 point (`0x04 || x || y`) for ECDSA. A
+    /// structural check, for keys that no signature will test yet (an external sender's);
+    /// whether an ECDSA point is on its curve shows when a signature is verified. `None` for a
+    /// scheme this function does not know.
+    pub fn key_well_formed(self, key: &[u8]) -> Option<bool> {
+        let sec1 = |coordinate: usize| key.len() == 1 + 2 * coordinate && key[0] == 0x04;
+        Some(match self {
+            Self::ED25519 => key.len() == 32,
+            Self::ED448 => key.len() == 57,
+            Self::ECDSA_SECP256R1_SHA256 => sec1(32),
+            Self::ECDSA_SECP384R1_SHA384 => sec1(48),
+            Self::ECDSA_SECP521R1_SHA512 => sec1(66),
+            _ => return None,
+        })
+    }
+}
+
 /// The HPKE algorithm identifiers of a cipher suite (RFC 9180 §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HpkeSuite {

@@ -140,18 +140,13 @@ pub(crate) fn apply_proposals(
             crate::validate::check_extension_support(leaf, &extensions)?;
         }
     }
+    // The registry's "Path" column (V-12.4-01, V-17.4-01); the application's for its own types.
     let path_required = resolved.is_empty()
         || resolved.iter().any(|r| match &r.proposal {
             Proposal::Custom { proposal_type, .. } => {
                 state.config.custom_proposals.path_required(*proposal_type)
             }
-            p => matches!(
-                p.proposal_type(),
-                ProposalType::UPDATE
-                    | ProposalType::REMOVE
-                    | ProposalType::EXTERNAL_INIT
-                    | ProposalType::GROUP_CONTEXT_EXTENSIONS
-            ),
+            p => p.proposal_type().registry().is_none_or(|e| e.path_required),
         });
     Ok(Applied {
         tree,
@@ -543,8 +538,20 @@ pub(crate) fn validate_proposal(
             if cohort_tree::extension::has_duplicates(&g.extensions) {
                 return Err(ValidationError::DuplicateExtension.into());
             }
+            // Known payloads decode exactly (V-11.1-04).
+            if let Some(e) = cohort_tree::extension::find(
+                &g.extensions,
+                cohort_tree::extension::ExtensionType::REQUIRED_CAPABILITIES,
+            ) {
+                use cohort_messages::extensions::{ExtensionPayload, RequiredCapabilities};
+                RequiredCapabilities::from_extension(e)?;
+            }
             // External senders introduced or changed are accepted by the AS (V-5.3.1-06).
-            crate::validate::check_external_senders(&state.config, &g.extensions)
+            crate::validate::check_external_senders(
+                &state.config,
+                suite.signature_scheme(),
+                &g.extensions,
+            )
         }
         // A ReInit may not lower the version (V-12.1.5-01).
         Proposal::ReInit(r) => {

@@ -112,6 +112,9 @@ pub enum ValidationError {
     /// RFC 9420 §13.4: an extension type appears twice in one list.
     #[error("duplicate extension type")]
     DuplicateExtension,
+    /// RFC 9420 §12.1.8.1, §13: an extension's content is invalid; the reason names the rule.
+    #[error("invalid extension: {0}")]
+    InvalidExtension(&'static str),
     /// RFC 9420 §12.4.2: the group cannot process messages (we were removed, or a ReInit is
     /// pending).
     #[error("group is inactive: {0}")]

@@ -36,14 +36,12 @@ pub fn external_proposal(
     proposal: Proposal,
     authenticated_data: &[u8],
 ) -> Result<MlsMessage, Error> {
-    if !matches!(
-        proposal,
-        Proposal::Add(_)
-            | Proposal::Remove(_)
-            | Proposal::PreSharedKey(_)
-            | Proposal::ReInit(_)
-            | Proposal::GroupContextExtensions(_)
-    ) {
+    // The registry's "Ext" column (V-12.1.8-02, V-17.4-01).
+    if !proposal
+        .proposal_type()
+        .registry()
+        .is_some_and(|e| e.external)
+    {
         return Err(ApiMisuse::UnsupportedProposal.into());
     }
     let e = ext::find(&context.extensions, ExtensionType::EXTERNAL_SENDERS)

@@ -248,7 +248,11 @@ impl Group {
         for (i, leaf) in tree.leaves() {
             crate::validate::check_credential_support(leaf, &tree, Some(i))?;
         }
-        crate::validate::check_external_senders(&config, &context.extensions)?;
+        crate::validate::check_external_senders(
+            &config,
+            s.signature_scheme(),
+            &context.extensions,
+        )?;
         // A reinitialized or branched group matches the group it resumes (§11.2, §11.3).
         if let Some(old) = old {
             crate::resumption::check_resumed(old, resumptions.first().copied(), &context, &tree)?;
@@ -511,17 +515,14 @@ impl Group {
                 .map(|l| l.signature_key.clone())
                 .ok_or(ValidationError::InvalidSender("blank or out-of-range leaf").into()),
             Sender::External(index) => {
-                // Only some proposal types, and nothing else (V-6.1-03, V-12.1.8-02).
-                let allowed = matches!(
-                    content,
-                    Content::Proposal(
-                        Proposal::Add(_)
-                            | Proposal::Remove(_)
-                            | Proposal::PreSharedKey(_)
-                            | Proposal::ReInit(_)
-                            | Proposal::GroupContextExtensions(_)
-                    )
-                );
+                // Only proposals of the types the registry marks "Ext", and nothing else
+                // (V-6.1-03, V-12.1.8-02, V-17.4-01).
+                let allowed = match content {
+                    Content::Proposal(p) => {
+                        p.proposal_type().registry().is_some_and(|e| e.external)
+                    }
+                    _ => false,
+                };
                 if !allowed {
                     return Err(ValidationError::InvalidSender(
                         "an external sender may only send add, remove, psk, reinit or \

@@ -274,11 +274,19 @@ pub(crate) fn check_successor(
 /// Service accept each sender's credential (V-11.1-04, V-5.3.1-06).
 pub(crate) fn check_external_senders(
     config: &GroupConfig,
+    scheme: cohort_crypto::SignatureScheme,
     extensions: &[cohort_tree::extension::Extension],
 ) -> Result<(), Error> {
     if let Some(e) = ext::find(extensions, ExtensionType::EXTERNAL_SENDERS) {
         let senders = cohort_messages::extensions::ExternalSenders::from_extension(e)?;
         for sender in &senders.0 {
+            // A key of the group's signature scheme (V-12.1.8.1-01).
+            if scheme.key_well_formed(&sender.signature_key.0) == Some(false) {
+                return Err(ValidationError::InvalidExtension(
+                    "an external sender's signature key is not a key of the group's scheme",
+                )
+                .into());
+            }
             config
                 .credential_validator
                 .validate(

@@ -40,7 +40,59 @@ impl ProposalType {
     pub fn is_default(self) -> bool {
         (1..=7).contains(&self.0)
     }
+
+    /// This type's row of the IANA "MLS Proposal Types" registry (RFC 9420 §17.4), for the
+    /// types the RFC defines; `None` for any other.
+    pub fn registry(self) -> Option<&'static ProposalTypeEntry> {
+        PROPOSAL_TYPES.iter().find(|e| e.proposal_type == self)
+    }
 }
+
+/// One row of the "MLS Proposal Types" registry (RFC 9420 §17.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProposalTypeEntry {
+    /// The type.
+    pub proposal_type: ProposalType,
+    /// Its name.
+    pub name: &'static str,
+    /// "Ext": whether an external sender may send it (§12.1.8).
+    pub external: bool,
+    /// "Path": whether a commit covering it must carry a path (§12.4).
+    pub path_required: bool,
+}
+
+/// The proposal types of RFC 9420 with the registry's "Ext" and "Path" columns (§17.4): the one
+/// table that external-sender checks (V-6.1-03, V-12.1.8-02) and the path rule (V-12.4-01)
+/// read (V-17.4-01).
+pub const PROPOSAL_TYPES: [ProposalTypeEntry; 7] = {
+    const fn row(
+        proposal_type: ProposalType,
+        name: &'static str,
+        external: bool,
+        path_required: bool,
+    ) -> ProposalTypeEntry {
+        ProposalTypeEntry {
+            proposal_type,
+            name,
+            external,
+            path_required,
+        }
+    }
+    [
+        row(ProposalType::ADD, "add", true, false),
+        row(ProposalType::UPDATE, "update", false, true),
+        row(ProposalType::REMOVE, "remove", true, true),
+        row(ProposalType::PSK, "psk", true, false),
+        row(ProposalType::REINIT, "reinit", true, false),
+        row(ProposalType::EXTERNAL_INIT, "external_init", false, true),
+        row(
+            ProposalType::GROUP_CONTEXT_EXTENSIONS,
+            "group_context_extensions",
+            true,
+            true,
+        ),
+    ]
+};
 
 /// `Capabilities` (RFC 9420 §7.2): what the leaf's client supports.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode)]

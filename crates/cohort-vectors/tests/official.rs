@@ -69,6 +69,8 @@ fn secret_tree() {
     assert_passes("secret-tree", Kind::SecretTree, 21);
 }
 
+/// Opens PrivateMessages sealed by another implementation with random reuse guards: V-6.3.1-02
+/// (the content nonce is the ratchet nonce with its first four bytes XORed with `reuse_guard`).
 #[test]
 fn message_protection() {
     assert_passes("message-protection", Kind::MessageProtection, 7);
@@ -121,11 +123,16 @@ fn treekem() {
     assert_passes("treekem", Kind::TreeKem, 77);
 }
 
+/// Joins by Welcome, 28 of the 56 with external PSKs, and checks the epoch authenticator:
+/// V-8.4-04 (the joiner combines `GroupSecrets.psks` in the order given).
 #[test]
 fn passive_client_welcome() {
     assert_passes("passive-client-welcome", Kind::PassiveClient, 56);
 }
 
+/// Joins, then processes commits of every proposal type, PSKs included: V-12.3-05 (PSKs
+/// resolved in list order before the key schedule runs) and V-8.2-02 (the first commit after a
+/// join verifies only if the interim transcript hash came from the GroupInfo's tag).
 #[test]
 fn passive_client_handling_commit() {
     assert_passes("passive-client-handling-commit", Kind::PassiveClient, 91);
