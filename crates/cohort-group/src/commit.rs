@@ -538,7 +538,12 @@ pub(crate) fn validate_proposal(
             if cohort_tree::extension::has_duplicates(&g.extensions) {
                 return Err(ValidationError::DuplicateExtension.into());
             }
-            // Known payloads decode exactly (V-11.1-04).
+            // Only GroupContext extensions (V-13.4-06), and known payloads decode exactly
+            // (V-11.1-04).
+            crate::validate::check_placement(
+                &g.extensions,
+                crate::validate::Container::GroupContext,
+            )?;
             if let Some(e) = cohort_tree::extension::find(
                 &g.extensions,
                 cohort_tree::extension::ExtensionType::REQUIRED_CAPABILITIES,

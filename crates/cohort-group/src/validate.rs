@@ -62,6 +62,18 @@ pub(crate) fn validate_leaf(
             "leaf_node_source does not match where the leaf was received",
         ));
     }
+    // A signature key of the group's scheme (V-5.1.2-01).
+    if suite
+        .signature_scheme()
+        .key_well_formed(&leaf.signature_key.0)
+        == Some(false)
+    {
+        return Err(invalid(
+            "the signature key is not a key of the group's signature scheme",
+        ));
+    }
+    // Only extensions that may appear in a LeafNode (V-13.4-06).
+    check_placement(&leaf.extensions, Container::LeafNode)?;
     let tbs = leaf.to_be_signed(group)?;
     labeled::verify_with_label(
         suite,
@@ -229,6 +241,7 @@ pub(crate) fn validate_key_package(
         )
         .into());
     }
+    check_signature_key(suite, &kp.leaf_node)?;
     let tbs = kp.to_be_signed()?;
     labeled::verify_with_label(
         suite,
@@ -238,6 +251,7 @@ pub(crate) fn validate_key_package(
         &kp.signature,
     )
     .map_err(|_| ValidationError::InvalidSignature("KeyPackage"))?;
+    check_placement(&kp.extensions, Container::KeyPackage)?;
     if kp.init_key == kp.leaf_node.encryption_key {
         return Err(ValidationError::InvalidKeyPackage(
             "init_key equals the leaf's encryption key",
@@ -255,6 +269,63 @@ pub(crate) fn validate_key_package(
         now,
         config,
     )
+}
+
+/// A leaf's signature key is a key of the group's signature scheme (V-5.1.2-01), checked before
+/// any signature by it is tried.
+fn check_signature_key(suite: &dyn SuiteOps, leaf: &LeafNode) -> Result<(), Error> {
+    if suite
+        .signature_scheme()
+        .key_well_formed(&leaf.signature_key.0)
+        == Some(false)
+    {
+        return Err(invalid(
+            "the signature key is not a key of the group's signature scheme",
+        ));
+    }
+    Ok(())
+}
+
+/// Where an extension list lives, for [`check_placement`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Container {
+    KeyPackage,
+    LeafNode,
+    GroupContext,
+}
+
+/// Refuses a known extension type in a container the registry does not list it for
+/// (RFC 9420 §17.3 "Message(s)", V-13.4-06): the group-level types (ratchet_tree,
+/// required_capabilities, external_pub, external_senders) in a KeyPackage or LeafNode, and
+/// application_id, ratchet_tree or external_pub in a GroupContext. Unknown types pass.
+pub(crate) fn check_placement(
+    extensions: &[cohort_tree::extension::Extension],
+    container: Container,
+) -> Result<(), Error> {
+    let misplaced = |t: ExtensionType| match container {
+        Container::KeyPackage | Container::LeafNode => matches!(
+            t,
+            ExtensionType::RATCHET_TREE
+                | ExtensionType::REQUIRED_CAPABILITIES
+                | ExtensionType::EXTERNAL_PUB
+                | ExtensionType::EXTERNAL_SENDERS
+        ),
+        Container::GroupContext => matches!(
+            t,
+            ExtensionType::APPLICATION_ID
+                | ExtensionType::RATCHET_TREE
+                | ExtensionType::EXTERNAL_PUB
+        ),
+    };
+    if extensions.iter().any(|e| misplaced(e.extension_type)) {
+        return Err(ValidationError::InvalidExtension(match container {
+            Container::KeyPackage => "an extension that may not appear in a KeyPackage",
+            Container::LeafNode => "an extension that may not appear in a LeafNode",
+            Container::GroupContext => "an extension that may not appear in a GroupContext",
+        })
+        .into());
+    }
+    Ok(())
 }
 
 /// The Authentication Service accepts `new` as the successor of `old` for the same member

@@ -361,3 +361,66 @@ fn v_5_3_1_04_an_update_proposals_credential_is_validated() {
     let msg = craft_proposal(&mut bob, same, HandshakeFormat::Public);
     deliver(&mut alice.group, &msg).expect("an Update keeping the credential");
 }
+
+/// V-5.1.2-01: a leaf's signature key must be a key of the group's signature scheme: a
+/// KeyPackage whose leaf holds a P-256 point in an Ed25519 group is refused before any
+/// signature is tried.
+#[test]
+fn v_5_1_2_01_a_leaf_key_of_another_scheme_is_refused() {
+    let (mut alice, mut bob, _carol) = trio();
+    let (mut kp, _, _) = key_package("dave");
+    let mut p256 = vec![0x04];
+    p256.extend([7u8; 64]);
+    kp.leaf_node.signature_key = cohort_crypto::SignaturePublicKey(p256.into());
+    let msg = craft_proposal(
+        &mut bob,
+        Proposal::Add(Add { key_package: kp }),
+        HandshakeFormat::Public,
+    );
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            err,
+            Error::Invalid(ValidationError::InvalidLeafNode(
+                "the signature key is not a key of the group's signature scheme"
+            ))
+        ),
+        "{err}"
+    );
+}
+
+/// V-13.4-06: a known extension in a container the registry does not list it for is refused:
+/// external_pub in a LeafNode, ratchet_tree in a KeyPackage, application_id in a GroupContext.
+#[test]
+fn v_13_4_06_a_known_extension_in_the_wrong_container_is_refused() {
+    let (mut alice, mut bob, _carol) = trio();
+    let misplaced =
+        |err: &Error| matches!(err, Error::Invalid(ValidationError::InvalidExtension(_)));
+    let (mut kp, _, dave) = key_package("dave");
+    kp.leaf_node
+        .extensions
+        .push(Extension::new(ExtensionType::EXTERNAL_PUB, vec![0; 33]));
+    resign_key_package(&mut kp, &dave);
+    let msg = craft_proposal(
+        &mut bob,
+        Proposal::Add(Add { key_package: kp }),
+        HandshakeFormat::Public,
+    );
+    let err = reject(&mut alice.group, &msg);
+    assert!(misplaced(&err), "{err}");
+    let (mut kp, _, erin) = key_package("erin");
+    kp.extensions
+        .push(Extension::new(ExtensionType::RATCHET_TREE, vec![0]));
+    sign_key_package(&mut kp, &erin);
+    let msg = craft_proposal(
+        &mut bob,
+        Proposal::Add(Add { key_package: kp }),
+        HandshakeFormat::Public,
+    );
+    let err = reject(&mut alice.group, &msg);
+    assert!(misplaced(&err), "{err}");
+    let app_id = Extension::new(ExtensionType::APPLICATION_ID, b"\x03app".to_vec());
+    let msg = craft_proposal(&mut bob, gce(vec![app_id]), HandshakeFormat::Public);
+    let err = reject(&mut alice.group, &msg);
+    assert!(misplaced(&err), "{err}");
+}
