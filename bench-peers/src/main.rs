@@ -1,0 +1,140 @@
+//! `bench-peers`: runs the scenarios of SCENARIOS.md on cohort, OpenMLS and mls-rs in one run
+//! and prints a table of medians. `cargo xtask bench-peers` builds it in release mode and writes
+//! its report into `docs/performance.md`.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cohort_bench_peers::run::{IMPLEMENTATIONS, Settings, run};
+use cohort_bench_peers::{plot, report};
+
+const HELP: &str = "\
+bench-peers: cohort, OpenMLS and mls-rs on the shared MLS scenarios, side by side
+
+USAGE:
+    bench-peers [--sizes 10,100,1000] [--quick] [--impls a,b,...] [--out DIR]
+
+OPTIONS:
+    --sizes LIST   group sizes N (default 10,100,1000)
+    --quick        a few repetitions per scenario (smoke runs)
+    --impls LIST   implementations to run (default all): cohort-aws-lc, openmls,
+                   mls-rs-aws-lc, cohort-rustcrypto, mls-rs-rustcrypto
+    --out DIR      also write DIR/bench-peers.md (the report) and DIR/bench-peers.svg
+";
+
+/// What the command line asked for.
+struct Args {
+    settings: Settings,
+    out: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut settings = Settings {
+        sizes: vec![10, 100, 1000],
+        quick: false,
+        implementations: IMPLEMENTATIONS.iter().map(|s| s.to_string()).collect(),
+        progress: true,
+    };
+    let mut out = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => settings.quick = true,
+            "--sizes" => {
+                let list = args.next().ok_or("--sizes needs a list")?;
+                let mut sizes = list
+                    .split(',')
+                    .map(|s| {
+                        s.trim()
+                            .parse::<usize>()
+                            .map_err(|e| format!("--sizes: {e}"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                sizes.sort_unstable();
+                sizes.dedup();
+                if sizes.first().is_none_or(|&n| n < 2) {
+                    return Err("--sizes: every N must be at least 2".into());
+                }
+                settings.sizes = sizes;
+            }
+            "--impls" => {
+                let list = args.next().ok_or("--impls needs a list")?;
+                settings.implementations = list.split(',').map(|s| s.trim().to_string()).collect();
+            }
+            "--out" => out = Some(PathBuf::from(args.next().ok_or("--out needs a directory")?)),
+            "--help" | "-h" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Args { settings, out })
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores available, {}", std::env::consts::OS)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("error: {e}\n");
+            }
+            eprint!("{HELP}");
+            return ExitCode::from(2);
+        }
+    };
+    let results = match run(&args.settings) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let table = report::scenario_table(&results);
+    let floor = report::floor_table(&results);
+    let bytes = report::commit_bytes_table(&results);
+    println!(
+        "{table}\nPrimitive floor (median, each implementation's own crypto layer):\n\n{floor}"
+    );
+    println!("Self-update commit size:\n\n{bytes}");
+    println!("Timed repetitions: {}", report::runs_line(&results));
+    if let Some(dir) = args.out {
+        let command: Vec<String> = std::env::args().skip(1).collect();
+        let md = format!(
+            "Machine: {}. Binary arguments: `{}`{}.\n\n{table}\n\
+             Primitive floor (median, through each implementation's own crypto layer):\n\n{floor}\n\
+             Self-update commit size (`commit_bytes`):\n\n{bytes}\n\
+             Timed repetitions per cell (after warm-up, capped at 15 s): {}.\n",
+            machine(),
+            command.join(" "),
+            if args.settings.quick {
+                " (quick mode: few repetitions, not for quoting)"
+            } else {
+                ""
+            },
+            report::runs_line(&results),
+        );
+        if let Err(e) = std::fs::write(dir.join("bench-peers.md"), md) {
+            eprintln!("error: writing the report: {e}");
+            return ExitCode::FAILURE;
+        }
+        let svg = dir.join("bench-peers.svg");
+        if let Err(e) = plot::draw(&svg, &results, &["self_update_process", "join_welcome"]) {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}

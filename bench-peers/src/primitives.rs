@@ -1,0 +1,204 @@
+//! The primitive floor: what each implementation's own crypto layer takes for the operations the
+//! scenarios are made of (Ed25519 sign and verify of 256 bytes, X25519 key generation, HPKE
+//! `SealBase` of 32 bytes, AES-128-GCM seal of 1 KiB and 1 MiB), on suite 1.
+
+use std::time::Duration;
+
+use cohort_crypto::{CipherSuite, CryptoProvider};
+use mls_rs::{CipherSuiteProvider, CryptoProvider as RsCryptoProvider};
+use openmls::prelude::Ciphersuite;
+use openmls_rust_crypto::OpenMlsRustCrypto;
+use openmls_traits::OpenMlsProvider;
+use openmls_traits::crypto::OpenMlsCrypto;
+
+use crate::{Error, Reps, measure, timed};
+
+/// The primitives, in report order.
+pub const PRIMITIVES: [&str; 6] = [
+    "Ed25519 sign",
+    "Ed25519 verify",
+    "X25519 keygen",
+    "HPKE seal, 32 B",
+    "AES-128-GCM seal, 1 KiB",
+    "AES-128-GCM seal, 1 MiB",
+];
+
+/// Samples per primitive, in the order of [`PRIMITIVES`].
+pub type Floor = Vec<(&'static str, Vec<Duration>)>;
+
+/// Repetitions: `small` for every primitive but the 1 MiB seal, which runs `large` times.
+#[derive(Debug, Clone, Copy)]
+pub struct FloorReps {
+    /// Repetitions of the small operations.
+    pub small: Reps,
+    /// Repetitions of the 1 MiB seal.
+    pub large: Reps,
+}
+
+fn prim(backend: &'static str, op: &'static str) -> impl Fn(String) -> Error {
+    move |message| Error::Primitive {
+        backend,
+        op,
+        message,
+    }
+}
+
+fn run(
+    reps: FloorReps,
+    mut ops: Vec<Box<dyn FnMut() -> Result<(), Error> + '_>>,
+) -> Result<Floor, Error> {
+    let mut out = Vec::with_capacity(PRIMITIVES.len());
+    for (i, op) in ops.iter_mut().enumerate() {
+        let r = if i == PRIMITIVES.len() - 1 {
+            reps.large
+        } else {
+            reps.small
+        };
+        let samples = measure(r, || Ok(timed(&mut *op)?.0))?;
+        out.push((PRIMITIVES[i], samples));
+    }
+    Ok(out)
+}
+
+/// The floor through cohort's `SuiteOps` on `provider`.
+///
+/// # Errors
+/// The provider's.
+pub fn cohort(provider: &dyn CryptoProvider, reps: FloorReps) -> Result<Floor, Error> {
+    let s = provider.require_suite(CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519)?;
+    let s = &*s;
+    let msg = vec![7u8; 256];
+    let (sk, pk) = s.signature_generate()?;
+    let sig = s.sign(&sk, &msg)?;
+    let (_, hpke_pk) = s.kem_generate()?;
+    let key = vec![1u8; s.aead_key_len()];
+    let nonce = vec![2u8; s.aead_nonce_len()];
+    let kib = vec![3u8; 1024];
+    let mib = vec![4u8; 1 << 20];
+    run(
+        reps,
+        vec![
+            Box::new(|| Ok(s.sign(&sk, &msg).map(drop)?)),
+            Box::new(|| Ok(s.verify(&pk, &msg, &sig)?)),
+            Box::new(|| Ok(s.kem_generate().map(drop)?)),
+            Box::new(|| Ok(s.hpke_seal(&hpke_pk, b"info", b"", &msg[..32]).map(drop)?)),
+            Box::new(|| Ok(s.aead_seal(&key, &nonce, b"", &kib).map(drop)?)),
+            Box::new(|| Ok(s.aead_seal(&key, &nonce, b"", &mib).map(drop)?)),
+        ],
+    )
+}
+
+/// The floor through OpenMLS's `OpenMlsCrypto` of `openmls_rust_crypto`. OpenMLS has no HPKE
+/// key generation call of its own: its key pairs come from `derive_hpke_keypair` on fresh
+/// random bytes, which is what is timed as X25519 keygen.
+///
+/// # Errors
+/// The provider's.
+pub fn openmls(reps: FloorReps) -> Result<Floor, Error> {
+    const B: &str = "openmls";
+    let provider = OpenMlsRustCrypto::default();
+    let c = provider.crypto();
+    let cs = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+    let scheme = cs.signature_algorithm();
+    let msg = vec![7u8; 256];
+    let (sk, pk) = c
+        .signature_key_gen(scheme)
+        .map_err(|e| prim(B, "keygen")(format!("{e:?}")))?;
+    let sig = c
+        .sign(scheme, &msg, &sk)
+        .map_err(|e| prim(B, "sign")(format!("{e:?}")))?;
+    let hpke = c
+        .derive_hpke_keypair(cs.hpke_config(), &[9u8; 32])
+        .map_err(|e| prim(B, "derive")(format!("{e:?}")))?;
+    let key = vec![1u8; 16];
+    let nonce = vec![2u8; 12];
+    let kib = vec![3u8; 1024];
+    let mib = vec![4u8; 1 << 20];
+    let err = |op: &'static str| {
+        move |e: openmls_traits::types::CryptoError| prim(B, op)(format!("{e:?}"))
+    };
+    run(
+        reps,
+        vec![
+            Box::new(|| c.sign(scheme, &msg, &sk).map(drop).map_err(err("sign"))),
+            Box::new(|| {
+                c.verify_signature(scheme, &msg, &pk, &sig)
+                    .map_err(err("verify"))
+            }),
+            Box::new(|| {
+                let mut ikm = [0u8; 32];
+                let rand = provider.rand();
+                ikm.copy_from_slice(
+                    &openmls_traits::random::OpenMlsRand::random_vec(rand, 32)
+                        .map_err(|e| prim(B, "random")(format!("{e:?}")))?,
+                );
+                c.derive_hpke_keypair(cs.hpke_config(), &ikm)
+                    .map(drop)
+                    .map_err(err("derive"))
+            }),
+            Box::new(|| {
+                c.hpke_seal(cs.hpke_config(), &hpke.public, b"info", b"", &msg[..32])
+                    .map(drop)
+                    .map_err(err("hpke seal"))
+            }),
+            Box::new(|| {
+                c.aead_encrypt(cs.aead_algorithm(), &key, &kib, &nonce, b"")
+                    .map(drop)
+                    .map_err(err("aead"))
+            }),
+            Box::new(|| {
+                c.aead_encrypt(cs.aead_algorithm(), &key, &mib, &nonce, b"")
+                    .map(drop)
+                    .map_err(err("aead"))
+            }),
+        ],
+    )
+}
+
+/// The floor through mls-rs's `CipherSuiteProvider` of `provider`.
+///
+/// # Errors
+/// The provider's.
+pub fn mls_rs<P: RsCryptoProvider>(provider: &P, reps: FloorReps) -> Result<Floor, Error> {
+    const B: &str = "mls-rs";
+    let s = provider
+        .cipher_suite_provider(mls_rs::CipherSuite::CURVE25519_AES128)
+        .ok_or(Error::Unexpected("mls-rs suite 1"))?;
+    let s = &s;
+    let msg = vec![7u8; 256];
+    let dbg = |op: &'static str| {
+        move |e: <P::CipherSuiteProvider as CipherSuiteProvider>::Error| {
+            prim(B, op)(format!("{e:?}"))
+        }
+    };
+    let (sk, pk) = s.signature_key_generate().map_err(dbg("keygen"))?;
+    let sig = s.sign(&sk, &msg).map_err(dbg("sign"))?;
+    let (_, hpke_pk) = s.kem_generate().map_err(dbg("kem"))?;
+    let key = vec![1u8; 16];
+    let nonce = vec![2u8; 12];
+    let kib = vec![3u8; 1024];
+    let mib = vec![4u8; 1 << 20];
+    run(
+        reps,
+        vec![
+            Box::new(|| s.sign(&sk, &msg).map(drop).map_err(dbg("sign"))),
+            Box::new(|| s.verify(&pk, &sig, &msg).map_err(dbg("verify"))),
+            Box::new(|| s.kem_generate().map(drop).map_err(dbg("kem"))),
+            Box::new(|| {
+                s.hpke_seal(&hpke_pk, b"info", None, &msg[..32])
+                    .map(drop)
+                    .map_err(dbg("hpke seal"))
+            }),
+            Box::new(|| {
+                s.aead_seal(&key, &kib, None, &nonce)
+                    .map(drop)
+                    .map_err(dbg("aead"))
+            }),
+            Box::new(|| {
+                s.aead_seal(&key, &mib, None, &nonce)
+                    .map(drop)
+                    .map_err(dbg("aead"))
+            }),
+        ],
+    )
+}
