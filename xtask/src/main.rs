@@ -6,6 +6,7 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+mod bench_peers;
 mod crash;
 mod deps;
 mod vectors;
@@ -21,6 +22,9 @@ COMMANDS:
     deps       Check the dependency rules between the workspace's crates
     crash      Kill a process driving groups on SQLite 1,000 times and check every group
                (`cargo xtask crash --help`)
+    bench-peers
+               Time the shared scenarios on cohort, OpenMLS and mls-rs side by side and write
+               the report into docs/performance.md (`cargo xtask bench-peers --help`)
     help       Print this help
 ";
 
@@ -31,6 +35,7 @@ fn main() -> ExitCode {
         Some("vectors") => vectors::main(args.collect()),
         Some("deps") => deps::main(),
         Some("crash") => crash::main(args.collect()),
+        Some("bench-peers") => bench_peers::main(args.collect()),
         Some("help" | "--help" | "-h") => {
             print!("{HELP}");
             ExitCode::SUCCESS
