@@ -84,8 +84,10 @@ impl<'a> Dhkem<'a> {
     /// [`CryptoErrorKind::InvalidPublicKey`] or [`CryptoErrorKind::ZeroSharedSecret`] for a bad
     /// `pk_r`.
     pub fn encap(&self, pk_r: &[u8]) -> Result<(Secret, Vec<u8>), CryptoError> {
-        let (sk_e, _) = self.dh.generate()?;
-        self.encap_with_ephemeral(pk_r, &sk_e)
+        // `generate` returns the ephemeral public key already: computing it again from `sk_e`
+        // would cost a second scalar multiplication.
+        let (sk_e, pk_e) = self.dh.generate()?;
+        self.encap_to(pk_r, &sk_e, pk_e.0.into_vec())
     }
 
     /// `Encap(pkR)` with the given ephemeral private key: deterministic, for known-answer tests.
@@ -97,9 +99,23 @@ impl<'a> Dhkem<'a> {
         pk_r: &[u8],
         sk_e: &HpkePrivateKey,
     ) -> Result<(Secret, Vec<u8>), CryptoError> {
-        self.dh.validate_public_key(pk_r)?;
-        let dh = self.dh.dh(sk_e, pk_r)?;
         let enc = self.dh.public_key(sk_e)?.0.into_vec();
+        self.encap_to(pk_r, sk_e, enc)
+    }
+
+    /// `Encap(pkR)` with the ephemeral key pair `(sk_e, enc)`.
+    ///
+    /// `pk_r` is not validated separately: [`DhGroup::dh`] rejects exactly the keys
+    /// [`DhGroup::validate_public_key`] rejects (malformed, off-curve, identity, and small-order
+    /// ones through the all-zero check), so a separate validation only repeated the
+    /// Diffie-Hellman work.
+    fn encap_to(
+        &self,
+        pk_r: &[u8],
+        sk_e: &HpkePrivateKey,
+        enc: Vec<u8>,
+    ) -> Result<(Secret, Vec<u8>), CryptoError> {
+        let dh = self.dh.dh(sk_e, pk_r)?;
         let shared = self.extract_and_expand(&dh, &enc, pk_r)?;
         Ok((shared, enc))
     }
@@ -115,7 +131,7 @@ impl<'a> Dhkem<'a> {
         sk_r: &HpkePrivateKey,
         pk_r: &[u8],
     ) -> Result<Secret, CryptoError> {
-        self.dh.validate_public_key(enc)?;
+        // `dh` rejects every `enc` that `validate_public_key` would (see `encap_to`).
         let dh = self.dh.dh(sk_r, enc)?;
         self.extract_and_expand(&dh, enc, pk_r)
     }
