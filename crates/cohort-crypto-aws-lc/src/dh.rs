@@ -125,6 +125,18 @@ impl DhGroup for DhAlg {
     }
 
     fn validate_public_key(&self, pk: &[u8]) -> Result<(), CryptoError> {
+        if *self == Self::X25519 {
+            // Any 32 bytes are an X25519 key; only the small-order ones are refused, found by
+            // comparison rather than by an agreement with a probe key.
+            self.check_encoding(pk)?;
+            let u: &[u8; 32] = pk
+                .try_into()
+                .map_err(|_| CryptoError::new(CryptoErrorKind::InvalidPublicKey))?;
+            if cohort_crypto_hpke::x25519::is_small_order(u) {
+                return Err(CryptoErrorKind::InvalidPublicKey.into());
+            }
+            return Ok(());
+        }
         // Agreement with a fixed key parses the point (on the curve, not the identity) and, for
         // X25519, exposes small-order points through an all-zero or rejected result.
         let mut probe = vec![0x42; self.field_len()];

@@ -11,6 +11,7 @@ mod kem;
 pub mod keys;
 mod labels;
 mod primitives;
+pub mod x25519;
 
 pub use composed::{ComposedSuite, HashFunction, Primitives, SignatureAlgorithm};
 pub use hpke::{Context, Hpke};

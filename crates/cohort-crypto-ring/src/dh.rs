@@ -137,12 +137,11 @@ impl DhGroup for DhAlg {
 
     fn validate_public_key(&self, pk: &[u8]) -> Result<(), CryptoError> {
         match self {
-            // A clamped scalar is a multiple of the cofactor, so the product with any point of
-            // small order (on the curve or its twist) is zero.
+            // The keys whose Diffie-Hellman output is zero for every private key, found by
+            // comparison rather than by a scalar multiplication with a probe key.
             Self::X25519 => {
                 let u = x25519_array(pk, CryptoErrorKind::InvalidPublicKey)?;
-                let probe = x25519_dalek::x25519([0x42; X25519_LEN], *u);
-                if probe.iter().all(|b| *b == 0) {
+                if cohort_crypto_hpke::x25519::is_small_order(&u) {
                     return Err(CryptoErrorKind::InvalidPublicKey.into());
                 }
             }
