@@ -44,6 +44,11 @@ impl Cohort {
         }
     }
 
+    /// cohort on `provider`, reported as `label`.
+    pub fn with_provider(provider: Arc<dyn CryptoProvider>, label: &'static str) -> Self {
+        Cohort { provider, label }
+    }
+
     fn options() -> CommitOptions {
         let mut options = CommitOptions::new();
         options.force_path = true;

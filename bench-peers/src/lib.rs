@@ -11,6 +11,7 @@
 use std::time::{Duration, Instant};
 
 pub mod cohort_impl;
+pub mod counting;
 pub mod mlsrs_impl;
 pub mod openmls_impl;
 pub mod plot;
@@ -237,6 +238,11 @@ impl<M: Mls> Subject<M> {
     /// The crypto layer's.
     pub fn floor(&self, reps: primitives::FloorReps) -> Result<primitives::Floor, Error> {
         self.mls.floor(reps)
+    }
+
+    /// The implementation.
+    pub fn mls(&self) -> &M {
+        &self.mls
     }
 
     /// The current size of the full-tree group.

@@ -19,7 +19,7 @@ OPTIONS:
     --sizes LIST   group sizes N (default 10,100,1000)
     --quick        a few repetitions per scenario (smoke runs)
     --impls LIST   implementations to run (default all): cohort-aws-lc, openmls,
-                   mls-rs-aws-lc, cohort-rustcrypto, mls-rs-rustcrypto
+                   mls-rs-aws-lc, mls-rs-aws-lc-1t, cohort-rustcrypto, mls-rs-rustcrypto
     --out DIR      also write DIR/bench-peers.md (the report) and DIR/bench-peers.svg
 ";
 
@@ -105,10 +105,12 @@ fn main() -> ExitCode {
     let table = report::scenario_table(&results);
     let floor = report::floor_table(&results);
     let bytes = report::commit_bytes_table(&results);
+    let counts = report::counts_table(&results);
     println!(
         "{table}\nPrimitive floor (median, each implementation's own crypto layer):\n\n{floor}"
     );
     println!("Self-update commit size:\n\n{bytes}");
+    println!("cohort's operations per timed operation:\n\n{counts}");
     println!("Timed repetitions: {}", report::runs_line(&results));
     if let Some(dir) = args.out {
         let command: Vec<String> = std::env::args().skip(1).collect();
@@ -116,6 +118,8 @@ fn main() -> ExitCode {
             "Machine: {}. Binary arguments: `{}`{}.\n\n{table}\n\
              Primitive floor (median, through each implementation's own crypto layer):\n\n{floor}\n\
              Self-update commit size (`commit_bytes`):\n\n{bytes}\n\
+             cohort's crypto operations in one timed operation of each scenario (counted through \
+             its `SuiteOps`, on a separate untimed pass):\n\n{counts}\n\
              Timed repetitions per cell (after warm-up, capped at 15 s): {}.\n",
             machine(),
             command.join(" "),

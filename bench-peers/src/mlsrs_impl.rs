@@ -30,6 +30,9 @@ type RsConfig<P> = WithMlsRules<
 pub struct MlsRs<P> {
     provider: P,
     label: &'static str,
+    /// A one-thread pool to run every operation in, or `None` for rayon's global pool (one
+    /// thread per core: mls-rs parallelizes tree validation and path encryption).
+    pool: Option<rayon::ThreadPool>,
 }
 
 impl MlsRs<mls_rs_crypto_awslc::AwsLcCryptoProvider> {
@@ -38,6 +41,23 @@ impl MlsRs<mls_rs_crypto_awslc::AwsLcCryptoProvider> {
         MlsRs {
             provider: mls_rs_crypto_awslc::AwsLcCryptoProvider::new(),
             label: "mls-rs (aws-lc)",
+            pool: None,
+        }
+    }
+
+    /// mls-rs on aws-lc with every operation run in a one-thread rayon pool, so that it does
+    /// the same work on one core as cohort.
+    pub fn aws_lc_one_thread() -> Self {
+        // Bench setup: a one-thread pool is only refused when the OS cannot start a thread.
+        #[allow(clippy::expect_used, reason = "bench setup")]
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a one-thread rayon pool");
+        MlsRs {
+            provider: mls_rs_crypto_awslc::AwsLcCryptoProvider::new(),
+            label: "mls-rs (aws-lc, 1 thread)",
+            pool: Some(pool),
         }
     }
 }
@@ -48,6 +68,7 @@ impl MlsRs<mls_rs_crypto_rustcrypto::RustCryptoProvider> {
         MlsRs {
             provider: mls_rs_crypto_rustcrypto::RustCryptoProvider::new(),
             label: "mls-rs (RustCrypto)",
+            pool: None,
         }
     }
 }
@@ -68,6 +89,16 @@ impl<P: CryptoProvider + Clone> std::fmt::Debug for MlsRsMember<P> {
 impl<P: CryptoProvider + Clone> MlsRsMember<P> {
     fn group(&mut self) -> Result<&mut mls_rs::Group<RsConfig<P>>, Error> {
         self.group.as_mut().ok_or(Error::NoGroup)
+    }
+}
+
+impl<P: Send + Sync> MlsRs<P> {
+    /// Runs `f` in this subject's pool, if it has one.
+    fn on<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        match &self.pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
     }
 }
 
@@ -125,9 +156,15 @@ impl<P: CryptoProvider + Clone> Mls for MlsRs<P> {
     }
 
     fn key_package(&self, m: &mut MlsRsMember<P>) -> Result<Bytes, Error> {
-        Ok(m.client
-            .generate_key_package_message(ExtensionList::default(), ExtensionList::default(), None)?
-            .to_bytes()?)
+        self.on(|| {
+            Ok(m.client
+                .generate_key_package_message(
+                    ExtensionList::default(),
+                    ExtensionList::default(),
+                    None,
+                )?
+                .to_bytes()?)
+        })
     }
 
     fn create(&self, m: &mut MlsRsMember<P>) -> Result<(), Error> {
@@ -140,61 +177,73 @@ impl<P: CryptoProvider + Clone> Mls for MlsRs<P> {
     }
 
     fn add(&self, m: &mut MlsRsMember<P>, key_packages: &[Bytes]) -> Result<CommitBytes, Error> {
-        let group = m.group()?;
-        let mut builder = group.commit_builder();
-        for bytes in key_packages {
-            builder = builder.add_member(MlsMessage::from_bytes(bytes)?)?;
-        }
-        let out = builder.build()?;
-        let commit = out.commit_message.to_bytes()?;
-        let welcome = out
-            .welcome_messages
-            .first()
-            .map(|w| w.to_bytes())
-            .transpose()?;
-        group.apply_pending_commit()?;
-        Ok(CommitBytes { commit, welcome })
+        self.on(|| {
+            let group = m.group()?;
+            let mut builder = group.commit_builder();
+            for bytes in key_packages {
+                builder = builder.add_member(MlsMessage::from_bytes(bytes)?)?;
+            }
+            let out = builder.build()?;
+            let commit = out.commit_message.to_bytes()?;
+            let welcome = out
+                .welcome_messages
+                .first()
+                .map(|w| w.to_bytes())
+                .transpose()?;
+            group.apply_pending_commit()?;
+            Ok(CommitBytes { commit, welcome })
+        })
     }
 
     fn join(&self, m: &mut MlsRsMember<P>, welcome: &[u8]) -> Result<(), Error> {
-        let welcome = MlsMessage::from_bytes(welcome)?;
-        let (group, _info) = m.client.join_group(None, &welcome, None)?;
-        m.group = Some(group);
-        Ok(())
+        self.on(|| {
+            let welcome = MlsMessage::from_bytes(welcome)?;
+            let (group, _info) = m.client.join_group(None, &welcome, None)?;
+            m.group = Some(group);
+            Ok(())
+        })
     }
 
     fn self_update(&self, m: &mut MlsRsMember<P>) -> Result<Bytes, Error> {
-        let group = m.group()?;
-        let out = group.commit(Vec::new())?;
-        let bytes = out.commit_message.to_bytes()?;
-        group.apply_pending_commit()?;
-        Ok(bytes)
+        self.on(|| {
+            let group = m.group()?;
+            let out = group.commit(Vec::new())?;
+            let bytes = out.commit_message.to_bytes()?;
+            group.apply_pending_commit()?;
+            Ok(bytes)
+        })
     }
 
     fn process_commit(&self, m: &mut MlsRsMember<P>, commit: &[u8]) -> Result<(), Error> {
-        let message = MlsMessage::from_bytes(commit)?;
-        match m.group()?.process_incoming_message(message)? {
-            ReceivedMessage::Commit(_) => Ok(()),
-            _ => Err(Error::Unexpected("commit")),
-        }
+        self.on(|| {
+            let message = MlsMessage::from_bytes(commit)?;
+            match m.group()?.process_incoming_message(message)? {
+                ReceivedMessage::Commit(_) => Ok(()),
+                _ => Err(Error::Unexpected("commit")),
+            }
+        })
     }
 
     fn encrypt(&self, m: &mut MlsRsMember<P>, data: &[u8]) -> Result<Bytes, Error> {
-        Ok(m.group()?
-            .encrypt_application_message(data, Vec::new())?
-            .to_bytes()?)
+        self.on(|| {
+            Ok(m.group()?
+                .encrypt_application_message(data, Vec::new())?
+                .to_bytes()?)
+        })
     }
 
     fn decrypt(&self, m: &mut MlsRsMember<P>, message: &[u8]) -> Result<Vec<u8>, Error> {
-        let message = MlsMessage::from_bytes(message)?;
-        match m.group()?.process_incoming_message(message)? {
-            ReceivedMessage::ApplicationMessage(app) => Ok(app.data().to_vec()),
-            _ => Err(Error::Unexpected("application message")),
-        }
+        self.on(|| {
+            let message = MlsMessage::from_bytes(message)?;
+            match m.group()?.process_incoming_message(message)? {
+                ReceivedMessage::ApplicationMessage(app) => Ok(app.data().to_vec()),
+                _ => Err(Error::Unexpected("application message")),
+            }
+        })
     }
 
     fn persist(&self, m: &mut MlsRsMember<P>) -> Result<(), Error> {
-        Ok(m.group()?.write_to_storage()?)
+        self.on(|| Ok(m.group()?.write_to_storage()?))
     }
 
     fn epoch_authenticator(&self, m: &MlsRsMember<P>) -> Result<Vec<u8>, Error> {

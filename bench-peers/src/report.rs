@@ -8,6 +8,8 @@ use crate::run::Results;
 
 /// The labels of the default-backend comparison: cohort first, then its peers.
 pub const DEFAULT_ROW: [&str; 3] = ["cohort (aws-lc)", "OpenMLS (RustCrypto)", "mls-rs (aws-lc)"];
+/// mls-rs on aws-lc confined to one thread, as cohort is.
+pub const ONE_THREAD: &str = "mls-rs (aws-lc, 1 thread)";
 /// The labels of the like-for-like comparison, everyone on RustCrypto.
 pub const RUSTCRYPTO_ROW: [&str; 3] = [
     "cohort (RustCrypto)",
@@ -67,9 +69,9 @@ fn cell(results: &Results, scenario: &str, n: usize, label: &str) -> String {
     }
 }
 
-/// `cohort / fastest peer` for the three labels of `row` (cohort first), e.g. `0.62×`, bold
-/// when cohort is not ahead.
-fn ratio(results: &Results, scenario: &str, n: usize, row: &[&str; 3]) -> String {
+/// `cohort / fastest peer` for the labels of `row` (cohort first), e.g. `0.62×`, bold when
+/// cohort is not ahead.
+fn ratio(results: &Results, scenario: &str, n: usize, row: &[&str]) -> String {
     let Some(ours) = results.get(scenario, n, row[0]) else {
         return "–".to_string();
     };
@@ -109,19 +111,21 @@ pub fn scenario_table(results: &Results) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| scenario | N | {} | {} | {} | cohort / faster peer | {} | {} | RustCrypto: cohort / faster peer |",
+        "| scenario | N | {} | {} | {} | cohort / faster peer | {ONE_THREAD} | cohort / 1-thread mls-rs | {} | {} | RustCrypto: cohort / faster peer |",
         DEFAULT_ROW[0], DEFAULT_ROW[1], DEFAULT_ROW[2], RUSTCRYPTO_ROW[0], RUSTCRYPTO_ROW[2]
     );
-    let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for (scenario, _) in SCENARIOS.iter() {
         for n in sizes_of(results, scenario) {
             let _ = writeln!(
                 s,
-                "| {scenario} | {n} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {scenario} | {n} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 cell(results, scenario, n, DEFAULT_ROW[0]),
                 cell(results, scenario, n, DEFAULT_ROW[1]),
                 cell(results, scenario, n, DEFAULT_ROW[2]),
                 ratio(results, scenario, n, &DEFAULT_ROW),
+                cell(results, scenario, n, ONE_THREAD),
+                ratio(results, scenario, n, &[DEFAULT_ROW[0], ONE_THREAD]),
                 cell(results, scenario, n, RUSTCRYPTO_ROW[0]),
                 cell(results, scenario, n, RUSTCRYPTO_ROW[2]),
                 ratio(results, scenario, n, &RUSTCRYPTO_ROW),
@@ -206,4 +210,27 @@ pub fn runs_line(results: &Results) -> String {
         }
     }
     parts.join(", ")
+}
+
+/// cohort's operation counts per timed operation.
+pub fn counts_table(results: &Results) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "| scenario | N |");
+    for c in crate::counting::COUNTED {
+        let _ = write!(s, " {c} |");
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "|---|--:|{}",
+        "--:|".repeat(crate::counting::COUNTED.len())
+    );
+    for (scenario, n, counts) in &results.counts {
+        let _ = write!(s, "| {scenario} | {n} |");
+        for c in counts {
+            let _ = write!(s, " {c} |");
+        }
+        let _ = writeln!(s);
+    }
+    s
 }

@@ -3,17 +3,21 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use crate::cohort_impl::Cohort;
+use crate::counting::{COUNTED, Counted, CountingProvider, Counts};
 use crate::mlsrs_impl::MlsRs;
 use crate::openmls_impl::OpenMls;
 use crate::primitives::{Floor, FloorReps};
 use crate::{Error, Mls, Reps, Subject, median};
 
 /// The implementations, by the key `--impls` takes, in run and report order.
-pub const IMPLEMENTATIONS: [&str; 5] = [
+pub const IMPLEMENTATIONS: [&str; 6] = [
     "cohort-aws-lc",
     "openmls",
     "mls-rs-aws-lc",
+    "mls-rs-aws-lc-1t",
     "cohort-rustcrypto",
     "mls-rs-rustcrypto",
 ];
@@ -57,6 +61,9 @@ pub struct Results {
     pub commit_bytes: Vec<(usize, &'static str, usize)>,
     /// The labels of the implementations that ran, in run order.
     pub labels: Vec<&'static str>,
+    /// cohort's operation counts per timed operation: scenario, N, counts in the order of
+    /// [`crate::counting::COUNTED`].
+    pub counts: Vec<(&'static str, usize, [u64; COUNTED.len()])>,
 }
 
 impl Results {
@@ -150,6 +157,7 @@ fn runner(key: &str) -> Option<Box<dyn Runner>> {
         "cohort-rustcrypto" => Box::new(Subject::new(Cohort::rustcrypto())),
         "openmls" => Box::new(Subject::new(OpenMls)),
         "mls-rs-aws-lc" => Box::new(Subject::new(MlsRs::aws_lc())),
+        "mls-rs-aws-lc-1t" => Box::new(Subject::new(MlsRs::aws_lc_one_thread())),
         "mls-rs-rustcrypto" => Box::new(Subject::new(MlsRs::rustcrypto())),
         _ => return None,
     })
@@ -288,5 +296,60 @@ pub fn run(settings: &Settings) -> Result<Results, Error> {
             results.push("join_welcome_persist", n, r.label(), &persisted);
         }
     }
+    if settings
+        .implementations
+        .iter()
+        .any(|k| k == "cohort-aws-lc")
+    {
+        if settings.progress {
+            eprintln!("bench-peers: counting cohort's operations");
+        }
+        results.counts = count_cohort(&settings.sizes)?;
+    }
     Ok(results)
+}
+
+/// Runs every scenario once more on cohort (aws-lc) with a counting provider, untimed, and
+/// returns what one timed operation of each scenario performed.
+///
+/// # Errors
+/// cohort's.
+#[allow(clippy::type_complexity, reason = "rows of the counts table")]
+pub fn count_cohort(
+    sizes: &[usize],
+) -> Result<Vec<(&'static str, usize, [u64; COUNTED.len()])>, Error> {
+    let counts = Arc::new(Counts::default());
+    let provider =
+        CountingProvider::new(Arc::new(cohort_crypto_aws_lc::provider()), counts.clone());
+    let cohort = Cohort::with_provider(Arc::new(provider), "cohort (aws-lc), counted");
+    let mut subject = Subject::new(Counted::new(cohort, counts));
+    let once = Reps {
+        warmup: 0,
+        count: 1,
+        cap: Duration::ZERO,
+    };
+    let mut rows = Vec::new();
+    let last = |s: &Subject<Counted<Cohort>>, op: &str| {
+        s.mls()
+            .last(op)
+            .ok_or(Error::Unexpected("no count recorded"))
+    };
+    subject.keypackage_gen(once)?;
+    rows.push(("keypackage_gen", 1, last(&subject, "key_package")?));
+    subject.app_msg(1024, once)?;
+    rows.push(("app_msg_1k_encrypt", 2, last(&subject, "encrypt")?));
+    rows.push(("app_msg_1k_decrypt", 2, last(&subject, "decrypt")?));
+    for &n in sizes {
+        subject.create_add(n, once, false)?;
+        rows.push(("create_add", n, last(&subject, "add")?));
+    }
+    for &n in sizes {
+        subject.grow_to(n)?;
+        subject.self_update(once, false)?;
+        rows.push(("self_update_create", n, last(&subject, "self_update")?));
+        rows.push(("self_update_process", n, last(&subject, "process_commit")?));
+        subject.join_welcome(once, once)?;
+        rows.push(("join_welcome", n, last(&subject, "join")?));
+    }
+    Ok(rows)
 }

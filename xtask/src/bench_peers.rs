@@ -17,7 +17,8 @@ Builds `cohort-bench-peers` with --release and runs it; the table goes to stdout
 in docs/bench-peers.svg. BENCH OPTIONS go to the binary:
     --sizes 10,100,1000   group sizes N
     --quick               a few repetitions per scenario
-    --impls LIST          cohort-aws-lc, openmls, mls-rs-aws-lc, cohort-rustcrypto, mls-rs-rustcrypto
+    --impls LIST          cohort-aws-lc, openmls, mls-rs-aws-lc, mls-rs-aws-lc-1t, cohort-rustcrypto,
+                          mls-rs-rustcrypto
 ";
 
 /// Marks the start of the generated section in `docs/performance.md`.
