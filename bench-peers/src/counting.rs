@@ -315,4 +315,7 @@ impl<M: Mls> Mls for Counted<M> {
     fn floor(&self, reps: FloorReps) -> Result<Floor, Error> {
         self.inner.floor(reps)
     }
+    fn pool(&self) -> Option<Arc<rayon::ThreadPool>> {
+        self.inner.pool()
+    }
 }

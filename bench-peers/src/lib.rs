@@ -139,6 +139,10 @@ pub trait Mls {
     /// # Errors
     /// The crypto layer's.
     fn floor(&self, reps: primitives::FloorReps) -> Result<primitives::Floor, Error>;
+    /// A thread pool the whole scenario loop must run on (timing included), if any.
+    fn pool(&self) -> Option<std::sync::Arc<rayon::ThreadPool>> {
+        None
+    }
 }
 
 /// How many repetitions a timed loop runs.

@@ -1,6 +1,8 @@
 //! mls-rs on a chosen crypto provider (aws-lc or RustCrypto), with its default in-memory
 //! storage: state stays in memory until `Group::write_to_storage`, which is the persist step.
 
+use std::sync::Arc;
+
 use mls_rs::client_builder::{
     BaseConfig, ClientBuilder, WithCryptoProvider, WithIdentityProvider, WithMlsRules,
 };
@@ -32,7 +34,7 @@ pub struct MlsRs<P> {
     label: &'static str,
     /// A one-thread pool to run every operation in, or `None` for rayon's global pool (one
     /// thread per core: mls-rs parallelizes tree validation and path encryption).
-    pool: Option<rayon::ThreadPool>,
+    pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 impl MlsRs<mls_rs_crypto_awslc::AwsLcCryptoProvider> {
@@ -57,7 +59,7 @@ impl MlsRs<mls_rs_crypto_awslc::AwsLcCryptoProvider> {
         MlsRs {
             provider: mls_rs_crypto_awslc::AwsLcCryptoProvider::new(),
             label: "mls-rs (aws-lc, 1 thread)",
-            pool: Some(pool),
+            pool: Some(Arc::new(pool)),
         }
     }
 }
@@ -93,7 +95,8 @@ impl<P: CryptoProvider + Clone> MlsRsMember<P> {
 }
 
 impl<P: Send + Sync> MlsRs<P> {
-    /// Runs `f` in this subject's pool, if it has one.
+    /// Runs `f` in this subject's pool, if it has one (directly when already on the pool's
+    /// thread, as the runner arranges for timed loops, so no hand-off is timed).
     fn on<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
         match &self.pool {
             Some(pool) => pool.install(f),
@@ -267,5 +270,9 @@ impl<P: CryptoProvider + Clone> Mls for MlsRs<P> {
 
     fn floor(&self, reps: crate::primitives::FloorReps) -> Result<crate::primitives::Floor, Error> {
         crate::primitives::mls_rs(&self.provider, reps)
+    }
+
+    fn pool(&self) -> Option<Arc<rayon::ThreadPool>> {
+        self.pool.clone()
     }
 }

@@ -87,8 +87,9 @@ impl Results {
 }
 
 /// The object-safe face of a [`Subject`], so different implementations share one list.
-trait Runner {
+trait Runner: Send {
     fn label(&self) -> &'static str;
+    fn pool(&self) -> Option<Arc<rayon::ThreadPool>>;
     fn floor(&self, reps: FloorReps) -> Result<Floor, Error>;
     fn keypackage_gen(&mut self, reps: Reps) -> Result<Vec<Duration>, Error>;
     fn create_add(&mut self, n: usize, reps: Reps, persist: bool) -> Result<Vec<Duration>, Error>;
@@ -112,9 +113,15 @@ trait Runner {
     ) -> Result<(Vec<Duration>, Vec<Duration>, Vec<Duration>), Error>;
 }
 
-impl<M: Mls> Runner for Subject<M> {
+impl<M: Mls + Send> Runner for Subject<M>
+where
+    M::Member: Send,
+{
     fn label(&self) -> &'static str {
         Subject::label(self)
+    }
+    fn pool(&self) -> Option<Arc<rayon::ThreadPool>> {
+        self.mls().pool()
     }
     fn floor(&self, reps: FloorReps) -> Result<Floor, Error> {
         Subject::floor(self, reps)
@@ -148,6 +155,15 @@ impl<M: Mls> Runner for Subject<M> {
         reps: Reps,
     ) -> Result<(Vec<Duration>, Vec<Duration>, Vec<Duration>), Error> {
         Subject::app_msg(self, size, reps)
+    }
+}
+
+/// Runs `f` on `r`, on `r`'s own thread pool when it has one: the whole loop, timing included,
+/// runs on that pool's thread, so no hand-off between threads is timed.
+fn on<T: Send>(r: &mut Box<dyn Runner>, f: impl FnOnce(&mut Box<dyn Runner>) -> T + Send) -> T {
+    match r.pool() {
+        Some(pool) => pool.install(|| f(r)),
+        None => f(r),
     }
 }
 
@@ -226,7 +242,7 @@ pub fn run(settings: &Settings) -> Result<Results, Error> {
 
     for r in &mut runners {
         say("keypackage_gen", 1, r.label());
-        let samples = r.keypackage_gen(reps(q, 20, 200))?;
+        let samples = on(r, |r| r.keypackage_gen(reps(q, 20, 200)))?;
         results.push("keypackage_gen", 1, r.label(), &samples);
     }
 
@@ -239,7 +255,9 @@ pub fn run(settings: &Settings) -> Result<Results, Error> {
             };
             for r in &mut runners {
                 say(scenario, n, r.label());
-                let samples = r.create_add(n, by_size(q, n, [100, 25, 7], 1), persist)?;
+                let samples = on(r, |r| {
+                    r.create_add(n, by_size(q, n, [100, 25, 7], 1), persist)
+                })?;
                 results.push(scenario, n, r.label(), &samples);
             }
         }
@@ -251,7 +269,7 @@ pub fn run(settings: &Settings) -> Result<Results, Error> {
     ] {
         for r in &mut runners {
             say(scenario, 2, r.label());
-            let (enc, dec, roundtrip) = r.app_msg(size, reps(q, warmup, count))?;
+            let (enc, dec, roundtrip) = on(r, |r| r.app_msg(size, reps(q, warmup, count)))?;
             if size == 1024 {
                 results.push("app_msg_1k_encrypt", 2, r.label(), &enc);
                 results.push("app_msg_1k_decrypt", 2, r.label(), &dec);
@@ -263,14 +281,15 @@ pub fn run(settings: &Settings) -> Result<Results, Error> {
     for &n in &settings.sizes {
         for r in &mut runners {
             say("full-tree construction", n, r.label());
-            r.grow_to(n)?;
+            on(r, |r| r.grow_to(n))?;
         }
         for persist in [false, true] {
             let suffix = if persist { "_persist" } else { "" };
             for r in &mut runners {
                 say(&format!("self_update{suffix}"), n, r.label());
-                let (create, process, bytes) =
-                    r.self_update(by_size(q, n, [101, 51, 31], 3), persist)?;
+                let (create, process, bytes) = on(r, |r| {
+                    r.self_update(by_size(q, n, [101, 51, 31], 3), persist)
+                })?;
                 results.push(
                     &format!("self_update_create{suffix}"),
                     n,
@@ -291,7 +310,7 @@ pub fn run(settings: &Settings) -> Result<Results, Error> {
         for r in &mut runners {
             say("join_welcome", n, r.label());
             let join_reps = by_size(q, n, [100, 30, 9], 1);
-            let (plain, persisted) = r.join_welcome(join_reps, join_reps)?;
+            let (plain, persisted) = on(r, |r| r.join_welcome(join_reps, join_reps))?;
             results.push("join_welcome", n, r.label(), &plain);
             results.push("join_welcome_persist", n, r.label(), &persisted);
         }
