@@ -18,7 +18,7 @@ pub const RUSTCRYPTO_ROW: [&str; 3] = [
 ];
 
 /// The scenarios in report order, with whether they run at every N (else at N = 2 or 1).
-pub const SCENARIOS: [(&str, bool); 13] = [
+pub const SCENARIOS: [(&str, bool); 15] = [
     ("keypackage_gen", false),
     ("create_add", true),
     ("create_add_persist", true),
@@ -31,6 +31,8 @@ pub const SCENARIOS: [(&str, bool); 13] = [
     ("app_msg_1k_encrypt", false),
     ("app_msg_1k_decrypt", false),
     ("app_msg_1k_roundtrip", false),
+    ("app_msg_1m_encrypt", false),
+    ("app_msg_1m_decrypt", false),
     ("app_msg_1m_roundtrip", false),
 ];
 

@@ -270,10 +270,8 @@ pub fn run(settings: &Settings) -> Result<Results, Error> {
         for r in &mut runners {
             say(scenario, 2, r.label());
             let (enc, dec, roundtrip) = on(r, |r| r.app_msg(size, reps(q, warmup, count)))?;
-            if size == 1024 {
-                results.push("app_msg_1k_encrypt", 2, r.label(), &enc);
-                results.push("app_msg_1k_decrypt", 2, r.label(), &dec);
-            }
+            results.push(&format!("{scenario}_encrypt"), 2, r.label(), &enc);
+            results.push(&format!("{scenario}_decrypt"), 2, r.label(), &dec);
             results.push(&format!("{scenario}_roundtrip"), 2, r.label(), &roundtrip);
         }
     }
