@@ -26,7 +26,7 @@ pub enum Error {
     /// cohort returned an error.
     #[error("cohort: {0}")]
     Cohort(#[from] cohort_group::Error),
-    /// cohort's codec or crypto layer returned an error outside a group operation.
+    /// cohort's codec returned an error outside a group operation.
     #[error("cohort codec: {0}")]
     CohortCodec(#[from] cohort_codec::CodecError),
     /// cohort's crypto provider returned an error outside a group operation.

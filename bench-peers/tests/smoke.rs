@@ -31,6 +31,14 @@ fn every_scenario_runs_and_members_agree_on_every_implementation() {
             }
         }
     }
+    assert!(
+        results
+            .counts
+            .iter()
+            .any(|(scenario, n, counts)| *scenario == "join_welcome" && *n == 5 && counts[0] == 7),
+        "a join into a group of 5 verifies the 6 leaves (its own included) and the GroupInfo: {:?}",
+        results.counts
+    );
     let table = report::scenario_table(&results);
     assert!(table.contains("| self_update_process | 5 |"), "{table}");
     let svg = std::env::temp_dir().join(format!("bench-peers-smoke-{}.svg", std::process::id()));
