@@ -1,0 +1,196 @@
+//! [`Member`] on the published `mls-rs` crate, with `mls-rs-crypto-rustcrypto` (suites 1, 2, 3
+//! and 7) and basic credentials.
+//!
+//! mls-rs's client type spells out its whole configuration, so the member is generic over it
+//! and [`new_member`] hands it out as a trait object.
+
+use mls_rs::client_builder::MlsConfig;
+use mls_rs::error::{IntoAnyError, MlsError};
+use mls_rs::group::CommitEffect;
+use mls_rs::group::ReceivedMessage;
+use mls_rs::identity::SigningIdentity;
+use mls_rs::identity::basic::{BasicCredential, BasicIdentityProvider};
+use mls_rs::{
+    CipherSuite, CipherSuiteProvider, Client, CryptoProvider, ExtensionList, Group, MlsMessage,
+};
+use mls_rs_crypto_rustcrypto::RustCryptoProvider;
+
+use crate::member::{CommitBytes, Error, Implementation, Incoming, Member};
+
+/// An mls-rs client named `identity` for `suite`, as a [`Member`].
+///
+/// # Errors
+/// [`Error::UnsupportedSuite`]; a failure making the signing key.
+pub fn new_member(identity: &str, suite: u16) -> Result<Box<dyn Member>, Error> {
+    let crypto = RustCryptoProvider::default();
+    let cs = CipherSuite::from(suite);
+    let ops = crypto
+        .cipher_suite_provider(cs)
+        .ok_or(Error::UnsupportedSuite {
+            implementation: Implementation::MlsRs,
+            suite,
+        })?;
+    let (secret, public) = ops
+        .signature_key_generate()
+        .map_err(|e| MlsError::CryptoProviderError(e.into_any_error()))?;
+    let credential = BasicCredential::new(identity.as_bytes().to_vec()).into_credential();
+    let client = Client::builder()
+        .crypto_provider(crypto)
+        .identity_provider(BasicIdentityProvider::new())
+        .signing_identity(SigningIdentity::new(credential, public), secret, cs)
+        .build();
+    Ok(Box::new(MlsRsMember {
+        identity: identity.to_owned(),
+        client,
+        group: None,
+    }))
+}
+
+/// An mls-rs client with at most one group.
+struct MlsRsMember<C: MlsConfig> {
+    identity: String,
+    client: Client<C>,
+    group: Option<Group<C>>,
+}
+
+impl<C: MlsConfig> MlsRsMember<C> {
+    fn group(&self) -> Result<&Group<C>, Error> {
+        self.group
+            .as_ref()
+            .ok_or_else(|| Error::Harness(format!("{} (mls-rs) is in no group", self.identity)))
+    }
+
+    fn group_mut(&mut self) -> Result<&mut Group<C>, Error> {
+        let identity = &self.identity;
+        self.group
+            .as_mut()
+            .ok_or_else(|| Error::Harness(format!("{identity} (mls-rs) is in no group")))
+    }
+}
+
+impl<C: MlsConfig> Member for MlsRsMember<C> {
+    fn implementation(&self) -> Implementation {
+        Implementation::MlsRs
+    }
+
+    fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    fn key_package(&mut self) -> Result<Vec<u8>, Error> {
+        let kp = self.client.generate_key_package_message(
+            ExtensionList::default(),
+            ExtensionList::default(),
+            None,
+        )?;
+        Ok(kp.to_bytes()?)
+    }
+
+    fn create_group(&mut self, group_id: &[u8]) -> Result<(), Error> {
+        if self.group.is_some() {
+            return Err(Error::Harness(format!(
+                "{} (mls-rs) is in a group already",
+                self.identity
+            )));
+        }
+        self.group = Some(self.client.create_group_with_id(
+            group_id.to_vec(),
+            ExtensionList::default(),
+            ExtensionList::default(),
+            None,
+        )?);
+        Ok(())
+    }
+
+    fn add_members(&mut self, key_packages: &[Vec<u8>]) -> Result<CommitBytes, Error> {
+        let group = self.group_mut()?;
+        let mut builder = group.commit_builder();
+        for kp in key_packages {
+            builder = builder.add_member(MlsMessage::from_bytes(kp)?)?;
+        }
+        let out = builder.build()?;
+        group.apply_pending_commit()?;
+        let welcome = match out.welcome_messages.as_slice() {
+            [one] => one.to_bytes()?,
+            other => {
+                return Err(Error::Harness(format!(
+                    "mls-rs made {} Welcomes for one add commit",
+                    other.len()
+                )));
+            }
+        };
+        Ok(CommitBytes {
+            commit: out.commit_message.to_bytes()?,
+            welcome: Some(welcome),
+        })
+    }
+
+    fn join(&mut self, welcome: &[u8]) -> Result<(), Error> {
+        let welcome = MlsMessage::from_bytes(welcome)?;
+        let (group, _info) = self.client.join_group(None, &welcome, None)?;
+        self.group = Some(group);
+        Ok(())
+    }
+
+    fn process(&mut self, message: &[u8]) -> Result<Incoming, Error> {
+        let message = MlsMessage::from_bytes(message)?;
+        match self.group_mut()?.process_incoming_message(message)? {
+            ReceivedMessage::ApplicationMessage(app) => {
+                Ok(Incoming::Application(app.data().to_vec()))
+            }
+            ReceivedMessage::Commit(commit) => Ok(Incoming::Commit {
+                removed_us: matches!(commit.effect, CommitEffect::Removed { .. }),
+            }),
+            ReceivedMessage::Proposal(_) => Ok(Incoming::Proposal),
+            other => Err(Error::Harness(format!(
+                "mls-rs returned an unexpected result: {other:?}"
+            ))),
+        }
+    }
+
+    fn self_update(&mut self) -> Result<Vec<u8>, Error> {
+        let group = self.group_mut()?;
+        // A commit with no proposals carries a path (mls-rs always adds one to an empty commit).
+        let out = group.commit(Vec::new())?;
+        if !out.contains_update_path {
+            return Err(Error::Harness(
+                "mls-rs made a self-update without a path".into(),
+            ));
+        }
+        group.apply_pending_commit()?;
+        Ok(out.commit_message.to_bytes()?)
+    }
+
+    fn remove(&mut self, leaf: u32) -> Result<Vec<u8>, Error> {
+        let group = self.group_mut()?;
+        let out = group.commit_builder().remove_member(leaf)?.build()?;
+        group.apply_pending_commit()?;
+        Ok(out.commit_message.to_bytes()?)
+    }
+
+    fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .group_mut()?
+            .encrypt_application_message(data, Vec::new())?
+            .to_bytes()?)
+    }
+
+    fn epoch(&self) -> Result<u64, Error> {
+        Ok(self.group()?.current_epoch())
+    }
+
+    fn own_leaf(&self) -> Result<u32, Error> {
+        Ok(self.group()?.current_member_index())
+    }
+
+    fn epoch_authenticator(&self) -> Result<Vec<u8>, Error> {
+        Ok(self.group()?.epoch_authenticator()?.to_vec())
+    }
+
+    fn export(&self, label: &[u8], context: &[u8], length: usize) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .group()?
+            .export_secret(label, context, length)?
+            .to_vec())
+    }
+}

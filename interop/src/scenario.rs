@@ -1,0 +1,351 @@
+//! The scenarios of `shared/interop/test-scenarios.md`, played by [`Member`]s over wire bytes.
+//!
+//! Every scenario ends each epoch with [`verify`]: all active members agree on the epoch, the
+//! epoch authenticator and an exporter output, and every member's application message is
+//! decrypted by every other.
+
+use std::fmt;
+
+use crate::member::{Error, Implementation, Incoming, Member};
+
+/// The exporter label every epoch check uses.
+const EXPORTER_LABEL: &[u8] = b"cohort-interop";
+/// The exporter output length every epoch check uses.
+const EXPORTER_LENGTH: usize = 32;
+
+/// A scenario: the message flow of one test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scenario {
+    /// 1:1 join: A creates a group and adds B by Welcome.
+    OneToOne,
+    /// 3-party join: A adds B, then C in a second commit that B processes.
+    ThreeParty,
+    /// Multiple joins at once: A adds B and C with one commit and one Welcome.
+    MultipleJoins,
+    /// Application messages both ways: several messages per sender and epoch, in order.
+    Application,
+    /// Update: A (with B and C) commits a self-update with an UpdatePath.
+    Update,
+    /// Remove: A adds B and C, then removes B; B sees that it was removed.
+    Remove,
+    /// Full lifecycle: each member in turn adds the next, every member self-updates, then
+    /// members remove one another until one is left. Every member commits at least once.
+    Lifecycle,
+}
+
+impl Scenario {
+    /// Every scenario, in the order the matrix prints them.
+    pub const ALL: [Scenario; 7] = [
+        Scenario::OneToOne,
+        Scenario::ThreeParty,
+        Scenario::MultipleJoins,
+        Scenario::Application,
+        Scenario::Update,
+        Scenario::Remove,
+        Scenario::Lifecycle,
+    ];
+
+    /// The scenario's short name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::OneToOne => "1:1-join",
+            Scenario::ThreeParty => "3-party-join",
+            Scenario::MultipleJoins => "multiple-joins",
+            Scenario::Application => "application",
+            Scenario::Update => "update",
+            Scenario::Remove => "remove",
+            Scenario::Lifecycle => "lifecycle",
+        }
+    }
+
+    /// How many members the scenario needs (A, B, ...).
+    pub fn members(self) -> usize {
+        match self {
+            Scenario::OneToOne | Scenario::Application => 2,
+            Scenario::ThreeParty
+            | Scenario::MultipleJoins
+            | Scenario::Update
+            | Scenario::Remove => 3,
+            Scenario::Lifecycle => 4,
+        }
+    }
+
+    /// Plays the scenario with `lineup[0]` as A, `lineup[1]` as B, and so on, in `suite`.
+    ///
+    /// # Errors
+    /// The first failure of a member, or [`Error::Mismatch`] when members disagree.
+    pub fn run(self, lineup: &[Implementation], suite: u16) -> Result<(), Error> {
+        if lineup.len() < self.members() {
+            return Err(Error::Harness(format!(
+                "{} needs {} members, the lineup has {}",
+                self.name(),
+                self.members(),
+                lineup.len()
+            )));
+        }
+        let mut group = Party::new(lineup, suite)?;
+        group.create(0)?;
+        match self {
+            Scenario::OneToOne => {
+                group.add(0, &[1])?;
+                group.verify()
+            }
+            Scenario::ThreeParty => {
+                group.add(0, &[1])?;
+                group.verify()?;
+                group.add(0, &[2])?;
+                group.verify()
+            }
+            Scenario::MultipleJoins => {
+                group.add(0, &[1, 2])?;
+                group.verify()
+            }
+            Scenario::Application => {
+                group.add(0, &[1])?;
+                group.verify()?;
+                for round in 0..3 {
+                    group.messages(0, 3, round)?;
+                    group.messages(1, 3, round)?;
+                }
+                Ok(())
+            }
+            Scenario::Update => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                group.self_update(0)?;
+                group.verify()?;
+                group.self_update(0)?;
+                group.verify()
+            }
+            Scenario::Remove => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                group.remove(0, 1)?;
+                group.verify()
+            }
+            Scenario::Lifecycle => {
+                for joiner in 1..lineup.len() {
+                    group.add(joiner - 1, &[joiner])?;
+                    group.verify()?;
+                }
+                for member in 0..lineup.len() {
+                    group.self_update(member)?;
+                    group.verify()?;
+                }
+                // The last member removes the first, then the others remove one another from
+                // the highest index down.
+                let last = lineup.len() - 1;
+                group.remove(last, 0)?;
+                group.verify()?;
+                for removed in (1..last).rev() {
+                    let remover = if removed == 1 { last } else { removed - 1 };
+                    group.remove(remover, removed)?;
+                    group.verify()?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The members of one scenario run: `members[i]` is participant `i` (A, B, ...), `active[i]`
+/// whether it is in the group now.
+struct Party {
+    members: Vec<Box<dyn Member>>,
+    active: Vec<bool>,
+}
+
+impl Party {
+    fn new(lineup: &[Implementation], suite: u16) -> Result<Self, Error> {
+        let members = lineup
+            .iter()
+            .enumerate()
+            .map(|(i, imp)| imp.new_member(&participant(i, *imp), suite))
+            .collect::<Result<Vec<_>, _>>()?;
+        let active = vec![false; members.len()];
+        Ok(Self { members, active })
+    }
+
+    fn member(&mut self, i: usize) -> Result<&mut Box<dyn Member>, Error> {
+        self.members
+            .get_mut(i)
+            .ok_or_else(|| Error::Harness(format!("no participant {i}")))
+    }
+
+    fn name(&self, i: usize) -> String {
+        self.members
+            .get(i)
+            .map_or_else(|| format!("#{i}"), |m| m.identity().to_owned())
+    }
+
+    fn create(&mut self, creator: usize) -> Result<(), Error> {
+        self.member(creator)?
+            .create_group(b"cohort-interop group")?;
+        self.active[creator] = true;
+        Ok(())
+    }
+
+    /// `committer` adds `joiners` in one commit; the other members process it; the joiners
+    /// join from the Welcome.
+    fn add(&mut self, committer: usize, joiners: &[usize]) -> Result<(), Error> {
+        let mut key_packages = Vec::new();
+        for j in joiners {
+            key_packages.push(self.member(*j)?.key_package()?);
+        }
+        let out = self
+            .member(committer)?
+            .add_members(&key_packages)
+            .map_err(|e| step(&self.name(committer), "add", e))?;
+        self.distribute(committer, &out.commit, &[])?;
+        let welcome = out
+            .welcome
+            .ok_or_else(|| Error::Harness(format!("{} made no Welcome", self.name(committer))))?;
+        for j in joiners {
+            self.member(*j)?
+                .join(&welcome)
+                .map_err(|e| step(&self.name(*j), "join", e))?;
+            self.active[*j] = true;
+        }
+        Ok(())
+    }
+
+    fn self_update(&mut self, committer: usize) -> Result<(), Error> {
+        let commit = self
+            .member(committer)?
+            .self_update()
+            .map_err(|e| step(&self.name(committer), "self-update", e))?;
+        self.distribute(committer, &commit, &[])
+    }
+
+    fn remove(&mut self, committer: usize, removed: usize) -> Result<(), Error> {
+        let leaf = self.member(removed)?.own_leaf()?;
+        let commit = self
+            .member(committer)?
+            .remove(leaf)
+            .map_err(|e| step(&self.name(committer), "remove", e))?;
+        self.distribute(committer, &commit, &[removed])?;
+        self.active[removed] = false;
+        Ok(())
+    }
+
+    /// Every active member but `sender` processes the commit; those in `removed` must see that
+    /// it removes them, the others that it does not.
+    fn distribute(&mut self, sender: usize, commit: &[u8], removed: &[usize]) -> Result<(), Error> {
+        for i in 0..self.members.len() {
+            if i == sender || !self.active[i] {
+                continue;
+            }
+            let name = self.name(i);
+            let incoming = self.members[i]
+                .process(commit)
+                .map_err(|e| step(&name, "process commit", e))?;
+            let expect_removed = removed.contains(&i);
+            if incoming
+                != (Incoming::Commit {
+                    removed_us: expect_removed,
+                })
+            {
+                return Err(Error::Mismatch(format!(
+                    "{name} processed the commit of {} as {incoming:?}, expected a commit that {} it",
+                    self.name(sender),
+                    if expect_removed { "removes" } else { "keeps" }
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every active member sends `count` messages that every other active member decrypts, in
+    /// order; `round` makes the texts unique.
+    fn messages(&mut self, sender: usize, count: usize, round: usize) -> Result<(), Error> {
+        for k in 0..count {
+            let name = self.name(sender);
+            let epoch = self.members[sender].epoch()?;
+            let text = format!("{name}: epoch {epoch}, round {round}, message {k}").into_bytes();
+            let ciphertext = self.members[sender]
+                .encrypt(&text)
+                .map_err(|e| step(&name, "encrypt", e))?;
+            for i in 0..self.members.len() {
+                if i == sender || !self.active[i] {
+                    continue;
+                }
+                let reader = self.name(i);
+                match self.members[i]
+                    .process(&ciphertext)
+                    .map_err(|e| step(&reader, &format!("decrypt {name}'s message"), e))?
+                {
+                    Incoming::Application(data) if data == text => {}
+                    other => {
+                        return Err(Error::Mismatch(format!(
+                            "{reader} read {name}'s message as {other:?}"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The common-state check: same epoch, epoch authenticator and exporter output everywhere,
+    /// then one message from each member read by all the others.
+    fn verify(&mut self) -> Result<(), Error> {
+        let active: Vec<usize> = (0..self.members.len())
+            .filter(|i| self.active[*i])
+            .collect();
+        let Some(&first) = active.first() else {
+            return Err(Error::Harness("no active member".into()));
+        };
+        let epoch = self.members[first].epoch()?;
+        let authenticator = self.members[first].epoch_authenticator()?;
+        let context = epoch.to_be_bytes();
+        let exported = self.members[first].export(EXPORTER_LABEL, &context, EXPORTER_LENGTH)?;
+        for &i in &active[1..] {
+            let m = &self.members[i];
+            let (a, b) = (self.name(first), self.name(i));
+            if m.epoch()? != epoch {
+                return Err(Error::Mismatch(format!(
+                    "{b} is at epoch {}, {a} at {epoch}",
+                    m.epoch()?
+                )));
+            }
+            if m.epoch_authenticator()? != authenticator {
+                return Err(Error::Mismatch(format!(
+                    "{a} and {b} differ in the epoch authenticator of epoch {epoch}"
+                )));
+            }
+            if m.export(EXPORTER_LABEL, &context, EXPORTER_LENGTH)? != exported {
+                return Err(Error::Mismatch(format!(
+                    "{a} and {b} differ in the exporter output of epoch {epoch}"
+                )));
+            }
+        }
+        for &i in &active {
+            self.messages(i, 1, 0)?;
+        }
+        Ok(())
+    }
+}
+
+/// Participant `i`'s name: A, B, C, ... with its implementation (`A-cohort`).
+fn participant(i: usize, imp: Implementation) -> String {
+    let letter = u8::try_from(i)
+        .ok()
+        .filter(|i| *i < 26)
+        .map_or('?', |i| char::from(b'A' + i));
+    format!("{letter}-{imp}")
+}
+
+/// Names the member and step where `error` happened.
+fn step(member: &str, what: &str, error: Error) -> Error {
+    Error::Step {
+        member: member.to_owned(),
+        step: what.to_owned(),
+        source: Box::new(error),
+    }
+}
