@@ -60,7 +60,9 @@ impl Implementation {
                 identity, suite,
             )?)),
             Implementation::MlsRs => crate::mls_rs_member::new_member(identity, suite),
-            Implementation::OpenMls => crate::openmls_member::OpenMlsMember::new(identity, suite),
+            Implementation::OpenMls => Ok(Box::new(crate::openmls_member::OpenMlsMember::new(
+                identity, suite,
+            )?)),
         }
     }
 }

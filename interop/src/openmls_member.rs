@@ -33,7 +33,7 @@ impl OpenMlsMember {
     ///
     /// # Errors
     /// [`Error::UnsupportedSuite`]; a failure making or storing the signing key.
-    pub fn new(identity: &str, suite: u16) -> Result<Box<dyn Member>, Error> {
+    pub fn new(identity: &str, suite: u16) -> Result<Self, Error> {
         let unsupported = || Error::UnsupportedSuite {
             implementation: Implementation::OpenMls,
             suite,
@@ -52,14 +52,14 @@ impl OpenMlsMember {
             credential: BasicCredential::new(identity.as_bytes().to_vec()).into(),
             signature_key: signer.public().into(),
         };
-        Ok(Box::new(Self {
+        Ok(Self {
             identity: identity.to_owned(),
             provider,
             suite: cs,
             signer,
             credential,
             group: None,
-        }))
+        })
     }
 
     fn group(&self) -> Result<&MlsGroup, Error> {

@@ -58,6 +58,11 @@ impl Scenario {
         }
     }
 
+    /// The scenario called `name` (as [`Scenario::name`] prints it).
+    pub fn from_name(name: &str) -> Option<Scenario> {
+        Scenario::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     /// How many members the scenario needs (A, B, ...).
     pub fn members(self) -> usize {
         match self {
@@ -347,5 +352,68 @@ fn step(member: &str, what: &str, error: Error) -> Error {
         member: member.to_owned(),
         step: what.to_owned(),
         source: Box::new(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The state check is not vacuous: a member that missed a commit is caught.
+    #[test]
+    fn verify_catches_a_missed_commit() {
+        for peer in [Implementation::MlsRs, Implementation::OpenMls] {
+            let mut party = Party::new(&[Implementation::Cohort, peer], 1).unwrap();
+            party.create(0).unwrap();
+            party.add(0, &[1]).unwrap();
+            party.verify().unwrap();
+            // A self-update that is never delivered to B.
+            party.members[0].self_update().unwrap();
+            assert!(
+                matches!(party.verify(), Err(Error::Mismatch(_))),
+                "{peer}: a missed commit went unnoticed"
+            );
+        }
+    }
+
+    /// Every implementation rejects a commit whose bytes were damaged in transit, and stays
+    /// usable: the undamaged commit is then accepted.
+    #[test]
+    fn damaged_commit_is_rejected_by_every_receiver() {
+        for committer in Implementation::ALL {
+            let receivers: Vec<Implementation> = Implementation::ALL
+                .into_iter()
+                .filter(|i| *i != committer)
+                .collect();
+            let mut lineup = vec![committer];
+            lineup.extend(&receivers);
+            let mut party = Party::new(&lineup, 1).unwrap();
+            party.create(0).unwrap();
+            party.add(0, &[1, 2]).unwrap();
+            let commit = party.members[0].self_update().unwrap();
+            let mut damaged = commit.clone();
+            // The last bytes are the membership tag of a PublicMessage.
+            if let Some(last) = damaged.last_mut() {
+                *last ^= 0x01;
+            }
+            for (member, imp) in party.members[1..].iter_mut().zip(&receivers) {
+                assert!(
+                    member.process(&damaged).is_err(),
+                    "{imp} accepted a damaged commit from {committer}"
+                );
+                assert_eq!(
+                    member.process(&commit).unwrap(),
+                    Incoming::Commit { removed_us: false }
+                );
+            }
+            party.verify().unwrap();
+        }
+    }
+
+    #[test]
+    fn scenario_names_round_trip() {
+        for s in Scenario::ALL {
+            assert_eq!(Scenario::from_name(s.name()), Some(s));
+        }
     }
 }
