@@ -9,14 +9,16 @@ use cohort_codec::{Decode, Encode};
 use cohort_credential::Credential;
 use cohort_crypto::{CipherSuite, CryptoProvider, SoftwareSigner};
 use cohort_group::{
-    CommitOptions, Group, GroupConfig, JoinInput, KeyPackageSecrets, LeafSpec, NoPsks, Processed,
-    create_key_package, key_package_ref,
+    CommitOptions, Group, GroupConfig, HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec,
+    NoPsks, Processed, create_key_package, key_package_ref,
 };
 use cohort_messages::key_package::KeyPackage;
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::math::LeafIndex;
 
-use crate::member::{CommitBytes, Error, Implementation, Incoming, Member};
+use cohort_messages::proposal::{Proposal, Remove};
+
+use crate::member::{CommitBytes, Error, Implementation, Incoming, Member, MemberOptions};
 
 /// How many days cohort's KeyPackages stay valid.
 const KEY_PACKAGE_DAYS: u64 = 30;
@@ -42,6 +44,8 @@ pub struct CohortMember {
     /// KeyPackages we published and have not used: reference, KeyPackage, private keys.
     key_packages: Vec<(Vec<u8>, KeyPackage, KeyPackageSecrets)>,
     group: Option<Group>,
+    /// How commits and proposals are framed.
+    format: HandshakeFormat,
 }
 
 impl CohortMember {
@@ -49,7 +53,7 @@ impl CohortMember {
     ///
     /// # Errors
     /// [`Error::UnsupportedSuite`]; a crypto failure making the signing key.
-    pub fn new(identity: &str, suite: u16) -> Result<Self, Error> {
+    pub fn new(identity: &str, suite: u16, options: MemberOptions) -> Result<Self, Error> {
         let provider: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
         let cs = CipherSuite(suite);
         let ops = provider.suite(cs).ok_or(Error::UnsupportedSuite {
@@ -64,7 +68,19 @@ impl CohortMember {
             signer,
             key_packages: Vec::new(),
             group: None,
+            format: if options.private_handshakes {
+                HandshakeFormat::Private
+            } else {
+                HandshakeFormat::Public
+            },
         })
+    }
+
+    /// Commit options: the tree in the Welcome, our framing.
+    fn commit_options(&self) -> CommitOptions {
+        let mut options = CommitOptions::new();
+        options.format = self.format;
+        options
     }
 
     fn leaf_spec(&self) -> LeafSpec {
@@ -149,9 +165,9 @@ impl Member for CohortMember {
                 _ => Err(Error::Harness("add_members takes KeyPackages".into())),
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let out = self.commit_with(|g, signer| {
-            Ok(g.add_members(signer, kps, &CommitOptions::new(), Some(now()))?)
-        })?;
+        let options = self.commit_options();
+        let out =
+            self.commit_with(|g, signer| Ok(g.add_members(signer, kps, &options, Some(now()))?))?;
         if out.welcome.is_none() {
             return Err(Error::Harness("cohort made no Welcome for an add".into()));
         }
@@ -210,7 +226,7 @@ impl Member for CohortMember {
     }
 
     fn self_update(&mut self) -> Result<Vec<u8>, Error> {
-        let mut options = CommitOptions::new();
+        let mut options = self.commit_options();
         options.force_path = true;
         Ok(self
             .commit_with(|g, signer| Ok(g.self_update(signer, &options, Some(now()))?))?
@@ -218,16 +234,47 @@ impl Member for CohortMember {
     }
 
     fn remove(&mut self, leaf: u32) -> Result<Vec<u8>, Error> {
+        let options = self.commit_options();
         Ok(self
             .commit_with(|g, signer| {
-                Ok(g.remove_members(
-                    signer,
-                    &[LeafIndex(leaf)],
-                    &CommitOptions::new(),
-                    Some(now()),
-                )?)
+                Ok(g.remove_members(signer, &[LeafIndex(leaf)], &options, Some(now()))?)
             })?
             .commit)
+    }
+
+    fn propose_update(&mut self) -> Result<Vec<u8>, Error> {
+        // cohort refreshes keys by commit (`self_update`) and sends no Update proposals.
+        Err(Error::NotOffered {
+            implementation: Implementation::Cohort,
+            what: "Update proposals",
+        })
+    }
+
+    fn propose_remove(&mut self, leaf: u32) -> Result<Vec<u8>, Error> {
+        let format = self.format;
+        let signer = &self.signer;
+        let group = self
+            .group
+            .as_mut()
+            .ok_or_else(|| Error::Harness("cohort member is in no group".into()))?;
+        let mut next = group.clone();
+        let message = next.propose(
+            signer,
+            Proposal::Remove(Remove {
+                removed: LeafIndex(leaf),
+            }),
+            format,
+            Some(now()),
+        )?;
+        *group = next;
+        Ok(message.to_bytes()?)
+    }
+
+    fn commit_pending(&mut self) -> Result<CommitBytes, Error> {
+        let options = self.commit_options();
+        self.commit_with(|g, signer| {
+            Ok(g.commit(signer, Vec::new(), &options, &NoPsks, Some(now()))?)
+        })
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {

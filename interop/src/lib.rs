@@ -16,5 +16,5 @@ pub mod mls_rs_member;
 pub mod openmls_member;
 pub mod scenario;
 
-pub use member::{CommitBytes, Error, Implementation, Incoming, Member};
+pub use member::{CommitBytes, Error, Implementation, Incoming, Member, MemberOptions};
 pub use scenario::Scenario;

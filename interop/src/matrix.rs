@@ -68,8 +68,10 @@ impl Cell {
                 (0..n)
                     .map(|i| match (self.scenario, i) {
                         (_, 0) => self.committer,
-                        // The lifecycle alternates, so every implementation commits.
-                        (Scenario::Lifecycle, i) if i % 2 == 0 => self.committer,
+                        // The lifecycles alternate, so every implementation commits.
+                        (Scenario::Lifecycle | Scenario::PrivateHandshake, i) if i % 2 == 0 => {
+                            self.committer
+                        }
                         _ => other,
                     })
                     .collect()
@@ -204,6 +206,7 @@ pub fn cells(filter: &Filter) -> Vec<Cell> {
                     let mixed_ok = peer != Peer::Mixed
                         || Implementation::ALL.iter().all(|i| lineup.contains(i));
                     if mixed_ok
+                        && scenario.applies_to(&lineup)
                         && lineup
                             .iter()
                             .all(|imp| imp.cipher_suites().contains(&suite))

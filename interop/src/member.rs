@@ -48,7 +48,12 @@ impl Implementation {
     /// # Errors
     /// [`Error::UnsupportedSuite`] when the backend lacks `suite`; a failure of the
     /// implementation while making the signing key.
-    pub fn new_member(self, identity: &str, suite: u16) -> Result<Box<dyn Member>, Error> {
+    pub fn new_member(
+        self,
+        identity: &str,
+        suite: u16,
+        options: MemberOptions,
+    ) -> Result<Box<dyn Member>, Error> {
         if !self.cipher_suites().contains(&suite) {
             return Err(Error::UnsupportedSuite {
                 implementation: self,
@@ -57,11 +62,11 @@ impl Implementation {
         }
         match self {
             Implementation::Cohort => Ok(Box::new(crate::cohort_member::CohortMember::new(
-                identity, suite,
+                identity, suite, options,
             )?)),
-            Implementation::MlsRs => crate::mls_rs_member::new_member(identity, suite),
+            Implementation::MlsRs => crate::mls_rs_member::new_member(identity, suite, options),
             Implementation::OpenMls => Ok(Box::new(crate::openmls_member::OpenMlsMember::new(
-                identity, suite,
+                identity, suite, options,
             )?)),
         }
     }
@@ -71,6 +76,14 @@ impl fmt::Display for Implementation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// How a [`Member`] is set up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemberOptions {
+    /// Send commits and proposals as PrivateMessage (RFC 9420 §6.3) instead of PublicMessage.
+    /// Every member accepts both either way.
+    pub private_handshakes: bool,
 }
 
 /// The result of a commit made by a [`Member`]: the commit for the group and, when members were
@@ -156,6 +169,27 @@ pub trait Member {
     /// A failure of the implementation (for example a blank leaf).
     fn remove(&mut self, leaf: u32) -> Result<Vec<u8>, Error>;
 
+    /// Proposes to replace our own leaf (an Update proposal, RFC 9420 §12.1.2) and returns the
+    /// proposal message. The member caches it for a later commit by reference.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`] when the implementation does not send Update proposals; a failure
+    /// of the implementation.
+    fn propose_update(&mut self) -> Result<Vec<u8>, Error>;
+
+    /// Proposes to remove the member at `leaf` (RFC 9420 §12.1.3) and returns the proposal
+    /// message. The member caches it for a later commit by reference.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn propose_remove(&mut self, leaf: u32) -> Result<Vec<u8>, Error>;
+
+    /// Commits every proposal received or sent this epoch, by reference, merged at once.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn commit_pending(&mut self) -> Result<CommitBytes, Error>;
+
     /// Encrypts application data as a PrivateMessage (`MLSMessage` bytes).
     ///
     /// # Errors
@@ -219,6 +253,15 @@ pub enum Error {
         implementation: Implementation,
         /// The suite's IANA code point.
         suite: u16,
+    },
+    /// The implementation does not offer an operation (for example cohort sends no Update
+    /// proposals: it refreshes keys by commit).
+    #[error("{implementation} does not offer {what}")]
+    NotOffered {
+        /// The implementation.
+        implementation: Implementation,
+        /// The operation.
+        what: &'static str,
     },
     /// The harness drove a member wrongly, or an implementation returned something the harness
     /// did not expect (for example no Welcome for an add).

@@ -15,13 +15,20 @@ use mls_rs::{
 };
 use mls_rs_crypto_rustcrypto::RustCryptoProvider;
 
-use crate::member::{CommitBytes, Error, Implementation, Incoming, Member};
+use mls_rs::client_builder::PaddingMode;
+use mls_rs::mls_rules::{DefaultMlsRules, EncryptionOptions};
+
+use crate::member::{CommitBytes, Error, Implementation, Incoming, Member, MemberOptions};
 
 /// An mls-rs client named `identity` for `suite`, as a [`Member`].
 ///
 /// # Errors
 /// [`Error::UnsupportedSuite`]; a failure making the signing key.
-pub fn new_member(identity: &str, suite: u16) -> Result<Box<dyn Member>, Error> {
+pub fn new_member(
+    identity: &str,
+    suite: u16,
+    options: MemberOptions,
+) -> Result<Box<dyn Member>, Error> {
     let crypto = RustCryptoProvider::default();
     let cs = CipherSuite::from(suite);
     let ops = crypto
@@ -37,6 +44,12 @@ pub fn new_member(identity: &str, suite: u16) -> Result<Box<dyn Member>, Error> 
     let client = Client::builder()
         .crypto_provider(crypto)
         .identity_provider(BasicIdentityProvider::new())
+        .mls_rules(
+            DefaultMlsRules::new().with_encryption_options(EncryptionOptions::new(
+                options.private_handshakes,
+                PaddingMode::None,
+            )),
+        )
         .signing_identity(SigningIdentity::new(credential, public), secret, cs)
         .build();
     Ok(Box::new(MlsRsMember {
@@ -166,6 +179,38 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
         let out = group.commit_builder().remove_member(leaf)?.build()?;
         group.apply_pending_commit()?;
         Ok(out.commit_message.to_bytes()?)
+    }
+
+    fn propose_update(&mut self) -> Result<Vec<u8>, Error> {
+        Ok(self.group_mut()?.propose_update(Vec::new())?.to_bytes()?)
+    }
+
+    fn propose_remove(&mut self, leaf: u32) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .group_mut()?
+            .propose_remove(leaf, Vec::new())?
+            .to_bytes()?)
+    }
+
+    fn commit_pending(&mut self) -> Result<CommitBytes, Error> {
+        let group = self.group_mut()?;
+        // A commit with no new proposals takes every cached one by reference.
+        let out = group.commit(Vec::new())?;
+        group.apply_pending_commit()?;
+        let welcome = match out.welcome_messages.as_slice() {
+            [] => None,
+            [one] => Some(one.to_bytes()?),
+            other => {
+                return Err(Error::Harness(format!(
+                    "mls-rs made {} Welcomes for one commit",
+                    other.len()
+                )));
+            }
+        };
+        Ok(CommitBytes {
+            commit: out.commit_message.to_bytes()?,
+            welcome,
+        })
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {

@@ -9,14 +9,15 @@ use openmls::group::GroupId;
 use openmls::prelude::tls_codec::{Deserialize, Serialize};
 use openmls::prelude::{
     BasicCredential, Ciphersuite, CredentialWithKey, KeyPackage, LeafNodeIndex, LeafNodeParameters,
-    MIXED_PLAINTEXT_WIRE_FORMAT_POLICY, MlsGroup, MlsGroupCreateConfig, MlsGroupJoinConfig,
-    MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, OpenMlsCrypto, OpenMlsProvider,
-    ProcessedMessageContent, ProtocolVersion, StagedWelcome,
+    MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY, MIXED_PLAINTEXT_WIRE_FORMAT_POLICY, MlsGroup,
+    MlsGroupCreateConfig, MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn, MlsMessageOut,
+    OpenMlsCrypto, OpenMlsProvider, ProcessedMessageContent, ProtocolVersion, StagedWelcome,
+    WireFormatPolicy,
 };
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
 
-use crate::member::{CommitBytes, Error, Implementation, Incoming, Member};
+use crate::member::{CommitBytes, Error, Implementation, Incoming, Member, MemberOptions};
 
 /// An OpenMLS client with at most one group.
 pub struct OpenMlsMember {
@@ -26,6 +27,9 @@ pub struct OpenMlsMember {
     signer: SignatureKeyPair,
     credential: CredentialWithKey,
     group: Option<MlsGroup>,
+    /// Send handshakes as PrivateMessage (mixed-ciphertext policy) or PublicMessage
+    /// (mixed-plaintext policy); both accept either.
+    policy: WireFormatPolicy,
 }
 
 impl OpenMlsMember {
@@ -33,7 +37,7 @@ impl OpenMlsMember {
     ///
     /// # Errors
     /// [`Error::UnsupportedSuite`]; a failure making or storing the signing key.
-    pub fn new(identity: &str, suite: u16) -> Result<Self, Error> {
+    pub fn new(identity: &str, suite: u16, options: MemberOptions) -> Result<Self, Error> {
         let unsupported = || Error::UnsupportedSuite {
             implementation: Implementation::OpenMls,
             suite,
@@ -59,6 +63,11 @@ impl OpenMlsMember {
             signer,
             credential,
             group: None,
+            policy: if options.private_handshakes {
+                MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY
+            } else {
+                MIXED_PLAINTEXT_WIRE_FORMAT_POLICY
+            },
         })
     }
 
@@ -78,9 +87,9 @@ impl OpenMlsMember {
         Ok((group, &self.provider, &self.signer))
     }
 
-    fn join_config() -> MlsGroupJoinConfig {
+    fn join_config(&self) -> MlsGroupJoinConfig {
         MlsGroupJoinConfig::builder()
-            .wire_format_policy(MIXED_PLAINTEXT_WIRE_FORMAT_POLICY)
+            .wire_format_policy(self.policy)
             .use_ratchet_tree_extension(true)
             .build()
     }
@@ -116,7 +125,7 @@ impl Member for OpenMlsMember {
         }
         let config = MlsGroupCreateConfig::builder()
             .ciphersuite(self.suite)
-            .wire_format_policy(MIXED_PLAINTEXT_WIRE_FORMAT_POLICY)
+            .wire_format_policy(self.policy)
             .use_ratchet_tree_extension(true)
             .build();
         let group = MlsGroup::new_with_group_id(
@@ -160,7 +169,7 @@ impl Member for OpenMlsMember {
             return Err(Error::Harness("join takes a Welcome".into()));
         };
         let group =
-            StagedWelcome::new_from_welcome(&self.provider, &Self::join_config(), welcome, None)
+            StagedWelcome::new_from_welcome(&self.provider, &self.join_config(), welcome, None)
                 .map_err(|e| Error::openmls("stage welcome", e))?
                 .into_group(&self.provider)
                 .map_err(|e| Error::openmls("join from welcome", e))?;
@@ -225,6 +234,36 @@ impl Member for OpenMlsMember {
             .merge_pending_commit(provider)
             .map_err(|e| Error::openmls("merge pending commit", e))?;
         serialize(&commit)
+    }
+
+    fn propose_update(&mut self) -> Result<Vec<u8>, Error> {
+        let (group, provider, signer) = self.parts()?;
+        let (message, _) = group
+            .propose_self_update(provider, signer, LeafNodeParameters::default())
+            .map_err(|e| Error::openmls("propose self update", e))?;
+        serialize(&message)
+    }
+
+    fn propose_remove(&mut self, leaf: u32) -> Result<Vec<u8>, Error> {
+        let (group, provider, signer) = self.parts()?;
+        let (message, _) = group
+            .propose_remove_member(provider, signer, LeafNodeIndex::new(leaf))
+            .map_err(|e| Error::openmls("propose remove", e))?;
+        serialize(&message)
+    }
+
+    fn commit_pending(&mut self) -> Result<CommitBytes, Error> {
+        let (group, provider, signer) = self.parts()?;
+        let (commit, welcome, _) = group
+            .commit_to_pending_proposals(provider, signer)
+            .map_err(|e| Error::openmls("commit to pending proposals", e))?;
+        group
+            .merge_pending_commit(provider)
+            .map_err(|e| Error::openmls("merge pending commit", e))?;
+        Ok(CommitBytes {
+            commit: serialize(&commit)?,
+            welcome: welcome.as_ref().map(serialize).transpose()?,
+        })
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {

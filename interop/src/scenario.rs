@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::member::{Error, Implementation, Incoming, Member};
+use crate::member::{Error, Implementation, Incoming, Member, MemberOptions};
 
 /// The exporter label every epoch check uses.
 const EXPORTER_LABEL: &[u8] = b"cohort-interop";
@@ -28,21 +28,31 @@ pub enum Scenario {
     Update,
     /// Remove: A adds B and C, then removes B; B sees that it was removed.
     Remove,
+    /// Update proposals by reference: B and C (those of them whose implementation sends Update
+    /// proposals) propose to update; A commits the proposals by reference.
+    UpdateProposal,
+    /// Remove proposal by reference: B proposes to remove C; A commits it by reference.
+    RemoveProposal,
     /// Full lifecycle: each member in turn adds the next, every member self-updates, then
     /// members remove one another until one is left. Every member commits at least once.
     Lifecycle,
+    /// The full lifecycle again, with every commit and proposal sent as a PrivateMessage.
+    PrivateHandshake,
 }
 
 impl Scenario {
     /// Every scenario, in the order the matrix prints them.
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::OneToOne,
         Scenario::ThreeParty,
         Scenario::MultipleJoins,
         Scenario::Application,
         Scenario::Update,
         Scenario::Remove,
+        Scenario::UpdateProposal,
+        Scenario::RemoveProposal,
         Scenario::Lifecycle,
+        Scenario::PrivateHandshake,
     ];
 
     /// The scenario's short name.
@@ -54,7 +64,10 @@ impl Scenario {
             Scenario::Application => "application",
             Scenario::Update => "update",
             Scenario::Remove => "remove",
+            Scenario::UpdateProposal => "update-proposal",
+            Scenario::RemoveProposal => "remove-proposal",
             Scenario::Lifecycle => "lifecycle",
+            Scenario::PrivateHandshake => "private-handshake",
         }
     }
 
@@ -70,8 +83,22 @@ impl Scenario {
             Scenario::ThreeParty
             | Scenario::MultipleJoins
             | Scenario::Update
-            | Scenario::Remove => 3,
-            Scenario::Lifecycle => 4,
+            | Scenario::Remove
+            | Scenario::UpdateProposal
+            | Scenario::RemoveProposal => 3,
+            Scenario::Lifecycle | Scenario::PrivateHandshake => 4,
+        }
+    }
+
+    /// Whether the scenario means anything for `lineup`: Update proposals need a proposer whose
+    /// implementation sends them (cohort does not).
+    pub fn applies_to(self, lineup: &[Implementation]) -> bool {
+        match self {
+            Scenario::UpdateProposal => lineup
+                .iter()
+                .skip(1)
+                .any(|imp| *imp != Implementation::Cohort),
+            _ => true,
         }
     }
 
@@ -88,7 +115,10 @@ impl Scenario {
                 lineup.len()
             )));
         }
-        let mut group = Party::new(lineup, suite)?;
+        let options = MemberOptions {
+            private_handshakes: self == Scenario::PrivateHandshake,
+        };
+        let mut group = Party::new(lineup, suite, options)?;
         group.create(0)?;
         match self {
             Scenario::OneToOne => {
@@ -128,7 +158,31 @@ impl Scenario {
                 group.remove(0, 1)?;
                 group.verify()
             }
-            Scenario::Lifecycle => {
+            Scenario::UpdateProposal => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                let mut proposed = false;
+                for proposer in [1, 2] {
+                    if lineup[proposer] != Implementation::Cohort {
+                        group.propose(proposer, Proposing::Update)?;
+                        proposed = true;
+                    }
+                }
+                if !proposed {
+                    return Err(Error::Harness("no member sends Update proposals".into()));
+                }
+                group.commit_pending(0, &[])?;
+                group.verify()
+            }
+            Scenario::RemoveProposal => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                let leaf = group.member(2)?.own_leaf()?;
+                group.propose(1, Proposing::Remove(leaf))?;
+                group.commit_pending(0, &[2])?;
+                group.verify()
+            }
+            Scenario::Lifecycle | Scenario::PrivateHandshake => {
                 for joiner in 1..lineup.len() {
                     group.add(joiner - 1, &[joiner])?;
                     group.verify()?;
@@ -166,12 +220,21 @@ struct Party {
     active: Vec<bool>,
 }
 
+/// A proposal a member sends.
+#[derive(Debug, Clone, Copy)]
+enum Proposing {
+    /// Update our own leaf.
+    Update,
+    /// Remove the member at this leaf.
+    Remove(u32),
+}
+
 impl Party {
-    fn new(lineup: &[Implementation], suite: u16) -> Result<Self, Error> {
+    fn new(lineup: &[Implementation], suite: u16, options: MemberOptions) -> Result<Self, Error> {
         let members = lineup
             .iter()
             .enumerate()
-            .map(|(i, imp)| imp.new_member(&participant(i, *imp), suite))
+            .map(|(i, imp)| imp.new_member(&participant(i, *imp), suite, options))
             .collect::<Result<Vec<_>, _>>()?;
         let active = vec![false; members.len()];
         Ok(Self { members, active })
@@ -236,6 +299,45 @@ impl Party {
             .map_err(|e| step(&self.name(committer), "remove", e))?;
         self.distribute(committer, &commit, &[removed])?;
         self.active[removed] = false;
+        Ok(())
+    }
+
+    /// `proposer` sends a proposal; every other active member processes and caches it.
+    fn propose(&mut self, proposer: usize, proposal: Proposing) -> Result<(), Error> {
+        let name = self.name(proposer);
+        let message = match proposal {
+            Proposing::Update => self.members[proposer].propose_update(),
+            Proposing::Remove(leaf) => self.members[proposer].propose_remove(leaf),
+        }
+        .map_err(|e| step(&name, "propose", e))?;
+        for i in 0..self.members.len() {
+            if i == proposer || !self.active[i] {
+                continue;
+            }
+            let reader = self.name(i);
+            let incoming = self.members[i]
+                .process(&message)
+                .map_err(|e| step(&reader, &format!("process {name}'s proposal"), e))?;
+            if incoming != Incoming::Proposal {
+                return Err(Error::Mismatch(format!(
+                    "{reader} processed {name}'s proposal as {incoming:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// `committer` commits every cached proposal by reference; `removed` are the members the
+    /// proposals remove.
+    fn commit_pending(&mut self, committer: usize, removed: &[usize]) -> Result<(), Error> {
+        let out = self
+            .member(committer)?
+            .commit_pending()
+            .map_err(|e| step(&self.name(committer), "commit proposals", e))?;
+        self.distribute(committer, &out.commit, removed)?;
+        for r in removed {
+            self.active[*r] = false;
+        }
         Ok(())
     }
 
@@ -363,7 +465,8 @@ mod tests {
     #[test]
     fn verify_catches_a_missed_commit() {
         for peer in [Implementation::MlsRs, Implementation::OpenMls] {
-            let mut party = Party::new(&[Implementation::Cohort, peer], 1).unwrap();
+            let mut party =
+                Party::new(&[Implementation::Cohort, peer], 1, MemberOptions::default()).unwrap();
             party.create(0).unwrap();
             party.add(0, &[1]).unwrap();
             party.verify().unwrap();
@@ -387,7 +490,7 @@ mod tests {
                 .collect();
             let mut lineup = vec![committer];
             lineup.extend(&receivers);
-            let mut party = Party::new(&lineup, 1).unwrap();
+            let mut party = Party::new(&lineup, 1, MemberOptions::default()).unwrap();
             party.create(0).unwrap();
             party.add(0, &[1, 2]).unwrap();
             let commit = party.members[0].self_update().unwrap();
