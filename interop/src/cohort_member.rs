@@ -207,6 +207,34 @@ impl Member for CohortMember {
         Ok(())
     }
 
+    fn group_info(&mut self) -> Result<Vec<u8>, Error> {
+        Ok(self.group()?.group_info(&self.signer, true)?.to_bytes()?)
+    }
+
+    fn join_external(&mut self, group_info: &[u8]) -> Result<Vec<u8>, Error> {
+        if self.group.is_some() {
+            return Err(Error::Harness(format!(
+                "{} (cohort) is in a group already",
+                self.identity
+            )));
+        }
+        let MlsMessageBody::GroupInfo(group_info) = MlsMessage::from_bytes(group_info)?.body else {
+            return Err(Error::Harness("join_external takes a GroupInfo".into()));
+        };
+        let joined = Group::join_by_external_commit(
+            &*self.provider,
+            &self.signer,
+            &self.leaf_spec(),
+            &group_info,
+            None,
+            None,
+            config(),
+            Some(now()),
+        )?;
+        self.group = Some(joined.group);
+        Ok(joined.commit.to_bytes()?)
+    }
+
     fn process(&mut self, message: &[u8]) -> Result<Incoming, Error> {
         let message = MlsMessage::from_bytes(message)?;
         let group = self.group_mut()?;

@@ -149,6 +149,21 @@ pub trait Member {
     /// A failure of the implementation (for example a Welcome it rejects).
     fn join(&mut self, welcome: &[u8]) -> Result<(), Error>;
 
+    /// A signed GroupInfo of the current epoch (`MLSMessage` bytes) with the `external_pub` and
+    /// `ratchet_tree` extensions, so that a client can join by external commit.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn group_info(&mut self) -> Result<Vec<u8>, Error>;
+
+    /// Joins by external commit (RFC 9420 §12.4.3.2) from a GroupInfo (`MLSMessage` bytes) that
+    /// carries the ratchet tree; returns the commit for the members. The member is in the new
+    /// epoch at once.
+    ///
+    /// # Errors
+    /// A failure of the implementation (for example a GroupInfo it rejects).
+    fn join_external(&mut self, group_info: &[u8]) -> Result<Vec<u8>, Error>;
+
     /// Processes an incoming handshake or application message (`MLSMessage` bytes). A commit is
     /// merged at once.
     ///

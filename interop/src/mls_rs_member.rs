@@ -145,6 +145,28 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
         Ok(())
     }
 
+    fn group_info(&mut self) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .group()?
+            .group_info_message_allowing_ext_commit(true)?
+            .to_bytes()?)
+    }
+
+    fn join_external(&mut self, group_info: &[u8]) -> Result<Vec<u8>, Error> {
+        if self.group.is_some() {
+            return Err(Error::Harness(format!(
+                "{} (mls-rs) is in a group already",
+                self.identity
+            )));
+        }
+        let (group, commit) = self
+            .client
+            .external_commit_builder()?
+            .build(MlsMessage::from_bytes(group_info)?)?;
+        self.group = Some(group);
+        Ok(commit.to_bytes()?)
+    }
+
     fn process(&mut self, message: &[u8]) -> Result<Incoming, Error> {
         let message = MlsMessage::from_bytes(message)?;
         match self.group_mut()?.process_incoming_message(message)? {

@@ -177,6 +177,43 @@ impl Member for OpenMlsMember {
         Ok(())
     }
 
+    fn group_info(&mut self) -> Result<Vec<u8>, Error> {
+        let (group, provider, signer) = self.parts()?;
+        let message = group
+            .export_group_info(provider.crypto(), signer, true)
+            .map_err(|e| Error::openmls("export group info", e))?;
+        serialize(&message)
+    }
+
+    fn join_external(&mut self, group_info: &[u8]) -> Result<Vec<u8>, Error> {
+        if self.group.is_some() {
+            return Err(Error::Harness(format!(
+                "{} (openmls) is in a group already",
+                self.identity
+            )));
+        }
+        let MlsMessageBodyIn::GroupInfo(group_info) = deserialize(group_info)?.extract() else {
+            return Err(Error::Harness("join_external takes a GroupInfo".into()));
+        };
+        let (group, bundle) = MlsGroup::external_commit_builder()
+            .with_config(self.join_config())
+            .build_group(&self.provider, group_info, self.credential.clone())
+            .map_err(|e| Error::openmls("external commit: build group", e))?
+            .load_psks(self.provider.storage())
+            .map_err(|e| Error::openmls("external commit: load PSKs", e))?
+            .build(
+                self.provider.rand(),
+                self.provider.crypto(),
+                &self.signer,
+                |_| true,
+            )
+            .map_err(|e| Error::openmls("external commit: build", e))?
+            .finalize(&self.provider)
+            .map_err(|e| Error::openmls("external commit: finalize", e))?;
+        self.group = Some(group);
+        serialize(bundle.commit())
+    }
+
     fn process(&mut self, message: &[u8]) -> Result<Incoming, Error> {
         let message = deserialize(message)?
             .try_into_protocol_message()

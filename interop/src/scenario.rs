@@ -24,6 +24,9 @@ pub enum Scenario {
     MultipleJoins,
     /// Application messages both ways: several messages per sender and epoch, in order.
     Application,
+    /// External join: A adds B; C joins by external commit from A's GroupInfo; A and B
+    /// process C's commit.
+    ExternalJoin,
     /// Update: A (with B and C) commits a self-update with an UpdatePath.
     Update,
     /// Remove: A adds B and C, then removes B; B sees that it was removed.
@@ -42,11 +45,12 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario, in the order the matrix prints them.
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::OneToOne,
         Scenario::ThreeParty,
         Scenario::MultipleJoins,
         Scenario::Application,
+        Scenario::ExternalJoin,
         Scenario::Update,
         Scenario::Remove,
         Scenario::UpdateProposal,
@@ -62,6 +66,7 @@ impl Scenario {
             Scenario::ThreeParty => "3-party-join",
             Scenario::MultipleJoins => "multiple-joins",
             Scenario::Application => "application",
+            Scenario::ExternalJoin => "external-join",
             Scenario::Update => "update",
             Scenario::Remove => "remove",
             Scenario::UpdateProposal => "update-proposal",
@@ -82,6 +87,7 @@ impl Scenario {
             Scenario::OneToOne | Scenario::Application => 2,
             Scenario::ThreeParty
             | Scenario::MultipleJoins
+            | Scenario::ExternalJoin
             | Scenario::Update
             | Scenario::Remove
             | Scenario::UpdateProposal
@@ -143,6 +149,12 @@ impl Scenario {
                     group.messages(1, 3, round)?;
                 }
                 Ok(())
+            }
+            Scenario::ExternalJoin => {
+                group.add(0, &[1])?;
+                group.verify()?;
+                group.join_external(0, 2)?;
+                group.verify()
             }
             Scenario::Update => {
                 group.add(0, &[1, 2])?;
@@ -280,6 +292,22 @@ impl Party {
                 .map_err(|e| step(&self.name(*j), "join", e))?;
             self.active[*j] = true;
         }
+        Ok(())
+    }
+
+    /// `joiner` joins by external commit from `publisher`'s GroupInfo; every member processes
+    /// the commit.
+    fn join_external(&mut self, publisher: usize, joiner: usize) -> Result<(), Error> {
+        let group_info = self
+            .member(publisher)?
+            .group_info()
+            .map_err(|e| step(&self.name(publisher), "export GroupInfo", e))?;
+        let commit = self
+            .member(joiner)?
+            .join_external(&group_info)
+            .map_err(|e| step(&self.name(joiner), "external commit", e))?;
+        self.distribute(joiner, &commit, &[])?;
+        self.active[joiner] = true;
         Ok(())
     }
 
