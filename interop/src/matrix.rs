@@ -50,6 +50,8 @@ pub struct Cell {
     pub committer: Implementation,
     /// The cipher suite (IANA code point).
     pub suite: u16,
+    /// The seed of the scenario's random choices.
+    pub seed: u64,
 }
 
 impl Cell {
@@ -69,9 +71,13 @@ impl Cell {
                     .map(|i| match (self.scenario, i) {
                         (_, 0) => self.committer,
                         // The lifecycles alternate, so every implementation commits.
-                        (Scenario::Lifecycle | Scenario::PrivateHandshake, i) if i % 2 == 0 => {
-                            self.committer
-                        }
+                        (
+                            Scenario::Lifecycle
+                            | Scenario::PrivateHandshake
+                            | Scenario::LargeGroup
+                            | Scenario::Churn,
+                            i,
+                        ) if i % 2 == 0 => self.committer,
                         _ => other,
                     })
                     .collect()
@@ -100,7 +106,9 @@ impl Cell {
     /// Plays the cell. A panic inside an implementation is caught and reported as a failure.
     pub fn run(&self) -> Outcome {
         let lineup = self.lineup();
-        let result = catch_unwind(AssertUnwindSafe(|| self.scenario.run(&lineup, self.suite)));
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            self.scenario.run(&lineup, self.suite, self.seed)
+        }));
         let failure = match result {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(e.to_string()),
@@ -167,6 +175,8 @@ pub struct Filter {
     pub peers: Vec<Peer>,
     /// Only these scenarios (empty: all).
     pub scenarios: Vec<Scenario>,
+    /// The seed of the random choices (default: [`crate::scenario::DEFAULT_SEED`]).
+    pub seed: Option<u64>,
 }
 
 /// The suites the matrix covers when the filter names none: 1, 2, 3 and 7, each where the
@@ -200,6 +210,7 @@ pub fn cells(filter: &Filter) -> Vec<Cell> {
                         peer,
                         committer,
                         suite,
+                        seed: filter.seed.unwrap_or(crate::scenario::DEFAULT_SEED),
                     };
                     let lineup = cell.lineup();
                     // A mixed cell needs all three implementations in the group.

@@ -22,7 +22,9 @@ pub enum Scenario {
     ThreeParty,
     /// Multiple joins at once: A adds B and C with one commit and one Welcome.
     MultipleJoins,
-    /// Application messages both ways: several messages per sender and epoch, in order.
+    /// Application messages both ways: several messages per sender and epoch, in order, then a
+    /// batch delivered in reverse order (within every implementation's default out-of-order
+    /// window).
     Application,
     /// External join: A adds B; C joins by external commit from A's GroupInfo; A and B
     /// process C's commit.
@@ -41,11 +43,27 @@ pub enum Scenario {
     Lifecycle,
     /// The full lifecycle again, with every commit and proposal sent as a PrivateMessage.
     PrivateHandshake,
+    /// Large group, full lifecycle (test-scenarios.md): A adds the first members in one commit,
+    /// then randomly chosen members add the others one by one up to [`LARGE_GROUP`], every
+    /// member updates, then randomly chosen members remove randomly chosen others, by commit or
+    /// by a proposal another member commits, until one is left. The choices come from a fixed
+    /// seed, so a failure replays.
+    LargeGroup,
+    /// Churn: A builds a group of five; then, five times, a random member removes a random
+    /// other and a random member adds a new participant, which takes the blank leaf (RFC 9420
+    /// §12.1.1), with tree truncation and unmerged leaves along the way.
+    Churn,
 }
+
+/// The seed of the random choices unless another is given.
+pub const DEFAULT_SEED: u64 = 0x636f_686f_7274;
+
+/// The size of the large-group scenario.
+pub const LARGE_GROUP: usize = 10;
 
 impl Scenario {
     /// Every scenario, in the order the matrix prints them.
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::OneToOne,
         Scenario::ThreeParty,
         Scenario::MultipleJoins,
@@ -57,6 +75,8 @@ impl Scenario {
         Scenario::RemoveProposal,
         Scenario::Lifecycle,
         Scenario::PrivateHandshake,
+        Scenario::LargeGroup,
+        Scenario::Churn,
     ];
 
     /// The scenario's short name.
@@ -73,6 +93,8 @@ impl Scenario {
             Scenario::RemoveProposal => "remove-proposal",
             Scenario::Lifecycle => "lifecycle",
             Scenario::PrivateHandshake => "private-handshake",
+            Scenario::LargeGroup => "large-group",
+            Scenario::Churn => "churn",
         }
     }
 
@@ -93,6 +115,7 @@ impl Scenario {
             | Scenario::UpdateProposal
             | Scenario::RemoveProposal => 3,
             Scenario::Lifecycle | Scenario::PrivateHandshake => 4,
+            Scenario::LargeGroup | Scenario::Churn => LARGE_GROUP,
         }
     }
 
@@ -108,11 +131,13 @@ impl Scenario {
         }
     }
 
-    /// Plays the scenario with `lineup[0]` as A, `lineup[1]` as B, and so on, in `suite`.
+    /// Plays the scenario with `lineup[0]` as A, `lineup[1]` as B, and so on, in `suite`; `seed`
+    /// drives the random choices of the large-group and churn scenarios (the matrix uses
+    /// [`DEFAULT_SEED`]).
     ///
     /// # Errors
     /// The first failure of a member, or [`Error::Mismatch`] when members disagree.
-    pub fn run(self, lineup: &[Implementation], suite: u16) -> Result<(), Error> {
+    pub fn run(self, lineup: &[Implementation], suite: u16, seed: u64) -> Result<(), Error> {
         if lineup.len() < self.members() {
             return Err(Error::Harness(format!(
                 "{} needs {} members, the lineup has {}",
@@ -148,7 +173,8 @@ impl Scenario {
                     group.messages(0, 3, round)?;
                     group.messages(1, 3, round)?;
                 }
-                Ok(())
+                group.messages_reversed(0, 4)?;
+                group.messages_reversed(1, 4)
             }
             Scenario::ExternalJoin => {
                 group.add(0, &[1])?;
@@ -215,7 +241,94 @@ impl Scenario {
                 }
                 Ok(())
             }
+            Scenario::LargeGroup => large_group(&mut group, lineup.len(), seed),
+            Scenario::Churn => churn(&mut group, lineup.len(), seed),
         }
+    }
+}
+
+/// The large-group lifecycle of [`Scenario::LargeGroup`] over `n` members.
+fn large_group(group: &mut Party, n: usize, seed: u64) -> Result<(), Error> {
+    let mut rng = SplitMix(seed);
+    let first = 3.min(n - 1);
+    group.add(0, &(1..=first).collect::<Vec<_>>())?;
+    group.verify()?;
+    for joiner in first + 1..n {
+        let adder = group.random_active(&mut rng, None)?;
+        group.add(adder, &[joiner])?;
+        group.verify()?;
+    }
+    for member in 0..n {
+        group.self_update(member)?;
+        group.verify()?;
+    }
+    let mut by_proposal = false;
+    while group.active_count() > 1 {
+        let remover = group.random_active(&mut rng, None)?;
+        let removed = group.random_active(&mut rng, Some(remover))?;
+        // Every other removal goes by proposal, committed by a third member when there is one.
+        let committer = if by_proposal && group.active_count() > 2 {
+            loop {
+                let c = group.random_active(&mut rng, Some(removed))?;
+                if c != remover {
+                    break Some(c);
+                }
+            }
+        } else {
+            None
+        };
+        match committer {
+            Some(committer) => {
+                let leaf = group.member(removed)?.own_leaf()?;
+                group.propose(remover, Proposing::Remove(leaf))?;
+                group.commit_pending(committer, &[removed])?;
+            }
+            None => group.remove(remover, removed)?,
+        }
+        by_proposal = !by_proposal;
+        group.verify()?;
+    }
+    Ok(())
+}
+
+/// The churn of [`Scenario::Churn`]: half of the `n` participants form the group, the other
+/// half replace members one by one.
+fn churn(group: &mut Party, n: usize, seed: u64) -> Result<(), Error> {
+    let mut rng = SplitMix(seed ^ 0x0063_6875_726e);
+    let half = n / 2;
+    for joiner in 1..half {
+        let adder = group.random_active(&mut rng, None)?;
+        group.add(adder, &[joiner])?;
+        group.verify()?;
+    }
+    for joiner in half..n {
+        let remover = group.random_active(&mut rng, None)?;
+        let removed = group.random_active(&mut rng, Some(remover))?;
+        group.remove(remover, removed)?;
+        group.verify()?;
+        let adder = group.random_active(&mut rng, None)?;
+        group.add(adder, &[joiner])?;
+        group.verify()?;
+    }
+    Ok(())
+}
+
+/// SplitMix64: a tiny deterministic generator for the scenario's choices (not for keys).
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `bound` (which must not be 0).
+    fn below(&mut self, bound: usize) -> usize {
+        let bound = u64::try_from(bound).unwrap_or(u64::MAX).max(1);
+        usize::try_from(self.next() % bound).unwrap_or(0)
     }
 }
 
@@ -327,6 +440,55 @@ impl Party {
             .map_err(|e| step(&self.name(committer), "remove", e))?;
         self.distribute(committer, &commit, &[removed])?;
         self.active[removed] = false;
+        Ok(())
+    }
+
+    /// How many members are in the group.
+    fn active_count(&self) -> usize {
+        self.active.iter().filter(|a| **a).count()
+    }
+
+    /// A random active member other than `except`.
+    fn random_active(&self, rng: &mut SplitMix, except: Option<usize>) -> Result<usize, Error> {
+        let candidates: Vec<usize> = (0..self.members.len())
+            .filter(|i| self.active[*i] && Some(*i) != except)
+            .collect();
+        if candidates.is_empty() {
+            return Err(Error::Harness("no member to choose from".into()));
+        }
+        Ok(candidates[rng.below(candidates.len())])
+    }
+
+    /// `sender` encrypts `count` messages; every other active member reads them newest first.
+    fn messages_reversed(&mut self, sender: usize, count: usize) -> Result<(), Error> {
+        let name = self.name(sender);
+        let mut sent = Vec::new();
+        for k in 0..count {
+            let text = format!("{name}: reversed batch, message {k}").into_bytes();
+            let ciphertext = self.members[sender]
+                .encrypt(&text)
+                .map_err(|e| step(&name, "encrypt", e))?;
+            sent.push((text, ciphertext));
+        }
+        for i in 0..self.members.len() {
+            if i == sender || !self.active[i] {
+                continue;
+            }
+            let reader = self.name(i);
+            for (text, ciphertext) in sent.iter().rev() {
+                match self.members[i]
+                    .process(ciphertext)
+                    .map_err(|e| step(&reader, &format!("decrypt {name}'s late message"), e))?
+                {
+                    Incoming::Application(data) if data == *text => {}
+                    other => {
+                        return Err(Error::Mismatch(format!(
+                            "{reader} read {name}'s message as {other:?}"
+                        )));
+                    }
+                }
+            }
+        }
         Ok(())
     }
 

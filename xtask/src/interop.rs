@@ -16,14 +16,17 @@ const HELP: &str = "\
 cargo xtask interop: cohort against the published mls-rs and OpenMLS crates, in process
 
 USAGE:
-    cargo xtask interop [--suite N]... [--peer NAME]... [--scenario NAME]...
+    cargo xtask interop [--suite N]... [--peer NAME]... [--scenario NAME]... [--seed N]
 
 OPTIONS:
     --suite N          Only cipher suite N (repeatable; default: 1, 2, 3 and 7, each where
                        every implementation of the cell has it)
     --peer NAME        Only this peer: mls-rs, openmls or mixed (repeatable; default: all)
     --scenario NAME    Only this scenario (repeatable; default: all): 1:1-join, 3-party-join,
-                       multiple-joins, application, update, remove, lifecycle
+                       multiple-joins, application, external-join, update, remove,
+                       update-proposal, remove-proposal, lifecycle, private-handshake,
+                       large-group, churn
+    --seed N           Seed of the random choices of large-group and churn (default: fixed)
     -h, --help         Print this help
 
 OUTPUT:
@@ -73,6 +76,8 @@ enum Error {
     MissingValue(&'static str),
     #[error("not a cipher suite number: {0:?}")]
     BadSuite(String),
+    #[error("not a seed (an unsigned 64-bit number): {0:?}")]
+    BadSeed(String),
     #[error("unknown peer {0:?}; peers: mls-rs, openmls, mixed")]
     UnknownPeer(String),
     #[error("unknown scenario {0:?}; see --help")]
@@ -122,6 +127,11 @@ fn parse(args: Vec<OsString>) -> Result<Option<Filter>, Error> {
                 filter
                     .scenarios
                     .push(Scenario::from_name(&v).ok_or(Error::UnknownScenario(v))?);
+            }
+            "--seed" => {
+                let v = value("--seed")?;
+                let seed = v.parse::<u64>().map_err(|_| Error::BadSeed(v.clone()))?;
+                filter.seed = Some(seed);
             }
             _ => return Err(Error::UnexpectedArgument(arg)),
         }
