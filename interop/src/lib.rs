@@ -1,10 +1,4 @@
-//! In-process interop between cohort and the published `mls-rs` and `openmls` crates.
-//!
-//! Each implementation is driven through the [`Member`] trait, which speaks only TLS-serialized
-//! `MLSMessage` bytes, so every cell of the matrix tests the wire format and the protocol, not
-//! shared Rust types. [`matrix::run`] plays every scenario of
-//! `shared/interop/test-scenarios.md` that this suite implements, with every peer, in both
-//! roles and every common cipher suite; `cargo xtask interop` prints the result.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![deny(rustdoc::broken_intra_doc_links)]

@@ -1,8 +1,8 @@
 //! The scenarios of `shared/interop/test-scenarios.md`, played by [`Member`]s over wire bytes.
 //!
-//! Every scenario ends each epoch with [`verify`]: all active members agree on the epoch, the
-//! epoch authenticator and an exporter output, and every member's application message is
-//! decrypted by every other.
+//! Every scenario ends each epoch with a common-state check: all active members agree on the
+//! epoch, the epoch authenticator and an exporter output, and every member's application message
+//! is decrypted by every other.
 
 use std::fmt;
 
