@@ -10,15 +10,19 @@ use cohort_credential::Credential;
 use cohort_crypto::{CipherSuite, CryptoProvider, SoftwareSigner};
 use cohort_group::{
     CommitOptions, Group, GroupConfig, HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec,
-    NoPsks, Processed, create_key_package, key_package_ref,
+    Processed, PskList, create_key_package, key_package_ref,
 };
 use cohort_messages::key_package::KeyPackage;
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::math::LeafIndex;
 
-use cohort_messages::proposal::{Proposal, Remove};
+use cohort_crypto::Secret;
+use cohort_messages::proposal::{PreSharedKey, Proposal, Remove};
+use cohort_messages::psk::{PreSharedKeyId, Psk};
 
-use crate::member::{CommitBytes, Error, Implementation, Incoming, Member, MemberOptions};
+use crate::member::{
+    CommitBytes, Error, HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, harness_psk,
+};
 
 /// How many days cohort's KeyPackages stay valid.
 const KEY_PACKAGE_DAYS: u64 = 30;
@@ -102,6 +106,28 @@ impl CohortMember {
         self.group
             .as_mut()
             .ok_or_else(|| Error::Harness(format!("{identity} (cohort) is in no group")))
+    }
+
+    /// A PreSharedKey proposal for harness PSK `psk`, with a fresh nonce of the KDF's length.
+    fn psk_proposal(&self, psk: usize) -> Result<Proposal, Error> {
+        let (id, _) = harness_psk(psk)?;
+        let ops = self
+            .provider
+            .suite(self.suite)
+            .ok_or(Error::UnsupportedSuite {
+                implementation: Implementation::Cohort,
+                suite: self.suite.0,
+            })?;
+        let mut nonce = vec![0u8; ops.hash_len()];
+        ops.random_fill(&mut nonce)?;
+        Ok(Proposal::PreSharedKey(PreSharedKey {
+            psk: PreSharedKeyId {
+                psk: Psk::External {
+                    psk_id: id.to_vec().into(),
+                },
+                psk_nonce: nonce.into(),
+            },
+        }))
     }
 
     /// Runs a commit-making operation on the group and merges the result at once.
@@ -199,7 +225,7 @@ impl Member for CohortMember {
                 ratchet_tree: None,
                 now: Some(now()),
             },
-            &NoPsks,
+            &psks(),
             config(),
         )?;
         self.key_packages.remove(position);
@@ -239,7 +265,7 @@ impl Member for CohortMember {
         let message = MlsMessage::from_bytes(message)?;
         let group = self.group_mut()?;
         let mut next = group.clone();
-        let incoming = match next.process_message(message, &NoPsks, Some(now()))? {
+        let incoming = match next.process_message(message, &psks(), Some(now()))? {
             Processed::Application { data, .. } => Incoming::Application(data),
             Processed::Proposal { .. } => Incoming::Proposal,
             Processed::Commit(staged) => {
@@ -298,10 +324,32 @@ impl Member for CohortMember {
         Ok(message.to_bytes()?)
     }
 
+    fn propose_psk(&mut self, psk: usize) -> Result<Vec<u8>, Error> {
+        let proposal = self.psk_proposal(psk)?;
+        let format = self.format;
+        let signer = &self.signer;
+        let group = self
+            .group
+            .as_mut()
+            .ok_or_else(|| Error::Harness("cohort member is in no group".into()))?;
+        let mut next = group.clone();
+        let message = next.propose(signer, proposal, format, Some(now()))?;
+        *group = next;
+        Ok(message.to_bytes()?)
+    }
+
+    fn commit_psk(&mut self, psk: usize) -> Result<CommitBytes, Error> {
+        let proposal = self.psk_proposal(psk)?;
+        let options = self.commit_options();
+        self.commit_with(|g, signer| {
+            Ok(g.commit(signer, vec![proposal], &options, &psks(), Some(now()))?)
+        })
+    }
+
     fn commit_pending(&mut self) -> Result<CommitBytes, Error> {
         let options = self.commit_options();
         self.commit_with(|g, signer| {
-            Ok(g.commit(signer, Vec::new(), &options, &NoPsks, Some(now()))?)
+            Ok(g.commit(signer, Vec::new(), &options, &psks(), Some(now()))?)
         })
     }
 
@@ -335,6 +383,16 @@ impl Member for CohortMember {
             .as_bytes()
             .to_vec())
     }
+}
+
+/// The harness's external PSKs, as cohort looks them up.
+fn psks() -> PskList {
+    PskList(
+        HARNESS_PSKS
+            .iter()
+            .map(|(id, secret)| (id.to_vec(), Secret::new(secret.to_vec())))
+            .collect(),
+    )
 }
 
 /// Seconds since the Unix epoch (cohort takes time as an argument).

@@ -78,6 +78,23 @@ impl fmt::Display for Implementation {
     }
 }
 
+/// The external PSKs (RFC 9420 §8.4) every member is provisioned with: (PSK id, secret).
+pub const HARNESS_PSKS: [(&[u8], &[u8]); 2] = [
+    (b"cohort-interop psk 0", &[0x11; 32]),
+    (b"cohort-interop psk 1", &[0x22; 32]),
+];
+
+/// The harness PSK number `i`.
+///
+/// # Errors
+/// [`Error::Harness`] when there is no such PSK.
+pub fn harness_psk(i: usize) -> Result<(&'static [u8], &'static [u8]), Error> {
+    HARNESS_PSKS
+        .get(i)
+        .copied()
+        .ok_or_else(|| Error::Harness(format!("no harness PSK {i}")))
+}
+
 /// How a [`Member`] is set up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MemberOptions {
@@ -199,6 +216,20 @@ pub trait Member {
     /// A failure of the implementation.
     fn propose_remove(&mut self, leaf: u32) -> Result<Vec<u8>, Error>;
 
+    /// Proposes to inject the external PSK [`HARNESS_PSKS`]`[psk]` (RFC 9420 §12.1.4) and
+    /// returns the proposal message, cached for a commit by reference.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn propose_psk(&mut self, psk: usize) -> Result<Vec<u8>, Error>;
+
+    /// Commits a PreSharedKey proposal for [`HARNESS_PSKS`]`[psk]` by value, together with
+    /// every proposal cached this epoch by reference, merged at once.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn commit_psk(&mut self, psk: usize) -> Result<CommitBytes, Error>;
+
     /// Commits every proposal received or sent this epoch, by reference, merged at once.
     ///
     /// # Errors
@@ -292,6 +323,9 @@ pub enum Error {
         /// Why it failed.
         source: Box<Error>,
     },
+    /// Several members failed the same step.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Several(Vec<Error>),
     /// Members disagree on the group state after an epoch.
     #[error("state mismatch: {0}")]
     Mismatch(String),

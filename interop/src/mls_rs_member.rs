@@ -4,21 +4,21 @@
 //! mls-rs's client type spells out its whole configuration, so the member is generic over it
 //! and [`new_member`] hands it out as a trait object.
 
-use mls_rs::client_builder::MlsConfig;
+use mls_rs::client_builder::{MlsConfig, PaddingMode};
 use mls_rs::error::{IntoAnyError, MlsError};
-use mls_rs::group::CommitEffect;
-use mls_rs::group::ReceivedMessage;
+use mls_rs::group::{CommitEffect, CommitOutput, ReceivedMessage};
 use mls_rs::identity::SigningIdentity;
 use mls_rs::identity::basic::{BasicCredential, BasicIdentityProvider};
+use mls_rs::mls_rules::{DefaultMlsRules, EncryptionOptions};
+use mls_rs::psk::{ExternalPskId, PreSharedKey};
 use mls_rs::{
     CipherSuite, CipherSuiteProvider, Client, CryptoProvider, ExtensionList, Group, MlsMessage,
 };
 use mls_rs_crypto_rustcrypto::RustCryptoProvider;
 
-use mls_rs::client_builder::PaddingMode;
-use mls_rs::mls_rules::{DefaultMlsRules, EncryptionOptions};
-
-use crate::member::{CommitBytes, Error, Implementation, Incoming, Member, MemberOptions};
+use crate::member::{
+    CommitBytes, Error, HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, harness_psk,
+};
 
 /// An mls-rs client named `identity` for `suite`, as a [`Member`].
 ///
@@ -41,7 +41,14 @@ pub fn new_member(
         .signature_key_generate()
         .map_err(|e| MlsError::CryptoProviderError(e.into_any_error()))?;
     let credential = BasicCredential::new(identity.as_bytes().to_vec()).into_credential();
-    let client = Client::builder()
+    let mut builder = Client::builder();
+    for (id, secret) in HARNESS_PSKS {
+        builder = builder.psk(
+            ExternalPskId::new(id.to_vec()),
+            PreSharedKey::new(secret.to_vec()),
+        );
+    }
+    let client = builder
         .crypto_provider(crypto)
         .identity_provider(BasicIdentityProvider::new())
         .mls_rules(
@@ -214,25 +221,29 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
             .to_bytes()?)
     }
 
+    fn propose_psk(&mut self, psk: usize) -> Result<Vec<u8>, Error> {
+        let (id, _) = harness_psk(psk)?;
+        Ok(self
+            .group_mut()?
+            .propose_external_psk(ExternalPskId::new(id.to_vec()), Vec::new())?
+            .to_bytes()?)
+    }
+
+    fn commit_psk(&mut self, psk: usize) -> Result<CommitBytes, Error> {
+        let (id, _) = harness_psk(psk)?;
+        let group = self.group_mut()?;
+        let out = group
+            .commit_builder()
+            .add_external_psk(ExternalPskId::new(id.to_vec()))?
+            .build()?;
+        finish_commit(group, out)
+    }
+
     fn commit_pending(&mut self) -> Result<CommitBytes, Error> {
         let group = self.group_mut()?;
         // A commit with no new proposals takes every cached one by reference.
         let out = group.commit(Vec::new())?;
-        group.apply_pending_commit()?;
-        let welcome = match out.welcome_messages.as_slice() {
-            [] => None,
-            [one] => Some(one.to_bytes()?),
-            other => {
-                return Err(Error::Harness(format!(
-                    "mls-rs made {} Welcomes for one commit",
-                    other.len()
-                )));
-            }
-        };
-        Ok(CommitBytes {
-            commit: out.commit_message.to_bytes()?,
-            welcome,
-        })
+        finish_commit(group, out)
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
@@ -260,4 +271,26 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
             .export_secret(label, context, length)?
             .to_vec())
     }
+}
+
+/// Merges our commit `out` and returns its messages.
+fn finish_commit<C: MlsConfig>(
+    group: &mut Group<C>,
+    out: CommitOutput,
+) -> Result<CommitBytes, Error> {
+    group.apply_pending_commit()?;
+    let welcome = match out.welcome_messages.as_slice() {
+        [] => None,
+        [one] => Some(one.to_bytes()?),
+        other => {
+            return Err(Error::Harness(format!(
+                "mls-rs made {} Welcomes for one commit",
+                other.len()
+            )));
+        }
+    };
+    Ok(CommitBytes {
+        commit: out.commit_message.to_bytes()?,
+        welcome,
+    })
 }

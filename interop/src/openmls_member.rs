@@ -11,13 +11,16 @@ use openmls::prelude::{
     BasicCredential, Ciphersuite, CredentialWithKey, KeyPackage, LeafNodeIndex, LeafNodeParameters,
     MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY, MIXED_PLAINTEXT_WIRE_FORMAT_POLICY, MlsGroup,
     MlsGroupCreateConfig, MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn, MlsMessageOut,
-    OpenMlsCrypto, OpenMlsProvider, ProcessedMessageContent, ProtocolVersion, StagedWelcome,
-    WireFormatPolicy,
+    OpenMlsCrypto, OpenMlsProvider, PreSharedKeyProposal, ProcessedMessageContent, Proposal,
+    ProtocolVersion, StagedWelcome, WireFormatPolicy,
 };
+use openmls::schedule::{ExternalPsk, PreSharedKeyId, Psk};
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
 
-use crate::member::{CommitBytes, Error, Implementation, Incoming, Member, MemberOptions};
+use crate::member::{
+    CommitBytes, Error, HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, harness_psk,
+};
 
 /// An OpenMLS client with at most one group.
 pub struct OpenMlsMember {
@@ -52,6 +55,12 @@ impl OpenMlsMember {
         signer
             .store(provider.storage())
             .map_err(|e| Error::openmls("store signature key", e))?;
+        // The PSK store is keyed by the PSK alone: the nonce given here is not used.
+        for (id, secret) in HARNESS_PSKS {
+            PreSharedKeyId::external(id.to_vec(), Vec::new())
+                .store(&provider, secret)
+                .map_err(|e| Error::openmls("store PSK", e))?;
+        }
         let credential = CredentialWithKey {
             credential: BasicCredential::new(identity.as_bytes().to_vec()).into(),
             signature_key: signer.public().into(),
@@ -85,6 +94,17 @@ impl OpenMlsMember {
             .as_mut()
             .ok_or_else(|| Error::Harness(format!("{identity} (openmls) is in no group")))?;
         Ok((group, &self.provider, &self.signer))
+    }
+
+    /// A PreSharedKeyID for harness PSK `psk`, with a fresh nonce.
+    fn psk_id(&self, psk: usize) -> Result<PreSharedKeyId, Error> {
+        let (id, _) = harness_psk(psk)?;
+        PreSharedKeyId::new(
+            self.suite,
+            self.provider.rand(),
+            Psk::External(ExternalPsk::new(id.to_vec())),
+        )
+        .map_err(|e| Error::openmls("PSK nonce", e))
     }
 
     fn join_config(&self) -> MlsGroupJoinConfig {
@@ -287,6 +307,41 @@ impl Member for OpenMlsMember {
             .propose_remove_member(provider, signer, LeafNodeIndex::new(leaf))
             .map_err(|e| Error::openmls("propose remove", e))?;
         serialize(&message)
+    }
+
+    fn propose_psk(&mut self, psk: usize) -> Result<Vec<u8>, Error> {
+        let id = self.psk_id(psk)?;
+        let (group, provider, signer) = self.parts()?;
+        let (message, _) = group
+            .propose_pre_shared_key(provider, signer, id)
+            .map_err(|e| Error::openmls("propose PSK", e))?;
+        serialize(&message)
+    }
+
+    fn commit_psk(&mut self, psk: usize) -> Result<CommitBytes, Error> {
+        let id = self.psk_id(psk)?;
+        let (group, provider, signer) = self.parts()?;
+        // The commit builder: our PSK proposal inline, the proposal store by reference.
+        let bundle = group
+            .commit_builder()
+            .consume_proposal_store(true)
+            .add_proposal(Proposal::PreSharedKey(Box::new(PreSharedKeyProposal::new(
+                id,
+            ))))
+            .load_psks(provider.storage())
+            .map_err(|e| Error::openmls("commit PSK: load PSKs", e))?
+            .build(provider.rand(), provider.crypto(), signer, |_| true)
+            .map_err(|e| Error::openmls("commit PSK: build", e))?
+            .stage_commit(provider)
+            .map_err(|e| Error::openmls("commit PSK: stage", e))?;
+        group
+            .merge_pending_commit(provider)
+            .map_err(|e| Error::openmls("merge pending commit", e))?;
+        let (commit, welcome, _) = bundle.into_messages();
+        Ok(CommitBytes {
+            commit: serialize(&commit)?,
+            welcome: welcome.as_ref().map(serialize).transpose()?,
+        })
     }
 
     fn commit_pending(&mut self) -> Result<CommitBytes, Error> {

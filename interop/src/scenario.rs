@@ -29,6 +29,12 @@ pub enum Scenario {
     /// External join: A adds B; C joins by external commit from A's GroupInfo; A and B
     /// process C's commit.
     ExternalJoin,
+    /// External PSKs (RFC 9420 §8.4, §12.1.4): A commits a PSK by value; then B proposes a PSK
+    /// and A commits it by reference.
+    ExternalPsk,
+    /// Two PSKs in one commit, one by reference (proposed by B) and one by value (A's): the
+    /// PSK secret chains them in the Commit's order (§8.4).
+    TwoPsks,
     /// Update: A (with B and C) commits a self-update with an UpdatePath.
     Update,
     /// Remove: A adds B and C, then removes B; B sees that it was removed.
@@ -63,12 +69,14 @@ pub const LARGE_GROUP: usize = 10;
 
 impl Scenario {
     /// Every scenario, in the order the matrix prints them.
-    pub const ALL: [Scenario; 13] = [
+    pub const ALL: [Scenario; 15] = [
         Scenario::OneToOne,
         Scenario::ThreeParty,
         Scenario::MultipleJoins,
         Scenario::Application,
         Scenario::ExternalJoin,
+        Scenario::ExternalPsk,
+        Scenario::TwoPsks,
         Scenario::Update,
         Scenario::Remove,
         Scenario::UpdateProposal,
@@ -87,6 +95,8 @@ impl Scenario {
             Scenario::MultipleJoins => "multiple-joins",
             Scenario::Application => "application",
             Scenario::ExternalJoin => "external-join",
+            Scenario::ExternalPsk => "external-psk",
+            Scenario::TwoPsks => "two-psks",
             Scenario::Update => "update",
             Scenario::Remove => "remove",
             Scenario::UpdateProposal => "update-proposal",
@@ -110,6 +120,8 @@ impl Scenario {
             Scenario::ThreeParty
             | Scenario::MultipleJoins
             | Scenario::ExternalJoin
+            | Scenario::ExternalPsk
+            | Scenario::TwoPsks
             | Scenario::Update
             | Scenario::Remove
             | Scenario::UpdateProposal
@@ -180,6 +192,22 @@ impl Scenario {
                 group.add(0, &[1])?;
                 group.verify()?;
                 group.join_external(0, 2)?;
+                group.verify()
+            }
+            Scenario::ExternalPsk => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                group.commit_psk(0, 0)?;
+                group.verify()?;
+                group.propose(1, Proposing::Psk(1))?;
+                group.commit_pending(0, &[])?;
+                group.verify()
+            }
+            Scenario::TwoPsks => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                group.propose(1, Proposing::Psk(1))?;
+                group.commit_psk(0, 0)?;
                 group.verify()
             }
             Scenario::Update => {
@@ -352,6 +380,8 @@ enum Proposing {
     Update,
     /// Remove the member at this leaf.
     Remove(u32),
+    /// Inject harness PSK number `n`.
+    Psk(usize),
 }
 
 impl Party {
@@ -498,6 +528,7 @@ impl Party {
         let message = match proposal {
             Proposing::Update => self.members[proposer].propose_update(),
             Proposing::Remove(leaf) => self.members[proposer].propose_remove(leaf),
+            Proposing::Psk(n) => self.members[proposer].propose_psk(n),
         }
         .map_err(|e| step(&name, "propose", e))?;
         for i in 0..self.members.len() {
@@ -517,6 +548,15 @@ impl Party {
         Ok(())
     }
 
+    /// `committer` commits harness PSK `psk` by value with every cached proposal.
+    fn commit_psk(&mut self, committer: usize, psk: usize) -> Result<(), Error> {
+        let out = self
+            .member(committer)?
+            .commit_psk(psk)
+            .map_err(|e| step(&self.name(committer), "commit PSK", e))?;
+        self.distribute(committer, &out.commit, &[])
+    }
+
     /// `committer` commits every cached proposal by reference; `removed` are the members the
     /// proposals remove.
     fn commit_pending(&mut self, committer: usize, removed: &[usize]) -> Result<(), Error> {
@@ -534,28 +574,29 @@ impl Party {
     /// Every active member but `sender` processes the commit; those in `removed` must see that
     /// it removes them, the others that it does not.
     fn distribute(&mut self, sender: usize, commit: &[u8], removed: &[usize]) -> Result<(), Error> {
+        // Every receiver gets the commit even after one fails, so a failure shows who agrees.
+        let mut failures = Vec::new();
         for i in 0..self.members.len() {
             if i == sender || !self.active[i] {
                 continue;
             }
             let name = self.name(i);
-            let incoming = self.members[i]
-                .process(commit)
-                .map_err(|e| step(&name, "process commit", e))?;
             let expect_removed = removed.contains(&i);
-            if incoming
-                != (Incoming::Commit {
-                    removed_us: expect_removed,
-                })
-            {
-                return Err(Error::Mismatch(format!(
-                    "{name} processed the commit of {} as {incoming:?}, expected a commit that {} it",
+            match self.members[i].process(commit) {
+                Ok(Incoming::Commit { removed_us }) if removed_us == expect_removed => {}
+                Ok(other) => failures.push(Error::Mismatch(format!(
+                    "{name} processed the commit of {} as {other:?}, expected a commit that {} it",
                     self.name(sender),
                     if expect_removed { "removes" } else { "keeps" }
-                )));
+                ))),
+                Err(e) => failures.push(step(&name, "process commit", e)),
             }
         }
-        Ok(())
+        match failures.len() {
+            0 => Ok(()),
+            1 => Err(failures.remove(0)),
+            _ => Err(Error::Several(failures)),
+        }
     }
 
     /// Every active member sends `count` messages that every other active member decrypts, in
