@@ -321,7 +321,9 @@ impl Member for OpenMlsMember {
     fn commit_psk(&mut self, psk: usize) -> Result<CommitBytes, Error> {
         let id = self.psk_id(psk)?;
         let (group, provider, signer) = self.parts()?;
-        // The commit builder: our PSK proposal inline, the proposal store by reference.
+        // The commit builder (OpenMLS's current commit API): our PSK proposal inline, the
+        // proposal store by reference. With a PSK in both, OpenMLS 0.9.2 derives the PSK secret
+        // in another order than the Commit lists them (docs/interop.md, peer deviations).
         let bundle = group
             .commit_builder()
             .consume_proposal_store(true)
