@@ -24,7 +24,8 @@ pub enum Scenario {
     MultipleJoins,
     /// Application messages both ways: several messages per sender and epoch, in order, then a
     /// batch delivered in reverse order (within every implementation's default out-of-order
-    /// window).
+    /// window); then a replayed message, which every receiver must reject (its key is consumed,
+    /// RFC 9420 §9.2).
     Application,
     /// External join: A adds B; C joins by external commit from A's GroupInfo; A and B
     /// process C's commit.
@@ -35,7 +36,8 @@ pub enum Scenario {
     /// Two PSKs in one commit, one by reference (proposed by B) and one by value (A's): the
     /// PSK secret chains them in the Commit's order (§8.4).
     TwoPsks,
-    /// Update: A (with B and C) commits a self-update with an UpdatePath.
+    /// Update: A (with B and C) commits a self-update with an UpdatePath; the commit, delivered
+    /// again, must be rejected (it is for an epoch that has passed, RFC 9420 §6).
     Update,
     /// Remove: A adds B and C, then removes B; B sees that it was removed.
     Remove,
@@ -186,7 +188,9 @@ impl Scenario {
                     group.messages(1, 3, round)?;
                 }
                 group.messages_reversed(0, 4)?;
-                group.messages_reversed(1, 4)
+                group.messages_reversed(1, 4)?;
+                group.replay_rejected(0)?;
+                group.replay_rejected(1)
             }
             Scenario::ExternalJoin => {
                 group.add(0, &[1])?;
@@ -213,7 +217,9 @@ impl Scenario {
             Scenario::Update => {
                 group.add(0, &[1, 2])?;
                 group.verify()?;
-                group.self_update(0)?;
+                let commit = group.self_update(0)?;
+                group.verify()?;
+                group.redelivery_rejected(0, &commit)?;
                 group.verify()?;
                 group.self_update(0)?;
                 group.verify()
@@ -454,12 +460,58 @@ impl Party {
         Ok(())
     }
 
-    fn self_update(&mut self, committer: usize) -> Result<(), Error> {
+    /// `committer` commits a self-update; every other member processes it. Returns the commit.
+    fn self_update(&mut self, committer: usize) -> Result<Vec<u8>, Error> {
         let commit = self
             .member(committer)?
             .self_update()
             .map_err(|e| step(&self.name(committer), "self-update", e))?;
-        self.distribute(committer, &commit, &[])
+        self.distribute(committer, &commit, &[])?;
+        Ok(commit)
+    }
+
+    /// Every active member but `sender` must reject `message` delivered again, and stay usable.
+    fn redelivery_rejected(&mut self, sender: usize, message: &[u8]) -> Result<(), Error> {
+        for i in 0..self.members.len() {
+            if i == sender || !self.active[i] {
+                continue;
+            }
+            if let Ok(incoming) = self.members[i].process(message) {
+                return Err(Error::Mismatch(format!(
+                    "{} accepted a message of {} delivered twice, as {incoming:?}",
+                    self.name(i),
+                    self.name(sender)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// `sender` sends a message that everyone reads; delivered again, everyone rejects it.
+    fn replay_rejected(&mut self, sender: usize) -> Result<(), Error> {
+        let name = self.name(sender);
+        let text = format!("{name}: a message to replay").into_bytes();
+        let ciphertext = self.members[sender]
+            .encrypt(&text)
+            .map_err(|e| step(&name, "encrypt", e))?;
+        for i in 0..self.members.len() {
+            if i == sender || !self.active[i] {
+                continue;
+            }
+            let reader = self.name(i);
+            match self.members[i]
+                .process(&ciphertext)
+                .map_err(|e| step(&reader, &format!("decrypt {name}'s message"), e))?
+            {
+                Incoming::Application(data) if data == text => {}
+                other => {
+                    return Err(Error::Mismatch(format!(
+                        "{reader} read {name}'s message as {other:?}"
+                    )));
+                }
+            }
+        }
+        self.redelivery_rejected(sender, &ciphertext)
     }
 
     fn remove(&mut self, committer: usize, removed: usize) -> Result<(), Error> {
