@@ -16,8 +16,10 @@ use cohort_messages::key_package::KeyPackage;
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::math::LeafIndex;
 
+use cohort_credential::CredentialType;
 use cohort_crypto::Secret;
-use cohort_messages::proposal::{PreSharedKey, Proposal, Remove};
+use cohort_messages::extensions::{ExtensionPayload, RequiredCapabilities};
+use cohort_messages::proposal::{GroupContextExtensions, PreSharedKey, Proposal, Remove};
 use cohort_messages::psk::{PreSharedKeyId, Psk};
 
 use crate::member::{
@@ -344,6 +346,24 @@ impl Member for CohortMember {
         self.commit_with(|g, signer| {
             Ok(g.commit(signer, vec![proposal], &options, &psks(), Some(now()))?)
         })
+    }
+
+    fn commit_require_basic(&mut self) -> Result<Vec<u8>, Error> {
+        let required = RequiredCapabilities {
+            extension_types: Vec::new(),
+            proposal_types: Vec::new(),
+            credential_types: vec![CredentialType::BASIC],
+        }
+        .to_extension()?;
+        let proposal = Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions: vec![required],
+        });
+        let options = self.commit_options();
+        Ok(self
+            .commit_with(|g, signer| {
+                Ok(g.commit(signer, vec![proposal], &options, &psks(), Some(now()))?)
+            })?
+            .commit)
     }
 
     fn commit_pending(&mut self) -> Result<CommitBytes, Error> {

@@ -230,6 +230,14 @@ pub trait Member {
     /// A failure of the implementation.
     fn commit_psk(&mut self, psk: usize) -> Result<CommitBytes, Error>;
 
+    /// Commits a GroupContextExtensions proposal (RFC 9420 §12.1.7) by value that sets the
+    /// group's extensions to one `required_capabilities` extension (§11.1) requiring basic
+    /// credentials, merged at once. Returns the commit.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn commit_require_basic(&mut self) -> Result<Vec<u8>, Error>;
+
     /// Commits every proposal received or sent this epoch, by reference, merged at once.
     ///
     /// # Errors

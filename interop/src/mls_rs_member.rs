@@ -6,9 +6,10 @@
 
 use mls_rs::client_builder::{MlsConfig, PaddingMode};
 use mls_rs::error::{IntoAnyError, MlsError};
+use mls_rs::extension::built_in::RequiredCapabilitiesExt;
 use mls_rs::group::{CommitEffect, CommitOutput, ReceivedMessage};
-use mls_rs::identity::SigningIdentity;
 use mls_rs::identity::basic::{BasicCredential, BasicIdentityProvider};
+use mls_rs::identity::{CredentialType, SigningIdentity};
 use mls_rs::mls_rules::{DefaultMlsRules, EncryptionOptions};
 use mls_rs::psk::{ExternalPskId, PreSharedKey};
 use mls_rs::{
@@ -237,6 +238,23 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
             .add_external_psk(ExternalPskId::new(id.to_vec()))?
             .build()?;
         finish_commit(group, out)
+    }
+
+    fn commit_require_basic(&mut self) -> Result<Vec<u8>, Error> {
+        let mut extensions = ExtensionList::new();
+        extensions
+            .set_from(RequiredCapabilitiesExt {
+                extensions: Vec::new(),
+                proposals: Vec::new(),
+                credentials: vec![CredentialType::BASIC],
+            })
+            .map_err(MlsError::from)?;
+        let group = self.group_mut()?;
+        let out = group
+            .commit_builder()
+            .set_group_context_ext(extensions)?
+            .build()?;
+        Ok(finish_commit(group, out)?.commit)
     }
 
     fn commit_pending(&mut self) -> Result<CommitBytes, Error> {

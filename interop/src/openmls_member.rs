@@ -8,11 +8,12 @@
 use openmls::group::GroupId;
 use openmls::prelude::tls_codec::{Deserialize, Serialize};
 use openmls::prelude::{
-    BasicCredential, Ciphersuite, CredentialWithKey, KeyPackage, LeafNodeIndex, LeafNodeParameters,
-    MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY, MIXED_PLAINTEXT_WIRE_FORMAT_POLICY, MlsGroup,
-    MlsGroupCreateConfig, MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn, MlsMessageOut,
-    OpenMlsCrypto, OpenMlsProvider, PreSharedKeyProposal, ProcessedMessageContent, Proposal,
-    ProtocolVersion, StagedWelcome, WireFormatPolicy,
+    BasicCredential, Ciphersuite, CredentialType, CredentialWithKey, Extension, Extensions,
+    KeyPackage, LeafNodeIndex, LeafNodeParameters, MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY,
+    MIXED_PLAINTEXT_WIRE_FORMAT_POLICY, MlsGroup, MlsGroupCreateConfig, MlsGroupJoinConfig,
+    MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, OpenMlsCrypto, OpenMlsProvider,
+    PreSharedKeyProposal, ProcessedMessageContent, Proposal, ProtocolVersion,
+    RequiredCapabilitiesExtension, StagedWelcome, WireFormatPolicy,
 };
 use openmls::schedule::{ExternalPsk, PreSharedKeyId, Psk};
 use openmls_basic_credential::SignatureKeyPair;
@@ -344,6 +345,20 @@ impl Member for OpenMlsMember {
             commit: serialize(&commit)?,
             welcome: welcome.as_ref().map(serialize).transpose()?,
         })
+    }
+
+    fn commit_require_basic(&mut self) -> Result<Vec<u8>, Error> {
+        let required = RequiredCapabilitiesExtension::new(&[], &[], &[CredentialType::Basic]);
+        let extensions = Extensions::single(Extension::RequiredCapabilities(required))
+            .map_err(|e| Error::openmls("group context extensions", e))?;
+        let (group, provider, signer) = self.parts()?;
+        let (commit, _, _) = group
+            .update_group_context_extensions(provider, extensions, signer)
+            .map_err(|e| Error::openmls("update group context extensions", e))?;
+        group
+            .merge_pending_commit(provider)
+            .map_err(|e| Error::openmls("merge pending commit", e))?;
+        serialize(&commit)
     }
 
     fn commit_pending(&mut self) -> Result<CommitBytes, Error> {

@@ -36,6 +36,10 @@ pub enum Scenario {
     /// Two PSKs in one commit, one by reference (proposed by B) and one by value (A's): the
     /// PSK secret chains them in the Commit's order (§8.4).
     TwoPsks,
+    /// GroupContextExtensions (RFC 9420 §12.1.7): A commits new group extensions, a
+    /// `required_capabilities` (§11.1) requiring basic credentials; then A adds D, whose
+    /// KeyPackage is checked against it.
+    GroupContextExtensions,
     /// Update: A (with B and C) commits a self-update with an UpdatePath; the commit, delivered
     /// again, must be rejected (it is for an epoch that has passed, RFC 9420 §6).
     Update,
@@ -71,7 +75,7 @@ pub const LARGE_GROUP: usize = 10;
 
 impl Scenario {
     /// Every scenario, in the order the matrix prints them.
-    pub const ALL: [Scenario; 15] = [
+    pub const ALL: [Scenario; 16] = [
         Scenario::OneToOne,
         Scenario::ThreeParty,
         Scenario::MultipleJoins,
@@ -79,6 +83,7 @@ impl Scenario {
         Scenario::ExternalJoin,
         Scenario::ExternalPsk,
         Scenario::TwoPsks,
+        Scenario::GroupContextExtensions,
         Scenario::Update,
         Scenario::Remove,
         Scenario::UpdateProposal,
@@ -99,6 +104,7 @@ impl Scenario {
             Scenario::ExternalJoin => "external-join",
             Scenario::ExternalPsk => "external-psk",
             Scenario::TwoPsks => "two-psks",
+            Scenario::GroupContextExtensions => "group-extensions",
             Scenario::Update => "update",
             Scenario::Remove => "remove",
             Scenario::UpdateProposal => "update-proposal",
@@ -128,7 +134,9 @@ impl Scenario {
             | Scenario::Remove
             | Scenario::UpdateProposal
             | Scenario::RemoveProposal => 3,
-            Scenario::Lifecycle | Scenario::PrivateHandshake => 4,
+            Scenario::Lifecycle | Scenario::PrivateHandshake | Scenario::GroupContextExtensions => {
+                4
+            }
             Scenario::LargeGroup | Scenario::Churn => LARGE_GROUP,
         }
     }
@@ -212,6 +220,18 @@ impl Scenario {
                 group.verify()?;
                 group.propose(1, Proposing::Psk(1))?;
                 group.commit_psk(0, 0)?;
+                group.verify()
+            }
+            Scenario::GroupContextExtensions => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                let commit = group
+                    .member(0)?
+                    .commit_require_basic()
+                    .map_err(|e| step(&group.name(0), "commit group extensions", e))?;
+                group.distribute(0, &commit, &[])?;
+                group.verify()?;
+                group.add(0, &[3])?;
                 group.verify()
             }
             Scenario::Update => {

@@ -12,7 +12,7 @@ fn suite_1_matrix() {
     let mut failures = Vec::new();
     for (cell, outcome) in &results {
         println!(
-            "{:<15} {:<8} {:<16} suite {}: {}",
+            "{:<17} {:<8} {:<16} suite {}: {}",
             cell.scenario.name(),
             cell.peer.to_string(),
             cell.role(),

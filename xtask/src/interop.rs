@@ -142,7 +142,7 @@ fn parse(args: Vec<OsString>) -> Result<Option<Filter>, Error> {
 /// Prints one row per scenario, peer and role, one column per suite, then the details of every
 /// cell that did not pass (failures on stderr as well).
 fn print_matrix(results: &[(Cell, Outcome)], suites: &[u16]) {
-    let mut header = format!("{:<15} {:<8} {:<16}", "scenario", "peer", "role");
+    let mut header = format!("{:<17} {:<8} {:<16}", "scenario", "peer", "role");
     for suite in suites {
         header.push_str(&format!(" {:>9}", format!("suite {suite}")));
     }
@@ -179,7 +179,7 @@ fn print_matrix(results: &[(Cell, Outcome)], suites: &[u16]) {
             line.push_str(&format!(" {label:>9}"));
         }
         println!(
-            "{:<15} {:<8} {:<16}{line}",
+            "{:<17} {:<8} {:<16}{line}",
             scenario.name(),
             peer.to_string(),
             role
