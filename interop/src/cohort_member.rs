@@ -14,6 +14,7 @@ use cohort_group::{
 };
 use cohort_messages::key_package::KeyPackage;
 use cohort_messages::{MlsMessage, MlsMessageBody};
+use cohort_tree::extension::{Extension, ExtensionType};
 use cohort_tree::math::LeafIndex;
 
 use cohort_credential::CredentialType;
@@ -23,7 +24,8 @@ use cohort_messages::proposal::{GroupContextExtensions, PreSharedKey, Proposal, 
 use cohort_messages::psk::{PreSharedKeyId, Psk};
 
 use crate::member::{
-    CommitBytes, Error, HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, harness_psk,
+    CommitBytes, Error, HARNESS_EXTENSION, HARNESS_PSKS, Implementation, Incoming, Member,
+    MemberOptions, harness_psk,
 };
 
 /// How many days cohort's KeyPackages stay valid.
@@ -90,11 +92,15 @@ impl CohortMember {
     }
 
     fn leaf_spec(&self) -> LeafSpec {
-        LeafSpec::new(
+        let mut spec = LeafSpec::new(
             Credential::basic(self.identity.as_bytes().to_vec()),
             now(),
             KEY_PACKAGE_DAYS,
-        )
+        );
+        spec.capabilities
+            .extensions
+            .push(ExtensionType(HARNESS_EXTENSION));
+        spec
     }
 
     fn group(&self) -> Result<&Group, Error> {
@@ -357,6 +363,21 @@ impl Member for CohortMember {
         .to_extension()?;
         let proposal = Proposal::GroupContextExtensions(GroupContextExtensions {
             extensions: vec![required],
+        });
+        let options = self.commit_options();
+        Ok(self
+            .commit_with(|g, signer| {
+                Ok(g.commit(signer, vec![proposal], &options, &psks(), Some(now()))?)
+            })?
+            .commit)
+    }
+
+    fn commit_custom_extension(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
+        let proposal = Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions: vec![Extension {
+                extension_type: ExtensionType(HARNESS_EXTENSION),
+                extension_data: data.to_vec().into(),
+            }],
         });
         let options = self.commit_options();
         Ok(self

@@ -269,13 +269,23 @@ pub struct Deviation {
 
 /// The known peer deviations that break a scenario of this matrix, documented in
 /// `docs/interop.md`.
-pub const KNOWN_DEVIATIONS: &[Deviation] = &[Deviation {
-    peer: Implementation::OpenMls,
-    scenario: Scenario::TwoPsks,
-    as_committer: true,
-    reason: "OpenMLS 0.9.2 lists the by-reference PSK first in the Commit but derives the PSK \
-             secret with the by-value one first (RFC 9420 §8.4: the Commit's order)",
-}];
+pub const KNOWN_DEVIATIONS: &[Deviation] = &[
+    Deviation {
+        peer: Implementation::OpenMls,
+        scenario: Scenario::TwoPsks,
+        as_committer: true,
+        reason: "OpenMLS 0.9.2 lists the by-reference PSK first in the Commit but derives the \
+                 PSK secret with the by-value one first (RFC 9420 §8.4: the Commit's order)",
+    },
+    Deviation {
+        peer: Implementation::OpenMls,
+        scenario: Scenario::CustomExtension,
+        as_committer: false,
+        reason: "OpenMLS 0.9.2 neither makes nor accepts GroupContextExtensions with a \
+                 non-default extension that required_capabilities does not list (RFC 9420 \
+                 §12.1.7 asks only that members support it)",
+    },
+];
 
 /// The known deviation that explains a failure of `cell`, if any: one whose scenario is the
 /// cell's and whose peer takes part in it (as A, the committer, when the deviation says so). A listed cell that passes is reported, so the

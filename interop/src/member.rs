@@ -84,6 +84,10 @@ pub const HARNESS_PSKS: [(&[u8], &[u8]); 2] = [
     (b"cohort-interop psk 1", &[0x22; 32]),
 ];
 
+/// A non-default extension type every member lists in its capabilities (RFC 9420 §7.2), from
+/// the range reserved for private use (§17.3).
+pub const HARNESS_EXTENSION: u16 = 0xff0a;
+
 /// The harness PSK number `i`.
 ///
 /// # Errors
@@ -237,6 +241,14 @@ pub trait Member {
     /// # Errors
     /// A failure of the implementation.
     fn commit_require_basic(&mut self) -> Result<Vec<u8>, Error>;
+
+    /// Commits a GroupContextExtensions proposal by value that sets the group's extensions to one
+    /// extension of the non-default type [`HARNESS_EXTENSION`], with `data` as its body, without
+    /// listing it in `required_capabilities` (RFC 9420 §12.1.7). Returns the commit.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn commit_custom_extension(&mut self, data: &[u8]) -> Result<Vec<u8>, Error>;
 
     /// Commits every proposal received or sent this epoch, by reference, merged at once.
     ///

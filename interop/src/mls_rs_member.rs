@@ -6,6 +6,7 @@
 
 use mls_rs::client_builder::{MlsConfig, PaddingMode};
 use mls_rs::error::{IntoAnyError, MlsError};
+use mls_rs::extension::ExtensionType;
 use mls_rs::extension::built_in::RequiredCapabilitiesExt;
 use mls_rs::group::{CommitEffect, CommitOutput, ReceivedMessage};
 use mls_rs::identity::basic::{BasicCredential, BasicIdentityProvider};
@@ -13,12 +14,14 @@ use mls_rs::identity::{CredentialType, SigningIdentity};
 use mls_rs::mls_rules::{DefaultMlsRules, EncryptionOptions};
 use mls_rs::psk::{ExternalPskId, PreSharedKey};
 use mls_rs::{
-    CipherSuite, CipherSuiteProvider, Client, CryptoProvider, ExtensionList, Group, MlsMessage,
+    CipherSuite, CipherSuiteProvider, Client, CryptoProvider, Extension, ExtensionList, Group,
+    MlsMessage,
 };
 use mls_rs_crypto_rustcrypto::RustCryptoProvider;
 
 use crate::member::{
-    CommitBytes, Error, HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, harness_psk,
+    CommitBytes, Error, HARNESS_EXTENSION, HARNESS_PSKS, Implementation, Incoming, Member,
+    MemberOptions, harness_psk,
 };
 
 /// An mls-rs client named `identity` for `suite`, as a [`Member`].
@@ -50,6 +53,7 @@ pub fn new_member(
         );
     }
     let client = builder
+        .extension_type(ExtensionType::new(HARNESS_EXTENSION))
         .crypto_provider(crypto)
         .identity_provider(BasicIdentityProvider::new())
         .mls_rules(
@@ -249,6 +253,20 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
                 credentials: vec![CredentialType::BASIC],
             })
             .map_err(MlsError::from)?;
+        let group = self.group_mut()?;
+        let out = group
+            .commit_builder()
+            .set_group_context_ext(extensions)?
+            .build()?;
+        Ok(finish_commit(group, out)?.commit)
+    }
+
+    fn commit_custom_extension(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut extensions = ExtensionList::new();
+        extensions.set(Extension::new(
+            ExtensionType::new(HARNESS_EXTENSION),
+            data.to_vec(),
+        ));
         let group = self.group_mut()?;
         let out = group
             .commit_builder()

@@ -8,19 +8,21 @@
 use openmls::group::GroupId;
 use openmls::prelude::tls_codec::{Deserialize, Serialize};
 use openmls::prelude::{
-    BasicCredential, Ciphersuite, CredentialType, CredentialWithKey, Extension, Extensions,
-    KeyPackage, LeafNodeIndex, LeafNodeParameters, MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY,
-    MIXED_PLAINTEXT_WIRE_FORMAT_POLICY, MlsGroup, MlsGroupCreateConfig, MlsGroupJoinConfig,
-    MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, OpenMlsCrypto, OpenMlsProvider,
-    PreSharedKeyProposal, ProcessedMessageContent, Proposal, ProtocolVersion,
-    RequiredCapabilitiesExtension, StagedWelcome, WireFormatPolicy,
+    BasicCredential, Capabilities, Ciphersuite, CredentialType, CredentialWithKey, Extension,
+    ExtensionType, Extensions, KeyPackage, LeafNodeIndex, LeafNodeParameters,
+    MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY, MIXED_PLAINTEXT_WIRE_FORMAT_POLICY, MlsGroup,
+    MlsGroupCreateConfig, MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn, MlsMessageOut,
+    OpenMlsCrypto, OpenMlsProvider, PreSharedKeyProposal, ProcessedMessageContent, Proposal,
+    ProtocolVersion, RequiredCapabilitiesExtension, StagedWelcome, UnknownExtension,
+    WireFormatPolicy,
 };
 use openmls::schedule::{ExternalPsk, PreSharedKeyId, Psk};
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
 
 use crate::member::{
-    CommitBytes, Error, HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, harness_psk,
+    CommitBytes, Error, HARNESS_EXTENSION, HARNESS_PSKS, Implementation, Incoming, Member,
+    MemberOptions, harness_psk,
 };
 
 /// An OpenMLS client with at most one group.
@@ -97,6 +99,20 @@ impl OpenMlsMember {
         Ok((group, &self.provider, &self.signer))
     }
 
+    /// Our capabilities: OpenMLS's defaults plus [`HARNESS_EXTENSION`].
+    fn capabilities() -> Capabilities {
+        Capabilities::builder()
+            .extensions(vec![ExtensionType::Unknown(HARNESS_EXTENSION)])
+            .build()
+    }
+
+    /// Leaf parameters for our new leaves (keeping our capabilities).
+    fn leaf_parameters() -> LeafNodeParameters {
+        LeafNodeParameters::builder()
+            .with_capabilities(Self::capabilities())
+            .build()
+    }
+
     /// A PreSharedKeyID for harness PSK `psk`, with a fresh nonce.
     fn psk_id(&self, psk: usize) -> Result<PreSharedKeyId, Error> {
         let (id, _) = harness_psk(psk)?;
@@ -127,6 +143,7 @@ impl Member for OpenMlsMember {
 
     fn key_package(&mut self) -> Result<Vec<u8>, Error> {
         let bundle = KeyPackage::builder()
+            .leaf_node_capabilities(Self::capabilities())
             .build(
                 self.suite,
                 &self.provider,
@@ -146,6 +163,7 @@ impl Member for OpenMlsMember {
         }
         let config = MlsGroupCreateConfig::builder()
             .ciphersuite(self.suite)
+            .capabilities(Self::capabilities())
             .wire_format_policy(self.policy)
             .use_ratchet_tree_extension(true)
             .build();
@@ -220,6 +238,7 @@ impl Member for OpenMlsMember {
             .with_config(self.join_config())
             .build_group(&self.provider, group_info, self.credential.clone())
             .map_err(|e| Error::openmls("external commit: build group", e))?
+            .leaf_node_parameters(Self::leaf_parameters())
             .load_psks(self.provider.storage())
             .map_err(|e| Error::openmls("external commit: load PSKs", e))?
             .build(
@@ -275,7 +294,7 @@ impl Member for OpenMlsMember {
     fn self_update(&mut self) -> Result<Vec<u8>, Error> {
         let (group, provider, signer) = self.parts()?;
         let bundle = group
-            .self_update(provider, signer, LeafNodeParameters::default())
+            .self_update(provider, signer, Self::leaf_parameters())
             .map_err(|e| Error::openmls("self update", e))?;
         group
             .merge_pending_commit(provider)
@@ -297,7 +316,7 @@ impl Member for OpenMlsMember {
     fn propose_update(&mut self) -> Result<Vec<u8>, Error> {
         let (group, provider, signer) = self.parts()?;
         let (message, _) = group
-            .propose_self_update(provider, signer, LeafNodeParameters::default())
+            .propose_self_update(provider, signer, Self::leaf_parameters())
             .map_err(|e| Error::openmls("propose self update", e))?;
         serialize(&message)
     }
@@ -351,6 +370,22 @@ impl Member for OpenMlsMember {
         let required = RequiredCapabilitiesExtension::new(&[], &[], &[CredentialType::Basic]);
         let extensions = Extensions::single(Extension::RequiredCapabilities(required))
             .map_err(|e| Error::openmls("group context extensions", e))?;
+        let (group, provider, signer) = self.parts()?;
+        let (commit, _, _) = group
+            .update_group_context_extensions(provider, extensions, signer)
+            .map_err(|e| Error::openmls("update group context extensions", e))?;
+        group
+            .merge_pending_commit(provider)
+            .map_err(|e| Error::openmls("merge pending commit", e))?;
+        serialize(&commit)
+    }
+
+    fn commit_custom_extension(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
+        let extensions = Extensions::single(Extension::Unknown(
+            HARNESS_EXTENSION,
+            UnknownExtension(data.to_vec()),
+        ))
+        .map_err(|e| Error::openmls("group context extensions", e))?;
         let (group, provider, signer) = self.parts()?;
         let (commit, _, _) = group
             .update_group_context_extensions(provider, extensions, signer)

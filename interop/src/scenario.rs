@@ -40,6 +40,10 @@ pub enum Scenario {
     /// `required_capabilities` (§11.1) requiring basic credentials; then A adds D, whose
     /// KeyPackage is checked against it.
     GroupContextExtensions,
+    /// GroupContextExtensions with a non-default extension that every member lists in its
+    /// capabilities but that `required_capabilities` does not name (RFC 9420 §12.1.7); then A
+    /// adds D.
+    CustomExtension,
     /// Update: A (with B and C) commits a self-update with an UpdatePath; the commit, delivered
     /// again, must be rejected (it is for an epoch that has passed, RFC 9420 §6).
     Update,
@@ -75,7 +79,7 @@ pub const LARGE_GROUP: usize = 10;
 
 impl Scenario {
     /// Every scenario, in the order the matrix prints them.
-    pub const ALL: [Scenario; 16] = [
+    pub const ALL: [Scenario; 17] = [
         Scenario::OneToOne,
         Scenario::ThreeParty,
         Scenario::MultipleJoins,
@@ -84,6 +88,7 @@ impl Scenario {
         Scenario::ExternalPsk,
         Scenario::TwoPsks,
         Scenario::GroupContextExtensions,
+        Scenario::CustomExtension,
         Scenario::Update,
         Scenario::Remove,
         Scenario::UpdateProposal,
@@ -105,6 +110,7 @@ impl Scenario {
             Scenario::ExternalPsk => "external-psk",
             Scenario::TwoPsks => "two-psks",
             Scenario::GroupContextExtensions => "group-extensions",
+            Scenario::CustomExtension => "custom-extension",
             Scenario::Update => "update",
             Scenario::Remove => "remove",
             Scenario::UpdateProposal => "update-proposal",
@@ -134,9 +140,10 @@ impl Scenario {
             | Scenario::Remove
             | Scenario::UpdateProposal
             | Scenario::RemoveProposal => 3,
-            Scenario::Lifecycle | Scenario::PrivateHandshake | Scenario::GroupContextExtensions => {
-                4
-            }
+            Scenario::Lifecycle
+            | Scenario::PrivateHandshake
+            | Scenario::GroupContextExtensions
+            | Scenario::CustomExtension => 4,
             Scenario::LargeGroup | Scenario::Churn => LARGE_GROUP,
         }
     }
@@ -228,6 +235,18 @@ impl Scenario {
                 let commit = group
                     .member(0)?
                     .commit_require_basic()
+                    .map_err(|e| step(&group.name(0), "commit group extensions", e))?;
+                group.distribute(0, &commit, &[])?;
+                group.verify()?;
+                group.add(0, &[3])?;
+                group.verify()
+            }
+            Scenario::CustomExtension => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                let commit = group
+                    .member(0)?
+                    .commit_custom_extension(b"cohort-interop")
                     .map_err(|e| step(&group.name(0), "commit group extensions", e))?;
                 group.distribute(0, &commit, &[])?;
                 group.verify()?;
