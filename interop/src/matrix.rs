@@ -56,8 +56,9 @@ pub struct Cell {
 
 impl Cell {
     /// The implementations of participants A, B, C, ...: A is the committer; with one peer the
-    /// others are of the other implementation (in the lifecycle scenario they alternate, so both
-    /// commit); in a mixed group they cycle through all three.
+    /// others are of the other implementation (in the lifecycle, private-handshake, large-group
+    /// and churn scenarios the participants alternate between the two, so both commit); in a
+    /// mixed group they cycle through all three.
     pub fn lineup(&self) -> Vec<Implementation> {
         let n = self.scenario.members();
         match self.peer {
