@@ -401,7 +401,7 @@ impl Member for CohortMember {
             .as_mut()
             .ok_or_else(|| Error::Harness("cohort member is in no group".into()))?;
         Ok(group
-            .encrypt_application(signer, data, &[], 0)?
+            .encrypt_application(signer, data, &[], padding_for(data.len()))?
             .to_bytes()?)
     }
 
@@ -424,6 +424,12 @@ impl Member for CohortMember {
             .as_bytes()
             .to_vec())
     }
+}
+
+/// Zero padding (RFC 9420 §6.3.1) that rounds the content up to a multiple of 32 bytes, so that
+/// the peers strip real padding from cohort's messages.
+fn padding_for(len: usize) -> usize {
+    32 - len % 32
 }
 
 /// The harness's external PSKs, as cohort looks them up.

@@ -59,7 +59,8 @@ pub fn new_member(
         .mls_rules(
             DefaultMlsRules::new().with_encryption_options(EncryptionOptions::new(
                 options.private_handshakes,
-                PaddingMode::None,
+                // mls-rs's default padding, so that receivers strip real padding (§6.3.1).
+                PaddingMode::StepFunction,
             )),
         )
         .signing_identity(SigningIdentity::new(credential, public), secret, cs)
