@@ -31,16 +31,10 @@ use crate::member::{
 /// How many days cohort's KeyPackages stay valid.
 const KEY_PACKAGE_DAYS: u64 = 30;
 
-/// The longest leaf lifetime cohort accepts here: 400 days. RFC 9420 §7.2 leaves the maximum
-/// to the application; cohort's default (100 days) rejects mls-rs's default KeyPackages, which
-/// are valid for 365 days (see `interop/FINDINGS.md`).
-const MAX_LIFETIME_SECS: u64 = 400 * 86_400;
-
-/// The group configuration of the harness: cohort's defaults with [`MAX_LIFETIME_SECS`].
+/// The group configuration of the harness: cohort's defaults, which accept the peers' default
+/// KeyPackage lifetimes (F-1 in `interop/FINDINGS.md`, fixed on main).
 fn config() -> GroupConfig {
-    let mut config = GroupConfig::default();
-    config.max_lifetime_secs = MAX_LIFETIME_SECS;
-    config
+    GroupConfig::default()
 }
 
 /// A cohort client with at most one group.

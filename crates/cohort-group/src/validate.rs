@@ -134,12 +134,17 @@ pub(crate) fn validate_leaf(
     // Lifetime (V-7.2-05, V-7.3-06).
     if let LeafNodeSource::KeyPackage(lifetime) = &leaf.leaf_node_source {
         // Lifetime rules apply when lifetimes are enforced (a current time is given).
-        let too_long = lifetime.not_after < lifetime.not_before
-            || lifetime.not_after - lifetime.not_before > max_lifetime;
-        if too_long && now.is_some() {
-            return Err(invalid(
-                "the lifetime is inverted or longer than the configured maximum",
-            ));
+        if now.is_some() {
+            if lifetime.not_after < lifetime.not_before {
+                return Err(invalid(
+                    "the lifetime is inverted (not_after before not_before)",
+                ));
+            }
+            if lifetime.not_after - lifetime.not_before > max_lifetime {
+                return Err(invalid(
+                    "the lifetime is longer than the configured maximum (GroupConfig::max_lifetime_secs)",
+                ));
+            }
         }
         if let Some(now) = now {
             if now < lifetime.not_before || now > lifetime.not_after {
