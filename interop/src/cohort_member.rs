@@ -299,11 +299,16 @@ impl Member for CohortMember {
     }
 
     fn propose_update(&mut self) -> Result<Vec<u8>, Error> {
-        // cohort refreshes keys by commit (`self_update`) and sends no Update proposals.
-        Err(Error::NotOffered {
-            implementation: Implementation::Cohort,
-            what: "Update proposals",
-        })
+        let format = self.format;
+        let signer = &self.signer;
+        let group = self
+            .group
+            .as_mut()
+            .ok_or_else(|| Error::Harness("cohort member is in no group".into()))?;
+        let mut next = group.clone();
+        let message = next.propose_update(signer, format, Some(now()))?;
+        *group = next;
+        Ok(message.to_bytes()?)
     }
 
     fn propose_remove(&mut self, leaf: u32) -> Result<Vec<u8>, Error> {

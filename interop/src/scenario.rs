@@ -148,16 +148,10 @@ impl Scenario {
         }
     }
 
-    /// Whether the scenario means anything for `lineup`: Update proposals need a proposer whose
-    /// implementation sends them (cohort does not).
-    pub fn applies_to(self, lineup: &[Implementation]) -> bool {
-        match self {
-            Scenario::UpdateProposal => lineup
-                .iter()
-                .skip(1)
-                .any(|imp| *imp != Implementation::Cohort),
-            _ => true,
-        }
+    /// Whether the scenario means anything for `lineup` (every implementation now sends Update
+    /// proposals, so every lineup applies).
+    pub fn applies_to(self, _lineup: &[Implementation]) -> bool {
+        true
     }
 
     /// Plays the scenario with `lineup[0]` as A, `lineup[1]` as B, and so on, in `suite`; `seed`
@@ -272,15 +266,8 @@ impl Scenario {
             Scenario::UpdateProposal => {
                 group.add(0, &[1, 2])?;
                 group.verify()?;
-                let mut proposed = false;
                 for proposer in [1, 2] {
-                    if lineup[proposer] != Implementation::Cohort {
-                        group.propose(proposer, Proposing::Update)?;
-                        proposed = true;
-                    }
-                }
-                if !proposed {
-                    return Err(Error::Harness("no member sends Update proposals".into()));
+                    group.propose(proposer, Proposing::Update)?;
                 }
                 group.commit_pending(0, &[])?;
                 group.verify()

@@ -477,6 +477,7 @@ impl Group {
                         proposal: proposal.clone(),
                         sender: content.content.sender,
                         sent: None,
+                        update_key: None,
                     });
                 }
                 Ok(Processed::Proposal {
