@@ -9,6 +9,7 @@ use std::process::ExitCode;
 mod bench_peers;
 mod crash;
 mod deps;
+mod interop;
 mod vectors;
 
 const HELP: &str = "\
@@ -19,6 +20,7 @@ USAGE:
 
 COMMANDS:
     vectors    Run the official MLS test vectors (`cargo xtask vectors --help`)
+    interop    Play the interop matrix against mls-rs and OpenMLS (`cargo xtask interop --help`)
     deps       Check the dependency rules between the workspace's crates
     crash      Kill a process driving groups on SQLite 1,000 times and check every group
                (`cargo xtask crash --help`)
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     match command.as_ref().and_then(|c| c.to_str()) {
         Some("vectors") => vectors::main(args.collect()),
         Some("deps") => deps::main(),
+        Some("interop") => interop::main(args.collect()),
         Some("crash") => crash::main(args.collect()),
         Some("bench-peers") => bench_peers::main(args.collect()),
         Some("help" | "--help" | "-h") => {

@@ -365,6 +365,27 @@ pub(crate) fn process_commit(
         return Ok((removed, summary));
     }
     let mut private = state.private.clone();
+    // A commit covering our own Update: our leaf's new private key is the one kept with the
+    // proposal (RFC 9420 §12.1.2).
+    let own = state.private.own_leaf;
+    if let Some(new_leaf) = tree.leaf(own).filter(|_| summary.updated.contains(&own)) {
+        let key = state
+            .proposals
+            .iter()
+            .filter_map(|c| match (&c.proposal, &c.update_key) {
+                (Proposal::Update(u), Some(key))
+                    if u.leaf_node.encryption_key == new_leaf.encryption_key =>
+                {
+                    Some(key.clone())
+                }
+                _ => None,
+            })
+            .next()
+            .ok_or(ValidationError::InvalidCommit(
+                "the commit applies an Update of our leaf that we did not send",
+            ))?;
+        private.set_key(own.node(), key);
+    }
     let mut provisional = GroupContext {
         version: state.context.version,
         cipher_suite: state.context.cipher_suite,

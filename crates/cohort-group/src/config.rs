@@ -50,8 +50,9 @@ impl Default for GroupConfig {
             max_resumption_epochs: 16,
             max_past_epochs: 1,
             enforce_lifetimes: true,
-            // Three months and a bit, a common upper bound for KeyPackage lifetimes.
-            max_lifetime_secs: 100 * 24 * 3600,
+            // A year and a month: accepts the one-year KeyPackages mls-rs makes by default (and
+            // OpenMLS's three-month ones), with room for clock skew.
+            max_lifetime_secs: 400 * 24 * 3600,
             credential_validator: Arc::new(BasicValidator::default()),
             external_proposal_policy: Arc::new(AcceptExternalProposals),
             custom_proposals: Arc::new(NoCustomProposals),

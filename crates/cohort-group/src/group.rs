@@ -31,7 +31,7 @@ use crate::join::{
 };
 use crate::psk::ExternalPsks;
 use crate::state::{CachedProposal, EpochKeys, GroupState, GroupStatus};
-use crate::validate::{LeafContext, validate_leaf};
+
 use crate::{ApiMisuse, Error, ValidationError};
 
 /// The private keys that belong to one of our KeyPackages.
@@ -231,23 +231,9 @@ impl Group {
         } else {
             None
         };
-        for (i, leaf) in tree.leaves() {
-            validate_leaf(
-                s,
-                leaf,
-                LeafContext::Tree {
-                    group_id: &context.group_id,
-                    leaf: i,
-                },
-                &context,
-                now,
-                &config,
-            )?;
-        }
+        crate::validate::validate_tree_leaves(s, &tree, &context, now, &config)?;
         // Every member can use every other member's credential type (V-7.3-04/05).
-        for (i, leaf) in tree.leaves() {
-            crate::validate::check_credential_support(leaf, &tree, Some(i))?;
-        }
+        crate::validate::check_tree_credential_support(&tree)?;
         crate::validate::check_external_senders(
             &config,
             s.signature_scheme(),
@@ -491,6 +477,7 @@ impl Group {
                         proposal: proposal.clone(),
                         sender: content.content.sender,
                         sent: None,
+                        update_key: None,
                     });
                 }
                 Ok(Processed::Proposal {

@@ -173,6 +173,22 @@ impl Group {
                 encode_summary(&p.summary, version == SPLIT_STATE_VERSION, &mut out)?;
             }
         }
+        // The private keys of our pending Update proposals, as a trailing section only when
+        // there are some: blobs without them are as earlier versions wrote them.
+        let update_keys: Vec<(VarBytes, &cohort_crypto::HpkePrivateKey)> = self
+            .state()
+            .proposals
+            .iter()
+            .filter_map(|c| {
+                c.update_key
+                    .as_ref()
+                    .map(|k| (VarBytes::from(c.reference.clone()), k))
+            })
+            .collect();
+        if !update_keys.is_empty() {
+            1u8.encode(&mut out)?;
+            cohort_codec::encode_vector(&update_keys, &mut out)?;
+        }
         Ok(out)
     }
 
@@ -239,6 +255,26 @@ impl Group {
             }
             tag => return Err(CodecError::OptionalTag(tag).into()),
         };
+        let mut state = state;
+        if !r.is_empty() {
+            match u8::decode(&mut r)? {
+                1 => {
+                    let keys: Vec<(VarBytes, cohort_crypto::HpkePrivateKey)> = Vec::decode(&mut r)?;
+                    for (reference, key) in keys {
+                        let cached = state
+                            .proposals
+                            .iter_mut()
+                            .find(|c| c.reference == reference.as_slice())
+                            .ok_or(CodecError::InvalidValue {
+                                what: "stored Update key",
+                                reason: "no cached proposal has its reference",
+                            })?;
+                        cached.update_key = Some(key);
+                    }
+                }
+                tag => return Err(CodecError::OptionalTag(tag).into()),
+            }
+        }
         r.finish()?;
         let cs = state.context.cipher_suite;
         let suite = provider
@@ -399,6 +435,7 @@ fn decode_state(
             proposal: p.proposal,
             sender: p.sender,
             sent: p.sent.map(VarBytes::into_vec),
+            update_key: None,
         })
         .collect();
     let past: Vec<(u64, Secret)> = Vec::decode(r)?;

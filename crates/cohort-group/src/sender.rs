@@ -298,17 +298,20 @@ impl Group {
         let s = &*suite;
         let state = self.state().clone();
         let own = state.private.own_leaf;
-        let mut resolved: Vec<Resolved> = state
-            .proposals
-            .iter()
+        // Our own Updates stay out: the committer may not cover them (RFC 9420 §12.2), and the
+        // commit's path refreshes our leaf anyway.
+        let covered = || {
+            state.proposals.iter().filter(|c| {
+                !(c.sender == Sender::Member(own) && matches!(c.proposal, Proposal::Update(_)))
+            })
+        };
+        let mut resolved: Vec<Resolved> = covered()
             .map(|c| Resolved {
                 proposal: c.proposal.clone(),
                 sender: c.sender,
             })
             .collect();
-        let mut list: Vec<ProposalOrRef> = state
-            .proposals
-            .iter()
+        let mut list: Vec<ProposalOrRef> = covered()
             .map(|c| {
                 ProposalOrRef::Reference(cohort_messages::proposal::ProposalRef(
                     c.reference.clone().into(),
@@ -524,10 +527,53 @@ impl Group {
         format: HandshakeFormat,
         now: Option<u64>,
     ) -> Result<MlsMessage, Error> {
-        self.ensure_active()?;
         if matches!(proposal, Proposal::Update(_) | Proposal::ExternalInit(_)) {
             return Err(ApiMisuse::UnsupportedProposal.into());
         }
+        self.propose_inner(signer, proposal, None, format, now)
+    }
+
+    /// Proposes to refresh our leaf (RFC 9420 §12.1.2): an Update with a fresh HPKE key, whose
+    /// private key the group keeps until a commit by another member covers the proposal (a
+    /// commit of ours leaves our own Updates out: its path refreshes the leaf anyway). The
+    /// credential stays the same.
+    ///
+    /// # Errors
+    /// As [`Group::propose`]; a crypto failure.
+    pub fn propose_update(
+        &mut self,
+        signer: &dyn Signer,
+        format: HandshakeFormat,
+        now: Option<u64>,
+    ) -> Result<MlsMessage, Error> {
+        self.ensure_active()?;
+        let suite = self.suite_arc();
+        let s = &*suite;
+        let state = self.state();
+        let own = state.private.own_leaf;
+        let mut leaf = state
+            .tree
+            .leaf(own)
+            .cloned()
+            .ok_or(crate::Error::Internal("our own leaf is blank"))?;
+        let (private, public) = s.kem_generate()?;
+        leaf.encryption_key = public;
+        leaf.leaf_node_source = cohort_tree::leaf::LeafNodeSource::Update;
+        let tbs = leaf.to_be_signed(Some((&state.context.group_id, own)))?;
+        leaf.signature = labeled::sign_with_label(signer, b"LeafNodeTBS", &tbs)?.into();
+        let proposal = Proposal::Update(cohort_messages::proposal::Update { leaf_node: leaf });
+        self.propose_inner(signer, proposal, Some(private), format, now)
+    }
+
+    fn propose_inner(
+        &mut self,
+        signer: &dyn Signer,
+        proposal: Proposal,
+        update_key: Option<cohort_crypto::HpkePrivateKey>,
+        format: HandshakeFormat,
+        now: Option<u64>,
+    ) -> Result<MlsMessage, Error> {
+        self.ensure_active()?;
         let suite = self.suite_arc();
         let s = &*suite;
         let state = self.state().clone();
@@ -588,6 +634,7 @@ impl Group {
             proposal,
             sender: Sender::Member(own),
             sent: Some(message.to_bytes()?),
+            update_key,
         });
         Ok(message)
     }

@@ -22,6 +22,9 @@ pub(crate) struct CachedProposal {
     pub(crate) sender: Sender,
     /// For a proposal we sent: the message as sent, so its echo is recognised.
     pub(crate) sent: Option<Vec<u8>>,
+    /// For an Update we sent: the new leaf's HPKE private key, taken up when a commit covers
+    /// the proposal (RFC 9420 §12.1.2).
+    pub(crate) update_key: Option<cohort_crypto::HpkePrivateKey>,
 }
 
 /// The secrets of the current epoch that the group still needs.

@@ -134,12 +134,17 @@ pub(crate) fn validate_leaf(
     // Lifetime (V-7.2-05, V-7.3-06).
     if let LeafNodeSource::KeyPackage(lifetime) = &leaf.leaf_node_source {
         // Lifetime rules apply when lifetimes are enforced (a current time is given).
-        let too_long = lifetime.not_after < lifetime.not_before
-            || lifetime.not_after - lifetime.not_before > max_lifetime;
-        if too_long && now.is_some() {
-            return Err(invalid(
-                "the lifetime is inverted or longer than the configured maximum",
-            ));
+        if now.is_some() {
+            if lifetime.not_after < lifetime.not_before {
+                return Err(invalid(
+                    "the lifetime is inverted (not_after before not_before)",
+                ));
+            }
+            if lifetime.not_after - lifetime.not_before > max_lifetime {
+                return Err(invalid(
+                    "the lifetime is longer than the configured maximum (GroupConfig::max_lifetime_secs)",
+                ));
+            }
         }
         if let Some(now) = now {
             if now < lifetime.not_before || now > lifetime.not_after {
@@ -225,6 +230,82 @@ pub(crate) fn check_credential_support(
         }
     }
     Ok(())
+}
+
+/// Checks that every leaf of `tree` lists every credential type in use in it (V-7.3-04/05 for
+/// a whole tree at join), in O(N·k) for k types in use rather than comparing every pair.
+pub(crate) fn check_tree_credential_support(tree: &cohort_tree::RatchetTree) -> Result<(), Error> {
+    let mut in_use: Vec<cohort_credential::CredentialType> = Vec::new();
+    for (_, leaf) in tree.leaves() {
+        let ty = leaf.credential.credential_type();
+        if !in_use.contains(&ty) {
+            in_use.push(ty);
+        }
+    }
+    for (_, leaf) in tree.leaves() {
+        if !in_use
+            .iter()
+            .all(|t| leaf.capabilities.credentials.contains(t))
+        {
+            return Err(invalid(
+                "a member does not support a credential type in use in the group",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Validates every leaf of a tree received at join (§12.4.3.1), on up to as many threads as
+/// the machine has cores for a large tree: the signature checks dominate a join. The error
+/// reported is that of the lowest failing leaf, whatever the split.
+pub(crate) fn validate_tree_leaves(
+    suite: &dyn SuiteOps,
+    tree: &cohort_tree::RatchetTree,
+    context: &GroupContext,
+    now: Option<u64>,
+    config: &GroupConfig,
+) -> Result<(), Error> {
+    /// Below this many leaves a thread costs more than it saves.
+    const PER_THREAD: usize = 64;
+    let leaves: Vec<(LeafIndex, &LeafNode)> = tree.leaves().collect();
+    let check = |chunk: &[(LeafIndex, &LeafNode)]| -> Result<(), Error> {
+        for (i, leaf) in chunk {
+            validate_leaf(
+                suite,
+                leaf,
+                LeafContext::Tree {
+                    group_id: &context.group_id,
+                    leaf: *i,
+                },
+                context,
+                now,
+                config,
+            )?;
+        }
+        Ok(())
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(leaves.len() / PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        return check(&leaves);
+    }
+    let size = leaves.len().div_ceil(threads);
+    let results: Vec<Result<(), Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = leaves
+            .chunks(size)
+            .map(|chunk| scope.spawn(move || check(chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or(Err(Error::Internal("a leaf-validation thread panicked")))
+            })
+            .collect()
+    });
+    results.into_iter().collect()
 }
 
 /// Checks a KeyPackage against RFC 9420 §10.1 for the group of `context`.
@@ -401,4 +482,64 @@ pub(crate) fn check_duplicate_identities(
 /// The encoded bytes of a value, for comparisons by encoding.
 pub(crate) fn encoded<T: Encode>(value: &T) -> Result<Vec<u8>, Error> {
     Ok(value.to_bytes()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use cohort_codec::VarBytes;
+    use cohort_credential::{Credential, CredentialType};
+    use cohort_crypto::{CipherSuite, HpkePublicKey, SignaturePublicKey};
+    use cohort_tree::RatchetTree;
+    use cohort_tree::leaf::{Capabilities, LeafNode, LeafNodeSource, Lifetime, ProtocolVersion};
+
+    use super::check_tree_credential_support;
+
+    fn leaf(n: u8, credential: Credential, supported: Vec<CredentialType>) -> LeafNode {
+        LeafNode {
+            encryption_key: HpkePublicKey(vec![n; 32].into()),
+            signature_key: SignaturePublicKey(vec![n + 100; 32].into()),
+            credential,
+            capabilities: Capabilities {
+                versions: vec![ProtocolVersion::MLS10],
+                cipher_suites: vec![CipherSuite(1)],
+                extensions: Vec::new(),
+                proposals: Vec::new(),
+                credentials: supported,
+            },
+            leaf_node_source: LeafNodeSource::KeyPackage(Lifetime {
+                not_before: 0,
+                not_after: u64::MAX,
+            }),
+            extensions: Vec::new(),
+            signature: VarBytes::default(),
+        }
+    }
+
+    /// V-7.3-04/05 over a whole tree at join: every leaf must list every credential type in
+    /// use, whichever leaf uses it.
+    #[test]
+    fn v_7_3_05_a_tree_with_a_leaf_missing_a_type_in_use_is_refused() {
+        let other = CredentialType(0xf0f0);
+        let custom = Credential::Other {
+            credential_type: other,
+            data: b"carol".to_vec().into(),
+        };
+        let both = vec![CredentialType::BASIC, other];
+        let mut tree = RatchetTree::new();
+        for l in [
+            leaf(1, Credential::basic(b"alice".to_vec()), both.clone()),
+            leaf(2, custom, both.clone()),
+        ] {
+            tree.add_leaf(l).expect("add");
+        }
+        assert!(check_tree_credential_support(&tree).is_ok());
+        // Bob lists only basic: carol's type is in use, so the tree is refused.
+        tree.add_leaf(leaf(
+            3,
+            Credential::basic(b"bob".to_vec()),
+            vec![CredentialType::BASIC],
+        ))
+        .expect("add");
+        assert!(check_tree_credential_support(&tree).is_err());
+    }
 }

@@ -311,3 +311,96 @@ fn a_split_state_needs_its_own_ratchets() {
     let back = Group::from_split_state(&p, &whole, None).expect("format 1");
     assert_eq!(*back.to_state_bytes().expect("save"), *whole);
 }
+
+/// An Update proposal of ours (RFC 9420 §12.1.2): the new leaf key is kept, stored with the
+/// group, and taken up when another member's commit covers the proposal; our own commit leaves
+/// it out (its path refreshes the leaf anyway).
+#[test]
+fn our_update_proposal_is_committed_by_another_member_after_a_reload() {
+    let Pair {
+        p,
+        mut alice,
+        alice_signer,
+        mut bob,
+        bob_signer,
+    } = pair();
+    let old_key = alice
+        .members()
+        .find(|(i, _)| *i == alice.own_leaf())
+        .map(|(_, l)| l.encryption_key.clone())
+        .expect("leaf");
+    let proposal = alice
+        .propose_update(&alice_signer, HandshakeFormat::Public, Some(NOW))
+        .expect("propose");
+    // Alice is stored and loaded again between her proposal and bob's commit.
+    let mut alice = reload(&p, &alice);
+    assert!(matches!(
+        bob.process_message(proposal, &NoPsks, Some(NOW))
+            .expect("cached"),
+        Processed::Proposal { .. }
+    ));
+    let out = bob
+        .commit(
+            &bob_signer,
+            Vec::new(),
+            &CommitOptions::new(),
+            &NoPsks,
+            Some(NOW),
+        )
+        .expect("commit");
+    bob.merge_pending_commit().expect("merge");
+    match alice
+        .process_message(out.commit, &NoPsks, Some(NOW))
+        .expect("alice takes up her new key")
+    {
+        Processed::Commit(staged) => {
+            assert!(staged.summary().updated.contains(&alice.own_leaf()));
+            alice.merge_staged(*staged);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
+    let new_key = alice
+        .members()
+        .find(|(i, _)| *i == alice.own_leaf())
+        .map(|(_, l)| l.encryption_key.clone())
+        .expect("leaf");
+    assert_ne!(new_key, old_key);
+    // Bob's next path is encrypted to alice's new leaf key, which she holds.
+    let out = bob
+        .self_update(&bob_signer, &CommitOptions::new(), Some(NOW))
+        .expect("update");
+    bob.merge_pending_commit().expect("merge");
+    match alice
+        .process_message(out.commit, &NoPsks, Some(NOW))
+        .expect("path to the new key")
+    {
+        Processed::Commit(staged) => alice.merge_staged(*staged),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
+    // A proposed Update of hers that she then commits herself is left out of her commit.
+    let proposal = alice
+        .propose_update(&alice_signer, HandshakeFormat::Public, Some(NOW))
+        .expect("propose");
+    bob.process_message(proposal, &NoPsks, Some(NOW))
+        .expect("cached");
+    let out = alice
+        .commit(
+            &alice_signer,
+            Vec::new(),
+            &CommitOptions::new(),
+            &NoPsks,
+            Some(NOW),
+        )
+        .expect("commit without her own Update");
+    alice.merge_pending_commit().expect("merge");
+    match bob
+        .process_message(out.commit, &NoPsks, Some(NOW))
+        .expect("bob accepts it")
+    {
+        Processed::Commit(staged) => bob.merge_staged(*staged),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
+}

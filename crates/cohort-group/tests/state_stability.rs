@@ -3,7 +3,8 @@
 //!
 //! `tests/data/state-v1.bin` holds two members of one group (Alice and Bob) as state format 1
 //! wrote them, their signature keys, an application message from Alice that Bob has not yet
-//! read, and what both must agree on. Changing the state format means reading the old format too
+//! read, and what both must agree on. `state-v2.bin` holds the same in the split format 2
+//! (each member's state and its ratchets apart), as the facade stores groups. Changing the state format means reading the old format too
 //! (a migration in `src/persist.rs`) and adding a sample beside the old ones with
 //! `write_state_sample`; an old sample is never edited or deleted.
 
@@ -19,10 +20,14 @@ use cohort_messages::{MlsMessage, MlsMessageBody};
 
 const NOW: u64 = 1_800_000_000;
 const CS: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
-const PLAINTEXT: &[u8] = b"written by state format 1";
+/// The pending message's text in the sample of `version`.
+fn plaintext(version: u16) -> Vec<u8> {
+    format!("written by state format {version}").into_bytes()
+}
 const EXPORTER_LABEL: &[u8] = b"state-sample";
 
-/// The fields of a sample, in order, each a `VarBytes`.
+/// The fields of a sample, in order, each a `VarBytes`; format-2 samples add the two members'
+/// ratchets at the end.
 struct Sample {
     alice_key: Vec<u8>,
     alice_state: Vec<u8>,
@@ -32,11 +37,13 @@ struct Sample {
     message: Vec<u8>,
     epoch_authenticator: Vec<u8>,
     exporter: Vec<u8>,
+    /// Format 2: Alice's and Bob's ratchets.
+    ratchets: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Sample {
     fn encode(&self) -> Vec<u8> {
-        let fields: Vec<VarBytes> = [
+        let mut fields: Vec<&Vec<u8>> = vec![
             &self.alice_key,
             &self.alice_state,
             &self.bob_key,
@@ -44,17 +51,31 @@ impl Sample {
             &self.message,
             &self.epoch_authenticator,
             &self.exporter,
-        ]
-        .into_iter()
-        .map(|f| VarBytes::from(f.clone()))
-        .collect();
+        ];
+        if let Some((a, b)) = &self.ratchets {
+            fields.extend([a, b]);
+        }
+        let fields: Vec<VarBytes> = fields
+            .into_iter()
+            .map(|f| VarBytes::from(f.clone()))
+            .collect();
         fields.to_bytes().expect("encode sample")
     }
 
     fn decode(bytes: &[u8]) -> Self {
-        let fields: Vec<VarBytes> = Decode::from_bytes(bytes).expect("decode sample");
+        let mut fields: Vec<VarBytes> = Decode::from_bytes(bytes).expect("decode sample");
+        let ratchets = match fields.len() {
+            7 => None,
+            9 => {
+                let b = fields.pop().expect("nine").into_vec();
+                let a = fields.pop().expect("nine").into_vec();
+                Some((a, b))
+            }
+            n => panic!("a sample has 7 or 9 fields, not {n}"),
+        };
         let [a, b, c, d, e, f, g]: [VarBytes; 7] = fields.try_into().expect("seven fields");
         Self {
+            ratchets,
             alice_key: a.into_vec(),
             alice_state: b.into_vec(),
             bob_key: c.into_vec(),
@@ -111,8 +132,17 @@ fn check_sample(version: u16) {
     let bytes = std::fs::read(sample_path(version))
         .unwrap_or_else(|e| panic!("sample {}: {e}", sample_path(version).display()));
     let s = Sample::decode(&bytes);
-    let mut alice = Group::from_state_bytes(&p, &s.alice_state).expect("alice loads");
-    let mut bob = Group::from_state_bytes(&p, &s.bob_state).expect("bob loads");
+    let (alice_ratchets, bob_ratchets) = match &s.ratchets {
+        Some((a, b)) => (Some(a.as_slice()), Some(b.as_slice())),
+        None => (None, None),
+    };
+    let mut alice =
+        Group::from_split_state(&p, &s.alice_state, alice_ratchets).expect("alice loads");
+    let mut bob = Group::from_split_state(&p, &s.bob_state, bob_ratchets).expect("bob loads");
+    if version == cohort_group::STATE_VERSION {
+        // The self-contained reader takes format 1 too.
+        Group::from_state_bytes(&p, &s.alice_state).expect("format 1");
+    }
     let alice_signer = signer(&p, &s.alice_key);
     let bob_signer = signer(&p, &s.bob_key);
     for g in [&alice, &bob] {
@@ -124,7 +154,7 @@ fn check_sample(version: u16) {
         .process_message(message(&s.message), &NoPsks, Some(NOW))
         .expect("bob reads the stored message")
     {
-        Processed::Application { data, .. } => assert_eq!(data, PLAINTEXT),
+        Processed::Application { data, .. } => assert_eq!(data, plaintext(version)),
         other => panic!("{other:?}"),
     }
     // The message's key was consumed before the sample was written on Alice's side and now on
@@ -153,12 +183,18 @@ fn the_version_1_state_sample_still_loads_and_the_group_carries_on() {
     check_sample(1);
 }
 
-/// Writes a sample of the current format: `cargo test -p cohort-group --test state_stability
-/// -- --ignored`, then commit the new file (never overwrite an old one).
+#[test]
+fn the_version_2_state_sample_still_loads_and_the_group_carries_on() {
+    check_sample(2);
+}
+
+/// Writes a sample of the current stored format (the split one, which the facade writes):
+/// `cargo test -p cohort-group --test state_stability -- --ignored`, then commit the new file
+/// (never overwrite an old one).
 #[test]
 #[ignore = "writes a new sample file; run by hand when the state format changes"]
 fn write_state_sample() {
-    let version = cohort_group::STATE_VERSION;
+    let version = cohort_group::SPLIT_STATE_VERSION;
     let path = sample_path(version);
     assert!(
         !path.exists(),
@@ -213,13 +249,18 @@ fn write_state_sample() {
     bob.process_message(first, &NoPsks, Some(NOW))
         .expect("read");
     let message = alice
-        .encrypt_application(&alice_signer, PLAINTEXT, b"", 0)
+        .encrypt_application(&alice_signer, &plaintext(version), b"", 0)
         .expect("encrypt");
+    let (alice_split, bob_split) = (
+        alice.to_split_state().expect("save"),
+        bob.to_split_state().expect("save"),
+    );
     let sample = Sample {
         alice_key: alice_signer.private_key().as_bytes().to_vec(),
-        alice_state: alice.to_state_bytes().expect("save").to_vec(),
+        alice_state: alice_split.state.to_vec(),
         bob_key: bob_signer.private_key().as_bytes().to_vec(),
-        bob_state: bob.to_state_bytes().expect("save").to_vec(),
+        bob_state: bob_split.state.to_vec(),
+        ratchets: Some((alice_split.ratchets.to_vec(), bob_split.ratchets.to_vec())),
         message: message.to_bytes().expect("encode"),
         epoch_authenticator: alice.epoch_authenticator().to_vec(),
         exporter: alice

@@ -39,6 +39,7 @@ use cohort_tree::leaf::{LeafNode, ProtocolVersion};
 use cohort_tree::math::LeafIndex;
 use cohort_tree::node::RatchetTreeNodes;
 
+use crate::remote_signer::AsyncSigner;
 use crate::{Error, MessagePolicy};
 
 /// A new KeyPackage: the message to publish, its reference, and the record of its private keys.
@@ -48,10 +49,19 @@ struct NewKeyPackage {
     record: Zeroizing<Vec<u8>>,
 }
 
+/// The client's signing key: in process (or an HSM behind a synchronous [`Signer`]), or
+/// reached asynchronously ([`AsyncSigner`], asynchronous clients only).
+#[derive(Clone)]
+enum SignerRef {
+    Local(Arc<dyn Signer>),
+    Remote(Arc<dyn AsyncSigner>),
+}
+
 /// What every client has: provider, signer, credential and settings.
+#[derive(Clone)]
 struct Identity {
     provider: Arc<dyn CryptoProvider>,
-    signer: Arc<dyn Signer>,
+    signer: SignerRef,
     credential: Credential,
     cipher_suite: CipherSuite,
     config: GroupConfig,
@@ -64,12 +74,13 @@ impl Identity {
         LeafSpec::new(self.credential.clone(), now, self.key_package_days)
     }
 
-    /// A new KeyPackage, its reference, and the record of its private keys to store.
-    fn new_key_package(&self, now: u64) -> Result<NewKeyPackage, Error> {
+    /// A new KeyPackage signed by `signer`, its reference, and the record of its private keys to
+    /// store.
+    fn new_key_package(&self, signer: &dyn Signer, now: u64) -> Result<NewKeyPackage, Error> {
         let (kp, secrets) = create_key_package(
             &*self.provider,
             self.cipher_suite,
-            &*self.signer,
+            signer,
             &self.leaf_spec(now),
         )?;
         let reference = key_package_ref(&*self.provider, &kp)?;
@@ -86,11 +97,11 @@ impl Identity {
         })
     }
 
-    fn new_group(&self, group_id: &[u8], now: u64) -> Result<Group, Error> {
+    fn new_group(&self, signer: &dyn Signer, group_id: &[u8], now: u64) -> Result<Group, Error> {
         Ok(Group::create(
             &*self.provider,
             self.cipher_suite,
-            &*self.signer,
+            signer,
             &self.leaf_spec(now),
             group_id.to_vec(),
             Vec::new(),
@@ -175,7 +186,7 @@ impl fmt::Debug for AsyncClient {
 /// nothing is chosen for the application.
 pub struct ClientBuilder {
     provider: Arc<dyn CryptoProvider>,
-    signer: Option<Arc<dyn Signer>>,
+    signer: Option<SignerRef>,
     credential: Option<Credential>,
     cipher_suite: CipherSuite,
     config: GroupConfig,
@@ -207,7 +218,16 @@ impl ClientBuilder {
 
     /// The key that signs for this client (it may live in an HSM: only the handle is given).
     pub fn signer(mut self, signer: Arc<dyn Signer>) -> Self {
-        self.signer = Some(signer);
+        self.signer = Some(SignerRef::Local(signer));
+        self
+    }
+
+    /// A signing key reached asynchronously (a key service over the network), instead of
+    /// [`ClientBuilder::signer`]; for [`ClientBuilder::build_async`] only. Each operation that
+    /// signs then runs on a thread of its own while the task awaits the signatures (see
+    /// [`AsyncSigner`]).
+    pub fn async_signer(mut self, signer: Arc<dyn AsyncSigner>) -> Self {
+        self.signer = Some(SignerRef::Remote(signer));
         self
     }
 
@@ -270,6 +290,11 @@ impl ClientBuilder {
     /// [`Error::Misuse`] when the signer or credential is missing, or the provider lacks the
     /// cipher suite.
     pub fn build(self, storage: Arc<dyn StorageProvider>) -> Result<Client, Error> {
+        if matches!(self.signer, Some(SignerRef::Remote(_))) {
+            return Err(Error::Misuse(
+                "an asynchronous signer needs an asynchronous client (build_async)",
+            ));
+        }
         Ok(Client {
             id: self.identity()?,
             storage,
@@ -340,7 +365,8 @@ macro_rules! client_api {
         /// # Errors
         /// A crypto or storage failure.
         pub $($async)? fn generate_key_package(&self, now: u64) -> Result<MlsMessage, Error> {
-            let new = self.id.new_key_package(now)?;
+            let id = self.id.clone();
+            let new = self.with_signer(move |signer| id.new_key_package(signer, now))$($await)*?;
             self.storage.insert_key_package(&new.reference, new.record)$($await)*?;
             Ok(new.message)
         }
@@ -350,7 +376,8 @@ macro_rules! client_api {
         /// # Errors
         /// A crypto or storage failure.
         pub $($async)? fn create_group(&self, group_id: &[u8], now: u64) -> Result<GroupOf<'_, Self>, Error> {
-            let group = self.id.new_group(group_id, now)?;
+            let (id, group_id) = (self.id.clone(), group_id.to_vec());
+            let group = self.with_signer(move |signer| id.new_group(signer, &group_id, now))$($await)*?;
             let g = GroupOf { client: self, group };
             g.save(None)$($await)*?;
             Ok(g)
@@ -411,6 +438,16 @@ macro_rules! client_api {
 }
 
 impl Client {
+    /// Runs `op` with the client's signer (always local for a synchronous client).
+    fn with_signer<T>(&self, op: impl FnOnce(&dyn Signer) -> Result<T, Error>) -> Result<T, Error> {
+        match &self.id.signer {
+            SignerRef::Local(signer) => op(&**signer),
+            SignerRef::Remote(_) => Err(Error::Misuse(
+                "an asynchronous signer needs an asynchronous client",
+            )),
+        }
+    }
+
     /// Starts building a client on `provider` (then `.build(storage)`).
     pub fn builder(provider: Arc<dyn CryptoProvider>) -> ClientBuilder {
         ClientBuilder::new(provider)
@@ -426,6 +463,18 @@ impl Client {
 impl AsyncClient {
     fn psks(&self) -> Arc<dyn ExternalPsks> {
         Arc::clone(&self.psks)
+    }
+
+    /// Runs `op` with the client's signer: inline for a local one; for an [`AsyncSigner`], on
+    /// a thread of its own while this task awaits the signatures it asks for.
+    async fn with_signer<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&dyn Signer) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        match &self.id.signer {
+            SignerRef::Local(signer) => op(&**signer),
+            SignerRef::Remote(signer) => crate::remote_signer::run(Arc::clone(signer), op).await,
+        }
     }
 
     client_api!(async, .await);
@@ -615,8 +664,11 @@ macro_rules! group_api {
         /// [`Error::Invalid`] for an invalid KeyPackage; a crypto or storage failure.
         pub $($async)? fn add_members(&mut self, key_packages: &[MlsMessage], now: u64) -> Result<CommitOutput, Error> {
             let kps = self::key_packages(key_packages)?;
-            let mut next = self.group.clone();
-            let out = next.add_members(&*self.client.id.signer, kps, &self.commit_options(), Some(now))?;
+            let (mut next, options) = (self.group.clone(), self.commit_options());
+            let (next, out) = self.client.with_signer(move |signer| {
+                let out = next.add_members(signer, kps, &options, Some(now))?;
+                Ok((next, out))
+            })$($await)*?;
             self.commit_to(next)$($await)*?;
             Ok(out)
         }
@@ -626,8 +678,11 @@ macro_rules! group_api {
         /// # Errors
         /// [`Error::Invalid`] for a leaf that is not a member; a crypto or storage failure.
         pub $($async)? fn remove_members(&mut self, leaves: &[LeafIndex], now: u64) -> Result<CommitOutput, Error> {
-            let mut next = self.group.clone();
-            let out = next.remove_members(&*self.client.id.signer, leaves, &self.commit_options(), Some(now))?;
+            let (mut next, options, leaves) = (self.group.clone(), self.commit_options(), leaves.to_vec());
+            let (next, out) = self.client.with_signer(move |signer| {
+                let out = next.remove_members(signer, &leaves, &options, Some(now))?;
+                Ok((next, out))
+            })$($await)*?;
             self.commit_to(next)$($await)*?;
             Ok(out)
         }
@@ -637,8 +692,11 @@ macro_rules! group_api {
         /// # Errors
         /// A crypto or storage failure.
         pub $($async)? fn self_update(&mut self, now: u64) -> Result<CommitOutput, Error> {
-            let mut next = self.group.clone();
-            let out = next.self_update(&*self.client.id.signer, &self.commit_options(), Some(now))?;
+            let (mut next, options) = (self.group.clone(), self.commit_options());
+            let (next, out) = self.client.with_signer(move |signer| {
+                let out = next.self_update(signer, &options, Some(now))?;
+                Ok((next, out))
+            })$($await)*?;
             self.commit_to(next)$($await)*?;
             Ok(out)
         }
@@ -667,10 +725,20 @@ macro_rules! group_api {
         /// # Errors
         /// A crypto or storage failure.
         pub $($async)? fn send_message_with(&mut self, data: &[u8], authenticated_data: &[u8]) -> Result<MlsMessage, Error> {
+            let padding = self.client.id.policy.padding_for(data.len());
+            let SignerRef::Local(signer) = &self.client.id.signer else {
+                // A remote signer: the operation runs on its own thread, on a copy.
+                let (mut next, data, aad) = (self.group.clone(), data.to_vec(), authenticated_data.to_vec());
+                let (next, message) = self.client.with_signer(move |signer| {
+                    let message = next.encrypt_application(signer, &data, &aad, padding)?;
+                    Ok((next, message))
+                })$($await)*?;
+                self.commit_to(next)$($await)*?;
+                return Ok(message);
+            };
             // Only the secret trees move: they are copied, not the whole group.
             let before = self.group.ratchet_snapshot();
-            let padding = self.client.id.policy.padding_for(data.len());
-            let encrypted = self.group.encrypt_application(&*self.client.id.signer, data, authenticated_data, padding);
+            let encrypted = self.group.encrypt_application(&**signer, data, authenticated_data, padding);
             let message = match encrypted {
                 Ok(message) => message,
                 Err(e) => return Err(self.roll_back(before, e)),
@@ -728,12 +796,17 @@ macro_rules! group_api {
         ///
         /// # Errors
         /// `operation`'s error, or a storage failure.
-        pub $($async)? fn operate<T>(
+        pub $($async)? fn operate<T: Send + 'static>(
             &mut self,
-            operation: impl FnOnce(&mut Group, &dyn Signer) -> Result<T, cohort_group::Error>,
+            operation: impl FnOnce(&mut Group, &dyn Signer) -> Result<T, cohort_group::Error>
+                + Send
+                + 'static,
         ) -> Result<T, Error> {
             let mut next = self.group.clone();
-            let out = operation(&mut next, &*self.client.id.signer)?;
+            let (next, out) = self.client.with_signer(move |signer| {
+                let out = operation(&mut next, signer)?;
+                Ok((next, out))
+            })$($await)*?;
             self.commit_to(next)$($await)*?;
             Ok(out)
         }

@@ -6,12 +6,14 @@
 mod client;
 mod error;
 mod policy;
+mod remote_signer;
 
 pub use client::{
     AsyncClient, AsyncClientGroup, Client, ClientBuilder, ClientGroup, GroupOf, Member, Received,
 };
 pub use error::Error;
 pub use policy::{MessagePolicy, Padding};
+pub use remote_signer::AsyncSigner;
 
 /// The sans-IO group state machine, for applications that run their own persistence loop.
 pub mod group {
@@ -67,8 +69,8 @@ pub mod credential {
 /// passes it in.
 pub mod crypto {
     pub use cohort_crypto::{
-        CipherSuite, CryptoProvider, HpkeCiphertext, HpkePublicKey, SignaturePrivateKey,
-        SignaturePublicKey, Signer, SoftwareSigner, SuiteOps,
+        CipherSuite, CryptoError, CryptoErrorKind, CryptoProvider, HpkeCiphertext, HpkePublicKey,
+        SignaturePrivateKey, SignaturePublicKey, SignatureScheme, Signer, SoftwareSigner, SuiteOps,
     };
 
     /// The aws-lc-rs backend (feature `aws-lc`, on by default): cipher suites 1, 2, 3, 5 and 7.

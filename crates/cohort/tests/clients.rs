@@ -415,7 +415,7 @@ fn operate_runs_group_operations_transactionally() {
         .expect("join");
     let bob_leaf = bob_group.own_leaf();
     let proposal = alice_group
-        .operate(|g, signer| {
+        .operate(move |g, signer| {
             g.propose(
                 signer,
                 Proposal::Remove(Remove { removed: bob_leaf }),
@@ -460,4 +460,147 @@ fn operate_runs_group_operations_transactionally() {
         panic!("a commit")
     };
     assert!(staged.summary().removes_us);
+}
+
+/// A key service stand-in: signs in process, but only after yielding to the executor once (as a
+/// network call would), counts its signatures, and can be told to fail.
+#[derive(Debug)]
+struct KeyService {
+    key: SoftwareSigner,
+    signed: std::sync::atomic::AtomicUsize,
+    fail: std::sync::atomic::AtomicBool,
+}
+
+/// A future that is pending once, waking itself, then ready.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl cohort::AsyncSigner for KeyService {
+    fn signature_scheme(&self) -> cohort::crypto::SignatureScheme {
+        cohort::crypto::Signer::signature_scheme(&self.key)
+    }
+
+    fn public_key(&self) -> &cohort::crypto::SignaturePublicKey {
+        cohort::crypto::Signer::public_key(&self.key)
+    }
+
+    async fn sign(&self, message: &[u8]) -> Result<Vec<u8>, cohort::crypto::CryptoError> {
+        use std::sync::atomic::Ordering;
+        YieldOnce(false).await;
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(cohort::crypto::CryptoError::with_source(
+                cohort::crypto::CryptoErrorKind::Backend,
+                "the key service is down",
+            ));
+        }
+        self.signed.fetch_add(1, Ordering::SeqCst);
+        cohort::crypto::Signer::sign(&self.key, message)
+    }
+}
+
+/// An asynchronous client whose key lives in a key service it awaits: every operation that
+/// signs (KeyPackage, group creation, commits, messages, `operate`) goes through the service;
+/// the group works with a synchronous client; a failing service fails the operation and
+/// changes nothing. A synchronous client refuses an asynchronous signer.
+#[test]
+fn an_async_client_signs_through_an_async_key_service() {
+    use std::sync::atomic::Ordering;
+    let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+    let suite = p.suite(CipherSuite(1)).expect("suite 1");
+    let service = Arc::new(KeyService {
+        key: SoftwareSigner::generate(suite).expect("key"),
+        signed: Default::default(),
+        fail: Default::default(),
+    });
+    let remote = || {
+        ClientBuilder::new(p.clone())
+            .async_signer(service.clone())
+            .credential(Credential::basic(b"alice".to_vec()))
+    };
+    assert!(matches!(
+        remote().build(Arc::new(MemoryStore::new())),
+        Err(cohort::Error::Misuse(_))
+    ));
+    let alice = remote()
+        .build_async(
+            Arc::new(MemoryStore::new()) as Arc<dyn AsyncStorageProvider>,
+            Arc::new(NoPsks),
+        )
+        .expect("alice");
+    let bob = builder(&p, "bob")
+        .build(Arc::new(MemoryStore::new()))
+        .expect("bob");
+    pollster::block_on(async {
+        let mut alice_group = alice.create_group(b"remote", NOW).await.expect("create");
+        let kp = bob.generate_key_package(NOW).expect("kp");
+        let out = alice_group.add_members(&[kp], NOW).await.expect("add");
+        alice_group.merge_pending_commit().await.expect("merge");
+        let mut bob_group = bob
+            .join(&out.welcome.expect("welcome"), None, NOW)
+            .expect("join");
+        let msg = alice_group
+            .send_message(b"signed remotely")
+            .await
+            .expect("send");
+        match bob_group.process_message(msg, NOW).expect("read") {
+            Received::Application { data, .. } => assert_eq!(data, b"signed remotely"),
+            other => panic!("{other:?}"),
+        }
+        let update = alice_group.self_update(NOW).await.expect("update");
+        alice_group.merge_pending_commit().await.expect("merge");
+        let Received::Commit(staged) = bob_group
+            .process_message(update.commit, NOW)
+            .expect("commit")
+        else {
+            panic!("a commit")
+        };
+        bob_group.merge_staged(*staged).expect("merge");
+        assert_eq!(
+            alice_group.epoch_authenticator(),
+            bob_group.epoch_authenticator()
+        );
+        alice
+            .generate_key_package(NOW)
+            .await
+            .expect("a KeyPackage signed remotely");
+        // Group creation, the add (leaf, content, GroupInfo), a message, the update (leaf,
+        // content, GroupInfo) and a KeyPackage (leaf, package): at least nine signatures.
+        assert!(service.signed.load(Ordering::SeqCst) >= 9);
+
+        // The service fails: the operation fails with it and the group is as it was.
+        service.fail.store(true, Ordering::SeqCst);
+        let before = alice_group.group().to_state_bytes().expect("save");
+        let err = alice_group
+            .self_update(NOW)
+            .await
+            .expect_err("service down");
+        assert!(matches!(err, cohort::Error::Crypto(_)), "{err}");
+        assert!(alice_group.send_message(b"lost").await.is_err());
+        assert_eq!(
+            *alice_group.group().to_state_bytes().expect("save"),
+            *before
+        );
+        service.fail.store(false, Ordering::SeqCst);
+        let msg = alice_group.send_message(b"back up").await.expect("send");
+        match bob_group.process_message(msg, NOW).expect("read") {
+            Received::Application { data, .. } => assert_eq!(data, b"back up"),
+            other => panic!("{other:?}"),
+        }
+    });
 }

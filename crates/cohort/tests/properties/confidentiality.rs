@@ -9,10 +9,12 @@
 //!   has its own group with the same group id, advanced to the same epoch numbers, and its own
 //!   KeyPackage to try the Welcomes with.
 //!
-//! No scratch build of the library was tried for this module. A path encrypted to the removed
-//! leaf would be caught by `check_path_recipients` (one ciphertext per remaining member of each
-//! copath resolution); the removed member's copies are shown to be working ones by reading a
-//! message sent just before the removal.
+//! Seen to fail, in a scratch build on all three backends: removing a leaf without blanking its
+//! direct path (`RatchetTree::remove_leaf` in cohort-tree), so that the removal commit still
+//! encrypts to a parent whose key the removed member holds, fails
+//! `a_removed_member_reads_nothing_sent_after_its_removal` (the removed member commits once
+//! before its removal so that it holds such keys). The removed member's copies are shown to be
+//! working ones by reading a message sent just before the removal.
 
 use cohort::group::{CommitOptions, GroupConfig, GroupStatus, HandshakeFormat};
 use cohort::messages::MlsMessage;
@@ -30,6 +32,24 @@ on_every_backend!(
 fn a_removed_member_reads_nothing_sent_after_its_removal(b: &Backend) {
     let config = GroupConfig::default();
     let (mut alice, mut bob, mut carol) = b.trio(&config);
+    // Dave joins after carol, so her leaf is not the last one (removing the last leaf
+    // truncates the tree, which hides whether her direct path was blanked); then carol
+    // commits, so she holds the private keys of her whole direct path.
+    let mut dave = b.add(
+        &mut alice,
+        &mut [&mut bob, &mut carol],
+        "dave",
+        config.clone(),
+    );
+    let c = carol.self_update(&CommitOptions::new());
+    for g in [&mut alice.group, &mut bob.group, &mut dave.group] {
+        apply(g, &c.commit);
+    }
+    let carol_nodes: Vec<cohort::tree::math::NodeIndex> =
+        cohort::tree::math::direct_path(carol.leaf().node(), alice.group.tree().leaf_count())
+            .into_iter()
+            .chain([carol.leaf().node()])
+            .collect();
     let copy = carol.group.clone();
     let stored = carol.group.to_state_bytes().expect("save");
     // The control: what was sent before the removal, carol's copies can read.
@@ -49,8 +69,20 @@ fn a_removed_member_reads_nothing_sent_after_its_removal(b: &Backend) {
         .expect("remove");
     alice.group.merge_pending_commit().expect("merge");
     apply(&mut bob.group, &removal.commit);
+    apply(&mut dave.group, &removal.commit);
     let ciphertexts = check_path_recipients(&removal.commit, bob.group.tree(), alice.leaf(), &[]);
-    assert_eq!(ciphertexts, 1, "{}: only bob receives the new path", b.name);
+    assert_eq!(
+        ciphertexts, 2,
+        "{}: only bob and dave receive the new path",
+        b.name
+    );
+    // No recipient is a node whose key carol held: her leaf and direct path are blank.
+    let tree = bob.group.tree();
+    for (_, copath_child) in tree.filtered_direct_path(alice.leaf()) {
+        for x in tree.resolution(copath_child) {
+            assert!(!carol_nodes.contains(&x), "{}: encrypted to {x:?}", b.name);
+        }
+    }
     // Carol learns that she is out, and learns nothing of the new epoch.
     apply(&mut carol.group, &removal.commit);
     assert_eq!(carol.group.status(), GroupStatus::Removed);

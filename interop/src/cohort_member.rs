@@ -1,0 +1,449 @@
+//! [`Member`] on cohort's sans-IO [`Group`], with the RustCrypto backend (suites 1 to 7).
+//!
+//! The sans-IO group is used directly (not the `cohort` facade's `Client`, whose groups borrow
+//! their client), and the KeyPackage private keys are kept in memory.
+
+use std::sync::Arc;
+
+use cohort_codec::{Decode, Encode};
+use cohort_credential::Credential;
+use cohort_crypto::{CipherSuite, CryptoProvider, SoftwareSigner};
+use cohort_group::{
+    CommitOptions, Group, GroupConfig, HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec,
+    Processed, PskList, create_key_package, key_package_ref,
+};
+use cohort_messages::key_package::KeyPackage;
+use cohort_messages::{MlsMessage, MlsMessageBody};
+use cohort_tree::extension::{Extension, ExtensionType};
+use cohort_tree::math::LeafIndex;
+
+use cohort_credential::CredentialType;
+use cohort_crypto::Secret;
+use cohort_messages::extensions::{ExtensionPayload, RequiredCapabilities};
+use cohort_messages::proposal::{GroupContextExtensions, PreSharedKey, Proposal, Remove};
+use cohort_messages::psk::{PreSharedKeyId, Psk};
+
+use crate::member::{
+    CommitBytes, Error, HARNESS_EXTENSION, HARNESS_PSKS, Implementation, Incoming, Member,
+    MemberOptions, harness_psk,
+};
+
+/// How many days cohort's KeyPackages stay valid.
+const KEY_PACKAGE_DAYS: u64 = 30;
+
+/// The group configuration of the harness: cohort's defaults, which accept the peers' default
+/// KeyPackage lifetimes (F-1 in `interop/FINDINGS.md`, fixed on main).
+fn config() -> GroupConfig {
+    GroupConfig::default()
+}
+
+/// A cohort client with at most one group.
+pub struct CohortMember {
+    identity: String,
+    provider: Arc<dyn CryptoProvider>,
+    suite: CipherSuite,
+    signer: SoftwareSigner,
+    /// KeyPackages we published and have not used: reference, KeyPackage, private keys.
+    key_packages: Vec<(Vec<u8>, KeyPackage, KeyPackageSecrets)>,
+    group: Option<Group>,
+    /// How commits and proposals are framed.
+    format: HandshakeFormat,
+}
+
+impl CohortMember {
+    /// A cohort client named `identity` for cipher suite `suite`.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedSuite`]; a crypto failure making the signing key.
+    pub fn new(identity: &str, suite: u16, options: MemberOptions) -> Result<Self, Error> {
+        let provider: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+        let cs = CipherSuite(suite);
+        let ops = provider.suite(cs).ok_or(Error::UnsupportedSuite {
+            implementation: Implementation::Cohort,
+            suite,
+        })?;
+        let signer = SoftwareSigner::generate(ops)?;
+        Ok(Self {
+            identity: identity.to_owned(),
+            provider,
+            suite: cs,
+            signer,
+            key_packages: Vec::new(),
+            group: None,
+            format: if options.private_handshakes {
+                HandshakeFormat::Private
+            } else {
+                HandshakeFormat::Public
+            },
+        })
+    }
+
+    /// Commit options: the tree in the Welcome, our framing.
+    fn commit_options(&self) -> CommitOptions {
+        let mut options = CommitOptions::new();
+        options.format = self.format;
+        options
+    }
+
+    fn leaf_spec(&self) -> LeafSpec {
+        let mut spec = LeafSpec::new(
+            Credential::basic(self.identity.as_bytes().to_vec()),
+            now(),
+            KEY_PACKAGE_DAYS,
+        );
+        spec.capabilities
+            .extensions
+            .push(ExtensionType(HARNESS_EXTENSION));
+        spec
+    }
+
+    fn group(&self) -> Result<&Group, Error> {
+        self.group
+            .as_ref()
+            .ok_or_else(|| Error::Harness(format!("{} (cohort) is in no group", self.identity)))
+    }
+
+    fn group_mut(&mut self) -> Result<&mut Group, Error> {
+        let identity = &self.identity;
+        self.group
+            .as_mut()
+            .ok_or_else(|| Error::Harness(format!("{identity} (cohort) is in no group")))
+    }
+
+    /// A PreSharedKey proposal for harness PSK `psk`, with a fresh nonce of the KDF's length.
+    fn psk_proposal(&self, psk: usize) -> Result<Proposal, Error> {
+        let (id, _) = harness_psk(psk)?;
+        let ops = self
+            .provider
+            .suite(self.suite)
+            .ok_or(Error::UnsupportedSuite {
+                implementation: Implementation::Cohort,
+                suite: self.suite.0,
+            })?;
+        let mut nonce = vec![0u8; ops.hash_len()];
+        ops.random_fill(&mut nonce)?;
+        Ok(Proposal::PreSharedKey(PreSharedKey {
+            psk: PreSharedKeyId {
+                psk: Psk::External {
+                    psk_id: id.to_vec().into(),
+                },
+                psk_nonce: nonce.into(),
+            },
+        }))
+    }
+
+    /// Runs a commit-making operation on the group and merges the result at once.
+    fn commit_with(
+        &mut self,
+        op: impl FnOnce(&mut Group, &SoftwareSigner) -> Result<cohort_group::CommitOutput, Error>,
+    ) -> Result<CommitBytes, Error> {
+        let mut next = self.group()?.clone();
+        let out = op(&mut next, &self.signer)?;
+        next.merge_pending_commit()?;
+        self.group = Some(next);
+        Ok(CommitBytes {
+            commit: out.commit.to_bytes()?,
+            welcome: out.welcome.map(|w| w.to_bytes()).transpose()?,
+        })
+    }
+}
+
+impl Member for CohortMember {
+    fn implementation(&self) -> Implementation {
+        Implementation::Cohort
+    }
+
+    fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    fn key_package(&mut self) -> Result<Vec<u8>, Error> {
+        let (kp, secrets) =
+            create_key_package(&*self.provider, self.suite, &self.signer, &self.leaf_spec())?;
+        let reference = key_package_ref(&*self.provider, &kp)?;
+        let bytes = MlsMessage::new(MlsMessageBody::KeyPackage(kp.clone())).to_bytes()?;
+        self.key_packages.push((reference.0.to_vec(), kp, secrets));
+        Ok(bytes)
+    }
+
+    fn create_group(&mut self, group_id: &[u8]) -> Result<(), Error> {
+        if self.group.is_some() {
+            return Err(Error::Harness(format!(
+                "{} (cohort) is in a group already",
+                self.identity
+            )));
+        }
+        self.group = Some(Group::create(
+            &*self.provider,
+            self.suite,
+            &self.signer,
+            &self.leaf_spec(),
+            group_id.to_vec(),
+            Vec::new(),
+            config(),
+        )?);
+        Ok(())
+    }
+
+    fn add_members(&mut self, key_packages: &[Vec<u8>]) -> Result<CommitBytes, Error> {
+        let kps = key_packages
+            .iter()
+            .map(|bytes| match MlsMessage::from_bytes(bytes)?.body {
+                MlsMessageBody::KeyPackage(kp) => Ok(kp),
+                _ => Err(Error::Harness("add_members takes KeyPackages".into())),
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let options = self.commit_options();
+        let out =
+            self.commit_with(|g, signer| Ok(g.add_members(signer, kps, &options, Some(now()))?))?;
+        if out.welcome.is_none() {
+            return Err(Error::Harness("cohort made no Welcome for an add".into()));
+        }
+        Ok(out)
+    }
+
+    fn join(&mut self, welcome: &[u8]) -> Result<(), Error> {
+        let message = MlsMessage::from_bytes(welcome)?;
+        let MlsMessageBody::Welcome(welcome) = message.body else {
+            return Err(Error::Harness("join takes a Welcome".into()));
+        };
+        let position = self
+            .key_packages
+            .iter()
+            .position(|(r, _, _)| {
+                welcome
+                    .secrets
+                    .iter()
+                    .any(|s| s.new_member.0.as_ref() == r.as_slice())
+            })
+            .ok_or_else(|| Error::Harness("the Welcome is for none of our KeyPackages".into()))?;
+        let (_, kp, secrets) = &self.key_packages[position];
+        let group = Group::join(
+            &*self.provider,
+            JoinInput {
+                welcome: &welcome,
+                key_package: kp,
+                secrets,
+                ratchet_tree: None,
+                now: Some(now()),
+            },
+            &psks(),
+            config(),
+        )?;
+        self.key_packages.remove(position);
+        self.group = Some(group);
+        Ok(())
+    }
+
+    fn group_info(&mut self) -> Result<Vec<u8>, Error> {
+        Ok(self.group()?.group_info(&self.signer, true)?.to_bytes()?)
+    }
+
+    fn join_external(&mut self, group_info: &[u8]) -> Result<Vec<u8>, Error> {
+        if self.group.is_some() {
+            return Err(Error::Harness(format!(
+                "{} (cohort) is in a group already",
+                self.identity
+            )));
+        }
+        let MlsMessageBody::GroupInfo(group_info) = MlsMessage::from_bytes(group_info)?.body else {
+            return Err(Error::Harness("join_external takes a GroupInfo".into()));
+        };
+        let joined = Group::join_by_external_commit(
+            &*self.provider,
+            &self.signer,
+            &self.leaf_spec(),
+            &group_info,
+            None,
+            None,
+            config(),
+            Some(now()),
+        )?;
+        self.group = Some(joined.group);
+        Ok(joined.commit.to_bytes()?)
+    }
+
+    fn process(&mut self, message: &[u8]) -> Result<Incoming, Error> {
+        let message = MlsMessage::from_bytes(message)?;
+        let group = self.group_mut()?;
+        let mut next = group.clone();
+        let incoming = match next.process_message(message, &psks(), Some(now()))? {
+            Processed::Application { data, .. } => Incoming::Application(data),
+            Processed::Proposal { .. } => Incoming::Proposal,
+            Processed::Commit(staged) => {
+                let removed_us = staged.summary().removes_us;
+                next.merge_staged(*staged);
+                Incoming::Commit { removed_us }
+            }
+            _ => return Err(Error::Harness("cohort returned an unknown result".into())),
+        };
+        *group = next;
+        Ok(incoming)
+    }
+
+    fn self_update(&mut self) -> Result<Vec<u8>, Error> {
+        let mut options = self.commit_options();
+        options.force_path = true;
+        Ok(self
+            .commit_with(|g, signer| Ok(g.self_update(signer, &options, Some(now()))?))?
+            .commit)
+    }
+
+    fn remove(&mut self, leaf: u32) -> Result<Vec<u8>, Error> {
+        let options = self.commit_options();
+        Ok(self
+            .commit_with(|g, signer| {
+                Ok(g.remove_members(signer, &[LeafIndex(leaf)], &options, Some(now()))?)
+            })?
+            .commit)
+    }
+
+    fn propose_update(&mut self) -> Result<Vec<u8>, Error> {
+        let format = self.format;
+        let signer = &self.signer;
+        let group = self
+            .group
+            .as_mut()
+            .ok_or_else(|| Error::Harness("cohort member is in no group".into()))?;
+        let mut next = group.clone();
+        let message = next.propose_update(signer, format, Some(now()))?;
+        *group = next;
+        Ok(message.to_bytes()?)
+    }
+
+    fn propose_remove(&mut self, leaf: u32) -> Result<Vec<u8>, Error> {
+        let format = self.format;
+        let signer = &self.signer;
+        let group = self
+            .group
+            .as_mut()
+            .ok_or_else(|| Error::Harness("cohort member is in no group".into()))?;
+        let mut next = group.clone();
+        let message = next.propose(
+            signer,
+            Proposal::Remove(Remove {
+                removed: LeafIndex(leaf),
+            }),
+            format,
+            Some(now()),
+        )?;
+        *group = next;
+        Ok(message.to_bytes()?)
+    }
+
+    fn propose_psk(&mut self, psk: usize) -> Result<Vec<u8>, Error> {
+        let proposal = self.psk_proposal(psk)?;
+        let format = self.format;
+        let signer = &self.signer;
+        let group = self
+            .group
+            .as_mut()
+            .ok_or_else(|| Error::Harness("cohort member is in no group".into()))?;
+        let mut next = group.clone();
+        let message = next.propose(signer, proposal, format, Some(now()))?;
+        *group = next;
+        Ok(message.to_bytes()?)
+    }
+
+    fn commit_psk(&mut self, psk: usize) -> Result<CommitBytes, Error> {
+        let proposal = self.psk_proposal(psk)?;
+        let options = self.commit_options();
+        self.commit_with(|g, signer| {
+            Ok(g.commit(signer, vec![proposal], &options, &psks(), Some(now()))?)
+        })
+    }
+
+    fn commit_require_basic(&mut self) -> Result<Vec<u8>, Error> {
+        let required = RequiredCapabilities {
+            extension_types: Vec::new(),
+            proposal_types: Vec::new(),
+            credential_types: vec![CredentialType::BASIC],
+        }
+        .to_extension()?;
+        let proposal = Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions: vec![required],
+        });
+        let options = self.commit_options();
+        Ok(self
+            .commit_with(|g, signer| {
+                Ok(g.commit(signer, vec![proposal], &options, &psks(), Some(now()))?)
+            })?
+            .commit)
+    }
+
+    fn commit_custom_extension(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
+        let proposal = Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions: vec![Extension {
+                extension_type: ExtensionType(HARNESS_EXTENSION),
+                extension_data: data.to_vec().into(),
+            }],
+        });
+        let options = self.commit_options();
+        Ok(self
+            .commit_with(|g, signer| {
+                Ok(g.commit(signer, vec![proposal], &options, &psks(), Some(now()))?)
+            })?
+            .commit)
+    }
+
+    fn commit_pending(&mut self) -> Result<CommitBytes, Error> {
+        let options = self.commit_options();
+        self.commit_with(|g, signer| {
+            Ok(g.commit(signer, Vec::new(), &options, &psks(), Some(now()))?)
+        })
+    }
+
+    fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
+        let signer = &self.signer;
+        let group = self
+            .group
+            .as_mut()
+            .ok_or_else(|| Error::Harness("cohort member is in no group".into()))?;
+        Ok(group
+            .encrypt_application(signer, data, &[], padding_for(data.len()))?
+            .to_bytes()?)
+    }
+
+    fn epoch(&self) -> Result<u64, Error> {
+        Ok(self.group()?.epoch())
+    }
+
+    fn own_leaf(&self) -> Result<u32, Error> {
+        Ok(self.group()?.own_leaf().0)
+    }
+
+    fn epoch_authenticator(&self) -> Result<Vec<u8>, Error> {
+        Ok(self.group()?.epoch_authenticator().to_vec())
+    }
+
+    fn export(&self, label: &[u8], context: &[u8], length: usize) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .group()?
+            .export_secret(label, context, length)?
+            .as_bytes()
+            .to_vec())
+    }
+}
+
+/// Zero padding (RFC 9420 §6.3.1) that rounds the content up to a multiple of 32 bytes, so that
+/// the peers strip real padding from cohort's messages.
+fn padding_for(len: usize) -> usize {
+    32 - len % 32
+}
+
+/// The harness's external PSKs, as cohort looks them up.
+fn psks() -> PskList {
+    PskList(
+        HARNESS_PSKS
+            .iter()
+            .map(|(id, secret)| (id.to_vec(), Secret::new(secret.to_vec())))
+            .collect(),
+    )
+}
+
+/// Seconds since the Unix epoch (cohort takes time as an argument).
+pub(crate) fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

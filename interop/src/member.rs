@@ -1,0 +1,365 @@
+//! The [`Member`] abstraction: one MLS client in one group, whatever implementation runs it.
+//!
+//! Every method takes and returns TLS-serialized `MLSMessage` bytes (RFC 9420 §6), so what one
+//! implementation produces is what another parses: the suite tests the wire, not shared types.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+/// Which implementation runs a [`Member`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Implementation {
+    /// cohort (this workspace), on its RustCrypto backend.
+    Cohort,
+    /// The published `mls-rs` crate, on `mls-rs-crypto-rustcrypto`.
+    MlsRs,
+    /// The published `openmls` crate, on `openmls_rust_crypto`.
+    OpenMls,
+}
+
+impl Implementation {
+    /// Every implementation, cohort first.
+    pub const ALL: [Implementation; 3] = [
+        Implementation::Cohort,
+        Implementation::MlsRs,
+        Implementation::OpenMls,
+    ];
+
+    /// A short lowercase name (`cohort`, `mls-rs`, `openmls`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Implementation::Cohort => "cohort",
+            Implementation::MlsRs => "mls-rs",
+            Implementation::OpenMls => "openmls",
+        }
+    }
+
+    /// The cipher suites (IANA code points) this implementation's backend in this crate offers.
+    pub fn cipher_suites(self) -> &'static [u16] {
+        match self {
+            Implementation::Cohort => &[1, 2, 3, 4, 5, 6, 7],
+            Implementation::MlsRs => &[1, 2, 3, 7],
+            Implementation::OpenMls => &[1, 2, 3],
+        }
+    }
+
+    /// A new client of this implementation with a basic credential `identity`, for `suite`.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedSuite`] when the backend lacks `suite`; a failure of the
+    /// implementation while making the signing key.
+    pub fn new_member(
+        self,
+        identity: &str,
+        suite: u16,
+        options: MemberOptions,
+    ) -> Result<Box<dyn Member>, Error> {
+        if !self.cipher_suites().contains(&suite) {
+            return Err(Error::UnsupportedSuite {
+                implementation: self,
+                suite,
+            });
+        }
+        match self {
+            Implementation::Cohort => Ok(Box::new(crate::cohort_member::CohortMember::new(
+                identity, suite, options,
+            )?)),
+            Implementation::MlsRs => crate::mls_rs_member::new_member(identity, suite, options),
+            Implementation::OpenMls => Ok(Box::new(crate::openmls_member::OpenMlsMember::new(
+                identity, suite, options,
+            )?)),
+        }
+    }
+}
+
+impl fmt::Display for Implementation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The external PSKs (RFC 9420 §8.4) every member is provisioned with: (PSK id, secret).
+pub const HARNESS_PSKS: [(&[u8], &[u8]); 2] = [
+    (b"cohort-interop psk 0", &[0x11; 32]),
+    (b"cohort-interop psk 1", &[0x22; 32]),
+];
+
+/// A non-default extension type every member lists in its capabilities (RFC 9420 §7.2), from
+/// the range reserved for private use (§17.3).
+pub const HARNESS_EXTENSION: u16 = 0xff0a;
+
+/// The harness PSK number `i`.
+///
+/// # Errors
+/// [`Error::Harness`] when there is no such PSK.
+pub fn harness_psk(i: usize) -> Result<(&'static [u8], &'static [u8]), Error> {
+    HARNESS_PSKS
+        .get(i)
+        .copied()
+        .ok_or_else(|| Error::Harness(format!("no harness PSK {i}")))
+}
+
+/// How a [`Member`] is set up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemberOptions {
+    /// Send commits and proposals as PrivateMessage (RFC 9420 §6.3) instead of PublicMessage.
+    /// Every member accepts both either way.
+    pub private_handshakes: bool,
+}
+
+/// The result of a commit made by a [`Member`]: the commit for the group and, when members were
+/// added, the Welcome for them. Both are `MLSMessage` bytes.
+#[derive(Debug, Clone)]
+pub struct CommitBytes {
+    /// The commit (an `MLSMessage` carrying a PublicMessage or PrivateMessage).
+    pub commit: Vec<u8>,
+    /// The Welcome (an `MLSMessage` carrying a Welcome), when the commit added members.
+    pub welcome: Option<Vec<u8>>,
+}
+
+/// What processing an incoming message produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// Application data, decrypted.
+    Application(Vec<u8>),
+    /// A commit, processed and merged: the member is in the next epoch (or was removed).
+    Commit {
+        /// Whether the commit removed this member from the group.
+        removed_us: bool,
+    },
+    /// A proposal, cached for a later commit.
+    Proposal,
+}
+
+/// One MLS client taking part in at most one group, driven through wire bytes only.
+///
+/// A commit a member makes is merged at once (the suite plays a Delivery Service that accepts
+/// every commit in the order it is made), so after [`Member::add_members`],
+/// [`Member::self_update`] and [`Member::remove`] the member is already in the new epoch.
+pub trait Member {
+    /// Which implementation this is.
+    fn implementation(&self) -> Implementation;
+
+    /// The identity in the member's basic credential.
+    fn identity(&self) -> &str;
+
+    /// A fresh KeyPackage as `MLSMessage` bytes; its private keys are kept for a later join.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn key_package(&mut self) -> Result<Vec<u8>, Error>;
+
+    /// Creates a one-member group with `group_id`.
+    ///
+    /// # Errors
+    /// [`Error::Harness`] when the member is in a group already; a failure of the
+    /// implementation.
+    fn create_group(&mut self, group_id: &[u8]) -> Result<(), Error>;
+
+    /// Adds the owners of `key_packages` (`MLSMessage` bytes) in one commit, merged at once. The
+    /// Welcome carries the ratchet tree in its GroupInfo's `ratchet_tree` extension.
+    ///
+    /// # Errors
+    /// A failure of the implementation (for example a KeyPackage it rejects).
+    fn add_members(&mut self, key_packages: &[Vec<u8>]) -> Result<CommitBytes, Error>;
+
+    /// Joins from a Welcome (`MLSMessage` bytes) addressed to one of our KeyPackages, taking the
+    /// ratchet tree from the GroupInfo's `ratchet_tree` extension.
+    ///
+    /// # Errors
+    /// A failure of the implementation (for example a Welcome it rejects).
+    fn join(&mut self, welcome: &[u8]) -> Result<(), Error>;
+
+    /// A signed GroupInfo of the current epoch (`MLSMessage` bytes) with the `external_pub` and
+    /// `ratchet_tree` extensions, so that a client can join by external commit.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn group_info(&mut self) -> Result<Vec<u8>, Error>;
+
+    /// Joins by external commit (RFC 9420 §12.4.3.2) from a GroupInfo (`MLSMessage` bytes) that
+    /// carries the ratchet tree; returns the commit for the members. The member is in the new
+    /// epoch at once.
+    ///
+    /// # Errors
+    /// A failure of the implementation (for example a GroupInfo it rejects).
+    fn join_external(&mut self, group_info: &[u8]) -> Result<Vec<u8>, Error>;
+
+    /// Processes an incoming handshake or application message (`MLSMessage` bytes). A commit is
+    /// merged at once.
+    ///
+    /// # Errors
+    /// A failure of the implementation (for example a message it rejects).
+    fn process(&mut self, message: &[u8]) -> Result<Incoming, Error>;
+
+    /// Commits with no proposals and a fresh UpdatePath (a self-update, RFC 9420 §12.4), merged
+    /// at once. Returns the commit.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn self_update(&mut self) -> Result<Vec<u8>, Error>;
+
+    /// Removes the member at `leaf` in one commit, merged at once. Returns the commit.
+    ///
+    /// # Errors
+    /// A failure of the implementation (for example a blank leaf).
+    fn remove(&mut self, leaf: u32) -> Result<Vec<u8>, Error>;
+
+    /// Proposes to replace our own leaf (an Update proposal, RFC 9420 §12.1.2) and returns the
+    /// proposal message. The member caches it for a later commit by reference.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`] when the implementation does not send Update proposals; a failure
+    /// of the implementation.
+    fn propose_update(&mut self) -> Result<Vec<u8>, Error>;
+
+    /// Proposes to remove the member at `leaf` (RFC 9420 §12.1.3) and returns the proposal
+    /// message. The member caches it for a later commit by reference.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn propose_remove(&mut self, leaf: u32) -> Result<Vec<u8>, Error>;
+
+    /// Proposes to inject the external PSK [`HARNESS_PSKS`]`[psk]` (RFC 9420 §12.1.4) and
+    /// returns the proposal message, cached for a commit by reference.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn propose_psk(&mut self, psk: usize) -> Result<Vec<u8>, Error>;
+
+    /// Commits a PreSharedKey proposal for [`HARNESS_PSKS`]`[psk]` by value, together with
+    /// every proposal cached this epoch by reference, merged at once.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn commit_psk(&mut self, psk: usize) -> Result<CommitBytes, Error>;
+
+    /// Commits a GroupContextExtensions proposal (RFC 9420 §12.1.7) by value that sets the
+    /// group's extensions to one `required_capabilities` extension (§11.1) requiring basic
+    /// credentials, merged at once. Returns the commit.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn commit_require_basic(&mut self) -> Result<Vec<u8>, Error>;
+
+    /// Commits a GroupContextExtensions proposal by value that sets the group's extensions to one
+    /// extension of the non-default type [`HARNESS_EXTENSION`], with `data` as its body, without
+    /// listing it in `required_capabilities` (RFC 9420 §12.1.7). Returns the commit.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn commit_custom_extension(&mut self, data: &[u8]) -> Result<Vec<u8>, Error>;
+
+    /// Commits every proposal received or sent this epoch, by reference, merged at once.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn commit_pending(&mut self) -> Result<CommitBytes, Error>;
+
+    /// Encrypts application data as a PrivateMessage (`MLSMessage` bytes).
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error>;
+
+    /// The current epoch.
+    ///
+    /// # Errors
+    /// [`Error::Harness`] when the member is in no group.
+    fn epoch(&self) -> Result<u64, Error>;
+
+    /// Our own leaf index.
+    ///
+    /// # Errors
+    /// [`Error::Harness`] when the member is in no group.
+    fn own_leaf(&self) -> Result<u32, Error>;
+
+    /// The epoch authenticator of the current epoch (RFC 9420 §8.7).
+    ///
+    /// # Errors
+    /// [`Error::Harness`] when the member is in no group.
+    fn epoch_authenticator(&self) -> Result<Vec<u8>, Error>;
+
+    /// `MLS-Exporter(label, context, length)` of the current epoch (RFC 9420 §8.5).
+    ///
+    /// # Errors
+    /// [`Error::Harness`] when the member is in no group; a failure of the implementation.
+    fn export(&self, label: &[u8], context: &[u8], length: usize) -> Result<Vec<u8>, Error>;
+}
+
+/// Everything that can go wrong while driving members.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An operation of cohort failed.
+    #[error("cohort: {0}")]
+    Cohort(#[from] cohort_group::Error),
+    /// cohort's codec rejected bytes.
+    #[error("cohort codec: {0}")]
+    CohortCodec(#[from] cohort_codec::CodecError),
+    /// cohort's crypto provider failed.
+    #[error("cohort crypto: {0}")]
+    CohortCrypto(#[from] cohort_crypto::CryptoError),
+    /// An operation of mls-rs failed.
+    #[error("mls-rs: {0}")]
+    MlsRs(#[from] mls_rs::error::MlsError),
+    /// An operation of OpenMLS failed (its error types are generic over its providers, so the
+    /// error is kept boxed, with its message and its source chain).
+    #[error("openmls: {context}: {source}")]
+    OpenMls {
+        /// The operation that failed.
+        context: &'static str,
+        /// OpenMLS's error.
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// The implementation's backend lacks the cipher suite.
+    #[error("{implementation} does not support cipher suite {suite}")]
+    UnsupportedSuite {
+        /// The implementation.
+        implementation: Implementation,
+        /// The suite's IANA code point.
+        suite: u16,
+    },
+    /// The implementation does not offer an operation (for example cohort sends no Update
+    /// proposals: it refreshes keys by commit).
+    #[error("{implementation} does not offer {what}")]
+    NotOffered {
+        /// The implementation.
+        implementation: Implementation,
+        /// The operation.
+        what: &'static str,
+    },
+    /// The harness drove a member wrongly, or an implementation returned something the harness
+    /// did not expect (for example no Welcome for an add).
+    #[error("harness: {0}")]
+    Harness(String),
+    /// A step of a scenario failed at one member.
+    #[error("{member}: {step}: {source}")]
+    Step {
+        /// The member (`A-cohort`, ...).
+        member: String,
+        /// What it was doing.
+        step: String,
+        /// Why it failed.
+        source: Box<Error>,
+    },
+    /// Several members failed the same step.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Several(Vec<Error>),
+    /// Members disagree on the group state after an epoch.
+    #[error("state mismatch: {0}")]
+    Mismatch(String),
+}
+
+impl Error {
+    /// An OpenMLS error with the operation that produced it.
+    pub(crate) fn openmls(
+        context: &'static str,
+        source: impl StdError + Send + Sync + 'static,
+    ) -> Self {
+        Error::OpenMls {
+            context,
+            source: Box::new(source),
+        }
+    }
+}

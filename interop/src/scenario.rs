@@ -1,0 +1,831 @@
+//! The scenarios of `shared/interop/test-scenarios.md`, played by [`Member`]s over wire bytes.
+//!
+//! Every scenario ends each epoch with a common-state check: all active members agree on the
+//! epoch, the epoch authenticator and an exporter output, and every member's application message
+//! is decrypted by every other.
+
+use std::fmt;
+
+use crate::member::{Error, Implementation, Incoming, Member, MemberOptions};
+
+/// The exporter label every epoch check uses.
+const EXPORTER_LABEL: &[u8] = b"cohort-interop";
+/// The exporter output length every epoch check uses.
+const EXPORTER_LENGTH: usize = 32;
+
+/// A scenario: the message flow of one test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scenario {
+    /// 1:1 join: A creates a group and adds B by Welcome.
+    OneToOne,
+    /// 3-party join: A adds B, then C in a second commit that B processes.
+    ThreeParty,
+    /// Multiple joins at once: A adds B and C with one commit and one Welcome.
+    MultipleJoins,
+    /// Application messages both ways: several messages per sender and epoch, in order, then a
+    /// batch delivered in reverse order (within every implementation's default out-of-order
+    /// window); then a replayed message, which every receiver must reject (its key is consumed,
+    /// RFC 9420 §9.2).
+    Application,
+    /// External join: A adds B; C joins by external commit from A's GroupInfo; A and B
+    /// process C's commit.
+    ExternalJoin,
+    /// External PSKs (RFC 9420 §8.4, §12.1.4): A commits a PSK by value; then B proposes a PSK
+    /// and A commits it by reference.
+    ExternalPsk,
+    /// Two PSKs in one commit, one by reference (proposed by B) and one by value (A's): the
+    /// PSK secret chains them in the Commit's order (§8.4).
+    TwoPsks,
+    /// GroupContextExtensions (RFC 9420 §12.1.7): A commits new group extensions, a
+    /// `required_capabilities` (§11.1) requiring basic credentials; then A adds D, whose
+    /// KeyPackage is checked against it.
+    GroupContextExtensions,
+    /// GroupContextExtensions with a non-default extension that every member lists in its
+    /// capabilities but that `required_capabilities` does not name (RFC 9420 §12.1.7); then A
+    /// adds D.
+    CustomExtension,
+    /// Update: A (with B and C) commits a self-update with an UpdatePath; the commit, delivered
+    /// again, must be rejected (it is for an epoch that has passed, RFC 9420 §6).
+    Update,
+    /// Remove: A adds B and C, then removes B; B sees that it was removed.
+    Remove,
+    /// Update proposals by reference: B and C (those of them whose implementation sends Update
+    /// proposals) propose to update; A commits the proposals by reference.
+    UpdateProposal,
+    /// Remove proposal by reference: B proposes to remove C; A commits it by reference.
+    RemoveProposal,
+    /// Full lifecycle: each member in turn adds the next, every member self-updates, then
+    /// members remove one another until one is left. Every member commits at least once.
+    Lifecycle,
+    /// The full lifecycle again, with every commit and proposal sent as a PrivateMessage.
+    PrivateHandshake,
+    /// Large group, full lifecycle (test-scenarios.md): A adds the first members in one commit,
+    /// then randomly chosen members add the others one by one up to [`LARGE_GROUP`], every
+    /// member updates, then randomly chosen members remove randomly chosen others, by commit or
+    /// by a proposal another member commits, until one is left. The choices come from a fixed
+    /// seed, so a failure replays.
+    LargeGroup,
+    /// Churn: A builds a group of five; then, five times, a random member removes a random
+    /// other and a random member adds a new participant, which takes the blank leaf (RFC 9420
+    /// §12.1.1), with tree truncation and unmerged leaves along the way.
+    Churn,
+}
+
+/// The seed of the random choices unless another is given.
+pub const DEFAULT_SEED: u64 = 0x636f_686f_7274;
+
+/// The size of the large-group scenario.
+pub const LARGE_GROUP: usize = 10;
+
+impl Scenario {
+    /// Every scenario, in the order the matrix prints them.
+    pub const ALL: [Scenario; 17] = [
+        Scenario::OneToOne,
+        Scenario::ThreeParty,
+        Scenario::MultipleJoins,
+        Scenario::Application,
+        Scenario::ExternalJoin,
+        Scenario::ExternalPsk,
+        Scenario::TwoPsks,
+        Scenario::GroupContextExtensions,
+        Scenario::CustomExtension,
+        Scenario::Update,
+        Scenario::Remove,
+        Scenario::UpdateProposal,
+        Scenario::RemoveProposal,
+        Scenario::Lifecycle,
+        Scenario::PrivateHandshake,
+        Scenario::LargeGroup,
+        Scenario::Churn,
+    ];
+
+    /// The scenario's short name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::OneToOne => "1:1-join",
+            Scenario::ThreeParty => "3-party-join",
+            Scenario::MultipleJoins => "multiple-joins",
+            Scenario::Application => "application",
+            Scenario::ExternalJoin => "external-join",
+            Scenario::ExternalPsk => "external-psk",
+            Scenario::TwoPsks => "two-psks",
+            Scenario::GroupContextExtensions => "group-extensions",
+            Scenario::CustomExtension => "custom-extension",
+            Scenario::Update => "update",
+            Scenario::Remove => "remove",
+            Scenario::UpdateProposal => "update-proposal",
+            Scenario::RemoveProposal => "remove-proposal",
+            Scenario::Lifecycle => "lifecycle",
+            Scenario::PrivateHandshake => "private-handshake",
+            Scenario::LargeGroup => "large-group",
+            Scenario::Churn => "churn",
+        }
+    }
+
+    /// The scenario called `name` (as [`Scenario::name`] prints it).
+    pub fn from_name(name: &str) -> Option<Scenario> {
+        Scenario::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// How many members the scenario needs (A, B, ...).
+    pub fn members(self) -> usize {
+        match self {
+            Scenario::OneToOne | Scenario::Application => 2,
+            Scenario::ThreeParty
+            | Scenario::MultipleJoins
+            | Scenario::ExternalJoin
+            | Scenario::ExternalPsk
+            | Scenario::TwoPsks
+            | Scenario::Update
+            | Scenario::Remove
+            | Scenario::UpdateProposal
+            | Scenario::RemoveProposal => 3,
+            Scenario::Lifecycle
+            | Scenario::PrivateHandshake
+            | Scenario::GroupContextExtensions
+            | Scenario::CustomExtension => 4,
+            Scenario::LargeGroup | Scenario::Churn => LARGE_GROUP,
+        }
+    }
+
+    /// Whether the scenario means anything for `lineup` (every implementation now sends Update
+    /// proposals, so every lineup applies).
+    pub fn applies_to(self, _lineup: &[Implementation]) -> bool {
+        true
+    }
+
+    /// Plays the scenario with `lineup[0]` as A, `lineup[1]` as B, and so on, in `suite`; `seed`
+    /// drives the random choices of the large-group and churn scenarios (the matrix uses
+    /// [`DEFAULT_SEED`]).
+    ///
+    /// # Errors
+    /// The first failure of a member, or [`Error::Mismatch`] when members disagree.
+    pub fn run(self, lineup: &[Implementation], suite: u16, seed: u64) -> Result<(), Error> {
+        if lineup.len() < self.members() {
+            return Err(Error::Harness(format!(
+                "{} needs {} members, the lineup has {}",
+                self.name(),
+                self.members(),
+                lineup.len()
+            )));
+        }
+        let options = MemberOptions {
+            private_handshakes: self == Scenario::PrivateHandshake,
+        };
+        let mut group = Party::new(lineup, suite, options)?;
+        group.create(0)?;
+        match self {
+            Scenario::OneToOne => {
+                group.add(0, &[1])?;
+                group.verify()
+            }
+            Scenario::ThreeParty => {
+                group.add(0, &[1])?;
+                group.verify()?;
+                group.add(0, &[2])?;
+                group.verify()
+            }
+            Scenario::MultipleJoins => {
+                group.add(0, &[1, 2])?;
+                group.verify()
+            }
+            Scenario::Application => {
+                group.add(0, &[1])?;
+                group.verify()?;
+                for round in 0..3 {
+                    group.messages(0, 3, round)?;
+                    group.messages(1, 3, round)?;
+                }
+                group.messages_reversed(0, 4)?;
+                group.messages_reversed(1, 4)?;
+                group.replay_rejected(0)?;
+                group.replay_rejected(1)
+            }
+            Scenario::ExternalJoin => {
+                group.add(0, &[1])?;
+                group.verify()?;
+                group.join_external(0, 2)?;
+                group.verify()
+            }
+            Scenario::ExternalPsk => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                group.commit_psk(0, 0)?;
+                group.verify()?;
+                group.propose(1, Proposing::Psk(1))?;
+                group.commit_pending(0, &[])?;
+                group.verify()
+            }
+            Scenario::TwoPsks => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                group.propose(1, Proposing::Psk(1))?;
+                group.commit_psk(0, 0)?;
+                group.verify()
+            }
+            Scenario::GroupContextExtensions => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                let commit = group
+                    .member(0)?
+                    .commit_require_basic()
+                    .map_err(|e| step(&group.name(0), "commit group extensions", e))?;
+                group.distribute(0, &commit, &[])?;
+                group.verify()?;
+                group.add(0, &[3])?;
+                group.verify()
+            }
+            Scenario::CustomExtension => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                let commit = group
+                    .member(0)?
+                    .commit_custom_extension(b"cohort-interop")
+                    .map_err(|e| step(&group.name(0), "commit group extensions", e))?;
+                group.distribute(0, &commit, &[])?;
+                group.verify()?;
+                group.add(0, &[3])?;
+                group.verify()
+            }
+            Scenario::Update => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                let commit = group.self_update(0)?;
+                group.verify()?;
+                group.redelivery_rejected(0, &commit)?;
+                group.verify()?;
+                group.self_update(0)?;
+                group.verify()
+            }
+            Scenario::Remove => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                group.remove(0, 1)?;
+                group.verify()
+            }
+            Scenario::UpdateProposal => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                for proposer in [1, 2] {
+                    group.propose(proposer, Proposing::Update)?;
+                }
+                group.commit_pending(0, &[])?;
+                group.verify()
+            }
+            Scenario::RemoveProposal => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                let leaf = group.member(2)?.own_leaf()?;
+                group.propose(1, Proposing::Remove(leaf))?;
+                group.commit_pending(0, &[2])?;
+                group.verify()
+            }
+            Scenario::Lifecycle | Scenario::PrivateHandshake => {
+                for joiner in 1..lineup.len() {
+                    group.add(joiner - 1, &[joiner])?;
+                    group.verify()?;
+                }
+                for member in 0..lineup.len() {
+                    group.self_update(member)?;
+                    group.verify()?;
+                }
+                // The last member removes the first, then the others remove one another from
+                // the highest index down.
+                let last = lineup.len() - 1;
+                group.remove(last, 0)?;
+                group.verify()?;
+                for removed in (1..last).rev() {
+                    let remover = if removed == 1 { last } else { removed - 1 };
+                    group.remove(remover, removed)?;
+                    group.verify()?;
+                }
+                Ok(())
+            }
+            Scenario::LargeGroup => large_group(&mut group, lineup.len(), seed),
+            Scenario::Churn => churn(&mut group, lineup.len(), seed),
+        }
+    }
+}
+
+/// The large-group lifecycle of [`Scenario::LargeGroup`] over `n` members.
+fn large_group(group: &mut Party, n: usize, seed: u64) -> Result<(), Error> {
+    let mut rng = SplitMix(seed);
+    let first = 3.min(n - 1);
+    group.add(0, &(1..=first).collect::<Vec<_>>())?;
+    group.verify()?;
+    for joiner in first + 1..n {
+        let adder = group.random_active(&mut rng, None)?;
+        group.add(adder, &[joiner])?;
+        group.verify()?;
+    }
+    for member in 0..n {
+        group.self_update(member)?;
+        group.verify()?;
+    }
+    let mut by_proposal = false;
+    while group.active_count() > 1 {
+        let remover = group.random_active(&mut rng, None)?;
+        let removed = group.random_active(&mut rng, Some(remover))?;
+        // Every other removal goes by proposal, committed by a third member when there is one.
+        let committer = if by_proposal && group.active_count() > 2 {
+            loop {
+                let c = group.random_active(&mut rng, Some(removed))?;
+                if c != remover {
+                    break Some(c);
+                }
+            }
+        } else {
+            None
+        };
+        match committer {
+            Some(committer) => {
+                let leaf = group.member(removed)?.own_leaf()?;
+                group.propose(remover, Proposing::Remove(leaf))?;
+                group.commit_pending(committer, &[removed])?;
+            }
+            None => group.remove(remover, removed)?,
+        }
+        by_proposal = !by_proposal;
+        group.verify()?;
+    }
+    Ok(())
+}
+
+/// The churn of [`Scenario::Churn`]: half of the `n` participants form the group, the other
+/// half replace members one by one.
+fn churn(group: &mut Party, n: usize, seed: u64) -> Result<(), Error> {
+    let mut rng = SplitMix(seed ^ 0x0063_6875_726e);
+    let half = n / 2;
+    for joiner in 1..half {
+        let adder = group.random_active(&mut rng, None)?;
+        group.add(adder, &[joiner])?;
+        group.verify()?;
+    }
+    for joiner in half..n {
+        let remover = group.random_active(&mut rng, None)?;
+        let removed = group.random_active(&mut rng, Some(remover))?;
+        group.remove(remover, removed)?;
+        group.verify()?;
+        let adder = group.random_active(&mut rng, None)?;
+        group.add(adder, &[joiner])?;
+        group.verify()?;
+    }
+    Ok(())
+}
+
+/// SplitMix64: a tiny deterministic generator for the scenario's choices (not for keys).
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `bound` (which must not be 0).
+    fn below(&mut self, bound: usize) -> usize {
+        let bound = u64::try_from(bound).unwrap_or(u64::MAX).max(1);
+        usize::try_from(self.next() % bound).unwrap_or(0)
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The members of one scenario run: `members[i]` is participant `i` (A, B, ...), `active[i]`
+/// whether it is in the group now.
+struct Party {
+    members: Vec<Box<dyn Member>>,
+    active: Vec<bool>,
+}
+
+/// A proposal a member sends.
+#[derive(Debug, Clone, Copy)]
+enum Proposing {
+    /// Update our own leaf.
+    Update,
+    /// Remove the member at this leaf.
+    Remove(u32),
+    /// Inject harness PSK number `n`.
+    Psk(usize),
+}
+
+impl Party {
+    fn new(lineup: &[Implementation], suite: u16, options: MemberOptions) -> Result<Self, Error> {
+        let members = lineup
+            .iter()
+            .enumerate()
+            .map(|(i, imp)| imp.new_member(&participant(i, *imp), suite, options))
+            .collect::<Result<Vec<_>, _>>()?;
+        let active = vec![false; members.len()];
+        Ok(Self { members, active })
+    }
+
+    fn member(&mut self, i: usize) -> Result<&mut Box<dyn Member>, Error> {
+        self.members
+            .get_mut(i)
+            .ok_or_else(|| Error::Harness(format!("no participant {i}")))
+    }
+
+    fn name(&self, i: usize) -> String {
+        self.members
+            .get(i)
+            .map_or_else(|| format!("#{i}"), |m| m.identity().to_owned())
+    }
+
+    fn create(&mut self, creator: usize) -> Result<(), Error> {
+        self.member(creator)?
+            .create_group(b"cohort-interop group")?;
+        self.active[creator] = true;
+        Ok(())
+    }
+
+    /// `committer` adds `joiners` in one commit; the other members process it; the joiners
+    /// join from the Welcome.
+    fn add(&mut self, committer: usize, joiners: &[usize]) -> Result<(), Error> {
+        let mut key_packages = Vec::new();
+        for j in joiners {
+            key_packages.push(self.member(*j)?.key_package()?);
+        }
+        let out = self
+            .member(committer)?
+            .add_members(&key_packages)
+            .map_err(|e| step(&self.name(committer), "add", e))?;
+        self.distribute(committer, &out.commit, &[])?;
+        let welcome = out
+            .welcome
+            .ok_or_else(|| Error::Harness(format!("{} made no Welcome", self.name(committer))))?;
+        for j in joiners {
+            self.member(*j)?
+                .join(&welcome)
+                .map_err(|e| step(&self.name(*j), "join", e))?;
+            self.active[*j] = true;
+        }
+        Ok(())
+    }
+
+    /// `joiner` joins by external commit from `publisher`'s GroupInfo; every member processes
+    /// the commit.
+    fn join_external(&mut self, publisher: usize, joiner: usize) -> Result<(), Error> {
+        let group_info = self
+            .member(publisher)?
+            .group_info()
+            .map_err(|e| step(&self.name(publisher), "export GroupInfo", e))?;
+        let commit = self
+            .member(joiner)?
+            .join_external(&group_info)
+            .map_err(|e| step(&self.name(joiner), "external commit", e))?;
+        self.distribute(joiner, &commit, &[])?;
+        self.active[joiner] = true;
+        Ok(())
+    }
+
+    /// `committer` commits a self-update; every other member processes it. Returns the commit.
+    fn self_update(&mut self, committer: usize) -> Result<Vec<u8>, Error> {
+        let commit = self
+            .member(committer)?
+            .self_update()
+            .map_err(|e| step(&self.name(committer), "self-update", e))?;
+        self.distribute(committer, &commit, &[])?;
+        Ok(commit)
+    }
+
+    /// Every active member but `sender` must reject `message` delivered again, and stay usable.
+    fn redelivery_rejected(&mut self, sender: usize, message: &[u8]) -> Result<(), Error> {
+        for i in 0..self.members.len() {
+            if i == sender || !self.active[i] {
+                continue;
+            }
+            if let Ok(incoming) = self.members[i].process(message) {
+                return Err(Error::Mismatch(format!(
+                    "{} accepted a message of {} delivered twice, as {incoming:?}",
+                    self.name(i),
+                    self.name(sender)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// `sender` sends a message that everyone reads; delivered again, everyone rejects it.
+    fn replay_rejected(&mut self, sender: usize) -> Result<(), Error> {
+        let name = self.name(sender);
+        let text = format!("{name}: a message to replay").into_bytes();
+        let ciphertext = self.members[sender]
+            .encrypt(&text)
+            .map_err(|e| step(&name, "encrypt", e))?;
+        for i in 0..self.members.len() {
+            if i == sender || !self.active[i] {
+                continue;
+            }
+            let reader = self.name(i);
+            match self.members[i]
+                .process(&ciphertext)
+                .map_err(|e| step(&reader, &format!("decrypt {name}'s message"), e))?
+            {
+                Incoming::Application(data) if data == text => {}
+                other => {
+                    return Err(Error::Mismatch(format!(
+                        "{reader} read {name}'s message as {other:?}"
+                    )));
+                }
+            }
+        }
+        self.redelivery_rejected(sender, &ciphertext)
+    }
+
+    fn remove(&mut self, committer: usize, removed: usize) -> Result<(), Error> {
+        let leaf = self.member(removed)?.own_leaf()?;
+        let commit = self
+            .member(committer)?
+            .remove(leaf)
+            .map_err(|e| step(&self.name(committer), "remove", e))?;
+        self.distribute(committer, &commit, &[removed])?;
+        self.active[removed] = false;
+        Ok(())
+    }
+
+    /// How many members are in the group.
+    fn active_count(&self) -> usize {
+        self.active.iter().filter(|a| **a).count()
+    }
+
+    /// A random active member other than `except`.
+    fn random_active(&self, rng: &mut SplitMix, except: Option<usize>) -> Result<usize, Error> {
+        let candidates: Vec<usize> = (0..self.members.len())
+            .filter(|i| self.active[*i] && Some(*i) != except)
+            .collect();
+        if candidates.is_empty() {
+            return Err(Error::Harness("no member to choose from".into()));
+        }
+        Ok(candidates[rng.below(candidates.len())])
+    }
+
+    /// `sender` encrypts `count` messages; every other active member reads them newest first.
+    fn messages_reversed(&mut self, sender: usize, count: usize) -> Result<(), Error> {
+        let name = self.name(sender);
+        let mut sent = Vec::new();
+        for k in 0..count {
+            let text = format!("{name}: reversed batch, message {k}").into_bytes();
+            let ciphertext = self.members[sender]
+                .encrypt(&text)
+                .map_err(|e| step(&name, "encrypt", e))?;
+            sent.push((text, ciphertext));
+        }
+        for i in 0..self.members.len() {
+            if i == sender || !self.active[i] {
+                continue;
+            }
+            let reader = self.name(i);
+            for (text, ciphertext) in sent.iter().rev() {
+                match self.members[i]
+                    .process(ciphertext)
+                    .map_err(|e| step(&reader, &format!("decrypt {name}'s late message"), e))?
+                {
+                    Incoming::Application(data) if data == *text => {}
+                    other => {
+                        return Err(Error::Mismatch(format!(
+                            "{reader} read {name}'s message as {other:?}"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `proposer` sends a proposal; every other active member processes and caches it.
+    fn propose(&mut self, proposer: usize, proposal: Proposing) -> Result<(), Error> {
+        let name = self.name(proposer);
+        let message = match proposal {
+            Proposing::Update => self.members[proposer].propose_update(),
+            Proposing::Remove(leaf) => self.members[proposer].propose_remove(leaf),
+            Proposing::Psk(n) => self.members[proposer].propose_psk(n),
+        }
+        .map_err(|e| step(&name, "propose", e))?;
+        for i in 0..self.members.len() {
+            if i == proposer || !self.active[i] {
+                continue;
+            }
+            let reader = self.name(i);
+            let incoming = self.members[i]
+                .process(&message)
+                .map_err(|e| step(&reader, &format!("process {name}'s proposal"), e))?;
+            if incoming != Incoming::Proposal {
+                return Err(Error::Mismatch(format!(
+                    "{reader} processed {name}'s proposal as {incoming:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// `committer` commits harness PSK `psk` by value with every cached proposal.
+    fn commit_psk(&mut self, committer: usize, psk: usize) -> Result<(), Error> {
+        let out = self
+            .member(committer)?
+            .commit_psk(psk)
+            .map_err(|e| step(&self.name(committer), "commit PSK", e))?;
+        self.distribute(committer, &out.commit, &[])
+    }
+
+    /// `committer` commits every cached proposal by reference; `removed` are the members the
+    /// proposals remove.
+    fn commit_pending(&mut self, committer: usize, removed: &[usize]) -> Result<(), Error> {
+        let out = self
+            .member(committer)?
+            .commit_pending()
+            .map_err(|e| step(&self.name(committer), "commit proposals", e))?;
+        self.distribute(committer, &out.commit, removed)?;
+        for r in removed {
+            self.active[*r] = false;
+        }
+        Ok(())
+    }
+
+    /// Every active member but `sender` processes the commit; those in `removed` must see that
+    /// it removes them, the others that it does not.
+    fn distribute(&mut self, sender: usize, commit: &[u8], removed: &[usize]) -> Result<(), Error> {
+        // Every receiver gets the commit even after one fails, so a failure shows who agrees.
+        let mut failures = Vec::new();
+        for i in 0..self.members.len() {
+            if i == sender || !self.active[i] {
+                continue;
+            }
+            let name = self.name(i);
+            let expect_removed = removed.contains(&i);
+            match self.members[i].process(commit) {
+                Ok(Incoming::Commit { removed_us }) if removed_us == expect_removed => {}
+                Ok(other) => failures.push(Error::Mismatch(format!(
+                    "{name} processed the commit of {} as {other:?}, expected a commit that {} it",
+                    self.name(sender),
+                    if expect_removed { "removes" } else { "keeps" }
+                ))),
+                Err(e) => failures.push(step(&name, "process commit", e)),
+            }
+        }
+        match failures.len() {
+            0 => Ok(()),
+            1 => Err(failures.remove(0)),
+            _ => Err(Error::Several(failures)),
+        }
+    }
+
+    /// Every active member sends `count` messages that every other active member decrypts, in
+    /// order; `round` makes the texts unique.
+    fn messages(&mut self, sender: usize, count: usize, round: usize) -> Result<(), Error> {
+        for k in 0..count {
+            let name = self.name(sender);
+            let epoch = self.members[sender].epoch()?;
+            let text = format!("{name}: epoch {epoch}, round {round}, message {k}").into_bytes();
+            let ciphertext = self.members[sender]
+                .encrypt(&text)
+                .map_err(|e| step(&name, "encrypt", e))?;
+            for i in 0..self.members.len() {
+                if i == sender || !self.active[i] {
+                    continue;
+                }
+                let reader = self.name(i);
+                match self.members[i]
+                    .process(&ciphertext)
+                    .map_err(|e| step(&reader, &format!("decrypt {name}'s message"), e))?
+                {
+                    Incoming::Application(data) if data == text => {}
+                    other => {
+                        return Err(Error::Mismatch(format!(
+                            "{reader} read {name}'s message as {other:?}"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The common-state check: same epoch, epoch authenticator and exporter output everywhere,
+    /// then one message from each member read by all the others.
+    fn verify(&mut self) -> Result<(), Error> {
+        let active: Vec<usize> = (0..self.members.len())
+            .filter(|i| self.active[*i])
+            .collect();
+        let Some(&first) = active.first() else {
+            return Err(Error::Harness("no active member".into()));
+        };
+        let epoch = self.members[first].epoch()?;
+        let authenticator = self.members[first].epoch_authenticator()?;
+        let context = epoch.to_be_bytes();
+        let exported = self.members[first].export(EXPORTER_LABEL, &context, EXPORTER_LENGTH)?;
+        for &i in &active[1..] {
+            let m = &self.members[i];
+            let (a, b) = (self.name(first), self.name(i));
+            if m.epoch()? != epoch {
+                return Err(Error::Mismatch(format!(
+                    "{b} is at epoch {}, {a} at {epoch}",
+                    m.epoch()?
+                )));
+            }
+            if m.epoch_authenticator()? != authenticator {
+                return Err(Error::Mismatch(format!(
+                    "{a} and {b} differ in the epoch authenticator of epoch {epoch}"
+                )));
+            }
+            if m.export(EXPORTER_LABEL, &context, EXPORTER_LENGTH)? != exported {
+                return Err(Error::Mismatch(format!(
+                    "{a} and {b} differ in the exporter output of epoch {epoch}"
+                )));
+            }
+        }
+        for &i in &active {
+            self.messages(i, 1, 0)?;
+        }
+        Ok(())
+    }
+}
+
+/// Participant `i`'s name: A, B, C, ... with its implementation (`A-cohort`).
+fn participant(i: usize, imp: Implementation) -> String {
+    let letter = u8::try_from(i)
+        .ok()
+        .filter(|i| *i < 26)
+        .map_or('?', |i| char::from(b'A' + i));
+    format!("{letter}-{imp}")
+}
+
+/// Names the member and step where `error` happened.
+fn step(member: &str, what: &str, error: Error) -> Error {
+    Error::Step {
+        member: member.to_owned(),
+        step: what.to_owned(),
+        source: Box::new(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The state check is not vacuous: a member that missed a commit is caught.
+    #[test]
+    fn verify_catches_a_missed_commit() {
+        for peer in [Implementation::MlsRs, Implementation::OpenMls] {
+            let mut party =
+                Party::new(&[Implementation::Cohort, peer], 1, MemberOptions::default()).unwrap();
+            party.create(0).unwrap();
+            party.add(0, &[1]).unwrap();
+            party.verify().unwrap();
+            // A self-update that is never delivered to B.
+            party.members[0].self_update().unwrap();
+            assert!(
+                matches!(party.verify(), Err(Error::Mismatch(_))),
+                "{peer}: a missed commit went unnoticed"
+            );
+        }
+    }
+
+    /// Every implementation rejects a commit whose bytes were damaged in transit, and stays
+    /// usable: the undamaged commit is then accepted.
+    #[test]
+    fn damaged_commit_is_rejected_by_every_receiver() {
+        for committer in Implementation::ALL {
+            let receivers: Vec<Implementation> = Implementation::ALL
+                .into_iter()
+                .filter(|i| *i != committer)
+                .collect();
+            let mut lineup = vec![committer];
+            lineup.extend(&receivers);
+            let mut party = Party::new(&lineup, 1, MemberOptions::default()).unwrap();
+            party.create(0).unwrap();
+            party.add(0, &[1, 2]).unwrap();
+            let commit = party.members[0].self_update().unwrap();
+            let mut damaged = commit.clone();
+            // The last bytes are the membership tag of a PublicMessage.
+            if let Some(last) = damaged.last_mut() {
+                *last ^= 0x01;
+            }
+            for (member, imp) in party.members[1..].iter_mut().zip(&receivers) {
+                assert!(
+                    member.process(&damaged).is_err(),
+                    "{imp} accepted a damaged commit from {committer}"
+                );
+                assert_eq!(
+                    member.process(&commit).unwrap(),
+                    Incoming::Commit { removed_us: false }
+                );
+            }
+            party.verify().unwrap();
+        }
+    }
+
+    #[test]
+    fn scenario_names_round_trip() {
+        for s in Scenario::ALL {
+            assert_eq!(Scenario::from_name(s.name()), Some(s));
+        }
+    }
+}

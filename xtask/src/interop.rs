@@ -1,0 +1,219 @@
+//! `cargo xtask interop`: play the interop matrix against mls-rs and OpenMLS and print it.
+//!
+//! Output: one row per scenario, peer and role with one column per cipher suite (`pass`,
+//! `FAIL`, `peer-dev` for a known peer deviation, `-` where an implementation lacks the suite),
+//! then the details of every failure and deviation, then exactly `N passed, N failed`. Known
+//! peer deviations are counted in neither number and listed above it. Exit status 1 if a cell
+//! failed, 2 for a usage error.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use cohort_interop::Scenario;
+use cohort_interop::matrix::{self, Cell, DEFAULT_SUITES, Filter, Outcome, Peer};
+
+const HELP: &str = "\
+cargo xtask interop: cohort against the published mls-rs and OpenMLS crates, in process
+
+USAGE:
+    cargo xtask interop [--suite N]... [--peer NAME]... [--scenario NAME]... [--seed N]
+
+OPTIONS:
+    --suite N          Only cipher suite N (repeatable; default: 1, 2, 3 and 7, each where
+                       every implementation of the cell has it)
+    --peer NAME        Only this peer: mls-rs, openmls or mixed (repeatable; default: all)
+    --scenario NAME    Only this scenario (repeatable; default: all): 1:1-join, 3-party-join,
+                       multiple-joins, application, external-join, update, remove,
+                       update-proposal, remove-proposal, lifecycle, private-handshake,
+                       large-group, churn
+    --seed N           Seed of the random choices of large-group and churn (default: fixed)
+    -h, --help         Print this help
+
+OUTPUT:
+    The matrix (one row per scenario, peer and role, one column per suite), failure details,
+    then `N passed, N failed`. Known peer deviations count as neither and are listed. Exit
+    status 1 if any cell failed.
+";
+
+/// Runs `cargo xtask interop` with the arguments after `interop`.
+pub(crate) fn main(args: Vec<OsString>) -> ExitCode {
+    let filter = match parse(args) {
+        Ok(Some(filter)) => filter,
+        Ok(None) => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            eprintln!("error: {err}\n\nRun `cargo xtask interop --help` for usage.");
+            return ExitCode::from(2);
+        }
+    };
+    let results = matrix::run(&filter);
+    let suites: Vec<u16> = if filter.suites.is_empty() {
+        DEFAULT_SUITES.to_vec()
+    } else {
+        filter.suites.clone()
+    };
+    print_matrix(&results, &suites);
+    let (passed, failed, deviations) = matrix::totals(&results);
+    if deviations > 0 {
+        println!("{deviations} known peer deviations (see docs/interop.md), not counted below");
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// A usage error: reported, and the exit status is 2.
+#[derive(Debug, thiserror::Error)]
+enum Error {
+    #[error("unexpected argument {0:?}")]
+    UnexpectedArgument(OsString),
+    #[error("{0} needs a value")]
+    MissingValue(&'static str),
+    #[error("not a cipher suite number: {0:?}")]
+    BadSuite(String),
+    #[error("not a seed (an unsigned 64-bit number): {0:?}")]
+    BadSeed(String),
+    #[error("unknown peer {0:?}; peers: mls-rs, openmls, mixed")]
+    UnknownPeer(String),
+    #[error("unknown scenario {0:?}; see --help")]
+    UnknownScenario(String),
+}
+
+/// Parses the arguments; `Ok(None)` asks for the help text.
+fn parse(args: Vec<OsString>) -> Result<Option<Filter>, Error> {
+    let mut filter = Filter::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let text = arg
+            .to_str()
+            .ok_or_else(|| Error::UnexpectedArgument(arg.clone()))?
+            .to_owned();
+        // Accept both `--opt value` and `--opt=value`.
+        let (name, inline) = match text.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => {
+                (name.to_owned(), Some(value.to_owned()))
+            }
+            _ => (text.clone(), None),
+        };
+        let mut value = |flag: &'static str| -> Result<String, Error> {
+            match inline.clone() {
+                Some(v) => Ok(v),
+                None => args
+                    .next()
+                    .and_then(|v| v.into_string().ok())
+                    .ok_or(Error::MissingValue(flag)),
+            }
+        };
+        match name.as_str() {
+            "-h" | "--help" if inline.is_none() => return Ok(None),
+            "--suite" => {
+                let v = value("--suite")?;
+                let suite = v.parse::<u16>().map_err(|_| Error::BadSuite(v.clone()))?;
+                filter.suites.push(suite);
+            }
+            "--peer" => {
+                let v = value("--peer")?;
+                filter
+                    .peers
+                    .push(Peer::from_name(&v).ok_or(Error::UnknownPeer(v))?);
+            }
+            "--scenario" => {
+                let v = value("--scenario")?;
+                filter
+                    .scenarios
+                    .push(Scenario::from_name(&v).ok_or(Error::UnknownScenario(v))?);
+            }
+            "--seed" => {
+                let v = value("--seed")?;
+                let seed = v.parse::<u64>().map_err(|_| Error::BadSeed(v.clone()))?;
+                filter.seed = Some(seed);
+            }
+            _ => return Err(Error::UnexpectedArgument(arg)),
+        }
+    }
+    Ok(Some(filter))
+}
+
+/// Prints one row per scenario, peer and role, one column per suite, then the details of every
+/// cell that did not pass (failures on stderr as well).
+fn print_matrix(results: &[(Cell, Outcome)], suites: &[u16]) {
+    let mut header = format!("{:<17} {:<8} {:<16}", "scenario", "peer", "role");
+    for suite in suites {
+        header.push_str(&format!(" {:>9}", format!("suite {suite}")));
+    }
+    println!("{header}");
+    println!("{}", "-".repeat(header.len()));
+    let mut rows: Vec<(Scenario, Peer, cohort_interop::Implementation)> = Vec::new();
+    for (cell, _) in results {
+        let row = (cell.scenario, cell.peer, cell.committer);
+        if !rows.contains(&row) {
+            rows.push(row);
+        }
+    }
+    for (scenario, peer, committer) in rows {
+        let mut role = String::new();
+        let mut line = String::new();
+        for suite in suites {
+            let found = results.iter().find(|(c, _)| {
+                c.scenario == scenario
+                    && c.peer == peer
+                    && c.committer == committer
+                    && c.suite == *suite
+            });
+            let label = match found {
+                Some((cell, outcome)) => {
+                    role = cell.role();
+                    match outcome {
+                        Outcome::Passed => "pass",
+                        Outcome::Failed(_) | Outcome::DeviationFixed(_) => "FAIL",
+                        Outcome::KnownDeviation { .. } => "peer-dev",
+                    }
+                }
+                None => "-",
+            };
+            line.push_str(&format!(" {label:>9}"));
+        }
+        println!(
+            "{:<17} {:<8} {:<16}{line}",
+            scenario.name(),
+            peer.to_string(),
+            role
+        );
+    }
+    let mut first = true;
+    for (cell, outcome) in results {
+        let what = match outcome {
+            Outcome::Passed => continue,
+            Outcome::Failed(detail) => format!("FAIL: {detail}"),
+            Outcome::KnownDeviation { reason, detail } => {
+                format!("known peer deviation ({reason}): {detail}")
+            }
+            Outcome::DeviationFixed(reason) => {
+                format!("FAIL: listed as a peer deviation ({reason}) but passed")
+            }
+        };
+        if first {
+            println!();
+            first = false;
+        }
+        let line = format!(
+            "{} / {} / {} / suite {}: {what}",
+            cell.scenario.name(),
+            cell.peer,
+            cell.role(),
+            cell.suite
+        );
+        if outcome.is_failure() {
+            eprintln!("{line}");
+        }
+        println!("{line}");
+    }
+    if !first {
+        println!();
+    }
+}
