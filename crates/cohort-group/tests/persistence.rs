@@ -118,14 +118,19 @@ fn a_group_is_saved_dropped_and_reloaded_mid_conversation() {
         .self_update(&bob_signer, &CommitOptions::new(), Some(NOW))
         .expect("update");
     let mut bob = reload(&p, &bob);
-    match bob
-        .process_message(out.commit, &NoPsks, Some(NOW))
-        .expect("echo")
-    {
-        Processed::Commit(staged) => bob.merge_staged(*staged),
-        other => panic!("{other:?}"),
-    }
+    merge_commit(&mut bob, out.commit, "echo");
     assert_eq!(bob.epoch(), 2);
+}
+
+/// Processes `commit`, which must be a commit, and merges it.
+fn merge_commit(group: &mut Group, commit: MlsMessage, what: &str) {
+    match group
+        .process_message(commit, &NoPsks, Some(NOW))
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+    {
+        Processed::Commit(staged) => group.merge_staged(*staged),
+        other => panic!("{what}: {other:?}"),
+    }
 }
 
 /// Runs `message` (expected to be rejected) against `group` and checks the state is unchanged.
@@ -244,13 +249,7 @@ fn the_split_format_round_trips_and_messages_change_only_the_ratchets() {
         .self_update(&alice_signer, &CommitOptions::new(), Some(NOW))
         .expect("update");
     alice.merge_pending_commit().expect("merge");
-    match bob
-        .process_message(out.commit, &NoPsks, Some(NOW))
-        .expect("commit")
-    {
-        Processed::Commit(staged) => bob.merge_staged(*staged),
-        other => panic!("{other:?}"),
-    }
+    merge_commit(&mut bob, out.commit, "commit");
     let mut bob = reload_split(&p, &bob);
     let before = bob.to_split_state().expect("save");
     assert_eq!(read(&mut bob, late), b"late");
@@ -371,13 +370,7 @@ fn our_update_proposal_is_committed_by_another_member_after_a_reload() {
         .self_update(&bob_signer, &CommitOptions::new(), Some(NOW))
         .expect("update");
     bob.merge_pending_commit().expect("merge");
-    match alice
-        .process_message(out.commit, &NoPsks, Some(NOW))
-        .expect("path to the new key")
-    {
-        Processed::Commit(staged) => alice.merge_staged(*staged),
-        other => panic!("{other:?}"),
-    }
+    merge_commit(&mut alice, out.commit, "path to the new key");
     assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
     // A proposed Update of hers that she then commits herself is left out of her commit.
     let proposal = alice
@@ -395,12 +388,6 @@ fn our_update_proposal_is_committed_by_another_member_after_a_reload() {
         )
         .expect("commit without her own Update");
     alice.merge_pending_commit().expect("merge");
-    match bob
-        .process_message(out.commit, &NoPsks, Some(NOW))
-        .expect("bob accepts it")
-    {
-        Processed::Commit(staged) => bob.merge_staged(*staged),
-        other => panic!("{other:?}"),
-    }
+    merge_commit(&mut bob, out.commit, "bob accepts it");
     assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
 }

@@ -19,6 +19,22 @@ fn builder(p: &Arc<dyn CryptoProvider>, name: &str) -> ClientBuilder {
         .credential(Credential::basic(name.as_bytes().to_vec()))
 }
 
+/// `alice` creates the group `id` and adds `bob`, who joins from the Welcome.
+fn two_in_a_group<'a>(
+    alice: &'a Client,
+    bob: &'a Client,
+    id: &[u8],
+) -> (cohort::ClientGroup<'a>, cohort::ClientGroup<'a>) {
+    let mut alice_group = alice.create_group(id, NOW).expect("create");
+    let kp = bob.generate_key_package(NOW).expect("kp");
+    let out = alice_group.add_members(&[kp], NOW).expect("add");
+    alice_group.merge_pending_commit().expect("merge");
+    let bob_group = bob
+        .join(&out.welcome.expect("welcome"), None, NOW)
+        .expect("join");
+    (alice_group, bob_group)
+}
+
 #[test]
 fn a_sync_and_an_async_client_share_a_group() {
     let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
@@ -135,13 +151,7 @@ fn a_failed_write_changes_nothing_in_memory() {
         .expect("alice");
     let bob_store = Arc::new(FailingStore::new(MemoryStore::new()));
     let bob = builder(&p, "bob").build(bob_store.clone()).expect("bob");
-    let mut alice_group = alice.create_group(b"faults", NOW).expect("create");
-    let kp = bob.generate_key_package(NOW).expect("kp");
-    let out = alice_group.add_members(&[kp], NOW).expect("add");
-    alice_group.merge_pending_commit().expect("merge");
-    let mut bob_group = bob
-        .join(&out.welcome.expect("welcome"), None, NOW)
-        .expect("join");
+    let (mut alice_group, mut bob_group) = two_in_a_group(&alice, &bob, b"faults");
     let update = alice_group.self_update(NOW).expect("update");
     alice_group.merge_pending_commit().expect("merge");
 
@@ -224,13 +234,7 @@ fn an_application_message_writes_only_the_ratchets() {
         .expect("alice");
     let bob_store = Arc::new(MemoryStore::new());
     let bob = builder(&p, "bob").build(bob_store.clone()).expect("bob");
-    let mut alice_group = alice.create_group(b"split", NOW).expect("create");
-    let kp = bob.generate_key_package(NOW).expect("kp");
-    let out = alice_group.add_members(&[kp], NOW).expect("add");
-    alice_group.merge_pending_commit().expect("merge");
-    let mut bob_group = bob
-        .join(&out.welcome.expect("welcome"), None, NOW)
-        .expect("join");
+    let (mut alice_group, mut bob_group) = two_in_a_group(&alice, &bob, b"split");
     for (store, epoch) in [(&alice_store, 1), (&bob_store, 1)] {
         assert_eq!(store.epochs(b"split").expect("epochs"), [epoch]);
     }
@@ -282,13 +286,7 @@ fn a_failed_message_write_leaves_the_ratchets_as_stored() {
         .expect("alice");
     let bob_store = Arc::new(FailingStore::new(MemoryStore::new()));
     let bob = builder(&p, "bob").build(bob_store.clone()).expect("bob");
-    let mut alice_group = alice.create_group(b"faults", NOW).expect("create");
-    let kp = bob.generate_key_package(NOW).expect("kp");
-    let out = alice_group.add_members(&[kp], NOW).expect("add");
-    alice_group.merge_pending_commit().expect("merge");
-    let mut bob_group = bob
-        .join(&out.welcome.expect("welcome"), None, NOW)
-        .expect("join");
+    let (mut alice_group, mut bob_group) = two_in_a_group(&alice, &bob, b"faults");
     let snapshot = |g: &cohort::GroupOf<'_, Client>| g.group().to_state_bytes().expect("save");
 
     let before = snapshot(&alice_group);
@@ -406,13 +404,7 @@ fn operate_runs_group_operations_transactionally() {
     use cohort::messages::proposal::{Proposal, Remove};
     let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
     let (alice, bob) = pair_with_policy(&p, cohort::MessagePolicy::default());
-    let mut alice_group = alice.create_group(b"operate", NOW).expect("create");
-    let kp = bob.generate_key_package(NOW).expect("kp");
-    let out = alice_group.add_members(&[kp], NOW).expect("add");
-    alice_group.merge_pending_commit().expect("merge");
-    let mut bob_group = bob
-        .join(&out.welcome.expect("welcome"), None, NOW)
-        .expect("join");
+    let (mut alice_group, mut bob_group) = two_in_a_group(&alice, &bob, b"operate");
     let bob_leaf = bob_group.own_leaf();
     let proposal = alice_group
         .operate(move |g, signer| {
