@@ -16,9 +16,13 @@
 //! `GroupConfig::max_past_epochs` (the late-message window of RFC 9420 §15); the forgery test
 //! therefore runs with `max_past_epochs` 0.
 //!
-//! Seen to fail: with `max_past_epochs` 1 instead of 0, `after_the_victims_update_the_copy_cannot_send`
-//! fails on all three backends (alice accepts the thief's epoch-E application message). No
-//! scratch build of the library was tried for this module.
+//! Seen to fail, on all three backends: with `max_past_epochs` 1 instead of 0, and in a scratch
+//! build of the library that keeps the previous epoch's secrets whatever the bound (`next_state`
+//! in cohort-group's `commit.rs` always retaining one past epoch),
+//! `after_the_victims_update_the_copy_cannot_send` fails: alice accepts the thief's epoch-E
+//! application message. The other two tests were not seen to fail in a scratch build: an
+//! attacker using only the API cannot process the victim's own commit, so a commit secret
+//! that was not random would not show.
 
 use cohort::codec::VarBytes;
 use cohort::group::{CommitOptions, Group, GroupConfig, HandshakeFormat};
