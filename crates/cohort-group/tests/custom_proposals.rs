@@ -39,6 +39,20 @@ impl CustomProposals for Topic {
     }
 }
 
+/// `m` commits `proposals` by value (and whatever it has cached), with default options.
+fn commit_with(
+    m: &mut Member,
+    proposals: Vec<Proposal>,
+) -> Result<cohort_group::CommitOutput, Error> {
+    m.group.commit(
+        &m.signer,
+        proposals,
+        &CommitOptions::new(),
+        &cohort_group::NoPsks,
+        Some(NOW),
+    )
+}
+
 fn topic(text: &[u8]) -> Proposal {
     Proposal::Custom {
         proposal_type: TOPIC,
@@ -135,16 +149,7 @@ fn a_custom_proposal_is_committed_and_listed_in_the_summary() {
         support::deliver(&mut bob.group, &msg).expect("cached"),
         Processed::Proposal { .. }
     ));
-    let out = bob
-        .group
-        .commit(
-            &bob.signer,
-            vec![topic(b"dinner")],
-            &CommitOptions::new(),
-            &cohort_group::NoPsks,
-            Some(NOW),
-        )
-        .expect("commit");
+    let out = commit_with(&mut bob, vec![topic(b"dinner")]).expect("commit");
     bob.group.merge_pending_commit().expect("merge");
     let Processed::Commit(staged) =
         support::deliver(&mut alice.group, &out.commit).expect("commit")
@@ -167,13 +172,7 @@ fn a_custom_proposal_is_committed_and_listed_in_the_summary() {
 #[test]
 fn v_12_2_12_a_custom_type_a_member_does_not_support_cannot_be_committed() {
     let (mut alice, mut bob) = pair(false, false);
-    let refused = alice.group.commit(
-        &alice.signer,
-        vec![topic(b"lunch")],
-        &CommitOptions::new(),
-        &cohort_group::NoPsks,
-        Some(NOW),
-    );
+    let refused = commit_with(&mut alice, vec![topic(b"lunch")]);
     assert!(
         matches!(
             refused,
@@ -206,16 +205,7 @@ fn v_12_4_01_a_path_required_custom_type_needs_a_path() {
         "{err}"
     );
     // The committer's own commit carries a path.
-    let out = alice
-        .group
-        .commit(
-            &alice.signer,
-            vec![topic(b"lunch")],
-            &CommitOptions::new(),
-            &cohort_group::NoPsks,
-            Some(NOW),
-        )
-        .expect("commit");
+    let out = commit_with(&mut alice, vec![topic(b"lunch")]).expect("commit");
     let Processed::Commit(staged) = support::deliver(&mut bob.group, &out.commit).expect("commit")
     else {
         panic!("a commit")
