@@ -158,4 +158,18 @@ impl DhGroup for DhAlg {
         let sk = self.private_key(sk.as_bytes())?;
         self.agree(&sk, pk)
     }
+
+    fn generate_and_dh(&self, pk: &[u8]) -> Result<(HpkePublicKey, Secret), CryptoError> {
+        // aws-lc computes the public key when it imports a private key: import the ephemeral
+        // key once and use it for both.
+        let mask = if *self == Self::P521 { 0x01 } else { 0xff };
+        let (sk_e, pk_e) = keys::generate(self.field_len(), mask, rng::fill, |bytes| {
+            let sk = self.private_key(bytes)?;
+            let pk = sk
+                .compute_public_key()
+                .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidPrivateKey, e))?;
+            Ok((sk, HpkePublicKey::from(pk.as_ref().to_vec())))
+        })?;
+        Ok((pk_e, self.agree(&sk_e, pk)?))
+    }
 }

@@ -1,10 +1,13 @@
 //! Ed25519 (raw signatures) and ECDSA over P-256, P-384, P-521 (DER signatures).
 
+use std::sync::Arc;
+
 use aws_lc_rs::agreement;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use cohort_crypto::{
-    CryptoError, CryptoErrorKind, Secret, SignaturePrivateKey, SignaturePublicKey, SignatureScheme,
+    CryptoError, CryptoErrorKind, PreparedSigningKey, Secret, SignaturePrivateKey,
+    SignaturePublicKey, SignatureScheme,
 };
 use cohort_crypto_hpke::{SignatureAlgorithm, keys};
 
@@ -135,6 +138,27 @@ impl SignatureAlgorithm for SigAlg {
         }
     }
 
+    fn prepare(
+        &self,
+        sk: &SignaturePrivateKey,
+    ) -> Result<Option<Arc<dyn PreparedSigningKey>>, CryptoError> {
+        let sk = self.private_bytes(sk.as_bytes())?;
+        let sk = sk.as_bytes();
+        let key = match self {
+            Self::Ed25519 => Prepared::Ed25519(Self::ed25519(sk)?),
+            _ => {
+                let pk = self.ecdsa_public(sk)?;
+                Prepared::Ecdsa(
+                    EcdsaKeyPair::from_private_key_and_public_key(self.signing(), sk, &pk)
+                        .map_err(|e| {
+                            CryptoError::with_source(CryptoErrorKind::InvalidPrivateKey, e)
+                        })?,
+                )
+            }
+        };
+        Ok(Some(Arc::new(key)))
+    }
+
     fn verify(&self, pk: &SignaturePublicKey, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         let pk = pk.as_ref();
         let uncompressed = *self == Self::Ed25519 || pk.first() == Some(&0x04);
@@ -144,5 +168,34 @@ impl SignatureAlgorithm for SigAlg {
         UnparsedPublicKey::new(self.verification(), pk)
             .verify(msg, sig)
             .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidSignature, e))
+    }
+}
+
+/// A private key parsed once into aws-lc's key type: signing then skips expanding the seed (and,
+/// for Ed25519, the base-point multiplication that recomputes the public key) every time.
+/// aws-lc frees, and cleanses, the key when it is dropped.
+enum Prepared {
+    Ed25519(Ed25519KeyPair),
+    Ecdsa(EcdsaKeyPair),
+}
+
+impl core::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Ed25519(_) => "Prepared(Ed25519, ..)",
+            Self::Ecdsa(_) => "Prepared(ECDSA, ..)",
+        })
+    }
+}
+
+impl PreparedSigningKey for Prepared {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        match self {
+            Self::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
+            Self::Ecdsa(pair) => pair
+                .sign(&SystemRandom::new(), message)
+                .map(|sig| sig.as_ref().to_vec())
+                .map_err(|e| CryptoError::with_source(CryptoErrorKind::Backend, e)),
+        }
     }
 }

@@ -6,10 +6,12 @@
 //! hash, DHKEM and HPKE through [`Dhkem`] and [`Hpke`], signatures and randomness as given.
 
 use core::fmt;
+use std::sync::Arc;
 
 use cohort_crypto::{
     CipherSuite, CryptoError, CryptoErrorKind, Decapsulator, HpkeCiphertext, HpkePrivateKey,
-    HpkePublicKey, Secret, SignaturePrivateKey, SignaturePublicKey, SignatureScheme, SuiteOps,
+    HpkePublicKey, PreparedSigningKey, Secret, SignaturePrivateKey, SignaturePublicKey,
+    SignatureScheme, SuiteOps,
 };
 
 use crate::hpke::Hpke;
@@ -61,6 +63,19 @@ pub trait SignatureAlgorithm: Send + Sync + fmt::Debug {
     /// # Errors
     /// [`CryptoErrorKind::InvalidPrivateKey`] when `sk` is malformed.
     fn sign(&self, sk: &SignaturePrivateKey, message: &[u8]) -> Result<Vec<u8>, CryptoError>;
+
+    /// `sk` parsed for repeated signing, as [`SuiteOps::prepare_signing_key`]; the default has
+    /// no parsed form.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::InvalidPrivateKey`] when `sk` is malformed.
+    fn prepare(
+        &self,
+        sk: &SignaturePrivateKey,
+    ) -> Result<Option<Arc<dyn PreparedSigningKey>>, CryptoError> {
+        let _ = sk;
+        Ok(None)
+    }
 
     /// Verifies `signature` over `message`.
     ///
@@ -286,6 +301,15 @@ where
         self.hpke().seal_base(pk, info, aad, plaintext)
     }
 
+    fn hpke_seal_many(
+        &self,
+        recipients: &[(&HpkePublicKey, &[u8])],
+        info: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<HpkeCiphertext>, CryptoError> {
+        self.hpke().seal_base_many(recipients, info, aad)
+    }
+
     fn hpke_open(
         &self,
         key: &dyn Decapsulator,
@@ -334,6 +358,13 @@ where
 
     fn sign(&self, sk: &SignaturePrivateKey, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
         self.sig.sign(sk, message)
+    }
+
+    fn prepare_signing_key(
+        &self,
+        sk: &SignaturePrivateKey,
+    ) -> Result<Option<Arc<dyn PreparedSigningKey>>, CryptoError> {
+        self.sig.prepare(sk)
     }
 
     fn verify(

@@ -7,7 +7,7 @@ use cohort_crypto::{
 };
 
 use crate::kem::Dhkem;
-use crate::labels::{labeled_expand, labeled_extract};
+use crate::labels::{labeled_expand, labeled_extract, labeled_extract_public};
 use crate::primitives::{Aead, Kdf};
 
 const MODE_BASE: u8 = 0x00;
@@ -118,6 +118,37 @@ impl<'a> Hpke<'a> {
         })
     }
 
+    /// `SealBase(pkR, info, aad, pt)` for each `(pkR, pt)` of `recipients`, all under one
+    /// `info` and `aad`.
+    ///
+    /// The key schedule's `info_hash` depends only on `info`, so it is computed once instead of
+    /// once per recipient: a Welcome's `info` carries the encrypted GroupInfo with the whole
+    /// ratchet tree, hundreds of kilobytes in a large group, and hashing it for every new member
+    /// would dominate adding many members. Each recipient still gets its own ephemeral key.
+    ///
+    /// # Errors
+    /// As [`Hpke::setup_base_s`], for the first recipient that fails.
+    pub fn seal_base_many(
+        &self,
+        recipients: &[(&HpkePublicKey, &[u8])],
+        info: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<HpkeCiphertext>, CryptoError> {
+        let ks_context = self.key_schedule_context(info)?;
+        recipients
+            .iter()
+            .map(|(pk_r, plaintext)| {
+                let (shared, enc) = self.kem.encap(pk_r.as_ref())?;
+                let mut ctx = self.key_schedule_with_context(&shared, &ks_context)?;
+                let ciphertext = ctx.seal(aad, plaintext)?;
+                Ok(HpkeCiphertext {
+                    kem_output: VarBytes::new(enc),
+                    ciphertext: VarBytes::new(ciphertext),
+                })
+            })
+            .collect()
+    }
+
     /// `OpenBase(enc, skR, info, aad, ct)` through a key handle.
     ///
     /// # Errors
@@ -174,13 +205,31 @@ impl<'a> Hpke<'a> {
         shared_secret: &Secret,
         info: &[u8],
     ) -> Result<Context<'a>, CryptoError> {
+        let ks_context = self.key_schedule_context(info)?;
+        self.key_schedule_with_context(shared_secret, &ks_context)
+    }
+
+    /// `mode || psk_id_hash || info_hash`, the part of the key schedule that does not depend on
+    /// the shared secret.
+    fn key_schedule_context(&self, info: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let suite_id = self.suite_id();
         let psk_id_hash = labeled_extract(self.kdf, &suite_id, &[], b"psk_id_hash", &[])?;
-        let info_hash = labeled_extract(self.kdf, &suite_id, &[], b"info_hash", info)?;
+        // `info` is public (for MLS, a label and a public context): no zeroizing copy of it.
+        let info_hash = labeled_extract_public(self.kdf, &suite_id, b"info_hash", info)?;
         let mut ks_context = Vec::with_capacity(1 + psk_id_hash.len() + info_hash.len());
         ks_context.push(MODE_BASE);
         ks_context.extend_from_slice(psk_id_hash.as_bytes());
         ks_context.extend_from_slice(info_hash.as_bytes());
+        Ok(ks_context)
+    }
+
+    /// The rest of the key schedule, given [`Hpke::key_schedule_context`]'s output.
+    fn key_schedule_with_context(
+        &self,
+        shared_secret: &Secret,
+        ks_context: &[u8],
+    ) -> Result<Context<'a>, CryptoError> {
+        let suite_id = self.suite_id();
         let secret = labeled_extract(
             self.kdf,
             &suite_id,
@@ -194,7 +243,7 @@ impl<'a> Hpke<'a> {
                 &suite_id,
                 secret.as_bytes(),
                 label,
-                &ks_context,
+                ks_context,
                 len,
             )
         };

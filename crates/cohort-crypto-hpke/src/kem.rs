@@ -84,10 +84,12 @@ impl<'a> Dhkem<'a> {
     /// [`CryptoErrorKind::InvalidPublicKey`] or [`CryptoErrorKind::ZeroSharedSecret`] for a bad
     /// `pk_r`.
     pub fn encap(&self, pk_r: &[u8]) -> Result<(Secret, Vec<u8>), CryptoError> {
-        // `generate` returns the ephemeral public key already: computing it again from `sk_e`
-        // would cost a second scalar multiplication.
-        let (sk_e, pk_e) = self.dh.generate()?;
-        self.encap_to(pk_r, &sk_e, pk_e.0.into_vec())
+        // One call, so that neither the ephemeral public key nor the imported private key is
+        // computed twice.
+        let (pk_e, dh) = self.dh.generate_and_dh(pk_r)?;
+        let enc = pk_e.0.into_vec();
+        let shared = self.extract_and_expand(&dh, &enc, pk_r)?;
+        Ok((shared, enc))
     }
 
     /// `Encap(pkR)` with the given ephemeral private key: deterministic, for known-answer tests.

@@ -25,6 +25,24 @@ pub(crate) fn labeled_extract(
     kdf.extract(salt, labeled_ikm.as_bytes())
 }
 
+/// `LabeledExtract("", label, ikm)` for a public `ikm` (HPKE's `info`): the labeled input is not
+/// secret, so it is not copied into a zeroizing buffer (for a Welcome it is the size of the
+/// whole encrypted GroupInfo).
+pub(crate) fn labeled_extract_public(
+    kdf: &dyn Kdf,
+    suite_id: &[u8],
+    label: &[u8],
+    ikm: &[u8],
+) -> Result<Secret, CryptoError> {
+    let mut labeled_ikm =
+        Vec::with_capacity(VERSION_LABEL.len() + suite_id.len() + label.len() + ikm.len());
+    labeled_ikm.extend_from_slice(VERSION_LABEL);
+    labeled_ikm.extend_from_slice(suite_id);
+    labeled_ikm.extend_from_slice(label);
+    labeled_ikm.extend_from_slice(ikm);
+    kdf.extract(&[], &labeled_ikm)
+}
+
 /// `LabeledExpand(prk, label, info, L) = Expand(prk, I2OSP(L, 2) || "HPKE-v1" || suite_id ||
 /// label || info, L)`.
 pub(crate) fn labeled_expand(

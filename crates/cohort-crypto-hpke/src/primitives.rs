@@ -121,4 +121,16 @@ pub trait DhGroup: Send + Sync + fmt::Debug {
     /// # Errors
     /// As described on the trait.
     fn dh(&self, sk: &HpkePrivateKey, pk: &[u8]) -> Result<Secret, CryptoError>;
+
+    /// A fresh ephemeral key pair and its agreement with `pk`: `(pkE, DH(skE, pk))`, the
+    /// Diffie-Hellman half of `Encap` (RFC 9180 §4.1). The default is [`DhGroup::generate`] then
+    /// [`DhGroup::dh`]; a library that computes the public key whenever it imports a private key
+    /// should override it to import the ephemeral key once.
+    ///
+    /// # Errors
+    /// As [`DhGroup::generate`] and [`DhGroup::dh`].
+    fn generate_and_dh(&self, pk: &[u8]) -> Result<(HpkePublicKey, Secret), CryptoError> {
+        let (sk_e, pk_e) = self.generate()?;
+        Ok((pk_e, self.dh(&sk_e, pk)?))
+    }
 }

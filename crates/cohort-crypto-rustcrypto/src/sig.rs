@@ -1,7 +1,10 @@
 //! Signature schemes: Ed25519, Ed448 (raw signatures), ECDSA over P-256, P-384, P-521 (DER).
 
+use std::sync::Arc;
+
 use cohort_crypto::{
-    CryptoError, CryptoErrorKind, SignaturePrivateKey, SignaturePublicKey, SignatureScheme,
+    CryptoError, CryptoErrorKind, PreparedSigningKey, SignaturePrivateKey, SignaturePublicKey,
+    SignatureScheme,
 };
 use cohort_crypto_hpke::{SignatureAlgorithm, keys};
 use zeroize::Zeroizing;
@@ -139,6 +142,16 @@ impl SignatureAlgorithm for SigAlg {
         }
     }
 
+    fn prepare(
+        &self,
+        sk: &SignaturePrivateKey,
+    ) -> Result<Option<Arc<dyn PreparedSigningKey>>, CryptoError> {
+        match self {
+            Self::Ed25519 => Ok(Some(Arc::new(PreparedEd25519(ed25519_key(sk.as_bytes())?)))),
+            _ => Ok(None),
+        }
+    }
+
     fn verify(&self, pk: &SignaturePublicKey, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         let pk = pk.as_ref();
         match self {
@@ -172,5 +185,22 @@ impl SignatureAlgorithm for SigAlg {
             Self::P384 => ecdsa_p384::verify(pk, msg, sig),
             Self::P521 => ecdsa_p521::verify(pk, msg, sig),
         }
+    }
+}
+
+/// An Ed25519 key expanded once (the seed hashed, the public point computed), so that signing
+/// does not redo it. `ed25519_dalek::SigningKey` erases itself when dropped.
+struct PreparedEd25519(ed25519_dalek::SigningKey);
+
+impl core::fmt::Debug for PreparedEd25519 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("PreparedEd25519(..)")
+    }
+}
+
+impl PreparedSigningKey for PreparedEd25519 {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        use ed25519_dalek::Signer as _;
+        Ok(self.0.sign(message).to_bytes().to_vec())
     }
 }

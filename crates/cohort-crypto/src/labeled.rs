@@ -125,6 +125,23 @@ pub fn encrypt_with_label(
     suite.hpke_seal(public_key, &info, &[], plaintext)
 }
 
+/// `EncryptWithLabel` of [RFC 9420 §5.1.3](https://www.rfc-editor.org/rfc/rfc9420#section-5.1.3)
+/// to many recipients under one label and context, in order: each `(public_key, plaintext)`
+/// gets its own HPKE encapsulation, and the work that depends only on the context is shared
+/// (see [`SuiteOps::hpke_seal_many`]).
+///
+/// # Errors
+/// Errors of [`SuiteOps::hpke_seal_many`], for example an invalid public key.
+pub fn encrypt_with_label_many(
+    suite: &dyn SuiteOps,
+    label: &[u8],
+    context: &[u8],
+    recipients: &[(&HpkePublicKey, &[u8])],
+) -> Result<Vec<HpkeCiphertext>, CryptoError> {
+    let info = encrypt_context(label, context)?;
+    suite.hpke_seal_many(recipients, &info, &[])
+}
+
 /// `DecryptWithLabel` of [RFC 9420 §5.1.3](https://www.rfc-editor.org/rfc/rfc9420#section-5.1.3),
 /// decapsulating through the key handle `key`.
 ///

@@ -13,7 +13,8 @@ mod types;
 
 pub use error::{CryptoError, CryptoErrorKind};
 pub use provider::{
-    CryptoProvider, Decapsulator, Signer, SoftwareHpkeKey, SoftwareSigner, SuiteOps,
+    CryptoProvider, Decapsulator, PreparedSigningKey, Signer, SoftwareHpkeKey, SoftwareSigner,
+    SuiteOps,
 };
 pub use secret::{HpkePrivateKey, Secret, SignaturePrivateKey};
 pub use suite::{CipherSuite, HpkeSuite, SignatureScheme};

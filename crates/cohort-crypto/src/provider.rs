@@ -217,6 +217,27 @@ pub trait SuiteOps: Send + Sync + fmt::Debug {
         plaintext: &[u8],
     ) -> Result<HpkeCiphertext, CryptoError>;
 
+    /// HPKE `SealBase(pkR, info, aad, pt)` for each `(pkR, pt)` of `recipients`, all under one
+    /// `info` and `aad`, in order: what a Welcome does for its new members.
+    ///
+    /// The default calls [`SuiteOps::hpke_seal`] once per recipient. An implementation may share
+    /// the work that depends only on `info` (the key schedule's `info_hash`, over the whole
+    /// encrypted GroupInfo for a Welcome); every recipient must still get a fresh ephemeral key.
+    ///
+    /// # Errors
+    /// As [`SuiteOps::hpke_seal`], for the first recipient that fails.
+    fn hpke_seal_many(
+        &self,
+        recipients: &[(&HpkePublicKey, &[u8])],
+        info: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<HpkeCiphertext>, CryptoError> {
+        recipients
+            .iter()
+            .map(|(pk, plaintext)| self.hpke_seal(pk, info, aad, plaintext))
+            .collect()
+    }
+
     /// HPKE `OpenBase(enc, skR, info, aad, ct)` (RFC 9180 §6.1), decapsulating through `key`.
     ///
     /// # Errors
@@ -289,6 +310,23 @@ pub trait SuiteOps: Send + Sync + fmt::Debug {
     /// # Errors
     /// [`CryptoErrorKind::InvalidPrivateKey`] when `sk` is malformed.
     fn sign(&self, sk: &SignaturePrivateKey, message: &[u8]) -> Result<Vec<u8>, CryptoError>;
+
+    /// The key `sk` in the backend's parsed form, for signing many times without parsing it
+    /// again (an Ed25519 seed must be expanded, and its public point computed, before every
+    /// signature otherwise). `None` when the backend has no such form; [`SoftwareSigner`] then
+    /// signs through [`SuiteOps::sign`].
+    ///
+    /// A prepared key signs exactly as [`SuiteOps::sign`] would with `sk`.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::InvalidPrivateKey`] when `sk` is malformed.
+    fn prepare_signing_key(
+        &self,
+        sk: &SignaturePrivateKey,
+    ) -> Result<Option<Arc<dyn PreparedSigningKey>>, CryptoError> {
+        let _ = sk;
+        Ok(None)
+    }
 
     /// Verifies `signature` over `message`.
     ///
@@ -390,12 +428,29 @@ pub trait Decapsulator: Send + Sync + fmt::Debug {
     fn decap(&self, enc: &[u8]) -> Result<Secret, CryptoError>;
 }
 
-/// A signature private key held in memory, signing through the suite's [`SuiteOps::sign`].
+/// A software signature private key in a backend's parsed form (see
+/// [`SuiteOps::prepare_signing_key`]).
+///
+/// # Implementing
+/// Sign as [`SuiteOps::sign`] does with the key it was prepared from. Erase the key material when
+/// dropped, and do not print it in `Debug`.
+pub trait PreparedSigningKey: Send + Sync + fmt::Debug {
+    /// Signs `message`.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::Backend`] when the backend fails.
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError>;
+}
+
+/// A signature private key held in memory, signing through the suite's [`SuiteOps::sign`], or
+/// through the backend's parsed form of the key when it offers one
+/// ([`SuiteOps::prepare_signing_key`]).
 #[derive(Debug, Clone)]
 pub struct SoftwareSigner {
     ops: Arc<dyn SuiteOps>,
     private: SignaturePrivateKey,
     public: SignaturePublicKey,
+    prepared: Option<Arc<dyn PreparedSigningKey>>,
 }
 
 impl SoftwareSigner {
@@ -405,10 +460,12 @@ impl SoftwareSigner {
     /// As [`SuiteOps::signature_generate`].
     pub fn generate(ops: Arc<dyn SuiteOps>) -> Result<Self, CryptoError> {
         let (private, public) = ops.signature_generate()?;
+        let prepared = ops.prepare_signing_key(&private)?;
         Ok(Self {
             ops,
             private,
             public,
+            prepared,
         })
     }
 
@@ -421,10 +478,12 @@ impl SoftwareSigner {
         private: SignaturePrivateKey,
     ) -> Result<Self, CryptoError> {
         let public = ops.signature_public_key(&private)?;
+        let prepared = ops.prepare_signing_key(&private)?;
         Ok(Self {
             ops,
             private,
             public,
+            prepared,
         })
     }
 
@@ -461,7 +520,10 @@ impl Signer for SoftwareSigner {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.ops.sign(&self.private, message)
+        match &self.prepared {
+            Some(key) => key.sign(message),
+            None => self.ops.sign(&self.private, message),
+        }
     }
 }
 

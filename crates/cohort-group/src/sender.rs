@@ -5,7 +5,9 @@ use std::collections::VecDeque;
 
 use cohort_codec::{Encode, VarBytes};
 use cohort_credential::{Credential, CredentialType};
-use cohort_crypto::{CipherSuite, CryptoProvider, Secret, Signer, SuiteOps, labeled};
+use cohort_crypto::{
+    CipherSuite, CryptoProvider, HpkePublicKey, Secret, Signer, SuiteOps, labeled,
+};
 use cohort_key_schedule::{InitSecret, confirmation_tag, interim_transcript_hash};
 use cohort_messages::extensions::{ExtensionPayload, ExternalPub};
 use cohort_messages::framing::{Content, FramedContent, FramedContentAuthData, Mac, Sender};
@@ -791,8 +793,9 @@ fn build_welcome(
         &[],
         &group_info.to_bytes()?,
     )?;
-    let mut secrets = Vec::with_capacity(joiners.len());
-    for (leaf, kp) in joiners {
+    // Each new member's GroupSecrets, encoded (they hold the joiner secret: zeroized on drop).
+    let mut plaintexts = Vec::with_capacity(joiners.len());
+    for (leaf, _) in joiners {
         let path_secret = match plan {
             Some(plan) => {
                 let ancestor = math::common_ancestor(leaf.node(), own.node());
@@ -807,18 +810,36 @@ fn build_welcome(
             path_secret,
             psks: psk_ids.to_vec(),
         };
-        let ct = labeled::encrypt_with_label(
-            s,
-            &kp.init_key,
-            b"Welcome",
-            &encrypted_group_info,
-            &group_secrets.to_bytes()?,
-        )?;
-        let r = labeled::make_key_package_ref(s, &kp.to_bytes()?)?;
-        secrets.push(EncryptedGroupSecrets {
-            new_member: KeyPackageRef(r.0),
-            encrypted_group_secrets: ct,
-        });
+        plaintexts.push(zeroize::Zeroizing::new(group_secrets.to_bytes()?));
+    }
+    // The HPKE encryptions are independent: spread over the cores, each thread sharing the work
+    // that depends only on the (large) encrypted GroupInfo.
+    /// Below this many new members per thread a thread costs more than it saves.
+    const PER_THREAD: usize = 16;
+    let recipients: Vec<(&KeyPackage, &[u8])> = joiners
+        .iter()
+        .zip(&plaintexts)
+        .map(|((_, kp), pt)| (kp, pt.as_slice()))
+        .collect();
+    let seal = |chunk: &[(&KeyPackage, &[u8])]| -> Result<Vec<EncryptedGroupSecrets>, Error> {
+        let keyed: Vec<(&HpkePublicKey, &[u8])> =
+            chunk.iter().map(|(kp, pt)| (&kp.init_key, *pt)).collect();
+        let cts = labeled::encrypt_with_label_many(s, b"Welcome", &encrypted_group_info, &keyed)?;
+        chunk
+            .iter()
+            .zip(cts)
+            .map(|((kp, _), ct)| {
+                let r = labeled::make_key_package_ref(s, &kp.to_bytes()?)?;
+                Ok(EncryptedGroupSecrets {
+                    new_member: KeyPackageRef(r.0),
+                    encrypted_group_secrets: ct,
+                })
+            })
+            .collect()
+    };
+    let mut secrets = Vec::with_capacity(joiners.len());
+    for chunk in crate::parallel::map_chunks(&recipients, PER_THREAD, seal)? {
+        secrets.extend(chunk?);
     }
     Ok(Welcome {
         cipher_suite: group_info.group_context.cipher_suite,

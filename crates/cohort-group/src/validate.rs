@@ -284,28 +284,9 @@ pub(crate) fn validate_tree_leaves(
         }
         Ok(())
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(leaves.len() / PER_THREAD)
-        .max(1);
-    if threads == 1 {
-        return check(&leaves);
-    }
-    let size = leaves.len().div_ceil(threads);
-    let results: Vec<Result<(), Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = leaves
-            .chunks(size)
-            .map(|chunk| scope.spawn(move || check(chunk)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or(Err(Error::Internal("a leaf-validation thread panicked")))
-            })
-            .collect()
-    });
-    results.into_iter().collect()
+    crate::parallel::map_chunks(&leaves, PER_THREAD, check)?
+        .into_iter()
+        .collect()
 }
 
 /// Checks a KeyPackage against RFC 9420 §10.1 for the group of `context`.

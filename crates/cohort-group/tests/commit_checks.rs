@@ -190,6 +190,56 @@ fn v_10_1_01_key_package_suite_or_version_differs() {
     }
 }
 
+/// V-10.1-01, V-10.1-03 in a long list: the Adds' KeyPackages are checked over several threads,
+/// and the error reported is still that of the first bad Add in list order, whichever thread
+/// found it and whatever the other bad Add is.
+#[test]
+fn v_10_1_03_first_bad_add_of_a_long_list_is_reported() {
+    const ADDS: usize = 48;
+    let kps: Vec<_> = (0..ADDS)
+        .map(|i| key_package(&format!("joiner {i}")))
+        .collect();
+    let wrong_suite = |kp: &mut cohort_messages::key_package::KeyPackage, s: &_| {
+        kp.cipher_suite = CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
+        sign_key_package(kp, s);
+    };
+    let bad_signature = |kp: &mut cohort_messages::key_package::KeyPackage| {
+        let mut sig = kp.signature.as_slice().to_vec();
+        sig[0] ^= 1;
+        kp.signature = sig.into();
+    };
+    // (early, late): the early one's error must win in both arrangements.
+    for early_is_suite in [true, false] {
+        let (mut alice, mut bob, _carol) = trio();
+        let mut list = Vec::with_capacity(ADDS);
+        for (i, (kp, _, s)) in kps.iter().enumerate() {
+            let mut kp = kp.clone();
+            match (i, early_is_suite) {
+                (5, true) | (40, false) => wrong_suite(&mut kp, s),
+                (5, false) | (40, true) => bad_signature(&mut kp),
+                _ => {}
+            }
+            list.push(add_of(kp));
+        }
+        let msg = commit_of(&mut bob, list);
+        let err = reject(&mut alice.group, &msg);
+        let expected = if early_is_suite {
+            matches!(
+                invalid(&err),
+                ValidationError::InvalidKeyPackage(
+                    "cipher suite or version differs from the group's"
+                )
+            )
+        } else {
+            matches!(
+                invalid(&err),
+                ValidationError::InvalidSignature("KeyPackage")
+            )
+        };
+        assert!(expected, "early_is_suite {early_is_suite}: {err}");
+    }
+}
+
 /// V-10.1-02, V-7.3-06: the KeyPackage's leaf must pass §7.3, here its lifetime: a
 /// KeyPackage that expired is rejected.
 #[test]

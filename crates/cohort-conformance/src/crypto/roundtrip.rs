@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use cohort_crypto::labeled;
-use cohort_crypto::{Decapsulator, Signer, SoftwareHpkeKey, SoftwareSigner, SuiteOps};
+use cohort_crypto::{
+    Decapsulator, SignatureScheme, Signer, SoftwareHpkeKey, SoftwareSigner, SuiteOps,
+};
 
 use super::CheckFn;
 
@@ -15,8 +17,10 @@ pub(super) const CHECKS: &[(&str, CheckFn)] = &[
     ("kem/derive-deterministic", kem_derive),
     ("kem/encap-decap", kem_encap_decap),
     ("hpke/round-trip", hpke_round_trip),
+    ("hpke/seal-many", hpke_seal_many),
     ("hpke/export-round-trip", hpke_export_round_trip),
     ("signature/round-trip", signature_round_trip),
+    ("signature/prepared-key", signature_prepared_key),
     ("labeled/sign-verify", labeled_sign),
     ("labeled/encrypt-decrypt", labeled_encrypt),
     ("random/fill", random_fill),
@@ -133,6 +137,54 @@ fn hpke_round_trip(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
     Ok(true)
 }
 
+/// Sealing to many recipients at once: each ciphertext opens under its own recipient's key (and
+/// `info` and `aad`) only, gives back that recipient's plaintext, and has its own encapsulation.
+fn hpke_seal_many(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let keys = (0..3)
+        .map(|_| SoftwareHpkeKey::generate(ops.clone()).map_err(err("kem_generate")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let plaintexts: [&[u8]; 3] = [b"", b"for the second", b"for the third"];
+    let recipients: Vec<_> = keys
+        .iter()
+        .map(|k| k.public_key())
+        .zip(plaintexts)
+        .collect();
+    let cts = ops
+        .hpke_seal_many(&recipients, b"a long shared info", b"aad")
+        .map_err(err("hpke_seal_many"))?;
+    ensure(cts.len() == keys.len(), "not one ciphertext per recipient")?;
+    for (i, (key, ct)) in keys.iter().zip(&cts).enumerate() {
+        let back = ops
+            .hpke_open(key, ct, b"a long shared info", b"aad")
+            .map_err(err("hpke_open"))?;
+        ensure(
+            back == plaintexts[i],
+            "a recipient opened another's plaintext",
+        )?;
+        ensure(
+            ops.hpke_open(key, ct, b"other info", b"aad").is_err(),
+            "a ciphertext opened under another info",
+        )?;
+        let other = &keys[(i + 1) % keys.len()];
+        ensure(
+            ops.hpke_open(other, ct, b"a long shared info", b"aad")
+                .is_err(),
+            "a ciphertext opened under another recipient's key",
+        )?;
+    }
+    ensure(
+        cts[0].kem_output != cts[1].kem_output && cts[1].kem_output != cts[2].kem_output,
+        "recipients share an ephemeral key",
+    )?;
+    ensure(
+        ops.hpke_seal_many(&[], b"info", b"aad")
+            .map_err(err("hpke_seal_many"))?
+            .is_empty(),
+        "no recipients gave ciphertexts",
+    )?;
+    Ok(true)
+}
+
 /// The exporter context of an external commit's `init_secret` (RFC 9420 §8.3).
 pub(super) const EXTERNAL_INIT: &[u8] = b"MLS 1.0 external init secret";
 
@@ -189,6 +241,38 @@ fn signature_round_trip(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
     )?;
     let sig = ops.sign(&sk, b"message").map_err(err("sign"))?;
     ops.verify(&pk, b"message", &sig).map_err(err("verify"))?;
+    Ok(true)
+}
+
+/// A key in the backend's parsed form signs as the raw key does: its signatures verify under the
+/// key's public key, and for the deterministic EdDSA they are the very bytes `sign` gives.
+fn signature_prepared_key(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let (sk, pk) = ops
+        .signature_generate()
+        .map_err(err("signature_generate"))?;
+    let Some(prepared) = ops
+        .prepare_signing_key(&sk)
+        .map_err(err("prepare_signing_key"))?
+    else {
+        return Ok(false);
+    };
+    for msg in [&b""[..], b"message", &[0x5a; 1000]] {
+        let sig = prepared.sign(msg).map_err(err("prepared sign"))?;
+        ops.verify(&pk, msg, &sig)
+            .map_err(err("verify of a prepared key's signature"))?;
+        let eddsa = [SignatureScheme::ED25519, SignatureScheme::ED448];
+        if eddsa.contains(&ops.signature_scheme()) {
+            // EdDSA signs deterministically.
+            let direct = ops.sign(&sk, msg).map_err(err("sign"))?;
+            ensure(sig == direct, "a prepared key signs other bytes than sign")?;
+        }
+    }
+    let signer = SoftwareSigner::from_private(ops.clone(), sk).map_err(err("from_private"))?;
+    let sig = signer
+        .sign(b"through the signer")
+        .map_err(err("signer sign"))?;
+    ops.verify(&pk, b"through the signer", &sig)
+        .map_err(err("verify of a SoftwareSigner signature"))?;
     Ok(true)
 }
 
