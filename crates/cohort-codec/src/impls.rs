@@ -68,6 +68,25 @@ impl<T: Decode> Decode for Box<T> {
     }
 }
 
+/// A shared value encodes as the value itself, like a boxed one.
+impl<T: Encode + ?Sized> Encode for alloc::sync::Arc<T> {
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        (**self).encoded_len()
+    }
+    #[inline]
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        (**self).encode(out)
+    }
+}
+
+impl<T: Decode> Decode for alloc::sync::Arc<T> {
+    #[inline]
+    fn decode(reader: &mut Reader<'_>) -> Result<Self, CodecError> {
+        T::decode(reader).map(alloc::sync::Arc::new)
+    }
+}
+
 /// `optional<T>` (RFC 9420 §2.1.1): a presence byte 0 or 1, then the value when 1.
 impl<T: Encode> Encode for Option<T> {
     #[inline]

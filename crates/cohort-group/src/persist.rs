@@ -450,7 +450,7 @@ fn decode_state(
                         secret_tree: ratchets.take_past(p.context.epoch)?,
                         context: p.context,
                         sender_data_secret: p.sender_data_secret,
-                        signature_keys: p.signature_keys,
+                        signature_keys: std::sync::Arc::new(p.signature_keys),
                     })
                 })
                 .collect::<Result<_, Error>>()?

@@ -88,8 +88,9 @@ pub(crate) struct PastEpoch {
     pub(crate) context: GroupContext,
     pub(crate) sender_data_secret: Secret,
     pub(crate) secret_tree: SecretTree,
-    /// Signature key of each leaf in that epoch, blank leaves as `None`.
-    pub(crate) signature_keys: Vec<Option<cohort_crypto::SignaturePublicKey>>,
+    /// Signature key of each leaf in that epoch, blank leaves as `None`; shared, as it never
+    /// changes, so that staging a commit does not copy it for every past epoch.
+    pub(crate) signature_keys: std::sync::Arc<Vec<Option<cohort_crypto::SignaturePublicKey>>>,
 }
 
 /// Whether the group can still be used.

@@ -13,7 +13,7 @@
 //! hash" of §7.9 blanks the parent's unmerged leaves in the sibling subtree; when none of them
 //! lies there it is the cached hash, otherwise it is recomputed for that subtree only.
 
-use cohort_codec::{CodecError, Encode, VarBytes};
+use cohort_codec::{CodecError, Encode};
 use cohort_crypto::SuiteOps;
 
 use crate::error::TreeError;
@@ -76,7 +76,7 @@ impl RatchetTree {
             _ => leaf_hash(suite, self, x)?,
         };
         if let Some(slot) = self.hashes.get_mut(x.0 as usize) {
-            *slot = Some(VarBytes::from(hash.clone()));
+            *slot = Some(std::sync::Arc::from(hash.as_slice()));
         }
         Ok(hash)
     }

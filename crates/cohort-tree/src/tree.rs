@@ -5,7 +5,7 @@
 //! Tree hashes are cached per node and invalidated along the path of every change, so after a
 //! commit only the changed nodes are rehashed (see [`crate::hash`]).
 
-use cohort_codec::VarBytes;
+use std::sync::Arc;
 
 use crate::error::TreeError;
 use crate::leaf::LeafNode;
@@ -16,9 +16,13 @@ use crate::node::{Node, ParentNode, RatchetTreeNodes};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RatchetTree {
     /// `node_width(leaf_count)` slots; blanks are `None`.
-    pub(crate) nodes: Vec<Option<Box<Node>>>,
+    ///
+    /// Nodes are shared (`Arc`): a commit stages its next epoch on a copy of the tree and
+    /// changes only the nodes on a path, so copying the tree copies pointers, not a thousand
+    /// leaves with their credentials. A change replaces a node or copies it on write.
+    pub(crate) nodes: Vec<Option<Arc<Node>>>,
     /// Cached tree hash of each node; `None` when not computed or invalidated.
-    pub(crate) hashes: Vec<Option<VarBytes>>,
+    pub(crate) hashes: Vec<Option<Arc<[u8]>>>,
 }
 
 impl Default for RatchetTree {
@@ -39,7 +43,7 @@ impl RatchetTree {
     /// A one-member tree holding `leaf` at leaf 0.
     pub fn with_first_leaf(leaf: LeafNode) -> Self {
         Self {
-            nodes: vec![Some(Box::new(Node::Leaf(leaf)))],
+            nodes: vec![Some(Arc::new(Node::Leaf(leaf)))],
             hashes: vec![None],
         }
     }
@@ -57,7 +61,8 @@ impl RatchetTree {
     /// [`RatchetTree::validate_structure`], the parent-hash checks of [`crate::hash`], and leaf
     /// validation before it is used.
     pub fn from_nodes(list: RatchetTreeNodes) -> Result<Self, TreeError> {
-        let mut nodes = list.0;
+        let mut nodes: Vec<Option<Arc<Node>>> =
+            list.0.into_iter().map(|n| n.map(Arc::from)).collect();
         if !matches!(nodes.last(), Some(Some(_))) {
             return Err(TreeError::TrailingBlank);
         }
@@ -90,7 +95,12 @@ impl RatchetTree {
             .iter()
             .rposition(Option::is_some)
             .map_or(0, |i| i + 1);
-        RatchetTreeNodes(self.nodes[..end].to_vec())
+        RatchetTreeNodes(
+            self.nodes[..end]
+                .iter()
+                .map(|n| n.as_deref().map(|n| Box::new(n.clone())))
+                .collect(),
+        )
     }
 
     /// The number of leaf slots (a power of two, or 0 for an empty tree).
@@ -216,7 +226,7 @@ impl RatchetTree {
         self.set_node(index.node(), Some(Node::Leaf(leaf)));
         for p in math::direct_path(index.node(), self.leaf_count()) {
             if let Some(Some(node)) = self.nodes.get_mut(p.0 as usize) {
-                if let Node::Parent(parent) = node.as_mut() {
+                if let Node::Parent(parent) = Arc::make_mut(node) {
                     // Leaves only ever join at the leftmost blank, but keep the list sorted for
                     // any order of operations.
                     if let Err(pos) = parent.unmerged_leaves.binary_search(&index) {
@@ -386,7 +396,7 @@ impl RatchetTree {
     /// Sets a slot and invalidates the cached hashes of it and its ancestors.
     pub(crate) fn set_node(&mut self, x: NodeIndex, node: Option<Node>) {
         if let Some(slot) = self.nodes.get_mut(x.0 as usize) {
-            *slot = node.map(Box::new);
+            *slot = node.map(Arc::new);
             self.invalidate(x);
         }
     }
