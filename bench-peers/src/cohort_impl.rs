@@ -53,6 +53,9 @@ impl Cohort {
         let mut options = CommitOptions::new();
         options.force_path = true;
         options.ratchet_tree_in_welcome = true;
+        // No GroupInfo for external joiners: the scenarios do not ask for one, and mls-rs
+        // signs one only when configured for external commits (the Welcome still gets its own).
+        options.group_info = false;
         options
     }
 }

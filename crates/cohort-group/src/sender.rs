@@ -166,13 +166,21 @@ pub struct CommitOptions {
     /// A new credential for our leaf, carried by the commit's path (for example a renewed
     /// certificate). Receivers' Authentication Service must accept it as our successor.
     pub new_credential: Option<Credential>,
+    /// Also return a signed GroupInfo of the new epoch, for external joiners
+    /// ([`CommitOutput::group_info`]; RFC 9420 §12.4.3.1). With the ratchet tree in it, a
+    /// GroupInfo is the size of the tree and signing it hashes all of it: turn this off when no
+    /// one joins by external commit, or publish one when needed with
+    /// [`Group::group_info`](crate::Group::group_info).
+    pub group_info: bool,
 }
 
 impl CommitOptions {
-    /// Defaults: PublicMessage, no forced path, the tree in the Welcome.
+    /// Defaults: PublicMessage, no forced path, the tree in the Welcome, a GroupInfo for
+    /// external joiners.
     pub fn new() -> Self {
         Self {
             ratchet_tree_in_welcome: true,
+            group_info: true,
             ..Self::default()
         }
     }
@@ -186,8 +194,10 @@ pub struct CommitOutput {
     pub commit: MlsMessage,
     /// The Welcome for the members added, if any.
     pub welcome: Option<MlsMessage>,
-    /// The GroupInfo of the new epoch (with `external_pub`), for external joiners.
-    pub group_info: MlsMessage,
+    /// The GroupInfo of the new epoch (with `external_pub`, and the ratchet tree when
+    /// [`CommitOptions::ratchet_tree_in_welcome`] is set), for external joiners; `None` when
+    /// [`CommitOptions::group_info`] is off.
+    pub group_info: Option<MlsMessage>,
 }
 
 /// A commit we created, waiting for the Delivery Service to confirm it.
@@ -468,33 +478,41 @@ impl Group {
             )?),
         };
         let commit_message = MlsMessage::new(body);
-        // GroupInfo of the new epoch, signed by us.
-        let external_pub = s.kem_derive(next.secrets.external_secret.as_bytes())?.1;
-        let mut gi_extensions = vec![ExternalPub { external_pub }.to_extension()?];
-        if options.ratchet_tree_in_welcome {
-            gi_extensions.push(tree.to_nodes().to_extension()?);
-        }
-        let mut group_info = GroupInfo {
-            group_context: next.context.clone(),
-            extensions: gi_extensions,
-            confirmation_tag: Mac(tag.into()),
-            signer: own,
-            signature: VarBytes::default(),
-        };
-        group_info.signature =
-            labeled::sign_with_label(signer, b"GroupInfoTBS", &group_info.to_be_signed()?)?.into();
-        let welcome = if joiners.is_empty() {
-            None
+        // GroupInfo of the new epoch, signed by us: for the Welcome and, if asked, for external
+        // joiners. Skipped when neither wants it (its signature hashes the whole tree).
+        let group_info = if options.group_info || !joiners.is_empty() {
+            let external_pub = s.kem_derive(next.secrets.external_secret.as_bytes())?.1;
+            let mut gi_extensions = vec![ExternalPub { external_pub }.to_extension()?];
+            if options.ratchet_tree_in_welcome {
+                gi_extensions.push(tree.to_nodes().to_extension()?);
+            }
+            let mut group_info = GroupInfo {
+                group_context: next.context.clone(),
+                extensions: gi_extensions,
+                confirmation_tag: Mac(tag.into()),
+                signer: own,
+                signature: VarBytes::default(),
+            };
+            group_info.signature =
+                labeled::sign_with_label(signer, b"GroupInfoTBS", &group_info.to_be_signed()?)?
+                    .into();
+            Some(group_info)
         } else {
-            Some(MlsMessage::new(MlsMessageBody::Welcome(build_welcome(
-                s,
-                &next,
-                &group_info,
-                &joiners,
-                own,
-                plan.as_ref(),
-                &psk_ids,
-            )?)))
+            None
+        };
+        let welcome = match &group_info {
+            Some(group_info) if !joiners.is_empty() => {
+                Some(MlsMessage::new(MlsMessageBody::Welcome(build_welcome(
+                    s,
+                    &next,
+                    group_info,
+                    &joiners,
+                    own,
+                    plan.as_ref(),
+                    &psk_ids,
+                )?)))
+            }
+            _ => None,
         };
         let mut next_group = next_state(&sent_state, next, tree, private, interim, tag_bytes);
         crate::commit::mark_reinit(&mut next_group, &summary);
@@ -510,7 +528,9 @@ impl Group {
         Ok(CommitOutput {
             commit: commit_message,
             welcome,
-            group_info: MlsMessage::new(MlsMessageBody::GroupInfo(group_info)),
+            group_info: group_info
+                .filter(|_| options.group_info)
+                .map(|gi| MlsMessage::new(MlsMessageBody::GroupInfo(gi))),
         })
     }
 

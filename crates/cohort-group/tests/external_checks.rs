@@ -37,7 +37,7 @@ fn fresh_group_info(by: &mut Member, others: &mut [&mut Member]) -> GroupInfo {
     for m in others.iter_mut() {
         apply(&mut m.group, &out.commit);
     }
-    let MlsMessageBody::GroupInfo(gi) = out.group_info.body else {
+    let MlsMessageBody::GroupInfo(gi) = out.group_info.expect("group info").body else {
         panic!("not a GroupInfo")
     };
     gi
@@ -295,7 +295,7 @@ fn v_12_4_3_2_08_joiner_takes_the_leftmost_free_leaf() {
     carol.group.merge_pending_commit().expect("merge");
     apply(&mut alice.group, &out.commit);
     apply(&mut bob.group, &out.commit);
-    let MlsMessageBody::GroupInfo(gi) = out.group_info.body else {
+    let MlsMessageBody::GroupInfo(gi) = out.group_info.expect("group info").body else {
         panic!()
     };
     let dave = signer();

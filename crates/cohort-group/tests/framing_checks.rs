@@ -82,7 +82,7 @@ fn v_6_02_wrong_wire_format_is_rejected() {
     bob.group.clear_pending_commit();
     for msg in [
         out.welcome.expect("welcome"),
-        out.group_info,
+        out.group_info.expect("group info"),
         MlsMessage::new(MlsMessageBody::KeyPackage(kp)),
     ] {
         let err = reject(&mut alice.group, &msg);

@@ -246,7 +246,7 @@ fn external_join_and_resync() {
         .expect("update");
     alice.merge_pending_commit().expect("merge");
     apply_commit(bob.group.as_mut().expect("bob"), &out.commit);
-    let MlsMessageBody::GroupInfo(group_info) = out.group_info.body else {
+    let MlsMessageBody::GroupInfo(group_info) = out.group_info.expect("group info").body else {
         panic!()
     };
 
@@ -283,7 +283,7 @@ fn external_join_and_resync() {
         .expect("update");
     alice.merge_pending_commit().expect("merge");
     apply_commit(&mut dave, &out.commit);
-    let MlsMessageBody::GroupInfo(group_info) = out.group_info.body else {
+    let MlsMessageBody::GroupInfo(group_info) = out.group_info.expect("group info").body else {
         panic!()
     };
     let old_bob = bob.group.as_ref().expect("bob").own_leaf();
@@ -420,4 +420,60 @@ fn group_info_export_enables_external_joins() {
         apply_commit(&mut alice, &joined.commit);
         same_epoch(&[&alice, &joined.group]);
     }
+}
+
+/// `CommitOptions::group_info` off: a self-update returns no GroupInfo, and a commit that adds a
+/// member still builds the Welcome (with its signed GroupInfo) that the joiner uses.
+#[test]
+fn commits_without_a_group_info_for_external_joiners() {
+    let p = provider();
+    let alice_signer = signer(&p, CS);
+    let mut alice = Group::create(
+        &p,
+        CS,
+        &alice_signer,
+        &spec("alice"),
+        b"no-gi".to_vec(),
+        Vec::new(),
+        GroupConfig::default(),
+    )
+    .expect("create");
+    let mut options = CommitOptions::new();
+    options.group_info = false;
+
+    let bob_signer = signer(&p, CS);
+    let (kp, secrets) = create_key_package(&p, CS, &bob_signer, &spec("bob")).expect("kp");
+    let out = alice
+        .add_members(&alice_signer, vec![kp.clone()], &options, Some(NOW))
+        .expect("add");
+    assert!(out.group_info.is_none());
+    alice.merge_pending_commit().expect("merge");
+    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+        panic!("not a welcome")
+    };
+    let input = JoinInput {
+        welcome: &welcome,
+        key_package: &kp,
+        secrets: &secrets,
+        ratchet_tree: None,
+        now: Some(NOW),
+    };
+    let mut bob = Group::join(&p, input, &NoPsks, GroupConfig::default()).expect("join");
+
+    let out = alice
+        .self_update(&alice_signer, &options, Some(NOW))
+        .expect("update");
+    assert!(out.group_info.is_none() && out.welcome.is_none());
+    alice.merge_pending_commit().expect("merge");
+    apply_commit(&mut bob, &out.commit);
+    same_epoch(&[&alice, &bob]);
+
+    // The default still returns one.
+    let out = alice
+        .self_update(&alice_signer, &CommitOptions::new(), Some(NOW))
+        .expect("update");
+    assert!(matches!(
+        out.group_info.map(|m| m.body),
+        Some(MlsMessageBody::GroupInfo(_))
+    ));
 }

@@ -111,7 +111,7 @@ fn v_12_4_3_2_09_the_application_may_forbid_resync() {
             .expect("update");
         alice.group.merge_pending_commit().expect("merge");
         apply(&mut bob.group, &out.commit);
-        let MlsMessageBody::GroupInfo(gi) = out.group_info.body else {
+        let MlsMessageBody::GroupInfo(gi) = out.group_info.expect("group info").body else {
             panic!("not a GroupInfo")
         };
         let joined = Group::join_by_external_commit(
