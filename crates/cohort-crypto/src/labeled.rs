@@ -253,13 +253,6 @@ struct KdfLabel {
     context: VarBytes,
 }
 
-/// `SignContent` of RFC 9420 §5.1.2 and `EncryptContext` of §5.1.3 share one shape.
-#[derive(Encode)]
-struct LabeledContent {
-    label: VarBytes,
-    content: VarBytes,
-}
-
 /// `RefHashInput` of RFC 9420 §5.2.
 #[derive(Encode)]
 struct RefHashInput {
@@ -274,20 +267,30 @@ fn prefixed(label: &[u8]) -> VarBytes {
     VarBytes::new(full)
 }
 
+/// `SignContent` / `EncryptContext`: `opaque label<V> = "MLS 1.0 " + label; opaque
+/// content<V>`, encoded straight from the slices (the content may be a megabyte-sized
+/// application message or a Welcome's encrypted GroupInfo: it is copied once, not twice).
+fn labeled_content(label: &[u8], content: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let full_label = MLS_LABEL_PREFIX.len() + label.len();
+    let mut out = Vec::with_capacity(
+        cohort_codec::varint_len(full_label)
+            + full_label
+            + cohort_codec::varint_len(content.len())
+            + content.len(),
+    );
+    cohort_codec::encode_varint(full_label, &mut out)?;
+    out.extend_from_slice(MLS_LABEL_PREFIX);
+    out.extend_from_slice(label);
+    cohort_codec::encode_opaque(content, &mut out)?;
+    Ok(out)
+}
+
 fn sign_content(label: &[u8], content: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    Ok(LabeledContent {
-        label: prefixed(label),
-        content: VarBytes::from(content),
-    }
-    .to_bytes()?)
+    labeled_content(label, content)
 }
 
 fn encrypt_context(label: &[u8], context: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    Ok(LabeledContent {
-        label: prefixed(label),
-        content: VarBytes::from(context),
-    }
-    .to_bytes()?)
+    labeled_content(label, context)
 }
 
 #[cfg(test)]
@@ -302,6 +305,31 @@ mod tests {
             context: VarBytes::from(&b"c"[..]),
         };
         assert_eq!(label.to_bytes()?, b"\x00\x20\x09MLS 1.0 x\x01c");
+        Ok(())
+    }
+
+    /// `SignContent` of RFC 9420 §5.1.2 and `EncryptContext` of §5.1.3, through the derived
+    /// struct encoding: the oracle for the direct encoding.
+    #[derive(Encode)]
+    struct LabeledContent {
+        label: VarBytes,
+        content: VarBytes,
+    }
+
+    #[test]
+    fn labeled_content_matches_the_struct_encoding() -> Result<(), CryptoError> {
+        // Lengths on both sides of the one-, two- and four-byte varint boundaries.
+        for len in [0usize, 1, 63, 64, 16_383, 16_384, 70_000] {
+            let content = vec![0xa5; len];
+            for label in [&b""[..], b"FramedContentTBS", &[b'l'; 60]] {
+                let expected = LabeledContent {
+                    label: prefixed(label),
+                    content: VarBytes::from(&content[..]),
+                }
+                .to_bytes()?;
+                assert_eq!(labeled_content(label, &content)?, expected, "len {len}");
+            }
+        }
         Ok(())
     }
 }
