@@ -750,28 +750,40 @@ pub(crate) fn resolve_psk_secret(
     let mut values = Vec::with_capacity(ids.len());
     let mut encoded_ids = Vec::with_capacity(ids.len());
     for id in ids {
-        let value =
-            match &id.psk {
-                Psk::External { psk_id } => psks
-                    .external_psk(psk_id)
-                    .ok_or(ValidationError::MissingPsk("an external PSK is unknown"))?,
-                Psk::Resumption {
-                    psk_group_id,
-                    psk_epoch,
-                    ..
-                } => {
-                    let source = [state, resumed]
-                        .into_iter()
-                        .flatten()
-                        .find(|g| psk_group_id.as_slice() == g.context.group_id.as_slice())
-                        .ok_or(ValidationError::MissingPsk(
-                            "a resumption PSK of another group",
-                        ))?;
-                    source.resumption_psk(*psk_epoch).cloned().ok_or(
-                        ValidationError::MissingPsk("a resumption PSK of an epoch not retained"),
-                    )?
+        let value = match &id.psk {
+            Psk::External { psk_id } => psks
+                .external_psk(psk_id)
+                .ok_or(ValidationError::MissingPsk("an external PSK is unknown"))?,
+            Psk::Resumption {
+                usage,
+                psk_group_id,
+                psk_epoch,
+            } => {
+                // A ReInit or branch PSK comes from the group being resumed, an application
+                // one from this group (RFC 9420 §8.6, §11). The two may share a group id (a
+                // ReInit that keeps it), so look in the expected group first and take the
+                // first group that has the id and still holds the epoch.
+                let order = match usage {
+                    ResumptionPskUsage::Application => [state, resumed],
+                    _ => [resumed, state],
+                };
+                let mut same_group = order
+                    .into_iter()
+                    .flatten()
+                    .filter(|g| psk_group_id.as_slice() == g.context.group_id.as_slice())
+                    .peekable();
+                if same_group.peek().is_none() {
+                    return Err(
+                        ValidationError::MissingPsk("a resumption PSK of another group").into(),
+                    );
                 }
-            };
+                same_group
+                    .find_map(|g| g.resumption_psk(*psk_epoch).cloned())
+                    .ok_or(ValidationError::MissingPsk(
+                        "a resumption PSK of an epoch not retained",
+                    ))?
+            }
+        };
         values.push(value);
         encoded_ids.push(id.to_bytes()?);
     }

@@ -727,3 +727,53 @@ fn reinit_moves_the_group_to_another_suite() {
         new_alice.epoch_authenticator()
     );
 }
+
+/// A ReInit may keep the group id (RFC 9420 §11.2 only asks that the new group use the ReInit's
+/// parameters). The new group and the one it resumes then share an id, and the reinit PSK must
+/// be taken from the resumed group's epoch, on both the welcomer's and the joiners' side.
+#[test]
+fn reinit_keeping_the_group_id() {
+    let (mut alice, mut bob, mut carol) = trio();
+    let same_id = ReInit {
+        group_id: alice.group.group_id().to_vec().into(),
+        ..reinit_proposal()
+    };
+    let out = alice
+        .group
+        .commit(
+            &alice.signer,
+            vec![Proposal::ReInit(same_id.clone())],
+            &CommitOptions::new(),
+            &NoPsks,
+            Some(NOW),
+        )
+        .expect("commit ReInit");
+    alice.group.merge_pending_commit().expect("merge");
+    for m in [&mut bob, &mut carol] {
+        match deliver(&mut m.group, &out.commit).expect("process") {
+            Processed::Commit(staged) => m.group.merge_staged(*staged),
+            other => panic!("expected a commit, got {other:?}"),
+        }
+    }
+    let (bob_kp, bob_secrets) = next_key_package(&bob, "bob");
+    let (carol_kp, _) = next_key_package(&carol, "carol");
+    let (new_alice, out) = alice
+        .group
+        .reinit(
+            &provider(),
+            &alice.signer,
+            &spec("alice"),
+            vec![bob_kp.clone(), carol_kp],
+            &CommitOptions::new(),
+            config(),
+            Some(NOW),
+        )
+        .expect("reinit keeping the id");
+    assert_eq!(new_alice.group_id(), alice.group.group_id());
+    let welcome = welcome_of(out.welcome);
+    let new_bob = join_resumed(&welcome, &bob_kp, &bob_secrets, &bob.group).expect("bob joins");
+    assert_eq!(
+        new_bob.epoch_authenticator(),
+        new_alice.epoch_authenticator()
+    );
+}
