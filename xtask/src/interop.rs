@@ -5,8 +5,12 @@
 //! then the details of every failure and deviation, then exactly `N passed, N failed`. Known
 //! peer deviations are counted in neither number and listed above it. Exit status 1 if a cell
 //! failed, 2 for a usage error.
+//!
+//! With `--grpc ADDR...` it instead plays the working group's test configs against running
+//! gRPC interop clients (`mls_client.proto`), through `cohort_interop_client::runner`.
 
 use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use cohort_interop::Scenario;
@@ -17,6 +21,8 @@ cargo xtask interop: cohort against the published mls-rs and OpenMLS crates, in 
 
 USAGE:
     cargo xtask interop [--suite N]... [--peer NAME]... [--scenario NAME]... [--seed N]
+    cargo xtask interop --grpc ADDR... [--config NAME]... [--configs-dir DIR] [--suite N]...
+                        [--max-assignments N] [--encrypt-handshake]
 
 OPTIONS:
     --suite N          Only cipher suite N (repeatable; default: 1, 2, 3 and 7, each where
@@ -29,14 +35,37 @@ OPTIONS:
     --seed N           Seed of the random choices of large-group and churn (default: fixed)
     -h, --help         Print this help
 
+GRPC MODE (the working group's test configs against running gRPC interop clients):
+    --grpc ADDR...     The clients (127.0.0.1:50051 or http://127.0.0.1:50051), one or more;
+                       start cohort's with `cargo run -p cohort-interop-client -- --port N`
+    --config NAME      Only this config (repeatable; default: welcome_join, application,
+                       commit, external_join)
+    --configs-dir DIR  Where the configs are (default: ../shared/interop/configs beside the
+                       workspace, else the project's copy in interop/configs)
+    --suite N          Cipher suite N (repeatable; default: 1), where every client has it
+    --max-assignments N
+                       At most N assignments of clients to actors per script and suite
+                       (default: 256; above it a fixed sample)
+    --encrypt-handshake
+                       Groups send PrivateMessage handshakes
+
 OUTPUT:
     The matrix (one row per scenario, peer and role, one column per suite), failure details,
     then `N passed, N failed`. Known peer deviations count as neither and are listed. Exit
     status 1 if any cell failed.
+    With --grpc: one line per run (config/script, assignment of actors to clients, suite,
+    pass / FAIL: reason / unsupported: reason), the unsupported scripts, then
+    `N passed, N failed`. Exit status 1 if any run failed.
 ";
 
 /// Runs `cargo xtask interop` with the arguments after `interop`.
 pub(crate) fn main(args: Vec<OsString>) -> ExitCode {
+    if args
+        .iter()
+        .any(|a| a == "--grpc" || a.to_string_lossy().starts_with("--grpc="))
+    {
+        return grpc_main(args);
+    }
     let filter = match parse(args) {
         Ok(Some(filter)) => filter,
         Ok(None) => {
@@ -82,6 +111,158 @@ enum Error {
     UnknownPeer(String),
     #[error("unknown scenario {0:?}; see --help")]
     UnknownScenario(String),
+    #[error("not a number: {0:?}")]
+    BadNumber(String),
+    #[error("--grpc needs at least one address")]
+    NoAddress,
+    #[error("no config {name:?} in {dir}")]
+    NoConfig { name: String, dir: PathBuf },
+}
+
+/// What `--grpc` mode runs.
+struct GrpcArgs {
+    addresses: Vec<String>,
+    configs: Vec<String>,
+    configs_dir: Option<PathBuf>,
+    options: cohort_interop_client::runner::Options,
+}
+
+/// `cargo xtask interop --grpc ...`: the test configs against running gRPC clients.
+fn grpc_main(args: Vec<OsString>) -> ExitCode {
+    let args = match parse_grpc(args) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            eprintln!("error: {err}\n\nRun `cargo xtask interop --help` for usage.");
+            return ExitCode::from(2);
+        }
+    };
+    let dir = args.configs_dir.clone().unwrap_or_else(default_configs_dir);
+    let mut configs = Vec::new();
+    for name in &args.configs {
+        let path = dir.join(format!("{name}.json"));
+        if !path.is_file() {
+            eprintln!(
+                "error: {}",
+                Error::NoConfig {
+                    name: name.clone(),
+                    dir: dir.clone()
+                }
+            );
+            return ExitCode::from(2);
+        }
+        match cohort_interop_client::runner::load_config(&path) {
+            Ok(config) => configs.push(config),
+            Err(err) => {
+                eprintln!("error: {err}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    println!("configs from {}", dir.display());
+    let mut stdout = std::io::stdout();
+    match cohort_interop_client::runner::run_blocking(
+        &args.addresses,
+        &configs,
+        &args.options,
+        &mut stdout,
+    ) {
+        Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `../shared/interop/configs` beside the workspace when it exists, else the project's copy.
+fn default_configs_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let shared = root.join("../shared/interop/configs");
+    if shared.is_dir() {
+        shared
+    } else {
+        root.join("interop/configs")
+    }
+}
+
+/// Parses the arguments of `--grpc` mode; `Ok(None)` asks for the help text.
+fn parse_grpc(args: Vec<OsString>) -> Result<Option<GrpcArgs>, Error> {
+    let mut out = GrpcArgs {
+        addresses: Vec::new(),
+        configs: Vec::new(),
+        configs_dir: None,
+        options: cohort_interop_client::runner::Options::default(),
+    };
+    let mut suites = Vec::new();
+    let mut args = args.into_iter().peekable();
+    while let Some(arg) = args.next() {
+        let text = arg
+            .to_str()
+            .ok_or_else(|| Error::UnexpectedArgument(arg.clone()))?
+            .to_owned();
+        let (name, inline) = match text.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => {
+                (name.to_owned(), Some(value.to_owned()))
+            }
+            _ => (text.clone(), None),
+        };
+        let mut value = |flag: &'static str| -> Result<String, Error> {
+            match inline.clone() {
+                Some(v) => Ok(v),
+                None => args
+                    .next()
+                    .and_then(|v| v.into_string().ok())
+                    .ok_or(Error::MissingValue(flag)),
+            }
+        };
+        match name.as_str() {
+            "-h" | "--help" if inline.is_none() => return Ok(None),
+            "--grpc" => {
+                if let Some(v) = inline {
+                    out.addresses.push(v);
+                }
+                // Every following argument up to the next option is an address.
+                while let Some(next) = args.next_if(|a| !a.to_string_lossy().starts_with("--")) {
+                    out.addresses
+                        .push(next.into_string().map_err(Error::UnexpectedArgument)?);
+                }
+            }
+            "--config" => out.configs.push(value("--config")?),
+            "--configs-dir" => out.configs_dir = Some(PathBuf::from(value("--configs-dir")?)),
+            "--suite" => {
+                let v = value("--suite")?;
+                suites.push(v.parse::<u16>().map_err(|_| Error::BadSuite(v.clone()))?);
+            }
+            "--max-assignments" => {
+                let v = value("--max-assignments")?;
+                out.options.max_assignments = v
+                    .parse::<usize>()
+                    .map_err(|_| Error::BadNumber(v.clone()))?;
+            }
+            "--encrypt-handshake" if inline.is_none() => out.options.encrypt_handshake = true,
+            _ => return Err(Error::UnexpectedArgument(arg)),
+        }
+    }
+    if out.addresses.is_empty() {
+        return Err(Error::NoAddress);
+    }
+    if !suites.is_empty() {
+        out.options.suites = suites;
+    }
+    if out.configs.is_empty() {
+        out.configs = cohort_interop_client::runner::DEFAULT_CONFIGS
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect();
+    }
+    Ok(Some(out))
 }
 
 /// Parses the arguments; `Ok(None)` asks for the help text.

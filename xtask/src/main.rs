@@ -20,7 +20,9 @@ USAGE:
 
 COMMANDS:
     vectors    Run the official MLS test vectors (`cargo xtask vectors --help`)
-    interop    Play the interop matrix against mls-rs and OpenMLS (`cargo xtask interop --help`)
+    interop    Play the interop matrix against mls-rs and OpenMLS (`cargo xtask interop --help`);
+               with `--grpc ADDR...`, play the working group's test configs against running
+               gRPC interop clients (`cargo run -p cohort-interop-client -- --port N`)
     deps       Check the dependency rules between the workspace's crates
     crash      Kill a process driving groups on SQLite 1,000 times and check every group
                (`cargo xtask crash --help`)

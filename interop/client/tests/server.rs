@@ -1,0 +1,151 @@
+//! The service answers hostile or wrong requests with a status that says what was wrong, and
+//! serves StateAuth and Export consistently with the group.
+
+use cohort_interop_client::proto;
+use cohort_interop_client::proto::mls_client_server::MlsClient;
+use cohort_interop_client::server::CohortClient;
+use tonic::{Code, Request};
+
+async fn group(client: &CohortClient) -> u32 {
+    client
+        .create_group(Request::new(proto::CreateGroupRequest {
+            group_id: b"group".to_vec(),
+            cipher_suite: 1,
+            encrypt_handshake: false,
+            identity: b"alice".to_vec(),
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .state_id
+}
+
+#[tokio::test]
+async fn bad_requests_get_a_status_not_a_panic() {
+    let client = CohortClient::new();
+    let state_id = group(&client).await;
+
+    let err = client
+        .state_auth(Request::new(proto::StateAuthRequest { state_id: 999 }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(err.message().contains("999"), "{}", err.message());
+
+    let err = client
+        .create_group(Request::new(proto::CreateGroupRequest {
+            cipher_suite: 0x1_0001,
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+
+    let err = client
+        .handle_commit(Request::new(proto::HandleCommitRequest {
+            state_id,
+            proposal: vec![vec![0xff; 7]],
+            commit: vec![1, 2, 3],
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("proposal"), "{}", err.message());
+
+    let err = client
+        .external_join(Request::new(proto::ExternalJoinRequest {
+            group_info: vec![0, 1, 0, 3],
+            identity: b"bob".to_vec(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+
+    let err = client
+        .remove_proposal(Request::new(proto::RemoveProposalRequest {
+            state_id,
+            removed_id: b"nobody".to_vec(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("nobody"), "{}", err.message());
+
+    let err = client
+        .export(Request::new(proto::ExportRequest {
+            state_id,
+            label: "x".into(),
+            context: Vec::new(),
+            key_length: 1 << 20,
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+
+    let err = client
+        .new_member_add_proposal(Request::new(proto::NewMemberAddProposalRequest::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unimplemented);
+
+    let err = client
+        .create_branch(Request::new(proto::CreateBranchRequest {
+            state_id,
+            key_packages: vec![b"not a key package".to_vec()],
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+
+    let err = client
+        .handle_re_init_welcome(Request::new(proto::HandleReInitWelcomeRequest {
+            reinit_id: state_id,
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+
+    let err = client
+        .handle_pending_commit(Request::new(proto::HandlePendingCommitRequest { state_id }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+
+    client
+        .free(Request::new(proto::FreeRequest { state_id }))
+        .await
+        .unwrap();
+    let err = client
+        .free(Request::new(proto::FreeRequest { state_id }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn export_and_state_auth() {
+    let client = CohortClient::new();
+    let state_id = group(&client).await;
+    let export = |length| {
+        client.export(Request::new(proto::ExportRequest {
+            state_id,
+            label: "label".into(),
+            context: b"context".to_vec(),
+            key_length: length,
+        }))
+    };
+    let a = export(32).await.unwrap().into_inner().exported_secret;
+    let b = export(32).await.unwrap().into_inner().exported_secret;
+    assert_eq!(a.len(), 32);
+    assert_eq!(a, b);
+    let auth = client
+        .state_auth(Request::new(proto::StateAuthRequest { state_id }))
+        .await
+        .unwrap()
+        .into_inner()
+        .state_auth_secret;
+    assert!(!auth.is_empty());
+}
