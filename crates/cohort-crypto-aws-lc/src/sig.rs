@@ -159,6 +159,19 @@ impl SignatureAlgorithm for SigAlg {
         Ok(Some(Arc::new(key)))
     }
 
+    fn verify_batch(
+        &self,
+        items: &[(&SignaturePublicKey, &[u8], &[u8])],
+    ) -> Result<(), CryptoError> {
+        match self {
+            #[cfg(feature = "ed25519-batch")]
+            Self::Ed25519 => cohort_crypto_hpke::ed25519_batch::verify_batch(items),
+            _ => items
+                .iter()
+                .try_for_each(|(pk, msg, sig)| self.verify(pk, msg, sig)),
+        }
+    }
+
     fn verify(&self, pk: &SignaturePublicKey, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         let pk = pk.as_ref();
         let uncompressed = *self == Self::Ed25519 || pk.first() == Some(&0x04);

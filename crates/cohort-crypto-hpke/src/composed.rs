@@ -88,6 +88,19 @@ pub trait SignatureAlgorithm: Send + Sync + fmt::Debug {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), CryptoError>;
+
+    /// Verifies a batch, as [`SuiteOps::verify_batch`]; the default verifies one by one.
+    ///
+    /// # Errors
+    /// As [`SuiteOps::verify_batch`].
+    fn verify_batch(
+        &self,
+        items: &[(&SignaturePublicKey, &[u8], &[u8])],
+    ) -> Result<(), CryptoError> {
+        items
+            .iter()
+            .try_for_each(|(pk, message, signature)| self.verify(pk, message, signature))
+    }
 }
 
 /// The algorithms a backend implements, and its random number generator.
@@ -365,6 +378,13 @@ where
         sk: &SignaturePrivateKey,
     ) -> Result<Option<Arc<dyn PreparedSigningKey>>, CryptoError> {
         self.sig.prepare(sk)
+    }
+
+    fn verify_batch(
+        &self,
+        items: &[(&SignaturePublicKey, &[u8], &[u8])],
+    ) -> Result<(), CryptoError> {
+        self.sig.verify_batch(items)
     }
 
     fn verify(

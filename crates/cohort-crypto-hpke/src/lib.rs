@@ -5,6 +5,8 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 mod composed;
+#[cfg(feature = "ed25519-batch")]
+pub mod ed25519_batch;
 pub mod hkdf;
 mod hpke;
 mod kem;

@@ -110,6 +110,29 @@ pub fn verify_with_label(
     suite.verify(public_key, &sign_content(label, content)?, signature)
 }
 
+/// `VerifyWithLabel` of [RFC 9420 §5.1.2](https://www.rfc-editor.org/rfc/rfc9420#section-5.1.2)
+/// for every `(public_key, content, signature)` of `items` under one label, through
+/// [`SuiteOps::verify_batch`] (see there for when a batch check is appropriate).
+///
+/// # Errors
+/// As [`SuiteOps::verify_batch`]: an error when any signature does not verify.
+pub fn verify_batch_with_label(
+    suite: &dyn SuiteOps,
+    label: &[u8],
+    items: &[(&SignaturePublicKey, &[u8], &[u8])],
+) -> Result<(), CryptoError> {
+    let contents = items
+        .iter()
+        .map(|(_, content, _)| sign_content(label, content))
+        .collect::<Result<Vec<_>, _>>()?;
+    let batch: Vec<(&SignaturePublicKey, &[u8], &[u8])> = items
+        .iter()
+        .zip(&contents)
+        .map(|((pk, _, sig), content)| (*pk, content.as_slice(), *sig))
+        .collect();
+    suite.verify_batch(&batch)
+}
+
 /// `EncryptWithLabel` of [RFC 9420 §5.1.3](https://www.rfc-editor.org/rfc/rfc9420#section-5.1.3).
 ///
 /// # Errors

@@ -341,6 +341,29 @@ pub trait SuiteOps: Send + Sync + fmt::Debug {
         signature: &[u8],
     ) -> Result<(), CryptoError>;
 
+    /// Verifies every `(public_key, message, signature)` of `items`: `Ok` only if all verify.
+    /// The default verifies them one by one with [`SuiteOps::verify`].
+    ///
+    /// A backend may verify the batch at once (for Ed25519, one multi-scalar multiplication
+    /// with random weights: a few times cheaper per signature). Such a check agrees with
+    /// [`SuiteOps::verify`] on every honestly made signature, but may judge differently one
+    /// that its signer built with small-order components on purpose (RFC 8032 §5.1.7 allows
+    /// both the cofactored and the cofactorless equation, and implementations differ). Use it
+    /// where every signature was already verified one by one by others (the leaves of a tree a
+    /// new member joins), and on failure verify one by one to find the bad one.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::InvalidSignature`] (or [`CryptoErrorKind::InvalidPublicKey`]) when
+    /// any signature does not verify, without saying which.
+    fn verify_batch(
+        &self,
+        items: &[(&SignaturePublicKey, &[u8], &[u8])],
+    ) -> Result<(), CryptoError> {
+        items
+            .iter()
+            .try_for_each(|(pk, message, signature)| self.verify(pk, message, signature))
+    }
+
     /// Fills `out` with cryptographically secure random bytes.
     ///
     /// # Errors

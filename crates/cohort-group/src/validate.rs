@@ -44,6 +44,20 @@ pub(crate) fn validate_leaf(
     now: Option<u64>,
     config: &GroupConfig,
 ) -> Result<(), Error> {
+    check_leaf(suite, leaf, ctx, context, now, config, true)
+}
+
+/// [`validate_leaf`], verifying the leaf's signature only if `verify_signature` (a caller that
+/// has verified it already, in a batch, passes `false`).
+fn check_leaf(
+    suite: &dyn SuiteOps,
+    leaf: &LeafNode,
+    ctx: LeafContext<'_>,
+    context: &GroupContext,
+    now: Option<u64>,
+    config: &GroupConfig,
+    verify_signature: bool,
+) -> Result<(), Error> {
     let max_lifetime = config.max_lifetime_secs;
     // Source and signature (V-7.3-02, V-7.3-08/09/11, V-7.2-07).
     let (group, source_ok) = match (ctx, &leaf.leaf_node_source) {
@@ -74,15 +88,17 @@ pub(crate) fn validate_leaf(
     }
     // Only extensions that may appear in a LeafNode (V-13.4-06).
     check_placement(&leaf.extensions, Container::LeafNode)?;
-    let tbs = leaf.to_be_signed(group)?;
-    labeled::verify_with_label(
-        suite,
-        &leaf.signature_key,
-        b"LeafNodeTBS",
-        &tbs,
-        &leaf.signature,
-    )
-    .map_err(|_| ValidationError::InvalidSignature("LeafNode"))?;
+    if verify_signature {
+        let tbs = leaf.to_be_signed(group)?;
+        labeled::verify_with_label(
+            suite,
+            &leaf.signature_key,
+            b"LeafNodeTBS",
+            &tbs,
+            &leaf.signature,
+        )
+        .map_err(|_| ValidationError::InvalidSignature("LeafNode"))?;
+    }
     // The Authentication Service accepts the credential for this key (V-7.3-01, V-5.3.1-*).
     let as_context = match ctx {
         LeafContext::KeyPackage => CredentialContext::Add,
@@ -269,8 +285,13 @@ pub(crate) fn validate_tree_leaves(
     const PER_THREAD: usize = 64;
     let leaves: Vec<(LeafIndex, &LeafNode)> = tree.leaves().collect();
     let check = |chunk: &[(LeafIndex, &LeafNode)]| -> Result<(), Error> {
+        // Every leaf of the tree was verified one by one by the members when it entered it:
+        // check the chunk's signatures in one batch first. If the batch holds, the per-leaf
+        // checks skip the signature; if not (or a leaf cannot even be encoded), they verify it
+        // again one by one, so the error is the same as without the batch.
+        let batch_ok = batch_verify_leaves(suite, chunk, &context.group_id);
         for (i, leaf) in chunk {
-            validate_leaf(
+            check_leaf(
                 suite,
                 leaf,
                 LeafContext::Tree {
@@ -280,6 +301,7 @@ pub(crate) fn validate_tree_leaves(
                 context,
                 now,
                 config,
+                !batch_ok,
             )?;
         }
         Ok(())
@@ -287,6 +309,34 @@ pub(crate) fn validate_tree_leaves(
     crate::parallel::map_chunks(&leaves, PER_THREAD, check)?
         .into_iter()
         .collect()
+}
+
+/// Whether the signatures of all `leaves` of the tree of `group_id` verify, checked as one
+/// batch ([`SuiteOps::verify_batch`]).
+fn batch_verify_leaves(
+    suite: &dyn SuiteOps,
+    leaves: &[(LeafIndex, &LeafNode)],
+    group_id: &[u8],
+) -> bool {
+    let Ok(tbs) = leaves
+        .iter()
+        .map(|(i, leaf)| leaf.to_be_signed(Some((group_id, *i))))
+        .collect::<Result<Vec<_>, _>>()
+    else {
+        return false;
+    };
+    let items: Vec<_> = leaves
+        .iter()
+        .zip(&tbs)
+        .map(|((_, leaf), tbs)| {
+            (
+                &leaf.signature_key,
+                tbs.as_slice(),
+                leaf.signature.as_slice(),
+            )
+        })
+        .collect();
+    labeled::verify_batch_with_label(suite, b"LeafNodeTBS", &items).is_ok()
 }
 
 /// Checks a KeyPackage against RFC 9420 §10.1 for the group of `context`.
@@ -474,6 +524,84 @@ mod tests {
     use cohort_tree::leaf::{Capabilities, LeafNode, LeafNodeSource, Lifetime, ProtocolVersion};
 
     use super::check_tree_credential_support;
+
+    /// The leaves of a joined tree are checked in batches per thread, and the error is still
+    /// that of the lowest failing leaf with the check it fails first: a bad signature in one
+    /// chunk, a validly signed but expired leaf in another (V-7.3-06, V-12.4.3.1-13).
+    #[test]
+    fn v_12_4_3_1_13_batched_leaf_checks_report_the_first_bad_leaf() {
+        use std::sync::Arc;
+
+        use cohort_crypto::{CryptoProvider, SoftwareSigner, labeled};
+        use cohort_messages::group_context::GroupContext;
+        use cohort_tree::math::LeafIndex;
+
+        use crate::validate::validate_tree_leaves;
+        use crate::{Error, GroupConfig, LeafSpec, ValidationError, create_key_package};
+
+        const NOW: u64 = 1_800_000_000;
+        let cs = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+        let provider = cohort_crypto_rustcrypto::provider();
+        let suite: Arc<dyn cohort_crypto::SuiteOps> = provider.suite(cs).expect("suite");
+        let mut tree = RatchetTree::new();
+        let mut signers = Vec::new();
+        for i in 0..150 {
+            let signer = SoftwareSigner::generate(suite.clone()).expect("signer");
+            let spec = LeafSpec::new(Credential::basic(format!("m{i}").into_bytes()), NOW, 30);
+            let (kp, _) = create_key_package(&provider, cs, &signer, &spec).expect("kp");
+            tree.add_leaf(kp.leaf_node).expect("add");
+            signers.push(signer);
+        }
+        let context = GroupContext {
+            version: ProtocolVersion::MLS10,
+            cipher_suite: cs,
+            group_id: b"batched".to_vec().into(),
+            epoch: 1,
+            tree_hash: VarBytes::default(),
+            confirmed_transcript_hash: VarBytes::default(),
+            extensions: Vec::new(),
+        };
+        let config = GroupConfig::default();
+        let check =
+            |tree: &RatchetTree| validate_tree_leaves(&*suite, tree, &context, Some(NOW), &config);
+        check(&tree).expect("a valid tree");
+
+        let leaf_at = |tree: &RatchetTree, i: u32| tree.leaf(LeafIndex(i)).expect("leaf").clone();
+        // A damaged signature in the second half.
+        let mut bad_sig = leaf_at(&tree, 140);
+        let mut sig = bad_sig.signature.as_slice().to_vec();
+        sig[5] ^= 1;
+        bad_sig.signature = sig.into();
+        let mut damaged = tree.clone();
+        damaged.set_leaf(LeafIndex(140), bad_sig).expect("set");
+        assert!(matches!(
+            check(&damaged),
+            Err(Error::Invalid(ValidationError::InvalidSignature(
+                "LeafNode"
+            )))
+        ));
+        // And an expired, correctly signed leaf in the first half: that one is reported.
+        let mut expired = leaf_at(&tree, 20);
+        expired.leaf_node_source = LeafNodeSource::KeyPackage(Lifetime {
+            not_before: NOW - 10 * 86_400,
+            not_after: NOW - 1,
+        });
+        let tbs = expired.to_be_signed(None).expect("tbs");
+        expired.signature = labeled::sign_with_label(&signers[20], b"LeafNodeTBS", &tbs)
+            .expect("sign")
+            .into();
+        damaged.set_leaf(LeafIndex(20), expired).expect("set");
+        let err = check(&damaged).expect_err("expired leaf");
+        assert!(
+            matches!(
+                err,
+                Error::Invalid(ValidationError::InvalidLeafNode(
+                    "the leaf is outside its lifetime"
+                ))
+            ),
+            "the expired leaf 20 comes first, got {err}"
+        );
+    }
 
     fn leaf(n: u8, credential: Credential, supported: Vec<CredentialType>) -> LeafNode {
         LeafNode {

@@ -615,6 +615,14 @@ fn eddsa_non_canonical(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
         "verify of a signature with S + L",
         ops.verify(&pk, b"message", &forged),
     )?;
+    // A batch check applies the same rule to S.
+    must_fail(
+        "verify_batch of a signature with S + L",
+        ops.verify_batch(&[
+            (&pk, &b"message"[..], sig.as_slice()),
+            (&pk, &b"message"[..], forged.as_slice()),
+        ]),
+    )?;
     ops.verify(&pk, b"message", &sig)
         .map_err(err("verify of the original signature"))?;
     Ok(true)

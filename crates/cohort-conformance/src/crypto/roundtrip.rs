@@ -21,6 +21,7 @@ pub(super) const CHECKS: &[(&str, CheckFn)] = &[
     ("hpke/export-round-trip", hpke_export_round_trip),
     ("signature/round-trip", signature_round_trip),
     ("signature/prepared-key", signature_prepared_key),
+    ("signature/verify-batch", signature_verify_batch),
     ("labeled/sign-verify", labeled_sign),
     ("labeled/encrypt-decrypt", labeled_encrypt),
     ("random/fill", random_fill),
@@ -273,6 +274,75 @@ fn signature_prepared_key(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
         .map_err(err("signer sign"))?;
     ops.verify(&pk, b"through the signer", &sig)
         .map_err(err("verify of a SoftwareSigner signature"))?;
+    Ok(true)
+}
+
+/// A batch of valid signatures verifies; one wrong signature, a signature over another
+/// message, a malformed key or signature, or a signature under another key fails the whole
+/// batch, wherever it sits; the empty batch verifies.
+fn signature_verify_batch(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
+    let keys = (0..70)
+        .map(|_| ops.signature_generate().map_err(err("signature_generate")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let messages: Vec<Vec<u8>> = (0..keys.len()).map(|i| vec![i as u8; 1 + i]).collect();
+    let signatures = keys
+        .iter()
+        .zip(&messages)
+        .map(|((sk, _), m)| ops.sign(sk, m).map_err(err("sign")))
+        .collect::<Result<Vec<_>, _>>()?;
+    fn items<'a>(
+        keys: &'a [(
+            cohort_crypto::SignaturePrivateKey,
+            cohort_crypto::SignaturePublicKey,
+        )],
+        messages: &'a [Vec<u8>],
+        sigs: &'a [Vec<u8>],
+    ) -> Vec<(&'a cohort_crypto::SignaturePublicKey, &'a [u8], &'a [u8])> {
+        keys.iter()
+            .zip(messages)
+            .zip(sigs)
+            .map(|(((_, pk), m), s)| (pk, m.as_slice(), s.as_slice()))
+            .collect()
+    }
+    ops.verify_batch(&items(&keys, &messages, &signatures))
+        .map_err(err("verify_batch of valid signatures"))?;
+    ops.verify_batch(&[])
+        .map_err(err("verify_batch of nothing"))?;
+    for bad in [0, 33, 69] {
+        let mut flipped = signatures.clone();
+        flipped[bad][0] ^= 1;
+        ensure(
+            ops.verify_batch(&items(&keys, &messages, &flipped))
+                .is_err(),
+            "a batch with a damaged signature verified",
+        )?;
+        let mut swapped = signatures.clone();
+        swapped[bad] = signatures[(bad + 1) % signatures.len()].clone();
+        ensure(
+            ops.verify_batch(&items(&keys, &messages, &swapped))
+                .is_err(),
+            "a batch with another message's signature verified",
+        )?;
+        let mut short = signatures.clone();
+        short[bad].pop();
+        ensure(
+            ops.verify_batch(&items(&keys, &messages, &short)).is_err(),
+            "a batch with a truncated signature verified",
+        )?;
+        let mut batch = items(&keys, &messages, &signatures);
+        let malformed = cohort_crypto::SignaturePublicKey::from(vec![0xff; 7]);
+        batch[bad].0 = &malformed;
+        ensure(
+            ops.verify_batch(&batch).is_err(),
+            "a batch with a malformed key verified",
+        )?;
+        let mut batch = items(&keys, &messages, &signatures);
+        batch[bad].0 = &keys[(bad + 1) % keys.len()].1;
+        ensure(
+            ops.verify_batch(&batch).is_err(),
+            "a batch with a signature under another key verified",
+        )?;
+    }
     Ok(true)
 }
 
