@@ -1,6 +1,7 @@
 //! The primitive floor: what each implementation's own crypto layer takes for the operations the
 //! scenarios are made of (Ed25519 sign and verify of 256 bytes, X25519 key generation, HPKE
-//! `SealBase` of 32 bytes, AES-128-GCM seal of 1 KiB and 1 MiB), on suite 1.
+//! `SealBase` of 32 bytes, AES-128-GCM seal of 1 KiB and 1 MiB), on suite 1. cohort signs
+//! through `SoftwareSigner`, as its groups do.
 
 use std::time::Duration;
 
@@ -65,11 +66,14 @@ fn run(
 /// # Errors
 /// The provider's.
 pub fn cohort(provider: &dyn CryptoProvider, reps: FloorReps) -> Result<Floor, Error> {
-    let s = provider.require_suite(CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519)?;
-    let s = &*s;
+    let suite =
+        provider.require_suite(CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519)?;
+    let s = &*suite;
     let msg = vec![7u8; 256];
-    let (sk, pk) = s.signature_generate()?;
-    let sig = s.sign(&sk, &msg)?;
+    // Signing goes through the signer cohort's groups use, which keeps the parsed key.
+    let signer = cohort_crypto::SoftwareSigner::generate(suite.clone())?;
+    let pk = cohort_crypto::Signer::public_key(&signer).clone();
+    let sig = cohort_crypto::Signer::sign(&signer, &msg)?;
     let (_, hpke_pk) = s.kem_generate()?;
     let key = vec![1u8; s.aead_key_len()];
     let nonce = vec![2u8; s.aead_nonce_len()];
@@ -78,7 +82,7 @@ pub fn cohort(provider: &dyn CryptoProvider, reps: FloorReps) -> Result<Floor, E
     run(
         reps,
         vec![
-            Box::new(|| Ok(s.sign(&sk, &msg).map(drop)?)),
+            Box::new(|| Ok(cohort_crypto::Signer::sign(&signer, &msg).map(drop)?)),
             Box::new(|| Ok(s.verify(&pk, &msg, &sig)?)),
             Box::new(|| Ok(s.kem_generate().map(drop)?)),
             Box::new(|| Ok(s.hpke_seal(&hpke_pk, b"info", b"", &msg[..32]).map(drop)?)),
