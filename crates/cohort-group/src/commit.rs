@@ -645,7 +645,7 @@ fn validate_proposal_list(
     // run them over the cores first, then report their outcomes in list order below, so the
     // error a bad list yields does not depend on the split.
     /// Below this many Adds per thread a thread costs more than it saves.
-    const ADDS_PER_THREAD: usize = 16;
+    const ADDS_PER_THREAD: usize = 4;
     let adds: Vec<&Resolved> = list
         .iter()
         .filter(|r| matches!(r.proposal, Proposal::Add(_)))

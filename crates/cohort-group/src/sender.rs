@@ -835,7 +835,7 @@ fn build_welcome(
     // The HPKE encryptions are independent: spread over the cores, each thread sharing the work
     // that depends only on the (large) encrypted GroupInfo.
     /// Below this many new members per thread a thread costs more than it saves.
-    const PER_THREAD: usize = 16;
+    const PER_THREAD: usize = 4;
     let recipients: Vec<(&KeyPackage, &[u8])> = joiners
         .iter()
         .zip(&plaintexts)
