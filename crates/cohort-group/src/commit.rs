@@ -131,8 +131,16 @@ pub(crate) fn apply_proposals(
         }
     }
     // The resulting tree must be valid: unique keys across leaves and nodes (V-12.2-13), and
-    // the new extensions supported by every member (V-12.1.7-01/02).
-    tree.validate_structure().map_err(ValidationError::from)?;
+    // the new extensions supported by every member (V-12.1.7-01/02). The tree was valid before
+    // and only the updated and added leaves are new, so only their keys can collide.
+    let changed: Vec<cohort_tree::math::NodeIndex> = summary
+        .updated
+        .iter()
+        .chain(joiners.iter().map(|(leaf, _)| leaf))
+        .map(|leaf| leaf.node())
+        .collect();
+    tree.check_changed_keys_unique(&changed)
+        .map_err(ValidationError::from)?;
     crate::validate::check_duplicate_identities(&state.config, &tree)?;
     if summary.extensions_changed {
         for (_, leaf) in tree.leaves() {
@@ -425,7 +433,15 @@ pub(crate) fn process_commit(
             check_credential_support(&path.leaf_node, &tree, Some(committer))?;
             merge_update_path(&mut tree, suite, committer, path, &joiners)
                 .map_err(ValidationError::from)?;
-            tree.validate_structure().map_err(ValidationError::from)?;
+            // Only the committer's leaf and its filtered direct path changed (V-16.7-01).
+            let changed: Vec<cohort_tree::math::NodeIndex> = tree
+                .filtered_direct_path(committer)
+                .into_iter()
+                .map(|(x, _)| x)
+                .chain([committer.node()])
+                .collect();
+            tree.check_changed_keys_unique(&changed)
+                .map_err(ValidationError::from)?;
             crate::validate::check_duplicate_identities(&state.config, &tree)?;
             summary.updated.push(committer);
             provisional.tree_hash = tree.tree_hash(suite).map_err(ValidationError::from)?.into();

@@ -353,6 +353,71 @@ impl RatchetTree {
         self.check_key_uniqueness()
     }
 
+    /// The key-uniqueness rules of [`RatchetTree::validate_structure`] (no encryption key twice
+    /// in the tree, no signature key on two leaves) for a tree that met them before the nodes
+    /// `changed` were set: only the keys of those nodes can collide, so they are looked up in
+    /// one pass over the tree instead of indexing every key. The unmerged-leaf rules need no
+    /// check after the tree's own operations ([`RatchetTree::add_leaf`] keeps the lists sorted
+    /// and propagated, a path merge resets them).
+    ///
+    /// # Errors
+    /// [`TreeError::DuplicateEncryptionKey`] or [`TreeError::DuplicateSignatureKey`], lower
+    /// index first.
+    pub fn check_changed_keys_unique(&self, changed: &[NodeIndex]) -> Result<(), TreeError> {
+        use std::collections::HashMap;
+        let mut changed: Vec<NodeIndex> = changed.to_vec();
+        changed.sort_unstable();
+        changed.dedup();
+        let mut enc: HashMap<&[u8], NodeIndex> = HashMap::new();
+        let mut sig: HashMap<&[u8], LeafIndex> = HashMap::new();
+        for &x in &changed {
+            let key = match self.node(x) {
+                None => continue,
+                Some(Node::Leaf(l)) => {
+                    let leaf = LeafIndex(x.0 / 2);
+                    if let Some(prev) = sig.insert(l.signature_key.as_ref(), leaf) {
+                        return Err(TreeError::DuplicateSignatureKey(prev, leaf));
+                    }
+                    l.encryption_key.as_ref()
+                }
+                Some(Node::Parent(p)) => p.encryption_key.as_ref(),
+            };
+            if let Some(prev) = enc.insert(key, x) {
+                return Err(TreeError::DuplicateEncryptionKey(prev, x));
+            }
+        }
+        if enc.is_empty() {
+            return Ok(());
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            let x = NodeIndex(i as u32);
+            if changed.binary_search(&x).is_ok() {
+                continue;
+            }
+            let key = match node.as_deref() {
+                None => continue,
+                Some(Node::Leaf(l)) => {
+                    let leaf = LeafIndex(x.0 / 2);
+                    if let Some(&other) = sig.get(l.signature_key.as_ref()) {
+                        return Err(TreeError::DuplicateSignatureKey(
+                            leaf.min(other),
+                            leaf.max(other),
+                        ));
+                    }
+                    l.encryption_key.as_ref()
+                }
+                Some(Node::Parent(p)) => p.encryption_key.as_ref(),
+            };
+            if let Some(&other) = enc.get(key) {
+                return Err(TreeError::DuplicateEncryptionKey(
+                    x.min(other),
+                    x.max(other),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Verifies the signature of every non-blank leaf (RFC 9420 §7.3), `update` and `commit`
     /// leaves with `group_id` and their own index.
     ///

@@ -661,6 +661,23 @@ fn v_16_7_01_path_leaf_with_a_members_encryption_key_is_rejected() {
         ),
         "{err:?}"
     );
+    // The incremental check a receiver runs after a merge (only the path's nodes changed)
+    // finds the same collision, and nothing when only unrelated nodes are named.
+    let changed: Vec<NodeIndex> = tree
+        .filtered_direct_path(LeafIndex(0))
+        .into_iter()
+        .map(|(x, _)| x)
+        .chain([NodeIndex(0)])
+        .collect();
+    let err = tree.check_changed_keys_unique(&changed).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TreeError::DuplicateEncryptionKey(NodeIndex(0), NodeIndex(2))
+        ),
+        "{err:?}"
+    );
+    assert!(g.tree.check_changed_keys_unique(&changed).is_ok());
     // And the signature over the changed leaf no longer verifies.
     let err = tree
         .verify_leaf_signatures(&*ops, &g.case.group_id)
