@@ -364,51 +364,69 @@ impl RatchetTree {
     /// [`TreeError::DuplicateEncryptionKey`] or [`TreeError::DuplicateSignatureKey`], lower
     /// index first.
     pub fn check_changed_keys_unique(&self, changed: &[NodeIndex]) -> Result<(), TreeError> {
-        use std::collections::HashMap;
+        /// The first bytes of a key, to rule most pairs out with one integer comparison.
+        fn prefix(key: &[u8]) -> u64 {
+            let mut p = [0u8; 8];
+            let n = key.len().min(8);
+            p[..n].copy_from_slice(&key[..n]);
+            u64::from_le_bytes(p)
+        }
         let mut changed: Vec<NodeIndex> = changed.to_vec();
         changed.sort_unstable();
         changed.dedup();
-        let mut enc: HashMap<&[u8], NodeIndex> = HashMap::new();
-        let mut sig: HashMap<&[u8], LeafIndex> = HashMap::new();
+        // The changed nodes' keys: a handful (a path and a few leaves), compared linearly.
+        let mut enc: Vec<(u64, &[u8], NodeIndex)> = Vec::new();
+        let mut sig: Vec<(u64, &[u8], LeafIndex)> = Vec::new();
         for &x in &changed {
             let key = match self.node(x) {
                 None => continue,
                 Some(Node::Leaf(l)) => {
                     let leaf = LeafIndex(x.0 / 2);
-                    if let Some(prev) = sig.insert(l.signature_key.as_ref(), leaf) {
-                        return Err(TreeError::DuplicateSignatureKey(prev, leaf));
+                    let k = l.signature_key.as_ref();
+                    if let Some((_, _, prev)) = sig.iter().find(|(_, o, _)| *o == k) {
+                        return Err(TreeError::DuplicateSignatureKey(*prev, leaf));
                     }
+                    sig.push((prefix(k), k, leaf));
                     l.encryption_key.as_ref()
                 }
                 Some(Node::Parent(p)) => p.encryption_key.as_ref(),
             };
-            if let Some(prev) = enc.insert(key, x) {
-                return Err(TreeError::DuplicateEncryptionKey(prev, x));
+            if let Some((_, _, prev)) = enc.iter().find(|(_, o, _)| *o == key) {
+                return Err(TreeError::DuplicateEncryptionKey(*prev, x));
             }
+            enc.push((prefix(key), key, x));
         }
         if enc.is_empty() {
             return Ok(());
         }
+        let hit = |list: &[(u64, &[u8], NodeIndex)], key: &[u8]| {
+            let p = prefix(key);
+            list.iter()
+                .find(|(q, k, _)| *q == p && *k == key)
+                .map(|(_, _, x)| *x)
+        };
         for (i, node) in self.nodes.iter().enumerate() {
             let x = NodeIndex(i as u32);
-            if changed.binary_search(&x).is_ok() {
-                continue;
-            }
             let key = match node.as_deref() {
                 None => continue,
                 Some(Node::Leaf(l)) => {
                     let leaf = LeafIndex(x.0 / 2);
-                    if let Some(&other) = sig.get(l.signature_key.as_ref()) {
+                    let k = l.signature_key.as_ref();
+                    let p = prefix(k);
+                    if let Some((_, _, other)) = sig
+                        .iter()
+                        .find(|(q, o, c)| *q == p && *o == k && *c != leaf)
+                    {
                         return Err(TreeError::DuplicateSignatureKey(
-                            leaf.min(other),
-                            leaf.max(other),
+                            leaf.min(*other),
+                            leaf.max(*other),
                         ));
                     }
                     l.encryption_key.as_ref()
                 }
                 Some(Node::Parent(p)) => p.encryption_key.as_ref(),
             };
-            if let Some(&other) = enc.get(key) {
+            if let Some(other) = hit(&enc, key).filter(|other| *other != x) {
                 return Err(TreeError::DuplicateEncryptionKey(
                     x.min(other),
                     x.max(other),
