@@ -106,17 +106,20 @@ pub(crate) fn apply_proposals(
             }
         }
     }
-    let mut joiners = Vec::new();
-    for r in resolved {
-        if let Proposal::Add(add) = &r.proposal {
-            let leaf = tree
-                .add_leaf(add.key_package.leaf_node.clone())
-                .map_err(ValidationError::from)?;
-            joiners.push((leaf, add.key_package.clone()));
-            summary
-                .added
-                .push((leaf, add.key_package.leaf_node.clone()));
-        }
+    let adds: Vec<&cohort_messages::key_package::KeyPackage> = resolved
+        .iter()
+        .filter_map(|r| match &r.proposal {
+            Proposal::Add(add) => Some(&add.key_package),
+            _ => None,
+        })
+        .collect();
+    let leaves = tree
+        .add_leaves(adds.iter().map(|kp| kp.leaf_node.clone()))
+        .map_err(ValidationError::from)?;
+    let mut joiners = Vec::with_capacity(adds.len());
+    for (leaf, kp) in leaves.into_iter().zip(adds) {
+        joiners.push((leaf, kp.clone()));
+        summary.added.push((leaf, kp.leaf_node.clone()));
     }
     let mut psk_ids = Vec::new();
     for r in resolved {

@@ -209,7 +209,38 @@ impl RatchetTree {
     /// Adds `leaf` at the leftmost blank leaf, extending the tree when there is none, and lists
     /// it as unmerged at every non-blank parent above it (RFC 9420 §12.1.1, §7.7).
     pub fn add_leaf(&mut self, leaf: LeafNode) -> Result<LeafIndex, TreeError> {
-        let slot = self.nodes.iter().step_by(2).position(Option::is_none);
+        self.add_leaf_from(leaf, 0)
+    }
+
+    /// Adds `leaves` in order, each as [`RatchetTree::add_leaf`] would: the search for the
+    /// leftmost blank resumes after the last leaf placed (everything left of it is taken), so
+    /// adding many members at once stays linear in the tree's size.
+    ///
+    /// # Errors
+    /// As [`RatchetTree::add_leaf`]; the leaves before the failing one stay added.
+    pub fn add_leaves(
+        &mut self,
+        leaves: impl IntoIterator<Item = LeafNode>,
+    ) -> Result<Vec<LeafIndex>, TreeError> {
+        let mut from = 0;
+        let mut added = Vec::new();
+        for leaf in leaves {
+            let index = self.add_leaf_from(leaf, from)?;
+            from = index.0 as usize + 1;
+            added.push(index);
+        }
+        Ok(added)
+    }
+
+    /// [`RatchetTree::add_leaf`], knowing that the leaves before `from` are all taken.
+    fn add_leaf_from(&mut self, leaf: LeafNode, from: usize) -> Result<LeafIndex, TreeError> {
+        let slot = self
+            .nodes
+            .iter()
+            .step_by(2)
+            .skip(from)
+            .position(Option::is_none)
+            .map(|i| i + from);
         let index = match slot {
             Some(i) => LeafIndex(i as u32),
             None => {
@@ -377,27 +408,36 @@ impl RatchetTree {
         // The changed nodes' keys: a handful (a path and a few leaves), compared linearly.
         let mut enc: Vec<(u64, &[u8], NodeIndex)> = Vec::new();
         let mut sig: Vec<(u64, &[u8], LeafIndex)> = Vec::new();
+        let mut seen_enc: std::collections::HashMap<&[u8], NodeIndex> =
+            std::collections::HashMap::new();
+        let mut seen_sig: std::collections::HashMap<&[u8], LeafIndex> =
+            std::collections::HashMap::new();
         for &x in &changed {
             let key = match self.node(x) {
                 None => continue,
                 Some(Node::Leaf(l)) => {
                     let leaf = LeafIndex(x.0 / 2);
                     let k = l.signature_key.as_ref();
-                    if let Some((_, _, prev)) = sig.iter().find(|(_, o, _)| *o == k) {
-                        return Err(TreeError::DuplicateSignatureKey(*prev, leaf));
+                    if let Some(prev) = seen_sig.insert(k, leaf) {
+                        return Err(TreeError::DuplicateSignatureKey(prev, leaf));
                     }
                     sig.push((prefix(k), k, leaf));
                     l.encryption_key.as_ref()
                 }
                 Some(Node::Parent(p)) => p.encryption_key.as_ref(),
             };
-            if let Some((_, _, prev)) = enc.iter().find(|(_, o, _)| *o == key) {
-                return Err(TreeError::DuplicateEncryptionKey(*prev, x));
+            if let Some(prev) = seen_enc.insert(key, x) {
+                return Err(TreeError::DuplicateEncryptionKey(prev, x));
             }
             enc.push((prefix(key), key, x));
         }
         if enc.is_empty() {
             return Ok(());
+        }
+        if changed.len() > 32 {
+            // Many changed nodes (a commit adding many members): index them instead, so that
+            // the pass stays linear.
+            return self.check_keys_unique_indexed(&enc, &sig);
         }
         let hit = |list: &[(u64, &[u8], NodeIndex)], key: &[u8]| {
             let p = prefix(key);
@@ -431,6 +471,46 @@ impl RatchetTree {
                     x.min(other),
                     x.max(other),
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// [`RatchetTree::check_changed_keys_unique`]'s pass over the tree with the changed keys
+    /// (already free of duplicates among themselves) in hash maps.
+    fn check_keys_unique_indexed(
+        &self,
+        enc: &[(u64, &[u8], NodeIndex)],
+        sig: &[(u64, &[u8], LeafIndex)],
+    ) -> Result<(), TreeError> {
+        use std::collections::HashMap;
+        let enc: HashMap<&[u8], NodeIndex> = enc.iter().map(|(_, k, x)| (*k, *x)).collect();
+        let sig: HashMap<&[u8], LeafIndex> = sig.iter().map(|(_, k, l)| (*k, *l)).collect();
+        for (i, node) in self.nodes.iter().enumerate() {
+            let x = NodeIndex(i as u32);
+            let key = match node.as_deref() {
+                None => continue,
+                Some(Node::Leaf(l)) => {
+                    let leaf = LeafIndex(x.0 / 2);
+                    if let Some(&other) = sig.get(l.signature_key.as_ref()) {
+                        if other != leaf {
+                            return Err(TreeError::DuplicateSignatureKey(
+                                leaf.min(other),
+                                leaf.max(other),
+                            ));
+                        }
+                    }
+                    l.encryption_key.as_ref()
+                }
+                Some(Node::Parent(p)) => p.encryption_key.as_ref(),
+            };
+            if let Some(&other) = enc.get(key) {
+                if other != x {
+                    return Err(TreeError::DuplicateEncryptionKey(
+                        x.min(other),
+                        x.max(other),
+                    ));
+                }
             }
         }
         Ok(())
@@ -504,4 +584,59 @@ pub fn is_descendant(x: NodeIndex, top: NodeIndex) -> bool {
     let span = (1u64 << k) - 1;
     let (t, v) = (u64::from(top.0), u64::from(x.0));
     v + span >= t && v <= t + span
+}
+
+#[cfg(test)]
+mod tests {
+    use cohort_codec::VarBytes;
+    use cohort_credential::Credential;
+    use cohort_crypto::{CipherSuite, HpkePublicKey, SignaturePublicKey};
+
+    use super::RatchetTree;
+    use crate::leaf::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
+    use crate::math::LeafIndex;
+
+    fn leaf(n: u16) -> LeafNode {
+        let [a, b] = n.to_be_bytes();
+        LeafNode {
+            encryption_key: HpkePublicKey(vec![a, b, 1].into()),
+            signature_key: SignaturePublicKey(vec![a, b, 2].into()),
+            credential: Credential::basic(vec![a, b]),
+            capabilities: Capabilities {
+                versions: Vec::new(),
+                cipher_suites: vec![CipherSuite(1)],
+                extensions: Vec::new(),
+                proposals: Vec::new(),
+                credentials: Vec::new(),
+            },
+            leaf_node_source: LeafNodeSource::KeyPackage(Lifetime {
+                not_before: 0,
+                not_after: u64::MAX,
+            }),
+            extensions: Vec::new(),
+            signature: VarBytes::default(),
+        }
+    }
+
+    /// Adding many leaves at once places them exactly where adding them one by one does:
+    /// into the blanks left by removals first, left to right, then by extending the tree.
+    #[test]
+    fn add_leaves_matches_repeated_add_leaf() {
+        let mut base = RatchetTree::with_first_leaf(leaf(0));
+        for n in 1..12 {
+            base.add_leaf(leaf(n)).expect("add");
+        }
+        for removed in [3, 4, 9] {
+            base.remove_leaf(LeafIndex(removed)).expect("remove");
+        }
+        let mut one_by_one = base.clone();
+        let expected: Vec<LeafIndex> = (100..110)
+            .map(|n| one_by_one.add_leaf(leaf(n)).expect("add"))
+            .collect();
+        let mut at_once = base.clone();
+        let got = at_once.add_leaves((100..110).map(leaf)).expect("add");
+        assert_eq!(got, expected);
+        assert_eq!(at_once, one_by_one);
+        assert_eq!(&got[..3], &[LeafIndex(3), LeafIndex(4), LeafIndex(9)]);
+    }
 }
