@@ -208,30 +208,52 @@ impl Group {
             (None, None) => return Err(ValidationError::InvalidWelcome("no ratchet tree").into()),
         };
         let mut tree = RatchetTree::from_nodes(nodes).map_err(ValidationError::from)?;
-        let tree_hash = tree.tree_hash(s).map_err(ValidationError::from)?;
-        if tree_hash != context.tree_hash.as_slice() {
-            return Err(
-                ValidationError::InvalidTree(cohort_tree::TreeError::TreeHashMismatch).into(),
-            );
-        }
-        // The GroupInfo's signer (V-12.4.3.1-07).
-        let signer = tree
-            .leaf(group_info.signer)
-            .ok_or(ValidationError::InvalidGroupInfo(
-                "the signer's leaf is blank",
-            ))?;
-        verify_group_info(s, &group_info, &signer.signature_key)?;
-        // Tree integrity (§12.4.3.1): parent hashes, structure, every leaf.
-        tree.verify_parent_hashes(s)
-            .map_err(ValidationError::from)?;
-        tree.validate_structure().map_err(ValidationError::from)?;
-        crate::validate::check_duplicate_identities(&config, &tree)?;
         let now = if config.enforce_lifetimes {
             input.now
         } else {
             None
         };
-        crate::validate::validate_tree_leaves(s, &tree, &context, now, &config)?;
+        // The tree's hash, the GroupInfo, the parent hashes and the structure (§12.4.3.1).
+        let check_tree = |tree: &mut RatchetTree| -> Result<(), Error> {
+            let tree_hash = tree.tree_hash(s).map_err(ValidationError::from)?;
+            if tree_hash != context.tree_hash.as_slice() {
+                return Err(
+                    ValidationError::InvalidTree(cohort_tree::TreeError::TreeHashMismatch).into(),
+                );
+            }
+            // The GroupInfo's signer (V-12.4.3.1-07).
+            let signer = tree
+                .leaf(group_info.signer)
+                .ok_or(ValidationError::InvalidGroupInfo(
+                    "the signer's leaf is blank",
+                ))?;
+            verify_group_info(s, &group_info, &signer.signature_key)?;
+            tree.verify_parent_hashes(s)
+                .map_err(ValidationError::from)?;
+            tree.validate_structure().map_err(ValidationError::from)?;
+            crate::validate::check_duplicate_identities(&config, tree)
+        };
+        // Then every leaf (signatures batch-checked over the cores). In a large tree the leaves
+        // are validated on other threads while this one runs the checks above, on a copy of the
+        // tree (its nodes are shared, so the copy is cheap); errors are still reported in the
+        // order of the checks, the leaves' last.
+        /// Below this many leaves the extra thread costs more than it saves.
+        const CONCURRENT_FROM: u32 = 256;
+        if tree.leaf_count() < CONCURRENT_FROM {
+            check_tree(&mut tree)?;
+            crate::validate::validate_tree_leaves(s, &tree, &context, now, &config)?;
+        } else {
+            let leaf_tree = tree.clone();
+            std::thread::scope(|scope| -> Result<(), Error> {
+                let leaves = scope.spawn(|| {
+                    crate::validate::validate_tree_leaves(s, &leaf_tree, &context, now, &config)
+                });
+                check_tree(&mut tree)?;
+                leaves
+                    .join()
+                    .map_err(|_| Error::Internal("a leaf-validation thread panicked"))?
+            })?;
+        }
         // Every member can use every other member's credential type (V-7.3-04/05).
         crate::validate::check_tree_credential_support(&tree)?;
         crate::validate::check_external_senders(
