@@ -689,3 +689,59 @@ fn v_12_4_3_1_20_joiner_derives_the_group_epoch() {
         inv.epoch_authenticator.as_slice()
     );
 }
+
+/// V-12.4.3.3-04, V-12.4.3.1-13 on a tree large enough for the leaves to be validated on other
+/// threads while the tree is hashed: the joiner still joins, and with a damaged leaf the error
+/// reported is the first check's (the tree hash), not the leaf's signature.
+#[test]
+fn v_12_4_3_3_04_large_tree_checks_keep_their_order() {
+    let mut alice = create_with("alice", Vec::new());
+    let key_packages: Vec<KeyPackage> = (0..300)
+        .map(|i| key_package(&format!("member {i}")).0)
+        .collect();
+    let mut options = CommitOptions::new();
+    options.ratchet_tree_in_welcome = false;
+    alice
+        .group
+        .add_members(&alice.signer, key_packages, &options, Some(NOW))
+        .expect("add 300");
+    alice.group.merge_pending_commit().expect("merge");
+    let (kp, secrets, _) = key_package("dave");
+    let out = alice
+        .group
+        .add_members(&alice.signer, vec![kp.clone()], &options, Some(NOW))
+        .expect("add dave");
+    alice.group.merge_pending_commit().expect("merge");
+    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+        panic!("not a Welcome")
+    };
+    let tree = alice.group.tree().to_nodes();
+    let join_with = |nodes: RatchetTreeNodes| {
+        let input = JoinInput {
+            welcome: &welcome,
+            key_package: &kp,
+            secrets: &secrets,
+            ratchet_tree: Some(nodes),
+            now: Some(NOW),
+        };
+        Group::join(&provider(), input, &NoPsks, GroupConfig::default())
+    };
+    let dave = join_with(tree.clone()).expect("join a 302-member group");
+    assert_eq!(
+        dave.epoch_authenticator(),
+        alice.group.epoch_authenticator()
+    );
+    let mut damaged = tree;
+    match damaged.0.get_mut(2 * 150).and_then(|n| n.as_deref_mut()) {
+        Some(cohort_tree::node::Node::Leaf(leaf)) => {
+            let mut sig = leaf.signature.as_slice().to_vec();
+            sig[0] ^= 1;
+            leaf.signature = sig.into();
+        }
+        _ => panic!("no leaf 150"),
+    }
+    match join_with(damaged) {
+        Err(Error::Invalid(ValidationError::InvalidTree(TreeError::TreeHashMismatch))) => {}
+        other => panic!("expected the tree hash mismatch first, got {other:?}"),
+    }
+}
