@@ -203,25 +203,8 @@ fn parse_grpc(args: Vec<OsString>) -> Result<Option<GrpcArgs>, Error> {
     let mut suites = Vec::new();
     let mut args = args.into_iter().peekable();
     while let Some(arg) = args.next() {
-        let text = arg
-            .to_str()
-            .ok_or_else(|| Error::UnexpectedArgument(arg.clone()))?
-            .to_owned();
-        let (name, inline) = match text.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => {
-                (name.to_owned(), Some(value.to_owned()))
-            }
-            _ => (text.clone(), None),
-        };
-        let mut value = |flag: &'static str| -> Result<String, Error> {
-            match inline.clone() {
-                Some(v) => Ok(v),
-                None => args
-                    .next()
-                    .and_then(|v| v.into_string().ok())
-                    .ok_or(Error::MissingValue(flag)),
-            }
-        };
+        let (name, inline) = split_flag(&arg)?;
+        let mut value = |flag: &'static str| flag_value(&inline, &mut args, flag);
         match name.as_str() {
             "-h" | "--help" if inline.is_none() => return Ok(None),
             "--grpc" => {
@@ -265,31 +248,40 @@ fn parse_grpc(args: Vec<OsString>) -> Result<Option<GrpcArgs>, Error> {
     Ok(Some(out))
 }
 
+/// Splits `--opt=value` into the flag and its inline value (both `--opt value` and
+/// `--opt=value` are accepted); any other argument comes back whole.
+fn split_flag(arg: &OsString) -> Result<(String, Option<String>), Error> {
+    let text = arg
+        .to_str()
+        .ok_or_else(|| Error::UnexpectedArgument(arg.clone()))?;
+    Ok(match text.split_once('=') {
+        Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
+        _ => (text.to_owned(), None),
+    })
+}
+
+/// The value of `flag`: given inline, or else the next argument.
+fn flag_value(
+    inline: &Option<String>,
+    args: &mut impl Iterator<Item = OsString>,
+    flag: &'static str,
+) -> Result<String, Error> {
+    match inline {
+        Some(v) => Ok(v.clone()),
+        None => args
+            .next()
+            .and_then(|v| v.into_string().ok())
+            .ok_or(Error::MissingValue(flag)),
+    }
+}
+
 /// Parses the arguments; `Ok(None)` asks for the help text.
 fn parse(args: Vec<OsString>) -> Result<Option<Filter>, Error> {
     let mut filter = Filter::default();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
-        let text = arg
-            .to_str()
-            .ok_or_else(|| Error::UnexpectedArgument(arg.clone()))?
-            .to_owned();
-        // Accept both `--opt value` and `--opt=value`.
-        let (name, inline) = match text.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => {
-                (name.to_owned(), Some(value.to_owned()))
-            }
-            _ => (text.clone(), None),
-        };
-        let mut value = |flag: &'static str| -> Result<String, Error> {
-            match inline.clone() {
-                Some(v) => Ok(v),
-                None => args
-                    .next()
-                    .and_then(|v| v.into_string().ok())
-                    .ok_or(Error::MissingValue(flag)),
-            }
-        };
+        let (name, inline) = split_flag(&arg)?;
+        let mut value = |flag: &'static str| flag_value(&inline, &mut args, flag);
         match name.as_str() {
             "-h" | "--help" if inline.is_none() => return Ok(None),
             "--suite" => {

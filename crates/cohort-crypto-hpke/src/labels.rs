@@ -14,14 +14,8 @@ pub(crate) fn labeled_extract(
     label: &[u8],
     ikm: &[u8],
 ) -> Result<Secret, CryptoError> {
-    let mut labeled_ikm =
-        Vec::with_capacity(VERSION_LABEL.len() + suite_id.len() + label.len() + ikm.len());
-    labeled_ikm.extend_from_slice(VERSION_LABEL);
-    labeled_ikm.extend_from_slice(suite_id);
-    labeled_ikm.extend_from_slice(label);
-    labeled_ikm.extend_from_slice(ikm);
     // The input may hold a DH output or a shared secret: keep it in a zeroizing wrapper.
-    let labeled_ikm = Secret::new(labeled_ikm);
+    let labeled_ikm = Secret::new(labeled_ikm(suite_id, label, ikm));
     kdf.extract(salt, labeled_ikm.as_bytes())
 }
 
@@ -34,13 +28,18 @@ pub(crate) fn labeled_extract_public(
     label: &[u8],
     ikm: &[u8],
 ) -> Result<Secret, CryptoError> {
-    let mut labeled_ikm =
+    kdf.extract(&[], &labeled_ikm(suite_id, label, ikm))
+}
+
+/// `"HPKE-v1" || suite_id || label || ikm`.
+fn labeled_ikm(suite_id: &[u8], label: &[u8], ikm: &[u8]) -> Vec<u8> {
+    let mut labeled =
         Vec::with_capacity(VERSION_LABEL.len() + suite_id.len() + label.len() + ikm.len());
-    labeled_ikm.extend_from_slice(VERSION_LABEL);
-    labeled_ikm.extend_from_slice(suite_id);
-    labeled_ikm.extend_from_slice(label);
-    labeled_ikm.extend_from_slice(ikm);
-    kdf.extract(&[], &labeled_ikm)
+    labeled.extend_from_slice(VERSION_LABEL);
+    labeled.extend_from_slice(suite_id);
+    labeled.extend_from_slice(label);
+    labeled.extend_from_slice(ikm);
+    labeled
 }
 
 /// `LabeledExpand(prk, label, info, L) = Expand(prk, I2OSP(L, 2) || "HPKE-v1" || suite_id ||

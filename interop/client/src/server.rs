@@ -874,18 +874,13 @@ impl Store {
             .transactions
             .get(&req.transaction_id)
             .ok_or(Error::UnknownTransaction(req.transaction_id))?;
-        let group = Group::join_resumed(
-            ctx.provider,
-            JoinInput {
-                welcome: &welcome,
-                key_package: &transaction.key_package,
-                secrets: &transaction.secrets,
-                ratchet_tree: ratchet_tree(&req.ratchet_tree)?,
-                now: Some(now()),
-            },
+        let group = join_resumed(
+            ctx,
+            &welcome,
+            &req.ratchet_tree,
+            (&transaction.key_package, &transaction.secrets),
             &transaction.psks,
             &old.group,
-            GroupConfig::default(),
         )?;
         let format = old.format;
         let transaction = self
@@ -1001,18 +996,13 @@ impl Store {
             .reinits
             .get(&req.reinit_id)
             .ok_or(Error::UnknownReInit(req.reinit_id))?;
-        let group = Group::join_resumed(
-            ctx.provider,
-            JoinInput {
-                welcome: &welcome,
-                key_package: &record.key_package,
-                secrets: &record.secrets,
-                ratchet_tree: ratchet_tree(&req.ratchet_tree)?,
-                now: Some(now()),
-            },
+        let group = join_resumed(
+            ctx,
+            &welcome,
+            &req.ratchet_tree,
+            (&record.key_package, &record.secrets),
             &record.psks,
             &record.old,
-            GroupConfig::default(),
         )?;
         let epoch_authenticator = group.epoch_authenticator().to_vec();
         let new = State {
@@ -1060,6 +1050,31 @@ impl Store {
 }
 
 /// A Welcome sent as an MLSMessage.
+/// Joins the group that `welcome` (with `tree`, if the Welcome lacks one) creates from `old`
+/// (a ReInit's or branch's resumption), as the owner of `key_package`.
+fn join_resumed(
+    ctx: &Ctx<'_>,
+    welcome: &cohort_messages::welcome::Welcome,
+    tree: &[u8],
+    (key_package, secrets): (&KeyPackage, &KeyPackageSecrets),
+    psks: &PskList,
+    old: &Group,
+) -> Result<Group, Error> {
+    Ok(Group::join_resumed(
+        ctx.provider,
+        JoinInput {
+            welcome,
+            key_package,
+            secrets,
+            ratchet_tree: ratchet_tree(tree)?,
+            now: Some(now()),
+        },
+        psks,
+        old,
+        GroupConfig::default(),
+    )?)
+}
+
 fn welcome(bytes: &[u8]) -> Result<cohort_messages::welcome::Welcome, Error> {
     match decode::<MlsMessage>("welcome", bytes)?.body {
         MlsMessageBody::Welcome(welcome) => Ok(welcome),
