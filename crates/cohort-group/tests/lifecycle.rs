@@ -39,15 +39,23 @@ fn join(
     inviter: &mut Group,
     inviter_signer: &SoftwareSigner,
 ) -> Member {
+    join_with(p, cs, name, inviter, inviter_signer, &CommitOptions::new()).0
+}
+
+/// [`join`] with the inviter's commit made with `options`; also returns the commit's GroupInfo
+/// for external joiners, if it made one.
+fn join_with(
+    p: &dyn CryptoProvider,
+    cs: CipherSuite,
+    name: &str,
+    inviter: &mut Group,
+    inviter_signer: &SoftwareSigner,
+    options: &CommitOptions,
+) -> (Member, Option<MlsMessage>) {
     let s = signer(p, cs);
     let (kp, secrets) = create_key_package(p, cs, &s, &spec(name)).expect("key package");
     let out = inviter
-        .add_members(
-            inviter_signer,
-            vec![kp.clone()],
-            &CommitOptions::new(),
-            Some(NOW),
-        )
+        .add_members(inviter_signer, vec![kp.clone()], options, Some(NOW))
         .expect("add");
     inviter.merge_pending_commit().expect("merge");
     let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
@@ -61,10 +69,11 @@ fn join(
         now: Some(NOW),
     };
     let group = Group::join(p, input, &NoPsks, GroupConfig::default()).expect("join");
-    Member {
+    let member = Member {
         signer: s,
         group: Some(group),
-    }
+    };
+    (member, out.group_info)
 }
 
 fn deliver(to: &mut Group, msg: &MlsMessage) -> Processed {
@@ -440,25 +449,9 @@ fn commits_without_a_group_info_for_external_joiners() {
     .expect("create");
     let mut options = CommitOptions::new();
     options.group_info = false;
-
-    let bob_signer = signer(&p, CS);
-    let (kp, secrets) = create_key_package(&p, CS, &bob_signer, &spec("bob")).expect("kp");
-    let out = alice
-        .add_members(&alice_signer, vec![kp.clone()], &options, Some(NOW))
-        .expect("add");
-    assert!(out.group_info.is_none());
-    alice.merge_pending_commit().expect("merge");
-    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
-        panic!("not a welcome")
-    };
-    let input = JoinInput {
-        welcome: &welcome,
-        key_package: &kp,
-        secrets: &secrets,
-        ratchet_tree: None,
-        now: Some(NOW),
-    };
-    let mut bob = Group::join(&p, input, &NoPsks, GroupConfig::default()).expect("join");
+    let (bob, group_info) = join_with(&p, CS, "bob", &mut alice, &alice_signer, &options);
+    assert!(group_info.is_none());
+    let mut bob = bob.group.expect("bob");
 
     let out = alice
         .self_update(&alice_signer, &options, Some(NOW))

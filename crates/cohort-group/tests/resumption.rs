@@ -31,12 +31,18 @@ fn reinit_proposal() -> ReInit {
 
 /// alice, bob and carol after alice's commit of a ReInit, merged by all three.
 fn reinit_trio() -> (Member, Member, Member) {
+    reinit_trio_with(|_| reinit_proposal())
+}
+
+/// [`reinit_trio`] with the ReInit `make` gives for alice's group.
+fn reinit_trio_with(make: impl FnOnce(&Group) -> ReInit) -> (Member, Member, Member) {
     let (mut alice, mut bob, mut carol) = trio();
+    let reinit = make(&alice.group);
     let out = alice
         .group
         .commit(
             &alice.signer,
-            vec![Proposal::ReInit(reinit_proposal())],
+            vec![Proposal::ReInit(reinit.clone())],
             &CommitOptions::new(),
             &NoPsks,
             Some(NOW),
@@ -46,7 +52,7 @@ fn reinit_trio() -> (Member, Member, Member) {
     for m in [&mut bob, &mut carol] {
         match deliver(&mut m.group, &out.commit).expect("process") {
             Processed::Commit(staged) => {
-                assert_eq!(staged.summary().reinit, Some(reinit_proposal()));
+                assert_eq!(staged.summary().reinit, Some(reinit.clone()));
                 m.group.merge_staged(*staged);
             }
             other => panic!("expected a commit, got {other:?}"),
@@ -733,28 +739,10 @@ fn reinit_moves_the_group_to_another_suite() {
 /// be taken from the resumed group's epoch, on both the welcomer's and the joiners' side.
 #[test]
 fn reinit_keeping_the_group_id() {
-    let (mut alice, mut bob, mut carol) = trio();
-    let same_id = ReInit {
-        group_id: alice.group.group_id().to_vec().into(),
+    let (alice, bob, carol) = reinit_trio_with(|group| ReInit {
+        group_id: group.group_id().to_vec().into(),
         ..reinit_proposal()
-    };
-    let out = alice
-        .group
-        .commit(
-            &alice.signer,
-            vec![Proposal::ReInit(same_id.clone())],
-            &CommitOptions::new(),
-            &NoPsks,
-            Some(NOW),
-        )
-        .expect("commit ReInit");
-    alice.group.merge_pending_commit().expect("merge");
-    for m in [&mut bob, &mut carol] {
-        match deliver(&mut m.group, &out.commit).expect("process") {
-            Processed::Commit(staged) => m.group.merge_staged(*staged),
-            other => panic!("expected a commit, got {other:?}"),
-        }
-    }
+    });
     let (bob_kp, bob_secrets) = next_key_package(&bob, "bob");
     let (carol_kp, _) = next_key_package(&carol, "carol");
     let (new_alice, out) = alice
