@@ -112,7 +112,16 @@ impl DhGroup for DhAlg {
     }
 
     fn private_key_from_bytes(&self, bytes: &[u8]) -> Result<HpkePrivateKey, CryptoError> {
-        self.private_key(bytes)?;
+        if *self == Self::X25519 {
+            // Every 32 bytes are an X25519 private key (RFC 7748 clamps them), and importing
+            // one into aws-lc costs a scalar multiplication for its public key, which
+            // `DeriveKeyPair` computes right after anyway.
+            if bytes.len() != self.field_len() {
+                return Err(CryptoErrorKind::InvalidPrivateKey.into());
+            }
+        } else {
+            self.private_key(bytes)?;
+        }
         Ok(HpkePrivateKey::from_slice(bytes))
     }
 
@@ -171,5 +180,24 @@ impl DhGroup for DhAlg {
             Ok((sk, HpkePublicKey::from(pk.as_ref().to_vec())))
         })?;
         Ok((pk_e, self.agree(&sk_e, pk)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// X25519 private keys are taken without an import, but only at their length; and the
+    /// public key of one is still aws-lc's.
+    #[test]
+    fn x25519_private_key_from_bytes() {
+        let alg = DhAlg::X25519;
+        assert!(alg.private_key_from_bytes(&[1; 31]).is_err());
+        assert!(alg.private_key_from_bytes(&[1; 33]).is_err());
+        let sk = alg.private_key_from_bytes(&[1; 32]).unwrap();
+        let (generated, pk) = alg.generate().unwrap();
+        let again = alg.private_key_from_bytes(generated.as_bytes()).unwrap();
+        assert_eq!(alg.public_key(&again).unwrap(), pk);
+        assert_ne!(alg.public_key(&sk).unwrap(), pk);
     }
 }
