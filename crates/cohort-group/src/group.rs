@@ -244,15 +244,12 @@ impl Group {
             crate::validate::validate_tree_leaves(s, &tree, &context, now, &config)?;
         } else {
             let leaf_tree = tree.clone();
-            std::thread::scope(|scope| -> Result<(), Error> {
-                let leaves = scope.spawn(|| {
-                    crate::validate::validate_tree_leaves(s, &leaf_tree, &context, now, &config)
-                });
-                check_tree(&mut tree)?;
-                leaves
-                    .join()
-                    .map_err(|_| Error::Internal("a leaf-validation thread panicked"))?
-            })?;
+            let (checked, leaves) = crate::parallel::join(
+                || check_tree(&mut tree),
+                || crate::validate::validate_tree_leaves(s, &leaf_tree, &context, now, &config),
+            )?;
+            checked?;
+            leaves?;
         }
         // Every member can use every other member's credential type (V-7.3-04/05).
         crate::validate::check_tree_credential_support(&tree)?;
