@@ -1,7 +1,12 @@
 //! The primitive floor: what each implementation's own crypto layer takes for the operations the
-//! scenarios are made of (Ed25519 sign and verify of 256 bytes, X25519 key generation, HPKE
-//! `SealBase` of 32 bytes, AES-128-GCM seal of 1 KiB and 1 MiB), on suite 1. cohort signs
-//! through `SoftwareSigner`, as its groups do.
+//! scenarios are made of (Ed25519 sign and verify of 256 bytes, 1 KiB and 1 MiB, X25519 key
+//! generation, HPKE `SealBase` of 32 bytes, AES-128-GCM seal of 1 KiB and 1 MiB), on suite 1.
+//! cohort signs through `SoftwareSigner`, as its groups do.
+//!
+//! The application-message scenarios sign and verify the whole message (its `FramedContentTBS`
+//! holds the 1 KiB or 1 MiB of application data), and Ed25519 hashes what it signs twice and
+//! what it verifies once, so their floor ([`message_floor`]) uses the signature rows of the
+//! message's size.
 
 use std::time::Duration;
 
@@ -15,24 +20,44 @@ use openmls_traits::crypto::OpenMlsCrypto;
 use crate::{Error, Reps, measure, timed};
 
 /// The primitives, in report order.
-pub const PRIMITIVES: [&str; 6] = [
+pub const PRIMITIVES: [&str; 10] = [
     "Ed25519 sign",
     "Ed25519 verify",
     "X25519 keygen",
     "HPKE seal, 32 B",
     "AES-128-GCM seal, 1 KiB",
+    "Ed25519 sign, 1 KiB",
+    "Ed25519 verify, 1 KiB",
     "AES-128-GCM seal, 1 MiB",
+    "Ed25519 sign, 1 MiB",
+    "Ed25519 verify, 1 MiB",
 ];
+
+/// The primitives that run [`FloorReps::large`] times: those on 1 MiB.
+fn is_large(op: &str) -> bool {
+    op.ends_with("1 MiB")
+}
+
+/// The floor of an application message of `size` (`"1 KiB"` or `"1 MiB"`) from one
+/// implementation's primitive medians `floor(op)`: one signature and one verification of a
+/// message of that size and two AES-128-GCM operations on it (the seal counted twice for the
+/// seal and the open). `None` when a primitive is missing.
+pub fn message_floor(size: &str, floor: impl Fn(&str) -> Option<Duration>) -> Option<Duration> {
+    let sign = floor(&format!("Ed25519 sign, {size}"))?;
+    let verify = floor(&format!("Ed25519 verify, {size}"))?;
+    let aead = floor(&format!("AES-128-GCM seal, {size}"))?;
+    Some(sign + verify + aead * 2)
+}
 
 /// Samples per primitive, in the order of [`PRIMITIVES`].
 pub type Floor = Vec<(&'static str, Vec<Duration>)>;
 
-/// Repetitions: `small` for every primitive but the 1 MiB seal, which runs `large` times.
+/// Repetitions: `small` for every primitive but those on 1 MiB, which run `large` times.
 #[derive(Debug, Clone, Copy)]
 pub struct FloorReps {
     /// Repetitions of the small operations.
     pub small: Reps,
-    /// Repetitions of the 1 MiB seal.
+    /// Repetitions of the operations on 1 MiB.
     pub large: Reps,
 }
 
@@ -50,7 +75,7 @@ fn run(
 ) -> Result<Floor, Error> {
     let mut out = Vec::with_capacity(PRIMITIVES.len());
     for (i, op) in ops.iter_mut().enumerate() {
-        let r = if i == PRIMITIVES.len() - 1 {
+        let r = if is_large(PRIMITIVES[i]) {
             reps.large
         } else {
             reps.small
@@ -79,6 +104,8 @@ pub fn cohort(provider: &dyn CryptoProvider, reps: FloorReps) -> Result<Floor, E
     let nonce = vec![2u8; s.aead_nonce_len()];
     let kib = vec![3u8; 1024];
     let mib = vec![4u8; 1 << 20];
+    let kib_sig = cohort_crypto::Signer::sign(&signer, &kib)?;
+    let mib_sig = cohort_crypto::Signer::sign(&signer, &mib)?;
     run(
         reps,
         vec![
@@ -87,7 +114,11 @@ pub fn cohort(provider: &dyn CryptoProvider, reps: FloorReps) -> Result<Floor, E
             Box::new(|| Ok(s.kem_generate().map(drop)?)),
             Box::new(|| Ok(s.hpke_seal(&hpke_pk, b"info", b"", &msg[..32]).map(drop)?)),
             Box::new(|| Ok(s.aead_seal(&key, &nonce, b"", &kib).map(drop)?)),
+            Box::new(|| Ok(cohort_crypto::Signer::sign(&signer, &kib).map(drop)?)),
+            Box::new(|| Ok(s.verify(&pk, &kib, &kib_sig)?)),
             Box::new(|| Ok(s.aead_seal(&key, &nonce, b"", &mib).map(drop)?)),
+            Box::new(|| Ok(cohort_crypto::Signer::sign(&signer, &mib).map(drop)?)),
+            Box::new(|| Ok(s.verify(&pk, &mib, &mib_sig)?)),
         ],
     )
 }
@@ -121,6 +152,8 @@ pub fn openmls(reps: FloorReps) -> Result<Floor, Error> {
     let err = |op: &'static str| {
         move |e: openmls_traits::types::CryptoError| prim(B, op)(format!("{e:?}"))
     };
+    let kib_sig = c.sign(scheme, &kib, &sk).map_err(err("sign"))?;
+    let mib_sig = c.sign(scheme, &mib, &sk).map_err(err("sign"))?;
     run(
         reps,
         vec![
@@ -150,10 +183,20 @@ pub fn openmls(reps: FloorReps) -> Result<Floor, Error> {
                     .map(drop)
                     .map_err(err("aead"))
             }),
+            Box::new(|| c.sign(scheme, &kib, &sk).map(drop).map_err(err("sign"))),
+            Box::new(|| {
+                c.verify_signature(scheme, &kib, &pk, &kib_sig)
+                    .map_err(err("verify"))
+            }),
             Box::new(|| {
                 c.aead_encrypt(cs.aead_algorithm(), &key, &mib, &nonce, b"")
                     .map(drop)
                     .map_err(err("aead"))
+            }),
+            Box::new(|| c.sign(scheme, &mib, &sk).map(drop).map_err(err("sign"))),
+            Box::new(|| {
+                c.verify_signature(scheme, &mib, &pk, &mib_sig)
+                    .map_err(err("verify"))
             }),
         ],
     )
@@ -182,6 +225,8 @@ pub fn mls_rs<P: RsCryptoProvider>(provider: &P, reps: FloorReps) -> Result<Floo
     let nonce = vec![2u8; 12];
     let kib = vec![3u8; 1024];
     let mib = vec![4u8; 1 << 20];
+    let kib_sig = s.sign(&sk, &kib).map_err(dbg("sign"))?;
+    let mib_sig = s.sign(&sk, &mib).map_err(dbg("sign"))?;
     run(
         reps,
         vec![
@@ -198,11 +243,35 @@ pub fn mls_rs<P: RsCryptoProvider>(provider: &P, reps: FloorReps) -> Result<Floo
                     .map(drop)
                     .map_err(dbg("aead"))
             }),
+            Box::new(|| s.sign(&sk, &kib).map(drop).map_err(dbg("sign"))),
+            Box::new(|| s.verify(&pk, &kib_sig, &kib).map_err(dbg("verify"))),
             Box::new(|| {
                 s.aead_seal(&key, &mib, None, &nonce)
                     .map(drop)
                     .map_err(dbg("aead"))
             }),
+            Box::new(|| s.sign(&sk, &mib).map(drop).map_err(dbg("sign"))),
+            Box::new(|| s.verify(&pk, &mib_sig, &mib).map_err(dbg("verify"))),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_floor_is_sign_verify_and_two_aead_of_that_size() {
+        let us = Duration::from_micros;
+        let rows = [
+            ("Ed25519 sign, 1 KiB", us(10)),
+            ("Ed25519 verify, 1 KiB", us(30)),
+            ("AES-128-GCM seal, 1 KiB", us(1)),
+            ("Ed25519 sign", us(1000)),
+        ];
+        let lookup = |op: &str| rows.iter().find(|(o, _)| *o == op).map(|(_, d)| *d);
+        assert_eq!(message_floor("1 KiB", lookup), Some(us(42)));
+        assert_eq!(message_floor("1 MiB", lookup), None);
+        assert!(PRIMITIVES.iter().filter(|op| is_large(op)).count() == 3);
+    }
 }

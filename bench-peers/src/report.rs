@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::primitives::PRIMITIVES;
+use crate::primitives::{PRIMITIVES, message_floor};
 use crate::run::Results;
 
 /// The labels of the default-backend comparison: cohort first, then its peers.
@@ -156,6 +156,47 @@ pub fn floor_table(results: &Results) -> String {
                 .map(|(_, _, d)| format_duration(*d))
                 .unwrap_or_else(|| "–".to_string());
             let _ = write!(s, " {d} |");
+        }
+        let _ = writeln!(s);
+    }
+    s
+}
+
+/// The application-message roundtrips against their floor (one signature and one verification
+/// of a message of that size, and two AES-128-GCM operations on it; see
+/// [`message_floor`]): one row per implementation, with `roundtrip / floor`.
+pub fn message_floor_table(results: &Results) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| implementation | app_msg_1k_roundtrip | its floor | / floor | app_msg_1m_roundtrip | its floor | / floor |"
+    );
+    let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|");
+    for l in &results.labels {
+        let floor_of = |op: &str| {
+            results
+                .floor
+                .iter()
+                .find(|(label, o, _)| label == l && *o == op)
+                .map(|(_, _, d)| *d)
+        };
+        let _ = write!(s, "| {l} |");
+        for (scenario, size) in [
+            ("app_msg_1k_roundtrip", "1 KiB"),
+            ("app_msg_1m_roundtrip", "1 MiB"),
+        ] {
+            let measured = sizes_of(results, scenario)
+                .first()
+                .and_then(|&n| results.get(scenario, n, l));
+            let floor = message_floor(size, floor_of);
+            let show = |d: Option<Duration>| d.map_or_else(|| "–".to_string(), format_duration);
+            let r = match (measured, floor) {
+                (Some(m), Some(f)) if !f.is_zero() => {
+                    format!("{:.2}×", m.as_secs_f64() / f.as_secs_f64())
+                }
+                _ => "–".to_string(),
+            };
+            let _ = write!(s, " {} | {} | {r} |", show(measured), show(floor));
         }
         let _ = writeln!(s);
     }
