@@ -23,7 +23,10 @@ use cohort_messages::framing::{
 use cohort_messages::group_context::GroupContext;
 use cohort_messages::group_info::GroupInfo;
 use cohort_messages::message::WireFormat;
-use cohort_messages::proposal::{Commit, ExternalInit, Proposal, ProposalOrRef, Remove};
+use cohort_messages::proposal::{
+    Commit, ExternalInit, PreSharedKey, Proposal, ProposalOrRef, Remove,
+};
+use cohort_messages::psk::{PreSharedKeyId, Psk};
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::RatchetTree;
 use cohort_tree::extension::{self as ext, ExtensionType};
@@ -62,7 +65,8 @@ impl Group {
     /// `resync`, the commit also removes our old leaf (a member re-joining after losing state).
     ///
     /// The returned group is in the new epoch; send the commit, and if the Delivery Service
-    /// rejects it, drop the group.
+    /// rejects it, drop the group. To inject PSKs in the commit, use
+    /// [`Group::join_by_external_commit_with_psks`].
     ///
     /// # Errors
     /// [`ValidationError::InvalidGroupInfo`] without `external_pub` (V-12.4.3.2-01); the checks of
@@ -81,6 +85,49 @@ impl Group {
         config: GroupConfig,
         now: Option<u64>,
     ) -> Result<ExternalJoin, Error> {
+        Self::join_by_external_commit_with_psks(
+            provider,
+            signer,
+            spec,
+            group_info,
+            ratchet_tree,
+            resync,
+            &[],
+            &crate::NoPsks,
+            config,
+            now,
+        )
+    }
+
+    /// [`Group::join_by_external_commit`] with one PreSharedKey proposal (RFC 9420 §12.1.4) for
+    /// each of the external PSKs `psk_ids`, by value, after the ExternalInit (and Remove): an
+    /// external commit may hold "zero or more PreSharedKey proposals" (§12.2). Each proposal
+    /// gets a fresh nonce of the group's KDF length (§8.4); the PSKs are injected in the order
+    /// of `psk_ids`, and `psks` supplies their values. The members need the same PSKs to
+    /// process the commit.
+    ///
+    /// Only external PSKs can be named: a joiner holds no resumption secret of the group, and
+    /// reinit and branch PSKs belong to §11's Welcomes.
+    ///
+    /// # Errors
+    /// As [`Group::join_by_external_commit`]; [`ValidationError::MissingPsk`] when `psks` lacks
+    /// one of the PSKs.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the joiner's inputs of RFC 9420 §12.4.3.2"
+    )]
+    pub fn join_by_external_commit_with_psks(
+        provider: &dyn CryptoProvider,
+        signer: &dyn Signer,
+        spec: &LeafSpec,
+        group_info: &GroupInfo,
+        ratchet_tree: Option<RatchetTreeNodes>,
+        resync: Option<LeafIndex>,
+        psk_ids: &[&[u8]],
+        psks: &dyn ExternalPsks,
+        config: GroupConfig,
+        now: Option<u64>,
+    ) -> Result<ExternalJoin, Error> {
         let context = group_info.group_context.clone();
         let cs = context.cipher_suite;
         let suite = provider
@@ -96,6 +143,10 @@ impl Group {
                     .map_err(|_| ValidationError::InvalidGroupInfo("bad external_pub"))
             })?
             .external_pub;
+        // Every PSK must be known before anything is derived (V-8.4-01).
+        if psk_ids.iter().any(|id| psks.external_psk(id).is_none()) {
+            return Err(ValidationError::MissingPsk("an external PSK is unknown").into());
+        }
         let mut tree = verified_tree(s, group_info, ratchet_tree, &config, now)?;
         let nh = s.hash_len();
         let (kem_output, init_secret) =
@@ -111,6 +162,22 @@ impl Group {
             proposals.push(ProposalOrRef::Proposal(Proposal::Remove(Remove {
                 removed: old,
             })));
+        }
+        // The PSKs, by value, each with a fresh nonce of length Nh (V-12.1.4-03).
+        let mut psk_list = Vec::with_capacity(psk_ids.len());
+        for id in psk_ids {
+            let mut nonce = vec![0u8; nh];
+            s.random_fill(&mut nonce)?;
+            let psk = PreSharedKeyId {
+                psk: Psk::External {
+                    psk_id: id.to_vec().into(),
+                },
+                psk_nonce: nonce.into(),
+            };
+            proposals.push(ProposalOrRef::Proposal(Proposal::PreSharedKey(
+                PreSharedKey { psk: psk.clone() },
+            )));
+            psk_list.push(psk);
         }
         // Our leaf goes into the leftmost free slot; the path is planned from there.
         let caps = spec.capabilities_for(cs);
@@ -179,8 +246,8 @@ impl Group {
             &content,
             &signature,
             plan.commit_secret(),
-            &[],
-            &crate::NoPsks,
+            &psk_list,
+            psks,
             None,
         )?;
         let tag = confirmation_tag(s, next.secrets.confirmation_key.as_bytes(), &next.confirmed)

@@ -505,3 +505,103 @@ fn v_12_4_3_2_10_external_commit_with_a_membership_tag_does_not_decode() {
     bytes.extend_from_slice(&[0; 32]);
     assert!(MlsMessage::from_bytes(&bytes).is_err());
 }
+
+/// §12.4.3.2 / §12.2: an external commit may carry PreSharedKey proposals. dave joins with two
+/// external PSKs that the members hold: the commit lists them by value after the ExternalInit,
+/// each with a nonce of length Nh, and every member that has the PSKs reaches dave's epoch. A
+/// member without them rejects the commit, and a joiner lacking a PSK cannot make one.
+#[test]
+fn external_commit_with_psks_is_accepted_by_members_holding_them() {
+    use cohort_crypto::Secret;
+    use cohort_group::PskList;
+
+    let (mut alice, mut bob, mut carol) = trio();
+    let group_info = fresh_group_info(&mut alice, &mut [&mut bob, &mut carol]);
+    let psks = PskList(vec![
+        (b"psk one".to_vec(), Secret::new(vec![1; 32])),
+        (b"psk two".to_vec(), Secret::new(vec![2; 32])),
+    ]);
+    let dave = signer();
+    let joined = Group::join_by_external_commit_with_psks(
+        &provider(),
+        &dave,
+        &spec("dave"),
+        &group_info,
+        None,
+        None,
+        &[b"psk two", b"psk one"],
+        &psks,
+        GroupConfig::default(),
+        Some(NOW),
+    )
+    .expect("external join with PSKs");
+
+    // The PSKs are in the commit, by value, in the order asked, after the ExternalInit.
+    let MlsMessageBody::PublicMessage(m) = wire(&joined.commit).body else {
+        panic!("not a PublicMessage")
+    };
+    let Content::Commit(commit) = &m.content.content else {
+        panic!("not a commit")
+    };
+    let ids: Vec<Vec<u8>> = commit
+        .proposals
+        .iter()
+        .filter_map(|p| match p {
+            ProposalOrRef::Proposal(Proposal::PreSharedKey(p)) => match &p.psk.psk {
+                cohort_messages::psk::Psk::External { psk_id } => {
+                    assert_eq!(p.psk.psk_nonce.as_slice().len(), 32, "nonce of Nh bytes");
+                    Some(psk_id.as_slice().to_vec())
+                }
+                other => panic!("not an external PSK: {other:?}"),
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, [b"psk two".to_vec(), b"psk one".to_vec()]);
+    assert!(matches!(
+        commit.proposals.first(),
+        Some(ProposalOrRef::Proposal(Proposal::ExternalInit(_)))
+    ));
+
+    // carol lacks the PSKs: she rejects the commit and keeps her state.
+    let err = reject(&mut carol.group, &joined.commit);
+    assert!(
+        matches!(invalid(&err), ValidationError::MissingPsk(_)),
+        "{err}"
+    );
+    // alice and bob have them and reach dave's epoch, with his epoch authenticator.
+    for m in [&mut alice, &mut bob] {
+        match m
+            .group
+            .process_message(wire(&joined.commit), &psks, Some(NOW))
+            .expect("process")
+        {
+            Processed::Commit(staged) => m.group.merge_staged(*staged),
+            other => panic!("expected a commit, got {other:?}"),
+        }
+        assert_eq!(m.group.epoch(), joined.group.epoch());
+        assert_eq!(
+            m.group.epoch_authenticator(),
+            joined.group.epoch_authenticator()
+        );
+    }
+
+    // The same join without the PSK values fails before anything is sent.
+    let err = Group::join_by_external_commit_with_psks(
+        &provider(),
+        &signer(),
+        &spec("erin"),
+        &group_info,
+        None,
+        None,
+        &[b"psk one"],
+        &PskList::default(),
+        GroupConfig::default(),
+        Some(NOW),
+    )
+    .expect_err("an unknown PSK");
+    assert!(
+        matches!(invalid(&err), ValidationError::MissingPsk(_)),
+        "{err}"
+    );
+}
