@@ -588,12 +588,14 @@ impl Store {
         ctx: &Ctx<'_>,
         req: proto::ExternalJoinRequest,
     ) -> Result<proto::ExternalJoinResponse, Error> {
-        if !req.psks.is_empty() {
-            return Err(Error::Unimplemented(
-                "PSKs in an external join (cohort's Group::join_by_external_commit takes no PSK \
-                 proposals)",
-            ));
-        }
+        // The PSKs to inject (by value, in the request's order), kept with the new state too.
+        let psks = PskList(
+            req.psks
+                .iter()
+                .map(|p| (p.psk_id.clone(), Secret::new(p.psk_secret.clone())))
+                .collect(),
+        );
+        let psk_ids: Vec<&[u8]> = req.psks.iter().map(|p| p.psk_id.as_slice()).collect();
         let MlsMessageBody::GroupInfo(group_info) =
             decode::<MlsMessage>("group_info", &req.group_info)?.body
         else {
@@ -648,13 +650,15 @@ impl Store {
             None
         };
         let signer = SoftwareSigner::generate(ops)?;
-        let joined = Group::join_by_external_commit(
+        let joined = Group::join_by_external_commit_with_psks(
             ctx.provider,
             &signer,
             &leaf_spec(&req.identity),
             &group_info,
             tree,
             prior,
+            &psk_ids,
+            &psks,
             GroupConfig::default(),
             Some(now()),
         )?;
@@ -665,7 +669,7 @@ impl Store {
             signer,
             identity: req.identity,
             format: format(req.encrypt_handshake),
-            psks: PskList::default(),
+            psks,
         });
         Ok(proto::ExternalJoinResponse {
             state_id,

@@ -41,6 +41,14 @@ async fn run_default_configs(options: Options) {
             .trim_end()
             .ends_with(&format!("{} passed, 0 failed", summary.passed))
     );
+    // External joins with PSKs run and pass (they were unsupported before
+    // `Group::join_by_external_commit_with_psks`).
+    let with_psk: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("external_join/with_psk "))
+        .collect();
+    assert!(!with_psk.is_empty(), "{report}");
+    assert!(with_psk.iter().all(|l| l.contains(": pass")), "{report}");
 }
 
 /// Every assignment of clients to actors (up to 2^8 for commit/add), suite 1.

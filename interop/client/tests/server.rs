@@ -149,3 +149,79 @@ async fn export_and_state_auth() {
         .state_auth_secret;
     assert!(!auth.is_empty());
 }
+
+/// ExternalJoin with PSKs: the joiner's commit injects them, a member that stored the PSK
+/// reaches the joiner's epoch authenticator, and a member that did not rejects the commit.
+#[tokio::test]
+async fn external_join_with_psks() {
+    let client = CohortClient::new();
+    let psk = proto::PreSharedKey {
+        psk_id: b"the psk".to_vec(),
+        psk_secret: vec![7; 32],
+    };
+    // Two joins from the same GroupInfo: carol's names a PSK alice lacks, bob's the one alice
+    // stored.
+    let alice = group(&client).await;
+    client
+        .store_psk(Request::new(proto::StorePskRequest {
+            state_or_transaction_id: alice,
+            psk_id: psk.psk_id.clone(),
+            psk_secret: psk.psk_secret.clone(),
+        }))
+        .await
+        .unwrap();
+    let group_info = client
+        .group_info(Request::new(proto::GroupInfoRequest {
+            state_id: alice,
+            external_tree: false,
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .group_info;
+
+    let unknown = proto::PreSharedKey {
+        psk_id: b"another psk".to_vec(),
+        psk_secret: vec![8; 32],
+    };
+    let carol = client
+        .external_join(Request::new(proto::ExternalJoinRequest {
+            group_info: group_info.clone(),
+            identity: b"carol".to_vec(),
+            psks: vec![unknown],
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let err = client
+        .handle_commit(Request::new(proto::HandleCommitRequest {
+            state_id: alice,
+            proposal: Vec::new(),
+            commit: carol.commit,
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{}", err.message());
+
+    let bob = client
+        .external_join(Request::new(proto::ExternalJoinRequest {
+            group_info,
+            identity: b"bob".to_vec(),
+            psks: vec![psk],
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let handled = client
+        .handle_commit(Request::new(proto::HandleCommitRequest {
+            state_id: alice,
+            proposal: Vec::new(),
+            commit: bob.commit,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(handled.epoch_authenticator, bob.epoch_authenticator);
+}
