@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use cohort_codec::{Decode, Encode};
 use cohort_credential::Credential;
-use cohort_crypto::{CipherSuite, CryptoProvider, SoftwareSigner};
+use cohort_crypto::{CipherSuite, CryptoProvider, Signer, SoftwareSigner};
 use cohort_group::{
     CommitOptions, Group, GroupConfig, HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec,
     Processed, PskList, create_key_package, key_package_ref,
@@ -19,13 +19,19 @@ use cohort_tree::math::LeafIndex;
 
 use cohort_credential::CredentialType;
 use cohort_crypto::Secret;
+use cohort_crypto::SignaturePublicKey;
 use cohort_messages::extensions::{ExtensionPayload, RequiredCapabilities};
-use cohort_messages::proposal::{GroupContextExtensions, PreSharedKey, Proposal, Remove};
-use cohort_messages::psk::{PreSharedKeyId, Psk};
+use cohort_messages::extensions::{ExternalSender as ExternalSenderExt, ExternalSenders};
+use cohort_messages::group_info::GroupInfo;
+use cohort_messages::proposal::{
+    Add, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove,
+};
+use cohort_messages::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
+use cohort_tree::leaf::ProtocolVersion;
 
 use crate::member::{
-    CommitBytes, Error, HARNESS_EXTENSION, HARNESS_PSKS, Implementation, Incoming, Member,
-    MemberOptions, harness_psk,
+    CommitBytes, Error, ExternalSender, ExternalSenderEntry, HARNESS_EXTENSION, HARNESS_PSKS,
+    Implementation, Incoming, Member, MemberOptions, harness_psk,
 };
 
 /// How many days cohort's KeyPackages stay valid.
@@ -113,6 +119,24 @@ impl CohortMember {
     /// A PreSharedKey proposal for harness PSK `psk`, with a fresh nonce of the KDF's length.
     fn psk_proposal(&self, psk: usize) -> Result<Proposal, Error> {
         let (id, _) = harness_psk(psk)?;
+        self.psk_proposal_for(Psk::External {
+            psk_id: id.to_vec().into(),
+        })
+    }
+
+    /// A PreSharedKey proposal for the resumption PSK (usage `application`) of our group's
+    /// `epoch`.
+    fn resumption_psk_proposal(&self, epoch: u64) -> Result<Proposal, Error> {
+        let group_id = self.group()?.group_id().to_vec();
+        self.psk_proposal_for(Psk::Resumption {
+            usage: ResumptionPskUsage::Application,
+            psk_group_id: group_id.into(),
+            psk_epoch: epoch,
+        })
+    }
+
+    /// A PreSharedKey proposal for `psk`, with a fresh nonce of the KDF's length.
+    fn psk_proposal_for(&self, psk: Psk) -> Result<Proposal, Error> {
         let ops = self
             .provider
             .suite(self.suite)
@@ -124,12 +148,96 @@ impl CohortMember {
         ops.random_fill(&mut nonce)?;
         Ok(Proposal::PreSharedKey(PreSharedKey {
             psk: PreSharedKeyId {
-                psk: Psk::External {
-                    psk_id: id.to_vec().into(),
-                },
+                psk,
                 psk_nonce: nonce.into(),
             },
         }))
+    }
+
+    /// Sends `proposal` from our group, cached for a commit by reference.
+    fn send_proposal(&mut self, proposal: Proposal) -> Result<Vec<u8>, Error> {
+        let format = self.format;
+        let signer = &self.signer;
+        let group = self
+            .group
+            .as_mut()
+            .ok_or_else(|| Error::Harness("cohort member is in no group".into()))?;
+        let mut next = group.clone();
+        let message = next.propose(signer, proposal, format, Some(now()))?;
+        *group = next;
+        Ok(message.to_bytes()?)
+    }
+
+    /// Commits `proposal` by value with every cached proposal, merged at once.
+    fn commit_one(&mut self, proposal: Proposal) -> Result<CommitBytes, Error> {
+        let options = self.commit_options();
+        self.commit_with(|g, signer| {
+            Ok(g.commit(signer, vec![proposal], &options, &psks(), Some(now()))?)
+        })
+    }
+
+    /// The KeyPackages of `key_packages` (`MLSMessage` bytes).
+    fn parse_key_packages(key_packages: &[Vec<u8>]) -> Result<Vec<KeyPackage>, Error> {
+        key_packages
+            .iter()
+            .map(|bytes| match MlsMessage::from_bytes(bytes)?.body {
+                MlsMessageBody::KeyPackage(kp) => Ok(kp),
+                _ => Err(Error::Harness("expected KeyPackages".into())),
+            })
+            .collect()
+    }
+
+    /// Joins the group of `welcome` that resumes our current group (a reinit or a branch,
+    /// RFC 9420 §11), and moves to it.
+    fn join_resumed(&mut self, welcome: &[u8]) -> Result<(), Error> {
+        let MlsMessageBody::Welcome(welcome) = MlsMessage::from_bytes(welcome)?.body else {
+            return Err(Error::Harness("expected a Welcome".into()));
+        };
+        let position = self.key_package_for(&welcome)?;
+        let (_, kp, secrets) = &self.key_packages[position];
+        let group = Group::join_resumed(
+            &*self.provider,
+            JoinInput {
+                welcome: &welcome,
+                key_package: kp,
+                secrets,
+                ratchet_tree: None,
+                now: Some(now()),
+            },
+            &psks(),
+            self.group()?,
+            config(),
+        )?;
+        self.key_packages.remove(position);
+        self.group = Some(group);
+        Ok(())
+    }
+
+    /// Which of our KeyPackages `welcome` is for.
+    fn key_package_for(&self, welcome: &cohort_messages::welcome::Welcome) -> Result<usize, Error> {
+        self.key_packages
+            .iter()
+            .position(|(r, _, _)| {
+                welcome
+                    .secrets
+                    .iter()
+                    .any(|s| s.new_member.0.as_ref() == r.as_slice())
+            })
+            .ok_or_else(|| Error::Harness("the Welcome is for none of our KeyPackages".into()))
+    }
+
+    /// The commit's messages; the group `next` (already at the commit's epoch) becomes ours.
+    fn move_to(
+        &mut self,
+        next: Group,
+        out: cohort_group::CommitOutput,
+    ) -> Result<CommitBytes, Error> {
+        let bytes = CommitBytes {
+            commit: out.commit.to_bytes()?,
+            welcome: out.welcome.map(|w| w.to_bytes()).transpose()?,
+        };
+        self.group = Some(next);
+        Ok(bytes)
     }
 
     /// Runs a commit-making operation on the group and merges the result at once.
@@ -207,16 +315,7 @@ impl Member for CohortMember {
         let MlsMessageBody::Welcome(welcome) = message.body else {
             return Err(Error::Harness("join takes a Welcome".into()));
         };
-        let position = self
-            .key_packages
-            .iter()
-            .position(|(r, _, _)| {
-                welcome
-                    .secrets
-                    .iter()
-                    .any(|s| s.new_member.0.as_ref() == r.as_slice())
-            })
-            .ok_or_else(|| Error::Harness("the Welcome is for none of our KeyPackages".into()))?;
+        let position = self.key_package_for(&welcome)?;
         let (_, kp, secrets) = &self.key_packages[position];
         let group = Group::join(
             &*self.provider,
@@ -239,7 +338,11 @@ impl Member for CohortMember {
         Ok(self.group()?.group_info(&self.signer, true)?.to_bytes()?)
     }
 
-    fn join_external(&mut self, group_info: &[u8]) -> Result<Vec<u8>, Error> {
+    fn join_external(
+        &mut self,
+        group_info: &[u8],
+        psk_numbers: &[usize],
+    ) -> Result<Vec<u8>, Error> {
         if self.group.is_some() {
             return Err(Error::Harness(format!(
                 "{} (cohort) is in a group already",
@@ -249,13 +352,19 @@ impl Member for CohortMember {
         let MlsMessageBody::GroupInfo(group_info) = MlsMessage::from_bytes(group_info)?.body else {
             return Err(Error::Harness("join_external takes a GroupInfo".into()));
         };
-        let joined = Group::join_by_external_commit(
+        let psk_ids = psk_numbers
+            .iter()
+            .map(|i| harness_psk(*i).map(|(id, _)| id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let joined = Group::join_by_external_commit_with_psks(
             &*self.provider,
             &self.signer,
             &self.leaf_spec(),
             &group_info,
             None,
             None,
+            &psk_ids,
+            &psks(),
             config(),
             Some(now()),
         )?;
@@ -386,6 +495,104 @@ impl Member for CohortMember {
             .commit)
     }
 
+    fn commit_external_senders(
+        &mut self,
+        senders: &[ExternalSenderEntry],
+    ) -> Result<Vec<u8>, Error> {
+        let extension = ExternalSenders(
+            senders
+                .iter()
+                .map(|e| ExternalSenderExt {
+                    signature_key: SignaturePublicKey::from(e.signature_key.clone()),
+                    credential: Credential::basic(e.identity.clone()),
+                })
+                .collect(),
+        )
+        .to_extension()?;
+        let proposal = Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions: vec![extension],
+        });
+        Ok(self.commit_one(proposal)?.commit)
+    }
+
+    fn propose_resumption_psk(&mut self, epoch: u64) -> Result<Vec<u8>, Error> {
+        let proposal = self.resumption_psk_proposal(epoch)?;
+        self.send_proposal(proposal)
+    }
+
+    fn commit_resumption_psk(&mut self, epoch: u64) -> Result<CommitBytes, Error> {
+        let proposal = self.resumption_psk_proposal(epoch)?;
+        self.commit_one(proposal)
+    }
+
+    fn propose_reinit(&mut self, group_id: &[u8]) -> Result<Vec<u8>, Error> {
+        let proposal = Proposal::ReInit(ReInit {
+            group_id: group_id.to_vec().into(),
+            version: ProtocolVersion::MLS10,
+            cipher_suite: self.suite,
+            extensions: Vec::new(),
+        });
+        self.send_proposal(proposal)
+    }
+
+    fn reinit_key_package(&mut self) -> Result<Vec<u8>, Error> {
+        let reinit = self
+            .group()?
+            .pending_reinit()
+            .ok_or_else(|| Error::Harness("cohort: no ReInit is pending".into()))?;
+        // The harness reinitializes in the same suite, so our signer serves.
+        if reinit.cipher_suite != self.suite {
+            return Err(Error::Harness(
+                "cohort member: a ReInit to another suite needs a new signer".into(),
+            ));
+        }
+        self.key_package()
+    }
+
+    fn reinit_create(&mut self, key_packages: &[Vec<u8>]) -> Result<CommitBytes, Error> {
+        let kps = Self::parse_key_packages(key_packages)?;
+        let options = self.commit_options();
+        let (next, out) = self.group()?.reinit(
+            &*self.provider,
+            &self.signer,
+            &self.leaf_spec(),
+            kps,
+            &options,
+            config(),
+            Some(now()),
+        )?;
+        self.move_to(next, out)
+    }
+
+    fn reinit_join(&mut self, welcome: &[u8]) -> Result<(), Error> {
+        if self.group()?.pending_reinit().is_none() {
+            return Err(Error::Harness("cohort: no ReInit is pending".into()));
+        }
+        self.join_resumed(welcome)
+    }
+
+    fn branch(&mut self, group_id: &[u8], key_packages: &[Vec<u8>]) -> Result<CommitBytes, Error> {
+        let kps = Self::parse_key_packages(key_packages)?;
+        let options = self.commit_options();
+        let old = self.group()?;
+        let (next, out) = old.branch(
+            &*self.provider,
+            &self.signer,
+            &self.leaf_spec(),
+            group_id.to_vec(),
+            old.context().extensions.clone(),
+            kps,
+            &options,
+            config(),
+            Some(now()),
+        )?;
+        self.move_to(next, out)
+    }
+
+    fn join_branch(&mut self, welcome: &[u8]) -> Result<(), Error> {
+        self.join_resumed(welcome)
+    }
+
     fn commit_pending(&mut self) -> Result<CommitBytes, Error> {
         let options = self.commit_options();
         self.commit_with(|g, signer| {
@@ -446,4 +653,101 @@ pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// An external sender (RFC 9420 §12.1.8) on cohort: a signer and a basic credential, proposing
+/// with [`cohort_group::external_proposal`] from a GroupInfo's GroupContext.
+pub struct CohortExternalSender {
+    identity: String,
+    provider: Arc<dyn CryptoProvider>,
+    signer: SoftwareSigner,
+}
+
+impl CohortExternalSender {
+    /// An external sender named `identity` for cipher suite `suite`.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedSuite`]; a crypto failure making the signing key.
+    pub fn new(identity: &str, suite: u16) -> Result<Self, Error> {
+        let provider: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+        let ops = provider
+            .suite(CipherSuite(suite))
+            .ok_or(Error::UnsupportedSuite {
+                implementation: Implementation::Cohort,
+                suite,
+            })?;
+        Ok(Self {
+            identity: identity.to_owned(),
+            provider,
+            signer: SoftwareSigner::generate(ops)?,
+        })
+    }
+
+    /// Signs `proposal` for the group of `group_info` as external sender `sender_index`.
+    fn send(
+        &self,
+        group_info: &[u8],
+        sender_index: u32,
+        proposal: Proposal,
+    ) -> Result<Vec<u8>, Error> {
+        let group_info = parse_group_info(group_info)?;
+        Ok(cohort_group::external_proposal(
+            &*self.provider,
+            &self.signer,
+            &group_info.group_context,
+            sender_index,
+            proposal,
+            &[],
+        )?
+        .to_bytes()?)
+    }
+}
+
+impl ExternalSender for CohortExternalSender {
+    fn implementation(&self) -> Implementation {
+        Implementation::Cohort
+    }
+
+    fn entry(&self) -> ExternalSenderEntry {
+        ExternalSenderEntry {
+            signature_key: self.signer.public_key().0.as_slice().to_vec(),
+            identity: self.identity.as_bytes().to_vec(),
+        }
+    }
+
+    fn propose_add(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        key_package: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        let MlsMessageBody::KeyPackage(key_package) = MlsMessage::from_bytes(key_package)?.body
+        else {
+            return Err(Error::Harness("propose_add takes a KeyPackage".into()));
+        };
+        self.send(group_info, sender_index, Proposal::Add(Add { key_package }))
+    }
+
+    fn propose_remove(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        leaf: u32,
+    ) -> Result<Vec<u8>, Error> {
+        self.send(
+            group_info,
+            sender_index,
+            Proposal::Remove(Remove {
+                removed: LeafIndex(leaf),
+            }),
+        )
+    }
+}
+
+/// The GroupInfo of a GroupInfo `MLSMessage`.
+fn parse_group_info(bytes: &[u8]) -> Result<GroupInfo, Error> {
+    match MlsMessage::from_bytes(bytes)?.body {
+        MlsMessageBody::GroupInfo(group_info) => Ok(group_info),
+        _ => Err(Error::Harness("expected a GroupInfo".into())),
+    }
 }

@@ -184,8 +184,30 @@ pub struct Filter {
 /// implementations of the cell all have it.
 pub const DEFAULT_SUITES: [u16; 4] = [1, 2, 3, 7];
 
-/// Every cell selected by `filter`, in print order.
+/// Every cell selected by `filter` that its implementations can play, in print order.
 pub fn cells(filter: &Filter) -> Vec<Cell> {
+    candidates(filter)
+        .into_iter()
+        .filter(|cell| cell.scenario.unsupported(&cell.lineup()).is_none())
+        .collect()
+}
+
+/// The cells selected by `filter` that one of their implementations cannot play, with the
+/// reason ([`Scenario::unsupported`]), in print order. They are not run and count as neither
+/// passed nor failed.
+pub fn unsupported(filter: &Filter) -> Vec<(Cell, &'static str)> {
+    candidates(filter)
+        .into_iter()
+        .filter_map(|cell| {
+            cell.scenario
+                .unsupported(&cell.lineup())
+                .map(|reason| (cell, reason))
+        })
+        .collect()
+}
+
+/// Every cell selected by `filter` whose implementations all have its suite, supported or not.
+fn candidates(filter: &Filter) -> Vec<Cell> {
     let suites: &[u16] = if filter.suites.is_empty() {
         &DEFAULT_SUITES
     } else {

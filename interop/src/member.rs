@@ -70,6 +70,61 @@ impl Implementation {
             )?)),
         }
     }
+
+    /// A new external sender (RFC 9420 §12.1.8) of this implementation with a basic credential
+    /// `identity`, for `suite`: a client outside the group that signs proposals for it.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedSuite`] when the backend lacks `suite`; a failure of the
+    /// implementation while making the signing key.
+    pub fn new_external_sender(
+        self,
+        identity: &str,
+        suite: u16,
+    ) -> Result<Box<dyn ExternalSender>, Error> {
+        if !self.cipher_suites().contains(&suite) {
+            return Err(Error::UnsupportedSuite {
+                implementation: self,
+                suite,
+            });
+        }
+        match self {
+            Implementation::Cohort => Ok(Box::new(
+                crate::cohort_member::CohortExternalSender::new(identity, suite)?,
+            )),
+            Implementation::MlsRs => crate::mls_rs_member::new_external_sender(identity, suite),
+            Implementation::OpenMls => Ok(Box::new(
+                crate::openmls_member::OpenMlsExternalSender::new(identity, suite)?,
+            )),
+        }
+    }
+
+    /// Why this implementation cannot play `feature`, from its public API, or `None` when it
+    /// can. The matrix leaves such cells out and lists them with this reason.
+    pub fn lacks(self, feature: Feature) -> Option<&'static str> {
+        match (self, feature) {
+            (Implementation::OpenMls, Feature::ReInit) => Some(
+                "OpenMLS 0.9.2 cannot propose a ReInit (Proposal::re_init is crate-private), has \
+                 no call to create the group a ReInit describes, and joins a Welcome with an \
+                 empty resumption-PSK store, so it cannot use the reinit PSK (RFC 9420 §11.2)",
+            ),
+            (Implementation::OpenMls, Feature::Branch) => Some(
+                "OpenMLS 0.9.2 has no call to branch a subgroup, and joins a Welcome with an \
+                 empty resumption-PSK store, so it cannot use the branch PSK (RFC 9420 §11.3)",
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// A protocol feature that not every implementation offers (see [`Implementation::lacks`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Feature {
+    /// Proposing and committing a ReInit, and creating and joining the new group (RFC 9420
+    /// §11.2).
+    ReInit,
+    /// Branching a subgroup and joining it (RFC 9420 §11.3).
+    Branch,
 }
 
 impl fmt::Display for Implementation {
@@ -97,6 +152,53 @@ pub fn harness_psk(i: usize) -> Result<(&'static [u8], &'static [u8]), Error> {
         .get(i)
         .copied()
         .ok_or_else(|| Error::Harness(format!("no harness PSK {i}")))
+}
+
+/// An entry of a group's `external_senders` extension (RFC 9420 §12.1.8.1): a signature public
+/// key and the identity of a basic credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalSenderEntry {
+    /// The sender's signature public key, as the suite encodes it.
+    pub signature_key: Vec<u8>,
+    /// The identity of the sender's basic credential.
+    pub identity: Vec<u8>,
+}
+
+/// A client outside the group that sends proposals to it as an external sender (RFC 9420
+/// §12.1.8), once the group lists it in its `external_senders` extension. Its proposals are
+/// PublicMessages with sender type `external` (§6).
+pub trait ExternalSender {
+    /// Which implementation this is.
+    fn implementation(&self) -> Implementation;
+
+    /// Its entry for the group's `external_senders` extension.
+    fn entry(&self) -> ExternalSenderEntry;
+
+    /// Proposes to add the owner of `key_package` (`MLSMessage` bytes) to the group of
+    /// `group_info` (a GroupInfo `MLSMessage` of the current epoch, with the ratchet tree), as
+    /// the external sender at `sender_index` of the group's `external_senders`. Returns the
+    /// proposal message.
+    ///
+    /// # Errors
+    /// A failure of the implementation (for example a group that does not list us).
+    fn propose_add(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        key_package: &[u8],
+    ) -> Result<Vec<u8>, Error>;
+
+    /// Proposes to remove the member at `leaf` from the group of `group_info`, as
+    /// [`ExternalSender::propose_add`] does for an Add.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn propose_remove(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        leaf: u32,
+    ) -> Result<Vec<u8>, Error>;
 }
 
 /// How a [`Member`] is set up.
@@ -183,7 +285,9 @@ pub trait Member {
     ///
     /// # Errors
     /// A failure of the implementation (for example a GroupInfo it rejects).
-    fn join_external(&mut self, group_info: &[u8]) -> Result<Vec<u8>, Error>;
+    /// With `psks`, the commit also injects those [`HARNESS_PSKS`] (by number) with
+    /// PreSharedKey proposals by value, as §12.2 allows in an external commit.
+    fn join_external(&mut self, group_info: &[u8], psks: &[usize]) -> Result<Vec<u8>, Error>;
 
     /// Processes an incoming handshake or application message (`MLSMessage` bytes). A commit is
     /// merged at once.
@@ -249,6 +353,80 @@ pub trait Member {
     /// # Errors
     /// A failure of the implementation.
     fn commit_custom_extension(&mut self, data: &[u8]) -> Result<Vec<u8>, Error>;
+
+    /// Commits a GroupContextExtensions proposal by value that sets the group's extensions to
+    /// one `external_senders` extension (RFC 9420 §12.1.8.1) listing `senders`, merged at once.
+    /// Returns the commit.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn commit_external_senders(
+        &mut self,
+        senders: &[ExternalSenderEntry],
+    ) -> Result<Vec<u8>, Error>;
+
+    /// Proposes to inject the resumption PSK (usage `application`) of this group's `epoch`
+    /// (RFC 9420 §8.6, §12.1.4) and returns the proposal message, cached for a commit by
+    /// reference.
+    ///
+    /// # Errors
+    /// A failure of the implementation (for example an epoch it no longer holds).
+    fn propose_resumption_psk(&mut self, epoch: u64) -> Result<Vec<u8>, Error>;
+
+    /// Commits a PreSharedKey proposal for the resumption PSK of this group's `epoch` by value,
+    /// together with every proposal cached this epoch by reference, merged at once.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn commit_resumption_psk(&mut self, epoch: u64) -> Result<CommitBytes, Error>;
+
+    /// Proposes to reinitialize the group (a ReInit proposal, RFC 9420 §12.1.5) as a group
+    /// `group_id` in the same version and cipher suite, with no GroupContext extensions.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`] when the implementation cannot (see [`Implementation::lacks`]); a
+    /// failure of the implementation.
+    fn propose_reinit(&mut self, group_id: &[u8]) -> Result<Vec<u8>, Error>;
+
+    /// After a ReInit was committed: a KeyPackage (`MLSMessage` bytes) for the new group, kept
+    /// for [`Member::reinit_join`].
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; [`Error::Harness`] when no ReInit is pending; a failure of the
+    /// implementation.
+    fn reinit_key_package(&mut self) -> Result<Vec<u8>, Error>;
+
+    /// After a ReInit was committed: creates the new group it describes (RFC 9420 §11.2) with
+    /// the owners of `key_packages` (made by [`Member::reinit_key_package`]), its first commit
+    /// carrying the reinit resumption PSK. The member moves to the new group; the result holds
+    /// the Welcome.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; a failure of the implementation.
+    fn reinit_create(&mut self, key_packages: &[Vec<u8>]) -> Result<CommitBytes, Error>;
+
+    /// After a ReInit was committed: joins the new group from its Welcome, resolving the reinit
+    /// PSK from the old group, and moves to it.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; a failure of the implementation.
+    fn reinit_join(&mut self, welcome: &[u8]) -> Result<(), Error>;
+
+    /// Branches a subgroup `group_id` off the group (RFC 9420 §11.3) with the owners of
+    /// `key_packages` (members of this group, with new KeyPackages from
+    /// [`Member::key_package`]); its first commit carries the branch resumption PSK. The
+    /// member moves to the subgroup; the result holds the Welcome.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; a failure of the implementation.
+    fn branch(&mut self, group_id: &[u8], key_packages: &[Vec<u8>]) -> Result<CommitBytes, Error>;
+
+    /// Joins a subgroup branched off our group from its Welcome, resolving the branch PSK
+    /// from our group, and moves to it.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; a failure of the implementation.
+    fn join_branch(&mut self, welcome: &[u8]) -> Result<(), Error>;
 
     /// Commits every proposal received or sent this epoch, by reference, merged at once.
     ///

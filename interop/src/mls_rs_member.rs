@@ -5,23 +5,26 @@
 //! and [`new_member`] hands it out as a trait object.
 
 use mls_rs::client_builder::{MlsConfig, PaddingMode};
+use mls_rs::crypto::SignaturePublicKey;
 use mls_rs::error::{IntoAnyError, MlsError};
 use mls_rs::extension::ExtensionType;
-use mls_rs::extension::built_in::RequiredCapabilitiesExt;
-use mls_rs::group::{CommitEffect, CommitOutput, ReceivedMessage};
+use mls_rs::extension::built_in::{ExternalSendersExt, RequiredCapabilitiesExt};
+use mls_rs::external_client::ExternalClient;
+use mls_rs::external_client::builder::MlsConfig as ExternalMlsConfig;
+use mls_rs::group::{CommitEffect, CommitOutput, ReceivedMessage, ReinitClient};
 use mls_rs::identity::basic::{BasicCredential, BasicIdentityProvider};
 use mls_rs::identity::{CredentialType, SigningIdentity};
 use mls_rs::mls_rules::{DefaultMlsRules, EncryptionOptions};
 use mls_rs::psk::{ExternalPskId, PreSharedKey};
 use mls_rs::{
     CipherSuite, CipherSuiteProvider, Client, CryptoProvider, Extension, ExtensionList, Group,
-    MlsMessage,
+    MlsMessage, ProtocolVersion,
 };
 use mls_rs_crypto_rustcrypto::RustCryptoProvider;
 
 use crate::member::{
-    CommitBytes, Error, HARNESS_EXTENSION, HARNESS_PSKS, Implementation, Incoming, Member,
-    MemberOptions, harness_psk,
+    CommitBytes, Error, ExternalSender, ExternalSenderEntry, HARNESS_EXTENSION, HARNESS_PSKS,
+    Implementation, Incoming, Member, MemberOptions, harness_psk,
 };
 
 /// An mls-rs client named `identity` for `suite`, as a [`Member`].
@@ -69,6 +72,7 @@ pub fn new_member(
         identity: identity.to_owned(),
         client,
         group: None,
+        reinit: None,
     }))
 }
 
@@ -77,9 +81,25 @@ struct MlsRsMember<C: MlsConfig> {
     identity: String,
     client: Client<C>,
     group: Option<Group<C>>,
+    /// After a ReInit commit: the client that creates or joins the new group (it replaces the
+    /// old group, which mls-rs then no longer offers).
+    reinit: Option<ReinitClient<C>>,
 }
 
 impl<C: MlsConfig> MlsRsMember<C> {
+    /// The ReInit client, made from the group after a ReInit commit.
+    fn reinit_client(&mut self) -> Result<&ReinitClient<C>, Error> {
+        if self.reinit.is_none() {
+            let group = self.group.take().ok_or_else(|| {
+                Error::Harness(format!("{} (mls-rs) is in no group", self.identity))
+            })?;
+            self.reinit = Some(group.get_reinit_client(None, None)?);
+        }
+        self.reinit
+            .as_ref()
+            .ok_or_else(|| Error::Harness("mls-rs: no ReInit client".into()))
+    }
+
     fn group(&self) -> Result<&Group<C>, Error> {
         self.group
             .as_ref()
@@ -165,17 +185,19 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
             .to_bytes()?)
     }
 
-    fn join_external(&mut self, group_info: &[u8]) -> Result<Vec<u8>, Error> {
+    fn join_external(&mut self, group_info: &[u8], psks: &[usize]) -> Result<Vec<u8>, Error> {
         if self.group.is_some() {
             return Err(Error::Harness(format!(
                 "{} (mls-rs) is in a group already",
                 self.identity
             )));
         }
-        let (group, commit) = self
-            .client
-            .external_commit_builder()?
-            .build(MlsMessage::from_bytes(group_info)?)?;
+        let mut builder = self.client.external_commit_builder()?;
+        for i in psks {
+            let (id, _) = harness_psk(*i)?;
+            builder = builder.with_external_psk(ExternalPskId::new(id.to_vec()));
+        }
+        let (group, commit) = builder.build(MlsMessage::from_bytes(group_info)?)?;
         self.group = Some(group);
         Ok(commit.to_bytes()?)
     }
@@ -276,6 +298,118 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
         Ok(finish_commit(group, out)?.commit)
     }
 
+    fn commit_external_senders(
+        &mut self,
+        senders: &[ExternalSenderEntry],
+    ) -> Result<Vec<u8>, Error> {
+        let allowed = senders
+            .iter()
+            .map(|e| {
+                SigningIdentity::new(
+                    BasicCredential::new(e.identity.clone()).into_credential(),
+                    SignaturePublicKey::from(e.signature_key.clone()),
+                )
+            })
+            .collect();
+        let mut extensions = ExtensionList::new();
+        extensions
+            .set_from(ExternalSendersExt::new(allowed))
+            .map_err(MlsError::from)?;
+        let group = self.group_mut()?;
+        let out = group
+            .commit_builder()
+            .set_group_context_ext(extensions)?
+            .build()?;
+        Ok(finish_commit(group, out)?.commit)
+    }
+
+    fn propose_resumption_psk(&mut self, epoch: u64) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .group_mut()?
+            .propose_resumption_psk(epoch, Vec::new())?
+            .to_bytes()?)
+    }
+
+    fn commit_resumption_psk(&mut self, epoch: u64) -> Result<CommitBytes, Error> {
+        let group = self.group_mut()?;
+        let out = group.commit_builder().add_resumption_psk(epoch)?.build()?;
+        finish_commit(group, out)
+    }
+
+    fn propose_reinit(&mut self, group_id: &[u8]) -> Result<Vec<u8>, Error> {
+        let group = self.group_mut()?;
+        let suite = group.cipher_suite();
+        Ok(group
+            .propose_reinit(
+                Some(group_id.to_vec()),
+                ProtocolVersion::MLS_10,
+                suite,
+                ExtensionList::new(),
+                Vec::new(),
+            )?
+            .to_bytes()?)
+    }
+
+    fn reinit_key_package(&mut self) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .reinit_client()?
+            .generate_key_package(None)?
+            .to_bytes()?)
+    }
+
+    fn reinit_create(&mut self, key_packages: &[Vec<u8>]) -> Result<CommitBytes, Error> {
+        self.reinit_client()?;
+        let client = self
+            .reinit
+            .take()
+            .ok_or_else(|| Error::Harness("mls-rs: no ReInit client".into()))?;
+        let kps = key_packages
+            .iter()
+            .map(|kp| MlsMessage::from_bytes(kp))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (group, welcomes) = client.commit(kps, ExtensionList::new(), None)?;
+        let welcome = one_welcome(&welcomes)?;
+        // The new group starts at epoch 1: its first commit (the Adds) is merged already.
+        self.group = Some(group);
+        Ok(CommitBytes {
+            commit: Vec::new(),
+            welcome: Some(welcome),
+        })
+    }
+
+    fn reinit_join(&mut self, welcome: &[u8]) -> Result<(), Error> {
+        self.reinit_client()?;
+        let client = self
+            .reinit
+            .take()
+            .ok_or_else(|| Error::Harness("mls-rs: no ReInit client".into()))?;
+        let (group, _) = client.join(&MlsMessage::from_bytes(welcome)?, None, None)?;
+        self.group = Some(group);
+        Ok(())
+    }
+
+    fn branch(&mut self, group_id: &[u8], key_packages: &[Vec<u8>]) -> Result<CommitBytes, Error> {
+        let kps = key_packages
+            .iter()
+            .map(|kp| MlsMessage::from_bytes(kp))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (subgroup, welcomes) = self.group()?.branch(group_id.to_vec(), kps, None)?;
+        let welcome = one_welcome(&welcomes)?;
+        self.group = Some(subgroup);
+        Ok(CommitBytes {
+            commit: Vec::new(),
+            welcome: Some(welcome),
+        })
+    }
+
+    fn join_branch(&mut self, welcome: &[u8]) -> Result<(), Error> {
+        let (subgroup, _) =
+            self.group()?
+                .join_subgroup(&MlsMessage::from_bytes(welcome)?, None, None)?;
+        self.group = Some(subgroup);
+        Ok(())
+    }
+
     fn commit_pending(&mut self) -> Result<CommitBytes, Error> {
         let group = self.group_mut()?;
         // A commit with no new proposals takes every cached one by reference.
@@ -330,4 +464,93 @@ fn finish_commit<C: MlsConfig>(
         commit: out.commit_message.to_bytes()?,
         welcome,
     })
+}
+
+/// The one Welcome of a group creation, as bytes.
+fn one_welcome(welcomes: &[MlsMessage]) -> Result<Vec<u8>, Error> {
+    match welcomes {
+        [one] => Ok(one.to_bytes()?),
+        other => Err(Error::Harness(format!(
+            "mls-rs made {} Welcomes for one group",
+            other.len()
+        ))),
+    }
+}
+
+/// An mls-rs external sender named `identity` for `suite` (RFC 9420 §12.1.8), on mls-rs's
+/// `ExternalClient`, as an [`ExternalSender`].
+///
+/// # Errors
+/// [`Error::UnsupportedSuite`]; a failure making the signing key.
+pub fn new_external_sender(identity: &str, suite: u16) -> Result<Box<dyn ExternalSender>, Error> {
+    let crypto = RustCryptoProvider::default();
+    let cs = CipherSuite::from(suite);
+    let ops = crypto
+        .cipher_suite_provider(cs)
+        .ok_or(Error::UnsupportedSuite {
+            implementation: Implementation::MlsRs,
+            suite,
+        })?;
+    let (secret, public) = ops
+        .signature_key_generate()
+        .map_err(|e| MlsError::CryptoProviderError(e.into_any_error()))?;
+    let credential = BasicCredential::new(identity.as_bytes().to_vec()).into_credential();
+    let signing_identity = SigningIdentity::new(credential, public.clone());
+    let client = ExternalClient::builder()
+        .crypto_provider(crypto)
+        .identity_provider(BasicIdentityProvider::new())
+        .signer(secret, signing_identity)
+        .build();
+    Ok(Box::new(MlsRsExternalSender {
+        identity: identity.to_owned(),
+        public: public.as_bytes().to_vec(),
+        client,
+    }))
+}
+
+/// An mls-rs external sender: it observes the group from each GroupInfo it is given.
+struct MlsRsExternalSender<C: ExternalMlsConfig> {
+    identity: String,
+    public: Vec<u8>,
+    client: ExternalClient<C>,
+}
+
+impl<C: ExternalMlsConfig> ExternalSender for MlsRsExternalSender<C> {
+    fn implementation(&self) -> Implementation {
+        Implementation::MlsRs
+    }
+
+    fn entry(&self) -> ExternalSenderEntry {
+        ExternalSenderEntry {
+            signature_key: self.public.clone(),
+            identity: self.identity.as_bytes().to_vec(),
+        }
+    }
+
+    // mls-rs finds our index in the group's external_senders itself.
+    fn propose_add(
+        &mut self,
+        group_info: &[u8],
+        _sender_index: u32,
+        key_package: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        let mut group =
+            self.client
+                .observe_group(MlsMessage::from_bytes(group_info)?, None, None)?;
+        Ok(group
+            .propose_add(MlsMessage::from_bytes(key_package)?, Vec::new())?
+            .to_bytes()?)
+    }
+
+    fn propose_remove(
+        &mut self,
+        group_info: &[u8],
+        _sender_index: u32,
+        leaf: u32,
+    ) -> Result<Vec<u8>, Error> {
+        let mut group =
+            self.client
+                .observe_group(MlsMessage::from_bytes(group_info)?, None, None)?;
+        Ok(group.propose_remove(leaf, Vec::new())?.to_bytes()?)
+    }
 }

@@ -16,14 +16,24 @@ use openmls::prelude::{
     ProtocolVersion, RequiredCapabilitiesExtension, StagedWelcome, UnknownExtension,
     WireFormatPolicy,
 };
+use openmls::prelude::{
+    ExternalProposal, ExternalSender as OpenMlsExternalSenderEntry, SenderExtensionIndex,
+    SignaturePublicKey,
+};
+use openmls::schedule::psk::{ResumptionPsk, ResumptionPskUsage};
 use openmls::schedule::{ExternalPsk, PreSharedKeyId, Psk};
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
 
 use crate::member::{
-    CommitBytes, Error, HARNESS_EXTENSION, HARNESS_PSKS, Implementation, Incoming, Member,
-    MemberOptions, harness_psk,
+    CommitBytes, Error, ExternalSender, ExternalSenderEntry, Feature, HARNESS_EXTENSION,
+    HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, harness_psk,
 };
+
+/// How many past epochs' resumption PSKs (RFC 9420 §8.6) a group keeps. OpenMLS's default
+/// join configuration keeps none, so a member that joined by Welcome or external commit could
+/// not use the resumption PSK of any epoch; a group it creates keeps 32 whatever the setting.
+const RESUMPTION_PSKS: usize = 32;
 
 /// An OpenMLS client with at most one group.
 pub struct OpenMlsMember {
@@ -116,18 +126,78 @@ impl OpenMlsMember {
     /// A PreSharedKeyID for harness PSK `psk`, with a fresh nonce.
     fn psk_id(&self, psk: usize) -> Result<PreSharedKeyId, Error> {
         let (id, _) = harness_psk(psk)?;
-        PreSharedKeyId::new(
-            self.suite,
-            self.provider.rand(),
-            Psk::External(ExternalPsk::new(id.to_vec())),
-        )
-        .map_err(|e| Error::openmls("PSK nonce", e))
+        self.psk_id_for(Psk::External(ExternalPsk::new(id.to_vec())))
+    }
+
+    /// A PreSharedKeyID for the resumption PSK (usage `application`) of our group's `epoch`.
+    fn resumption_psk_id(&self, epoch: u64) -> Result<PreSharedKeyId, Error> {
+        let group_id = self.group()?.group_id().clone();
+        self.psk_id_for(Psk::Resumption(ResumptionPsk::new(
+            ResumptionPskUsage::Application,
+            group_id,
+            epoch.into(),
+        )))
+    }
+
+    /// A PreSharedKeyID for `psk`, with a fresh nonce.
+    fn psk_id_for(&self, psk: Psk) -> Result<PreSharedKeyId, Error> {
+        PreSharedKeyId::new(self.suite, self.provider.rand(), psk)
+            .map_err(|e| Error::openmls("PSK nonce", e))
+    }
+
+    /// Commits a PreSharedKey proposal for `id` by value with the proposal store by reference,
+    /// merged at once.
+    fn commit_psk_id(&mut self, id: PreSharedKeyId) -> Result<CommitBytes, Error> {
+        let (group, provider, signer) = self.parts()?;
+        // The commit builder (OpenMLS's current commit API): our PSK proposal inline, the
+        // proposal store by reference. With a PSK in both, OpenMLS 0.9.2 derives the PSK secret
+        // in another order than the Commit lists them (docs/interop.md, peer deviations).
+        let bundle = group
+            .commit_builder()
+            .consume_proposal_store(true)
+            .add_proposal(Proposal::PreSharedKey(Box::new(PreSharedKeyProposal::new(
+                id,
+            ))))
+            .load_psks(provider.storage())
+            .map_err(|e| Error::openmls("commit PSK: load PSKs", e))?
+            .build(provider.rand(), provider.crypto(), signer, |_| true)
+            .map_err(|e| Error::openmls("commit PSK: build", e))?
+            .stage_commit(provider)
+            .map_err(|e| Error::openmls("commit PSK: stage", e))?;
+        group
+            .merge_pending_commit(provider)
+            .map_err(|e| Error::openmls("merge pending commit", e))?;
+        let (commit, welcome, _) = bundle.into_messages();
+        Ok(CommitBytes {
+            commit: serialize(&commit)?,
+            welcome: welcome.as_ref().map(serialize).transpose()?,
+        })
+    }
+
+    /// Sends a PreSharedKey proposal for `id`, cached for a commit by reference.
+    fn propose_psk_id(&mut self, id: PreSharedKeyId) -> Result<Vec<u8>, Error> {
+        let (group, provider, signer) = self.parts()?;
+        let (message, _) = group
+            .propose_pre_shared_key(provider, signer, id)
+            .map_err(|e| Error::openmls("propose PSK", e))?;
+        serialize(&message)
+    }
+
+    /// [`Error::NotOffered`] for `feature`, which OpenMLS lacks.
+    fn not_offered(feature: Feature) -> Error {
+        Error::NotOffered {
+            implementation: Implementation::OpenMls,
+            what: Implementation::OpenMls
+                .lacks(feature)
+                .unwrap_or("this operation"),
+        }
     }
 
     fn join_config(&self) -> MlsGroupJoinConfig {
         MlsGroupJoinConfig::builder()
             .wire_format_policy(self.policy)
             .use_ratchet_tree_extension(true)
+            .number_of_resumption_psks(RESUMPTION_PSKS)
             .build()
     }
 }
@@ -166,6 +236,7 @@ impl Member for OpenMlsMember {
             .capabilities(Self::capabilities())
             .wire_format_policy(self.policy)
             .use_ratchet_tree_extension(true)
+            .number_of_resumption_psks(RESUMPTION_PSKS)
             .build();
         let group = MlsGroup::new_with_group_id(
             &self.provider,
@@ -224,7 +295,11 @@ impl Member for OpenMlsMember {
         serialize(&message)
     }
 
-    fn join_external(&mut self, group_info: &[u8]) -> Result<Vec<u8>, Error> {
+    fn join_external(&mut self, group_info: &[u8], psks: &[usize]) -> Result<Vec<u8>, Error> {
+        let psk_proposals = psks
+            .iter()
+            .map(|i| self.psk_id(*i).map(PreSharedKeyProposal::new))
+            .collect::<Result<Vec<_>, _>>()?;
         if self.group.is_some() {
             return Err(Error::Harness(format!(
                 "{} (openmls) is in a group already",
@@ -238,6 +313,7 @@ impl Member for OpenMlsMember {
             .with_config(self.join_config())
             .build_group(&self.provider, group_info, self.credential.clone())
             .map_err(|e| Error::openmls("external commit: build group", e))?
+            .add_psk_proposals(psk_proposals)
             .leaf_node_parameters(Self::leaf_parameters())
             .load_psks(self.provider.storage())
             .map_err(|e| Error::openmls("external commit: load PSKs", e))?
@@ -331,39 +407,12 @@ impl Member for OpenMlsMember {
 
     fn propose_psk(&mut self, psk: usize) -> Result<Vec<u8>, Error> {
         let id = self.psk_id(psk)?;
-        let (group, provider, signer) = self.parts()?;
-        let (message, _) = group
-            .propose_pre_shared_key(provider, signer, id)
-            .map_err(|e| Error::openmls("propose PSK", e))?;
-        serialize(&message)
+        self.propose_psk_id(id)
     }
 
     fn commit_psk(&mut self, psk: usize) -> Result<CommitBytes, Error> {
         let id = self.psk_id(psk)?;
-        let (group, provider, signer) = self.parts()?;
-        // The commit builder (OpenMLS's current commit API): our PSK proposal inline, the
-        // proposal store by reference. With a PSK in both, OpenMLS 0.9.2 derives the PSK secret
-        // in another order than the Commit lists them (docs/interop.md, peer deviations).
-        let bundle = group
-            .commit_builder()
-            .consume_proposal_store(true)
-            .add_proposal(Proposal::PreSharedKey(Box::new(PreSharedKeyProposal::new(
-                id,
-            ))))
-            .load_psks(provider.storage())
-            .map_err(|e| Error::openmls("commit PSK: load PSKs", e))?
-            .build(provider.rand(), provider.crypto(), signer, |_| true)
-            .map_err(|e| Error::openmls("commit PSK: build", e))?
-            .stage_commit(provider)
-            .map_err(|e| Error::openmls("commit PSK: stage", e))?;
-        group
-            .merge_pending_commit(provider)
-            .map_err(|e| Error::openmls("merge pending commit", e))?;
-        let (commit, welcome, _) = bundle.into_messages();
-        Ok(CommitBytes {
-            commit: serialize(&commit)?,
-            welcome: welcome.as_ref().map(serialize).transpose()?,
-        })
+        self.commit_psk_id(id)
     }
 
     fn commit_require_basic(&mut self) -> Result<Vec<u8>, Error> {
@@ -394,6 +443,69 @@ impl Member for OpenMlsMember {
             .merge_pending_commit(provider)
             .map_err(|e| Error::openmls("merge pending commit", e))?;
         serialize(&commit)
+    }
+
+    fn commit_external_senders(
+        &mut self,
+        senders: &[ExternalSenderEntry],
+    ) -> Result<Vec<u8>, Error> {
+        let list = senders
+            .iter()
+            .map(|e| {
+                OpenMlsExternalSenderEntry::new(
+                    SignaturePublicKey::from(e.signature_key.clone()),
+                    BasicCredential::new(e.identity.clone()).into(),
+                )
+            })
+            .collect();
+        let extensions = Extensions::single(Extension::ExternalSenders(list))
+            .map_err(|e| Error::openmls("group context extensions", e))?;
+        let (group, provider, signer) = self.parts()?;
+        let (commit, _, _) = group
+            .update_group_context_extensions(provider, extensions, signer)
+            .map_err(|e| Error::openmls("update group context extensions", e))?;
+        group
+            .merge_pending_commit(provider)
+            .map_err(|e| Error::openmls("merge pending commit", e))?;
+        serialize(&commit)
+    }
+
+    fn propose_resumption_psk(&mut self, epoch: u64) -> Result<Vec<u8>, Error> {
+        let id = self.resumption_psk_id(epoch)?;
+        self.propose_psk_id(id)
+    }
+
+    fn commit_resumption_psk(&mut self, epoch: u64) -> Result<CommitBytes, Error> {
+        let id = self.resumption_psk_id(epoch)?;
+        self.commit_psk_id(id)
+    }
+
+    fn propose_reinit(&mut self, _group_id: &[u8]) -> Result<Vec<u8>, Error> {
+        Err(Self::not_offered(Feature::ReInit))
+    }
+
+    fn reinit_key_package(&mut self) -> Result<Vec<u8>, Error> {
+        Err(Self::not_offered(Feature::ReInit))
+    }
+
+    fn reinit_create(&mut self, _key_packages: &[Vec<u8>]) -> Result<CommitBytes, Error> {
+        Err(Self::not_offered(Feature::ReInit))
+    }
+
+    fn reinit_join(&mut self, _welcome: &[u8]) -> Result<(), Error> {
+        Err(Self::not_offered(Feature::ReInit))
+    }
+
+    fn branch(
+        &mut self,
+        _group_id: &[u8],
+        _key_packages: &[Vec<u8>],
+    ) -> Result<CommitBytes, Error> {
+        Err(Self::not_offered(Feature::Branch))
+    }
+
+    fn join_branch(&mut self, _welcome: &[u8]) -> Result<(), Error> {
+        Err(Self::not_offered(Feature::Branch))
     }
 
     fn commit_pending(&mut self) -> Result<CommitBytes, Error> {
@@ -437,6 +549,105 @@ impl Member for OpenMlsMember {
         self.group()?
             .export_secret(self.provider.crypto(), label, context, length)
             .map_err(|e| Error::openmls("export secret", e))
+    }
+}
+
+/// An external sender (RFC 9420 §12.1.8) on OpenMLS: a signature key pair and a basic
+/// credential, proposing with `ExternalProposal`.
+pub struct OpenMlsExternalSender {
+    identity: String,
+    provider: OpenMlsRustCrypto,
+    signer: SignatureKeyPair,
+}
+
+impl OpenMlsExternalSender {
+    /// An OpenMLS external sender named `identity` for cipher suite `suite`.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedSuite`]; a failure making the signing key.
+    pub fn new(identity: &str, suite: u16) -> Result<Self, Error> {
+        let unsupported = || Error::UnsupportedSuite {
+            implementation: Implementation::OpenMls,
+            suite,
+        };
+        let cs = Ciphersuite::try_from(suite).map_err(|_| unsupported())?;
+        let provider = OpenMlsRustCrypto::default();
+        if provider.crypto().supports(cs).is_err() {
+            return Err(unsupported());
+        }
+        let signer = SignatureKeyPair::new(cs.signature_algorithm())
+            .map_err(|e| Error::openmls("signature key", e))?;
+        Ok(Self {
+            identity: identity.to_owned(),
+            provider,
+            signer,
+        })
+    }
+}
+
+/// The (unverified) GroupInfo of a GroupInfo `MLSMessage`: the external sender needs only its
+/// group id and epoch.
+fn group_info_of(
+    bytes: &[u8],
+) -> Result<openmls::messages::group_info::VerifiableGroupInfo, Error> {
+    match deserialize(bytes)?.extract() {
+        MlsMessageBodyIn::GroupInfo(group_info) => Ok(group_info),
+        _ => Err(Error::Harness("expected a GroupInfo".into())),
+    }
+}
+
+impl ExternalSender for OpenMlsExternalSender {
+    fn implementation(&self) -> Implementation {
+        Implementation::OpenMls
+    }
+
+    fn entry(&self) -> ExternalSenderEntry {
+        ExternalSenderEntry {
+            signature_key: self.signer.public().to_vec(),
+            identity: self.identity.as_bytes().to_vec(),
+        }
+    }
+
+    fn propose_add(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        key_package: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        let group_info = group_info_of(group_info)?;
+        let MlsMessageBodyIn::KeyPackage(kp) = deserialize(key_package)?.extract() else {
+            return Err(Error::Harness("propose_add takes a KeyPackage".into()));
+        };
+        let kp = kp
+            .validate(self.provider.crypto(), ProtocolVersion::Mls10)
+            .map_err(|e| Error::openmls("validate key package", e))?;
+        let message = ExternalProposal::new_add::<OpenMlsRustCrypto>(
+            kp,
+            group_info.group_id().clone(),
+            group_info.epoch(),
+            &self.signer,
+            SenderExtensionIndex::new(sender_index),
+        )
+        .map_err(|e| Error::openmls("external Add proposal", e))?;
+        serialize(&message)
+    }
+
+    fn propose_remove(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        leaf: u32,
+    ) -> Result<Vec<u8>, Error> {
+        let group_info = group_info_of(group_info)?;
+        let message = ExternalProposal::new_remove::<OpenMlsRustCrypto>(
+            LeafNodeIndex::new(leaf),
+            group_info.group_id().clone(),
+            group_info.epoch(),
+            &self.signer,
+            SenderExtensionIndex::new(sender_index),
+        )
+        .map_err(|e| Error::openmls("external Remove proposal", e))?;
+        serialize(&message)
     }
 }
 

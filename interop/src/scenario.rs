@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::member::{Error, Implementation, Incoming, Member, MemberOptions};
+use crate::member::{Error, Feature, Implementation, Incoming, Member, MemberOptions};
 
 /// The exporter label every epoch check uses.
 const EXPORTER_LABEL: &[u8] = b"cohort-interop";
@@ -69,6 +69,27 @@ pub enum Scenario {
     /// other and a random member adds a new participant, which takes the blank leaf (RFC 9420
     /// §12.1.1), with tree truncation and unmerged leaves along the way.
     Churn,
+    /// External proposals (RFC 9420 §12.1.8): A adds B and C, then commits a
+    /// GroupContextExtensions proposal listing E, a client outside the group, in
+    /// `external_senders`; E proposes to add D (a PublicMessage with sender type `external`,
+    /// §6), A commits it by reference and D joins from the Welcome; then E proposes to remove
+    /// C and A commits that too.
+    ExternalProposals,
+    /// ReInit (RFC 9420 §12.1.5, §11.2): B proposes to reinitialize the group under a new
+    /// group id, A commits it; then A creates the new group from B's and C's new KeyPackages,
+    /// its first commit carrying the reinit resumption PSK, and B and C join it from the
+    /// Welcome.
+    ReInit,
+    /// Branch (RFC 9420 §11.3): A, with B and C in the group, branches a subgroup with B whose
+    /// first commit carries the branch resumption PSK; B joins it from the Welcome.
+    Branch,
+    /// Resumption PSKs (RFC 9420 §8.6, usage `application`): after a self-update, A commits
+    /// the resumption PSK of an earlier epoch by value; then B proposes the resumption PSK of
+    /// the previous epoch and A commits it by reference.
+    ResumptionPsk,
+    /// External join with a PSK (RFC 9420 §12.2, §12.4.3.2): A adds B; C joins by external
+    /// commit from A's GroupInfo, injecting a harness PSK that the members hold.
+    ExternalJoinPsk,
 }
 
 /// The seed of the random choices unless another is given.
@@ -79,7 +100,7 @@ pub const LARGE_GROUP: usize = 10;
 
 impl Scenario {
     /// Every scenario, in the order the matrix prints them.
-    pub const ALL: [Scenario; 17] = [
+    pub const ALL: [Scenario; 22] = [
         Scenario::OneToOne,
         Scenario::ThreeParty,
         Scenario::MultipleJoins,
@@ -97,6 +118,11 @@ impl Scenario {
         Scenario::PrivateHandshake,
         Scenario::LargeGroup,
         Scenario::Churn,
+        Scenario::ExternalProposals,
+        Scenario::ReInit,
+        Scenario::Branch,
+        Scenario::ResumptionPsk,
+        Scenario::ExternalJoinPsk,
     ];
 
     /// The scenario's short name.
@@ -119,6 +145,11 @@ impl Scenario {
             Scenario::PrivateHandshake => "private-handshake",
             Scenario::LargeGroup => "large-group",
             Scenario::Churn => "churn",
+            Scenario::ExternalProposals => "external-proposals",
+            Scenario::ReInit => "reinit",
+            Scenario::Branch => "branch",
+            Scenario::ResumptionPsk => "resumption-psk",
+            Scenario::ExternalJoinPsk => "external-join-psk",
         }
     }
 
@@ -139,7 +170,13 @@ impl Scenario {
             | Scenario::Update
             | Scenario::Remove
             | Scenario::UpdateProposal
-            | Scenario::RemoveProposal => 3,
+            | Scenario::RemoveProposal
+            | Scenario::ReInit
+            | Scenario::Branch
+            | Scenario::ResumptionPsk
+            | Scenario::ExternalJoinPsk => 3,
+            // A, B and C in the group, D added by E's proposal, E the external sender.
+            Scenario::ExternalProposals => 5,
             Scenario::Lifecycle
             | Scenario::PrivateHandshake
             | Scenario::GroupContextExtensions
@@ -149,9 +186,29 @@ impl Scenario {
     }
 
     /// Whether the scenario means anything for `lineup` (every implementation now sends Update
-    /// proposals, so every lineup applies).
+    /// proposals, so every lineup applies). A lineup can still be unsupported by an
+    /// implementation's API: see [`Scenario::unsupported`].
     pub fn applies_to(self, _lineup: &[Implementation]) -> bool {
         true
+    }
+
+    /// Why `lineup` cannot play the scenario, when one of its implementations lacks a
+    /// feature the scenario needs of it ([`Implementation::lacks`]); `None` when it can. The
+    /// matrix leaves such cells out and lists them as unsupported, counted in neither number.
+    pub fn unsupported(self, lineup: &[Implementation]) -> Option<&'static str> {
+        let feature = match self {
+            // Every member proposes, commits, creates or joins the new group.
+            Scenario::ReInit => Feature::ReInit,
+            // A branches and B joins the subgroup; C stays behind.
+            Scenario::Branch => {
+                return lineup
+                    .iter()
+                    .take(2)
+                    .find_map(|imp| imp.lacks(Feature::Branch));
+            }
+            _ => return None,
+        };
+        lineup.iter().find_map(|imp| imp.lacks(feature))
     }
 
     /// Plays the scenario with `lineup[0]` as A, `lineup[1]` as B, and so on, in `suite`; `seed`
@@ -303,6 +360,48 @@ impl Scenario {
             }
             Scenario::LargeGroup => large_group(&mut group, lineup.len(), seed),
             Scenario::Churn => churn(&mut group, lineup.len(), seed),
+            Scenario::ExternalProposals => external_proposals(&mut group, lineup, suite),
+            Scenario::ReInit => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                group.propose(1, Proposing::ReInit)?;
+                group.commit_pending(0, &[])?;
+                group.reinit(0, &[1, 2])?;
+                group.verify()
+            }
+            Scenario::Branch => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                group.self_update(0)?;
+                group.verify()?;
+                group.branch(0, &[1])?;
+                group.verify()
+            }
+            Scenario::ResumptionPsk => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                let joined = group.member(0)?.epoch()?;
+                group.self_update(0)?;
+                group.verify()?;
+                // The epoch everyone joined in, one epoch back.
+                let out = group
+                    .member(0)?
+                    .commit_resumption_psk(joined)
+                    .map_err(|e| step(&group.name(0), "commit resumption PSK", e))?;
+                group.distribute(0, &out.commit, &[])?;
+                group.verify()?;
+                // The epoch before this one, proposed by B and committed by reference.
+                let previous = group.member(0)?.epoch()?.saturating_sub(1);
+                group.propose(1, Proposing::ResumptionPsk(previous))?;
+                group.commit_pending(0, &[])?;
+                group.verify()
+            }
+            Scenario::ExternalJoinPsk => {
+                group.add(0, &[1])?;
+                group.verify()?;
+                group.join_external_with(0, 2, &[1])?;
+                group.verify()
+            }
         }
     }
 }
@@ -373,6 +472,71 @@ fn churn(group: &mut Party, n: usize, seed: u64) -> Result<(), Error> {
     Ok(())
 }
 
+/// The group id of the group a ReInit creates.
+const REINIT_GROUP_ID: &[u8] = b"cohort-interop group, reinitialized";
+/// The group id of a branched subgroup.
+const BRANCH_GROUP_ID: &[u8] = b"cohort-interop subgroup";
+
+/// The flow of [`Scenario::ExternalProposals`]: participants 0 to 2 form the group, 3 is
+/// added by the external sender, which is a client of `lineup[4]`'s implementation.
+fn external_proposals(
+    group: &mut Party,
+    lineup: &[Implementation],
+    suite: u16,
+) -> Result<(), Error> {
+    let sender_imp = *lineup
+        .get(4)
+        .ok_or_else(|| Error::Harness("external-proposals needs five participants".into()))?;
+    let sender_name = participant(4, sender_imp);
+    let mut sender = sender_imp.new_external_sender(&sender_name, suite)?;
+    group.add(0, &[1, 2])?;
+    group.verify()?;
+    let commit = group
+        .member(0)?
+        .commit_external_senders(&[sender.entry()])
+        .map_err(|e| step(&group.name(0), "commit external_senders", e))?;
+    group.distribute(0, &commit, &[])?;
+    group.verify()?;
+
+    // E proposes to add D, from B's GroupInfo; A commits it by reference.
+    let key_package = group.member(3)?.key_package()?;
+    let group_info = group
+        .member(1)?
+        .group_info()
+        .map_err(|e| step(&group.name(1), "export GroupInfo", e))?;
+    let proposal = sender
+        .propose_add(&group_info, 0, &key_package)
+        .map_err(|e| step(&sender_name, "external Add proposal", e))?;
+    group.deliver_proposal(&sender_name, &proposal)?;
+    let out = group
+        .member(0)?
+        .commit_pending()
+        .map_err(|e| step(&group.name(0), "commit external proposals", e))?;
+    group.distribute(0, &out.commit, &[])?;
+    let welcome = out
+        .welcome
+        .ok_or_else(|| Error::Harness(format!("{} made no Welcome", group.name(0))))?;
+    group
+        .member(3)?
+        .join(&welcome)
+        .map_err(|e| step(&group.name(3), "join", e))?;
+    group.active[3] = true;
+    group.verify()?;
+
+    // E proposes to remove C, from D's GroupInfo; A commits it by reference.
+    let leaf = group.member(2)?.own_leaf()?;
+    let group_info = group
+        .member(3)?
+        .group_info()
+        .map_err(|e| step(&group.name(3), "export GroupInfo", e))?;
+    let proposal = sender
+        .propose_remove(&group_info, 0, leaf)
+        .map_err(|e| step(&sender_name, "external Remove proposal", e))?;
+    group.deliver_proposal(&sender_name, &proposal)?;
+    group.commit_pending(0, &[2])?;
+    group.verify()
+}
+
 /// SplitMix64: a tiny deterministic generator for the scenario's choices (not for keys).
 struct SplitMix(u64);
 
@@ -414,6 +578,10 @@ enum Proposing {
     Remove(u32),
     /// Inject harness PSK number `n`.
     Psk(usize),
+    /// Inject the resumption PSK of this epoch of the group.
+    ResumptionPsk(u64),
+    /// Reinitialize the group as [`REINIT_GROUP_ID`].
+    ReInit,
 }
 
 impl Party {
@@ -473,13 +641,23 @@ impl Party {
     /// `joiner` joins by external commit from `publisher`'s GroupInfo; every member processes
     /// the commit.
     fn join_external(&mut self, publisher: usize, joiner: usize) -> Result<(), Error> {
+        self.join_external_with(publisher, joiner, &[])
+    }
+
+    /// [`Party::join_external`] with the harness PSKs `psks` injected by the external commit.
+    fn join_external_with(
+        &mut self,
+        publisher: usize,
+        joiner: usize,
+        psks: &[usize],
+    ) -> Result<(), Error> {
         let group_info = self
             .member(publisher)?
             .group_info()
             .map_err(|e| step(&self.name(publisher), "export GroupInfo", e))?;
         let commit = self
             .member(joiner)?
-            .join_external(&group_info)
+            .join_external(&group_info, psks)
             .map_err(|e| step(&self.name(joiner), "external commit", e))?;
         self.distribute(joiner, &commit, &[])?;
         self.active[joiner] = true;
@@ -614,20 +792,96 @@ impl Party {
             Proposing::Update => self.members[proposer].propose_update(),
             Proposing::Remove(leaf) => self.members[proposer].propose_remove(leaf),
             Proposing::Psk(n) => self.members[proposer].propose_psk(n),
+            Proposing::ResumptionPsk(epoch) => self.members[proposer].propose_resumption_psk(epoch),
+            Proposing::ReInit => self.members[proposer].propose_reinit(REINIT_GROUP_ID),
         }
         .map_err(|e| step(&name, "propose", e))?;
+        self.deliver_proposal_except(Some(proposer), &name, &message)
+    }
+
+    /// Every active member processes and caches a proposal of `sender`, who is not a member.
+    fn deliver_proposal(&mut self, sender: &str, message: &[u8]) -> Result<(), Error> {
+        self.deliver_proposal_except(None, sender, message)
+    }
+
+    /// Every active member but `proposer` processes and caches `message`, a proposal of
+    /// `name`.
+    fn deliver_proposal_except(
+        &mut self,
+        proposer: Option<usize>,
+        name: &str,
+        message: &[u8],
+    ) -> Result<(), Error> {
         for i in 0..self.members.len() {
-            if i == proposer || !self.active[i] {
+            if Some(i) == proposer || !self.active[i] {
                 continue;
             }
             let reader = self.name(i);
             let incoming = self.members[i]
-                .process(&message)
+                .process(message)
                 .map_err(|e| step(&reader, &format!("process {name}'s proposal"), e))?;
             if incoming != Incoming::Proposal {
                 return Err(Error::Mismatch(format!(
                     "{reader} processed {name}'s proposal as {incoming:?}"
                 )));
+            }
+        }
+        Ok(())
+    }
+
+    /// After a ReInit commit: every other member of the group makes a KeyPackage for the new
+    /// group, `creator` creates it with them (`joiners` must be all the other members), and
+    /// they join from the Welcome with the reinit PSK.
+    fn reinit(&mut self, creator: usize, joiners: &[usize]) -> Result<(), Error> {
+        let mut key_packages = Vec::new();
+        for j in joiners {
+            let name = self.name(*j);
+            key_packages.push(
+                self.member(*j)?
+                    .reinit_key_package()
+                    .map_err(|e| step(&name, "KeyPackage for the new group", e))?,
+            );
+        }
+        let out = self
+            .member(creator)?
+            .reinit_create(&key_packages)
+            .map_err(|e| step(&self.name(creator), "create the reinitialized group", e))?;
+        let welcome = out
+            .welcome
+            .ok_or_else(|| Error::Harness(format!("{} made no Welcome", self.name(creator))))?;
+        for j in joiners {
+            let name = self.name(*j);
+            self.member(*j)?
+                .reinit_join(&welcome)
+                .map_err(|e| step(&name, "join the reinitialized group", e))?;
+        }
+        Ok(())
+    }
+
+    /// `creator` branches a subgroup with `joiners`, who make new KeyPackages and join it
+    /// from the Welcome with the branch PSK; the other members stay behind and leave the
+    /// party.
+    fn branch(&mut self, creator: usize, joiners: &[usize]) -> Result<(), Error> {
+        let mut key_packages = Vec::new();
+        for j in joiners {
+            key_packages.push(self.member(*j)?.key_package()?);
+        }
+        let out = self
+            .member(creator)?
+            .branch(BRANCH_GROUP_ID, &key_packages)
+            .map_err(|e| step(&self.name(creator), "branch", e))?;
+        let welcome = out
+            .welcome
+            .ok_or_else(|| Error::Harness(format!("{} made no Welcome", self.name(creator))))?;
+        for j in joiners {
+            let name = self.name(*j);
+            self.member(*j)?
+                .join_branch(&welcome)
+                .map_err(|e| step(&name, "join the subgroup", e))?;
+        }
+        for i in 0..self.members.len() {
+            if i != creator && !joiners.contains(&i) {
+                self.active[i] = false;
             }
         }
         Ok(())
@@ -808,6 +1062,39 @@ mod tests {
             }
             party.verify().unwrap();
         }
+    }
+
+    /// The external-sender check is not vacuous: a proposal signed by a client the group's
+    /// `external_senders` does not list, claiming a listed sender's index, is rejected by
+    /// every implementation, which then accepts the listed sender's proposal.
+    #[test]
+    fn external_proposal_from_an_unlisted_sender_is_rejected() {
+        let lineup = Implementation::ALL;
+        let mut party = Party::new(&lineup, 1, MemberOptions::default()).unwrap();
+        party.create(0).unwrap();
+        party.add(0, &[1, 2]).unwrap();
+        let mut listed = Implementation::Cohort
+            .new_external_sender("listed", 1)
+            .unwrap();
+        // OpenMLS signs whatever index it is told, so it can play the impostor.
+        let mut impostor = Implementation::OpenMls
+            .new_external_sender("impostor", 1)
+            .unwrap();
+        let commit = party.members[0]
+            .commit_external_senders(&[listed.entry()])
+            .unwrap();
+        party.distribute(0, &commit, &[]).unwrap();
+        let group_info = party.members[0].group_info().unwrap();
+        let leaf = party.members[2].own_leaf().unwrap();
+        let forged = impostor.propose_remove(&group_info, 0, leaf).unwrap();
+        for (member, imp) in party.members.iter_mut().zip(lineup) {
+            assert!(
+                member.process(&forged).is_err(),
+                "{imp} accepted an external proposal from an unlisted sender"
+            );
+        }
+        let genuine = listed.propose_remove(&group_info, 0, leaf).unwrap();
+        party.deliver_proposal("listed", &genuine).unwrap();
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! `cargo xtask interop`: play the interop matrix against mls-rs and OpenMLS and print it.
 //!
 //! Output: one row per scenario, peer and role with one column per cipher suite (`pass`,
-//! `FAIL`, `peer-dev` for a known peer deviation, `-` where an implementation lacks the suite),
-//! then the details of every failure and deviation, then exactly `N passed, N failed`. Known
-//! peer deviations are counted in neither number and listed above it. Exit status 1 if a cell
+//! `FAIL`, `peer-dev` for a known peer deviation, `unsup` where a peer's API cannot play the
+//! cell, `-` where an implementation lacks the suite), then the details of every failure and
+//! deviation, then exactly `N passed, N failed`. Known peer deviations and unsupported cells
+//! are counted in neither number and listed above it. Exit status 1 if a cell
 //! failed, 2 for a usage error.
 //!
 //! With `--grpc ADDR...` it instead plays the working group's test configs against running
@@ -29,9 +30,10 @@ OPTIONS:
                        every implementation of the cell has it)
     --peer NAME        Only this peer: mls-rs, openmls or mixed (repeatable; default: all)
     --scenario NAME    Only this scenario (repeatable; default: all): 1:1-join, 3-party-join,
-                       multiple-joins, application, external-join, update, remove,
-                       update-proposal, remove-proposal, lifecycle, private-handshake,
-                       large-group, churn
+                       multiple-joins, application, external-join, external-psk, two-psks,
+                       group-extensions, custom-extension, update, remove, update-proposal,
+                       remove-proposal, lifecycle, private-handshake, large-group, churn,
+                       external-proposals, reinit, branch, resumption-psk, external-join-psk
     --seed N           Seed of the random choices of large-group and churn (default: fixed)
     -h, --help         Print this help
 
@@ -51,8 +53,9 @@ GRPC MODE (the working group's test configs against running gRPC interop clients
 
 OUTPUT:
     The matrix (one row per scenario, peer and role, one column per suite), failure details,
-    then `N passed, N failed`. Known peer deviations count as neither and are listed. Exit
-    status 1 if any cell failed.
+    then `N passed, N failed`. Known peer deviations and cells a peer's API cannot play
+    (`unsup`) count as neither and are listed with their reasons. Exit status 1 if any cell
+    failed.
     With --grpc: one line per run (config/script, assignment of actors to clients, suite,
     pass / FAIL: reason / unsupported: reason), the unsupported scripts, then
     `N passed, N failed`. Exit status 1 if any run failed.
@@ -83,8 +86,12 @@ pub(crate) fn main(args: Vec<OsString>) -> ExitCode {
     } else {
         filter.suites.clone()
     };
-    print_matrix(&results, &suites);
+    let unsupported = matrix::unsupported(&filter);
+    print_matrix(&results, &unsupported, &suites);
     let (passed, failed, deviations) = matrix::totals(&results);
+    if !unsupported.is_empty() {
+        print_unsupported(&unsupported);
+    }
     if deviations > 0 {
         println!("{deviations} known peer deviations (see docs/interop.md), not counted below");
     }
@@ -312,17 +319,47 @@ fn parse(args: Vec<OsString>) -> Result<Option<Filter>, Error> {
     Ok(Some(filter))
 }
 
+/// Lists the unsupported cells (`unsup` in the matrix), one line per scenario, peer and role
+/// with its suites and the reason; they count as neither passed nor failed.
+fn print_unsupported(unsupported: &[(Cell, &str)]) {
+    println!(
+        "{} cells unsupported by a peer's API, not run and counted in neither number:",
+        unsupported.len()
+    );
+    let mut rows: Vec<(String, Vec<u16>, &str)> = Vec::new();
+    for (cell, reason) in unsupported {
+        let name = format!("{} / {} / {}", cell.scenario.name(), cell.peer, cell.role());
+        match rows.iter_mut().find(|(n, _, _)| *n == name) {
+            Some((_, suites, _)) => suites.push(cell.suite),
+            None => rows.push((name, vec![cell.suite], reason)),
+        }
+    }
+    for (name, suites, reason) in rows {
+        let suites: Vec<String> = suites.iter().map(ToString::to_string).collect();
+        println!(
+            "  {name} (suites {}): unsupported: {reason}",
+            suites.join(", ")
+        );
+    }
+}
+
 /// Prints one row per scenario, peer and role, one column per suite, then the details of every
 /// cell that did not pass (failures on stderr as well).
-fn print_matrix(results: &[(Cell, Outcome)], suites: &[u16]) {
+fn print_matrix(results: &[(Cell, Outcome)], unsupported: &[(Cell, &str)], suites: &[u16]) {
     let mut header = format!("{:<17} {:<8} {:<16}", "scenario", "peer", "role");
     for suite in suites {
         header.push_str(&format!(" {:>9}", format!("suite {suite}")));
     }
     println!("{header}");
     println!("{}", "-".repeat(header.len()));
+    let mut cells: Vec<&Cell> = results
+        .iter()
+        .map(|(c, _)| c)
+        .chain(unsupported.iter().map(|(c, _)| c))
+        .collect();
+    cells.sort();
     let mut rows: Vec<(Scenario, Peer, cohort_interop::Implementation)> = Vec::new();
-    for (cell, _) in results {
+    for cell in cells {
         let row = (cell.scenario, cell.peer, cell.committer);
         if !rows.contains(&row) {
             rows.push(row);
@@ -338,8 +375,14 @@ fn print_matrix(results: &[(Cell, Outcome)], suites: &[u16]) {
                     && c.committer == committer
                     && c.suite == *suite
             });
-            let label = match found {
-                Some((cell, outcome)) => {
+            let unsupported_here = unsupported.iter().find(|(c, _)| {
+                c.scenario == scenario
+                    && c.peer == peer
+                    && c.committer == committer
+                    && c.suite == *suite
+            });
+            let label = match (found, unsupported_here) {
+                (Some((cell, outcome)), _) => {
                     role = cell.role();
                     match outcome {
                         Outcome::Passed => "pass",
@@ -347,7 +390,11 @@ fn print_matrix(results: &[(Cell, Outcome)], suites: &[u16]) {
                         Outcome::KnownDeviation { .. } => "peer-dev",
                     }
                 }
-                None => "-",
+                (None, Some((cell, _))) => {
+                    role = cell.role();
+                    "unsup"
+                }
+                (None, None) => "-",
             };
             line.push_str(&format!(" {label:>9}"));
         }
