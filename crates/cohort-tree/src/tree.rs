@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use crate::chunked::Chunked;
 use crate::error::TreeError;
 use crate::leaf::LeafNode;
 use crate::math::{self, LeafIndex, NodeIndex};
@@ -17,12 +18,65 @@ use crate::node::{Node, ParentNode, RatchetTreeNodes};
 pub struct RatchetTree {
     /// `node_width(leaf_count)` slots; blanks are `None`.
     ///
-    /// Nodes are shared (`Arc`): a commit stages its next epoch on a copy of the tree and
-    /// changes only the nodes on a path, so copying the tree copies pointers, not a thousand
-    /// leaves with their credentials. A change replaces a node or copies it on write.
-    pub(crate) nodes: Vec<Option<Arc<Node>>>,
+    /// Nodes are shared (`Arc`), and so are the chunks of slots that hold them: a commit stages
+    /// its next epoch on a copy of the tree and changes only the nodes on a path, so copying the
+    /// tree copies a pointer per chunk, not a thousand leaves with their credentials. A change
+    /// copies its chunk of pointers and replaces its node or copies it on write.
+    pub(crate) nodes: Chunked<Option<Arc<Node>>>,
     /// Cached tree hash of each node; `None` when not computed or invalidated.
-    pub(crate) hashes: Vec<Option<Arc<[u8]>>>,
+    pub(crate) hashes: Chunked<Option<Arc<[u8]>>>,
+    /// The first eight bytes of each node's encryption key and (leaves) signature key, zero for
+    /// blanks: the key-uniqueness check after a commit scans this array instead of visiting
+    /// every node.
+    prefixes: Chunked<[u64; 2]>,
+}
+
+/// The first bytes of a key (little-endian, zero-padded), to rule most pairs of keys out with
+/// one integer comparison.
+fn prefix(key: &[u8]) -> u64 {
+    let mut p = [0u8; 8];
+    for (d, s) in p.iter_mut().zip(key) {
+        *d = *s;
+    }
+    u64::from_le_bytes(p)
+}
+
+/// The `[encryption, signature]` key prefixes of a slot.
+fn prefixes_of(node: Option<&Node>) -> [u64; 2] {
+    match node {
+        None => [0, 0],
+        Some(Node::Leaf(l)) => [
+            prefix(l.encryption_key.as_ref()),
+            prefix(l.signature_key.as_ref()),
+        ],
+        Some(Node::Parent(p)) => [prefix(p.encryption_key.as_ref()), 0],
+    }
+}
+
+/// A 4096-bit filter of key prefixes (by their top twelve bits).
+struct PrefixFilter([u64; 64]);
+
+impl Default for PrefixFilter {
+    fn default() -> Self {
+        Self([0; 64])
+    }
+}
+
+impl PrefixFilter {
+    fn slot(p: u64) -> (usize, u64) {
+        let b = (p >> 52) as usize;
+        (b / 64, 1 << (b % 64))
+    }
+
+    fn insert(&mut self, p: u64) {
+        let (w, bit) = Self::slot(p);
+        self.0[w] |= bit;
+    }
+
+    fn may_contain(&self, p: u64) -> bool {
+        let (w, bit) = Self::slot(p);
+        self.0[w] & bit != 0
+    }
 }
 
 impl Default for RatchetTree {
@@ -35,16 +89,19 @@ impl RatchetTree {
     /// An empty tree with no leaves.
     pub fn new() -> Self {
         Self {
-            nodes: Vec::new(),
-            hashes: Vec::new(),
+            nodes: Chunked::default(),
+            hashes: Chunked::default(),
+            prefixes: Chunked::default(),
         }
     }
 
     /// A one-member tree holding `leaf` at leaf 0.
     pub fn with_first_leaf(leaf: LeafNode) -> Self {
+        let prefixes = Chunked::from_vec(vec![prefixes_of(Some(&Node::Leaf(leaf.clone())))]);
         Self {
-            nodes: vec![Some(Arc::new(Node::Leaf(leaf)))],
-            hashes: vec![None],
+            nodes: Chunked::from_vec(vec![Some(Arc::new(Node::Leaf(leaf)))]),
+            hashes: Chunked::from_vec(vec![None]),
+            prefixes,
         }
     }
 
@@ -84,20 +141,21 @@ impl RatchetTree {
         // full_leaves <= 2^31, so it fits in u32.
         let width = math::node_width(full_leaves as u32) as usize;
         nodes.resize_with(width, || None);
-        let hashes = vec![None; width];
-        Ok(Self { nodes, hashes })
+        let prefixes = nodes.iter().map(|n| prefixes_of(n.as_deref())).collect();
+        Ok(Self {
+            nodes: Chunked::from_vec(nodes),
+            hashes: Chunked::from_vec(vec![None; width]),
+            prefixes: Chunked::from_vec(prefixes),
+        })
     }
 
     /// The node list for the `ratchet_tree` extension: this tree without trailing blanks.
     pub fn to_nodes(&self) -> RatchetTreeNodes {
-        let end = self
-            .nodes
-            .iter()
-            .rposition(Option::is_some)
-            .map_or(0, |i| i + 1);
+        let end = self.nodes.rposition(Option::is_some).map_or(0, |i| i + 1);
         RatchetTreeNodes(
-            self.nodes[..end]
+            self.nodes
                 .iter()
+                .take(end)
                 .map(|n| n.as_deref().map(|n| Box::new(n.clone())))
                 .collect(),
         )
@@ -236,9 +294,8 @@ impl RatchetTree {
     fn add_leaf_from(&mut self, leaf: LeafNode, from: usize) -> Result<LeafIndex, TreeError> {
         let slot = self
             .nodes
-            .iter()
+            .iter_from(2 * from)
             .step_by(2)
-            .skip(from)
             .position(Option::is_none)
             .map(|i| i + from);
         let index = match slot {
@@ -250,7 +307,8 @@ impl RatchetTree {
                 }
                 let new_width = math::node_width((n * 2).max(1)) as usize;
                 self.nodes.resize_with(new_width, || None);
-                self.hashes.resize(new_width, None);
+                self.hashes.resize_with(new_width, || None);
+                self.prefixes.resize_with(new_width, || [0, 0]);
                 LeafIndex(n)
             }
         };
@@ -334,17 +392,19 @@ impl RatchetTree {
         while self.leaf_count() > 1 {
             // With n leaves the root is n - 1 and the right subtree holds indices n..2n-1.
             let half = self.nodes.len().div_ceil(2);
-            if self.nodes[half..].iter().any(Option::is_some) {
+            if self.nodes.iter_from(half).any(Option::is_some) {
                 break;
             }
             // Keep the left subtree: its node indices are unchanged in the array layout.
             let new_width = half - 1;
             self.nodes.truncate(new_width);
             self.hashes.truncate(new_width);
+            self.prefixes.truncate(new_width);
         }
-        if self.leaf_count() == 1 && self.nodes[0].is_none() {
+        if self.leaf_count() == 1 && self.nodes.get(0).is_some_and(Option::is_none) {
             self.nodes.clear();
             self.hashes.clear();
+            self.prefixes.clear();
         }
     }
 
@@ -395,13 +455,6 @@ impl RatchetTree {
     /// [`TreeError::DuplicateEncryptionKey`] or [`TreeError::DuplicateSignatureKey`], lower
     /// index first.
     pub fn check_changed_keys_unique(&self, changed: &[NodeIndex]) -> Result<(), TreeError> {
-        /// The first bytes of a key, to rule most pairs out with one integer comparison.
-        fn prefix(key: &[u8]) -> u64 {
-            let mut p = [0u8; 8];
-            let n = key.len().min(8);
-            p[..n].copy_from_slice(&key[..n]);
-            u64::from_le_bytes(p)
-        }
         let mut changed: Vec<NodeIndex> = changed.to_vec();
         changed.sort_unstable();
         changed.dedup();
@@ -445,9 +498,20 @@ impl RatchetTree {
                 .find(|(q, k, _)| *q == p && *k == key)
                 .map(|(_, _, x)| *x)
         };
-        for (i, node) in self.nodes.iter().enumerate() {
+        // Only nodes whose key prefixes pass the filter of the changed ones are visited (about
+        // one in 4096 / changed keys, besides the changed nodes themselves).
+        let mut enc_filter = PrefixFilter::default();
+        let mut sig_filter = PrefixFilter::default();
+        enc.iter().for_each(|(p, _, _)| enc_filter.insert(*p));
+        sig.iter().for_each(|(p, _, _)| sig_filter.insert(*p));
+        for (i, [pe, ps]) in self.prefixes.iter().enumerate() {
+            let candidate =
+                enc_filter.may_contain(*pe) || (i % 2 == 0 && sig_filter.may_contain(*ps));
+            if !candidate {
+                continue;
+            }
             let x = NodeIndex(i as u32);
-            let key = match node.as_deref() {
+            let key = match self.node(x) {
                 None => continue,
                 Some(Node::Leaf(l)) => {
                     let leaf = LeafIndex(x.0 / 2);
@@ -559,6 +623,9 @@ impl RatchetTree {
     /// Sets a slot and invalidates the cached hashes of it and its ancestors.
     pub(crate) fn set_node(&mut self, x: NodeIndex, node: Option<Node>) {
         if let Some(slot) = self.nodes.get_mut(x.0 as usize) {
+            if let Some(p) = self.prefixes.get_mut(x.0 as usize) {
+                *p = prefixes_of(node.as_ref());
+            }
             *slot = node.map(Arc::new);
             self.invalidate(x);
         }
@@ -638,5 +705,57 @@ mod tests {
         assert_eq!(got, expected);
         assert_eq!(at_once, one_by_one);
         assert_eq!(&got[..3], &[LeafIndex(3), LeafIndex(4), LeafIndex(9)]);
+    }
+
+    /// The key-prefix array follows every change of the tree (adds into blanks and at the end,
+    /// removals with truncation, updates, a rebuild from the node list), and the incremental
+    /// key check finds a collision with a leaf or parent chunks away from the changed node.
+    #[test]
+    fn key_prefixes_follow_the_nodes() {
+        use super::{Node, prefixes_of};
+        use crate::math::NodeIndex;
+        use crate::node::ParentNode;
+        let in_sync = |t: &RatchetTree| {
+            t.prefixes.len() == t.nodes.len()
+                && t.prefixes
+                    .iter()
+                    .zip(t.nodes.iter())
+                    .all(|(p, n)| *p == prefixes_of(n.as_deref()))
+        };
+        let mut tree = RatchetTree::with_first_leaf(leaf(0));
+        assert!(in_sync(&tree));
+        tree.add_leaves((1..300).map(leaf)).expect("add");
+        assert!(in_sync(&tree));
+        for removed in [5, 150, 299, 298] {
+            tree.remove_leaf(LeafIndex(removed)).expect("remove");
+            assert!(in_sync(&tree));
+        }
+        tree.add_leaf(leaf(1000)).expect("add");
+        tree.update_leaf(LeafIndex(7), leaf(1001)).expect("update");
+        let parent = ParentNode {
+            encryption_key: leaf(2).encryption_key,
+            parent_hash: VarBytes::default(),
+            unmerged_leaves: Vec::new(),
+        };
+        tree.set_node(NodeIndex(401), Some(Node::Parent(parent)));
+        assert!(in_sync(&tree));
+        let rebuilt = RatchetTree::from_nodes(tree.to_nodes()).expect("rebuild");
+        assert!(in_sync(&rebuilt));
+        // Leaf 2's key on parent 401: found from either end.
+        let err = tree.check_changed_keys_unique(&[NodeIndex(401)]);
+        assert!(
+            matches!(
+                err,
+                Err(crate::TreeError::DuplicateEncryptionKey(
+                    NodeIndex(4),
+                    NodeIndex(401)
+                ))
+            ),
+            "{err:?}"
+        );
+        assert!(tree.check_changed_keys_unique(&[NodeIndex(4)]).is_err());
+        assert!(tree.check_changed_keys_unique(&[NodeIndex(14)]).is_ok());
+        tree.truncate();
+        assert!(in_sync(&tree));
     }
 }
