@@ -247,16 +247,7 @@ pub(crate) fn next_state(
             context: state.context.clone(),
             sender_data_secret: state.keys.sender_data_secret.clone(),
             secret_tree: state.keys.secret_tree.clone(),
-            signature_keys: std::sync::Arc::new(
-                (0..state.tree.leaf_count())
-                    .map(|i| {
-                        state
-                            .tree
-                            .leaf(LeafIndex(i))
-                            .map(|l| l.signature_key.clone())
-                    })
-                    .collect(),
-            ),
+            signature_keys: crate::state::EpochSignatureKeys::Tree(state.tree.clone()),
         });
     }
     // Older epochs are dropped, and their secrets zeroized, beyond the bound.

@@ -391,7 +391,7 @@ impl Group {
                         &past.context,
                         &mut past.secret_tree,
                         past.sender_data_secret.as_bytes(),
-                        |leaf| keys.get(leaf.0 as usize).and_then(Option::as_ref),
+                        |leaf| keys.get(leaf),
                     )?;
                     return application(content);
                 }

@@ -302,7 +302,7 @@ struct StoredProposal {
 struct PastEpochRef<'a> {
     context: &'a GroupContext,
     sender_data_secret: &'a Secret,
-    signature_keys: &'a Vec<Option<cohort_crypto::SignaturePublicKey>>,
+    signature_keys: &'a crate::state::EpochSignatureKeys,
 }
 
 /// Decodes what [`PastEpochRef`] encodes.
@@ -450,7 +450,9 @@ fn decode_state(
                         secret_tree: ratchets.take_past(p.context.epoch)?,
                         context: p.context,
                         sender_data_secret: p.sender_data_secret,
-                        signature_keys: std::sync::Arc::new(p.signature_keys),
+                        signature_keys: crate::state::EpochSignatureKeys::Stored(
+                            std::sync::Arc::new(p.signature_keys),
+                        ),
                     })
                 })
                 .collect::<Result<_, Error>>()?

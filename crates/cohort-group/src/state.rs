@@ -8,6 +8,7 @@ use cohort_messages::framing::Sender;
 use cohort_messages::group_context::GroupContext;
 use cohort_messages::proposal::{Proposal, ReInit};
 use cohort_tree::RatchetTree;
+use cohort_tree::math::LeafIndex;
 use cohort_tree::treekem::PrivateTree;
 
 use crate::config::GroupConfig;
@@ -88,9 +89,58 @@ pub(crate) struct PastEpoch {
     pub(crate) context: GroupContext,
     pub(crate) sender_data_secret: Secret,
     pub(crate) secret_tree: SecretTree,
-    /// Signature key of each leaf in that epoch, blank leaves as `None`; shared, as it never
-    /// changes, so that staging a commit does not copy it for every past epoch.
-    pub(crate) signature_keys: std::sync::Arc<Vec<Option<cohort_crypto::SignaturePublicKey>>>,
+    /// The members' signature keys in that epoch.
+    pub(crate) signature_keys: EpochSignatureKeys,
+}
+
+/// The signature key of each leaf in a past epoch.
+///
+/// Kept as that epoch's tree, whose chunks of nodes it shares with the trees after it: taking
+/// it costs a pointer per chunk, where a list of keys cost an allocation per member on every
+/// commit. A state read back from storage has the list. Either way it encodes as the list
+/// (`optional<SignaturePublicKey>` per leaf, blank leaves absent).
+#[derive(Debug, Clone)]
+pub(crate) enum EpochSignatureKeys {
+    /// The epoch's ratchet tree.
+    Tree(RatchetTree),
+    /// The keys per leaf, as stored.
+    Stored(std::sync::Arc<Vec<Option<cohort_crypto::SignaturePublicKey>>>),
+}
+
+impl EpochSignatureKeys {
+    /// The signature key of `leaf`, `None` for a blank or missing leaf.
+    pub(crate) fn get(&self, leaf: LeafIndex) -> Option<&cohort_crypto::SignaturePublicKey> {
+        match self {
+            Self::Tree(tree) => tree.leaf(leaf).map(|l| &l.signature_key),
+            Self::Stored(keys) => keys.get(leaf.0 as usize).and_then(Option::as_ref),
+        }
+    }
+
+    /// The keys per leaf, as they are stored.
+    fn to_list(&self) -> Vec<Option<cohort_crypto::SignaturePublicKey>> {
+        match self {
+            Self::Tree(tree) => (0..tree.leaf_count())
+                .map(|i| tree.leaf(LeafIndex(i)).map(|l| l.signature_key.clone()))
+                .collect(),
+            Self::Stored(keys) => keys.to_vec(),
+        }
+    }
+}
+
+impl cohort_codec::Encode for EpochSignatureKeys {
+    fn encoded_len(&self) -> usize {
+        self.to_list().encoded_len()
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), cohort_codec::CodecError> {
+        self.to_list().encode(out)
+    }
+}
+
+impl cohort_codec::Decode for EpochSignatureKeys {
+    fn decode(reader: &mut cohort_codec::Reader<'_>) -> Result<Self, cohort_codec::CodecError> {
+        Ok(Self::Stored(std::sync::Arc::new(Vec::decode(reader)?)))
+    }
 }
 
 /// Whether the group can still be used.

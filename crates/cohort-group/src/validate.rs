@@ -226,6 +226,21 @@ pub(crate) fn check_credential_support(
     replaced: Option<LeafIndex>,
 ) -> Result<(), Error> {
     let ty = leaf.credential.credential_type();
+    // A leaf replacing one of the same credential type that supported no more types than it
+    // does passes if the old one did: the other members, checked against the old leaf (when
+    // they joined, or as Updates in this commit), support its type, and the new leaf supports
+    // every type the old one did. This keeps a self-update from walking every leaf.
+    if let Some(old) = replaced.and_then(|r| tree.leaf(r)) {
+        if old.credential.credential_type() == ty
+            && old
+                .capabilities
+                .credentials
+                .iter()
+                .all(|t| leaf.capabilities.credentials.contains(t))
+        {
+            return Ok(());
+        }
+    }
     for (i, other) in tree.leaves() {
         if Some(i) == replaced {
             continue;
