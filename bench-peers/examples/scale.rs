@@ -201,7 +201,12 @@ fn main() -> Result<(), Error> {
     let rss_before = resident_mib();
     let mut times = Vec::new();
     let mut joined = None;
-    for _ in 0..3 {
+    // SCALE_JOINS sets the number of joins (for profiling).
+    let joins: usize = std::env::var("SCALE_JOINS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    for _ in 0..joins {
         let t = Instant::now();
         let g = join(&*provider, &welcome_bytes, &kp, &secrets)?;
         times.push(t.elapsed());
@@ -211,7 +216,7 @@ fn main() -> Result<(), Error> {
         joined = Some(g);
     }
     println!(
-        "join by Welcome, N = {}: {:.2?} (median of 3: {times:.2?})",
+        "join by Welcome, N = {}: {:.2?} (median of {joins}: {times:.2?})",
         n + 2,
         median(times.clone())
     );
