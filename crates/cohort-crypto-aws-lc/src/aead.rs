@@ -59,11 +59,23 @@ impl Aead for AeadAlg {
         aad: &[u8],
         pt: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
-        let (key, nonce) = self.key(key, nonce)?;
-        let mut in_out = pt.to_vec();
-        key.seal_in_place_append_tag(nonce, Aad::from(aad), &mut in_out)
-            .map_err(|e| CryptoError::with_source(CryptoErrorKind::Backend, e))?;
+        // Room for the tag up front: appending it must not move the whole message again.
+        let mut in_out = Vec::with_capacity(pt.len() + key_tag_len());
+        in_out.extend_from_slice(pt);
+        self.seal_in_place(key, nonce, aad, &mut in_out)?;
         Ok(in_out)
+    }
+
+    fn seal_in_place(
+        &self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        buffer: &mut Vec<u8>,
+    ) -> Result<(), CryptoError> {
+        let (key, nonce) = self.key(key, nonce)?;
+        key.seal_in_place_append_tag(nonce, Aad::from(aad), buffer)
+            .map_err(|e| CryptoError::with_source(CryptoErrorKind::Backend, e))
     }
 
     fn open(
@@ -82,4 +94,9 @@ impl Aead for AeadAlg {
         in_out.truncate(len);
         Ok(in_out)
     }
+}
+
+/// The tag length of every AEAD of the MLS cipher suites (AES-GCM and ChaCha20-Poly1305).
+const fn key_tag_len() -> usize {
+    16
 }

@@ -265,6 +265,16 @@ where
         self.aead.seal(key, nonce, aad, plaintext)
     }
 
+    fn aead_seal_in_place(
+        &self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        buffer: &mut Vec<u8>,
+    ) -> Result<(), CryptoError> {
+        self.aead.seal_in_place(key, nonce, aad, buffer)
+    }
+
     fn aead_open(
         &self,
         key: &[u8],

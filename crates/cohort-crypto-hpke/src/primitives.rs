@@ -52,6 +52,22 @@ pub trait Aead: Send + Sync + fmt::Debug {
     fn seal(&self, key: &[u8], nonce: &[u8], aad: &[u8], pt: &[u8])
     -> Result<Vec<u8>, CryptoError>;
 
+    /// `Seal(key, nonce, aad, pt)` with the plaintext in `buffer`, replaced by the ciphertext.
+    /// The default seals into a new buffer.
+    ///
+    /// # Errors
+    /// As [`Aead::seal`].
+    fn seal_in_place(
+        &self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        buffer: &mut Vec<u8>,
+    ) -> Result<(), CryptoError> {
+        *buffer = self.seal(key, nonce, aad, buffer)?;
+        Ok(())
+    }
+
     /// `Open(key, nonce, aad, ct)`.
     ///
     /// # Errors

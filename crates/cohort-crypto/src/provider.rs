@@ -145,6 +145,23 @@ pub trait SuiteOps: Send + Sync + fmt::Debug {
         plaintext: &[u8],
     ) -> Result<Vec<u8>, CryptoError>;
 
+    /// [`SuiteOps::aead_seal`] of the plaintext in `buffer`, replaced by the ciphertext: a
+    /// backend that encrypts in place saves a copy of a large message. The default seals into
+    /// a new buffer.
+    ///
+    /// # Errors
+    /// As [`SuiteOps::aead_seal`].
+    fn aead_seal_in_place(
+        &self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        buffer: &mut Vec<u8>,
+    ) -> Result<(), CryptoError> {
+        *buffer = self.aead_seal(key, nonce, aad, buffer)?;
+        Ok(())
+    }
+
     /// `AEAD.Open(key, nonce, aad, ciphertext)`.
     ///
     /// # Errors

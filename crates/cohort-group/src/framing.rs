@@ -40,8 +40,8 @@ pub fn sign_content(
     content: &FramedContent,
     context: &GroupContext,
 ) -> Result<VarBytes, Error> {
-    let tbs = tbs_bytes(wire_format, content, context)?;
-    Ok(labeled::sign_with_label(signer, SIGN_LABEL, &tbs)?.into())
+    let tbs = tbs(wire_format, content, context);
+    Ok(labeled::sign_encoded_with_label(signer, SIGN_LABEL, &tbs)?.into())
 }
 
 /// Verifies a content signature (RFC 9420 §6.1, V-6.1-06).
@@ -56,16 +56,18 @@ pub fn verify_content_signature(
     auth: &FramedContentAuthData,
     context: &GroupContext,
 ) -> Result<(), Error> {
-    let tbs = tbs_bytes(wire_format, content, context)?;
-    labeled::verify_with_label(suite, key, SIGN_LABEL, &tbs, &auth.signature)
+    let tbs = tbs(wire_format, content, context);
+    labeled::verify_encoded_with_label(suite, key, SIGN_LABEL, &tbs, &auth.signature)
         .map_err(|_| ValidationError::InvalidSignature("FramedContent").into())
 }
 
-fn tbs_bytes(
+/// The `FramedContentTBS` of `content` (RFC 9420 §6.1): with the group context for member and
+/// new-member-commit senders.
+fn tbs<'a>(
     wire_format: WireFormat,
-    content: &FramedContent,
-    context: &GroupContext,
-) -> Result<Vec<u8>, CodecError> {
+    content: &'a FramedContent,
+    context: &'a GroupContext,
+) -> FramedContentTbs<'a> {
     let context = match content.sender {
         Sender::Member(_) | Sender::NewMemberCommit => Some(context),
         Sender::External(_) | Sender::NewMemberProposal => None,
@@ -76,7 +78,6 @@ fn tbs_bytes(
         content,
         context,
     }
-    .to_bytes()
 }
 
 /// Checks that `auth` has a confirmation tag exactly when `content` is a commit.
@@ -112,7 +113,7 @@ fn membership_tag(
     auth: &FramedContentAuthData,
     context: &GroupContext,
 ) -> Result<Vec<u8>, Error> {
-    let mut tbm = tbs_bytes(WireFormat::PUBLIC_MESSAGE, content, context)?;
+    let mut tbm = tbs(WireFormat::PUBLIC_MESSAGE, content, context).to_bytes()?;
     auth.encode(&mut tbm)?;
     Ok(suite.mac(membership_key, &tbm)?)
 }
@@ -292,6 +293,10 @@ pub fn seal_private(
     )
 }
 
+/// Spare capacity for the tag when a plaintext is sealed in place (16 bytes for every MLS
+/// AEAD; a larger tag would only cost a reallocation).
+const AEAD_TAG_ROOM: usize = 16;
+
 /// A change made to an encoded plaintext before encryption (test hooks only).
 pub(crate) type Tweak<'a> = &'a dyn Fn(&mut Vec<u8>);
 
@@ -311,12 +316,17 @@ pub(crate) fn seal_private_tweaked(
     };
     check_tag_shape(&content, &auth.confirmation_tag)?;
     let content_type = content.content.content_type();
-    let mut plaintext = PrivateMessageContent {
+    let plaintext = PrivateMessageContent {
         content: content.content,
         auth,
         padding_len: options.padding,
-    }
-    .to_bytes()?;
+    };
+    // Encrypted in place, with room for the AEAD tag: a large message is not copied again.
+    let mut plaintext = {
+        let mut out = Vec::with_capacity(plaintext.encoded_len() + AEAD_TAG_ROOM);
+        plaintext.encode(&mut out)?;
+        out
+    };
     if let Some(tweak) = tweak {
         tweak(&mut plaintext);
     }
@@ -332,7 +342,8 @@ pub(crate) fn seal_private_tweaked(
         authenticated_data: content.authenticated_data.clone(),
     }
     .to_bytes()?;
-    let ciphertext = suite.aead_seal(key.key.as_bytes(), &nonce, &aad, &plaintext)?;
+    suite.aead_seal_in_place(key.key.as_bytes(), &nonce, &aad, &mut plaintext)?;
+    let ciphertext = plaintext;
     let sender_data = SenderData {
         leaf_index: leaf,
         generation: key.generation,
