@@ -31,7 +31,7 @@ use cohort_tree::leaf::ProtocolVersion;
 
 use crate::member::{
     CommitBytes, Error, ExternalSender, ExternalSenderEntry, HARNESS_EXTENSION, HARNESS_PSKS,
-    Implementation, Incoming, Member, MemberOptions, harness_psk,
+    Implementation, Incoming, Member, MemberOptions, ReInitSpec, harness_psk,
 };
 
 /// How many days cohort's KeyPackages stay valid.
@@ -54,6 +54,9 @@ pub struct CohortMember {
     group: Option<Group>,
     /// How commits and proposals are framed.
     format: HandshakeFormat,
+    /// After a ReInit to another cipher suite: that suite and our signer in it, used for the
+    /// new group and ours once we move there.
+    next_signer: Option<(CipherSuite, SoftwareSigner)>,
 }
 
 impl CohortMember {
@@ -81,7 +84,57 @@ impl CohortMember {
             } else {
                 HandshakeFormat::Public
             },
+            next_signer: None,
         })
+    }
+
+    /// The cipher suite of the pending ReInit, with a signer of ours in it: a new one, kept
+    /// in `next_signer`, when the suite is not ours.
+    fn reinit_suite(&mut self) -> Result<CipherSuite, Error> {
+        let suite = self
+            .group()?
+            .pending_reinit()
+            .ok_or_else(|| Error::Harness("cohort: no ReInit is pending".into()))?
+            .cipher_suite;
+        if suite != self.suite && self.next_signer.as_ref().is_none_or(|(s, _)| *s != suite) {
+            let ops = self.provider.suite(suite).ok_or(Error::UnsupportedSuite {
+                implementation: Implementation::Cohort,
+                suite: suite.0,
+            })?;
+            self.next_signer = Some((suite, SoftwareSigner::generate(ops)?));
+        }
+        Ok(suite)
+    }
+
+    /// Our signer in `suite`: ours, or the one made for a ReInit to it.
+    fn signer_for(&self, suite: CipherSuite) -> Result<&SoftwareSigner, Error> {
+        if suite == self.suite {
+            return Ok(&self.signer);
+        }
+        match &self.next_signer {
+            Some((s, signer)) if *s == suite => Ok(signer),
+            _ => Err(Error::Harness(format!(
+                "cohort: no signer for cipher suite {}",
+                suite.0
+            ))),
+        }
+    }
+
+    /// After moving to a reinitialized group in another suite: its signer becomes ours.
+    fn adopt_group_suite(&mut self) {
+        let Some(suite) = self.group.as_ref().map(|g| g.context().cipher_suite) else {
+            return;
+        };
+        if suite == self.suite {
+            return;
+        }
+        match self.next_signer.take() {
+            Some((s, signer)) if s == suite => {
+                self.suite = s;
+                self.signer = signer;
+            }
+            other => self.next_signer = other,
+        }
     }
 
     /// Commit options: the tree in the Welcome, our framing.
@@ -210,6 +263,7 @@ impl CohortMember {
         )?;
         self.key_packages.remove(position);
         self.group = Some(group);
+        self.adopt_group_suite();
         Ok(())
     }
 
@@ -237,6 +291,7 @@ impl CohortMember {
             welcome: out.welcome.map(|w| w.to_bytes()).transpose()?,
         };
         self.group = Some(next);
+        self.adopt_group_suite();
         Ok(bytes)
     }
 
@@ -525,36 +580,50 @@ impl Member for CohortMember {
         self.commit_one(proposal)
     }
 
-    fn propose_reinit(&mut self, group_id: &[u8]) -> Result<Vec<u8>, Error> {
-        let proposal = Proposal::ReInit(ReInit {
-            group_id: group_id.to_vec().into(),
-            version: ProtocolVersion::MLS10,
-            cipher_suite: self.suite,
-            extensions: Vec::new(),
-        });
-        self.send_proposal(proposal)
+    fn propose_reinit(&mut self, spec: &ReInitSpec) -> Result<Vec<u8>, Error> {
+        self.send_proposal(reinit_proposal(spec))
+    }
+
+    fn propose_join(&mut self, group_info: &[u8]) -> Result<Vec<u8>, Error> {
+        if self.group.is_some() {
+            return Err(Error::Harness(format!(
+                "{} (cohort) is in a group already",
+                self.identity
+            )));
+        }
+        let group_info = parse_group_info(group_info)?;
+        self.key_package()?;
+        let (_, key_package, _) = self
+            .key_packages
+            .last()
+            .ok_or_else(|| Error::Harness("cohort: no KeyPackage".into()))?;
+        Ok(cohort_group::new_member_proposal(
+            &*self.provider,
+            &self.signer,
+            &group_info.group_context,
+            key_package.clone(),
+            &[],
+        )?
+        .to_bytes()?)
     }
 
     fn reinit_key_package(&mut self) -> Result<Vec<u8>, Error> {
-        let reinit = self
-            .group()?
-            .pending_reinit()
-            .ok_or_else(|| Error::Harness("cohort: no ReInit is pending".into()))?;
-        // The harness reinitializes in the same suite, so our signer serves.
-        if reinit.cipher_suite != self.suite {
-            return Err(Error::Harness(
-                "cohort member: a ReInit to another suite needs a new signer".into(),
-            ));
-        }
-        self.key_package()
+        let suite = self.reinit_suite()?;
+        let signer = self.signer_for(suite)?;
+        let (kp, secrets) = create_key_package(&*self.provider, suite, signer, &self.leaf_spec())?;
+        let reference = key_package_ref(&*self.provider, &kp)?;
+        let bytes = MlsMessage::new(MlsMessageBody::KeyPackage(kp.clone())).to_bytes()?;
+        self.key_packages.push((reference.0.to_vec(), kp, secrets));
+        Ok(bytes)
     }
 
     fn reinit_create(&mut self, key_packages: &[Vec<u8>]) -> Result<CommitBytes, Error> {
         let kps = Self::parse_key_packages(key_packages)?;
         let options = self.commit_options();
+        let suite = self.reinit_suite()?;
         let (next, out) = self.group()?.reinit(
             &*self.provider,
-            &self.signer,
+            self.signer_for(suite)?,
             &self.leaf_spec(),
             kps,
             &options,
@@ -742,6 +811,122 @@ impl ExternalSender for CohortExternalSender {
             }),
         )
     }
+
+    fn propose_psk(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        psk: usize,
+    ) -> Result<Vec<u8>, Error> {
+        let (id, _) = harness_psk(psk)?;
+        let proposal = self.psk_proposal(
+            group_info,
+            Psk::External {
+                psk_id: id.to_vec().into(),
+            },
+        )?;
+        self.send(group_info, sender_index, proposal)
+    }
+
+    fn propose_resumption_psk(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        epoch: u64,
+    ) -> Result<Vec<u8>, Error> {
+        let group_id = parse_group_info(group_info)?.group_context.group_id;
+        let proposal = self.psk_proposal(
+            group_info,
+            Psk::Resumption {
+                usage: ResumptionPskUsage::Application,
+                psk_group_id: group_id,
+                psk_epoch: epoch,
+            },
+        )?;
+        self.send(group_info, sender_index, proposal)
+    }
+
+    fn propose_group_extensions(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        senders: &[ExternalSenderEntry],
+    ) -> Result<Vec<u8>, Error> {
+        let proposal = Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions: vec![external_senders_extension(senders)?, require_basic()?],
+        });
+        self.send(group_info, sender_index, proposal)
+    }
+
+    fn propose_reinit(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        spec: &ReInitSpec,
+    ) -> Result<Vec<u8>, Error> {
+        self.send(group_info, sender_index, reinit_proposal(spec))
+    }
+}
+
+impl CohortExternalSender {
+    /// A PreSharedKey proposal for `psk` with a fresh nonce of the KDF's length in the suite
+    /// of `group_info`.
+    fn psk_proposal(&self, group_info: &[u8], psk: Psk) -> Result<Proposal, Error> {
+        let suite = parse_group_info(group_info)?.group_context.cipher_suite;
+        let ops = self.provider.suite(suite).ok_or(Error::UnsupportedSuite {
+            implementation: Implementation::Cohort,
+            suite: suite.0,
+        })?;
+        let mut nonce = vec![0u8; ops.hash_len()];
+        ops.random_fill(&mut nonce)?;
+        Ok(Proposal::PreSharedKey(PreSharedKey {
+            psk: PreSharedKeyId {
+                psk,
+                psk_nonce: nonce.into(),
+            },
+        }))
+    }
+}
+
+/// The ReInit proposal `spec` describes, in version MLS 1.0.
+fn reinit_proposal(spec: &ReInitSpec) -> Proposal {
+    Proposal::ReInit(ReInit {
+        group_id: spec.group_id.clone().into(),
+        version: ProtocolVersion::MLS10,
+        cipher_suite: CipherSuite(spec.suite),
+        extensions: spec
+            .extension
+            .iter()
+            .map(|data| Extension {
+                extension_type: ExtensionType(HARNESS_EXTENSION),
+                extension_data: data.clone().into(),
+            })
+            .collect(),
+    })
+}
+
+/// An `external_senders` extension (RFC 9420 §12.1.8.1) listing `senders`.
+fn external_senders_extension(senders: &[ExternalSenderEntry]) -> Result<Extension, Error> {
+    Ok(ExternalSenders(
+        senders
+            .iter()
+            .map(|e| ExternalSenderExt {
+                signature_key: SignaturePublicKey::from(e.signature_key.clone()),
+                credential: Credential::basic(e.identity.clone()),
+            })
+            .collect(),
+    )
+    .to_extension()?)
+}
+
+/// A `required_capabilities` extension (RFC 9420 §11.1) requiring basic credentials.
+fn require_basic() -> Result<Extension, Error> {
+    Ok(RequiredCapabilities {
+        extension_types: Vec::new(),
+        proposal_types: Vec::new(),
+        credential_types: vec![CredentialType::BASIC],
+    }
+    .to_extension()?)
 }
 
 /// The GroupInfo of a GroupInfo `MLSMessage`.

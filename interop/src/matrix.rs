@@ -308,6 +308,14 @@ pub const KNOWN_DEVIATIONS: &[Deviation] = &[
                  non-default extension that required_capabilities does not list (RFC 9420 \
                  §12.1.7 asks only that members support it)",
     },
+    Deviation {
+        peer: Implementation::OpenMls,
+        scenario: Scenario::ExternalSenderPsks,
+        as_committer: false,
+        reason: "OpenMLS 0.9.2 rejects PreSharedKey proposals from external senders (\"The \
+                 proposal is invalid for the Sender of type External\"), which RFC 9420 \
+                 §12.1.8 allows (Ext column of §17.4)",
+    },
 ];
 
 /// The known deviation that explains a failure of `cell`, if any: one whose scenario is the

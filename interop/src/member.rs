@@ -108,6 +108,11 @@ impl Implementation {
                  no call to create the group a ReInit describes, and joins a Welcome with an \
                  empty resumption-PSK store, so it cannot use the reinit PSK (RFC 9420 §11.2)",
             ),
+            (Implementation::OpenMls, Feature::ExternalSenderPsk) => Some(
+                "OpenMLS 0.9.2's ExternalProposal makes only Add, Remove and \
+                 GroupContextExtensions proposals: an external sender cannot propose a PSK \
+                 (RFC 9420 §12.1.8 allows it)",
+            ),
             (Implementation::OpenMls, Feature::Branch) => Some(
                 "OpenMLS 0.9.2 has no call to branch a subgroup, and joins a Welcome with an \
                  empty resumption-PSK store, so it cannot use the branch PSK (RFC 9420 §11.3)",
@@ -125,6 +130,22 @@ pub enum Feature {
     ReInit,
     /// Branching a subgroup and joining it (RFC 9420 §11.3).
     Branch,
+    /// Proposing a PSK as an external sender (RFC 9420 §12.1.8).
+    ExternalSenderPsk,
+}
+
+/// What a ReInit proposal (RFC 9420 §12.1.5) asks for: the new group's id, cipher suite and
+/// GroupContext extensions (version MLS 1.0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReInitSpec {
+    /// The new group's id.
+    pub group_id: Vec<u8>,
+    /// The new group's cipher suite (IANA code point).
+    pub suite: u16,
+    /// When set, the new group's GroupContext carries one extension of the non-default type
+    /// [`HARNESS_EXTENSION`] with this body (every member lists the type in its
+    /// capabilities); otherwise it has no extensions.
+    pub extension: Option<Vec<u8>>,
 }
 
 impl fmt::Display for Implementation {
@@ -198,6 +219,55 @@ pub trait ExternalSender {
         group_info: &[u8],
         sender_index: u32,
         leaf: u32,
+    ) -> Result<Vec<u8>, Error>;
+
+    /// Proposes to inject the external PSK [`HARNESS_PSKS`]`[psk]` (RFC 9420 §12.1.4), as
+    /// [`ExternalSender::propose_add`] does for an Add.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`] when the implementation cannot (see [`Implementation::lacks`]);
+    /// a failure of the implementation.
+    fn propose_psk(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        psk: usize,
+    ) -> Result<Vec<u8>, Error>;
+
+    /// Proposes to inject the resumption PSK (usage `application`, RFC 9420 §8.6) of the
+    /// group's `epoch`, as [`ExternalSender::propose_add`] does for an Add.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; a failure of the implementation.
+    fn propose_resumption_psk(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        epoch: u64,
+    ) -> Result<Vec<u8>, Error>;
+
+    /// Proposes new GroupContext extensions (RFC 9420 §12.1.7): an `external_senders`
+    /// extension listing `senders` and a `required_capabilities` extension (§11.1) requiring
+    /// basic credentials.
+    ///
+    /// # Errors
+    /// A failure of the implementation.
+    fn propose_group_extensions(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        senders: &[ExternalSenderEntry],
+    ) -> Result<Vec<u8>, Error>;
+
+    /// Proposes to reinitialize the group as `spec` describes (RFC 9420 §12.1.5).
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; a failure of the implementation.
+    fn propose_reinit(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        spec: &ReInitSpec,
     ) -> Result<Vec<u8>, Error>;
 }
 
@@ -380,16 +450,27 @@ pub trait Member {
     /// A failure of the implementation.
     fn commit_resumption_psk(&mut self, epoch: u64) -> Result<CommitBytes, Error>;
 
-    /// Proposes to reinitialize the group (a ReInit proposal, RFC 9420 §12.1.5) as a group
-    /// `group_id` in the same version and cipher suite, with no GroupContext extensions.
+    /// Proposes to reinitialize the group (a ReInit proposal, RFC 9420 §12.1.5) as `spec`
+    /// describes, in version MLS 1.0.
     ///
     /// # Errors
     /// [`Error::NotOffered`] when the implementation cannot (see [`Implementation::lacks`]); a
     /// failure of the implementation.
-    fn propose_reinit(&mut self, group_id: &[u8]) -> Result<Vec<u8>, Error>;
+    fn propose_reinit(&mut self, spec: &ReInitSpec) -> Result<Vec<u8>, Error>;
 
-    /// After a ReInit was committed: a KeyPackage (`MLSMessage` bytes) for the new group, kept
-    /// for [`Member::reinit_join`].
+    /// As a client outside the group, asks to be added to the group of `group_info` (a
+    /// GroupInfo `MLSMessage` of the current epoch): a new-member proposal (RFC 9420 §12.1.8,
+    /// sender type `new_member_proposal`) adding a fresh KeyPackage of ours, whose keys are
+    /// kept for a later [`Member::join`]. Returns the proposal message.
+    ///
+    /// # Errors
+    /// [`Error::Harness`] when the member is in a group already; a failure of the
+    /// implementation.
+    fn propose_join(&mut self, group_info: &[u8]) -> Result<Vec<u8>, Error>;
+
+    /// After a ReInit was committed: a KeyPackage (`MLSMessage` bytes) for the new group, in
+    /// its cipher suite (with a new signature key when the suite changes), kept for
+    /// [`Member::reinit_join`].
     ///
     /// # Errors
     /// [`Error::NotOffered`]; [`Error::Harness`] when no ReInit is pending; a failure of the

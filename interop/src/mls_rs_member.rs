@@ -24,7 +24,7 @@ use mls_rs_crypto_rustcrypto::RustCryptoProvider;
 
 use crate::member::{
     CommitBytes, Error, ExternalSender, ExternalSenderEntry, HARNESS_EXTENSION, HARNESS_PSKS,
-    Implementation, Incoming, Member, MemberOptions, harness_psk,
+    Implementation, Incoming, Member, MemberOptions, ReInitSpec, harness_psk,
 };
 
 /// An mls-rs client named `identity` for `suite`, as a [`Member`].
@@ -73,6 +73,7 @@ pub fn new_member(
         client,
         group: None,
         reinit: None,
+        reinit_suite: None,
     }))
 }
 
@@ -84,6 +85,8 @@ struct MlsRsMember<C: MlsConfig> {
     /// After a ReInit commit: the client that creates or joins the new group (it replaces the
     /// old group, which mls-rs then no longer offers).
     reinit: Option<ReinitClient<C>>,
+    /// The cipher suite of the ReInit this member saw committed, if any.
+    reinit_suite: Option<CipherSuite>,
 }
 
 impl<C: MlsConfig> MlsRsMember<C> {
@@ -93,7 +96,27 @@ impl<C: MlsConfig> MlsRsMember<C> {
             let group = self.group.take().ok_or_else(|| {
                 Error::Harness(format!("{} (mls-rs) is in no group", self.identity))
             })?;
-            self.reinit = Some(group.get_reinit_client(None, None)?);
+            // A ReInit to another suite needs a signing key in it, with the same identity.
+            let client = match self.reinit_suite {
+                Some(suite) if suite != group.cipher_suite() => {
+                    let (secret, public) = RustCryptoProvider::default()
+                        .cipher_suite_provider(suite)
+                        .ok_or(Error::UnsupportedSuite {
+                            implementation: Implementation::MlsRs,
+                            suite: u16::from(suite),
+                        })?
+                        .signature_key_generate()
+                        .map_err(|e| MlsError::CryptoProviderError(e.into_any_error()))?;
+                    let credential =
+                        BasicCredential::new(self.identity.as_bytes().to_vec()).into_credential();
+                    group.get_reinit_client(
+                        Some(secret),
+                        Some(SigningIdentity::new(credential, public)),
+                    )?
+                }
+                _ => group.get_reinit_client(None, None)?,
+            };
+            self.reinit = Some(client);
         }
         self.reinit
             .as_ref()
@@ -208,9 +231,14 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
             ReceivedMessage::ApplicationMessage(app) => {
                 Ok(Incoming::Application(app.data().to_vec()))
             }
-            ReceivedMessage::Commit(commit) => Ok(Incoming::Commit {
-                removed_us: matches!(commit.effect, CommitEffect::Removed { .. }),
-            }),
+            ReceivedMessage::Commit(commit) => {
+                if let CommitEffect::ReInit(reinit) = &commit.effect {
+                    self.reinit_suite = Some(reinit.proposal.new_cipher_suite());
+                }
+                Ok(Incoming::Commit {
+                    removed_us: matches!(commit.effect, CommitEffect::Removed { .. }),
+                })
+            }
             ReceivedMessage::Proposal(_) => Ok(Incoming::Proposal),
             other => Err(Error::Harness(format!(
                 "mls-rs returned an unexpected result: {other:?}"
@@ -336,16 +364,36 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
         finish_commit(group, out)
     }
 
-    fn propose_reinit(&mut self, group_id: &[u8]) -> Result<Vec<u8>, Error> {
-        let group = self.group_mut()?;
-        let suite = group.cipher_suite();
-        Ok(group
+    fn propose_reinit(&mut self, spec: &ReInitSpec) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .group_mut()?
             .propose_reinit(
-                Some(group_id.to_vec()),
+                Some(spec.group_id.clone()),
                 ProtocolVersion::MLS_10,
-                suite,
-                ExtensionList::new(),
+                CipherSuite::from(spec.suite),
+                reinit_extensions(spec),
                 Vec::new(),
+            )?
+            .to_bytes()?)
+    }
+
+    fn propose_join(&mut self, group_info: &[u8]) -> Result<Vec<u8>, Error> {
+        if self.group.is_some() {
+            return Err(Error::Harness(format!(
+                "{} (mls-rs) is in a group already",
+                self.identity
+            )));
+        }
+        // mls-rs makes (and keeps) the KeyPackage itself.
+        Ok(self
+            .client
+            .external_add_proposal(
+                &MlsMessage::from_bytes(group_info)?,
+                None,
+                Vec::new(),
+                ExtensionList::default(),
+                ExtensionList::default(),
+                None,
             )?
             .to_bytes()?)
     }
@@ -414,7 +462,11 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
         let group = self.group_mut()?;
         // A commit with no new proposals takes every cached one by reference.
         let out = group.commit(Vec::new())?;
-        finish_commit(group, out)
+        let description = group.apply_pending_commit()?;
+        if let CommitEffect::ReInit(reinit) = &description.effect {
+            self.reinit_suite = Some(reinit.proposal.new_cipher_suite());
+        }
+        commit_bytes(out)
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
@@ -450,6 +502,11 @@ fn finish_commit<C: MlsConfig>(
     out: CommitOutput,
 ) -> Result<CommitBytes, Error> {
     group.apply_pending_commit()?;
+    commit_bytes(out)
+}
+
+/// The messages of our (merged) commit `out`.
+fn commit_bytes(out: CommitOutput) -> Result<CommitBytes, Error> {
     let welcome = match out.welcome_messages.as_slice() {
         [] => None,
         [one] => Some(one.to_bytes()?),
@@ -552,5 +609,111 @@ impl<C: ExternalMlsConfig> ExternalSender for MlsRsExternalSender<C> {
             self.client
                 .observe_group(MlsMessage::from_bytes(group_info)?, None, None)?;
         Ok(group.propose_remove(leaf, Vec::new())?.to_bytes()?)
+    }
+
+    fn propose_psk(
+        &mut self,
+        group_info: &[u8],
+        _sender_index: u32,
+        psk: usize,
+    ) -> Result<Vec<u8>, Error> {
+        let (id, _) = harness_psk(psk)?;
+        let mut group =
+            self.client
+                .observe_group(MlsMessage::from_bytes(group_info)?, None, None)?;
+        Ok(group
+            .propose_external_psk(ExternalPskId::new(id.to_vec()), Vec::new())?
+            .to_bytes()?)
+    }
+
+    fn propose_resumption_psk(
+        &mut self,
+        group_info: &[u8],
+        _sender_index: u32,
+        epoch: u64,
+    ) -> Result<Vec<u8>, Error> {
+        let mut group =
+            self.client
+                .observe_group(MlsMessage::from_bytes(group_info)?, None, None)?;
+        Ok(group
+            .propose_resumption_psk(epoch, Vec::new())?
+            .to_bytes()?)
+    }
+
+    fn propose_group_extensions(
+        &mut self,
+        group_info: &[u8],
+        _sender_index: u32,
+        senders: &[ExternalSenderEntry],
+    ) -> Result<Vec<u8>, Error> {
+        let mut extensions = ExtensionList::new();
+        extensions
+            .set_from(external_senders_ext(senders))
+            .map_err(MlsError::from)?;
+        extensions
+            .set_from(require_basic())
+            .map_err(MlsError::from)?;
+        let mut group =
+            self.client
+                .observe_group(MlsMessage::from_bytes(group_info)?, None, None)?;
+        Ok(group
+            .propose_group_context_extensions(extensions, Vec::new())?
+            .to_bytes()?)
+    }
+
+    fn propose_reinit(
+        &mut self,
+        group_info: &[u8],
+        _sender_index: u32,
+        spec: &ReInitSpec,
+    ) -> Result<Vec<u8>, Error> {
+        let mut group =
+            self.client
+                .observe_group(MlsMessage::from_bytes(group_info)?, None, None)?;
+        Ok(group
+            .propose_reinit(
+                Some(spec.group_id.clone()),
+                ProtocolVersion::MLS_10,
+                CipherSuite::from(spec.suite),
+                reinit_extensions(spec),
+                Vec::new(),
+            )?
+            .to_bytes()?)
+    }
+}
+
+/// The GroupContext extensions of the group `spec` describes.
+fn reinit_extensions(spec: &ReInitSpec) -> ExtensionList {
+    let mut extensions = ExtensionList::new();
+    if let Some(data) = &spec.extension {
+        extensions.set(Extension::new(
+            ExtensionType::new(HARNESS_EXTENSION),
+            data.clone(),
+        ));
+    }
+    extensions
+}
+
+/// An `external_senders` extension listing `senders`.
+fn external_senders_ext(senders: &[ExternalSenderEntry]) -> ExternalSendersExt {
+    ExternalSendersExt::new(
+        senders
+            .iter()
+            .map(|e| {
+                SigningIdentity::new(
+                    BasicCredential::new(e.identity.clone()).into_credential(),
+                    SignaturePublicKey::from(e.signature_key.clone()),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// A `required_capabilities` extension requiring basic credentials.
+fn require_basic() -> RequiredCapabilitiesExt {
+    RequiredCapabilitiesExt {
+        extensions: Vec::new(),
+        proposals: Vec::new(),
+        credentials: vec![CredentialType::BASIC],
     }
 }

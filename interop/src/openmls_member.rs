@@ -17,8 +17,8 @@ use openmls::prelude::{
     WireFormatPolicy,
 };
 use openmls::prelude::{
-    ExternalProposal, ExternalSender as OpenMlsExternalSenderEntry, SenderExtensionIndex,
-    SignaturePublicKey,
+    ExternalProposal, ExternalSender as OpenMlsExternalSenderEntry, JoinProposal,
+    SenderExtensionIndex, SignaturePublicKey,
 };
 use openmls::schedule::psk::{ResumptionPsk, ResumptionPskUsage};
 use openmls::schedule::{ExternalPsk, PreSharedKeyId, Psk};
@@ -27,7 +27,7 @@ use openmls_rust_crypto::OpenMlsRustCrypto;
 
 use crate::member::{
     CommitBytes, Error, ExternalSender, ExternalSenderEntry, Feature, HARNESS_EXTENSION,
-    HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, harness_psk,
+    HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, ReInitSpec, harness_psk,
 };
 
 /// How many past epochs' resumption PSKs (RFC 9420 §8.6) a group keeps. OpenMLS's default
@@ -349,7 +349,10 @@ impl Member for OpenMlsMember {
                     .map_err(|e| Error::openmls("merge staged commit", e))?;
                 Ok(Incoming::Commit { removed_us })
             }
-            ProcessedMessageContent::ProposalMessage(proposal) => {
+            // A new-member proposal (RFC 9420 §12.1.8) comes apart from members' proposals;
+            // both are cached for a commit by reference.
+            ProcessedMessageContent::ProposalMessage(proposal)
+            | ProcessedMessageContent::ExternalJoinProposalMessage(proposal) => {
                 group
                     .store_pending_proposal(provider.storage(), *proposal)
                     .map_err(|e| Error::openmls("store proposal", e))?;
@@ -358,7 +361,6 @@ impl Member for OpenMlsMember {
             other => Err(Error::Harness(format!(
                 "openmls returned an unexpected result: {}",
                 match other {
-                    ProcessedMessageContent::ExternalJoinProposalMessage(_) => "external join",
                     ProcessedMessageContent::OwnPendingCommit => "own pending commit",
                     ProcessedMessageContent::OwnPrivateMessage => "own private message",
                     _ => "another kind",
@@ -480,8 +482,36 @@ impl Member for OpenMlsMember {
         self.commit_psk_id(id)
     }
 
-    fn propose_reinit(&mut self, _group_id: &[u8]) -> Result<Vec<u8>, Error> {
+    fn propose_reinit(&mut self, _spec: &ReInitSpec) -> Result<Vec<u8>, Error> {
         Err(Self::not_offered(Feature::ReInit))
+    }
+
+    fn propose_join(&mut self, group_info: &[u8]) -> Result<Vec<u8>, Error> {
+        if self.group.is_some() {
+            return Err(Error::Harness(format!(
+                "{} (openmls) is in a group already",
+                self.identity
+            )));
+        }
+        let group_info = group_info_of(group_info)?;
+        // The KeyPackage bundle stays in the provider's storage for the join.
+        let bundle = KeyPackage::builder()
+            .leaf_node_capabilities(Self::capabilities())
+            .build(
+                self.suite,
+                &self.provider,
+                &self.signer,
+                self.credential.clone(),
+            )
+            .map_err(|e| Error::openmls("key package", e))?;
+        let message = JoinProposal::new::<<OpenMlsRustCrypto as OpenMlsProvider>::StorageProvider>(
+            bundle.key_package().clone(),
+            group_info.group_id().clone(),
+            group_info.epoch(),
+            &self.signer,
+        )
+        .map_err(|e| Error::openmls("new-member Add proposal", e))?;
+        serialize(&message)
     }
 
     fn reinit_key_package(&mut self) -> Result<Vec<u8>, Error> {
@@ -648,6 +678,66 @@ impl ExternalSender for OpenMlsExternalSender {
         )
         .map_err(|e| Error::openmls("external Remove proposal", e))?;
         serialize(&message)
+    }
+
+    fn propose_psk(
+        &mut self,
+        _group_info: &[u8],
+        _sender_index: u32,
+        _psk: usize,
+    ) -> Result<Vec<u8>, Error> {
+        Err(OpenMlsMember::not_offered(Feature::ExternalSenderPsk))
+    }
+
+    fn propose_resumption_psk(
+        &mut self,
+        _group_info: &[u8],
+        _sender_index: u32,
+        _epoch: u64,
+    ) -> Result<Vec<u8>, Error> {
+        Err(OpenMlsMember::not_offered(Feature::ExternalSenderPsk))
+    }
+
+    fn propose_group_extensions(
+        &mut self,
+        group_info: &[u8],
+        sender_index: u32,
+        senders: &[ExternalSenderEntry],
+    ) -> Result<Vec<u8>, Error> {
+        let group_info = group_info_of(group_info)?;
+        let list = senders
+            .iter()
+            .map(|e| {
+                OpenMlsExternalSenderEntry::new(
+                    SignaturePublicKey::from(e.signature_key.clone()),
+                    BasicCredential::new(e.identity.clone()).into(),
+                )
+            })
+            .collect();
+        let required = RequiredCapabilitiesExtension::new(&[], &[], &[CredentialType::Basic]);
+        let extensions = Extensions::from_vec(vec![
+            Extension::ExternalSenders(list),
+            Extension::RequiredCapabilities(required),
+        ])
+        .map_err(|e| Error::openmls("group context extensions", e))?;
+        let message = ExternalProposal::new_group_context_extensions::<OpenMlsRustCrypto>(
+            extensions,
+            group_info.group_id().clone(),
+            group_info.epoch(),
+            &self.signer,
+            SenderExtensionIndex::new(sender_index),
+        )
+        .map_err(|e| Error::openmls("external GroupContextExtensions proposal", e))?;
+        serialize(&message)
+    }
+
+    fn propose_reinit(
+        &mut self,
+        _group_info: &[u8],
+        _sender_index: u32,
+        _spec: &ReInitSpec,
+    ) -> Result<Vec<u8>, Error> {
+        Err(OpenMlsMember::not_offered(Feature::ReInit))
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::member::{Error, Feature, Implementation, Incoming, Member, MemberOptions};
+use crate::member::{Error, Feature, Implementation, Incoming, Member, MemberOptions, ReInitSpec};
 
 /// The exporter label every epoch check uses.
 const EXPORTER_LABEL: &[u8] = b"cohort-interop";
@@ -90,6 +90,29 @@ pub enum Scenario {
     /// External join with a PSK (RFC 9420 §12.2, §12.4.3.2): A adds B; C joins by external
     /// commit from A's GroupInfo, injecting a harness PSK that the members hold.
     ExternalJoinPsk,
+    /// New-member proposal (RFC 9420 §12.1.8, sender type `new_member_proposal`): A adds B and
+    /// C; D, not a member, proposes to add itself from B's GroupInfo; A commits it by
+    /// reference and D joins from the Welcome.
+    NewMemberAdd,
+    /// An external sender's GroupContextExtensions proposal (RFC 9420 §12.1.7, §12.1.8): A
+    /// adds B and C and lists E in `external_senders`; E proposes new extensions (itself in
+    /// `external_senders`, `required_capabilities` requiring basic credentials) and A commits
+    /// them by reference.
+    ExternalSenderGce,
+    /// An external sender's PSK proposals (RFC 9420 §12.1.4, §12.1.8): as
+    /// [`Scenario::ExternalSenderGce`], then E proposes an external PSK and the resumption
+    /// PSK of the previous epoch, and A commits both by reference.
+    ExternalSenderPsks,
+    /// An external sender's ReInit (RFC 9420 §12.1.5, §12.1.8): E proposes to reinitialize
+    /// the group under a new group id, in another cipher suite and with a non-default
+    /// GroupContext extension; A commits it, creates the new group and B and C join it.
+    ExternalSenderReInit,
+    /// ReInit to another cipher suite: as [`Scenario::ReInit`], the new group in another suite
+    /// (members sign with new keys in it).
+    ReInitSuite,
+    /// ReInit with other extensions: as [`Scenario::ReInit`], the new group's GroupContext
+    /// carrying a non-default extension that every member lists in its capabilities.
+    ReInitExtensions,
 }
 
 /// The seed of the random choices unless another is given.
@@ -100,7 +123,7 @@ pub const LARGE_GROUP: usize = 10;
 
 impl Scenario {
     /// Every scenario, in the order the matrix prints them.
-    pub const ALL: [Scenario; 22] = [
+    pub const ALL: [Scenario; 28] = [
         Scenario::OneToOne,
         Scenario::ThreeParty,
         Scenario::MultipleJoins,
@@ -123,6 +146,12 @@ impl Scenario {
         Scenario::Branch,
         Scenario::ResumptionPsk,
         Scenario::ExternalJoinPsk,
+        Scenario::NewMemberAdd,
+        Scenario::ExternalSenderGce,
+        Scenario::ExternalSenderPsks,
+        Scenario::ExternalSenderReInit,
+        Scenario::ReInitSuite,
+        Scenario::ReInitExtensions,
     ];
 
     /// The scenario's short name.
@@ -150,6 +179,12 @@ impl Scenario {
             Scenario::Branch => "branch",
             Scenario::ResumptionPsk => "resumption-psk",
             Scenario::ExternalJoinPsk => "external-join-psk",
+            Scenario::NewMemberAdd => "new-member-add",
+            Scenario::ExternalSenderGce => "ext-sender-gce",
+            Scenario::ExternalSenderPsks => "ext-sender-psks",
+            Scenario::ExternalSenderReInit => "ext-sender-reinit",
+            Scenario::ReInitSuite => "reinit-suite",
+            Scenario::ReInitExtensions => "reinit-extensions",
         }
     }
 
@@ -174,7 +209,14 @@ impl Scenario {
             | Scenario::ReInit
             | Scenario::Branch
             | Scenario::ResumptionPsk
-            | Scenario::ExternalJoinPsk => 3,
+            | Scenario::ExternalJoinPsk
+            | Scenario::ReInitSuite
+            | Scenario::ReInitExtensions => 3,
+            // A, B and C in the group; D the new member, or E the external sender.
+            Scenario::NewMemberAdd
+            | Scenario::ExternalSenderGce
+            | Scenario::ExternalSenderPsks
+            | Scenario::ExternalSenderReInit => 4,
             // A, B and C in the group, D added by E's proposal, E the external sender.
             Scenario::ExternalProposals => 5,
             Scenario::Lifecycle
@@ -198,7 +240,17 @@ impl Scenario {
     pub fn unsupported(self, lineup: &[Implementation]) -> Option<&'static str> {
         let feature = match self {
             // Every member proposes, commits, creates or joins the new group.
-            Scenario::ReInit => Feature::ReInit,
+            Scenario::ReInit
+            | Scenario::ReInitSuite
+            | Scenario::ReInitExtensions
+            | Scenario::ExternalSenderReInit => Feature::ReInit,
+            // Only E proposes PSKs as an external sender; the members receiving them may still
+            // deviate (see `KNOWN_DEVIATIONS`).
+            Scenario::ExternalSenderPsks => {
+                return lineup
+                    .get(3)
+                    .and_then(|imp| imp.lacks(Feature::ExternalSenderPsk));
+            }
             // A branches and B joins the subgroup; C stays behind.
             Scenario::Branch => {
                 return lineup
@@ -364,10 +416,56 @@ impl Scenario {
             Scenario::ReInit => {
                 group.add(0, &[1, 2])?;
                 group.verify()?;
-                group.propose(1, Proposing::ReInit)?;
+                group.propose(1, Proposing::ReInit(suite, false))?;
                 group.commit_pending(0, &[])?;
                 group.reinit(0, &[1, 2])?;
                 group.verify()
+            }
+            Scenario::ReInitSuite | Scenario::ReInitExtensions => {
+                let (new_suite, extension) = if self == Scenario::ReInitSuite {
+                    (other_suite(suite), false)
+                } else {
+                    (suite, true)
+                };
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                group.propose(1, Proposing::ReInit(new_suite, extension))?;
+                group.commit_pending(0, &[])?;
+                group.reinit(0, &[1, 2])?;
+                group.verify()
+            }
+            Scenario::NewMemberAdd => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                let group_info = group
+                    .member(1)?
+                    .group_info()
+                    .map_err(|e| step(&group.name(1), "export GroupInfo", e))?;
+                let joiner = group.name(3);
+                let proposal = group
+                    .member(3)?
+                    .propose_join(&group_info)
+                    .map_err(|e| step(&joiner, "new-member Add proposal", e))?;
+                group.deliver_proposal(&joiner, &proposal)?;
+                let out = group
+                    .member(0)?
+                    .commit_pending()
+                    .map_err(|e| step(&group.name(0), "commit the new member's proposal", e))?;
+                group.distribute(0, &out.commit, &[])?;
+                let welcome = out
+                    .welcome
+                    .ok_or_else(|| Error::Harness(format!("{} made no Welcome", group.name(0))))?;
+                group
+                    .member(3)?
+                    .join(&welcome)
+                    .map_err(|e| step(&joiner, "join", e))?;
+                group.active[3] = true;
+                group.verify()
+            }
+            Scenario::ExternalSenderGce
+            | Scenario::ExternalSenderPsks
+            | Scenario::ExternalSenderReInit => {
+                external_sender_more(self, &mut group, lineup, suite)
             }
             Scenario::Branch => {
                 group.add(0, &[1, 2])?;
@@ -474,6 +572,8 @@ fn churn(group: &mut Party, n: usize, seed: u64) -> Result<(), Error> {
 
 /// The group id of the group a ReInit creates.
 const REINIT_GROUP_ID: &[u8] = b"cohort-interop group, reinitialized";
+/// The body of the non-default extension a ReInit puts in the new group's GroupContext.
+const REINIT_EXTENSION_DATA: &[u8] = b"cohort-interop reinit";
 /// The group id of a branched subgroup.
 const BRANCH_GROUP_ID: &[u8] = b"cohort-interop subgroup";
 
@@ -537,6 +637,89 @@ fn external_proposals(
     group.verify()
 }
 
+/// The cipher suite a ReInit moves a group in `suite` to: another one that cohort and mls-rs
+/// both offer, with another signature scheme where possible.
+pub fn other_suite(suite: u16) -> u16 {
+    match suite {
+        1 => 2,
+        2 => 1,
+        3 => 7,
+        _ => 3,
+    }
+}
+
+/// The flows of [`Scenario::ExternalSenderGce`], [`Scenario::ExternalSenderPsks`] and
+/// [`Scenario::ExternalSenderReInit`]: participants 0 to 2 form the group and list 3, a
+/// client of `lineup[3]`'s implementation, as external sender, which then proposes.
+fn external_sender_more(
+    scenario: Scenario,
+    group: &mut Party,
+    lineup: &[Implementation],
+    suite: u16,
+) -> Result<(), Error> {
+    let sender_imp = *lineup
+        .get(3)
+        .ok_or_else(|| Error::Harness(format!("{scenario} needs four participants")))?;
+    // Named E, as in the other external-sender scenario.
+    let sender_name = format!("E-{sender_imp}");
+    let mut sender = sender_imp.new_external_sender(&sender_name, suite)?;
+    let senders = [sender.entry()];
+    group.add(0, &[1, 2])?;
+    group.verify()?;
+    let commit = group
+        .member(0)?
+        .commit_external_senders(&senders)
+        .map_err(|e| step(&group.name(0), "commit external_senders", e))?;
+    group.distribute(0, &commit, &[])?;
+    group.verify()?;
+
+    let group_info = group
+        .member(1)?
+        .group_info()
+        .map_err(|e| step(&group.name(1), "export GroupInfo", e))?;
+    let mut proposals = Vec::new();
+    match scenario {
+        Scenario::ExternalSenderGce => proposals.push(
+            sender
+                .propose_group_extensions(&group_info, 0, &senders)
+                .map_err(|e| step(&sender_name, "external GroupContextExtensions proposal", e))?,
+        ),
+        Scenario::ExternalSenderPsks => {
+            let previous = group.member(0)?.epoch()?.saturating_sub(1);
+            proposals.push(
+                sender
+                    .propose_psk(&group_info, 0, 0)
+                    .map_err(|e| step(&sender_name, "external PSK proposal", e))?,
+            );
+            proposals.push(
+                sender
+                    .propose_resumption_psk(&group_info, 0, previous)
+                    .map_err(|e| step(&sender_name, "external resumption PSK proposal", e))?,
+            );
+        }
+        _ => {
+            let spec = ReInitSpec {
+                group_id: REINIT_GROUP_ID.to_vec(),
+                suite: other_suite(suite),
+                extension: Some(REINIT_EXTENSION_DATA.to_vec()),
+            };
+            proposals.push(
+                sender
+                    .propose_reinit(&group_info, 0, &spec)
+                    .map_err(|e| step(&sender_name, "external ReInit proposal", e))?,
+            );
+        }
+    }
+    for proposal in &proposals {
+        group.deliver_proposal(&sender_name, proposal)?;
+    }
+    group.commit_pending(0, &[])?;
+    if scenario == Scenario::ExternalSenderReInit {
+        group.reinit(0, &[1, 2])?;
+    }
+    group.verify()
+}
+
 /// SplitMix64: a tiny deterministic generator for the scenario's choices (not for keys).
 struct SplitMix(u64);
 
@@ -580,8 +763,9 @@ enum Proposing {
     Psk(usize),
     /// Inject the resumption PSK of this epoch of the group.
     ResumptionPsk(u64),
-    /// Reinitialize the group as [`REINIT_GROUP_ID`].
-    ReInit,
+    /// Reinitialize the group as [`REINIT_GROUP_ID`] in this cipher suite, with the
+    /// extension [`REINIT_EXTENSION_DATA`] when the flag is set.
+    ReInit(u16, bool),
 }
 
 impl Party {
@@ -793,7 +977,13 @@ impl Party {
             Proposing::Remove(leaf) => self.members[proposer].propose_remove(leaf),
             Proposing::Psk(n) => self.members[proposer].propose_psk(n),
             Proposing::ResumptionPsk(epoch) => self.members[proposer].propose_resumption_psk(epoch),
-            Proposing::ReInit => self.members[proposer].propose_reinit(REINIT_GROUP_ID),
+            Proposing::ReInit(suite, extension) => {
+                self.members[proposer].propose_reinit(&ReInitSpec {
+                    group_id: REINIT_GROUP_ID.to_vec(),
+                    suite,
+                    extension: extension.then(|| REINIT_EXTENSION_DATA.to_vec()),
+                })
+            }
         }
         .map_err(|e| step(&name, "propose", e))?;
         self.deliver_proposal_except(Some(proposer), &name, &message)

@@ -1,23 +1,30 @@
 //! The interop matrix on cipher suite 1 (the MTI suite); `cargo xtask interop` runs every suite.
-//! The scenarios added for RFC 9420 §11, §12.1.8 and external-join PSKs run here in a sample of
-//! their cells only, to keep the test short.
+//! The scenarios added for RFC 9420 §11, §12.1.8 (external senders and new-member proposals)
+//! and external-join PSKs run here in a sample of their cells only, to keep the test short.
 
 use cohort_interop::matrix::{self, Cell, Filter, Outcome, Peer};
 use cohort_interop::{Implementation, Scenario};
 
 /// The scenarios sampled here rather than run in every cell.
-const SAMPLED: [Scenario; 5] = [
+const SAMPLED: [Scenario; 11] = [
     Scenario::ExternalProposals,
     Scenario::ReInit,
     Scenario::Branch,
     Scenario::ResumptionPsk,
     Scenario::ExternalJoinPsk,
+    Scenario::NewMemberAdd,
+    Scenario::ExternalSenderGce,
+    Scenario::ExternalSenderPsks,
+    Scenario::ExternalSenderReInit,
+    Scenario::ReInitSuite,
+    Scenario::ReInitExtensions,
 ];
 
 /// Whether `cell` runs here: every cell of the other scenarios; of the sampled ones, mls-rs
 /// committing (cohort proposes the ReInit, sends the external proposals, joins by external
-/// commit, joins the reinitialized group and the branch) and cohort committing with OpenMLS
-/// (OpenMLS as external sender and external joiner).
+/// commit or by its own new-member proposal, joins the reinitialized group and the branch)
+/// and cohort committing with OpenMLS (OpenMLS as external sender, external joiner and new
+/// member).
 fn in_subset(cell: &Cell) -> bool {
     !SAMPLED.contains(&cell.scenario)
         || matches!(
@@ -70,9 +77,10 @@ fn suite_1_matrix() {
 }
 
 /// The cells left out as unsupported are exactly those where OpenMLS would have to take part
-/// in a ReInit or a branch, and each is left out with OpenMLS's reason.
+/// in a ReInit or a branch, or propose PSKs as an external sender, and each is left out with
+/// OpenMLS's reason.
 #[test]
-fn only_openmls_reinit_and_branch_cells_are_unsupported() {
+fn only_openmls_reinit_branch_and_external_psk_cells_are_unsupported() {
     let filter = Filter {
         suites: vec![1],
         ..Filter::default()
@@ -81,9 +89,21 @@ fn only_openmls_reinit_and_branch_cells_are_unsupported() {
     assert!(!unsupported.is_empty());
     for (cell, reason) in &unsupported {
         assert!(
-            matches!(cell.scenario, Scenario::ReInit | Scenario::Branch),
+            matches!(
+                cell.scenario,
+                Scenario::ReInit
+                    | Scenario::ReInitSuite
+                    | Scenario::ReInitExtensions
+                    | Scenario::ExternalSenderReInit
+                    | Scenario::Branch
+                    | Scenario::ExternalSenderPsks
+            ),
             "{cell:?}"
         );
+        if cell.scenario == Scenario::ExternalSenderPsks {
+            // Only OpenMLS as the external sender E is unsupported.
+            assert_eq!(cell.lineup()[3], Implementation::OpenMls, "{cell:?}");
+        }
         assert!(reason.starts_with("OpenMLS"), "{cell:?}: {reason}");
         assert!(cell.lineup().contains(&Implementation::OpenMls), "{cell:?}");
         assert!(!matrix::cells(&filter).contains(cell), "{cell:?} runs too");

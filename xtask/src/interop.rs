@@ -33,7 +33,9 @@ OPTIONS:
                        multiple-joins, application, external-join, external-psk, two-psks,
                        group-extensions, custom-extension, update, remove, update-proposal,
                        remove-proposal, lifecycle, private-handshake, large-group, churn,
-                       external-proposals, reinit, branch, resumption-psk, external-join-psk
+                       external-proposals, reinit, branch, resumption-psk, external-join-psk,
+                       new-member-add, ext-sender-gce, ext-sender-psks, ext-sender-reinit,
+                       reinit-suite, reinit-extensions
     --seed N           Seed of the random choices of large-group and churn (default: fixed)
     -h, --help         Print this help
 
