@@ -11,12 +11,16 @@
 //! `addProposal`, `removeProposal`, `updateProposal`, `groupContextExtensionsProposal`,
 //! `installExternalPSK`, `externalPSKProposal`, `resumptionPSKProposal`, `fullCommit`,
 //! `externalJoin`, `protect`, `unprotect`, `branch` (the members join the subgroup with new
-//! KeyPackages) and `reinit` (proposer, committer, welcomer; `changeCiphersuite` picks another
-//! suite every client supports). After every commit all the members it concerns must agree on
-//! the epoch authenticator; `unprotect` must give back what was protected. A script with any
-//! other action (external signers, `newMemberAddProposal`, ...) is reported as unsupported,
-//! and so is a run in which a client answers `UNIMPLEMENTED`; neither counts as passed or
-//! failed.
+//! KeyPackages), `reinit` (proposer or `externalReinitProposal`, committer, welcomer;
+//! `changeCiphersuite` picks another suite every client supports), `newMemberAddProposal`
+//! (the joiner asks to be added from the actor's GroupInfo), `addExternalSigner` (the signer
+//! is created on its actor's client, the actor proposes to list it in `external_senders`) and
+//! `externalSignerProposal` (the signer proposes from the GroupInfo of `member`). A committer
+//! and each member handling a commit are given the by-reference proposals of others only: their
+//! own are cached already. After every commit all the members it concerns must agree on the
+//! epoch authenticator; `unprotect` must give back what was protected. A script with any other
+//! action is reported as unsupported, and so is a run in which a client answers
+//! `UNIMPLEMENTED`; neither counts as passed or failed.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -38,7 +42,7 @@ pub const DEFAULT_MAX_ASSIGNMENTS: usize = 256;
 pub const DEFAULT_CONFIGS: [&str; 4] = ["welcome_join", "application", "commit", "external_join"];
 
 /// The actions the runner can play.
-const SUPPORTED_ACTIONS: [&str; 15] = [
+const SUPPORTED_ACTIONS: [&str; 18] = [
     "createGroup",
     "createKeyPackage",
     "addProposal",
@@ -54,6 +58,9 @@ const SUPPORTED_ACTIONS: [&str; 15] = [
     "unprotect",
     "branch",
     "reinit",
+    "newMemberAddProposal",
+    "addExternalSigner",
+    "externalSignerProposal",
 ];
 
 /// What to run.
@@ -452,9 +459,22 @@ enum Step {
         #[serde(default, rename = "externalTree", alias = "external_tree")]
         external_tree: bool,
     },
+    #[serde(rename = "newMemberAddProposal")]
+    NewMemberAddProposal { actor: String, joiner: String },
+    #[serde(rename = "addExternalSigner")]
+    AddExternalSigner { actor: String, signer: String },
+    #[serde(rename = "externalSignerProposal")]
+    ExternalSignerProposal {
+        actor: String,
+        member: String,
+        description: ValueProposal,
+    },
     #[serde(rename = "reinit")]
     ReInit {
-        proposer: String,
+        #[serde(default)]
+        proposer: Option<String>,
+        #[serde(default, rename = "externalReinitProposal")]
+        external_proposal: Option<usize>,
         committer: String,
         welcomer: String,
         #[serde(default)]
@@ -490,6 +510,25 @@ impl Step {
             Step::Unprotect { .. } => "unprotect",
             Step::Branch { .. } => "branch",
             Step::ReInit { .. } => "reinit",
+            Step::NewMemberAddProposal { .. } => "newMemberAddProposal",
+            Step::AddExternalSigner { .. } => "addExternalSigner",
+            Step::ExternalSignerProposal { .. } => "externalSignerProposal",
+        }
+    }
+
+    /// Who sent the proposal the step makes, if it makes one.
+    fn proposer(&self) -> Option<&str> {
+        match self {
+            Step::AddProposal { actor, .. }
+            | Step::RemoveProposal { actor, .. }
+            | Step::UpdateProposal { actor }
+            | Step::GroupContextExtensionsProposal { actor, .. }
+            | Step::ExternalPskProposal { actor, .. }
+            | Step::ResumptionPskProposal { actor, .. }
+            | Step::AddExternalSigner { actor, .. }
+            | Step::ExternalSignerProposal { actor, .. } => Some(actor),
+            Step::NewMemberAddProposal { joiner, .. } => Some(joiner),
+            _ => None,
         }
     }
 }
@@ -517,6 +556,16 @@ enum ValueProposal {
     },
     #[serde(rename = "groupContextExtensions")]
     GroupContextExtensions { extensions: Vec<ExtensionJson> },
+    /// Only as an external signer's proposal: `fullCommit` does not commit a ReInit by value.
+    #[serde(rename = "reinit")]
+    ReInit {
+        #[serde(default, rename = "changeCiphersuite", alias = "changeCipherSuite")]
+        change_cipher_suite: bool,
+        #[serde(default, rename = "changeGroupID")]
+        change_group_id: bool,
+        #[serde(default)]
+        extensions: Vec<ExtensionJson>,
+    },
 }
 
 /// An extension as the configs write it: the data in base64.
@@ -607,6 +656,18 @@ fn actors(steps: &[Step]) -> Vec<String> {
                 add(actor);
                 members.iter().for_each(&mut add);
             }
+            Step::NewMemberAddProposal { actor, joiner } => {
+                add(actor);
+                add(joiner);
+            }
+            Step::AddExternalSigner { actor, signer } => {
+                add(actor);
+                add(signer);
+            }
+            Step::ExternalSignerProposal { actor, member, .. } => {
+                add(actor);
+                add(member);
+            }
             Step::ReInit {
                 proposer,
                 committer,
@@ -614,7 +675,9 @@ fn actors(steps: &[Step]) -> Vec<String> {
                 members,
                 ..
             } => {
-                add(proposer);
+                if let Some(proposer) = proposer {
+                    add(proposer);
+                }
                 add(committer);
                 add(welcomer);
                 members.iter().for_each(&mut add);
@@ -696,6 +759,21 @@ fn assignment_label(actors: &[String], assignment: &[usize], n: usize, clients: 
 /// Scripts with more actors print a summary of each assignment instead of every actor.
 const MAX_LISTED_ACTORS: usize = 10;
 
+/// Where the ReInit proposal of a `reinit` action comes from.
+enum ReInitSource<'s> {
+    /// A member proposes it, with these changes.
+    Member {
+        proposer: &'s str,
+        change: ReInitChange,
+    },
+    /// An external signer proposed it in an earlier step.
+    External {
+        proposal: Vec<u8>,
+        cipher_suite: u32,
+        group_id: Vec<u8>,
+    },
+}
+
 /// What a ReInit changes.
 struct ReInitChange {
     cipher_suite: bool,
@@ -726,11 +804,13 @@ enum Output {
     },
 }
 
-/// An actor's current state or transaction on its client.
+/// An actor's current state or transaction on its client, and its external signer (id on its
+/// client, index in the group's `external_senders`).
 #[derive(Default, Clone, Copy)]
 struct Actor {
     state: Option<u32>,
     transaction: Option<u32>,
+    signer: Option<(u32, u32)>,
 }
 
 /// One run of one script on one assignment and suite.
@@ -746,6 +826,12 @@ struct Run<'a> {
     created: Vec<(usize, u32)>,
     /// The step being played, for messages.
     step: usize,
+    /// Who sent the proposal of each step that made one.
+    proposers: HashMap<usize, String>,
+    /// The new cipher suite and group id of each external ReInit proposal, by step.
+    reinit_targets: HashMap<usize, (u32, Vec<u8>)>,
+    /// How many external signers the group lists.
+    signers: u32,
 }
 
 impl<'a> Run<'a> {
@@ -771,6 +857,9 @@ impl<'a> Run<'a> {
             outputs: Vec::new(),
             created: Vec::new(),
             step: 0,
+            proposers: HashMap::new(),
+            reinit_targets: HashMap::new(),
+            signers: 0,
         }
     }
 
@@ -786,6 +875,9 @@ impl<'a> Run<'a> {
                     }
                     unsupported => unsupported,
                 })?;
+            if let (Output::Proposal(_), Some(who)) = (&output, step.proposer()) {
+                self.proposers.insert(i, who.to_owned());
+            }
             self.outputs.push(output);
         }
         Ok(())
@@ -917,8 +1009,19 @@ impl<'a> Run<'a> {
             } => {
                 let by_reference = by_reference
                     .iter()
-                    .map(|i| self.proposal(*i))
+                    .map(|i| {
+                        self.proposal(*i)
+                            .map(|p| (self.proposers.get(i).cloned(), p))
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
+                if by_value
+                    .iter()
+                    .any(|p| matches!(p, ValueProposal::ReInit { .. }))
+                {
+                    return Err(fail(
+                        "a ReInit by value in fullCommit; use the reinit action".into(),
+                    ));
+                }
                 let by_value = by_value
                     .iter()
                     .map(|p| self.describe(p))
@@ -987,8 +1090,81 @@ impl<'a> Run<'a> {
                     .await?;
                 Ok(Output::None)
             }
+            Step::NewMemberAddProposal { actor, joiner } => {
+                let info = self.group_info(actor).await?;
+                let mut rpc = self.rpc(joiner)?;
+                let r = rpc
+                    .new_member_add_proposal(proto::NewMemberAddProposalRequest {
+                        group_info: info.group_info,
+                        identity: joiner.as_bytes().to_vec(),
+                    })
+                    .await
+                    .map_err(|s| self.status("NewMemberAddProposal", joiner, s))?
+                    .into_inner();
+                self.track(joiner, r.transaction_id)?;
+                self.actor_mut(joiner).transaction = Some(r.transaction_id);
+                Ok(Output::Proposal(r.proposal))
+            }
+            Step::AddExternalSigner { actor, signer } => {
+                let mut signer_rpc = self.rpc(signer)?;
+                let created = signer_rpc
+                    .create_external_signer(proto::CreateExternalSignerRequest {
+                        cipher_suite: self.suite,
+                        identity: signer.as_bytes().to_vec(),
+                    })
+                    .await
+                    .map_err(|s| self.status("CreateExternalSigner", signer, s))?
+                    .into_inner();
+                self.track(signer, created.signer_id)?;
+                // AddExternalSigner appends to the group's external_senders.
+                let index = self.signers;
+                self.signers += 1;
+                self.actor_mut(signer).signer = Some((created.signer_id, index));
+                let state_id = self.state(actor)?;
+                let mut rpc = self.rpc(actor)?;
+                let r = rpc
+                    .add_external_signer(proto::AddExternalSignerRequest {
+                        state_id,
+                        external_sender: created.external_sender,
+                    })
+                    .await
+                    .map_err(|s| self.status("AddExternalSigner", actor, s))?;
+                Ok(Output::Proposal(r.into_inner().proposal))
+            }
+            Step::ExternalSignerProposal {
+                actor,
+                member,
+                description,
+            } => {
+                let (signer_id, signer_index) = self
+                    .actors
+                    .get(actor)
+                    .and_then(|a| a.signer)
+                    .ok_or_else(|| fail(format!("{actor} is no external signer")))?;
+                let description = self.describe(description)?;
+                if description.proposal_type == b"reinit" {
+                    self.reinit_targets.insert(
+                        self.step,
+                        (description.cipher_suite, description.group_id.clone()),
+                    );
+                }
+                let info = self.group_info(member).await?;
+                let mut rpc = self.rpc(actor)?;
+                let r = rpc
+                    .external_signer_proposal(proto::ExternalSignerProposalRequest {
+                        signer_id,
+                        signer_index,
+                        group_info: info.group_info,
+                        ratchet_tree: info.ratchet_tree,
+                        description: Some(description),
+                    })
+                    .await
+                    .map_err(|s| self.status("ExternalSignerProposal", actor, s))?;
+                Ok(Output::Proposal(r.into_inner().proposal))
+            }
             Step::ReInit {
                 proposer,
+                external_proposal,
                 committer,
                 welcomer,
                 members,
@@ -999,22 +1175,43 @@ impl<'a> Run<'a> {
                 external_tree,
             } => {
                 let mut participants: Vec<&str> = Vec::new();
-                for who in [proposer, committer, welcomer].into_iter().chain(members) {
+                for who in proposer.iter().chain([committer, welcomer]).chain(members) {
                     if !participants.contains(&who.as_str()) {
                         participants.push(who);
                     }
                 }
-                let change = ReInitChange {
-                    cipher_suite: *change_cipher_suite,
-                    group_id: *change_group_id,
-                    extensions: decode_extensions(extensions)?,
+                let source = match (proposer, external_proposal) {
+                    (Some(proposer), None) => ReInitSource::Member {
+                        proposer,
+                        change: ReInitChange {
+                            cipher_suite: *change_cipher_suite,
+                            group_id: *change_group_id,
+                            extensions: decode_extensions(extensions)?,
+                        },
+                    },
+                    (None, Some(step)) => {
+                        let (cipher_suite, group_id) =
+                            self.reinit_targets.get(step).cloned().ok_or_else(|| {
+                                fail(format!("step {step} made no external ReInit proposal"))
+                            })?;
+                        ReInitSource::External {
+                            proposal: self.proposal(*step)?,
+                            cipher_suite,
+                            group_id,
+                        }
+                    }
+                    _ => {
+                        return Err(fail(
+                            "reinit needs exactly one of proposer and externalReinitProposal"
+                                .into(),
+                        ));
+                    }
                 };
                 self.reinit(
-                    proposer,
+                    source,
                     committer,
                     welcomer,
                     &participants,
-                    change,
                     *force_path,
                     *external_tree,
                 )
@@ -1070,6 +1267,7 @@ impl<'a> Run<'a> {
             Actor {
                 state: Some(state_id),
                 transaction: None,
+                signer: None,
             },
         );
         if members.is_empty() {
@@ -1112,19 +1310,27 @@ impl<'a> Run<'a> {
     async fn full_commit(
         &mut self,
         actor: &str,
-        by_reference: Vec<Vec<u8>>,
+        by_reference: Vec<(Option<String>, Vec<u8>)>,
         by_value: Vec<proto::ProposalDescription>,
         members: &[String],
         joiners: &[String],
         force_path: bool,
         external_tree: bool,
     ) -> Result<(), Failure> {
+        // Everyone is given the others' proposals only: its own are cached already.
+        let others = |who: &str| -> Vec<Vec<u8>> {
+            by_reference
+                .iter()
+                .filter(|(proposer, _)| proposer.as_deref() != Some(who))
+                .map(|(_, p)| p.clone())
+                .collect()
+        };
         let state_id = self.state(actor)?;
         let mut rpc = self.rpc(actor)?;
         let commit = rpc
             .commit(proto::CommitRequest {
                 state_id,
-                by_reference: by_reference.clone(),
+                by_reference: others(actor),
                 by_value,
                 force_path,
                 external_tree,
@@ -1139,7 +1345,7 @@ impl<'a> Run<'a> {
             let r = rpc
                 .handle_commit(proto::HandleCommitRequest {
                     state_id,
-                    proposal: by_reference.clone(),
+                    proposal: others(member),
                     commit: commit.commit.clone(),
                 })
                 .await
@@ -1191,6 +1397,7 @@ impl<'a> Run<'a> {
             *self.actor_mut(joiner) = Actor {
                 state: Some(r.state_id),
                 transaction: None,
+                signer: None,
             };
             authenticators.push((joiner.as_str(), r.epoch_authenticator));
         }
@@ -1235,6 +1442,7 @@ impl<'a> Run<'a> {
         *self.actor_mut(joiner) = Actor {
             state: Some(joined.state_id),
             transaction: None,
+            signer: None,
         };
         let mut authenticators = vec![(joiner, joined.epoch_authenticator)];
         for member in std::iter::once(actor).chain(members.iter().map(String::as_str)) {
@@ -1315,39 +1523,50 @@ impl<'a> Run<'a> {
     #[allow(clippy::too_many_arguments, reason = "the fields of the reinit action")]
     async fn reinit(
         &mut self,
-        proposer: &str,
+        source: ReInitSource<'_>,
         committer: &str,
         welcomer: &str,
         participants: &[&str],
-        change: ReInitChange,
         force_path: bool,
         external_tree: bool,
     ) -> Result<(), Failure> {
-        let cipher_suite = if change.cipher_suite {
-            self.other_suite().ok_or_else(|| {
-                Failure::Unsupported("no second cipher suite that every client supports".into())
-            })?
-        } else {
-            self.suite
-        };
-        let group_id = if change.group_id {
-            rand::random::<[u8; 16]>().to_vec()
-        } else {
-            self.group_id.clone()
-        };
-        let state_id = self.state(proposer)?;
-        let mut rpc = self.rpc(proposer)?;
-        let proposal = rpc
-            .re_init_proposal(proto::ReInitProposalRequest {
-                state_id,
+        let (proposal, cipher_suite, group_id) = match source {
+            ReInitSource::Member { proposer, change } => {
+                let cipher_suite = if change.cipher_suite {
+                    self.other_suite().ok_or_else(|| {
+                        Failure::Unsupported(
+                            "no second cipher suite that every client supports".into(),
+                        )
+                    })?
+                } else {
+                    self.suite
+                };
+                let group_id = if change.group_id {
+                    rand::random::<[u8; 16]>().to_vec()
+                } else {
+                    self.group_id.clone()
+                };
+                let state_id = self.state(proposer)?;
+                let mut rpc = self.rpc(proposer)?;
+                let proposal = rpc
+                    .re_init_proposal(proto::ReInitProposalRequest {
+                        state_id,
+                        cipher_suite,
+                        group_id: group_id.clone(),
+                        extensions: change.extensions,
+                    })
+                    .await
+                    .map_err(|s| self.status("ReInitProposal", proposer, s))?
+                    .into_inner()
+                    .proposal;
+                (proposal, cipher_suite, group_id)
+            }
+            ReInitSource::External {
+                proposal,
                 cipher_suite,
-                group_id: group_id.clone(),
-                extensions: change.extensions,
-            })
-            .await
-            .map_err(|s| self.status("ReInitProposal", proposer, s))?
-            .into_inner()
-            .proposal;
+                group_id,
+            } => (proposal, cipher_suite, group_id),
+        };
         let state_id = self.state(committer)?;
         let mut rpc = self.rpc(committer)?;
         let commit = rpc
@@ -1465,8 +1684,44 @@ impl<'a> Run<'a> {
                 d.proposal_type = b"groupContextExtensions".to_vec();
                 d.extensions = decode_extensions(extensions)?;
             }
+            ValueProposal::ReInit {
+                change_cipher_suite,
+                change_group_id,
+                extensions,
+            } => {
+                d.proposal_type = b"reinit".to_vec();
+                d.cipher_suite = if *change_cipher_suite {
+                    self.other_suite().ok_or_else(|| {
+                        Failure::Unsupported(
+                            "no second cipher suite that every client supports".into(),
+                        )
+                    })?
+                } else {
+                    self.suite
+                };
+                d.group_id = if *change_group_id {
+                    rand::random::<[u8; 16]>().to_vec()
+                } else {
+                    self.group_id.clone()
+                };
+                d.extensions = decode_extensions(extensions)?;
+            }
         }
         Ok(d)
+    }
+
+    /// A GroupInfo of `actor`'s group, with the ratchet tree in its extension.
+    async fn group_info(&self, actor: &str) -> Result<proto::GroupInfoResponse, Failure> {
+        let state_id = self.state(actor)?;
+        let mut rpc = self.rpc(actor)?;
+        Ok(rpc
+            .group_info(proto::GroupInfoRequest {
+                state_id,
+                external_tree: false,
+            })
+            .await
+            .map_err(|s| self.status("GroupInfo", actor, s))?
+            .into_inner())
     }
 
     fn rpc(&self, actor: &str) -> Result<MlsClientClient<Channel>, Failure> {
@@ -1598,11 +1853,29 @@ mod tests {
     #[test]
     fn unknown_actions_make_a_script_unsupported() {
         let steps: Vec<serde_json::Value> = serde_json::from_str(
-            r#"[{"action": "createGroup", "actor": "a"}, {"action": "newMemberAddProposal", "actor": "a"}]"#,
+            r#"[{"action": "createGroup", "actor": "a"}, {"action": "teleport", "actor": "a"}]"#,
         )
         .unwrap();
-        assert!(
-            matches!(parse_script(&steps), Err(Parsed::Unsupported(a)) if a == "newMemberAddProposal")
-        );
+        assert!(matches!(parse_script(&steps), Err(Parsed::Unsupported(a)) if a == "teleport"));
+    }
+
+    #[test]
+    fn external_signer_actions_parse() {
+        let steps: Vec<serde_json::Value> = serde_json::from_str(
+            r#"[{"action": "createGroup", "actor": "a"},
+                {"action": "newMemberAddProposal", "actor": "a", "joiner": "b"},
+                {"action": "addExternalSigner", "actor": "a", "signer": "ds"},
+                {"action": "externalSignerProposal", "actor": "ds", "member": "a",
+                 "description": {"proposalType": "reinit", "changeGroupID": true}},
+                {"action": "reinit", "externalReinitProposal": 3, "committer": "a",
+                 "welcomer": "b"}]"#,
+        )
+        .unwrap();
+        let Ok(parsed) = parse_script(&steps) else {
+            panic!("the external-signer actions did not parse");
+        };
+        assert_eq!(actors(&parsed), ["a", "b", "ds"]);
+        assert_eq!(parsed[1].proposer(), Some("b"));
+        assert_eq!(parsed[3].proposer(), Some("ds"));
     }
 }

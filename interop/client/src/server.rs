@@ -10,19 +10,28 @@
 //! A member of a group whose commit carried a ReInit gets a "reinit id" for the ReInit RPCs: it
 //! holds the old group and the member's KeyPackage for the new one.
 //!
-//! Not implemented (answered with `UNIMPLEMENTED` and a message): external signers,
-//! `NewMemberAddProposal`, and PSKs in an external join.
+//! External signers (RFC 9420 §12.1.8): `CreateExternalSigner` makes a signer, kept under a
+//! "signer id" from the same counter, and returns its `ExternalSender` entry (TLS-encoded);
+//! `AddExternalSigner` proposes GroupContextExtensions that append an entry to the group's
+//! `external_senders`; `ExternalSignerProposal` signs a described proposal for the group of a
+//! GroupInfo as the entry at `signer_index`. `NewMemberAddProposal` makes a KeyPackage (a
+//! transaction, joined later with `JoinGroup`) and the new-member Add proposal for it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use cohort_codec::{CodecError, Decode, Encode};
 use cohort_credential::Credential;
-use cohort_crypto::{CipherSuite, CryptoError, CryptoProvider, Secret, SoftwareSigner, SuiteOps};
+use cohort_crypto::{
+    CipherSuite, CryptoError, CryptoProvider, Secret, Signer as _, SoftwareSigner, SuiteOps,
+};
 use cohort_group::{
     CommitOptions, Group, GroupConfig, HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec,
     Processed, PskList, create_key_package,
 };
+use cohort_messages::extensions::{ExtensionPayload, ExternalSender, ExternalSenders};
+use cohort_messages::group_context::GroupContext;
+use cohort_messages::group_info::GroupInfo;
 use cohort_messages::key_package::KeyPackage;
 use cohort_messages::proposal::{
     Add, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove,
@@ -102,6 +111,13 @@ pub enum Error {
     /// An unknown `proposal_type` in a `ProposalDescription`.
     #[error("unknown proposal type {0:?}")]
     UnknownProposalType(String),
+    /// No external signer with this id.
+    #[error("no external signer with id {0}")]
+    UnknownSigner(u32),
+    /// A remove description naming a member the given tree does not hold, or a GroupInfo
+    /// without a tree when none was given.
+    #[error("no ratchet tree: give ratchet_tree or a GroupInfo with the ratchet_tree extension")]
+    NoTree,
     /// A request this client does not implement.
     #[error("not implemented by cohort's interop client: {0}")]
     Unimplemented(&'static str),
@@ -123,6 +139,7 @@ impl From<Error> for Status {
             Error::UnknownState(_)
             | Error::UnknownTransaction(_)
             | Error::UnknownReInit(_)
+            | Error::UnknownSigner(_)
             | Error::UnknownId(_) => Status::not_found(message),
             Error::UnsupportedSuite(_)
             | Error::BadLength(_)
@@ -131,6 +148,7 @@ impl From<Error> for Status {
             | Error::WrongMessage { .. }
             | Error::UnexpectedContent { .. }
             | Error::NoSuchMember(_)
+            | Error::NoTree
             | Error::UnknownProposalType(_) => Status::invalid_argument(message),
             Error::Unimplemented(_) => Status::unimplemented(message),
             Error::Group(cohort_group::Error::Misuse(_)) => Status::failed_precondition(message),
@@ -255,13 +273,20 @@ struct ReInitRecord {
     psks: PskList,
 }
 
-/// States, transactions and pending reinitializations by id (one counter for all three).
+/// An external signer (RFC 9420 §12.1.8): a signature key and a basic credential.
+struct ExternalSigner {
+    signer: SoftwareSigner,
+}
+
+/// States, transactions, pending reinitializations and external signers by id (one counter
+/// for all four).
 #[derive(Default)]
 struct Store {
     next_id: u32,
     states: HashMap<u32, State>,
     transactions: HashMap<u32, Transaction>,
     reinits: HashMap<u32, ReInitRecord>,
+    signers: HashMap<u32, ExternalSigner>,
 }
 
 impl Store {
@@ -348,30 +373,12 @@ impl State {
         ctx: &Ctx<'_>,
         description: &proto::ProposalDescription,
     ) -> Result<Proposal, Error> {
-        match description.proposal_type.as_slice() {
-            b"add" => Ok(Proposal::Add(Add {
-                key_package: key_package(&description.key_package)?,
-            })),
-            b"remove" => Ok(Proposal::Remove(Remove {
-                removed: self.leaf_of(&description.removed_id)?,
-            })),
-            b"externalPSK" => self.external_psk(ctx, &description.psk_id),
-            b"resumptionPSK" => self.resumption_psk(ctx, description.epoch_id),
-            b"groupContextExtensions" => {
-                Ok(Proposal::GroupContextExtensions(GroupContextExtensions {
-                    extensions: extensions(&description.extensions)?,
-                }))
-            }
-            b"reinit" => Ok(Proposal::ReInit(reinit_proposal(
-                ctx,
-                description.group_id.clone(),
-                description.cipher_suite,
-                &description.extensions,
-            )?)),
-            other => Err(Error::UnknownProposalType(
-                String::from_utf8_lossy(other).into_owned(),
-            )),
-        }
+        described(
+            ctx,
+            self.group.context(),
+            |identity| self.leaf_of(identity),
+            description,
+        )
     }
 
     /// Processes `proposals` (messages) on `group`; each must be a proposal.
@@ -390,6 +397,95 @@ impl State {
         }
         Ok(())
     }
+}
+
+/// The proposal `description` describes, for the group of `context`; `leaf_of` finds a
+/// member's leaf by identity.
+fn described(
+    ctx: &Ctx<'_>,
+    context: &GroupContext,
+    leaf_of: impl FnOnce(&[u8]) -> Result<LeafIndex, Error>,
+    description: &proto::ProposalDescription,
+) -> Result<Proposal, Error> {
+    match description.proposal_type.as_slice() {
+        b"add" => Ok(Proposal::Add(Add {
+            key_package: key_package(&description.key_package)?,
+        })),
+        b"remove" => Ok(Proposal::Remove(Remove {
+            removed: leaf_of(&description.removed_id)?,
+        })),
+        b"externalPSK" => psk_proposal(
+            ctx,
+            context,
+            Psk::External {
+                psk_id: description.psk_id.clone().into(),
+            },
+        ),
+        b"resumptionPSK" => psk_proposal(
+            ctx,
+            context,
+            Psk::Resumption {
+                usage: ResumptionPskUsage::Application,
+                psk_group_id: context.group_id.clone(),
+                psk_epoch: description.epoch_id,
+            },
+        ),
+        b"groupContextExtensions" => Ok(Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions: extensions(&description.extensions)?,
+        })),
+        b"reinit" => Ok(Proposal::ReInit(reinit_proposal(
+            ctx,
+            description.group_id.clone(),
+            description.cipher_suite,
+            &description.extensions,
+        )?)),
+        other => Err(Error::UnknownProposalType(
+            String::from_utf8_lossy(other).into_owned(),
+        )),
+    }
+}
+
+/// A PreSharedKey proposal for `psk` with a fresh nonce of the KDF's length in the suite of
+/// `context`.
+fn psk_proposal(ctx: &Ctx<'_>, context: &GroupContext, psk: Psk) -> Result<Proposal, Error> {
+    let (_, ops) = ctx.suite(u32::from(context.cipher_suite.0))?;
+    let mut nonce = vec![0u8; ops.hash_len()];
+    ops.random_fill(&mut nonce)?;
+    Ok(Proposal::PreSharedKey(PreSharedKey {
+        psk: PreSharedKeyId {
+            psk,
+            psk_nonce: nonce.into(),
+        },
+    }))
+}
+
+/// The GroupInfo of a GroupInfo MLSMessage.
+fn group_info_message(bytes: &[u8]) -> Result<GroupInfo, Error> {
+    match decode::<MlsMessage>("group_info", bytes)?.body {
+        MlsMessageBody::GroupInfo(group_info) => Ok(group_info),
+        _ => Err(Error::WrongMessage {
+            field: "group_info",
+            expected: "GroupInfo",
+        }),
+    }
+}
+
+/// The leaf of the member with basic credential `identity` in `tree` (the nodes of a ratchet
+/// tree, leaves at even positions).
+fn leaf_in_tree(tree: &RatchetTreeNodes, identity: &[u8]) -> Result<LeafIndex, Error> {
+    tree.0
+        .iter()
+        .step_by(2)
+        .enumerate()
+        .find_map(|(leaf, node)| match node.as_deref() {
+            Some(Node::Leaf(leaf_node))
+                if basic_identity(&leaf_node.credential) == Some(identity) =>
+            {
+                u32::try_from(leaf).ok().map(LeafIndex)
+            }
+            _ => None,
+        })
+        .ok_or_else(|| Error::NoSuchMember(String::from_utf8_lossy(identity).into_owned()))
 }
 
 /// A ReInit to `group_id`, `suite` (which we must support) and `extensions`, in MLS 1.0.
@@ -478,6 +574,131 @@ fn now() -> u64 {
 
 /// The operations, synchronous, on the store.
 impl Store {
+    fn new_member_add_proposal(
+        &mut self,
+        ctx: &Ctx<'_>,
+        req: proto::NewMemberAddProposalRequest,
+    ) -> Result<proto::NewMemberAddProposalResponse, Error> {
+        let group_info = group_info_message(&req.group_info)?;
+        let context = &group_info.group_context;
+        let (cs, ops) = ctx.suite(u32::from(context.cipher_suite.0))?;
+        let signer = SoftwareSigner::generate(ops)?;
+        let (kp, secrets) =
+            create_key_package(ctx.provider, cs, &signer, &leaf_spec(&req.identity))?;
+        let message =
+            cohort_group::new_member_proposal(ctx.provider, &signer, context, kp.clone(), &[])?;
+        let init_priv = secrets.init_key.as_bytes().to_vec();
+        let encryption_priv = secrets.encryption_key.as_bytes().to_vec();
+        let transaction_id = self.fresh_id();
+        self.transactions.insert(
+            transaction_id,
+            Transaction {
+                key_package: kp,
+                secrets,
+                signer,
+                identity: req.identity,
+                psks: PskList::default(),
+            },
+        );
+        Ok(proto::NewMemberAddProposalResponse {
+            transaction_id,
+            proposal: encode(&message)?,
+            init_priv,
+            encryption_priv,
+            // The signature key stays inside its signer.
+            signature_priv: Vec::new(),
+        })
+    }
+
+    fn create_external_signer(
+        &mut self,
+        ctx: &Ctx<'_>,
+        req: proto::CreateExternalSignerRequest,
+    ) -> Result<proto::CreateExternalSignerResponse, Error> {
+        let (_, ops) = ctx.suite(req.cipher_suite)?;
+        let signer = SoftwareSigner::generate(ops)?;
+        let entry = ExternalSender {
+            signature_key: signer.public_key().clone(),
+            credential: Credential::basic(req.identity),
+        };
+        let signer_id = self.fresh_id();
+        self.signers.insert(signer_id, ExternalSigner { signer });
+        Ok(proto::CreateExternalSignerResponse {
+            signer_id,
+            external_sender: encode(&entry)?,
+        })
+    }
+
+    fn add_external_signer(
+        &mut self,
+        req: proto::AddExternalSignerRequest,
+    ) -> Result<proto::ProposalResponse, Error> {
+        let entry: ExternalSender = decode("external_sender", &req.external_sender)?;
+        let state = self.state(req.state_id)?;
+        // The group's extensions with `entry` appended to `external_senders` (which is added
+        // when missing); the other extensions stay.
+        let mut extensions = state.group.context().extensions.clone();
+        let position = extensions
+            .iter()
+            .position(|e| e.extension_type == ExtensionType::EXTERNAL_SENDERS);
+        let mut senders = match position {
+            Some(i) => ExternalSenders::from_extension(&extensions[i]).map_err(|source| {
+                Error::Malformed {
+                    field: "the group's external_senders",
+                    source,
+                }
+            })?,
+            None => ExternalSenders(Vec::new()),
+        };
+        senders.0.push(entry);
+        let extension = senders.to_extension().map_err(Error::Encode)?;
+        match position {
+            Some(i) => extensions[i] = extension,
+            None => extensions.push(extension),
+        }
+        state.propose(Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions,
+        }))
+    }
+
+    fn external_signer_proposal(
+        &mut self,
+        ctx: &Ctx<'_>,
+        req: proto::ExternalSignerProposalRequest,
+    ) -> Result<proto::ProposalResponse, Error> {
+        let signer = &self
+            .signers
+            .get(&req.signer_id)
+            .ok_or(Error::UnknownSigner(req.signer_id))?
+            .signer;
+        let group_info = group_info_message(&req.group_info)?;
+        let description = req.description.unwrap_or_default();
+        let leaf_of = |identity: &[u8]| {
+            let tree = match ratchet_tree(&req.ratchet_tree)? {
+                Some(tree) => tree,
+                None => group_info
+                    .extensions
+                    .iter()
+                    .find(|e| e.extension_type == ExtensionType::RATCHET_TREE)
+                    .ok_or(Error::NoTree)
+                    .and_then(|e| decode("ratchet_tree extension", &e.extension_data))?,
+            };
+            leaf_in_tree(&tree, identity)
+        };
+        let proposal = described(ctx, &group_info.group_context, leaf_of, &description)?;
+        let message = cohort_group::external_proposal(
+            ctx.provider,
+            signer,
+            &group_info.group_context,
+            req.signer_index,
+            proposal,
+            &[],
+        )?;
+        Ok(proto::ProposalResponse {
+            proposal: encode(&message)?,
+        })
+    }
+
     fn create_group(
         &mut self,
         ctx: &Ctx<'_>,
@@ -1408,30 +1629,38 @@ impl MlsClient for CohortClient {
 
     async fn new_member_add_proposal(
         &self,
-        _request: Request<proto::NewMemberAddProposalRequest>,
+        request: Request<proto::NewMemberAddProposalRequest>,
     ) -> Result<Response<proto::NewMemberAddProposalResponse>, Status> {
-        Err(Error::Unimplemented("NewMemberAddProposal").into())
+        let req = request.into_inner();
+        self.with(|s, ctx| s.new_member_add_proposal(ctx, req))
+            .map(Response::new)
     }
 
     async fn create_external_signer(
         &self,
-        _request: Request<proto::CreateExternalSignerRequest>,
+        request: Request<proto::CreateExternalSignerRequest>,
     ) -> Result<Response<proto::CreateExternalSignerResponse>, Status> {
-        Err(Error::Unimplemented("CreateExternalSigner").into())
+        let req = request.into_inner();
+        self.with(|s, ctx| s.create_external_signer(ctx, req))
+            .map(Response::new)
     }
 
     async fn add_external_signer(
         &self,
-        _request: Request<proto::AddExternalSignerRequest>,
+        request: Request<proto::AddExternalSignerRequest>,
     ) -> Result<Response<proto::ProposalResponse>, Status> {
-        Err(Error::Unimplemented("AddExternalSigner").into())
+        let req = request.into_inner();
+        self.with(|s, _| s.add_external_signer(req))
+            .map(Response::new)
     }
 
     async fn external_signer_proposal(
         &self,
-        _request: Request<proto::ExternalSignerProposalRequest>,
+        request: Request<proto::ExternalSignerProposalRequest>,
     ) -> Result<Response<proto::ProposalResponse>, Status> {
-        Err(Error::Unimplemented("ExternalSignerProposal").into())
+        let req = request.into_inner();
+        self.with(|s, ctx| s.external_signer_proposal(ctx, req))
+            .map(Response::new)
     }
 
     async fn free(
@@ -1442,7 +1671,8 @@ impl MlsClient for CohortClient {
         self.with(|s, _| {
             let found = s.states.remove(&id).is_some()
                 || s.transactions.remove(&id).is_some()
-                || s.reinits.remove(&id).is_some();
+                || s.reinits.remove(&id).is_some()
+                || s.signers.remove(&id).is_some();
             if found {
                 Ok(proto::FreeResponse {})
             } else {

@@ -93,3 +93,34 @@ async fn reinit_config_passes() {
         );
     }
 }
+
+/// External proposals (`external_proposals.json`): new-member Add proposals, external signers
+/// added by GroupContextExtensions proposals and proposing Add, Remove, PSKs, extensions and a
+/// ReInit. Every script runs (none is unsupported) and passes, on every assignment of its
+/// actors up to 16.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_proposals_config_passes() {
+    let mut options = Options::default();
+    options.max_assignments = 16;
+    let (summary, report) = run_configs(&["external_proposals"], options).await;
+    assert_eq!(summary.failed, 0, "{report}");
+    assert!(summary.unsupported.is_empty(), "{report}");
+    for script in [
+        "joiner_signed_add",
+        "external_add",
+        "external_remove",
+        "external_psk",
+        "resumption_psk",
+        "group_context_extensions",
+        "multiple_external",
+        "external_reinit",
+    ] {
+        assert!(
+            report
+                .lines()
+                .any(|l| l.starts_with(&format!("external_proposals/{script} "))
+                    && l.contains(": pass")),
+            "{script} did not pass: {report}"
+        );
+    }
+}

@@ -87,7 +87,32 @@ async fn bad_requests_get_a_status_not_a_panic() {
         .new_member_add_proposal(Request::new(proto::NewMemberAddProposalRequest::default()))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Code::Unimplemented);
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("group_info"), "{}", err.message());
+
+    let err = client
+        .add_external_signer(Request::new(proto::AddExternalSignerRequest {
+            state_id,
+            external_sender: vec![0xff; 3],
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message().contains("external_sender"),
+        "{}",
+        err.message()
+    );
+
+    let err = client
+        .external_signer_proposal(Request::new(proto::ExternalSignerProposalRequest {
+            signer_id: 4242,
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(err.message().contains("4242"), "{}", err.message());
 
     let err = client
         .create_branch(Request::new(proto::CreateBranchRequest {
@@ -224,4 +249,78 @@ async fn external_join_with_psks() {
         .unwrap()
         .into_inner();
     assert_eq!(handled.epoch_authenticator, bob.epoch_authenticator);
+}
+
+/// An external signer can propose to a group only once the group lists it in
+/// `external_senders` (RFC 9420 §12.1.8): before `AddExternalSigner` is committed the request
+/// is refused, after it the proposal is made.
+#[tokio::test]
+async fn external_signer_proposes_only_once_listed() {
+    let client = CohortClient::new();
+    let state_id = group(&client).await;
+    let signer = client
+        .create_external_signer(Request::new(proto::CreateExternalSignerRequest {
+            cipher_suite: 1,
+            identity: b"ds".to_vec(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let group_info = async |state_id| {
+        client
+            .group_info(Request::new(proto::GroupInfoRequest {
+                state_id,
+                external_tree: false,
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+            .group_info
+    };
+    let propose = async |group_info: Vec<u8>| {
+        client
+            .external_signer_proposal(Request::new(proto::ExternalSignerProposalRequest {
+                signer_id: signer.signer_id,
+                signer_index: 0,
+                group_info,
+                ratchet_tree: Vec::new(),
+                description: Some(proto::ProposalDescription {
+                    proposal_type: b"remove".to_vec(),
+                    removed_id: b"alice".to_vec(),
+                    ..Default::default()
+                }),
+            }))
+            .await
+    };
+    let err = propose(group_info(state_id).await).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{}", err.message());
+
+    client
+        .add_external_signer(Request::new(proto::AddExternalSignerRequest {
+            state_id,
+            external_sender: signer.external_sender.clone(),
+        }))
+        .await
+        .unwrap();
+    let committed = client
+        .commit(Request::new(proto::CommitRequest {
+            state_id,
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!committed.commit.is_empty());
+    let state_id = client
+        .handle_pending_commit(Request::new(proto::HandlePendingCommitRequest { state_id }))
+        .await
+        .unwrap()
+        .into_inner()
+        .state_id;
+    let proposal = propose(group_info(state_id).await)
+        .await
+        .unwrap()
+        .into_inner()
+        .proposal;
+    assert!(!proposal.is_empty());
 }
