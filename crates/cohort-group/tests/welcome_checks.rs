@@ -576,7 +576,7 @@ fn v_12_4_3_1_12_tree_with_a_broken_parent_hash_is_rejected() {
             .skip(1)
             .step_by(2)
             .flatten()
-            .find_map(|n| match &mut **n {
+            .find_map(|n| match std::sync::Arc::make_mut(n) {
                 cohort_tree::node::Node::Parent(p) if !p.parent_hash.is_empty() => Some(p),
                 _ => None,
             })
@@ -663,7 +663,7 @@ fn v_12_4_3_1_17_welcome_whose_tree_lacks_our_leaf_is_rejected() {
             .flatten()
             .find(|n| matches!(&***n, cohort_tree::node::Node::Leaf(l) if *l == inv.kp.leaf_node))
             .expect("our leaf");
-        **ours = cohort_tree::node::Node::Leaf(erin.leaf_node.clone());
+        *ours = std::sync::Arc::new(cohort_tree::node::Node::Leaf(erin.leaf_node.clone()));
         let mut tree = cohort_tree::RatchetTree::from_nodes(nodes.clone()).expect("tree");
         gi.group_context.tree_hash = tree.tree_hash(&*suite()).expect("hash").into();
         gi.extensions[at] = nodes.to_extension().expect("ext");
@@ -732,7 +732,11 @@ fn v_12_4_3_3_04_large_tree_checks_keep_their_order() {
         alice.group.epoch_authenticator()
     );
     let mut damaged = tree;
-    match damaged.0.get_mut(2 * 150).and_then(|n| n.as_deref_mut()) {
+    match damaged
+        .0
+        .get_mut(2 * 150)
+        .and_then(|n| n.as_mut().map(std::sync::Arc::make_mut))
+    {
         Some(cohort_tree::node::Node::Leaf(leaf)) => {
             let mut sig = leaf.signature.as_slice().to_vec();
             sig[0] ^= 1;

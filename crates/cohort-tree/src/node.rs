@@ -37,7 +37,9 @@ pub enum Node {
 /// Decoding checks only the syntax; whether the list forms a valid tree (leaves at even
 /// positions, no trailing blank, a full-tree length) is tree validation's job.
 ///
-/// Nodes are boxed so that a blank costs one pointer: a list of blanks one byte each cannot make
-/// the decoder allocate hundreds of times the input's size.
+/// Nodes are behind pointers so that a blank costs one pointer: a list of blanks one byte each
+/// cannot make the decoder allocate hundreds of times the input's size. The pointers are shared
+/// (`Arc`) with the [`crate::RatchetTree`] the list comes from or goes to, so that putting a
+/// large tree into a GroupInfo or building one from it copies no node.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode)]
-pub struct RatchetTreeNodes(pub Vec<Option<Box<Node>>>);
+pub struct RatchetTreeNodes(pub Vec<Option<std::sync::Arc<Node>>>);

@@ -118,8 +118,7 @@ impl RatchetTree {
     /// [`RatchetTree::validate_structure`], the parent-hash checks of [`crate::hash`], and leaf
     /// validation before it is used.
     pub fn from_nodes(list: RatchetTreeNodes) -> Result<Self, TreeError> {
-        let mut nodes: Vec<Option<Arc<Node>>> =
-            list.0.into_iter().map(|n| n.map(Arc::from)).collect();
+        let mut nodes: Vec<Option<Arc<Node>>> = list.0;
         if !matches!(nodes.last(), Some(Some(_))) {
             return Err(TreeError::TrailingBlank);
         }
@@ -152,13 +151,7 @@ impl RatchetTree {
     /// The node list for the `ratchet_tree` extension: this tree without trailing blanks.
     pub fn to_nodes(&self) -> RatchetTreeNodes {
         let end = self.nodes.rposition(Option::is_some).map_or(0, |i| i + 1);
-        RatchetTreeNodes(
-            self.nodes
-                .iter()
-                .take(end)
-                .map(|n| n.as_deref().map(|n| Box::new(n.clone())))
-                .collect(),
-        )
+        RatchetTreeNodes(self.nodes.iter().take(end).cloned().collect())
     }
 
     /// The number of leaf slots (a power of two, or 0 for an empty tree).

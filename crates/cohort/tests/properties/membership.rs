@@ -221,7 +221,7 @@ fn a_welcome_with_a_tampered_tree_is_refused(b: &Backend) {
             "a parent node's key replaced",
             Box::new({
                 let k = fresh_key.clone();
-                move |t| match t.0[1].as_deref_mut() {
+                move |t| match t.0[1].as_mut().map(std::sync::Arc::make_mut) {
                     Some(Node::Parent(p)) => p.encryption_key = k.clone(),
                     other => panic!("parent 1: {other:?}"),
                 }
@@ -250,7 +250,7 @@ fn a_welcome_with_a_tampered_tree_is_refused(b: &Backend) {
 
 /// Leaf `i` of a node list.
 fn leaf_at(nodes: &mut RatchetTreeNodes, i: usize) -> &mut cohort::tree::leaf::LeafNode {
-    match nodes.0[2 * i].as_deref_mut() {
+    match nodes.0[2 * i].as_mut().map(std::sync::Arc::make_mut) {
         Some(Node::Leaf(l)) => l,
         other => panic!("leaf {i}: {other:?}"),
     }

@@ -174,7 +174,7 @@ fn assembled_full_tree(b: &Backend, n: u32) -> cohort_tree::RatchetTree {
                     unmerged_leaves: Vec::new(),
                 })
             };
-            Some(Box::new(node))
+            Some(std::sync::Arc::new(node))
         })
         .collect();
     cohort_tree::RatchetTree::from_nodes(RatchetTreeNodes(nodes)).expect("tree")
