@@ -497,16 +497,7 @@ impl Member for CohortMember {
 
     fn propose_psk(&mut self, psk: usize) -> Result<Vec<u8>, Error> {
         let proposal = self.psk_proposal(psk)?;
-        let format = self.format;
-        let signer = &self.signer;
-        let group = self
-            .group
-            .as_mut()
-            .ok_or_else(|| Error::Harness("cohort member is in no group".into()))?;
-        let mut next = group.clone();
-        let message = next.propose(signer, proposal, format, Some(now()))?;
-        *group = next;
-        Ok(message.to_bytes()?)
+        self.send_proposal(proposal)
     }
 
     fn commit_psk(&mut self, psk: usize) -> Result<CommitBytes, Error> {

@@ -6,7 +6,10 @@
 
 use std::fmt;
 
-use crate::member::{Error, Feature, Implementation, Incoming, Member, MemberOptions, ReInitSpec};
+use crate::member::{
+    Error, ExternalSenderEntry, Feature, Implementation, Incoming, Member, MemberOptions,
+    ReInitSpec,
+};
 
 /// The exporter label every epoch check uses.
 const EXPORTER_LABEL: &[u8] = b"cohort-interop";
@@ -437,29 +440,14 @@ impl Scenario {
             Scenario::NewMemberAdd => {
                 group.add(0, &[1, 2])?;
                 group.verify()?;
-                let group_info = group
-                    .member(1)?
-                    .group_info()
-                    .map_err(|e| step(&group.name(1), "export GroupInfo", e))?;
+                let group_info = group.export_group_info(1)?;
                 let joiner = group.name(3);
                 let proposal = group
                     .member(3)?
                     .propose_join(&group_info)
                     .map_err(|e| step(&joiner, "new-member Add proposal", e))?;
                 group.deliver_proposal(&joiner, &proposal)?;
-                let out = group
-                    .member(0)?
-                    .commit_pending()
-                    .map_err(|e| step(&group.name(0), "commit the new member's proposal", e))?;
-                group.distribute(0, &out.commit, &[])?;
-                let welcome = out
-                    .welcome
-                    .ok_or_else(|| Error::Harness(format!("{} made no Welcome", group.name(0))))?;
-                group
-                    .member(3)?
-                    .join(&welcome)
-                    .map_err(|e| step(&joiner, "join", e))?;
-                group.active[3] = true;
+                group.commit_pending_joining(0, &[], &[3])?;
                 group.verify()
             }
             Scenario::ExternalSenderGce
@@ -591,44 +579,21 @@ fn external_proposals(
     let mut sender = sender_imp.new_external_sender(&sender_name, suite)?;
     group.add(0, &[1, 2])?;
     group.verify()?;
-    let commit = group
-        .member(0)?
-        .commit_external_senders(&[sender.entry()])
-        .map_err(|e| step(&group.name(0), "commit external_senders", e))?;
-    group.distribute(0, &commit, &[])?;
-    group.verify()?;
+    group.install_external_senders(&[sender.entry()])?;
 
     // E proposes to add D, from B's GroupInfo; A commits it by reference.
     let key_package = group.member(3)?.key_package()?;
-    let group_info = group
-        .member(1)?
-        .group_info()
-        .map_err(|e| step(&group.name(1), "export GroupInfo", e))?;
+    let group_info = group.export_group_info(1)?;
     let proposal = sender
         .propose_add(&group_info, 0, &key_package)
         .map_err(|e| step(&sender_name, "external Add proposal", e))?;
     group.deliver_proposal(&sender_name, &proposal)?;
-    let out = group
-        .member(0)?
-        .commit_pending()
-        .map_err(|e| step(&group.name(0), "commit external proposals", e))?;
-    group.distribute(0, &out.commit, &[])?;
-    let welcome = out
-        .welcome
-        .ok_or_else(|| Error::Harness(format!("{} made no Welcome", group.name(0))))?;
-    group
-        .member(3)?
-        .join(&welcome)
-        .map_err(|e| step(&group.name(3), "join", e))?;
-    group.active[3] = true;
+    group.commit_pending_joining(0, &[], &[3])?;
     group.verify()?;
 
     // E proposes to remove C, from D's GroupInfo; A commits it by reference.
     let leaf = group.member(2)?.own_leaf()?;
-    let group_info = group
-        .member(3)?
-        .group_info()
-        .map_err(|e| step(&group.name(3), "export GroupInfo", e))?;
+    let group_info = group.export_group_info(3)?;
     let proposal = sender
         .propose_remove(&group_info, 0, leaf)
         .map_err(|e| step(&sender_name, "external Remove proposal", e))?;
@@ -666,17 +631,9 @@ fn external_sender_more(
     let senders = [sender.entry()];
     group.add(0, &[1, 2])?;
     group.verify()?;
-    let commit = group
-        .member(0)?
-        .commit_external_senders(&senders)
-        .map_err(|e| step(&group.name(0), "commit external_senders", e))?;
-    group.distribute(0, &commit, &[])?;
-    group.verify()?;
+    group.install_external_senders(&senders)?;
 
-    let group_info = group
-        .member(1)?
-        .group_info()
-        .map_err(|e| step(&group.name(1), "export GroupInfo", e))?;
+    let group_info = group.export_group_info(1)?;
     let mut proposals = Vec::new();
     match scenario {
         Scenario::ExternalSenderGce => proposals.push(
@@ -810,8 +767,17 @@ impl Party {
             .add_members(&key_packages)
             .map_err(|e| step(&self.name(committer), "add", e))?;
         self.distribute(committer, &out.commit, &[])?;
-        let welcome = out
-            .welcome
+        self.join_welcome(committer, out.welcome, joiners)
+    }
+
+    /// `joiners` join from `committer`'s Welcome (an error when it made none).
+    fn join_welcome(
+        &mut self,
+        committer: usize,
+        welcome: Option<Vec<u8>>,
+        joiners: &[usize],
+    ) -> Result<(), Error> {
+        let welcome = welcome
             .ok_or_else(|| Error::Harness(format!("{} made no Welcome", self.name(committer))))?;
         for j in joiners {
             self.member(*j)?
@@ -820,6 +786,24 @@ impl Party {
             self.active[*j] = true;
         }
         Ok(())
+    }
+
+    /// Participant `i`'s GroupInfo.
+    fn export_group_info(&mut self, i: usize) -> Result<Vec<u8>, Error> {
+        self.member(i)?
+            .group_info()
+            .map_err(|e| step(&self.name(i), "export GroupInfo", e))
+    }
+
+    /// A (participant 0) commits a GroupContextExtensions that lists `senders` as the group's
+    /// external senders; everyone processes it and checks the common state.
+    fn install_external_senders(&mut self, senders: &[ExternalSenderEntry]) -> Result<(), Error> {
+        let commit = self
+            .member(0)?
+            .commit_external_senders(senders)
+            .map_err(|e| step(&self.name(0), "commit external_senders", e))?;
+        self.distribute(0, &commit, &[])?;
+        self.verify()
     }
 
     /// `joiner` joins by external commit from `publisher`'s GroupInfo; every member processes
@@ -835,10 +819,7 @@ impl Party {
         joiner: usize,
         psks: &[usize],
     ) -> Result<(), Error> {
-        let group_info = self
-            .member(publisher)?
-            .group_info()
-            .map_err(|e| step(&self.name(publisher), "export GroupInfo", e))?;
+        let group_info = self.export_group_info(publisher)?;
         let commit = self
             .member(joiner)?
             .join_external(&group_info, psks)
@@ -1089,6 +1070,17 @@ impl Party {
     /// `committer` commits every cached proposal by reference; `removed` are the members the
     /// proposals remove.
     fn commit_pending(&mut self, committer: usize, removed: &[usize]) -> Result<(), Error> {
+        self.commit_pending_joining(committer, removed, &[])
+    }
+
+    /// [`Party::commit_pending`] for proposals that also add `joiners`, who join from the
+    /// commit's Welcome.
+    fn commit_pending_joining(
+        &mut self,
+        committer: usize,
+        removed: &[usize],
+        joiners: &[usize],
+    ) -> Result<(), Error> {
         let out = self
             .member(committer)?
             .commit_pending()
@@ -1097,7 +1089,10 @@ impl Party {
         for r in removed {
             self.active[*r] = false;
         }
-        Ok(())
+        if joiners.is_empty() {
+            return Ok(());
+        }
+        self.join_welcome(committer, out.welcome, joiners)
     }
 
     /// Every active member but `sender` processes the commit; those in `removed` must see that
