@@ -42,13 +42,29 @@ pub fn expand_with_label(
     context: &[u8],
     length: u16,
 ) -> Result<Secret, CryptoError> {
-    let info = KdfLabel {
-        length,
-        label: prefixed(label),
-        context: VarBytes::from(context),
-    }
-    .to_bytes()?;
-    suite.kdf_expand(secret, &info, usize::from(length))
+    suite.kdf_expand(
+        secret,
+        &kdf_label(length, label, context)?,
+        usize::from(length),
+    )
+}
+
+/// The encoded `KDFLabel` of RFC 9420 §8, written in one buffer (an application message runs
+/// ten `ExpandWithLabel`s).
+fn kdf_label(length: u16, label: &[u8], context: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let full_label = MLS_LABEL_PREFIX.len() + label.len();
+    let mut info = Vec::with_capacity(
+        2 + cohort_codec::varint_len(full_label)
+            + full_label
+            + cohort_codec::varint_len(context.len())
+            + context.len(),
+    );
+    info.extend_from_slice(&length.to_be_bytes());
+    cohort_codec::encode_varint(full_label, &mut info)?;
+    info.extend_from_slice(MLS_LABEL_PREFIX);
+    info.extend_from_slice(label);
+    cohort_codec::encode_opaque(context, &mut info)?;
+    Ok(info)
 }
 
 /// `DeriveSecret` of [RFC 9420 §8](https://www.rfc-editor.org/rfc/rfc9420#section-8):
@@ -295,14 +311,6 @@ hash_reference!(
     ProposalRef
 );
 
-/// `KDFLabel` of RFC 9420 §8.
-#[derive(Encode)]
-struct KdfLabel {
-    length: u16,
-    label: VarBytes,
-    context: VarBytes,
-}
-
 /// `RefHashInput` of RFC 9420 §5.2.
 #[derive(Encode)]
 struct RefHashInput {
@@ -310,6 +318,7 @@ struct RefHashInput {
     value: VarBytes,
 }
 
+#[cfg(test)]
 fn prefixed(label: &[u8]) -> VarBytes {
     let mut full = Vec::with_capacity(MLS_LABEL_PREFIX.len() + label.len());
     full.extend_from_slice(MLS_LABEL_PREFIX);
@@ -366,14 +375,29 @@ fn encrypt_context(label: &[u8], context: &[u8]) -> Result<Vec<u8>, CryptoError>
 mod tests {
     use super::*;
 
+    /// `KDFLabel` of RFC 9420 §8 as a derived struct encoding: the oracle for [`kdf_label`].
+    #[derive(Encode)]
+    struct KdfLabel {
+        length: u16,
+        label: VarBytes,
+        context: VarBytes,
+    }
+
     #[test]
-    fn kdf_label_encoding() -> Result<(), cohort_codec::CodecError> {
-        let label = KdfLabel {
-            length: 32,
-            label: prefixed(b"x"),
-            context: VarBytes::from(&b"c"[..]),
-        };
-        assert_eq!(label.to_bytes()?, b"\x00\x20\x09MLS 1.0 x\x01c");
+    fn kdf_label_encoding() -> Result<(), CryptoError> {
+        assert_eq!(kdf_label(32, b"x", b"c")?, b"\x00\x20\x09MLS 1.0 x\x01c");
+        for context_len in [0usize, 63, 64, 300] {
+            let context = vec![3u8; context_len];
+            for label in [&b""[..], b"key", &[b'l'; 60]] {
+                let expected = KdfLabel {
+                    length: 16,
+                    label: prefixed(label),
+                    context: VarBytes::from(&context[..]),
+                }
+                .to_bytes()?;
+                assert_eq!(kdf_label(16, label, &context)?, expected);
+            }
+        }
         Ok(())
     }
 
