@@ -410,3 +410,112 @@ fn v_5_3_1_06_external_sender_credentials_are_validated() {
         .commit;
     assert!(bob.process_message(commit, &NoPsks, Some(NOW)).is_ok());
 }
+
+/// Accepts basic credentials until `expired` is set, then refuses every credential: the
+/// members' credentials "have expired since".
+#[derive(Debug)]
+struct UntilExpired(Arc<std::sync::atomic::AtomicBool>);
+
+impl CredentialValidator for UntilExpired {
+    fn validate(
+        &self,
+        credential: &Credential,
+        key: &SignaturePublicKey,
+        context: CredentialContext,
+    ) -> Result<Identity, CredentialError> {
+        if self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(CredentialError::Rejected(format!(
+                "{context:?}: the credential has expired"
+            )));
+        }
+        BasicValidator::default().validate(credential, key, context)
+    }
+}
+
+/// V-5.3.2-02: messages signed while the sender's credential was valid are still accepted after
+/// it has expired: one of the current epoch, and one of the retained past epoch (old traffic
+/// caught up on after a commit).
+#[test]
+fn v_5_3_2_02_old_traffic_of_an_expired_credential_is_accepted() {
+    let expired = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let config = || {
+        GroupConfig::default().with_credential_validator(Arc::new(UntilExpired(expired.clone())))
+    };
+    let p = cohort_crypto_rustcrypto::provider();
+    let suite = p.suite(CS).expect("suite");
+    let alice_signer = SoftwareSigner::generate(suite.clone()).expect("signer");
+    let mut alice = Group::create(
+        &p,
+        CS,
+        &alice_signer,
+        &spec("alice"),
+        b"g".to_vec(),
+        Vec::new(),
+        config(),
+    )
+    .expect("create");
+    let bob_signer = SoftwareSigner::generate(suite).expect("signer");
+    let (kp, secrets) = create_key_package(&p, CS, &bob_signer, &spec("bob")).expect("kp");
+    let out = alice
+        .add_members(
+            &alice_signer,
+            vec![kp.clone()],
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .expect("add bob");
+    alice.merge_pending_commit().expect("merge");
+    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+        panic!("not a Welcome")
+    };
+    let input = JoinInput {
+        welcome: &welcome,
+        key_package: &kp,
+        secrets: &secrets,
+        ratchet_tree: None,
+        now: Some(NOW),
+    };
+    let mut bob = Group::join(&p, input, &NoPsks, config()).expect("join");
+
+    // Bob writes in epoch 1; Alice moves the group on before reading it.
+    let old = bob
+        .encrypt_application(&bob_signer, b"before the commit", &[], 0)
+        .expect("encrypt");
+    let update = alice
+        .self_update(&alice_signer, &CommitOptions::new(), Some(NOW))
+        .expect("self-update");
+    alice.merge_pending_commit().expect("merge");
+    match bob
+        .process_message(update.commit, &NoPsks, Some(NOW))
+        .expect("bob processes the commit")
+    {
+        cohort_group::Processed::Commit(staged) => bob.merge_staged(*staged),
+        _ => panic!("not a commit"),
+    }
+    let current = bob
+        .encrypt_application(&bob_signer, b"after the commit", &[], 0)
+        .expect("encrypt");
+
+    // Now every credential has expired: both messages are still read.
+    expired.store(true, std::sync::atomic::Ordering::SeqCst);
+    for (message, text) in [
+        (current, &b"after the commit"[..]),
+        (old, &b"before the commit"[..]),
+    ] {
+        match alice
+            .process_message(message, &NoPsks, Some(NOW))
+            .expect("accepted after the credential expired")
+        {
+            cohort_group::Processed::Application { data, .. } => assert_eq!(data, text),
+            _ => panic!("not application data"),
+        }
+    }
+    // The validator is consulted for credentials entering the group: Carol cannot be added.
+    let late = SoftwareSigner::generate(p.suite(CS).expect("suite")).expect("signer");
+    let (kp, _) = create_key_package(&p, CS, &late, &spec("carol")).expect("kp");
+    assert!(
+        alice
+            .add_members(&alice_signer, vec![kp], &CommitOptions::new(), Some(NOW))
+            .is_err()
+    );
+}
