@@ -233,6 +233,18 @@ fn duplicate_identities_follow_the_policy() {
 /// Alice's group with `extensions` in its GroupContext and a permissive AS, and bob's attempt
 /// to join it with an AS that refuses mallory.
 fn alice_then_bob(extensions: Vec<Extension>) -> (Group, SoftwareSigner, Result<Group, Error>) {
+    let (alice, alice_signer, _, bob) =
+        alice_then_bob_with(extensions, GroupConfig::default(), config());
+    (alice, alice_signer, bob)
+}
+
+/// Alice creates a group with `alice_config` and adds Bob, who joins with `bob_config`: both
+/// groups and both signers.
+fn alice_then_bob_with(
+    extensions: Vec<Extension>,
+    alice_config: GroupConfig,
+    bob_config: GroupConfig,
+) -> (Group, SoftwareSigner, SoftwareSigner, Result<Group, Error>) {
     let p = cohort_crypto_rustcrypto::provider();
     let suite = p.suite(CS).expect("suite");
     let alice_signer = SoftwareSigner::generate(suite.clone()).expect("signer");
@@ -243,7 +255,7 @@ fn alice_then_bob(extensions: Vec<Extension>) -> (Group, SoftwareSigner, Result<
         &spec("alice"),
         b"g".to_vec(),
         extensions,
-        GroupConfig::default(),
+        alice_config,
     )
     .expect("create");
     let bob_signer = SoftwareSigner::generate(suite).expect("signer");
@@ -267,8 +279,8 @@ fn alice_then_bob(extensions: Vec<Extension>) -> (Group, SoftwareSigner, Result<
         ratchet_tree: None,
         now: Some(NOW),
     };
-    let bob = Group::join(&p, input, &NoPsks, config());
-    (alice, alice_signer, bob)
+    let bob = Group::join(&p, input, &NoPsks, bob_config);
+    (alice, alice_signer, bob_signer, bob)
 }
 
 fn external_senders(names: &[&str]) -> Extension {
@@ -441,41 +453,9 @@ fn v_5_3_2_02_old_traffic_of_an_expired_credential_is_accepted() {
     let config = || {
         GroupConfig::default().with_credential_validator(Arc::new(UntilExpired(expired.clone())))
     };
-    let p = cohort_crypto_rustcrypto::provider();
-    let suite = p.suite(CS).expect("suite");
-    let alice_signer = SoftwareSigner::generate(suite.clone()).expect("signer");
-    let mut alice = Group::create(
-        &p,
-        CS,
-        &alice_signer,
-        &spec("alice"),
-        b"g".to_vec(),
-        Vec::new(),
-        config(),
-    )
-    .expect("create");
-    let bob_signer = SoftwareSigner::generate(suite).expect("signer");
-    let (kp, secrets) = create_key_package(&p, CS, &bob_signer, &spec("bob")).expect("kp");
-    let out = alice
-        .add_members(
-            &alice_signer,
-            vec![kp.clone()],
-            &CommitOptions::new(),
-            Some(NOW),
-        )
-        .expect("add bob");
-    alice.merge_pending_commit().expect("merge");
-    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
-        panic!("not a Welcome")
-    };
-    let input = JoinInput {
-        welcome: &welcome,
-        key_package: &kp,
-        secrets: &secrets,
-        ratchet_tree: None,
-        now: Some(NOW),
-    };
-    let mut bob = Group::join(&p, input, &NoPsks, config()).expect("join");
+    let (mut alice, alice_signer, bob_signer, bob) =
+        alice_then_bob_with(Vec::new(), config(), config());
+    let mut bob = bob.expect("join");
 
     // Bob writes in epoch 1; Alice moves the group on before reading it.
     let old = bob
@@ -511,6 +491,7 @@ fn v_5_3_2_02_old_traffic_of_an_expired_credential_is_accepted() {
         }
     }
     // The validator is consulted for credentials entering the group: Carol cannot be added.
+    let p = cohort_crypto_rustcrypto::provider();
     let late = SoftwareSigner::generate(p.suite(CS).expect("suite")).expect("signer");
     let (kp, _) = create_key_package(&p, CS, &late, &spec("carol")).expect("kp");
     assert!(
