@@ -19,9 +19,18 @@ pub(crate) fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// Splits `items` into at most as many consecutive chunks as the machine has cores, with at
-/// least `min_per_thread` items in each, runs `f` on every chunk (on other threads too when
-/// there is more than one chunk) and returns the results in the chunks' order.
+/// How many chunks [`map_chunks`] makes per core. On rayon's pool a few per core let a thread
+/// that is free early (or that was busy with other work of the same operation, such as the
+/// tree checks beside a join's leaf checks) take the next chunk instead of leaving the other
+/// core the last, longest one. Without rayon every chunk is a thread of its own: one per core.
+#[cfg(feature = "parallel")]
+const CHUNKS_PER_CORE: usize = 4;
+#[cfg(not(feature = "parallel"))]
+const CHUNKS_PER_CORE: usize = 1;
+
+/// Splits `items` into consecutive chunks, a few per core with at least `min_per_thread` items
+/// in each, runs `f` on every chunk (on other threads too when there is more than one chunk)
+/// and returns the results in the chunks' order.
 ///
 /// Small inputs run on the calling thread: below `min_per_thread` items per chunk a thread costs
 /// more than it saves.
@@ -34,11 +43,16 @@ where
     R: Send,
     F: Fn(&[T]) -> R + Sync,
 {
-    let threads = cores().min(items.len() / min_per_thread.max(1)).max(1);
-    if threads == 1 {
+    let cores = cores();
+    let chunks = if cores > 1 {
+        (cores * CHUNKS_PER_CORE).min(items.len() / min_per_thread.max(1))
+    } else {
+        1
+    };
+    if chunks <= 1 {
         return Ok(vec![f(items)]);
     }
-    let size = items.len().div_ceil(threads);
+    let size = items.len().div_ceil(chunks);
     run_chunks(items, size, &f)
 }
 
@@ -130,6 +144,24 @@ mod tests {
             let flat: Vec<usize> = out.into_iter().flatten().collect();
             assert_eq!(flat, items, "len {len}");
         }
+    }
+
+    /// A large input is cut into a few chunks per core (so that a free thread takes the next
+    /// one), never more than `min_per_thread` allows.
+    #[test]
+    fn large_inputs_make_a_few_chunks_per_core() {
+        let cores = super::cores();
+        let items: Vec<u32> = (0..10_000).collect();
+        let out = map_chunks(&items, 16, <[u32]>::len).unwrap();
+        let expected = if cores > 1 {
+            cores * super::CHUNKS_PER_CORE
+        } else {
+            1
+        };
+        assert_eq!(out.len(), expected);
+        assert_eq!(out.iter().sum::<usize>(), items.len());
+        let out = map_chunks(&items[..40], 16, <[u32]>::len).unwrap();
+        assert!(out.len() <= 2, "{out:?}");
     }
 
     #[test]
