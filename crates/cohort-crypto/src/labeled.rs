@@ -155,23 +155,33 @@ pub fn verify_with_label(
 
 /// `VerifyWithLabel` of [RFC 9420 §5.1.2](https://www.rfc-editor.org/rfc/rfc9420#section-5.1.2)
 /// for every `(public_key, content, signature)` of `items` under one label, through
-/// [`SuiteOps::verify_batch`] (see there for when a batch check is appropriate).
+/// [`SuiteOps::verify_batch`] (see there for when a batch check is appropriate). Each content
+/// is encoded straight into its `SignContent`, all of them in one shared buffer (a joined
+/// tree's leaves are tens of thousands of small contents).
 ///
 /// # Errors
-/// As [`SuiteOps::verify_batch`]: an error when any signature does not verify.
-pub fn verify_batch_with_label(
+/// As [`SuiteOps::verify_batch`]: an error when any signature does not verify; an encoding
+/// error of a content.
+pub fn verify_batch_encoded_with_label(
     suite: &dyn SuiteOps,
     label: &[u8],
-    items: &[(&SignaturePublicKey, &[u8], &[u8])],
+    items: &[(&SignaturePublicKey, &dyn Encode, &[u8])],
 ) -> Result<(), CryptoError> {
-    let contents = items
-        .iter()
-        .map(|(_, content, _)| sign_content(label, content))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut buffer = Vec::new();
+    let mut ends = Vec::with_capacity(items.len());
+    for (_, content, _) in items {
+        labeled_encoding_into(label, *content, &mut buffer)?;
+        ends.push(buffer.len());
+    }
+    let mut start = 0;
     let batch: Vec<(&SignaturePublicKey, &[u8], &[u8])> = items
         .iter()
-        .zip(&contents)
-        .map(|((pk, _, sig), content)| (*pk, content.as_slice(), *sig))
+        .zip(&ends)
+        .map(|((pk, _, sig), &end)| {
+            let content = &buffer[start..end];
+            start = end;
+            (*pk, content, *sig)
+        })
         .collect();
     suite.verify_batch(&batch)
 }
@@ -346,21 +356,32 @@ fn labeled_content(label: &[u8], content: &[u8]) -> Result<Vec<u8>, CryptoError>
 
 /// `LabeledContent` (as [`labeled_content`]) of the encoding of `content`, encoded in place.
 fn labeled_encoding(label: &[u8], content: &dyn Encode) -> Result<Vec<u8>, CryptoError> {
+    let mut out = Vec::new();
+    labeled_encoding_into(label, content, &mut out)?;
+    Ok(out)
+}
+
+/// Appends the `SignContent` of `label` and `content`'s encoding to `out`.
+fn labeled_encoding_into(
+    label: &[u8],
+    content: &dyn Encode,
+    out: &mut Vec<u8>,
+) -> Result<(), CryptoError> {
     let full_label = MLS_LABEL_PREFIX.len() + label.len();
     let len = content.encoded_len();
-    let mut out = Vec::with_capacity(
+    out.reserve(
         cohort_codec::varint_len(full_label) + full_label + cohort_codec::varint_len(len) + len,
     );
-    cohort_codec::encode_varint(full_label, &mut out)?;
+    cohort_codec::encode_varint(full_label, out)?;
     out.extend_from_slice(MLS_LABEL_PREFIX);
     out.extend_from_slice(label);
-    cohort_codec::encode_varint(len, &mut out)?;
+    cohort_codec::encode_varint(len, out)?;
     let start = out.len();
-    content.encode(&mut out)?;
+    content.encode(out)?;
     if out.len() - start != len {
         return Err(CryptoErrorKind::InvalidLength.into());
     }
-    Ok(out)
+    Ok(())
 }
 
 fn sign_content(label: &[u8], content: &[u8]) -> Result<Vec<u8>, CryptoError> {

@@ -335,23 +335,23 @@ fn batch_verify_leaves(
 ) -> bool {
     let Ok(tbs) = leaves
         .iter()
-        .map(|(i, leaf)| leaf.to_be_signed(Some((group_id, *i))))
+        .map(|(i, leaf)| leaf.tbs(Some((group_id, *i))))
         .collect::<Result<Vec<_>, _>>()
     else {
         return false;
     };
-    let items: Vec<_> = leaves
+    let items: Vec<(_, &dyn cohort_codec::Encode, _)> = leaves
         .iter()
         .zip(&tbs)
         .map(|((_, leaf), tbs)| {
             (
                 &leaf.signature_key,
-                tbs.as_slice(),
+                tbs as &dyn cohort_codec::Encode,
                 leaf.signature.as_slice(),
             )
         })
         .collect();
-    labeled::verify_batch_with_label(suite, b"LeafNodeTBS", &items).is_ok()
+    labeled::verify_batch_encoded_with_label(suite, b"LeafNodeTBS", &items).is_ok()
 }
 
 /// Checks a KeyPackage against RFC 9420 §10.1 for the group of `context`.

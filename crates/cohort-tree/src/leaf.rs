@@ -149,6 +149,44 @@ pub struct LeafNode {
     pub signature: VarBytes,
 }
 
+/// A leaf's `LeafNodeTBS` (RFC 9420 §7.2): every field but the signature, then for `update`
+/// and `commit` leaves the group id and the leaf's index. Made by [`LeafNode::tbs`].
+#[derive(Debug, Clone, Copy)]
+pub struct LeafNodeTbs<'a> {
+    leaf: &'a LeafNode,
+    tail: Option<(&'a [u8], LeafIndex)>,
+}
+
+impl Encode for LeafNodeTbs<'_> {
+    fn encoded_len(&self) -> usize {
+        let l = self.leaf;
+        l.encryption_key.encoded_len()
+            + l.signature_key.encoded_len()
+            + l.credential.encoded_len()
+            + l.capabilities.encoded_len()
+            + l.leaf_node_source.encoded_len()
+            + l.extensions.encoded_len()
+            + self
+                .tail
+                .map_or(0, |(gid, i)| opaque_len(gid) + i.encoded_len())
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        let l = self.leaf;
+        l.encryption_key.encode(out)?;
+        l.signature_key.encode(out)?;
+        l.credential.encode(out)?;
+        l.capabilities.encode(out)?;
+        l.leaf_node_source.encode(out)?;
+        l.extensions.encode(out)?;
+        if let Some((group_id, leaf_index)) = self.tail {
+            cohort_codec::encode_opaque(group_id, out)?;
+            leaf_index.encode(out)?;
+        }
+        Ok(())
+    }
+}
+
 impl LeafNode {
     /// The encoded `LeafNodeTBS`: every field but the signature, followed for `update` and
     /// `commit` leaves by the group id and the leaf's index (RFC 9420 §7.2). `group` is ignored
@@ -157,6 +195,18 @@ impl LeafNode {
     /// # Errors
     /// A [`CodecError`] when a field is too long to encode.
     pub fn to_be_signed(&self, group: Option<(&[u8], LeafIndex)>) -> Result<Vec<u8>, CodecError> {
+        self.tbs(group)?.to_bytes()
+    }
+
+    /// The `LeafNodeTBS` of [`LeafNode::to_be_signed`] as a value to encode, for writing it
+    /// straight into a larger buffer (a `SignContent`).
+    ///
+    /// # Errors
+    /// [`CodecError::InvalidValue`] for an `update` or `commit` leaf without `group`.
+    pub fn tbs<'a>(
+        &'a self,
+        group: Option<(&'a [u8], LeafIndex)>,
+    ) -> Result<LeafNodeTbs<'a>, CodecError> {
         let tail = match (&self.leaf_node_source, group) {
             (LeafNodeSource::KeyPackage(_), _) => None,
             (_, Some(g)) => Some(g),
@@ -167,19 +217,7 @@ impl LeafNode {
                 });
             }
         };
-        let mut out =
-            Vec::with_capacity(self.encoded_len() + tail.map_or(0, |(gid, _)| opaque_len(gid) + 4));
-        self.encryption_key.encode(&mut out)?;
-        self.signature_key.encode(&mut out)?;
-        self.credential.encode(&mut out)?;
-        self.capabilities.encode(&mut out)?;
-        self.leaf_node_source.encode(&mut out)?;
-        self.extensions.encode(&mut out)?;
-        if let Some((group_id, leaf_index)) = tail {
-            cohort_codec::encode_opaque(group_id, &mut out)?;
-            leaf_index.encode(&mut out)?;
-        }
-        Ok(out)
+        Ok(LeafNodeTbs { leaf: self, tail })
     }
 
     /// Verifies the leaf's signature under its own `signature_key` (RFC 9420 §7.3, label
@@ -204,5 +242,61 @@ impl LeafNode {
             &self.signature,
         )
         .map_err(|_: CryptoError| crate::TreeError::InvalidLeafSignature(leaf_index))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(source: LeafNodeSource) -> LeafNode {
+        LeafNode {
+            encryption_key: HpkePublicKey(vec![1; 32].into()),
+            signature_key: SignaturePublicKey(vec![2; 32].into()),
+            credential: Credential::basic(b"alice".to_vec()),
+            capabilities: Capabilities {
+                versions: vec![ProtocolVersion::MLS10],
+                cipher_suites: vec![CipherSuite(1)],
+                extensions: vec![ExtensionType(0xff00)],
+                proposals: Vec::new(),
+                credentials: vec![CredentialType::BASIC],
+            },
+            leaf_node_source: source,
+            extensions: vec![Extension {
+                extension_type: ExtensionType(0xff00),
+                extension_data: vec![7; 3].into(),
+            }],
+            signature: vec![9; 64].into(),
+        }
+    }
+
+    /// The `LeafNodeTBS` encoder says its length exactly (the batch check writes it into a
+    /// `SignContent` whose length prefix comes first) and encodes what `to_be_signed` returns:
+    /// every field but the signature, and the group's id and index for update and commit leaves.
+    #[test]
+    fn tbs_length_and_bytes() {
+        let group = (&b"group"[..], LeafIndex(3));
+        let sources = [
+            LeafNodeSource::KeyPackage(Lifetime {
+                not_before: 1,
+                not_after: 2,
+            }),
+            LeafNodeSource::Update,
+            LeafNodeSource::Commit(vec![5; 32].into()),
+        ];
+        for source in sources {
+            let with_group = !matches!(source, LeafNodeSource::KeyPackage(_));
+            let leaf = leaf(source);
+            let tbs = leaf.tbs(Some(group)).unwrap();
+            let bytes = tbs.to_bytes().unwrap();
+            assert_eq!(bytes.len(), tbs.encoded_len());
+            assert_eq!(bytes, leaf.to_be_signed(Some(group)).unwrap());
+            let whole = leaf.to_bytes().unwrap();
+            let unsigned = whole.len() - leaf.signature.encoded_len();
+            assert_eq!(bytes[..unsigned], whole[..unsigned]);
+            let tail = if with_group { 6 + 4 } else { 0 };
+            assert_eq!(bytes.len(), unsigned + tail);
+            assert_eq!(leaf.tbs(None).is_err(), with_group);
+        }
     }
 }
