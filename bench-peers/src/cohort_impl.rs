@@ -49,6 +49,38 @@ impl Cohort {
         Cohort { provider, label }
     }
 
+    /// The bytes an application message of `app_len` bytes signs and verifies: the
+    /// `SignContent` of its `FramedContentTBS` (RFC 9420 §6.1: the application data, the
+    /// framing and the GroupContext), in a group of two made as the `app_msg` scenarios make it.
+    ///
+    /// # Errors
+    /// Errors of making the group.
+    pub fn app_signed_len(&self, app_len: usize) -> Result<usize, Error> {
+        use cohort_messages::framing::{Content, FramedContent, FramedContentTbs, Sender};
+        let mut a = self.member("signed-a")?;
+        let mut b = self.member("signed-b")?;
+        self.create(&mut a)?;
+        let key_package = self.key_package(&mut b)?;
+        self.add(&mut a, &[key_package])?;
+        let group = a.group.as_ref().ok_or(Error::NoGroup)?;
+        let content = FramedContent {
+            group_id: group.group_id().to_vec().into(),
+            epoch: group.epoch(),
+            sender: Sender::Member(group.own_leaf()),
+            authenticated_data: Vec::new().into(),
+            content: Content::Application(vec![0; app_len].into()),
+        };
+        let tbs = FramedContentTbs {
+            version: cohort_tree::leaf::ProtocolVersion::MLS10,
+            wire_format: cohort_messages::WireFormat::PRIVATE_MESSAGE,
+            content: &content,
+            context: Some(group.context()),
+        };
+        let len = tbs.encoded_len();
+        let label = b"MLS 1.0 FramedContentTBS".len();
+        Ok(cohort_codec::varint_len(label) + label + cohort_codec::varint_len(len) + len)
+    }
+
     fn options() -> CommitOptions {
         let mut options = CommitOptions::new();
         options.force_path = true;
@@ -217,7 +249,42 @@ impl Mls for Cohort {
         m.stored = None;
     }
 
-    fn floor(&self, reps: crate::primitives::FloorReps) -> Result<crate::primitives::Floor, Error> {
+    fn floor(&self, reps: crate::primitives::FloorPlan) -> Result<crate::primitives::Floor, Error> {
         crate::primitives::cohort(&*self.provider, reps)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::Cohort;
+    use crate::Mls;
+    use crate::counting::{CountingProvider, Counts};
+
+    /// `app_signed_len` is what the receiver of an application message verifies the signature
+    /// over, for the sizes the floor uses and an empty message.
+    #[test]
+    fn app_signed_len_is_what_a_message_signs() {
+        let counts = Arc::new(Counts::default());
+        let provider =
+            CountingProvider::new(Arc::new(cohort_crypto_aws_lc::provider()), counts.clone());
+        let c = Cohort::with_provider(Arc::new(provider), "counted");
+        let mut a = c.member("a").unwrap();
+        let mut b = c.member("b").unwrap();
+        c.create(&mut a).unwrap();
+        let key_package = c.key_package(&mut b).unwrap();
+        let welcome = c.add(&mut a, &[key_package]).unwrap().welcome.unwrap();
+        c.join(&mut b, &welcome).unwrap();
+        for size in [0, 1 << 10, 1 << 20] {
+            let message = c.encrypt(&mut a, &vec![1; size]).unwrap();
+            c.decrypt(&mut b, &message).unwrap();
+            let verified = counts.last_verified_len();
+            assert_eq!(
+                verified,
+                c.app_signed_len(size).unwrap() as u64,
+                "{size} bytes"
+            );
+        }
     }
 }

@@ -13,7 +13,7 @@ use cohort_crypto::{
     HpkePublicKey, Secret, SignaturePrivateKey, SignaturePublicKey, SignatureScheme, SuiteOps,
 };
 
-use crate::primitives::{Floor, FloorReps};
+use crate::primitives::{Floor, FloorPlan};
 use crate::{Bytes, CommitBytes, Error, Mls};
 
 /// What is counted, in report order.
@@ -27,11 +27,17 @@ pub const COUNTED: [&str; 7] = [
     "kem_validate",
 ];
 
-/// Counters shared by a provider and everyone holding its suites.
+/// Counters shared by a provider and everyone holding its suites, and the length of the last
+/// message verified.
 #[derive(Debug, Default)]
-pub struct Counts([AtomicU64; COUNTED.len()]);
+pub struct Counts([AtomicU64; COUNTED.len()], AtomicU64);
 
 impl Counts {
+    /// The length of the last message a signature was verified over.
+    pub fn last_verified_len(&self) -> u64 {
+        self.1.load(Ordering::Relaxed)
+    }
+
     fn bump(&self, i: usize) {
         self.0[i].fetch_add(1, Ordering::Relaxed);
     }
@@ -218,6 +224,7 @@ impl SuiteOps for CountingSuite {
         signature: &[u8],
     ) -> Result<(), CryptoError> {
         self.counts.bump(0);
+        self.counts.1.store(message.len() as u64, Ordering::Relaxed);
         self.inner.verify(pk, message, signature)
     }
     fn random_fill(&self, out: &mut [u8]) -> Result<(), CryptoError> {
@@ -312,7 +319,7 @@ impl<M: Mls> Mls for Counted<M> {
     fn rollback(&self, m: &mut M::Member, checkpoint: &M::Checkpoint) {
         self.inner.rollback(m, checkpoint)
     }
-    fn floor(&self, reps: FloorReps) -> Result<Floor, Error> {
+    fn floor(&self, reps: FloorPlan) -> Result<Floor, Error> {
         self.inner.floor(reps)
     }
     fn pool(&self) -> Option<Arc<rayon::ThreadPool>> {

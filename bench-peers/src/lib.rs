@@ -138,7 +138,7 @@ pub trait Mls {
     ///
     /// # Errors
     /// The crypto layer's.
-    fn floor(&self, reps: primitives::FloorReps) -> Result<primitives::Floor, Error>;
+    fn floor(&self, reps: primitives::FloorPlan) -> Result<primitives::Floor, Error>;
     /// A thread pool the whole scenario loop must run on (timing included), if any.
     fn pool(&self) -> Option<std::sync::Arc<rayon::ThreadPool>> {
         None
@@ -240,7 +240,7 @@ impl<M: Mls> Subject<M> {
     ///
     /// # Errors
     /// The crypto layer's.
-    pub fn floor(&self, reps: primitives::FloorReps) -> Result<primitives::Floor, Error> {
+    pub fn floor(&self, reps: primitives::FloorPlan) -> Result<primitives::Floor, Error> {
         self.mls.floor(reps)
     }
 

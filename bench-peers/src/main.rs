@@ -107,10 +107,11 @@ fn main() -> ExitCode {
     let message_floor = report::message_floor_table(&results);
     let bytes = report::commit_bytes_table(&results);
     let counts = report::counts_table(&results);
+    let signed = report::signed_line(&results);
     println!(
         "{table}\nPrimitive floor (median, each implementation's own crypto layer):\n\n{floor}"
     );
-    println!("Application messages against their floor:\n\n{message_floor}");
+    println!("Application messages against their floor ({signed}):\n\n{message_floor}");
     println!("Self-update commit size:\n\n{bytes}");
     println!("cohort's operations per timed operation:\n\n{counts}");
     println!("Timed repetitions: {}", report::runs_line(&results));
@@ -119,9 +120,9 @@ fn main() -> ExitCode {
         let md = format!(
             "Machine: {}. Binary arguments: `{}`{}.\n\n{table}\n\
              Primitive floor (median, through each implementation's own crypto layer):\n\n{floor}\n\
-             Application messages against their floor (one signature and one verification of a \
-             message of that size, and two AES-128-GCM operations on it, from the rows above):\n\n\
-             {message_floor}\n\
+             Application messages against their floor (one signature and one verification of \
+             what the message signs, and two AES-128-GCM operations on its size, from the rows \
+             above; {signed}):\n\n{message_floor}\n\
              Self-update commit size (`commit_bytes`):\n\n{bytes}\n\
              cohort's crypto operations in one timed operation of each scenario (counted through \
              its `SuiteOps`, on a separate untimed pass):\n\n{counts}\n\

@@ -268,7 +268,7 @@ impl<P: CryptoProvider + Clone> Mls for MlsRs<P> {
         m.group = None;
     }
 
-    fn floor(&self, reps: crate::primitives::FloorReps) -> Result<crate::primitives::Floor, Error> {
+    fn floor(&self, reps: crate::primitives::FloorPlan) -> Result<crate::primitives::Floor, Error> {
         crate::primitives::mls_rs(&self.provider, reps)
     }
 

@@ -228,7 +228,7 @@ impl Mls for OpenMls {
         m.group = None;
     }
 
-    fn floor(&self, reps: crate::primitives::FloorReps) -> Result<crate::primitives::Floor, Error> {
+    fn floor(&self, reps: crate::primitives::FloorPlan) -> Result<crate::primitives::Floor, Error> {
         crate::primitives::openmls(reps)
     }
 }

@@ -1,12 +1,12 @@
 //! The primitive floor: what each implementation's own crypto layer takes for the operations the
-//! scenarios are made of (Ed25519 sign and verify of 256 bytes, 1 KiB and 1 MiB, X25519 key
-//! generation, HPKE `SealBase` of 32 bytes, AES-128-GCM seal of 1 KiB and 1 MiB), on suite 1.
-//! cohort signs through `SoftwareSigner`, as its groups do.
+//! scenarios are made of (Ed25519 sign and verify of 256 bytes and of what a 1 KiB and a 1 MiB
+//! application message sign, X25519 key generation, HPKE `SealBase` of 32 bytes, AES-128-GCM
+//! seal of 1 KiB and 1 MiB), on suite 1. cohort signs through `SoftwareSigner`, as its groups do.
 //!
-//! The application-message scenarios sign and verify the whole message (its `FramedContentTBS`
-//! holds the 1 KiB or 1 MiB of application data), and Ed25519 hashes what it signs twice and
-//! what it verifies once, so their floor ([`message_floor`]) uses the signature rows of the
-//! message's size.
+//! The application-message scenarios sign and verify the whole message: the `SignContent` of
+//! its `FramedContentTBS` (RFC 9420 §6.1), which holds the application data, the framing and the
+//! GroupContext ([`SignedSizes`]). Ed25519 hashes what it signs twice and what it verifies once,
+//! so their floor ([`message_floor`]) uses signature rows of exactly that size.
 
 use std::time::Duration;
 
@@ -26,25 +26,35 @@ pub const PRIMITIVES: [&str; 10] = [
     "X25519 keygen",
     "HPKE seal, 32 B",
     "AES-128-GCM seal, 1 KiB",
-    "Ed25519 sign, 1 KiB",
-    "Ed25519 verify, 1 KiB",
+    "Ed25519 sign, 1 KiB message",
+    "Ed25519 verify, 1 KiB message",
     "AES-128-GCM seal, 1 MiB",
-    "Ed25519 sign, 1 MiB",
-    "Ed25519 verify, 1 MiB",
+    "Ed25519 sign, 1 MiB message",
+    "Ed25519 verify, 1 MiB message",
 ];
 
-/// The primitives that run [`FloorReps::large`] times: those on 1 MiB.
+/// The primitives that run [`FloorPlan::large`] times: those on 1 MiB.
 fn is_large(op: &str) -> bool {
-    op.ends_with("1 MiB")
+    op.contains("1 MiB")
+}
+
+/// The bytes an application message of 1 KiB and of 1 MiB signs and verifies: the
+/// `SignContent` of its `FramedContentTBS` ([`crate::cohort_impl::Cohort::app_signed_len`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedSizes {
+    /// For 1 KiB of application data.
+    pub kib: usize,
+    /// For 1 MiB of application data.
+    pub mib: usize,
 }
 
 /// The floor of an application message of `size` (`"1 KiB"` or `"1 MiB"`) from one
-/// implementation's primitive medians `floor(op)`: one signature and one verification of a
-/// message of that size and two AES-128-GCM operations on it (the seal counted twice for the
-/// seal and the open). `None` when a primitive is missing.
+/// implementation's primitive medians `floor(op)`: one signature and one verification of what
+/// such a message signs and two AES-128-GCM operations on `size` bytes (the seal counted twice
+/// for the seal and the open). `None` when a primitive is missing.
 pub fn message_floor(size: &str, floor: impl Fn(&str) -> Option<Duration>) -> Option<Duration> {
-    let sign = floor(&format!("Ed25519 sign, {size}"))?;
-    let verify = floor(&format!("Ed25519 verify, {size}"))?;
+    let sign = floor(&format!("Ed25519 sign, {size} message"))?;
+    let verify = floor(&format!("Ed25519 verify, {size} message"))?;
     let aead = floor(&format!("AES-128-GCM seal, {size}"))?;
     Some(sign + verify + aead * 2)
 }
@@ -52,13 +62,16 @@ pub fn message_floor(size: &str, floor: impl Fn(&str) -> Option<Duration>) -> Op
 /// Samples per primitive, in the order of [`PRIMITIVES`].
 pub type Floor = Vec<(&'static str, Vec<Duration>)>;
 
-/// Repetitions: `small` for every primitive but those on 1 MiB, which run `large` times.
+/// How the floor is measured: `small` repetitions for every primitive but those on 1 MiB,
+/// which run `large` times, and the sizes the message signatures are measured at.
 #[derive(Debug, Clone, Copy)]
-pub struct FloorReps {
+pub struct FloorPlan {
     /// Repetitions of the small operations.
     pub small: Reps,
     /// Repetitions of the operations on 1 MiB.
     pub large: Reps,
+    /// What the application messages sign.
+    pub signed: SignedSizes,
 }
 
 fn prim(backend: &'static str, op: &'static str) -> impl Fn(String) -> Error {
@@ -70,7 +83,7 @@ fn prim(backend: &'static str, op: &'static str) -> impl Fn(String) -> Error {
 }
 
 fn run(
-    reps: FloorReps,
+    reps: FloorPlan,
     mut ops: Vec<Box<dyn FnMut() -> Result<(), Error> + '_>>,
 ) -> Result<Floor, Error> {
     let mut out = Vec::with_capacity(PRIMITIVES.len());
@@ -86,11 +99,16 @@ fn run(
     Ok(out)
 }
 
+/// Messages of the sizes `signed` gives, to sign and verify.
+fn signed(signed: SignedSizes) -> (Vec<u8>, Vec<u8>) {
+    (vec![5u8; signed.kib], vec![6u8; signed.mib])
+}
+
 /// The floor through cohort's `SuiteOps` on `provider`.
 ///
 /// # Errors
 /// The provider's.
-pub fn cohort(provider: &dyn CryptoProvider, reps: FloorReps) -> Result<Floor, Error> {
+pub fn cohort(provider: &dyn CryptoProvider, reps: FloorPlan) -> Result<Floor, Error> {
     let suite =
         provider.require_suite(CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519)?;
     let s = &*suite;
@@ -104,8 +122,9 @@ pub fn cohort(provider: &dyn CryptoProvider, reps: FloorReps) -> Result<Floor, E
     let nonce = vec![2u8; s.aead_nonce_len()];
     let kib = vec![3u8; 1024];
     let mib = vec![4u8; 1 << 20];
-    let kib_sig = cohort_crypto::Signer::sign(&signer, &kib)?;
-    let mib_sig = cohort_crypto::Signer::sign(&signer, &mib)?;
+    let (signed_kib, signed_mib) = signed(reps.signed);
+    let kib_sig = cohort_crypto::Signer::sign(&signer, &signed_kib)?;
+    let mib_sig = cohort_crypto::Signer::sign(&signer, &signed_mib)?;
     run(
         reps,
         vec![
@@ -114,11 +133,11 @@ pub fn cohort(provider: &dyn CryptoProvider, reps: FloorReps) -> Result<Floor, E
             Box::new(|| Ok(s.kem_generate().map(drop)?)),
             Box::new(|| Ok(s.hpke_seal(&hpke_pk, b"info", b"", &msg[..32]).map(drop)?)),
             Box::new(|| Ok(s.aead_seal(&key, &nonce, b"", &kib).map(drop)?)),
-            Box::new(|| Ok(cohort_crypto::Signer::sign(&signer, &kib).map(drop)?)),
-            Box::new(|| Ok(s.verify(&pk, &kib, &kib_sig)?)),
+            Box::new(|| Ok(cohort_crypto::Signer::sign(&signer, &signed_kib).map(drop)?)),
+            Box::new(|| Ok(s.verify(&pk, &signed_kib, &kib_sig)?)),
             Box::new(|| Ok(s.aead_seal(&key, &nonce, b"", &mib).map(drop)?)),
-            Box::new(|| Ok(cohort_crypto::Signer::sign(&signer, &mib).map(drop)?)),
-            Box::new(|| Ok(s.verify(&pk, &mib, &mib_sig)?)),
+            Box::new(|| Ok(cohort_crypto::Signer::sign(&signer, &signed_mib).map(drop)?)),
+            Box::new(|| Ok(s.verify(&pk, &signed_mib, &mib_sig)?)),
         ],
     )
 }
@@ -129,7 +148,7 @@ pub fn cohort(provider: &dyn CryptoProvider, reps: FloorReps) -> Result<Floor, E
 ///
 /// # Errors
 /// The provider's.
-pub fn openmls(reps: FloorReps) -> Result<Floor, Error> {
+pub fn openmls(reps: FloorPlan) -> Result<Floor, Error> {
     const B: &str = "openmls";
     let provider = OpenMlsRustCrypto::default();
     let c = provider.crypto();
@@ -152,8 +171,9 @@ pub fn openmls(reps: FloorReps) -> Result<Floor, Error> {
     let err = |op: &'static str| {
         move |e: openmls_traits::types::CryptoError| prim(B, op)(format!("{e:?}"))
     };
-    let kib_sig = c.sign(scheme, &kib, &sk).map_err(err("sign"))?;
-    let mib_sig = c.sign(scheme, &mib, &sk).map_err(err("sign"))?;
+    let (signed_kib, signed_mib) = signed(reps.signed);
+    let kib_sig = c.sign(scheme, &signed_kib, &sk).map_err(err("sign"))?;
+    let mib_sig = c.sign(scheme, &signed_mib, &sk).map_err(err("sign"))?;
     run(
         reps,
         vec![
@@ -183,9 +203,13 @@ pub fn openmls(reps: FloorReps) -> Result<Floor, Error> {
                     .map(drop)
                     .map_err(err("aead"))
             }),
-            Box::new(|| c.sign(scheme, &kib, &sk).map(drop).map_err(err("sign"))),
             Box::new(|| {
-                c.verify_signature(scheme, &kib, &pk, &kib_sig)
+                c.sign(scheme, &signed_kib, &sk)
+                    .map(drop)
+                    .map_err(err("sign"))
+            }),
+            Box::new(|| {
+                c.verify_signature(scheme, &signed_kib, &pk, &kib_sig)
                     .map_err(err("verify"))
             }),
             Box::new(|| {
@@ -193,9 +217,13 @@ pub fn openmls(reps: FloorReps) -> Result<Floor, Error> {
                     .map(drop)
                     .map_err(err("aead"))
             }),
-            Box::new(|| c.sign(scheme, &mib, &sk).map(drop).map_err(err("sign"))),
             Box::new(|| {
-                c.verify_signature(scheme, &mib, &pk, &mib_sig)
+                c.sign(scheme, &signed_mib, &sk)
+                    .map(drop)
+                    .map_err(err("sign"))
+            }),
+            Box::new(|| {
+                c.verify_signature(scheme, &signed_mib, &pk, &mib_sig)
                     .map_err(err("verify"))
             }),
         ],
@@ -206,7 +234,7 @@ pub fn openmls(reps: FloorReps) -> Result<Floor, Error> {
 ///
 /// # Errors
 /// The provider's.
-pub fn mls_rs<P: RsCryptoProvider>(provider: &P, reps: FloorReps) -> Result<Floor, Error> {
+pub fn mls_rs<P: RsCryptoProvider>(provider: &P, reps: FloorPlan) -> Result<Floor, Error> {
     const B: &str = "mls-rs";
     let s = provider
         .cipher_suite_provider(mls_rs::CipherSuite::CURVE25519_AES128)
@@ -225,8 +253,9 @@ pub fn mls_rs<P: RsCryptoProvider>(provider: &P, reps: FloorReps) -> Result<Floo
     let nonce = vec![2u8; 12];
     let kib = vec![3u8; 1024];
     let mib = vec![4u8; 1 << 20];
-    let kib_sig = s.sign(&sk, &kib).map_err(dbg("sign"))?;
-    let mib_sig = s.sign(&sk, &mib).map_err(dbg("sign"))?;
+    let (signed_kib, signed_mib) = signed(reps.signed);
+    let kib_sig = s.sign(&sk, &signed_kib).map_err(dbg("sign"))?;
+    let mib_sig = s.sign(&sk, &signed_mib).map_err(dbg("sign"))?;
     run(
         reps,
         vec![
@@ -243,15 +272,15 @@ pub fn mls_rs<P: RsCryptoProvider>(provider: &P, reps: FloorReps) -> Result<Floo
                     .map(drop)
                     .map_err(dbg("aead"))
             }),
-            Box::new(|| s.sign(&sk, &kib).map(drop).map_err(dbg("sign"))),
-            Box::new(|| s.verify(&pk, &kib_sig, &kib).map_err(dbg("verify"))),
+            Box::new(|| s.sign(&sk, &signed_kib).map(drop).map_err(dbg("sign"))),
+            Box::new(|| s.verify(&pk, &kib_sig, &signed_kib).map_err(dbg("verify"))),
             Box::new(|| {
                 s.aead_seal(&key, &mib, None, &nonce)
                     .map(drop)
                     .map_err(dbg("aead"))
             }),
-            Box::new(|| s.sign(&sk, &mib).map(drop).map_err(dbg("sign"))),
-            Box::new(|| s.verify(&pk, &mib_sig, &mib).map_err(dbg("verify"))),
+            Box::new(|| s.sign(&sk, &signed_mib).map(drop).map_err(dbg("sign"))),
+            Box::new(|| s.verify(&pk, &mib_sig, &signed_mib).map_err(dbg("verify"))),
         ],
     )
 }
@@ -264,8 +293,8 @@ mod tests {
     fn message_floor_is_sign_verify_and_two_aead_of_that_size() {
         let us = Duration::from_micros;
         let rows = [
-            ("Ed25519 sign, 1 KiB", us(10)),
-            ("Ed25519 verify, 1 KiB", us(30)),
+            ("Ed25519 sign, 1 KiB message", us(10)),
+            ("Ed25519 verify, 1 KiB message", us(30)),
             ("AES-128-GCM seal, 1 KiB", us(1)),
             ("Ed25519 sign", us(1000)),
         ];

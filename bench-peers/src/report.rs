@@ -162,8 +162,20 @@ pub fn floor_table(results: &Results) -> String {
     s
 }
 
+/// What the application messages sign, for the floor tables: a sentence fragment.
+pub fn signed_line(results: &Results) -> String {
+    match results.signed {
+        Some(s) => format!(
+            "the \"message\" signature rows sign and verify {} bytes for 1 KiB of application \
+             data and {} bytes for 1 MiB, the `SignContent` of the message's `FramedContentTBS`",
+            s.kib, s.mib
+        ),
+        None => "the message sizes were not measured".to_string(),
+    }
+}
+
 /// The application-message roundtrips against their floor (one signature and one verification
-/// of a message of that size, and two AES-128-GCM operations on it; see
+/// of what a message of that size signs, and two AES-128-GCM operations on it; see
 /// [`message_floor`]): one row per implementation, with `roundtrip / floor`.
 pub fn message_floor_table(results: &Results) -> String {
     let mut s = String::new();

@@ -9,7 +9,7 @@ use crate::cohort_impl::Cohort;
 use crate::counting::{COUNTED, Counted, CountingProvider, Counts};
 use crate::mlsrs_impl::MlsRs;
 use crate::openmls_impl::OpenMls;
-use crate::primitives::{Floor, FloorReps};
+use crate::primitives::{Floor, FloorPlan, SignedSizes};
 use crate::{Error, Mls, Reps, Subject, median};
 
 /// The implementations, by the key `--impls` takes, in run and report order.
@@ -59,6 +59,8 @@ pub struct Results {
     pub floor: Vec<(&'static str, &'static str, Duration)>,
     /// The size of the last self-update commit: N, label, bytes.
     pub commit_bytes: Vec<(usize, &'static str, usize)>,
+    /// What the application messages sign (the size of the floor's message signatures).
+    pub signed: Option<SignedSizes>,
     /// The labels of the implementations that ran, in run order.
     pub labels: Vec<&'static str>,
     /// cohort's operation counts per timed operation: scenario, N, counts in the order of
@@ -90,7 +92,7 @@ impl Results {
 trait Runner: Send {
     fn label(&self) -> &'static str;
     fn pool(&self) -> Option<Arc<rayon::ThreadPool>>;
-    fn floor(&self, reps: FloorReps) -> Result<Floor, Error>;
+    fn floor(&self, reps: FloorPlan) -> Result<Floor, Error>;
     fn keypackage_gen(&mut self, reps: Reps) -> Result<Vec<Duration>, Error>;
     fn create_add(&mut self, n: usize, reps: Reps, persist: bool) -> Result<Vec<Duration>, Error>;
     fn grow_to(&mut self, n: usize) -> Result<(), Error>;
@@ -123,7 +125,7 @@ where
     fn pool(&self) -> Option<Arc<rayon::ThreadPool>> {
         self.mls().pool()
     }
-    fn floor(&self, reps: FloorReps) -> Result<Floor, Error> {
+    fn floor(&self, reps: FloorPlan) -> Result<Floor, Error> {
         Subject::floor(self, reps)
     }
     fn keypackage_gen(&mut self, reps: Reps) -> Result<Vec<Duration>, Error> {
@@ -229,9 +231,16 @@ pub fn run(settings: &Settings) -> Result<Results, Error> {
         ..Results::default()
     };
 
-    let floor_reps = FloorReps {
+    let cohort = crate::cohort_impl::Cohort::aws_lc();
+    let signed = SignedSizes {
+        kib: cohort.app_signed_len(1 << 10)?,
+        mib: cohort.app_signed_len(1 << 20)?,
+    };
+    results.signed = Some(signed);
+    let floor_reps = FloorPlan {
         small: reps(q, 10, 200),
         large: reps(q, 2, 30),
+        signed,
     };
     for r in &runners {
         say("primitive floor", 1, r.label());
