@@ -56,6 +56,85 @@ where
     run_chunks(items, size, &f)
 }
 
+/// The chunk boundaries of [`map_guided`]: consecutive ranges that cover `len` items, each
+/// about `1 / (2 * cores)` of what is left when it starts and at least `min` items (the last
+/// may be shorter).
+fn guided_bounds(len: usize, cores: usize, min: usize) -> Vec<(usize, usize)> {
+    let mut bounds = Vec::new();
+    let mut start = 0;
+    while start < len {
+        let left = len - start;
+        let size = (left / (2 * cores.max(1))).max(min.max(1)).min(left);
+        bounds.push((start, start + size));
+        start += size;
+    }
+    bounds
+}
+
+/// Like [`map_chunks`], for work whose end should be balanced across the cores: the chunks
+/// shrink as the work goes (see [`guided_bounds`]) and whichever thread is free takes the next
+/// in order, so the threads finish within a small chunk of each other even when one of them
+/// started late, busy with other work of the same operation. Results come in the chunks' order.
+///
+/// # Errors
+/// [`Error::Internal`] if a worker panicked.
+#[cfg(feature = "parallel")]
+pub(crate) fn map_guided<T, R, F>(items: &[T], min_chunk: usize, f: F) -> Result<Vec<R>, Error>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&[T]) -> R + Sync,
+{
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cores = cores();
+    if cores < 2 || items.len() < 2 * min_chunk.max(1) {
+        return Ok(vec![f(items)]);
+    }
+    let bounds = guided_bounds(items.len(), cores, min_chunk);
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<R, Error>>>> =
+        bounds.iter().map(|_| Mutex::new(None)).collect();
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let (Some(&(a, b)), Some(slot)) = (bounds.get(i), slots.get(i)) else {
+                break;
+            };
+            let result = caught(|| f(&items[a..b]));
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(result);
+            }
+        }
+    };
+    rayon::scope(|scope| {
+        for _ in 1..cores {
+            scope.spawn(|_| work());
+        }
+        work();
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Err(worker_panicked()))
+        })
+        .collect()
+}
+
+/// Without rayon, [`map_chunks`]: one chunk per core, each on a thread of its own.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn map_guided<T, R, F>(items: &[T], min_chunk: usize, f: F) -> Result<Vec<R>, Error>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&[T]) -> R + Sync,
+{
+    map_chunks(items, min_chunk, f)
+}
+
 /// Runs `f` on each `size`-item chunk of `items` on rayon's pool.
 #[cfg(feature = "parallel")]
 fn run_chunks<T, R, F>(items: &[T], size: usize, f: &F) -> Result<Vec<R>, Error>
@@ -162,6 +241,36 @@ mod tests {
         assert_eq!(out.iter().sum::<usize>(), items.len());
         let out = map_chunks(&items[..40], 16, <[u32]>::len).unwrap();
         assert!(out.len() <= 2, "{out:?}");
+    }
+
+    /// Guided chunks cover the input in order, shrink, and never go below the minimum but for
+    /// the last; `map_guided` returns every chunk's result in order.
+    #[test]
+    fn guided_chunks_shrink_and_cover_the_input() {
+        let bounds = super::guided_bounds(50_000, 2, 512);
+        assert_eq!(bounds.first(), Some(&(0, 12_500)));
+        assert_eq!(bounds.last().map(|b| b.1), Some(50_000));
+        for w in bounds.windows(2) {
+            assert_eq!(w[0].1, w[1].0);
+            assert!(w[1].1 - w[1].0 <= w[0].1 - w[0].0);
+        }
+        for b in &bounds[..bounds.len() - 1] {
+            assert!(b.1 - b.0 >= 512);
+        }
+        assert_eq!(super::guided_bounds(0, 2, 8), Vec::new());
+        for len in [0usize, 1, 15, 16, 17, 1000, 10_000] {
+            let items: Vec<usize> = (0..len).collect();
+            let out = super::map_guided(&items, 8, |chunk| chunk.to_vec()).unwrap();
+            let flat: Vec<usize> = out.into_iter().flatten().collect();
+            assert_eq!(flat, items, "len {len}");
+        }
+        let items: Vec<usize> = (0..1000).collect();
+        let out = super::map_guided(&items, 8, |chunk| {
+            assert!(!chunk.contains(&999), "the last chunk panics");
+        });
+        if super::cores() > 1 {
+            assert!(matches!(out, Err(Error::Internal(_))), "{out:?}");
+        }
     }
 
     #[test]

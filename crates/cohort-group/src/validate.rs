@@ -296,8 +296,9 @@ pub(crate) fn validate_tree_leaves(
     now: Option<u64>,
     config: &GroupConfig,
 ) -> Result<(), Error> {
-    /// Below this many leaves a thread costs more than it saves.
-    const PER_THREAD: usize = 64;
+    // The smallest chunk: below 64 leaves a thread costs more than it saves, and in a large
+    // tree a batch's multi-scalar multiplication loses its economy of scale below about 512.
+    let min_chunk = (tree.leaf_count() as usize / 64).clamp(64, 512);
     let leaves: Vec<(LeafIndex, &LeafNode)> = tree.leaves().collect();
     let check = |chunk: &[(LeafIndex, &LeafNode)]| -> Result<(), Error> {
         // Every leaf of the tree was verified one by one by the members when it entered it:
@@ -321,7 +322,7 @@ pub(crate) fn validate_tree_leaves(
         }
         Ok(())
     };
-    crate::parallel::map_chunks(&leaves, PER_THREAD, check)?
+    crate::parallel::map_guided(&leaves, min_chunk, check)?
         .into_iter()
         .collect()
 }
