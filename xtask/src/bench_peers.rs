@@ -10,11 +10,12 @@ const HELP: &str = "\
 cargo xtask bench-peers: cohort against OpenMLS and mls-rs on the shared MLS scenarios
 
 USAGE:
-    cargo xtask bench-peers [--no-docs] [BENCH OPTIONS]
+    cargo xtask bench-peers [--no-docs] [--no-scale] [BENCH OPTIONS]
 
-Builds `cohort-bench-peers` with --release and runs it; the table goes to stdout and, unless
---no-docs is given, into docs/performance.md (between the bench-peers markers) with the plot
-in docs/bench-peers.svg. BENCH OPTIONS go to the binary:
+Builds `cohort-bench-peers` with --release and runs it, then (unless --no-scale is given) its
+`scale` example at 50,000 members: join by Welcome, self-update commits, memory. The tables
+go to stdout and, unless --no-docs is given, into docs/performance.md (between the
+bench-peers markers) with the plot in docs/bench-peers.svg. BENCH OPTIONS go to the binary:
     --sizes 10,100,1000   group sizes N
     --quick               a few repetitions per scenario
     --impls LIST          cohort-aws-lc, openmls, mls-rs-aws-lc, mls-rs-aws-lc-1t, cohort-rustcrypto,
@@ -29,10 +30,12 @@ pub const END: &str = "<!-- bench-peers:end -->";
 /// Runs the command with `args` (everything after `bench-peers`).
 pub fn main(args: Vec<OsString>) -> ExitCode {
     let mut docs = true;
+    let mut scale = true;
     let mut pass = Vec::new();
     for arg in args {
         match arg.to_str() {
             Some("--no-docs") => docs = false,
+            Some("--no-scale") => scale = false,
             Some("--help" | "-h") => {
                 print!("{HELP}");
                 return ExitCode::SUCCESS;
@@ -73,6 +76,20 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let scale_report = if scale {
+        match run_scale(&root) {
+            Ok(report) => {
+                print!("{report}");
+                Some(report)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
     if !docs {
         return ExitCode::SUCCESS;
     }
@@ -80,7 +97,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         .chain(pass.iter().map(|a| a.to_string_lossy().into_owned()))
         .collect::<Vec<_>>()
         .join(" ");
-    match write_docs(&root, &out, &command) {
+    match write_docs(&root, &out, &command, scale_report.as_deref()) {
         Ok(()) => {
             println!("wrote docs/performance.md (bench-peers section) and docs/bench-peers.svg");
             ExitCode::SUCCESS
@@ -100,12 +117,52 @@ fn workspace_root() -> PathBuf {
         .map_or(manifest.clone(), Path::to_path_buf)
 }
 
-/// Splices the report of `out` into `docs/performance.md` and copies the plot into `docs/`.
-fn write_docs(root: &Path, out: &Path, command: &str) -> Result<(), String> {
+/// Group size of the scale run, and how many joins and self-updates it times.
+const SCALE_N: &str = "50000";
+const SCALE_TIMES: &str = "11";
+
+/// Runs the `scale` example at [`SCALE_N`] members (11 joins, 11 self-updates) and returns what
+/// it printed.
+fn run_scale(root: &Path) -> Result<String, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(root)
+        .env("SCALE_JOINS", SCALE_TIMES)
+        .env("SCALE_REPS", SCALE_TIMES)
+        .args([
+            "run",
+            "--release",
+            "--package",
+            "cohort-bench-peers",
+            "--example",
+            "scale",
+            "--",
+            SCALE_N,
+        ])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("the scale example ended with {}", output.status));
+    }
+    String::from_utf8(output.stdout).map_err(|_| "the scale example printed non-UTF-8".into())
+}
+
+/// Splices the report of `out` (and the scale run's output, if any) into
+/// `docs/performance.md` and copies the plot into `docs/`.
+fn write_docs(root: &Path, out: &Path, command: &str, scale: Option<&str>) -> Result<(), String> {
     let report = std::fs::read_to_string(out.join("bench-peers.md"))
         .map_err(|e| format!("reading the report: {e}"))?;
+    let scale = scale.map_or_else(String::new, |s| {
+        format!(
+            "\nThe same run, then `SCALE_JOINS={SCALE_TIMES} SCALE_REPS={SCALE_TIMES} cargo run \
+             --release -p cohort-bench-peers --example scale -- {SCALE_N}` (see \"50,000 \
+             members\" above):\n\n```text\n{}\n```\n",
+            s.trim_end()
+        )
+    });
     let section = format!(
-        "{BEGIN}\n\nCommand: `{command}`.\n\n{report}\n![median cost against group size](bench-peers.svg)\n\n{END}"
+        "{BEGIN}\n\nCommand: `{command}`.\n\n{report}{scale}\n![median cost against group size](bench-peers.svg)\n\n{END}"
     );
     let path = root.join("docs/performance.md");
     let doc =
