@@ -49,13 +49,17 @@ impl Cohort {
         Cohort { provider, label }
     }
 
-    /// The bytes an application message of `app_len` bytes signs and verifies: the
+    /// The bytes an application message of each of `app_lens` bytes signs and verifies: the
     /// `SignContent` of its `FramedContentTBS` (RFC 9420 §6.1: the application data, the
-    /// framing and the GroupContext), in a group of two made as the `app_msg` scenarios make it.
+    /// framing and the GroupContext), in one group of two made as the `app_msg` scenarios make
+    /// it.
     ///
     /// # Errors
     /// Errors of making the group.
-    pub fn app_signed_len(&self, app_len: usize) -> Result<usize, Error> {
+    pub fn app_signed_lens<const K: usize>(
+        &self,
+        app_lens: [usize; K],
+    ) -> Result<[usize; K], Error> {
         use cohort_messages::framing::{Content, FramedContent, FramedContentTbs, Sender};
         let mut a = self.member("signed-a")?;
         let mut b = self.member("signed-b")?;
@@ -63,22 +67,25 @@ impl Cohort {
         let key_package = self.key_package(&mut b)?;
         self.add(&mut a, &[key_package])?;
         let group = a.group.as_ref().ok_or(Error::NoGroup)?;
-        let content = FramedContent {
-            group_id: group.group_id().to_vec().into(),
-            epoch: group.epoch(),
-            sender: Sender::Member(group.own_leaf()),
-            authenticated_data: Vec::new().into(),
-            content: Content::Application(vec![0; app_len].into()),
+        let signed_len = |app_len: usize| {
+            let content = FramedContent {
+                group_id: group.group_id().to_vec().into(),
+                epoch: group.epoch(),
+                sender: Sender::Member(group.own_leaf()),
+                authenticated_data: Vec::new().into(),
+                content: Content::Application(vec![0; app_len].into()),
+            };
+            let tbs = FramedContentTbs {
+                version: cohort_tree::leaf::ProtocolVersion::MLS10,
+                wire_format: cohort_messages::WireFormat::PRIVATE_MESSAGE,
+                content: &content,
+                context: Some(group.context()),
+            };
+            let len = tbs.encoded_len();
+            let label = b"MLS 1.0 FramedContentTBS".len();
+            cohort_codec::varint_len(label) + label + cohort_codec::varint_len(len) + len
         };
-        let tbs = FramedContentTbs {
-            version: cohort_tree::leaf::ProtocolVersion::MLS10,
-            wire_format: cohort_messages::WireFormat::PRIVATE_MESSAGE,
-            content: &content,
-            context: Some(group.context()),
-        };
-        let len = tbs.encoded_len();
-        let label = b"MLS 1.0 FramedContentTBS".len();
-        Ok(cohort_codec::varint_len(label) + label + cohort_codec::varint_len(len) + len)
+        Ok(app_lens.map(signed_len))
     }
 
     fn options() -> CommitOptions {
@@ -262,10 +269,10 @@ mod tests {
     use crate::Mls;
     use crate::counting::{CountingProvider, Counts};
 
-    /// `app_signed_len` is what the receiver of an application message verifies the signature
+    /// `app_signed_lens` is what the receiver of an application message verifies the signature
     /// over, for the sizes the floor uses and an empty message.
     #[test]
-    fn app_signed_len_is_what_a_message_signs() {
+    fn app_signed_lens_are_what_a_message_signs() {
         let counts = Arc::new(Counts::default());
         let provider =
             CountingProvider::new(Arc::new(cohort_crypto_aws_lc::provider()), counts.clone());
@@ -276,15 +283,14 @@ mod tests {
         let key_package = c.key_package(&mut b).unwrap();
         let welcome = c.add(&mut a, &[key_package]).unwrap().welcome.unwrap();
         c.join(&mut b, &welcome).unwrap();
-        for size in [0, 1 << 10, 1 << 20] {
+        let sizes = [0, 1 << 10, 1 << 20];
+        // Computed first: making its group verifies a KeyPackage through the same counter.
+        let expected = c.app_signed_lens(sizes).unwrap();
+        for (size, expected) in sizes.into_iter().zip(expected) {
             let message = c.encrypt(&mut a, &vec![1; size]).unwrap();
             c.decrypt(&mut b, &message).unwrap();
             let verified = counts.last_verified_len();
-            assert_eq!(
-                verified,
-                c.app_signed_len(size).unwrap() as u64,
-                "{size} bytes"
-            );
+            assert_eq!(verified, expected as u64, "{size} bytes");
         }
     }
 }

@@ -39,7 +39,7 @@ fn is_large(op: &str) -> bool {
 }
 
 /// The bytes an application message of 1 KiB and of 1 MiB signs and verifies: the
-/// `SignContent` of its `FramedContentTBS` ([`crate::cohort_impl::Cohort::app_signed_len`]).
+/// `SignContent` of its `FramedContentTBS` ([`crate::cohort_impl::Cohort::app_signed_lens`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignedSizes {
     /// For 1 KiB of application data.

@@ -231,11 +231,8 @@ pub fn run(settings: &Settings) -> Result<Results, Error> {
         ..Results::default()
     };
 
-    let cohort = crate::cohort_impl::Cohort::aws_lc();
-    let signed = SignedSizes {
-        kib: cohort.app_signed_len(1 << 10)?,
-        mib: cohort.app_signed_len(1 << 20)?,
-    };
+    let [kib, mib] = crate::cohort_impl::Cohort::aws_lc().app_signed_lens([1 << 10, 1 << 20])?;
+    let signed = SignedSizes { kib, mib };
     results.signed = Some(signed);
     let floor_reps = FloorPlan {
         small: reps(q, 10, 200),

@@ -20,9 +20,9 @@ pub(crate) fn cores() -> usize {
 }
 
 /// How many chunks [`map_chunks`] makes per core. On rayon's pool a few per core let a thread
-/// that is free early (or that was busy with other work of the same operation, such as the
-/// tree checks beside a join's leaf checks) take the next chunk instead of leaving the other
-/// core the last, longest one. Without rayon every chunk is a thread of its own: one per core.
+/// that is free early take the next chunk instead of leaving the other core the last, longest
+/// one ([`map_guided`] goes further, for a join's leaf checks). Without rayon every chunk is a
+/// thread of its own: one per core.
 #[cfg(feature = "parallel")]
 const CHUNKS_PER_CORE: usize = 4;
 #[cfg(not(feature = "parallel"))]

@@ -296,10 +296,10 @@ pub(crate) fn validate_tree_leaves(
     now: Option<u64>,
     config: &GroupConfig,
 ) -> Result<(), Error> {
+    let leaves: Vec<(LeafIndex, &LeafNode)> = tree.leaves().collect();
     // The smallest chunk: below 64 leaves a thread costs more than it saves, and in a large
     // tree a batch's multi-scalar multiplication loses its economy of scale below about 512.
-    let min_chunk = (tree.leaf_count() as usize / 64).clamp(64, 512);
-    let leaves: Vec<(LeafIndex, &LeafNode)> = tree.leaves().collect();
+    let min_chunk = (leaves.len() / 64).clamp(64, 512);
     let check = |chunk: &[(LeafIndex, &LeafNode)]| -> Result<(), Error> {
         // Every leaf of the tree was verified one by one by the members when it entered it:
         // check the chunk's signatures in one batch first. If the batch holds, the per-leaf

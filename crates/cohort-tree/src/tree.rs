@@ -595,17 +595,17 @@ impl RatchetTree {
         // takes the map below, which names the same pair as a pass in index order.
         let mut enc: Vec<(u64, &[u8])> = Vec::with_capacity(self.nodes.len());
         let mut sig: Vec<(u64, &[u8])> = Vec::with_capacity(self.nodes.len().div_ceil(2));
-        for node in self.nodes.iter() {
+        // The key prefixes are the tree's own array, kept with every change of a slot.
+        for (node, [pe, ps]) in self.nodes.iter().zip(self.prefixes.iter()) {
             let key = match node.as_deref() {
                 None => continue,
                 Some(Node::Leaf(l)) => {
-                    let k = l.signature_key.as_ref();
-                    sig.push((prefix(k), k));
+                    sig.push((*ps, l.signature_key.as_ref()));
                     l.encryption_key.as_ref()
                 }
                 Some(Node::Parent(p)) => p.encryption_key.as_ref(),
             };
-            enc.push((prefix(key), key));
+            enc.push((*pe, key));
         }
         let repeats = |mut keys: Vec<(u64, &[u8])>| {
             keys.sort_unstable();
