@@ -98,7 +98,7 @@ fn join(
 fn process(group: &mut Group, bytes: &[u8]) -> Result<(), Error> {
     match group.process_message(MlsMessage::from_bytes(bytes)?, &NoPsks, Some(NOW))? {
         Processed::Commit(staged) => {
-            group.merge_staged(*staged);
+            group.merge_staged(*staged)?;
             Ok(())
         }
         _ => Err("not a commit".into()),

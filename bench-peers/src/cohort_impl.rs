@@ -212,7 +212,7 @@ impl Mls for Cohort {
         let group = m.group()?;
         match group.process_message(message, &NoPsks, Some(NOW))? {
             Processed::Commit(staged) => {
-                group.merge_staged(*staged);
+                group.merge_staged(*staged)?;
                 Ok(())
             }
             _ => Err(Error::Unexpected("commit")),

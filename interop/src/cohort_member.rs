@@ -436,7 +436,7 @@ impl Member for CohortMember {
             Processed::Proposal { .. } => Incoming::Proposal,
             Processed::Commit(staged) => {
                 let removed_us = staged.summary().removes_us;
-                next.merge_staged(*staged);
+                next.merge_staged(*staged)?;
                 Incoming::Commit { removed_us }
             }
             _ => return Err(Error::Harness("cohort returned an unknown result".into())),

@@ -571,9 +571,10 @@ pub(crate) fn validate_proposal(
             if cohort_tree::extension::has_duplicates(&g.extensions) {
                 return Err(ValidationError::DuplicateExtension.into());
             }
-            // Only GroupContext extensions (V-13.4-06), and known payloads decode exactly
-            // (V-11.1-04).
+            // Only GroupContext extensions (V-13.4-06, a strict check), and known payloads
+            // decode exactly (V-11.1-04).
             crate::validate::check_placement(
+                &state.config,
                 &g.extensions,
                 crate::validate::Container::GroupContext,
             )?;

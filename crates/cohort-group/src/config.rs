@@ -22,11 +22,12 @@ pub struct GroupConfig {
     /// How many past epochs' secret trees are kept to read late application messages
     /// (RFC 9420 §15, V-15-01). 0 keeps none, for the strongest forward secrecy.
     pub max_past_epochs: usize,
-    /// Whether to check that KeyPackage leaves are within their lifetime (RFC 9420 §7.3); needs
-    /// the current time, given with each operation.
-    pub enforce_lifetimes: bool,
-    /// The longest total lifetime accepted for a leaf, in seconds (RFC 9420 §7.2).
-    pub max_lifetime_secs: u64,
+    /// The application's lifetime policy for KeyPackage leaves (RFC 9420 §7.2, §7.3): the
+    /// maximum total lifetime, and whether leaves are checked against the current time.
+    pub lifetime: LifetimePolicy,
+    /// Checks beyond the RFC's MUSTs that deployed implementations fail, off by default (see
+    /// [`StrictChecks`]).
+    pub strict: StrictChecks,
     /// The application's Authentication Service (RFC 9420 §5.3.1), consulted wherever a
     /// credential enters the group. Not persisted: set it again after loading a group.
     pub credential_validator: Arc<dyn CredentialValidator>,
@@ -49,10 +50,8 @@ impl Default for GroupConfig {
             ratchet: RatchetConfig::default(),
             max_resumption_epochs: 16,
             max_past_epochs: 1,
-            enforce_lifetimes: true,
-            // A year and a month: accepts the one-year KeyPackages mls-rs makes by default (and
-            // OpenMLS's three-month ones), with room for clock skew.
-            max_lifetime_secs: 400 * 24 * 3600,
+            lifetime: LifetimePolicy::default(),
+            strict: StrictChecks::TOLERANT,
             credential_validator: Arc::new(BasicValidator::default()),
             external_proposal_policy: Arc::new(AcceptExternalProposals),
             custom_proposals: Arc::new(NoCustomProposals),
@@ -89,12 +88,171 @@ impl GroupConfig {
         self
     }
 
-    /// The configuration with lifetime checks switched off (for replaying old traffic or test
-    /// vectors whose lifetimes have passed).
-    pub fn without_lifetime_checks(mut self) -> Self {
-        self.enforce_lifetimes = false;
+    /// The configuration with `policy` as its lifetime policy.
+    pub fn with_lifetime_policy(mut self, policy: LifetimePolicy) -> Self {
+        self.lifetime = policy;
         self
     }
+
+    /// The configuration without the check of leaves against the current time (V-7.3-06), for
+    /// replaying old traffic or test vectors whose lifetimes have passed. The maximum total
+    /// lifetime and the inverted-range check (V-7.2-05, an RFC MUST) still run.
+    pub fn without_expiry_check(mut self) -> Self {
+        self.lifetime.check_expiry = false;
+        self
+    }
+
+    /// The configuration with `strict` as its optional strict checks.
+    pub fn with_strict_checks(mut self, strict: StrictChecks) -> Self {
+        self.strict = strict;
+        self
+    }
+}
+
+/// The longest total lifetime (`not_after - not_before`) a KeyPackage's leaf may declare
+/// (RFC 9420 §7.2: "Applications MUST define a maximum total lifetime that is acceptable for a
+/// LeafNode, and reject any LeafNode where the total lifetime is longer").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MaxLifetime {
+    /// Any total lifetime, including `0..=2^64-1`, the "never expires" KeyPackages that MLSpp
+    /// makes. The application's choice when the expiry check and its Authentication Service
+    /// are what bound a leaf's use.
+    Unbounded,
+    /// At most this many seconds.
+    Seconds(u64),
+}
+
+impl MaxLifetime {
+    /// At most `days` days.
+    pub const fn days(days: u64) -> Self {
+        Self::Seconds(days.saturating_mul(24 * 3600))
+    }
+
+    /// Whether a total lifetime of `total` seconds is acceptable.
+    pub const fn allows(self, total: u64) -> bool {
+        match self {
+            Self::Unbounded => true,
+            Self::Seconds(max) => total <= max,
+        }
+    }
+
+    /// The bound as seconds, `u64::MAX` for [`MaxLifetime::Unbounded`] (no total lifetime
+    /// exceeds it: the two accept the same leaves).
+    pub const fn as_secs(self) -> u64 {
+        match self {
+            Self::Unbounded => u64::MAX,
+            Self::Seconds(max) => max,
+        }
+    }
+
+    /// The bound of [`MaxLifetime::as_secs`]: `u64::MAX` is [`MaxLifetime::Unbounded`].
+    pub const fn from_secs(secs: u64) -> Self {
+        if secs == u64::MAX {
+            Self::Unbounded
+        } else {
+            Self::Seconds(secs)
+        }
+    }
+}
+
+/// The application's policy on the `lifetime` of KeyPackage leaves (RFC 9420 §7.2, §7.3).
+///
+/// Three checks, each with its own setting:
+/// - **Maximum total lifetime** (V-7.2-05, an RFC MUST whose value the application defines):
+///   [`new_members`](Self::new_members) bounds the leaves that enter a group in our view (the
+///   KeyPackages we add, Add proposals and the Adds of commits we receive, new-member
+///   proposals); [`admitted`](Self::admitted) bounds the leaves already in the tree of a group
+///   we join by Welcome or external commit, which another member admitted under its own
+///   policy. The check runs whether or not the current time is known.
+/// - **Inverted range** (`not_after` before `not_before`, V-7.2-05): always refused.
+/// - **Expiry** (V-7.3-06, RECOMMENDED for what we receive): the current time, given with each
+///   operation, must lie within the lifetime. [`check_expiry`](Self::check_expiry) turns it off.
+///
+/// # Defaults, and why
+/// Both maxima default to [`MaxLifetime::Unbounded`], stated here in so many words: deployed
+/// implementations differ widely (OpenMLS makes KeyPackages of about three months, mls-rs of a
+/// year, MLSpp of `0..=2^64-1`, "never expires"), and any finite default refuses one of them:
+/// the KeyPackage cannot be added, a commit adding it cannot be processed, a group holding it
+/// cannot be joined. The expiry check (on by default) and the Authentication Service still
+/// bound how long a leaf is usable. An application that wants a finite bound sets one:
+///
+/// ```
+/// use cohort_group::{GroupConfig, LifetimePolicy, MaxLifetime};
+///
+/// // Our own members' KeyPackages may live at most 90 days; groups we join may hold older
+/// // leaves of any lifetime, admitted by others.
+/// let config = GroupConfig::default().with_lifetime_policy(LifetimePolicy {
+///     new_members: MaxLifetime::days(90),
+///     ..LifetimePolicy::default()
+/// });
+/// assert!(config.lifetime.admitted.allows(u64::MAX));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LifetimePolicy {
+    /// The maximum total lifetime of a leaf entering the group (default unbounded).
+    pub new_members: MaxLifetime,
+    /// The maximum total lifetime of a leaf already in the tree of a group we join (default
+    /// unbounded).
+    pub admitted: MaxLifetime,
+    /// Whether KeyPackage leaves are checked against the current time given with each
+    /// operation (default on; V-7.3-06).
+    pub check_expiry: bool,
+}
+
+impl Default for LifetimePolicy {
+    fn default() -> Self {
+        Self {
+            new_members: MaxLifetime::Unbounded,
+            admitted: MaxLifetime::Unbounded,
+            check_expiry: true,
+        }
+    }
+}
+
+impl LifetimePolicy {
+    /// This policy without the expiry check (V-7.3-06): for replaying old traffic or test
+    /// vectors whose lifetimes have passed. The maxima and the inverted-range check still run.
+    pub fn without_expiry_check(mut self) -> Self {
+        self.check_expiry = false;
+        self
+    }
+}
+
+/// Checks a receiver may make beyond the RFC's MUSTs, which RFC-conformant deployed
+/// implementations fail. Each is off by default (tolerant); [`StrictChecks::ALL`] turns every
+/// one on. docs/interop.md gives the decision for every "derived" and "optional strictness"
+/// item of the checklist.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct StrictChecks {
+    /// Refuse a leaf whose `capabilities` omit the group's protocol version or cipher suite
+    /// (V-7.3-14; RFC 9420 §7.3 asks only for compatibility "with the group's parameters", and
+    /// a client in the working group's interop traces lists suites 1 to 6 in the KeyPackages
+    /// it makes for a suite-7 group). Tolerated by default: the KeyPackage's own suite and the
+    /// GroupContext bind the suite.
+    pub group_suite_in_capabilities: bool,
+    /// Refuse a known extension type in a container RFC 9420 §17.3 does not list it for, for
+    /// example `external_pub` in a LeafNode or `application_id` in a GroupContext (V-13.4-06).
+    /// Tolerated by default: such an extension is carried and never acted on.
+    pub extension_placement: bool,
+    /// Refuse capabilities that list a default proposal or extension type (V-7.2-06, a
+    /// sender's MUST of §7.2). Tolerated by default.
+    pub default_types_in_capabilities: bool,
+}
+
+impl StrictChecks {
+    /// Every optional check off (the default).
+    pub const TOLERANT: Self = Self {
+        group_suite_in_capabilities: false,
+        extension_placement: false,
+        default_types_in_capabilities: false,
+    };
+
+    /// Every optional check on.
+    pub const ALL: Self = Self {
+        group_suite_in_capabilities: true,
+        extension_placement: true,
+        default_types_in_capabilities: true,
+    };
 }
 
 /// The application's decision on proposals sent from outside the group (RFC 9420 §12.1.8): by an

@@ -184,4 +184,16 @@ pub enum ApiMisuse {
     /// `external_senders` extension, or (for a new member proposal) not the KeyPackage's.
     #[error("the signer is not the external sender it claims to be")]
     NotTheSender,
+    /// A staged commit was merged into another group than the one that staged it.
+    #[error("the staged commit is for another group")]
+    StagedCommitForAnotherGroup,
+    /// A staged commit was merged into the group after it left the epoch the commit was staged
+    /// in (another commit was merged first, or the staged commit was merged already).
+    #[error("the staged commit was staged in epoch {staged}, but the group is at epoch {current}")]
+    StaleStagedCommit {
+        /// The epoch the commit was staged in.
+        staged: u64,
+        /// The group's current epoch.
+        current: u64,
+    },
 }

@@ -30,7 +30,7 @@ use cohort_messages::psk::{PreSharedKeyId, Psk};
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::RatchetTree;
 use cohort_tree::extension::{self as ext, ExtensionType};
-use cohort_tree::leaf::{LeafNode, LeafNodeSource};
+use cohort_tree::leaf::{LeafNode, LeafNodeSource, ProtocolVersion};
 use cohort_tree::math::LeafIndex;
 use cohort_tree::node::RatchetTreeNodes;
 use cohort_tree::treekem::{
@@ -129,6 +129,10 @@ impl Group {
         now: Option<u64>,
     ) -> Result<ExternalJoin, Error> {
         let context = group_info.group_context.clone();
+        // The group's version must be one we run (V-12.4.3-06), as at a Welcome.
+        if context.version != ProtocolVersion::MLS10 {
+            return Err(ValidationError::UnsupportedVersion(context.version.0).into());
+        }
         let cs = context.cipher_suite;
         let suite = provider
             .suite(cs)
@@ -323,7 +327,11 @@ fn verified_tree(
         .map_err(ValidationError::from)?;
     tree.validate_structure().map_err(ValidationError::from)?;
     crate::validate::check_duplicate_identities(config, &tree)?;
-    let now = if config.enforce_lifetimes { now } else { None };
+    let now = if config.lifetime.check_expiry {
+        now
+    } else {
+        None
+    };
     for (i, leaf) in tree.leaves() {
         validate_leaf(
             s,

@@ -75,6 +75,8 @@ pub enum Processed {
 pub struct StagedCommit {
     next: GroupState,
     summary: CommitSummary,
+    /// The epoch the group was in when the commit was staged: it merges only from there.
+    from_epoch: u64,
 }
 
 impl StagedCommit {
@@ -208,7 +210,7 @@ impl Group {
             (None, None) => return Err(ValidationError::InvalidWelcome("no ratchet tree").into()),
         };
         let mut tree = RatchetTree::from_nodes(nodes).map_err(ValidationError::from)?;
-        let now = if config.enforce_lifetimes {
+        let now = if config.lifetime.check_expiry {
             input.now
         } else {
             None
@@ -334,7 +336,7 @@ impl Group {
             return Err(ValidationError::UnsupportedVersion(message.version.0).into());
         }
         self.ensure_active()?;
-        let now = if self.state.config.enforce_lifetimes {
+        let now = if self.state.config.lifetime.check_expiry {
             now
         } else {
             None
@@ -351,6 +353,7 @@ impl Group {
                 return Ok(Processed::Commit(Box::new(StagedCommit {
                     next: pending.next,
                     summary: pending.summary,
+                    from_epoch: self.state.context.epoch,
                 })));
             }
         }
@@ -506,7 +509,11 @@ impl Group {
             }
             Content::Commit(_) => {
                 let (next, summary) = process_commit(s, staged, &content, psks, now)?;
-                Ok(Processed::Commit(Box::new(StagedCommit { next, summary })))
+                Ok(Processed::Commit(Box::new(StagedCommit {
+                    next,
+                    summary,
+                    from_epoch: self.state.context.epoch,
+                })))
             }
         }
     }
@@ -582,11 +589,27 @@ impl Group {
 
     /// Applies a staged commit: the group moves to the next epoch. A pending commit of ours
     /// for the same epoch is discarded (another commit won).
-    pub fn merge_staged(&mut self, staged: StagedCommit) {
+    ///
+    /// # Errors
+    /// [`ApiMisuse::StagedCommitForAnotherGroup`] when `staged` was staged by another group;
+    /// [`ApiMisuse::StaleStagedCommit`] when the group is no longer in the epoch `staged` was
+    /// staged in. The group is unchanged then.
+    pub fn merge_staged(&mut self, staged: StagedCommit) -> Result<(), Error> {
+        if staged.next.context.group_id != self.state.context.group_id {
+            return Err(ApiMisuse::StagedCommitForAnotherGroup.into());
+        }
+        if staged.from_epoch != self.state.context.epoch {
+            return Err(ApiMisuse::StaleStagedCommit {
+                staged: staged.from_epoch,
+                current: self.state.context.epoch,
+            }
+            .into());
+        }
         let mut next = staged.next;
         self.carry_into(&mut next);
         self.state = next;
         self.pending = None;
+        Ok(())
     }
 
     /// Applies our pending commit, once the Delivery Service has accepted it.
@@ -746,6 +769,23 @@ impl Group {
     /// The members: each non-blank leaf with its index.
     pub fn members(&self) -> impl Iterator<Item = (LeafIndex, &LeafNode)> {
         self.state.tree.leaves()
+    }
+
+    /// The group's configuration (its policies and windows).
+    pub fn config(&self) -> &GroupConfig {
+        &self.state.config
+    }
+
+    /// Sets the lifetime policy (RFC 9420 §7.2, §7.3) applied from now on. It is stored with the
+    /// group; an application that changes its policy applies the new one to loaded groups here.
+    pub fn set_lifetime_policy(&mut self, policy: crate::LifetimePolicy) {
+        self.state.config.lifetime = policy;
+    }
+
+    /// Sets the optional strict checks applied from now on (stored with the group, like
+    /// [`Group::set_lifetime_policy`]).
+    pub fn set_strict_checks(&mut self, strict: crate::StrictChecks) {
+        self.state.config.strict = strict;
     }
 
     /// Sets the Authentication Service consulted for every credential from now on (it is not

@@ -24,7 +24,7 @@ mod validate;
 pub use commit::CommitSummary;
 pub use config::{
     AcceptExternalProposals, AllowAllProposals, CustomProposals, ExternalProposalPolicy,
-    GroupConfig, NoCustomProposals, ProposalPolicy,
+    GroupConfig, LifetimePolicy, MaxLifetime, NoCustomProposals, ProposalPolicy, StrictChecks,
 };
 pub use error::{ApiMisuse, Error, ValidationError};
 pub use external::ExternalJoin;

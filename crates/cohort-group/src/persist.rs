@@ -38,7 +38,7 @@ use cohort_tree::node::RatchetTreeNodes;
 use cohort_tree::treekem::PrivateTree;
 
 use crate::commit::CommitSummary;
-use crate::config::GroupConfig;
+use crate::config::{GroupConfig, LifetimePolicy, MaxLifetime, StrictChecks};
 use crate::group::Group;
 use crate::sender::PendingCommit;
 use crate::state::{CachedProposal, EpochKeys, GroupState, GroupStatus, PastEpoch};
@@ -373,8 +373,20 @@ fn encode_state(s: &GroupState, with_ratchets: bool, out: &mut Vec<u8>) -> Resul
     c.ratchet.out_of_order_tolerance.encode(out)?;
     (c.max_resumption_epochs as u64).encode(out)?;
     (c.max_past_epochs as u64).encode(out)?;
-    u8::from(c.enforce_lifetimes).encode(out)?;
-    c.max_lifetime_secs.encode(out)?;
+    // One byte of flags (bit 0 the expiry check, as the `bool` of earlier blobs; bits 1-3 the
+    // strict checks; bit 4 a separate bound for admitted leaves follows), then the maximum
+    // total lifetime of new members (`u64::MAX` unbounded).
+    let separate_admitted = c.lifetime.admitted != c.lifetime.new_members;
+    let flags = u8::from(c.lifetime.check_expiry)
+        | u8::from(c.strict.group_suite_in_capabilities) << 1
+        | u8::from(c.strict.extension_placement) << 2
+        | u8::from(c.strict.default_types_in_capabilities) << 3
+        | u8::from(separate_admitted) << 4;
+    flags.encode(out)?;
+    c.lifetime.new_members.as_secs().encode(out)?;
+    if separate_admitted {
+        c.lifetime.admitted.as_secs().encode(out)?;
+    }
     let status: u8 = match s.status {
         GroupStatus::Active => 1,
         GroupStatus::Removed => 2,
@@ -472,18 +484,30 @@ fn decode_state(
             what: "GroupConfig",
             reason: "past-epoch bound too large",
         })?;
-    let enforce_lifetimes = match u8::decode(r)? {
-        0 => false,
-        1 => true,
-        v => {
-            return Err(CodecError::UnknownEnum {
-                what: "bool",
-                value: u64::from(v),
-            }
-            .into());
+    let flags = u8::decode(r)?;
+    if flags & !0x1f != 0 {
+        return Err(CodecError::UnknownEnum {
+            what: "GroupConfig flags",
+            value: u64::from(flags),
         }
+        .into());
+    }
+    let new_members = MaxLifetime::from_secs(u64::decode(r)?);
+    let admitted = if flags & 0x10 != 0 {
+        MaxLifetime::from_secs(u64::decode(r)?)
+    } else {
+        new_members
     };
-    let max_lifetime_secs = u64::decode(r)?;
+    let lifetime = LifetimePolicy {
+        new_members,
+        admitted,
+        check_expiry: flags & 1 != 0,
+    };
+    let strict = StrictChecks {
+        group_suite_in_capabilities: flags & 0x02 != 0,
+        extension_placement: flags & 0x04 != 0,
+        default_types_in_capabilities: flags & 0x08 != 0,
+    };
     let (status, reinit) = match u8::decode(r)? {
         1 => (GroupStatus::Active, None),
         2 => (GroupStatus::Removed, None),
@@ -500,8 +524,8 @@ fn decode_state(
         ratchet,
         max_resumption_epochs,
         max_past_epochs,
-        enforce_lifetimes,
-        max_lifetime_secs,
+        lifetime,
+        strict,
         ..GroupConfig::default()
     };
     Ok(GroupState {

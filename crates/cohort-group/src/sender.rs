@@ -151,8 +151,8 @@ pub enum HandshakeFormat {
     Private,
 }
 
-/// Choices for one commit.
-#[derive(Debug, Clone, Default)]
+/// Choices for one commit. [`CommitOptions::new`] and [`Default`] give the same options.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct CommitOptions {
     /// Include a path even when no proposal requires one (a self-update).
@@ -179,10 +179,20 @@ impl CommitOptions {
     /// external joiners.
     pub fn new() -> Self {
         Self {
+            force_path: false,
+            format: HandshakeFormat::default(),
             ratchet_tree_in_welcome: true,
+            authenticated_data: Vec::new(),
+            new_credential: None,
             group_info: true,
-            ..Self::default()
         }
+    }
+}
+
+impl Default for CommitOptions {
+    /// The same as [`CommitOptions::new`].
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -337,7 +347,7 @@ impl Group {
             });
             list.push(ProposalOrRef::Proposal(p));
         }
-        let now = if state.config.enforce_lifetimes {
+        let now = if state.config.lifetime.check_expiry {
             now
         } else {
             None
@@ -600,7 +610,7 @@ impl Group {
         let s = &*suite;
         let state = self.state().clone();
         let own = state.private.own_leaf;
-        let now = if state.config.enforce_lifetimes {
+        let now = if state.config.lifetime.check_expiry {
             now
         } else {
             None

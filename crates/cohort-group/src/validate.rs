@@ -58,7 +58,6 @@ fn check_leaf(
     config: &GroupConfig,
     verify_signature: bool,
 ) -> Result<(), Error> {
-    let max_lifetime = config.max_lifetime_secs;
     // Source and signature (V-7.3-02, V-7.3-08/09/11, V-7.2-07).
     let (group, source_ok) = match (ctx, &leaf.leaf_node_source) {
         (LeafContext::KeyPackage, LeafNodeSource::KeyPackage(_)) => (None, true),
@@ -86,8 +85,8 @@ fn check_leaf(
             "the signature key is not a key of the group's signature scheme",
         ));
     }
-    // Only extensions that may appear in a LeafNode (V-13.4-06).
-    check_placement(&leaf.extensions, Container::LeafNode)?;
+    // Only extensions that may appear in a LeafNode (V-13.4-06, a strict check).
+    check_placement(config, &leaf.extensions, Container::LeafNode)?;
     if verify_signature {
         let tbs = leaf.to_be_signed(group)?;
         labeled::verify_with_label(
@@ -120,13 +119,25 @@ fn check_leaf(
             "the leaf's credential type is not in its capabilities",
         ));
     }
-    // Version and suite of the group (V-7.3-14).
-    if !caps.versions.contains(&ProtocolVersion::MLS10)
-        || !caps.cipher_suites.contains(&context.cipher_suite)
+    // Version and suite of the group (V-7.3-14): a strict check. RFC 9420 §7.3 asks for a leaf
+    // "compatible with the group's parameters", and deployed clients omit the group's own suite
+    // from their lists; the KeyPackage's suite and the GroupContext bind it.
+    if config.strict.group_suite_in_capabilities
+        && (!caps.versions.contains(&ProtocolVersion::MLS10)
+            || !caps.cipher_suites.contains(&context.cipher_suite))
     {
         return Err(
             ValidationError::UnsupportedCapability("the group's version or cipher suite").into(),
         );
+    }
+    // Default types listed in the capabilities (V-7.2-06): a sender's MUST, a strict check.
+    if config.strict.default_types_in_capabilities
+        && (caps.extensions.iter().any(|t| t.is_default())
+            || caps.proposals.iter().any(|t| t.is_default()))
+    {
+        return Err(invalid(
+            "the capabilities list a default extension or proposal type",
+        ));
     }
     // Every non-default leaf extension is listed (V-7.2-03, V-7.3-07).
     if ext::has_duplicates(&leaf.extensions) {
@@ -147,20 +158,23 @@ fn check_leaf(
     suite
         .kem_validate_public_key(&leaf.encryption_key)
         .map_err(|_| invalid("the encryption key is not a valid HPKE key"))?;
-    // Lifetime (V-7.2-05, V-7.3-06).
+    // Lifetime (V-7.2-05, V-7.3-06). The inverted range and the application's maximum total
+    // lifetime are checked whether or not the current time is known; only the expiry check
+    // needs it (and `LifetimePolicy::check_expiry` withholds it).
     if let LeafNodeSource::KeyPackage(lifetime) = &leaf.leaf_node_source {
-        // Lifetime rules apply when lifetimes are enforced (a current time is given).
-        if now.is_some() {
-            if lifetime.not_after < lifetime.not_before {
-                return Err(invalid(
-                    "the lifetime is inverted (not_after before not_before)",
-                ));
-            }
-            if lifetime.not_after - lifetime.not_before > max_lifetime {
-                return Err(invalid(
-                    "the lifetime is longer than the configured maximum (GroupConfig::max_lifetime_secs)",
-                ));
-            }
+        let Some(total) = lifetime.not_after.checked_sub(lifetime.not_before) else {
+            return Err(invalid(
+                "the lifetime is inverted (not_after before not_before)",
+            ));
+        };
+        let max = match ctx {
+            LeafContext::Tree { .. } => config.lifetime.admitted,
+            _ => config.lifetime.new_members,
+        };
+        if !max.allows(total) {
+            return Err(invalid(
+                "the lifetime is longer than the application's maximum (LifetimePolicy)",
+            ));
         }
         if let Some(now) = now {
             if now < lifetime.not_before || now > lifetime.not_after {
@@ -379,7 +393,7 @@ pub(crate) fn validate_key_package(
         &kp.signature,
     )
     .map_err(|_| ValidationError::InvalidSignature("KeyPackage"))?;
-    check_placement(&kp.extensions, Container::KeyPackage)?;
+    check_placement(config, &kp.extensions, Container::KeyPackage)?;
     if kp.init_key == kp.leaf_node.encryption_key {
         return Err(ValidationError::InvalidKeyPackage(
             "init_key equals the leaf's encryption key",
@@ -422,14 +436,19 @@ pub(crate) enum Container {
     GroupContext,
 }
 
-/// Refuses a known extension type in a container the registry does not list it for
-/// (RFC 9420 §17.3 "Message(s)", V-13.4-06): the group-level types (ratchet_tree,
+/// With [`StrictChecks::extension_placement`](crate::StrictChecks) on, refuses a known extension
+/// type in a container the registry does not list it for (RFC 9420 §17.3 "Message(s)",
+/// V-13.4-06): the group-level types (ratchet_tree,
 /// required_capabilities, external_pub, external_senders) in a KeyPackage or LeafNode, and
 /// application_id, ratchet_tree or external_pub in a GroupContext. Unknown types pass.
 pub(crate) fn check_placement(
+    config: &GroupConfig,
     extensions: &[cohort_tree::extension::Extension],
     container: Container,
 ) -> Result<(), Error> {
+    if !config.strict.extension_placement {
+        return Ok(());
+    }
     let misplaced = |t: ExtensionType| match container {
         Container::KeyPackage | Container::LeafNode => matches!(
             t,

@@ -469,7 +469,7 @@ fn v_5_3_2_02_old_traffic_of_an_expired_credential_is_accepted() {
         .process_message(update.commit, &NoPsks, Some(NOW))
         .expect("bob processes the commit")
     {
-        cohort_group::Processed::Commit(staged) => bob.merge_staged(*staged),
+        cohort_group::Processed::Commit(staged) => bob.merge_staged(*staged).expect("merge"),
         _ => panic!("not a commit"),
     }
     let current = bob

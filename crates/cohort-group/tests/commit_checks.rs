@@ -12,7 +12,8 @@ use cohort_codec::{Decode, VarBytes};
 use cohort_crypto::{CipherSuite, Secret, Signer};
 use cohort_group::internal::testing;
 use cohort_group::{
-    CommitOptions, Error, HandshakeFormat, NoPsks, Processed, PskList, ValidationError,
+    CommitOptions, Error, HandshakeFormat, LifetimePolicy, MaxLifetime, NoPsks, Processed, PskList,
+    StrictChecks, ValidationError,
 };
 use cohort_messages::extensions::{ExtensionPayload, ExternalSender, ExternalSenders};
 use cohort_messages::framing::{Content, FramedContent, Mac, Sender};
@@ -318,21 +319,38 @@ fn v_7_3_02_leaf_signature_must_verify() {
     );
 }
 
-/// V-7.3-14: a leaf whose capabilities lack the group's cipher suite (or version) is not
-/// compatible with the group.
+/// V-7.3-14 (a derived check, strict mode only): a leaf whose capabilities lack the group's
+/// cipher suite (or version) is refused when `StrictChecks::group_suite_in_capabilities` is on,
+/// and accepted by default (deployed clients list other suites than the group's).
 #[test]
-fn v_7_3_14_leaf_without_the_group_suite_or_version_is_rejected() {
-    let (mut alice, mut bob, _carol) = trio();
+fn v_7_3_14_leaf_without_the_group_suite_or_version_is_rejected_in_strict_mode() {
     for field in [0, 1] {
-        let (mut kp, _, s) = key_package("dave");
-        if field == 0 {
-            kp.leaf_node.capabilities.cipher_suites.retain(|c| *c != CS);
-        } else {
-            kp.leaf_node.capabilities.versions.clear();
-        }
-        resign_key_package(&mut kp, &s);
-        let msg = commit_of(&mut bob, vec![add_of(kp)]);
-        let err = reject(&mut alice.group, &msg);
+        let (mut alice, mut bob, _carol) = trio();
+        let crafted = || {
+            let (mut kp, _, s) = key_package("dave");
+            if field == 0 {
+                kp.leaf_node.capabilities.cipher_suites.retain(|c| *c != CS);
+            } else {
+                kp.leaf_node.capabilities.versions.clear();
+            }
+            resign_key_package(&mut kp, &s);
+            kp
+        };
+        alice.group.set_strict_checks(StrictChecks {
+            group_suite_in_capabilities: true,
+            ..StrictChecks::TOLERANT
+        });
+        let out = bob
+            .group
+            .add_members(
+                &bob.signer,
+                vec![crafted()],
+                &CommitOptions::new(),
+                Some(NOW),
+            )
+            .expect("bob, tolerant, adds it");
+        bob.group.merge_pending_commit().expect("merge");
+        let err = reject(&mut alice.group, &out.commit);
         assert!(
             matches!(
                 invalid(&err),
@@ -340,7 +358,34 @@ fn v_7_3_14_leaf_without_the_group_suite_or_version_is_rejected() {
             ),
             "{err}"
         );
+        alice.group.set_strict_checks(StrictChecks::TOLERANT);
+        apply(&mut alice.group, &out.commit);
+        assert_eq!(alice.group.members().count(), 4, "field {field}");
     }
+}
+
+/// V-7.2-06 (optional strictness): capabilities listing a default type are refused in strict
+/// mode only (the tolerant default is covered by `v_10_06_unknown_values_and_extensions_are_accepted`).
+#[test]
+fn v_7_2_06_default_types_in_capabilities_are_refused_in_strict_mode() {
+    let (mut alice, mut bob, _carol) = trio();
+    alice.group.set_strict_checks(StrictChecks::ALL);
+    let mut s = spec("dave");
+    s.capabilities
+        .proposals
+        .push(cohort_tree::leaf::ProposalType::ADD);
+    let (kp, _, _) = key_package_with(&s);
+    let msg = commit_of(&mut bob, vec![add_of(kp)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode(
+                "the capabilities list a default extension or proposal type"
+            )
+        ),
+        "{err}"
+    );
 }
 
 /// V-7.3-13: a new leaf may not reuse another leaf's encryption key (an Add whose KeyPackage
@@ -1388,35 +1433,96 @@ fn v_7_2_03_unlisted_leaf_extension_is_rejected() {
     );
 }
 
-/// V-7.2-05: a lifetime longer than the configured maximum, or inverted, is rejected, each with
-/// its own reason.
+/// V-7.2-05: a lifetime longer than the application's maximum, or inverted, is rejected, each
+/// with its own reason, and both whether or not the expiry check runs (only that check needs
+/// the current time; the maximum is an RFC MUST).
 #[test]
 fn v_7_2_05_lifetime_longer_than_the_maximum_is_rejected() {
     let (mut alice, mut bob, _carol) = trio();
+    let max = MaxLifetime::days(400);
     let too_long = NOW + 401 * 86_400;
-    for ((not_before, not_after), reason) in [
-        (
-            (NOW - 3600, too_long),
-            "the lifetime is longer than the configured maximum (GroupConfig::max_lifetime_secs)",
-        ),
-        (
-            (NOW + 10, NOW - 10),
-            "the lifetime is inverted (not_after before not_before)",
-        ),
-    ] {
-        let (mut kp, _, s) = key_package("dave");
-        kp.leaf_node.leaf_node_source = LeafNodeSource::KeyPackage(Lifetime {
-            not_before,
-            not_after,
+    for check_expiry in [true, false] {
+        alice.group.set_lifetime_policy(LifetimePolicy {
+            new_members: max,
+            admitted: MaxLifetime::Unbounded,
+            check_expiry,
         });
-        resign_key_package(&mut kp, &s);
-        let msg = commit_of(&mut bob, vec![add_of(kp)]);
-        let err = reject(&mut alice.group, &msg);
-        assert!(
-            matches!(invalid(&err), ValidationError::InvalidLeafNode(r) if *r == reason),
-            "{err}"
-        );
+        for ((not_before, not_after), reason) in [
+            (
+                (NOW - 3600, too_long),
+                "the lifetime is longer than the application's maximum (LifetimePolicy)",
+            ),
+            (
+                (NOW + 10, NOW - 10),
+                "the lifetime is inverted (not_after before not_before)",
+            ),
+            (
+                (0, u64::MAX),
+                "the lifetime is longer than the application's maximum (LifetimePolicy)",
+            ),
+        ] {
+            let (mut kp, _, s) = key_package("dave");
+            kp.leaf_node.leaf_node_source = LeafNodeSource::KeyPackage(Lifetime {
+                not_before,
+                not_after,
+            });
+            resign_key_package(&mut kp, &s);
+            let msg = commit_of(&mut bob, vec![add_of(kp)]);
+            let err = reject(&mut alice.group, &msg);
+            assert!(
+                matches!(invalid(&err), ValidationError::InvalidLeafNode(r) if *r == reason),
+                "check_expiry {check_expiry}: {err}"
+            );
+        }
     }
+}
+
+/// V-7.2-05: the default policy states "unbounded": a KeyPackage that never expires
+/// (`0..=2^64-1`, as MLSpp makes them) is added and the commit accepted, while an inverted
+/// lifetime is still refused with the expiry check off.
+#[test]
+fn v_7_2_05_unbounded_lifetime_is_accepted_by_default_and_inverted_never() {
+    let (mut alice, mut bob, _carol) = trio();
+    assert_eq!(alice.group.config().lifetime, LifetimePolicy::default());
+    assert_eq!(
+        LifetimePolicy::default().new_members,
+        MaxLifetime::Unbounded
+    );
+    let (mut kp, _, s) = key_package("dave");
+    kp.leaf_node.leaf_node_source = LeafNodeSource::KeyPackage(Lifetime {
+        not_before: 0,
+        not_after: u64::MAX,
+    });
+    resign_key_package(&mut kp, &s);
+    let out = bob
+        .group
+        .add_members(&bob.signer, vec![kp], &CommitOptions::new(), Some(NOW))
+        .expect("bob adds it");
+    bob.group.merge_pending_commit().expect("merge");
+    apply(&mut alice.group, &out.commit);
+    assert_eq!(alice.group.members().count(), 4);
+
+    let (mut alice, mut bob, _carol) = trio();
+    alice
+        .group
+        .set_lifetime_policy(LifetimePolicy::default().without_expiry_check());
+    let (mut kp, _, s) = key_package("erin");
+    kp.leaf_node.leaf_node_source = LeafNodeSource::KeyPackage(Lifetime {
+        not_before: NOW + 10,
+        not_after: NOW - 10,
+    });
+    resign_key_package(&mut kp, &s);
+    let msg = commit_of(&mut bob, vec![add_of(kp)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode(
+                "the lifetime is inverted (not_after before not_before)"
+            )
+        ),
+        "{err}"
+    );
 }
 
 /// V-10-03, V-5.1.1-01: the init key and the leaf's encryption key must be valid keys for the
@@ -1928,4 +2034,59 @@ fn v_7_2_01_unknown_leaf_node_source_does_not_decode() {
         bytes[at] = bad;
         assert!(MlsMessage::from_bytes(&bytes).is_err(), "source {bad}");
     }
+}
+
+/// A staged commit merges only into the group that staged it, and only from the epoch it was
+/// staged in: a commit staged twice merges once, and a commit of another group never; each
+/// refusal leaves the group as it was.
+#[test]
+fn merge_staged_refuses_another_group_or_a_stale_epoch() {
+    let (mut alice, mut bob, _carol) = trio();
+    let out = bob
+        .group
+        .self_update(&bob.signer, &CommitOptions::new(), Some(NOW))
+        .expect("update");
+    bob.group.merge_pending_commit().expect("merge");
+    let mut staged = || match deliver(&mut alice.group, &out.commit).expect("process") {
+        Processed::Commit(staged) => staged,
+        other => panic!("expected a commit, got {other:?}"),
+    };
+    let (first, second, third) = (staged(), staged(), staged());
+
+    let signer = signer();
+    let mut other = cohort_group::Group::create(
+        &provider(),
+        CS,
+        &signer,
+        &spec("dave"),
+        b"another group".to_vec(),
+        Vec::new(),
+        config(),
+    )
+    .expect("create");
+    let before = other.to_state_bytes().expect("state");
+    let err = other.merge_staged(*first).expect_err("another group");
+    assert!(
+        matches!(
+            err,
+            Error::Misuse(cohort_group::ApiMisuse::StagedCommitForAnotherGroup)
+        ),
+        "{err}"
+    );
+    assert_eq!(other.to_state_bytes().expect("state"), before);
+
+    let epoch = alice.group.epoch();
+    alice.group.merge_staged(*second).expect("merge");
+    assert_eq!(alice.group.epoch(), epoch + 1);
+    let before = alice.group.to_state_bytes().expect("state");
+    let err = alice.group.merge_staged(*third).expect_err("stale");
+    assert!(
+        matches!(
+            err,
+            Error::Misuse(cohort_group::ApiMisuse::StaleStagedCommit { staged, current })
+                if staged == epoch && current == epoch + 1
+        ),
+        "{err}"
+    );
+    assert_eq!(alice.group.to_state_bytes().expect("state"), before);
 }

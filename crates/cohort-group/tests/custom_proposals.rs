@@ -160,7 +160,7 @@ fn a_custom_proposal_is_committed_and_listed_in_the_summary() {
         staged.summary().custom,
         [(TOPIC, b"lunch".to_vec()), (TOPIC, b"dinner".to_vec())]
     );
-    alice.group.merge_staged(*staged);
+    alice.group.merge_staged(*staged).expect("merge");
     assert_eq!(
         alice.group.epoch_authenticator(),
         bob.group.epoch_authenticator()

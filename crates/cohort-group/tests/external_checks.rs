@@ -349,8 +349,8 @@ fn v_12_4_3_2_01_group_info_without_external_pub_is_rejected() {
     );
 }
 
-/// V-12.4.3.2-02: the joiner checks the GroupInfo as for a Welcome: its signature, no
-/// duplicate extension, and the tree against the GroupContext's tree hash.
+/// V-12.4.3.2-02, V-12.4.3-06: the joiner checks the GroupInfo as for a Welcome: its signature,
+/// no duplicate extension, a version it runs, and the tree against the GroupContext's tree hash.
 #[test]
 fn v_12_4_3_2_02_joiner_checks_the_group_info() {
     let s = setup();
@@ -388,6 +388,14 @@ fn v_12_4_3_2_02_joiner_checks_the_group_info() {
     let err = join(&gi);
     assert!(
         matches!(invalid(&err), ValidationError::DuplicateExtension),
+        "{err}"
+    );
+    // V-12.4.3-06: a GroupContext of a version we do not run.
+    let mut gi = s.group_info.clone();
+    gi.group_context.version = cohort_tree::leaf::ProtocolVersion(0x0a0a);
+    let err = join(&gi);
+    assert!(
+        matches!(invalid(&err), ValidationError::UnsupportedVersion(0x0a0a)),
         "{err}"
     );
     let mut gi = s.group_info.clone();
@@ -576,7 +584,7 @@ fn external_commit_with_psks_is_accepted_by_members_holding_them() {
             .process_message(wire(&joined.commit), &psks, Some(NOW))
             .expect("process")
         {
-            Processed::Commit(staged) => m.group.merge_staged(*staged),
+            Processed::Commit(staged) => m.group.merge_staged(*staged).expect("merge"),
             other => panic!("expected a commit, got {other:?}"),
         }
         assert_eq!(m.group.epoch(), joined.group.epoch());

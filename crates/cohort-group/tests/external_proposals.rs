@@ -97,7 +97,7 @@ fn external_remove_is_committed_by_reference() {
     match deliver(&mut alice.group, &out.commit).expect("process") {
         Processed::Commit(staged) => {
             assert_eq!(staged.summary().removed, vec![LeafIndex(2)]);
-            alice.group.merge_staged(*staged);
+            alice.group.merge_staged(*staged).expect("merge");
         }
         other => panic!("expected a commit, got {other:?}"),
     }
@@ -257,7 +257,7 @@ fn external_reinit_and_group_context_extensions_are_committed() {
     match deliver(&mut bob.group, &out.commit).expect("process") {
         Processed::Commit(staged) => {
             assert!(staged.summary().extensions_changed);
-            bob.group.merge_staged(*staged);
+            bob.group.merge_staged(*staged).expect("merge");
         }
         other => panic!("expected a commit, got {other:?}"),
     }

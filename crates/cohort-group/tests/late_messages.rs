@@ -71,7 +71,7 @@ fn next_epoch(alice: &mut Group, signer: &SoftwareSigner, bob: &mut Group) {
         .process_message(out.commit, &NoPsks, Some(NOW))
         .expect("commit")
     {
-        Processed::Commit(staged) => bob.merge_staged(*staged),
+        Processed::Commit(staged) => bob.merge_staged(*staged).expect("merge"),
         other => panic!("{other:?}"),
     }
 }
@@ -186,7 +186,7 @@ fn v_9_2_01_key_consumed_after_staging_stays_deleted_after_the_merge() {
         read(&mut bob, msg.clone()).expect("read in the current epoch"),
         b"read while a commit is staged"
     );
-    bob.merge_staged(*staged);
+    bob.merge_staged(*staged).expect("merge");
     assert_eq!(bob.epoch(), 2);
     assert!(
         read(&mut bob, msg).is_err(),

@@ -85,7 +85,7 @@ fn deliver(to: &mut Group, msg: &MlsMessage) -> Processed {
 
 fn apply_commit(to: &mut Group, msg: &MlsMessage) {
     match deliver(to, msg) {
-        Processed::Commit(staged) => to.merge_staged(*staged),
+        Processed::Commit(staged) => to.merge_staged(*staged).expect("merge"),
         other => panic!("expected a commit, got {other:?}"),
     }
 }
@@ -192,7 +192,7 @@ fn run(p: &dyn CryptoProvider, cs: CipherSuite, format: HandshakeFormat) {
     match deliver(&mut carol, &out.commit) {
         Processed::Commit(staged) => {
             assert!(staged.summary().removes_us);
-            carol.merge_staged(*staged);
+            carol.merge_staged(*staged).expect("merge");
         }
         other => panic!("expected a commit, got {other:?}"),
     }

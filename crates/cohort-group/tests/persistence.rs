@@ -128,7 +128,7 @@ fn merge_commit(group: &mut Group, commit: MlsMessage, what: &str) {
         .process_message(commit, &NoPsks, Some(NOW))
         .unwrap_or_else(|e| panic!("{what}: {e}"))
     {
-        Processed::Commit(staged) => group.merge_staged(*staged),
+        Processed::Commit(staged) => group.merge_staged(*staged).expect("merge"),
         other => panic!("{what}: {other:?}"),
     }
 }
@@ -183,7 +183,7 @@ fn v_12_4_2_15_rejected_messages_leave_the_state_unchanged() {
             .process_message(out.commit.clone(), &NoPsks, Some(NOW))
             .expect("good commit")
         {
-            Processed::Commit(staged) => bob.merge_staged(*staged),
+            Processed::Commit(staged) => bob.merge_staged(*staged).expect("merge"),
             other => panic!("{other:?}"),
         }
         let err = assert_rejected_without_change(&mut bob, out.commit);
@@ -354,7 +354,7 @@ fn our_update_proposal_is_committed_by_another_member_after_a_reload() {
     {
         Processed::Commit(staged) => {
             assert!(staged.summary().updated.contains(&alice.own_leaf()));
-            alice.merge_staged(*staged);
+            alice.merge_staged(*staged).expect("merge");
         }
         other => panic!("{other:?}"),
     }

@@ -6,7 +6,7 @@
 mod support;
 
 use cohort_credential::{Credential, CredentialType};
-use cohort_group::{CommitOptions, Error, Group, HandshakeFormat, ValidationError};
+use cohort_group::{CommitOptions, Error, Group, HandshakeFormat, StrictChecks, ValidationError};
 use cohort_messages::extensions::{
     ExtensionPayload, ExternalSender, ExternalSenders, RequiredCapabilities,
 };
@@ -389,11 +389,16 @@ fn v_5_1_2_01_a_leaf_key_of_another_scheme_is_refused() {
     );
 }
 
-/// V-13.4-06: a known extension in a container the registry does not list it for is refused:
-/// external_pub in a LeafNode, ratchet_tree in a KeyPackage, application_id in a GroupContext.
+/// V-13.4-06 (optional strictness): with `StrictChecks::extension_placement` on, a known
+/// extension in a container the registry does not list it for is refused: external_pub in a
+/// LeafNode, ratchet_tree in a KeyPackage, application_id in a GroupContext.
 #[test]
 fn v_13_4_06_a_known_extension_in_the_wrong_container_is_refused() {
     let (mut alice, mut bob, _carol) = trio();
+    alice.group.set_strict_checks(StrictChecks {
+        extension_placement: true,
+        ..StrictChecks::TOLERANT
+    });
     let misplaced =
         |err: &Error| matches!(err, Error::Invalid(ValidationError::InvalidExtension(_)));
     let (mut kp, _, dave) = key_package("dave");
@@ -423,4 +428,28 @@ fn v_13_4_06_a_known_extension_in_the_wrong_container_is_refused() {
     let msg = craft_proposal(&mut bob, gce(vec![app_id]), HandshakeFormat::Public);
     let err = reject(&mut alice.group, &msg);
     assert!(misplaced(&err), "{err}");
+}
+
+/// V-13.4-06: by default the placement check is off (optional strictness): the same misplaced
+/// extensions are carried and never acted on, and the commit that adds both KeyPackages and
+/// sets the GroupContext extensions is accepted.
+#[test]
+fn misplaced_known_extensions_are_tolerated_by_default() {
+    let (mut alice, mut bob, _carol) = trio();
+    let (mut kp, _, dave) = key_package("dave");
+    kp.leaf_node
+        .extensions
+        .push(Extension::new(ExtensionType::EXTERNAL_PUB, vec![0; 33]));
+    resign_key_package(&mut kp, &dave);
+    let (mut kp2, _, erin) = key_package("erin");
+    kp2.extensions
+        .push(Extension::new(ExtensionType::RATCHET_TREE, vec![0]));
+    sign_key_package(&mut kp2, &erin);
+    let out = bob
+        .group
+        .add_members(&bob.signer, vec![kp, kp2], &CommitOptions::new(), Some(NOW))
+        .expect("add");
+    bob.group.merge_pending_commit().expect("merge");
+    apply(&mut alice.group, &out.commit);
+    assert_eq!(alice.group.members().count(), 5);
 }

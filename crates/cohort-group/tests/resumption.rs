@@ -53,7 +53,7 @@ fn reinit_trio_with(make: impl FnOnce(&Group) -> ReInit) -> (Member, Member, Mem
         match deliver(&mut m.group, &out.commit).expect("process") {
             Processed::Commit(staged) => {
                 assert_eq!(staged.summary().reinit, Some(reinit.clone()));
-                m.group.merge_staged(*staged);
+                m.group.merge_staged(*staged).expect("merge");
             }
             other => panic!("expected a commit, got {other:?}"),
         }

@@ -109,7 +109,7 @@ fn apply(to: &mut Group, msg: &MlsMessage) {
         .process_message(msg.clone(), &NoPsks, Some(NOW))
         .expect("process")
     {
-        Processed::Commit(staged) => to.merge_staged(*staged),
+        Processed::Commit(staged) => to.merge_staged(*staged).expect("merge"),
         other => panic!("expected a commit, got {other:?}"),
     }
 }

@@ -152,7 +152,7 @@ pub fn deliver(to: &mut Group, msg: &MlsMessage) -> Result<Processed, Error> {
 /// Delivers a commit and merges it.
 pub fn apply(to: &mut Group, msg: &MlsMessage) {
     match deliver(to, msg).expect("process") {
-        Processed::Commit(staged) => to.merge_staged(*staged),
+        Processed::Commit(staged) => to.merge_staged(*staged).expect("merge"),
         other => panic!("expected a commit, got {other:?}"),
     }
 }

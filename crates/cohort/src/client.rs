@@ -146,6 +146,10 @@ impl Identity {
         group.set_external_proposal_policy(self.config.external_proposal_policy.clone());
         group.set_custom_proposals(self.config.custom_proposals.clone());
         group.set_proposal_policy(self.config.proposal_policy.clone());
+        // So is the lifetime policy and the strictness: a group stored under an earlier policy
+        // is judged by the client's current one.
+        group.set_lifetime_policy(self.config.lifetime);
+        group.set_strict_checks(self.config.strict);
         Ok(group)
     }
 }
@@ -247,6 +251,23 @@ impl ClientBuilder {
     /// Group configuration (ratchet windows, retention, lifetime checks).
     pub fn config(mut self, config: GroupConfig) -> Self {
         self.config = config;
+        self
+    }
+
+    /// The lifetime policy for KeyPackage leaves (RFC 9420 §7.2, §7.3), in place of the one in
+    /// [`ClientBuilder::config`]. The default accepts any total lifetime (MLSpp's KeyPackages
+    /// never expire) and checks expiry against the time given with each operation; see
+    /// [`LifetimePolicy`](cohort_group::LifetimePolicy) for why. Groups loaded from storage are
+    /// judged by this policy too.
+    pub fn lifetime_policy(mut self, policy: cohort_group::LifetimePolicy) -> Self {
+        self.config.lifetime = policy;
+        self
+    }
+
+    /// The optional strict checks (off by default: deployed implementations fail them), in
+    /// place of those in [`ClientBuilder::config`]. Groups loaded from storage use these too.
+    pub fn strict_checks(mut self, strict: cohort_group::StrictChecks) -> Self {
+        self.config.strict = strict;
         self
     }
 
@@ -824,7 +845,7 @@ macro_rules! group_api {
         /// A storage failure.
         pub $($async)? fn merge_staged(&mut self, staged: StagedCommit) -> Result<(), Error> {
             let mut next = self.group.clone();
-            next.merge_staged(staged);
+            next.merge_staged(staged)?;
             self.commit_to(next)$($await)*
         }
     };

@@ -20,9 +20,10 @@ pub mod group {
     pub use cohort_group::{
         AcceptExternalProposals, AllowAllProposals, CommitOptions, CommitOutput, CommitSummary,
         CustomProposals, ExternalJoin, ExternalProposalPolicy, ExternalPsks, Group, GroupConfig,
-        GroupStatus, HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec, NoCustomProposals,
-        NoPsks, Processed, PskList, RatchetSnapshot, SplitState, StagedCommit, ValidationError,
-        create_key_package, external_proposal, key_package_ref, new_member_proposal,
+        GroupStatus, HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec, LifetimePolicy,
+        MaxLifetime, NoCustomProposals, NoPsks, Processed, PskList, RatchetSnapshot, SplitState,
+        StagedCommit, StrictChecks, ValidationError, create_key_package, external_proposal,
+        key_package_ref, new_member_proposal,
     };
 }
 

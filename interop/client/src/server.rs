@@ -27,7 +27,7 @@ use cohort_crypto::{
 };
 use cohort_group::{
     CommitOptions, Group, GroupConfig, HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec,
-    Processed, PskList, create_key_package,
+    LifetimePolicy, MaxLifetime, Processed, PskList, StrictChecks, create_key_package,
 };
 use cohort_messages::extensions::{ExtensionPayload, ExternalSender, ExternalSenders};
 use cohort_messages::group_context::GroupContext;
@@ -49,6 +49,22 @@ use tonic::{Request, Response, Status};
 
 use crate::proto;
 use crate::proto::mls_client_server::{MlsClient, MlsClientServer};
+
+/// The configuration of every group this client holds: it accepts whatever lifetime and
+/// capability list a peer's client emits. No maximum total lifetime, stated as such (MLSpp's
+/// KeyPackages run from 0 to 2^64-1, mls-rs's for a year, OpenMLS's for about three months);
+/// expiry is still checked against the current time. Capabilities that omit the group's own
+/// suite or version, misplaced known extensions and default types listed in capabilities are
+/// tolerated (RFC 9420 asks none of these of a receiver; docs/interop.md gives the reasons).
+fn group_config() -> GroupConfig {
+    GroupConfig::default()
+        .with_lifetime_policy(LifetimePolicy {
+            new_members: MaxLifetime::Unbounded,
+            admitted: MaxLifetime::Unbounded,
+            check_expiry: true,
+        })
+        .with_strict_checks(StrictChecks::TOLERANT)
+}
 
 /// The name the service reports (`Name`).
 pub const NAME: &str = "cohort";
@@ -713,7 +729,7 @@ impl Store {
             &leaf_spec(&req.identity),
             req.group_id,
             Vec::new(),
-            GroupConfig::default(),
+            group_config(),
         )?;
         let state_id = self.add_state(State {
             group,
@@ -784,7 +800,7 @@ impl Store {
                 now: Some(now()),
             },
             &transaction.psks,
-            GroupConfig::default(),
+            group_config(),
         )?;
         let transaction = self
             .transactions
@@ -880,7 +896,7 @@ impl Store {
             prior,
             &psk_ids,
             &psks,
-            GroupConfig::default(),
+            group_config(),
             Some(now()),
         )?;
         let commit = encode(&joined.commit)?;
@@ -981,7 +997,7 @@ impl Store {
         state.process_proposals(&mut next, &req.proposal)?;
         let message = decode::<MlsMessage>("commit", &req.commit)?;
         match next.process_message(message, &state.psks, Some(now()))? {
-            Processed::Commit(staged) => next.merge_staged(*staged),
+            Processed::Commit(staged) => next.merge_staged(*staged)?,
             _ => {
                 return Err(Error::UnexpectedContent {
                     field: "commit",
@@ -1072,7 +1088,7 @@ impl Store {
             extensions(&req.extensions)?,
             key_packages,
             &options,
-            GroupConfig::default(),
+            group_config(),
             Some(now()),
         )?;
         let new = State {
@@ -1198,7 +1214,7 @@ impl Store {
             &leaf_spec(&record.identity),
             key_packages,
             &options,
-            GroupConfig::default(),
+            group_config(),
             Some(now()),
         )?;
         let new = State {
@@ -1296,7 +1312,7 @@ fn join_resumed(
         },
         psks,
         old,
-        GroupConfig::default(),
+        group_config(),
     )?)
 }
 

@@ -64,7 +64,7 @@ fn check(case: &PassiveClient, provider: &dyn CryptoProvider) -> Result<(), Stri
             .collect(),
     );
     // The vectors' lifetimes ended long ago: lifetime checks are off for them.
-    let config = GroupConfig::default().without_lifetime_checks();
+    let config = GroupConfig::default().without_expiry_check();
     let input = JoinInput {
         welcome: &welcome,
         key_package: &kp,
@@ -90,7 +90,9 @@ fn check(case: &PassiveClient, provider: &dyn CryptoProvider) -> Result<(), Stri
         let msg =
             MlsMessage::from_bytes(&epoch.commit).map_err(|e| format!("epoch {n} commit: {e}"))?;
         match group.process_message(msg, &psks, None) {
-            Ok(Processed::Commit(staged)) => group.merge_staged(*staged),
+            Ok(Processed::Commit(staged)) => group
+                .merge_staged(*staged)
+                .map_err(|e| format!("epoch {n} merge: {e}"))?,
             Ok(_) => return Err(format!("epoch {n}: the commit is not a commit")),
             Err(e) => return Err(format!("epoch {n} commit: {e}")),
         }

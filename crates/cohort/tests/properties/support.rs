@@ -230,7 +230,7 @@ pub fn deliver(to: &mut Group, msg: &MlsMessage) -> Result<Processed, cohort_gro
 /// Delivers a commit, which must be accepted, and merges it.
 pub fn apply(to: &mut Group, msg: &MlsMessage) {
     match deliver(to, msg).expect("the commit must be accepted") {
-        Processed::Commit(staged) => to.merge_staged(*staged),
+        Processed::Commit(staged) => to.merge_staged(*staged).expect("merge"),
         other => panic!("expected a commit, got {other:?}"),
     }
 }
