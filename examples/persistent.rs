@@ -57,9 +57,13 @@ fn main() -> Result<(), Error> {
     let alice = client(&dir, "alice", &provider)?;
     let bob = client(&dir, "bob", &provider)?;
 
-    let (mut alice_group, mut bob_group) = match alice.load_group(GROUP) {
-        Ok(a) => {
-            let b = bob.load_group(GROUP)?;
+    // `Ok(None)` means "no such group": only then is a new one created. An error (a storage
+    // fault, a damaged state) stops here rather than overwrite what is stored.
+    let (mut alice_group, mut bob_group) = match alice.load_group(GROUP)? {
+        Some(a) => {
+            let b = bob
+                .load_group(GROUP)?
+                .ok_or(Error::Misuse("Alice's group is stored but Bob's is not"))?;
             println!(
                 "Loaded the group from {} at epoch {}.",
                 dir.display(),
@@ -67,7 +71,7 @@ fn main() -> Result<(), Error> {
             );
             (a, b)
         }
-        Err(_) => {
+        None => {
             println!("No stored group in {}: creating one.", dir.display());
             let mut a = alice.create_group(GROUP, now())?;
             let kp = bob.generate_key_package(now())?;
@@ -104,7 +108,7 @@ fn main() -> Result<(), Error> {
     Ok(())
 }
 
-fn advance(group: &mut ClientGroup<'_>, commit: cohort::messages::MlsMessage) -> Result<(), Error> {
+fn advance(group: &mut ClientGroup, commit: cohort::messages::MlsMessage) -> Result<(), Error> {
     match group.process_message(commit, now())? {
         Received::Commit(staged) => group.merge_staged(*staged),
         _ => Err(Error::Internal("expected a commit")),

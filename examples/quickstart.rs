@@ -87,7 +87,9 @@ fn main() -> Result<(), cohort::Error> {
     // Bob's device restarts: his group is reloaded from his store and carries on.
     let bob_group_id = bob_group.id().to_vec();
     drop(bob_group);
-    let mut bob_group = bob.load_group(&bob_group_id)?;
+    let mut bob_group = bob
+        .load_group(&bob_group_id)?
+        .ok_or(cohort::Error::Internal("Bob's group was stored"))?;
     println!(
         "Bob's app restarted; his state was reloaded from storage ({} group stored, epoch {}).",
         bob_store.group_ids().map_or(0, |g| g.len()),
@@ -126,7 +128,7 @@ fn main() -> Result<(), cohort::Error> {
 
 /// Delivers `message` to `group` and prints what it was.
 fn show(
-    group: &mut ClientGroup<'_>,
+    group: &mut ClientGroup,
     who: &str,
     message: cohort::messages::MlsMessage,
 ) -> Result<(), cohort::Error> {
@@ -142,7 +144,7 @@ fn show(
 
 /// Delivers a commit and merges it.
 fn apply(
-    group: &mut ClientGroup<'_>,
+    group: &mut ClientGroup,
     commit: cohort::messages::MlsMessage,
 ) -> Result<(), cohort::Error> {
     match group.process_message(commit, now())? {
@@ -152,7 +154,7 @@ fn apply(
 }
 
 /// Checks that every member computes the same epoch authenticator.
-fn same_view(groups: &[&ClientGroup<'_>]) {
+fn same_view(groups: &[&ClientGroup]) {
     let first = groups[0].epoch_authenticator();
     let agree = groups.iter().all(|g| g.epoch_authenticator() == first);
     println!(
@@ -170,7 +172,7 @@ fn name(c: &Credential) -> String {
     }
 }
 
-fn names(group: &ClientGroup<'_>) -> String {
+fn names(group: &ClientGroup) -> String {
     group
         .members()
         .iter()

@@ -13,9 +13,11 @@
 //! | `group/key-packages-consumed` | consumed key packages are deleted by the same write; unlisted ones stay |
 //! | `group/rejected-write-changes-nothing` | a write that fails ([`StorageErrorKind::GroupNotFound`]) leaves no trace |
 //! | `group/delete-removes-epochs` | deleting a group removes its records, which never come back |
+//! | `group/ids-listed` | `group_ids` lists each group written with a state once, in ascending byte order; not one whose write was refused, nor one deleted |
 //! | `group/large-blobs` | a 4 MiB state and a 2 MiB record survive intact |
 //! | `group/concurrent-reads-see-whole-writes` | readers racing a writer never see a write half applied |
 //! | `key-package/round-trip` | insert, read, replace, delete |
+//! | `key-package/refs-listed` | `key_package_refs` lists each inserted KeyPackage once, in ascending byte order; not one deleted or consumed by a write, but still one a refused write listed, and a last-resort one (never consumed) |
 //! | `psk/round-trip` | insert, read, replace, delete |
 //!
 //! The checks use group ids, key-package refs and PSK ids under the prefix
@@ -23,8 +25,8 @@
 //! alone, so the suite also runs on a store that is in use. A panic inside the store is caught
 //! and reported as a failure.
 //!
-//! [`FailingStore`] wraps a store and fails chosen writes, for testing what the layers above do
-//! when storage fails.
+//! [`FailingStore`] wraps a store and fails chosen writes (and, on demand, listings), for
+//! testing what the layers above do when storage fails.
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -35,7 +37,7 @@ mod checks;
 mod concurrent;
 mod failing;
 
-pub use failing::{FailingStore, InjectedFault};
+pub use failing::{FailingStore, InjectedFault, InjectedListingFault};
 
 /// The result of one check.
 #[non_exhaustive]
@@ -132,11 +134,13 @@ impl fmt::Display for Report {
 /// #     fn write(&self, _: GroupWrite) -> Result<(), StorageError> { Err(StorageErrorKind::Backend.into()) }
 /// #     fn read_epoch(&self, _: &[u8], _: u64) -> Result<Option<Zeroizing<Vec<u8>>>, StorageError> { Err(StorageErrorKind::Backend.into()) }
 /// #     fn delete_group(&self, _: &[u8]) -> Result<(), StorageError> { Err(StorageErrorKind::Backend.into()) }
+/// #     fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError> { Err(StorageErrorKind::Backend.into()) }
 /// # }
 /// # impl KeyPackageStore for Broken {
 /// #     fn insert_key_package(&self, _: &[u8], _: Zeroizing<Vec<u8>>) -> Result<(), StorageError> { Err(StorageErrorKind::Backend.into()) }
 /// #     fn key_package(&self, _: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, StorageError> { Err(StorageErrorKind::Backend.into()) }
 /// #     fn delete_key_package(&self, _: &[u8]) -> Result<(), StorageError> { Err(StorageErrorKind::Backend.into()) }
+/// #     fn key_package_refs(&self) -> Result<Vec<Vec<u8>>, StorageError> { Err(StorageErrorKind::Backend.into()) }
 /// # }
 /// # impl PskStore for Broken {
 /// #     fn insert_psk(&self, _: &[u8], _: Zeroizing<Vec<u8>>) -> Result<(), StorageError> { Err(StorageErrorKind::Backend.into()) }

@@ -34,7 +34,7 @@ fn software_client(provider: &Arc<dyn CryptoProvider>, cs: CipherSuite, name: &s
 }
 
 /// Delivers a commit and merges it.
-fn apply(group: &mut ClientGroup<'_>, commit: &MlsMessage) {
+fn apply(group: &mut ClientGroup, commit: &MlsMessage) {
     match group
         .process_message(commit.clone(), NOW)
         .expect("process a commit")
@@ -45,7 +45,7 @@ fn apply(group: &mut ClientGroup<'_>, commit: &MlsMessage) {
 }
 
 /// Delivers an application message and checks its sender and content.
-fn read(group: &mut ClientGroup<'_>, message: &MlsMessage, from: &str, data: &[u8]) {
+fn read(group: &mut ClientGroup, message: &MlsMessage, from: &str, data: &[u8]) {
     match group
         .process_message(message.clone(), NOW)
         .expect("process a message")
@@ -63,7 +63,7 @@ fn read(group: &mut ClientGroup<'_>, message: &MlsMessage, from: &str, data: &[u
     }
 }
 
-fn same_view(groups: &[&ClientGroup<'_>]) {
+fn same_view(groups: &[&ClientGroup]) {
     let first = groups[0].epoch_authenticator();
     for g in groups {
         assert_eq!(g.epoch(), groups[0].epoch());
@@ -76,7 +76,7 @@ fn same_view(groups: &[&ClientGroup<'_>]) {
 }
 
 /// Tara's leaf, as `group` sees it, carries the token's public key.
-fn tara_uses_the_token_key(group: &ClientGroup<'_>, token_signer: &Pkcs11Signer) {
+fn tara_uses_the_token_key(group: &ClientGroup, token_signer: &Pkcs11Signer) {
     let tara = Credential::basic(b"tara".to_vec());
     let (_, leaf) = group
         .group()

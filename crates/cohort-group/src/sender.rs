@@ -565,6 +565,33 @@ impl Group {
         self.propose_inner(signer, proposal, None, format, now)
     }
 
+    /// Proposes injecting the external PSK `psk_id` into the next epoch (RFC 9420 §12.1.4), with
+    /// a fresh nonce of the KDF's output length (§8.4). Every member, the committer included,
+    /// needs the PSK to process the commit that covers it.
+    ///
+    /// # Errors
+    /// As [`Group::propose`]; a crypto failure.
+    pub fn propose_external_psk(
+        &mut self,
+        signer: &dyn Signer,
+        psk_id: &[u8],
+        format: HandshakeFormat,
+        now: Option<u64>,
+    ) -> Result<MlsMessage, Error> {
+        let suite = self.suite_arc();
+        let mut nonce = vec![0u8; suite.hash_len()];
+        suite.random_fill(&mut nonce)?;
+        let proposal = Proposal::PreSharedKey(cohort_messages::proposal::PreSharedKey {
+            psk: PreSharedKeyId {
+                psk: cohort_messages::psk::Psk::External {
+                    psk_id: psk_id.to_vec().into(),
+                },
+                psk_nonce: nonce.into(),
+            },
+        });
+        self.propose(signer, proposal, format, now)
+    }
+
     /// Proposes to refresh our leaf (RFC 9420 §12.1.2): an Update with a fresh HPKE key, whose
     /// private key the group keeps until a commit by another member covers the proposal (a
     /// commit of ours leaves our own Updates out: its path refreshes the leaf anyway). The

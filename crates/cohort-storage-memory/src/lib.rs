@@ -38,15 +38,13 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// The ids of the stored groups, sorted.
+    /// The ids of the stored groups, in ascending byte order: [`GroupStore::group_ids`],
+    /// callable without the trait in scope.
     ///
     /// # Errors
     /// [`StorageErrorKind::Poisoned`] if the lock is poisoned.
     pub fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError> {
-        let inner = self.lock()?;
-        let mut ids: Vec<Vec<u8>> = inner.groups.keys().cloned().collect();
-        ids.sort();
-        Ok(ids)
+        GroupStore::group_ids(self)
     }
 
     /// The epochs of `group_id` that have a stored record, in increasing order (empty for an
@@ -63,15 +61,13 @@ impl MemoryStore {
             .unwrap_or_default())
     }
 
-    /// The refs of the stored key packages, sorted.
+    /// The refs of the stored key packages, in ascending byte order:
+    /// [`KeyPackageStore::key_package_refs`], callable without the trait in scope.
     ///
     /// # Errors
     /// [`StorageErrorKind::Poisoned`] if the lock is poisoned.
     pub fn key_package_refs(&self) -> Result<Vec<Vec<u8>>, StorageError> {
-        let inner = self.lock()?;
-        let mut refs: Vec<Vec<u8>> = inner.key_packages.keys().cloned().collect();
-        refs.sort();
-        Ok(refs)
+        KeyPackageStore::key_package_refs(self)
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Inner>, StorageError> {
@@ -147,6 +143,13 @@ impl GroupStore for MemoryStore {
         self.lock()?.groups.remove(group_id);
         Ok(())
     }
+
+    fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        let inner = self.lock()?;
+        let mut ids: Vec<Vec<u8>> = inner.groups.keys().cloned().collect();
+        ids.sort_unstable();
+        Ok(ids)
+    }
 }
 
 impl KeyPackageStore for MemoryStore {
@@ -171,6 +174,13 @@ impl KeyPackageStore for MemoryStore {
     fn delete_key_package(&self, key_package_ref: &[u8]) -> Result<(), StorageError> {
         self.lock()?.key_packages.remove(key_package_ref);
         Ok(())
+    }
+
+    fn key_package_refs(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        let inner = self.lock()?;
+        let mut refs: Vec<Vec<u8>> = inner.key_packages.keys().cloned().collect();
+        refs.sort_unstable();
+        Ok(refs)
     }
 }
 

@@ -33,6 +33,8 @@ async fn join_then_read(store: &dyn AsyncStorageProvider) -> Option<u64> {
         .await
         .unwrap();
     assert!(store.key_package(b"kp").await.unwrap().is_none());
+    assert!(store.key_package_refs().await.unwrap().is_empty());
+    assert_eq!(store.group_ids().await.unwrap(), [b"g".to_vec()]);
     assert!(store.read_epoch(b"g", 1).await.unwrap().is_some());
     store.read_state(b"g").await.unwrap().map(|s| s.epoch)
 }

@@ -2,7 +2,7 @@
 
 use std::error::Error as _;
 
-use cohort_conformance::storage::{FailingStore, InjectedFault};
+use cohort_conformance::storage::{FailingStore, InjectedFault, InjectedListingFault};
 use cohort_storage::{
     GroupStore, GroupWrite, KeyPackageStore, StorageErrorKind, StorageProvider, Zeroizing,
 };
@@ -86,4 +86,36 @@ fn the_nth_write_fails_once() {
     assert_eq!(results, [true, true, false, true, true]);
     // The failed write (epoch 2) never reached the store; the others did, in order.
     assert_eq!(store.read_state(GROUP).unwrap().map(|s| s.epoch), Some(4));
+}
+
+#[test]
+fn an_armed_listing_fails_once_and_changes_nothing() {
+    let store = FailingStore::new(MemoryStore::new());
+    store
+        .write(GroupWrite::new(GROUP).with_state(1, vec![]))
+        .unwrap();
+    store
+        .insert_key_package(b"kp", Zeroizing::new(b"private".to_vec()))
+        .unwrap();
+
+    store.fail_next_group_ids();
+    let err = store.group_ids().unwrap_err();
+    assert_eq!(err.kind(), StorageErrorKind::Backend);
+    let fault = err
+        .source()
+        .and_then(|s| s.downcast_ref::<InjectedListingFault>());
+    assert_eq!(fault.map(|f| f.method), Some("group_ids"));
+    // Only the armed listing fails, and only once.
+    assert_eq!(store.key_package_refs().unwrap(), [b"kp".to_vec()]);
+    assert_eq!(store.group_ids().unwrap(), [GROUP.to_vec()]);
+
+    store.fail_next_key_package_refs();
+    let err = store.key_package_refs().unwrap_err();
+    let fault = err
+        .source()
+        .and_then(|s| s.downcast_ref::<InjectedListingFault>());
+    assert_eq!(fault.map(|f| f.method), Some("key_package_refs"));
+    assert_eq!(store.key_package_refs().unwrap(), [b"kp".to_vec()]);
+    // Listing faults are not writes.
+    assert_eq!((store.writes(), store.failed_writes()), (1, 0));
 }

@@ -118,8 +118,8 @@ fn bench(c: &mut Criterion) {
         let file = DbFile::new(&format!("n{n}"));
         let store = Arc::new(SqliteStore::open(&file.0).unwrap());
         let (alice, bob) = group_of(&p, n, store.clone());
-        let mut alice_group = alice.load_group(GROUP).unwrap();
-        let mut bob_group = bob.load_group(GROUP).unwrap();
+        let mut alice_group = alice.load_group(GROUP).unwrap().unwrap();
+        let mut bob_group = bob.load_group(GROUP).unwrap().unwrap();
         let m = alice_group.send_message(&[7; 100]).unwrap();
         assert!(matches!(
             bob_group.process_message(m, NOW).unwrap(),
@@ -171,8 +171,8 @@ fn bench(c: &mut Criterion) {
         drop(bob_group);
         drop(alice_group);
         let (alice, bob) = group_of(&p, n, Arc::new(MemoryStore::new()));
-        let mut alice_group = alice.load_group(GROUP).unwrap();
-        let mut bob_group = bob.load_group(GROUP).unwrap();
+        let mut alice_group = alice.load_group(GROUP).unwrap().unwrap();
+        let mut bob_group = bob.load_group(GROUP).unwrap().unwrap();
         g.bench_function(BenchmarkId::new("send_message/memory", n), |b| {
             b.iter(|| bob_group.send_message(&[7; 100]).unwrap());
         });

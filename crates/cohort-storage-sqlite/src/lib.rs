@@ -106,20 +106,14 @@ impl SqliteStore {
         })
     }
 
-    /// The ids of the stored groups, sorted.
+    /// The ids of the stored groups, in ascending byte order: [`GroupStore::group_ids`],
+    /// callable without the trait in scope.
     ///
     /// # Errors
     ///
     /// A [`StorageError`] when SQLite fails.
     pub fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError> {
-        let conn = self.lock()?;
-        let mut stmt = conn
-            .prepare_cached("SELECT group_id FROM groups ORDER BY group_id")
-            .map_err(db_error)?;
-        let rows = stmt
-            .query_map([], |row| row.get::<_, Vec<u8>>(0))
-            .map_err(db_error)?;
-        rows.collect::<Result<_, _>>().map_err(db_error)
+        GroupStore::group_ids(self)
     }
 
     /// The epochs of `group_id` that have a stored record, in increasing order (empty for an
@@ -144,20 +138,14 @@ impl SqliteStore {
         Ok(epochs)
     }
 
-    /// The refs of the stored key packages, sorted.
+    /// The refs of the stored key packages, in ascending byte order:
+    /// [`KeyPackageStore::key_package_refs`], callable without the trait in scope.
     ///
     /// # Errors
     ///
     /// A [`StorageError`] when SQLite fails.
     pub fn key_package_refs(&self) -> Result<Vec<Vec<u8>>, StorageError> {
-        let conn = self.lock()?;
-        let mut stmt = conn
-            .prepare_cached("SELECT kp_ref FROM key_packages ORDER BY kp_ref")
-            .map_err(db_error)?;
-        let rows = stmt
-            .query_map([], |row| row.get::<_, Vec<u8>>(0))
-            .map_err(db_error)?;
-        rows.collect::<Result<_, _>>().map_err(db_error)
+        KeyPackageStore::key_package_refs(self)
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Connection>, StorageError> {
@@ -286,6 +274,18 @@ impl GroupStore for SqliteStore {
             .map_err(db_error)?;
         tx.commit().map_err(db_error)
     }
+
+    fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        let conn = self.lock()?;
+        // Ids are bound as blobs, and SQLite orders blobs with memcmp: ascending byte order.
+        let mut stmt = conn
+            .prepare_cached("SELECT group_id FROM groups ORDER BY group_id")
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map([], |row| row.get::<_, Vec<u8>>(0))
+            .map_err(db_error)?;
+        rows.collect::<Result<_, _>>().map_err(db_error)
+    }
 }
 
 impl KeyPackageStore for SqliteStore {
@@ -324,6 +324,18 @@ impl KeyPackageStore for SqliteStore {
             .and_then(|mut s| s.execute(params![key_package_ref]))
             .map_err(db_error)?;
         Ok(())
+    }
+
+    fn key_package_refs(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        let conn = self.lock()?;
+        // Refs are bound as blobs, and SQLite orders blobs with memcmp: ascending byte order.
+        let mut stmt = conn
+            .prepare_cached("SELECT kp_ref FROM key_packages ORDER BY kp_ref")
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map([], |row| row.get::<_, Vec<u8>>(0))
+            .map_err(db_error)?;
+        rows.collect::<Result<_, _>>().map_err(db_error)
     }
 }
 

@@ -383,10 +383,11 @@ impl World {
         Ok(self.ds.last_insert_rowid())
     }
 
-    fn load(&self, member: usize, group: u32) -> Result<ClientGroup<'_>, String> {
+    fn load(&self, member: usize, group: u32) -> Result<ClientGroup, String> {
         self.clients[member]
             .load_group(&group_id(group))
-            .map_err(|e| format!("{} cannot load group {group}: {e}", MEMBERS[member]))
+            .map_err(|e| format!("{} cannot load group {group}: {e}", MEMBERS[member]))?
+            .ok_or_else(|| format!("{} has no stored group {group}", MEMBERS[member]))
     }
 
     /// Alice creates a group and adds Bob and Carol, who join from the Welcome.
@@ -722,7 +723,7 @@ impl Recovery {
 }
 
 /// Processes `commit` (our own is matched to our pending commit) and merges it.
-fn apply_commit(g: &mut ClientGroup<'_>, commit: MlsMessage) -> Result<(), String> {
+fn apply_commit(g: &mut ClientGroup, commit: MlsMessage) -> Result<(), String> {
     match g.process_message(commit, now()) {
         Ok(Received::Commit(staged)) => g.merge_staged(*staged).map_err(|e| e.to_string()),
         Ok(_) => Err("not a commit".into()),

@@ -201,7 +201,7 @@ fn a_member_whose_merge_write_fails_reloads_at_the_old_epoch_and_retries() {
     );
 
     // The retry: reload, process the same commit, merge.
-    let mut bob_group = bob.load_group(GROUP).unwrap();
+    let mut bob_group = bob.load_group(GROUP).unwrap().unwrap();
     assert_eq!(bob_group.epoch(), 1);
     let Received::Commit(staged) = bob_group.process_message(update.commit, 2).unwrap() else {
         panic!("expected a commit");
@@ -212,7 +212,7 @@ fn a_member_whose_merge_write_fails_reloads_at_the_old_epoch_and_retries() {
         bob_group.epoch_authenticator(),
         alice_group.epoch_authenticator()
     );
-    let reloaded = bob.load_group(GROUP).unwrap();
+    let reloaded = bob.load_group(GROUP).unwrap().unwrap();
     assert_eq!(reloaded.epoch(), 2);
     let msg = alice_group.send_message(b"after the retry").unwrap();
     let mut bob_group = reloaded;

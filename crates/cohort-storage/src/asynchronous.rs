@@ -55,6 +55,7 @@ use crate::StoredGroup;
 /// #     fn write(&self, _: GroupWrite) -> Result<(), StorageError> { Ok(()) }
 /// #     fn read_epoch(&self, _: &[u8], _: u64) -> Result<Option<cohort_storage::Zeroizing<Vec<u8>>>, StorageError> { Ok(None) }
 /// #     fn delete_group(&self, _: &[u8]) -> Result<(), StorageError> { Ok(()) }
+/// #     fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError> { Ok(Vec::new()) }
 /// # }
 /// // `Empty` implements only the synchronous `GroupStore`: it is usable here as is.
 /// let mut fut = pin!(epoch_of(&Empty, b"g"));
@@ -94,6 +95,13 @@ pub trait AsyncGroupStore: Send + Sync + fmt::Debug {
     /// # Errors
     /// As [`GroupStore::delete_group`].
     async fn delete_group(&self, group_id: &[u8]) -> Result<(), StorageError>;
+
+    /// See [`GroupStore::group_ids`]: the ids of every group with a state, each once, in
+    /// ascending byte order.
+    ///
+    /// # Errors
+    /// As [`GroupStore::group_ids`].
+    async fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError>;
 }
 
 /// The asynchronous form of [`KeyPackageStore`], with the same contract.
@@ -125,6 +133,13 @@ pub trait AsyncKeyPackageStore: Send + Sync + fmt::Debug {
     /// # Errors
     /// As [`KeyPackageStore::delete_key_package`].
     async fn delete_key_package(&self, key_package_ref: &[u8]) -> Result<(), StorageError>;
+
+    /// See [`KeyPackageStore::key_package_refs`]: the refs of every stored KeyPackage record,
+    /// each once, in ascending byte order.
+    ///
+    /// # Errors
+    /// As [`KeyPackageStore::key_package_refs`].
+    async fn key_package_refs(&self) -> Result<Vec<Vec<u8>>, StorageError>;
 }
 
 /// The asynchronous form of [`PskStore`], with the same contract.
@@ -220,6 +235,10 @@ impl<T: GroupStore + ?Sized> AsyncGroupStore for T {
     async fn delete_group(&self, group_id: &[u8]) -> Result<(), StorageError> {
         GroupStore::delete_group(self, group_id)
     }
+
+    async fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        GroupStore::group_ids(self)
+    }
 }
 
 #[async_trait]
@@ -241,6 +260,10 @@ impl<T: KeyPackageStore + ?Sized> AsyncKeyPackageStore for T {
 
     async fn delete_key_package(&self, key_package_ref: &[u8]) -> Result<(), StorageError> {
         KeyPackageStore::delete_key_package(self, key_package_ref)
+    }
+
+    async fn key_package_refs(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        KeyPackageStore::key_package_refs(self)
     }
 }
 

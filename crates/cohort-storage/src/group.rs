@@ -215,6 +215,8 @@ impl fmt::Debug for GroupWrite {
 ///   [`KeyPackageStore`](crate::KeyPackageStore), so implement both on one type (see
 ///   [`StorageProvider`](crate::StorageProvider)).
 /// - A missing group or epoch is `Ok(None)`, never an error. Errors are for failures.
+/// - [`group_ids`](Self::group_ids) returns the ids sorted by their bytes; a backend with an
+///   index on the group id gets that order for free (SQLite compares blobs byte by byte).
 /// - Do not put stored values in errors or logs.
 /// - Certify the backend with `cohort_conformance::storage::run`.
 ///
@@ -226,6 +228,8 @@ impl fmt::Debug for GroupWrite {
 /// - After `write` returns `Err`, the store is exactly as before the call.
 /// - [`delete_group`](Self::delete_group) removes the state and every epoch record of the group
 ///   at once.
+/// - [`group_ids`](Self::group_ids) lists exactly the groups that have a state: a group appears
+///   when a write with a state succeeds and disappears when it is deleted.
 ///
 /// # Examples
 ///
@@ -285,6 +289,13 @@ impl fmt::Debug for GroupWrite {
 ///         map.remove(group_id);
 ///         Ok(())
 ///     }
+///
+///     fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+///         let map = self.0.lock().map_err(|_| StorageErrorKind::Poisoned)?;
+///         let mut ids: Vec<Vec<u8>> = map.keys().cloned().collect();
+///         ids.sort_unstable();
+///         Ok(ids)
+///     }
 /// }
 ///
 /// let store = TinyStore::default();
@@ -293,6 +304,10 @@ impl fmt::Debug for GroupWrite {
 /// assert_eq!(store.read_state(b"g")?.map(|s| s.epoch), Some(1));
 /// assert!(store.read_epoch(b"g", 1)?.is_some());
 /// assert!(store.read_state(b"unknown")?.is_none());
+/// store.write(GroupWrite::new(b"a".to_vec()).with_state(0, b"s0".to_vec()))?;
+/// assert_eq!(store.group_ids()?, [b"a".to_vec(), b"g".to_vec()]);
+/// store.delete_group(b"g")?;
+/// assert_eq!(store.group_ids()?, [b"a".to_vec()]);
 /// # Ok::<(), StorageError>(())
 /// ```
 pub trait GroupStore: Send + Sync + fmt::Debug {
@@ -327,6 +342,18 @@ pub trait GroupStore: Send + Sync + fmt::Debug {
     /// # Errors
     /// A [`StorageError`] if the backend fails; the group is then unchanged.
     fn delete_group(&self, group_id: &[u8]) -> Result<(), StorageError>;
+
+    /// The ids of every stored group, that is of every group with a state, each once and in
+    /// ascending byte order (the order of `Ord` for `[u8]`: byte by byte, unsigned, a proper
+    /// prefix before the longer id). Empty for an empty store.
+    ///
+    /// A group is listed from the successful [`write`](Self::write) that gives it a state until
+    /// [`delete_group`](Self::delete_group) removes it; a write that failed never lists one. The
+    /// facade uses this to enumerate, and to delete, a client's groups.
+    ///
+    /// # Errors
+    /// A [`StorageError`] if the backend fails; never for an empty store.
+    fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError>;
 }
 
 /// Shows a secret's length, never its bytes.

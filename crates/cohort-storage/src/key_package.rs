@@ -28,6 +28,9 @@ use crate::StorageError;
 /// - [`key_package`](Self::key_package) returns `Ok(None)` for an unknown ref, never an error.
 /// - [`delete_key_package`](Self::delete_key_package) of an unknown ref is not an error.
 /// - A ref deleted, directly or through a group write, never comes back.
+/// - [`key_package_refs`](Self::key_package_refs) lists exactly the refs stored: inserted and
+///   not yet deleted, directly or as consumed by a group write (so a last-resort KeyPackage,
+///   never consumed, stays listed until it is deleted).
 ///
 /// # Examples
 ///
@@ -67,6 +70,10 @@ use crate::StorageError;
 ///     fn delete_key_package(&self, key_package_ref: &[u8]) -> Result<(), StorageError> {
 ///         self.inner.delete_key_package(key_package_ref)
 ///     }
+///
+///     fn key_package_refs(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+///         self.inner.key_package_refs()
+///     }
 /// }
 /// ```
 pub trait KeyPackageStore: Send + Sync + fmt::Debug {
@@ -94,4 +101,20 @@ pub trait KeyPackageStore: Send + Sync + fmt::Debug {
     /// # Errors
     /// A [`StorageError`] if the backend fails; never for an unknown ref.
     fn delete_key_package(&self, key_package_ref: &[u8]) -> Result<(), StorageError>;
+
+    /// The refs of every stored KeyPackage record, each once and in ascending byte order (the
+    /// order of `Ord` for `[u8]`: byte by byte, unsigned, a proper prefix before the longer
+    /// ref). Empty for an empty store.
+    ///
+    /// A ref is listed from its [`insert_key_package`](Self::insert_key_package) until it is
+    /// deleted, by [`delete_key_package`](Self::delete_key_package) or as one of a successful
+    /// group write's
+    /// [`consumed_key_packages`](crate::GroupWrite::consumed_key_packages); a last-resort
+    /// KeyPackage, which a join does not consume, stays listed. The facade uses this to
+    /// enumerate, and to delete, a client's KeyPackages. Only refs are returned, never the
+    /// private material.
+    ///
+    /// # Errors
+    /// A [`StorageError`] if the backend fails; never for an empty store.
+    fn key_package_refs(&self) -> Result<Vec<Vec<u8>>, StorageError>;
 }

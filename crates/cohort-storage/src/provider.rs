@@ -67,6 +67,10 @@ macro_rules! forward {
             fn delete_group(&self, group_id: &[u8]) -> Result<(), StorageError> {
                 (**self).delete_group(group_id)
             }
+
+            fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+                (**self).group_ids()
+            }
         }
 
         impl<T: KeyPackageStore + ?Sized> KeyPackageStore for $ptr {
@@ -87,6 +91,10 @@ macro_rules! forward {
 
             fn delete_key_package(&self, key_package_ref: &[u8]) -> Result<(), StorageError> {
                 (**self).delete_key_package(key_package_ref)
+            }
+
+            fn key_package_refs(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+                (**self).key_package_refs()
             }
         }
 

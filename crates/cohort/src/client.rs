@@ -27,20 +27,24 @@ use cohort_codec::{Decode, Encode};
 use cohort_credential::Credential;
 use cohort_crypto::{CipherSuite, CryptoProvider, HpkePrivateKey, Secret, Signer};
 use cohort_group::{
-    CommitOptions, CommitOutput, ExternalPsks, Group, GroupConfig, JoinInput, KeyPackageSecrets,
-    LeafSpec, Processed, RatchetSnapshot, StagedCommit, create_key_package, key_package_ref,
+    CommitOptions, CommitOutput, ExternalJoin, ExternalPsks, Group, GroupConfig, JoinInput,
+    KeyPackageSecrets, LeafSpec, Processed, RatchetSnapshot, StagedCommit, create_key_package,
+    key_package_ref,
 };
-use cohort_messages::framing::ContentType;
+use cohort_messages::framing::{ContentType, Sender};
+use cohort_messages::group_info::GroupInfo;
 use cohort_messages::key_package::KeyPackage;
+use cohort_messages::proposal::{Add, GroupContextExtensions, Proposal, ReInit, Remove};
 use cohort_messages::welcome::Welcome;
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_storage::{AsyncStorageProvider, GroupWrite, StorageProvider, Zeroizing};
+use cohort_tree::extension::Extension;
 use cohort_tree::leaf::{LeafNode, ProtocolVersion};
 use cohort_tree::math::LeafIndex;
 use cohort_tree::node::RatchetTreeNodes;
 
 use crate::remote_signer::AsyncSigner;
-use crate::{Error, MessagePolicy};
+use crate::{Error, GroupInfoPolicy, MessagePolicy};
 
 /// A new KeyPackage: the message to publish, its reference, and the record of its private keys.
 struct NewKeyPackage {
@@ -76,7 +80,16 @@ impl Identity {
 
     /// A new KeyPackage signed by `signer`, its reference, and the record of its private keys to
     /// store.
-    fn new_key_package(&self, signer: &dyn Signer, now: u64) -> Result<NewKeyPackage, Error> {
+    /// A last-resort KeyPackage's record ends with this byte: a join keeps it (RFC 9420 §16.8).
+    /// Records of ordinary KeyPackages end after the keys, as earlier versions wrote them.
+    const LAST_RESORT: u8 = 1;
+
+    fn new_key_package(
+        &self,
+        signer: &dyn Signer,
+        now: u64,
+        last_resort: bool,
+    ) -> Result<NewKeyPackage, Error> {
         let (kp, secrets) = create_key_package(
             &*self.provider,
             self.cipher_suite,
@@ -90,6 +103,9 @@ impl Identity {
             (secrets.init_key.clone(), secrets.encryption_key.clone()),
         )
             .encode(&mut record)?;
+        if last_resort {
+            record.push(Self::LAST_RESORT);
+        }
         Ok(NewKeyPackage {
             message: MlsMessage::new(MlsMessageBody::KeyPackage(kp)),
             reference: reference.0.into_vec(),
@@ -117,8 +133,7 @@ impl Identity {
         psks: &dyn ExternalPsks,
         now: u64,
     ) -> Result<Group, Error> {
-        let (kp, (init_key, encryption_key)): (KeyPackage, (HpkePrivateKey, HpkePrivateKey)) =
-            Decode::from_bytes(record)?;
+        let (kp, (init_key, encryption_key)) = Self::key_package_record(record)?.0;
         let secrets = KeyPackageSecrets {
             init_key,
             encryption_key,
@@ -135,6 +150,51 @@ impl Identity {
             input,
             psks,
             self.config.clone(),
+        )?)
+    }
+
+    /// A stored KeyPackage record: the KeyPackage, its private keys, and whether it is a
+    /// last-resort one.
+    #[allow(
+        clippy::type_complexity,
+        reason = "the record's parts, named at the call"
+    )]
+    fn key_package_record(
+        record: &[u8],
+    ) -> Result<((KeyPackage, (HpkePrivateKey, HpkePrivateKey)), bool), Error> {
+        let mut r = cohort_codec::Reader::new(record);
+        let parts = Decode::decode(&mut r)?;
+        let last_resort = match r.rest() {
+            [] => false,
+            [Self::LAST_RESORT] => true,
+            _ => {
+                return Err(Error::Malformed(cohort_codec::CodecError::InvalidValue {
+                    what: "KeyPackage record",
+                    reason: "unknown trailing bytes",
+                }));
+            }
+        };
+        Ok((parts, last_resort))
+    }
+
+    /// Joins the group of `group_info` by external commit, replacing our leaf `resync` if given.
+    fn external_join(
+        &self,
+        signer: &dyn Signer,
+        group_info: &GroupInfo,
+        ratchet_tree: Option<RatchetTreeNodes>,
+        resync: Option<LeafIndex>,
+        now: u64,
+    ) -> Result<ExternalJoin, Error> {
+        Ok(Group::join_by_external_commit(
+            &*self.provider,
+            signer,
+            &self.leaf_spec(now),
+            group_info,
+            ratchet_tree,
+            resync,
+            self.config.clone(),
+            Some(now),
         )?)
     }
 
@@ -155,8 +215,14 @@ impl Identity {
 }
 
 /// A client with a synchronous store.
+///
+/// Cloning is cheap (two shared pointers): every clone is the same client, with the same
+/// identity, settings and store. Each group handle ([`ClientGroup`]) holds such a clone, so it
+/// owns what it needs and can live anywhere (in a struct beside the client, in a map of groups,
+/// on another thread).
+#[derive(Clone)]
 pub struct Client {
-    id: Identity,
+    id: Arc<Identity>,
     storage: Arc<dyn StorageProvider>,
 }
 
@@ -164,8 +230,11 @@ pub struct Client {
 ///
 /// External PSKs are looked up synchronously while a message is processed, so they come from
 /// an [`ExternalPsks`] the application gives, not from the async store.
+///
+/// Cloning is cheap, as for [`Client`].
+#[derive(Clone)]
 pub struct AsyncClient {
-    id: Identity,
+    id: Arc<Identity>,
     storage: Arc<dyn AsyncStorageProvider>,
     psks: Arc<dyn ExternalPsks>,
 }
@@ -317,7 +386,7 @@ impl ClientBuilder {
             ));
         }
         Ok(Client {
-            id: self.identity()?,
+            id: Arc::new(self.identity()?),
             storage,
         })
     }
@@ -332,23 +401,83 @@ impl ClientBuilder {
         psks: Arc<dyn ExternalPsks>,
     ) -> Result<AsyncClient, Error> {
         Ok(AsyncClient {
-            id: self.identity()?,
+            id: Arc::new(self.identity()?),
             storage,
             psks,
         })
     }
 }
 
-/// External PSKs looked up in a synchronous store.
-struct StoredPsks<'a>(&'a dyn StorageProvider);
+/// External PSKs looked up in a synchronous store. A failed lookup is kept, so that the
+/// operation reports the storage failure rather than a PSK the peer named wrongly.
+struct StoredPsks {
+    store: Arc<dyn StorageProvider>,
+    failure: std::sync::Mutex<Option<cohort_storage::StorageError>>,
+}
 
-impl ExternalPsks for StoredPsks<'_> {
+impl StoredPsks {
+    fn new(store: Arc<dyn StorageProvider>) -> Self {
+        Self {
+            store,
+            failure: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// `err` unless a lookup failed in storage, which is then the error to report: the group
+    /// saw the PSK as missing, but the fault was ours.
+    fn blame(&self, err: Error) -> Error {
+        match self.failure.lock().ok().and_then(|mut f| f.take()) {
+            Some(storage) => Error::Storage(storage),
+            None => err,
+        }
+    }
+}
+
+/// Where an operation finds external PSKs: the client's store (whose failures are reported as
+/// such) or the application's [`ExternalPsks`].
+#[derive(Clone)]
+struct Psks {
+    lookup: Arc<dyn ExternalPsks>,
+    stored: Option<Arc<StoredPsks>>,
+}
+
+impl Psks {
+    fn from_store(store: Arc<dyn StorageProvider>) -> Self {
+        let stored = Arc::new(StoredPsks::new(store));
+        Self {
+            lookup: stored.clone(),
+            stored: Some(stored),
+        }
+    }
+
+    fn given(lookup: Arc<dyn ExternalPsks>) -> Self {
+        Self {
+            lookup,
+            stored: None,
+        }
+    }
+
+    /// `err`, or the storage failure behind it (see [`StoredPsks::blame`]).
+    fn blame(&self, err: impl Into<Error>) -> Error {
+        let err = err.into();
+        match &self.stored {
+            Some(stored) => stored.blame(err),
+            None => err,
+        }
+    }
+}
+
+impl ExternalPsks for StoredPsks {
     fn external_psk(&self, psk_id: &[u8]) -> Option<Secret> {
-        self.0
-            .psk(psk_id)
-            .ok()
-            .flatten()
-            .map(|p| Secret::new(p.to_vec()))
+        match self.store.psk(psk_id) {
+            Ok(found) => found.map(|p| Secret::new(p.to_vec())),
+            Err(e) => {
+                if let Ok(mut failure) = self.failure.lock() {
+                    failure.get_or_insert(e);
+                }
+                None
+            }
+        }
     }
 }
 
@@ -358,6 +487,17 @@ fn welcome_of(message: &MlsMessage) -> Result<&Welcome, Error> {
     match &message.body {
         MlsMessageBody::Welcome(w) => Ok(w),
         _ => Err(Error::Misuse("join takes an MLSMessage carrying a Welcome")),
+    }
+}
+
+/// The GroupInfo inside `message`, or a misuse error; the envelope must be `mls10` (V-6-01).
+fn group_info_of(message: &MlsMessage) -> Result<GroupInfo, Error> {
+    check_version(message)?;
+    match &message.body {
+        MlsMessageBody::GroupInfo(gi) => Ok(gi.clone()),
+        _ => Err(Error::Misuse(
+            "an external join takes an MLSMessage carrying a GroupInfo",
+        )),
     }
 }
 
@@ -387,19 +527,102 @@ macro_rules! client_api {
         /// A crypto or storage failure.
         pub $($async)? fn generate_key_package(&self, now: u64) -> Result<MlsMessage, Error> {
             let id = self.id.clone();
-            let new = self.with_signer(move |signer| id.new_key_package(signer, now))$($await)*?;
+            let new = self.with_signer(move |signer| id.new_key_package(signer, now, false))$($await)*?;
             self.storage.insert_key_package(&new.reference, new.record)$($await)*?;
             Ok(new.message)
+        }
+
+        /// Creates a last-resort KeyPackage (RFC 9420 §16.8): one whose private keys are kept
+        /// after a Welcome uses it, so that the client stays reachable when its other
+        /// KeyPackages are used up. Reusing it weakens forward secrecy for the groups it joins
+        /// until the client updates its leaf: publish it only as the last choice, and replace it
+        /// (delete it with `delete_key_package`) regularly.
+        ///
+        /// # Errors
+        /// A crypto or storage failure.
+        pub $($async)? fn generate_last_resort_key_package(&self, now: u64) -> Result<MlsMessage, Error> {
+            let id = self.id.clone();
+            let new = self.with_signer(move |signer| id.new_key_package(signer, now, true))$($await)*?;
+            self.storage.insert_key_package(&new.reference, new.record)$($await)*?;
+            Ok(new.message)
+        }
+
+        /// The references (RFC 9420 §5.2) of the KeyPackages whose private keys are stored,
+        /// in ascending order.
+        ///
+        /// # Errors
+        /// A storage failure.
+        pub $($async)? fn key_package_refs(&self) -> Result<Vec<Vec<u8>>, Error> {
+            Ok(self.storage.key_package_refs()$($await)*?)
+        }
+
+        /// Deletes the private keys of the KeyPackage `key_package_ref` (one withdrawn from the
+        /// Delivery Service, or a last-resort one being replaced). Deleting an absent one is
+        /// not an error.
+        ///
+        /// # Errors
+        /// A storage failure.
+        pub $($async)? fn delete_key_package(&self, key_package_ref: &[u8]) -> Result<(), Error> {
+            Ok(self.storage.delete_key_package(key_package_ref)$($await)*?)
+        }
+
+        /// The ids of the stored groups, in ascending order.
+        ///
+        /// # Errors
+        /// A storage failure.
+        pub $($async)? fn group_ids(&self) -> Result<Vec<Vec<u8>>, Error> {
+            Ok(self.storage.group_ids()$($await)*?)
+        }
+
+        /// Deletes a stored group: its state and every epoch record (after we left it or were
+        /// removed). A handle of it still in memory is not affected. Deleting an absent group
+        /// is not an error.
+        ///
+        /// # Errors
+        /// A storage failure.
+        pub $($async)? fn delete_group(&self, group_id: &[u8]) -> Result<(), Error> {
+            Ok(self.storage.delete_group(group_id)$($await)*?)
+        }
+
+        /// Joins the group of `group_info` (an MLSMessage carrying a GroupInfo with
+        /// `external_pub`) by external commit (RFC 9420 §12.4.3.2), and stores it. Returns the
+        /// group, already in the new epoch, and the commit to send; if the Delivery Service
+        /// rejects the commit, delete the group (`delete_group`) and try again from a newer
+        /// GroupInfo. `ratchet_tree` is needed only when the GroupInfo does not carry the tree.
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] for a GroupInfo that fails validation, or of a group we already
+        /// have; a crypto or storage failure.
+        pub $($async)? fn join_by_external_commit(
+            &self,
+            group_info: &MlsMessage,
+            ratchet_tree: Option<RatchetTreeNodes>,
+            now: u64,
+        ) -> Result<(GroupOf<Self>, MlsMessage), Error> {
+            let group_info = group_info_of(group_info)?;
+            // The group id must not be one of our groups already (as for a Welcome).
+            if self.storage.read_state(group_info.group_context.group_id.as_slice())$($await)*?.is_some() {
+                return Err(Error::Invalid(cohort_group::ValidationError::InvalidGroupInfo(
+                    "the group id is already in use by one of our groups",
+                )));
+            }
+            let id = self.id.clone();
+            let joined = self.with_signer(move |signer| {
+                id.external_join(signer, &group_info, ratchet_tree, None, now)
+            })$($await)*?;
+            let g = GroupOf { client: self.clone(), group: joined.group };
+            g.save(None)$($await)*?;
+            Ok((g, joined.commit))
         }
 
         /// Creates a group with this client as its only member, and stores it.
         ///
         /// # Errors
         /// A crypto or storage failure.
-        pub $($async)? fn create_group(&self, group_id: &[u8], now: u64) -> Result<GroupOf<'_, Self>, Error> {
+        pub $($async)? fn create_group(&self, group_id: &[u8], now: u64) -> Result<GroupOf<Self>, Error> {
             let (id, group_id) = (self.id.clone(), group_id.to_vec());
             let group = self.with_signer(move |signer| id.new_group(signer, &group_id, now))$($await)*?;
-            let g = GroupOf { client: self, group };
+            let g = GroupOf { client: self.clone(), group };
             g.save(None)$($await)*?;
             Ok(g)
         }
@@ -416,7 +639,7 @@ macro_rules! client_api {
             welcome: &MlsMessage,
             ratchet_tree: Option<RatchetTreeNodes>,
             now: u64,
-        ) -> Result<GroupOf<'_, Self>, Error> {
+        ) -> Result<GroupOf<Self>, Error> {
             let welcome = welcome_of(welcome)?;
             let mut found = None;
             for entry in &welcome.secrets {
@@ -427,33 +650,40 @@ macro_rules! client_api {
             }
             let (kp_ref, record) =
                 found.ok_or(Error::Invalid(cohort_group::ValidationError::NoMatchingKeyPackage))?;
-            let group = self.id.join_with(welcome, &record, ratchet_tree, &*self.psks(), now)?;
+            // A last-resort KeyPackage stays; any other is deleted in the write that stores the
+            // group (RFC 9420 §16.8).
+            let last_resort = Identity::key_package_record(&record)?.1;
+            let psks = self.psks();
+            let group = self
+                .id
+                .join_with(welcome, &record, ratchet_tree, &*psks.lookup, now)
+                .map_err(|e| psks.blame(e))?;
             // The group id must not be one of our groups already (V-12.4.3.1-08).
             if self.storage.read_state(group.group_id())$($await)*?.is_some() {
                 return Err(Error::Invalid(cohort_group::ValidationError::InvalidGroupInfo(
                     "the group id is already in use by one of our groups",
                 )));
             }
-            let g = GroupOf { client: self, group };
-            g.save(Some(kp_ref))$($await)*?;
+            let g = GroupOf { client: self.clone(), group };
+            g.save((!last_resort).then_some(kp_ref))$($await)*?;
             Ok(g)
         }
 
-        /// Loads a stored group.
+        /// Loads a stored group: `Ok(None)` when no group of this id is stored.
         ///
         /// # Errors
-        /// [`Error::Misuse`] when no such group is stored; [`Error::Malformed`] for a damaged
-        /// state.
-        pub $($async)? fn load_group(&self, group_id: &[u8]) -> Result<GroupOf<'_, Self>, Error> {
-            let stored = self
-                .storage
-                .read_state(group_id)$($await)*?
-                .ok_or(Error::Misuse("no such group is stored"))?;
+        /// A storage failure ([`Error::Storage`]); [`Error::Malformed`] or
+        /// [`Error::GroupMisuse`] for a stored state that cannot be read (damaged, or written by
+        /// a newer version). An error never means "absent": do not overwrite the group on one.
+        pub $($async)? fn load_group(&self, group_id: &[u8]) -> Result<Option<GroupOf<Self>>, Error> {
+            let Some(stored) = self.storage.read_state(group_id)$($await)*? else {
+                return Ok(None);
+            };
             // The current epoch's record holds the secret trees (absent for a group stored whole
             // in format 1 by an earlier version).
             let ratchets = self.storage.read_epoch(group_id, stored.epoch)$($await)*?;
             let group = self.id.restore(&stored.state, ratchets.as_deref().map(|r| r.as_slice()))?;
-            Ok(GroupOf { client: self, group })
+            Ok(Some(GroupOf { client: self.clone(), group }))
         }
     };
 }
@@ -469,21 +699,39 @@ impl Client {
         }
     }
 
+    /// Stores the external PSK `psk_id` (RFC 9420 §8.4), so that commits and Welcomes that use
+    /// it can be processed, and `propose_external_psk` can name it. (An [`AsyncClient`] looks
+    /// PSKs up in the application's [`ExternalPsks`] instead.)
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub fn register_psk(&self, psk_id: &[u8], psk: Zeroizing<Vec<u8>>) -> Result<(), Error> {
+        Ok(self.storage.insert_psk(psk_id, psk)?)
+    }
+
+    /// Deletes the external PSK `psk_id`. Deleting an absent one is not an error.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub fn delete_psk(&self, psk_id: &[u8]) -> Result<(), Error> {
+        Ok(self.storage.delete_psk(psk_id)?)
+    }
+
     /// Starts building a client on `provider` (then `.build(storage)`).
     pub fn builder(provider: Arc<dyn CryptoProvider>) -> ClientBuilder {
         ClientBuilder::new(provider)
     }
 
-    fn psks(&self) -> Box<dyn ExternalPsks + '_> {
-        Box::new(StoredPsks(&*self.storage))
+    fn psks(&self) -> Psks {
+        Psks::from_store(Arc::clone(&self.storage))
     }
 
     client_api!(,);
 }
 
 impl AsyncClient {
-    fn psks(&self) -> Arc<dyn ExternalPsks> {
-        Arc::clone(&self.psks)
+    fn psks(&self) -> Psks {
+        Psks::given(Arc::clone(&self.psks))
     }
 
     /// Runs `op` with the client's signer: inline for a local one; for an [`AsyncSigner`], on
@@ -533,27 +781,54 @@ pub enum Received {
         /// The message's authenticated data (sent in the clear, covered by the AEAD).
         authenticated_data: Vec<u8>,
     },
-    /// A proposal, cached for a later commit.
-    Proposal,
-    /// A commit: inspect it, then merge it with `merge_staged` (or drop it).
+    /// A proposal, cached for a later commit (by any member, with
+    /// [`GroupOf::commit_pending`]).
+    Proposal {
+        /// Who sent it.
+        sender: ProposalSender,
+        /// The proposal.
+        proposal: Box<Proposal>,
+    },
+    /// A commit: inspect it ([`StagedCommit::summary`]), then merge it with `merge_staged` (or
+    /// drop it).
     Commit(Box<StagedCommit>),
+}
+
+/// Who sent a proposal (RFC 9420 §6.1, §12.1.8).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ProposalSender {
+    /// A member of the group.
+    Member(Member),
+    /// The external sender at this index of the group's `external_senders` extension.
+    External(u32),
+    /// A client asking to be added: the proposal is the Add of its own KeyPackage.
+    NewMember,
 }
 
 /// A group of a client: every change is written to the client's storage before the method
 /// returns.
+///
+/// The handle owns a clone of its client (cheap: shared pointers), so it has no lifetime and is
+/// `Send`: keep it in a struct or a map keyed by [`GroupOf::id`], move it to another thread.
 #[derive(Debug)]
-pub struct GroupOf<'c, C> {
-    client: &'c C,
+pub struct GroupOf<C> {
+    client: C,
     group: Group,
 }
 
 /// A group of a [`Client`] (synchronous storage).
-pub type ClientGroup<'c> = GroupOf<'c, Client>;
+pub type ClientGroup = GroupOf<Client>;
 
 /// A group of an [`AsyncClient`] (asynchronous storage).
-pub type AsyncClientGroup<'c> = GroupOf<'c, AsyncClient>;
+pub type AsyncClientGroup = GroupOf<AsyncClient>;
 
-impl<C> GroupOf<'_, C> {
+impl<C> GroupOf<C> {
+    /// The client this group belongs to.
+    pub fn client(&self) -> &C {
+        &self.client
+    }
+
     /// The group id.
     pub fn id(&self) -> &[u8] {
         self.group.group_id()
@@ -570,6 +845,12 @@ impl<C> GroupOf<'_, C> {
             .members()
             .map(|(i, l)| Member::of(i, l))
             .collect()
+    }
+
+    /// Whether the group is active, we were removed, or a committed ReInit awaits the new
+    /// group (RFC 9420 §11.2).
+    pub fn status(&self) -> cohort_group::GroupStatus {
+        self.group.status()
     }
 
     /// Our own leaf.
@@ -636,7 +917,11 @@ impl<C> GroupOf<'_, C> {
     }
 
     fn member(&self, leaf: LeafIndex) -> Result<Member, Error> {
-        self.group
+        Self::member_of(&self.group, leaf)
+    }
+
+    fn member_of(group: &Group, leaf: LeafIndex) -> Result<Member, Error> {
+        group
             .members()
             .find(|(i, _)| *i == leaf)
             .map(|(i, l)| Member::of(i, l))
@@ -780,7 +1065,7 @@ macro_rules! group_api {
                 // they are stored. A rejected message changes nothing (the group guarantees it);
                 // a failed write puts the trees back.
                 let before = self.group.ratchet_snapshot();
-                return match self.group.process_message(message, &*self.client.psks(), Some(now)) {
+                return match self.group.process_message(message, &cohort_group::NoPsks, Some(now)) {
                     Ok(Processed::Application { sender, data, authenticated_data }) => {
                         self.commit_ratchets(before)$($await)*?;
                         Ok(Received::Application { sender: self.member(sender)?, data, authenticated_data })
@@ -794,15 +1079,26 @@ macro_rules! group_api {
                 };
             }
             let mut next = self.group.clone();
-            let processed = next.process_message(message, &*self.client.psks(), Some(now))?;
+            let psks = self.client.psks();
+            let processed = next
+                .process_message(message, &*psks.lookup, Some(now))
+                .map_err(|e| psks.blame(e))?;
             match processed {
                 Processed::Application { sender, data, authenticated_data } => {
                     self.commit_to(next)$($await)*?;
                     Ok(Received::Application { sender: self.member(sender)?, data, authenticated_data })
                 }
-                Processed::Proposal { .. } => {
+                Processed::Proposal { sender, proposal } => {
+                    let sender = match sender {
+                        Sender::Member(leaf) => ProposalSender::Member(Self::member_of(&next, leaf)?),
+                        Sender::External(index) => ProposalSender::External(index),
+                        Sender::NewMemberProposal => ProposalSender::NewMember,
+                        Sender::NewMemberCommit => {
+                            return Err(Error::Internal("a proposal from a new_member_commit sender"));
+                        }
+                    };
                     self.commit_to(next)$($await)*?;
-                    Ok(Received::Proposal)
+                    Ok(Received::Proposal { sender, proposal })
                 }
                 Processed::Commit(staged) => Ok(Received::Commit(staged)),
                 _ => Err(Error::Internal("unknown processing result")),
@@ -836,7 +1132,156 @@ macro_rules! group_api {
         fn commit_options(&self) -> CommitOptions {
             let mut options = CommitOptions::new();
             options.format = self.client.id.policy.handshake_format;
+            options.group_info = self.client.id.policy.group_info == GroupInfoPolicy::EveryCommit;
             options
+        }
+
+        /// Sends `proposal` by reference (RFC 9420 §12.1) and caches it, framed per the
+        /// client's [`MessagePolicy`]; stores the group before returning the message.
+        $($async)? fn propose_one(&mut self, proposal: Proposal, now: u64) -> Result<MlsMessage, Error> {
+            let format = self.client.id.policy.handshake_format;
+            self.operate(move |g, signer| g.propose(signer, proposal, format, Some(now)))$($await)*
+        }
+
+        /// Proposes adding the client of `key_package` (an MLSMessage carrying a KeyPackage).
+        /// Returns the proposal to send; any member, ourselves included, commits it with
+        /// [`GroupOf::commit_pending`].
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] for an invalid KeyPackage; a crypto or storage failure.
+        pub $($async)? fn propose_add(&mut self, key_package: &MlsMessage, now: u64) -> Result<MlsMessage, Error> {
+            let kp = self::key_packages(std::slice::from_ref(key_package))?
+                .pop()
+                .ok_or(Error::Internal("one KeyPackage in, one out"))?;
+            self.propose_one(Proposal::Add(Add { key_package: kp }), now)$($await)*
+        }
+
+        /// Proposes removing the member at `leaf`.
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] when `leaf` is not a member; a crypto or storage failure.
+        pub $($async)? fn propose_remove(&mut self, leaf: LeafIndex, now: u64) -> Result<MlsMessage, Error> {
+            self.propose_one(Proposal::Remove(Remove { removed: leaf }), now)$($await)*
+        }
+
+        /// Proposes refreshing our leaf's encryption key (an Update, RFC 9420 §12.1.2) for
+        /// another member to commit. To refresh and commit at once, use `self_update`.
+        ///
+        /// # Errors
+        /// A crypto or storage failure.
+        pub $($async)? fn propose_update(&mut self, now: u64) -> Result<MlsMessage, Error> {
+            let format = self.client.id.policy.handshake_format;
+            self.operate(move |g, signer| g.propose_update(signer, format, Some(now)))$($await)*
+        }
+
+        /// Proposes injecting the external PSK `psk_id` (RFC 9420 §12.1.4, §8.4). Every member
+        /// needs it to process the commit that covers the proposal: register it first with the
+        /// client's `register_psk` (or the application's PSK lookup of an async client).
+        ///
+        /// # Errors
+        /// A crypto or storage failure.
+        pub $($async)? fn propose_external_psk(&mut self, psk_id: &[u8], now: u64) -> Result<MlsMessage, Error> {
+            let (format, psk_id) = (self.client.id.policy.handshake_format, psk_id.to_vec());
+            self.operate(move |g, signer| g.propose_external_psk(signer, &psk_id, format, Some(now)))$($await)*
+        }
+
+        /// Proposes replacing the group's GroupContext extensions with `extensions`
+        /// (RFC 9420 §12.1.7).
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] when a member cannot support them; a crypto or storage failure.
+        pub $($async)? fn propose_group_context_extensions(&mut self, extensions: Vec<Extension>, now: u64) -> Result<MlsMessage, Error> {
+            let proposal = Proposal::GroupContextExtensions(GroupContextExtensions { extensions });
+            self.propose_one(proposal, now)$($await)*
+        }
+
+        /// Proposes reinitializing the group as `group_id` with `cipher_suite` and
+        /// `extensions` (RFC 9420 §11.2, §12.1.5). Once a commit covers it, the group accepts
+        /// no more messages and its members create or join the new group.
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] for an invalid ReInit; a crypto or storage failure.
+        pub $($async)? fn propose_reinit(&mut self, group_id: &[u8], cipher_suite: CipherSuite, extensions: Vec<Extension>, now: u64) -> Result<MlsMessage, Error> {
+            let proposal = Proposal::ReInit(ReInit {
+                group_id: group_id.to_vec().into(),
+                version: ProtocolVersion::MLS10,
+                cipher_suite,
+                extensions,
+            });
+            self.propose_one(proposal, now)$($await)*
+        }
+
+        /// Asks to leave the group: proposes removing our own leaf (RFC 9420 §12.1.3). Another
+        /// member must commit it (a member cannot commit its own removal); the commit that does
+        /// arrives as a [`Received::Commit`] whose summary says it removes us.
+        ///
+        /// # Errors
+        /// A crypto or storage failure.
+        pub $($async)? fn leave(&mut self, now: u64) -> Result<MlsMessage, Error> {
+            let own = self.group.own_leaf();
+            self.propose_one(Proposal::Remove(Remove { removed: own }), now)$($await)*
+        }
+
+        /// Commits every proposal cached in this epoch (ours and those received), by
+        /// reference. The commit is pending until `merge_pending_commit`.
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] when the proposals together are invalid; a crypto or storage
+        /// failure.
+        pub $($async)? fn commit_pending(&mut self, now: u64) -> Result<CommitOutput, Error> {
+            let (options, psks) = (self.commit_options(), self.client.psks());
+            let lookup = Arc::clone(&psks.lookup);
+            self.operate(move |g, signer| g.commit(signer, Vec::new(), &options, &*lookup, Some(now)))$($await)*
+                .map_err(|e| psks.blame(e))
+        }
+
+        /// Drops our pending commit (the Delivery Service rejected it, or another commit won);
+        /// the proposals it covered stay cached.
+        ///
+        /// # Errors
+        /// A storage failure.
+        pub $($async)? fn clear_pending_commit(&mut self) -> Result<(), Error> {
+            let mut next = self.group.clone();
+            next.clear_pending_commit();
+            self.commit_to(next)$($await)*
+        }
+
+        /// Whether a commit of ours awaits `merge_pending_commit` or `clear_pending_commit`.
+        pub fn has_pending_commit(&self) -> bool {
+            self.group.has_pending_commit()
+        }
+
+        /// A signed GroupInfo of the current epoch, with `external_pub` and the ratchet tree,
+        /// for a client joining by external commit (RFC 9420 §12.4.3.1).
+        ///
+        /// # Errors
+        /// A crypto failure.
+        pub $($async)? fn group_info(&self) -> Result<MlsMessage, Error> {
+            let group = self.group.clone();
+            self.client
+                .with_signer(move |signer| Ok(group.group_info(signer, true)?))$($await)*
+        }
+
+        /// Re-joins the group by external commit in place of our own leaf (RFC 9420
+        /// §12.4.3.2, "resync"), from a GroupInfo of its current epoch: for a member that missed
+        /// commits it can no longer process. The group moves to the new epoch and is stored;
+        /// returns the commit to send. If the Delivery Service rejects it, reload or resync
+        /// again from a newer GroupInfo.
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] for a GroupInfo that fails validation or is of another group; a
+        /// crypto or storage failure.
+        pub $($async)? fn resync(&mut self, group_info: &MlsMessage, now: u64) -> Result<MlsMessage, Error> {
+            let group_info = group_info_of(group_info)?;
+            if group_info.group_context.group_id.as_slice() != self.group.group_id() {
+                return Err(Error::Invalid(cohort_group::ValidationError::WrongGroupId));
+            }
+            let (id, own) = (Arc::clone(&self.client.id), self.group.own_leaf());
+            let joined = self
+                .client
+                .with_signer(move |signer| id.external_join(signer, &group_info, None, Some(own), now))$($await)*?;
+            self.commit_to(joined.group)$($await)*?;
+            Ok(joined.commit)
         }
 
         /// Applies a staged commit and stores the new epoch.
@@ -851,7 +1296,7 @@ macro_rules! group_api {
     };
 }
 
-impl GroupOf<'_, Client> {
+impl GroupOf<Client> {
     fn save(&self, consumed_key_package: Option<Vec<u8>>) -> Result<(), Error> {
         Ok(self
             .client
@@ -882,7 +1327,7 @@ impl GroupOf<'_, Client> {
     group_api!(,);
 }
 
-impl GroupOf<'_, AsyncClient> {
+impl GroupOf<AsyncClient> {
     async fn save(&self, consumed_key_package: Option<Vec<u8>>) -> Result<(), Error> {
         Ok(self
             .client

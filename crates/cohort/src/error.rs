@@ -44,6 +44,13 @@ impl From<cohort_group::Error> for Error {
     }
 }
 
+impl From<CryptoError> for Error {
+    /// A failure of our own crypto provider (never a peer's invalid message).
+    fn from(e: CryptoError) -> Self {
+        Self::Crypto(e)
+    }
+}
+
 impl From<CodecError> for Error {
     fn from(e: CodecError) -> Self {
         Self::Malformed(e)

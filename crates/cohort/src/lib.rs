@@ -9,29 +9,31 @@ mod policy;
 mod remote_signer;
 
 pub use client::{
-    AsyncClient, AsyncClientGroup, Client, ClientBuilder, ClientGroup, GroupOf, Member, Received,
+    AsyncClient, AsyncClientGroup, Client, ClientBuilder, ClientGroup, GroupOf, Member,
+    ProposalSender, Received,
 };
 pub use error::Error;
-pub use policy::{MessagePolicy, Padding};
+pub use policy::{GroupInfoPolicy, MessagePolicy, Padding};
 pub use remote_signer::AsyncSigner;
 
 /// The sans-IO group state machine, for applications that run their own persistence loop.
 pub mod group {
     pub use cohort_group::{
-        AcceptExternalProposals, AllowAllProposals, CommitOptions, CommitOutput, CommitSummary,
-        CustomProposals, ExternalJoin, ExternalProposalPolicy, ExternalPsks, Group, GroupConfig,
-        GroupStatus, HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec, LifetimePolicy,
-        MaxLifetime, NoCustomProposals, NoPsks, Processed, PskList, RatchetSnapshot, SplitState,
-        StagedCommit, StrictChecks, ValidationError, create_key_package, external_proposal,
-        key_package_ref, new_member_proposal,
+        AcceptExternalProposals, AllowAllProposals, ApiMisuse, CommitOptions, CommitOutput,
+        CommitSummary, CustomProposals, ExternalJoin, ExternalProposalPolicy, ExternalPsks, Group,
+        GroupConfig, GroupStatus, HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec,
+        LifetimePolicy, MaxLifetime, NoCustomProposals, NoPsks, Processed, PskList,
+        RatchetSnapshot, SplitState, StagedCommit, StrictChecks, ValidationError,
+        create_key_package, external_proposal, key_package_ref, new_member_proposal,
     };
 }
 
 /// Storage: the traits a backend implements, and the in-memory backend (feature `memory`).
 pub mod storage {
     pub use cohort_storage::{
-        AsyncGroupStore, AsyncKeyPackageStore, AsyncPskStore, AsyncStorageProvider, GroupStore,
-        GroupWrite, KeyPackageStore, PskStore, StorageError, StorageProvider, StoredGroup,
+        AsyncGroupStore, AsyncKeyPackageStore, AsyncPskStore, AsyncStorageProvider, EpochRecord,
+        GroupStore, GroupWrite, KeyPackageStore, PskStore, StorageError, StorageErrorKind,
+        StorageProvider, StoredGroup, Zeroizing,
     };
     /// The in-memory store (feature `memory`, on by default).
     #[cfg(feature = "memory")]
@@ -70,8 +72,9 @@ pub mod credential {
 /// passes it in.
 pub mod crypto {
     pub use cohort_crypto::{
-        CipherSuite, CryptoError, CryptoErrorKind, CryptoProvider, HpkeCiphertext, HpkePublicKey,
-        SignaturePrivateKey, SignaturePublicKey, SignatureScheme, Signer, SoftwareSigner, SuiteOps,
+        CipherSuite, CryptoError, CryptoErrorKind, CryptoProvider, Decapsulator, HpkeCiphertext,
+        HpkePrivateKey, HpkePublicKey, Secret, SignaturePrivateKey, SignaturePublicKey,
+        SignatureScheme, Signer, SoftwareHpkeKey, SoftwareSigner, SuiteOps, labeled,
     };
 
     /// The aws-lc-rs backend (feature `aws-lc`, on by default): cipher suites 1, 2, 3, 5 and 7.

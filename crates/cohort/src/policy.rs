@@ -25,6 +25,10 @@ pub struct MessagePolicy {
     pub handshake_format: HandshakeFormat,
     /// Padding of application messages (RFC 9420 §6.3).
     pub padding: Padding,
+    /// Whether every commit also returns a signed GroupInfo for external joiners
+    /// (`CommitOutput::group_info`). Default: no; publish one when needed with
+    /// [`GroupOf::group_info`](crate::GroupOf::group_info).
+    pub group_info: GroupInfoPolicy,
 }
 
 impl MessagePolicy {
@@ -37,6 +41,12 @@ impl MessagePolicy {
     /// The policy with application messages padded by `padding`.
     pub fn padding(mut self, padding: Padding) -> Self {
         self.padding = padding;
+        self
+    }
+
+    /// The policy with `group_info` deciding whether commits carry a GroupInfo.
+    pub fn group_info(mut self, group_info: GroupInfoPolicy) -> Self {
+        self.group_info = group_info;
         self
     }
 
@@ -61,4 +71,21 @@ pub enum Padding {
     /// Pad the data up to the next multiple of this many bytes, so that messages whose lengths
     /// fall in the same block encrypt to the same length. `ToMultipleOf(0)` pads nothing.
     ToMultipleOf(usize),
+}
+
+/// When a client signs a GroupInfo (RFC 9420 §12.4.3.1), the message an external joiner needs.
+///
+/// A GroupInfo carries the ratchet tree, so it is the size of the group, and signing it hashes
+/// all of it: at a thousand members that is most of a self-update's cost. The default signs one
+/// only when asked ([`GroupOf::group_info`](crate::GroupOf::group_info)), for example when the
+/// Delivery Service asks for a fresh one; [`GroupInfoPolicy::EveryCommit`] suits a Delivery
+/// Service that hands the latest GroupInfo to external joiners without asking a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum GroupInfoPolicy {
+    /// Only on request (the default).
+    #[default]
+    OnRequest,
+    /// With every commit, with the ratchet tree, in `CommitOutput::group_info`.
+    EveryCommit,
 }

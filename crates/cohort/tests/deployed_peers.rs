@@ -76,7 +76,7 @@ fn without_suite_7(kp: &mut KeyPackage) {
 }
 
 /// Alice creates a group and adds Bob, who joins.
-fn alice_and_bob<'a>(alice: &'a Client, bob: &'a Client) -> (ClientGroup<'a>, ClientGroup<'a>) {
+fn alice_and_bob(alice: &Client, bob: &Client) -> (ClientGroup, ClientGroup) {
     let mut a = alice.create_group(b"deployed", NOW).expect("create");
     let kp = bob.generate_key_package(NOW).expect("bob kp");
     let out = a.add_members(&[kp], NOW).expect("add bob");

@@ -16,8 +16,10 @@ pub(super) const CHECKS: &[(&str, CheckFn)] = &[
         rejected_write_changes_nothing,
     ),
     ("group/delete-removes-epochs", delete_removes_epochs),
+    ("group/ids-listed", group_ids_listed),
     ("group/large-blobs", large_blobs),
     ("key-package/round-trip", key_package_round_trip),
+    ("key-package/refs-listed", key_package_refs_listed),
     ("psk/round-trip", psk_round_trip),
 ];
 
@@ -46,6 +48,56 @@ fn kp_of(store: &dyn StorageProvider, kp: &[u8]) -> Result<Option<Vec<u8>>, Stri
         .key_package(kp)
         .map_err(err("key_package"))?
         .map(|v| v.to_vec()))
+}
+
+/// The listed groups under the prefix `prefix`, after checking that the whole listing (other
+/// data included) is in strictly ascending byte order.
+fn listed_groups(store: &dyn StorageProvider, prefix: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let ids = store.group_ids().map_err(err("group_ids"))?;
+    ensure(
+        ascending(&ids),
+        "group_ids is not in strictly ascending byte order (or lists an id twice)",
+    )?;
+    Ok(ids
+        .into_iter()
+        .filter(|id| id.starts_with(prefix))
+        .collect())
+}
+
+/// The listed key-package refs under the prefix `prefix`, after checking that the whole listing
+/// (other data included) is in strictly ascending byte order.
+fn listed_kps(store: &dyn StorageProvider, prefix: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let refs = store.key_package_refs().map_err(err("key_package_refs"))?;
+    ensure(
+        ascending(&refs),
+        "key_package_refs is not in strictly ascending byte order (or lists a ref twice)",
+    )?;
+    Ok(refs.into_iter().filter(|r| r.starts_with(prefix)).collect())
+}
+
+/// Whether `list` is sorted by bytes with no duplicates.
+fn ascending(list: &[Vec<u8>]) -> bool {
+    list.windows(2).all(|w| w[0] < w[1])
+}
+
+/// Names listed in a failure message: each id after `prefix`, escaped.
+fn names(list: &[Vec<u8>], prefix: &[u8]) -> String {
+    let names: Vec<String> = list
+        .iter()
+        .map(|id| {
+            id.strip_prefix(prefix)
+                .unwrap_or(id)
+                .escape_ascii()
+                .to_string()
+        })
+        .collect();
+    format!("[{}]", names.join(", "))
+}
+
+/// Ids under `prefix` that sort differently by bytes than by length or by signed bytes: a
+/// proper prefix, a zero byte, bytes above 0x7f.
+fn listing_ids(prefix: &[u8]) -> [Vec<u8>; 5] {
+    [&b"b"[..], b"a", b"a\0", b"\xff", b"ab"].map(|tail| [prefix, tail].concat())
 }
 
 fn delete(store: &dyn StorageProvider, groups: &[&[u8]]) -> Result<(), String> {
@@ -410,6 +462,81 @@ fn delete_removes_epochs(store: &dyn StorageProvider) -> Result<(), String> {
     delete(store, &[&g, &other])
 }
 
+fn group_ids_listed(store: &dyn StorageProvider) -> Result<(), String> {
+    let prefix = key("list", "");
+    let ids = listing_ids(&prefix);
+    let [b, a, a0, ff, ab] = ids.clone();
+    let refused = [prefix.as_slice(), b"refused"].concat();
+    let deleted = [prefix.as_slice(), b"deleted"].concat();
+    // Start clean, also from what an earlier, interrupted run left under the prefix.
+    let leftovers = listed_groups(store, &prefix)?;
+    let mut all: Vec<&[u8]> = leftovers.iter().map(Vec::as_slice).collect();
+    all.extend(ids.iter().map(Vec::as_slice));
+    all.extend([refused.as_slice(), deleted.as_slice()]);
+    delete(store, &all)?;
+    ensure(
+        listed_groups(store, &prefix)?.is_empty(),
+        "group_ids lists groups that were deleted",
+    )?;
+
+    for (i, id) in ids.iter().chain([&deleted]).enumerate() {
+        let n = i as u64;
+        write_ok(
+            store,
+            GroupWrite::new(id.clone())
+                .with_state(n, blob(n, 16))
+                .insert_epoch(n, blob(n, 8)),
+            "write",
+        )?;
+    }
+    // A second write to a group, with and without a state, does not list it twice.
+    write_ok(
+        store,
+        GroupWrite::new(a.clone()).with_state(9, blob(9, 16)),
+        "rewrite a state",
+    )?;
+    write_ok(
+        store,
+        GroupWrite::new(b.clone()).insert_epoch(9, blob(9, 8)),
+        "write a record without state",
+    )?;
+    // A refused write (no state, unknown group) lists nothing.
+    match store.write(GroupWrite::new(refused.clone()).insert_epoch(1, blob(1, 8))) {
+        Err(e) if is_kind(&e, StorageErrorKind::GroupNotFound) => {}
+        Ok(()) => return Err("a write without state to an unknown group succeeded".into()),
+        Err(e) => {
+            return Err(format!(
+                "wrong error for a write without state to an unknown group: {e}"
+            ));
+        }
+    }
+    store.delete_group(&deleted).map_err(err("delete_group"))?;
+
+    let expected = vec![a, a0, ab, b, ff];
+    let listed = listed_groups(store, &prefix)?;
+    if listed != expected {
+        let why = if listed.contains(&refused) {
+            "group_ids lists a group whose write was refused"
+        } else if listed.contains(&deleted) {
+            "group_ids lists a deleted group"
+        } else if listed.len() < expected.len() {
+            "group_ids misses a group written with a state"
+        } else {
+            "group_ids does not list the groups written, each once in ascending byte order"
+        };
+        return Err(format!(
+            "{why}: listed {}, expected {}",
+            names(&listed, &prefix),
+            names(&expected, &prefix)
+        ));
+    }
+    delete(store, &all)?;
+    ensure(
+        listed_groups(store, &prefix)?.is_empty(),
+        "group_ids lists groups that were deleted",
+    )
+}
+
 fn large_blobs(store: &dyn StorageProvider) -> Result<(), String> {
     const STATE: usize = 4 << 20;
     const RECORD: usize = 2 << 20;
@@ -462,6 +589,109 @@ fn key_package_round_trip(store: &dyn StorageProvider) -> Result<(), String> {
     ensure(
         kp_of(store, &kp)?.is_none(),
         "a deleted key package is still stored",
+    )
+}
+
+fn key_package_refs_listed(store: &dyn StorageProvider) -> Result<(), String> {
+    let prefix = key("kp-list", "");
+    let g = key("kp-list-group", "g");
+    let missing = key("kp-list-group", "missing");
+    let ids = listing_ids(&prefix);
+    let [deleted, consumed, refused, last_resort, replaced] =
+        ["deleted", "consumed", "refused", "last-resort", "replaced"]
+            .map(|tail| [prefix.as_slice(), tail.as_bytes()].concat());
+    let delete_all = |extra: &[Vec<u8>]| -> Result<(), String> {
+        for kp in ids
+            .iter()
+            .chain([&deleted, &consumed, &refused, &last_resort, &replaced])
+            .chain(extra)
+        {
+            store
+                .delete_key_package(kp)
+                .map_err(err("delete_key_package"))?;
+        }
+        delete(store, &[&g, &missing])
+    };
+    // Start clean, also from what an earlier, interrupted run left under the prefix.
+    delete_all(&listed_kps(store, &prefix)?)?;
+    ensure(
+        listed_kps(store, &prefix)?.is_empty(),
+        "key_package_refs lists key packages that were deleted",
+    )?;
+
+    for (i, kp) in ids
+        .iter()
+        .chain([&deleted, &consumed, &refused, &last_resort, &replaced])
+        .enumerate()
+    {
+        store
+            .insert_key_package(kp, Zeroizing::new(blob(i as u64, 24)))
+            .map_err(err("insert_key_package"))?;
+    }
+    // Inserting a ref again replaces it: still listed once.
+    store
+        .insert_key_package(&replaced, Zeroizing::new(blob(99, 24)))
+        .map_err(err("insert_key_package again"))?;
+    store
+        .delete_key_package(&deleted)
+        .map_err(err("delete_key_package"))?;
+    // A join consumes one; the last-resort one is not listed in the write, so it stays.
+    write_ok(
+        store,
+        GroupWrite::new(g.clone())
+            .with_state(1, vec![1])
+            .consume_key_package(consumed.clone()),
+        "join consuming a key package",
+    )?;
+    // A refused write consumes nothing.
+    match store.write(GroupWrite::new(missing.clone()).consume_key_package(refused.clone())) {
+        Err(e) if is_kind(&e, StorageErrorKind::GroupNotFound) => {}
+        Ok(()) => return Err("a write without state to an unknown group succeeded".into()),
+        Err(e) => {
+            return Err(format!(
+                "wrong error for a write without state to an unknown group: {e}"
+            ));
+        }
+    }
+
+    let [b, a, a0, ff, ab] = ids.clone();
+    let mut expected = vec![
+        a,
+        a0,
+        ab,
+        b,
+        ff,
+        last_resort.clone(),
+        refused.clone(),
+        replaced.clone(),
+    ];
+    expected.sort();
+    let listed = listed_kps(store, &prefix)?;
+    if listed != expected {
+        let why = if listed.contains(&deleted) {
+            "key_package_refs lists a deleted key package"
+        } else if listed.contains(&consumed) {
+            "key_package_refs lists a key package consumed by a group write"
+        } else if !listed.contains(&last_resort) {
+            "key_package_refs misses a key package no write consumed (last-resort)"
+        } else if !listed.contains(&refused) {
+            "key_package_refs misses a key package whose consuming write was refused"
+        } else if listed.len() < expected.len() {
+            "key_package_refs misses an inserted key package"
+        } else {
+            "key_package_refs does not list the inserted key packages, each once in ascending \
+             byte order"
+        };
+        return Err(format!(
+            "{why}: listed {}, expected {}",
+            names(&listed, &prefix),
+            names(&expected, &prefix)
+        ));
+    }
+    delete_all(&[])?;
+    ensure(
+        listed_kps(store, &prefix)?.is_empty(),
+        "key_package_refs lists key packages that were deleted",
     )
 }
 

@@ -1,6 +1,6 @@
-//! Fault injection: [`FailingStore`] fails chosen group writes.
+//! Fault injection: [`FailingStore`] fails chosen group writes, and listings on demand.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use cohort_storage::{
     GroupStore, GroupWrite, KeyPackageStore, PskStore, StorageError, StoredGroup, Zeroizing,
@@ -12,7 +12,13 @@ use cohort_storage::{
 /// Writes are numbered from 1 in the order they reach the wrapper, failed ones included. The
 /// failing write returns a [`StorageErrorKind::Backend`](cohort_storage::StorageErrorKind::Backend)
 /// error whose `source()` downcasts to [`InjectedFault`]. Each armed fault fires once, so the
-/// next write (a retry) goes through. Every other call is forwarded unchanged.
+/// next write (a retry) goes through.
+///
+/// The listings fail on demand too: [`fail_next_group_ids`](Self::fail_next_group_ids) and
+/// [`fail_next_key_package_refs`](Self::fail_next_key_package_refs) arm the next call of
+/// [`GroupStore::group_ids`] or [`KeyPackageStore::key_package_refs`] to fail, once, with a
+/// [`StorageErrorKind::Backend`](cohort_storage::StorageErrorKind::Backend) error whose
+/// `source()` downcasts to [`InjectedListingFault`]. Every other call is forwarded unchanged.
 ///
 /// Use it to test that an operation whose write fails returns the storage error and leaves
 /// both the in-memory group and the store at the old epoch, and that retrying succeeds.
@@ -28,8 +34,9 @@ use cohort_storage::{
 /// #     fn write(&self, _: GroupWrite) -> Result<(), StorageError> { Ok(()) }
 /// #     fn read_epoch(&self, _: &[u8], _: u64) -> Result<Option<Zeroizing<Vec<u8>>>, StorageError> { Ok(None) }
 /// #     fn delete_group(&self, _: &[u8]) -> Result<(), StorageError> { Ok(()) }
+/// #     fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError> { Ok(Vec::new()) }
 /// # }
-/// use cohort_conformance::storage::{FailingStore, InjectedFault};
+/// use cohort_conformance::storage::{FailingStore, InjectedFault, InjectedListingFault};
 ///
 /// let store = FailingStore::new(Inner).fail_write(2);
 /// let write = || GroupWrite::new(b"g".to_vec()).with_state(1, vec![]);
@@ -39,6 +46,12 @@ use cohort_storage::{
 /// let fault = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<InjectedFault>());
 /// assert_eq!(fault.map(|f| f.write), Some(2));
 /// assert!(store.write(write()).is_ok()); // the retry goes through
+///
+/// store.fail_next_group_ids();
+/// let e = store.group_ids().unwrap_err();
+/// let fault = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<InjectedListingFault>());
+/// assert_eq!(fault.map(|f| f.method), Some("group_ids"));
+/// assert!(store.group_ids().is_ok()); // once only
 /// ```
 #[derive(Debug)]
 pub struct FailingStore<S> {
@@ -49,6 +62,10 @@ pub struct FailingStore<S> {
     writes: AtomicU64,
     /// How many writes were failed.
     failed: AtomicU64,
+    /// Whether the next `group_ids` call fails.
+    fail_group_ids: AtomicBool,
+    /// Whether the next `key_package_refs` call fails.
+    fail_key_package_refs: AtomicBool,
 }
 
 impl<S> FailingStore<S> {
@@ -59,6 +76,8 @@ impl<S> FailingStore<S> {
             fail_at: AtomicU64::new(0),
             writes: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            fail_group_ids: AtomicBool::new(false),
+            fail_key_package_refs: AtomicBool::new(false),
         }
     }
 
@@ -73,6 +92,19 @@ impl<S> FailingStore<S> {
     pub fn fail_next_write(&self) {
         let next = self.writes.load(Ordering::SeqCst) + 1;
         self.fail_at.store(next, Ordering::SeqCst);
+    }
+
+    /// Arms the wrapper to fail the next [`GroupStore::group_ids`] call, once, without passing
+    /// it to the inner store. The error's `source()` downcasts to [`InjectedListingFault`].
+    pub fn fail_next_group_ids(&self) {
+        self.fail_group_ids.store(true, Ordering::SeqCst);
+    }
+
+    /// Arms the wrapper to fail the next [`KeyPackageStore::key_package_refs`] call, once,
+    /// without passing it to the inner store. The error's `source()` downcasts to
+    /// [`InjectedListingFault`].
+    pub fn fail_next_key_package_refs(&self) {
+        self.fail_key_package_refs.store(true, Ordering::SeqCst);
     }
 
     /// How many writes reached the wrapper, failed ones included.
@@ -105,6 +137,25 @@ pub struct InjectedFault {
     pub write: u64,
 }
 
+/// The source of a listing error injected by [`FailingStore`] (see
+/// [`FailingStore::fail_next_group_ids`] and [`FailingStore::fail_next_key_package_refs`]).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("fault injected on {method}")]
+pub struct InjectedListingFault {
+    /// The listing that failed: `"group_ids"` or `"key_package_refs"`.
+    pub method: &'static str,
+}
+
+/// Disarms `armed` and, if it was armed, returns the injected error for `method`.
+fn fire(armed: &AtomicBool, method: &'static str) -> Result<(), StorageError> {
+    if armed.swap(false, Ordering::SeqCst) {
+        Err(StorageError::backend(InjectedListingFault { method }))
+    } else {
+        Ok(())
+    }
+}
+
 impl<S: GroupStore> GroupStore for FailingStore<S> {
     fn read_state(&self, group_id: &[u8]) -> Result<Option<StoredGroup>, StorageError> {
         self.inner.read_state(group_id)
@@ -134,6 +185,11 @@ impl<S: GroupStore> GroupStore for FailingStore<S> {
     fn delete_group(&self, group_id: &[u8]) -> Result<(), StorageError> {
         self.inner.delete_group(group_id)
     }
+
+    fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        fire(&self.fail_group_ids, "group_ids")?;
+        self.inner.group_ids()
+    }
 }
 
 impl<S: KeyPackageStore> KeyPackageStore for FailingStore<S> {
@@ -154,6 +210,11 @@ impl<S: KeyPackageStore> KeyPackageStore for FailingStore<S> {
 
     fn delete_key_package(&self, key_package_ref: &[u8]) -> Result<(), StorageError> {
         self.inner.delete_key_package(key_package_ref)
+    }
+
+    fn key_package_refs(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        fire(&self.fail_key_package_refs, "key_package_refs")?;
+        self.inner.key_package_refs()
     }
 }
 

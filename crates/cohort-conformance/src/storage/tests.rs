@@ -1,7 +1,7 @@
 //! The kit catches what it claims to: each seeded bug fails its named check, and only the
 //! correct store passes everything.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -30,6 +30,10 @@ struct Bugs {
     deletes_first: bool,
     /// Group ids are truncated to their first 8 bytes.
     short_ids: bool,
+    /// The listings come in descending order.
+    unsorted_listing: bool,
+    /// The listings come from an index that is added to but never removed from.
+    stale_listing: bool,
 }
 
 type Bytes = Zeroizing<Vec<u8>>;
@@ -40,6 +44,10 @@ struct Maps {
     epochs: HashMap<(Vec<u8>, u64), Bytes>,
     kps: HashMap<Vec<u8>, Bytes>,
     psks: HashMap<Vec<u8>, Bytes>,
+    /// Every group id ever given a state, for `stale_listing`.
+    ever_groups: BTreeSet<Vec<u8>>,
+    /// Every key-package ref ever inserted, for `stale_listing`.
+    ever_kps: BTreeSet<Vec<u8>>,
 }
 
 #[derive(Debug, Default)]
@@ -76,6 +84,24 @@ impl Buggy {
         }
     }
 
+    /// A listing as the bugs make it: `live` keys, or the stale index; sorted, or reversed.
+    fn listing<'a>(
+        &self,
+        live: impl Iterator<Item = &'a Vec<u8>>,
+        ever: &BTreeSet<Vec<u8>>,
+    ) -> Vec<Vec<u8>> {
+        let mut list: Vec<Vec<u8>> = if self.bugs.stale_listing {
+            ever.iter().cloned().collect()
+        } else {
+            live.cloned().collect()
+        };
+        list.sort();
+        if self.bugs.unsorted_listing {
+            list.reverse();
+        }
+        list
+    }
+
     fn pause(&self) {
         if self.bugs.split_write {
             std::thread::sleep(Duration::from_micros(50));
@@ -102,6 +128,7 @@ impl GroupStore for Buggy {
         if let Some(mut state) = write.state {
             state.state = self.value(state.state);
             maps.states.insert(id.clone(), state);
+            maps.ever_groups.insert(id.clone());
         }
         if self.bugs.split_write {
             drop(maps);
@@ -151,11 +178,18 @@ impl GroupStore for Buggy {
         }
         Ok(())
     }
+
+    fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        let maps = self.lock();
+        Ok(self.listing(maps.states.keys(), &maps.ever_groups))
+    }
 }
 
 impl KeyPackageStore for Buggy {
     fn insert_key_package(&self, r: &[u8], private: Bytes) -> Result<(), StorageError> {
-        self.lock().kps.insert(r.to_vec(), private);
+        let mut maps = self.lock();
+        maps.kps.insert(r.to_vec(), private);
+        maps.ever_kps.insert(r.to_vec());
         Ok(())
     }
 
@@ -166,6 +200,11 @@ impl KeyPackageStore for Buggy {
     fn delete_key_package(&self, r: &[u8]) -> Result<(), StorageError> {
         self.lock().kps.remove(r);
         Ok(())
+    }
+
+    fn key_package_refs(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        let maps = self.lock();
+        Ok(self.listing(maps.kps.keys(), &maps.ever_kps))
     }
 }
 
@@ -200,7 +239,7 @@ fn failing(bugs: Bugs) -> Vec<&'static str> {
 fn a_correct_store_passes_every_check() {
     let report = run(&Buggy::default());
     assert!(report.is_success(), "{report}");
-    assert_eq!(report.checks.len(), 12);
+    assert_eq!(report.checks.len(), 14);
     assert!(report.checks.iter().all(|c| c.outcome == Outcome::Passed));
 }
 
@@ -219,7 +258,7 @@ fn a_non_atomic_write_is_caught_by_concurrent_readers() {
 
 #[test]
 fn each_seeded_bug_fails_its_check() {
-    let cases: [(Bugs, &str); 7] = [
+    let cases: [(Bugs, &str); 11] = [
         (
             Bugs {
                 ignore_consumed: true,
@@ -269,6 +308,34 @@ fn each_seeded_bug_fails_its_check() {
             },
             "group/ids-are-exact",
         ),
+        (
+            Bugs {
+                unsorted_listing: true,
+                ..Bugs::default()
+            },
+            "group/ids-listed",
+        ),
+        (
+            Bugs {
+                unsorted_listing: true,
+                ..Bugs::default()
+            },
+            "key-package/refs-listed",
+        ),
+        (
+            Bugs {
+                stale_listing: true,
+                ..Bugs::default()
+            },
+            "group/ids-listed",
+        ),
+        (
+            Bugs {
+                stale_listing: true,
+                ..Bugs::default()
+            },
+            "key-package/refs-listed",
+        ),
     ];
     for (bugs, check) in cases {
         let failed = failing(bugs);
@@ -296,6 +363,9 @@ fn a_panicking_store_is_a_failure_not_a_crash() {
         fn delete_group(&self, _: &[u8]) -> Result<(), StorageError> {
             panic!("boom")
         }
+        fn group_ids(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+            panic!("boom")
+        }
     }
     impl KeyPackageStore for Panics {
         fn insert_key_package(&self, _: &[u8], _: Bytes) -> Result<(), StorageError> {
@@ -305,6 +375,9 @@ fn a_panicking_store_is_a_failure_not_a_crash() {
             panic!("boom")
         }
         fn delete_key_package(&self, _: &[u8]) -> Result<(), StorageError> {
+            panic!("boom")
+        }
+        fn key_package_refs(&self) -> Result<Vec<Vec<u8>>, StorageError> {
             panic!("boom")
         }
     }

@@ -58,7 +58,7 @@ impl Offline {
 const GROUP: &[u8] = b"asynchrony";
 
 /// Processes a commit through the facade and merges it.
-fn apply(group: &mut cohort::ClientGroup<'_>, msg: MlsMessage) {
+fn apply(group: &mut cohort::ClientGroup, msg: MlsMessage) {
     match group.process_message(msg, NOW).expect("process") {
         Received::Commit(staged) => group.merge_staged(*staged).expect("merge"),
         other => panic!("expected a commit, got {other:?}"),
@@ -66,7 +66,7 @@ fn apply(group: &mut cohort::ClientGroup<'_>, msg: MlsMessage) {
 }
 
 /// Reads an application message through the facade.
-fn read(group: &mut cohort::ClientGroup<'_>, msg: MlsMessage) -> Vec<u8> {
+fn read(group: &mut cohort::ClientGroup, msg: MlsMessage) -> Vec<u8> {
     match group.process_message(msg, NOW).expect("process") {
         Received::Application { data, .. } => data,
         other => panic!("expected application data, got {other:?}"),
@@ -104,16 +104,21 @@ fn a_member_joins_while_everyone_else_is_offline(b: &Backend) {
         .online(&b.provider)
         .load_group(GROUP)
         .expect("dave's stored group")
+        .expect("stored")
         .send_message(b"joined while you slept")
         .expect("send");
     let auth = dave
         .online(&b.provider)
         .load_group(GROUP)
         .expect("dave's stored group")
+        .expect("stored")
         .epoch_authenticator()
         .to_vec();
     let client = alice.online(&b.provider);
-    let mut group = client.load_group(GROUP).expect("alice's stored group");
+    let mut group = client
+        .load_group(GROUP)
+        .expect("alice's stored group")
+        .expect("stored");
     assert_eq!(group.epoch_authenticator(), auth, "{}", b.name);
     assert_eq!(read(&mut group, message), b"joined while you slept");
 }
@@ -184,7 +189,10 @@ fn a_member_offline_for_twenty_epochs_catches_up(b: &Backend) {
     let news = alice.send_message(b"while you were away").expect("send");
 
     let bob_client = people[1].online(&b.provider);
-    let mut bob = bob_client.load_group(GROUP).expect("bob's stored group");
+    let mut bob = bob_client
+        .load_group(GROUP)
+        .expect("bob's stored group")
+        .expect("stored");
     assert_eq!(bob.epoch(), start);
     for commit in queue {
         apply(&mut bob, commit);
@@ -198,6 +206,9 @@ fn a_member_offline_for_twenty_epochs_catches_up(b: &Backend) {
     );
     assert_eq!(read(&mut bob, news), b"while you were away");
     // What bob stored after catching up is where he is.
-    let again = bob_client.load_group(GROUP).expect("reload");
+    let again = bob_client
+        .load_group(GROUP)
+        .expect("reload")
+        .expect("stored");
     assert_eq!(again.epoch_authenticator(), alice.epoch_authenticator());
 }

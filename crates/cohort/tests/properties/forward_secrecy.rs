@@ -212,7 +212,7 @@ fn the_stored_state_refuses_what_it_has_read(b: &Backend) {
     ));
     let after = stored_group(&bob_store, b"fs");
     let bob_again = build("bob", &bob_store, &signer);
-    let mut reloaded = bob_again.load_group(b"fs").expect("load");
+    let mut reloaded = bob_again.load_group(b"fs").expect("load").expect("stored");
     // The facade only wraps the group: the check on state bytes lives in `reject`.
     let mut raw = b.reload_split(&after);
     reject(&mut raw, &m);
