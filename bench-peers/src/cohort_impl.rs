@@ -28,11 +28,11 @@ pub struct Cohort {
 }
 
 impl Cohort {
-    /// cohort on the aws-lc-rs backend (the facade's default).
+    /// cohort's engine on the aws-lc-rs backend (the facade's default).
     pub fn aws_lc() -> Self {
         Cohort {
             provider: Arc::new(cohort_crypto_aws_lc::provider()),
-            label: "cohort (aws-lc)",
+            label: "cohort engine (aws-lc)",
         }
     }
 

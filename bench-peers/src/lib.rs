@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 pub mod cohort_impl;
 pub mod counting;
+pub mod facade_impl;
 pub mod mlsrs_impl;
 pub mod openmls_impl;
 pub mod plot;
@@ -23,9 +24,12 @@ pub mod run;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// cohort returned an error.
+    /// cohort's engine returned an error.
     #[error("cohort: {0}")]
     Cohort(#[from] cohort_group::Error),
+    /// cohort's facade returned an error.
+    #[error("cohort facade: {0}")]
+    Facade(#[from] cohort::Error),
     /// cohort's codec returned an error outside a group operation.
     #[error("cohort codec: {0}")]
     CohortCodec(#[from] cohort_codec::CodecError),

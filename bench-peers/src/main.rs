@@ -18,7 +18,7 @@ USAGE:
 OPTIONS:
     --sizes LIST   group sizes N (default 10,100,1000)
     --quick        a few repetitions per scenario (smoke runs)
-    --impls LIST   implementations to run (default all): cohort-aws-lc, openmls,
+    --impls LIST   implementations to run (default all): cohort-facade-aws-lc, cohort-aws-lc, openmls,
                    mls-rs-aws-lc, mls-rs-aws-lc-1t, cohort-rustcrypto, mls-rs-rustcrypto
     --out DIR      also write DIR/bench-peers.md (the report) and DIR/bench-peers.svg
 ";

@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use crate::cohort_impl::Cohort;
 use crate::counting::{COUNTED, Counted, CountingProvider, Counts};
+use crate::facade_impl::Facade;
 use crate::mlsrs_impl::MlsRs;
 use crate::openmls_impl::OpenMls;
 use crate::primitives::{Floor, FloorPlan, SignedSizes};
 use crate::{Error, Mls, Reps, Subject, median};
 
 /// The implementations, by the key `--impls` takes, in run and report order.
-pub const IMPLEMENTATIONS: [&str; 6] = [
+pub const IMPLEMENTATIONS: [&str; 7] = [
+    "cohort-facade-aws-lc",
     "cohort-aws-lc",
     "openmls",
     "mls-rs-aws-lc",
@@ -171,6 +173,7 @@ fn on<T: Send>(r: &mut Box<dyn Runner>, f: impl FnOnce(&mut Box<dyn Runner>) -> 
 
 fn runner(key: &str) -> Option<Box<dyn Runner>> {
     Some(match key {
+        "cohort-facade-aws-lc" => Box::new(Subject::new(Facade::aws_lc())),
         "cohort-aws-lc" => Box::new(Subject::new(Cohort::aws_lc())),
         "cohort-rustcrypto" => Box::new(Subject::new(Cohort::rustcrypto())),
         "openmls" => Box::new(Subject::new(OpenMls)),

@@ -552,13 +552,13 @@ pub trait Member {
 pub enum Error {
     /// An operation of cohort failed.
     #[error("cohort: {0}")]
-    Cohort(#[from] cohort_group::Error),
+    Cohort(#[from] cohort::Error),
     /// cohort's codec rejected bytes.
     #[error("cohort codec: {0}")]
-    CohortCodec(#[from] cohort_codec::CodecError),
+    CohortCodec(#[from] cohort::codec::CodecError),
     /// cohort's crypto provider failed.
     #[error("cohort crypto: {0}")]
-    CohortCrypto(#[from] cohort_crypto::CryptoError),
+    CohortCrypto(#[from] cohort::crypto::CryptoError),
     /// An operation of mls-rs failed.
     #[error("mls-rs: {0}")]
     MlsRs(#[from] mls_rs::error::MlsError),

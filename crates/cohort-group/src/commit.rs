@@ -21,6 +21,10 @@ use cohort_tree::math::LeafIndex;
 use cohort_tree::treekem::{decrypt_update_path, merge_update_path};
 
 use crate::psk::ExternalPsks;
+use crate::reason::{
+    CommitReason, LeafNodeReason, MissingPskReason, PolicyReason, ProposalListReason,
+    ProposalReason, PskReason, SenderReason,
+};
 use crate::state::{EpochKeys, GroupState, GroupStatus};
 use crate::validate::{
     LeafContext, check_credential_support, encoded, validate_key_package, validate_leaf,
@@ -91,15 +95,13 @@ pub(crate) fn apply_proposals(
     }
     for r in resolved {
         if let (Proposal::Update(update), Sender::Member(leaf)) = (&r.proposal, r.sender) {
-            tree.update_leaf(leaf, update.leaf_node.clone())
-                .map_err(ValidationError::from)?;
+            tree.update_leaf(leaf, update.leaf_node.clone())?;
             summary.updated.push(leaf);
         }
     }
     for r in resolved {
         if let Proposal::Remove(remove) = &r.proposal {
-            tree.remove_leaf(remove.removed)
-                .map_err(ValidationError::from)?;
+            tree.remove_leaf(remove.removed)?;
             summary.removed.push(remove.removed);
             if remove.removed == state.private.own_leaf {
                 summary.removes_us = true;
@@ -113,9 +115,7 @@ pub(crate) fn apply_proposals(
             _ => None,
         })
         .collect();
-    let leaves = tree
-        .add_leaves(adds.iter().map(|kp| kp.leaf_node.clone()))
-        .map_err(ValidationError::from)?;
+    let leaves = tree.add_leaves(adds.iter().map(|kp| kp.leaf_node.clone()))?;
     let mut joiners = Vec::with_capacity(adds.len());
     for (leaf, kp) in leaves.into_iter().zip(adds) {
         joiners.push((leaf, kp.clone()));
@@ -142,8 +142,7 @@ pub(crate) fn apply_proposals(
         .chain(joiners.iter().map(|(leaf, _)| leaf))
         .map(|leaf| leaf.node())
         .collect();
-    tree.check_changed_keys_unique(&changed)
-        .map_err(ValidationError::from)?;
+    tree.check_changed_keys_unique(&changed)?;
     crate::validate::check_duplicate_identities(&state.config, &tree)?;
     if summary.extensions_changed {
         for (_, leaf) in tree.leaves() {
@@ -201,22 +200,19 @@ pub(crate) fn next_epoch(
         signature,
     }
     .to_bytes()?;
-    let confirmed = confirmed_transcript_hash(suite, &state.interim_transcript_hash, &input)
-        .map_err(ValidationError::from)?;
+    let confirmed = confirmed_transcript_hash(suite, &state.interim_transcript_hash, &input)?;
     let mut context = provisional;
     context.confirmed_transcript_hash = confirmed.clone().into();
     let context_bytes = context.to_bytes()?;
     let psk_secret = resolve_psk_secret(suite, Some(state), psk_ids, psks, resumed)?;
-    let joiner = state
-        .keys
-        .init_secret
-        .clone()
-        .joiner_secret(suite, commit_secret.as_bytes(), &context_bytes)
-        .map_err(ValidationError::from)?;
+    let joiner = state.keys.init_secret.clone().joiner_secret(
+        suite,
+        commit_secret.as_bytes(),
+        &context_bytes,
+    )?;
     let secrets = joiner
         .clone()
-        .into_epoch(suite, psk_secret.as_bytes(), &context_bytes)
-        .map_err(ValidationError::from)?;
+        .into_epoch(suite, psk_secret.as_bytes(), &context_bytes)?;
     Ok(NextEpoch {
         context,
         confirmed,
@@ -296,13 +292,10 @@ pub(crate) fn process_commit(
         Sender::NewMemberCommit => {
             return crate::external::process_external_commit(suite, state, content, psks, now);
         }
-        _ => return Err(ValidationError::InvalidSender("a commit must come from a member").into()),
+        _ => return Err(ValidationError::InvalidSender(SenderReason::CommitFromNonMember).into()),
     };
     if committer == state.private.own_leaf {
-        return Err(ValidationError::InvalidCommit(
-            "our own commit must be merged from its pending state, not processed",
-        )
-        .into());
+        return Err(ValidationError::InvalidCommit(CommitReason::OwnCommitProcessed).into());
     }
     let tag = content
         .auth
@@ -313,9 +306,7 @@ pub(crate) fn process_commit(
         .context
         .epoch
         .checked_add(1)
-        .ok_or(ValidationError::InvalidCommit(
-            "the epoch counter would overflow",
-        ))?;
+        .ok_or(ValidationError::InvalidCommit(CommitReason::EpochOverflow))?;
 
     // Resolve references against this epoch's cache (V-12.4-02), each proposal once (V-12.4-03).
     let mut seen_refs = BTreeSet::new();
@@ -329,7 +320,7 @@ pub(crate) fn process_commit(
             ProposalOrRef::Reference(r) => {
                 if !seen_refs.insert(r.0.as_slice()) {
                     return Err(ValidationError::InvalidProposalList(
-                        "a proposal is included twice",
+                        ProposalListReason::IncludedTwice,
                     )
                     .into());
                 }
@@ -356,7 +347,7 @@ pub(crate) fn process_commit(
     let joiners: Vec<LeafIndex> = joiners.into_iter().map(|(leaf, _)| leaf).collect();
     // A path where the list needs one (V-12.4-01), checked before anything else depends on it.
     if path_required && commit.path.is_none() {
-        return Err(ValidationError::InvalidCommit("a path is required but missing").into());
+        return Err(ValidationError::InvalidCommit(CommitReason::PathMissing).into());
     }
     if summary.removes_us {
         // The path is not encrypted to us and we cannot derive the new epoch, so its
@@ -386,7 +377,7 @@ pub(crate) fn process_commit(
             })
             .next()
             .ok_or(ValidationError::InvalidCommit(
-                "the commit applies an Update of our leaf that we did not send",
+                CommitReason::UnsentOwnUpdate,
             ))?;
         private.set_key(own.node(), key);
     }
@@ -403,14 +394,13 @@ pub(crate) fn process_commit(
         None => Secret::new(vec![0; suite.hash_len()]),
         Some(path) => {
             let group_id = state.context.group_id.clone();
-            let old_leaf = tree
-                .leaf(committer)
-                .ok_or(ValidationError::InvalidSender("committer's leaf is blank"))?;
+            let old_leaf = tree.leaf(committer).ok_or(ValidationError::InvalidSender(
+                SenderReason::CommitterLeafBlank,
+            ))?;
             if old_leaf.encryption_key == path.leaf_node.encryption_key {
-                return Err(ValidationError::InvalidLeafNode(
-                    "the path leaf's encryption key is not fresh",
-                )
-                .into());
+                return Err(
+                    ValidationError::InvalidLeafNode(LeafNodeReason::PathKeyNotFresh).into(),
+                );
             }
             crate::validate::check_successor(&state.config, old_leaf, &path.leaf_node)?;
             validate_leaf(
@@ -425,8 +415,7 @@ pub(crate) fn process_commit(
                 &state.config,
             )?;
             check_credential_support(&path.leaf_node, &tree, Some(committer))?;
-            merge_update_path(&mut tree, suite, committer, path, &joiners)
-                .map_err(ValidationError::from)?;
+            merge_update_path(&mut tree, suite, committer, path, &joiners)?;
             // Only the committer's leaf and its filtered direct path changed (V-16.7-01).
             let changed: Vec<cohort_tree::math::NodeIndex> = tree
                 .filtered_direct_path(committer)
@@ -434,11 +423,10 @@ pub(crate) fn process_commit(
                 .map(|(x, _)| x)
                 .chain([committer.node()])
                 .collect();
-            tree.check_changed_keys_unique(&changed)
-                .map_err(ValidationError::from)?;
+            tree.check_changed_keys_unique(&changed)?;
             crate::validate::check_duplicate_identities(&state.config, &tree)?;
             summary.updated.push(committer);
-            provisional.tree_hash = tree.tree_hash(suite).map_err(ValidationError::from)?.into();
+            provisional.tree_hash = tree.tree_hash(suite)?.into();
             let context_bytes = provisional.to_bytes()?;
             let (commit_secret, _, _) = decrypt_update_path(
                 &tree,
@@ -448,13 +436,12 @@ pub(crate) fn process_commit(
                 path,
                 &context_bytes,
                 &joiners,
-            )
-            .map_err(ValidationError::from)?;
+            )?;
             commit_secret
         }
     };
     if provisional.tree_hash.is_empty() {
-        provisional.tree_hash = tree.tree_hash(suite).map_err(ValidationError::from)?.into();
+        provisional.tree_hash = tree.tree_hash(suite)?.into();
     }
     let next = next_epoch(
         suite,
@@ -472,13 +459,11 @@ pub(crate) fn process_commit(
         suite,
         next.secrets.confirmation_key.as_bytes(),
         &next.confirmed,
-    )
-    .map_err(ValidationError::from)?;
+    )?;
     if !tag.ct_eq(&expected) {
         return Err(ValidationError::InvalidConfirmationTag.into());
     }
-    let interim =
-        interim_transcript_hash(suite, &next.confirmed, &tag.0).map_err(ValidationError::from)?;
+    let interim = interim_transcript_hash(suite, &next.confirmed, &tag.0)?;
     summary.psks = psk_ids;
     let mut next = next_state(state, next, tree, private, interim, tag.0.to_vec());
     mark_reinit(&mut next, &summary);
@@ -503,7 +488,7 @@ pub(crate) fn validate_proposal(
             .proposal_policy
             .authorize(leaf, proposal, &state.context)
         {
-            return Err(ValidationError::PolicyViolation("a member's proposal").into());
+            return Err(ValidationError::PolicyViolation(PolicyReason::MemberProposal).into());
         }
     }
     match proposal {
@@ -516,18 +501,16 @@ pub(crate) fn validate_proposal(
         Proposal::Update(update) => {
             let Sender::Member(leaf) = sender else {
                 return Err(
-                    ValidationError::InvalidSender("only members may send an Update").into(),
+                    ValidationError::InvalidSender(SenderReason::UpdateFromNonMember).into(),
                 );
             };
-            let old = state
-                .tree
-                .leaf(leaf)
-                .ok_or(ValidationError::InvalidSender("blank leaf"))?;
+            let old = state.tree.leaf(leaf).ok_or(ValidationError::InvalidSender(
+                SenderReason::UpdateFromBlankLeaf,
+            ))?;
             if old.encryption_key == update.leaf_node.encryption_key {
-                return Err(ValidationError::InvalidLeafNode(
-                    "an Update must change the encryption key",
-                )
-                .into());
+                return Err(
+                    ValidationError::InvalidLeafNode(LeafNodeReason::UpdateKeyNotFresh).into(),
+                );
             }
             validate_leaf(
                 suite,
@@ -546,7 +529,9 @@ pub(crate) fn validate_proposal(
         // The removed leaf is a member (V-12.1.3-01).
         Proposal::Remove(rm) => {
             if state.tree.leaf(rm.removed).is_none() {
-                return Err(ValidationError::InvalidProposal("a Remove must name a member").into());
+                return Err(
+                    ValidationError::InvalidProposal(ProposalReason::RemoveOfNonMember).into(),
+                );
             }
             Ok(())
         }
@@ -554,12 +539,12 @@ pub(crate) fn validate_proposal(
         // (V-12.1.4-01/02).
         Proposal::PreSharedKey(p) => {
             if p.psk.psk_nonce.len() != suite.hash_len() {
-                return Err(ValidationError::InvalidPsk("psk_nonce is not Nh bytes long").into());
+                return Err(ValidationError::InvalidPsk(PskReason::NonceLength).into());
             }
             if let Psk::Resumption { usage, .. } = &p.psk.psk {
                 if *usage != ResumptionPskUsage::Application {
                     return Err(ValidationError::InvalidProposal(
-                        "a PSK proposal may only carry an application resumption PSK",
+                        ProposalReason::NonApplicationResumptionPsk,
                     )
                     .into());
                 }
@@ -595,10 +580,9 @@ pub(crate) fn validate_proposal(
         // A ReInit may not lower the version (V-12.1.5-01).
         Proposal::ReInit(r) => {
             if r.version < state.context.version {
-                return Err(ValidationError::InvalidProposal(
-                    "a ReInit may not lower the protocol version",
-                )
-                .into());
+                return Err(
+                    ValidationError::InvalidProposal(ProposalReason::ReInitLowersVersion).into(),
+                );
             }
             Ok(())
         }
@@ -629,7 +613,7 @@ fn validate_proposal_list(
     list: &[Resolved],
     now: Option<u64>,
 ) -> Result<(), Error> {
-    let bad = |r: &'static str| -> Error { ValidationError::InvalidProposalList(r).into() };
+    let bad = |r: ProposalListReason| -> Error { ValidationError::InvalidProposalList(r).into() };
     let mut touched = BTreeSet::new();
     let mut add_keys = BTreeSet::new();
     let mut psk_ids = BTreeSet::new();
@@ -677,7 +661,7 @@ fn validate_proposal_list(
                     .ok_or(Error::Internal("an Add without its check"))??;
                 let key = add.key_package.leaf_node.signature_key.clone();
                 if !add_keys.insert(key.clone()) {
-                    return Err(bad("two Adds for the same client"));
+                    return Err(bad(ProposalListReason::DuplicateAdd));
                 }
                 let member = state
                     .tree
@@ -685,36 +669,36 @@ fn validate_proposal_list(
                     .find(|(_, l)| l.signature_key == key)
                     .map(|(i, _)| i);
                 if member.is_some_and(|i| !removed.contains(&i)) {
-                    return Err(bad("an Add for a client already in the group"));
+                    return Err(bad(ProposalListReason::AddOfMember));
                 }
             }
             Proposal::Update(_) => {
                 let Sender::Member(leaf) = r.sender else {
                     return Err(
-                        ValidationError::InvalidSender("only members may send an Update").into(),
+                        ValidationError::InvalidSender(SenderReason::UpdateFromNonMember).into(),
                     );
                 };
                 if leaf == committer {
-                    return Err(bad("the committer cannot commit its own Update"));
+                    return Err(bad(ProposalListReason::CommitterUpdate));
                 }
                 if !touched.insert(leaf) {
-                    return Err(bad("two Updates or Removes for one leaf"));
+                    return Err(bad(ProposalListReason::DuplicateUpdateOrRemove));
                 }
                 validate_proposal(suite, state, r.sender, &r.proposal, now)?;
             }
             Proposal::Remove(rm) => {
                 if rm.removed == committer {
-                    return Err(bad("the committer cannot remove itself"));
+                    return Err(bad(ProposalListReason::CommitterRemoved));
                 }
                 validate_proposal(suite, state, r.sender, &r.proposal, now)?;
                 if !touched.insert(rm.removed) {
-                    return Err(bad("two Updates or Removes for one leaf"));
+                    return Err(bad(ProposalListReason::DuplicateUpdateOrRemove));
                 }
             }
             Proposal::PreSharedKey(p) => {
                 validate_proposal(suite, state, r.sender, &r.proposal, now)?;
                 if !psk_ids.insert(encoded(&p.psk)?) {
-                    return Err(bad("two PreSharedKey proposals for one PSK"));
+                    return Err(bad(ProposalListReason::DuplicatePsk));
                 }
             }
             Proposal::GroupContextExtensions(_) => {
@@ -724,10 +708,12 @@ fn validate_proposal_list(
             Proposal::ReInit(_) => {
                 validate_proposal(suite, state, r.sender, &r.proposal, now)?;
                 if list.len() != 1 {
-                    return Err(bad("a ReInit must be the only proposal"));
+                    return Err(bad(ProposalListReason::ReInitNotAlone));
                 }
             }
-            Proposal::ExternalInit(_) => return Err(bad("an ExternalInit in a member's commit")),
+            Proposal::ExternalInit(_) => {
+                return Err(bad(ProposalListReason::ExternalInitInMemberCommit));
+            }
             // Every member that processes the commit supports the type (V-12.2-12): not the
             // ones it removes, nor the ones it adds.
             Proposal::Custom { proposal_type, .. } => {
@@ -736,14 +722,18 @@ fn validate_proposal_list(
                     !removed.contains(&i) && !leaf.capabilities.proposals.contains(proposal_type)
                 });
                 if unsupported {
-                    return Err(bad("a member does not support a custom proposal type"));
+                    return Err(bad(ProposalListReason::CustomTypeUnsupported));
                 }
             }
-            _ => return Err(ValidationError::InvalidProposal("unknown proposal").into()),
+            _ => {
+                return Err(
+                    ValidationError::InvalidProposal(ProposalReason::UnknownProposal).into(),
+                );
+            }
         }
     }
     if gce > 1 {
-        return Err(bad("more than one GroupContextExtensions proposal"));
+        return Err(bad(ProposalListReason::MultipleGroupContextExtensions));
     }
     Ok(())
 }
@@ -762,9 +752,12 @@ pub(crate) fn resolve_psk_secret(
     let mut encoded_ids = Vec::with_capacity(ids.len());
     for id in ids {
         let value = match &id.psk {
-            Psk::External { psk_id } => psks
-                .external_psk(psk_id)
-                .ok_or(ValidationError::MissingPsk("an external PSK is unknown"))?,
+            Psk::External { psk_id } => {
+                psks.external_psk(psk_id)
+                    .ok_or(ValidationError::MissingPsk(
+                        MissingPskReason::UnknownExternal,
+                    ))?
+            }
             Psk::Resumption {
                 usage,
                 psk_group_id,
@@ -784,14 +777,15 @@ pub(crate) fn resolve_psk_secret(
                     .filter(|g| psk_group_id.as_slice() == g.context.group_id.as_slice())
                     .peekable();
                 if same_group.peek().is_none() {
-                    return Err(
-                        ValidationError::MissingPsk("a resumption PSK of another group").into(),
-                    );
+                    return Err(ValidationError::MissingPsk(
+                        MissingPskReason::ResumptionOfUnknownGroup,
+                    )
+                    .into());
                 }
                 same_group
                     .find_map(|g| g.resumption_psk(*psk_epoch).cloned())
                     .ok_or(ValidationError::MissingPsk(
-                        "a resumption PSK of an epoch not retained",
+                        MissingPskReason::ResumptionEpochNotRetained,
                     ))?
             }
         };
@@ -803,5 +797,5 @@ pub(crate) fn resolve_psk_secret(
         .zip(&values)
         .map(|(id, psk)| PskInput { id, psk })
         .collect();
-    Ok(psk_secret(suite, &inputs).map_err(ValidationError::from)?)
+    Ok(psk_secret(suite, &inputs)?)
 }

@@ -1,10 +1,17 @@
 //! The group layer's errors: a small categorized `Error`, details in sub-enums.
 
 use cohort_codec::CodecError;
-use cohort_crypto::CryptoError;
+use cohort_crypto::{CryptoError, CryptoErrorKind};
 use cohort_key_schedule::KeyScheduleError;
 use cohort_tree::TreeError;
 use cohort_tree::treekem::UpdatePathError;
+
+use crate::reason::{
+    CapabilityReason, CommitReason, EncryptedObject, ExtensionReason, GroupInfoReason,
+    InactiveReason, KeyPackageReason, LeafNodeReason, MissingPskReason, PolicyReason,
+    ProposalListReason, ProposalReason, PskReason, SenderReason, SignedObject, WelcomeReason,
+    WireFormatReason,
+};
 
 /// Everything that can go wrong in the group layer.
 #[non_exhaustive]
@@ -13,13 +20,16 @@ pub enum Error {
     /// The input does not decode.
     #[error("malformed input: {0}")]
     Malformed(#[from] CodecError),
-    /// The input decoded but failed a check; caused by the peer, never by the caller.
+    /// The input decoded but failed a check; caused by the peer, never by the caller, and never
+    /// by a failure of our own provider (that is [`Error::Crypto`]).
     #[error("rejected by validation: {0}")]
     Invalid(#[from] ValidationError),
     /// The caller used the API wrongly; never caused by peer data.
     #[error("API misuse: {0}")]
     Misuse(#[from] ApiMisuse),
-    /// The crypto provider failed on our own operation (not on peer data).
+    /// Our crypto provider (its RNG, its HSM, its backend) failed, whether on our own data or on
+    /// the peer's: not the peer's fault. The provider's error is kept as it was, with its kind
+    /// and source.
     #[error("crypto provider: {0}")]
     Crypto(#[from] CryptoError),
     /// A bug in cohort.
@@ -27,7 +37,83 @@ pub enum Error {
     Internal(&'static str),
 }
 
+impl Error {
+    /// The error for `e`, a crypto operation on data from a peer that failed: `invalid` (the
+    /// peer's fault) when the failure is an answer about the data (a signature or tag that does
+    /// not verify, a malformed key or encapsulation), [`Error::Crypto`] when our own provider
+    /// failed (its RNG, its HSM, its backend, a suite or key it cannot handle).
+    pub(crate) fn on_peer_data(e: CryptoError, invalid: ValidationError) -> Self {
+        if is_provider_failure(&e) {
+            Self::Crypto(e)
+        } else {
+            Self::Invalid(invalid)
+        }
+    }
+}
+
+/// Whether `e` is a failure of our own crypto provider rather than an answer about the data it
+/// was given.
+///
+/// The kinds that describe the data (a key, signature, tag, length or Diffie-Hellman output
+/// that is no good) can be caused by a peer; every other kind (RNG and backend failures, a
+/// cipher suite or private key the provider cannot handle, an encoding failure, and kinds added
+/// later) is ours, and is never reported as a peer's invalid message.
+pub(crate) fn is_provider_failure(e: &CryptoError) -> bool {
+    !matches!(
+        e.kind(),
+        CryptoErrorKind::InvalidPublicKey
+            | CryptoErrorKind::InvalidSignature
+            | CryptoErrorKind::AeadOpenFailed
+            | CryptoErrorKind::InvalidMac
+            | CryptoErrorKind::InvalidLength
+            | CryptoErrorKind::ZeroSharedSecret
+            | CryptoErrorKind::DeriveKeyPairFailed
+    )
+}
+
+impl From<TreeError> for Error {
+    /// A failure of our provider inside a tree operation is [`Error::Crypto`]; anything else is
+    /// the tree's (or the peer data's) fault: [`ValidationError::InvalidTree`].
+    fn from(e: TreeError) -> Self {
+        match e {
+            TreeError::Crypto(c) if is_provider_failure(&c) => Self::Crypto(c),
+            other => Self::Invalid(ValidationError::InvalidTree(other)),
+        }
+    }
+}
+
+impl From<UpdatePathError> for Error {
+    /// A failure of our provider while merging or decrypting a path is [`Error::Crypto`];
+    /// anything else is [`ValidationError::InvalidUpdatePath`].
+    fn from(e: UpdatePathError) -> Self {
+        match e {
+            UpdatePathError::Decryption(c) | UpdatePathError::Tree(TreeError::Crypto(c))
+                if is_provider_failure(&c) =>
+            {
+                Self::Crypto(c)
+            }
+            other => Self::Invalid(ValidationError::InvalidUpdatePath(other)),
+        }
+    }
+}
+
+impl From<KeyScheduleError> for Error {
+    /// The key schedule derives from secrets only, so any crypto failure in it is our
+    /// provider's: [`Error::Crypto`]. A consumed or unreachable key is
+    /// [`ValidationError::SecretUnavailable`].
+    fn from(e: KeyScheduleError) -> Self {
+        match e {
+            KeyScheduleError::Crypto(c) => Self::Crypto(c),
+            other => Self::Invalid(ValidationError::SecretUnavailable(other)),
+        }
+    }
+}
+
 /// A check that peer data failed. Each variant cites the RFC 9420 section that requires it.
+///
+/// A variant that covers several rules names the one that failed with a unit enum from
+/// [`reason`](crate::reason) (for example [`LeafNodeReason`]), whose own documentation cites the
+/// rule's section: match on those variants, not on the message text.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum ValidationError {
@@ -45,80 +131,80 @@ pub enum ValidationError {
     /// RFC 9420 §6.2: the wire format is not allowed for this content or operation (for example
     /// application data in a PublicMessage).
     #[error("unexpected wire format: {0}")]
-    UnexpectedWireFormat(&'static str),
+    UnexpectedWireFormat(WireFormatReason),
     /// RFC 9420 §6: the version is not `mls10`.
     #[error("unsupported protocol version {0}")]
     UnsupportedVersion(u16),
     /// RFC 9420 §6.1, §6.3.2: the sender is out of range, blank, or not allowed this content.
     #[error("invalid sender: {0}")]
-    InvalidSender(&'static str),
+    InvalidSender(SenderReason),
     /// RFC 9420 §5.1.2: a signature does not verify; names the signed object.
     #[error("invalid signature on {0}")]
-    InvalidSignature(&'static str),
+    InvalidSignature(SignedObject),
     /// RFC 9420 §6.2: the membership tag does not verify.
     #[error("invalid membership tag")]
     InvalidMembershipTag,
     /// RFC 9420 §6.1, §12.4.2: the confirmation tag does not verify.
     #[error("invalid confirmation tag")]
     InvalidConfirmationTag,
-    /// RFC 9420 §5.1.3, §6.3: a decryption failed; names what was being decrypted.
+    /// RFC 9420 §5.1.3, §6.3: a decryption of peer data failed; names what was being decrypted.
     #[error("decryption of {0} failed")]
-    DecryptionFailed(&'static str),
+    DecryptionFailed(EncryptedObject),
     /// RFC 9420 §6.3.1: a padding byte is not zero.
     #[error("non-zero padding in a PrivateMessage")]
     InvalidPadding,
     /// RFC 9420 §9, §15.3: the key for this message is not available (consumed, too far ahead).
     #[error("message key unavailable: {0}")]
-    SecretUnavailable(#[from] KeyScheduleError),
+    SecretUnavailable(KeyScheduleError),
     /// RFC 9420 §12.4.3.1: no entry of the Welcome is for one of our KeyPackages.
     #[error("no Welcome entry for our KeyPackage")]
     NoMatchingKeyPackage,
     /// RFC 9420 §12.4.3.1: the Welcome is inconsistent with our KeyPackage or itself.
     #[error("invalid Welcome: {0}")]
-    InvalidWelcome(&'static str),
+    InvalidWelcome(WelcomeReason),
     /// RFC 9420 §7, §12.4.3.3: the ratchet tree is invalid.
     #[error("invalid ratchet tree: {0}")]
-    InvalidTree(#[from] TreeError),
+    InvalidTree(TreeError),
     /// RFC 9420 §7.5, §7.6: the UpdatePath is invalid.
     #[error("invalid update path: {0}")]
-    InvalidUpdatePath(#[from] UpdatePathError),
+    InvalidUpdatePath(UpdatePathError),
     /// RFC 9420 §7.3: a LeafNode fails validation; the reason names the rule.
     #[error("invalid leaf node: {0}")]
-    InvalidLeafNode(&'static str),
+    InvalidLeafNode(LeafNodeReason),
     /// RFC 9420 §10.1: a KeyPackage fails validation; the reason names the rule.
     #[error("invalid key package: {0}")]
-    InvalidKeyPackage(&'static str),
+    InvalidKeyPackage(KeyPackageReason),
     /// RFC 9420 §12.1: a single proposal is invalid; the reason names the rule.
     #[error("invalid proposal: {0}")]
-    InvalidProposal(&'static str),
+    InvalidProposal(ProposalReason),
     /// RFC 9420 §12.2: the commit's proposal list is invalid; the reason names the rule.
     #[error("invalid proposal list: {0}")]
-    InvalidProposalList(&'static str),
+    InvalidProposalList(ProposalListReason),
     /// RFC 9420 §12.4: a commit references a proposal not cached in this epoch.
     #[error("commit references an unknown proposal")]
     UnknownProposalRef,
     /// RFC 9420 §12.4, §12.4.2: the commit is invalid; the reason names the rule.
     #[error("invalid commit: {0}")]
-    InvalidCommit(&'static str),
+    InvalidCommit(CommitReason),
     /// RFC 9420 §8.4: a PSK the message names is not available.
     #[error("PSK not available: {0}")]
-    MissingPsk(&'static str),
+    MissingPsk(MissingPskReason),
     /// RFC 9420 §8.4: a PSK id is not acceptable; the reason names the rule.
     #[error("invalid PSK: {0}")]
-    InvalidPsk(&'static str),
+    InvalidPsk(PskReason),
     /// RFC 9420 §7.2, §11.1, §13: a capability the group needs is missing.
     #[error("unsupported capability: {0}")]
-    UnsupportedCapability(&'static str),
+    UnsupportedCapability(CapabilityReason),
     /// RFC 9420 §13.4: an extension type appears twice in one list.
     #[error("duplicate extension type")]
     DuplicateExtension,
     /// RFC 9420 §12.1.8.1, §13: an extension's content is invalid; the reason names the rule.
     #[error("invalid extension: {0}")]
-    InvalidExtension(&'static str),
+    InvalidExtension(ExtensionReason),
     /// RFC 9420 §12.4.2: the group cannot process messages (we were removed, or a ReInit is
     /// pending).
     #[error("group is inactive: {0}")]
-    GroupInactive(&'static str),
+    GroupInactive(InactiveReason),
     /// RFC 9420 §5.3.1: two members would have the same identity, and the Authentication
     /// Service's policy rejects that.
     #[error("two members would have the same identity")]
@@ -128,7 +214,7 @@ pub enum ValidationError {
     CredentialRejected(cohort_credential::CredentialError),
     /// RFC 9420 §12.4.3: the GroupInfo is invalid; the reason names the rule.
     #[error("invalid group info: {0}")]
-    InvalidGroupInfo(&'static str),
+    InvalidGroupInfo(GroupInfoReason),
     /// RFC 9420 §12.1.8: the application's policy did not authorize a proposal from outside the
     /// group.
     #[error("external proposal not authorized")]
@@ -139,7 +225,7 @@ pub enum ValidationError {
     /// RFC 9420 §12.2, §12.4.3.2: the application's [`ProposalPolicy`](crate::ProposalPolicy)
     /// refused a member's proposal, or a resync; names what was refused.
     #[error("refused by the application's policy: {0}")]
-    PolicyViolation(&'static str),
+    PolicyViolation(PolicyReason),
     /// RFC 9420 §13: the application's check rejected a custom proposal.
     #[error("custom proposal of type {0:#06x} rejected by the application")]
     CustomProposalRejected(u16),

@@ -42,6 +42,10 @@ use crate::config::GroupConfig;
 use crate::framing::{seal_public, sign_content};
 use crate::group::Group;
 use crate::psk::ExternalPsks;
+use crate::reason::{
+    CommitReason, EncryptedObject, GroupInfoReason, LeafNodeReason, MissingPskReason, PolicyReason,
+    ProposalListReason, ProposalReason, SenderReason, WireFormatReason,
+};
 use crate::sender::LeafSpec;
 use crate::state::{EpochKeys, GroupState, GroupStatus};
 use crate::validate::{LeafContext, validate_leaf};
@@ -140,21 +144,29 @@ impl Group {
         let s = &*suite;
         let external_pub = ext::find(&group_info.extensions, ExtensionType::EXTERNAL_PUB)
             .ok_or(ValidationError::InvalidGroupInfo(
-                "no external_pub extension",
+                GroupInfoReason::NoExternalPub,
             ))
             .and_then(|e| {
                 ExternalPub::from_extension(e)
-                    .map_err(|_| ValidationError::InvalidGroupInfo("bad external_pub"))
+                    .map_err(|_| ValidationError::InvalidGroupInfo(GroupInfoReason::BadExternalPub))
             })?
             .external_pub;
         // Every PSK must be known before anything is derived (V-8.4-01).
         if psk_ids.iter().any(|id| psks.external_psk(id).is_none()) {
-            return Err(ValidationError::MissingPsk("an external PSK is unknown").into());
+            return Err(ValidationError::MissingPsk(MissingPskReason::UnknownExternal).into());
         }
         let mut tree = verified_tree(s, group_info, ratchet_tree, &config, now)?;
         let nh = s.hash_len();
-        let (kem_output, init_secret) =
-            s.hpke_export_sender(&external_pub, &[], EXTERNAL_INIT_LABEL, nh)?;
+        // The group's `external_pub` is the GroupInfo signer's data: a key the KEM refuses is
+        // the GroupInfo's fault, a failure of our provider ours.
+        let (kem_output, init_secret) = s
+            .hpke_export_sender(&external_pub, &[], EXTERNAL_INIT_LABEL, nh)
+            .map_err(|e| {
+                Error::on_peer_data(
+                    e,
+                    ValidationError::InvalidGroupInfo(GroupInfoReason::BadExternalPub),
+                )
+            })?;
 
         let mut proposals = vec![ProposalOrRef::Proposal(Proposal::ExternalInit(
             ExternalInit {
@@ -162,7 +174,7 @@ impl Group {
             },
         ))];
         if let Some(old) = resync {
-            tree.remove_leaf(old).map_err(ValidationError::from)?;
+            tree.remove_leaf(old)?;
             proposals.push(ProposalOrRef::Proposal(Proposal::Remove(Remove {
                 removed: old,
             })));
@@ -194,10 +206,8 @@ impl Group {
             extensions: spec.extensions.clone(),
             signature: VarBytes::default(),
         };
-        let own = tree
-            .add_leaf(placeholder.clone())
-            .map_err(ValidationError::from)?;
-        let plan = plan_update_path(&mut tree, s, own).map_err(ValidationError::from)?;
+        let own = tree.add_leaf(placeholder.clone())?;
+        let plan = plan_update_path(&mut tree, s, own)?;
         let mut leaf = placeholder;
         leaf.encryption_key = plan.leaf_public_key().clone();
         leaf.leaf_node_source = LeafNodeSource::Commit(plan.leaf_parent_hash().to_vec().into());
@@ -207,15 +217,13 @@ impl Group {
             &leaf.to_be_signed(Some((&context.group_id, own)))?,
         )?
         .into();
-        tree.set_leaf(own, leaf.clone())
-            .map_err(ValidationError::from)?;
+        tree.set_leaf(own, leaf.clone())?;
         let mut provisional = GroupContext {
             epoch: next_epoch_number(&context)?,
             ..context.clone()
         };
-        provisional.tree_hash = tree.tree_hash(s).map_err(ValidationError::from)?.into();
-        let path = encrypt_update_path(&tree, s, &plan, leaf, &provisional.to_bytes()?, &[])
-            .map_err(ValidationError::from)?;
+        provisional.tree_hash = tree.tree_hash(s)?.into();
+        let path = encrypt_update_path(&tree, s, &plan, leaf, &provisional.to_bytes()?, &[])?;
 
         let content = FramedContent {
             group_id: context.group_id.clone(),
@@ -234,8 +242,7 @@ impl Group {
             s,
             &context.confirmed_transcript_hash,
             &group_info.confirmation_tag.0,
-        )
-        .map_err(ValidationError::from)?;
+        )?;
         let base = base_state(
             context.clone(),
             interim,
@@ -254,10 +261,8 @@ impl Group {
             psks,
             None,
         )?;
-        let tag = confirmation_tag(s, next.secrets.confirmation_key.as_bytes(), &next.confirmed)
-            .map_err(ValidationError::from)?;
-        let interim =
-            interim_transcript_hash(s, &next.confirmed, &tag).map_err(ValidationError::from)?;
+        let tag = confirmation_tag(s, next.secrets.confirmation_key.as_bytes(), &next.confirmed)?;
+        let interim = interim_transcript_hash(s, &next.confirmed, &tag)?;
         let tag_bytes = tag.clone();
         let auth = FramedContentAuthData {
             signature,
@@ -290,7 +295,7 @@ fn next_epoch_number(context: &GroupContext) -> Result<u64, Error> {
     context
         .epoch
         .checked_add(1)
-        .ok_or(ValidationError::InvalidCommit("the epoch counter would overflow").into())
+        .ok_or(ValidationError::InvalidCommit(CommitReason::EpochOverflow).into())
 }
 
 /// The tree of a GroupInfo, checked as a Welcome join checks it (V-12.4.3.2-02).
@@ -312,20 +317,20 @@ fn verified_tree(
     ) {
         (Some(e), _) => RatchetTreeNodes::from_extension(e)?,
         (None, Some(nodes)) => nodes,
-        (None, None) => return Err(ValidationError::InvalidGroupInfo("no ratchet tree").into()),
+        (None, None) => {
+            return Err(ValidationError::InvalidGroupInfo(GroupInfoReason::NoRatchetTree).into());
+        }
     };
-    let mut tree = RatchetTree::from_nodes(nodes).map_err(ValidationError::from)?;
-    tree.verify_tree_hash(s, &context.tree_hash)
-        .map_err(ValidationError::from)?;
+    let mut tree = RatchetTree::from_nodes(nodes)?;
+    tree.verify_tree_hash(s, &context.tree_hash)?;
     let signer = tree
         .leaf(group_info.signer)
         .ok_or(ValidationError::InvalidGroupInfo(
-            "the signer's leaf is blank",
+            GroupInfoReason::SignerLeafBlank,
         ))?;
     crate::join::verify_group_info(s, group_info, &signer.signature_key)?;
-    tree.verify_parent_hashes(s)
-        .map_err(ValidationError::from)?;
-    tree.validate_structure().map_err(ValidationError::from)?;
+    tree.verify_parent_hashes(s)?;
+    tree.validate_structure()?;
     crate::validate::check_duplicate_identities(config, &tree)?;
     let now = if config.lifetime.check_expiry {
         now
@@ -391,18 +396,18 @@ pub(crate) fn process_external_commit(
     psks: &dyn ExternalPsks,
     now: Option<u64>,
 ) -> Result<(GroupState, CommitSummary), Error> {
-    let bad = |r: &'static str| -> Error { ValidationError::InvalidProposalList(r).into() };
+    let bad = |r: ProposalListReason| -> Error { ValidationError::InvalidProposalList(r).into() };
     let Content::Commit(commit) = &content.content.content else {
-        return Err(ValidationError::InvalidSender("a new member commit must be a commit").into());
+        return Err(ValidationError::InvalidSender(SenderReason::NewMemberCommitNotCommit).into());
     };
     if content.wire_format != WireFormat::PUBLIC_MESSAGE {
         return Err(ValidationError::UnexpectedWireFormat(
-            "an external commit must be a PublicMessage",
+            WireFormatReason::ExternalCommitNotPublic,
         )
         .into());
     }
     let path = commit.path.as_ref().ok_or(ValidationError::InvalidCommit(
-        "an external commit must carry a path",
+        CommitReason::ExternalCommitWithoutPath,
     ))?;
     let tag = content
         .auth
@@ -415,40 +420,40 @@ pub(crate) fn process_external_commit(
     let mut psk_ids = Vec::new();
     for p in &commit.proposals {
         let ProposalOrRef::Proposal(p) = p else {
-            return Err(ValidationError::InvalidCommit(
-                "an external commit may not include proposals by reference",
-            )
-            .into());
+            return Err(
+                ValidationError::InvalidCommit(CommitReason::ExternalCommitByReference).into(),
+            );
         };
         match p {
             Proposal::ExternalInit(ei) if kem_output.is_none() => {
                 kem_output = Some(ei.kem_output.clone())
             }
-            Proposal::ExternalInit(_) => return Err(bad("more than one ExternalInit")),
+            Proposal::ExternalInit(_) => {
+                return Err(bad(ProposalListReason::MultipleExternalInits));
+            }
             Proposal::Remove(r) if removed.is_none() => removed = Some(r.removed),
-            Proposal::Remove(_) => return Err(bad("more than one Remove in an external commit")),
+            Proposal::Remove(_) => {
+                return Err(bad(ProposalListReason::MultipleRemovesInExternalCommit));
+            }
             Proposal::PreSharedKey(psk) => {
                 // Individually valid (V-12.1.4-03), and each PSK once (V-12.2-08).
                 crate::commit::validate_proposal(s, state, content.content.sender, p, now)?;
                 if psk_ids.contains(&psk.psk) {
-                    return Err(bad("two PreSharedKey proposals for one PSK"));
+                    return Err(bad(ProposalListReason::DuplicatePsk));
                 }
                 psk_ids.push(psk.psk.clone())
             }
             _ => {
-                return Err(bad(
-                    "an external commit may only hold ExternalInit, Remove and PreSharedKey",
-                ));
+                return Err(bad(ProposalListReason::ExternalCommitProposalType));
             }
         }
     }
-    let kem_output =
-        kem_output.ok_or_else(|| bad("an external commit needs exactly one ExternalInit"))?;
+    let kem_output = kem_output.ok_or_else(|| bad(ProposalListReason::MissingExternalInit))?;
     let mut summary = CommitSummary::default();
     let mut tree = state.tree.clone();
     if let Some(old) = removed {
         let old_leaf = tree.leaf(old).ok_or(ValidationError::InvalidProposal(
-            "a Remove must name a member",
+            ProposalReason::RemoveOfNonMember,
         ))?;
         // The application may forbid resync (V-12.4.3.2-09).
         if !state
@@ -456,21 +461,18 @@ pub(crate) fn process_external_commit(
             .proposal_policy
             .allow_resync(old, &state.context)
         {
-            return Err(ValidationError::PolicyViolation("resync by external commit").into());
+            return Err(ValidationError::PolicyViolation(PolicyReason::Resync).into());
         }
         // A resync keeps the member's identity (V-12.2-17, V-5.3.1-07): the Authentication
         // Service must accept the new credential as the removed member's successor.
         if crate::validate::check_successor(&state.config, old_leaf, &path.leaf_node).is_err() {
-            return Err(bad("a resync must keep the removed member's credential"));
+            return Err(bad(ProposalListReason::ResyncChangesCredential));
         }
         // ... and, like an Update, bring a fresh encryption key (V-12.2-17, V-7.3-10).
         if old_leaf.encryption_key == path.leaf_node.encryption_key {
-            return Err(ValidationError::InvalidLeafNode(
-                "the path leaf's encryption key is not fresh",
-            )
-            .into());
+            return Err(ValidationError::InvalidLeafNode(LeafNodeReason::PathKeyNotFresh).into());
         }
-        tree.remove_leaf(old).map_err(ValidationError::from)?;
+        tree.remove_leaf(old)?;
         summary.removed.push(old);
         if old == state.private.own_leaf {
             summary.removes_us = true;
@@ -480,9 +482,7 @@ pub(crate) fn process_external_commit(
         }
     }
     // The joiner takes the leftmost free leaf once the Remove is applied (V-12.4.3.2-08).
-    let joiner = tree
-        .add_leaf(path.leaf_node.clone())
-        .map_err(ValidationError::from)?;
+    let joiner = tree.add_leaf(path.leaf_node.clone())?;
     let group_id = state.context.group_id.clone();
     let mut provisional = GroupContext {
         epoch: next_epoch_number(&state.context)?,
@@ -500,10 +500,10 @@ pub(crate) fn process_external_commit(
         &state.config,
     )?;
     crate::validate::check_credential_support(&path.leaf_node, &tree, Some(joiner))?;
-    merge_update_path(&mut tree, s, joiner, path, &[]).map_err(ValidationError::from)?;
-    tree.validate_structure().map_err(ValidationError::from)?;
+    merge_update_path(&mut tree, s, joiner, path, &[])?;
+    tree.validate_structure()?;
     crate::validate::check_duplicate_identities(&state.config, &tree)?;
-    provisional.tree_hash = tree.tree_hash(s).map_err(ValidationError::from)?.into();
+    provisional.tree_hash = tree.tree_hash(s)?.into();
     let mut private = state.private.clone();
     let (commit_secret, _, _) = decrypt_update_path(
         &tree,
@@ -513,8 +513,7 @@ pub(crate) fn process_external_commit(
         path,
         &provisional.to_bytes()?,
         &[],
-    )
-    .map_err(ValidationError::from)?;
+    )?;
     // The init secret comes from the joiner's KEM output (V-8.3-01).
     let (sk, pk) = s.kem_derive(state.keys.external_secret.as_bytes())?;
     let key = ExternalKey {
@@ -524,7 +523,12 @@ pub(crate) fn process_external_commit(
     };
     let init = s
         .hpke_export_receiver(&key, &kem_output, &[], EXTERNAL_INIT_LABEL, s.hash_len())
-        .map_err(|_| ValidationError::DecryptionFailed("ExternalInit"))?;
+        .map_err(|e| {
+            Error::on_peer_data(
+                e,
+                ValidationError::DecryptionFailed(EncryptedObject::ExternalInit),
+            )
+        })?;
     let mut base = state.clone();
     base.keys.init_secret = InitSecret::new(init);
     let next = next_epoch(
@@ -539,13 +543,11 @@ pub(crate) fn process_external_commit(
         psks,
         None,
     )?;
-    let expected = confirmation_tag(s, next.secrets.confirmation_key.as_bytes(), &next.confirmed)
-        .map_err(ValidationError::from)?;
+    let expected = confirmation_tag(s, next.secrets.confirmation_key.as_bytes(), &next.confirmed)?;
     if !tag.ct_eq(&expected) {
         return Err(ValidationError::InvalidConfirmationTag.into());
     }
-    let interim =
-        interim_transcript_hash(s, &next.confirmed, &tag.0).map_err(ValidationError::from)?;
+    let interim = interim_transcript_hash(s, &next.confirmed, &tag.0)?;
     summary.added.push((joiner, path.leaf_node.clone()));
     summary.psks = psk_ids;
     Ok((

@@ -13,7 +13,7 @@
 //! signature) has verified, so a rejected message leaves the secret tree as it was.
 
 use cohort_codec::{CodecError, Decode, Encode, VarBytes};
-use cohort_crypto::{CryptoErrorKind, SignaturePublicKey, Signer, SuiteOps, labeled};
+use cohort_crypto::{SignaturePublicKey, Signer, SuiteOps, labeled};
 use cohort_key_schedule::{ContentKind, SecretTree, sender_data_key_nonce};
 use cohort_messages::framing::{
     AuthenticatedContent, Content, ContentType, FramedContent, FramedContentAuthData,
@@ -25,6 +25,7 @@ use cohort_messages::message::WireFormat;
 use cohort_tree::leaf::ProtocolVersion;
 use cohort_tree::math::LeafIndex;
 
+use crate::reason::{EncryptedObject, SenderReason, SignedObject, WireFormatReason};
 use crate::{ApiMisuse, Error, ValidationError};
 
 const SIGN_LABEL: &[u8] = b"FramedContentTBS";
@@ -57,8 +58,12 @@ pub fn verify_content_signature(
     context: &GroupContext,
 ) -> Result<(), Error> {
     let tbs = tbs(wire_format, content, context);
-    labeled::verify_encoded_with_label(suite, key, SIGN_LABEL, &tbs, &auth.signature)
-        .map_err(|_| ValidationError::InvalidSignature("FramedContent").into())
+    labeled::verify_encoded_with_label(suite, key, SIGN_LABEL, &tbs, &auth.signature).map_err(|e| {
+        Error::on_peer_data(
+            e,
+            ValidationError::InvalidSignature(SignedObject::FramedContent),
+        )
+    })
 }
 
 /// The `FramedContentTBS` of `content` (RFC 9420 §6.1): with the group context for member and
@@ -195,9 +200,10 @@ pub fn unprotect_public(
 ) -> Result<AuthenticatedContent, Error> {
     let content = &message.content;
     if matches!(content.content, Content::Application(_)) {
-        return Err(
-            ValidationError::UnexpectedWireFormat("application data in a PublicMessage").into(),
-        );
+        return Err(ValidationError::UnexpectedWireFormat(
+            WireFormatReason::ApplicationInPublicMessage,
+        )
+        .into());
     }
     check_addressing(&content.group_id, content.epoch, context)?;
     if let Sender::Member(_) = content.sender {
@@ -331,9 +337,7 @@ pub(crate) fn seal_private_tweaked(
         tweak(&mut plaintext);
     }
     let kind = kind_of(content_type);
-    let key = secret_tree
-        .next_send_key(suite, leaf.0, kind)
-        .map_err(|e| Error::Invalid(ValidationError::SecretUnavailable(e)))?;
+    let key = secret_tree.next_send_key(suite, leaf.0, kind)?;
     let nonce = guarded_nonce(key.nonce.as_bytes(), options.reuse_guard);
     let aad = PrivateContentAad {
         group_id: content.group_id.clone(),
@@ -350,8 +354,7 @@ pub(crate) fn seal_private_tweaked(
         reuse_guard: options.reuse_guard,
     }
     .to_bytes()?;
-    let (sd_key, sd_nonce) = sender_data_key_nonce(suite, sender_data_secret, &ciphertext)
-        .map_err(|e| Error::Invalid(ValidationError::SecretUnavailable(e)))?;
+    let (sd_key, sd_nonce) = sender_data_key_nonce(suite, sender_data_secret, &ciphertext)?;
     let sd_aad = SenderDataAad {
         group_id: content.group_id.clone(),
         epoch: content.epoch,
@@ -390,8 +393,7 @@ pub fn unprotect_private<'k>(
     leaf_key: impl Fn(LeafIndex) -> Option<&'k SignaturePublicKey>,
 ) -> Result<AuthenticatedContent, Error> {
     check_addressing(&message.group_id, message.epoch, context)?;
-    let (sd_key, sd_nonce) = sender_data_key_nonce(suite, sender_data_secret, &message.ciphertext)
-        .map_err(|e| Error::Invalid(ValidationError::SecretUnavailable(e)))?;
+    let (sd_key, sd_nonce) = sender_data_key_nonce(suite, sender_data_secret, &message.ciphertext)?;
     let sd_aad = SenderDataAad {
         group_id: message.group_id.clone(),
         epoch: message.epoch,
@@ -405,11 +407,12 @@ pub fn unprotect_private<'k>(
             &sd_aad,
             &message.encrypted_sender_data,
         )
-        .map_err(|e| peer_crypto(e, "SenderData"))?;
+        .map_err(|e| peer_crypto(e, EncryptedObject::SenderData))?;
     let sender_data = SenderData::from_bytes(&sender_data)?;
     let leaf = sender_data.leaf_index;
-    let sender_key =
-        leaf_key(leaf).ok_or(ValidationError::InvalidSender("blank or unknown leaf"))?;
+    let sender_key = leaf_key(leaf).ok_or(ValidationError::InvalidSender(
+        SenderReason::PrivateMessageFromBlankLeaf,
+    ))?;
     let aad = PrivateContentAad {
         group_id: message.group_id.clone(),
         epoch: message.epoch,
@@ -418,42 +421,41 @@ pub fn unprotect_private<'k>(
     }
     .to_bytes()?;
     let kind = kind_of(message.content_type);
-    secret_tree
-        .open(suite, leaf.0, kind, sender_data.generation, |key| {
-            let nonce = guarded_nonce(key.nonce.as_bytes(), sender_data.reuse_guard);
-            let plaintext = suite
-                .aead_open(key.key.as_bytes(), &nonce, &aad, &message.ciphertext)
-                .map_err(|e| peer_crypto(e, "PrivateMessage content"))?;
-            let inner = PrivateMessageContent::decode_for(&plaintext, message.content_type)
-                .map_err(|e| match e {
-                    CodecError::InvalidValue {
-                        what: "PrivateMessageContent padding",
-                        ..
-                    } => Error::Invalid(ValidationError::InvalidPadding),
-                    other => Error::Malformed(other),
-                })?;
-            let content = FramedContent {
-                group_id: message.group_id.clone(),
-                epoch: message.epoch,
-                sender: Sender::Member(leaf),
-                authenticated_data: message.authenticated_data.clone(),
-                content: inner.content,
-            };
-            verify_content_signature(
-                suite,
-                sender_key,
-                WireFormat::PRIVATE_MESSAGE,
-                &content,
-                &inner.auth,
-                context,
-            )?;
-            Ok::<_, Error>(AuthenticatedContent {
-                wire_format: WireFormat::PRIVATE_MESSAGE,
-                content,
-                auth: inner.auth,
-            })
+    secret_tree.open(suite, leaf.0, kind, sender_data.generation, |key| {
+        let nonce = guarded_nonce(key.nonce.as_bytes(), sender_data.reuse_guard);
+        let plaintext = suite
+            .aead_open(key.key.as_bytes(), &nonce, &aad, &message.ciphertext)
+            .map_err(|e| peer_crypto(e, EncryptedObject::PrivateMessageContent))?;
+        let inner = PrivateMessageContent::decode_for(&plaintext, message.content_type).map_err(
+            |e| match e {
+                CodecError::InvalidValue {
+                    what: "PrivateMessageContent padding",
+                    ..
+                } => Error::Invalid(ValidationError::InvalidPadding),
+                other => Error::Malformed(other),
+            },
+        )?;
+        let content = FramedContent {
+            group_id: message.group_id.clone(),
+            epoch: message.epoch,
+            sender: Sender::Member(leaf),
+            authenticated_data: message.authenticated_data.clone(),
+            content: inner.content,
+        };
+        verify_content_signature(
+            suite,
+            sender_key,
+            WireFormat::PRIVATE_MESSAGE,
+            &content,
+            &inner.auth,
+            context,
+        )?;
+        Ok::<_, Error>(AuthenticatedContent {
+            wire_format: WireFormat::PRIVATE_MESSAGE,
+            content,
+            auth: inner.auth,
         })
-        .map_err(|e| Error::Invalid(ValidationError::SecretUnavailable(e)))?
+    })?
 }
 
 fn kind_of(ty: ContentType) -> ContentKind {
@@ -472,12 +474,8 @@ fn guarded_nonce(nonce: &[u8], guard: [u8; 4]) -> Vec<u8> {
     n
 }
 
-/// Maps a crypto failure on peer data to the validation error it means.
-fn peer_crypto(e: cohort_crypto::CryptoError, what: &'static str) -> Error {
-    match e.kind() {
-        CryptoErrorKind::AeadOpenFailed | CryptoErrorKind::InvalidLength => {
-            ValidationError::DecryptionFailed(what).into()
-        }
-        _ => Error::Crypto(e),
-    }
+/// Maps a failed decryption of peer data to [`ValidationError::DecryptionFailed`], or to
+/// [`Error::Crypto`] when our provider failed.
+fn peer_crypto(e: cohort_crypto::CryptoError, what: EncryptedObject) -> Error {
+    Error::on_peer_data(e, ValidationError::DecryptionFailed(what))
 }

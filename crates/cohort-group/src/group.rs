@@ -30,6 +30,10 @@ use crate::join::{
     decrypt_group_info, decrypt_group_secrets, verify_confirmation_tag, verify_group_info,
 };
 use crate::psk::ExternalPsks;
+use crate::reason::{
+    CommitReason, GroupInfoReason, InactiveReason, ProposalReason, SenderReason, WelcomeReason,
+    WireFormatReason,
+};
 use crate::state::{CachedProposal, EpochKeys, GroupState, GroupStatus};
 
 use crate::{ApiMisuse, Error, ValidationError};
@@ -143,10 +147,9 @@ impl Group {
         let kp = input.key_package;
         let welcome = input.welcome;
         if welcome.cipher_suite != kp.cipher_suite {
-            return Err(ValidationError::InvalidWelcome(
-                "cipher suite differs from our KeyPackage's",
-            )
-            .into());
+            return Err(
+                ValidationError::InvalidWelcome(WelcomeReason::SuiteDiffersFromKeyPackage).into(),
+            );
         }
         let suite = provider
             .suite(kp.cipher_suite)
@@ -181,10 +184,7 @@ impl Group {
             })
             .collect();
         if resumptions.len() > 1 {
-            return Err(ValidationError::InvalidWelcome(
-                "more than one reinit or branch resumption PSK",
-            )
-            .into());
+            return Err(ValidationError::InvalidWelcome(WelcomeReason::TwoResumptionPsks).into());
         }
         // The group is new to us: resumption PSKs can only come from `old`.
         let psk_secret = resolve_psk_secret(s, None, &secrets.psks, psks, old)?;
@@ -193,7 +193,7 @@ impl Group {
         let context = group_info.group_context.clone();
         if context.cipher_suite != kp.cipher_suite || context.version != ProtocolVersion::MLS10 {
             return Err(
-                ValidationError::InvalidWelcome("GroupInfo suite or version differs").into(),
+                ValidationError::InvalidWelcome(WelcomeReason::GroupInfoSuiteOrVersion).into(),
             );
         }
         // No extension type twice, in the GroupInfo or its GroupContext (V-12.4.3-05, V-13.4-03).
@@ -207,9 +207,11 @@ impl Group {
         ) {
             (Some(e), _) => RatchetTreeNodes::from_extension(e)?,
             (None, Some(nodes)) => nodes,
-            (None, None) => return Err(ValidationError::InvalidWelcome("no ratchet tree").into()),
+            (None, None) => {
+                return Err(ValidationError::InvalidWelcome(WelcomeReason::NoRatchetTree).into());
+            }
         };
-        let mut tree = RatchetTree::from_nodes(nodes).map_err(ValidationError::from)?;
+        let mut tree = RatchetTree::from_nodes(nodes)?;
         let now = if config.lifetime.check_expiry {
             input.now
         } else {
@@ -217,7 +219,7 @@ impl Group {
         };
         // The tree's hash, the GroupInfo, the parent hashes and the structure (§12.4.3.1).
         let check_tree = |tree: &mut RatchetTree| -> Result<(), Error> {
-            let tree_hash = tree.tree_hash(s).map_err(ValidationError::from)?;
+            let tree_hash = tree.tree_hash(s)?;
             if tree_hash != context.tree_hash.as_slice() {
                 return Err(
                     ValidationError::InvalidTree(cohort_tree::TreeError::TreeHashMismatch).into(),
@@ -227,12 +229,11 @@ impl Group {
             let signer = tree
                 .leaf(group_info.signer)
                 .ok_or(ValidationError::InvalidGroupInfo(
-                    "the signer's leaf is blank",
+                    GroupInfoReason::SignerLeafBlank,
                 ))?;
             verify_group_info(s, &group_info, &signer.signature_key)?;
-            tree.verify_parent_hashes(s)
-                .map_err(ValidationError::from)?;
-            tree.validate_structure().map_err(ValidationError::from)?;
+            tree.verify_parent_hashes(s)?;
+            tree.validate_structure()?;
             crate::validate::check_duplicate_identities(&config, tree)
         };
         // Then every leaf (signatures batch-checked over the cores). In a large tree the leaves
@@ -270,7 +271,7 @@ impl Group {
             .find(|(_, l)| *l == &kp.leaf_node)
             .map(|(i, _)| i)
             .ok_or(ValidationError::InvalidWelcome(
-                "our leaf is not in the tree",
+                WelcomeReason::OwnLeafMissing,
             ))?;
         // The leaf private key we were given belongs to our leaf (V-12.4.3.1-19).
         cohort_crypto::SoftwareHpkeKey::from_key_pair(
@@ -288,17 +289,14 @@ impl Group {
                     .filter(|x| !tree.is_blank(*x)),
             );
             let secret = Secret::new(path_secret.path_secret.as_slice().to_vec());
-            private
-                .derive_path_keys(s, &tree, &path, secret)
-                .map_err(ValidationError::from)?;
+            private.derive_path_keys(s, &tree, &path, secret)?;
         }
         let epoch = verify_confirmation_tag(s, &group_info, joiner, psk_secret.as_bytes())?;
         let interim = interim_transcript_hash(
             s,
             &context.confirmed_transcript_hash,
             &group_info.confirmation_tag.0,
-        )
-        .map_err(ValidationError::from)?;
+        )?;
         let keys = EpochKeys::new(epoch, tree.leaf_count(), &config);
         let state = GroupState {
             context,
@@ -445,10 +443,9 @@ impl Group {
                 }
                 Ok(out)
             }
-            _ => Err(ValidationError::UnexpectedWireFormat(
-                "expected a PublicMessage or PrivateMessage",
-            )
-            .into()),
+            _ => Err(
+                ValidationError::UnexpectedWireFormat(WireFormatReason::NotFramedContent).into(),
+            ),
         }
     }
 
@@ -463,13 +460,13 @@ impl Group {
         let s = &*self.suite;
         match &content.content.content {
             Content::Application(_) => Err(ValidationError::UnexpectedWireFormat(
-                "application data in a handshake message",
+                WireFormatReason::ApplicationInHandshake,
             )
             .into()),
             Content::Proposal(proposal) => {
                 if matches!(proposal, Proposal::ExternalInit(_)) {
                     return Err(ValidationError::InvalidProposal(
-                        "ExternalInit is only valid inside an external commit",
+                        ProposalReason::ExternalInitOutsideExternalCommit,
                     )
                     .into());
                 }
@@ -526,7 +523,10 @@ impl Group {
                 .tree
                 .leaf(*leaf)
                 .map(|l| l.signature_key.clone())
-                .ok_or(ValidationError::InvalidSender("blank or out-of-range leaf").into()),
+                .ok_or(
+                    ValidationError::InvalidSender(SenderReason::MemberLeafBlankOrOutOfRange)
+                        .into(),
+                ),
             Sender::External(index) => {
                 // Only proposals of the types the registry marks "Ext", and nothing else
                 // (V-6.1-03, V-12.1.8-02, V-17.4-01).
@@ -538,8 +538,7 @@ impl Group {
                 };
                 if !allowed {
                     return Err(ValidationError::InvalidSender(
-                        "an external sender may only send add, remove, psk, reinit or \
-                         group_context_extensions proposals",
+                        SenderReason::ExternalSenderContent,
                     )
                     .into());
                 }
@@ -548,7 +547,7 @@ impl Group {
                     ExtensionType::EXTERNAL_SENDERS,
                 )
                 .ok_or(ValidationError::InvalidSender(
-                    "no external_senders extension",
+                    SenderReason::NoExternalSenders,
                 ))?;
                 let senders = ExternalSenders::from_extension(e)?;
                 senders
@@ -556,19 +555,20 @@ impl Group {
                     .get(*index as usize)
                     .map(|s| s.signature_key.clone())
                     .ok_or(
-                        ValidationError::InvalidSender("external sender index out of range").into(),
+                        ValidationError::InvalidSender(SenderReason::ExternalSenderOutOfRange)
+                            .into(),
                     )
             }
             Sender::NewMemberProposal => match content {
                 Content::Proposal(p) => match p {
                     Proposal::Add(add) => Ok(add.key_package.leaf_node.signature_key.clone()),
-                    _ => Err(ValidationError::InvalidSender(
-                        "a new member may only propose its own Add",
-                    )
-                    .into()),
+                    _ => Err(
+                        ValidationError::InvalidSender(SenderReason::NewMemberProposalNotAdd)
+                            .into(),
+                    ),
                 },
                 _ => Err(ValidationError::InvalidSender(
-                    "a new member proposal must be a proposal",
+                    SenderReason::NewMemberProposalNotProposal,
                 )
                 .into()),
             },
@@ -578,10 +578,11 @@ impl Group {
                     .as_ref()
                     .map(|p| p.leaf_node.signature_key.clone())
                     .ok_or(
-                        ValidationError::InvalidCommit("an external commit needs a path").into(),
+                        ValidationError::InvalidCommit(CommitReason::NewMemberCommitWithoutPath)
+                            .into(),
                     ),
                 _ => Err(
-                    ValidationError::InvalidSender("a new member commit must be a commit").into(),
+                    ValidationError::InvalidSender(SenderReason::NewMemberCommitNotCommit).into(),
                 ),
             },
         }
@@ -696,11 +697,11 @@ impl Group {
         match self.state.status {
             GroupStatus::Active => Ok(()),
             GroupStatus::Removed => {
-                Err(ValidationError::GroupInactive("we were removed from the group").into())
+                Err(ValidationError::GroupInactive(InactiveReason::Removed).into())
             }
             // V-12.4.2-16: nothing more is sent or accepted after a ReInit.
             GroupStatus::ReInitPending => {
-                Err(ValidationError::GroupInactive("a ReInit is pending").into())
+                Err(ValidationError::GroupInactive(InactiveReason::ReInitPending).into())
             }
         }
     }
@@ -832,7 +833,7 @@ impl Group {
 
 fn application(content: AuthenticatedContent) -> Result<Processed, Error> {
     let Sender::Member(sender) = content.content.sender else {
-        return Err(ValidationError::InvalidSender("application data from a non-member").into());
+        return Err(ValidationError::InvalidSender(SenderReason::ApplicationFromNonMember).into());
     };
     match content.content.content {
         Content::Application(data) => Ok(Processed::Application {
@@ -840,6 +841,8 @@ fn application(content: AuthenticatedContent) -> Result<Processed, Error> {
             data: data.into_vec(),
             authenticated_data: content.content.authenticated_data.into_vec(),
         }),
-        _ => Err(ValidationError::UnexpectedWireFormat("content type mismatch").into()),
+        _ => {
+            Err(ValidationError::UnexpectedWireFormat(WireFormatReason::ContentTypeMismatch).into())
+        }
     }
 }

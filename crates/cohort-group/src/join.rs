@@ -14,6 +14,7 @@ use cohort_key_schedule::JoinerSecret;
 use cohort_messages::group_info::GroupInfo;
 use cohort_messages::welcome::{GroupSecrets, Welcome};
 
+use crate::reason::{EncryptedObject, SignedObject};
 use crate::{Error, ValidationError};
 
 /// Decrypts the GroupSecrets addressed to the KeyPackage whose reference is `key_package_ref`,
@@ -40,7 +41,12 @@ pub fn decrypt_group_secrets(
         &welcome.encrypted_group_info,
         &entry.encrypted_group_secrets,
     )
-    .map_err(|_| ValidationError::DecryptionFailed("GroupSecrets"))?;
+    .map_err(|e| {
+        Error::on_peer_data(
+            e,
+            ValidationError::DecryptionFailed(EncryptedObject::GroupSecrets),
+        )
+    })?;
     Ok(GroupSecrets::from_bytes(&plaintext)?)
 }
 
@@ -54,12 +60,8 @@ pub fn decrypt_group_info(
     joiner_secret: &JoinerSecret,
     psk_secret: &[u8],
 ) -> Result<GroupInfo, Error> {
-    let welcome_secret = joiner_secret
-        .welcome_secret(suite, psk_secret)
-        .map_err(|e| Error::Invalid(ValidationError::SecretUnavailable(e)))?;
-    let (key, nonce) = welcome_secret
-        .key_and_nonce(suite)
-        .map_err(|e| Error::Invalid(ValidationError::SecretUnavailable(e)))?;
+    let welcome_secret = joiner_secret.welcome_secret(suite, psk_secret)?;
+    let (key, nonce) = welcome_secret.key_and_nonce(suite)?;
     let plaintext = suite
         .aead_open(
             key.as_bytes(),
@@ -67,7 +69,12 @@ pub fn decrypt_group_info(
             &[],
             &welcome.encrypted_group_info,
         )
-        .map_err(|_| ValidationError::DecryptionFailed("GroupInfo"))?;
+        .map_err(|e| {
+            Error::on_peer_data(
+                e,
+                ValidationError::DecryptionFailed(EncryptedObject::GroupInfo),
+            )
+        })?;
     Ok(GroupInfo::from_bytes(&plaintext)?)
 }
 
@@ -88,7 +95,12 @@ pub fn verify_group_info(
         &tbs,
         &group_info.signature,
     )
-    .map_err(|_| ValidationError::InvalidSignature("GroupInfo").into())
+    .map_err(|e| {
+        Error::on_peer_data(
+            e,
+            ValidationError::InvalidSignature(SignedObject::GroupInfo),
+        )
+    })
 }
 
 /// The confirmation tag a GroupInfo must carry: `MAC(confirmation_key,
@@ -103,15 +115,12 @@ pub fn verify_confirmation_tag(
     psk_secret: &[u8],
 ) -> Result<cohort_key_schedule::EpochSecrets, Error> {
     let context = group_info.group_context.to_bytes()?;
-    let epoch = joiner_secret
-        .into_epoch(suite, psk_secret, &context)
-        .map_err(|e| Error::Invalid(ValidationError::SecretUnavailable(e)))?;
+    let epoch = joiner_secret.into_epoch(suite, psk_secret, &context)?;
     let expected = cohort_key_schedule::confirmation_tag(
         suite,
         epoch.confirmation_key.as_bytes(),
         &group_info.group_context.confirmed_transcript_hash,
-    )
-    .map_err(|e| Error::Invalid(ValidationError::SecretUnavailable(e)))?;
+    )?;
     if group_info.confirmation_tag.ct_eq(&expected) {
         Ok(epoch)
     } else {

@@ -16,6 +16,7 @@ pub mod join;
 mod parallel;
 mod persist;
 mod psk;
+pub mod reason;
 mod resumption;
 mod sender;
 mod state;

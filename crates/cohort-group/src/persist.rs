@@ -42,7 +42,7 @@ use crate::config::{GroupConfig, LifetimePolicy, MaxLifetime, StrictChecks};
 use crate::group::Group;
 use crate::sender::PendingCommit;
 use crate::state::{CachedProposal, EpochKeys, GroupState, GroupStatus, PastEpoch};
-use crate::{ApiMisuse, Error, ValidationError};
+use crate::{ApiMisuse, Error};
 
 /// The version of the self-contained state format ([`Group::to_state_bytes`]).
 pub const STATE_VERSION: u16 = 1;
@@ -409,8 +409,7 @@ fn decode_state(
     mut ratchets: Option<&mut Ratchets>,
 ) -> Result<GroupState, Error> {
     let context = GroupContext::decode(r)?;
-    let tree =
-        RatchetTree::from_nodes(RatchetTreeNodes::decode(r)?).map_err(ValidationError::from)?;
+    let tree = RatchetTree::from_nodes(RatchetTreeNodes::decode(r)?)?;
     let private = PrivateTree::decode(r)?;
     let interim_transcript_hash = VarBytes::decode(r)?.into_vec();
     let confirmation_tag = VarBytes::decode(r)?.into_vec();

@@ -27,6 +27,7 @@ use cohort_tree::leaf::{LeafNode, ProtocolVersion};
 use crate::config::GroupConfig;
 use crate::group::{Group, JoinInput};
 use crate::psk::ExternalPsks;
+use crate::reason::WelcomeReason;
 use crate::sender::{CommitOptions, CommitOutput, LeafSpec};
 use crate::state::{GroupState, GroupStatus};
 use crate::{ApiMisuse, Error, ValidationError};
@@ -213,23 +214,21 @@ pub(crate) fn check_resumed(
     context: &GroupContext,
     tree: &RatchetTree,
 ) -> Result<(), Error> {
-    let bad = |r: &'static str| -> Error { ValidationError::InvalidWelcome(r).into() };
+    let bad = |r: WelcomeReason| -> Error { ValidationError::InvalidWelcome(r).into() };
     let Some(Psk::Resumption {
         usage,
         psk_group_id,
         psk_epoch,
     }) = psk
     else {
-        return Err(bad("no reinit or branch PSK of the resumed group"));
+        return Err(bad(WelcomeReason::NoResumptionPsk));
     };
     if psk_group_id.as_slice() != old.context.group_id.as_slice() {
-        return Err(bad("the resumption PSK is of another group"));
+        return Err(bad(WelcomeReason::ResumptionPskOfAnotherGroup));
     }
     // V-11.2-02, V-11.3-02, V-12.4.3.1-22.
     if context.epoch != 1 {
-        return Err(bad(
-            "a reinitialized or branched group must start at epoch 1",
-        ));
+        return Err(bad(WelcomeReason::ResumedEpochNotOne));
     }
     let old_leaves: Vec<&LeafNode> = old.tree.leaves().map(|(_, l)| l).collect();
     let new_leaves: Vec<&LeafNode> = tree.leaves().map(|(_, l)| l).collect();
@@ -250,12 +249,10 @@ pub(crate) fn check_resumed(
             // epoch that commit began.
             let reinit = match (old.status, &old.reinit) {
                 (GroupStatus::ReInitPending, Some(r)) => r,
-                _ => return Err(bad("the resumed group has no pending ReInit")),
+                _ => return Err(bad(WelcomeReason::NoPendingReInit)),
             };
             if *psk_epoch != old.context.epoch {
-                return Err(bad(
-                    "the reinit PSK is not of the epoch the ReInit commit began",
-                ));
+                return Err(bad(WelcomeReason::ReInitPskEpoch));
             }
             // V-11.2-01.
             if context.group_id != reinit.group_id
@@ -263,15 +260,13 @@ pub(crate) fn check_resumed(
                 || context.cipher_suite != reinit.cipher_suite
                 || context.extensions != reinit.extensions
             {
-                return Err(bad("the new group does not match the ReInit"));
+                return Err(bad(WelcomeReason::ReInitMismatch));
             }
             let superset = old_leaves
                 .iter()
                 .all(|o| new_leaves.iter().any(|n| same(o, n)));
             if !subset || !superset {
-                return Err(bad(
-                    "the reinitialized group's members are not the old group's",
-                ));
+                return Err(bad(WelcomeReason::ReInitMembership));
             }
         }
         ResumptionPskUsage::Branch => {
@@ -279,16 +274,14 @@ pub(crate) fn check_resumed(
             if context.version != old.context.version
                 || context.cipher_suite != old.context.cipher_suite
             {
-                return Err(bad("a branch must keep the version and cipher suite"));
+                return Err(bad(WelcomeReason::BranchSuiteOrVersion));
             }
             // V-11.3-03.
             if !subset {
-                return Err(bad(
-                    "a member of the branch is not a member of the old group",
-                ));
+                return Err(bad(WelcomeReason::BranchMemberNotInOldGroup));
             }
         }
-        _ => return Err(bad("no reinit or branch PSK of the resumed group")),
+        _ => return Err(bad(WelcomeReason::NoResumptionPsk)),
     }
     Ok(())
 }

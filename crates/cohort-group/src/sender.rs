@@ -30,6 +30,7 @@ use crate::config::GroupConfig;
 use crate::framing::{PrivateOptions, seal_private, seal_public, sign_content};
 use crate::group::{Group, KeyPackageSecrets};
 use crate::psk::ExternalPsks;
+use crate::reason::{CommitReason, ProposalListReason};
 use crate::state::{EpochKeys, GroupState, GroupStatus};
 use crate::{ApiMisuse, Error};
 
@@ -247,24 +248,18 @@ impl Group {
             cipher_suite: cs,
             group_id: group_id.into(),
             epoch: 0,
-            tree_hash: tree
-                .tree_hash(s)
-                .map_err(crate::ValidationError::from)?
-                .into(),
+            tree_hash: tree.tree_hash(s)?.into(),
             confirmed_transcript_hash: VarBytes::default(),
             extensions,
         };
         let context_bytes = context.to_bytes()?;
         let zero = vec![0u8; s.hash_len()];
-        let init = InitSecret::random(s).map_err(crate::ValidationError::from)?;
+        let init = InitSecret::random(s)?;
         let epoch = init
             .joiner_secret(s, &zero, &context_bytes)
-            .and_then(|j| j.into_epoch(s, &zero, &context_bytes))
-            .map_err(crate::ValidationError::from)?;
-        let tag = confirmation_tag(s, epoch.confirmation_key.as_bytes(), &[])
-            .map_err(crate::ValidationError::from)?;
-        let interim =
-            interim_transcript_hash(s, &[], &tag).map_err(crate::ValidationError::from)?;
+            .and_then(|j| j.into_epoch(s, &zero, &context_bytes))?;
+        let tag = confirmation_tag(s, epoch.confirmation_key.as_bytes(), &[])?;
+        let interim = interim_transcript_hash(s, &[], &tag)?;
         let keys = EpochKeys::new(epoch, 1, &config);
         let state = GroupState {
             context,
@@ -373,20 +368,20 @@ impl Group {
         };
         if summary.removes_us {
             return Err(crate::ValidationError::InvalidProposalList(
-                "the committer cannot remove itself",
+                ProposalListReason::CommitterRemoved,
             )
             .into());
         }
         let joiner_leaves: Vec<LeafIndex> = joiners.iter().map(|(l, _)| *l).collect();
         let mut provisional = GroupContext {
             epoch: state.context.epoch.checked_add(1).ok_or(
-                crate::ValidationError::InvalidCommit("the epoch counter would overflow"),
+                crate::ValidationError::InvalidCommit(CommitReason::EpochOverflow),
             )?,
             extensions,
             ..state.context.clone()
         };
         let (path, commit_secret, private, plan) = if path_required || options.force_path {
-            let plan = plan_update_path(&mut tree, s, own).map_err(crate::ValidationError::from)?;
+            let plan = plan_update_path(&mut tree, s, own)?;
             let mut leaf = state
                 .tree
                 .leaf(own)
@@ -399,12 +394,8 @@ impl Group {
             }
             let tbs = leaf.to_be_signed(Some((&state.context.group_id, own)))?;
             leaf.signature = labeled::sign_with_label(signer, b"LeafNodeTBS", &tbs)?.into();
-            tree.set_leaf(own, leaf.clone())
-                .map_err(crate::ValidationError::from)?;
-            provisional.tree_hash = tree
-                .tree_hash(s)
-                .map_err(crate::ValidationError::from)?
-                .into();
+            tree.set_leaf(own, leaf.clone())?;
+            provisional.tree_hash = tree.tree_hash(s)?.into();
             let path = encrypt_update_path(
                 &tree,
                 s,
@@ -412,16 +403,12 @@ impl Group {
                 leaf,
                 &provisional.to_bytes()?,
                 &joiner_leaves,
-            )
-            .map_err(crate::ValidationError::from)?;
+            )?;
             let secret = plan.commit_secret().clone();
             let private = plan.private_tree();
             (Some(path), secret, private, Some(plan))
         } else {
-            provisional.tree_hash = tree
-                .tree_hash(s)
-                .map_err(crate::ValidationError::from)?
-                .into();
+            provisional.tree_hash = tree.tree_hash(s)?.into();
             (
                 None,
                 Secret::new(vec![0; s.hash_len()]),
@@ -456,10 +443,8 @@ impl Group {
             psks,
             resumed,
         )?;
-        let tag = confirmation_tag(s, next.secrets.confirmation_key.as_bytes(), &next.confirmed)
-            .map_err(crate::ValidationError::from)?;
-        let interim = interim_transcript_hash(s, &next.confirmed, &tag)
-            .map_err(crate::ValidationError::from)?;
+        let tag = confirmation_tag(s, next.secrets.confirmation_key.as_bytes(), &next.confirmed)?;
+        let interim = interim_transcript_hash(s, &next.confirmed, &tag)?;
         let tag_bytes = tag.clone();
         let auth = FramedContentAuthData {
             signature,
@@ -837,13 +822,8 @@ fn build_welcome(
     plan: Option<&cohort_tree::treekem::PathPlan>,
     psk_ids: &[cohort_messages::psk::PreSharedKeyId],
 ) -> Result<Welcome, Error> {
-    let welcome_secret = next
-        .joiner
-        .welcome_secret(s, next.psk_secret.as_bytes())
-        .map_err(crate::ValidationError::from)?;
-    let (key, nonce) = welcome_secret
-        .key_and_nonce(s)
-        .map_err(crate::ValidationError::from)?;
+    let welcome_secret = next.joiner.welcome_secret(s, next.psk_secret.as_bytes())?;
+    let (key, nonce) = welcome_secret.key_and_nonce(s)?;
     let encrypted_group_info = s.aead_seal(
         key.as_bytes(),
         nonce.as_bytes(),

@@ -14,6 +14,9 @@ use cohort_tree::math::LeafIndex;
 use cohort_credential::CredentialContext;
 
 use crate::config::GroupConfig;
+use crate::reason::{
+    CapabilityReason, ExtensionReason, KeyPackageReason, LeafNodeReason, SignedObject,
+};
 use crate::{Error, ValidationError};
 
 /// Which kind of LeafNode is being checked, with what its signature covers.
@@ -29,7 +32,7 @@ pub(crate) enum LeafContext<'a> {
     Tree { group_id: &'a [u8], leaf: LeafIndex },
 }
 
-fn invalid(reason: &'static str) -> Error {
+fn invalid(reason: LeafNodeReason) -> Error {
     ValidationError::InvalidLeafNode(reason).into()
 }
 
@@ -71,9 +74,7 @@ fn check_leaf(
         _ => (None, false),
     };
     if !source_ok {
-        return Err(invalid(
-            "leaf_node_source does not match where the leaf was received",
-        ));
+        return Err(invalid(LeafNodeReason::SourceMismatch));
     }
     // A signature key of the group's scheme (V-5.1.2-01).
     if suite
@@ -81,9 +82,7 @@ fn check_leaf(
         .key_well_formed(&leaf.signature_key.0)
         == Some(false)
     {
-        return Err(invalid(
-            "the signature key is not a key of the group's signature scheme",
-        ));
+        return Err(invalid(LeafNodeReason::SignatureKeyScheme));
     }
     // Only extensions that may appear in a LeafNode (V-13.4-06, a strict check).
     check_placement(config, &leaf.extensions, Container::LeafNode)?;
@@ -96,7 +95,9 @@ fn check_leaf(
             &tbs,
             &leaf.signature,
         )
-        .map_err(|_| ValidationError::InvalidSignature("LeafNode"))?;
+        .map_err(|e| {
+            Error::on_peer_data(e, ValidationError::InvalidSignature(SignedObject::LeafNode))
+        })?;
     }
     // The Authentication Service accepts the credential for this key (V-7.3-01, V-5.3.1-*).
     let as_context = match ctx {
@@ -115,9 +116,7 @@ fn check_leaf(
         .credentials
         .contains(&leaf.credential.credential_type())
     {
-        return Err(invalid(
-            "the leaf's credential type is not in its capabilities",
-        ));
+        return Err(invalid(LeafNodeReason::CredentialTypeNotInCapabilities));
     }
     // Version and suite of the group (V-7.3-14): a strict check. RFC 9420 §7.3 asks for a leaf
     // "compatible with the group's parameters", and deployed clients omit the group's own suite
@@ -127,7 +126,7 @@ fn check_leaf(
             || !caps.cipher_suites.contains(&context.cipher_suite))
     {
         return Err(
-            ValidationError::UnsupportedCapability("the group's version or cipher suite").into(),
+            ValidationError::UnsupportedCapability(CapabilityReason::GroupVersionOrSuite).into(),
         );
     }
     // Default types listed in the capabilities (V-7.2-06): a sender's MUST, a strict check.
@@ -135,9 +134,7 @@ fn check_leaf(
         && (caps.extensions.iter().any(|t| t.is_default())
             || caps.proposals.iter().any(|t| t.is_default()))
     {
-        return Err(invalid(
-            "the capabilities list a default extension or proposal type",
-        ));
+        return Err(invalid(LeafNodeReason::DefaultTypeInCapabilities));
     }
     // Every non-default leaf extension is listed (V-7.2-03, V-7.3-07).
     if ext::has_duplicates(&leaf.extensions) {
@@ -145,9 +142,7 @@ fn check_leaf(
     }
     for e in &leaf.extensions {
         if !e.extension_type.is_default() && !caps.extensions.contains(&e.extension_type) {
-            return Err(invalid(
-                "an extension is not listed in the leaf's capabilities",
-            ));
+            return Err(invalid(LeafNodeReason::ExtensionNotInCapabilities));
         }
     }
     // The group's required capabilities (V-7.3-03), and every GroupContext extension in use
@@ -157,28 +152,29 @@ fn check_leaf(
     // The encryption key is a valid HPKE key for the suite (V-10-03, V-5.1.1-01).
     suite
         .kem_validate_public_key(&leaf.encryption_key)
-        .map_err(|_| invalid("the encryption key is not a valid HPKE key"))?;
+        .map_err(|e| {
+            Error::on_peer_data(
+                e,
+                ValidationError::InvalidLeafNode(LeafNodeReason::InvalidEncryptionKey),
+            )
+        })?;
     // Lifetime (V-7.2-05, V-7.3-06). The inverted range and the application's maximum total
     // lifetime are checked whether or not the current time is known; only the expiry check
     // needs it (and `LifetimePolicy::check_expiry` withholds it).
     if let LeafNodeSource::KeyPackage(lifetime) = &leaf.leaf_node_source {
         let Some(total) = lifetime.not_after.checked_sub(lifetime.not_before) else {
-            return Err(invalid(
-                "the lifetime is inverted (not_after before not_before)",
-            ));
+            return Err(invalid(LeafNodeReason::InvertedLifetime));
         };
         let max = match ctx {
             LeafContext::Tree { .. } => config.lifetime.admitted,
             _ => config.lifetime.new_members,
         };
         if !max.allows(total) {
-            return Err(invalid(
-                "the lifetime is longer than the application's maximum (LifetimePolicy)",
-            ));
+            return Err(invalid(LeafNodeReason::LifetimeTooLong));
         }
         if let Some(now) = now {
             if now < lifetime.not_before || now > lifetime.not_after {
-                return Err(invalid("the leaf is outside its lifetime"));
+                return Err(invalid(LeafNodeReason::OutsideLifetime));
             }
         }
     }
@@ -211,7 +207,7 @@ pub(crate) fn check_required_capabilities(
     if ext_ok && prop_ok && cred_ok {
         Ok(())
     } else {
-        Err(ValidationError::UnsupportedCapability("a required capability of the group").into())
+        Err(ValidationError::UnsupportedCapability(CapabilityReason::RequiredCapability).into())
     }
 }
 
@@ -227,7 +223,7 @@ pub(crate) fn check_extension_support(
     if supported {
         Ok(())
     } else {
-        Err(ValidationError::UnsupportedCapability("a GroupContext extension of the group").into())
+        Err(ValidationError::UnsupportedCapability(CapabilityReason::GroupContextExtension).into())
     }
 }
 
@@ -260,18 +256,14 @@ pub(crate) fn check_credential_support(
             continue;
         }
         if !other.capabilities.credentials.contains(&ty) {
-            return Err(invalid(
-                "a member does not support the leaf's credential type",
-            ));
+            return Err(invalid(LeafNodeReason::CredentialUnsupportedByMember));
         }
         if !leaf
             .capabilities
             .credentials
             .contains(&other.credential.credential_type())
         {
-            return Err(invalid(
-                "the leaf does not support a credential type in use in the group",
-            ));
+            return Err(invalid(LeafNodeReason::CredentialInUseUnsupported));
         }
     }
     Ok(())
@@ -292,9 +284,7 @@ pub(crate) fn check_tree_credential_support(tree: &cohort_tree::RatchetTree) -> 
             .iter()
             .all(|t| leaf.capabilities.credentials.contains(t))
         {
-            return Err(invalid(
-                "a member does not support a credential type in use in the group",
-            ));
+            return Err(invalid(LeafNodeReason::TreeCredentialUnsupported));
         }
     }
     Ok(())
@@ -378,10 +368,7 @@ pub(crate) fn validate_key_package(
     config: &GroupConfig,
 ) -> Result<(), Error> {
     if kp.cipher_suite != context.cipher_suite || kp.version != context.version {
-        return Err(ValidationError::InvalidKeyPackage(
-            "cipher suite or version differs from the group's",
-        )
-        .into());
+        return Err(ValidationError::InvalidKeyPackage(KeyPackageReason::SuiteOrVersion).into());
     }
     check_signature_key(suite, &kp.leaf_node)?;
     let tbs = kp.to_be_signed()?;
@@ -392,17 +379,25 @@ pub(crate) fn validate_key_package(
         &tbs,
         &kp.signature,
     )
-    .map_err(|_| ValidationError::InvalidSignature("KeyPackage"))?;
+    .map_err(|e| {
+        Error::on_peer_data(
+            e,
+            ValidationError::InvalidSignature(SignedObject::KeyPackage),
+        )
+    })?;
     check_placement(config, &kp.extensions, Container::KeyPackage)?;
     if kp.init_key == kp.leaf_node.encryption_key {
         return Err(ValidationError::InvalidKeyPackage(
-            "init_key equals the leaf's encryption key",
+            KeyPackageReason::InitKeyEqualsEncryptionKey,
         )
         .into());
     }
-    suite
-        .kem_validate_public_key(&kp.init_key)
-        .map_err(|_| ValidationError::InvalidKeyPackage("init_key is not a valid HPKE key"))?;
+    suite.kem_validate_public_key(&kp.init_key).map_err(|e| {
+        Error::on_peer_data(
+            e,
+            ValidationError::InvalidKeyPackage(KeyPackageReason::InvalidInitKey),
+        )
+    })?;
     validate_leaf(
         suite,
         &kp.leaf_node,
@@ -421,9 +416,7 @@ fn check_signature_key(suite: &dyn SuiteOps, leaf: &LeafNode) -> Result<(), Erro
         .key_well_formed(&leaf.signature_key.0)
         == Some(false)
     {
-        return Err(invalid(
-            "the signature key is not a key of the group's signature scheme",
-        ));
+        return Err(invalid(LeafNodeReason::SignatureKeyScheme));
     }
     Ok(())
 }
@@ -466,9 +459,9 @@ pub(crate) fn check_placement(
     };
     if extensions.iter().any(|e| misplaced(e.extension_type)) {
         return Err(ValidationError::InvalidExtension(match container {
-            Container::KeyPackage => "an extension that may not appear in a KeyPackage",
-            Container::LeafNode => "an extension that may not appear in a LeafNode",
-            Container::GroupContext => "an extension that may not appear in a GroupContext",
+            Container::KeyPackage => ExtensionReason::NotAllowedInKeyPackage,
+            Container::LeafNode => ExtensionReason::NotAllowedInLeafNode,
+            Container::GroupContext => ExtensionReason::NotAllowedInGroupContext,
         })
         .into());
     }
@@ -501,7 +494,7 @@ pub(crate) fn check_external_senders(
             // A key of the group's signature scheme (V-12.1.8.1-01).
             if scheme.key_well_formed(&sender.signature_key.0) == Some(false) {
                 return Err(ValidationError::InvalidExtension(
-                    "an external sender's signature key is not a key of the group's scheme",
+                    ExtensionReason::ExternalSenderKeyScheme,
                 )
                 .into());
             }
@@ -571,6 +564,7 @@ mod tests {
         use cohort_messages::group_context::GroupContext;
         use cohort_tree::math::LeafIndex;
 
+        use crate::reason::{LeafNodeReason, SignedObject};
         use crate::validate::validate_tree_leaves;
         use crate::{Error, GroupConfig, LeafSpec, ValidationError, create_key_package};
 
@@ -612,7 +606,7 @@ mod tests {
         assert!(matches!(
             check(&damaged),
             Err(Error::Invalid(ValidationError::InvalidSignature(
-                "LeafNode"
+                SignedObject::LeafNode
             )))
         ));
         // And an expired, correctly signed leaf in the first half: that one is reported.
@@ -631,7 +625,7 @@ mod tests {
             matches!(
                 err,
                 Error::Invalid(ValidationError::InvalidLeafNode(
-                    "the leaf is outside its lifetime"
+                    LeafNodeReason::OutsideLifetime
                 ))
             ),
             "the expired leaf 20 comes first, got {err}"

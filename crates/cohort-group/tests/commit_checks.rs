@@ -140,7 +140,7 @@ fn v_10_1_03_key_package_signature_must_verify_under_the_leaf_key() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSignature("KeyPackage")
+            ValidationError::InvalidSignature(SignedObject::KeyPackage)
         ),
         "{err}"
     );
@@ -152,7 +152,7 @@ fn v_10_1_03_key_package_signature_must_verify_under_the_leaf_key() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSignature("KeyPackage")
+            ValidationError::InvalidSignature(SignedObject::KeyPackage)
         ),
         "{err}"
     );
@@ -182,9 +182,7 @@ fn v_10_1_01_key_package_suite_or_version_differs() {
         assert!(
             matches!(
                 invalid(&err),
-                ValidationError::InvalidKeyPackage(
-                    "cipher suite or version differs from the group's"
-                )
+                ValidationError::InvalidKeyPackage(KeyPackageReason::SuiteOrVersion)
             ),
             "{err}"
         );
@@ -227,14 +225,12 @@ fn v_10_1_03_first_bad_add_of_a_long_list_is_reported() {
         let expected = if early_is_suite {
             matches!(
                 invalid(&err),
-                ValidationError::InvalidKeyPackage(
-                    "cipher suite or version differs from the group's"
-                )
+                ValidationError::InvalidKeyPackage(KeyPackageReason::SuiteOrVersion)
             )
         } else {
             matches!(
                 invalid(&err),
-                ValidationError::InvalidSignature("KeyPackage")
+                ValidationError::InvalidSignature(SignedObject::KeyPackage)
             )
         };
         assert!(expected, "early_is_suite {early_is_suite}: {err}");
@@ -257,7 +253,7 @@ fn v_10_1_02_key_package_leaf_must_pass_leaf_validation() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode("the leaf is outside its lifetime")
+            ValidationError::InvalidLeafNode(LeafNodeReason::OutsideLifetime)
         ),
         "{err}"
     );
@@ -275,7 +271,7 @@ fn v_10_1_04_init_key_equal_to_encryption_key_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidKeyPackage("init_key equals the leaf's encryption key")
+            ValidationError::InvalidKeyPackage(KeyPackageReason::InitKeyEqualsEncryptionKey)
         ),
         "{err}"
     );
@@ -293,9 +289,7 @@ fn v_7_3_08_key_package_leaf_with_another_source_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode(
-                "leaf_node_source does not match where the leaf was received"
-            )
+            ValidationError::InvalidLeafNode(LeafNodeReason::SourceMismatch)
         ),
         "{err}"
     );
@@ -314,7 +308,10 @@ fn v_7_3_02_leaf_signature_must_verify() {
     let msg = commit_of(&mut bob, vec![add_of(kp)]);
     let err = reject(&mut alice.group, &msg);
     assert!(
-        matches!(invalid(&err), ValidationError::InvalidSignature("LeafNode")),
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSignature(SignedObject::LeafNode)
+        ),
         "{err}"
     );
 }
@@ -354,7 +351,7 @@ fn v_7_3_14_leaf_without_the_group_suite_or_version_is_rejected_in_strict_mode()
         assert!(
             matches!(
                 invalid(&err),
-                ValidationError::UnsupportedCapability("the group's version or cipher suite")
+                ValidationError::UnsupportedCapability(CapabilityReason::GroupVersionOrSuite)
             ),
             "{err}"
         );
@@ -380,9 +377,7 @@ fn v_7_2_06_default_types_in_capabilities_are_refused_in_strict_mode() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode(
-                "the capabilities list a default extension or proposal type"
-            )
+            ValidationError::InvalidLeafNode(LeafNodeReason::DefaultTypeInCapabilities)
         ),
         "{err}"
     );
@@ -482,7 +477,7 @@ fn v_12_1_1_01_add_with_an_invalid_key_package_is_rejected_on_receipt() {
         assert!(
             matches!(
                 invalid(&err),
-                ValidationError::InvalidKeyPackage("init_key equals the leaf's encryption key")
+                ValidationError::InvalidKeyPackage(KeyPackageReason::InitKeyEqualsEncryptionKey)
             ),
             "{err}"
         );
@@ -503,7 +498,10 @@ fn v_12_1_2_01_update_leaf_must_pass_leaf_validation() {
     );
     let err = reject(&mut alice.group, &msg);
     assert!(
-        matches!(invalid(&err), ValidationError::InvalidSignature("LeafNode")),
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSignature(SignedObject::LeafNode)
+        ),
         "{err}"
     );
 }
@@ -524,9 +522,7 @@ fn v_7_3_09_update_leaf_with_another_source_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode(
-                "leaf_node_source does not match where the leaf was received"
-            )
+            ValidationError::InvalidLeafNode(LeafNodeReason::SourceMismatch)
         ),
         "{err}"
     );
@@ -548,7 +544,7 @@ fn v_7_3_10_update_keeping_the_encryption_key_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode("an Update must change the encryption key")
+            ValidationError::InvalidLeafNode(LeafNodeReason::UpdateKeyNotFresh)
         ),
         "{err}"
     );
@@ -614,9 +610,7 @@ fn v_12_1_2_02_update_from_a_non_member_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSender(
-                "an external sender may only send add, remove, psk, reinit or group_context_extensions proposals"
-            )
+            ValidationError::InvalidSender(SenderReason::ExternalSenderContent)
         ),
         "{err}"
     );
@@ -625,7 +619,7 @@ fn v_12_1_2_02_update_from_a_non_member_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSender("a new member may only propose its own Add")
+            ValidationError::InvalidSender(SenderReason::NewMemberProposalNotAdd)
         ),
         "{err}"
     );
@@ -641,7 +635,7 @@ fn v_12_1_3_01_remove_of_a_non_member_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidProposal("a Remove must name a member")
+            ValidationError::InvalidProposal(ProposalReason::RemoveOfNonMember)
         ),
         "{err}"
     );
@@ -662,7 +656,7 @@ fn v_12_1_3_01_remove_of_a_non_member_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidProposal("a Remove must name a member")
+            ValidationError::InvalidProposal(ProposalReason::RemoveOfNonMember)
         ),
         "{err}"
     );
@@ -672,7 +666,7 @@ fn v_12_1_3_01_remove_of_a_non_member_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidProposal("a Remove must name a member")
+            ValidationError::InvalidProposal(ProposalReason::RemoveOfNonMember)
         ),
         "{err}"
     );
@@ -688,7 +682,7 @@ fn v_12_1_4_03_psk_nonce_of_the_wrong_length_is_rejected() {
         assert!(
             matches!(
                 invalid(&err),
-                ValidationError::InvalidPsk("psk_nonce is not Nh bytes long")
+                ValidationError::InvalidPsk(PskReason::NonceLength)
             ),
             "{err}"
         );
@@ -698,7 +692,7 @@ fn v_12_1_4_03_psk_nonce_of_the_wrong_length_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidPsk("psk_nonce is not Nh bytes long")
+            ValidationError::InvalidPsk(PskReason::NonceLength)
         ),
         "{err}"
     );
@@ -725,9 +719,7 @@ fn v_12_1_4_01_reinit_or_branch_resumption_psk_in_a_proposal_is_rejected() {
         assert!(
             matches!(
                 invalid(&err),
-                ValidationError::InvalidProposal(
-                    "a PSK proposal may only carry an application resumption PSK"
-                )
+                ValidationError::InvalidProposal(ProposalReason::NonApplicationResumptionPsk)
             ),
             "{err}"
         );
@@ -747,9 +739,7 @@ fn v_12_1_6_01_external_init_outside_an_external_commit_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidProposal(
-                "ExternalInit is only valid inside an external commit"
-            )
+            ValidationError::InvalidProposal(ProposalReason::ExternalInitOutsideExternalCommit)
         ),
         "{err}"
     );
@@ -758,7 +748,7 @@ fn v_12_1_6_01_external_init_outside_an_external_commit_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidProposalList("an ExternalInit in a member's commit")
+            ValidationError::InvalidProposalList(ProposalListReason::ExternalInitInMemberCommit)
         ),
         "{err}"
     );
@@ -767,7 +757,7 @@ fn v_12_1_6_01_external_init_outside_an_external_commit_is_rejected() {
 // ---------------------------------------------------------------------------------------------
 // §12.2 proposal lists. bob (leaf 1) commits, alice (leaf 0) receives.
 
-fn assert_list_error(err: &Error, reason: &str) {
+fn assert_list_error(err: &Error, reason: ProposalListReason) {
     match invalid(err) {
         ValidationError::InvalidProposalList(r) => assert_eq!(*r, reason),
         other => panic!("expected InvalidProposalList({reason:?}), got {other:?}"),
@@ -784,7 +774,7 @@ fn v_12_2_03_committer_update_is_rejected() {
     let msg = commit_of(&mut bob, vec![update.clone()]);
     assert_list_error(
         &reject(&mut alice.group, &msg),
-        "the committer cannot commit its own Update",
+        ProposalListReason::CommitterUpdate,
     );
     let proposal = craft_proposal(&mut bob, update, HandshakeFormat::Public);
     accept_proposal(&mut alice.group, &proposal);
@@ -796,7 +786,7 @@ fn v_12_2_03_committer_update_is_rejected() {
     );
     assert_list_error(
         &reject(&mut alice.group, &msg),
-        "the committer cannot commit its own Update",
+        ProposalListReason::CommitterUpdate,
     );
 }
 
@@ -808,7 +798,7 @@ fn v_12_2_04_committer_removing_itself_is_rejected() {
     let msg = commit_of(&mut bob, vec![remove(1)]);
     assert_list_error(
         &reject(&mut alice.group, &msg),
-        "the committer cannot remove itself",
+        ProposalListReason::CommitterRemoved,
     );
 }
 
@@ -819,7 +809,7 @@ fn v_12_2_05_two_removes_for_one_leaf_are_rejected() {
     let msg = commit_of(&mut bob, vec![remove(2), remove(2)]);
     assert_list_error(
         &reject(&mut alice.group, &msg),
-        "two Updates or Removes for one leaf",
+        ProposalListReason::DuplicateUpdateOrRemove,
     );
     // An Update of carol's (by reference) and a Remove of her leaf.
     let update = Proposal::Update(Update {
@@ -838,7 +828,7 @@ fn v_12_2_05_two_removes_for_one_leaf_are_rejected() {
     );
     assert_list_error(
         &reject(&mut alice.group, &msg),
-        "two Updates or Removes for one leaf",
+        ProposalListReason::DuplicateUpdateOrRemove,
     );
 }
 
@@ -857,7 +847,7 @@ fn v_12_2_06_two_adds_for_one_client_are_rejected() {
     let msg = commit_of(&mut bob, vec![add_of(kp1), add_of(kp2)]);
     assert_list_error(
         &reject(&mut alice.group, &msg),
-        "two Adds for the same client",
+        ProposalListReason::DuplicateAdd,
     );
 }
 
@@ -871,7 +861,7 @@ fn v_12_2_07_add_of_a_current_member_is_rejected() {
     let msg = commit_of(&mut bob, vec![add_of(kp)]);
     assert_list_error(
         &reject(&mut alice.group, &msg),
-        "an Add for a client already in the group",
+        ProposalListReason::AddOfMember,
     );
 }
 
@@ -882,7 +872,7 @@ fn v_12_2_08_duplicate_psk_is_rejected() {
     let msg = commit_of(&mut bob, vec![external_psk(32), external_psk(32)]);
     assert_list_error(
         &reject(&mut alice.group, &msg),
-        "two PreSharedKey proposals for one PSK",
+        ProposalListReason::DuplicatePsk,
     );
 }
 
@@ -896,7 +886,7 @@ fn v_12_2_09_two_group_context_extensions_are_rejected() {
     let msg = commit_of(&mut bob, vec![gce.clone(), gce]);
     assert_list_error(
         &reject(&mut alice.group, &msg),
-        "more than one GroupContextExtensions proposal",
+        ProposalListReason::MultipleGroupContextExtensions,
     );
 }
 
@@ -932,7 +922,7 @@ fn v_12_2_10_reinit_with_other_proposals_is_rejected() {
     let msg = commit_of(&mut bob, vec![reinit, remove(2)]);
     assert_list_error(
         &reject(&mut alice.group, &msg),
-        "a ReInit must be the only proposal",
+        ProposalListReason::ReInitNotAlone,
     );
 }
 
@@ -946,7 +936,7 @@ fn v_12_2_11_external_init_in_a_member_commit_is_rejected() {
     let msg = commit_of(&mut bob, vec![add_of(key_package("dave").0), ei]);
     assert_list_error(
         &reject(&mut alice.group, &msg),
-        "an ExternalInit in a member's commit",
+        ProposalListReason::ExternalInitInMemberCommit,
     );
 }
 
@@ -967,7 +957,7 @@ fn v_12_4_01_commit_without_a_required_path_is_rejected() {
         assert!(
             matches!(
                 invalid(&err),
-                ValidationError::InvalidCommit("a path is required but missing")
+                ValidationError::InvalidCommit(CommitReason::PathMissing)
             ),
             "{err}"
         );
@@ -1026,14 +1016,14 @@ fn v_12_4_03_proposal_included_twice_is_rejected() {
     let msg = craft_commit(&mut bob, vec![r.clone(), r], None, HandshakeFormat::Public);
     assert_list_error(
         &reject(&mut alice.group, &msg),
-        "a proposal is included twice",
+        ProposalListReason::IncludedTwice,
     );
     // By value: the same Add twice.
     let kp = key_package("dave").0;
     let msg = commit_of(&mut bob, vec![add_of(kp.clone()), add_of(kp)]);
     assert_list_error(
         &reject(&mut alice.group, &msg),
-        "two Adds for the same client",
+        ProposalListReason::DuplicateAdd,
     );
 }
 
@@ -1097,7 +1087,7 @@ fn v_12_4_2_02_commit_that_does_not_unprotect_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::DecryptionFailed("PrivateMessage content")
+            ValidationError::DecryptionFailed(EncryptedObject::PrivateMessageContent)
         ),
         "{err}"
     );
@@ -1114,7 +1104,7 @@ fn v_12_4_2_03_commit_with_a_bad_signature_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSignature("FramedContent")
+            ValidationError::InvalidSignature(SignedObject::FramedContent)
         ),
         "{err}"
     );
@@ -1139,7 +1129,7 @@ fn v_12_4_2_05_commit_with_an_unknown_psk_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::MissingPsk("an external PSK is unknown")
+            ValidationError::MissingPsk(MissingPskReason::UnknownExternal)
         ),
         "{err}"
     );
@@ -1182,7 +1172,7 @@ fn v_8_4_05_resumption_psk_of_an_epoch_not_retained_is_unavailable() {
         assert!(
             matches!(
                 invalid(&err),
-                ValidationError::MissingPsk("a resumption PSK of an epoch not retained")
+                ValidationError::MissingPsk(MissingPskReason::ResumptionEpochNotRetained)
             ),
             "epoch {epoch}: {err}"
         );
@@ -1202,7 +1192,7 @@ fn v_8_4_05_resumption_psk_of_an_epoch_not_retained_is_unavailable() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::MissingPsk("a resumption PSK of another group")
+            ValidationError::MissingPsk(MissingPskReason::ResumptionOfUnknownGroup)
         ),
         "{err}"
     );
@@ -1226,9 +1216,7 @@ fn v_12_4_2_06_commit_from_a_non_member_sender_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSender(
-                "an external sender may only send add, remove, psk, reinit or group_context_extensions proposals"
-            )
+            ValidationError::InvalidSender(SenderReason::ExternalSenderContent)
         ),
         "{err}"
     );
@@ -1243,7 +1231,7 @@ fn v_12_4_2_06_commit_from_a_non_member_sender_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSender("a new member proposal must be a proposal")
+            ValidationError::InvalidSender(SenderReason::NewMemberProposalNotProposal)
         ),
         "{err}"
     );
@@ -1269,9 +1257,7 @@ fn v_12_4_2_08_invalid_path_leaf_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode(
-                "leaf_node_source does not match where the leaf was received"
-            )
+            ValidationError::InvalidLeafNode(LeafNodeReason::SourceMismatch)
         ),
         "{err}"
     );
@@ -1284,7 +1270,10 @@ fn v_12_4_2_08_invalid_path_leaf_is_rejected() {
     });
     let err = reject(&mut alice.group, &msg);
     assert!(
-        matches!(invalid(&err), ValidationError::InvalidSignature("LeafNode")),
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSignature(SignedObject::LeafNode)
+        ),
         "{err}"
     );
 }
@@ -1310,7 +1299,7 @@ fn v_12_4_2_09_path_leaf_reusing_the_encryption_key_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode("the path leaf's encryption key is not fresh")
+            ValidationError::InvalidLeafNode(LeafNodeReason::PathKeyNotFresh)
         ),
         "{err}"
     );
@@ -1351,7 +1340,7 @@ fn v_12_2_02_commit_with_one_invalid_proposal_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSignature("KeyPackage")
+            ValidationError::InvalidSignature(SignedObject::KeyPackage)
         ),
         "{err}"
     );
@@ -1370,6 +1359,11 @@ fn crafted_messages_round_trip() {
 // §7.2 / §7.3 leaf contents, capabilities and the group's extensions.
 
 use cohort_credential::CredentialType;
+use cohort_group::reason::{
+    CapabilityReason, CommitReason, EncryptedObject, InactiveReason, KeyPackageReason,
+    LeafNodeReason, MissingPskReason, ProposalListReason, ProposalReason, PskReason, SenderReason,
+    SignedObject,
+};
 use cohort_messages::extensions::RequiredCapabilities;
 use cohort_tree::extension::{Extension, ExtensionType};
 
@@ -1404,9 +1398,7 @@ fn v_7_2_02_credential_type_missing_from_capabilities_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode(
-                "the leaf's credential type is not in its capabilities"
-            )
+            ValidationError::InvalidLeafNode(LeafNodeReason::CredentialTypeNotInCapabilities)
         ),
         "{err}"
     );
@@ -1425,9 +1417,7 @@ fn v_7_2_03_unlisted_leaf_extension_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode(
-                "an extension is not listed in the leaf's capabilities"
-            )
+            ValidationError::InvalidLeafNode(LeafNodeReason::ExtensionNotInCapabilities)
         ),
         "{err}"
     );
@@ -1448,18 +1438,9 @@ fn v_7_2_05_lifetime_longer_than_the_maximum_is_rejected() {
             check_expiry,
         });
         for ((not_before, not_after), reason) in [
-            (
-                (NOW - 3600, too_long),
-                "the lifetime is longer than the application's maximum (LifetimePolicy)",
-            ),
-            (
-                (NOW + 10, NOW - 10),
-                "the lifetime is inverted (not_after before not_before)",
-            ),
-            (
-                (0, u64::MAX),
-                "the lifetime is longer than the application's maximum (LifetimePolicy)",
-            ),
+            ((NOW - 3600, too_long), LeafNodeReason::LifetimeTooLong),
+            ((NOW + 10, NOW - 10), LeafNodeReason::InvertedLifetime),
+            ((0, u64::MAX), LeafNodeReason::LifetimeTooLong),
         ] {
             let (mut kp, _, s) = key_package("dave");
             kp.leaf_node.leaf_node_source = LeafNodeSource::KeyPackage(Lifetime {
@@ -1517,9 +1498,7 @@ fn v_7_2_05_unbounded_lifetime_is_accepted_by_default_and_inverted_never() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode(
-                "the lifetime is inverted (not_after before not_before)"
-            )
+            ValidationError::InvalidLeafNode(LeafNodeReason::InvertedLifetime)
         ),
         "{err}"
     );
@@ -1538,7 +1517,7 @@ fn v_10_03_invalid_hpke_keys_are_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidKeyPackage("init_key is not a valid HPKE key")
+            ValidationError::InvalidKeyPackage(KeyPackageReason::InvalidInitKey)
         ),
         "{err}"
     );
@@ -1550,7 +1529,7 @@ fn v_10_03_invalid_hpke_keys_are_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode("the encryption key is not a valid HPKE key")
+            ValidationError::InvalidLeafNode(LeafNodeReason::InvalidEncryptionKey)
         ),
         "{err}"
     );
@@ -1609,7 +1588,7 @@ fn v_7_3_03_leaf_missing_a_required_capability_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::UnsupportedCapability("a required capability of the group")
+            ValidationError::UnsupportedCapability(CapabilityReason::RequiredCapability)
         ),
         "{err}"
     );
@@ -1629,7 +1608,7 @@ fn v_13_4_04_leaf_not_supporting_a_group_extension_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::UnsupportedCapability("a GroupContext extension of the group")
+            ValidationError::UnsupportedCapability(CapabilityReason::GroupContextExtension)
         ),
         "{err}"
     );
@@ -1648,7 +1627,7 @@ fn v_12_1_7_01_gce_with_unmet_required_capabilities_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::UnsupportedCapability("a required capability of the group")
+            ValidationError::UnsupportedCapability(CapabilityReason::RequiredCapability)
         ),
         "{err}"
     );
@@ -1685,7 +1664,7 @@ fn v_11_1_02_gce_requirements_count_adds_and_not_removes_of_the_same_commit() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::UnsupportedCapability("a required capability of the group")
+            ValidationError::UnsupportedCapability(CapabilityReason::RequiredCapability)
         ),
         "{err}"
     );
@@ -1705,7 +1684,7 @@ fn v_11_1_02_gce_requirements_count_adds_and_not_removes_of_the_same_commit() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::UnsupportedCapability("a required capability of the group")
+            ValidationError::UnsupportedCapability(CapabilityReason::RequiredCapability)
         ),
         "{err}"
     );
@@ -1742,7 +1721,7 @@ fn v_12_1_7_02_gce_with_an_unsupported_extension_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::UnsupportedCapability("a GroupContext extension of the group")
+            ValidationError::UnsupportedCapability(CapabilityReason::GroupContextExtension)
         ),
         "{err}"
     );
@@ -1761,7 +1740,7 @@ fn v_12_1_01_proposal_with_a_bad_signature_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSignature("FramedContent")
+            ValidationError::InvalidSignature(SignedObject::FramedContent)
         ),
         "{err}"
     );
@@ -1811,7 +1790,7 @@ fn v_12_1_5_01_reinit_downgrading_the_version_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidProposal("a ReInit may not lower the protocol version")
+            ValidationError::InvalidProposal(ProposalReason::ReInitLowersVersion)
         ),
         "{err}"
     );
@@ -1869,7 +1848,7 @@ fn v_12_4_2_17_removed_member_rejects_further_messages() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::GroupInactive("we were removed from the group")
+            ValidationError::GroupInactive(InactiveReason::Removed)
         ),
         "{err}"
     );
@@ -1891,9 +1870,7 @@ fn v_12_4_2_18_own_commit_is_only_accepted_as_the_exact_echo() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidCommit(
-                "our own commit must be merged from its pending state, not processed"
-            )
+            ValidationError::InvalidCommit(CommitReason::OwnCommitProcessed)
         ),
         "{err}"
     );
@@ -1921,9 +1898,7 @@ fn v_7_3_04_credential_type_unsupported_by_a_member_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode(
-                "a member does not support the leaf's credential type"
-            )
+            ValidationError::InvalidLeafNode(LeafNodeReason::CredentialUnsupportedByMember)
         ),
         "{err}"
     );
@@ -1932,9 +1907,7 @@ fn v_7_3_04_credential_type_unsupported_by_a_member_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode(
-                "a member does not support the leaf's credential type"
-            )
+            ValidationError::InvalidLeafNode(LeafNodeReason::CredentialUnsupportedByMember)
         ),
         "{err}"
     );
@@ -1954,9 +1927,7 @@ fn v_7_3_05_leaf_missing_a_credential_type_in_use_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode(
-                "the leaf does not support a credential type in use in the group"
-            )
+            ValidationError::InvalidLeafNode(LeafNodeReason::CredentialInUseUnsupported)
         ),
         "{err}"
     );

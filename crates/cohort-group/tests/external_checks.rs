@@ -18,6 +18,9 @@ use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::extension::ExtensionType;
 use cohort_tree::math::LeafIndex;
 
+use cohort_group::reason::{
+    CommitReason, GroupInfoReason, LeafNodeReason, ProposalListReason, PskReason, SignedObject,
+};
 use support::*;
 
 fn invalid(err: &Error) -> &ValidationError {
@@ -109,7 +112,7 @@ fn edited(
     }))
 }
 
-fn assert_list_error(err: &Error, reason: &str) {
+fn assert_list_error(err: &Error, reason: ProposalListReason) {
     match invalid(err) {
         ValidationError::InvalidProposalList(r) => assert_eq!(*r, reason),
         other => panic!("expected InvalidProposalList({reason:?}), got {other:?}"),
@@ -144,7 +147,7 @@ fn v_12_2_15_external_commit_without_exactly_one_external_init_is_rejected() {
     });
     assert_list_error(
         &reject(&mut s.alice.group, &msg),
-        "an external commit needs exactly one ExternalInit",
+        ProposalListReason::MissingExternalInit,
     );
     let msg = edited(&s, &dave, |c| {
         let ei = c.proposals[0].clone();
@@ -152,7 +155,7 @@ fn v_12_2_15_external_commit_without_exactly_one_external_init_is_rejected() {
     });
     assert_list_error(
         &reject(&mut s.alice.group, &msg),
-        "more than one ExternalInit",
+        ProposalListReason::MultipleExternalInits,
     );
 }
 
@@ -164,7 +167,7 @@ fn v_12_2_16_external_commit_with_two_removes_is_rejected() {
     let msg = edited(&s, &dave, |c| c.proposals.extend([remove(1), remove(2)]));
     assert_list_error(
         &reject(&mut s.alice.group, &msg),
-        "more than one Remove in an external commit",
+        ProposalListReason::MultipleRemovesInExternalCommit,
     );
 }
 
@@ -177,7 +180,7 @@ fn v_12_2_17_resync_for_another_member_is_rejected() {
     let msg = edited(&s, &dave, |c| c.proposals.push(remove(1)));
     assert_list_error(
         &reject(&mut s.alice.group, &msg),
-        "a resync must keep the removed member's credential",
+        ProposalListReason::ResyncChangesCredential,
     );
 }
 
@@ -198,7 +201,7 @@ fn v_12_2_18_other_proposal_types_in_an_external_commit_are_rejected() {
         });
         assert_list_error(
             &reject(&mut s.alice.group, &msg),
-            "an external commit may only hold ExternalInit, Remove and PreSharedKey",
+            ProposalListReason::ExternalCommitProposalType,
         );
     }
 }
@@ -216,9 +219,7 @@ fn v_12_4_3_2_04_external_commit_by_reference_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidCommit(
-                "an external commit may not include proposals by reference"
-            )
+            ValidationError::InvalidCommit(CommitReason::ExternalCommitByReference)
         ),
         "{err}"
     );
@@ -234,7 +235,7 @@ fn v_12_4_3_2_03_external_commit_without_a_path_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidCommit("an external commit needs a path")
+            ValidationError::InvalidCommit(CommitReason::NewMemberCommitWithoutPath)
         ),
         "{err}"
     );
@@ -250,7 +251,7 @@ fn v_12_4_3_2_05_external_commit_signed_by_another_key_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSignature("FramedContent")
+            ValidationError::InvalidSignature(SignedObject::FramedContent)
         ),
         "{err}"
     );
@@ -343,7 +344,7 @@ fn v_12_4_3_2_01_group_info_without_external_pub_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidGroupInfo("no external_pub extension")
+            ValidationError::InvalidGroupInfo(GroupInfoReason::NoExternalPub)
         ),
         "{err}"
     );
@@ -378,7 +379,7 @@ fn v_12_4_3_2_02_joiner_checks_the_group_info() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSignature("GroupInfo")
+            ValidationError::InvalidSignature(SignedObject::GroupInfo)
         ),
         "{err}"
     );
@@ -436,14 +437,14 @@ fn v_12_2_08_external_commit_psks_are_checked() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidPsk("psk_nonce is not Nh bytes long")
+            ValidationError::InvalidPsk(PskReason::NonceLength)
         ),
         "{err}"
     );
     let msg = edited(&s, &dave, |c| c.proposals.extend([psk(32), psk(32)]));
     assert_list_error(
         &reject(&mut s.alice.group, &msg),
-        "two PreSharedKey proposals for one PSK",
+        ProposalListReason::DuplicatePsk,
     );
 }
 
@@ -495,7 +496,7 @@ fn v_12_2_17_resync_reusing_the_old_encryption_key_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidLeafNode("the path leaf's encryption key is not fresh")
+            ValidationError::InvalidLeafNode(LeafNodeReason::PathKeyNotFresh)
         ),
         "{err}"
     );

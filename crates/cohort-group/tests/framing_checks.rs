@@ -18,6 +18,9 @@ use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::leaf::ProtocolVersion;
 use cohort_tree::math::LeafIndex;
 
+use cohort_group::reason::{
+    CommitReason, EncryptedObject, SenderReason, SignedObject, WireFormatReason,
+};
 use support::*;
 
 fn invalid(err: &Error) -> &ValidationError {
@@ -89,7 +92,7 @@ fn v_6_02_wrong_wire_format_is_rejected() {
         assert!(
             matches!(
                 invalid(&err),
-                ValidationError::UnexpectedWireFormat("expected a PublicMessage or PrivateMessage")
+                ValidationError::UnexpectedWireFormat(WireFormatReason::NotFramedContent)
             ),
             "{err}"
         );
@@ -120,7 +123,7 @@ fn v_6_03_application_data_in_a_public_message_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::UnexpectedWireFormat("application data in a PublicMessage")
+            ValidationError::UnexpectedWireFormat(WireFormatReason::ApplicationInPublicMessage)
         ),
         "{err}"
     );
@@ -199,7 +202,7 @@ fn v_6_1_01_member_sender_out_of_range_or_blank_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSender("blank or out-of-range leaf")
+            ValidationError::InvalidSender(SenderReason::MemberLeafBlankOrOutOfRange)
         ),
         "{err}"
     );
@@ -229,7 +232,7 @@ fn v_6_1_01_member_sender_out_of_range_or_blank_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSender("blank or out-of-range leaf")
+            ValidationError::InvalidSender(SenderReason::MemberLeafBlankOrOutOfRange)
         ),
         "{err}"
     );
@@ -258,7 +261,7 @@ fn v_6_3_2_03_private_message_from_a_blank_leaf_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSender("blank or unknown leaf")
+            ValidationError::InvalidSender(SenderReason::PrivateMessageFromBlankLeaf)
         ),
         "{err}"
     );
@@ -316,7 +319,7 @@ fn v_6_1_02_external_sender_without_extension_or_out_of_range_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSender("no external_senders extension")
+            ValidationError::InvalidSender(SenderReason::NoExternalSenders)
         ),
         "{err}"
     );
@@ -331,7 +334,7 @@ fn v_6_1_02_external_sender_without_extension_or_out_of_range_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSender("external sender index out of range")
+            ValidationError::InvalidSender(SenderReason::ExternalSenderOutOfRange)
         ),
         "{err}"
     );
@@ -346,7 +349,7 @@ fn v_6_1_02_external_sender_without_extension_or_out_of_range_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSignature("FramedContent")
+            ValidationError::InvalidSignature(SignedObject::FramedContent)
         ),
         "{err}"
     );
@@ -375,7 +378,7 @@ fn v_6_1_05_new_member_proposal_must_be_a_self_signed_add() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSignature("FramedContent")
+            ValidationError::InvalidSignature(SignedObject::FramedContent)
         ),
         "{err}"
     );
@@ -389,7 +392,7 @@ fn v_6_1_05_new_member_proposal_must_be_a_self_signed_add() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSender("a new member may only propose its own Add")
+            ValidationError::InvalidSender(SenderReason::NewMemberProposalNotAdd)
         ),
         "{err}"
     );
@@ -421,7 +424,7 @@ fn v_6_1_06_content_signature_must_verify() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSignature("FramedContent")
+            ValidationError::InvalidSignature(SignedObject::FramedContent)
         ),
         "{err}"
     );
@@ -434,7 +437,7 @@ fn v_6_1_06_content_signature_must_verify() {
         assert!(
             matches!(
                 invalid(&err),
-                ValidationError::InvalidSignature("FramedContent")
+                ValidationError::InvalidSignature(SignedObject::FramedContent)
             ),
             "{err}"
         );
@@ -551,7 +554,7 @@ fn v_6_3_2_02_damaged_sender_data_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::DecryptionFailed("SenderData")
+            ValidationError::DecryptionFailed(EncryptedObject::SenderData)
         ),
         "{err}"
     );
@@ -588,7 +591,7 @@ fn v_6_1_04_new_member_commit_without_a_path_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidCommit("an external commit needs a path")
+            ValidationError::InvalidCommit(CommitReason::NewMemberCommitWithoutPath)
         ),
         "{err}"
     );
@@ -602,7 +605,7 @@ fn v_6_1_04_new_member_commit_without_a_path_is_rejected() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::InvalidSender("a new member commit must be a commit")
+            ValidationError::InvalidSender(SenderReason::NewMemberCommitNotCommit)
         ),
         "{err}"
     );
@@ -689,9 +692,9 @@ fn v_6_3_2_01_sender_data_keys_come_from_the_ciphertext_sample() {
         panic!()
     };
     for (at, what) in [
-        (0, "SenderData"),
-        (31, "SenderData"),
-        (32, "PrivateMessage content"),
+        (0, EncryptedObject::SenderData),
+        (31, EncryptedObject::SenderData),
+        (32, EncryptedObject::PrivateMessageContent),
     ] {
         let mut bad = m.clone();
         let mut ct = bad.ciphertext.into_vec();
@@ -715,7 +718,7 @@ fn v_6_3_2_01_sender_data_keys_come_from_the_ciphertext_sample() {
     assert!(
         matches!(
             invalid(&err),
-            ValidationError::DecryptionFailed("PrivateMessage content")
+            ValidationError::DecryptionFailed(EncryptedObject::PrivateMessageContent)
         ),
         "{err}"
     );

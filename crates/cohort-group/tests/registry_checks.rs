@@ -6,6 +6,7 @@
 mod support;
 
 use cohort_credential::{Credential, CredentialType};
+use cohort_group::reason::{CommitReason, LeafNodeReason};
 use cohort_group::{CommitOptions, Error, Group, HandshakeFormat, StrictChecks, ValidationError};
 use cohort_messages::extensions::{
     ExtensionPayload, ExternalSender, ExternalSenders, RequiredCapabilities,
@@ -308,9 +309,7 @@ fn v_8_1_02_a_commit_past_the_last_epoch_is_refused() {
     assert!(
         matches!(
             err,
-            Error::Invalid(ValidationError::InvalidCommit(
-                "the epoch counter would overflow"
-            ))
+            Error::Invalid(ValidationError::InvalidCommit(CommitReason::EpochOverflow))
         ),
         "{err}"
     );
@@ -382,7 +381,7 @@ fn v_5_1_2_01_a_leaf_key_of_another_scheme_is_refused() {
         matches!(
             err,
             Error::Invalid(ValidationError::InvalidLeafNode(
-                "the signature key is not a key of the group's signature scheme"
+                LeafNodeReason::SignatureKeyScheme
             ))
         ),
         "{err}"

@@ -6,6 +6,7 @@ mod support;
 
 use cohort_crypto::CipherSuite;
 use cohort_group::internal::testing;
+use cohort_group::reason::{EncryptedObject, InactiveReason, ProposalListReason, WelcomeReason};
 use cohort_group::{
     ApiMisuse, CommitOptions, Error, Group, GroupStatus, JoinInput, KeyPackageSecrets, NoPsks,
     Processed, ValidationError,
@@ -98,9 +99,9 @@ fn reject_join(
     err
 }
 
-fn invalid_welcome(err: &Error) -> &'static str {
+fn invalid_welcome(err: &Error) -> WelcomeReason {
     match err {
-        Error::Invalid(ValidationError::InvalidWelcome(r)) => r,
+        Error::Invalid(ValidationError::InvalidWelcome(r)) => *r,
         other => panic!("expected InvalidWelcome, got {other}"),
     }
 }
@@ -197,7 +198,9 @@ fn v_12_4_2_16_nothing_is_sent_or_accepted_after_a_reinit() {
     assert!(
         matches!(
             err,
-            Error::Invalid(ValidationError::GroupInactive("a ReInit is pending"))
+            Error::Invalid(ValidationError::GroupInactive(
+                InactiveReason::ReInitPending
+            ))
         ),
         "{err}"
     );
@@ -208,7 +211,9 @@ fn v_12_4_2_16_nothing_is_sent_or_accepted_after_a_reinit() {
     assert!(
         matches!(
             err,
-            Error::Invalid(ValidationError::GroupInactive("a ReInit is pending"))
+            Error::Invalid(ValidationError::GroupInactive(
+                InactiveReason::ReInitPending
+            ))
         ),
         "{err}"
     );
@@ -262,7 +267,7 @@ fn reinit_with_other_proposals_is_refused_by_the_committer() {
         matches!(
             err,
             Error::Invalid(ValidationError::InvalidProposalList(
-                "a ReInit must be the only proposal"
+                ProposalListReason::ReInitNotAlone
             ))
         ),
         "{err}"
@@ -318,10 +323,7 @@ fn v_11_2_01_new_group_must_match_the_reinit() {
     )
     .expect("resume");
     let err = reject_join(&welcome_of(out.welcome), &bob_kp, &bob_secrets, &bob.group);
-    assert_eq!(
-        invalid_welcome(&err),
-        "the new group does not match the ReInit"
-    );
+    assert_eq!(invalid_welcome(&err), WelcomeReason::ReInitMismatch);
 }
 
 /// V-11.2-02, V-11.3-02, V-12.4.3.1-22: a resumed group starts at epoch 1.
@@ -349,10 +351,7 @@ fn v_11_2_02_resumed_group_must_be_at_epoch_1() {
     )
     .expect("resume");
     let err = reject_join(&welcome_of(out.welcome), &bob_kp, &bob_secrets, &bob.group);
-    assert_eq!(
-        invalid_welcome(&err),
-        "a reinitialized or branched group must start at epoch 1"
-    );
+    assert_eq!(invalid_welcome(&err), WelcomeReason::ResumedEpochNotOne);
 }
 
 /// V-11.2-03: the Welcome carries the reinit PSK of the epoch the ReInit commit began; a
@@ -373,10 +372,7 @@ fn v_11_2_03_welcome_must_carry_the_reinit_psk() {
         )
         .expect("add");
     let err = reject_join(&welcome_of(out.welcome), &bob_kp, &bob_secrets, &bob.group);
-    assert_eq!(
-        invalid_welcome(&err),
-        "no reinit or branch PSK of the resumed group"
-    );
+    assert_eq!(invalid_welcome(&err), WelcomeReason::NoResumptionPsk);
     // The PSK of the epoch before the ReInit commit (still retained).
     let id = reinit_psk(
         &alice.group,
@@ -393,10 +389,7 @@ fn v_11_2_03_welcome_must_carry_the_reinit_psk() {
     )
     .expect("resume");
     let err = reject_join(&welcome_of(out.welcome), &bob_kp, &bob_secrets, &bob.group);
-    assert_eq!(
-        invalid_welcome(&err),
-        "the reinit PSK is not of the epoch the ReInit commit began"
-    );
+    assert_eq!(invalid_welcome(&err), WelcomeReason::ReInitPskEpoch);
 }
 
 /// V-12.4.3.1-23: every member of the old group is in the reinitialized one, and no one else.
@@ -418,10 +411,7 @@ fn v_12_4_3_1_23_reinit_keeps_the_membership() {
         )
         .expect("reinit");
     let err = reject_join(&welcome_of(out.welcome), &bob_kp, &bob_secrets, &bob.group);
-    assert_eq!(
-        invalid_welcome(&err),
-        "the reinitialized group's members are not the old group's"
-    );
+    assert_eq!(invalid_welcome(&err), WelcomeReason::ReInitMembership);
 }
 
 /// A reinit Welcome resumed against a group with no pending ReInit is refused (V-12.4.3.1-23).
@@ -445,10 +435,7 @@ fn v_12_4_3_1_23_reinit_psk_needs_a_pending_reinit() {
     )
     .expect("resume");
     let err = reject_join(&welcome_of(out.welcome), &bob_kp, &bob_secrets, &bob.group);
-    assert_eq!(
-        invalid_welcome(&err),
-        "the resumed group has no pending ReInit"
-    );
+    assert_eq!(invalid_welcome(&err), WelcomeReason::NoPendingReInit);
 }
 
 #[test]
@@ -537,10 +524,7 @@ fn v_11_3_01_branch_must_keep_the_suite() {
         &bob_secrets,
         &alice.group,
     );
-    assert_eq!(
-        invalid_welcome(&err),
-        "a branch must keep the version and cipher suite"
-    );
+    assert_eq!(invalid_welcome(&err), WelcomeReason::BranchSuiteOrVersion);
 }
 
 fn provider_suite(cs: CipherSuite) -> std::sync::Arc<dyn cohort_crypto::SuiteOps> {
@@ -571,7 +555,7 @@ fn v_11_3_03_branch_members_must_be_old_members() {
     let err = reject_join(&welcome_of(out.welcome), &bob_kp, &bob_secrets, &bob.group);
     assert_eq!(
         invalid_welcome(&err),
-        "a member of the branch is not a member of the old group"
+        WelcomeReason::BranchMemberNotInOldGroup
     );
 }
 
@@ -605,7 +589,9 @@ fn branch_psk_of_another_group_is_missing() {
     assert!(
         matches!(
             err,
-            Error::Invalid(ValidationError::DecryptionFailed("GroupInfo"))
+            Error::Invalid(ValidationError::DecryptionFailed(
+                EncryptedObject::GroupInfo
+            ))
         ),
         "{err}"
     );

@@ -217,7 +217,7 @@ fn v_12_4_3_1_02_welcome_suite_differs_from_the_key_package() {
     assert!(
         matches!(
             err,
-            ValidationError::InvalidWelcome("cipher suite differs from our KeyPackage's")
+            ValidationError::InvalidWelcome(WelcomeReason::SuiteDiffersFromKeyPackage)
         ),
         "{err}"
     );
@@ -240,7 +240,10 @@ fn v_12_4_3_1_03_group_secrets_that_do_not_decrypt_are_rejected() {
         *target = bytes.into();
         let err = join_err(&inv, &w);
         assert!(
-            matches!(err, ValidationError::DecryptionFailed("GroupSecrets")),
+            matches!(
+                err,
+                ValidationError::DecryptionFailed(EncryptedObject::GroupSecrets)
+            ),
             "{err}"
         );
     }
@@ -263,7 +266,7 @@ fn v_12_4_3_1_04_welcome_with_an_unknown_psk_is_rejected() {
     assert!(
         matches!(
             err,
-            ValidationError::MissingPsk("an external PSK is unknown")
+            ValidationError::MissingPsk(MissingPskReason::UnknownExternal)
         ),
         "{err}"
     );
@@ -301,7 +304,7 @@ fn v_12_4_3_1_05_two_resumption_psks_are_rejected() {
     assert!(
         matches!(
             err,
-            ValidationError::InvalidWelcome("more than one reinit or branch resumption PSK")
+            ValidationError::InvalidWelcome(WelcomeReason::TwoResumptionPsks)
         ),
         "{err}"
     );
@@ -319,7 +322,10 @@ fn v_12_4_3_1_06_group_info_that_does_not_decrypt_is_rejected() {
     let w = seal(&inv, &wrong, &gi, &right);
     let err = join_err(&inv, &w);
     assert!(
-        matches!(err, ValidationError::DecryptionFailed("GroupInfo")),
+        matches!(
+            err,
+            ValidationError::DecryptionFailed(EncryptedObject::GroupInfo)
+        ),
         "{err}"
     );
 }
@@ -336,14 +342,20 @@ fn v_12_4_3_1_07_group_info_signature_and_signer_are_checked() {
     let w = seal(&inv, &gs, &gi, gs.joiner_secret.as_slice());
     let err = join_err(&inv, &w);
     assert!(
-        matches!(err, ValidationError::InvalidSignature("GroupInfo")),
+        matches!(
+            err,
+            ValidationError::InvalidSignature(SignedObject::GroupInfo)
+        ),
         "{err}"
     );
     // Signed by alice but naming bob as the signer.
     let w = resigned(&inv, |gi| gi.signer = LeafIndex(1));
     let err = join_err(&inv, &w);
     assert!(
-        matches!(err, ValidationError::InvalidSignature("GroupInfo")),
+        matches!(
+            err,
+            ValidationError::InvalidSignature(SignedObject::GroupInfo)
+        ),
         "{err}"
     );
     // A signer outside the tree.
@@ -352,7 +364,7 @@ fn v_12_4_3_1_07_group_info_signature_and_signer_are_checked() {
     assert!(
         matches!(
             err,
-            ValidationError::InvalidGroupInfo("the signer's leaf is blank")
+            ValidationError::InvalidGroupInfo(GroupInfoReason::SignerLeafBlank)
         ),
         "{err}"
     );
@@ -370,7 +382,7 @@ fn v_12_4_3_1_09_group_info_suite_or_version_differs() {
     assert!(
         matches!(
             err,
-            ValidationError::InvalidWelcome("GroupInfo suite or version differs")
+            ValidationError::InvalidWelcome(WelcomeReason::GroupInfoSuiteOrVersion)
         ),
         "{err}"
     );
@@ -379,7 +391,7 @@ fn v_12_4_3_1_09_group_info_suite_or_version_differs() {
     assert!(
         matches!(
             err,
-            ValidationError::InvalidWelcome("GroupInfo suite or version differs")
+            ValidationError::InvalidWelcome(WelcomeReason::GroupInfoSuiteOrVersion)
         ),
         "{err}"
     );
@@ -392,7 +404,10 @@ fn v_12_4_3_1_10_welcome_without_a_ratchet_tree_is_rejected() {
     let inv = invite_with(false, Vec::new(), &PskList::default());
     let err = join_err(&inv, &inv.welcome);
     assert!(
-        matches!(err, ValidationError::InvalidWelcome("no ratchet tree")),
+        matches!(
+            err,
+            ValidationError::InvalidWelcome(WelcomeReason::NoRatchetTree)
+        ),
         "{err}"
     );
     join(&inv, &inv.welcome, Some(inv.tree.clone())).expect("join with the tree");
@@ -457,6 +472,10 @@ fn v_12_4_3_1_21_group_info_with_a_wrong_confirmation_tag_is_rejected() {
     );
 }
 
+use cohort_group::reason::{
+    CapabilityReason, EncryptedObject, GroupInfoReason, MissingPskReason, SignedObject,
+    WelcomeReason,
+};
 use cohort_messages::extensions::{ExtensionPayload, RequiredCapabilities};
 use cohort_tree::extension::{Extension, ExtensionType};
 
@@ -502,7 +521,7 @@ fn v_12_4_3_02_unsupported_group_context_extension_is_rejected() {
     assert!(
         matches!(
             err,
-            ValidationError::UnsupportedCapability("a GroupContext extension of the group")
+            ValidationError::UnsupportedCapability(CapabilityReason::GroupContextExtension)
         ),
         "{err}"
     );
@@ -525,7 +544,7 @@ fn v_12_4_3_1_13_tree_leaf_failing_leaf_validation_is_rejected() {
     assert!(
         matches!(
             err,
-            ValidationError::UnsupportedCapability("a required capability of the group")
+            ValidationError::UnsupportedCapability(CapabilityReason::RequiredCapability)
         ),
         "{err}"
     );
@@ -672,7 +691,7 @@ fn v_12_4_3_1_17_welcome_whose_tree_lacks_our_leaf_is_rejected() {
     assert!(
         matches!(
             err,
-            ValidationError::InvalidWelcome("our leaf is not in the tree")
+            ValidationError::InvalidWelcome(WelcomeReason::OwnLeafMissing)
         ),
         "{err}"
     );

@@ -226,7 +226,7 @@ impl LeafNode {
     ///
     /// # Errors
     /// [`crate::TreeError::InvalidLeafSignature`] (reported for `leaf_index`) when the signature
-    /// or key is bad; an encoding failure.
+    /// or key is bad; [`crate::TreeError::Crypto`] when our provider failed; an encoding failure.
     pub fn verify_signature(
         &self,
         suite: &dyn SuiteOps,
@@ -241,7 +241,14 @@ impl LeafNode {
             &tbs,
             &self.signature,
         )
-        .map_err(|_: CryptoError| crate::TreeError::InvalidLeafSignature(leaf_index))
+        .map_err(|e: CryptoError| {
+            // A failure of our own provider is not the leaf's fault.
+            if crate::error::is_provider_failure(&e) {
+                crate::TreeError::Crypto(e)
+            } else {
+                crate::TreeError::InvalidLeafSignature(leaf_index)
+            }
+        })
     }
 }
 

@@ -34,12 +34,15 @@ use cohort_group::{
 use cohort_messages::framing::{ContentType, Sender};
 use cohort_messages::group_info::GroupInfo;
 use cohort_messages::key_package::KeyPackage;
-use cohort_messages::proposal::{Add, GroupContextExtensions, Proposal, ReInit, Remove};
+use cohort_messages::proposal::{
+    Add, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove,
+};
+use cohort_messages::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
 use cohort_messages::welcome::Welcome;
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_storage::{AsyncStorageProvider, GroupWrite, StorageProvider, Zeroizing};
 use cohort_tree::extension::Extension;
-use cohort_tree::leaf::{LeafNode, ProtocolVersion};
+use cohort_tree::leaf::{Capabilities, LeafNode, ProtocolVersion};
 use cohort_tree::math::LeafIndex;
 use cohort_tree::node::RatchetTreeNodes;
 
@@ -71,11 +74,14 @@ struct Identity {
     config: GroupConfig,
     key_package_days: u64,
     policy: MessagePolicy,
+    capabilities: Capabilities,
 }
 
 impl Identity {
     fn leaf_spec(&self, now: u64) -> LeafSpec {
-        LeafSpec::new(self.credential.clone(), now, self.key_package_days)
+        let mut spec = LeafSpec::new(self.credential.clone(), now, self.key_package_days);
+        spec.capabilities = self.capabilities.clone();
+        spec
     }
 
     /// A new KeyPackage signed by `signer`, its reference, and the record of its private keys to
@@ -131,6 +137,7 @@ impl Identity {
         record: &[u8],
         ratchet_tree: Option<RatchetTreeNodes>,
         psks: &dyn ExternalPsks,
+        old: Option<&Group>,
         now: u64,
     ) -> Result<Group, Error> {
         let (kp, (init_key, encryption_key)) = Self::key_package_record(record)?.0;
@@ -145,12 +152,12 @@ impl Identity {
             ratchet_tree,
             now: Some(now),
         };
-        Ok(Group::join(
-            &*self.provider,
-            input,
-            psks,
-            self.config.clone(),
-        )?)
+        Ok(match old {
+            None => Group::join(&*self.provider, input, psks, self.config.clone())?,
+            Some(old) => {
+                Group::join_resumed(&*self.provider, input, psks, old, self.config.clone())?
+            }
+        })
     }
 
     /// A stored KeyPackage record: the KeyPackage, its private keys, and whether it is a
@@ -178,21 +185,30 @@ impl Identity {
     }
 
     /// Joins the group of `group_info` by external commit, replacing our leaf `resync` if given.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the joiner's inputs of RFC 9420 §12.4.3.2"
+    )]
     fn external_join(
         &self,
         signer: &dyn Signer,
         group_info: &GroupInfo,
         ratchet_tree: Option<RatchetTreeNodes>,
         resync: Option<LeafIndex>,
+        psk_ids: &[Vec<u8>],
+        psks: &dyn ExternalPsks,
         now: u64,
     ) -> Result<ExternalJoin, Error> {
-        Ok(Group::join_by_external_commit(
+        let psk_ids: Vec<&[u8]> = psk_ids.iter().map(Vec::as_slice).collect();
+        Ok(Group::join_by_external_commit_with_psks(
             &*self.provider,
             signer,
             &self.leaf_spec(now),
             group_info,
             ratchet_tree,
             resync,
+            &psk_ids,
+            psks,
             self.config.clone(),
             Some(now),
         )?)
@@ -265,6 +281,7 @@ pub struct ClientBuilder {
     config: GroupConfig,
     key_package_days: u64,
     policy: MessagePolicy,
+    capabilities: Capabilities,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -286,6 +303,7 @@ impl ClientBuilder {
             config: GroupConfig::default(),
             key_package_days: 30,
             policy: MessagePolicy::default(),
+            capabilities: Capabilities::default(),
         }
     }
 
@@ -340,6 +358,15 @@ impl ClientBuilder {
         self
     }
 
+    /// What the client's leaves declare it supports beyond the defaults (RFC 9420 §7.2): the
+    /// application's extension, proposal and credential types (for example a custom proposal
+    /// type, or an extension the group will require). The group's suite and version and the
+    /// credential's type are always added.
+    pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
     /// How many days new KeyPackages stay valid (default 30).
     pub fn key_package_days(mut self, days: u64) -> Self {
         self.key_package_days = days;
@@ -371,6 +398,7 @@ impl ClientBuilder {
             config: self.config,
             key_package_days: self.key_package_days,
             policy: self.policy,
+            capabilities: self.capabilities,
         })
     }
 
@@ -599,17 +627,39 @@ macro_rules! client_api {
             ratchet_tree: Option<RatchetTreeNodes>,
             now: u64,
         ) -> Result<(GroupOf<Self>, MlsMessage), Error> {
+            let options = ExternalJoinOptions { ratchet_tree, ..ExternalJoinOptions::default() };
+            self.join_by_external_commit_with(group_info, options, now)$($await)*
+        }
+
+        /// `join_by_external_commit` with [`ExternalJoinOptions`]: external PSKs to inject
+        /// (RFC 9420 §12.2: an external commit may carry PreSharedKey proposals; the members
+        /// need them too), and the leaf of a former self to remove (a client that lost its
+        /// state re-joining in its own place, §12.4.3.2).
+        ///
+        /// # Errors
+        /// As `join_by_external_commit`; [`Error::Invalid`] when a PSK is not available or the
+        /// leaf to replace is not a member.
+        pub $($async)? fn join_by_external_commit_with(
+            &self,
+            group_info: &MlsMessage,
+            options: ExternalJoinOptions,
+            now: u64,
+        ) -> Result<(GroupOf<Self>, MlsMessage), Error> {
             let group_info = group_info_of(group_info)?;
             // The group id must not be one of our groups already (as for a Welcome).
             if self.storage.read_state(group_info.group_context.group_id.as_slice())$($await)*?.is_some() {
                 return Err(Error::Invalid(cohort_group::ValidationError::InvalidGroupInfo(
-                    "the group id is already in use by one of our groups",
+                    crate::group::reason::GroupInfoReason::GroupIdInUse,
                 )));
             }
-            let id = self.id.clone();
-            let joined = self.with_signer(move |signer| {
-                id.external_join(signer, &group_info, ratchet_tree, None, now)
-            })$($await)*?;
+            let (id, psks) = (self.id.clone(), self.psks());
+            let lookup = Arc::clone(&psks.lookup);
+            let ExternalJoinOptions { ratchet_tree, psk_ids, replaces } = options;
+            let joined = self
+                .with_signer(move |signer| {
+                    id.external_join(signer, &group_info, ratchet_tree, replaces, &psk_ids, &*lookup, now)
+                })$($await)*
+                .map_err(|e| psks.blame(e))?;
             let g = GroupOf { client: self.clone(), group: joined.group };
             g.save(None)$($await)*?;
             Ok((g, joined.commit))
@@ -640,6 +690,32 @@ macro_rules! client_api {
             ratchet_tree: Option<RatchetTreeNodes>,
             now: u64,
         ) -> Result<GroupOf<Self>, Error> {
+            self.join_inner(welcome, ratchet_tree, None, now)$($await)*
+        }
+
+        /// Joins a group that resumes `old` (RFC 9420 §11): the new group of a committed
+        /// ReInit, or a branch of `old`, from the Welcome its creator sent. On top of the
+        /// checks of `join`, the Welcome must carry `old`'s resumption PSK and the new group
+        /// must match the ReInit (or hold only members of `old`, for a branch).
+        ///
+        /// # Errors
+        /// As `join`; [`Error::Invalid`] when a rule of §11 fails.
+        pub $($async)? fn join_resumed(
+            &self,
+            welcome: &MlsMessage,
+            old: &GroupOf<Self>,
+            now: u64,
+        ) -> Result<GroupOf<Self>, Error> {
+            self.join_inner(welcome, None, Some(&old.group), now)$($await)*
+        }
+
+        $($async)? fn join_inner(
+            &self,
+            welcome: &MlsMessage,
+            ratchet_tree: Option<RatchetTreeNodes>,
+            old: Option<&Group>,
+            now: u64,
+        ) -> Result<GroupOf<Self>, Error> {
             let welcome = welcome_of(welcome)?;
             let mut found = None;
             for entry in &welcome.secrets {
@@ -656,12 +732,12 @@ macro_rules! client_api {
             let psks = self.psks();
             let group = self
                 .id
-                .join_with(welcome, &record, ratchet_tree, &*psks.lookup, now)
+                .join_with(welcome, &record, ratchet_tree, &*psks.lookup, old, now)
                 .map_err(|e| psks.blame(e))?;
             // The group id must not be one of our groups already (V-12.4.3.1-08).
             if self.storage.read_state(group.group_id())$($await)*?.is_some() {
                 return Err(Error::Invalid(cohort_group::ValidationError::InvalidGroupInfo(
-                    "the group id is already in use by one of our groups",
+                    crate::group::reason::GroupInfoReason::GroupIdInUse,
                 )));
             }
             let g = GroupOf { client: self.clone(), group };
@@ -747,6 +823,39 @@ impl AsyncClient {
     }
 
     client_api!(async, .await);
+}
+
+/// Choices for an external join ([`Client::join_by_external_commit_with`]).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ExternalJoinOptions {
+    /// The ratchet tree, when the GroupInfo does not carry it.
+    pub ratchet_tree: Option<RatchetTreeNodes>,
+    /// External PSKs to inject, by id; the client (and the members) must have them.
+    pub psk_ids: Vec<Vec<u8>>,
+    /// The leaf of our former self to remove in the same commit (a resync, RFC 9420
+    /// §12.4.3.2).
+    pub replaces: Option<LeafIndex>,
+}
+
+impl ExternalJoinOptions {
+    /// The options with the external PSKs `psk_ids`.
+    pub fn psks(mut self, psk_ids: Vec<Vec<u8>>) -> Self {
+        self.psk_ids = psk_ids;
+        self
+    }
+
+    /// The options removing our former leaf `leaf`.
+    pub fn replacing(mut self, leaf: LeafIndex) -> Self {
+        self.replaces = Some(leaf);
+        self
+    }
+
+    /// The options with the ratchet tree given out of band.
+    pub fn ratchet_tree(mut self, tree: RatchetTreeNodes) -> Self {
+        self.ratchet_tree = Some(tree);
+        self
+    }
 }
 
 /// A member (one non-blank leaf) of a group.
@@ -946,7 +1055,7 @@ fn key_packages(messages: &[MlsMessage]) -> Result<Vec<KeyPackage>, Error> {
                 if kp.version != m.version {
                     return Err(Error::Invalid(
                         cohort_group::ValidationError::InvalidKeyPackage(
-                            "the KeyPackage's version differs from its MLSMessage's",
+                            crate::group::reason::KeyPackageReason::VersionDiffersFromMessage,
                         ),
                     ));
                 }
@@ -962,7 +1071,7 @@ fn key_packages(messages: &[MlsMessage]) -> Result<Vec<KeyPackage>, Error> {
 /// The group operations, written once for both clients: the first argument is empty or
 /// `async`, the rest empty or `.await`.
 macro_rules! group_api {
-    ($($async:ident)?, $($await:tt)*) => {
+    ($client:ty; $($async:ident)?, $($await:tt)*) => {
         /// Adds the clients of `key_packages` (MLSMessages carrying KeyPackages). The commit is
         /// pending until `merge_pending_commit`.
         ///
@@ -1143,6 +1252,138 @@ macro_rules! group_api {
             self.operate(move |g, signer| g.propose(signer, proposal, format, Some(now)))$($await)*
         }
 
+        /// A PreSharedKey proposal (RFC 9420 §12.1.4) for the external PSK `psk_id`, with a fresh
+        /// nonce of the group's KDF length (§8.4): for `propose` or `commit`.
+        ///
+        /// # Errors
+        /// A crypto failure drawing the nonce.
+        pub fn external_psk_proposal(&self, psk_id: &[u8]) -> Result<Proposal, Error> {
+            self.psk_proposal(Psk::External {
+                psk_id: psk_id.to_vec().into(),
+            })
+        }
+
+        /// A PreSharedKey proposal for this group's resumption PSK of `epoch` (usage
+        /// `application`, RFC 9420 §8.6), with a fresh nonce: for `propose` or `commit`. The
+        /// epoch must still be retained (`GroupConfig::max_resumption_epochs`).
+        ///
+        /// # Errors
+        /// A crypto failure drawing the nonce.
+        pub fn resumption_psk_proposal(&self, epoch: u64) -> Result<Proposal, Error> {
+            self.psk_proposal(Psk::Resumption {
+                usage: ResumptionPskUsage::Application,
+                psk_group_id: self.group.group_id().to_vec().into(),
+                psk_epoch: epoch,
+            })
+        }
+
+        fn psk_proposal(&self, psk: Psk) -> Result<Proposal, Error> {
+            let cs = self.group.context().cipher_suite;
+            let suite = self.client.id.provider.require_suite(cs)?;
+            let mut nonce = vec![0u8; suite.hash_len()];
+            suite.random_fill(&mut nonce)?;
+            Ok(Proposal::PreSharedKey(PreSharedKey {
+                psk: PreSharedKeyId {
+                    psk,
+                    psk_nonce: nonce.into(),
+                },
+            }))
+        }
+
+        /// Sends `proposal` by reference (RFC 9420 §12.1), for any proposal type but Update
+        /// (use `propose_update`) and ExternalInit. The named `propose_*` calls build the
+        /// common ones.
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] when the proposal fails the checks receivers make; a crypto or
+        /// storage failure.
+        pub $($async)? fn propose(&mut self, proposal: Proposal, now: u64) -> Result<MlsMessage, Error> {
+            self.propose_one(proposal, now)$($await)*
+        }
+
+        /// Commits `proposals` by value together with every proposal cached in this epoch (by
+        /// reference), with a path when one is required. The commit is pending until
+        /// `merge_pending_commit`.
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] when the proposals together are invalid; a crypto or storage
+        /// failure.
+        pub $($async)? fn commit(&mut self, proposals: Vec<Proposal>, now: u64) -> Result<CommitOutput, Error> {
+            let (options, psks) = (self.commit_options(), self.client.psks());
+            let lookup = Arc::clone(&psks.lookup);
+            self.operate(move |g, signer| g.commit(signer, proposals, &options, &*lookup, Some(now)))$($await)*
+                .map_err(|e| psks.blame(e))
+        }
+
+        /// The ReInit a merged commit carried, if the group awaits its new group
+        /// (RFC 9420 §11.2).
+        pub fn pending_reinit(&self) -> Option<&ReInit> {
+            self.group.pending_reinit()
+        }
+
+        /// Creates the group the committed ReInit describes, as a group of `new_client` (the
+        /// group's own client when the ReInit keeps the cipher suite; a client of the new suite
+        /// otherwise), adding the members through `key_packages`, their KeyPackages for the new
+        /// group. Returns the new group, stored, and the commit's output: send its Welcome.
+        /// This group stays stored until the application deletes it.
+        ///
+        /// # Errors
+        /// [`Error::GroupMisuse`] when no ReInit is pending or the new client's suite is not
+        /// the ReInit's; [`Error::Invalid`] for an invalid KeyPackage; a crypto or storage
+        /// failure.
+        pub $($async)? fn reinit(
+            &self,
+            new_client: &$client,
+            key_packages: &[MlsMessage],
+            now: u64,
+        ) -> Result<(GroupOf<$client>, CommitOutput), Error> {
+            let reinit = self
+                .group
+                .pending_reinit()
+                .ok_or(Error::GroupMisuse(cohort_group::ApiMisuse::NoPendingReInit))?;
+            if reinit.cipher_suite != new_client.id.cipher_suite {
+                return Err(Error::Misuse(
+                    "the new group's client must be of the ReInit's cipher suite",
+                ));
+            }
+            let (kps, old, id) = (self::key_packages(key_packages)?, self.group.clone(), Arc::clone(&new_client.id));
+            let mut options = self.commit_options();
+            options.format = new_client.id.policy.handshake_format;
+            let (group, out) = new_client
+                .with_signer(move |signer| {
+                    Ok(old.reinit(&*id.provider, signer, &id.leaf_spec(now), kps, &options, id.config.clone(), Some(now))?)
+                })$($await)*?;
+            let g = GroupOf { client: new_client.clone(), group };
+            g.save(None)$($await)*?;
+            Ok((g, out))
+        }
+
+        /// Creates a branch of this group (RFC 9420 §11.3): a new group `group_id` with the
+        /// same suite and extensions, whose members are the clients of `key_packages` (members
+        /// of this group). Returns the new group, stored, and the commit's output: send its
+        /// Welcome; they join with `join_resumed`.
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] for an invalid KeyPackage; a crypto or storage failure.
+        pub $($async)? fn branch(
+            &self,
+            group_id: &[u8],
+            key_packages: &[MlsMessage],
+            now: u64,
+        ) -> Result<(GroupOf<$client>, CommitOutput), Error> {
+            let (kps, old, id) = (self::key_packages(key_packages)?, self.group.clone(), Arc::clone(&self.client.id));
+            let (options, group_id) = (self.commit_options(), group_id.to_vec());
+            let (group, out) = self
+                .client
+                .with_signer(move |signer| {
+                    let extensions = old.context().extensions.clone();
+                    Ok(old.branch(&*id.provider, signer, &id.leaf_spec(now), group_id, extensions, kps, &options, id.config.clone(), Some(now))?)
+                })$($await)*?;
+            let g = GroupOf { client: self.client.clone(), group };
+            g.save(None)$($await)*?;
+            Ok((g, out))
+        }
+
         /// Proposes adding the client of `key_package` (an MLSMessage carrying a KeyPackage).
         /// Returns the proposal to send; any member, ourselves included, commits it with
         /// [`GroupOf::commit_pending`].
@@ -1279,7 +1520,9 @@ macro_rules! group_api {
             let (id, own) = (Arc::clone(&self.client.id), self.group.own_leaf());
             let joined = self
                 .client
-                .with_signer(move |signer| id.external_join(signer, &group_info, None, Some(own), now))$($await)*?;
+                .with_signer(move |signer| {
+                    id.external_join(signer, &group_info, None, Some(own), &[], &cohort_group::NoPsks, now)
+                })$($await)*?;
             self.commit_to(joined.group)$($await)*?;
             Ok(joined.commit)
         }
@@ -1324,7 +1567,7 @@ impl GroupOf<Client> {
         }
     }
 
-    group_api!(,);
+    group_api!(Client; ,);
 }
 
 impl GroupOf<AsyncClient> {
@@ -1358,5 +1601,5 @@ impl GroupOf<AsyncClient> {
         }
     }
 
-    group_api!(async, .await);
+    group_api!(AsyncClient; async, .await);
 }

@@ -9,8 +9,8 @@ mod policy;
 mod remote_signer;
 
 pub use client::{
-    AsyncClient, AsyncClientGroup, Client, ClientBuilder, ClientGroup, GroupOf, Member,
-    ProposalSender, Received,
+    AsyncClient, AsyncClientGroup, Client, ClientBuilder, ClientGroup, ExternalJoinOptions,
+    GroupOf, Member, ProposalSender, Received,
 };
 pub use error::Error;
 pub use policy::{GroupInfoPolicy, MessagePolicy, Padding};
@@ -18,6 +18,9 @@ pub use remote_signer::AsyncSigner;
 
 /// The sans-IO group state machine, for applications that run their own persistence loop.
 pub mod group {
+    /// Why a message failed validation: one typed reason per check, each naming its RFC
+    /// section ([`ValidationError`]'s payloads).
+    pub use cohort_group::reason;
     pub use cohort_group::{
         AcceptExternalProposals, AllowAllProposals, ApiMisuse, CommitOptions, CommitOutput,
         CommitSummary, CustomProposals, ExternalJoin, ExternalProposalPolicy, ExternalPsks, Group,

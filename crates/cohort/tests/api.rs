@@ -388,3 +388,43 @@ fn group_context_extensions_are_proposed_and_committed() {
     commit(&mut g[0], out.commit);
     same_epoch(&[&g[0], &g[1]]);
 }
+
+/// ReInit (RFC 9420 §11.2) and branch (§11.3) through the facade: a ReInit proposed and
+/// committed, the new group created by one member and joined by the other with
+/// `join_resumed`; then a branch of the new group.
+#[test]
+fn reinit_and_branch_through_the_facade() {
+    let (alice, bob) = (client("alice"), client("bob"));
+    let mut g = group_of(b"old", &alice, &[&bob]);
+    let proposal = g[1]
+        .propose_reinit(b"new", CipherSuite(1), Vec::new(), NOW)
+        .expect("propose");
+    g[0].process_message(proposal, NOW).expect("proposal");
+    let out = g[0].commit_pending(NOW).expect("commit");
+    g[0].merge_pending_commit().expect("merge");
+    commit(&mut g[1], out.commit);
+    assert_eq!(g[0].status(), GroupStatus::ReInitPending);
+    assert!(g[1].pending_reinit().is_some());
+
+    let kp = bob.generate_key_package(NOW).expect("kp");
+    let (mut new_alice, out) = g[0].reinit(&alice, &[kp], NOW).expect("reinit");
+    let new_bob = bob
+        .join_resumed(&out.welcome.expect("welcome"), &g[1], NOW)
+        .expect("join the new group");
+    assert_eq!(new_alice.id(), b"new");
+    same_epoch(&[&new_alice, &new_bob]);
+
+    // A branch with the same members, by value: Bob joins it from the Welcome.
+    let kp = bob.generate_key_package(NOW).expect("kp");
+    let (branch, out) = new_alice.branch(b"side", &[kp], NOW).expect("branch");
+    let joined = bob
+        .join_resumed(&out.welcome.expect("welcome"), &new_bob, NOW)
+        .expect("join the branch");
+    same_epoch(&[&branch, &joined]);
+    // A commit by value in the new group.
+    let psk = new_alice
+        .resumption_psk_proposal(new_alice.epoch())
+        .expect("psk");
+    new_alice.commit(vec![psk], NOW).expect("commit by value");
+    new_alice.merge_pending_commit().expect("merge");
+}

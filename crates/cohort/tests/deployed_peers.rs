@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use cohort::credential::Credential;
 use cohort::crypto::{CipherSuite, CryptoProvider, SoftwareSigner};
+use cohort::group::reason::{CapabilityReason, LeafNodeReason};
 use cohort::group::{
     LeafSpec, LifetimePolicy, MaxLifetime, StrictChecks, ValidationError, create_key_package,
 };
@@ -115,7 +116,7 @@ fn add_peer_then_join(
     Ok((b.members().len(), c.members().len()))
 }
 
-fn is_invalid_leaf(err: &Error, reason: &str) -> bool {
+fn is_invalid_leaf(err: &Error, reason: LeafNodeReason) -> bool {
     matches!(err, Error::Invalid(ValidationError::InvalidLeafNode(r)) if *r == reason)
 }
 
@@ -147,7 +148,7 @@ fn v_7_2_05_a_finite_maximum_refuses_a_never_expiring_key_package() {
         admitted: MaxLifetime::days(400),
         check_expiry: true,
     };
-    let reason = "the lifetime is longer than the application's maximum (LifetimePolicy)";
+    let reason = LeafNodeReason::LifetimeTooLong;
     let strict = |name| build(client(&p, cs, name).lifetime_policy(bounded));
     let default = |name| build(client(&p, cs, name));
     let peer = || peer_key_package(&p, cs, "mlspp", never_expires);
@@ -206,7 +207,7 @@ fn v_7_3_14_strict_mode_refuses_capabilities_without_the_group_suite() {
         matches!(
             err,
             Error::Invalid(ValidationError::UnsupportedCapability(
-                "the group's version or cipher suite"
+                CapabilityReason::GroupVersionOrSuite
             ))
         )
     };

@@ -174,10 +174,7 @@ pub fn ratchet_secrets(group: &Group, generations: u32) -> Result<RatchetSecrets
         held.push(sender_data.as_bytes().to_vec());
         held.extend(tree.held_secrets());
         derivable.push(sender_data.as_bytes().to_vec());
-        derivable.extend(
-            tree.derivable_secrets(&*suite, generations)
-                .map_err(crate::ValidationError::from)?,
-        );
+        derivable.extend(tree.derivable_secrets(&*suite, generations)?);
     }
     Ok(RatchetSecrets { held, derivable })
 }
@@ -194,15 +191,10 @@ pub fn application_secrets_consumed_by(
     generation: u32,
 ) -> Result<Vec<Vec<u8>>, Error> {
     let suite = group.suite_arc();
-    Ok(group
-        .state()
-        .keys
-        .secret_tree
-        .secrets_consumed_by(
-            &*suite,
-            leaf,
-            cohort_key_schedule::ContentKind::Application,
-            generation,
-        )
-        .map_err(crate::ValidationError::from)?)
+    Ok(group.state().keys.secret_tree.secrets_consumed_by(
+        &*suite,
+        leaf,
+        cohort_key_schedule::ContentKind::Application,
+        generation,
+    )?)
 }
