@@ -342,8 +342,13 @@ impl Group {
         // Our own commit, echoed back by the Delivery Service (V-12.4.2-18): we cannot process
         // it like a peer's (we cannot decrypt our own path), so it is matched to the pending
         // commit byte for byte and applied from local state.
+        // The lengths are compared first, so that a message that cannot be the echo (every
+        // application message, most handshakes) is not serialized again.
+        let echoes = |sent: &[u8]| -> Result<bool, Error> {
+            Ok(message.encoded_len() == sent.len() && message.to_bytes()? == sent)
+        };
         if let Some(pending) = &self.pending {
-            if message.to_bytes()? == pending.message {
+            if echoes(&pending.message)? {
                 let pending = self
                     .pending
                     .take()
@@ -357,13 +362,16 @@ impl Group {
         }
         // Our own proposal echoed back: it is cached already (a PrivateMessage of ours could
         // not be decrypted again, its key is gone).
-        let bytes = message.to_bytes()?;
-        if let Some(own) = self
-            .state
-            .proposals
-            .iter()
-            .find(|c| c.sent.as_deref() == Some(&bytes[..]))
-        {
+        let mut own = None;
+        for cached in &self.state.proposals {
+            if let Some(sent) = cached.sent.as_deref() {
+                if echoes(sent)? {
+                    own = Some(cached);
+                    break;
+                }
+            }
+        }
+        if let Some(own) = own {
             return Ok(Processed::Proposal {
                 sender: own.sender,
                 proposal: Box::new(own.proposal.clone()),
