@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use cohort_crypto::{
+use cohort::crypto::{
     CipherSuite, CryptoError, CryptoProvider, Decapsulator, HpkeCiphertext, HpkePrivateKey,
     HpkePublicKey, Secret, SignaturePrivateKey, SignaturePublicKey, SignatureScheme, SuiteOps,
 };

@@ -32,10 +32,10 @@ pub enum Error {
     Facade(#[from] cohort::Error),
     /// cohort's codec returned an error outside a group operation.
     #[error("cohort codec: {0}")]
-    CohortCodec(#[from] cohort_codec::CodecError),
+    CohortCodec(#[from] cohort::codec::CodecError),
     /// cohort's crypto provider returned an error outside a group operation.
     #[error("cohort crypto: {0}")]
-    CohortCrypto(#[from] cohort_crypto::CryptoError),
+    CohortCrypto(#[from] cohort::crypto::CryptoError),
     /// mls-rs returned an error.
     #[error("mls-rs: {0}")]
     MlsRs(#[from] mls_rs::error::MlsError),

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use cohort_crypto::{CipherSuite, CryptoProvider};
+use cohort::crypto::{CipherSuite, CryptoProvider};
 use mls_rs::{CipherSuiteProvider, CryptoProvider as RsCryptoProvider};
 use openmls::prelude::Ciphersuite;
 use openmls_rust_crypto::OpenMlsRustCrypto;
@@ -114,29 +114,29 @@ pub fn cohort(provider: &dyn CryptoProvider, reps: FloorPlan) -> Result<Floor, E
     let s = &*suite;
     let msg = vec![7u8; 256];
     // Signing goes through the signer cohort's groups use, which keeps the parsed key.
-    let signer = cohort_crypto::SoftwareSigner::generate(suite.clone())?;
-    let pk = cohort_crypto::Signer::public_key(&signer).clone();
-    let sig = cohort_crypto::Signer::sign(&signer, &msg)?;
+    let signer = cohort::crypto::SoftwareSigner::generate(suite.clone())?;
+    let pk = cohort::crypto::Signer::public_key(&signer).clone();
+    let sig = cohort::crypto::Signer::sign(&signer, &msg)?;
     let (_, hpke_pk) = s.kem_generate()?;
     let key = vec![1u8; s.aead_key_len()];
     let nonce = vec![2u8; s.aead_nonce_len()];
     let kib = vec![3u8; 1024];
     let mib = vec![4u8; 1 << 20];
     let (signed_kib, signed_mib) = signed(reps.signed);
-    let kib_sig = cohort_crypto::Signer::sign(&signer, &signed_kib)?;
-    let mib_sig = cohort_crypto::Signer::sign(&signer, &signed_mib)?;
+    let kib_sig = cohort::crypto::Signer::sign(&signer, &signed_kib)?;
+    let mib_sig = cohort::crypto::Signer::sign(&signer, &signed_mib)?;
     run(
         reps,
         vec![
-            Box::new(|| Ok(cohort_crypto::Signer::sign(&signer, &msg).map(drop)?)),
+            Box::new(|| Ok(cohort::crypto::Signer::sign(&signer, &msg).map(drop)?)),
             Box::new(|| Ok(s.verify(&pk, &msg, &sig)?)),
             Box::new(|| Ok(s.kem_generate().map(drop)?)),
             Box::new(|| Ok(s.hpke_seal(&hpke_pk, b"info", b"", &msg[..32]).map(drop)?)),
             Box::new(|| Ok(s.aead_seal(&key, &nonce, b"", &kib).map(drop)?)),
-            Box::new(|| Ok(cohort_crypto::Signer::sign(&signer, &signed_kib).map(drop)?)),
+            Box::new(|| Ok(cohort::crypto::Signer::sign(&signer, &signed_kib).map(drop)?)),
             Box::new(|| Ok(s.verify(&pk, &signed_kib, &kib_sig)?)),
             Box::new(|| Ok(s.aead_seal(&key, &nonce, b"", &mib).map(drop)?)),
-            Box::new(|| Ok(cohort_crypto::Signer::sign(&signer, &signed_mib).map(drop)?)),
+            Box::new(|| Ok(cohort::crypto::Signer::sign(&signer, &signed_mib).map(drop)?)),
             Box::new(|| Ok(s.verify(&pk, &signed_mib, &mib_sig)?)),
         ],
     )

@@ -13,7 +13,7 @@ pub const DEFAULT_ROW: [&str; 3] = [
     "OpenMLS (RustCrypto)",
     "mls-rs (aws-lc)",
 ];
-/// cohort's sans-IO engine (`cohort_group::Group`) on the same backend, beside the facade: the
+/// cohort's sans-IO engine (the sans-IO `Group` of the cohort-group crate) on the same backend, beside the facade: the
 /// ratio facade / engine is what the facade's storage and bookkeeping cost.
 pub const ENGINE: &str = "cohort engine (aws-lc)";
 /// mls-rs on aws-lc confined to one thread, as cohort is.

@@ -144,7 +144,7 @@ impl CohortMember {
     /// RFC 9420 §11), as `client`, and moves to it.
     fn join_resumed(&mut self, client: &Client, welcome: &[u8]) -> Result<(), Error> {
         let welcome = MlsMessage::from_bytes(welcome)?;
-        let group = client.join_resumed(&welcome, self.group()?, now())?;
+        let group = client.join_resumed(&welcome, None, self.group()?, now())?;
         self.move_to(group);
         Ok(())
     }

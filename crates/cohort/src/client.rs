@@ -694,8 +694,9 @@ macro_rules! client_api {
         }
 
         /// Joins a group that resumes `old` (RFC 9420 §11): the new group of a committed
-        /// ReInit, or a branch of `old`, from the Welcome its creator sent. On top of the
-        /// checks of `join`, the Welcome must carry `old`'s resumption PSK and the new group
+        /// ReInit, or a branch of `old`, from the Welcome its creator sent (`ratchet_tree` as
+        /// for `join`: only when the Welcome does not carry the tree). On top of the checks of
+        /// `join`, the Welcome must carry `old`'s resumption PSK and the new group
         /// must match the ReInit (or hold only members of `old`, for a branch).
         ///
         /// # Errors
@@ -703,10 +704,11 @@ macro_rules! client_api {
         pub $($async)? fn join_resumed(
             &self,
             welcome: &MlsMessage,
+            ratchet_tree: Option<RatchetTreeNodes>,
             old: &GroupOf<Self>,
             now: u64,
         ) -> Result<GroupOf<Self>, Error> {
-            self.join_inner(welcome, None, Some(&old.group), now)$($await)*
+            self.join_inner(welcome, ratchet_tree, Some(&old.group), now)$($await)*
         }
 
         $($async)? fn join_inner(
@@ -983,6 +985,12 @@ impl<C> GroupOf<C> {
         length: usize,
     ) -> Result<Secret, Error> {
         Ok(self.group.export_secret(label, context, length)?)
+    }
+
+    /// The ratchet tree of the current epoch, for a joiner that gets it out of band (a Welcome
+    /// or GroupInfo made without it).
+    pub fn ratchet_tree(&self) -> RatchetTreeNodes {
+        self.group.tree().to_nodes()
     }
 
     /// The sans-IO group underneath, for what the facade does not wrap.
@@ -1315,6 +1323,32 @@ macro_rules! group_api {
                 .map_err(|e| psks.blame(e))
         }
 
+        /// `commit` with explicit [`CommitOptions`](crate::group::CommitOptions) instead of the
+        /// client's [`MessagePolicy`]: a path even when none is required (`force_path`), the
+        /// ratchet tree left out of the Welcome to send it out of band
+        /// (`ratchet_tree_in_welcome`, see [`GroupOf::ratchet_tree`]), a GroupInfo with the
+        /// commit, authenticated data, a new credential.
+        ///
+        /// # Errors
+        /// As `commit`.
+        pub $($async)? fn commit_with(&mut self, proposals: Vec<Proposal>, options: CommitOptions, now: u64) -> Result<CommitOutput, Error> {
+            let psks = self.client.psks();
+            let lookup = Arc::clone(&psks.lookup);
+            self.operate(move |g, signer| g.commit(signer, proposals, &options, &*lookup, Some(now)))$($await)*
+                .map_err(|e| psks.blame(e))
+        }
+
+        /// A signed GroupInfo of the current epoch with `external_pub`, with the ratchet tree
+        /// in it or not (then the joiner needs the tree out of band: [`GroupOf::ratchet_tree`]).
+        ///
+        /// # Errors
+        /// A crypto failure.
+        pub $($async)? fn group_info_with(&self, with_ratchet_tree: bool) -> Result<MlsMessage, Error> {
+            let group = self.group.clone();
+            self.client
+                .with_signer(move |signer| Ok(group.group_info(signer, with_ratchet_tree)?))$($await)*
+        }
+
         /// The ReInit a merged commit carried, if the group awaits its new group
         /// (RFC 9420 §11.2).
         pub fn pending_reinit(&self) -> Option<&ReInit> {
@@ -1337,6 +1371,23 @@ macro_rules! group_api {
             key_packages: &[MlsMessage],
             now: u64,
         ) -> Result<(GroupOf<$client>, CommitOutput), Error> {
+            let mut options = CommitOptions::new();
+            options.format = new_client.id.policy.handshake_format;
+            self.reinit_with(new_client, key_packages, options, now)$($await)*
+        }
+
+        /// `reinit` with explicit [`CommitOptions`](crate::group::CommitOptions) for the new
+        /// group's first commit.
+        ///
+        /// # Errors
+        /// As `reinit`.
+        pub $($async)? fn reinit_with(
+            &self,
+            new_client: &$client,
+            key_packages: &[MlsMessage],
+            options: CommitOptions,
+            now: u64,
+        ) -> Result<(GroupOf<$client>, CommitOutput), Error> {
             let reinit = self
                 .group
                 .pending_reinit()
@@ -1347,8 +1398,6 @@ macro_rules! group_api {
                 ));
             }
             let (kps, old, id) = (self::key_packages(key_packages)?, self.group.clone(), Arc::clone(&new_client.id));
-            let mut options = self.commit_options();
-            options.format = new_client.id.policy.handshake_format;
             let (group, out) = new_client
                 .with_signer(move |signer| {
                     Ok(old.reinit(&*id.provider, signer, &id.leaf_spec(now), kps, &options, id.config.clone(), Some(now))?)
@@ -1371,12 +1420,28 @@ macro_rules! group_api {
             key_packages: &[MlsMessage],
             now: u64,
         ) -> Result<(GroupOf<$client>, CommitOutput), Error> {
+            let extensions = self.group.context().extensions.clone();
+            self.branch_with(group_id, extensions, key_packages, self.commit_options(), now)$($await)*
+        }
+
+        /// `branch` with the new group's GroupContext `extensions` and explicit
+        /// [`CommitOptions`](crate::group::CommitOptions) for its first commit.
+        ///
+        /// # Errors
+        /// As `branch`; [`Error::Invalid`] when a member cannot support the extensions.
+        pub $($async)? fn branch_with(
+            &self,
+            group_id: &[u8],
+            extensions: Vec<Extension>,
+            key_packages: &[MlsMessage],
+            options: CommitOptions,
+            now: u64,
+        ) -> Result<(GroupOf<$client>, CommitOutput), Error> {
             let (kps, old, id) = (self::key_packages(key_packages)?, self.group.clone(), Arc::clone(&self.client.id));
-            let (options, group_id) = (self.commit_options(), group_id.to_vec());
+            let group_id = group_id.to_vec();
             let (group, out) = self
                 .client
                 .with_signer(move |signer| {
-                    let extensions = old.context().extensions.clone();
                     Ok(old.branch(&*id.provider, signer, &id.leaf_spec(now), group_id, extensions, kps, &options, id.config.clone(), Some(now))?)
                 })$($await)*?;
             let g = GroupOf { client: self.client.clone(), group };

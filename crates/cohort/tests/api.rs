@@ -409,7 +409,7 @@ fn reinit_and_branch_through_the_facade() {
     let kp = bob.generate_key_package(NOW).expect("kp");
     let (mut new_alice, out) = g[0].reinit(&alice, &[kp], NOW).expect("reinit");
     let new_bob = bob
-        .join_resumed(&out.welcome.expect("welcome"), &g[1], NOW)
+        .join_resumed(&out.welcome.expect("welcome"), None, &g[1], NOW)
         .expect("join the new group");
     assert_eq!(new_alice.id(), b"new");
     same_epoch(&[&new_alice, &new_bob]);
@@ -418,7 +418,7 @@ fn reinit_and_branch_through_the_facade() {
     let kp = bob.generate_key_package(NOW).expect("kp");
     let (branch, out) = new_alice.branch(b"side", &[kp], NOW).expect("branch");
     let joined = bob
-        .join_resumed(&out.welcome.expect("welcome"), &new_bob, NOW)
+        .join_resumed(&out.welcome.expect("welcome"), None, &new_bob, NOW)
         .expect("join the branch");
     same_epoch(&[&branch, &joined]);
     // A commit by value in the new group.

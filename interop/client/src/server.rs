@@ -1,47 +1,86 @@
-//! The `MLSClient` gRPC service on cohort's sans-IO [`Group`], with the RustCrypto backend.
+//! The `MLSClient` gRPC service on cohort's facade (`cohort::Client` and its group handles), with
+//! the RustCrypto backend (suites 1 to 7).
 //!
-//! Every state (a member's view of a group) and every transaction (a KeyPackage waiting for its
-//! Welcome) lives in one map behind a mutex, keyed by a `u32` id drawn from one counter, so that
-//! `StorePSK` can take either kind of id. Members use basic credentials with the identity of
-//! the request. Operations of several steps (a commit after its proposals, a commit handled
-//! after its proposals) work on a copy of the group and store it back only when every step
-//! succeeded, so a rejected request leaves the state as it was.
+//! Every state (a member's view of a group), transaction (a KeyPackage waiting for its Welcome),
+//! pending reinitialization and external signer lives in one map behind a mutex, keyed by a `u32`
+//! id drawn from one counter, so that `StorePSK` can take a state's, a transaction's or a
+//! reinitialization's id.
+//!
+//! Each member is a [`Client`] of its own: a fresh signature key, a basic credential with the
+//! identity of the request, the request's cipher suite and framing (`encrypt_handshake`), and a
+//! [`MemoryStore`] of its own, so members are isolated from one another as separate applications
+//! are. The facade writes every change of a group to that store before the operation returns,
+//! keeps the private keys of the client's KeyPackages there, and looks external PSKs up there
+//! (`StorePSK` registers them with the client). `CreateKeyPackage` makes such a client and a
+//! KeyPackage in its store; `JoinGroup` joins with that client, rebuilt on the same key and store
+//! with the framing `JoinGroup` asks for. `CreateKeyPackage` and `NewMemberAddProposal` return
+//! the signature key they generated (`signature_priv`) but leave `init_priv` and
+//! `encryption_priv` empty: the facade keeps a KeyPackage's private keys inside its store, and
+//! neither the runner nor the working group's configs use them.
+//!
+//! # Failed requests
+//!
+//! An operation of the facade changes nothing when it fails, so a request that is one operation
+//! leaves its state as it was. A request of several operations is not one transaction, so each
+//! checks what it can (decoding, the proposals it describes) before its first operation, but:
+//! - `Commit` and `HandleCommit` (and `ReInitCommit`, `HandleReInitCommit`) first process the
+//!   request's by-reference proposals, and each is cached (and stored) as soon as it is
+//!   processed. When one of them or the commit then fails, or the message is not a commit, the
+//!   proposals processed so far stay cached in the state.
+//! - `HandlePendingReInitCommit` and `HandleReInitCommit` keep the merged commit when making the
+//!   KeyPackage for the new group fails afterwards (a ReInit to a suite we lack).
+//!
+//! # Per-request options
+//!
+//! The requests' per-call options map to the facade's `_with` calls: `Commit` with
+//! `force_path` or `external_tree` (the ratchet tree out of band: not in the Welcome, returned in
+//! the response) to `commit_with`, `GroupInfo` without the tree to `group_info_with`,
+//! `CreateBranch` (its extensions, `force_path`, `external_tree`) to `branch_with`,
+//! `ReInitWelcome` to `reinit_with`; `HandleBranch` and `HandleReInitWelcome` pass the request's
+//! `ratchet_tree` to `join_resumed`. Nothing here drives the engine underneath.
+//!
+//! # Reinitialization and external signers
 //!
 //! A member of a group whose commit carried a ReInit gets a "reinit id" for the ReInit RPCs: it
-//! holds the old group and the member's KeyPackage for the new one.
+//! holds a handle of the old group and a client of the member in the ReInit's cipher suite (a new
+//! key, a store of its own, the PSKs of the state) with its KeyPackage for the new group.
 //!
 //! External signers (RFC 9420 §12.1.8): `CreateExternalSigner` makes a signer, kept under a
 //! "signer id" from the same counter, and returns its `ExternalSender` entry (TLS-encoded);
 //! `AddExternalSigner` proposes GroupContextExtensions that append an entry to the group's
 //! `external_senders`; `ExternalSignerProposal` signs a described proposal for the group of a
-//! GroupInfo as the entry at `signer_index`. `NewMemberAddProposal` makes a KeyPackage (a
+//! GroupInfo as the entry at `signer_index` (an external signer has no client: it signs with
+//! [`cohort::group::external_proposal`]). `NewMemberAddProposal` makes a KeyPackage (a
 //! transaction, joined later with `JoinGroup`) and the new-member Add proposal for it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use cohort_codec::{CodecError, Decode, Encode};
-use cohort_credential::Credential;
-use cohort_crypto::{
-    CipherSuite, CryptoError, CryptoProvider, Secret, Signer as _, SoftwareSigner, SuiteOps,
+use cohort::codec::{CodecError, Decode, Encode};
+use cohort::credential::Credential;
+use cohort::crypto::{
+    CipherSuite, CryptoError, CryptoProvider, Signer as _, SoftwareSigner, SuiteOps,
 };
-use cohort_group::{
-    CommitOptions, Group, GroupConfig, HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec,
-    LifetimePolicy, MaxLifetime, Processed, PskList, StrictChecks, create_key_package,
+use cohort::group::{
+    CommitOptions, CommitOutput, GroupConfig, HandshakeFormat, LifetimePolicy, MaxLifetime,
+    StrictChecks,
 };
-use cohort_messages::extensions::{ExtensionPayload, ExternalSender, ExternalSenders};
-use cohort_messages::group_context::GroupContext;
-use cohort_messages::group_info::GroupInfo;
-use cohort_messages::key_package::KeyPackage;
-use cohort_messages::proposal::{
+use cohort::messages::extensions::{ExtensionPayload, ExternalSender, ExternalSenders};
+use cohort::messages::group_context::GroupContext;
+use cohort::messages::group_info::GroupInfo;
+use cohort::messages::key_package::KeyPackage;
+use cohort::messages::proposal::{
     Add, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove,
 };
-use cohort_messages::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
-use cohort_messages::{MlsMessage, MlsMessageBody};
-use cohort_tree::extension::{Extension, ExtensionType};
-use cohort_tree::leaf::ProtocolVersion;
-use cohort_tree::math::LeafIndex;
-use cohort_tree::node::{Node, RatchetTreeNodes};
+use cohort::messages::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
+use cohort::messages::{MlsMessage, MlsMessageBody};
+use cohort::storage::Zeroizing;
+use cohort::storage::memory::MemoryStore;
+use cohort::tree::extension::{Extension, ExtensionType};
+use cohort::tree::leaf::ProtocolVersion;
+use cohort::tree::math::LeafIndex;
+use cohort::tree::node::{Node, RatchetTreeNodes};
+use cohort::{Client, ClientGroup, ExternalJoinOptions, MessagePolicy, Received};
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -50,12 +89,13 @@ use tonic::{Request, Response, Status};
 use crate::proto;
 use crate::proto::mls_client_server::{MlsClient, MlsClientServer};
 
-/// The configuration of every group this client holds: it accepts whatever lifetime and
-/// capability list a peer's client emits. No maximum total lifetime, stated as such (MLSpp's
-/// KeyPackages run from 0 to 2^64-1, mls-rs's for a year, OpenMLS's for about three months);
-/// expiry is still checked against the current time. Capabilities that omit the group's own
-/// suite or version, misplaced known extensions and default types listed in capabilities are
-/// tolerated (RFC 9420 asks none of these of a receiver; docs/interop.md gives the reasons).
+/// The configuration of every group this client holds, given to every client it builds
+/// (`ClientBuilder::config`): it accepts whatever lifetime and capability list a peer's client
+/// emits. No maximum total lifetime, stated as such (MLSpp's KeyPackages run from 0 to 2^64-1,
+/// mls-rs's for a year, OpenMLS's for about three months); expiry is still checked against the
+/// current time. Capabilities that omit the group's own suite or version, misplaced known
+/// extensions and default types listed in capabilities are tolerated (RFC 9420 asks none of
+/// these of a receiver; docs/interop.md gives the reasons).
 fn group_config() -> GroupConfig {
     GroupConfig::default()
         .with_lifetime_policy(LifetimePolicy {
@@ -137,15 +177,18 @@ pub enum Error {
     /// A request this client does not implement.
     #[error("not implemented by cohort's interop client: {0}")]
     Unimplemented(&'static str),
-    /// cohort rejected the operation or the message.
+    /// cohort rejected the operation or the message, or its crypto backend or store failed.
     #[error("cohort: {0}")]
-    Group(#[from] cohort_group::Error),
-    /// The crypto backend failed.
+    Cohort(#[from] cohort::Error),
+    /// The crypto backend failed (making a signature key).
     #[error("crypto: {0}")]
     Crypto(#[from] CryptoError),
     /// Encoding our own output failed.
     #[error("encoding: {0}")]
     Encode(#[source] CodecError),
+    /// A bug of this client.
+    #[error("internal error of cohort's interop client: {0}")]
+    Internal(&'static str),
 }
 
 impl From<Error> for Status {
@@ -167,9 +210,15 @@ impl From<Error> for Status {
             | Error::NoTree
             | Error::UnknownProposalType(_) => Status::invalid_argument(message),
             Error::Unimplemented(_) => Status::unimplemented(message),
-            Error::Group(cohort_group::Error::Misuse(_)) => Status::failed_precondition(message),
-            Error::Group(_) => Status::invalid_argument(message),
-            Error::Crypto(_) | Error::Encode(_) => Status::internal(message),
+            Error::Cohort(cohort::Error::Misuse(_) | cohort::Error::GroupMisuse(_)) => {
+                Status::failed_precondition(message)
+            }
+            Error::Cohort(
+                cohort::Error::Crypto(_) | cohort::Error::Storage(_) | cohort::Error::Internal(_),
+            ) => Status::internal(message),
+            // A message or input that does not decode or fails a check.
+            Error::Cohort(_) => Status::invalid_argument(message),
+            Error::Crypto(_) | Error::Encode(_) | Error::Internal(_) => Status::internal(message),
         }
     }
 }
@@ -199,7 +248,7 @@ impl CohortClient {
     pub fn new() -> Self {
         Self {
             inner: Arc::new(Mutex::new(Store::default())),
-            provider: Arc::new(cohort_crypto_rustcrypto::provider()),
+            provider: Arc::new(cohort::crypto::rustcrypto::provider()),
         }
     }
 
@@ -209,14 +258,14 @@ impl CohortClient {
     }
 
     /// Runs `op` on the store. A poisoned lock is taken over: operations never panic while
-    /// holding it, and each one stores its result only once it succeeded.
+    /// holding it, and each facade operation stores its result only once it succeeded.
     fn with<T>(
         &self,
         op: impl FnOnce(&mut Store, &Ctx<'_>) -> Result<T, Error>,
     ) -> Result<T, Status> {
         let mut store = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let ctx = Ctx {
-            provider: &*self.provider,
+            provider: &self.provider,
         };
         op(&mut store, &ctx).map_err(Status::from)
     }
@@ -242,7 +291,7 @@ pub async fn serve(listener: TcpListener) -> Result<(), tonic::transport::Error>
 
 /// What the operations need besides the store.
 struct Ctx<'a> {
-    provider: &'a dyn CryptoProvider,
+    provider: &'a Arc<dyn CryptoProvider>,
 }
 
 impl Ctx<'_> {
@@ -258,35 +307,102 @@ impl Ctx<'_> {
     }
 }
 
-/// A member's view of a group, with its keys and PSKs.
+/// What a member's client is built from: its cipher suite, its signature key, its basic
+/// credential and its store. A client is rebuilt from them, on the same key and store, when
+/// its framing becomes known (a transaction joins with the framing `JoinGroup` asks for).
+#[derive(Clone)]
+struct ClientParts {
+    suite: CipherSuite,
+    signer: Arc<SoftwareSigner>,
+    credential: Credential,
+    store: Arc<MemoryStore>,
+}
+
+impl ClientParts {
+    /// A new member in `suite`: a fresh signature key and an empty store.
+    fn generate(ctx: &Ctx<'_>, suite: u32, credential: Credential) -> Result<Self, Error> {
+        let (suite, ops) = ctx.suite(suite)?;
+        Ok(Self {
+            suite,
+            signer: Arc::new(SoftwareSigner::generate(ops)?),
+            credential,
+            store: Arc::new(MemoryStore::new()),
+        })
+    }
+
+    /// The member's client, framing handshake messages as `format`.
+    fn client(&self, ctx: &Ctx<'_>, format: HandshakeFormat) -> Result<Client, Error> {
+        Ok(Client::builder(Arc::clone(ctx.provider))
+            .cipher_suite(self.suite)
+            .signer(self.signer.clone())
+            .credential(self.credential.clone())
+            .key_package_days(LEAF_DAYS)
+            .message_policy(MessagePolicy::default().handshake_format(format))
+            .config(group_config())
+            .build(self.store.clone())?)
+    }
+
+    /// The signature key, for `signature_priv`.
+    fn signature_priv(&self) -> Vec<u8> {
+        self.signer.private_key().as_bytes().to_vec()
+    }
+}
+
+/// The external PSKs a member was given (`StorePSK`, an `ExternalJoin`'s), each registered with
+/// its client. Kept so that a client made later for the member (a ReInit's new group, whose
+/// client needs a store of its own) gets them too.
+#[derive(Clone, Default)]
+struct Psks(Vec<(Vec<u8>, Zeroizing<Vec<u8>>)>);
+
+impl Psks {
+    /// Registers `psk_id` with `client` (replacing an earlier PSK of that id) and keeps it.
+    fn add(
+        &mut self,
+        client: &Client,
+        psk_id: Vec<u8>,
+        psk: Zeroizing<Vec<u8>>,
+    ) -> Result<(), Error> {
+        client.register_psk(&psk_id, psk.clone())?;
+        self.0.retain(|(id, _)| *id != psk_id);
+        self.0.push((psk_id, psk));
+        Ok(())
+    }
+
+    /// Registers every PSK with `client`.
+    fn register_all(&self, client: &Client) -> Result<(), Error> {
+        for (psk_id, psk) in &self.0 {
+            client.register_psk(psk_id, psk.clone())?;
+        }
+        Ok(())
+    }
+}
+
+/// A member's view of a group.
 struct State {
-    group: Group,
-    signer: SoftwareSigner,
-    identity: Vec<u8>,
+    group: ClientGroup,
+    /// What the group's client is built from.
+    parts: ClientParts,
     format: HandshakeFormat,
-    psks: PskList,
+    psks: Psks,
 }
 
-/// A KeyPackage waiting for a Welcome.
+/// A KeyPackage waiting for a Welcome: a client with the KeyPackage's private keys in its store.
 struct Transaction {
-    key_package: KeyPackage,
-    secrets: KeyPackageSecrets,
-    signer: SoftwareSigner,
-    identity: Vec<u8>,
-    psks: PskList,
+    parts: ClientParts,
+    client: Client,
+    psks: Psks,
 }
 
-/// A member of a group that committed a ReInit, with its KeyPackage for the new group.
+/// A member of a group that committed a ReInit, with its client for the new group.
 struct ReInitRecord {
-    /// The old group, waiting for reinitialization.
-    old: Group,
-    /// Our KeyPackage (in the new suite) and its keys.
-    key_package: KeyPackage,
-    secrets: KeyPackageSecrets,
-    signer: SoftwareSigner,
-    identity: Vec<u8>,
+    /// The old group, waiting for reinitialization: a second handle of the state's group.
+    old: ClientGroup,
+    /// Our client in the ReInit's cipher suite, with our KeyPackage for the new group in its
+    /// store.
+    parts: ClientParts,
+    client: Client,
     format: HandshakeFormat,
-    psks: PskList,
+    psks: Psks,
 }
 
 /// An external signer (RFC 9420 §12.1.8): a signature key and a basic credential.
@@ -320,89 +436,53 @@ impl Store {
     fn state(&mut self, id: u32) -> Result<&mut State, Error> {
         self.states.get_mut(&id).ok_or(Error::UnknownState(id))
     }
+
+    /// A new transaction: a client of `parts` and a KeyPackage in its store. Returns its id and
+    /// the KeyPackage.
+    fn add_transaction(
+        &mut self,
+        ctx: &Ctx<'_>,
+        parts: ClientParts,
+    ) -> Result<(u32, MlsMessage), Error> {
+        // The framing does not matter for a KeyPackage; JoinGroup picks the group's.
+        let client = parts.client(ctx, HandshakeFormat::Public)?;
+        let key_package = client.generate_key_package(now())?;
+        let id = self.fresh_id();
+        self.transactions.insert(
+            id,
+            Transaction {
+                parts,
+                client,
+                psks: Psks::default(),
+            },
+        );
+        Ok((id, key_package))
+    }
 }
 
 impl State {
+    /// Commit options for the engine operations run through `operate`, as the client's own
+    /// commits would have them (its framing, no GroupInfo).
     fn commit_options(&self) -> CommitOptions {
         let mut options = CommitOptions::new();
         options.format = self.format;
+        options.group_info = false;
         options
     }
 
-    /// The leaf of the member whose basic credential has `identity`.
-    fn leaf_of(&self, identity: &[u8]) -> Result<LeafIndex, Error> {
-        self.group
-            .members()
-            .find(|(_, leaf)| basic_identity(&leaf.credential) == Some(identity))
-            .map(|(index, _)| index)
-            .ok_or_else(|| Error::NoSuchMember(String::from_utf8_lossy(identity).into_owned()))
-    }
-
-    fn suite_ops(&self, ctx: &Ctx<'_>) -> Result<Arc<dyn SuiteOps>, Error> {
-        let cs = self.group.context().cipher_suite;
-        ctx.suite(u32::from(cs.0)).map(|(_, ops)| ops)
-    }
-
-    /// An external PreSharedKey proposal for `psk_id`, with a fresh nonce.
-    fn external_psk(&self, ctx: &Ctx<'_>, psk_id: &[u8]) -> Result<Proposal, Error> {
-        let psk = Psk::External {
-            psk_id: psk_id.to_vec().into(),
-        };
-        self.psk_proposal(ctx, psk)
-    }
-
-    /// A resumption PreSharedKey proposal (usage `application`) for `epoch` of this group.
-    fn resumption_psk(&self, ctx: &Ctx<'_>, epoch: u64) -> Result<Proposal, Error> {
-        let psk = Psk::Resumption {
-            usage: ResumptionPskUsage::Application,
-            psk_group_id: self.group.group_id().to_vec().into(),
-            psk_epoch: epoch,
-        };
-        self.psk_proposal(ctx, psk)
-    }
-
-    fn psk_proposal(&self, ctx: &Ctx<'_>, psk: Psk) -> Result<Proposal, Error> {
-        let ops = self.suite_ops(ctx)?;
-        let mut nonce = vec![0u8; ops.hash_len()];
-        ops.random_fill(&mut nonce)?;
-        Ok(Proposal::PreSharedKey(PreSharedKey {
-            psk: PreSharedKeyId {
-                psk,
-                psk_nonce: nonce.into(),
-            },
-        }))
-    }
-
-    /// Sends `proposal` and keeps it cached; returns the message.
-    fn propose(&mut self, proposal: Proposal) -> Result<proto::ProposalResponse, Error> {
-        let mut next = self.group.clone();
-        let message = next.propose(&self.signer, proposal, self.format, Some(now()))?;
-        self.group = next;
+    /// Answers a proposal request with `message`.
+    fn proposal(message: &MlsMessage) -> Result<proto::ProposalResponse, Error> {
         Ok(proto::ProposalResponse {
-            proposal: encode(&message)?,
+            proposal: encode(message)?,
         })
     }
 
-    /// The proposal a `ProposalDescription` of a commit describes.
-    fn described(
-        &self,
-        ctx: &Ctx<'_>,
-        description: &proto::ProposalDescription,
-    ) -> Result<Proposal, Error> {
-        described(
-            ctx,
-            self.group.context(),
-            |identity| self.leaf_of(identity),
-            description,
-        )
-    }
-
-    /// Processes `proposals` (messages) on `group`; each must be a proposal.
-    fn process_proposals(&self, group: &mut Group, proposals: &[Vec<u8>]) -> Result<(), Error> {
-        for bytes in proposals {
-            let message = decode::<MlsMessage>("proposal", bytes)?;
-            match group.process_message(message, &self.psks, Some(now()))? {
-                Processed::Proposal { .. } => {}
+    /// Processes `proposals`, which must each be a proposal: each is cached, and stored, as it
+    /// is processed.
+    fn process_proposals(&mut self, proposals: Vec<MlsMessage>) -> Result<(), Error> {
+        for message in proposals {
+            match self.group.process_message(message, now())? {
+                Received::Proposal { .. } => {}
                 _ => {
                     return Err(Error::UnexpectedContent {
                         field: "proposal",
@@ -415,12 +495,79 @@ impl State {
     }
 }
 
-/// The proposal `description` describes, for the group of `context`; `leaf_of` finds a
-/// member's leaf by identity.
+/// Where a described proposal gets what depends on who proposes it.
+trait Proposer {
+    /// The leaf of the member whose basic credential has `identity`.
+    fn leaf_of(&self, identity: &[u8]) -> Result<LeafIndex, Error>;
+    /// An external PreSharedKey proposal for `psk_id`, with a fresh nonce.
+    fn external_psk(&self, psk_id: &[u8]) -> Result<Proposal, Error>;
+    /// A resumption PreSharedKey proposal (usage `application`) for `epoch` of the group.
+    fn resumption_psk(&self, epoch: u64) -> Result<Proposal, Error>;
+}
+
+impl Proposer for State {
+    fn leaf_of(&self, identity: &[u8]) -> Result<LeafIndex, Error> {
+        self.group
+            .members()
+            .iter()
+            .find(|member| basic_identity(&member.credential) == Some(identity))
+            .map(|member| member.leaf)
+            .ok_or_else(|| Error::NoSuchMember(String::from_utf8_lossy(identity).into_owned()))
+    }
+
+    fn external_psk(&self, psk_id: &[u8]) -> Result<Proposal, Error> {
+        Ok(self.group.external_psk_proposal(psk_id)?)
+    }
+
+    fn resumption_psk(&self, epoch: u64) -> Result<Proposal, Error> {
+        Ok(self.group.resumption_psk_proposal(epoch)?)
+    }
+}
+
+/// An external signer proposing to the group of a GroupInfo, whose ratchet tree comes with the
+/// request or in the GroupInfo.
+struct FromGroupInfo<'a> {
+    ctx: &'a Ctx<'a>,
+    group_info: &'a GroupInfo,
+    ratchet_tree: &'a [u8],
+}
+
+impl FromGroupInfo<'_> {
+    /// A PreSharedKey proposal for `psk` with a fresh nonce of the KDF's length in the group's
+    /// suite.
+    fn psk_proposal(&self, psk: Psk) -> Result<Proposal, Error> {
+        psk_proposal(self.ctx, &self.group_info.group_context, psk)
+    }
+}
+
+impl Proposer for FromGroupInfo<'_> {
+    fn leaf_of(&self, identity: &[u8]) -> Result<LeafIndex, Error> {
+        let tree = match ratchet_tree(self.ratchet_tree)? {
+            Some(tree) => tree,
+            None => tree_of(self.group_info).ok_or(Error::NoTree)??,
+        };
+        leaf_in_tree(&tree, identity)
+    }
+
+    fn external_psk(&self, psk_id: &[u8]) -> Result<Proposal, Error> {
+        self.psk_proposal(Psk::External {
+            psk_id: psk_id.to_vec().into(),
+        })
+    }
+
+    fn resumption_psk(&self, epoch: u64) -> Result<Proposal, Error> {
+        self.psk_proposal(Psk::Resumption {
+            usage: ResumptionPskUsage::Application,
+            psk_group_id: self.group_info.group_context.group_id.clone(),
+            psk_epoch: epoch,
+        })
+    }
+}
+
+/// The proposal `description` describes, made by `proposer`.
 fn described(
     ctx: &Ctx<'_>,
-    context: &GroupContext,
-    leaf_of: impl FnOnce(&[u8]) -> Result<LeafIndex, Error>,
+    proposer: &impl Proposer,
     description: &proto::ProposalDescription,
 ) -> Result<Proposal, Error> {
     match description.proposal_type.as_slice() {
@@ -428,24 +575,10 @@ fn described(
             key_package: key_package(&description.key_package)?,
         })),
         b"remove" => Ok(Proposal::Remove(Remove {
-            removed: leaf_of(&description.removed_id)?,
+            removed: proposer.leaf_of(&description.removed_id)?,
         })),
-        b"externalPSK" => psk_proposal(
-            ctx,
-            context,
-            Psk::External {
-                psk_id: description.psk_id.clone().into(),
-            },
-        ),
-        b"resumptionPSK" => psk_proposal(
-            ctx,
-            context,
-            Psk::Resumption {
-                usage: ResumptionPskUsage::Application,
-                psk_group_id: context.group_id.clone(),
-                psk_epoch: description.epoch_id,
-            },
-        ),
+        b"externalPSK" => proposer.external_psk(&description.psk_id),
+        b"resumptionPSK" => proposer.resumption_psk(description.epoch_id),
         b"groupContextExtensions" => Ok(Proposal::GroupContextExtensions(GroupContextExtensions {
             extensions: extensions(&description.extensions)?,
         })),
@@ -462,7 +595,7 @@ fn described(
 }
 
 /// A PreSharedKey proposal for `psk` with a fresh nonce of the KDF's length in the suite of
-/// `context`.
+/// `context` (for an external signer, which has no group handle to ask).
 fn psk_proposal(ctx: &Ctx<'_>, context: &GroupContext, psk: Psk) -> Result<Proposal, Error> {
     let (_, ops) = ctx.suite(u32::from(context.cipher_suite.0))?;
     let mut nonce = vec![0u8; ops.hash_len()];
@@ -476,14 +609,24 @@ fn psk_proposal(ctx: &Ctx<'_>, context: &GroupContext, psk: Psk) -> Result<Propo
 }
 
 /// The GroupInfo of a GroupInfo MLSMessage.
-fn group_info_message(bytes: &[u8]) -> Result<GroupInfo, Error> {
-    match decode::<MlsMessage>("group_info", bytes)?.body {
-        MlsMessageBody::GroupInfo(group_info) => Ok(group_info),
+fn group_info_message(bytes: &[u8]) -> Result<(MlsMessage, GroupInfo), Error> {
+    let message = decode::<MlsMessage>("group_info", bytes)?;
+    match &message.body {
+        MlsMessageBody::GroupInfo(group_info) => {
+            let group_info = group_info.clone();
+            Ok((message, group_info))
+        }
         _ => Err(Error::WrongMessage {
             field: "group_info",
             expected: "GroupInfo",
         }),
     }
+}
+
+/// The ratchet tree in the extension of `group_info`, if it has one.
+fn tree_of(group_info: &GroupInfo) -> Option<Result<RatchetTreeNodes, Error>> {
+    cohort::tree::extension::find(&group_info.extensions, ExtensionType::RATCHET_TREE)
+        .map(|e| decode("ratchet_tree extension", e.extension_data.as_slice()))
 }
 
 /// The leaf of the member with basic credential `identity` in `tree` (the nodes of a ratchet
@@ -528,10 +671,6 @@ fn basic_identity(credential: &Credential) -> Option<&[u8]> {
     }
 }
 
-fn leaf_spec(identity: &[u8]) -> LeafSpec {
-    LeafSpec::new(Credential::basic(identity.to_vec()), now(), LEAF_DAYS)
-}
-
 fn format(encrypt_handshake: bool) -> HandshakeFormat {
     if encrypt_handshake {
         HandshakeFormat::Private
@@ -544,17 +683,50 @@ fn decode<T: Decode>(field: &'static str, bytes: &[u8]) -> Result<T, Error> {
     T::from_bytes(bytes).map_err(|source| Error::Malformed { field, source })
 }
 
+/// Each of `list`, decoded.
+fn decode_all<T: Decode>(field: &'static str, list: &[Vec<u8>]) -> Result<Vec<T>, Error> {
+    list.iter().map(|bytes| decode(field, bytes)).collect()
+}
+
 fn encode<T: Encode>(value: &T) -> Result<Vec<u8>, Error> {
     value.to_bytes().map_err(Error::Encode)
 }
 
-/// A KeyPackage sent as an MLSMessage.
+/// A KeyPackage MLSMessage (as the facade takes KeyPackages), checked to carry one.
+fn key_package_message(bytes: &[u8]) -> Result<MlsMessage, Error> {
+    let message = decode::<MlsMessage>("key_package", bytes)?;
+    match message.body {
+        MlsMessageBody::KeyPackage(_) => Ok(message),
+        _ => Err(Error::WrongMessage {
+            field: "key_package",
+            expected: "KeyPackage",
+        }),
+    }
+}
+
+/// The KeyPackage of a KeyPackage MLSMessage.
 fn key_package(bytes: &[u8]) -> Result<KeyPackage, Error> {
-    match decode::<MlsMessage>("key_package", bytes)?.body {
+    key_package_of(key_package_message(bytes)?)
+}
+
+fn key_package_of(message: MlsMessage) -> Result<KeyPackage, Error> {
+    match message.body {
         MlsMessageBody::KeyPackage(kp) => Ok(kp),
         _ => Err(Error::WrongMessage {
             field: "key_package",
             expected: "KeyPackage",
+        }),
+    }
+}
+
+/// A Welcome MLSMessage, checked to carry one.
+fn welcome_message(bytes: &[u8]) -> Result<MlsMessage, Error> {
+    let message = decode::<MlsMessage>("welcome", bytes)?;
+    match message.body {
+        MlsMessageBody::Welcome(_) => Ok(message),
+        _ => Err(Error::WrongMessage {
+            field: "welcome",
+            expected: "Welcome",
         }),
     }
 }
@@ -595,34 +767,33 @@ impl Store {
         ctx: &Ctx<'_>,
         req: proto::NewMemberAddProposalRequest,
     ) -> Result<proto::NewMemberAddProposalResponse, Error> {
-        let group_info = group_info_message(&req.group_info)?;
+        let (_, group_info) = group_info_message(&req.group_info)?;
         let context = &group_info.group_context;
-        let (cs, ops) = ctx.suite(u32::from(context.cipher_suite.0))?;
-        let signer = SoftwareSigner::generate(ops)?;
-        let (kp, secrets) =
-            create_key_package(ctx.provider, cs, &signer, &leaf_spec(&req.identity))?;
-        let message =
-            cohort_group::new_member_proposal(ctx.provider, &signer, context, kp.clone(), &[])?;
-        let init_priv = secrets.init_key.as_bytes().to_vec();
-        let encryption_priv = secrets.encryption_key.as_bytes().to_vec();
-        let transaction_id = self.fresh_id();
-        self.transactions.insert(
-            transaction_id,
-            Transaction {
-                key_package: kp,
-                secrets,
-                signer,
-                identity: req.identity,
-                psks: PskList::default(),
-            },
-        );
+        let parts = ClientParts::generate(
+            ctx,
+            u32::from(context.cipher_suite.0),
+            Credential::basic(req.identity),
+        )?;
+        let signature_priv = parts.signature_priv();
+        let signer = Arc::clone(&parts.signer);
+        let (transaction_id, key_package) = self.add_transaction(ctx, parts)?;
+        // The facade leaves new-member proposals to the application: signed with the
+        // KeyPackage's own key (RFC 9420 §12.1.8).
+        let message = cohort::group::new_member_proposal(
+            &**ctx.provider,
+            &*signer,
+            context,
+            key_package_of(key_package)?,
+            &[],
+        )
+        .map_err(cohort::Error::from)?;
         Ok(proto::NewMemberAddProposalResponse {
             transaction_id,
             proposal: encode(&message)?,
-            init_priv,
-            encryption_priv,
-            // The signature key stays inside its signer.
-            signature_priv: Vec::new(),
+            // The KeyPackage's private keys stay in the client's store (see the module docs).
+            init_priv: Vec::new(),
+            encryption_priv: Vec::new(),
+            signature_priv,
         })
     }
 
@@ -653,7 +824,7 @@ impl Store {
         let state = self.state(req.state_id)?;
         // The group's extensions with `entry` appended to `external_senders` (which is added
         // when missing); the other extensions stay.
-        let mut extensions = state.group.context().extensions.clone();
+        let mut extensions = state.group.group().context().extensions.clone();
         let position = extensions
             .iter()
             .position(|e| e.extension_type == ExtensionType::EXTERNAL_SENDERS);
@@ -672,9 +843,10 @@ impl Store {
             Some(i) => extensions[i] = extension,
             None => extensions.push(extension),
         }
-        state.propose(Proposal::GroupContextExtensions(GroupContextExtensions {
-            extensions,
-        }))
+        let message = state
+            .group
+            .propose_group_context_extensions(extensions, now())?;
+        State::proposal(&message)
     }
 
     fn external_signer_proposal(
@@ -687,32 +859,24 @@ impl Store {
             .get(&req.signer_id)
             .ok_or(Error::UnknownSigner(req.signer_id))?
             .signer;
-        let group_info = group_info_message(&req.group_info)?;
+        let (_, group_info) = group_info_message(&req.group_info)?;
         let description = req.description.unwrap_or_default();
-        let leaf_of = |identity: &[u8]| {
-            let tree = match ratchet_tree(&req.ratchet_tree)? {
-                Some(tree) => tree,
-                None => group_info
-                    .extensions
-                    .iter()
-                    .find(|e| e.extension_type == ExtensionType::RATCHET_TREE)
-                    .ok_or(Error::NoTree)
-                    .and_then(|e| decode("ratchet_tree extension", &e.extension_data))?,
-            };
-            leaf_in_tree(&tree, identity)
+        let proposer = FromGroupInfo {
+            ctx,
+            group_info: &group_info,
+            ratchet_tree: &req.ratchet_tree,
         };
-        let proposal = described(ctx, &group_info.group_context, leaf_of, &description)?;
-        let message = cohort_group::external_proposal(
-            ctx.provider,
+        let proposal = described(ctx, &proposer, &description)?;
+        let message = cohort::group::external_proposal(
+            &**ctx.provider,
             signer,
             &group_info.group_context,
             req.signer_index,
             proposal,
             &[],
-        )?;
-        Ok(proto::ProposalResponse {
-            proposal: encode(&message)?,
-        })
+        )
+        .map_err(cohort::Error::from)?;
+        State::proposal(&message)
     }
 
     fn create_group(
@@ -720,23 +884,16 @@ impl Store {
         ctx: &Ctx<'_>,
         req: proto::CreateGroupRequest,
     ) -> Result<proto::CreateGroupResponse, Error> {
-        let (cs, ops) = ctx.suite(req.cipher_suite)?;
-        let signer = SoftwareSigner::generate(ops)?;
-        let group = Group::create(
-            ctx.provider,
-            cs,
-            &signer,
-            &leaf_spec(&req.identity),
-            req.group_id,
-            Vec::new(),
-            group_config(),
-        )?;
+        let parts = ClientParts::generate(ctx, req.cipher_suite, Credential::basic(req.identity))?;
+        let format = format(req.encrypt_handshake);
+        let group = parts
+            .client(ctx, format)?
+            .create_group(&req.group_id, now())?;
         let state_id = self.add_state(State {
             group,
-            signer,
-            identity: req.identity,
-            format: format(req.encrypt_handshake),
-            psks: PskList::default(),
+            parts,
+            format,
+            psks: Psks::default(),
         });
         Ok(proto::CreateGroupResponse { state_id })
     }
@@ -746,31 +903,16 @@ impl Store {
         ctx: &Ctx<'_>,
         req: proto::CreateKeyPackageRequest,
     ) -> Result<proto::CreateKeyPackageResponse, Error> {
-        let (cs, ops) = ctx.suite(req.cipher_suite)?;
-        let signer = SoftwareSigner::generate(ops)?;
-        let (kp, secrets) =
-            create_key_package(ctx.provider, cs, &signer, &leaf_spec(&req.identity))?;
-        let key_package = encode(&MlsMessage::new(MlsMessageBody::KeyPackage(kp.clone())))?;
-        let init_priv = secrets.init_key.as_bytes().to_vec();
-        let encryption_priv = secrets.encryption_key.as_bytes().to_vec();
-        let transaction_id = self.fresh_id();
-        self.transactions.insert(
-            transaction_id,
-            Transaction {
-                key_package: kp,
-                secrets,
-                signer,
-                identity: req.identity,
-                psks: PskList::default(),
-            },
-        );
+        let parts = ClientParts::generate(ctx, req.cipher_suite, Credential::basic(req.identity))?;
+        let signature_priv = parts.signature_priv();
+        let (transaction_id, key_package) = self.add_transaction(ctx, parts)?;
         Ok(proto::CreateKeyPackageResponse {
             transaction_id,
-            key_package,
-            init_priv,
-            encryption_priv,
-            // The signature key stays inside its signer.
-            signature_priv: Vec::new(),
+            key_package: encode(&key_package)?,
+            // The KeyPackage's private keys stay in the client's store (see the module docs).
+            init_priv: Vec::new(),
+            encryption_priv: Vec::new(),
+            signature_priv,
         })
     }
 
@@ -783,25 +925,11 @@ impl Store {
             .transactions
             .get(&req.transaction_id)
             .ok_or(Error::UnknownTransaction(req.transaction_id))?;
-        let MlsMessageBody::Welcome(welcome) = decode::<MlsMessage>("welcome", &req.welcome)?.body
-        else {
-            return Err(Error::WrongMessage {
-                field: "welcome",
-                expected: "Welcome",
-            });
-        };
-        let group = Group::join(
-            ctx.provider,
-            JoinInput {
-                welcome: &welcome,
-                key_package: &transaction.key_package,
-                secrets: &transaction.secrets,
-                ratchet_tree: ratchet_tree(&req.ratchet_tree)?,
-                now: Some(now()),
-            },
-            &transaction.psks,
-            group_config(),
-        )?;
+        let welcome = welcome_message(&req.welcome)?;
+        // The transaction's client, with the framing of the group it joins.
+        let format = format(req.encrypt_handshake);
+        let client = transaction.parts.client(ctx, format)?;
+        let group = client.join(&welcome, ratchet_tree(&req.ratchet_tree)?, now())?;
         let transaction = self
             .transactions
             .remove(&req.transaction_id)
@@ -809,9 +937,8 @@ impl Store {
         let epoch_authenticator = group.epoch_authenticator().to_vec();
         let state_id = self.add_state(State {
             group,
-            signer: transaction.signer,
-            identity: transaction.identity,
-            format: format(req.encrypt_handshake),
+            parts: transaction.parts,
+            format,
             psks: transaction.psks,
         });
         Ok(proto::JoinGroupResponse {
@@ -825,92 +952,54 @@ impl Store {
         ctx: &Ctx<'_>,
         req: proto::ExternalJoinRequest,
     ) -> Result<proto::ExternalJoinResponse, Error> {
-        // The PSKs to inject (by value, in the request's order), kept with the new state too.
-        let psks = PskList(
-            req.psks
-                .iter()
-                .map(|p| (p.psk_id.clone(), Secret::new(p.psk_secret.clone())))
-                .collect(),
-        );
-        let psk_ids: Vec<&[u8]> = req.psks.iter().map(|p| p.psk_id.as_slice()).collect();
-        let MlsMessageBody::GroupInfo(group_info) =
-            decode::<MlsMessage>("group_info", &req.group_info)?.body
-        else {
-            return Err(Error::WrongMessage {
-                field: "group_info",
-                expected: "GroupInfo",
-            });
-        };
-        let (_, ops) = ctx.suite(u32::from(group_info.group_context.cipher_suite.0))?;
+        let (message, group_info) = group_info_message(&req.group_info)?;
         let tree = ratchet_tree(&req.ratchet_tree)?;
         // Our prior leaf: the one with our identity, in the tree we were given or the
         // GroupInfo's.
         let prior = if req.remove_prior {
             let nodes = match &tree {
                 Some(nodes) => nodes.clone(),
-                None => {
-                    let extension = cohort_tree::extension::find(
-                        &group_info.extensions,
-                        ExtensionType::RATCHET_TREE,
-                    )
-                    .ok_or(Error::UnexpectedContent {
-                        field: "group_info",
-                        expected: "GroupInfo with a ratchet tree (none was given)",
-                    })?;
-                    decode(
-                        "ratchet_tree extension",
-                        extension.extension_data.as_slice(),
-                    )?
-                }
+                None => tree_of(&group_info).ok_or(Error::UnexpectedContent {
+                    field: "group_info",
+                    expected: "GroupInfo with a ratchet tree (none was given)",
+                })??,
             };
-            let leaf = nodes
-                .0
-                .iter()
-                .step_by(2)
-                .enumerate()
-                .find(|(_, node)| match node.as_deref() {
-                    Some(Node::Leaf(leaf)) => {
-                        basic_identity(&leaf.credential) == Some(&req.identity[..])
-                    }
-                    _ => false,
-                })
-                .map(|(i, _)| i)
-                .ok_or_else(|| {
-                    Error::NoSuchMember(String::from_utf8_lossy(&req.identity).into_owned())
-                })?;
-            let leaf = u32::try_from(leaf).map_err(|_| Error::UnexpectedContent {
-                field: "ratchet_tree",
-                expected: "tree of at most 2^32 leaves",
-            })?;
-            Some(LeafIndex(leaf))
+            Some(leaf_in_tree(&nodes, &req.identity)?)
         } else {
             None
         };
-        let signer = SoftwareSigner::generate(ops)?;
-        let joined = Group::join_by_external_commit_with_psks(
-            ctx.provider,
-            &signer,
-            &leaf_spec(&req.identity),
-            &group_info,
-            tree,
-            prior,
-            &psk_ids,
-            &psks,
-            group_config(),
-            Some(now()),
+        let parts = ClientParts::generate(
+            ctx,
+            u32::from(group_info.group_context.cipher_suite.0),
+            Credential::basic(req.identity),
         )?;
-        let commit = encode(&joined.commit)?;
-        let epoch_authenticator = joined.group.epoch_authenticator().to_vec();
+        let format = format(req.encrypt_handshake);
+        let client = parts.client(ctx, format)?;
+        // The PSKs to inject (in the request's order), registered with the new client.
+        let mut psks = Psks::default();
+        for psk in &req.psks {
+            let secret = Zeroizing::new(psk.psk_secret.clone());
+            psks.add(&client, psk.psk_id.clone(), secret)?;
+        }
+        let mut options =
+            ExternalJoinOptions::default().psks(req.psks.into_iter().map(|p| p.psk_id).collect());
+        if let Some(tree) = tree {
+            options = options.ratchet_tree(tree);
+        }
+        if let Some(leaf) = prior {
+            options = options.replacing(leaf);
+        }
+        let (group, commit) = client.join_by_external_commit_with(&message, options, now())?;
+        let epoch_authenticator = group.epoch_authenticator().to_vec();
         let state_id = self.add_state(State {
-            group: joined.group,
-            signer,
-            identity: req.identity,
-            format: format(req.encrypt_handshake),
+            group,
+            parts,
+            format,
             psks,
         });
         Ok(proto::ExternalJoinResponse {
             state_id,
-            commit,
+            commit: encode(&commit)?,
             epoch_authenticator,
         })
     }
@@ -920,9 +1009,9 @@ impl Store {
         req: proto::GroupInfoRequest,
     ) -> Result<proto::GroupInfoResponse, Error> {
         let state = self.state(req.state_id)?;
-        let group_info = state.group.group_info(&state.signer, !req.external_tree)?;
+        let group_info = state.group.group_info_with(!req.external_tree)?;
         let ratchet_tree = if req.external_tree {
-            encode(&state.group.tree().to_nodes())?
+            encode(&state.group.ratchet_tree())?
         } else {
             Vec::new()
         };
@@ -934,17 +1023,16 @@ impl Store {
 
     fn store_psk(&mut self, req: proto::StorePskRequest) -> Result<proto::StorePskResponse, Error> {
         let id = req.state_or_transaction_id;
-        let list = if let Some(state) = self.states.get_mut(&id) {
-            &mut state.psks
+        let (psks, client) = if let Some(state) = self.states.get_mut(&id) {
+            (&mut state.psks, state.group.client())
         } else if let Some(transaction) = self.transactions.get_mut(&id) {
-            &mut transaction.psks
+            (&mut transaction.psks, &transaction.client)
         } else if let Some(reinit) = self.reinits.get_mut(&id) {
-            &mut reinit.psks
+            (&mut reinit.psks, &reinit.client)
         } else {
             return Err(Error::UnknownId(id));
         };
-        list.0.retain(|(psk_id, _)| *psk_id != req.psk_id);
-        list.0.push((req.psk_id, Secret::new(req.psk_secret)));
+        psks.add(client, req.psk_id, Zeroizing::new(req.psk_secret))?;
         Ok(proto::StorePskResponse {})
     }
 
@@ -953,51 +1041,46 @@ impl Store {
         ctx: &Ctx<'_>,
         req: proto::CommitRequest,
     ) -> Result<proto::CommitResponse, Error> {
+        let by_reference = decode_all("proposal", &req.by_reference)?;
         let state = self.state(req.state_id)?;
-        let mut next = state.group.clone();
-        // The proposals by reference are cached first; cohort commits every cached proposal.
-        state.process_proposals(&mut next, &req.by_reference)?;
+        // Everything that can fail before the state changes first: decoding, and the proposals
+        // by value (processing those by reference changes no member).
         let proposals = req
             .by_value
             .iter()
-            .map(|d| state.described(ctx, d))
+            .map(|d| described(ctx, &*state, d))
             .collect::<Result<Vec<_>, _>>()?;
+        // The proposals by reference are cached; cohort commits every cached proposal.
+        state.process_proposals(by_reference)?;
         let mut options = state.commit_options();
         options.force_path = req.force_path;
         options.ratchet_tree_in_welcome = !req.external_tree;
-        let out = next.commit(&state.signer, proposals, &options, &state.psks, Some(now()))?;
-        let ratchet_tree = if req.external_tree {
-            // The tree of the new epoch, read from a copy with the commit merged.
-            let mut merged = next.clone();
-            merged.merge_pending_commit()?;
-            encode(&merged.tree().to_nodes())?
+        let out = state.group.commit_with(proposals, options, now())?;
+        // The tree of the new epoch, for a Welcome made without it: the pending commit's.
+        let tree = if req.external_tree {
+            let mut merged = state.group.group().clone();
+            merged.merge_pending_commit().map_err(cohort::Error::from)?;
+            Some(merged.tree().to_nodes())
         } else {
-            Vec::new()
+            None
         };
-        let response = proto::CommitResponse {
+        Ok(proto::CommitResponse {
             commit: encode(&out.commit)?,
-            welcome: out
-                .welcome
-                .as_ref()
-                .map(encode)
-                .transpose()?
-                .unwrap_or_default(),
-            ratchet_tree,
-        };
-        state.group = next;
-        Ok(response)
+            welcome: welcome_bytes(&out)?,
+            ratchet_tree: tree.as_ref().map(encode).transpose()?.unwrap_or_default(),
+        })
     }
 
     fn handle_commit(
         &mut self,
         req: proto::HandleCommitRequest,
     ) -> Result<proto::HandleCommitResponse, Error> {
-        let state = self.state(req.state_id)?;
-        let mut next = state.group.clone();
-        state.process_proposals(&mut next, &req.proposal)?;
+        let proposals = decode_all("proposal", &req.proposal)?;
         let message = decode::<MlsMessage>("commit", &req.commit)?;
-        match next.process_message(message, &state.psks, Some(now()))? {
-            Processed::Commit(staged) => next.merge_staged(*staged)?,
+        let state = self.state(req.state_id)?;
+        state.process_proposals(proposals)?;
+        match state.group.process_message(message, now())? {
+            Received::Commit(staged) => state.group.merge_staged(*staged)?,
             _ => {
                 return Err(Error::UnexpectedContent {
                     field: "commit",
@@ -1005,11 +1088,9 @@ impl Store {
                 });
             }
         }
-        let epoch_authenticator = next.epoch_authenticator().to_vec();
-        state.group = next;
         Ok(proto::HandleCommitResponse {
             state_id: req.state_id,
-            epoch_authenticator,
+            epoch_authenticator: state.group.epoch_authenticator().to_vec(),
         })
     }
 
@@ -1027,12 +1108,9 @@ impl Store {
 
     fn protect(&mut self, req: proto::ProtectRequest) -> Result<proto::ProtectResponse, Error> {
         let state = self.state(req.state_id)?;
-        let message = state.group.encrypt_application(
-            &state.signer,
-            &req.plaintext,
-            &req.authenticated_data,
-            0,
-        )?;
+        let message = state
+            .group
+            .send_message_with(&req.plaintext, &req.authenticated_data)?;
         Ok(proto::ProtectResponse {
             ciphertext: encode(&message)?,
         })
@@ -1044,11 +1122,8 @@ impl Store {
     ) -> Result<proto::UnprotectResponse, Error> {
         let state = self.state(req.state_id)?;
         let message = decode::<MlsMessage>("ciphertext", &req.ciphertext)?;
-        match state
-            .group
-            .process_message(message, &state.psks, Some(now()))?
-        {
-            Processed::Application {
+        match state.group.process_message(message, now())? {
+            Received::Application {
                 data,
                 authenticated_data,
                 ..
@@ -1064,37 +1139,39 @@ impl Store {
     }
 }
 
+/// The Welcome of a commit's output, encoded; empty when there is none.
+fn welcome_bytes(out: &CommitOutput) -> Result<Vec<u8>, Error> {
+    Ok(out
+        .welcome
+        .as_ref()
+        .map(encode)
+        .transpose()?
+        .unwrap_or_default())
+}
+
 /// Branching and reinitialization (RFC 9420 §11.2, §11.3).
 impl Store {
     fn create_branch(
         &mut self,
-        ctx: &Ctx<'_>,
         req: proto::CreateBranchRequest,
     ) -> Result<proto::CreateSubgroupResponse, Error> {
         let key_packages = req
             .key_packages
             .iter()
-            .map(|kp| key_package(kp))
+            .map(|kp| key_package_message(kp))
             .collect::<Result<Vec<_>, _>>()?;
+        let extensions = extensions(&req.extensions)?;
         let state = self.state(req.state_id)?;
         let mut options = state.commit_options();
         options.force_path = req.force_path;
         options.ratchet_tree_in_welcome = !req.external_tree;
-        let (group, out) = state.group.branch(
-            ctx.provider,
-            &state.signer,
-            &leaf_spec(&state.identity),
-            req.group_id,
-            extensions(&req.extensions)?,
-            key_packages,
-            &options,
-            group_config(),
-            Some(now()),
-        )?;
+        let (group, out) =
+            state
+                .group
+                .branch_with(&req.group_id, extensions, &key_packages, options, now())?;
         let new = State {
             group,
-            signer: state.signer.clone(),
-            identity: state.identity.clone(),
+            parts: state.parts.clone(),
             format: state.format,
             psks: state.psks.clone(),
         };
@@ -1106,7 +1183,7 @@ impl Store {
         ctx: &Ctx<'_>,
         req: proto::HandleBranchRequest,
     ) -> Result<proto::HandleBranchResponse, Error> {
-        let welcome = welcome(&req.welcome)?;
+        let welcome = welcome_message(&req.welcome)?;
         let old = self
             .states
             .get(&req.state_id)
@@ -1115,14 +1192,9 @@ impl Store {
             .transactions
             .get(&req.transaction_id)
             .ok_or(Error::UnknownTransaction(req.transaction_id))?;
-        let group = join_resumed(
-            ctx,
-            &welcome,
-            &req.ratchet_tree,
-            (&transaction.key_package, &transaction.secrets),
-            &transaction.psks,
-            &old.group,
-        )?;
+        let tree = ratchet_tree(&req.ratchet_tree)?;
+        let client = transaction.parts.client(ctx, old.format)?;
+        let group = client.join_resumed(&welcome, tree, &old.group, now())?;
         let format = old.format;
         let transaction = self
             .transactions
@@ -1131,8 +1203,7 @@ impl Store {
         let epoch_authenticator = group.epoch_authenticator().to_vec();
         let state_id = self.add_state(State {
             group,
-            signer: transaction.signer,
-            identity: transaction.identity,
+            parts: transaction.parts,
             format,
             psks: transaction.psks,
         });
@@ -1148,35 +1219,52 @@ impl Store {
         req: proto::ReInitProposalRequest,
     ) -> Result<proto::ProposalResponse, Error> {
         let reinit = reinit_proposal(ctx, req.group_id, req.cipher_suite, &req.extensions)?;
-        self.state(req.state_id)?.propose(Proposal::ReInit(reinit))
+        let message = self
+            .state(req.state_id)?
+            .group
+            .propose(Proposal::ReInit(reinit), now())?;
+        State::proposal(&message)
     }
 
-    /// After a commit with a ReInit was merged into state `state_id`: our KeyPackage for the
-    /// new group, and a ReInit record holding both.
+    /// After a commit with a ReInit was merged into state `state_id`: our client and
+    /// KeyPackage for the new group, and a ReInit record holding them with the old group.
     fn after_reinit_commit(
         &mut self,
         ctx: &Ctx<'_>,
         state_id: u32,
     ) -> Result<proto::HandleReInitCommitResponse, Error> {
         let state = self.state(state_id)?;
-        let reinit = state
+        let suite = state
             .group
             .pending_reinit()
             .ok_or(Error::UnexpectedContent {
                 field: "commit",
                 expected: "commit carrying a ReInit",
             })?
-            .clone();
-        let (cs, ops) = ctx.suite(u32::from(reinit.cipher_suite.0))?;
-        let signer = SoftwareSigner::generate(ops)?;
-        let (kp, secrets) =
-            create_key_package(ctx.provider, cs, &signer, &leaf_spec(&state.identity))?;
+            .cipher_suite;
+        // A new key in the new suite, and a store of its own: the new group may keep the old
+        // group's id, which a store holds once.
+        let parts = ClientParts::generate(
+            ctx,
+            u32::from(suite.0),
+            state.group.client().credential().clone(),
+        )?;
+        let client = parts.client(ctx, state.format)?;
+        state.psks.register_all(&client)?;
+        let key_package = client.generate_key_package(now())?;
+        // A second handle of the old group, loaded from its client's store.
+        let old = state
+            .group
+            .client()
+            .load_group(state.group.id())?
+            .filter(|old| old.epoch_authenticator() == state.group.epoch_authenticator())
+            .ok_or(Error::Internal(
+                "the old group's store does not hold its current epoch",
+            ))?;
         let record = ReInitRecord {
-            old: state.group.clone(),
-            key_package: kp.clone(),
-            secrets,
-            signer,
-            identity: state.identity.clone(),
+            old,
+            parts,
+            client,
             format: state.format,
             psks: state.psks.clone(),
         };
@@ -1185,20 +1273,19 @@ impl Store {
         self.reinits.insert(reinit_id, record);
         Ok(proto::HandleReInitCommitResponse {
             reinit_id,
-            key_package: encode(&MlsMessage::new(MlsMessageBody::KeyPackage(kp)))?,
+            key_package: encode(&key_package)?,
             epoch_authenticator,
         })
     }
 
     fn re_init_welcome(
         &mut self,
-        ctx: &Ctx<'_>,
         req: proto::ReInitWelcomeRequest,
     ) -> Result<proto::CreateSubgroupResponse, Error> {
         let key_packages = req
             .key_package
             .iter()
-            .map(|kp| key_package(kp))
+            .map(|kp| key_package_message(kp))
             .collect::<Result<Vec<_>, _>>()?;
         let record = self
             .reinits
@@ -1208,19 +1295,13 @@ impl Store {
         options.format = record.format;
         options.force_path = req.force_path;
         options.ratchet_tree_in_welcome = !req.external_tree;
-        let (group, out) = record.old.reinit(
-            ctx.provider,
-            &record.signer,
-            &leaf_spec(&record.identity),
-            key_packages,
-            &options,
-            group_config(),
-            Some(now()),
-        )?;
+        options.group_info = false;
+        let (group, out) = record
+            .old
+            .reinit_with(&record.client, &key_packages, options, now())?;
         let new = State {
             group,
-            signer: record.signer.clone(),
-            identity: record.identity.clone(),
+            parts: record.parts.clone(),
             format: record.format,
             psks: record.psks.clone(),
         };
@@ -1229,27 +1310,21 @@ impl Store {
 
     fn handle_re_init_welcome(
         &mut self,
-        ctx: &Ctx<'_>,
         req: proto::HandleReInitWelcomeRequest,
     ) -> Result<proto::JoinGroupResponse, Error> {
-        let welcome = welcome(&req.welcome)?;
+        let welcome = welcome_message(&req.welcome)?;
         let record = self
             .reinits
             .get(&req.reinit_id)
             .ok_or(Error::UnknownReInit(req.reinit_id))?;
-        let group = join_resumed(
-            ctx,
-            &welcome,
-            &req.ratchet_tree,
-            (&record.key_package, &record.secrets),
-            &record.psks,
-            &record.old,
-        )?;
+        let tree = ratchet_tree(&req.ratchet_tree)?;
+        let group = record
+            .client
+            .join_resumed(&welcome, tree, &record.old, now())?;
         let epoch_authenticator = group.epoch_authenticator().to_vec();
         let new = State {
             group,
-            signer: record.signer.clone(),
-            identity: record.identity.clone(),
+            parts: record.parts.clone(),
             format: record.format,
             psks: record.psks.clone(),
         };
@@ -1261,21 +1336,17 @@ impl Store {
     }
 
     /// Stores the creator's state of a new (branched or reinitialized) group and answers with
-    /// its Welcome.
+    /// its Welcome, and its ratchet tree when `external_tree` asks for it out of band (the
+    /// Welcome carries it too: see the module docs).
     fn subgroup(
         &mut self,
         state: State,
-        out: &cohort_group::CommitOutput,
+        out: &CommitOutput,
         external_tree: bool,
     ) -> Result<proto::CreateSubgroupResponse, Error> {
-        let welcome = out
-            .welcome
-            .as_ref()
-            .map(encode)
-            .transpose()?
-            .unwrap_or_default();
+        let welcome = welcome_bytes(out)?;
         let ratchet_tree = if external_tree {
-            encode(&state.group.tree().to_nodes())?
+            encode(&state.group.group().tree().to_nodes())?
         } else {
             Vec::new()
         };
@@ -1287,42 +1358,6 @@ impl Store {
             ratchet_tree,
             epoch_authenticator,
         })
-    }
-}
-
-/// A Welcome sent as an MLSMessage.
-/// Joins the group that `welcome` (with `tree`, if the Welcome lacks one) creates from `old`
-/// (a ReInit's or branch's resumption), as the owner of `key_package`.
-fn join_resumed(
-    ctx: &Ctx<'_>,
-    welcome: &cohort_messages::welcome::Welcome,
-    tree: &[u8],
-    (key_package, secrets): (&KeyPackage, &KeyPackageSecrets),
-    psks: &PskList,
-    old: &Group,
-) -> Result<Group, Error> {
-    Ok(Group::join_resumed(
-        ctx.provider,
-        JoinInput {
-            welcome,
-            key_package,
-            secrets,
-            ratchet_tree: ratchet_tree(tree)?,
-            now: Some(now()),
-        },
-        psks,
-        old,
-        group_config(),
-    )?)
-}
-
-fn welcome(bytes: &[u8]) -> Result<cohort_messages::welcome::Welcome, Error> {
-    match decode::<MlsMessage>("welcome", bytes)?.body {
-        MlsMessageBody::Welcome(welcome) => Ok(welcome),
-        _ => Err(Error::WrongMessage {
-            field: "welcome",
-            expected: "Welcome",
-        }),
     }
 }
 
@@ -1460,9 +1495,12 @@ impl MlsClient for CohortClient {
     ) -> Result<Response<proto::ProposalResponse>, Status> {
         let req = request.into_inner();
         self.with(|s, _| {
-            let key_package = key_package(&req.key_package)?;
-            s.state(req.state_id)?
-                .propose(Proposal::Add(Add { key_package }))
+            let key_package = key_package_message(&req.key_package)?;
+            let message = s
+                .state(req.state_id)?
+                .group
+                .propose_add(&key_package, now())?;
+            State::proposal(&message)
         })
         .map(Response::new)
     }
@@ -1473,13 +1511,8 @@ impl MlsClient for CohortClient {
     ) -> Result<Response<proto::ProposalResponse>, Status> {
         let req = request.into_inner();
         self.with(|s, _| {
-            let state = s.state(req.state_id)?;
-            let mut next = state.group.clone();
-            let message = next.propose_update(&state.signer, state.format, Some(now()))?;
-            state.group = next;
-            Ok(proto::ProposalResponse {
-                proposal: encode(&message)?,
-            })
+            let message = s.state(req.state_id)?.group.propose_update(now())?;
+            State::proposal(&message)
         })
         .map(Response::new)
     }
@@ -1492,7 +1525,8 @@ impl MlsClient for CohortClient {
         self.with(|s, _| {
             let state = s.state(req.state_id)?;
             let removed = state.leaf_of(&req.removed_id)?;
-            state.propose(Proposal::Remove(Remove { removed }))
+            let message = state.group.propose_remove(removed, now())?;
+            State::proposal(&message)
         })
         .map(Response::new)
     }
@@ -1502,10 +1536,12 @@ impl MlsClient for CohortClient {
         request: Request<proto::ExternalPskProposalRequest>,
     ) -> Result<Response<proto::ProposalResponse>, Status> {
         let req = request.into_inner();
-        self.with(|s, ctx| {
-            let state = s.state(req.state_id)?;
-            let proposal = state.external_psk(ctx, &req.psk_id)?;
-            state.propose(proposal)
+        self.with(|s, _| {
+            let message = s
+                .state(req.state_id)?
+                .group
+                .propose_external_psk(&req.psk_id, now())?;
+            State::proposal(&message)
         })
         .map(Response::new)
     }
@@ -1515,10 +1551,10 @@ impl MlsClient for CohortClient {
         request: Request<proto::ResumptionPskProposalRequest>,
     ) -> Result<Response<proto::ProposalResponse>, Status> {
         let req = request.into_inner();
-        self.with(|s, ctx| {
-            let state = s.state(req.state_id)?;
-            let proposal = state.resumption_psk(ctx, req.epoch_id)?;
-            state.propose(proposal)
+        self.with(|s, _| {
+            let group = &mut s.state(req.state_id)?.group;
+            let proposal = group.resumption_psk_proposal(req.epoch_id)?;
+            State::proposal(&group.propose(proposal, now())?)
         })
         .map(Response::new)
     }
@@ -1530,10 +1566,11 @@ impl MlsClient for CohortClient {
         let req = request.into_inner();
         self.with(|s, _| {
             let extensions = extensions(&req.extensions)?;
-            s.state(req.state_id)?
-                .propose(Proposal::GroupContextExtensions(GroupContextExtensions {
-                    extensions,
-                }))
+            let message = s
+                .state(req.state_id)?
+                .group
+                .propose_group_context_extensions(extensions, now())?;
+            State::proposal(&message)
         })
         .map(Response::new)
     }
@@ -1612,8 +1649,7 @@ impl MlsClient for CohortClient {
         request: Request<proto::ReInitWelcomeRequest>,
     ) -> Result<Response<proto::CreateSubgroupResponse>, Status> {
         let req = request.into_inner();
-        self.with(|s, ctx| s.re_init_welcome(ctx, req))
-            .map(Response::new)
+        self.with(|s, _| s.re_init_welcome(req)).map(Response::new)
     }
 
     async fn handle_re_init_welcome(
@@ -1621,7 +1657,7 @@ impl MlsClient for CohortClient {
         request: Request<proto::HandleReInitWelcomeRequest>,
     ) -> Result<Response<proto::JoinGroupResponse>, Status> {
         let req = request.into_inner();
-        self.with(|s, ctx| s.handle_re_init_welcome(ctx, req))
+        self.with(|s, _| s.handle_re_init_welcome(req))
             .map(Response::new)
     }
 
@@ -1630,8 +1666,7 @@ impl MlsClient for CohortClient {
         request: Request<proto::CreateBranchRequest>,
     ) -> Result<Response<proto::CreateSubgroupResponse>, Status> {
         let req = request.into_inner();
-        self.with(|s, ctx| s.create_branch(ctx, req))
-            .map(Response::new)
+        self.with(|s, _| s.create_branch(req)).map(Response::new)
     }
 
     async fn handle_branch(

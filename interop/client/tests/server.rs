@@ -324,3 +324,71 @@ async fn external_signer_proposes_only_once_listed() {
         .proposal;
     assert!(!proposal.is_empty());
 }
+
+/// CreateKeyPackage returns the signature key it generated and no KeyPackage private keys (the
+/// facade keeps those in the client's store); JoinGroup joins with the transaction's client in
+/// the framing it asks for, and uses the transaction up.
+#[tokio::test]
+async fn key_package_transaction_joins_with_the_requested_framing() {
+    let client = CohortClient::new();
+    let alice = group(&client).await;
+    let kp = client
+        .create_key_package(Request::new(proto::CreateKeyPackageRequest {
+            cipher_suite: 1,
+            identity: b"bob".to_vec(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    // An Ed25519 private key (suite 1).
+    assert_eq!(kp.signature_priv.len(), 32);
+    assert!(kp.init_priv.is_empty() && kp.encryption_priv.is_empty());
+
+    let committed = client
+        .commit(Request::new(proto::CommitRequest {
+            state_id: alice,
+            by_value: vec![proto::ProposalDescription {
+                proposal_type: b"add".to_vec(),
+                key_package: kp.key_package,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let alice_auth = client
+        .handle_pending_commit(Request::new(proto::HandlePendingCommitRequest {
+            state_id: alice,
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .epoch_authenticator;
+    let join = proto::JoinGroupRequest {
+        transaction_id: kp.transaction_id,
+        welcome: committed.welcome,
+        encrypt_handshake: true,
+        ..Default::default()
+    };
+    let bob = client
+        .join_group(Request::new(join.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(bob.epoch_authenticator, alice_auth);
+    let err = client.join_group(Request::new(join)).await.unwrap_err();
+    assert_eq!(err.code(), Code::NotFound, "{}", err.message());
+
+    // Bob's handshake messages are PrivateMessages: an MLSMessage's wire_format (after the
+    // two-byte version) is 2.
+    let proposal = client
+        .update_proposal(Request::new(proto::UpdateProposalRequest {
+            state_id: bob.state_id,
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .proposal;
+    assert_eq!(proposal[2..4], [0, 2]);
+}
