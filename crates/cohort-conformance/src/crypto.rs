@@ -22,9 +22,12 @@ use cohort_crypto::{CipherSuite, CryptoProvider, SuiteOps};
 use cohort_test_vectors::crypto_basics::CryptoBasics;
 
 mod basics;
+mod failing;
 mod negative;
 mod oracle;
 mod roundtrip;
+
+pub use failing::{CryptoFaults, FailingProvider, InjectedCryptoFault};
 
 /// The result of one check.
 #[non_exhaustive]

@@ -38,6 +38,29 @@ pub enum CryptoErrorKind {
     Backend,
 }
 
+impl CryptoErrorKind {
+    /// Whether this kind is a failure of the provider itself rather than an answer about the data
+    /// it was given.
+    ///
+    /// The kinds that describe the data (a public key, signature, tag, length or Diffie-Hellman
+    /// output that is no good, or `DeriveKeyPair` finding no key) can be caused by a peer. Every
+    /// other kind (RNG and backend or HSM failures, a cipher suite or private key the provider
+    /// cannot handle, an encoding failure, and kinds added later) is the provider's own: a
+    /// caller reports it as its own failure, never as a peer's invalid message.
+    pub fn is_provider_failure(&self) -> bool {
+        !matches!(
+            self,
+            Self::InvalidPublicKey
+                | Self::InvalidSignature
+                | Self::AeadOpenFailed
+                | Self::InvalidMac
+                | Self::InvalidLength
+                | Self::ZeroSharedSecret
+                | Self::DeriveKeyPairFailed
+        )
+    }
+}
+
 impl fmt::Display for CryptoErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -1,7 +1,7 @@
 //! The group layer's errors: a small categorized `Error`, details in sub-enums.
 
 use cohort_codec::CodecError;
-use cohort_crypto::{CryptoError, CryptoErrorKind};
+use cohort_crypto::CryptoError;
 use cohort_key_schedule::KeyScheduleError;
 use cohort_tree::TreeError;
 use cohort_tree::treekem::UpdatePathError;
@@ -52,23 +52,9 @@ impl Error {
 }
 
 /// Whether `e` is a failure of our own crypto provider rather than an answer about the data it
-/// was given.
-///
-/// The kinds that describe the data (a key, signature, tag, length or Diffie-Hellman output
-/// that is no good) can be caused by a peer; every other kind (RNG and backend failures, a
-/// cipher suite or private key the provider cannot handle, an encoding failure, and kinds added
-/// later) is ours, and is never reported as a peer's invalid message.
+/// was given ([`cohort_crypto::CryptoErrorKind::is_provider_failure`]).
 pub(crate) fn is_provider_failure(e: &CryptoError) -> bool {
-    !matches!(
-        e.kind(),
-        CryptoErrorKind::InvalidPublicKey
-            | CryptoErrorKind::InvalidSignature
-            | CryptoErrorKind::AeadOpenFailed
-            | CryptoErrorKind::InvalidMac
-            | CryptoErrorKind::InvalidLength
-            | CryptoErrorKind::ZeroSharedSecret
-            | CryptoErrorKind::DeriveKeyPairFailed
-    )
+    e.kind().is_provider_failure()
 }
 
 impl From<TreeError> for Error {

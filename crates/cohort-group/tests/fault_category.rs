@@ -7,16 +7,10 @@
 //! operation must return [`Error::Crypto`] carrying the injected error (or, where the library
 //! tolerates the failure, succeed), leave the group as it was, and succeed when retried.
 
-use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use cohort_credential::Credential;
-use cohort_crypto::{
-    CipherSuite, CryptoError, CryptoErrorKind, CryptoProvider, Decapsulator, HpkeCiphertext,
-    HpkePrivateKey, HpkePublicKey, Secret, SignaturePrivateKey, SignaturePublicKey,
-    SignatureScheme, SoftwareSigner, SuiteOps,
-};
+use cohort_crypto::{CipherSuite, CryptoError, CryptoErrorKind, CryptoProvider, SoftwareSigner};
 use cohort_group::reason::EncryptedObject;
 use cohort_group::{
     CommitOptions, Error, Group, GroupConfig, JoinInput, KeyPackageSecrets, LeafSpec, NoPsks,
@@ -28,266 +22,12 @@ use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::TreeError;
 use cohort_tree::treekem::UpdatePathError;
 
+use cohort_conformance::crypto::{
+    CryptoFaults as Faults, FailingProvider as FaultyProvider, InjectedCryptoFault,
+};
+
 const NOW: u64 = 1_800_000_000;
 const CS: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
-
-/// The source of an error injected by [`FaultyProvider`].
-#[derive(Debug)]
-struct InjectedCryptoFault {
-    /// The number of the call that failed, counted from 1.
-    call: u64,
-}
-
-impl fmt::Display for InjectedCryptoFault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "crypto fault injected on call {}", self.call)
-    }
-}
-
-impl std::error::Error for InjectedCryptoFault {}
-
-/// Counts the calls of a [`FaultyProvider`]'s suites and fails the one it is armed for.
-#[derive(Debug, Default)]
-struct Faults {
-    calls: AtomicU64,
-    /// The number of the call to fail, or 0 for none.
-    fail_at: AtomicU64,
-}
-
-impl Faults {
-    /// How many calls the suites received.
-    fn calls(&self) -> u64 {
-        self.calls.load(Ordering::SeqCst)
-    }
-
-    /// Fails the `n`-th call from now (1 is the next one), once.
-    fn fail_call(&self, n: u64) {
-        self.fail_at.store(self.calls() + n, Ordering::SeqCst);
-    }
-
-    /// Disarms any fault not yet fired.
-    fn disarm(&self) {
-        self.fail_at.store(0, Ordering::SeqCst);
-    }
-
-    /// Counts a call, and fails it when armed for it: with [`CryptoErrorKind::Random`] for the
-    /// RNG's operations, [`CryptoErrorKind::Backend`] (an HSM or backend failure) for the others.
-    fn check(&self, kind: CryptoErrorKind) -> Result<(), CryptoError> {
-        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        if self
-            .fail_at
-            .compare_exchange(call, 0, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
-        {
-            return Err(CryptoError::with_source(kind, InjectedCryptoFault { call }));
-        }
-        Ok(())
-    }
-
-    fn backend(&self) -> Result<(), CryptoError> {
-        self.check(CryptoErrorKind::Backend)
-    }
-
-    fn rng(&self) -> Result<(), CryptoError> {
-        self.check(CryptoErrorKind::Random)
-    }
-}
-
-/// The RustCrypto provider, whose suites fail the call [`Faults`] is armed for.
-#[derive(Debug, Clone)]
-struct FaultyProvider {
-    inner: Arc<dyn CryptoProvider>,
-    faults: Arc<Faults>,
-}
-
-impl FaultyProvider {
-    fn new() -> Self {
-        Self {
-            inner: Arc::new(cohort_crypto_rustcrypto::provider()),
-            faults: Arc::new(Faults::default()),
-        }
-    }
-}
-
-impl CryptoProvider for FaultyProvider {
-    fn cipher_suites(&self) -> &[CipherSuite] {
-        self.inner.cipher_suites()
-    }
-
-    fn suite(&self, cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
-        Some(Arc::new(FaultySuite {
-            inner: self.inner.suite(cs)?,
-            faults: self.faults.clone(),
-        }))
-    }
-}
-
-/// One suite of a [`FaultyProvider`]. It keeps the trait's default `prepare_signing_key`
-/// (none), so signatures go through [`SuiteOps::sign`] and can fail like an HSM's.
-struct FaultySuite {
-    inner: Arc<dyn SuiteOps>,
-    faults: Arc<Faults>,
-}
-
-impl fmt::Debug for FaultySuite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FaultySuite").finish_non_exhaustive()
-    }
-}
-
-impl SuiteOps for FaultySuite {
-    fn cipher_suite(&self) -> CipherSuite {
-        self.inner.cipher_suite()
-    }
-    fn hash_len(&self) -> usize {
-        self.inner.hash_len()
-    }
-    fn aead_key_len(&self) -> usize {
-        self.inner.aead_key_len()
-    }
-    fn aead_nonce_len(&self) -> usize {
-        self.inner.aead_nonce_len()
-    }
-    fn signature_scheme(&self) -> SignatureScheme {
-        self.inner.signature_scheme()
-    }
-    fn hash(&self, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.faults.backend()?;
-        self.inner.hash(data)
-    }
-    fn mac(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.faults.backend()?;
-        self.inner.mac(key, data)
-    }
-    fn kdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Result<Secret, CryptoError> {
-        self.faults.backend()?;
-        self.inner.kdf_extract(salt, ikm)
-    }
-    fn kdf_expand(&self, prk: &[u8], info: &[u8], len: usize) -> Result<Secret, CryptoError> {
-        self.faults.backend()?;
-        self.inner.kdf_expand(prk, info, len)
-    }
-    fn aead_seal(
-        &self,
-        key: &[u8],
-        nonce: &[u8],
-        aad: &[u8],
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, CryptoError> {
-        self.faults.backend()?;
-        self.inner.aead_seal(key, nonce, aad, plaintext)
-    }
-    fn aead_open(
-        &self,
-        key: &[u8],
-        nonce: &[u8],
-        aad: &[u8],
-        ciphertext: &[u8],
-    ) -> Result<Vec<u8>, CryptoError> {
-        self.faults.backend()?;
-        self.inner.aead_open(key, nonce, aad, ciphertext)
-    }
-    fn kem_generate(&self) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
-        self.faults.rng()?;
-        self.inner.kem_generate()
-    }
-    fn kem_derive(&self, ikm: &[u8]) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
-        self.faults.backend()?;
-        self.inner.kem_derive(ikm)
-    }
-    fn kem_public_key(&self, sk: &HpkePrivateKey) -> Result<HpkePublicKey, CryptoError> {
-        self.faults.backend()?;
-        self.inner.kem_public_key(sk)
-    }
-    fn kem_validate_public_key(&self, pk: &HpkePublicKey) -> Result<(), CryptoError> {
-        self.faults.backend()?;
-        self.inner.kem_validate_public_key(pk)
-    }
-    fn kem_encap(&self, pk: &HpkePublicKey) -> Result<(Secret, Vec<u8>), CryptoError> {
-        self.faults.rng()?;
-        self.inner.kem_encap(pk)
-    }
-    fn kem_decap(
-        &self,
-        enc: &[u8],
-        sk: &HpkePrivateKey,
-        pk: &HpkePublicKey,
-    ) -> Result<Secret, CryptoError> {
-        self.faults.backend()?;
-        self.inner.kem_decap(enc, sk, pk)
-    }
-    fn hpke_seal(
-        &self,
-        pk: &HpkePublicKey,
-        info: &[u8],
-        aad: &[u8],
-        plaintext: &[u8],
-    ) -> Result<HpkeCiphertext, CryptoError> {
-        self.faults.rng()?;
-        self.inner.hpke_seal(pk, info, aad, plaintext)
-    }
-    fn hpke_open(
-        &self,
-        key: &dyn Decapsulator,
-        ciphertext: &HpkeCiphertext,
-        info: &[u8],
-        aad: &[u8],
-    ) -> Result<Vec<u8>, CryptoError> {
-        self.faults.backend()?;
-        self.inner.hpke_open(key, ciphertext, info, aad)
-    }
-    fn hpke_export_sender(
-        &self,
-        pk: &HpkePublicKey,
-        info: &[u8],
-        exporter_context: &[u8],
-        len: usize,
-    ) -> Result<(Vec<u8>, Secret), CryptoError> {
-        self.faults.rng()?;
-        self.inner
-            .hpke_export_sender(pk, info, exporter_context, len)
-    }
-    fn hpke_export_receiver(
-        &self,
-        key: &dyn Decapsulator,
-        enc: &[u8],
-        info: &[u8],
-        exporter_context: &[u8],
-        len: usize,
-    ) -> Result<Secret, CryptoError> {
-        self.faults.backend()?;
-        self.inner
-            .hpke_export_receiver(key, enc, info, exporter_context, len)
-    }
-    fn signature_generate(&self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {
-        self.faults.rng()?;
-        self.inner.signature_generate()
-    }
-    fn signature_public_key(
-        &self,
-        sk: &SignaturePrivateKey,
-    ) -> Result<SignaturePublicKey, CryptoError> {
-        self.faults.backend()?;
-        self.inner.signature_public_key(sk)
-    }
-    fn sign(&self, sk: &SignaturePrivateKey, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.faults.backend()?;
-        self.inner.sign(sk, message)
-    }
-    fn verify(
-        &self,
-        pk: &SignaturePublicKey,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), CryptoError> {
-        self.faults.backend()?;
-        self.inner.verify(pk, message, signature)
-    }
-    fn random_fill(&self, out: &mut [u8]) -> Result<(), CryptoError> {
-        self.faults.rng()?;
-        self.inner.random_fill(out)
-    }
-}
 
 /// A client: its own faulty provider and a signer on it (so signing can fail too).
 struct Client {
@@ -298,7 +38,7 @@ struct Client {
 
 impl Client {
     fn new(name: &'static str) -> Self {
-        let provider = FaultyProvider::new();
+        let provider = FaultyProvider::new(Arc::new(cohort_crypto_rustcrypto::provider()));
         let suite = provider.suite(CS).expect("suite");
         let signer = SoftwareSigner::generate(suite).expect("signer");
         Self {
@@ -308,8 +48,8 @@ impl Client {
         }
     }
 
-    fn faults(&self) -> &Faults {
-        &self.provider.faults
+    fn faults(&self) -> Arc<Faults> {
+        self.provider.faults()
     }
 
     fn spec(&self) -> LeafSpec {
@@ -418,8 +158,8 @@ fn sweep<T>(what: &str, faults: &Faults, mut op: impl FnMut() -> Result<T, Error
 #[test]
 fn a_provider_failure_while_creating_a_group_or_key_package_is_a_crypto_error() {
     let alice = Client::new("alice");
-    sweep("create", alice.faults(), || alice.create());
-    sweep("key package", alice.faults(), || alice.key_package());
+    sweep("create", &alice.faults(), || alice.create());
+    sweep("key package", &alice.faults(), || alice.key_package());
 }
 
 #[test]
@@ -429,7 +169,7 @@ fn a_provider_failure_while_committing_is_a_crypto_error_and_changes_nothing() {
     let (kp, carol_secrets) = carol.key_package().expect("kp");
     let before = view(&a);
     for (what, add) in [("self_update", false), ("add_members", true)] {
-        sweep(what, alice.faults(), || {
+        sweep(what, &alice.faults(), || {
             let out = if add {
                 a.add_members(
                     &alice.signer,
@@ -484,7 +224,7 @@ fn a_provider_failure_while_processing_a_commit_is_a_crypto_error_and_changes_no
     let before = view(&b);
     // Receiving the path covers hashing, signature and HPKE decryption of peer data, key
     // derivation and the key schedule.
-    sweep("process commit", bob.faults(), || {
+    sweep("process commit", &bob.faults(), || {
         let processed = b.process_message(out.commit.clone(), &NoPsks, Some(NOW));
         assert_eq!(view(&b), before);
         processed
@@ -505,7 +245,7 @@ fn a_provider_failure_on_application_messages_is_a_crypto_error_and_changes_noth
     let (alice, mut a, bob, mut b) = pair();
     // Sending: the reuse guard's randomness, the signature, the key derivations, the AEAD.
     let before = view(&a);
-    sweep("send", alice.faults(), || {
+    sweep("send", &alice.faults(), || {
         let sent = a.encrypt_application(&alice.signer, b"hello", b"", 0);
         assert_eq!(view(&a), before);
         sent
@@ -522,7 +262,7 @@ fn a_provider_failure_on_application_messages_is_a_crypto_error_and_changes_noth
     }
     let mut next = messages.into_iter();
     let mut current = next.next().expect("a message");
-    sweep("process application", bob.faults(), || {
+    sweep("process application", &bob.faults(), || {
         let processed = b.process_message(current.clone(), &NoPsks, Some(NOW));
         assert_eq!(view(&b), before);
         if processed.is_ok() {
@@ -557,7 +297,7 @@ fn a_provider_failure_while_joining_is_a_crypto_error() {
     let welcome = out.welcome.expect("welcome");
     // Decrypting the GroupSecrets (through the HPKE key) and the GroupInfo, verifying it, the
     // tree's hashes and leaves, the key schedule.
-    sweep("join", carol.faults(), || {
+    sweep("join", &carol.faults(), || {
         carol.join(&welcome, &kp, &secrets)
     });
     let c = carol.join(&welcome, &kp, &secrets).expect("retry");
@@ -572,7 +312,7 @@ fn a_provider_failure_in_an_external_join_is_a_crypto_error() {
     else {
         panic!("not a GroupInfo")
     };
-    sweep("external join", dave.faults(), || {
+    sweep("external join", &dave.faults(), || {
         Group::join_by_external_commit(
             &dave.provider,
             &dave.signer,

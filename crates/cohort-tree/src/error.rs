@@ -1,7 +1,7 @@
 //! Errors of tree operations and tree validation.
 
 use cohort_codec::CodecError;
-use cohort_crypto::{CryptoError, CryptoErrorKind};
+use cohort_crypto::CryptoError;
 
 use crate::math::{LeafIndex, NodeIndex};
 
@@ -77,18 +77,8 @@ pub enum TreeError {
     Codec(#[from] CodecError),
 }
 
-/// Whether `e` is a failure of our own crypto provider (RNG, HSM or backend failure, a suite or
-/// private key it cannot handle, an encoding failure) rather than an answer about the data it was
-/// given (a bad key, signature, tag, length or Diffie-Hellman output), which a peer can cause.
+/// Whether `e` is a failure of our own crypto provider rather than an answer about the data it
+/// was given ([`cohort_crypto::CryptoErrorKind::is_provider_failure`]).
 pub(crate) fn is_provider_failure(e: &CryptoError) -> bool {
-    !matches!(
-        e.kind(),
-        CryptoErrorKind::InvalidPublicKey
-            | CryptoErrorKind::InvalidSignature
-            | CryptoErrorKind::AeadOpenFailed
-            | CryptoErrorKind::InvalidMac
-            | CryptoErrorKind::InvalidLength
-            | CryptoErrorKind::ZeroSharedSecret
-            | CryptoErrorKind::DeriveKeyPairFailed
-    )
+    e.kind().is_provider_failure()
 }

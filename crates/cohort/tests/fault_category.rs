@@ -10,280 +10,20 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use cohort::credential::Credential;
-use cohort::crypto::{
-    CipherSuite, CryptoError, CryptoErrorKind, CryptoProvider, Decapsulator, HpkeCiphertext,
-    HpkePrivateKey, HpkePublicKey, Secret, SignaturePrivateKey, SignaturePublicKey,
-    SignatureScheme, SoftwareSigner, SuiteOps,
-};
+use cohort::crypto::{CipherSuite, CryptoProvider, SoftwareSigner};
 use cohort::storage::StorageErrorKind;
 use cohort::storage::memory::MemoryStore;
 use cohort::{Client, ClientGroup, Error, Received};
 use cohort_conformance::storage::{FailingStore, InjectedFault};
 
+use cohort_conformance::crypto::{
+    CryptoFaults as Faults, FailingProvider as FaultyProvider, InjectedCryptoFault,
+};
+
 const NOW: u64 = 1_800_000_000;
 const CS: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
-
-/// The source of an error injected by [`FaultyProvider`].
-#[derive(Debug)]
-struct InjectedCryptoFault {
-    /// The number of the call that failed, counted from 1.
-    call: u64,
-}
-
-impl fmt::Display for InjectedCryptoFault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "crypto fault injected on call {}", self.call)
-    }
-}
-
-impl std::error::Error for InjectedCryptoFault {}
-
-/// Counts the calls of a [`FaultyProvider`]'s suites and fails the one it is armed for.
-#[derive(Debug, Default)]
-struct Faults {
-    calls: AtomicU64,
-    /// The number of the call to fail, or 0 for none.
-    fail_at: AtomicU64,
-}
-
-impl Faults {
-    /// How many calls the suites received.
-    fn calls(&self) -> u64 {
-        self.calls.load(Ordering::SeqCst)
-    }
-
-    /// Fails the `n`-th call from now (1 is the next one), once.
-    fn fail_call(&self, n: u64) {
-        self.fail_at.store(self.calls() + n, Ordering::SeqCst);
-    }
-
-    /// Disarms any fault not yet fired.
-    fn disarm(&self) {
-        self.fail_at.store(0, Ordering::SeqCst);
-    }
-
-    /// Counts a call, and fails it when armed for it with an error of `kind`.
-    fn check(&self, kind: CryptoErrorKind) -> Result<(), CryptoError> {
-        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        if self
-            .fail_at
-            .compare_exchange(call, 0, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
-        {
-            return Err(CryptoError::with_source(kind, InjectedCryptoFault { call }));
-        }
-        Ok(())
-    }
-
-    /// A backend (or HSM) operation.
-    fn backend(&self) -> Result<(), CryptoError> {
-        self.check(CryptoErrorKind::Backend)
-    }
-
-    /// An operation that draws from the RNG.
-    fn rng(&self) -> Result<(), CryptoError> {
-        self.check(CryptoErrorKind::Random)
-    }
-}
-
-/// The RustCrypto provider, whose suites fail the call [`Faults`] is armed for.
-#[derive(Debug, Clone)]
-struct FaultyProvider {
-    inner: Arc<dyn CryptoProvider>,
-    faults: Arc<Faults>,
-}
-
-impl FaultyProvider {
-    fn new() -> Self {
-        Self {
-            inner: Arc::new(cohort_crypto_rustcrypto::provider()),
-            faults: Arc::new(Faults::default()),
-        }
-    }
-}
-
-impl CryptoProvider for FaultyProvider {
-    fn cipher_suites(&self) -> &[CipherSuite] {
-        self.inner.cipher_suites()
-    }
-
-    fn suite(&self, cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
-        Some(Arc::new(FaultySuite {
-            inner: self.inner.suite(cs)?,
-            faults: self.faults.clone(),
-        }))
-    }
-}
-
-/// One suite of a [`FaultyProvider`]. It keeps the trait's default `prepare_signing_key`
-/// (none), so signatures go through [`SuiteOps::sign`] and can fail like an HSM's.
-struct FaultySuite {
-    inner: Arc<dyn SuiteOps>,
-    faults: Arc<Faults>,
-}
-
-impl fmt::Debug for FaultySuite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FaultySuite").finish_non_exhaustive()
-    }
-}
-
-impl SuiteOps for FaultySuite {
-    fn cipher_suite(&self) -> CipherSuite {
-        self.inner.cipher_suite()
-    }
-    fn hash_len(&self) -> usize {
-        self.inner.hash_len()
-    }
-    fn aead_key_len(&self) -> usize {
-        self.inner.aead_key_len()
-    }
-    fn aead_nonce_len(&self) -> usize {
-        self.inner.aead_nonce_len()
-    }
-    fn signature_scheme(&self) -> SignatureScheme {
-        self.inner.signature_scheme()
-    }
-    fn hash(&self, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.faults.backend()?;
-        self.inner.hash(data)
-    }
-    fn mac(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.faults.backend()?;
-        self.inner.mac(key, data)
-    }
-    fn kdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Result<Secret, CryptoError> {
-        self.faults.backend()?;
-        self.inner.kdf_extract(salt, ikm)
-    }
-    fn kdf_expand(&self, prk: &[u8], info: &[u8], len: usize) -> Result<Secret, CryptoError> {
-        self.faults.backend()?;
-        self.inner.kdf_expand(prk, info, len)
-    }
-    fn aead_seal(
-        &self,
-        key: &[u8],
-        nonce: &[u8],
-        aad: &[u8],
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, CryptoError> {
-        self.faults.backend()?;
-        self.inner.aead_seal(key, nonce, aad, plaintext)
-    }
-    fn aead_open(
-        &self,
-        key: &[u8],
-        nonce: &[u8],
-        aad: &[u8],
-        ciphertext: &[u8],
-    ) -> Result<Vec<u8>, CryptoError> {
-        self.faults.backend()?;
-        self.inner.aead_open(key, nonce, aad, ciphertext)
-    }
-    fn kem_generate(&self) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
-        self.faults.rng()?;
-        self.inner.kem_generate()
-    }
-    fn kem_derive(&self, ikm: &[u8]) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
-        self.faults.backend()?;
-        self.inner.kem_derive(ikm)
-    }
-    fn kem_public_key(&self, sk: &HpkePrivateKey) -> Result<HpkePublicKey, CryptoError> {
-        self.faults.backend()?;
-        self.inner.kem_public_key(sk)
-    }
-    fn kem_validate_public_key(&self, pk: &HpkePublicKey) -> Result<(), CryptoError> {
-        self.faults.backend()?;
-        self.inner.kem_validate_public_key(pk)
-    }
-    fn kem_encap(&self, pk: &HpkePublicKey) -> Result<(Secret, Vec<u8>), CryptoError> {
-        self.faults.rng()?;
-        self.inner.kem_encap(pk)
-    }
-    fn kem_decap(
-        &self,
-        enc: &[u8],
-        sk: &HpkePrivateKey,
-        pk: &HpkePublicKey,
-    ) -> Result<Secret, CryptoError> {
-        self.faults.backend()?;
-        self.inner.kem_decap(enc, sk, pk)
-    }
-    fn hpke_seal(
-        &self,
-        pk: &HpkePublicKey,
-        info: &[u8],
-        aad: &[u8],
-        plaintext: &[u8],
-    ) -> Result<HpkeCiphertext, CryptoError> {
-        self.faults.rng()?;
-        self.inner.hpke_seal(pk, info, aad, plaintext)
-    }
-    fn hpke_open(
-        &self,
-        key: &dyn Decapsulator,
-        ciphertext: &HpkeCiphertext,
-        info: &[u8],
-        aad: &[u8],
-    ) -> Result<Vec<u8>, CryptoError> {
-        self.faults.backend()?;
-        self.inner.hpke_open(key, ciphertext, info, aad)
-    }
-    fn hpke_export_sender(
-        &self,
-        pk: &HpkePublicKey,
-        info: &[u8],
-        exporter_context: &[u8],
-        len: usize,
-    ) -> Result<(Vec<u8>, Secret), CryptoError> {
-        self.faults.rng()?;
-        self.inner
-            .hpke_export_sender(pk, info, exporter_context, len)
-    }
-    fn hpke_export_receiver(
-        &self,
-        key: &dyn Decapsulator,
-        enc: &[u8],
-        info: &[u8],
-        exporter_context: &[u8],
-        len: usize,
-    ) -> Result<Secret, CryptoError> {
-        self.faults.backend()?;
-        self.inner
-            .hpke_export_receiver(key, enc, info, exporter_context, len)
-    }
-    fn signature_generate(&self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {
-        self.faults.rng()?;
-        self.inner.signature_generate()
-    }
-    fn signature_public_key(
-        &self,
-        sk: &SignaturePrivateKey,
-    ) -> Result<SignaturePublicKey, CryptoError> {
-        self.faults.backend()?;
-        self.inner.signature_public_key(sk)
-    }
-    fn sign(&self, sk: &SignaturePrivateKey, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.faults.backend()?;
-        self.inner.sign(sk, message)
-    }
-    fn verify(
-        &self,
-        pk: &SignaturePublicKey,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), CryptoError> {
-        self.faults.backend()?;
-        self.inner.verify(pk, message, signature)
-    }
-    fn random_fill(&self, out: &mut [u8]) -> Result<(), CryptoError> {
-        self.faults.rng()?;
-        self.inner.random_fill(out)
-    }
-}
 
 /// A facade client on its own faulty provider (its signer too) and its own failing store.
 struct Peer {
@@ -293,8 +33,8 @@ struct Peer {
 }
 
 fn peer(name: &str) -> Peer {
-    let provider = FaultyProvider::new();
-    let faults = provider.faults.clone();
+    let provider = FaultyProvider::new(Arc::new(cohort_crypto_rustcrypto::provider()));
+    let faults = provider.faults();
     let suite = provider.suite(CS).expect("suite");
     let store = Arc::new(FailingStore::new(MemoryStore::new()));
     let client = Client::builder(Arc::new(provider))
@@ -435,8 +175,8 @@ fn join_reports_provider_and_store_failures_as_ours() {
     let (_alice, mut a, _bob, _b) = pair();
     // Each run joins afresh: a new client (on the same faulty provider, so the faults are
     // counted in one place) whose KeyPackage Alice adds.
-    let provider = FaultyProvider::new();
-    let faults = provider.faults.clone();
+    let provider = FaultyProvider::new(Arc::new(cohort_crypto_rustcrypto::provider()));
+    let faults = provider.faults();
     let joiner = |name: &str| -> (Client, Arc<FailingStore<MemoryStore>>) {
         let suite = provider.suite(CS).expect("suite");
         let store = Arc::new(FailingStore::new(MemoryStore::new()));
