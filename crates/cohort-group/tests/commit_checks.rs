@@ -121,6 +121,17 @@ fn self_update(m: &mut Member) -> MlsMessage {
     out.commit
 }
 
+/// A real commit by `m` adding `kp`, merged on `m`'s side (for checks of what a receiver
+/// accepts or refuses of an honest committer's commit).
+fn added_by(m: &mut Member, kp: cohort_messages::key_package::KeyPackage) -> MlsMessage {
+    let out = m
+        .group
+        .add_members(&m.signer, vec![kp], &CommitOptions::new(), Some(NOW))
+        .expect("add");
+    m.group.merge_pending_commit().expect("merge");
+    out.commit
+}
+
 // ---------------------------------------------------------------------------------------------
 // §10 / §10.1 KeyPackages, received in an Add.
 
@@ -337,17 +348,8 @@ fn v_7_3_14_leaf_without_the_group_suite_or_version_is_rejected_in_strict_mode()
             group_suite_in_capabilities: true,
             ..StrictChecks::TOLERANT
         });
-        let out = bob
-            .group
-            .add_members(
-                &bob.signer,
-                vec![crafted()],
-                &CommitOptions::new(),
-                Some(NOW),
-            )
-            .expect("bob, tolerant, adds it");
-        bob.group.merge_pending_commit().expect("merge");
-        let err = reject(&mut alice.group, &out.commit);
+        let commit = added_by(&mut bob, crafted());
+        let err = reject(&mut alice.group, &commit);
         assert!(
             matches!(
                 invalid(&err),
@@ -356,7 +358,7 @@ fn v_7_3_14_leaf_without_the_group_suite_or_version_is_rejected_in_strict_mode()
             "{err}"
         );
         alice.group.set_strict_checks(StrictChecks::TOLERANT);
-        apply(&mut alice.group, &out.commit);
+        apply(&mut alice.group, &commit);
         assert_eq!(alice.group.members().count(), 4, "field {field}");
     }
 }
@@ -1475,12 +1477,7 @@ fn v_7_2_05_unbounded_lifetime_is_accepted_by_default_and_inverted_never() {
         not_after: u64::MAX,
     });
     resign_key_package(&mut kp, &s);
-    let out = bob
-        .group
-        .add_members(&bob.signer, vec![kp], &CommitOptions::new(), Some(NOW))
-        .expect("bob adds it");
-    bob.group.merge_pending_commit().expect("merge");
-    apply(&mut alice.group, &out.commit);
+    apply(&mut alice.group, &added_by(&mut bob, kp));
     assert_eq!(alice.group.members().count(), 4);
 
     let (mut alice, mut bob, _carol) = trio();
@@ -1564,12 +1561,7 @@ fn v_10_06_unknown_values_and_extensions_are_accepted() {
         extension_data: b"unknown".to_vec().into(),
     });
     sign_key_package(&mut kp, &signer);
-    let out = bob
-        .group
-        .add_members(&bob.signer, vec![kp], &CommitOptions::new(), Some(NOW))
-        .expect("add");
-    bob.group.merge_pending_commit().expect("merge");
-    apply(&mut alice.group, &out.commit);
+    apply(&mut alice.group, &added_by(&mut bob, kp));
     assert_eq!(alice.group.members().count(), 4);
 }
 
