@@ -18,7 +18,7 @@ go to stdout and, unless --no-docs is given, into docs/performance.md (between t
 bench-peers markers) with the plot in docs/bench-peers.svg. BENCH OPTIONS go to the binary:
     --sizes 10,100,1000   group sizes N
     --quick               a few repetitions per scenario
-    --impls LIST          cohort-aws-lc, openmls, mls-rs-aws-lc, mls-rs-aws-lc-1t, cohort-rustcrypto,
+    --impls LIST          cohort-facade-aws-lc, cohort-aws-lc, openmls, mls-rs-aws-lc, mls-rs-aws-lc-1t, cohort-rustcrypto,
                           mls-rs-rustcrypto
 ";
 
