@@ -470,3 +470,17 @@ fn commits_without_a_group_info_for_external_joiners() {
         Some(MlsMessageBody::GroupInfo(_))
     ));
 }
+
+/// `CommitOptions::default()` and `CommitOptions::new()` are the same options (a Welcome made
+/// with either carries the tree, and a GroupInfo comes with the commit).
+#[test]
+fn commit_options_default_and_new_agree() {
+    let (d, n) = (CommitOptions::default(), CommitOptions::new());
+    assert_eq!(d.force_path, n.force_path);
+    assert_eq!(d.format, n.format);
+    assert_eq!(d.ratchet_tree_in_welcome, n.ratchet_tree_in_welcome);
+    assert!(d.ratchet_tree_in_welcome);
+    assert_eq!(d.authenticated_data, n.authenticated_data);
+    assert_eq!(d.new_credential.is_none(), n.new_credential.is_none());
+    assert_eq!(d.group_info, n.group_info);
+}
