@@ -1359,7 +1359,9 @@ macro_rules! group_api {
         /// group's own client when the ReInit keeps the cipher suite; a client of the new suite
         /// otherwise), adding the members through `key_packages`, their KeyPackages for the new
         /// group. Returns the new group, stored, and the commit's output: send its Welcome.
-        /// This group stays stored until the application deletes it.
+        /// This group stays stored until the application deletes it, unless the new group keeps
+        /// its id and `new_client` shares its store: the new group then replaces it there (the
+        /// handle of this one still serves `join_resumed`, from memory).
         ///
         /// # Errors
         /// [`Error::GroupMisuse`] when no ReInit is pending or the new client's suite is not
