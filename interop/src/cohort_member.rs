@@ -11,7 +11,6 @@ use cohort::group::HandshakeFormat;
 use cohort::messages::extensions::{ExtensionPayload, RequiredCapabilities};
 use cohort::messages::extensions::{ExternalSender as ExternalSenderExt, ExternalSenders};
 use cohort::messages::group_info::GroupInfo;
-use cohort::messages::key_package::KeyPackage;
 use cohort::messages::proposal::{
     Add, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove,
 };
@@ -544,7 +543,6 @@ impl ExternalSender for CohortExternalSender {
         else {
             return Err(Error::Harness("propose_add takes a KeyPackage".into()));
         };
-        let key_package: KeyPackage = key_package;
         self.send(group_info, sender_index, Proposal::Add(Add { key_package }))
     }
 
