@@ -428,3 +428,89 @@ fn reinit_and_branch_through_the_facade() {
     new_alice.commit(vec![psk], NOW).expect("commit by value");
     new_alice.merge_pending_commit().expect("merge");
 }
+
+/// A proposal from outside the group arrives with its sender: a new member asking to be added
+/// (RFC 9420 §12.1.8) is `ProposalSender::NewMember`, and once a member commits it, the client
+/// joins from the Welcome with the KeyPackage its store kept; an external sender of the group's
+/// `external_senders` is `ProposalSender::External(index)`.
+#[test]
+fn proposals_from_outside_the_group_carry_their_sender() {
+    use cohort::crypto::Signer as _;
+    use cohort::group::{external_proposal, new_member_proposal};
+    use cohort::messages::MlsMessageBody;
+    use cohort::messages::extensions::{ExtensionPayload, ExternalSender, ExternalSenders};
+    use cohort::messages::proposal::Remove;
+
+    let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+    let suite = p.suite(CipherSuite(1)).expect("suite 1");
+    let dave_signer = Arc::new(SoftwareSigner::generate(suite.clone()).expect("signer"));
+    let dave = Client::builder(p.clone())
+        .signer(dave_signer.clone())
+        .credential(Credential::basic(b"dave".to_vec()))
+        .build(Arc::new(MemoryStore::new()))
+        .expect("client");
+    let (alice, bob) = (client("alice"), client("bob"));
+    let mut g = group_of(b"g", &alice, &[&bob]);
+
+    // Dave asks to join, from the group's context (as a GroupInfo would give it).
+    let MlsMessageBody::KeyPackage(kp) = dave.generate_key_package(NOW).expect("kp").body else {
+        panic!("not a KeyPackage")
+    };
+    let context = g[0].group().context().clone();
+    let ask = new_member_proposal(&*p, &*dave_signer, &context, kp, &[]).expect("proposal");
+    match g[0].process_message(ask.clone(), NOW).expect("proposal") {
+        Received::Proposal {
+            sender: ProposalSender::NewMember,
+            proposal,
+        } => assert!(matches!(*proposal, Proposal::Add(_))),
+        other => panic!("{other:?}"),
+    }
+    g[1].process_message(ask, NOW).expect("proposal");
+    let out = g[0].commit_pending(NOW).expect("commit");
+    g[0].merge_pending_commit().expect("merge");
+    commit(&mut g[1], out.commit);
+    let d = dave
+        .join(&out.welcome.expect("welcome"), None, NOW)
+        .expect("dave joins");
+    same_epoch(&[&g[0], &g[1], &d]);
+
+    // A server becomes the group's external sender, then proposes removing Dave.
+    let server = SoftwareSigner::generate(suite).expect("signer");
+    let senders = ExternalSenders(vec![ExternalSender {
+        signature_key: server.public_key().clone(),
+        credential: Credential::basic(b"server".to_vec()),
+    }])
+    .to_extension()
+    .expect("extension");
+    let out = g[0]
+        .commit(
+            vec![Proposal::GroupContextExtensions(
+                cohort::messages::proposal::GroupContextExtensions {
+                    extensions: vec![senders],
+                },
+            )],
+            NOW,
+        )
+        .expect("commit");
+    g[0].merge_pending_commit().expect("merge");
+    commit(&mut g[1], out.commit);
+    let context = g[0].group().context().clone();
+    let removal = external_proposal(
+        &*p,
+        &server,
+        &context,
+        0,
+        Proposal::Remove(Remove {
+            removed: d.own_leaf(),
+        }),
+        &[],
+    )
+    .expect("external proposal");
+    match g[1].process_message(removal, NOW).expect("proposal") {
+        Received::Proposal {
+            sender: ProposalSender::External(0),
+            proposal,
+        } => assert!(matches!(*proposal, Proposal::Remove(_))),
+        other => panic!("{other:?}"),
+    }
+}
