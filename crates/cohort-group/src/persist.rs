@@ -316,7 +316,8 @@ struct PastEpochOwned {
 /// Encodes `s`; without its secret trees (and those of its past epochs) unless `with_ratchets`.
 fn encode_state(s: &GroupState, with_ratchets: bool, out: &mut Vec<u8>) -> Result<(), Error> {
     s.context.encode(out)?;
-    s.tree.to_nodes().encode(out)?;
+    // The same bytes as `s.tree.to_nodes().encode(out)`, reusing unchanged chunks' encodings.
+    s.tree.encode_nodes(out)?;
     s.private.encode(out)?;
     VarBytes::from(s.interim_transcript_hash.clone()).encode(out)?;
     VarBytes::from(s.confirmation_tag.clone()).encode(out)?;

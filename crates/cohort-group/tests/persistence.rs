@@ -391,3 +391,77 @@ fn our_update_proposal_is_committed_by_another_member_after_a_reload() {
     merge_commit(&mut bob, out.commit, "bob accepts it");
     assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
 }
+
+/// The stored tree is `to_nodes()`'s encoding, byte for byte, however the tree changed: the
+/// chunk encodings reused from the last write must never be stale. Adds across several 64-slot
+/// chunks, self-updates (one path), removes (blanks and truncation), each followed by the
+/// comparison on a fresh tree and on one whose chunk encodings are already kept, and a reload.
+#[test]
+fn the_stored_tree_is_the_tree_after_every_kind_of_change() {
+    let mut pair = pair();
+    let p = &pair.p;
+    let suite = p.suite(CS).expect("suite");
+    let spec = |n: &str| LeafSpec::new(Credential::basic(n.as_bytes().to_vec()), NOW, 30);
+    let same = |g: &Group, what: &str| {
+        for _ in 0..2 {
+            let mut stored = Vec::new();
+            g.tree().encode_nodes(&mut stored).expect("encode");
+            let listed = g.tree().to_nodes().to_bytes().expect("encode");
+            assert!(
+                stored == listed,
+                "{what}: the stored tree differs from the tree ({} and {} bytes)",
+                stored.len(),
+                listed.len()
+            );
+        }
+    };
+    same(&pair.alice, "start");
+    let mut kps = Vec::new();
+    for i in 0..70 {
+        let signer = SoftwareSigner::generate(suite.clone()).expect("signer");
+        let (kp, _) = create_key_package(p, CS, &signer, &spec(&format!("m{i}"))).expect("kp");
+        kps.push(kp);
+    }
+    let out = pair
+        .alice
+        .add_members(&pair.alice_signer, kps, &CommitOptions::new(), Some(NOW))
+        .expect("add");
+    pair.alice.merge_pending_commit().expect("merge");
+    merge_commit(&mut pair.bob, out.commit, "the adds");
+    same(&pair.alice, "after 70 adds");
+    for round in 0..3 {
+        let out = pair
+            .bob
+            .self_update(&pair.bob_signer, &CommitOptions::new(), Some(NOW))
+            .expect("update");
+        pair.bob.merge_pending_commit().expect("merge");
+        merge_commit(&mut pair.alice, out.commit, "an update");
+        same(&pair.alice, &format!("after update {round}"));
+        same(&pair.bob, &format!("bob after update {round}"));
+    }
+    // Remove the members past the first chunk's leaves, so that the tree truncates.
+    let removed: Vec<_> = pair
+        .alice
+        .members()
+        .map(|(i, _)| i)
+        .filter(|i| i.0 >= 20)
+        .collect();
+    let out = pair
+        .alice
+        .remove_members(
+            &pair.alice_signer,
+            &removed,
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .expect("remove");
+    pair.alice.merge_pending_commit().expect("merge");
+    merge_commit(&mut pair.bob, out.commit, "the removes");
+    same(&pair.alice, "after the removes");
+    let reloaded = reload(p, &pair.alice);
+    same(&reloaded, "reloaded");
+    assert_eq!(
+        reloaded.epoch_authenticator(),
+        pair.bob.epoch_authenticator()
+    );
+}

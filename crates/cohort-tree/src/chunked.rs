@@ -6,15 +6,60 @@
 //! `2N` slots, which at 50,000 members cost more than the commit's cryptography. Here a copy
 //! touches `2N / CHUNK` chunk pointers, and a change copies the one chunk it lands in.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Slots per chunk.
-const CHUNK: usize = 64;
+pub(crate) const CHUNK: usize = 64;
+
+/// One chunk: its slots, and a memo of something computed from them (the ratchet tree keeps a
+/// chunk's encoding there), dropped whenever the slots change.
+#[derive(Debug)]
+pub(crate) struct Chunk<T> {
+    items: Vec<T>,
+    memo: OnceLock<Box<[u8]>>,
+}
+
+impl<T> Chunk<T> {
+    fn new(items: Vec<T>) -> Self {
+        Self {
+            items,
+            memo: OnceLock::new(),
+        }
+    }
+
+    /// The slots, for writing: the memo goes, as it may no longer match.
+    fn items_mut(&mut self) -> &mut Vec<T> {
+        self.memo = OnceLock::new();
+        &mut self.items
+    }
+
+    /// The slots.
+    pub(crate) fn items(&self) -> &[T] {
+        &self.items
+    }
+
+    /// The memo, computed by `f` from the slots the first time it is asked for; a failure of
+    /// `f` is returned and nothing is kept.
+    pub(crate) fn memo<E>(&self, f: impl FnOnce(&[T]) -> Result<Box<[u8]>, E>) -> Result<&[u8], E> {
+        if let Some(memo) = self.memo.get() {
+            return Ok(memo);
+        }
+        let computed = f(&self.items)?;
+        Ok(self.memo.get_or_init(|| computed))
+    }
+}
+
+impl<T: Clone> Clone for Chunk<T> {
+    /// A copy of the slots, without the memo (a copy is made to be written).
+    fn clone(&self) -> Self {
+        Self::new(self.items.clone())
+    }
+}
 
 /// A vector of `T` in shared chunks of [`CHUNK`] slots.
 #[derive(Debug, Clone)]
 pub(crate) struct Chunked<T> {
-    chunks: Vec<Arc<Vec<T>>>,
+    chunks: Vec<Arc<Chunk<T>>>,
     len: usize,
 }
 
@@ -38,7 +83,7 @@ impl<T: Clone> Chunked<T> {
             if chunk.is_empty() {
                 break;
             }
-            chunks.push(Arc::new(chunk));
+            chunks.push(Arc::new(Chunk::new(chunk)));
         }
         Self { chunks, len }
     }
@@ -55,7 +100,9 @@ impl<T: Clone> Chunked<T> {
 
     /// The element at `i`.
     pub(crate) fn get(&self, i: usize) -> Option<&T> {
-        self.chunks.get(i / CHUNK).and_then(|c| c.get(i % CHUNK))
+        self.chunks
+            .get(i / CHUNK)
+            .and_then(|c| c.items.get(i % CHUNK))
     }
 
     /// The element at `i`, for writing: its chunk is copied first if another vector shares it.
@@ -65,12 +112,12 @@ impl<T: Clone> Chunked<T> {
         }
         self.chunks
             .get_mut(i / CHUNK)
-            .and_then(|c| Arc::make_mut(c).get_mut(i % CHUNK))
+            .and_then(|c| Arc::make_mut(c).items_mut().get_mut(i % CHUNK))
     }
 
     /// The elements in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> + Clone {
-        self.chunks.iter().flat_map(|c| c.iter())
+        self.chunks.iter().flat_map(|c| c.items.iter())
     }
 
     /// The elements from index `start` on, in order (without walking the ones before).
@@ -82,13 +129,13 @@ impl<T: Clone> Chunked<T> {
             .unwrap_or(&[])
             .iter()
             .enumerate()
-            .flat_map(move |(k, c)| c.get(if k == 0 { skip } else { 0 }..).unwrap_or(&[]))
+            .flat_map(move |(k, c)| c.items.get(if k == 0 { skip } else { 0 }..).unwrap_or(&[]))
     }
 
     /// The index of the last element for which `f` holds.
     pub(crate) fn rposition(&self, f: impl Fn(&T) -> bool) -> Option<usize> {
         for (k, chunk) in self.chunks.iter().enumerate().rev() {
-            if let Some(j) = chunk.iter().rposition(&f) {
+            if let Some(j) = chunk.items.iter().rposition(&f) {
                 return Some(k * CHUNK + j);
             }
         }
@@ -103,8 +150,8 @@ impl<T: Clone> Chunked<T> {
         }
         while self.len < new_len {
             match self.chunks.last_mut() {
-                Some(last) if last.len() < CHUNK => {
-                    let last = Arc::make_mut(last);
+                Some(last) if last.items.len() < CHUNK => {
+                    let last = Arc::make_mut(last).items_mut();
                     let room = (CHUNK - last.len()).min(new_len - self.len);
                     last.extend(std::iter::repeat_with(&mut fill).take(room));
                     self.len += room;
@@ -113,7 +160,7 @@ impl<T: Clone> Chunked<T> {
                     let take = CHUNK.min(new_len - self.len);
                     let mut chunk = Vec::with_capacity(take);
                     chunk.extend(std::iter::repeat_with(&mut fill).take(take));
-                    self.chunks.push(Arc::new(chunk));
+                    self.chunks.push(Arc::new(Chunk::new(chunk)));
                     self.len += take;
                 }
             }
@@ -129,12 +176,17 @@ impl<T: Clone> Chunked<T> {
         let rest = new_len % CHUNK;
         if rest != 0 {
             if let Some(last) = self.chunks.last_mut() {
-                if last.len() > rest {
-                    Arc::make_mut(last).truncate(rest);
+                if last.items.len() > rest {
+                    Arc::make_mut(last).items_mut().truncate(rest);
                 }
             }
         }
         self.len = new_len;
+    }
+
+    /// The chunks in order (each [`CHUNK`] slots but the last).
+    pub(crate) fn chunks(&self) -> impl Iterator<Item = &Chunk<T>> {
+        self.chunks.iter().map(|c| &**c)
     }
 
     /// Removes every element.
@@ -151,7 +203,7 @@ impl<T: PartialEq> PartialEq for Chunked<T> {
                 .chunks
                 .iter()
                 .zip(&other.chunks)
-                .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
+                .all(|(a, b)| Arc::ptr_eq(a, b) || a.items == b.items)
     }
 }
 

@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use cohort_codec::CodecError;
+
 use crate::chunked::Chunked;
 use crate::error::TreeError;
 use crate::leaf::LeafNode;
@@ -152,6 +154,43 @@ impl RatchetTree {
     pub fn to_nodes(&self) -> RatchetTreeNodes {
         let end = self.nodes.rposition(Option::is_some).map_or(0, |i| i + 1);
         RatchetTreeNodes(self.nodes.iter().take(end).cloned().collect())
+    }
+
+    /// Writes the encoding of [`RatchetTree::to_nodes`] (the same bytes) to `out`, without
+    /// building the list: each chunk of slots below the last non-blank node keeps its encoding
+    /// from the last time, so a tree that a commit changed on one path re-encodes only the few
+    /// chunks the path touched. This is what storing a group each epoch costs.
+    ///
+    /// # Errors
+    /// [`CodecError::VectorTooLong`] for a tree of 2^30 bytes or more.
+    pub fn encode_nodes(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        use cohort_codec::Encode as _;
+        let end = self.nodes.rposition(Option::is_some).map_or(0, |i| i + 1);
+        let encode = |items: &[Option<Arc<Node>>]| -> Result<Box<[u8]>, CodecError> {
+            let mut bytes = Vec::with_capacity(items.iter().map(|n| n.encoded_len()).sum());
+            for item in items {
+                item.encode(&mut bytes)?;
+            }
+            Ok(bytes.into_boxed_slice())
+        };
+        let full = end / crate::chunked::CHUNK;
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(full + 1);
+        for chunk in self.nodes.chunks().take(full) {
+            parts.push(chunk.memo(encode)?);
+        }
+        let tail;
+        if end % crate::chunked::CHUNK != 0 {
+            let last = self.nodes.chunks().nth(full).map_or(&[][..], |c| c.items());
+            tail = encode(&last[..(end % crate::chunked::CHUNK).min(last.len())])?;
+            parts.push(&tail);
+        }
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        cohort_codec::encode_varint(len, out)?;
+        out.reserve(len);
+        for part in parts {
+            out.extend_from_slice(part);
+        }
+        Ok(())
     }
 
     /// The number of leaf slots (a power of two, or 0 for an empty tree).
