@@ -117,6 +117,7 @@ impl EpochSignatureKeys {
     }
 
     /// The keys per leaf, as they are stored.
+    #[cfg(test)]
     fn to_list(&self) -> Vec<Option<cohort_crypto::SignaturePublicKey>> {
         match self {
             Self::Tree(tree) => (0..tree.leaf_count())
@@ -127,13 +128,39 @@ impl EpochSignatureKeys {
     }
 }
 
+impl EpochSignatureKeys {
+    /// The keys per leaf, as [`EpochSignatureKeys::to_list`] lists them, without copying them.
+    fn each(&self) -> Box<dyn Iterator<Item = Option<&cohort_crypto::SignaturePublicKey>> + '_> {
+        match self {
+            Self::Tree(tree) => Box::new(
+                (0..tree.leaf_count()).map(|i| tree.leaf(LeafIndex(i)).map(|l| &l.signature_key)),
+            ),
+            Self::Stored(keys) => Box::new(keys.iter().map(Option::as_ref)),
+        }
+    }
+
+    /// The encoded size of the list's elements (without its length prefix).
+    fn items_len(&self) -> usize {
+        use cohort_codec::Encode as _;
+        self.each().map(|k| k.encoded_len()).sum()
+    }
+}
+
+/// Encodes as `to_list()` would (`optional<SignaturePublicKey> keys<V>`), without building the
+/// list: a past epoch is written with every state, and copying a thousand keys each time cost
+/// more than the rest of the state.
 impl cohort_codec::Encode for EpochSignatureKeys {
     fn encoded_len(&self) -> usize {
-        self.to_list().encoded_len()
+        let len = self.items_len();
+        cohort_codec::varint_len(len) + len
     }
 
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), cohort_codec::CodecError> {
-        self.to_list().encode(out)
+        cohort_codec::encode_varint(self.items_len(), out)?;
+        for key in self.each() {
+            key.encode(out)?;
+        }
+        Ok(())
     }
 }
 
@@ -191,5 +218,27 @@ impl GroupState {
             .iter()
             .find(|(e, _)| *e == epoch)
             .map(|(_, s)| s)
+    }
+}
+
+#[cfg(test)]
+mod signature_key_tests {
+    use cohort_codec::Encode;
+    use cohort_crypto::SignaturePublicKey;
+
+    use super::EpochSignatureKeys;
+
+    /// The list is encoded without being built, to the same bytes.
+    #[test]
+    fn keys_encode_as_their_list() {
+        let keys = EpochSignatureKeys::Stored(std::sync::Arc::new(vec![
+            Some(SignaturePublicKey::from(vec![1; 32])),
+            None,
+            Some(SignaturePublicKey::from(vec![2; 33])),
+        ]));
+        let direct = keys.to_bytes().expect("encode");
+        let listed = keys.to_list().to_bytes().expect("encode");
+        assert_eq!(direct, listed);
+        assert_eq!(keys.encoded_len(), listed.len());
     }
 }
