@@ -161,7 +161,13 @@ impl Group {
         version: u16,
         with_ratchets: bool,
     ) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
-        let mut out = zeroize::Zeroizing::new(Vec::new());
+        // Sized up front: a growing buffer would leave copies of the secrets at its start in the
+        // memory it frees, unzeroized, and copy a large tree several times.
+        let mut capacity = state_capacity(self.state())?;
+        if let Some(p) = self.pending_commit() {
+            capacity += state_capacity(&p.next)? + p.message.len();
+        }
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(capacity));
         version.encode(&mut out)?;
         encode_state(self.state(), with_ratchets, &mut out)?;
         match self.pending_commit() {
@@ -311,6 +317,23 @@ struct PastEpochOwned {
     context: GroupContext,
     sender_data_secret: Secret,
     signature_keys: Vec<Option<cohort_crypto::SignaturePublicKey>>,
+}
+
+/// A buffer size that holds the encoding of `s` in the usual case: its tree and its past
+/// epochs' keys exactly, and room for the rest (the context, the secrets, a few proposals). A
+/// state with more is still encoded whole, the buffer growing.
+fn state_capacity(s: &GroupState) -> Result<usize, Error> {
+    let keys: usize = s
+        .past_epochs
+        .iter()
+        .map(|p| p.signature_keys.encoded_len() + p.context.encoded_len() + 128)
+        .sum();
+    let proposals: usize = s
+        .proposals
+        .iter()
+        .map(|c| c.sent.as_ref().map_or(512, Vec::len) + 256)
+        .sum();
+    Ok(s.tree.encoded_nodes_len()? + keys + proposals + s.context.encoded_len() + 4096)
 }
 
 /// Encodes `s`; without its secret trees (and those of its past epochs) unless `with_ratchets`.

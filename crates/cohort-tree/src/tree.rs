@@ -164,6 +164,29 @@ impl RatchetTree {
     /// # Errors
     /// [`CodecError::VectorTooLong`] for a tree of 2^30 bytes or more.
     pub fn encode_nodes(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        let parts = self.encoded_parts()?;
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        cohort_codec::encode_varint(len, out)?;
+        out.reserve(len);
+        for part in &parts {
+            out.extend_from_slice(part);
+        }
+        Ok(())
+    }
+
+    /// The length of what [`RatchetTree::encode_nodes`] writes (computing and keeping the
+    /// chunk encodings it will reuse).
+    ///
+    /// # Errors
+    /// As [`RatchetTree::encode_nodes`].
+    pub fn encoded_nodes_len(&self) -> Result<usize, CodecError> {
+        let len: usize = self.encoded_parts()?.iter().map(|p| p.len()).sum();
+        Ok(cohort_codec::varint_len(len) + len)
+    }
+
+    /// The encodings of the slots up to the last non-blank node, a part per chunk: the kept
+    /// encodings of full chunks, and the last, partial chunk encoded now.
+    fn encoded_parts(&self) -> Result<Vec<std::borrow::Cow<'_, [u8]>>, CodecError> {
         use cohort_codec::Encode as _;
         let end = self.nodes.rposition(Option::is_some).map_or(0, |i| i + 1);
         let encode = |items: &[Option<Arc<Node>>]| -> Result<Box<[u8]>, CodecError> {
@@ -174,23 +197,16 @@ impl RatchetTree {
             Ok(bytes.into_boxed_slice())
         };
         let full = end / crate::chunked::CHUNK;
-        let mut parts: Vec<&[u8]> = Vec::with_capacity(full + 1);
+        let mut parts = Vec::with_capacity(full + 1);
         for chunk in self.nodes.chunks().take(full) {
-            parts.push(chunk.memo(encode)?);
+            parts.push(std::borrow::Cow::Borrowed(chunk.memo(encode)?));
         }
-        let tail;
         if end % crate::chunked::CHUNK != 0 {
             let last = self.nodes.chunks().nth(full).map_or(&[][..], |c| c.items());
-            tail = encode(&last[..(end % crate::chunked::CHUNK).min(last.len())])?;
-            parts.push(&tail);
+            let tail = encode(&last[..(end % crate::chunked::CHUNK).min(last.len())])?;
+            parts.push(std::borrow::Cow::Owned(tail.into_vec()));
         }
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        cohort_codec::encode_varint(len, out)?;
-        out.reserve(len);
-        for part in parts {
-            out.extend_from_slice(part);
-        }
-        Ok(())
+        Ok(parts)
     }
 
     /// The number of leaf slots (a power of two, or 0 for an empty tree).
