@@ -164,14 +164,16 @@ impl RatchetTree {
     /// # Errors
     /// [`CodecError::VectorTooLong`] for a tree of 2^30 bytes or more.
     pub fn encode_nodes(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
-        let parts = self.encoded_parts()?;
-        let len: usize = parts.iter().map(|p| p.len()).sum();
+        use cohort_codec::Encode as _;
+        let (full, tail) = self.encoded_parts()?;
+        let tail_len: usize = tail.iter().map(|n| n.encoded_len()).sum();
+        let len = full.iter().map(|p| p.len()).sum::<usize>() + tail_len;
         cohort_codec::encode_varint(len, out)?;
         out.reserve(len);
-        for part in &parts {
+        for part in full {
             out.extend_from_slice(part);
         }
-        Ok(())
+        tail.iter().try_for_each(|n| n.encode(out))
     }
 
     /// The length of what [`RatchetTree::encode_nodes`] writes (computing and keeping the
@@ -180,13 +182,18 @@ impl RatchetTree {
     /// # Errors
     /// As [`RatchetTree::encode_nodes`].
     pub fn encoded_nodes_len(&self) -> Result<usize, CodecError> {
-        let len: usize = self.encoded_parts()?.iter().map(|p| p.len()).sum();
+        use cohort_codec::Encode as _;
+        let (full, tail) = self.encoded_parts()?;
+        let len = full.iter().map(|p| p.len()).sum::<usize>()
+            + tail.iter().map(|n| n.encoded_len()).sum::<usize>();
         Ok(cohort_codec::varint_len(len) + len)
     }
 
-    /// The encodings of the slots up to the last non-blank node, a part per chunk: the kept
-    /// encodings of full chunks, and the last, partial chunk encoded now.
-    fn encoded_parts(&self) -> Result<Vec<std::borrow::Cow<'_, [u8]>>, CodecError> {
+    /// The slots up to the last non-blank node: the kept encodings of the full chunks, and the
+    /// slots of the last, partial chunk (encoded by the caller, not kept: it changes with every
+    /// leaf added or removed at the end).
+    #[allow(clippy::type_complexity, reason = "the two parts, named at the call")]
+    fn encoded_parts(&self) -> Result<(Vec<&[u8]>, &[Option<Arc<Node>>]), CodecError> {
         use cohort_codec::Encode as _;
         let end = self.nodes.rposition(Option::is_some).map_or(0, |i| i + 1);
         let encode = |items: &[Option<Arc<Node>>]| -> Result<Box<[u8]>, CodecError> {
@@ -197,16 +204,13 @@ impl RatchetTree {
             Ok(bytes.into_boxed_slice())
         };
         let full = end / crate::chunked::CHUNK;
-        let mut parts = Vec::with_capacity(full + 1);
+        let mut parts = Vec::with_capacity(full);
         for chunk in self.nodes.chunks().take(full) {
-            parts.push(std::borrow::Cow::Borrowed(chunk.memo(encode)?));
+            parts.push(chunk.memo(encode)?);
         }
-        if end % crate::chunked::CHUNK != 0 {
-            let last = self.nodes.chunks().nth(full).map_or(&[][..], |c| c.items());
-            let tail = encode(&last[..(end % crate::chunked::CHUNK).min(last.len())])?;
-            parts.push(std::borrow::Cow::Owned(tail.into_vec()));
-        }
-        Ok(parts)
+        let last = self.nodes.chunks().nth(full).map_or(&[][..], |c| c.items());
+        let tail = &last[..(end % crate::chunked::CHUNK).min(last.len())];
+        Ok((parts, tail))
     }
 
     /// The number of leaf slots (a power of two, or 0 for an empty tree).

@@ -1253,12 +1253,6 @@ macro_rules! group_api {
             options
         }
 
-        /// Sends `proposal` by reference (RFC 9420 §12.1) and caches it, framed per the
-        /// client's [`MessagePolicy`]; stores the group before returning the message.
-        $($async)? fn propose_one(&mut self, proposal: Proposal, now: u64) -> Result<MlsMessage, Error> {
-            let format = self.client.id.policy.handshake_format;
-            self.operate(move |g, signer| g.propose(signer, proposal, format, Some(now)))$($await)*
-        }
 
         /// A PreSharedKey proposal (RFC 9420 §12.1.4) for the external PSK `psk_id`, with a fresh
         /// nonce of the group's KDF length (§8.4): for `propose` or `commit`.
@@ -1306,7 +1300,8 @@ macro_rules! group_api {
         /// [`Error::Invalid`] when the proposal fails the checks receivers make; a crypto or
         /// storage failure.
         pub $($async)? fn propose(&mut self, proposal: Proposal, now: u64) -> Result<MlsMessage, Error> {
-            self.propose_one(proposal, now)$($await)*
+            let format = self.client.id.policy.handshake_format;
+            self.operate(move |g, signer| g.propose(signer, proposal, format, Some(now)))$($await)*
         }
 
         /// Commits `proposals` by value together with every proposal cached in this epoch (by
@@ -1317,10 +1312,8 @@ macro_rules! group_api {
         /// [`Error::Invalid`] when the proposals together are invalid; a crypto or storage
         /// failure.
         pub $($async)? fn commit(&mut self, proposals: Vec<Proposal>, now: u64) -> Result<CommitOutput, Error> {
-            let (options, psks) = (self.commit_options(), self.client.psks());
-            let lookup = Arc::clone(&psks.lookup);
-            self.operate(move |g, signer| g.commit(signer, proposals, &options, &*lookup, Some(now)))$($await)*
-                .map_err(|e| psks.blame(e))
+            let options = self.commit_options();
+            self.commit_with(proposals, options, now)$($await)*
         }
 
         /// `commit` with explicit [`CommitOptions`](crate::group::CommitOptions) instead of the
@@ -1461,7 +1454,7 @@ macro_rules! group_api {
             let kp = self::key_packages(std::slice::from_ref(key_package))?
                 .pop()
                 .ok_or(Error::Internal("one KeyPackage in, one out"))?;
-            self.propose_one(Proposal::Add(Add { key_package: kp }), now)$($await)*
+            self.propose(Proposal::Add(Add { key_package: kp }), now)$($await)*
         }
 
         /// Proposes removing the member at `leaf`.
@@ -1469,7 +1462,7 @@ macro_rules! group_api {
         /// # Errors
         /// [`Error::Invalid`] when `leaf` is not a member; a crypto or storage failure.
         pub $($async)? fn propose_remove(&mut self, leaf: LeafIndex, now: u64) -> Result<MlsMessage, Error> {
-            self.propose_one(Proposal::Remove(Remove { removed: leaf }), now)$($await)*
+            self.propose(Proposal::Remove(Remove { removed: leaf }), now)$($await)*
         }
 
         /// Proposes refreshing our leaf's encryption key (an Update, RFC 9420 §12.1.2) for
@@ -1500,7 +1493,7 @@ macro_rules! group_api {
         /// [`Error::Invalid`] when a member cannot support them; a crypto or storage failure.
         pub $($async)? fn propose_group_context_extensions(&mut self, extensions: Vec<Extension>, now: u64) -> Result<MlsMessage, Error> {
             let proposal = Proposal::GroupContextExtensions(GroupContextExtensions { extensions });
-            self.propose_one(proposal, now)$($await)*
+            self.propose(proposal, now)$($await)*
         }
 
         /// Proposes reinitializing the group as `group_id` with `cipher_suite` and
@@ -1516,7 +1509,7 @@ macro_rules! group_api {
                 cipher_suite,
                 extensions,
             });
-            self.propose_one(proposal, now)$($await)*
+            self.propose(proposal, now)$($await)*
         }
 
         /// Asks to leave the group: proposes removing our own leaf (RFC 9420 §12.1.3). Another
@@ -1527,7 +1520,7 @@ macro_rules! group_api {
         /// A crypto or storage failure.
         pub $($async)? fn leave(&mut self, now: u64) -> Result<MlsMessage, Error> {
             let own = self.group.own_leaf();
-            self.propose_one(Proposal::Remove(Remove { removed: own }), now)$($await)*
+            self.propose(Proposal::Remove(Remove { removed: own }), now)$($await)*
         }
 
         /// Commits every proposal cached in this epoch (ours and those received), by
@@ -1537,10 +1530,7 @@ macro_rules! group_api {
         /// [`Error::Invalid`] when the proposals together are invalid; a crypto or storage
         /// failure.
         pub $($async)? fn commit_pending(&mut self, now: u64) -> Result<CommitOutput, Error> {
-            let (options, psks) = (self.commit_options(), self.client.psks());
-            let lookup = Arc::clone(&psks.lookup);
-            self.operate(move |g, signer| g.commit(signer, Vec::new(), &options, &*lookup, Some(now)))$($await)*
-                .map_err(|e| psks.blame(e))
+            self.commit(Vec::new(), now)$($await)*
         }
 
         /// Drops our pending commit (the Delivery Service rejected it, or another commit won);
@@ -1565,9 +1555,7 @@ macro_rules! group_api {
         /// # Errors
         /// A crypto failure.
         pub $($async)? fn group_info(&self) -> Result<MlsMessage, Error> {
-            let group = self.group.clone();
-            self.client
-                .with_signer(move |signer| Ok(group.group_info(signer, true)?))$($await)*
+            self.group_info_with(true)$($await)*
         }
 
         /// Re-joins the group by external commit in place of our own leaf (RFC 9420
