@@ -18,6 +18,17 @@
 //! [`Group::from_split_state`] reads both formats, so a group stored as format 1 migrates on its
 //! next write.
 //!
+//! A pending commit can also be kept apart from the state ([`Group::to_split_state_apart`]),
+//! as a third blob that describes the next epoch against the current one: its tree as the slots
+//! the commit changed ([`cohort_tree::changes::TreeChanges`]), everything else whole. Creating a
+//! commit then writes that blob and the ratchets, not the whole group again:
+//! ```text
+//! pending:  u16 version (= 1) | u64 epoch of the state it extends
+//!           | GroupState with TreeChanges for its tree | message | summary
+//! ```
+//! [`Group::from_split_state_with_pending`] reads the three; a pending blob replaces a pending
+//! commit that the state blob itself holds (one written by an earlier version).
+//!
 //! # Security
 //! The blob contains the epoch's secrets and our private keys: store it as secret data (the
 //! storage traits take it zeroizing). Nothing of it is ever sent.
@@ -32,6 +43,7 @@ use cohort_messages::group_context::GroupContext;
 use cohort_messages::proposal::{Proposal, ReInit};
 use cohort_messages::psk::PreSharedKeyId;
 use cohort_tree::RatchetTree;
+use cohort_tree::changes::TreeChanges;
 use cohort_tree::leaf::{LeafNode, ProposalType};
 use cohort_tree::math::LeafIndex;
 use cohort_tree::node::RatchetTreeNodes;
@@ -47,11 +59,76 @@ use crate::{ApiMisuse, Error};
 /// The version of the self-contained state format ([`Group::to_state_bytes`]).
 pub const STATE_VERSION: u16 = 1;
 
-/// The version of the split state format ([`Group::to_split_state`]).
-pub const SPLIT_STATE_VERSION: u16 = 2;
+/// The version of the split state format ([`Group::to_split_state`]) that this version writes.
+/// Version 3 stores a past epoch's signature keys as the leaves where they differ from the
+/// state's tree; version 2 (still read) listed every key.
+pub const SPLIT_STATE_VERSION: u16 = 3;
+
+/// The split format with every past epoch's signature keys listed (read, no longer written).
+const SPLIT_STATE_VERSION_LISTED_KEYS: u16 = 2;
 
 /// The version of the ratchets blob of the split format.
 const RATCHETS_VERSION: u16 = 1;
+
+/// The version of a pending commit's blob ([`Group::to_split_state_apart`]).
+const PENDING_VERSION: u16 = 1;
+
+/// How a state's ratchet tree is encoded: whole, or as its changes from a base tree.
+#[derive(Clone, Copy)]
+enum TreeForm<'a> {
+    Whole,
+    ChangesFrom(&'a RatchetTree),
+}
+
+/// How a state's past epochs' signature keys are encoded: listed (format 1 and split version
+/// 2), or as the leaves where they differ from the state's own tree (split version 3 and
+/// pending blobs).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeysForm {
+    Listed,
+    Differing,
+}
+
+/// A past epoch's signature keys as [`KeysForm::Differing`] stores them.
+#[derive(Encode, Decode)]
+struct DifferingKeys {
+    leaves: u32,
+    differing: Vec<(u32, Option<cohort_crypto::SignaturePublicKey>)>,
+}
+
+impl DifferingKeys {
+    fn of(keys: &crate::state::EpochSignatureKeys, tree: &RatchetTree) -> Self {
+        let (leaves, differing) = keys.differing_from(tree);
+        Self { leaves, differing }
+    }
+
+    fn against(self, tree: &RatchetTree) -> Result<crate::state::EpochSignatureKeys, Error> {
+        Ok(crate::state::EpochSignatureKeys::from_differing(
+            tree,
+            self.leaves,
+            self.differing,
+        )?)
+    }
+}
+
+/// A past epoch as [`KeysForm::Differing`] stores it, its secret tree only in a blob that
+/// holds the secret trees.
+#[derive(Encode)]
+struct PastEpochDiffering<'a> {
+    context: &'a GroupContext,
+    sender_data_secret: &'a Secret,
+    secret_tree: Option<&'a SecretTree>,
+    signature_keys: DifferingKeys,
+}
+
+/// Decodes what [`PastEpochDiffering`] encodes.
+#[derive(Decode)]
+struct PastEpochDifferingOwned {
+    context: GroupContext,
+    sender_data_secret: Secret,
+    secret_tree: Option<SecretTree>,
+    signature_keys: DifferingKeys,
+}
 
 /// A group stored in two parts (format 2): rewrite `state` when the epoch, the tree, the
 /// proposal cache or a pending commit changes, and only `ratchets` after an application message.
@@ -121,7 +198,15 @@ impl Group {
     /// # Errors
     /// An encoding failure.
     pub fn to_state_bytes(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
-        self.encode_blob(STATE_VERSION, true)
+        self.encode_blob(STATE_VERSION, true, true)
+    }
+
+    fn keys_form(version: u16) -> KeysForm {
+        if version == SPLIT_STATE_VERSION {
+            KeysForm::Differing
+        } else {
+            KeysForm::Listed
+        }
     }
 
     /// The group's state in the split format: the state without its secret trees, and the
@@ -131,9 +216,54 @@ impl Group {
     /// An encoding failure.
     pub fn to_split_state(&self) -> Result<SplitState, Error> {
         Ok(SplitState {
-            state: self.encode_blob(SPLIT_STATE_VERSION, false)?,
+            state: self.encode_blob(SPLIT_STATE_VERSION, false, true)?,
             ratchets: self.ratchet_bytes()?,
         })
+    }
+
+    /// The split state with the pending commit apart (see the module docs): the state and the
+    /// ratchets of [`Group::to_split_state`], the state without the pending commit, and the
+    /// pending commit's own blob ([`Group::pending_commit_bytes`]).
+    ///
+    /// # Errors
+    /// An encoding failure.
+    #[allow(clippy::type_complexity, reason = "the split state and the pending blob")]
+    pub fn to_split_state_apart(
+        &self,
+    ) -> Result<(SplitState, Option<zeroize::Zeroizing<Vec<u8>>>), Error> {
+        let split = SplitState {
+            state: self.encode_blob(SPLIT_STATE_VERSION, false, false)?,
+            ratchets: self.ratchet_bytes()?,
+        };
+        Ok((split, self.pending_commit_bytes()?))
+    }
+
+    /// The pending commit as a blob of its own, which describes the next epoch against the
+    /// current one (its tree as the slots the commit changed); `None` without a pending commit.
+    /// It is what creating a commit adds to a stored group, with [`Group::ratchet_bytes`] (a
+    /// commit sent as a PrivateMessage consumes a handshake key).
+    ///
+    /// # Errors
+    /// An encoding failure.
+    pub fn pending_commit_bytes(&self) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, Error> {
+        let Some(p) = self.pending_commit() else {
+            return Ok(None);
+        };
+        let base = self.state();
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(
+            state_capacity(&p.next, TreeForm::ChangesFrom(&base.tree))? + p.message.len(),
+        ));
+        PENDING_VERSION.encode(&mut out)?;
+        base.context.epoch.encode(&mut out)?;
+        encode_state(
+            &p.next,
+            true,
+            (TreeForm::ChangesFrom(&base.tree), KeysForm::Differing),
+            &mut out,
+        )?;
+        VarBytes::from(p.message.clone()).encode(&mut out)?;
+        encode_summary(&p.summary, true, &mut out)?;
+        Ok(Some(out))
     }
 
     /// Only the ratchets part of [`Group::to_split_state`]: all that reading or sending an
@@ -160,23 +290,31 @@ impl Group {
         &self,
         version: u16,
         with_ratchets: bool,
+        with_pending: bool,
     ) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+        let pending = self.pending_commit().filter(|_| with_pending);
         // Sized up front: a growing buffer would leave copies of the secrets at its start in the
         // memory it frees, unzeroized, and copy a large tree several times.
-        let mut capacity = state_capacity(self.state())?;
-        if let Some(p) = self.pending_commit() {
-            capacity += state_capacity(&p.next)? + p.message.len();
+        let mut capacity = state_capacity(self.state(), TreeForm::Whole)?;
+        if let Some(p) = pending {
+            capacity += state_capacity(&p.next, TreeForm::Whole)? + p.message.len();
         }
         let mut out = zeroize::Zeroizing::new(Vec::with_capacity(capacity));
         version.encode(&mut out)?;
-        encode_state(self.state(), with_ratchets, &mut out)?;
-        match self.pending_commit() {
+        let keys = Self::keys_form(version);
+        encode_state(
+            self.state(),
+            with_ratchets,
+            (TreeForm::Whole, keys),
+            &mut out,
+        )?;
+        match pending {
             None => 0u8.encode(&mut out)?,
             Some(p) => {
                 1u8.encode(&mut out)?;
-                encode_state(&p.next, true, &mut out)?;
+                encode_state(&p.next, true, (TreeForm::Whole, keys), &mut out)?;
                 VarBytes::from(p.message.clone()).encode(&mut out)?;
-                encode_summary(&p.summary, version == SPLIT_STATE_VERSION, &mut out)?;
+                encode_summary(&p.summary, version != STATE_VERSION, &mut out)?;
             }
         }
         // The private keys of our pending Update proposals, as a trailing section only when
@@ -225,13 +363,59 @@ impl Group {
     ) -> Result<Self, Error> {
         match u16::decode(&mut Reader::new(state))? {
             STATE_VERSION => Self::decode_blob(provider, state, None),
-            SPLIT_STATE_VERSION => {
+            SPLIT_STATE_VERSION | SPLIT_STATE_VERSION_LISTED_KEYS => {
                 let ratchets =
                     ratchets.ok_or_else(|| mismatch("a split state needs its ratchets"))?;
                 Self::decode_blob(provider, state, Some(Ratchets::decode(ratchets)?))
             }
             version => Err(ApiMisuse::UnsupportedStateVersion(version).into()),
         }
+    }
+
+    /// Restores a group from [`Group::to_split_state_apart`]: the state, its ratchets and, when
+    /// a commit was pending, its blob. A pending blob replaces a pending commit held in the
+    /// state blob itself.
+    ///
+    /// # Errors
+    /// As [`Group::from_split_state`]; [`Error::Malformed`] for a pending blob that is damaged
+    /// or extends another epoch than the state's.
+    pub fn from_split_state_with_pending(
+        provider: &dyn CryptoProvider,
+        state: &[u8],
+        ratchets: Option<&[u8]>,
+        pending: Option<&[u8]>,
+    ) -> Result<Self, Error> {
+        let mut group = Self::from_split_state(provider, state, ratchets)?;
+        let Some(bytes) = pending else {
+            return Ok(group);
+        };
+        let mut r = Reader::new(bytes);
+        let version = u16::decode(&mut r)?;
+        if version != PENDING_VERSION {
+            return Err(ApiMisuse::UnsupportedStateVersion(version).into());
+        }
+        if u64::decode(&mut r)? != group.epoch() {
+            return Err(mismatch("the pending commit extends another epoch"));
+        }
+        let next = decode_state(
+            &mut r,
+            None,
+            (
+                TreeForm::ChangesFrom(&group.state().tree),
+                KeysForm::Differing,
+            ),
+        )?;
+        let message = VarBytes::decode(&mut r)?.into_vec();
+        let mut summary = decode_summary(&mut r, true)?;
+        r.finish()?;
+        // The summary's ReInit is not stored: it is the one the next state holds.
+        summary.reinit = next.reinit.clone();
+        group.set_pending(PendingCommit {
+            next,
+            message,
+            summary,
+        });
+        Ok(group)
     }
 
     fn decode_blob(
@@ -241,16 +425,17 @@ impl Group {
     ) -> Result<Self, Error> {
         let mut r = Reader::new(bytes);
         let version = u16::decode(&mut r)?;
-        let state = decode_state(&mut r, ratchets.as_mut())?;
+        let keys = Self::keys_form(version);
+        let state = decode_state(&mut r, ratchets.as_mut(), (TreeForm::Whole, keys))?;
         if ratchets.is_some_and(|left| !left.past.is_empty()) {
             return Err(mismatch("ratchets of epochs the state does not keep"));
         }
         let pending = match u8::decode(&mut r)? {
             0 => None,
             1 => {
-                let next = decode_state(&mut r, None)?;
+                let next = decode_state(&mut r, None, (TreeForm::Whole, keys))?;
                 let message = VarBytes::decode(&mut r)?.into_vec();
-                let mut summary = decode_summary(&mut r, version == SPLIT_STATE_VERSION)?;
+                let mut summary = decode_summary(&mut r, version != STATE_VERSION)?;
                 // The summary's ReInit is not stored: it is the one the next state holds.
                 summary.reinit = next.reinit.clone();
                 Some(PendingCommit {
@@ -322,25 +507,40 @@ struct PastEpochOwned {
 /// A buffer size that holds the encoding of `s` in the usual case: its tree and its past
 /// epochs' keys exactly, and room for the rest (the context, the secrets, a few proposals). A
 /// state with more is still encoded whole, the buffer growing.
-fn state_capacity(s: &GroupState) -> Result<usize, Error> {
+fn state_capacity(s: &GroupState, tree: TreeForm<'_>) -> Result<usize, Error> {
+    // Past epochs stored with their keys listed (format 1) may grow the buffer: this is sized
+    // for the keys of the split format, a few leaves each.
     let keys: usize = s
         .past_epochs
         .iter()
-        .map(|p| p.signature_keys.encoded_len() + p.context.encoded_len() + 128)
+        .map(|p| p.context.encoded_len() + 1024)
         .sum();
     let proposals: usize = s
         .proposals
         .iter()
         .map(|c| c.sent.as_ref().map_or(512, Vec::len) + 256)
         .sum();
-    Ok(s.tree.encoded_nodes_len()? + keys + proposals + s.context.encoded_len() + 4096)
+    let tree = match tree {
+        TreeForm::Whole => s.tree.encoded_nodes_len()?,
+        // A path of changed nodes, a few kilobytes in the usual case; more grows the buffer.
+        TreeForm::ChangesFrom(_) => 8192,
+    };
+    Ok(tree + keys + proposals + s.context.encoded_len() + 4096)
 }
 
 /// Encodes `s`; without its secret trees (and those of its past epochs) unless `with_ratchets`.
-fn encode_state(s: &GroupState, with_ratchets: bool, out: &mut Vec<u8>) -> Result<(), Error> {
+fn encode_state(
+    s: &GroupState,
+    with_ratchets: bool,
+    (tree, keys): (TreeForm<'_>, KeysForm),
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
     s.context.encode(out)?;
-    // The same bytes as `s.tree.to_nodes().encode(out)`, reusing unchanged chunks' encodings.
-    s.tree.encode_nodes(out)?;
+    match tree {
+        // The same bytes as `s.tree.to_nodes().encode(out)`, reusing unchanged chunks' encodings.
+        TreeForm::Whole => s.tree.encode_nodes(out)?,
+        TreeForm::ChangesFrom(base) => s.tree.changes_from(base).encode(out)?,
+    }
     s.private.encode(out)?;
     VarBytes::from(s.interim_transcript_hash.clone()).encode(out)?;
     VarBytes::from(s.confirmation_tag.clone()).encode(out)?;
@@ -377,7 +577,19 @@ fn encode_state(s: &GroupState, with_ratchets: bool, out: &mut Vec<u8>) -> Resul
         .map(|(e, p)| (*e, p))
         .collect();
     cohort_codec::encode_vector(&past, out)?;
-    if with_ratchets {
+    if keys == KeysForm::Differing {
+        let past_epochs: Vec<PastEpochDiffering<'_>> = s
+            .past_epochs
+            .iter()
+            .map(|p| PastEpochDiffering {
+                context: &p.context,
+                sender_data_secret: &p.sender_data_secret,
+                secret_tree: with_ratchets.then_some(&p.secret_tree),
+                signature_keys: DifferingKeys::of(&p.signature_keys, &s.tree),
+            })
+            .collect();
+        cohort_codec::encode_vector(&past_epochs, out)?;
+    } else if with_ratchets {
         let past_epochs: Vec<&PastEpoch> = s.past_epochs.iter().collect();
         cohort_codec::encode_vector(&past_epochs, out)?;
     } else {
@@ -431,9 +643,13 @@ fn encode_state(s: &GroupState, with_ratchets: bool, out: &mut Vec<u8>) -> Resul
 fn decode_state(
     r: &mut Reader<'_>,
     mut ratchets: Option<&mut Ratchets>,
+    (tree, keys_form): (TreeForm<'_>, KeysForm),
 ) -> Result<GroupState, Error> {
     let context = GroupContext::decode(r)?;
-    let tree = RatchetTree::from_nodes(RatchetTreeNodes::decode(r)?)?;
+    let tree = match tree {
+        TreeForm::Whole => RatchetTree::from_nodes(RatchetTreeNodes::decode(r)?)?,
+        TreeForm::ChangesFrom(base) => RatchetTree::with_changes(base, TreeChanges::decode(r)?)?,
+    };
     let private = PrivateTree::decode(r)?;
     let interim_transcript_hash = VarBytes::decode(r)?.into_vec();
     let confirmation_tag = VarBytes::decode(r)?.into_vec();
@@ -475,6 +691,30 @@ fn decode_state(
         .collect();
     let past: Vec<(u64, Secret)> = Vec::decode(r)?;
     let past_epochs: Vec<PastEpoch> = match ratchets {
+        _ if keys_form == KeysForm::Differing => {
+            let stored: Vec<PastEpochDifferingOwned> = Vec::decode(r)?;
+            let mut ratchets = ratchets;
+            stored
+                .into_iter()
+                .map(|p| {
+                    let secret_tree = match (p.secret_tree, ratchets.as_deref_mut()) {
+                        (Some(tree), None) => tree,
+                        (None, Some(ratchets)) => ratchets.take_past(p.context.epoch)?,
+                        _ => {
+                            return Err(mismatch(
+                                "a past epoch's secret tree is stored twice or not at all",
+                            ));
+                        }
+                    };
+                    Ok(PastEpoch {
+                        secret_tree,
+                        signature_keys: p.signature_keys.against(&tree)?,
+                        context: p.context,
+                        sender_data_secret: p.sender_data_secret,
+                    })
+                })
+                .collect::<Result<_, Error>>()?
+        }
         None => Vec::decode(r)?,
         Some(ratchets) => {
             let stored: Vec<PastEpochOwned> = Vec::decode(r)?;

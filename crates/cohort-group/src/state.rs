@@ -146,6 +146,91 @@ impl EpochSignatureKeys {
     }
 }
 
+impl EpochSignatureKeys {
+    /// The number of leaves up to the last one with a key, and the leaves whose key differs
+    /// from their key in `tree`: what the stored state keeps of a past epoch's keys, against
+    /// the state's current tree, instead of a thousand keys that are, but for the few leaves
+    /// the commits since changed, the current tree's. The last leaf with a key is either listed
+    /// or has the same key in `tree`, which bounds the count when it is read back.
+    pub(crate) fn differing_from(
+        &self,
+        tree: &RatchetTree,
+    ) -> (u32, Vec<(u32, Option<cohort_crypto::SignaturePublicKey>)>) {
+        fn key_in(t: &RatchetTree, i: u32) -> Option<&cohort_crypto::SignaturePublicKey> {
+            t.leaf(LeafIndex(i)).map(|l| &l.signature_key)
+        }
+        match self {
+            Self::Tree(past) => {
+                let changes = past.changes_from(tree);
+                let leaves = (0..changes.length.div_ceil(2))
+                    .rev()
+                    .find(|i| past.leaf(LeafIndex(*i)).is_some())
+                    .map_or(0, |i| i + 1);
+                let mut differing: Vec<_> = changes
+                    .changed
+                    .iter()
+                    .filter(|c| c.index % 2 == 0)
+                    .map(|c| {
+                        let key = match c.node.as_deref() {
+                            Some(cohort_tree::node::Node::Leaf(l)) => Some(l.signature_key.clone()),
+                            _ => None,
+                        };
+                        (c.index / 2, key)
+                    })
+                    .collect();
+                // Below the list's end, the slots `changes_from` skipped are equal; a leaf of the
+                // list that the current tree lacks is among the changed ones. Nothing else is.
+                differing.retain(|(i, key)| key.as_ref() != key_in(tree, *i));
+                differing.retain(|(i, _)| *i < leaves);
+                (leaves, differing)
+            }
+            Self::Stored(keys) => {
+                let leaves = keys.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+                let differing = keys
+                    .iter()
+                    .take(leaves)
+                    .enumerate()
+                    .filter(|(i, key)| key.as_ref() != key_in(tree, *i as u32))
+                    .map(|(i, key)| (i as u32, key.clone()))
+                    .collect();
+                (leaves as u32, differing)
+            }
+        }
+    }
+
+    /// The keys that [`EpochSignatureKeys::differing_from`] described against `tree`.
+    ///
+    /// # Errors
+    /// For a list that names a leaf past its end or leaves out of order (damaged storage).
+    pub(crate) fn from_differing(
+        tree: &RatchetTree,
+        leaves: u32,
+        differing: Vec<(u32, Option<cohort_crypto::SignaturePublicKey>)>,
+    ) -> Result<Self, cohort_codec::CodecError> {
+        let invalid = cohort_codec::CodecError::InvalidValue {
+            what: "stored signature keys",
+            reason: "a leaf out of order or past the end",
+        };
+        // Bounded by the tree and the list (see `differing_from`): a larger count is damaged.
+        let listed_end = differing.last().map_or(0, |(i, _)| u64::from(*i) + 1);
+        if u64::from(leaves) > listed_end.max(u64::from(tree.leaf_count())) {
+            return Err(invalid);
+        }
+        let mut keys: Vec<Option<cohort_crypto::SignaturePublicKey>> = (0..leaves)
+            .map(|i| tree.leaf(LeafIndex(i)).map(|l| l.signature_key.clone()))
+            .collect();
+        let mut previous: Option<u32> = None;
+        for (i, key) in differing {
+            if previous.is_some_and(|p| p >= i) {
+                return Err(invalid);
+            }
+            previous = Some(i);
+            *keys.get_mut(i as usize).ok_or_else(|| invalid.clone())? = key;
+        }
+        Ok(Self::Stored(std::sync::Arc::new(keys)))
+    }
+}
+
 /// Encodes as `to_list()` would (`optional<SignaturePublicKey> keys<V>`), without building the
 /// list: a past epoch is written with every state, and copying a thousand keys each time cost
 /// more than the rest of the state.
@@ -240,5 +325,79 @@ mod signature_key_tests {
         let listed = keys.to_list().to_bytes().expect("encode");
         assert_eq!(direct, listed);
         assert_eq!(keys.encoded_len(), listed.len());
+    }
+
+    fn leaf(n: u8) -> cohort_tree::leaf::LeafNode {
+        use cohort_tree::leaf::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
+        LeafNode {
+            encryption_key: cohort_crypto::HpkePublicKey(vec![n, 1].into()),
+            signature_key: SignaturePublicKey::from(vec![n, 2]),
+            credential: cohort_credential::Credential::basic(vec![n]),
+            capabilities: Capabilities {
+                versions: Vec::new(),
+                cipher_suites: Vec::new(),
+                extensions: Vec::new(),
+                proposals: Vec::new(),
+                credentials: Vec::new(),
+            },
+            leaf_node_source: LeafNodeSource::KeyPackage(Lifetime {
+                not_before: 0,
+                not_after: u64::MAX,
+            }),
+            extensions: Vec::new(),
+            signature: Default::default(),
+        }
+    }
+
+    /// The list without its trailing blanks (which `differing_from` does not count).
+    fn trimmed(keys: &EpochSignatureKeys) -> Vec<Option<SignaturePublicKey>> {
+        let mut list = keys.to_list();
+        while list.last().is_some_and(Option::is_none) {
+            list.pop();
+        }
+        list
+    }
+
+    /// A past epoch's keys stored as the leaves where they differ from the current tree come
+    /// back as they were: after an update, a removal in the middle, and removals at the end
+    /// that shrank the tree below blanks of the past one; from a tree and from a stored list.
+    #[test]
+    fn keys_stored_against_the_current_tree_come_back() {
+        use cohort_tree::RatchetTree;
+        use cohort_tree::math::LeafIndex;
+        let mut past = RatchetTree::with_first_leaf(leaf(0));
+        for n in 1..12 {
+            past.add_leaf(leaf(n)).expect("room");
+        }
+        past.remove_leaf(LeafIndex(9)).expect("member");
+        let mut current = past.clone();
+        current
+            .update_leaf(LeafIndex(3), leaf(100))
+            .expect("member");
+        current.remove_leaf(LeafIndex(5)).expect("member");
+        for i in [6, 7, 8, 10, 11] {
+            current.remove_leaf(LeafIndex(i)).expect("member");
+        }
+        current.truncate();
+        current.add_leaf(leaf(200)).expect("room");
+        for keys in [
+            EpochSignatureKeys::Tree(past.clone()),
+            EpochSignatureKeys::Stored(std::sync::Arc::new(
+                EpochSignatureKeys::Tree(past.clone()).to_list(),
+            )),
+        ] {
+            let (leaves, differing) = keys.differing_from(&current);
+            assert!(differing.len() < 9, "only what changed: {differing:?}");
+            let back =
+                EpochSignatureKeys::from_differing(&current, leaves, differing).expect("decodes");
+            assert_eq!(trimmed(&back), trimmed(&keys));
+        }
+        // The same tree: nothing listed.
+        let same = EpochSignatureKeys::Tree(current.clone()).differing_from(&current);
+        assert!(same.1.is_empty());
+        // A count that neither the tree nor the list explains is refused.
+        assert!(EpochSignatureKeys::from_differing(&current, 1000, Vec::new()).is_err());
+        let unordered = vec![(3, None), (1, None)];
+        assert!(EpochSignatureKeys::from_differing(&current, 4, unordered).is_err());
     }
 }

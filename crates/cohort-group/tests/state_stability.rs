@@ -4,7 +4,8 @@
 //! `tests/data/state-v1.bin` holds two members of one group (Alice and Bob) as state format 1
 //! wrote them, their signature keys, an application message from Alice that Bob has not yet
 //! read, and what both must agree on. `state-v2.bin` holds the same in the split format 2
-//! (each member's state and its ratchets apart), as the facade stores groups. Changing the state format means reading the old format too
+//! (each member's state and its ratchets apart), as the facade stores groups; `state-v3.bin` in
+//! the split format 3 (past epochs' signature keys stored against the current tree). Changing the state format means reading the old format too
 //! (a migration in `src/persist.rs`) and adding a sample beside the old ones with
 //! `write_state_sample`; an old sample is never edited or deleted.
 
@@ -186,6 +187,13 @@ fn the_version_1_state_sample_still_loads_and_the_group_carries_on() {
 #[test]
 fn the_version_2_state_sample_still_loads_and_the_group_carries_on() {
     check_sample(2);
+}
+
+/// Format 3 stores a past epoch's signature keys as the leaves where they differ from the
+/// state's tree.
+#[test]
+fn the_version_3_state_sample_still_loads_and_the_group_carries_on() {
+    check_sample(3);
 }
 
 /// Writes a sample of the current stored format (the split one, which the facade writes):

@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use cohort_storage::{
     GroupStore, GroupWrite, KeyPackageStore, PskStore, StorageError, StorageErrorKind, StoredGroup,
-    Zeroizing,
+    Zeroizing, discard,
 };
 
 /// An in-memory [`StorageProvider`](cohort_storage::StorageProvider): every group, epoch record,
@@ -111,14 +111,19 @@ impl GroupStore for MemoryStore {
                 state: StoredGroup::new(0, Vec::new()),
                 epochs: Default::default(),
             });
+        // What is replaced or deleted is wiped in bulk (see `discard`).
         if let Some(state) = write.state {
-            entry.state = state;
+            discard(std::mem::replace(&mut entry.state, state).state);
         }
         for record in write.epoch_inserts {
-            entry.epochs.insert(record.epoch, record.data);
+            if let Some(old) = entry.epochs.insert(record.epoch, record.data) {
+                discard(old);
+            }
         }
         for epoch in &write.epoch_deletes {
-            entry.epochs.remove(epoch);
+            if let Some(old) = entry.epochs.remove(epoch) {
+                discard(old);
+            }
         }
         for kp in &write.consumed_key_packages {
             inner.key_packages.remove(kp);
@@ -212,6 +217,16 @@ struct Inner {
 struct GroupEntry {
     state: StoredGroup,
     epochs: BTreeMap<u64, Zeroizing<Vec<u8>>>,
+}
+
+impl Drop for GroupEntry {
+    /// A deleted group's state and records are wiped in bulk (see `discard`).
+    fn drop(&mut self) {
+        discard(std::mem::take(&mut self.state.state));
+        for (_, record) in std::mem::take(&mut self.epochs) {
+            discard(record);
+        }
+    }
 }
 
 #[cfg(test)]

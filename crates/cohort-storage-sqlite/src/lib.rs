@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use cohort_storage::{
     GroupStore, GroupWrite, KeyPackageStore, PskStore, StorageError, StorageErrorKind, StoredGroup,
-    Zeroizing,
+    Zeroizing, discard,
 };
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
@@ -244,7 +244,15 @@ impl GroupStore for SqliteStore {
                 consume.execute(params![kp_ref]).map_err(db_error)?;
             }
         }
-        tx.commit().map_err(db_error)
+        tx.commit().map_err(db_error)?;
+        // The write's buffers are secret: wiped in bulk rather than byte by byte.
+        if let Some(state) = write.state {
+            discard(state.state);
+        }
+        for record in write.epoch_inserts {
+            discard(record.data);
+        }
+        Ok(())
     }
 
     fn read_epoch(

@@ -17,6 +17,10 @@ pub enum TreeError {
     /// RFC 9420 §12.4.3.3: a leaf at an odd position or a parent at an even one.
     #[error("node {0:?} does not have the type its position requires")]
     NodeTypeMismatch(NodeIndex),
+    /// A stored list of changed slots (`TreeChanges`) names a slot outside the tree, or names
+    /// slots out of order: the stored state is damaged.
+    #[error("the changes of a stored tree are out of order or out of range")]
+    InvalidChanges,
     /// The tree would need more than 2^31 leaves.
     #[error("ratchet tree of {0} nodes is too large")]
     TooLarge(usize),

@@ -735,17 +735,18 @@ pub fn is_descendant(x: NodeIndex, top: NodeIndex) -> bool {
     v + span >= t && v <= t + span
 }
 
+/// Nodes for the tests of this crate.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests_support {
     use cohort_codec::VarBytes;
     use cohort_credential::Credential;
     use cohort_crypto::{CipherSuite, HpkePublicKey, SignaturePublicKey};
 
-    use super::RatchetTree;
     use crate::leaf::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
-    use crate::math::LeafIndex;
+    use crate::node::ParentNode;
 
-    fn leaf(n: u16) -> LeafNode {
+    /// A leaf whose keys and credential are made of `n`.
+    pub(crate) fn leaf(n: u16) -> LeafNode {
         let [a, b] = n.to_be_bytes();
         LeafNode {
             encryption_key: HpkePublicKey(vec![a, b, 1].into()),
@@ -766,6 +767,26 @@ mod tests {
             signature: VarBytes::default(),
         }
     }
+
+    /// A parent whose key is made of `n`.
+    pub(crate) fn parent(n: u16) -> ParentNode {
+        let [a, b] = n.to_be_bytes();
+        ParentNode {
+            encryption_key: HpkePublicKey(vec![a, b, 3].into()),
+            parent_hash: VarBytes::default(),
+            unmerged_leaves: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cohort_codec::VarBytes;
+    use cohort_crypto::{HpkePublicKey, SignaturePublicKey};
+
+    use super::RatchetTree;
+    use super::tests_support::leaf;
+    use crate::math::LeafIndex;
 
     /// Adding many leaves at once places them exactly where adding them one by one does:
     /// into the blanks left by removals first, left to right, then by extending the tree.

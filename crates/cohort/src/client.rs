@@ -214,8 +214,14 @@ impl Identity {
         )?)
     }
 
-    fn restore(&self, state: &[u8], ratchets: Option<&[u8]>) -> Result<Group, Error> {
-        let mut group = Group::from_split_state(&*self.provider, state, ratchets)?;
+    fn restore(
+        &self,
+        state: &[u8],
+        ratchets: Option<&[u8]>,
+        pending: Option<&[u8]>,
+    ) -> Result<Group, Error> {
+        let mut group =
+            Group::from_split_state_with_pending(&*self.provider, state, ratchets, pending)?;
         // The Authentication Service and the external-proposal policy are policy, not state:
         // attach the client's again.
         group.set_credential_validator(self.config.credential_validator.clone());
@@ -758,9 +764,17 @@ macro_rules! client_api {
                 return Ok(None);
             };
             // The current epoch's record holds the secret trees (absent for a group stored whole
-            // in format 1 by an earlier version).
+            // in format 1 by an earlier version); the next epoch's, our pending commit if any.
             let ratchets = self.storage.read_epoch(group_id, stored.epoch)$($await)*?;
-            let group = self.id.restore(&stored.state, ratchets.as_deref().map(|r| r.as_slice()))?;
+            let pending = match stored.epoch.checked_add(1) {
+                Some(next) => self.storage.read_epoch(group_id, next)$($await)*?,
+                None => None,
+            };
+            let group = self.id.restore(
+                &stored.state,
+                ratchets.as_deref().map(|r| r.as_slice()),
+                pending.as_deref().map(|p| p.as_slice()),
+            )?;
             Ok(Some(GroupOf { client: self.clone(), group }))
         }
     };
@@ -998,14 +1012,19 @@ impl<C> GroupOf<C> {
         &self.group
     }
 
-    /// The write that stores `group` whole: its state, and its secret trees as the record of
-    /// its epoch, replacing the record of `previous_epoch` when that is another.
+    /// The write that stores `group` whole: its state, its secret trees as the record of its
+    /// epoch (replacing the record of `previous_epoch` when that is another), and its pending
+    /// commit, if any, as the record of the next epoch (else that record goes).
+    ///
+    /// The records of a group are thus: its epoch's (the secret trees) and, while a commit of
+    /// ours is pending, the next epoch's (that commit). Merging it replaces the latter with the
+    /// new epoch's secret trees.
     fn write_of(
         group: &Group,
         previous_epoch: Option<u64>,
         consumed_key_package: Option<Vec<u8>>,
     ) -> Result<GroupWrite, Error> {
-        let split = group.to_split_state()?;
+        let (split, pending) = group.to_split_state_apart()?;
         let epoch = group.epoch();
         let mut write = GroupWrite::new(group.group_id().to_vec())
             .with_state(epoch, split.state)
@@ -1013,10 +1032,35 @@ impl<C> GroupOf<C> {
         if let Some(previous) = previous_epoch.filter(|e| *e != epoch) {
             write = write.delete_epoch(previous);
         }
+        if let Some(next) = epoch.checked_add(1) {
+            write = match pending {
+                Some(pending) => write.insert_epoch(next, pending),
+                None => write.delete_epoch(next),
+            };
+        }
         if let Some(r) = consumed_key_package {
             write = write.consume_key_package(r);
         }
         Ok(write)
+    }
+
+    /// The write after creating a commit: its pending commit as the next epoch's record and the
+    /// secret trees (a commit sent as a PrivateMessage used a handshake key), for a group
+    /// whose state is otherwise as stored at `epoch`. `None` when `group` is not such a group
+    /// (another epoch, no pending commit): it is then stored whole.
+    fn staged_write_of(group: &Group, epoch: u64) -> Result<Option<GroupWrite>, Error> {
+        let next = epoch.checked_add(1);
+        let (Some(next), true) = (next, group.epoch() == epoch) else {
+            return Ok(None);
+        };
+        let Some(pending) = group.pending_commit_bytes()? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            GroupWrite::new(group.group_id().to_vec())
+                .insert_epoch(epoch, group.ratchet_bytes()?)
+                .insert_epoch(next, pending),
+        ))
     }
 
     /// The write after an application message: the secret trees only.
@@ -1092,7 +1136,7 @@ macro_rules! group_api {
                 let out = next.add_members(signer, kps, &options, Some(now))?;
                 Ok((next, out))
             })$($await)*?;
-            self.commit_to(next)$($await)*?;
+            self.stage_to(next)$($await)*?;
             Ok(out)
         }
 
@@ -1106,7 +1150,7 @@ macro_rules! group_api {
                 let out = next.remove_members(signer, &leaves, &options, Some(now))?;
                 Ok((next, out))
             })$($await)*?;
-            self.commit_to(next)$($await)*?;
+            self.stage_to(next)$($await)*?;
             Ok(out)
         }
 
@@ -1120,7 +1164,7 @@ macro_rules! group_api {
                 let out = next.self_update(signer, &options, Some(now))?;
                 Ok((next, out))
             })$($await)*?;
-            self.commit_to(next)$($await)*?;
+            self.stage_to(next)$($await)*?;
             Ok(out)
         }
 
@@ -1327,8 +1371,14 @@ macro_rules! group_api {
         pub $($async)? fn commit_with(&mut self, proposals: Vec<Proposal>, options: CommitOptions, now: u64) -> Result<CommitOutput, Error> {
             let psks = self.client.psks();
             let lookup = Arc::clone(&psks.lookup);
-            self.operate(move |g, signer| g.commit(signer, proposals, &options, &*lookup, Some(now)))$($await)*
-                .map_err(|e| psks.blame(e))
+            let mut next = self.group.clone();
+            let (next, out) = self.client.with_signer(move |signer| {
+                let out = next.commit(signer, proposals, &options, &*lookup, Some(now))?;
+                Ok((next, out))
+            })$($await)*
+                .map_err(|e| psks.blame(e))?;
+            self.stage_to(next)$($await)*?;
+            Ok(out)
         }
 
         /// A signed GroupInfo of the current epoch with `external_pub`, with the ratchet tree
@@ -1611,6 +1661,18 @@ impl GroupOf<Client> {
         Ok(())
     }
 
+    /// Stores `next`, which only added a pending commit to the group (see `staged_write_of`),
+    /// and only then makes it the group.
+    fn stage_to(&mut self, next: Group) -> Result<(), Error> {
+        let write = match Self::staged_write_of(&next, self.group.epoch())? {
+            Some(write) => write,
+            None => Self::write_of(&next, Some(self.group.epoch()), None)?,
+        };
+        self.client.storage.write(write)?;
+        self.group = next;
+        Ok(())
+    }
+
     /// Stores the secret trees after an application message; if that fails, puts `before` back
     /// so that memory stays where the store is.
     fn commit_ratchets(&mut self, before: RatchetSnapshot) -> Result<(), Error> {
@@ -1638,6 +1700,18 @@ impl GroupOf<AsyncClient> {
     /// both stay at the old state.
     async fn commit_to(&mut self, next: Group) -> Result<(), Error> {
         let write = Self::write_of(&next, Some(self.group.epoch()), None)?;
+        self.client.storage.write(write).await?;
+        self.group = next;
+        Ok(())
+    }
+
+    /// Stores `next`, which only added a pending commit to the group (see `staged_write_of`),
+    /// and only then makes it the group.
+    async fn stage_to(&mut self, next: Group) -> Result<(), Error> {
+        let write = match Self::staged_write_of(&next, self.group.epoch())? {
+            Some(write) => write,
+            None => Self::write_of(&next, Some(self.group.epoch()), None)?,
+        };
         self.client.storage.write(write).await?;
         self.group = next;
         Ok(())

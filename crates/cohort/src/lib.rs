@@ -36,7 +36,7 @@ pub mod storage {
     pub use cohort_storage::{
         AsyncGroupStore, AsyncKeyPackageStore, AsyncPskStore, AsyncStorageProvider, EpochRecord,
         GroupStore, GroupWrite, KeyPackageStore, PskStore, StorageError, StorageErrorKind,
-        StorageProvider, StoredGroup, Zeroizing,
+        StorageProvider, StoredGroup, Zeroizing, discard,
     };
     /// The in-memory store (feature `memory`, on by default).
     #[cfg(feature = "memory")]

@@ -612,3 +612,98 @@ fn an_async_client_signs_through_an_async_key_service() {
         }
     });
 }
+
+/// Creating a commit writes the pending commit as the next epoch's record and the secret trees,
+/// not the state again; a reload has the same pending commit (its next epoch rebuilt from the
+/// changed path), which merges to the epoch the other members reach; clearing it deletes the
+/// record. With both handshake formats: a PrivateMessage commit uses a handshake key, which the
+/// write keeps.
+#[test]
+fn a_pending_commit_is_stored_apart_and_reloads() {
+    use cohort::MessagePolicy;
+    use cohort::group::HandshakeFormat;
+    for format in [HandshakeFormat::Public, HandshakeFormat::Private] {
+        let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+        let policy = MessagePolicy::default().handshake_format(format);
+        let alice_store = Arc::new(MemoryStore::new());
+        let alice = builder(&p, "alice")
+            .message_policy(policy)
+            .build(alice_store.clone())
+            .expect("alice");
+        let bob = builder(&p, "bob")
+            .message_policy(policy)
+            .build(Arc::new(MemoryStore::new()))
+            .expect("bob");
+        let (mut alice_group, mut bob_group) = two_in_a_group(&alice, &bob, b"apart");
+        let state = || {
+            alice_store
+                .read_state(b"apart")
+                .expect("read")
+                .expect("stored")
+        };
+        let before = state();
+        let carol = builder(&p, "carol")
+            .build(Arc::new(MemoryStore::new()))
+            .expect("carol");
+        let kp = carol.generate_key_package(NOW).expect("kp");
+
+        // Each kind of commit: staged apart, reloaded equal, cleared.
+        type Commit = fn(
+            &mut cohort::ClientGroup,
+            &cohort::messages::MlsMessage,
+        ) -> cohort::group::CommitOutput;
+        let commits: [(&str, Commit); 3] = [
+            ("self_update", |g, _| g.self_update(NOW).expect("update")),
+            ("add_members", |g, kp| {
+                g.add_members(std::slice::from_ref(kp), NOW).expect("add")
+            }),
+            ("commit", |g, _| g.commit(Vec::new(), NOW).expect("commit")),
+        ];
+        for (name, commit) in commits {
+            commit(&mut alice_group, &kp);
+            let after = state();
+            assert_eq!(
+                *after.state, *before.state,
+                "{name}: the state is not rewritten"
+            );
+            assert_eq!(
+                alice_store.epochs(b"apart").expect("epochs"),
+                [1, 2],
+                "{name}"
+            );
+            let reloaded = alice.load_group(b"apart").expect("load").expect("stored");
+            assert!(reloaded.has_pending_commit(), "{name}");
+            assert_eq!(
+                *reloaded.group().to_state_bytes().expect("bytes"),
+                *alice_group.group().to_state_bytes().expect("bytes"),
+                "{name}: the reload is the group in memory, pending commit included"
+            );
+            alice_group.clear_pending_commit().expect("clear");
+            assert_eq!(alice_store.epochs(b"apart").expect("epochs"), [1], "{name}");
+            assert!(
+                !alice
+                    .load_group(b"apart")
+                    .expect("load")
+                    .expect("stored")
+                    .has_pending_commit()
+            );
+        }
+
+        // A reloaded pending commit merges to the epoch bob reaches.
+        let out = alice_group.self_update(NOW).expect("update");
+        let mut reloaded = alice.load_group(b"apart").expect("load").expect("stored");
+        reloaded.merge_pending_commit().expect("merge");
+        assert_eq!(alice_store.epochs(b"apart").expect("epochs"), [2]);
+        let Received::Commit(staged) = bob_group.process_message(out.commit, NOW).expect("commit")
+        else {
+            panic!("a commit");
+        };
+        bob_group.merge_staged(*staged).expect("merge");
+        assert_eq!(
+            reloaded.epoch_authenticator(),
+            bob_group.epoch_authenticator()
+        );
+        let again = alice.load_group(b"apart").expect("load").expect("stored");
+        assert_eq!(again.epoch_authenticator(), bob_group.epoch_authenticator());
+    }
+}
