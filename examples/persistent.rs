@@ -110,7 +110,7 @@ fn main() -> Result<(), Error> {
 
 fn advance(group: &mut ClientGroup, commit: cohort::messages::MlsMessage) -> Result<(), Error> {
     match group.process_message(commit, now())? {
-        Received::Commit(staged) => group.merge_staged(*staged),
+        Received::Commit(staged) => group.merge_staged(*staged).map(|_| ()),
         _ => Err(Error::Internal("expected a commit")),
     }
 }

@@ -148,7 +148,7 @@ fn apply(
     commit: cohort::messages::MlsMessage,
 ) -> Result<(), cohort::Error> {
     match group.process_message(commit, now())? {
-        Received::Commit(staged) => group.merge_staged(*staged),
+        Received::Commit(staged) => group.merge_staged(*staged).map(|_| ()),
         _ => Err(cohort::Error::Internal("expected a commit")),
     }
 }

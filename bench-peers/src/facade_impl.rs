@@ -116,7 +116,10 @@ impl Mls for Facade {
         let message = MlsMessage::from_bytes(commit)?;
         let group = m.group()?;
         match group.process_message(message, NOW)? {
-            Received::Commit(staged) => Ok(group.merge_staged(*staged)?),
+            Received::Commit(staged) => {
+                group.merge_staged(*staged)?;
+                Ok(())
+            }
             _ => Err(Error::Unexpected("commit")),
         }
     }

@@ -51,7 +51,7 @@ fn group_of(creator: &Client, others: &[&Client]) -> Result<Vec<ClientGroup>, Er
 /// Processes a commit and merges it.
 fn apply(group: &mut ClientGroup, commit: &MlsMessage) -> Result<(), Error> {
     match group.process_message(commit.clone(), NOW)? {
-        Received::Commit(staged) => group.merge_staged(*staged),
+        Received::Commit(staged) => group.merge_staged(*staged).map(|_| ()),
         _ => Err(Error::Internal("expected a commit")),
     }
 }

@@ -83,7 +83,9 @@ fn runs_a_group() -> Result<(), cohort::Error> {
     let update = bob_group.self_update(NOW)?;
     bob_group.merge_pending_commit()?;
     match alice_group.process_message(update.commit, NOW)? {
-        Received::Commit(staged) => alice_group.merge_staged(*staged)?,
+        Received::Commit(staged) => {
+            alice_group.merge_staged(*staged)?;
+        }
         other => panic!("expected a commit, got {other:?}"),
     }
     assert_eq!(

@@ -39,7 +39,9 @@ fn apply(group: &mut ClientGroup, commit: &MlsMessage) {
         .process_message(commit.clone(), NOW)
         .expect("process a commit")
     {
-        Received::Commit(staged) => group.merge_staged(*staged).expect("merge"),
+        Received::Commit(staged) => {
+            group.merge_staged(*staged).expect("merge");
+        }
         other => panic!("expected a commit, got {other:?}"),
     }
 }

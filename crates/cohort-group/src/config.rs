@@ -21,6 +21,11 @@ pub struct GroupConfig {
     pub max_resumption_epochs: usize,
     /// How many past epochs' secret trees are kept to read late application messages
     /// (RFC 9420 §15, V-15-01). 0 keeps none, for the strongest forward secrecy.
+    ///
+    /// # Security
+    /// A kept epoch's unused message keys decrypt its messages that have not arrived yet: a
+    /// device compromised meanwhile exposes them, up to this many epochs back. The default (3)
+    /// lets a message sent just before a burst of commits still be read.
     pub max_past_epochs: usize,
     /// The application's lifetime policy for KeyPackage leaves (RFC 9420 §7.2, §7.3): the
     /// maximum total lifetime, and whether leaves are checked against the current time.
@@ -49,7 +54,7 @@ impl Default for GroupConfig {
         Self {
             ratchet: RatchetConfig::default(),
             max_resumption_epochs: 16,
-            max_past_epochs: 1,
+            max_past_epochs: 3,
             lifetime: LifetimePolicy::default(),
             strict: StrictChecks::TOLERANT,
             credential_validator: Arc::new(BasicValidator::default()),

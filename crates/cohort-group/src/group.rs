@@ -81,6 +81,10 @@ pub struct StagedCommit {
     summary: CommitSummary,
     /// The epoch the group was in when the commit was staged: it merges only from there.
     from_epoch: u64,
+    /// Whether it is our own pending commit, echoed back by the Delivery Service.
+    own: bool,
+    /// Who committed: a member's leaf, or `None` for an external commit.
+    committer: Option<LeafIndex>,
 }
 
 impl StagedCommit {
@@ -92,6 +96,30 @@ impl StagedCommit {
     /// The epoch the group will be in after merging.
     pub fn epoch(&self) -> u64 {
         self.next.context.epoch
+    }
+
+    /// The epoch the commit was made in (and merges from).
+    pub fn from_epoch(&self) -> u64 {
+        self.from_epoch
+    }
+
+    /// Whether this is our own pending commit, echoed back by the Delivery Service
+    /// (V-12.4.2-18). Merging it is merging our pending commit.
+    pub fn is_own(&self) -> bool {
+        self.own
+    }
+
+    /// The committer's leaf, `None` for an external commit (a new member's).
+    pub fn committer(&self) -> Option<LeafIndex> {
+        self.committer
+    }
+
+    /// The commit's confirmation tag (RFC 9420 §6.1): the same bytes for every member that
+    /// processes it, and different for every commit. Members that must choose among commits
+    /// racing for one epoch without a Delivery Service to order them can all choose the one
+    /// with the lowest tag.
+    pub fn confirmation_tag(&self) -> &[u8] {
+        &self.next.confirmation_tag
     }
 }
 
@@ -357,6 +385,8 @@ impl Group {
                     next: pending.next,
                     summary: pending.summary,
                     from_epoch: self.state.context.epoch,
+                    own: true,
+                    committer: Some(self.state.private.own_leaf),
                 })));
             }
         }
@@ -518,6 +548,11 @@ impl Group {
                     next,
                     summary,
                     from_epoch: self.state.context.epoch,
+                    own: false,
+                    committer: match content.content.sender {
+                        cohort_messages::framing::Sender::Member(leaf) => Some(leaf),
+                        _ => None,
+                    },
                 })))
             }
         }
@@ -695,6 +730,33 @@ impl Group {
 
     pub(crate) fn pending_commit(&self) -> Option<&crate::sender::PendingCommit> {
         self.pending.as_deref()
+    }
+
+    /// The credential of the member at `leaf` in `epoch`: the current epoch or one of the
+    /// retained past ones (for the sender of a late message, who may have left since). `None`
+    /// for a blank leaf, an epoch not kept, or a past epoch read from a state stored by a
+    /// version that kept only signature keys.
+    pub fn credential_in_epoch(
+        &self,
+        epoch: u64,
+        leaf: LeafIndex,
+    ) -> Option<&cohort_credential::Credential> {
+        if epoch == self.state.context.epoch {
+            return self.state.tree.leaf(leaf).map(|l| &l.credential);
+        }
+        self.state
+            .past_epochs
+            .iter()
+            .find(|p| p.context.epoch == epoch)
+            .and_then(|p| p.signature_keys.credential(leaf))
+    }
+
+    /// The confirmation tag of our pending commit, as [`StagedCommit::confirmation_tag`] gives
+    /// it for the commit's echo and for every member that processes it.
+    pub fn pending_commit_confirmation_tag(&self) -> Option<&[u8]> {
+        self.pending
+            .as_deref()
+            .map(|p| p.next.confirmation_tag.as_slice())
     }
 
     pub(crate) fn set_pending(&mut self, pending: crate::sender::PendingCommit) {

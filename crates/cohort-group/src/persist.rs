@@ -93,7 +93,7 @@ enum KeysForm {
 #[derive(Encode, Decode)]
 struct DifferingKeys {
     leaves: u32,
-    differing: Vec<(u32, Option<cohort_crypto::SignaturePublicKey>)>,
+    differing: crate::state::DifferingLeaves,
 }
 
 impl DifferingKeys {
@@ -227,7 +227,10 @@ impl Group {
     ///
     /// # Errors
     /// An encoding failure.
-    #[allow(clippy::type_complexity, reason = "the split state and the pending blob")]
+    #[allow(
+        clippy::type_complexity,
+        reason = "the split state and the pending blob"
+    )]
     pub fn to_split_state_apart(
         &self,
     ) -> Result<(SplitState, Option<zeroize::Zeroizing<Vec<u8>>>), Error> {
@@ -725,8 +728,8 @@ fn decode_state(
                         secret_tree: ratchets.take_past(p.context.epoch)?,
                         context: p.context,
                         sender_data_secret: p.sender_data_secret,
-                        signature_keys: crate::state::EpochSignatureKeys::Stored(
-                            std::sync::Arc::new(p.signature_keys),
+                        signature_keys: crate::state::EpochSignatureKeys::from_keys(
+                            p.signature_keys,
                         ),
                     })
                 })

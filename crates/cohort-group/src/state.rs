@@ -93,18 +93,45 @@ pub(crate) struct PastEpoch {
     pub(crate) signature_keys: EpochSignatureKeys,
 }
 
-/// The signature key of each leaf in a past epoch.
+/// The signature key (and, where known, the credential) of each leaf in a past epoch.
 ///
 /// Kept as that epoch's tree, whose chunks of nodes it shares with the trees after it: taking
 /// it costs a pointer per chunk, where a list of keys cost an allocation per member on every
-/// commit. A state read back from storage has the list. Either way it encodes as the list
-/// (`optional<SignaturePublicKey>` per leaf, blank leaves absent).
+/// commit. A state read back from storage has the list. In the self-contained format it
+/// encodes as the list of keys (`optional<SignaturePublicKey>` per leaf, blank leaves absent);
+/// the split format stores it against the current tree ([`EpochSignatureKeys::differing_from`]),
+/// credentials included, so that the sender of a late message who has left since is still
+/// named.
 #[derive(Debug, Clone)]
 pub(crate) enum EpochSignatureKeys {
     /// The epoch's ratchet tree.
     Tree(RatchetTree),
-    /// The keys per leaf, as stored.
-    Stored(std::sync::Arc<Vec<Option<cohort_crypto::SignaturePublicKey>>>),
+    /// The leaves, as stored.
+    Stored(std::sync::Arc<Vec<Option<PastLeaf>>>),
+}
+
+/// A leaf of a past epoch as stored: its signature key, and its credential unless the state
+/// was stored by a version that kept only keys.
+#[derive(Debug, Clone, PartialEq, Eq, cohort_codec::Encode, cohort_codec::Decode)]
+pub(crate) struct PastLeaf {
+    pub(crate) signature_key: cohort_crypto::SignaturePublicKey,
+    pub(crate) credential: Option<cohort_credential::Credential>,
+}
+
+impl PastLeaf {
+    fn of(leaf: &cohort_tree::leaf::LeafNode) -> Self {
+        Self {
+            signature_key: leaf.signature_key.clone(),
+            credential: Some(leaf.credential.clone()),
+        }
+    }
+
+    /// Whether `leaf` is this one (same key and credential).
+    fn is(&self, leaf: Option<&cohort_tree::leaf::LeafNode>) -> bool {
+        leaf.is_some_and(|l| {
+            l.signature_key == self.signature_key && self.credential.as_ref() == Some(&l.credential)
+        })
+    }
 }
 
 impl EpochSignatureKeys {
@@ -112,16 +139,36 @@ impl EpochSignatureKeys {
     pub(crate) fn get(&self, leaf: LeafIndex) -> Option<&cohort_crypto::SignaturePublicKey> {
         match self {
             Self::Tree(tree) => tree.leaf(leaf).map(|l| &l.signature_key),
-            Self::Stored(keys) => keys.get(leaf.0 as usize).and_then(Option::as_ref),
+            Self::Stored(keys) => keys
+                .get(leaf.0 as usize)
+                .and_then(Option::as_ref)
+                .map(|l| &l.signature_key),
+        }
+    }
+
+    /// The credential of `leaf` in that epoch, when known.
+    pub(crate) fn credential(&self, leaf: LeafIndex) -> Option<&cohort_credential::Credential> {
+        match self {
+            Self::Tree(tree) => tree.leaf(leaf).map(|l| &l.credential),
+            Self::Stored(keys) => keys
+                .get(leaf.0 as usize)
+                .and_then(Option::as_ref)
+                .and_then(|l| l.credential.as_ref()),
         }
     }
 
     /// The keys per leaf, as they are stored.
     #[cfg(test)]
     fn to_list(&self) -> Vec<Option<cohort_crypto::SignaturePublicKey>> {
+        self.each().map(|k| k.cloned()).collect()
+    }
+
+    /// The leaves, credentials included.
+    #[cfg(test)]
+    fn to_leaves(&self) -> Vec<Option<PastLeaf>> {
         match self {
             Self::Tree(tree) => (0..tree.leaf_count())
-                .map(|i| tree.leaf(LeafIndex(i)).map(|l| l.signature_key.clone()))
+                .map(|i| tree.leaf(LeafIndex(i)).map(PastLeaf::of))
                 .collect(),
             Self::Stored(keys) => keys.to_vec(),
         }
@@ -135,7 +182,9 @@ impl EpochSignatureKeys {
             Self::Tree(tree) => Box::new(
                 (0..tree.leaf_count()).map(|i| tree.leaf(LeafIndex(i)).map(|l| &l.signature_key)),
             ),
-            Self::Stored(keys) => Box::new(keys.iter().map(Option::as_ref)),
+            Self::Stored(keys) => {
+                Box::new(keys.iter().map(|l| l.as_ref().map(|l| &l.signature_key)))
+            }
         }
     }
 
@@ -146,19 +195,16 @@ impl EpochSignatureKeys {
     }
 }
 
+/// The leaves of a past epoch where it differs from a tree, as the split format stores them.
+pub(crate) type DifferingLeaves = Vec<(u32, Option<PastLeaf>)>;
+
 impl EpochSignatureKeys {
-    /// The number of leaves up to the last one with a key, and the leaves whose key differs
-    /// from their key in `tree`: what the stored state keeps of a past epoch's keys, against
-    /// the state's current tree, instead of a thousand keys that are, but for the few leaves
-    /// the commits since changed, the current tree's. The last leaf with a key is either listed
-    /// or has the same key in `tree`, which bounds the count when it is read back.
-    pub(crate) fn differing_from(
-        &self,
-        tree: &RatchetTree,
-    ) -> (u32, Vec<(u32, Option<cohort_crypto::SignaturePublicKey>)>) {
-        fn key_in(t: &RatchetTree, i: u32) -> Option<&cohort_crypto::SignaturePublicKey> {
-            t.leaf(LeafIndex(i)).map(|l| &l.signature_key)
-        }
+    /// The number of leaves up to the last one with a key, and the leaves whose key or
+    /// credential differs from theirs in `tree`: what the stored state keeps of a past epoch's
+    /// leaves, against the state's current tree, instead of a thousand that are, but for the
+    /// few leaves the commits since changed, the current tree's. The last leaf with a key is
+    /// either listed or the same in `tree`, which bounds the count when it is read back.
+    pub(crate) fn differing_from(&self, tree: &RatchetTree) -> (u32, DifferingLeaves) {
         match self {
             Self::Tree(past) => {
                 let changes = past.changes_from(tree);
@@ -166,22 +212,24 @@ impl EpochSignatureKeys {
                     .rev()
                     .find(|i| past.leaf(LeafIndex(*i)).is_some())
                     .map_or(0, |i| i + 1);
-                let mut differing: Vec<_> = changes
+                // Below the list's end, the slots `changes_from` skipped are equal; a leaf of
+                // the list that the current tree lacks is among the changed ones.
+                let differing = changes
                     .changed
                     .iter()
-                    .filter(|c| c.index % 2 == 0)
+                    .filter(|c| c.index % 2 == 0 && c.index / 2 < leaves)
                     .map(|c| {
-                        let key = match c.node.as_deref() {
-                            Some(cohort_tree::node::Node::Leaf(l)) => Some(l.signature_key.clone()),
+                        let leaf = match c.node.as_deref() {
+                            Some(cohort_tree::node::Node::Leaf(l)) => Some(PastLeaf::of(l)),
                             _ => None,
                         };
-                        (c.index / 2, key)
+                        (c.index / 2, leaf)
+                    })
+                    .filter(|(i, leaf)| match leaf {
+                        Some(l) => !l.is(tree.leaf(LeafIndex(*i))),
+                        None => tree.leaf(LeafIndex(*i)).is_some(),
                     })
                     .collect();
-                // Below the list's end, the slots `changes_from` skipped are equal; a leaf of the
-                // list that the current tree lacks is among the changed ones. Nothing else is.
-                differing.retain(|(i, key)| key.as_ref() != key_in(tree, *i));
-                differing.retain(|(i, _)| *i < leaves);
                 (leaves, differing)
             }
             Self::Stored(keys) => {
@@ -190,22 +238,28 @@ impl EpochSignatureKeys {
                     .iter()
                     .take(leaves)
                     .enumerate()
-                    .filter(|(i, key)| key.as_ref() != key_in(tree, *i as u32))
-                    .map(|(i, key)| (i as u32, key.clone()))
+                    .filter(|(i, leaf)| {
+                        let now = tree.leaf(LeafIndex(*i as u32));
+                        match leaf {
+                            Some(l) => !l.is(now),
+                            None => now.is_some(),
+                        }
+                    })
+                    .map(|(i, leaf)| (i as u32, leaf.clone()))
                     .collect();
                 (leaves as u32, differing)
             }
         }
     }
 
-    /// The keys that [`EpochSignatureKeys::differing_from`] described against `tree`.
+    /// The leaves that [`EpochSignatureKeys::differing_from`] described against `tree`.
     ///
     /// # Errors
     /// For a list that names a leaf past its end or leaves out of order (damaged storage).
     pub(crate) fn from_differing(
         tree: &RatchetTree,
         leaves: u32,
-        differing: Vec<(u32, Option<cohort_crypto::SignaturePublicKey>)>,
+        differing: DifferingLeaves,
     ) -> Result<Self, cohort_codec::CodecError> {
         let invalid = cohort_codec::CodecError::InvalidValue {
             what: "stored signature keys",
@@ -216,18 +270,33 @@ impl EpochSignatureKeys {
         if u64::from(leaves) > listed_end.max(u64::from(tree.leaf_count())) {
             return Err(invalid);
         }
-        let mut keys: Vec<Option<cohort_crypto::SignaturePublicKey>> = (0..leaves)
-            .map(|i| tree.leaf(LeafIndex(i)).map(|l| l.signature_key.clone()))
+        let mut keys: Vec<Option<PastLeaf>> = (0..leaves)
+            .map(|i| tree.leaf(LeafIndex(i)).map(PastLeaf::of))
             .collect();
         let mut previous: Option<u32> = None;
-        for (i, key) in differing {
+        for (i, leaf) in differing {
             if previous.is_some_and(|p| p >= i) {
                 return Err(invalid);
             }
             previous = Some(i);
-            *keys.get_mut(i as usize).ok_or_else(|| invalid.clone())? = key;
+            *keys.get_mut(i as usize).ok_or_else(|| invalid.clone())? = leaf;
         }
         Ok(Self::Stored(std::sync::Arc::new(keys)))
+    }
+
+    /// The leaves of a list of keys (the self-contained format and split version 2), without
+    /// credentials.
+    pub(crate) fn from_keys(keys: Vec<Option<cohort_crypto::SignaturePublicKey>>) -> Self {
+        Self::Stored(std::sync::Arc::new(
+            keys.into_iter()
+                .map(|k| {
+                    k.map(|signature_key| PastLeaf {
+                        signature_key,
+                        credential: None,
+                    })
+                })
+                .collect(),
+        ))
     }
 }
 
@@ -251,7 +320,7 @@ impl cohort_codec::Encode for EpochSignatureKeys {
 
 impl cohort_codec::Decode for EpochSignatureKeys {
     fn decode(reader: &mut cohort_codec::Reader<'_>) -> Result<Self, cohort_codec::CodecError> {
-        Ok(Self::Stored(std::sync::Arc::new(Vec::decode(reader)?)))
+        Ok(Self::from_keys(Vec::decode(reader)?))
     }
 }
 
@@ -316,11 +385,11 @@ mod signature_key_tests {
     /// The list is encoded without being built, to the same bytes.
     #[test]
     fn keys_encode_as_their_list() {
-        let keys = EpochSignatureKeys::Stored(std::sync::Arc::new(vec![
+        let keys = EpochSignatureKeys::from_keys(vec![
             Some(SignaturePublicKey::from(vec![1; 32])),
             None,
             Some(SignaturePublicKey::from(vec![2; 33])),
-        ]));
+        ]);
         let direct = keys.to_bytes().expect("encode");
         let listed = keys.to_list().to_bytes().expect("encode");
         assert_eq!(direct, listed);
@@ -349,9 +418,9 @@ mod signature_key_tests {
         }
     }
 
-    /// The list without its trailing blanks (which `differing_from` does not count).
-    fn trimmed(keys: &EpochSignatureKeys) -> Vec<Option<SignaturePublicKey>> {
-        let mut list = keys.to_list();
+    /// The leaves without their trailing blanks (which `differing_from` does not count).
+    fn trimmed(keys: &EpochSignatureKeys) -> Vec<Option<super::PastLeaf>> {
+        let mut list = keys.to_leaves();
         while list.last().is_some_and(Option::is_none) {
             list.pop();
         }
@@ -383,7 +452,7 @@ mod signature_key_tests {
         for keys in [
             EpochSignatureKeys::Tree(past.clone()),
             EpochSignatureKeys::Stored(std::sync::Arc::new(
-                EpochSignatureKeys::Tree(past.clone()).to_list(),
+                EpochSignatureKeys::Tree(past.clone()).to_leaves(),
             )),
         ] {
             let (leaves, differing) = keys.differing_from(&current);

@@ -16,6 +16,18 @@ pub enum KeyScheduleError {
         /// The generation.
         generation: u32,
     },
+    /// RFC 9420 §9.2: a generation further behind the ratchet than its out-of-order window
+    /// ([`RatchetConfig::out_of_order_tolerance`](crate::RatchetConfig)): its key is gone,
+    /// whether it was used or dropped from the window.
+    #[error("generation {generation} of leaf {leaf} is older than the window ending at {current}")]
+    GenerationTooOld {
+        /// The sender's leaf.
+        leaf: u32,
+        /// The generation asked for.
+        generation: u32,
+        /// The ratchet's next generation.
+        current: u32,
+    },
     /// A generation more than the configured forward distance ahead of the ratchet.
     #[error("generation {generation} of leaf {leaf} is too far ahead of {current}")]
     GenerationTooFarAhead {

@@ -40,7 +40,14 @@ pub struct RatchetConfig {
     /// How far past the next expected generation a message may be (keys in between are derived
     /// and kept for late messages).
     pub max_forward_distance: u32,
-    /// How many skipped keys one ratchet keeps for late messages; the oldest go first.
+    /// How many skipped keys one ratchet keeps for late messages; the oldest go first. A
+    /// message more than this many generations behind the ratchet is refused as too old.
+    ///
+    /// # Security
+    /// Each kept key decrypts one message of its sender until it is used or dropped: a device
+    /// compromised meanwhile exposes up to this many messages per sender and epoch that were
+    /// skipped and never arrived. The default (100) accepts the reordering deployed Delivery
+    /// Services produce; 0 keeps none.
     pub out_of_order_tolerance: u32,
 }
 
@@ -48,7 +55,7 @@ impl Default for RatchetConfig {
     fn default() -> Self {
         Self {
             max_forward_distance: 1000,
-            out_of_order_tolerance: 10,
+            out_of_order_tolerance: 100,
         }
     }
 }
@@ -118,10 +125,20 @@ impl HashRatchet {
         config: &RatchetConfig,
     ) -> Result<MessageKey, KeyScheduleError> {
         if generation < self.next {
-            return self
-                .skipped
-                .remove(&generation)
-                .ok_or(KeyScheduleError::GenerationConsumed { leaf, generation });
+            if let Some(key) = self.skipped.remove(&generation) {
+                return Ok(key);
+            }
+            // Inside the window, a missing key was used: a replay or a duplicate. Further back,
+            // it may as well have been dropped from the window.
+            return Err(if self.next - generation > config.out_of_order_tolerance {
+                KeyScheduleError::GenerationTooOld {
+                    leaf,
+                    generation,
+                    current: self.next,
+                }
+            } else {
+                KeyScheduleError::GenerationConsumed { leaf, generation }
+            });
         }
         if generation - self.next > config.max_forward_distance {
             return Err(KeyScheduleError::GenerationTooFarAhead {

@@ -725,7 +725,10 @@ impl Recovery {
 /// Processes `commit` (our own is matched to our pending commit) and merges it.
 fn apply_commit(g: &mut ClientGroup, commit: MlsMessage) -> Result<(), String> {
     match g.process_message(commit, now()) {
-        Ok(Received::Commit(staged)) => g.merge_staged(*staged).map_err(|e| e.to_string()),
+        Ok(Received::Commit(staged)) => g
+            .merge_staged(*staged)
+            .map_err(|e| e.to_string())
+            .map(|_| ()),
         Ok(_) => Err("not a commit".into()),
         Err(e) => Err(e.to_string()),
     }

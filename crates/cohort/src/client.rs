@@ -46,6 +46,7 @@ use cohort_tree::leaf::{Capabilities, LeafNode, ProtocolVersion};
 use cohort_tree::math::LeafIndex;
 use cohort_tree::node::RatchetTreeNodes;
 
+use crate::delivery::{self, DeliveryPolicy, Held, Intent, LostCommit, LostCommitPolicy, Merged};
 use crate::remote_signer::AsyncSigner;
 use crate::{Error, GroupInfoPolicy, MessagePolicy};
 
@@ -74,6 +75,7 @@ struct Identity {
     config: GroupConfig,
     key_package_days: u64,
     policy: MessagePolicy,
+    delivery: DeliveryPolicy,
     capabilities: Capabilities,
 }
 
@@ -287,6 +289,7 @@ pub struct ClientBuilder {
     config: GroupConfig,
     key_package_days: u64,
     policy: MessagePolicy,
+    delivery: DeliveryPolicy,
     capabilities: Capabilities,
 }
 
@@ -309,6 +312,7 @@ impl ClientBuilder {
             config: GroupConfig::default(),
             key_package_days: 30,
             policy: MessagePolicy::default(),
+            delivery: DeliveryPolicy::default(),
             capabilities: Capabilities::default(),
         }
     }
@@ -386,6 +390,14 @@ impl ClientBuilder {
         self
     }
 
+    /// How the client's groups cope with the network: how many messages of future epochs each
+    /// holds until their epoch arrives, and what happens to a commit of ours that loses a race
+    /// (default [`DeliveryPolicy::default`]; see `docs/delivery.md`).
+    pub fn delivery_policy(mut self, policy: DeliveryPolicy) -> Self {
+        self.delivery = policy;
+        self
+    }
+
     fn identity(self) -> Result<Identity, Error> {
         let signer = self.signer.ok_or(Error::Misuse("a signer is required"))?;
         let credential = self
@@ -404,6 +416,7 @@ impl ClientBuilder {
             config: self.config,
             key_package_days: self.key_package_days,
             policy: self.policy,
+            delivery: self.delivery,
             capabilities: self.capabilities,
         })
     }
@@ -666,7 +679,7 @@ macro_rules! client_api {
                     id.external_join(signer, &group_info, ratchet_tree, replaces, &psk_ids, &*lookup, now)
                 })$($await)*
                 .map_err(|e| psks.blame(e))?;
-            let g = GroupOf { client: self.clone(), group: joined.group };
+            let g = GroupOf::new(self.clone(), joined.group);
             g.save(None)$($await)*?;
             Ok((g, joined.commit))
         }
@@ -678,7 +691,7 @@ macro_rules! client_api {
         pub $($async)? fn create_group(&self, group_id: &[u8], now: u64) -> Result<GroupOf<Self>, Error> {
             let (id, group_id) = (self.id.clone(), group_id.to_vec());
             let group = self.with_signer(move |signer| id.new_group(signer, &group_id, now))$($await)*?;
-            let g = GroupOf { client: self.clone(), group };
+            let g = GroupOf::new(self.clone(), group);
             g.save(None)$($await)*?;
             Ok(g)
         }
@@ -748,7 +761,7 @@ macro_rules! client_api {
                     crate::group::reason::GroupInfoReason::GroupIdInUse,
                 )));
             }
-            let g = GroupOf { client: self.clone(), group };
+            let g = GroupOf::new(self.clone(), group);
             g.save((!last_resort).then_some(kp_ref))$($await)*?;
             Ok(g)
         }
@@ -775,7 +788,7 @@ macro_rules! client_api {
                 ratchets.as_deref().map(|r| r.as_slice()),
                 pending.as_deref().map(|p| p.as_slice()),
             )?;
-            Ok(Some(GroupOf { client: self.clone(), group }))
+            Ok(Some(GroupOf::new(self.clone(), group)))
         }
     };
 }
@@ -917,6 +930,16 @@ pub enum Received {
     /// A commit: inspect it ([`StagedCommit::summary`]), then merge it with `merge_staged` (or
     /// drop it).
     Commit(Box<StagedCommit>),
+    /// A message of a future epoch, held until the group reaches it, or a commit of this
+    /// epoch that references a proposal not received yet: [`GroupOf::process_held`] processes
+    /// it when it can be (see [`DeliveryPolicy`]).
+    Held {
+        /// The message's epoch.
+        epoch: u64,
+    },
+    /// Our own commit or proposal, echoed back by the Delivery Service after the group moved
+    /// on (the commit merged, lost or cleared): nothing to do.
+    Echo,
 }
 
 /// Who sent a proposal (RFC 9420 §6.1, §12.1.8).
@@ -940,6 +963,25 @@ pub enum ProposalSender {
 pub struct GroupOf<C> {
     client: C,
     group: Group,
+    /// Messages of future epochs, until their epoch arrives (in memory only).
+    held: Held,
+    /// What our pending commit carried, to propose again if it loses a race (in memory only).
+    intent: Option<Intent>,
+    /// The time given to the last `process_message`, for proposals made when a commit of ours
+    /// lost a race.
+    now: u64,
+}
+
+impl<C> GroupOf<C> {
+    fn new(client: C, group: Group) -> Self {
+        Self {
+            client,
+            group,
+            held: Held::default(),
+            intent: None,
+            now: 0,
+        }
+    }
 }
 
 /// A group of a [`Client`] (synchronous storage).
@@ -1031,6 +1073,13 @@ impl<C> GroupOf<C> {
             .insert_epoch(epoch, split.ratchets);
         if let Some(previous) = previous_epoch.filter(|e| *e != epoch) {
             write = write.delete_epoch(previous);
+            // A commit of ours pending in the previous epoch was its next epoch's record; when
+            // the group moved elsewhere (a resync, another member's commit over several
+            // epochs), that record goes too. (When it moved to that very epoch, the record was
+            // replaced by the new ratchets above, and must not be deleted.)
+            if let Some(stale) = previous.checked_add(1).filter(|e| *e != epoch) {
+                write = write.delete_epoch(stale);
+            }
         }
         if let Some(next) = epoch.checked_add(1) {
             write = match pending {
@@ -1077,8 +1126,15 @@ impl<C> GroupOf<C> {
         }
     }
 
-    fn member(&self, leaf: LeafIndex) -> Result<Member, Error> {
-        Self::member_of(&self.group, leaf)
+    /// The member at `leaf` in `epoch` (the current one or a retained past one).
+    fn sender_in(group: &Group, epoch: u64, leaf: LeafIndex) -> Result<Member, Error> {
+        group
+            .credential_in_epoch(epoch, leaf)
+            .map(|credential| Member {
+                leaf,
+                credential: credential.clone(),
+            })
+            .ok_or(Error::Internal("sender verified but not found"))
     }
 
     fn member_of(group: &Group, leaf: LeafIndex) -> Result<Member, Error> {
@@ -1087,6 +1143,15 @@ impl<C> GroupOf<C> {
             .find(|(i, _)| *i == leaf)
             .map(|(i, l)| Member::of(i, l))
             .ok_or(Error::Internal("sender verified but not found"))
+    }
+}
+
+/// Whether `message` is a commit (its content type is in the clear in both framings).
+fn is_commit(message: &MlsMessage) -> bool {
+    match &message.body {
+        MlsMessageBody::PublicMessage(m) => m.content.content.content_type() == ContentType::Commit,
+        MlsMessageBody::PrivateMessage(m) => m.content_type == ContentType::Commit,
+        _ => false,
     }
 }
 
@@ -1131,12 +1196,18 @@ macro_rules! group_api {
         /// [`Error::Invalid`] for an invalid KeyPackage; a crypto or storage failure.
         pub $($async)? fn add_members(&mut self, key_packages: &[MlsMessage], now: u64) -> Result<CommitOutput, Error> {
             let kps = self::key_packages(key_packages)?;
+            let intent = Intent::carrying(
+                &self.group,
+                kps.iter().map(|kp| Proposal::Add(Add { key_package: kp.clone() })).collect(),
+            );
             let (mut next, options) = (self.group.clone(), self.commit_options());
             let (next, out) = self.client.with_signer(move |signer| {
                 let out = next.add_members(signer, kps, &options, Some(now))?;
                 Ok((next, out))
             })$($await)*?;
             self.stage_to(next)$($await)*?;
+            self.held.remember_sent(&out.commit);
+            self.intent = Some(intent);
             Ok(out)
         }
 
@@ -1145,12 +1216,18 @@ macro_rules! group_api {
         /// # Errors
         /// [`Error::Invalid`] for a leaf that is not a member; a crypto or storage failure.
         pub $($async)? fn remove_members(&mut self, leaves: &[LeafIndex], now: u64) -> Result<CommitOutput, Error> {
+            let intent = Intent::carrying(
+                &self.group,
+                leaves.iter().map(|&removed| Proposal::Remove(Remove { removed })).collect(),
+            );
             let (mut next, options, leaves) = (self.group.clone(), self.commit_options(), leaves.to_vec());
             let (next, out) = self.client.with_signer(move |signer| {
                 let out = next.remove_members(signer, &leaves, &options, Some(now))?;
                 Ok((next, out))
             })$($await)*?;
             self.stage_to(next)$($await)*?;
+            self.held.remember_sent(&out.commit);
+            self.intent = Some(intent);
             Ok(out)
         }
 
@@ -1165,6 +1242,8 @@ macro_rules! group_api {
                 Ok((next, out))
             })$($await)*?;
             self.stage_to(next)$($await)*?;
+            self.held.remember_sent(&out.commit);
+            self.intent = Some(Intent::self_update());
             Ok(out)
         }
 
@@ -1175,7 +1254,9 @@ macro_rules! group_api {
         pub $($async)? fn merge_pending_commit(&mut self) -> Result<(), Error> {
             let mut next = self.group.clone();
             next.merge_pending_commit()?;
-            self.commit_to(next)$($await)*
+            self.commit_to(next)$($await)*?;
+            self.intent = None;
+            Ok(())
         }
 
         /// Encrypts application data for the group.
@@ -1216,11 +1297,59 @@ macro_rules! group_api {
         }
 
         /// Processes an incoming message. Application data and proposals are stored at once; a
-        /// commit is returned staged and stored only when merged.
+        /// commit is returned staged and stored only when merged. A message of a future epoch
+        /// is held ([`Received::Held`]) until the group reaches its epoch, then processed by
+        /// [`GroupOf::process_held`].
         ///
         /// # Errors
-        /// [`Error::Invalid`] or [`Error::Malformed`] for a bad message, which changes nothing.
+        /// [`Error::Invalid`] or [`Error::Malformed`] for a bad message, [`Error::Delivery`]
+        /// for one that came too late, too early or twice; either changes nothing.
         pub $($async)? fn process_message(&mut self, message: MlsMessage, now: u64) -> Result<Received, Error> {
+            self.now = now;
+            let current = self.group.epoch();
+            let policy = self.client.id.delivery;
+            if let Some(epoch) = delivery::future_epoch(&message, self.group.group_id(), current) {
+                self.held.hold(epoch, message, current, &policy).map_err(Error::Delivery)?;
+                return Ok(Received::Held { epoch });
+            }
+            // Our own commit or proposal, echoed after the group moved on (merged, lost or
+            // cleared): nothing to do. In the current epoch the group recognises echoes itself.
+            if delivery::addressing(&message).is_some_and(|(_, e)| e < current)
+                && self.held.is_echo(&message)
+            {
+                return Ok(Received::Echo);
+            }
+            // Kept aside for a retry: a commit that references a proposal not received yet
+            // (the Delivery Service reordered them) is held until `process_held`.
+            let retry = is_commit(&message).then(|| message.clone());
+            match self.process_now(message, now)$($await)* {
+                Err(Error::Invalid(cohort_group::ValidationError::UnknownProposalRef)) => {
+                    let retry = retry.ok_or(Error::Internal("only a commit references proposals"))?;
+                    self.held
+                        .hold(current, retry, current, &policy)
+                        .map_err(Error::Delivery)?;
+                    Ok(Received::Held { epoch: current })
+                }
+                result => result.map_err(|e| delivery::classify(e, current)),
+            }
+        }
+
+        /// Processes the held messages of the epoch the group is in (and of earlier ones), in
+        /// the order they arrived, each with its result as `process_message` gives it: call it
+        /// after every epoch change and every proposal received. A commit among them comes back
+        /// staged (or held again while a proposal it references is still missing); messages of
+        /// later epochs stay held.
+        pub $($async)? fn process_held(&mut self, now: u64) -> Vec<Result<Received, Error>> {
+            let ready = self.held.take_ready(self.group.epoch());
+            let mut results = Vec::with_capacity(ready.len());
+            for message in ready {
+                results.push(self.process_message(message, now)$($await)*);
+            }
+            results
+        }
+
+        $($async)? fn process_now(&mut self, message: MlsMessage, now: u64) -> Result<Received, Error> {
+            let epoch = delivery::addressing(&message).map_or(self.group.epoch(), |(_, e)| e);
             if is_application(&message) {
                 // Application data moves only the secret trees: processed in place, and only
                 // they are stored. A rejected message changes nothing (the group guarantees it);
@@ -1228,8 +1357,14 @@ macro_rules! group_api {
                 let before = self.group.ratchet_snapshot();
                 return match self.group.process_message(message, &cohort_group::NoPsks, Some(now)) {
                     Ok(Processed::Application { sender, data, authenticated_data }) => {
+                        // The sender as a member of the message's epoch: a late message's
+                        // sender may have left since.
+                        let sender = match Self::sender_in(&self.group, epoch, sender) {
+                            Ok(sender) => sender,
+                            Err(e) => return Err(self.roll_back(before, e)),
+                        };
                         self.commit_ratchets(before)$($await)*?;
-                        Ok(Received::Application { sender: self.member(sender)?, data, authenticated_data })
+                        Ok(Received::Application { sender, data, authenticated_data })
                     }
                     // The content type is authenticated: nothing else can come out.
                     Ok(_) => Err(self.roll_back(
@@ -1246,8 +1381,9 @@ macro_rules! group_api {
                 .map_err(|e| psks.blame(e))?;
             match processed {
                 Processed::Application { sender, data, authenticated_data } => {
+                    let sender = Self::sender_in(&next, epoch, sender)?;
                     self.commit_to(next)$($await)*?;
-                    Ok(Received::Application { sender: self.member(sender)?, data, authenticated_data })
+                    Ok(Received::Application { sender, data, authenticated_data })
                 }
                 Processed::Proposal { sender, proposal } => {
                     let sender = match sender {
@@ -1345,7 +1481,10 @@ macro_rules! group_api {
         /// storage failure.
         pub $($async)? fn propose(&mut self, proposal: Proposal, now: u64) -> Result<MlsMessage, Error> {
             let format = self.client.id.policy.handshake_format;
-            self.operate(move |g, signer| g.propose(signer, proposal, format, Some(now)))$($await)*
+            let message = self
+                .operate(move |g, signer| g.propose(signer, proposal, format, Some(now)))$($await)*?;
+            self.held.remember_sent(&message);
+            Ok(message)
         }
 
         /// Commits `proposals` by value together with every proposal cached in this epoch (by
@@ -1371,6 +1510,7 @@ macro_rules! group_api {
         pub $($async)? fn commit_with(&mut self, proposals: Vec<Proposal>, options: CommitOptions, now: u64) -> Result<CommitOutput, Error> {
             let psks = self.client.psks();
             let lookup = Arc::clone(&psks.lookup);
+            let intent = Intent::carrying(&self.group, proposals.clone());
             let mut next = self.group.clone();
             let (next, out) = self.client.with_signer(move |signer| {
                 let out = next.commit(signer, proposals, &options, &*lookup, Some(now))?;
@@ -1378,6 +1518,8 @@ macro_rules! group_api {
             })$($await)*
                 .map_err(|e| psks.blame(e))?;
             self.stage_to(next)$($await)*?;
+            self.held.remember_sent(&out.commit);
+            self.intent = Some(intent);
             Ok(out)
         }
 
@@ -1447,7 +1589,7 @@ macro_rules! group_api {
                 .with_signer(move |signer| {
                     Ok(old.reinit(&*id.provider, signer, &id.leaf_spec(now), kps, &options, id.config.clone(), Some(now))?)
                 })$($await)*?;
-            let g = GroupOf { client: new_client.clone(), group };
+            let g = GroupOf::new(new_client.clone(), group);
             g.save(None)$($await)*?;
             Ok((g, out))
         }
@@ -1489,7 +1631,7 @@ macro_rules! group_api {
                 .with_signer(move |signer| {
                     Ok(old.branch(&*id.provider, signer, &id.leaf_spec(now), group_id, extensions, kps, &options, id.config.clone(), Some(now))?)
                 })$($await)*?;
-            let g = GroupOf { client: self.client.clone(), group };
+            let g = GroupOf::new(self.client.clone(), group);
             g.save(None)$($await)*?;
             Ok((g, out))
         }
@@ -1522,7 +1664,10 @@ macro_rules! group_api {
         /// A crypto or storage failure.
         pub $($async)? fn propose_update(&mut self, now: u64) -> Result<MlsMessage, Error> {
             let format = self.client.id.policy.handshake_format;
-            self.operate(move |g, signer| g.propose_update(signer, format, Some(now)))$($await)*
+            let message = self
+                .operate(move |g, signer| g.propose_update(signer, format, Some(now)))$($await)*?;
+            self.held.remember_sent(&message);
+            Ok(message)
         }
 
         /// Proposes injecting the external PSK `psk_id` (RFC 9420 §12.1.4, §8.4). Every member
@@ -1591,7 +1736,9 @@ macro_rules! group_api {
         pub $($async)? fn clear_pending_commit(&mut self) -> Result<(), Error> {
             let mut next = self.group.clone();
             next.clear_pending_commit();
-            self.commit_to(next)$($await)*
+            self.commit_to(next)$($await)*?;
+            self.intent = None;
+            Ok(())
         }
 
         /// Whether a commit of ours awaits `merge_pending_commit` or `clear_pending_commit`.
@@ -1629,17 +1776,70 @@ macro_rules! group_api {
                     id.external_join(signer, &group_info, None, Some(own), &[], &cohort_group::NoPsks, now)
                 })$($await)*?;
             self.commit_to(joined.group)$($await)*?;
+            self.held.remember_sent(&joined.commit);
             Ok(joined.commit)
         }
 
-        /// Applies a staged commit and stores the new epoch.
+        /// Applies a staged commit and stores the new epoch. If a commit of ours was pending
+        /// for the same epoch and this is another member's, ours lost the race: it is dropped,
+        /// reported in [`Merged::lost_commit`], and what it carried is proposed again as the
+        /// client's [`DeliveryPolicy::lost_commit`] says (at the time of the `process_message`
+        /// call that staged the commit).
         ///
         /// # Errors
-        /// A storage failure.
-        pub $($async)? fn merge_staged(&mut self, staged: StagedCommit) -> Result<(), Error> {
+        /// A misuse error for a staged commit of another group or epoch; a storage failure.
+        pub $($async)? fn merge_staged(&mut self, staged: StagedCommit) -> Result<Merged, Error> {
+            let lost = self.group.has_pending_commit()
+                && !staged.is_own()
+                && staged.from_epoch() == self.group.epoch();
             let mut next = self.group.clone();
             next.merge_staged(staged)?;
-            self.commit_to(next)$($await)*
+            self.commit_to(next)$($await)*?;
+            let intent = self.intent.take();
+            if !lost {
+                return Ok(Merged::default());
+            }
+            let intent = intent.unwrap_or_default();
+            let mut lost = LostCommit {
+                proposals: intent.proposals.clone(),
+                self_update: intent.self_update,
+                ..LostCommit::default()
+            };
+            if self.client.id.delivery.lost_commit == LostCommitPolicy::Repropose {
+                let now = self.now;
+                for proposal in lost.proposals.clone() {
+                    if !intent.still_applies(&proposal, &self.group) {
+                        lost.dropped.push(proposal);
+                        continue;
+                    }
+                    match self.propose(proposal.clone(), now)$($await)* {
+                        Ok(message) => lost.reproposed.push(message),
+                        Err(e) => {
+                            lost.dropped.push(proposal);
+                            lost.failures.push(e);
+                        }
+                    }
+                }
+                if intent.self_update {
+                    match self.propose_update(now)$($await)* {
+                        Ok(message) => lost.reproposed.push(message),
+                        Err(e) => lost.failures.push(e),
+                    }
+                }
+            }
+            Ok(Merged { lost_commit: Some(lost) })
+        }
+
+        /// How many messages of future epochs are held.
+        pub fn held_count(&self) -> usize {
+            self.held.len()
+        }
+
+        /// The confirmation tag of our pending commit, which is also its echo's
+        /// [`StagedCommit::confirmation_tag`]: for choosing among racing commits without an
+        /// ordering Delivery Service ([`crate::winning_commit`]).
+        pub fn pending_commit_confirmation_tag(&self) -> Option<&[u8]> {
+            self.group.pending_commit_confirmation_tag()
         }
     };
 }

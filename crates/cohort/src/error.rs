@@ -14,6 +14,10 @@ pub enum Error {
     /// Input that failed a check; caused by a peer, never by the caller.
     #[error("rejected by validation: {0}")]
     Invalid(cohort_group::ValidationError),
+    /// A message that came too late, too early or twice for the group to process it
+    /// (nobody's fault: the network's); nothing changed.
+    #[error("not deliverable: {0}")]
+    Delivery(crate::delivery::DeliveryError),
     /// The API was used wrongly.
     #[error("API misuse: {0}")]
     Misuse(&'static str),

@@ -4,6 +4,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 mod client;
+mod delivery;
 mod error;
 mod policy;
 mod remote_signer;
@@ -11,6 +12,9 @@ mod remote_signer;
 pub use client::{
     AsyncClient, AsyncClientGroup, Client, ClientBuilder, ClientGroup, ExternalJoinOptions,
     GroupOf, Member, ProposalSender, Received,
+};
+pub use delivery::{
+    DeliveryError, DeliveryPolicy, LostCommit, LostCommitPolicy, Merged, winning_commit,
 };
 pub use error::Error;
 pub use policy::{GroupInfoPolicy, MessagePolicy, Padding};

@@ -59,7 +59,9 @@ fn group_of(id: &[u8], creator: &Client, others: &[&Client]) -> Vec<ClientGroup>
 /// Processes a commit, which must be accepted, and merges it.
 fn commit(group: &mut ClientGroup, message: cohort::messages::MlsMessage) {
     match group.process_message(message, NOW).expect("commit") {
-        Received::Commit(staged) => group.merge_staged(*staged).expect("merge"),
+        Received::Commit(staged) => {
+            group.merge_staged(*staged).expect("merge");
+        }
         other => panic!("expected a commit, got {other:?}"),
     }
 }

@@ -82,7 +82,9 @@ fn a_sync_and_an_async_client_share_a_group() {
             .await
             .expect("commit")
         {
-            Received::Commit(staged) => bob_group.merge_staged(*staged).await.expect("merge"),
+            Received::Commit(staged) => {
+                bob_group.merge_staged(*staged).await.expect("merge");
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(bob_group.epoch(), 2);
@@ -706,4 +708,29 @@ fn a_pending_commit_is_stored_apart_and_reloads() {
         let again = alice.load_group(b"apart").expect("load").expect("stored");
         assert_eq!(again.epoch_authenticator(), bob_group.epoch_authenticator());
     }
+}
+
+/// A commit of ours pending when the group moves on by another way than merging it (here a
+/// resync past several epochs) leaves no record behind: its next-epoch secrets are deleted in
+/// the same write.
+#[test]
+fn a_pending_commit_leaves_no_record_when_the_group_moves_elsewhere() {
+    let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+    let alice_store = Arc::new(MemoryStore::new());
+    let alice = builder(&p, "alice")
+        .build(alice_store.clone())
+        .expect("alice");
+    let bob = builder(&p, "bob")
+        .build(Arc::new(MemoryStore::new()))
+        .expect("bob");
+    let (mut alice_group, mut bob_group) = two_in_a_group(&alice, &bob, b"moved");
+    alice_group.self_update(NOW).expect("pending");
+    assert_eq!(alice_store.epochs(b"moved").expect("epochs"), [1, 2]);
+    for _ in 0..2 {
+        bob_group.self_update(NOW).expect("update");
+        bob_group.merge_pending_commit().expect("merge");
+    }
+    let info = bob_group.group_info().expect("group info");
+    alice_group.resync(&info, NOW).expect("resync");
+    assert_eq!(alice_store.epochs(b"moved").expect("epochs"), [4]);
 }

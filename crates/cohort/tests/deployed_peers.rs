@@ -104,7 +104,9 @@ fn add_peer_then_join(
         .process_message(out.commit, NOW)
         .map_err(|e| ("process", e))?
     {
-        Received::Commit(staged) => b.merge_staged(*staged).expect("merge staged"),
+        Received::Commit(staged) => {
+            b.merge_staged(*staged).expect("merge staged");
+        }
         other => panic!("expected a commit, got {other:?}"),
     }
     let kp = carol.generate_key_package(NOW).expect("carol kp");

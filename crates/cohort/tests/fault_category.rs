@@ -253,7 +253,9 @@ fn commits_report_provider_and_store_failures_as_ours_and_change_nothing() {
     let out = a.add_members(&[kp], NOW).expect("retry");
     a.merge_pending_commit().expect("merge");
     match b.process_message(out.commit, NOW).expect("bob") {
-        Received::Commit(staged) => b.merge_staged(*staged).expect("merge"),
+        Received::Commit(staged) => {
+            b.merge_staged(*staged).expect("merge");
+        }
         other => panic!("{other:?}"),
     }
     let c = carol
@@ -282,7 +284,9 @@ fn processing_a_commit_reports_provider_failures_as_ours_and_changes_nothing() {
         },
     );
     match b.process_message(out.commit, NOW).expect("retry") {
-        Received::Commit(staged) => b.merge_staged(*staged).expect("merge"),
+        Received::Commit(staged) => {
+            b.merge_staged(*staged).expect("merge");
+        }
         other => panic!("{other:?}"),
     }
     a.merge_pending_commit().expect("merge");

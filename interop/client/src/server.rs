@@ -1080,7 +1080,9 @@ impl Store {
         let state = self.state(req.state_id)?;
         state.process_proposals(proposals)?;
         match state.group.process_message(message, now())? {
-            Received::Commit(staged) => state.group.merge_staged(*staged)?,
+            Received::Commit(staged) => {
+                state.group.merge_staged(*staged)?;
+            }
             _ => {
                 return Err(Error::UnexpectedContent {
                     field: "commit",

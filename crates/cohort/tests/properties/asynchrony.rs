@@ -60,7 +60,9 @@ const GROUP: &[u8] = b"asynchrony";
 /// Processes a commit through the facade and merges it.
 fn apply(group: &mut cohort::ClientGroup, msg: MlsMessage) {
     match group.process_message(msg, NOW).expect("process") {
-        Received::Commit(staged) => group.merge_staged(*staged).expect("merge"),
+        Received::Commit(staged) => {
+            group.merge_staged(*staged).expect("merge");
+        }
         other => panic!("expected a commit, got {other:?}"),
     }
 }

@@ -105,12 +105,12 @@ fn advance(alice: &mut Member, bob: &mut Member, n: usize) -> Vec<Vec<Vec<u8>>> 
         .collect()
 }
 
-/// With the default `max_past_epochs` of 1: a message of the previous epoch is still read (the
-/// control), one of two epochs ago is not, from the live group or the dump; and the dump holds
-/// no secret of an epoch beyond the bound.
+/// With `max_past_epochs` at 1 (the default keeps 3; the bound is what is checked here): a
+/// message of the previous epoch is still read (the control), one of two epochs ago is not,
+/// from the live group or the dump; and the dump holds no secret of an epoch beyond the bound.
 fn past_epochs_beyond_the_retention_bound_are_gone(b: &Backend) {
-    let config = GroupConfig::default();
-    assert_eq!(config.max_past_epochs, 1);
+    let mut config = GroupConfig::default();
+    config.max_past_epochs = 1;
     let (mut alice, mut bob, _carol) = b.trio(&config);
     let mut secrets = vec![visible_secrets(&bob.group)];
     let old = [alice.send(b"late by one"), alice.send(b"late by two")];
@@ -315,7 +315,8 @@ fn the_dump_holds_no_consumed_ratchet_secret(b: &Backend) {
     let mut consumed: HashSet<Vec<u8>> = HashSet::new();
     // Bob's group at the start of each epoch, oldest first.
     let mut starts: Vec<Group> = vec![bob_g.group().clone()];
-    for epoch in 0..3 {
+    let window = GroupConfig::default().max_past_epochs;
+    for epoch in 0..window + 2 {
         let a: Vec<MlsMessage> = (0..3)
             .map(|i| {
                 alice_g
@@ -355,8 +356,7 @@ fn the_dump_holds_no_consumed_ratchet_secret(b: &Backend) {
         }
         starts.push(bob_g.group().clone());
     }
-    // Epochs 1 and 2 are beyond the window of one past epoch.
-    let window = GroupConfig::default().max_past_epochs;
+    // The first epochs are beyond the window of the default number of past epochs.
     for retired in &starts[..starts.len() - 1 - window] {
         consumed.extend(
             testing::ratchet_secrets(retired, GENERATIONS)

@@ -443,8 +443,11 @@ fn the_facade_stores_nothing_on_rejection(b: &Backend) {
             let Ok(m) = MlsMessage::from_bytes(&flipped(&bytes, bit)) else {
                 continue;
             };
+            // A flipped epoch can make a message of a future epoch: held in memory, unread
+            // (and refused when its epoch comes), never stored.
+            let result = bob_group.process_message(m, NOW);
             assert!(
-                bob_group.process_message(m, NOW).is_err(),
+                matches!(result, Err(_) | Ok(cohort::Received::Held { .. })),
                 "{}: bit {bit} accepted",
                 b.name
             );
