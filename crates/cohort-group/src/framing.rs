@@ -96,7 +96,11 @@ fn check_tag_shape(content: &FramedContent, tag: &Option<Mac>) -> Result<(), Err
 }
 
 /// Checks the message's group id and epoch against the group (V-6-04, V-6-05).
-fn check_addressing(group_id: &[u8], epoch: u64, context: &GroupContext) -> Result<(), Error> {
+pub(crate) fn check_addressing(
+    group_id: &[u8],
+    epoch: u64,
+    context: &GroupContext,
+) -> Result<(), Error> {
     if group_id != context.group_id.as_slice() {
         return Err(ValidationError::WrongGroupId.into());
     }

@@ -466,6 +466,13 @@ impl Group {
                 Ok(out)
             }
             MlsMessageBody::PublicMessage(m) => {
+                // Group and epoch first (RFC 9420 §6): the sender's leaf is looked up in this
+                // epoch's tree, where a member of a past epoch may no longer be.
+                crate::framing::check_addressing(
+                    &m.content.group_id,
+                    m.content.epoch,
+                    &self.state.context,
+                )?;
                 let key = self.sender_key(&m.content.sender, &m.content.content)?;
                 let content = unprotect_public(
                     s,

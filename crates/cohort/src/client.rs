@@ -1678,7 +1678,10 @@ macro_rules! group_api {
         /// A crypto or storage failure.
         pub $($async)? fn propose_external_psk(&mut self, psk_id: &[u8], now: u64) -> Result<MlsMessage, Error> {
             let (format, psk_id) = (self.client.id.policy.handshake_format, psk_id.to_vec());
-            self.operate(move |g, signer| g.propose_external_psk(signer, &psk_id, format, Some(now)))$($await)*
+            let message = self
+                .operate(move |g, signer| g.propose_external_psk(signer, &psk_id, format, Some(now)))$($await)*?;
+            self.held.remember_sent(&message);
+            Ok(message)
         }
 
         /// Proposes replacing the group's GroupContext extensions with `extensions`

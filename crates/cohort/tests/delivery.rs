@@ -430,6 +430,31 @@ fn a_late_message_from_a_member_removed_since_names_its_sender() {
     }
 }
 
+/// A proposal of the past epoch from a member removed since is too old (its epoch is checked
+/// before its sender is looked up in the current tree, V-6-05), not "from a non-member".
+#[test]
+fn a_late_proposal_from_a_member_removed_since_is_too_old() {
+    let (alice, bob, carol) = (
+        member("alice", DeliveryPolicy::default()),
+        member("bob", DeliveryPolicy::default()),
+        member("carol", DeliveryPolicy::default()),
+    );
+    let mut g = group(&[&alice, &bob, &carol]);
+    let epoch = g[1].epoch();
+    let proposal = g[2].propose_update(NOW).expect("propose");
+    let carol_leaf = g[2].own_leaf();
+    let out = g[0].remove_members(&[carol_leaf], NOW).expect("remove");
+    g[0].merge_pending_commit().expect("merge");
+    merge(&mut g[1], out.commit);
+    assert_eq!(
+        refused(&mut g[1], &bob.store, proposal),
+        DeliveryError::TooOld {
+            epoch,
+            current: epoch + 1
+        }
+    );
+}
+
 /// Our own commit and proposal, echoed by the Delivery Service after the group moved on, are
 /// no news: `Received::Echo`, no error, nothing changed.
 #[test]
