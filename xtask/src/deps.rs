@@ -5,7 +5,8 @@
 //!    storage backend (dev-dependencies may, for tests).
 //! 2. Backends never depend on one another, on protocol crates or on the facade.
 //! 3. Nothing depends on the facade `cohort` except the examples and the harnesses that must
-//!    drive what applications run (the interop suite, the gRPC interop client, bench-peers).
+//!    drive what applications run (the interop suite, the gRPC interop client, bench-peers, the
+//!    network simulation `cohort-sim`).
 //!
 //! It prints one line per violation and a last line `N checked, N violations`; the exit status is
 //! non-zero when any rule is broken.
@@ -123,11 +124,12 @@ fn broken_rule(from: &str, to: &str) -> Option<&'static str> {
 
 /// The crates that may depend on the facade: the examples, and the harnesses, which test and
 /// race the API applications use.
-const FACADE_USERS: [&str; 4] = [
+const FACADE_USERS: [&str; 5] = [
     "cohort-examples",
     "cohort-interop",
     "cohort-interop-client",
     "cohort-bench-peers",
+    "cohort-sim",
 ];
 
 /// Crates a backend may build on: the traits it implements and the codec they use.
@@ -152,6 +154,7 @@ mod tests {
         assert!(broken_rule("cohort", "cohort-crypto-aws-lc").is_none());
         assert!(broken_rule("cohort-examples", "cohort").is_none());
         assert!(broken_rule("cohort-interop", "cohort").is_none());
+        assert!(broken_rule("cohort-sim", "cohort").is_none());
         assert!(broken_rule("cohort-group", "cohort").is_some());
         assert!(broken_rule("cohort-storage-memory", "cohort-storage").is_none());
     }

@@ -10,6 +10,7 @@ mod bench_peers;
 mod crash;
 mod deps;
 mod interop;
+mod sim;
 mod vectors;
 
 const HELP: &str = "\
@@ -26,6 +27,8 @@ COMMANDS:
     deps       Check the dependency rules between the workspace's crates
     crash      Kill a process driving groups on SQLite 1,000 times and check every group
                (`cargo xtask crash --help`)
+    sim        Run the deterministic network simulation over a range of seeds, both Delivery
+               Service modes, every fault (`cargo xtask sim --help`)
     bench-peers
                Time the shared scenarios on cohort, OpenMLS and mls-rs side by side and write
                the report into docs/performance.md (`cargo xtask bench-peers --help`)
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Some("interop") => interop::main(args.collect()),
         Some("crash") => crash::main(args.collect()),
         Some("bench-peers") => bench_peers::main(args.collect()),
+        Some("sim") => sim::main(args.collect()),
         Some("help" | "--help" | "-h") => {
             print!("{HELP}");
             ExitCode::SUCCESS
