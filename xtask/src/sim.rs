@@ -35,7 +35,8 @@ OPTIONS:
     --steps S      Steps of traffic per run, before the drain (default 100)
     --mode M       ordered, fanout or both (default both)
     --faults LIST  Comma-separated faults to inject, `all` (default) or `none`: reorder,
-                   duplicate, delay, loss, offline, restart, concurrent, external-join, psk, echo
+                   duplicate, delay, loss, offline, restart, concurrent, external-join, psk, echo,
+                   reinit
     --strict       Where the library falls short but the run could go on (an own echo refused,
                    a member stuck with nothing lost), diverge instead of counting it
     --trace        Print the trace of every run (use with --seed)
@@ -60,7 +61,8 @@ type SeedOutcomes = (u64, Vec<(DsMode, Outcome)>);
 
 /// The outcome of one run.
 enum Outcome {
-    Passed,
+    /// With the number of ReInits the run did.
+    Passed(u64),
     Diverged(Box<Report>),
     Panicked(String),
     Failed(String),
@@ -122,7 +124,18 @@ pub fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
             diverged += 1;
         }
     }
-    eprintln!("({:.1} s)", started.elapsed().as_secs_f64());
+    let reinits: u64 = results
+        .iter()
+        .flat_map(|(_, outcomes)| outcomes)
+        .map(|(_, o)| match o {
+            Outcome::Passed(n) => *n,
+            _ => 0,
+        })
+        .sum();
+    eprintln!(
+        "({:.1} s; {reinits} ReInits in the runs that passed)",
+        started.elapsed().as_secs_f64()
+    );
     println!(
         "{} seeds, {diverged} diverged, {panics} panics",
         results.len()
@@ -202,7 +215,7 @@ fn run_one(options: &Options, seed: u64, mode: DsMode) -> Outcome {
             if report.divergence.is_some() {
                 Outcome::Diverged(Box::new(report))
             } else {
-                Outcome::Passed
+                Outcome::Passed(report.stats.reinits)
             }
         }
         Ok(Err(e)) => Outcome::Failed(format!("{e} | replay: {replay}")),
@@ -219,7 +232,7 @@ fn run_one(options: &Options, seed: u64, mode: DsMode) -> Outcome {
 fn report_seed(_options: &Options, seed: u64, outcomes: &[(DsMode, Outcome)]) {
     for (mode, outcome) in outcomes {
         match outcome {
-            Outcome::Passed => {}
+            Outcome::Passed(_) => {}
             Outcome::Diverged(report) => {
                 if let Some(d) = &report.divergence {
                     println!(

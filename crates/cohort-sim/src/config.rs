@@ -76,11 +76,14 @@ pub enum Fault {
     Psk,
     /// The DS echoes handshake messages back to their sender.
     Echo,
+    /// Now and then the group is reinitialized (RFC 9420 §11.2): a member proposes a ReInit,
+    /// another commits it, and the committer creates the new group, which the others join.
+    ReInit,
 }
 
 impl Fault {
     /// Every fault kind.
-    pub const ALL: [Fault; 10] = [
+    pub const ALL: [Fault; 11] = [
         Fault::Reorder,
         Fault::Duplicate,
         Fault::Delay,
@@ -91,6 +94,7 @@ impl Fault {
         Fault::ExternalJoin,
         Fault::Psk,
         Fault::Echo,
+        Fault::ReInit,
     ];
 
     /// The fault's name on the command line.
@@ -106,6 +110,7 @@ impl Fault {
             Fault::ExternalJoin => "external-join",
             Fault::Psk => "psk",
             Fault::Echo => "echo",
+            Fault::ReInit => "reinit",
         }
     }
 

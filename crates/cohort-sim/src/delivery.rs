@@ -147,7 +147,7 @@ impl Sim {
     }
 
     /// Checks that a message that changed nothing left the state as it was.
-    fn unchanged(
+    pub(crate) fn unchanged(
         &mut self,
         c: usize,
         before: Result<crate::invariants::Snapshot, String>,
@@ -462,7 +462,7 @@ impl Sim {
 
     /// Our own handshake message, echoed by the DS and remembered by the handle, was refused
     /// with an error; the library should recognise it (issue 19, item 2).
-    fn own_echo_refused(&mut self, c: usize, env: &Envelope, e: &cohort::Error) {
+    pub(crate) fn own_echo_refused(&mut self, c: usize, env: &Envelope, e: &cohort::Error) {
         if self.cfg.strict {
             self.diverge(
                 DivergenceKind::LibraryGap(Gap::Echo),

@@ -59,6 +59,9 @@ pub(crate) struct Envelope {
     pub sender_leaf: u32,
     /// The step the DS received it in.
     pub sent_at: u64,
+    /// The group it is for: 0 for the first group, `n` for the group the `n`th ReInit made
+    /// (a Welcome: the group it joins).
+    pub group: u32,
     /// The message.
     pub message: MlsMessage,
 }
@@ -85,6 +88,8 @@ pub(crate) struct GroupInfoRecord {
 #[derive(Debug)]
 pub(crate) struct DeliveryService {
     mode: DsMode,
+    /// The group it serves (see [`Envelope::group`]).
+    group: u32,
     next_seq: u64,
     /// Clients that receive the group's messages.
     subscribers: BTreeSet<usize>,
@@ -102,6 +107,7 @@ impl DeliveryService {
     pub fn new(mode: DsMode, clients: usize, retention_commits: usize) -> Self {
         Self {
             mode,
+            group: 0,
             next_seq: 0,
             subscribers: BTreeSet::new(),
             queues: (0..clients).map(|_| Vec::new()).collect(),
@@ -130,6 +136,7 @@ impl DeliveryService {
             sender,
             sender_leaf,
             sent_at: now,
+            group: self.group,
             message,
         })
     }
@@ -160,6 +167,16 @@ impl DeliveryService {
         self.epoch = epoch;
     }
 
+    /// Switches to group `group`, the new group of a ReInit, at `epoch`: no subscriber, an
+    /// empty log, no GroupInfo. What is queued for the old group stays queued (in flight).
+    pub fn switch(&mut self, group: u32, epoch: u64) {
+        self.group = group;
+        self.epoch = epoch;
+        self.subscribers.clear();
+        self.log.clear();
+        self.group_infos.clear();
+    }
+
     /// The clients that receive the group's messages, in order.
     pub fn subscribers(&self) -> Vec<usize> {
         self.subscribers.iter().copied().collect()
@@ -168,6 +185,13 @@ impl DeliveryService {
     /// `client` receives the group's messages from now on, and fetches every logged message of
     /// epoch `from_epoch` or later that it did not send. Its queue is emptied first.
     pub fn subscribe(&mut self, client: usize, from_epoch: u64, now: u64) {
+        self.queues[client].clear();
+        self.subscribe_keeping(client, from_epoch, now);
+    }
+
+    /// As [`DeliveryService::subscribe`], but what is queued for the client stays (a member
+    /// that joins the new group of a ReInit still has messages of the old one on their way).
+    pub fn subscribe_keeping(&mut self, client: usize, from_epoch: u64, now: u64) {
         self.subscribers.insert(client);
         let fetched: Vec<Rc<Envelope>> = self
             .log
@@ -176,7 +200,6 @@ impl DeliveryService {
             .cloned()
             .collect();
         let queue = &mut self.queues[client];
-        queue.clear();
         for env in fetched {
             queue.push(Delivery {
                 due: now,
@@ -224,6 +247,13 @@ impl DeliveryService {
         }
         due.sort_by_key(|d| (d.due, d.order, d.env.seq));
         due.into_iter().map(|d| d.env).collect()
+    }
+
+    /// Whether a handshake message (proposal, commit) or a Welcome is queued for `client`.
+    pub fn has_queued_handshake(&self, client: usize) -> bool {
+        self.queues[client]
+            .iter()
+            .any(|d| !matches!(d.env.payload, Payload::App { .. }))
     }
 
     /// Whether anything is queued for `client` (due or not).

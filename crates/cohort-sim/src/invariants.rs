@@ -5,7 +5,7 @@ use cohort::ClientGroup;
 use crate::member::{Role, SimClient, Store};
 use crate::model::StoredRatchets;
 use crate::report::DivergenceKind;
-use crate::sim::{GROUP_ID, Sim};
+use crate::sim::Sim;
 
 /// The state of a group before a message, to compare after a rejection.
 #[derive(Debug, PartialEq, Eq)]
@@ -39,7 +39,10 @@ impl Sim {
                     return;
                 }
             }
-            if self.clients[c].role != Role::Member || self.clients[c].group.is_none() {
+            // A member whose group a ReInit closed is checked too: the closed group is stored.
+            if !matches!(self.clients[c].role, Role::Member | Role::Resuming)
+                || self.clients[c].group.is_none()
+            {
                 continue;
             }
             self.record_epoch(c);
@@ -52,7 +55,7 @@ impl Sim {
             };
             let problem = stored_problem(client).or_else(|| {
                 let epoch = group.epoch();
-                match client.store.read_epoch(GROUP_ID, epoch) {
+                match client.store.read_epoch(group.id(), epoch) {
                     Ok(Some(bytes)) => match StoredRatchets::parse(&bytes) {
                         Ok(Some(stored)) => client.model.check_stored(&stored, epoch, &w),
                         Ok(None) => None,
@@ -88,21 +91,29 @@ impl Sim {
     /// the Add (its proposal was never committed), so no Welcome is coming.
     fn invitation_unused(&self, role: Role) -> bool {
         match role {
-            Role::Invited { epoch } => !self.canonical.contains_key(&(epoch + 1)),
+            Role::Invited { epoch } => !self.canonical.contains_key(&(self.generation, epoch + 1)),
             _ => false,
         }
     }
 
-    /// After the drain: every member at the newest epoch.
+    /// After the drain: every member at the newest epoch of the newest group.
     pub(crate) fn check_convergence(&mut self) {
-        let latest = self.canonical.keys().next_back().copied().unwrap_or(0);
+        let (generation, latest) = self
+            .canonical
+            .keys()
+            .next_back()
+            .copied()
+            .unwrap_or_default();
         let mut behind = Vec::new();
         for client in &self.clients {
             match (client.role, client.epoch()) {
-                (Role::Member, Some(e)) if e == latest && client.held.is_empty() => {}
+                (Role::Member, Some(e))
+                    if e == latest && client.generation == generation && client.held.is_empty() => {
+                }
                 (Role::Member, e) => behind.push(format!(
-                    "c{} at epoch {e:?} holding {} message(s)",
+                    "c{} at epoch {e:?} of group {} holding {} message(s)",
                     client.index,
+                    client.generation,
                     client.held.len()
                 )),
                 (Role::Outsider, _) => {}
@@ -113,7 +124,10 @@ impl Sim {
         if !behind.is_empty() {
             self.diverge(
                 DivergenceKind::NotConverged,
-                format!("at epoch {latest}: {}", behind.join("; ")),
+                format!(
+                    "at epoch {latest} of group {generation}: {}",
+                    behind.join("; ")
+                ),
             );
         }
     }
@@ -139,13 +153,12 @@ pub(crate) fn memory_state(group: &ClientGroup) -> Result<Snapshot, String> {
 /// The state of `group` in memory and everything `store` holds of it.
 pub(crate) fn snapshot(group: &ClientGroup, store: &Store) -> Result<Snapshot, String> {
     let mut s = memory_state(group)?;
-    s.stored_state = store
-        .read_state(GROUP_ID)
-        .map_err(|e| format!("store: {e}"))?;
-    let epochs = store.epochs(GROUP_ID).map_err(|e| format!("store: {e}"))?;
+    let id = group.id();
+    s.stored_state = store.read_state(id).map_err(|e| format!("store: {e}"))?;
+    let epochs = store.epochs(id).map_err(|e| format!("store: {e}"))?;
     for epoch in epochs {
         let record = store
-            .read_epoch(GROUP_ID, epoch)
+            .read_epoch(id, epoch)
             .map_err(|e| format!("store: {e}"))?;
         s.stored_records.push((epoch, record));
     }
@@ -158,7 +171,7 @@ pub(crate) fn snapshot(group: &ClientGroup, store: &Store) -> Result<Snapshot, S
 fn stored_problem(client: &SimClient) -> Option<String> {
     let group = client.group.as_ref()?;
     let epoch = group.epoch();
-    match client.store.epochs(GROUP_ID) {
+    match client.store.epochs(group.id()) {
         Ok(epochs) if epochs.contains(&epoch) && epochs.iter().all(|e| *e >= epoch) => {}
         Ok(epochs) => {
             return Some(format!(
@@ -171,7 +184,7 @@ fn stored_problem(client: &SimClient) -> Option<String> {
         Ok(m) => m,
         Err(e) => return Some(e),
     };
-    match client.client.load_group(GROUP_ID) {
+    match client.client.load_group(group.id()) {
         Ok(Some(loaded)) => match memory_state(&loaded) {
             Ok(stored) if stored == memory => None,
             Ok(stored) => Some(format!(

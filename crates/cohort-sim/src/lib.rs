@@ -8,7 +8,7 @@
 //!
 //! ```text
 //!   seed ─► Rng ─► operations (send, self-update, add, remove, propose, commit proposals,
-//!            │                  external join, concurrent commits)
+//!            │                  external join, concurrent commits, ReInit)
 //!            └──► faults (reorder, duplicate, delay, loss, offline, restart, echo)
 //!                     │
 //!   clients ◄──── DS (Ordered: first commit of an epoch wins; FanOut: every commit to every
@@ -25,7 +25,13 @@
 //! result (its model of the windows, the buffer's bounds, what the member sent) and checks it,
 //! error included (`DeliveryError`).
 //!
-//! **Invariants**, after every step: members at the same epoch agree on the epoch authenticator
+//! **ReInit** (`reinit.rs`): now and then the group settles, a member proposes a ReInit (same
+//! suite, the next group's id), a member commits it, and once merged the committer creates the
+//! new group (`reinit`) and sends the Welcome; the others join it with `join_resumed`. The DS then
+//! serves the new group, and the model (epochs, rosters, windows) starts again with it; messages
+//! still in flight for the old group go to its closed handle, which must refuse them unchanged.
+//!
+//! **Invariants**, after every step: members at the same epoch of the same group agree on the epoch authenticator
 //! and the roster; an application message delivered inside the configured windows is decrypted,
 //! exactly once, and one outside them is refused with the error the windows predict; a rejected,
 //! held or echoed message (and a staged commit) leaves the state (in memory and stored)
@@ -50,6 +56,7 @@ mod model;
 mod ops;
 mod race;
 mod recovery;
+mod reinit;
 mod report;
 mod rng;
 mod sim;

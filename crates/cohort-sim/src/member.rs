@@ -101,6 +101,20 @@ pub(crate) enum Role {
     /// A member that lost its state (its resync on epoch `after` lost the race): it rejoins in
     /// its own place from a GroupInfo newer than `after`.
     Lost { after: u64 },
+    /// A member whose group merged a ReInit commit (status `ReInitPending`): the group accepts
+    /// nothing more, and the member waits for the Welcome of the new group.
+    Resuming,
+}
+
+/// The handle of a group a ReInit closed, kept after joining the new group so that messages
+/// still in flight for it are given to it (and refused); dropped on a restart (its state is
+/// deleted from the store once the new group is joined).
+pub(crate) struct Retired {
+    /// Its group (see [`crate::ds::Envelope::group`]).
+    pub generation: u32,
+    pub group: ClientGroup,
+    /// The handshake messages the handle remembers sending (see [`SimClient::sent`]).
+    pub sent: VecDeque<u64>,
 }
 
 /// Our own commit, waiting for the race of its epoch to be settled.
@@ -128,6 +142,12 @@ pub(crate) struct SimClient {
     pub store: Store,
     pub client: Client,
     pub group: Option<ClientGroup>,
+    /// The group `group` is of (see [`crate::ds::Envelope::group`]).
+    pub generation: u32,
+    /// The group a ReInit closed, after the member joined the new one.
+    pub retired: Option<Retired>,
+    /// The Welcome of a ReInit's new group, kept until the member has merged the ReInit.
+    pub reinit_welcome: Option<Rc<Envelope>>,
     pub role: Role,
     /// Offline until this step (`None`: online).
     pub offline_until: Option<u64>,
@@ -165,7 +185,8 @@ impl SimClient {
         self.offline_until.is_none()
     }
 
-    /// Whether it is a member that can act: online, with a group, not waiting to resync.
+    /// Whether it is a member that can act: online, with a group, not waiting to resync (nor
+    /// for the new group of a ReInit).
     pub fn can_act(&self) -> bool {
         self.online() && self.role == Role::Member && self.group.is_some() && !self.needs_resync
     }

@@ -11,14 +11,18 @@ use crate::ds::Payload;
 use crate::member::{self, OwnCommit, Role, Roster};
 use crate::model::MemberModel;
 use crate::report::DivergenceKind;
-use crate::sim::{GROUP_ID, Made, PSK_ID, Sim, blames_us, error_kind};
+use crate::sim::{Made, PSK_ID, Sim, blames_us, error_kind};
 
 impl Sim {
     /// The seed picks this step's operation.
     pub(crate) fn operate(&mut self) {
         let actors: Vec<usize> = (0..self.clients.len())
-            .filter(|&c| self.clients[c].can_act())
+            .filter(|&c| self.clients[c].can_act() && self.clients[c].generation == self.generation)
             .collect();
+        // While a ReInit is under way, the group carries application messages only (and, while
+        // it waits for the group to settle, commits of the proposals already made).
+        let handshakes = u64::from(self.reinit.is_none());
+        let flush = u64::from(self.reinit.is_none() || self.reinit_waiting());
         let committers: Vec<usize> = actors
             .iter()
             .copied()
@@ -49,16 +53,20 @@ impl Sim {
             .map_or(0, |f| f.roster.len());
         let can_remove = group_size >= 3;
         let has = |v: &[usize]| u64::from(!v.is_empty());
+        let h = handshakes;
         let weights = [
-            40 * has(&actors),                            // application message
-            8 * has(&committers),                         // self-update
-            8 * has(&committers) * has(&outsiders),       // add
-            6 * has(&committers) * u64::from(can_remove), // remove
-            10 * has(&actors),                            // propose
-            10 * has(&with_proposals),                    // commit pending
-            5 * has(&outsiders)
+            40 * has(&actors),                                // application message
+            8 * h * has(&committers),                         // self-update
+            8 * h * has(&committers) * has(&outsiders),       // add
+            6 * h * has(&committers) * u64::from(can_remove), // remove
+            10 * h * has(&actors),                            // propose
+            10 * flush * has(&with_proposals),                // commit pending
+            5 * h
+                * has(&outsiders)
                 * u64::from(self.fault(Fault::ExternalJoin) && self.ds.group_info().is_some()),
-            5 * u64::from(committers.len() >= 2 && self.fault(Fault::ConcurrentCommits)),
+            5 * h * u64::from(committers.len() >= 2 && self.fault(Fault::ConcurrentCommits)),
+            // ReInit: the group settles first, then a member proposes it.
+            h * u64::from(self.fault(Fault::ReInit) && group_size >= 2),
         ];
         match self.rng.weighted(&weights) {
             Some(0) => {
@@ -102,6 +110,7 @@ impl Sim {
                 }
             }
             Some(7) => self.concurrent_commits(committers, outsiders, can_remove),
+            Some(8) => self.start_reinit(),
             _ => {}
         }
     }
@@ -245,7 +254,7 @@ impl Sim {
     }
 
     /// Client `c` makes a commit and gives it to the DS at once.
-    fn commit_now(&mut self, c: usize, kind: CommitKind) {
+    pub(crate) fn commit_now(&mut self, c: usize, kind: CommitKind) {
         if let Some(made) = self.make_commit(c, kind) {
             self.submit(made);
         }
@@ -299,7 +308,7 @@ impl Sim {
     }
 
     /// Client `c` makes a commit of `kind`, pending until the DS or the race decides.
-    fn make_commit(&mut self, c: usize, kind: CommitKind) -> Option<Made> {
+    pub(crate) fn make_commit(&mut self, c: usize, kind: CommitKind) -> Option<Made> {
         let now = self.now();
         let key_package = match kind {
             CommitKind::Add(o) => match self.clients[o].client.generate_key_package(now) {
@@ -388,6 +397,7 @@ impl Sim {
             Ok((group, commit)) => {
                 let leaf = group.own_leaf().0;
                 self.clients[o].group = Some(group);
+                self.clients[o].generation = self.generation;
                 self.clients[o].new_handle();
                 let env = self.ds.envelope(
                     Payload::Commit { external: true },
@@ -586,13 +596,14 @@ impl Sim {
     /// Client `c`'s external commit lost: it deletes the group it made. A joiner is an outsider
     /// again; a member that resynced has lost its state and rejoins in its own place.
     pub(crate) fn external_lost(&mut self, c: usize, resync: bool, base: u64) {
+        let id = self.group_id_of(c);
         let client = &mut self.clients[c];
         client.group = None;
         client.own_commit = None;
         client.new_handle();
         client.undecided.clear();
         client.candidates.clear();
-        let deleted = client.client.delete_group(GROUP_ID);
+        let deleted = client.client.delete_group(&id);
         if resync {
             client.role = Role::Lost { after: base };
         } else {
@@ -614,7 +625,7 @@ impl Sim {
 
 /// What a commit does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CommitKind {
+pub(crate) enum CommitKind {
     Update,
     Add(usize),
     Remove(usize),

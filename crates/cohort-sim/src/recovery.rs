@@ -13,7 +13,7 @@ use cohort::tree::math::LeafIndex;
 use crate::ds::Payload;
 use crate::member::Role;
 use crate::report::{DivergenceKind, Gap};
-use crate::sim::{GROUP_ID, Made, Sim};
+use crate::sim::{Made, Sim};
 
 impl Sim {
     /// Brings client `c` back into the group when it cannot catch up: its DS queue was dropped,
@@ -22,7 +22,8 @@ impl Sim {
         let client = &self.clients[c];
         let needed = match (client.role, client.epoch()) {
             (Role::Lost { after }, _) => self.ds.group_info().is_some_and(|g| g.epoch > after),
-            (Role::Member, Some(epoch)) => {
+            // A member of a group a ReInit closed catches up in it alone: nothing is sent there.
+            (Role::Member, Some(epoch)) if client.generation == self.generation => {
                 if client.needs_resync {
                     true
                 } else {
@@ -70,6 +71,7 @@ impl Sim {
             return;
         }
         let now = self.now();
+        let id = self.group_id_of(c);
         let Some(&leaf) = info.roster.get(&c) else {
             self.note(|| format!("c{c} finds itself removed from the group"));
             if self.clients[c].group.is_some() || matches!(self.clients[c].role, Role::Lost { .. })
@@ -97,7 +99,7 @@ impl Sim {
         } else {
             // Its handle (if any) is of another tree: start over in its own place.
             client.group = None;
-            if let Err(e) = client.client.delete_group(GROUP_ID) {
+            if let Err(e) = client.client.delete_group(&id) {
                 self.diverge(
                     DivergenceKind::OperationFailed,
                     format!("c{c} cannot delete its stale group: {e}"),
@@ -122,6 +124,7 @@ impl Sim {
         if let Some(group) = group {
             // A new handle: what the old one held is gone with it.
             client.group = Some(group);
+            client.generation = self.generation;
             client.new_handle();
         }
         client.undecided.clear();

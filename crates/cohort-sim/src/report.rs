@@ -163,6 +163,17 @@ pub struct Stats {
     pub stuck: u64,
     /// Resyncs by external commit in the member's own leaf (`resync`) that got in.
     pub resyncs: u64,
+    /// ReInits done: new groups created by `reinit` (RFC 9420 §11.2).
+    pub reinits: u64,
+    /// ReInits given up because the group did not settle in time.
+    pub reinits_given_up: u64,
+    /// Members that joined a ReInit's new group with `join_resumed`.
+    pub reinit_joins: u64,
+    /// Messages of a group a ReInit closed, refused by it (`GroupInactive`).
+    pub closed_group_refused: u64,
+    /// Messages of a group a ReInit closed, dropped because the client no longer had it (after
+    /// a restart).
+    pub closed_group_dropped: u64,
 }
 
 /// The result of one run.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use cohort::crypto::{CipherSuite, CryptoProvider, Signer, SoftwareSigner};
-use cohort::group::GroupConfig;
+use cohort::group::{GroupConfig, GroupStatus};
 use cohort::messages::MlsMessage;
 use cohort::storage::Zeroizing;
 use cohort::storage::memory::MemoryStore;
@@ -21,11 +21,22 @@ use crate::invariants::memory_state;
 use crate::member::{self, Role, Roster, SimClient, Store};
 use crate::model::MemberModel;
 use crate::race::SettleWindow;
+use crate::reinit::ReInitPhase;
 use crate::report::{Divergence, DivergenceKind, Report, Stats};
 use crate::rng::Rng;
 
-/// The group's id.
+/// The first group's id.
 pub(crate) const GROUP_ID: &[u8] = b"cohort-sim";
+
+/// The id of group `generation`: the first group's, then that id with the number of the ReInit
+/// that made it.
+pub(crate) fn group_id(generation: u32) -> Vec<u8> {
+    if generation == 0 {
+        GROUP_ID.to_vec()
+    } else {
+        format!("cohort-sim reinit {generation}").into_bytes()
+    }
+}
 /// The external PSK every client has.
 pub(crate) const PSK_ID: &[u8] = b"cohort-sim psk";
 /// The simulated time of step 0, and the seconds a step lasts.
@@ -75,9 +86,14 @@ pub struct Sim {
     pub(crate) group_config: GroupConfig,
     pub(crate) clients: Vec<SimClient>,
     pub(crate) ds: DeliveryService,
-    pub(crate) canonical: BTreeMap<u64, EpochFacts>,
+    /// The group the DS serves: 0, then one more for each ReInit (see [`Envelope::group`]).
+    pub(crate) generation: u32,
+    /// A ReInit under way, until its new group exists.
+    pub(crate) reinit: Option<ReInitPhase>,
+    /// What the members of each epoch of each group agree on, by (group, epoch).
+    pub(crate) canonical: BTreeMap<(u32, u64), EpochFacts>,
     /// The epochs a commit with a PSK led to.
-    pub(crate) psk_epochs: BTreeSet<u64>,
+    pub(crate) psk_epochs: BTreeSet<(u32, u64)>,
     pub(crate) settle: SettleWindow,
     pub(crate) stats: Stats,
     pub(crate) trace: Vec<String>,
@@ -166,6 +182,9 @@ impl Sim {
                 store,
                 client,
                 group: None,
+                generation: 0,
+                retired: None,
+                reinit_welcome: None,
                 role: Role::Outsider,
                 offline_until: None,
                 needs_resync: false,
@@ -192,6 +211,8 @@ impl Sim {
             provider,
             group_config,
             clients,
+            generation: 0,
+            reinit: None,
             canonical: BTreeMap::new(),
             psk_epochs: BTreeSet::new(),
             settle,
@@ -286,7 +307,7 @@ impl Sim {
             self.check_convergence();
         }
         self.stats.steps = self.step;
-        self.stats.epochs = self.canonical.keys().next_back().copied().unwrap_or(0);
+        self.stats.epochs = self.canonical.keys().next_back().map_or(0, |k| k.1);
         Report {
             config: self.cfg.clone(),
             divergence: self.divergence.take(),
@@ -325,6 +346,14 @@ impl Sim {
         }
     }
 
+    /// The id of client `c`'s group (that of the DS's group when it has none).
+    pub(crate) fn group_id_of(&self, c: usize) -> Vec<u8> {
+        self.clients[c]
+            .group
+            .as_ref()
+            .map_or_else(|| group_id(self.generation), |g| g.id().to_vec())
+    }
+
     /// Whether the run has diverged.
     pub(crate) fn diverged(&self) -> bool {
         self.divergence.is_some()
@@ -360,6 +389,9 @@ impl Sim {
                     self.settle(c);
                 }
             }
+        }
+        if !self.diverged() {
+            self.drive_reinit();
         }
         for c in 0..self.clients.len() {
             if self.clients[c].online() && !self.diverged() {
@@ -430,8 +462,15 @@ impl Sim {
         for (order, env) in held.into_iter().enumerate() {
             self.ds.enqueue(c, env, self.step, order as u64);
         }
+        // So is a Welcome kept for later; the handle of a closed group is gone (its state was
+        // deleted).
+        if let Some(env) = self.clients[c].reinit_welcome.take() {
+            self.ds.enqueue(c, env, self.step, 0);
+        }
         let client = &mut self.clients[c];
+        let id = client.group.as_ref().map(|g| g.id().to_vec());
         client.group = None;
+        client.retired = None;
         client.new_handle();
         // Rebuild from the store: the old client and handles are gone.
         let rebuilt = client
@@ -458,10 +497,10 @@ impl Sim {
                 return;
             }
         }
-        let Some(before) = before else {
+        let (Some(before), Some(id)) = (before, id) else {
             return;
         };
-        match self.clients[c].client.load_group(GROUP_ID) {
+        match self.clients[c].client.load_group(&id) {
             Ok(Some(g)) => {
                 let after = memory_state(&g);
                 self.clients[c].group = Some(g);
@@ -585,6 +624,14 @@ impl Sim {
                 }
                 return;
             }
+            _ if env.group != self.clients[c].generation => {
+                self.other_group(c, &env);
+                return;
+            }
+            Role::Resuming => {
+                self.deliver_to_closed_group(c, &env, false);
+                return;
+            }
             Role::Member => {}
         }
         let Some(current) = self.clients[c].epoch() else {
@@ -619,7 +666,10 @@ impl Sim {
     }
 
     /// Client `c` receives a Welcome.
-    fn receive_welcome(&mut self, c: usize, env: &Envelope) {
+    fn receive_welcome(&mut self, c: usize, env: &Rc<Envelope>) {
+        if self.reinit_welcome(c, env) {
+            return;
+        }
         let now = self.now();
         let role = self.clients[c].role;
         let joined = self.clients[c].client.join(&env.message, None, now);
@@ -628,6 +678,7 @@ impl Sim {
                 let epoch = group.epoch();
                 let client = &mut self.clients[c];
                 client.group = Some(group);
+                client.generation = env.group;
                 client.role = Role::Member;
                 client.model = MemberModel::joined(epoch);
                 client.proposals = (epoch, 0);
@@ -660,14 +711,17 @@ impl Sim {
         client.model.advance(epoch, &w);
         client.proposals = (epoch, 0);
         client.candidates.retain(|e, _| *e >= epoch);
-        if psk && self.psk_epochs.insert(epoch) {
+        let generation = client.generation;
+        if psk && self.psk_epochs.insert((generation, epoch)) {
             self.stats.psk_commits += 1;
         }
         self.record_epoch(c);
+        self.reinit_merged(c);
     }
 
     /// Client `c` processed its removal: it deletes the group and leaves the DS.
     pub(crate) fn removed(&mut self, c: usize) {
+        let id = self.group_id_of(c);
         let client = &mut self.clients[c];
         client.group = None;
         client.role = Role::Outsider;
@@ -677,7 +731,7 @@ impl Sim {
         client.own_commit = None;
         client.needs_resync = false;
         client.model = MemberModel::default();
-        let deleted = client.client.delete_group(GROUP_ID);
+        let deleted = client.client.delete_group(&id);
         self.ds.unsubscribe(c);
         self.stats.removals += 1;
         self.note(|| format!("c{c} is out of the group"));
@@ -696,16 +750,21 @@ impl Sim {
             return;
         };
         let epoch = group.epoch();
+        let generation = self.clients[c].generation;
+        // A group a ReInit closed has no GroupInfo to publish: nobody may join it.
+        let open = group.status() == GroupStatus::Active && generation == self.generation;
         let facts = EpochFacts {
             authenticator: group.epoch_authenticator().to_vec(),
             roster: member::roster(group),
             first: c,
         };
-        match self.canonical.get(&epoch) {
+        match self.canonical.get(&(generation, epoch)) {
             None => {
-                self.canonical.insert(epoch, facts);
+                self.canonical.insert((generation, epoch), facts);
                 self.stats.commits += 1;
-                self.publish_group_info(c);
+                if open {
+                    self.publish_group_info(c);
+                }
             }
             Some(known) => {
                 if known.authenticator != facts.authenticator || known.roster != facts.roster {
@@ -715,8 +774,8 @@ impl Sim {
                         "roster"
                     };
                     let detail = format!(
-                        "c{c} and c{} disagree at epoch {epoch} on the {what} (rosters {:?} and \
-                         {:?})",
+                        "c{c} and c{} disagree at epoch {epoch} of group {generation} on the \
+                         {what} (rosters {:?} and {:?})",
                         known.first, facts.roster, known.roster
                     );
                     self.diverge(DivergenceKind::Fork, detail);
@@ -771,7 +830,7 @@ impl Sim {
     /// committer.
     fn welcome_lost(&self, c: usize, epoch: u64) -> bool {
         self.canonical
-            .get(&(epoch + 1))
+            .get(&(self.generation, epoch + 1))
             .is_some_and(|f| f.roster.iter().any(|(_, client)| *client == c))
             && !self.ds.has_queued(c)
             && !self.clients.iter().any(|o| {
@@ -786,7 +845,7 @@ impl Sim {
     fn invitation_lapsed(&self, c: usize, epoch: u64) -> bool {
         let has = |e: u64| {
             self.canonical
-                .get(&e)
+                .get(&(self.generation, e))
                 .map(|f| f.roster.iter().any(|(_, client)| *client == c))
         };
         match has(epoch + 1) {

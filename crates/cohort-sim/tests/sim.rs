@@ -1,6 +1,6 @@
 //! The simulation on a few fixed seeds in both DS modes, and its determinism.
 
-use cohort_sim::{DsMode, FaultSet, SimConfig, Stats};
+use cohort_sim::{DsMode, Fault, FaultSet, SimConfig, Stats};
 
 /// A short run: few clients, few steps, so that the suite stays fast.
 fn short(seed: u64, mode: DsMode) -> SimConfig {
@@ -92,4 +92,48 @@ fn unusable_configurations_are_refused() {
     let mut config = SimConfig::new(0, 3, 10, DsMode::FanOut);
     config.settle_steps = config.commit_delay_bound;
     assert!(cohort_sim::run(config).is_err());
+}
+
+/// With the ReInit fault on (as in every default run), runs reinitialize the group: a member
+/// proposes a ReInit, another commits it, the committer creates the new group and the others
+/// join it with `join_resumed`; messages still in flight for the old group are refused by it.
+/// The invariants hold across the switch and the members converge in the newest group.
+#[test]
+fn reinit_runs_create_and_join_new_groups() {
+    assert!(FaultSet::all().contains(Fault::ReInit));
+    for mode in DsMode::BOTH {
+        let (mut reinits, mut joins, mut refused) = (0, 0, 0);
+        let mut trace = Vec::new();
+        for seed in 0..6 {
+            let mut config = SimConfig::new(seed, 5, 80, mode);
+            config.strict = true;
+            config.trace = true;
+            let report = cohort_sim::run(config).expect("the run starts");
+            assert!(
+                report.divergence.is_none(),
+                "{}: {}",
+                report.replay_command(),
+                report.divergence.map(|d| d.to_string()).unwrap_or_default()
+            );
+            reinits += report.stats.reinits;
+            joins += report.stats.reinit_joins;
+            refused += report.stats.closed_group_refused;
+            trace.extend(report.trace);
+        }
+        assert!(reinits > 0, "{mode}: no ReInit");
+        assert!(joins > 0, "{mode}: nobody joined a new group");
+        assert!(refused > 0, "{mode}: no message refused by a closed group");
+        for line in [
+            "proposes a ReInit into group",
+            "commits the ReInit",
+            "merges the ReInit: its group is closed",
+            "creates group",
+            "joins group",
+        ] {
+            assert!(
+                trace.iter().any(|l| l.contains(line)),
+                "{mode}: no trace line with {line:?}"
+            );
+        }
+    }
 }
