@@ -90,7 +90,13 @@ impl Sim {
                 return;
             }
             if self.clients[c].role == Role::Resuming && self.clients[c].online() {
-                if let Some(env) = self.clients[c].reinit_welcome.take() {
+                // A kept Welcome of a group the client has joined since (by another copy of it,
+                // which a duplicating DS delivers) is stale.
+                if let Some(env) = self.clients[c]
+                    .reinit_welcome
+                    .take()
+                    .filter(|env| env.group > self.clients[c].generation)
+                {
                     self.join_new_group(c, &env);
                 }
             }
@@ -379,6 +385,8 @@ impl Sim {
         match client.client.join_resumed(&env.message, None, old, now) {
             Ok(group) => {
                 let epoch = group.epoch();
+                // Another copy of this Welcome may have been kept; it is no longer needed.
+                client.reinit_welcome = None;
                 self.retire(c, group, env.group);
                 if self.diverged() {
                     return;
