@@ -209,7 +209,8 @@ fn serve(
         };
         let received = match group.process_message(message, now) {
             Ok(received) => received,
-            Err(e @ (Error::Invalid(_) | Error::Malformed(_))) => {
+            // Invalid or malformed, or not deliverable (a replay, too old, too far ahead).
+            Err(e @ (Error::Invalid(_) | Error::Malformed(_) | Error::Delivery(_))) => {
                 println!("  refused a message in {}: {e}", show(&id));
                 tally.rejected += 1;
                 continue;
@@ -233,6 +234,10 @@ fn serve(
                 group.merge_staged(*staged)?;
                 tally.commits += 1;
             }
+            // Of an epoch still to come, kept by the group until `process_held` (this example's
+            // Delivery Service keeps order, so it does not happen here; see docs/delivery.md),
+            // or our own message echoed: nothing to do now.
+            Received::Held { .. } | Received::Echo => {}
             Received::Proposal { .. } => {
                 tally.proposals += 1;
                 let out = group.commit_pending(now)?;
