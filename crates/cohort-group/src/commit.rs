@@ -577,14 +577,23 @@ pub(crate) fn validate_proposal(
                 &g.extensions,
             )
         }
-        // A ReInit may not lower the version (V-12.1.5-01).
+        // A ReInit may not lower the version (V-12.1.5-01). Its extensions become the new
+        // group's GroupContext extensions: no type twice (V-13.4-03), and only GroupContext
+        // types (V-13.4-06, a strict check), as in a GroupContextExtensions.
         Proposal::ReInit(r) => {
             if r.version < state.context.version {
                 return Err(
                     ValidationError::InvalidProposal(ProposalReason::ReInitLowersVersion).into(),
                 );
             }
-            Ok(())
+            if cohort_tree::extension::has_duplicates(&r.extensions) {
+                return Err(ValidationError::DuplicateExtension.into());
+            }
+            crate::validate::check_placement(
+                &state.config,
+                &r.extensions,
+                crate::validate::Container::GroupContext,
+            )
         }
         // A custom type this client implements, accepted by the application (V-12.1-04).
         Proposal::Custom {

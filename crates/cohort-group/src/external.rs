@@ -311,6 +311,12 @@ fn verified_tree(
     if ext::has_duplicates(&group_info.extensions) || ext::has_duplicates(&context.extensions) {
         return Err(ValidationError::DuplicateExtension.into());
     }
+    // Only GroupContext extension types in the GroupContext (V-13.4-06, a strict check).
+    crate::validate::check_placement(
+        config,
+        &context.extensions,
+        crate::validate::Container::GroupContext,
+    )?;
     let nodes = match (
         ext::find(&group_info.extensions, ExtensionType::RATCHET_TREE),
         given,

@@ -228,6 +228,14 @@ impl Group {
         if ext::has_duplicates(&group_info.extensions) || ext::has_duplicates(&context.extensions) {
             return Err(ValidationError::DuplicateExtension.into());
         }
+        // Only GroupContext extension types in the GroupContext (V-13.4-06), in the mode a
+        // received GroupContextExtensions is checked in (a strict check). The tree's leaves
+        // are checked for theirs with the rest of §7.3 below.
+        crate::validate::check_placement(
+            &config,
+            &context.extensions,
+            crate::validate::Container::GroupContext,
+        )?;
         // The tree: from the extension or supplied (V-12.4.3.3), checked before use.
         let nodes = match (
             ext::find(&group_info.extensions, ExtensionType::RATCHET_TREE),

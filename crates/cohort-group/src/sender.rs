@@ -241,6 +241,17 @@ impl Group {
             .suite(cs)
             .ok_or(ApiMisuse::UnsupportedCipherSuite(cs.0))?;
         let s = &*suite;
+        // The GroupContext extensions pass the checks a receiver makes of a
+        // GroupContextExtensions: no type twice (V-13.4-03), and only GroupContext types
+        // (V-13.4-06, a strict check).
+        if cohort_tree::extension::has_duplicates(&extensions) {
+            return Err(crate::ValidationError::DuplicateExtension.into());
+        }
+        crate::validate::check_placement(
+            &config,
+            &extensions,
+            crate::validate::Container::GroupContext,
+        )?;
         let (kp, secrets) = create_key_package(provider, cs, signer, spec)?;
         let mut tree = RatchetTree::with_first_leaf(kp.leaf_node);
         let context = GroupContext {

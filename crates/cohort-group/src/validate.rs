@@ -385,6 +385,10 @@ pub(crate) fn validate_key_package(
             ValidationError::InvalidSignature(SignedObject::KeyPackage),
         )
     })?;
+    // No extension type twice (V-13.4-03), as in a LeafNode.
+    if ext::has_duplicates(&kp.extensions) {
+        return Err(ValidationError::DuplicateExtension.into());
+    }
     check_placement(config, &kp.extensions, Container::KeyPackage)?;
     if kp.init_key == kp.leaf_node.encryption_key {
         return Err(ValidationError::InvalidKeyPackage(

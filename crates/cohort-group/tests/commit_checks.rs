@@ -2053,3 +2053,204 @@ fn merge_staged_refuses_another_group_or_a_stale_epoch() {
     );
     assert_eq!(alice.group.to_state_bytes().expect("state"), before);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Duplicate extensions in a KeyPackage or a ReInit (§13.4), key uniqueness across leaves added
+// together (§12.2), and the committer's parent hash (§7.9.2), through `process_message`.
+
+/// An extension of a type no registry lists, with `data`.
+fn unknown_extension(data: &[u8]) -> cohort_tree::extension::Extension {
+    cohort_tree::extension::Extension::new(
+        cohort_tree::extension::ExtensionType(0xff01),
+        data.to_vec(),
+    )
+}
+
+/// V-13.4-03: a KeyPackage whose `extensions` name one type twice (signed again, so only the
+/// duplicate is wrong) is refused, in an Add proposal and in a commit by value.
+#[test]
+fn v_13_4_03_duplicate_key_package_extension_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let (mut kp, _, dave) = key_package("dave");
+    kp.extensions = vec![unknown_extension(b"one"), unknown_extension(b"two")];
+    sign_key_package(&mut kp, &dave);
+    let msg = craft_proposal(&mut bob, add_of(kp.clone()), HandshakeFormat::Public);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(invalid(&err), ValidationError::DuplicateExtension),
+        "{err}"
+    );
+    let msg = commit_of(&mut bob, vec![add_of(kp.clone())]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(invalid(&err), ValidationError::DuplicateExtension),
+        "{err}"
+    );
+    // The committer's own check refuses it too.
+    let err = bob
+        .group
+        .add_members(&bob.signer, vec![kp], &CommitOptions::new(), Some(NOW))
+        .expect_err("a duplicate KeyPackage extension");
+    assert!(
+        matches!(invalid(&err), ValidationError::DuplicateExtension),
+        "{err}"
+    );
+    // One of each is fine.
+    let (mut kp, _, erin) = key_package("erin");
+    kp.extensions = vec![unknown_extension(b"one")];
+    sign_key_package(&mut kp, &erin);
+    apply(&mut alice.group, &added_by(&mut bob, kp));
+}
+
+/// V-13.4-03: a ReInit whose `extensions` (the new group's GroupContext extensions) name one
+/// type twice is refused, as a proposal and in a commit.
+#[test]
+fn v_13_4_03_duplicate_reinit_extension_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let reinit = Proposal::ReInit(ReInit {
+        group_id: b"next".to_vec().into(),
+        version: ProtocolVersion::MLS10,
+        cipher_suite: CS,
+        extensions: vec![unknown_extension(b"one"), unknown_extension(b"two")],
+    });
+    let msg = craft_proposal(&mut bob, reinit.clone(), HandshakeFormat::Public);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(invalid(&err), ValidationError::DuplicateExtension),
+        "{err}"
+    );
+    let msg = commit_of(&mut bob, vec![reinit]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(invalid(&err), ValidationError::DuplicateExtension),
+        "{err}"
+    );
+}
+
+/// V-12.2-13: two Adds in one commit whose KeyPackages share a leaf encryption key leave a
+/// tree with one key on two leaves: refused, naming the two new leaves. Two that share a
+/// signature key are refused earlier, as two Adds for the same client (V-12.2-06).
+#[test]
+fn v_12_2_13_two_adds_sharing_a_key_are_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let (dave_kp, _, dave) = key_package("dave");
+    // Two signers, one leaf encryption key.
+    let (mut erin_kp, _, erin) = key_package("erin");
+    erin_kp.leaf_node.encryption_key = dave_kp.leaf_node.encryption_key.clone();
+    resign_key_package(&mut erin_kp, &erin);
+    let msg = commit_of(&mut bob, vec![add_of(dave_kp.clone()), add_of(erin_kp)]);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidTree(TreeError::DuplicateEncryptionKey(
+                cohort_tree::math::NodeIndex(6),
+                cohort_tree::math::NodeIndex(8)
+            ))
+        ),
+        "{err}"
+    );
+    // One signer, two KeyPackages.
+    let (erin_kp, _) =
+        cohort_group::create_key_package(&provider(), CS, &dave, &spec("erin")).expect("kp");
+    let msg = commit_of(&mut bob, vec![add_of(dave_kp), add_of(erin_kp)]);
+    assert_list_error(
+        &reject(&mut alice.group, &msg),
+        ProposalListReason::DuplicateAdd,
+    );
+}
+
+/// V-12.2-13: a commit changing more than 32 leaves takes the indexed uniqueness pass
+/// (`check_keys_unique_indexed`); it refuses a changed leaf that repeats a key of a leaf the
+/// commit does not touch, encryption key (the 33rd of 33 Adds takes bob's) or signature key
+/// (bob's Update takes alice's, committed with 32 Adds), as the small-commit pass does.
+#[test]
+fn v_12_2_13_many_changed_leaves_repeating_a_member_key_are_rejected() {
+    let (mut alice, mut bob, mut carol) = trio();
+    let adds = |n: usize| -> Vec<ProposalOrRef> {
+        (0..n)
+            .map(|i| ProposalOrRef::Proposal(add_of(key_package(&format!("member {i}")).0)))
+            .collect()
+    };
+    let (mut kp, _, mallory) = key_package("mallory");
+    kp.leaf_node.encryption_key = leaf_of(&alice, LeafIndex(1)).encryption_key;
+    resign_key_package(&mut kp, &mallory);
+    let mut list = adds(32);
+    list.push(ProposalOrRef::Proposal(add_of(kp)));
+    let msg = craft_commit(&mut carol, list, None, HandshakeFormat::Public);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidTree(TreeError::DuplicateEncryptionKey(
+                cohort_tree::math::NodeIndex(2),
+                cohort_tree::math::NodeIndex(70)
+            ))
+        ),
+        "{err}"
+    );
+    let mut leaf = update_leaf(&bob);
+    leaf.signature_key = leaf_of(&alice, LeafIndex(0)).signature_key;
+    sign_leaf(
+        &mut leaf,
+        &alice.signer,
+        alice.group.group_id(),
+        LeafIndex(1),
+    );
+    let proposal = craft_proposal(
+        &mut bob,
+        Proposal::Update(Update { leaf_node: leaf }),
+        HandshakeFormat::Public,
+    );
+    accept_proposal(&mut alice.group, &proposal);
+    let mut list = vec![ProposalOrRef::Reference(proposal_ref(&proposal))];
+    list.extend(adds(32));
+    let msg = craft_commit(&mut carol, list, None, HandshakeFormat::Public);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidTree(TreeError::DuplicateSignatureKey(
+                LeafIndex(0),
+                LeafIndex(1)
+            ))
+        ),
+        "{err}"
+    );
+}
+
+/// V-7.9.2-05, V-7.5-03: the committer's new leaf must carry the parent hash of its first path
+/// node. bob's self-update with that parent hash changed (the leaf signed again, so only the
+/// parent hash is wrong) is refused when the receiver recomputes the chain.
+#[test]
+fn v_7_9_2_05_commit_path_with_a_wrong_leaf_parent_hash_is_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let commit = self_update(&mut bob);
+    let gid = bob.group.group_id().to_vec();
+    let signer_copy = bob.signer.clone();
+    let msg = edit_commit(&mut bob, &commit, |c, _| {
+        let Content::Commit(commit) = &mut c.content else {
+            panic!()
+        };
+        let leaf = &mut commit.path.as_mut().expect("path").leaf_node;
+        let LeafNodeSource::Commit(ph) = &leaf.leaf_node_source else {
+            panic!("a path leaf has source commit")
+        };
+        let mut ph = ph.as_slice().to_vec();
+        ph[0] ^= 1;
+        leaf.leaf_node_source = LeafNodeSource::Commit(ph.into());
+        sign_leaf(leaf, &signer_copy, &gid, LeafIndex(1));
+    });
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidUpdatePath(
+                cohort_tree::treekem::UpdatePathError::ParentHashMismatch
+            )
+        ),
+        "{err}"
+    );
+    // The commit as bob sent it is accepted.
+    apply(&mut alice.group, &commit);
+}

@@ -176,14 +176,21 @@ fn v_12_2_12_a_custom_type_a_member_does_not_support_cannot_be_committed() {
     assert!(
         matches!(
             refused,
-            Err(Error::Invalid(ValidationError::InvalidProposalList(_)))
+            Err(Error::Invalid(ValidationError::InvalidProposalList(
+                cohort_group::reason::ProposalListReason::CustomTypeUnsupported
+            )))
         ),
         "{refused:?}"
     );
     let msg = commit_of(&mut alice, vec![topic(b"lunch")]);
     let err = reject(&mut bob.group, &msg);
     assert!(
-        matches!(err, Error::Invalid(ValidationError::InvalidProposalList(_))),
+        matches!(
+            err,
+            Error::Invalid(ValidationError::InvalidProposalList(
+                cohort_group::reason::ProposalListReason::CustomTypeUnsupported
+            ))
+        ),
         "{err}"
     );
 }
@@ -201,7 +208,12 @@ fn v_12_4_01_a_path_required_custom_type_needs_a_path() {
     );
     let err = reject(&mut bob.group, &msg);
     assert!(
-        matches!(err, Error::Invalid(ValidationError::InvalidCommit(_))),
+        matches!(
+            err,
+            Error::Invalid(ValidationError::InvalidCommit(
+                cohort_group::reason::CommitReason::PathMissing
+            ))
+        ),
         "{err}"
     );
     // The committer's own commit carries a path.

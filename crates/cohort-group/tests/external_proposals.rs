@@ -348,7 +348,12 @@ fn v_12_1_4_01_external_psk_proposal_with_reinit_usage_is_rejected() {
     let msg = from_external(&ext, &alice, psk);
     let err = reject(&mut alice.group, &msg);
     assert!(
-        matches!(err, Error::Invalid(ValidationError::InvalidProposal(_))),
+        matches!(
+            err,
+            Error::Invalid(ValidationError::InvalidProposal(
+                cohort_group::reason::ProposalReason::NonApplicationResumptionPsk
+            ))
+        ),
         "{err}"
     );
 }

@@ -748,3 +748,110 @@ fn v_6_3_1_06_undecodable_private_content_is_malformed() {
     assert!(matches!(err, Error::Malformed(_)), "{err}");
     assert_eq!(*alice.group.to_state_bytes().expect("save"), *before);
 }
+
+/// `auth` sealed as a PrivateMessage of `from` (the sender data names `from`'s leaf) over
+/// `from`'s content `body`.
+fn private_with_auth(from: &mut Member, body: Content, auth: FramedContentAuthData) -> MlsMessage {
+    let c = content(from, body);
+    testing::seal(&mut from.group, c, auth, HandshakeFormat::Private, 0, None).expect("seal")
+}
+
+/// V-12.1.8-01: external proposals must arrive as PublicMessage. A PrivateMessage has no way to
+/// name an external sender (its SenderData carries a leaf index), so the receiver rebuilds the
+/// content with `sender = member(leaf)`: the server's proposal, signed as `external(0)` and
+/// sealed in a member's PrivateMessage, fails the signature check and is not cached; the same
+/// proposal as a PublicMessage is accepted.
+#[test]
+fn v_12_1_8_01_external_proposal_in_a_private_message_is_rejected() {
+    let (ext_signer, mut alice, mut bob, _carol) = external_group();
+    let mut external = content(&bob, Content::Proposal(remove(2)));
+    external.sender = Sender::External(0);
+    for wire_format in [WireFormat::PRIVATE_MESSAGE, WireFormat::PUBLIC_MESSAGE] {
+        let signature =
+            sign_content(&ext_signer, wire_format, &external, alice.group.context()).expect("sign");
+        let auth = FramedContentAuthData {
+            signature,
+            confirmation_tag: None,
+        };
+        let msg = private_with_auth(&mut bob, Content::Proposal(remove(2)), auth);
+        let err = reject(&mut alice.group, &msg);
+        assert!(
+            matches!(
+                invalid(&err),
+                ValidationError::InvalidSignature(SignedObject::FramedContent)
+            ),
+            "{err}"
+        );
+    }
+    // The server signing the member-sender content as a PrivateMessage fails too.
+    let as_bob = content(&bob, Content::Proposal(remove(2)));
+    let signature = sign_content(
+        &ext_signer,
+        WireFormat::PRIVATE_MESSAGE,
+        &as_bob,
+        alice.group.context(),
+    )
+    .expect("sign");
+    let auth = FramedContentAuthData {
+        signature,
+        confirmation_tag: None,
+    };
+    let msg = private_with_auth(&mut bob, Content::Proposal(remove(2)), auth);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSignature(SignedObject::FramedContent)
+        ),
+        "{err}"
+    );
+    let msg = non_member(
+        &alice,
+        Sender::External(0),
+        Content::Proposal(remove(2)),
+        &ext_signer,
+    );
+    accept_proposal(&mut alice.group, &msg);
+}
+
+/// V-6.3.1-05: the receiver checks a PrivateMessage's FramedContentAuthData over the content
+/// rebuilt with `sender = member(SenderData.leaf_index)` and `wire_format =
+/// mls_private_message`. Signed with the public wire format, or over another member's sender
+/// (carol's content, signed by carol, in bob's sender data), it is refused; signed as the
+/// receiver rebuilds it, it is accepted.
+#[test]
+fn v_6_3_1_05_private_content_is_verified_as_the_receiver_rebuilds_it() {
+    let (mut alice, mut bob, carol) = trio();
+    let context = alice.group.context().clone();
+    let sign = |signer: &cohort_crypto::SoftwareSigner,
+                wire_format: WireFormat,
+                c: &cohort_messages::framing::FramedContent| FramedContentAuthData {
+        signature: sign_content(signer, wire_format, c, &context).expect("sign"),
+        confirmation_tag: None,
+    };
+    let as_bob = content(&bob, Content::Proposal(remove(2)));
+    let auth = sign(&bob.signer, WireFormat::PUBLIC_MESSAGE, &as_bob);
+    let msg = private_with_auth(&mut bob, Content::Proposal(remove(2)), auth);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSignature(SignedObject::FramedContent)
+        ),
+        "{err}"
+    );
+    let as_carol = content(&carol, Content::Proposal(remove(2)));
+    let auth = sign(&carol.signer, WireFormat::PRIVATE_MESSAGE, &as_carol);
+    let msg = private_with_auth(&mut bob, Content::Proposal(remove(2)), auth);
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidSignature(SignedObject::FramedContent)
+        ),
+        "{err}"
+    );
+    let auth = sign(&bob.signer, WireFormat::PRIVATE_MESSAGE, &as_bob);
+    let msg = private_with_auth(&mut bob, Content::Proposal(remove(2)), auth);
+    accept_proposal(&mut alice.group, &msg);
+}

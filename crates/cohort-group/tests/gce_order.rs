@@ -58,7 +58,9 @@ fn v_12_3_01_adds_are_judged_under_the_new_extensions() {
     assert!(
         matches!(
             err,
-            Error::Invalid(ValidationError::UnsupportedCapability(_))
+            Error::Invalid(ValidationError::UnsupportedCapability(
+                cohort_group::reason::CapabilityReason::RequiredCapability
+            ))
         ),
         "{err}"
     );

@@ -6,8 +6,12 @@
 mod support;
 
 use cohort_credential::{Credential, CredentialType};
-use cohort_group::reason::{CommitReason, LeafNodeReason};
-use cohort_group::{CommitOptions, Error, Group, HandshakeFormat, StrictChecks, ValidationError};
+use cohort_group::reason::{CommitReason, ExtensionReason, LeafNodeReason};
+use cohort_group::{
+    CommitOptions, Error, Group, GroupConfig, HandshakeFormat, JoinInput, NoPsks, StrictChecks,
+    ValidationError,
+};
+use cohort_messages::MlsMessageBody;
 use cohort_messages::extensions::{
     ExtensionPayload, ExternalSender, ExternalSenders, RequiredCapabilities,
 };
@@ -398,8 +402,7 @@ fn v_13_4_06_a_known_extension_in_the_wrong_container_is_refused() {
         extension_placement: true,
         ..StrictChecks::TOLERANT
     });
-    let misplaced =
-        |err: &Error| matches!(err, Error::Invalid(ValidationError::InvalidExtension(_)));
+    let misplaced = |err: &Error, reason: ExtensionReason| matches!(err, Error::Invalid(ValidationError::InvalidExtension(r)) if *r == reason);
     let (mut kp, _, dave) = key_package("dave");
     kp.leaf_node
         .extensions
@@ -411,7 +414,10 @@ fn v_13_4_06_a_known_extension_in_the_wrong_container_is_refused() {
         HandshakeFormat::Public,
     );
     let err = reject(&mut alice.group, &msg);
-    assert!(misplaced(&err), "{err}");
+    assert!(
+        misplaced(&err, ExtensionReason::NotAllowedInLeafNode),
+        "{err}"
+    );
     let (mut kp, _, erin) = key_package("erin");
     kp.extensions
         .push(Extension::new(ExtensionType::RATCHET_TREE, vec![0]));
@@ -422,11 +428,17 @@ fn v_13_4_06_a_known_extension_in_the_wrong_container_is_refused() {
         HandshakeFormat::Public,
     );
     let err = reject(&mut alice.group, &msg);
-    assert!(misplaced(&err), "{err}");
+    assert!(
+        misplaced(&err, ExtensionReason::NotAllowedInKeyPackage),
+        "{err}"
+    );
     let app_id = Extension::new(ExtensionType::APPLICATION_ID, b"\x03app".to_vec());
     let msg = craft_proposal(&mut bob, gce(vec![app_id]), HandshakeFormat::Public);
     let err = reject(&mut alice.group, &msg);
-    assert!(misplaced(&err), "{err}");
+    assert!(
+        misplaced(&err, ExtensionReason::NotAllowedInGroupContext),
+        "{err}"
+    );
 }
 
 /// V-13.4-06: by default the placement check is off (optional strictness): the same misplaced
@@ -451,4 +463,133 @@ fn misplaced_known_extensions_are_tolerated_by_default() {
     bob.group.merge_pending_commit().expect("merge");
     apply(&mut alice.group, &out.commit);
     assert_eq!(alice.group.members().count(), 5);
+}
+
+/// The test configuration with the placement check on.
+fn strict_placement() -> GroupConfig {
+    config().with_strict_checks(StrictChecks {
+        extension_placement: true,
+        ..StrictChecks::TOLERANT
+    })
+}
+
+/// `alice` adds a new member from `kp_spec` (its leaf extensions set to `leaf_extensions` when
+/// any are given) and the new member joins from the Welcome with `config`.
+fn join_added(
+    alice: &mut Member,
+    kp_spec: &cohort_group::LeafSpec,
+    leaf_extensions: Vec<Extension>,
+    config: GroupConfig,
+) -> Result<Group, Error> {
+    let (mut kp, secrets, bob) = key_package_with(kp_spec);
+    if !leaf_extensions.is_empty() {
+        kp.leaf_node.extensions = leaf_extensions;
+        resign_key_package(&mut kp, &bob);
+    }
+    let out = alice
+        .group
+        .add_members(
+            &alice.signer,
+            vec![kp.clone()],
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .expect("add");
+    alice.group.merge_pending_commit().expect("merge");
+    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+        panic!("not a Welcome")
+    };
+    let input = JoinInput {
+        welcome: &welcome,
+        key_package: &kp,
+        secrets: &secrets,
+        ratchet_tree: None,
+        now: Some(NOW),
+    };
+    Group::join(&provider(), input, &NoPsks, config)
+}
+
+/// V-13.4-06: group creation and joins apply the placement rule a received
+/// GroupContextExtensions gets, in the same mode. With `StrictChecks::extension_placement` on,
+/// `create` refuses an `application_id` among the GroupContext extensions, and a joiner refuses
+/// a Welcome whose GroupContext carries one; by default both are tolerated.
+#[test]
+fn v_13_4_06_misplaced_group_context_extension_at_create_and_join() {
+    let app_id = Extension::new(ExtensionType::APPLICATION_ID, b"\x03app".to_vec());
+    let err = Group::create(
+        &provider(),
+        CS,
+        &signer(),
+        &spec("alice"),
+        b"negative-tests".to_vec(),
+        vec![app_id.clone()],
+        strict_placement(),
+    )
+    .expect_err("strict create");
+    assert!(
+        matches!(
+            err,
+            Error::Invalid(ValidationError::InvalidExtension(
+                ExtensionReason::NotAllowedInGroupContext
+            ))
+        ),
+        "{err}"
+    );
+    // Tolerated by default: the group is created, and a tolerant joiner joins it.
+    let mut alice = create_with("alice", vec![app_id]);
+    join_added(&mut alice, &spec("bob"), Vec::new(), config()).expect("tolerant join");
+    let err = join_added(&mut alice, &spec("carol"), Vec::new(), strict_placement())
+        .expect_err("strict join");
+    assert!(
+        matches!(
+            err,
+            Error::Invalid(ValidationError::InvalidExtension(
+                ExtensionReason::NotAllowedInGroupContext
+            ))
+        ),
+        "{err}"
+    );
+}
+
+/// V-13.4-06: a joiner checks the leaves of the tree it receives for misplaced extensions in
+/// the same mode: bob's leaf carries `external_pub` (tolerated by the default group that added
+/// him); carol, joining strict, refuses the tree, a tolerant dave joins it.
+#[test]
+fn v_13_4_06_misplaced_leaf_extension_in_the_joined_tree() {
+    let mut alice = create_with("alice", Vec::new());
+    let external_pub = Extension::new(ExtensionType::EXTERNAL_PUB, vec![0; 33]);
+    join_added(&mut alice, &spec("bob"), vec![external_pub], config()).expect("tolerant join");
+    let err = join_added(&mut alice, &spec("carol"), Vec::new(), strict_placement())
+        .expect_err("strict join");
+    assert!(
+        matches!(
+            err,
+            Error::Invalid(ValidationError::InvalidExtension(
+                ExtensionReason::NotAllowedInLeafNode
+            ))
+        ),
+        "{err}"
+    );
+    join_added(&mut alice, &spec("dave"), Vec::new(), config()).expect("tolerant join");
+}
+
+/// V-13.4-03: `create` refuses GroupContext extensions that name one type twice, whatever the
+/// strict checks, as a receiver refuses such a GroupContextExtensions.
+#[test]
+fn v_13_4_03_create_refuses_a_duplicate_group_context_extension() {
+    let ext = Extension::new(ExtensionType(0xff01), b"x".to_vec());
+    let err = Group::create(
+        &provider(),
+        CS,
+        &signer(),
+        &spec("alice"),
+        b"negative-tests".to_vec(),
+        vec![ext.clone(), ext],
+        config(),
+    )
+    .expect_err("duplicate");
+    assert!(
+        matches!(err, Error::Invalid(ValidationError::DuplicateExtension)),
+        "{err}"
+    );
 }

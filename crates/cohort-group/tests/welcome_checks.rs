@@ -23,7 +23,7 @@ use cohort_messages::proposal::{Add, PreSharedKey, Proposal};
 use cohort_messages::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
 use cohort_messages::welcome::{EncryptedGroupSecrets, GroupSecrets, Welcome};
 use cohort_tree::TreeError;
-use cohort_tree::leaf::ProtocolVersion;
+use cohort_tree::leaf::{LeafNodeSource, ProtocolVersion};
 use cohort_tree::math::LeafIndex;
 use cohort_tree::node::RatchetTreeNodes;
 use cohort_tree::treekem::UpdatePathError;
@@ -611,9 +611,7 @@ fn v_12_4_3_1_12_tree_with_a_broken_parent_hash_is_rejected() {
     assert!(
         matches!(
             err,
-            ValidationError::InvalidTree(
-                TreeError::ParentHashMismatch(_) | TreeError::ParentHashCoverage { .. }
-            )
+            ValidationError::InvalidTree(TreeError::ParentHashCoverage { links: 0, .. })
         ),
         "{err}"
     );
@@ -767,4 +765,195 @@ fn v_12_4_3_3_04_large_tree_checks_keep_their_order() {
         Err(Error::Invalid(ValidationError::InvalidTree(TreeError::TreeHashMismatch))) => {}
         other => panic!("expected the tree hash mismatch first, got {other:?}"),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tree hash and parent hashes (§7.8, §7.9.2) of the tree a joiner receives. Each Welcome's
+// tree is changed, the GroupContext's tree hash recomputed and the GroupInfo signed again, so
+// that the check under test is the one that fails.
+
+/// A Welcome whose ratchet_tree extension `edit` changed, with the GroupContext's tree hash set
+/// to the changed tree's and the GroupInfo signed again by alice.
+fn with_tree(inv: &Invite, edit: impl FnOnce(&mut RatchetTreeNodes)) -> Welcome {
+    resigned(inv, |gi| {
+        let at = gi
+            .extensions
+            .iter()
+            .position(|e| e.extension_type == ExtensionType::RATCHET_TREE)
+            .expect("tree");
+        let mut nodes = RatchetTreeNodes::from_extension(&gi.extensions[at]).expect("nodes");
+        edit(&mut nodes);
+        let mut tree = cohort_tree::RatchetTree::from_nodes(nodes.clone()).expect("tree");
+        gi.group_context.tree_hash = tree.tree_hash(&*suite()).expect("hash").into();
+        gi.extensions[at] = nodes.to_extension().expect("ext");
+    })
+}
+
+fn node_mut(nodes: &mut RatchetTreeNodes, x: usize) -> &mut cohort_tree::node::Node {
+    std::sync::Arc::make_mut(nodes.0[x].as_mut().expect("non-blank node"))
+}
+
+/// V-7.9.2-02: every non-blank parent must be covered by exactly one chain. The invite's tree
+/// is alice, bob, dave with alice's path over parents 1 and 3; the root 3 with a new encryption
+/// key is linked by neither child (every link hashes the parent's key).
+#[test]
+fn v_7_9_2_02_welcome_tree_with_a_parent_no_chain_covers_is_rejected() {
+    let inv = invite();
+    let w = with_tree(&inv, |nodes| {
+        let cohort_tree::node::Node::Parent(root) = node_mut(nodes, 3) else {
+            panic!("node 3 is a parent")
+        };
+        root.encryption_key = suite().kem_generate().expect("kem").1;
+    });
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(
+            err,
+            ValidationError::InvalidTree(TreeError::ParentHashCoverage {
+                node: cohort_tree::math::NodeIndex(3),
+                links: 0
+            })
+        ),
+        "{err}"
+    );
+}
+
+/// V-7.9.2-03: a link D→P holds only if `D.parent_hash == ParentHash(P, S)`. alice's leaf with
+/// its parent hash changed (and signed again by alice) no longer links parent 1, which no other
+/// descendant covers.
+#[test]
+fn v_7_9_2_03_welcome_tree_with_a_broken_leaf_link_is_rejected() {
+    let inv = invite();
+    let (_, gi) = open(&inv);
+    let gid = gi.group_context.group_id.as_slice().to_vec();
+    let w = with_tree(&inv, |nodes| {
+        let cohort_tree::node::Node::Leaf(leaf) = node_mut(nodes, 0) else {
+            panic!("node 0 is a leaf")
+        };
+        let LeafNodeSource::Commit(ph) = &leaf.leaf_node_source else {
+            panic!("alice's leaf has source commit")
+        };
+        let mut ph = ph.as_slice().to_vec();
+        ph[0] ^= 1;
+        leaf.leaf_node_source = LeafNodeSource::Commit(ph.into());
+        sign_leaf(leaf, &inv.alice_signer, &gid, LeafIndex(0));
+    });
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(
+            err,
+            ValidationError::InvalidTree(TreeError::ParentHashCoverage {
+                node: cohort_tree::math::NodeIndex(1),
+                links: 0
+            })
+        ),
+        "{err}"
+    );
+}
+
+/// V-7.9.2-03: a link D→P also needs `P.unmerged_leaves ∩ leaves(C) == resolution(C) \ {D}`,
+/// and the sibling's original tree hash leaves out P's unmerged leaves. dave's leaf 2 listed as
+/// unmerged at the root changes what parent 1's link hashes: the root is covered by no link.
+#[test]
+fn v_7_9_2_03_welcome_tree_with_unmerged_leaves_breaking_the_link_is_rejected() {
+    let inv = invite();
+    let w = with_tree(&inv, |nodes| {
+        let cohort_tree::node::Node::Parent(root) = node_mut(nodes, 3) else {
+            panic!("node 3 is a parent")
+        };
+        root.unmerged_leaves = vec![LeafIndex(2)];
+    });
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(
+            err,
+            ValidationError::InvalidTree(TreeError::ParentHashCoverage {
+                node: cohort_tree::math::NodeIndex(3),
+                links: 0
+            })
+        ),
+        "{err}"
+    );
+}
+
+/// The RFC 9420 §7.8 tree hash of `nodes`, computed here from the wire encodings:
+/// `TreeHashInput` with a leaf's `leaf_index` (left out if `with_leaf_index` is false, as a
+/// wrong implementation would), an optional node absent exactly when blank, and a parent's two
+/// child hashes.
+fn rfc_tree_hash(nodes: &RatchetTreeNodes, with_leaf_index: bool) -> Vec<u8> {
+    fn level(x: usize) -> u32 {
+        (!x).trailing_zeros()
+    }
+    fn vec_of(bytes: &[u8]) -> Vec<u8> {
+        assert!(bytes.len() < 64, "one-byte varint");
+        let mut v = vec![bytes.len() as u8];
+        v.extend_from_slice(bytes);
+        v
+    }
+    fn hash(nodes: &RatchetTreeNodes, x: usize, with_leaf_index: bool) -> Vec<u8> {
+        let node = nodes.0.get(x).and_then(|n| n.as_deref());
+        let mut input = Vec::new();
+        let k = level(x);
+        if k == 0 {
+            input.push(1);
+            if with_leaf_index {
+                input.extend_from_slice(&((x / 2) as u32).to_be_bytes());
+            }
+            match node {
+                Some(cohort_tree::node::Node::Leaf(l)) => {
+                    input.push(1);
+                    input.extend(l.to_bytes().expect("leaf"));
+                }
+                None => input.push(0),
+                Some(_) => panic!("a parent at a leaf position"),
+            }
+        } else {
+            input.push(2);
+            match node {
+                Some(cohort_tree::node::Node::Parent(p)) => {
+                    input.push(1);
+                    input.extend(p.to_bytes().expect("parent"));
+                }
+                None => input.push(0),
+                Some(_) => panic!("a leaf at a parent position"),
+            }
+            let left = x ^ (1 << (k - 1));
+            let right = x ^ (3 << (k - 1));
+            input.extend(vec_of(&hash(nodes, left, with_leaf_index)));
+            input.extend(vec_of(&hash(nodes, right, with_leaf_index)));
+        }
+        suite().hash(&input).expect("hash")
+    }
+    let leaves = nodes.0.len().div_ceil(2).next_power_of_two();
+    hash(nodes, leaves - 1, with_leaf_index)
+}
+
+/// V-7.8-01: the joiner computes the tree hash from the §7.8 inputs. The GroupContext's tree
+/// hash equals one computed here from the wire encodings; one computed without the leaves'
+/// `leaf_index` (the tree unchanged, the GroupInfo signed again) is a mismatch.
+#[test]
+fn v_7_8_01_joiner_recomputes_the_tree_hash_from_its_inputs() {
+    let inv = invite();
+    let (_, gi) = open(&inv);
+    let nodes = RatchetTreeNodes::from_extension(
+        gi.extensions
+            .iter()
+            .find(|e| e.extension_type == ExtensionType::RATCHET_TREE)
+            .expect("tree"),
+    )
+    .expect("nodes");
+    assert_eq!(
+        rfc_tree_hash(&nodes, true),
+        gi.group_context.tree_hash.as_slice()
+    );
+    let wrong = rfc_tree_hash(&nodes, false);
+    let w = resigned(&inv, |gi| gi.group_context.tree_hash = wrong.into());
+    let err = join_err(&inv, &w);
+    assert!(
+        matches!(
+            err,
+            ValidationError::InvalidTree(TreeError::TreeHashMismatch)
+        ),
+        "{err}"
+    );
 }
