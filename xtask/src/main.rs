@@ -9,6 +9,7 @@ use std::process::ExitCode;
 mod bench_peers;
 mod crash;
 mod deps;
+mod fuzz;
 mod interop;
 mod sim;
 mod vectors;
@@ -27,6 +28,8 @@ COMMANDS:
     deps       Check the dependency rules between the workspace's crates
     crash      Kill a process driving groups on SQLite 1,000 times and check every group
                (`cargo xtask crash --help`)
+    fuzz       Build the fuzz targets (nightly, libFuzzer) and run each for a bounded time
+               (`cargo xtask fuzz --help`)
     sim        Run the deterministic network simulation over a range of seeds, both Delivery
                Service modes, every fault (`cargo xtask sim --help`)
     bench-peers
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Some("crash") => crash::main(args.collect()),
         Some("bench-peers") => bench_peers::main(args.collect()),
         Some("sim") => sim::main(args.collect()),
+        Some("fuzz") => fuzz::main(args.collect()),
         Some("help" | "--help" | "-h") => {
             print!("{HELP}");
             ExitCode::SUCCESS
