@@ -1190,59 +1190,42 @@ fn key_packages(messages: &[MlsMessage]) -> Result<Vec<KeyPackage>, Error> {
 macro_rules! group_api {
     ($client:ty; $($async:ident)?, $($await:tt)*) => {
         /// Adds the clients of `key_packages` (MLSMessages carrying KeyPackages). The commit is
-        /// pending until `merge_pending_commit`.
+        /// pending until `merge_pending_commit`. Like every commit, it also covers the proposals
+        /// cached in this epoch (by reference), PSK proposals included (their PSKs are looked up
+        /// as for `commit`).
         ///
         /// # Errors
         /// [`Error::Invalid`] for an invalid KeyPackage; a crypto or storage failure.
         pub $($async)? fn add_members(&mut self, key_packages: &[MlsMessage], now: u64) -> Result<CommitOutput, Error> {
-            let kps = self::key_packages(key_packages)?;
-            let intent = Intent::carrying(
-                &self.group,
-                kps.iter().map(|kp| Proposal::Add(Add { key_package: kp.clone() })).collect(),
-            );
-            let (mut next, options) = (self.group.clone(), self.commit_options());
-            let (next, out) = self.client.with_signer(move |signer| {
-                let out = next.add_members(signer, kps, &options, Some(now))?;
-                Ok((next, out))
-            })$($await)*?;
-            self.stage_to(next)$($await)*?;
-            self.held.remember_sent(&out.commit);
-            self.intent = Some(intent);
-            Ok(out)
+            let proposals = self::key_packages(key_packages)?
+                .into_iter()
+                .map(|key_package| Proposal::Add(Add { key_package }))
+                .collect();
+            // With a path, as the engine's `add_members` (fresh keys for the new members).
+            let mut options = self.commit_options();
+            options.force_path = true;
+            self.commit_with(proposals, options, now)$($await)*
         }
 
-        /// Removes the members at `leaves`. The commit is pending until merged.
+        /// Removes the members at `leaves`. The commit is pending until merged. It also covers
+        /// the proposals cached in this epoch, as `add_members`.
         ///
         /// # Errors
         /// [`Error::Invalid`] for a leaf that is not a member; a crypto or storage failure.
         pub $($async)? fn remove_members(&mut self, leaves: &[LeafIndex], now: u64) -> Result<CommitOutput, Error> {
-            let intent = Intent::carrying(
-                &self.group,
-                leaves.iter().map(|&removed| Proposal::Remove(Remove { removed })).collect(),
-            );
-            let (mut next, options, leaves) = (self.group.clone(), self.commit_options(), leaves.to_vec());
-            let (next, out) = self.client.with_signer(move |signer| {
-                let out = next.remove_members(signer, &leaves, &options, Some(now))?;
-                Ok((next, out))
-            })$($await)*?;
-            self.stage_to(next)$($await)*?;
-            self.held.remember_sent(&out.commit);
-            self.intent = Some(intent);
-            Ok(out)
+            let proposals = leaves.iter().map(|&removed| Proposal::Remove(Remove { removed })).collect();
+            let options = self.commit_options();
+            self.commit_with(proposals, options, now)$($await)*
         }
 
         /// Refreshes our keys (post-compromise security). The commit is pending until merged.
+        /// It also covers the proposals cached in this epoch, as `add_members`.
         ///
         /// # Errors
         /// A crypto or storage failure.
         pub $($async)? fn self_update(&mut self, now: u64) -> Result<CommitOutput, Error> {
-            let (mut next, options) = (self.group.clone(), self.commit_options());
-            let (next, out) = self.client.with_signer(move |signer| {
-                let out = next.self_update(signer, &options, Some(now))?;
-                Ok((next, out))
-            })$($await)*?;
-            self.stage_to(next)$($await)*?;
-            self.held.remember_sent(&out.commit);
+            let options = self.commit_options();
+            let out = self.commit_with(Vec::new(), options, now)$($await)*?;
             self.intent = Some(Intent::self_update());
             Ok(out)
         }

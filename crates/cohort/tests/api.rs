@@ -343,6 +343,42 @@ fn an_external_psk_is_registered_proposed_and_committed() {
     assert!(g[1].process_message(out.commit, NOW).is_err());
 }
 
+/// A cached PSK proposal is covered by whichever commit comes next: a self-update, an add or a
+/// removal look its PSK up like `commit_pending` does.
+#[test]
+fn a_cached_psk_proposal_is_covered_by_self_update_add_and_remove() {
+    let (alice, bob, carol) = (client("alice"), client("bob"), client("carol"));
+    let mut g = group_of(b"g", &alice, &[&bob]);
+    for c in [&alice, &bob] {
+        c.register_psk(b"the psk", Zeroizing::new(vec![7; 32]))
+            .expect("register");
+    }
+    for op in ["self-update", "add", "remove"] {
+        let proposal = g[1].propose_external_psk(b"the psk", NOW).expect("propose");
+        g[0].process_message(proposal, NOW).expect("proposal");
+        let out = match op {
+            "self-update" => g[0].self_update(NOW),
+            "add" => {
+                let kp = carol.generate_key_package(NOW).expect("kp");
+                g[0].add_members(&[kp], NOW)
+            }
+            _ => {
+                let leaf = g[0]
+                    .members()
+                    .iter()
+                    .find(|m| m.credential == Credential::basic(b"carol".to_vec()))
+                    .map(|m| m.leaf)
+                    .expect("carol was added");
+                g[0].remove_members(&[leaf], NOW)
+            }
+        }
+        .unwrap_or_else(|e| panic!("{op} with a cached PSK proposal: {e}"));
+        g[0].merge_pending_commit().expect("merge");
+        commit(&mut g[1], out.commit);
+        same_epoch(&[&g[0], &g[1]]);
+    }
+}
+
 /// KeyPackages are listed and deleted; a last-resort one survives the joins that use it.
 #[test]
 fn key_packages_are_listed_deleted_and_last_resort_ones_kept() {
