@@ -66,6 +66,21 @@ fn invalid(err: &Error) -> &ValidationError {
     }
 }
 
+/// `msg`, a commit with a path from `from`, with the path's leaf changed by `edit` (which signs
+/// it again if it should verify), the commit re-signed and its tags recomputed.
+fn edit_path_leaf(
+    from: &mut Member,
+    msg: &MlsMessage,
+    edit: impl FnOnce(&mut cohort_tree::leaf::LeafNode),
+) -> MlsMessage {
+    edit_commit(from, msg, |c, _| {
+        let Content::Commit(commit) = &mut c.content else {
+            panic!("not a commit")
+        };
+        edit(&mut commit.path.as_mut().expect("path").leaf_node);
+    })
+}
+
 /// Decodes a PublicMessage commit, lets `edit` change its content and auth, and protects it
 /// again with `from`'s keys (signature recomputed).
 fn edit_commit(
@@ -1247,11 +1262,7 @@ fn v_12_4_2_08_invalid_path_leaf_is_rejected() {
     let commit = self_update(&mut bob);
     let gid = bob.group.group_id().to_vec();
     let signer_copy = bob.signer.clone();
-    let msg = edit_commit(&mut bob, &commit, |c, _| {
-        let Content::Commit(commit) = &mut c.content else {
-            panic!()
-        };
-        let leaf = &mut commit.path.as_mut().expect("path").leaf_node;
+    let msg = edit_path_leaf(&mut bob, &commit, |leaf| {
         leaf.leaf_node_source = LeafNodeSource::Update;
         sign_leaf(leaf, &signer_copy, &gid, LeafIndex(1));
     });
@@ -1263,11 +1274,7 @@ fn v_12_4_2_08_invalid_path_leaf_is_rejected() {
         ),
         "{err}"
     );
-    let msg = edit_commit(&mut bob, &commit, |c, _| {
-        let Content::Commit(commit) = &mut c.content else {
-            panic!()
-        };
-        let leaf = &mut commit.path.as_mut().expect("path").leaf_node;
+    let msg = edit_path_leaf(&mut bob, &commit, |leaf| {
         sign_leaf(leaf, &signer_copy, &gid, LeafIndex(2));
     });
     let err = reject(&mut alice.group, &msg);
@@ -1289,11 +1296,7 @@ fn v_12_4_2_09_path_leaf_reusing_the_encryption_key_is_rejected() {
     let gid = bob.group.group_id().to_vec();
     let old_key = leaf_of(&bob, LeafIndex(1)).encryption_key;
     let signer_copy = bob.signer.clone();
-    let msg = edit_commit(&mut bob, &commit, |c, _| {
-        let Content::Commit(commit) = &mut c.content else {
-            panic!()
-        };
-        let leaf = &mut commit.path.as_mut().expect("path").leaf_node;
+    let msg = edit_path_leaf(&mut bob, &commit, |leaf| {
         leaf.encryption_key = old_key;
         sign_leaf(leaf, &signer_copy, &gid, LeafIndex(1));
     });
@@ -1797,11 +1800,7 @@ fn v_12_4_2_10_path_key_already_in_the_tree_is_rejected() {
     let gid = bob.group.group_id().to_vec();
     let carol_key = leaf_of(&bob, LeafIndex(2)).encryption_key;
     let signer_copy = bob.signer.clone();
-    let msg = edit_commit(&mut bob, &commit, |c, _| {
-        let Content::Commit(commit) = &mut c.content else {
-            panic!()
-        };
-        let leaf = &mut commit.path.as_mut().expect("path").leaf_node;
+    let msg = edit_path_leaf(&mut bob, &commit, |leaf| {
         leaf.encryption_key = carol_key;
         sign_leaf(leaf, &signer_copy, &gid, LeafIndex(1));
     });
@@ -2228,11 +2227,7 @@ fn v_7_9_2_05_commit_path_with_a_wrong_leaf_parent_hash_is_rejected() {
     let commit = self_update(&mut bob);
     let gid = bob.group.group_id().to_vec();
     let signer_copy = bob.signer.clone();
-    let msg = edit_commit(&mut bob, &commit, |c, _| {
-        let Content::Commit(commit) = &mut c.content else {
-            panic!()
-        };
-        let leaf = &mut commit.path.as_mut().expect("path").leaf_node;
+    let msg = edit_path_leaf(&mut bob, &commit, |leaf| {
         let LeafNodeSource::Commit(ph) = &leaf.leaf_node_source else {
             panic!("a path leaf has source commit")
         };
