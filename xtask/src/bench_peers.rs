@@ -110,7 +110,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 }
 
 /// The workspace root: the parent of xtask's manifest directory.
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest
         .parent()

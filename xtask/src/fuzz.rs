@@ -18,7 +18,7 @@
 //! cargo xtask fuzz [--seconds S] [--keep] [TARGET...]
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
@@ -72,7 +72,7 @@ pub fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
             target => targets.push(target.to_string()),
         }
     }
-    let fuzz = workspace_root().join("fuzz");
+    let fuzz = crate::bench_peers::workspace_root().join("fuzz");
     let all = match list_targets(&fuzz) {
         Ok(all) => all,
         Err(e) => return fail(&format!("cannot list fuzz/fuzz_targets: {e}")),
@@ -131,11 +131,6 @@ fn usage(e: &str) -> ExitCode {
 fn fail(e: &str) -> ExitCode {
     eprintln!("error: {e}");
     ExitCode::FAILURE
-}
-
-fn workspace_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
 }
 
 /// The targets: the file stems in `fuzz/fuzz_targets/`, sorted.

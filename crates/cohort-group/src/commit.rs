@@ -553,12 +553,9 @@ pub(crate) fn validate_proposal(
         }
         // No extension type twice (V-12.1.7-03).
         Proposal::GroupContextExtensions(g) => {
-            if cohort_tree::extension::has_duplicates(&g.extensions) {
-                return Err(ValidationError::DuplicateExtension.into());
-            }
-            // Only GroupContext extensions (V-13.4-06, a strict check), and known payloads
+            // No type twice, only GroupContext extensions (a strict check), and known payloads
             // decode exactly (V-11.1-04).
-            crate::validate::check_placement(
+            crate::validate::check_extensions(
                 &state.config,
                 &g.extensions,
                 crate::validate::Container::GroupContext,
@@ -586,10 +583,7 @@ pub(crate) fn validate_proposal(
                     ValidationError::InvalidProposal(ProposalReason::ReInitLowersVersion).into(),
                 );
             }
-            if cohort_tree::extension::has_duplicates(&r.extensions) {
-                return Err(ValidationError::DuplicateExtension.into());
-            }
-            crate::validate::check_placement(
+            crate::validate::check_extensions(
                 &state.config,
                 &r.extensions,
                 crate::validate::Container::GroupContext,

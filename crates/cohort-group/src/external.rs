@@ -308,11 +308,12 @@ fn verified_tree(
 ) -> Result<RatchetTree, Error> {
     let context = &group_info.group_context;
     // No extension type twice (V-12.4.3-05, V-13.4-03), as for a Welcome join.
-    if ext::has_duplicates(&group_info.extensions) || ext::has_duplicates(&context.extensions) {
+    if ext::has_duplicates(&group_info.extensions) {
         return Err(ValidationError::DuplicateExtension.into());
     }
-    // Only GroupContext extension types in the GroupContext (V-13.4-06, a strict check).
-    crate::validate::check_placement(
+    // The GroupContext's extensions as a received GroupContextExtensions' (V-13.4-03,
+    // V-13.4-06).
+    crate::validate::check_extensions(
         config,
         &context.extensions,
         crate::validate::Container::GroupContext,

@@ -225,13 +225,12 @@ impl Group {
             );
         }
         // No extension type twice, in the GroupInfo or its GroupContext (V-12.4.3-05, V-13.4-03).
-        if ext::has_duplicates(&group_info.extensions) || ext::has_duplicates(&context.extensions) {
+        if ext::has_duplicates(&group_info.extensions) {
             return Err(ValidationError::DuplicateExtension.into());
         }
-        // Only GroupContext extension types in the GroupContext (V-13.4-06), in the mode a
-        // received GroupContextExtensions is checked in (a strict check). The tree's leaves
-        // are checked for theirs with the rest of §7.3 below.
-        crate::validate::check_placement(
+        // The GroupContext's extensions as a received GroupContextExtensions' (V-13.4-03,
+        // V-13.4-06). The tree's leaves are checked for theirs with the rest of §7.3 below.
+        crate::validate::check_extensions(
             &config,
             &context.extensions,
             crate::validate::Container::GroupContext,

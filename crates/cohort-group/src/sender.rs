@@ -244,10 +244,7 @@ impl Group {
         // The GroupContext extensions pass the checks a receiver makes of a
         // GroupContextExtensions: no type twice (V-13.4-03), and only GroupContext types
         // (V-13.4-06, a strict check).
-        if cohort_tree::extension::has_duplicates(&extensions) {
-            return Err(crate::ValidationError::DuplicateExtension.into());
-        }
-        crate::validate::check_placement(
+        crate::validate::check_extensions(
             &config,
             &extensions,
             crate::validate::Container::GroupContext,

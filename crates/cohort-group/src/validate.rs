@@ -385,11 +385,7 @@ pub(crate) fn validate_key_package(
             ValidationError::InvalidSignature(SignedObject::KeyPackage),
         )
     })?;
-    // No extension type twice (V-13.4-03), as in a LeafNode.
-    if ext::has_duplicates(&kp.extensions) {
-        return Err(ValidationError::DuplicateExtension.into());
-    }
-    check_placement(config, &kp.extensions, Container::KeyPackage)?;
+    check_extensions(config, &kp.extensions, Container::KeyPackage)?;
     if kp.init_key == kp.leaf_node.encryption_key {
         return Err(ValidationError::InvalidKeyPackage(
             KeyPackageReason::InitKeyEqualsEncryptionKey,
@@ -431,6 +427,19 @@ pub(crate) enum Container {
     KeyPackage,
     LeafNode,
     GroupContext,
+}
+
+/// A received extension list, or one we are about to send: no type twice (V-13.4-03) and, in
+/// strict mode, only the types `container` may hold ([`check_placement`], V-13.4-06).
+pub(crate) fn check_extensions(
+    config: &GroupConfig,
+    extensions: &[cohort_tree::extension::Extension],
+    container: Container,
+) -> Result<(), Error> {
+    if ext::has_duplicates(extensions) {
+        return Err(ValidationError::DuplicateExtension.into());
+    }
+    check_placement(config, extensions, container)
 }
 
 /// With [`StrictChecks::extension_placement`](crate::StrictChecks) on, refuses a known extension

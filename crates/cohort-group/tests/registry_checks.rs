@@ -8,10 +8,8 @@ mod support;
 use cohort_credential::{Credential, CredentialType};
 use cohort_group::reason::{CommitReason, ExtensionReason, LeafNodeReason};
 use cohort_group::{
-    CommitOptions, Error, Group, GroupConfig, HandshakeFormat, JoinInput, NoPsks, StrictChecks,
-    ValidationError,
+    CommitOptions, Error, Group, GroupConfig, HandshakeFormat, StrictChecks, ValidationError,
 };
-use cohort_messages::MlsMessageBody;
 use cohort_messages::extensions::{
     ExtensionPayload, ExternalSender, ExternalSenders, RequiredCapabilities,
 };
@@ -486,27 +484,7 @@ fn join_added(
         kp.leaf_node.extensions = leaf_extensions;
         resign_key_package(&mut kp, &bob);
     }
-    let out = alice
-        .group
-        .add_members(
-            &alice.signer,
-            vec![kp.clone()],
-            &CommitOptions::new(),
-            Some(NOW),
-        )
-        .expect("add");
-    alice.group.merge_pending_commit().expect("merge");
-    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
-        panic!("not a Welcome")
-    };
-    let input = JoinInput {
-        welcome: &welcome,
-        key_package: &kp,
-        secrets: &secrets,
-        ratchet_tree: None,
-        now: Some(NOW),
-    };
-    Group::join(&provider(), input, &NoPsks, config)
+    add_and_join(alice, &kp, &secrets, config)
 }
 
 /// V-13.4-06: group creation and joins apply the placement rule a received

@@ -329,6 +329,18 @@ pub fn pair_with(
         signer: alice_signer,
     };
     let (kp, secrets, signer) = key_package_with(bob_spec);
+    let group = add_and_join(&mut alice, &kp, &secrets, config()).expect("join");
+    (alice, Member { signer, group })
+}
+
+/// `alice` adds the owner of `kp` (merging her commit), who joins from the Welcome with
+/// `config`: the joiner's group, or why the join failed.
+pub fn add_and_join(
+    alice: &mut Member,
+    kp: &KeyPackage,
+    secrets: &KeyPackageSecrets,
+    config: GroupConfig,
+) -> Result<Group, Error> {
     let out = alice
         .group
         .add_members(
@@ -344,13 +356,12 @@ pub fn pair_with(
     };
     let input = JoinInput {
         welcome: &welcome,
-        key_package: &kp,
-        secrets: &secrets,
+        key_package: kp,
+        secrets,
         ratchet_tree: None,
         now: Some(NOW),
     };
-    let group = Group::join(&p, input, &NoPsks, config()).expect("join");
-    (alice, Member { signer, group })
+    Group::join(&provider(), input, &NoPsks, config)
 }
 
 /// Accepts every credential, whatever its type, and a successor only when the credential is

@@ -1660,11 +1660,8 @@ macro_rules! group_api {
         /// # Errors
         /// A crypto or storage failure.
         pub $($async)? fn propose_external_psk(&mut self, psk_id: &[u8], now: u64) -> Result<MlsMessage, Error> {
-            let (format, psk_id) = (self.client.id.policy.handshake_format, psk_id.to_vec());
-            let message = self
-                .operate(move |g, signer| g.propose_external_psk(signer, &psk_id, format, Some(now)))$($await)*?;
-            self.held.remember_sent(&message);
-            Ok(message)
+            let proposal = self.external_psk_proposal(psk_id)?;
+            self.propose(proposal, now)$($await)*
         }
 
         /// Proposes replacing the group's GroupContext extensions with `extensions`
