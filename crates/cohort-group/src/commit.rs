@@ -11,7 +11,7 @@ use cohort_key_schedule::{
     PskInput, confirmation_tag, confirmed_transcript_hash, interim_transcript_hash, psk_secret,
 };
 use cohort_messages::framing::{
-    AuthenticatedContent, ConfirmedTranscriptHashInput, Content, Sender,
+    AuthenticatedContent, ConfirmedTranscriptHashInput, Content, Mac, Sender,
 };
 use cohort_messages::group_context::GroupContext;
 use cohort_messages::proposal::{Proposal, ProposalOrRef, ReInit};
@@ -276,6 +276,32 @@ pub(crate) fn mark_reinit(next: &mut GroupState, summary: &CommitSummary) {
     }
 }
 
+/// What processing a commit does with its confirmation tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TagCheck {
+    /// Compare it with the tag the new epoch derives (RFC 9420 §12.4.2, V-12.4.2-*): the only
+    /// mode outside tests.
+    Verify,
+    /// Keep the derived tag in its place: the `test-utils` oracle that gives a forged commit
+    /// the tag its receivers will expect.
+    #[cfg(feature = "test-utils")]
+    Derive,
+}
+
+/// The tag the next epoch keeps: `received` when it matches `expected` (constant time).
+pub(crate) fn settle_tag(
+    mode: TagCheck,
+    received: &Mac,
+    expected: Vec<u8>,
+) -> Result<Vec<u8>, Error> {
+    match mode {
+        TagCheck::Verify if received.ct_eq(&expected) => Ok(expected),
+        TagCheck::Verify => Err(ValidationError::InvalidConfirmationTag.into()),
+        #[cfg(feature = "test-utils")]
+        TagCheck::Derive => Ok(expected),
+    }
+}
+
 /// Processes a verified commit against `state`, returning the next epoch's state.
 pub(crate) fn process_commit(
     suite: &dyn SuiteOps,
@@ -284,13 +310,27 @@ pub(crate) fn process_commit(
     psks: &dyn ExternalPsks,
     now: Option<u64>,
 ) -> Result<(GroupState, CommitSummary), Error> {
+    process_commit_with(suite, state, content, psks, now, TagCheck::Verify)
+}
+
+/// [`process_commit`] with the confirmation tag treated as `mode` says.
+pub(crate) fn process_commit_with(
+    suite: &dyn SuiteOps,
+    state: &GroupState,
+    content: &AuthenticatedContent,
+    psks: &dyn ExternalPsks,
+    now: Option<u64>,
+    mode: TagCheck,
+) -> Result<(GroupState, CommitSummary), Error> {
     let Content::Commit(commit) = &content.content.content else {
         return Err(Error::Internal("process_commit called on a non-commit"));
     };
     let committer = match content.content.sender {
         Sender::Member(leaf) => leaf,
         Sender::NewMemberCommit => {
-            return crate::external::process_external_commit(suite, state, content, psks, now);
+            return crate::external::process_external_commit(
+                suite, state, content, psks, now, mode,
+            );
         }
         _ => return Err(ValidationError::InvalidSender(SenderReason::CommitFromNonMember).into()),
     };
@@ -460,12 +500,10 @@ pub(crate) fn process_commit(
         next.secrets.confirmation_key.as_bytes(),
         &next.confirmed,
     )?;
-    if !tag.ct_eq(&expected) {
-        return Err(ValidationError::InvalidConfirmationTag.into());
-    }
-    let interim = interim_transcript_hash(suite, &next.confirmed, &tag.0)?;
+    let tag = settle_tag(mode, tag, expected)?;
+    let interim = interim_transcript_hash(suite, &next.confirmed, &tag)?;
     summary.psks = psk_ids;
-    let mut next = next_state(state, next, tree, private, interim, tag.0.to_vec());
+    let mut next = next_state(state, next, tree, private, interim, tag);
     mark_reinit(&mut next, &summary);
     Ok((next, summary))
 }

@@ -402,6 +402,7 @@ pub(crate) fn process_external_commit(
     content: &AuthenticatedContent,
     psks: &dyn ExternalPsks,
     now: Option<u64>,
+    mode: crate::commit::TagCheck,
 ) -> Result<(GroupState, CommitSummary), Error> {
     let bad = |r: ProposalListReason| -> Error { ValidationError::InvalidProposalList(r).into() };
     let Content::Commit(commit) = &content.content.content else {
@@ -551,14 +552,12 @@ pub(crate) fn process_external_commit(
         None,
     )?;
     let expected = confirmation_tag(s, next.secrets.confirmation_key.as_bytes(), &next.confirmed)?;
-    if !tag.ct_eq(&expected) {
-        return Err(ValidationError::InvalidConfirmationTag.into());
-    }
-    let interim = interim_transcript_hash(s, &next.confirmed, &tag.0)?;
+    let tag = crate::commit::settle_tag(mode, tag, expected)?;
+    let interim = interim_transcript_hash(s, &next.confirmed, &tag)?;
     summary.added.push((joiner, path.leaf_node.clone()));
     summary.psks = psk_ids;
     Ok((
-        next_state(state, next, tree, private, interim, tag.0.to_vec()),
+        next_state(state, next, tree, private, interim, tag),
         summary,
     ))
 }

@@ -2249,3 +2249,55 @@ fn v_7_9_2_05_commit_path_with_a_wrong_leaf_parent_hash_is_rejected() {
     // The commit as bob sent it is accepted.
     apply(&mut alice.group, &commit);
 }
+
+/// The content and auth of a PublicMessage `msg`, as a receiver verifies them.
+fn authenticated(msg: &MlsMessage) -> cohort_messages::framing::AuthenticatedContent {
+    let MlsMessageBody::PublicMessage(m) = wire(msg).body else {
+        panic!("not a PublicMessage")
+    };
+    cohort_messages::framing::AuthenticatedContent {
+        wire_format: cohort_messages::message::WireFormat::PUBLIC_MESSAGE,
+        content: m.content,
+        auth: m.auth,
+    }
+}
+
+/// The test hook the fuzz harnesses use to reach the state after a forged commit:
+/// `derived_confirmation_tag` returns an honest commit's own tag, and gives a commit built
+/// without the sender-side checks (here an Add by value, tag made up) the tag that receivers
+/// then accept; the made-up tag itself is refused.
+#[test]
+fn derived_confirmation_tag_is_the_tag_receivers_expect() {
+    let (mut alice, mut bob, _carol) = trio();
+    let honest = self_update(&mut bob);
+    let ac = authenticated(&honest);
+    let derived = testing::derived_confirmation_tag(&alice.group, &ac, &NoPsks, Some(NOW))
+        .expect("an honest commit derives");
+    assert_eq!(
+        derived,
+        ac.auth.confirmation_tag.expect("tag").0.into_vec(),
+        "the honest commit's tag"
+    );
+
+    let forged = commit_of(&mut bob, vec![add_of(key_package("dave").0)]);
+    let err = reject(&mut alice.group, &forged);
+    assert!(
+        matches!(invalid(&err), ValidationError::InvalidConfirmationTag),
+        "{err}"
+    );
+    let derived = testing::derived_confirmation_tag(
+        &alice.group,
+        &authenticated(&forged),
+        &NoPsks,
+        Some(NOW),
+    )
+    .expect("the forged commit derives");
+    let retagged = edit_commit(&mut bob, &forged, |_, tag| *tag = Some(Mac(derived.into())));
+    let epoch = alice.group.epoch();
+    apply(&mut alice.group, &retagged);
+    assert_eq!(alice.group.epoch(), epoch + 1);
+    assert!(
+        alice.group.tree().leaf(LeafIndex(3)).is_some(),
+        "dave added"
+    );
+}

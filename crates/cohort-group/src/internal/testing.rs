@@ -198,3 +198,29 @@ pub fn application_secrets_consumed_by(
         generation,
     )?)
 }
+
+/// The confirmation tag that `receiver` derives for the commit `content` (RFC 9420 §12.4.2):
+/// every check a receiver makes runs but the last, and the tag it would compare is returned.
+/// With it a test or a fuzzer gives a forged commit the tag its receivers expect, and so
+/// reaches the state after it. `content`'s own confirmation tag must be present (any value).
+/// Ask a member the commit does not remove: a removed member derives no new epoch, and this
+/// returns its current tag.
+///
+/// # Errors
+/// Whatever processing the commit at `receiver` refuses before its tag is compared.
+pub fn derived_confirmation_tag(
+    receiver: &Group,
+    content: &cohort_messages::framing::AuthenticatedContent,
+    psks: &dyn crate::ExternalPsks,
+    now: Option<u64>,
+) -> Result<Vec<u8>, Error> {
+    crate::commit::process_commit_with(
+        &*receiver.suite_arc(),
+        receiver.state(),
+        content,
+        psks,
+        now,
+        crate::commit::TagCheck::Derive,
+    )
+    .map(|(next, _)| next.confirmation_tag)
+}
