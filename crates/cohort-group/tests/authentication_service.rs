@@ -495,8 +495,10 @@ fn v_5_3_2_02_old_traffic_of_an_expired_credential_is_accepted() {
     let late = SoftwareSigner::generate(p.suite(CS).expect("suite")).expect("signer");
     let (kp, _) = create_key_package(&p, CS, &late, &spec("carol")).expect("kp");
     assert!(
-        alice
-            .add_members(&alice_signer, vec![kp], &CommitOptions::new(), Some(NOW))
-            .is_err()
+        matches!(
+            alice.add_members(&alice_signer, vec![kp], &CommitOptions::new(), Some(NOW)),
+            Err(Error::Invalid(ValidationError::CredentialRejected(_)))
+        ),
+        "a credential the validator refuses"
     );
 }

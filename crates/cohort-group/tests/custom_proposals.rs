@@ -117,17 +117,17 @@ fn a_custom_proposal_the_application_refuses_is_rejected() {
         "{err}"
     );
     // The sender's own check refuses it too.
-    assert!(
-        alice
-            .group
-            .propose(
-                &alice.signer,
-                topic(&[0xff; 4]),
-                HandshakeFormat::Public,
-                Some(NOW)
-            )
-            .is_err()
-    );
+    assert!(matches!(
+        alice.group.propose(
+            &alice.signer,
+            topic(&[0xff; 4]),
+            HandshakeFormat::Public,
+            Some(NOW)
+        ),
+        Err(Error::Invalid(ValidationError::CustomProposalRejected(
+            0xF0A0
+        )))
+    ));
 }
 
 /// A custom proposal sent by reference is cached and committed; the receiver's staged commit

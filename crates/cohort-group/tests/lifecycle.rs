@@ -5,8 +5,8 @@
 use cohort_credential::Credential;
 use cohort_crypto::{CipherSuite, CryptoProvider, SoftwareSigner};
 use cohort_group::{
-    CommitOptions, Group, GroupConfig, GroupStatus, HandshakeFormat, JoinInput, LeafSpec, NoPsks,
-    Processed, create_key_package,
+    CommitOptions, Error, Group, GroupConfig, GroupStatus, HandshakeFormat, JoinInput, LeafSpec,
+    NoPsks, Processed, ValidationError, create_key_package,
 };
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::math::LeafIndex;
@@ -168,9 +168,13 @@ fn run(p: &dyn CryptoProvider, cs: CipherSuite, format: HandshakeFormat) {
     }
     // A replay of the same message is refused: its key is gone (V-9.1-01).
     assert!(
-        alice
-            .process_message(hello.clone(), &NoPsks, Some(NOW))
-            .is_err()
+        matches!(
+            alice.process_message(hello.clone(), &NoPsks, Some(NOW)),
+            Err(Error::Invalid(ValidationError::SecretUnavailable(
+                cohort_key_schedule::KeyScheduleError::GenerationConsumed { .. }
+            )))
+        ),
+        "a replay"
     );
 
     // Carol updates her keys; everyone follows.
@@ -204,9 +208,13 @@ fn run(p: &dyn CryptoProvider, cs: CipherSuite, format: HandshakeFormat) {
         .encrypt_application(&alice_signer, b"after carol left", b"", 0)
         .expect("encrypt");
     assert!(
-        carol
-            .process_message(secret.clone(), &NoPsks, Some(NOW))
-            .is_err()
+        matches!(
+            carol.process_message(secret.clone(), &NoPsks, Some(NOW)),
+            Err(Error::Invalid(ValidationError::GroupInactive(
+                cohort_group::reason::InactiveReason::Removed
+            )))
+        ),
+        "a removed member reads nothing"
     );
     match deliver(bob.group.as_mut().expect("bob"), &secret) {
         Processed::Application { data, .. } => assert_eq!(data, b"after carol left"),

@@ -146,10 +146,15 @@ fn v_11_1_03_default_types_are_assumed_credential_types_are_not() {
         &cohort_group::NoPsks,
         Some(NOW),
     );
-    assert!(out.is_err(), "the committer's own check refuses it");
     let msg = commit_of(&mut bob, vec![gce(vec![credential])]);
     let err = reject(&mut alice.group, &msg);
     assert!(matches!(err, Error::Invalid(_)), "{err}");
+    assert_eq!(
+        out.expect_err("the committer's own check refuses it")
+            .to_string(),
+        err.to_string(),
+        "the committer refuses it as its receivers do"
+    );
 }
 
 /// V-13.5-01: GREASE values take the normal path for unknown values: a GREASE extension in a
