@@ -181,7 +181,10 @@ fn a_failed_write_changes_nothing_in_memory() {
     );
     // A failed send is an error too (the message must not be sent: its ratchet step is lost).
     bob_store.fail_next_write();
-    assert!(bob_group.send_message(b"lost").is_err());
+    assert!(matches!(
+        bob_group.send_message(b"lost"),
+        Err(cohort::Error::Storage(_))
+    ));
     // Retrying the commit works, and bob and alice agree.
     let Received::Commit(staged) = bob_group
         .process_message(update.commit, NOW)
@@ -326,9 +329,24 @@ fn a_failed_message_write_leaves_the_ratchets_as_stored() {
         other => panic!("{other:?}"),
     }
     // Stored and in memory, the key is now consumed.
-    assert!(bob_group.process_message(m.clone(), NOW).is_err());
+    let replay = bob_group
+        .process_message(m.clone(), NOW)
+        .expect_err("a replay");
     let mut reloaded = bob.load_group(b"faults").expect("load").expect("stored");
-    assert!(reloaded.process_message(m, NOW).is_err());
+    let reloaded_replay = reloaded.process_message(m, NOW).expect_err("a replay");
+    for err in [replay, reloaded_replay] {
+        assert!(
+            matches!(
+                err,
+                cohort::Error::Delivery(cohort::DeliveryError::AlreadySeen {
+                    leaf: 0,
+                    generation: 0,
+                    ..
+                })
+            ),
+            "{err}"
+        );
+    }
 }
 
 /// Alice and Bob in one group, both with `policy`; Bob's store is returned too.
@@ -601,7 +619,10 @@ fn an_async_client_signs_through_an_async_key_service() {
             .await
             .expect_err("service down");
         assert!(matches!(err, cohort::Error::Crypto(_)), "{err}");
-        assert!(alice_group.send_message(b"lost").await.is_err());
+        assert!(matches!(
+            alice_group.send_message(b"lost").await,
+            Err(cohort::Error::Crypto(_))
+        ));
         assert_eq!(
             *alice_group.group().to_state_bytes().expect("save"),
             *before
