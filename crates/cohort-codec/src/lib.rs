@@ -20,7 +20,7 @@ mod varint;
 pub use bytes::{SecretVarBytes, VarBytes};
 pub use cohort_codec_derive::{Decode, Encode};
 pub use error::CodecError;
-pub use reader::Reader;
+pub use reader::{DecodeOptions, Reader};
 pub use varint::{MAX_VECTOR_LEN, decode_varint, encode_varint, varint_len};
 
 use alloc::vec::Vec;
@@ -69,7 +69,15 @@ pub trait Decode: Sized {
     /// [`CodecError::TrailingBytes`] when input is left over, or any error of
     /// [`Decode::decode`].
     fn from_bytes(bytes: &[u8]) -> Result<Self, CodecError> {
-        let mut reader = Reader::new(bytes);
+        Self::from_bytes_with(bytes, DecodeOptions::default())
+    }
+
+    /// [`Decode::from_bytes`] with `options`.
+    ///
+    /// # Errors
+    /// As [`Decode::from_bytes`].
+    fn from_bytes_with(bytes: &[u8], options: DecodeOptions) -> Result<Self, CodecError> {
+        let mut reader = Reader::with_options(bytes, options);
         let value = Self::decode(&mut reader)?;
         reader.finish()?;
         Ok(value)

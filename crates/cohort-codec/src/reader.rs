@@ -12,12 +12,45 @@ use alloc::vec::Vec;
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     data: &'a [u8],
+    options: DecodeOptions,
+}
+
+/// What a decoder cannot tell from the wire: how to read encodings that deployed peers give
+/// to values the standards leave open. [`Default`] reads only what the specifications define.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DecodeOptions {
+    /// A proposal type that is read as a SelfRemove proposal (an empty body) besides
+    /// draft-ietf-mls-extensions' own code point: mls-rs sends SelfRemove at the private-use
+    /// value 0xF003. Without it, such a type is read as a custom proposal (an `opaque<V>` body).
+    pub self_remove_alias: Option<u16>,
+}
+
+impl DecodeOptions {
+    /// The default options with `alias` read as SelfRemove.
+    pub fn with_self_remove_alias(mut self, alias: Option<u16>) -> Self {
+        self.self_remove_alias = alias;
+        self
+    }
 }
 
 impl<'a> Reader<'a> {
-    /// A reader over all of `data`.
+    /// A reader over all of `data`, with the default [`DecodeOptions`].
     pub fn new(data: &'a [u8]) -> Self {
-        Self { data }
+        Self {
+            data,
+            options: DecodeOptions::default(),
+        }
+    }
+
+    /// A reader over all of `data` that decodes as `options` say.
+    pub fn with_options(data: &'a [u8], options: DecodeOptions) -> Self {
+        Self { data, options }
+    }
+
+    /// The options this reader decodes with (inherited by its sub-readers).
+    pub fn options(&self) -> DecodeOptions {
+        self.options
     }
 
     /// Bytes not yet read.
@@ -115,7 +148,8 @@ impl<'a> Reader<'a> {
     /// # Errors
     /// As [`Reader::read_length`].
     pub fn sub_reader(&mut self) -> Result<Reader<'a>, CodecError> {
-        Ok(Reader::new(self.read_opaque()?))
+        let options = self.options;
+        Ok(Reader::with_options(self.read_opaque()?, options))
     }
 
     /// Reads `T items<V>`: a header, then elements until the declared content is used up.

@@ -99,6 +99,17 @@ pub(crate) fn apply_proposals(
             summary.updated.push(leaf);
         }
     }
+    // SelfRemoves after the Updates and before the Removes (draft-ietf-mls-extensions): each
+    // removes its sender's leaf.
+    for r in resolved {
+        if let (Proposal::SelfRemove(_), Sender::Member(leaf)) = (&r.proposal, r.sender) {
+            tree.remove_leaf(leaf)?;
+            summary.removed.push(leaf);
+            if leaf == state.private.own_leaf {
+                summary.removes_us = true;
+            }
+        }
+    }
     for r in resolved {
         if let Proposal::Remove(remove) = &r.proposal {
             tree.remove_leaf(remove.removed)?;
@@ -353,6 +364,12 @@ pub(crate) fn process_commit_with(
     let mut resolved = Vec::with_capacity(commit.proposals.len());
     for p in &commit.proposals {
         match p {
+            ProposalOrRef::Proposal(Proposal::SelfRemove(_)) => {
+                return Err(ValidationError::InvalidProposalList(
+                    ProposalListReason::SelfRemoveByValue,
+                )
+                .into());
+            }
             ProposalOrRef::Proposal(proposal) => resolved.push(Resolved {
                 proposal: proposal.clone(),
                 sender: Sender::Member(committer),
@@ -641,6 +658,27 @@ pub(crate) fn validate_proposal(
             }
             Ok(())
         }
+        // Only a member leaves (X-SR-02), and only in a self-remove-capable group: every member
+        // lists the type it is sent at (X-SR-01).
+        Proposal::SelfRemove(sr) => {
+            if !matches!(sender, Sender::Member(_)) {
+                return Err(ValidationError::InvalidProposal(
+                    ProposalReason::SelfRemoveFromNonMember,
+                )
+                .into());
+            }
+            if !state
+                .tree
+                .leaves()
+                .all(|(_, leaf)| leaf.capabilities.proposals.contains(&sr.code_point))
+            {
+                return Err(ValidationError::InvalidProposal(
+                    ProposalReason::SelfRemoveUnsupported,
+                )
+                .into());
+            }
+            Ok(())
+        }
         // Judged by where it appears: the list checks and the receipt path.
         _ => Ok(()),
     }
@@ -661,8 +699,9 @@ fn validate_proposal_list(
     let mut gce = 0;
     let removed: BTreeSet<LeafIndex> = list
         .iter()
-        .filter_map(|r| match &r.proposal {
-            Proposal::Remove(rm) => Some(rm.removed),
+        .filter_map(|r| match (&r.proposal, r.sender) {
+            (Proposal::Remove(rm), _) => Some(rm.removed),
+            (Proposal::SelfRemove(_), Sender::Member(leaf)) => Some(leaf),
             _ => None,
         })
         .collect();
@@ -733,6 +772,23 @@ fn validate_proposal_list(
                 }
                 validate_proposal(suite, state, r.sender, &r.proposal, now)?;
                 if !touched.insert(rm.removed) {
+                    return Err(bad(ProposalListReason::DuplicateUpdateOrRemove));
+                }
+            }
+            // Its sender's leaf is removed: not the committer's (X-SR-05), and no other Update,
+            // Remove or SelfRemove for that leaf (X-SR-06).
+            Proposal::SelfRemove(_) => {
+                validate_proposal(suite, state, r.sender, &r.proposal, now)?;
+                let Sender::Member(leaf) = r.sender else {
+                    return Err(ValidationError::InvalidProposal(
+                        ProposalReason::SelfRemoveFromNonMember,
+                    )
+                    .into());
+                };
+                if leaf == committer {
+                    return Err(bad(ProposalListReason::CommitterRemoved));
+                }
+                if !touched.insert(leaf) {
                     return Err(bad(ProposalListReason::DuplicateUpdateOrRemove));
                 }
             }

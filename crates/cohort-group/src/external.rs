@@ -132,6 +132,52 @@ impl Group {
         config: GroupConfig,
         now: Option<u64>,
     ) -> Result<ExternalJoin, Error> {
+        let options = ExternalJoinOptions {
+            resync,
+            psk_ids,
+            self_removes: &[],
+        };
+        Self::join_by_external_commit_with(
+            provider,
+            signer,
+            spec,
+            group_info,
+            ratchet_tree,
+            &options,
+            psks,
+            config,
+            now,
+        )
+    }
+
+    /// [`Group::join_by_external_commit`] with every choice of [`ExternalJoinOptions`]: a
+    /// resync, external PSKs, and the group's pending SelfRemove proposals
+    /// (draft-ietf-mls-extensions), which the commit covers by reference.
+    ///
+    /// # Errors
+    /// As [`Group::join_by_external_commit_with_psks`]; for a SelfRemove that is not a valid
+    /// PublicMessage SelfRemove of a member of this GroupInfo's epoch, the error a member would
+    /// give it (its membership tag is not checked: a joiner holds no membership key).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the joiner's inputs of RFC 9420 §12.4.3.2"
+    )]
+    pub fn join_by_external_commit_with(
+        provider: &dyn CryptoProvider,
+        signer: &dyn Signer,
+        spec: &LeafSpec,
+        group_info: &GroupInfo,
+        ratchet_tree: Option<RatchetTreeNodes>,
+        options: &ExternalJoinOptions<'_>,
+        psks: &dyn ExternalPsks,
+        config: GroupConfig,
+        now: Option<u64>,
+    ) -> Result<ExternalJoin, Error> {
+        let ExternalJoinOptions {
+            resync,
+            psk_ids,
+            self_removes,
+        } = *options;
         let context = group_info.group_context.clone();
         // The group's version must be one we run (V-12.4.3-06), as at a Welcome.
         if context.version != ProtocolVersion::MLS10 {
@@ -173,6 +219,23 @@ impl Group {
                 kem_output: kem_output.into(),
             },
         ))];
+        // The pending SelfRemoves, by reference, their senders' leaves removed first (they come
+        // before a Remove, X-SR-06).
+        let mut self_removed = Vec::with_capacity(self_removes.len());
+        for message in self_removes {
+            let (leaf, reference) = verified_self_remove(s, &tree, &context, message)?;
+            if self_removed.contains(&leaf) || resync == Some(leaf) {
+                return Err(ValidationError::InvalidProposalList(
+                    ProposalListReason::DuplicateUpdateOrRemove,
+                )
+                .into());
+            }
+            self_removed.push(leaf);
+            proposals.push(ProposalOrRef::Reference(reference));
+        }
+        for leaf in &self_removed {
+            tree.remove_leaf(*leaf)?;
+        }
         if let Some(old) = resync {
             tree.remove_leaf(old)?;
             proposals.push(ProposalOrRef::Proposal(Proposal::Remove(Remove {
@@ -289,6 +352,99 @@ impl Group {
             commit: MlsMessage::new(MlsMessageBody::PublicMessage(message)),
         })
     }
+}
+
+/// What a client joining by external commit adds to the commit ([`Group::join_by_external_commit_with`]).
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct ExternalJoinOptions<'a> {
+    /// Our old leaf, removed by the same commit (a resync, RFC 9420 §12.4.3.2).
+    pub resync: Option<LeafIndex>,
+    /// External PSKs to inject, each by a PreSharedKey proposal by value.
+    pub psk_ids: &'a [&'a [u8]],
+    /// The group's pending SelfRemove proposals (draft-ietf-mls-extensions), as the Delivery
+    /// Service hands them out with the GroupInfo: PublicMessages of the GroupInfo's epoch. The
+    /// commit covers each by reference, and its sender leaves.
+    pub self_removes: &'a [MlsMessage],
+}
+
+impl<'a> ExternalJoinOptions<'a> {
+    /// No resync, no PSK, no SelfRemove.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With `resync` as our old leaf.
+    pub fn resync(mut self, old: LeafIndex) -> Self {
+        self.resync = Some(old);
+        self
+    }
+
+    /// With the external PSKs `psk_ids`.
+    pub fn psk_ids(mut self, psk_ids: &'a [&'a [u8]]) -> Self {
+        self.psk_ids = psk_ids;
+        self
+    }
+
+    /// With the pending SelfRemoves `messages`.
+    pub fn self_removes(mut self, messages: &'a [MlsMessage]) -> Self {
+        self.self_removes = messages;
+        self
+    }
+}
+
+/// Checks a SelfRemove a joiner commits by reference as a member would, but for its membership
+/// tag (draft-ietf-mls-extensions): a PublicMessage of the group's epoch whose content is a
+/// SelfRemove from a member, signed by that member, in a self-remove-capable group. Returns
+/// the member's leaf and the proposal's reference.
+fn verified_self_remove(
+    s: &dyn SuiteOps,
+    tree: &RatchetTree,
+    context: &GroupContext,
+    message: &MlsMessage,
+) -> Result<(LeafIndex, cohort_messages::proposal::ProposalRef), Error> {
+    let MlsMessageBody::PublicMessage(m) = &message.body else {
+        return Err(ValidationError::InvalidProposal(ProposalReason::SelfRemoveNotPublic).into());
+    };
+    crate::framing::check_addressing(&m.content.group_id, m.content.epoch, context)?;
+    let Content::Proposal(Proposal::SelfRemove(sr)) = &m.content.content else {
+        return Err(ValidationError::InvalidCommit(CommitReason::ExternalCommitByReference).into());
+    };
+    let Sender::Member(leaf) = m.content.sender else {
+        return Err(
+            ValidationError::InvalidProposal(ProposalReason::SelfRemoveFromNonMember).into(),
+        );
+    };
+    let key =
+        tree.leaf(leaf)
+            .map(|l| l.signature_key.clone())
+            .ok_or(ValidationError::InvalidSender(
+                SenderReason::MemberLeafBlankOrOutOfRange,
+            ))?;
+    crate::framing::verify_content_signature(
+        s,
+        &key,
+        WireFormat::PUBLIC_MESSAGE,
+        &m.content,
+        &m.auth,
+        context,
+    )?;
+    if !tree
+        .leaves()
+        .all(|(_, l)| l.capabilities.proposals.contains(&sr.code_point))
+    {
+        return Err(ValidationError::InvalidProposal(ProposalReason::SelfRemoveUnsupported).into());
+    }
+    let authenticated = AuthenticatedContent {
+        wire_format: WireFormat::PUBLIC_MESSAGE,
+        content: m.content.clone(),
+        auth: m.auth.clone(),
+    };
+    let reference = labeled::make_proposal_ref(s, &authenticated.to_bytes()?)?;
+    Ok((
+        leaf,
+        cohort_messages::proposal::ProposalRef(reference.as_slice().to_vec().into()),
+    ))
 }
 
 fn next_epoch_number(context: &GroupContext) -> Result<u64, Error> {
@@ -426,11 +582,37 @@ pub(crate) fn process_external_commit(
     let mut kem_output = None;
     let mut removed = None;
     let mut psk_ids = Vec::new();
+    // SelfRemoves of members, committed by reference (draft-ietf-mls-extensions): the one kind
+    // of reference an external commit may hold (X-SR-07).
+    let mut self_removed: Vec<LeafIndex> = Vec::new();
     for p in &commit.proposals {
-        let ProposalOrRef::Proposal(p) = p else {
-            return Err(
-                ValidationError::InvalidCommit(CommitReason::ExternalCommitByReference).into(),
-            );
+        let p = match p {
+            ProposalOrRef::Proposal(Proposal::SelfRemove(_)) => {
+                return Err(bad(ProposalListReason::SelfRemoveByValue));
+            }
+            ProposalOrRef::Proposal(p) => p,
+            ProposalOrRef::Reference(r) => {
+                let cached = state
+                    .proposals
+                    .iter()
+                    .find(|c| c.reference.as_slice() == r.0.as_slice())
+                    .filter(|c| matches!(c.proposal, Proposal::SelfRemove(_)))
+                    .ok_or(ValidationError::InvalidCommit(
+                        CommitReason::ExternalCommitByReference,
+                    ))?;
+                crate::commit::validate_proposal(s, state, cached.sender, &cached.proposal, now)?;
+                let Sender::Member(leaf) = cached.sender else {
+                    return Err(ValidationError::InvalidProposal(
+                        ProposalReason::SelfRemoveFromNonMember,
+                    )
+                    .into());
+                };
+                if self_removed.contains(&leaf) {
+                    return Err(bad(ProposalListReason::DuplicateUpdateOrRemove));
+                }
+                self_removed.push(leaf);
+                continue;
+            }
         };
         match p {
             Proposal::ExternalInit(ei) if kem_output.is_none() => {
@@ -459,6 +641,20 @@ pub(crate) fn process_external_commit(
     let kem_output = kem_output.ok_or_else(|| bad(ProposalListReason::MissingExternalInit))?;
     let mut summary = CommitSummary::default();
     let mut tree = state.tree.clone();
+    // SelfRemoves before the Remove (X-SR-06: no Remove of a leaf that removes itself).
+    if removed.is_some_and(|old| self_removed.contains(&old)) {
+        return Err(bad(ProposalListReason::DuplicateUpdateOrRemove));
+    }
+    for leaf in self_removed {
+        tree.remove_leaf(leaf)?;
+        summary.removed.push(leaf);
+        summary.removes_us |= leaf == state.private.own_leaf;
+    }
+    if summary.removes_us {
+        let mut gone = state.clone();
+        gone.status = GroupStatus::Removed;
+        return Ok((gone, summary));
+    }
     if let Some(old) = removed {
         let old_leaf = tree.leaf(old).ok_or(ValidationError::InvalidProposal(
             ProposalReason::RemoveOfNonMember,

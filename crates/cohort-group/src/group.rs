@@ -522,6 +522,16 @@ impl Group {
                     )
                     .into());
                 }
+                // A SelfRemove is sent in the clear, so that external joiners can commit it
+                // (draft-ietf-mls-extensions, X-SR-03).
+                if matches!(proposal, Proposal::SelfRemove(_))
+                    && content.wire_format != cohort_messages::message::WireFormat::PUBLIC_MESSAGE
+                {
+                    return Err(ValidationError::InvalidProposal(
+                        ProposalReason::SelfRemoveNotPublic,
+                    )
+                    .into());
+                }
                 // Each proposal is checked on receipt too (V-12.1.1-01, V-10.1-05), and again in
                 // the commit that uses it.
                 validate_proposal(s, staged, content.content.sender, proposal, now)?;

@@ -28,7 +28,7 @@ pub use config::{
     GroupConfig, LifetimePolicy, MaxLifetime, NoCustomProposals, ProposalPolicy, StrictChecks,
 };
 pub use error::{ApiMisuse, Error, ValidationError};
-pub use external::ExternalJoin;
+pub use external::{ExternalJoin, ExternalJoinOptions};
 pub use external_proposal::{external_proposal, new_member_proposal};
 pub use group::{Group, JoinInput, KeyPackageSecrets, Processed, StagedCommit};
 pub use persist::{RatchetSnapshot, SPLIT_STATE_VERSION, STATE_VERSION, SplitState};

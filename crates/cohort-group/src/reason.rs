@@ -288,6 +288,18 @@ pub enum ProposalReason {
     /// an external commit.
     #[error("ExternalInit is only valid inside an external commit")]
     ExternalInitOutsideExternalCommit,
+    /// draft-ietf-mls-extensions, SelfRemove (X-SR-02): a SelfRemove from a sender that is not a
+    /// member (an external sender or a new member).
+    #[error("a SelfRemove must come from a member")]
+    SelfRemoveFromNonMember,
+    /// draft-ietf-mls-extensions, SelfRemove (X-SR-03): a SelfRemove proposal not sent as a
+    /// PublicMessage.
+    #[error("a SelfRemove must be sent as a PublicMessage")]
+    SelfRemoveNotPublic,
+    /// draft-ietf-mls-extensions, SelfRemove (X-SR-01): a SelfRemove in a group where not every
+    /// member lists its type in its capabilities.
+    #[error("SelfRemove in a group whose members do not all support it")]
+    SelfRemoveUnsupported,
 }
 
 /// Why a commit's list of proposals is invalid ([`ValidationError::InvalidProposalList`]).
@@ -346,6 +358,10 @@ pub enum ProposalListReason {
     /// credential the new leaf's does not succeed.
     #[error("a resync must keep the removed member's credential")]
     ResyncChangesCredential,
+    /// draft-ietf-mls-extensions, SelfRemove (X-SR-04): a SelfRemove carried by value; it is
+    /// committed by reference only.
+    #[error("a SelfRemove may only be committed by reference")]
+    SelfRemoveByValue,
 }
 
 /// Why a commit is invalid ([`ValidationError::InvalidCommit`]).

@@ -21,7 +21,9 @@ use cohort_messages::welcome::{EncryptedGroupSecrets, GroupSecrets, PathSecret, 
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::RatchetTree;
 use cohort_tree::extension::Extension;
-use cohort_tree::leaf::{Capabilities, LeafNode, LeafNodeSource, Lifetime, ProtocolVersion};
+use cohort_tree::leaf::{
+    Capabilities, LeafNode, LeafNodeSource, Lifetime, ProposalType, ProtocolVersion,
+};
 use cohort_tree::math::{self, LeafIndex};
 use cohort_tree::treekem::{PrivateTree, encrypt_update_path, plan_update_path};
 
@@ -325,9 +327,11 @@ impl Group {
         let own = state.private.own_leaf;
         // Our own Updates stay out: the committer may not cover them (RFC 9420 §12.2), and the
         // commit's path refreshes our leaf anyway.
+        // Nor our own SelfRemoves: a committer cannot remove itself.
         let covered = || {
             state.proposals.iter().filter(|c| {
-                !(c.sender == Sender::Member(own) && matches!(c.proposal, Proposal::Update(_)))
+                !(c.sender == Sender::Member(own)
+                    && matches!(c.proposal, Proposal::Update(_) | Proposal::SelfRemove(_)))
             })
         };
         let mut resolved: Vec<Resolved> = covered()
@@ -344,6 +348,13 @@ impl Group {
             })
             .collect();
         for p in proposals {
+            // Receivers refuse a SelfRemove by value (X-SR-04): send it with `propose`.
+            if matches!(p, Proposal::SelfRemove(_)) {
+                return Err(crate::ValidationError::InvalidProposalList(
+                    ProposalListReason::SelfRemoveByValue,
+                )
+                .into());
+            }
             resolved.push(Resolved {
                 proposal: p.clone(),
                 sender: Sender::Member(own),
@@ -555,7 +566,50 @@ impl Group {
         if matches!(proposal, Proposal::Update(_) | Proposal::ExternalInit(_)) {
             return Err(ApiMisuse::UnsupportedProposal.into());
         }
+        if matches!(proposal, Proposal::SelfRemove(_)) && format != HandshakeFormat::Public {
+            return Err(crate::ValidationError::InvalidProposal(
+                crate::reason::ProposalReason::SelfRemoveNotPublic,
+            )
+            .into());
+        }
         self.propose_inner(signer, proposal, None, format, now)
+    }
+
+    /// Proposes that we leave the group (draft-ietf-mls-extensions, SelfRemove): a
+    /// PublicMessage that any other member, or a client joining by external commit, commits by
+    /// reference. It is sent at the type every member lists in its capabilities: the draft's
+    /// [`ProposalType::SELF_REMOVE`], else mls-rs's [`ProposalType::SELF_REMOVE_MLS_RS`]
+    /// (whose receivers in cohort need [`cohort_codec::DecodeOptions::self_remove_alias`]).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] with
+    /// [`ProposalReason::SelfRemoveUnsupported`](crate::reason::ProposalReason::SelfRemoveUnsupported)
+    /// when some member supports neither; a crypto failure.
+    pub fn propose_self_remove(
+        &mut self,
+        signer: &dyn Signer,
+        now: Option<u64>,
+    ) -> Result<MlsMessage, Error> {
+        let code_point =
+            self.self_remove_code_point()
+                .ok_or(crate::ValidationError::InvalidProposal(
+                    crate::reason::ProposalReason::SelfRemoveUnsupported,
+                ))?;
+        let proposal = Proposal::SelfRemove(cohort_messages::proposal::SelfRemove { code_point });
+        self.propose_inner(signer, proposal, None, HandshakeFormat::Public, now)
+    }
+
+    /// The type at which this group's members can all receive a SelfRemove: the draft's, else
+    /// mls-rs's; `None` when the group is not self-remove-capable.
+    pub fn self_remove_code_point(&self) -> Option<ProposalType> {
+        [ProposalType::SELF_REMOVE, ProposalType::SELF_REMOVE_MLS_RS]
+            .into_iter()
+            .find(|t| {
+                self.state()
+                    .tree
+                    .leaves()
+                    .all(|(_, leaf)| leaf.capabilities.proposals.contains(t))
+            })
     }
 
     /// Proposes injecting the external PSK `psk_id` into the next epoch (RFC 9420 §12.1.4), with

@@ -66,6 +66,24 @@ pub struct GroupContextExtensions {
     pub extensions: Vec<Extension>,
 }
 
+/// `SelfRemove` (draft-ietf-mls-extensions, "SelfRemove Proposal"): the sender leaves the
+/// group. Its body is empty; it is sent as a PublicMessage and committed by reference only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SelfRemove {
+    /// The code point it travels at: [`ProposalType::SELF_REMOVE`], or the alias it was read
+    /// at ([`cohort_codec::DecodeOptions::self_remove_alias`]), kept so it re-encodes as sent.
+    pub code_point: ProposalType,
+}
+
+impl Default for SelfRemove {
+    /// At the draft's code point.
+    fn default() -> Self {
+        Self {
+            code_point: ProposalType::SELF_REMOVE,
+        }
+    }
+}
+
 /// `Proposal` (RFC 9420 §12.1).
 ///
 /// The RFC's `select` has no default arm. For proposal types this library does not define,
@@ -88,6 +106,8 @@ pub enum Proposal {
     ExternalInit(ExternalInit),
     /// `group_context_extensions(7)`.
     GroupContextExtensions(GroupContextExtensions),
+    /// `self_remove` (draft-ietf-mls-extensions), at its code point or an alias.
+    SelfRemove(SelfRemove),
     /// Any other proposal type, body kept as read.
     Custom {
         /// The type; never one of 1 to 7.
@@ -108,6 +128,7 @@ impl Proposal {
             Self::ReInit(_) => ProposalType::REINIT,
             Self::ExternalInit(_) => ProposalType::EXTERNAL_INIT,
             Self::GroupContextExtensions(_) => ProposalType::GROUP_CONTEXT_EXTENSIONS,
+            Self::SelfRemove(s) => s.code_point,
             Self::Custom { proposal_type, .. } => *proposal_type,
         }
     }
@@ -123,6 +144,7 @@ impl Encode for Proposal {
             Self::ReInit(p) => p.encoded_len(),
             Self::ExternalInit(p) => p.encoded_len(),
             Self::GroupContextExtensions(p) => p.encoded_len(),
+            Self::SelfRemove(_) => 0,
             Self::Custom { data, .. } => data.encoded_len(),
         }
     }
@@ -137,6 +159,15 @@ impl Encode for Proposal {
             Self::ReInit(p) => p.encode(out),
             Self::ExternalInit(p) => p.encode(out),
             Self::GroupContextExtensions(p) => p.encode(out),
+            Self::SelfRemove(s) => {
+                if s.code_point.is_default() || s.code_point.0 == 0 {
+                    return Err(CodecError::InvalidValue {
+                        what: "Proposal",
+                        reason: "SelfRemove cannot use a reserved or RFC 9420 type",
+                    });
+                }
+                Ok(())
+            }
             Self::Custom {
                 proposal_type,
                 data,
@@ -171,6 +202,10 @@ impl Decode for Proposal {
                     what: "ProposalType",
                     value: 0,
                 });
+            }
+            ProposalType::SELF_REMOVE => Self::SelfRemove(SelfRemove::default()),
+            t if reader.options().self_remove_alias == Some(t.0) => {
+                Self::SelfRemove(SelfRemove { code_point: t })
             }
             _ => Self::Custom {
                 proposal_type,
@@ -222,6 +257,27 @@ mod tests {
             assert_eq!(bytes.len(), p.encoded_len());
             assert_eq!(Proposal::from_bytes(&bytes).expect("decodes"), p);
         }
+    }
+
+    #[test]
+    fn self_remove_is_an_empty_body_at_its_code_point_or_an_alias() {
+        let p = Proposal::SelfRemove(SelfRemove::default());
+        assert_eq!(p.to_bytes().expect("encodes"), [0x00, 0x0a]);
+        assert_eq!(Proposal::from_bytes(&[0x00, 0x0a]).expect("decodes"), p);
+        // mls-rs's value reads as a custom proposal (an opaque body) unless aliased.
+        let aliased = cohort_codec::DecodeOptions::default().with_self_remove_alias(Some(0xF003));
+        let mls_rs = Proposal::from_bytes_with(&[0xf0, 0x03], aliased).expect("decodes");
+        assert_eq!(
+            mls_rs,
+            Proposal::SelfRemove(SelfRemove {
+                code_point: ProposalType::SELF_REMOVE_MLS_RS
+            })
+        );
+        assert_eq!(mls_rs.to_bytes().expect("encodes"), [0xf0, 0x03]);
+        assert!(matches!(
+            Proposal::from_bytes(&[0xf0, 0x03, 0x00]).expect("decodes"),
+            Proposal::Custom { .. }
+        ));
     }
 
     #[test]

@@ -34,6 +34,12 @@ impl ProposalType {
     pub const REINIT: Self = Self(5);
     pub const EXTERNAL_INIT: Self = Self(6);
     pub const GROUP_CONTEXT_EXTENSIONS: Self = Self(7);
+    /// `self_remove` of draft-ietf-mls-extensions (its suggested value, which OpenMLS uses): a
+    /// member removes itself. Not in RFC 9420's registry.
+    pub const SELF_REMOVE: Self = Self(0x000a);
+    /// The private-use value at which mls-rs sends SelfRemove; read as SelfRemove only where an
+    /// application turns the alias on.
+    pub const SELF_REMOVE_MLS_RS: Self = Self(0xF003);
 
     /// Whether this is one of the default proposal types of RFC 9420 (1 to 7), which need not be
     /// listed in capabilities.
