@@ -301,6 +301,16 @@ impl fmt::Debug for ClientBuilder {
     }
 }
 
+/// What a client's leaves declare by default beyond RFC 9420's defaults: SelfRemove
+/// (draft-ietf-mls-extensions, at its code point 0x000a), so that `leave` takes one message in
+/// groups of such clients.
+fn default_capabilities() -> Capabilities {
+    Capabilities {
+        proposals: vec![cohort_tree::leaf::ProposalType::SELF_REMOVE],
+        ..Capabilities::default()
+    }
+}
+
 impl ClientBuilder {
     /// Starts building a client on `provider`.
     pub fn new(provider: Arc<dyn CryptoProvider>) -> Self {
@@ -313,7 +323,7 @@ impl ClientBuilder {
             key_package_days: 30,
             policy: MessagePolicy::default(),
             delivery: DeliveryPolicy::default(),
-            capabilities: Capabilities::default(),
+            capabilities: default_capabilities(),
         }
     }
 
@@ -371,7 +381,11 @@ impl ClientBuilder {
     /// What the client's leaves declare it supports beyond the defaults (RFC 9420 §7.2): the
     /// application's extension, proposal and credential types (for example a custom proposal
     /// type, or an extension the group will require). The group's suite and version and the
-    /// credential's type are always added.
+    /// credential's type are always added. This replaces the default list, which declares
+    /// SelfRemove (`ProposalType::SELF_REMOVE`): keep it in `capabilities.proposals` for
+    /// `leave` to use it (list `ProposalType::SELF_REMOVE_MLS_RS` too in groups with mls-rs
+    /// members, whose messages then decode with
+    /// `DecodeOptions::with_self_remove_alias(Some(0xF003))`).
     pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
         self.capabilities = capabilities;
         self
@@ -1690,13 +1704,22 @@ macro_rules! group_api {
             self.propose(proposal, now)$($await)*
         }
 
-        /// Asks to leave the group: proposes removing our own leaf (RFC 9420 §12.1.3). Another
-        /// member must commit it (a member cannot commit its own removal); the commit that does
-        /// arrives as a [`Received::Commit`] whose summary says it removes us.
+        /// Asks to leave the group. In a group whose members all support SelfRemove
+        /// (draft-ietf-mls-extensions) it sends one, which any member and any client joining by
+        /// external commit can commit; otherwise it proposes removing our own leaf (RFC 9420
+        /// §12.1.3), which only members commit. Either way another client commits it (a member
+        /// cannot commit its own removal); the commit arrives as a [`Received::Commit`] whose
+        /// summary says it removes us.
         ///
         /// # Errors
         /// A crypto or storage failure.
         pub $($async)? fn leave(&mut self, now: u64) -> Result<MlsMessage, Error> {
+            if self.group.self_remove_code_point().is_some() {
+                let message = self
+                    .operate(move |g, signer| g.propose_self_remove(signer, Some(now)))$($await)*?;
+                self.held.remember_sent(&message);
+                return Ok(message);
+            }
             let own = self.group.own_leaf();
             self.propose(Proposal::Remove(Remove { removed: own }), now)$($await)*
         }

@@ -227,15 +227,17 @@ fn a_proposal_by_reference_is_received_with_its_sender_and_committed() {
     assert_eq!(c.members().len(), 3);
 }
 
-/// Leaving: Bob proposes his own removal, Alice commits it, Bob learns he was removed.
+/// Leaving: Bob proposes his own removal (a SelfRemove, which facade clients declare by
+/// default), Alice commits it, Bob learns he was removed.
 #[test]
 fn a_member_leaves_by_proposing_its_removal() {
     let (alice, bob) = (client("alice"), client("bob"));
     let mut g = group_of(b"g", &alice, &[&bob]);
     let leaving = g[1].leave(NOW).expect("leave");
     match g[0].process_message(leaving, NOW).expect("proposal") {
-        Received::Proposal { proposal, .. } => {
-            assert!(matches!(*proposal, Proposal::Remove(r) if r.removed == LeafIndex(1)));
+        Received::Proposal { proposal, sender } => {
+            assert!(matches!(*proposal, Proposal::SelfRemove(_)));
+            assert!(matches!(sender, cohort::ProposalSender::Member(m) if m.leaf == LeafIndex(1)));
         }
         other => panic!("{other:?}"),
     }

@@ -755,3 +755,46 @@ fn a_pending_commit_leaves_no_record_when_the_group_moves_elsewhere() {
     alice_group.resync(&info, NOW).expect("resync");
     assert_eq!(alice_store.epochs(b"moved").expect("epochs"), [4]);
 }
+
+/// `leave` sends a SelfRemove (draft-ietf-mls-extensions) between facade clients, which declare
+/// it by default; the other member commits it and the leaver learns it is out. Clients whose
+/// capabilities leave it out fall back to a Remove of their own leaf.
+#[test]
+fn leave_sends_a_self_remove_when_every_member_supports_it() {
+    let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
+    for declared in [true, false] {
+        let caps = |b: ClientBuilder| {
+            if declared {
+                b
+            } else {
+                b.capabilities(Default::default())
+            }
+        };
+        let alice = caps(builder(&p, "alice"))
+            .build(Arc::new(MemoryStore::new()))
+            .expect("alice");
+        let bob = caps(builder(&p, "bob"))
+            .build(Arc::new(MemoryStore::new()))
+            .expect("bob");
+        let (mut alice_group, mut bob_group) = two_in_a_group(&alice, &bob, b"leaving");
+        let leave = bob_group.leave(NOW).expect("leave");
+        match alice_group.process_message(leave, NOW).expect("proposal") {
+            Received::Proposal { proposal, .. } => assert_eq!(
+                matches!(
+                    *proposal,
+                    cohort::messages::proposal::Proposal::SelfRemove(_)
+                ),
+                declared,
+                "declared: {declared}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let out = alice_group.commit_pending(NOW).expect("commit");
+        alice_group.merge_pending_commit().expect("merge");
+        assert_eq!(alice_group.members().len(), 1);
+        match bob_group.process_message(out.commit, NOW).expect("commit") {
+            Received::Commit(staged) => assert!(staged.summary().removes_us),
+            other => panic!("{other:?}"),
+        }
+    }
+}
