@@ -189,8 +189,9 @@ pub const KNOWN_DEVIATIONS: &[Deviation] = &[
     },
     // mls-rs installs a received commit's path private keys (`self.private_tree = ..` at the
     // top of `Group::update_key_schedule`, group/mod.rs) before it derives the new epoch and
-    // compares the confirmation tag. When the tag does not match, the commit is rejected but
-    // the member keeps the rejected path's keys: the next commit whose path is encrypted to
+    // compares the confirmation tag. When the tag does not match (or a PSK cannot be resolved,
+    // which happens after the keys are installed too), the commit is rejected but the member
+    // keeps the rejected path's keys: the next commit whose path is encrypted to
     // those nodes (here J's external commit) fails to decrypt at mls-rs ("HpkeError(AeadError
     // ..)") while cohort accepts it. RFC 9420 §12.4.2: the new state is adopted only "if the
     // above checks are successful"; a member that rejects a commit keeps its state.
@@ -871,10 +872,14 @@ fn step(
         removes_m: removed.contains(&2),
         m_took_rejected_path: *to.m_took_rejected_path,
     };
+    // mls-rs installs a path's keys before it resolves the PSKs and compares the tag: a path
+    // commit it rejects at either step leaves it with the rejected path's keys.
     if matches!(&d.content.content, Content::Commit(c) if c.path.is_some())
-        && d.mls_rs
-            .as_ref()
-            .is_err_and(|e| e == "InvalidConfirmationTag")
+        && d.mls_rs.as_ref().is_err_and(|e| {
+            e == "InvalidConfirmationTag"
+                || e == "OldGroupStateNotFound"
+                || e.starts_with("MissingRequiredPsk")
+        })
     {
         *to.m_took_rejected_path = true;
     }
@@ -1740,6 +1745,24 @@ mod tests {
         // A commit removing M with a placeholder tag: M, removed, accepts; C rejects.
         &[0, 4, 1, 4, 2, 0, 0, 1, 4, 1, 0],
     ];
+
+    /// The first input the fuzzer stopped on: mls-rs rejects F's path commit when it cannot
+    /// resolve a resumption PSK, after installing the path's keys, and then fails to decrypt
+    /// J's external commit that cohort accepts: the "rejected commit's path keys" deviation
+    /// reached through a PSK failure instead of a bad tag.
+    #[test]
+    fn rejected_path_commit_for_a_missing_psk_is_the_path_keys_deviation() {
+        let entry = KNOWN_DEVIATIONS
+            .iter()
+            .position(|d| d.name == "mls-rs keeps a rejected commit's path keys")
+            .expect("the entry");
+        let before = DEVIATION_HITS[entry].load(Ordering::Relaxed);
+        run(&[
+            0xa7, 0xb1, 0x02, 0x5b, 0x03, 0x04, 0x21, 0x00, 0x5b, 0x00, 0x00, 0x00, 0x01, 0xff,
+            0xfb, 0xfc, 0x7e, 0x00, 0x11, 0xd7, 0xff, 0xff, 0x53, 0x53, 0x00, 0x00, 0x0e, 0x00,
+        ]);
+        assert!(DEVIATION_HITS[entry].load(Ordering::Relaxed) > before);
+    }
 
     #[test]
     fn known_deviations_still_occur() {
