@@ -336,6 +336,30 @@ impl Group {
             1u8.encode(&mut out)?;
             cohort_codec::encode_vector(&update_keys, &mut out)?;
         }
+        // SelfRemoves at an aliased type, as a second trailing section when there are some.
+        let aliased = self
+            .state()
+            .proposals
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| match &c.proposal {
+                Proposal::SelfRemove(sr) if is_aliased_self_remove(&c.proposal) => {
+                    Some(u32::try_from(i).map(|position| AliasedSelfRemove {
+                        position,
+                        code_point: sr.code_point,
+                        reference: c.reference.clone().into(),
+                        sender: c.sender,
+                        sent: c.sent.clone().map(VarBytes::from),
+                    }))
+                }
+                _ => None,
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| Error::Internal("more cached proposals than a u32 counts"))?;
+        if !aliased.is_empty() {
+            2u8.encode(&mut out)?;
+            aliased.encode(&mut out)?;
+        }
         Ok(out)
     }
 
@@ -450,8 +474,41 @@ impl Group {
             tag => return Err(CodecError::OptionalTag(tag).into()),
         };
         let mut state = state;
-        if !r.is_empty() {
-            match u8::decode(&mut r)? {
+        let mut last_section = 0;
+        while !r.is_empty() {
+            let section = u8::decode(&mut r)?;
+            // Each optional section once, in order.
+            if section <= last_section {
+                return Err(CodecError::OptionalTag(section).into());
+            }
+            last_section = section;
+            match section {
+                2 => {
+                    let aliased: Vec<AliasedSelfRemove> = Vec::decode(&mut r)?;
+                    for a in aliased {
+                        let at = usize::try_from(a.position)
+                            .ok()
+                            .filter(|at| *at <= state.proposals.len())
+                            .ok_or(CodecError::InvalidValue {
+                                what: "stored SelfRemove",
+                                reason: "its place is past the cached proposals",
+                            })?;
+                        state.proposals.insert(
+                            at,
+                            CachedProposal {
+                                reference: a.reference.into_vec(),
+                                proposal: Proposal::SelfRemove(
+                                    cohort_messages::proposal::SelfRemove {
+                                        code_point: a.code_point,
+                                    },
+                                ),
+                                sender: a.sender,
+                                sent: a.sent.map(VarBytes::into_vec),
+                                update_key: None,
+                            },
+                        );
+                    }
+                }
                 1 => {
                     let keys: Vec<(VarBytes, cohort_crypto::HpkePrivateKey)> = Vec::decode(&mut r)?;
                     for (reference, key) in keys {
@@ -480,6 +537,24 @@ impl Group {
         }
         Ok(group)
     }
+}
+
+/// Whether `p` is a SelfRemove at another type than draft-ietf-mls-extensions' own (mls-rs's
+/// 0xF003, read with [`cohort_codec::DecodeOptions::self_remove_alias`]).
+fn is_aliased_self_remove(p: &Proposal) -> bool {
+    matches!(p, Proposal::SelfRemove(sr) if sr.code_point != ProposalType::SELF_REMOVE)
+}
+
+/// A cached SelfRemove at an aliased type, stored apart from the other cached proposals (whose
+/// encoding would read it back as a custom proposal): its place among them, its type and the
+/// rest of the cache entry.
+#[derive(Encode, Decode)]
+struct AliasedSelfRemove {
+    position: u32,
+    code_point: ProposalType,
+    reference: VarBytes,
+    sender: Sender,
+    sent: Option<VarBytes>,
 }
 
 /// A cached proposal as stored.
@@ -563,9 +638,12 @@ fn encode_state(
     if with_ratchets {
         k.secret_tree.encode(out)?;
     }
+    // A SelfRemove at another type than the draft's reads back only with an alias the decoder
+    // cannot know: it is stored in a section of its own ([`AliasedSelfRemove`]).
     let proposals: Vec<StoredProposal> = s
         .proposals
         .iter()
+        .filter(|c| !is_aliased_self_remove(&c.proposal))
         .map(|c| StoredProposal {
             reference: c.reference.clone().into(),
             proposal: c.proposal.clone(),

@@ -580,6 +580,8 @@ impl Group {
     /// reference. It is sent at the type every member lists in its capabilities: the draft's
     /// [`ProposalType::SELF_REMOVE`], else mls-rs's [`ProposalType::SELF_REMOVE_MLS_RS`]
     /// (whose receivers in cohort need [`cohort_codec::DecodeOptions::self_remove_alias`]).
+    /// A client sends at most one SelfRemove per epoch: a second call returns the message of
+    /// the first.
     ///
     /// # Errors
     /// [`Error::Invalid`] with
@@ -590,6 +592,25 @@ impl Group {
         signer: &dyn Signer,
         now: Option<u64>,
     ) -> Result<MlsMessage, Error> {
+        // One SelfRemove per epoch (X-SR-09): once sent, the same message is returned again.
+        let own = Sender::Member(self.state().private.own_leaf);
+        let sent = self
+            .state()
+            .proposals
+            .iter()
+            .find_map(|c| match &c.proposal {
+                Proposal::SelfRemove(sr) if c.sender == own => {
+                    c.sent.as_ref().map(|bytes| (sr.code_point, bytes))
+                }
+                _ => None,
+            });
+        if let Some((code_point, bytes)) = sent {
+            let options =
+                cohort_codec::DecodeOptions::default().with_self_remove_alias(Some(code_point.0));
+            return Ok(<MlsMessage as cohort_codec::Decode>::from_bytes_with(
+                bytes, options,
+            )?);
+        }
         let code_point =
             self.self_remove_code_point()
                 .ok_or(crate::ValidationError::InvalidProposal(

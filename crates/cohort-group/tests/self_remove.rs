@@ -500,3 +500,112 @@ fn x_sr_02_self_remove_from_an_external_sender_is_refused() {
         "{err}"
     );
 }
+
+/// X-SR-08: a SelfRemove "requires an UpdatePath": a commit covering one by reference without
+/// a path is refused, while the committer's API always adds one.
+#[test]
+fn x_sr_08_commit_of_a_self_remove_without_a_path_is_refused() {
+    let (mut alice, mut bob, mut carol) = capable_trio();
+    let leave = carol
+        .group
+        .propose_self_remove(&carol.signer, Some(NOW))
+        .expect("propose");
+    accept_proposal(&mut alice.group, &leave);
+    accept_proposal(&mut bob.group, &leave);
+    let msg = craft_commit(
+        &mut bob,
+        vec![ProposalOrRef::Reference(proposal_ref(&leave))],
+        None,
+        HandshakeFormat::Public,
+    );
+    let err = reject(&mut alice.group, &msg);
+    assert!(
+        matches!(
+            invalid(&err),
+            ValidationError::InvalidCommit(cohort_group::reason::CommitReason::PathMissing)
+        ),
+        "{err}"
+    );
+    let out = bob
+        .group
+        .self_update(&bob.signer, &CommitOptions::new(), Some(NOW))
+        .expect("commit");
+    let cohort_messages::MlsMessageBody::PublicMessage(m) = &out.commit.body else {
+        panic!("not a PublicMessage")
+    };
+    let cohort_messages::framing::Content::Commit(commit) = &m.content.content else {
+        panic!("not a commit")
+    };
+    assert!(commit.path.is_some(), "a SelfRemove commit without a path");
+}
+
+/// X-SR-09: "A client MUST NOT issue more than one SelfRemove proposal per epoch": a second
+/// `propose_self_remove` in the same epoch issues no new proposal but returns the first one's
+/// message.
+#[test]
+fn x_sr_09_second_self_remove_in_an_epoch_is_the_first_again() {
+    let (mut alice, _bob, mut carol) = capable_trio();
+    let first = carol
+        .group
+        .propose_self_remove(&carol.signer, Some(NOW))
+        .expect("first");
+    let second = carol
+        .group
+        .propose_self_remove(&carol.signer, Some(NOW))
+        .expect("second");
+    assert_eq!(first, second, "the same proposal");
+    accept_proposal(&mut alice.group, &first);
+    accept_proposal(&mut alice.group, &second);
+    let out = alice
+        .group
+        .self_update(&alice.signer, &CommitOptions::new(), Some(NOW))
+        .expect("commit");
+    let cohort_messages::MlsMessageBody::PublicMessage(m) = &out.commit.body else {
+        panic!("not a PublicMessage")
+    };
+    let cohort_messages::framing::Content::Commit(commit) = &m.content.content else {
+        panic!("not a commit")
+    };
+    assert_eq!(commit.proposals.len(), 1, "one SelfRemove covered");
+}
+
+/// A cached SelfRemove at mls-rs's type survives a store and reload in both formats (its
+/// encoding alone would read back as a custom proposal), and the reloaded members go on: the
+/// sender returns the same message, the receiver commits it.
+#[test]
+fn a_cached_self_remove_at_the_alias_survives_a_reload() {
+    let types = [ProposalType::SELF_REMOVE_MLS_RS];
+    let (mut alice, mut bob, mut carol) = trio_listing(&types, &types);
+    let leave = carol
+        .group
+        .propose_self_remove(&carol.signer, Some(NOW))
+        .expect("propose");
+    // Delivered as decoded (the tests' `wire` round trip would decode without the alias).
+    for m in [&mut alice, &mut bob] {
+        m.group
+            .process_message(leave.clone(), &cohort_group::NoPsks, Some(NOW))
+            .expect("cached");
+    }
+    let bytes = alice.group.to_state_bytes().expect("save");
+    let reloaded = cohort_group::Group::from_state_bytes(&provider(), &bytes).expect("reload");
+    assert_eq!(*reloaded.to_state_bytes().expect("save again"), *bytes);
+    let split = alice.group.to_split_state().expect("split");
+    alice.group =
+        cohort_group::Group::from_split_state(&provider(), &split.state, Some(&split.ratchets))
+            .expect("reload");
+    let bytes = carol.group.to_state_bytes().expect("save");
+    carol.group = cohort_group::Group::from_state_bytes(&provider(), &bytes).expect("reload");
+    let again = carol
+        .group
+        .propose_self_remove(&carol.signer, Some(NOW))
+        .expect("again");
+    assert_eq!(again, leave, "the reloaded sender returns the same message");
+    let out = alice
+        .group
+        .self_update(&alice.signer, &CommitOptions::new(), Some(NOW))
+        .expect("commit");
+    match deliver(&mut bob.group, &out.commit).expect("bob processes") {
+        Processed::Commit(staged) => assert_eq!(staged.summary().removed, vec![carol.leaf()]),
+        other => panic!("{other:?}"),
+    }
+}
