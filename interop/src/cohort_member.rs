@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use cohort::codec::{Decode, Encode};
+use cohort::codec::{Decode, DecodeOptions, Encode};
 use cohort::credential::{Credential, CredentialType};
 use cohort::crypto::{CipherSuite, CryptoProvider, SignaturePublicKey, Signer, SoftwareSigner};
 use cohort::group::HandshakeFormat;
@@ -19,13 +19,13 @@ use cohort::messages::{MlsMessage, MlsMessageBody};
 use cohort::storage::Zeroizing;
 use cohort::storage::memory::MemoryStore;
 use cohort::tree::extension::{Extension, ExtensionType};
-use cohort::tree::leaf::{Capabilities, ProtocolVersion};
+use cohort::tree::leaf::{Capabilities, ProposalType, ProtocolVersion};
 use cohort::tree::math::LeafIndex;
 use cohort::{Client, ClientGroup, ExternalJoinOptions, MessagePolicy, Padding, Received};
 
 use crate::member::{
     CommitBytes, Error, ExternalSender, ExternalSenderEntry, HARNESS_EXTENSION, HARNESS_PSKS,
-    Implementation, Incoming, Member, MemberOptions, ReInitSpec, harness_psk,
+    Implementation, Incoming, Member, MemberOptions, ReInitSpec, SELF_REMOVE_MLS_RS, harness_psk,
 };
 
 /// How many days cohort's KeyPackages stay valid.
@@ -42,6 +42,9 @@ pub struct CohortMember {
     signer: Arc<SoftwareSigner>,
     group: Option<ClientGroup>,
     options: MemberOptions,
+    /// How incoming messages are decoded: with mls-rs's SelfRemove type as an alias when the
+    /// member is set up for it.
+    decode: DecodeOptions,
     /// After a ReInit to another cipher suite: a client of ours in that suite, for the new
     /// group, which becomes ours once we move there.
     next: Option<(CipherSuite, Client, Arc<SoftwareSigner>)>,
@@ -55,6 +58,9 @@ impl CohortMember {
     pub fn new(identity: &str, suite: u16, options: MemberOptions) -> Result<Self, Error> {
         let provider: Arc<dyn CryptoProvider> = Arc::new(cohort::crypto::rustcrypto::provider());
         let (client, signer) = new_client(&provider, identity, CipherSuite(suite), options)?;
+        let alias = options
+            .self_remove
+            .filter(|code_point| *code_point == SELF_REMOVE_MLS_RS);
         Ok(Self {
             identity: identity.to_owned(),
             provider,
@@ -62,6 +68,7 @@ impl CohortMember {
             signer,
             group: None,
             options,
+            decode: DecodeOptions::default().with_self_remove_alias(alias),
             next: None,
         })
     }
@@ -161,10 +168,18 @@ fn new_client(
         suite: suite.0,
     })?;
     let signer = Arc::new(SoftwareSigner::generate(ops)?);
+    // The facade's default lists SelfRemove at the draft's code point; this list replaces it,
+    // so it keeps that and adds mls-rs's when the member plays SelfRemove with mls-rs.
     let mut capabilities = Capabilities::default();
     capabilities
         .extensions
         .push(ExtensionType(HARNESS_EXTENSION));
+    capabilities.proposals.push(ProposalType::SELF_REMOVE);
+    if options.self_remove == Some(SELF_REMOVE_MLS_RS) {
+        capabilities
+            .proposals
+            .push(ProposalType::SELF_REMOVE_MLS_RS);
+    }
     let format = if options.private_handshakes {
         HandshakeFormat::Private
     } else {
@@ -266,7 +281,7 @@ impl Member for CohortMember {
     }
 
     fn process(&mut self, message: &[u8]) -> Result<Incoming, Error> {
-        let message = MlsMessage::from_bytes(message)?;
+        let message = MlsMessage::from_bytes_with(message, self.decode)?;
         let group = self.group_mut()?;
         Ok(match group.process_message(message, now())? {
             Received::Application { data, .. } => Incoming::Application(data),
@@ -420,6 +435,44 @@ impl Member for CohortMember {
         let out = group.commit_pending(now())?;
         group.merge_pending_commit()?;
         commit_bytes(&out)
+    }
+
+    fn propose_self_remove(&mut self) -> Result<Vec<u8>, Error> {
+        let wanted = self.options.self_remove.ok_or(Error::NotOffered {
+            implementation: Implementation::Cohort,
+            what: "SelfRemove outside a SelfRemove scenario",
+        })?;
+        let group = self.group_mut()?;
+        // `leave` falls back to a Remove of our own leaf in a group that is not
+        // self-remove-capable; the scenario wants the SelfRemove.
+        match group.group().self_remove_code_point() {
+            Some(code_point) if code_point.0 == wanted => {}
+            other => {
+                return Err(Error::Harness(format!(
+                    "cohort: the group's SelfRemove type is {other:?}, not {wanted:#06x}"
+                )));
+            }
+        }
+        Ok(group.leave(now())?.to_bytes()?)
+    }
+
+    fn join_external_self_removes(
+        &mut self,
+        group_info: &[u8],
+        self_removes: &[Vec<u8>],
+    ) -> Result<Vec<u8>, Error> {
+        self.no_group_yet()?;
+        let group_info = MlsMessage::from_bytes(group_info)?;
+        let self_removes = self_removes
+            .iter()
+            .map(|bytes| Ok(MlsMessage::from_bytes_with(bytes, self.decode)?))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let options = ExternalJoinOptions::default().self_removes(self_removes);
+        let (group, commit) =
+            self.client
+                .join_by_external_commit_with(&group_info, options, now())?;
+        self.group = Some(group);
+        Ok(commit.to_bytes()?)
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {

@@ -56,9 +56,10 @@ pub struct Cell {
 
 impl Cell {
     /// The implementations of participants A, B, C, ...: A is the committer; with one peer the
-    /// others are of the other implementation (in the lifecycle, private-handshake, large-group
-    /// and churn scenarios the participants alternate between the two, so both commit); in a
-    /// mixed group they cycle through all three.
+    /// others are of the other implementation (in the lifecycle, private-handshake, large-group,
+    /// churn and self-remove scenarios the participants alternate between the two, so both
+    /// commit or both leave; in ext-join-self-remove D, the joiner that commits, is of A's
+    /// implementation); in a mixed group they cycle through all three.
     pub fn lineup(&self) -> Vec<Implementation> {
         let n = self.scenario.members();
         match self.peer {
@@ -76,9 +77,12 @@ impl Cell {
                             Scenario::Lifecycle
                             | Scenario::PrivateHandshake
                             | Scenario::LargeGroup
-                            | Scenario::Churn,
+                            | Scenario::Churn
+                            | Scenario::SelfRemove,
                             i,
                         ) if i % 2 == 0 => self.committer,
+                        // The external joiner D commits the SelfRemove.
+                        (Scenario::ExternalJoinSelfRemove, 3) => self.committer,
                         _ => other,
                     })
                     .collect()

@@ -117,6 +117,15 @@ impl Implementation {
                 "OpenMLS 0.9.2 has no call to branch a subgroup, and joins a Welcome with an \
                  empty resumption-PSK store, so it cannot use the branch PSK (RFC 9420 §11.3)",
             ),
+            (Implementation::OpenMls, Feature::SelfRemoveMlsRs) => Some(
+                "OpenMLS 0.9.2 knows SelfRemove only at the draft's code point 0x000a and mls-rs \
+                 0.57 only at its private 0xF003: a group with both has no SelfRemove type every \
+                 member lists, so it is not self-remove-capable (draft-ietf-mls-extensions)",
+            ),
+            (Implementation::MlsRs, Feature::SelfRemoveDraft) => Some(
+                "mls-rs 0.57 knows SelfRemove only at its private code point 0xF003, not at the \
+                 draft's 0x000a (draft-ietf-mls-extensions)",
+            ),
             _ => None,
         }
     }
@@ -132,6 +141,39 @@ pub enum Feature {
     Branch,
     /// Proposing a PSK as an external sender (RFC 9420 §12.1.8).
     ExternalSenderPsk,
+    /// SelfRemove (draft-ietf-mls-extensions) at the draft's code point,
+    /// [`SELF_REMOVE_DRAFT`].
+    SelfRemoveDraft,
+    /// SelfRemove at mls-rs's private code point, [`SELF_REMOVE_MLS_RS`].
+    SelfRemoveMlsRs,
+}
+
+/// The SelfRemove proposal type draft-ietf-mls-extensions suggests, which OpenMLS and cohort use.
+pub const SELF_REMOVE_DRAFT: u16 = 0x000a;
+
+/// The private-use proposal type mls-rs 0.57 sends SelfRemove at.
+pub const SELF_REMOVE_MLS_RS: u16 = 0xf003;
+
+impl Implementation {
+    /// The SelfRemove code point a group of `lineup` uses: mls-rs's [`SELF_REMOVE_MLS_RS`]
+    /// when an mls-rs member takes part, otherwise the draft's [`SELF_REMOVE_DRAFT`]. With
+    /// both mls-rs and OpenMLS in the lineup there is none (see [`Implementation::lacks`]).
+    pub fn self_remove_code_point(lineup: &[Implementation]) -> u16 {
+        if lineup.contains(&Implementation::MlsRs) {
+            SELF_REMOVE_MLS_RS
+        } else {
+            SELF_REMOVE_DRAFT
+        }
+    }
+
+    /// The feature a lineup needs to play SelfRemove at `code_point`.
+    pub fn self_remove_feature(code_point: u16) -> Feature {
+        if code_point == SELF_REMOVE_MLS_RS {
+            Feature::SelfRemoveMlsRs
+        } else {
+            Feature::SelfRemoveDraft
+        }
+    }
 }
 
 /// What a ReInit proposal (RFC 9420 §12.1.5) asks for: the new group's id, cipher suite and
@@ -277,6 +319,11 @@ pub struct MemberOptions {
     /// Send commits and proposals as PrivateMessage (RFC 9420 §6.3) instead of PublicMessage.
     /// Every member accepts both either way.
     pub private_handshakes: bool,
+    /// List SelfRemove (draft-ietf-mls-extensions) at this proposal type in the member's
+    /// capabilities, and read it there ([`SELF_REMOVE_DRAFT`] or [`SELF_REMOVE_MLS_RS`]).
+    /// cohort's facade lists [`SELF_REMOVE_DRAFT`] by default, so cohort members always do;
+    /// with [`SELF_REMOVE_MLS_RS`] they list both and decode with the alias.
+    pub self_remove: Option<u16>,
 }
 
 /// The result of a commit made by a [`Member`]: the commit for the group and, when members were
@@ -514,6 +561,29 @@ pub trait Member {
     /// # Errors
     /// A failure of the implementation.
     fn commit_pending(&mut self) -> Result<CommitBytes, Error>;
+
+    /// Leaves the group with a SelfRemove proposal (draft-ietf-mls-extensions), a
+    /// PublicMessage at the code point of [`MemberOptions::self_remove`], and returns it.
+    /// Another member commits it by reference (or a client joining by external commit does).
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`] when the member was not set up for SelfRemove at a code point its
+    /// implementation knows; [`Error::Harness`] when the group is not self-remove-capable; a
+    /// failure of the implementation.
+    fn propose_self_remove(&mut self) -> Result<Vec<u8>, Error>;
+
+    /// [`Member::join_external`] that also commits, by reference, the pending SelfRemove
+    /// proposals `self_removes` (`MLSMessage` bytes of the GroupInfo's epoch), as
+    /// draft-ietf-mls-extensions asks of external joiners.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`] when the implementation's API cannot; a failure of the
+    /// implementation (for example a SelfRemove it refuses).
+    fn join_external_self_removes(
+        &mut self,
+        group_info: &[u8],
+        self_removes: &[Vec<u8>],
+    ) -> Result<Vec<u8>, Error>;
 
     /// Encrypts application data as a PrivateMessage (`MLSMessage` bytes).
     ///

@@ -11,6 +11,7 @@ use mls_rs::extension::ExtensionType;
 use mls_rs::extension::built_in::{ExternalSendersExt, RequiredCapabilitiesExt};
 use mls_rs::external_client::ExternalClient;
 use mls_rs::external_client::builder::MlsConfig as ExternalMlsConfig;
+use mls_rs::group::proposal::ProposalType;
 use mls_rs::group::{CommitEffect, CommitOutput, ReceivedMessage, ReinitClient};
 use mls_rs::identity::basic::{BasicCredential, BasicIdentityProvider};
 use mls_rs::identity::{CredentialType, SigningIdentity};
@@ -24,7 +25,7 @@ use mls_rs_crypto_rustcrypto::RustCryptoProvider;
 
 use crate::member::{
     CommitBytes, Error, ExternalSender, ExternalSenderEntry, HARNESS_EXTENSION, HARNESS_PSKS,
-    Implementation, Incoming, Member, MemberOptions, ReInitSpec, harness_psk,
+    Implementation, Incoming, Member, MemberOptions, ReInitSpec, SELF_REMOVE_MLS_RS, harness_psk,
 };
 
 /// An mls-rs client named `identity` for `suite`, as a [`Member`].
@@ -55,7 +56,20 @@ pub fn new_member(
             PreSharedKey::new(secret.to_vec()),
         );
     }
+    // SelfRemove is known to mls-rs only at its private type (feature `self_remove_proposal`),
+    // declared as a custom proposal type, which puts it in the leaves' capabilities.
+    let self_remove = match options.self_remove {
+        None => false,
+        Some(SELF_REMOVE_MLS_RS) => true,
+        Some(_) => {
+            return Err(Error::NotOffered {
+                implementation: Implementation::MlsRs,
+                what: "SelfRemove at a code point other than 0xF003",
+            });
+        }
+    };
     let client = builder
+        .custom_proposal_types(self_remove.then_some(ProposalType::SELF_REMOVE))
         .extension_type(ExtensionType::new(HARNESS_EXTENSION))
         .crypto_provider(crypto)
         .identity_provider(BasicIdentityProvider::new())
@@ -70,6 +84,7 @@ pub fn new_member(
         .build();
     Ok(Box::new(MlsRsMember {
         identity: identity.to_owned(),
+        self_remove,
         client,
         group: None,
         reinit: None,
@@ -80,6 +95,8 @@ pub fn new_member(
 /// An mls-rs client with at most one group.
 struct MlsRsMember<C: MlsConfig> {
     identity: String,
+    /// Whether the client lists SelfRemove (at 0xF003) and may send it.
+    self_remove: bool,
     client: Client<C>,
     group: Option<Group<C>>,
     /// After a ReInit commit: the client that creates or joins the new group (it replaces the
@@ -467,6 +484,41 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
             self.reinit_suite = Some(reinit.proposal.new_cipher_suite());
         }
         commit_bytes(out)
+    }
+
+    fn propose_self_remove(&mut self) -> Result<Vec<u8>, Error> {
+        if !self.self_remove {
+            return Err(Error::NotOffered {
+                implementation: Implementation::MlsRs,
+                what: "SelfRemove outside a SelfRemove scenario",
+            });
+        }
+        Ok(self
+            .group_mut()?
+            .propose_self_remove(Vec::new())?
+            .to_bytes()?)
+    }
+
+    fn join_external_self_removes(
+        &mut self,
+        group_info: &[u8],
+        self_removes: &[Vec<u8>],
+    ) -> Result<Vec<u8>, Error> {
+        if self.group.is_some() {
+            return Err(Error::Harness(format!(
+                "{} (mls-rs) is in a group already",
+                self.identity
+            )));
+        }
+        // mls-rs takes a member's SelfRemove into an external commit as a received custom
+        // proposal (a PublicMessage), checked as its external client checks proposals.
+        let mut builder = self.client.external_commit_builder()?;
+        for message in self_removes {
+            builder = builder.with_received_custom_proposal(MlsMessage::from_bytes(message)?);
+        }
+        let (group, commit) = builder.build(MlsMessage::from_bytes(group_info)?)?;
+        self.group = Some(group);
+        Ok(commit.to_bytes()?)
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {

@@ -13,8 +13,8 @@ use openmls::prelude::{
     MIXED_CIPHERTEXT_WIRE_FORMAT_POLICY, MIXED_PLAINTEXT_WIRE_FORMAT_POLICY, MlsGroup,
     MlsGroupCreateConfig, MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn, MlsMessageOut,
     OpenMlsCrypto, OpenMlsProvider, PreSharedKeyProposal, ProcessedMessageContent, Proposal,
-    ProtocolVersion, RequiredCapabilitiesExtension, StagedWelcome, UnknownExtension,
-    WireFormatPolicy,
+    ProposalType, ProtocolVersion, PublicMessageIn, RequiredCapabilitiesExtension, StagedWelcome,
+    UnknownExtension, WireFormatPolicy,
 };
 use openmls::prelude::{
     ExternalProposal, ExternalSender as OpenMlsExternalSenderEntry, JoinProposal,
@@ -27,7 +27,8 @@ use openmls_rust_crypto::OpenMlsRustCrypto;
 
 use crate::member::{
     CommitBytes, Error, ExternalSender, ExternalSenderEntry, Feature, HARNESS_EXTENSION,
-    HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, ReInitSpec, harness_psk,
+    HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, ReInitSpec, SELF_REMOVE_DRAFT,
+    harness_psk,
 };
 
 /// How many past epochs' resumption PSKs (RFC 9420 §8.6) a group keeps. OpenMLS's default
@@ -46,6 +47,8 @@ pub struct OpenMlsMember {
     /// Send handshakes as PrivateMessage (mixed-ciphertext policy) or PublicMessage
     /// (mixed-plaintext policy); both accept either.
     policy: WireFormatPolicy,
+    /// Whether our leaves list SelfRemove (at 0x000a, the only type OpenMLS knows it at).
+    self_remove: bool,
 }
 
 impl OpenMlsMember {
@@ -74,6 +77,16 @@ impl OpenMlsMember {
                 .store(&provider, secret)
                 .map_err(|e| Error::openmls("store PSK", e))?;
         }
+        let self_remove = match options.self_remove {
+            None => false,
+            Some(SELF_REMOVE_DRAFT) => true,
+            Some(_) => {
+                return Err(Error::NotOffered {
+                    implementation: Implementation::OpenMls,
+                    what: "SelfRemove at a code point other than 0x000a",
+                });
+            }
+        };
         let credential = CredentialWithKey {
             credential: BasicCredential::new(identity.as_bytes().to_vec()).into(),
             signature_key: signer.public().into(),
@@ -90,7 +103,51 @@ impl OpenMlsMember {
             } else {
                 MIXED_PLAINTEXT_WIRE_FORMAT_POLICY
             },
+            self_remove,
         })
+    }
+
+    /// Joins by external commit from `group_info`, injecting the harness PSKs `psks` and
+    /// covering the members' SelfRemove proposals `self_removes` by reference.
+    fn external_join(
+        &mut self,
+        group_info: &[u8],
+        psks: &[usize],
+        self_removes: Vec<PublicMessageIn>,
+    ) -> Result<Vec<u8>, Error> {
+        let psk_proposals = psks
+            .iter()
+            .map(|i| self.psk_id(*i).map(PreSharedKeyProposal::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        if self.group.is_some() {
+            return Err(Error::Harness(format!(
+                "{} (openmls) is in a group already",
+                self.identity
+            )));
+        }
+        let MlsMessageBodyIn::GroupInfo(group_info) = deserialize(group_info)?.extract() else {
+            return Err(Error::Harness("join_external takes a GroupInfo".into()));
+        };
+        let (group, bundle) = MlsGroup::external_commit_builder()
+            .with_proposals(self_removes)
+            .with_config(self.join_config())
+            .build_group(&self.provider, group_info, self.credential.clone())
+            .map_err(|e| Error::openmls("external commit: build group", e))?
+            .add_psk_proposals(psk_proposals)
+            .leaf_node_parameters(self.leaf_parameters())
+            .load_psks(self.provider.storage())
+            .map_err(|e| Error::openmls("external commit: load PSKs", e))?
+            .build(
+                self.provider.rand(),
+                self.provider.crypto(),
+                &self.signer,
+                |_| true,
+            )
+            .map_err(|e| Error::openmls("external commit: build", e))?
+            .finalize(&self.provider)
+            .map_err(|e| Error::openmls("external commit: finalize", e))?;
+        self.group = Some(group);
+        serialize(bundle.commit())
     }
 
     fn group(&self) -> Result<&MlsGroup, Error> {
@@ -109,17 +166,22 @@ impl OpenMlsMember {
         Ok((group, &self.provider, &self.signer))
     }
 
-    /// Our capabilities: OpenMLS's defaults plus [`HARNESS_EXTENSION`].
-    fn capabilities() -> Capabilities {
-        Capabilities::builder()
-            .extensions(vec![ExtensionType::Unknown(HARNESS_EXTENSION)])
-            .build()
+    /// Our capabilities: OpenMLS's defaults plus [`HARNESS_EXTENSION`], and SelfRemove when
+    /// the member is set up for it.
+    fn capabilities(&self) -> Capabilities {
+        let builder =
+            Capabilities::builder().extensions(vec![ExtensionType::Unknown(HARNESS_EXTENSION)]);
+        if self.self_remove {
+            builder.proposals(vec![ProposalType::SelfRemove]).build()
+        } else {
+            builder.build()
+        }
     }
 
     /// Leaf parameters for our new leaves (keeping our capabilities).
-    fn leaf_parameters() -> LeafNodeParameters {
+    fn leaf_parameters(&self) -> LeafNodeParameters {
         LeafNodeParameters::builder()
-            .with_capabilities(Self::capabilities())
+            .with_capabilities(self.capabilities())
             .build()
     }
 
@@ -213,7 +275,7 @@ impl Member for OpenMlsMember {
 
     fn key_package(&mut self) -> Result<Vec<u8>, Error> {
         let bundle = KeyPackage::builder()
-            .leaf_node_capabilities(Self::capabilities())
+            .leaf_node_capabilities(self.capabilities())
             .build(
                 self.suite,
                 &self.provider,
@@ -233,7 +295,7 @@ impl Member for OpenMlsMember {
         }
         let config = MlsGroupCreateConfig::builder()
             .ciphersuite(self.suite)
-            .capabilities(Self::capabilities())
+            .capabilities(self.capabilities())
             .wire_format_policy(self.policy)
             .use_ratchet_tree_extension(true)
             .number_of_resumption_psks(RESUMPTION_PSKS)
@@ -296,38 +358,7 @@ impl Member for OpenMlsMember {
     }
 
     fn join_external(&mut self, group_info: &[u8], psks: &[usize]) -> Result<Vec<u8>, Error> {
-        let psk_proposals = psks
-            .iter()
-            .map(|i| self.psk_id(*i).map(PreSharedKeyProposal::new))
-            .collect::<Result<Vec<_>, _>>()?;
-        if self.group.is_some() {
-            return Err(Error::Harness(format!(
-                "{} (openmls) is in a group already",
-                self.identity
-            )));
-        }
-        let MlsMessageBodyIn::GroupInfo(group_info) = deserialize(group_info)?.extract() else {
-            return Err(Error::Harness("join_external takes a GroupInfo".into()));
-        };
-        let (group, bundle) = MlsGroup::external_commit_builder()
-            .with_config(self.join_config())
-            .build_group(&self.provider, group_info, self.credential.clone())
-            .map_err(|e| Error::openmls("external commit: build group", e))?
-            .add_psk_proposals(psk_proposals)
-            .leaf_node_parameters(Self::leaf_parameters())
-            .load_psks(self.provider.storage())
-            .map_err(|e| Error::openmls("external commit: load PSKs", e))?
-            .build(
-                self.provider.rand(),
-                self.provider.crypto(),
-                &self.signer,
-                |_| true,
-            )
-            .map_err(|e| Error::openmls("external commit: build", e))?
-            .finalize(&self.provider)
-            .map_err(|e| Error::openmls("external commit: finalize", e))?;
-        self.group = Some(group);
-        serialize(bundle.commit())
+        self.external_join(group_info, psks, Vec::new())
     }
 
     fn process(&mut self, message: &[u8]) -> Result<Incoming, Error> {
@@ -370,9 +401,10 @@ impl Member for OpenMlsMember {
     }
 
     fn self_update(&mut self) -> Result<Vec<u8>, Error> {
+        let leaf = self.leaf_parameters();
         let (group, provider, signer) = self.parts()?;
         let bundle = group
-            .self_update(provider, signer, Self::leaf_parameters())
+            .self_update(provider, signer, leaf)
             .map_err(|e| Error::openmls("self update", e))?;
         group
             .merge_pending_commit(provider)
@@ -392,9 +424,10 @@ impl Member for OpenMlsMember {
     }
 
     fn propose_update(&mut self) -> Result<Vec<u8>, Error> {
+        let leaf = self.leaf_parameters();
         let (group, provider, signer) = self.parts()?;
         let (message, _) = group
-            .propose_self_update(provider, signer, Self::leaf_parameters())
+            .propose_self_update(provider, signer, leaf)
             .map_err(|e| Error::openmls("propose self update", e))?;
         serialize(&message)
     }
@@ -496,7 +529,7 @@ impl Member for OpenMlsMember {
         let group_info = group_info_of(group_info)?;
         // The KeyPackage bundle stays in the provider's storage for the join.
         let bundle = KeyPackage::builder()
-            .leaf_node_capabilities(Self::capabilities())
+            .leaf_node_capabilities(self.capabilities())
             .build(
                 self.suite,
                 &self.provider,
@@ -550,6 +583,37 @@ impl Member for OpenMlsMember {
             commit: serialize(&commit)?,
             welcome: welcome.as_ref().map(serialize).transpose()?,
         })
+    }
+
+    fn propose_self_remove(&mut self) -> Result<Vec<u8>, Error> {
+        if !self.self_remove {
+            return Err(Error::NotOffered {
+                implementation: Implementation::OpenMls,
+                what: "SelfRemove outside a SelfRemove scenario",
+            });
+        }
+        let (group, provider, signer) = self.parts()?;
+        let message = group
+            .leave_group_via_self_remove(provider, signer)
+            .map_err(|e| Error::openmls("leave group via SelfRemove", e))?;
+        serialize(&message)
+    }
+
+    fn join_external_self_removes(
+        &mut self,
+        group_info: &[u8],
+        self_removes: &[Vec<u8>],
+    ) -> Result<Vec<u8>, Error> {
+        let messages = self_removes
+            .iter()
+            .map(|bytes| match deserialize(bytes)?.extract() {
+                MlsMessageBodyIn::PublicMessage(message) => Ok(message),
+                _ => Err(Error::Harness(
+                    "a SelfRemove must be a PublicMessage".into(),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.external_join(group_info, &[], messages)
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {

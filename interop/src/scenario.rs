@@ -116,6 +116,18 @@ pub enum Scenario {
     /// ReInit with other extensions: as [`Scenario::ReInit`], the new group's GroupContext
     /// carrying a non-default extension that every member lists in its capabilities.
     ReInitExtensions,
+    /// SelfRemove (draft-ietf-mls-extensions): A adds B, C and D (every member lists
+    /// SelfRemove at the group's code point); B leaves with a SelfRemove proposal, A commits it
+    /// by reference, B sees it is removed; then C leaves the same way and A commits again.
+    /// With one peer the members alternate between the implementations, so the leaver and
+    /// committer are of different implementations in the first round and of the same one in
+    /// the second.
+    SelfRemove,
+    /// SelfRemove committed by an external joiner (draft-ietf-mls-extensions): A adds B and
+    /// C; B leaves with a SelfRemove that A and C cache; D joins by external commit from A's
+    /// GroupInfo, covering B's SelfRemove by reference; A, B and C process it and B sees it is
+    /// removed. D is of the committer's implementation, B and C of the other.
+    ExternalJoinSelfRemove,
 }
 
 /// The seed of the random choices unless another is given.
@@ -126,7 +138,7 @@ pub const LARGE_GROUP: usize = 10;
 
 impl Scenario {
     /// Every scenario, in the order the matrix prints them.
-    pub const ALL: [Scenario; 28] = [
+    pub const ALL: [Scenario; 30] = [
         Scenario::OneToOne,
         Scenario::ThreeParty,
         Scenario::MultipleJoins,
@@ -155,6 +167,8 @@ impl Scenario {
         Scenario::ExternalSenderReInit,
         Scenario::ReInitSuite,
         Scenario::ReInitExtensions,
+        Scenario::SelfRemove,
+        Scenario::ExternalJoinSelfRemove,
     ];
 
     /// The scenario's short name.
@@ -188,6 +202,8 @@ impl Scenario {
             Scenario::ExternalSenderReInit => "ext-sender-reinit",
             Scenario::ReInitSuite => "reinit-suite",
             Scenario::ReInitExtensions => "reinit-extensions",
+            Scenario::SelfRemove => "self-remove",
+            Scenario::ExternalJoinSelfRemove => "ext-join-self-remove",
         }
     }
 
@@ -217,6 +233,8 @@ impl Scenario {
             | Scenario::ReInitExtensions => 3,
             // A, B and C in the group; D the new member, or E the external sender.
             Scenario::NewMemberAdd
+            | Scenario::SelfRemove
+            | Scenario::ExternalJoinSelfRemove
             | Scenario::ExternalSenderGce
             | Scenario::ExternalSenderPsks
             | Scenario::ExternalSenderReInit => 4,
@@ -241,6 +259,11 @@ impl Scenario {
     /// feature the scenario needs of it ([`Implementation::lacks`]); `None` when it can. The
     /// matrix leaves such cells out and lists them as unsupported, counted in neither number.
     pub fn unsupported(self, lineup: &[Implementation]) -> Option<&'static str> {
+        if let Some(code_point) = self.self_remove_code_point(lineup) {
+            // Every member lists SelfRemove at the group's code point (X-SR-01).
+            let feature = Implementation::self_remove_feature(code_point);
+            return lineup.iter().find_map(|imp| imp.lacks(feature));
+        }
         let feature = match self {
             // Every member proposes, commits, creates or joins the new group.
             Scenario::ReInit
@@ -266,6 +289,16 @@ impl Scenario {
         lineup.iter().find_map(|imp| imp.lacks(feature))
     }
 
+    /// The SelfRemove code point the scenario's group uses with `lineup`
+    /// ([`Implementation::self_remove_code_point`]); `None` for a scenario without SelfRemove.
+    pub fn self_remove_code_point(self, lineup: &[Implementation]) -> Option<u16> {
+        matches!(
+            self,
+            Scenario::SelfRemove | Scenario::ExternalJoinSelfRemove
+        )
+        .then(|| Implementation::self_remove_code_point(lineup))
+    }
+
     /// Plays the scenario with `lineup[0]` as A, `lineup[1]` as B, and so on, in `suite`; `seed`
     /// drives the random choices of the large-group and churn scenarios (the matrix uses
     /// [`DEFAULT_SEED`]).
@@ -283,6 +316,7 @@ impl Scenario {
         }
         let options = MemberOptions {
             private_handshakes: self == Scenario::PrivateHandshake,
+            self_remove: self.self_remove_code_point(lineup),
         };
         let mut group = Party::new(lineup, suite, options)?;
         group.create(0)?;
@@ -486,6 +520,31 @@ impl Scenario {
                 group.add(0, &[1])?;
                 group.verify()?;
                 group.join_external_with(0, 2, &[1])?;
+                group.verify()
+            }
+            Scenario::SelfRemove => {
+                group.add(0, &[1, 2, 3])?;
+                group.verify()?;
+                group.self_remove(1)?;
+                group.commit_pending(0, &[1])?;
+                group.verify()?;
+                group.self_remove(2)?;
+                group.commit_pending(0, &[2])?;
+                group.verify()
+            }
+            Scenario::ExternalJoinSelfRemove => {
+                group.add(0, &[1, 2])?;
+                group.verify()?;
+                let self_remove = group.self_remove(1)?;
+                let group_info = group.export_group_info(0)?;
+                let joiner = group.name(3);
+                let commit = group
+                    .member(3)?
+                    .join_external_self_removes(&group_info, &[self_remove])
+                    .map_err(|e| step(&joiner, "external commit with a SelfRemove", e))?;
+                group.distribute(3, &commit, &[1])?;
+                group.active[1] = false;
+                group.active[3] = true;
                 group.verify()
             }
         }
@@ -970,6 +1029,18 @@ impl Party {
         self.deliver_proposal_except(Some(proposer), &name, &message)
     }
 
+    /// `leaver` leaves with a SelfRemove proposal, which every other active member processes
+    /// and caches; returns the proposal message. The leaver stays active until a commit
+    /// removes it.
+    fn self_remove(&mut self, leaver: usize) -> Result<Vec<u8>, Error> {
+        let name = self.name(leaver);
+        let message = self.members[leaver]
+            .propose_self_remove()
+            .map_err(|e| step(&name, "SelfRemove", e))?;
+        self.deliver_proposal_except(Some(leaver), &name, &message)?;
+        Ok(message)
+    }
+
     /// Every active member processes and caches a proposal of `sender`, who is not a member.
     fn deliver_proposal(&mut self, sender: &str, message: &[u8]) -> Result<(), Error> {
         self.deliver_proposal_except(None, sender, message)
@@ -1280,6 +1351,49 @@ mod tests {
         }
         let genuine = listed.propose_remove(&group_info, 0, leaf).unwrap();
         party.deliver_proposal("listed", &genuine).unwrap();
+    }
+
+    /// The SelfRemove cells are not vacuous: every implementation sends a real SelfRemove
+    /// proposal, at the code point of its group (cohort leaves with a Remove of its own leaf
+    /// in a group that is not self-remove-capable, which the harness refuses).
+    #[test]
+    fn self_removes_are_sent_at_the_group_code_point() {
+        use cohort::codec::{Decode, DecodeOptions};
+        use cohort::messages::framing::Content;
+        use cohort::messages::proposal::Proposal;
+        use cohort::messages::{MlsMessage, MlsMessageBody};
+
+        for peer in [Implementation::MlsRs, Implementation::OpenMls] {
+            let lineup = [Implementation::Cohort, peer, Implementation::Cohort];
+            let code_point = Implementation::self_remove_code_point(&lineup);
+            let options = MemberOptions {
+                self_remove: Some(code_point),
+                ..MemberOptions::default()
+            };
+            let mut party = Party::new(&lineup, 1, options).unwrap();
+            party.create(0).unwrap();
+            party.add(0, &[1, 2]).unwrap();
+            let decode = DecodeOptions::default().with_self_remove_alias(Some(code_point));
+            for leaver in [1, 2] {
+                let bytes = party.members[leaver].propose_self_remove().unwrap();
+                let message = MlsMessage::from_bytes_with(&bytes, decode).unwrap();
+                let MlsMessageBody::PublicMessage(public) = message.body else {
+                    panic!("{peer}: a SelfRemove that is not a PublicMessage");
+                };
+                match public.content.content {
+                    Content::Proposal(Proposal::SelfRemove(s)) => {
+                        assert_eq!(s.code_point.0, code_point, "{}", party.name(leaver));
+                    }
+                    other => panic!("{}: sent {other:?}", party.name(leaver)),
+                }
+            }
+        }
+        // A cohort member not set up for SelfRemove does not send one.
+        let lineup = [Implementation::Cohort, Implementation::OpenMls];
+        let mut party = Party::new(&lineup, 1, MemberOptions::default()).unwrap();
+        party.create(0).unwrap();
+        party.add(0, &[1]).unwrap();
+        assert!(party.members[0].propose_self_remove().is_err());
     }
 
     #[test]

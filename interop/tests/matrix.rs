@@ -77,10 +77,11 @@ fn suite_1_matrix() {
 }
 
 /// The cells left out as unsupported are exactly those where OpenMLS would have to take part
-/// in a ReInit or a branch, or propose PSKs as an external sender, and each is left out with
-/// OpenMLS's reason.
+/// in a ReInit or a branch, or propose PSKs as an external sender, each left out with OpenMLS's
+/// reason, and the SelfRemove cells of mixed groups, where OpenMLS and mls-rs share no
+/// SelfRemove type.
 #[test]
-fn only_openmls_reinit_branch_and_external_psk_cells_are_unsupported() {
+fn only_openmls_gaps_and_mixed_self_remove_cells_are_unsupported() {
     let filter = Filter {
         suites: vec![1],
         ..Filter::default()
@@ -88,6 +89,18 @@ fn only_openmls_reinit_branch_and_external_psk_cells_are_unsupported() {
     let unsupported = matrix::unsupported(&filter);
     assert!(!unsupported.is_empty());
     for (cell, reason) in &unsupported {
+        if matches!(
+            cell.scenario,
+            Scenario::SelfRemove | Scenario::ExternalJoinSelfRemove
+        ) {
+            assert_eq!(cell.peer, Peer::Mixed, "{cell:?}");
+            assert!(
+                reason.contains("0x000a") && reason.contains("0xF003"),
+                "{reason}"
+            );
+            assert!(!matrix::cells(&filter).contains(cell), "{cell:?} runs too");
+            continue;
+        }
         assert!(
             matches!(
                 cell.scenario,
@@ -107,6 +120,14 @@ fn only_openmls_reinit_branch_and_external_psk_cells_are_unsupported() {
         assert!(reason.starts_with("OpenMLS"), "{cell:?}: {reason}");
         assert!(cell.lineup().contains(&Implementation::OpenMls), "{cell:?}");
         assert!(!matrix::cells(&filter).contains(cell), "{cell:?} runs too");
+    }
+    // Every SelfRemove cell with one peer runs, in both roles.
+    for scenario in [Scenario::SelfRemove, Scenario::ExternalJoinSelfRemove] {
+        let runs = matrix::cells(&filter)
+            .into_iter()
+            .filter(|c| c.scenario == scenario)
+            .count();
+        assert_eq!(runs, 4, "{scenario}");
     }
     // A branch that leaves OpenMLS behind (mixed, cohort creating: OpenMLS is C) runs.
     assert!(

@@ -198,18 +198,24 @@ impl Identity {
         ratchet_tree: Option<RatchetTreeNodes>,
         resync: Option<LeafIndex>,
         psk_ids: &[Vec<u8>],
+        self_removes: &[MlsMessage],
         psks: &dyn ExternalPsks,
         now: u64,
     ) -> Result<ExternalJoin, Error> {
         let psk_ids: Vec<&[u8]> = psk_ids.iter().map(Vec::as_slice).collect();
-        Ok(Group::join_by_external_commit_with_psks(
+        let mut options = cohort_group::ExternalJoinOptions::new()
+            .psk_ids(&psk_ids)
+            .self_removes(self_removes);
+        if let Some(old) = resync {
+            options = options.resync(old);
+        }
+        Ok(Group::join_by_external_commit_with(
             &*self.provider,
             signer,
             &self.leaf_spec(now),
             group_info,
             ratchet_tree,
-            resync,
-            &psk_ids,
+            &options,
             psks,
             self.config.clone(),
             Some(now),
@@ -666,8 +672,9 @@ macro_rules! client_api {
 
         /// `join_by_external_commit` with [`ExternalJoinOptions`]: external PSKs to inject
         /// (RFC 9420 §12.2: an external commit may carry PreSharedKey proposals; the members
-        /// need them too), and the leaf of a former self to remove (a client that lost its
-        /// state re-joining in its own place, §12.4.3.2).
+        /// need them too), the leaf of a former self to remove (a client that lost its
+        /// state re-joining in its own place, §12.4.3.2), and the group's pending SelfRemove
+        /// proposals to commit by reference (draft-ietf-mls-extensions).
         ///
         /// # Errors
         /// As `join_by_external_commit`; [`Error::Invalid`] when a PSK is not available or the
@@ -687,10 +694,10 @@ macro_rules! client_api {
             }
             let (id, psks) = (self.id.clone(), self.psks());
             let lookup = Arc::clone(&psks.lookup);
-            let ExternalJoinOptions { ratchet_tree, psk_ids, replaces } = options;
+            let ExternalJoinOptions { ratchet_tree, psk_ids, replaces, self_removes } = options;
             let joined = self
                 .with_signer(move |signer| {
-                    id.external_join(signer, &group_info, ratchet_tree, replaces, &psk_ids, &*lookup, now)
+                    id.external_join(signer, &group_info, ratchet_tree, replaces, &psk_ids, &self_removes, &*lookup, now)
                 })$($await)*
                 .map_err(|e| psks.blame(e))?;
             let g = GroupOf::new(self.clone(), joined.group);
@@ -879,6 +886,11 @@ pub struct ExternalJoinOptions {
     /// The leaf of our former self to remove in the same commit (a resync, RFC 9420
     /// §12.4.3.2).
     pub replaces: Option<LeafIndex>,
+    /// The group's pending SelfRemove proposals (draft-ietf-mls-extensions), PublicMessages
+    /// of the GroupInfo's epoch as the Delivery Service hands them out with it: the commit
+    /// covers each by reference, after checking it as a member would (but for the membership
+    /// tag), and its sender leaves.
+    pub self_removes: Vec<MlsMessage>,
 }
 
 impl ExternalJoinOptions {
@@ -891,6 +903,12 @@ impl ExternalJoinOptions {
     /// The options removing our former leaf `leaf`.
     pub fn replacing(mut self, leaf: LeafIndex) -> Self {
         self.replaces = Some(leaf);
+        self
+    }
+
+    /// The options committing the pending SelfRemove proposals `messages`.
+    pub fn self_removes(mut self, messages: Vec<MlsMessage>) -> Self {
+        self.self_removes = messages;
         self
     }
 
@@ -1779,7 +1797,7 @@ macro_rules! group_api {
             let joined = self
                 .client
                 .with_signer(move |signer| {
-                    id.external_join(signer, &group_info, None, Some(own), &[], &cohort_group::NoPsks, now)
+                    id.external_join(signer, &group_info, None, Some(own), &[], &[], &cohort_group::NoPsks, now)
                 })$($await)*?;
             self.commit_to(joined.group)$($await)*?;
             self.held.remember_sent(&joined.commit);

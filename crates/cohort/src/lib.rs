@@ -57,7 +57,7 @@ pub mod storage {
 /// The TLS presentation language as MLS uses it: `Encode`, `Decode`, bounded readers.
 pub mod codec {
     pub use cohort_codec::{
-        CodecError, Decode, Encode, MAX_VECTOR_LEN, Reader, SecretVarBytes, VarBytes,
+        CodecError, Decode, DecodeOptions, Encode, MAX_VECTOR_LEN, Reader, SecretVarBytes, VarBytes,
     };
 }
 
