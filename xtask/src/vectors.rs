@@ -9,7 +9,8 @@
 //! * `--backend NAME`: the crypto backend (default: every backend built);
 //! * one line per file and backend, `NAME [BACKEND]: P passed, F failed, U unsupported` (no
 //!   ` [BACKEND]` for kinds without crypto, `NAME: not implemented` for kinds not implemented
-//!   yet), failure details on stderr, then exactly `N passed, N failed`;
+//!   yet), failure details on stderr (and, for kinds that name them, what each unsupported case
+//!   lacks), then exactly `N passed, N failed`;
 //! * exit status 1 if anything failed, 2 for a usage or I/O error.
 
 use std::ffi::OsString;
@@ -32,7 +33,9 @@ OPTIONS:
     --kind KIND      The file's kind (default: from its name). Kinds: tree-math, deserialization,
                      crypto-basics, secret-tree, message-protection, key-schedule, psk_secret,
                      transcript-hashes, welcome, tree-operations, tree-validation, treekem,
-                     messages, passive-client (any file in the passive-client format)
+                     messages, passive-client (any file in the passive-client format),
+                     hpke-pq (the HPKE vectors of draft-ietf-hpke-pq, e.g.
+                     crates/cohort-test-vectors/drafts/hpke-pq-test-vectors.json)
     --backend NAME   Crypto backend: rustcrypto, ring or aws-lc (default: every one built)
     -h, --help       Print this help
 
@@ -271,6 +274,9 @@ fn print_report(report: &FileReport) {
     }
     for failure in &report.failures {
         eprintln!("{failure}");
+    }
+    for unsupported in &report.unsupported_details {
+        eprintln!("{unsupported}");
     }
 }
 

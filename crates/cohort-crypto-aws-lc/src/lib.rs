@@ -44,3 +44,10 @@ impl CryptoProvider for AwsLcProvider {
         suite::ops(cs)
     }
 }
+
+/// The HPKE algorithms of this backend by identifier (the DHKEMs, HKDFs and AEADs of its cipher
+/// suites), for HPKE outside an MLS cipher suite. It has none of the post-quantum KEMs or
+/// single-stage KDFs of draft-ietf-hpke-pq.
+pub fn hpke_algorithms() -> &'static dyn cohort_crypto_hpke::HpkeAlgorithms {
+    &suite::PRIMITIVES
+}

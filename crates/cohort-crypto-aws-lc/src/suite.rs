@@ -13,7 +13,7 @@ use crate::rng;
 use crate::sig::SigAlg;
 
 /// The algorithms of suites 1, 2, 3, 5 and 7: aws-lc-rs has no X448 or Ed448.
-const PRIMITIVES: Primitives<HashAlg, AeadAlg, DhAlg, SigAlg> = Primitives {
+pub(crate) const PRIMITIVES: Primitives<HashAlg, AeadAlg, DhAlg, SigAlg> = Primitives {
     hashes: &[HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512],
     aeads: &[
         AeadAlg::Aes128Gcm,

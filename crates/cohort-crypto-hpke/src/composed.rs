@@ -15,7 +15,7 @@ use cohort_crypto::{
 };
 
 use crate::hpke::Hpke;
-use crate::kem::Dhkem;
+use crate::kem::{Dhkem, Kem};
 use crate::primitives::{Aead, DhGroup, Kdf};
 
 /// A hash function with its HMAC; as a [`Kdf`], the HKDF built on that HMAC (RFC 9420 §5.1).
@@ -140,15 +140,32 @@ where
 }
 
 /// The operations of one cipher suite, composed from a backend's [`Primitives`]: the hash `H`,
-/// the AEAD `A`, the Diffie-Hellman group `D` and the signature scheme `S`.
+/// the AEAD `A`, the Diffie-Hellman group `D` (or another [`Kem`], see
+/// [`ComposedSuite::with_kems`]) and the signature scheme `S`.
 #[derive(Clone)]
 pub struct ComposedSuite<H, A, D, S> {
     cs: CipherSuite,
     hash: H,
     aead: A,
-    dh: D,
+    kem: SuiteKem<D>,
     sig: S,
     random_fill: fn(&mut [u8]) -> Result<(), CryptoError>,
+}
+
+/// The KEM of a composed suite: a DHKEM on a group of the table, or a KEM given whole.
+#[derive(Clone)]
+enum SuiteKem<D> {
+    Dh(D),
+    Other(&'static dyn Kem),
+}
+
+impl<D: fmt::Debug> fmt::Debug for SuiteKem<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Dh(dh) => dh.fmt(f),
+            Self::Other(kem) => kem.fmt(f),
+        }
+    }
 }
 
 impl<H, A, D, S> ComposedSuite<H, A, D, S>
@@ -161,13 +178,32 @@ where
     /// The suite `cs` from `primitives`, or `None` when `cs` is not a suite of RFC 9420 or one of
     /// its algorithms is missing from `primitives`.
     pub fn new(cs: CipherSuite, primitives: &Primitives<H, A, D, S>) -> Option<Self> {
+        Self::with_kems(cs, primitives, &[])
+    }
+
+    /// The suite `cs` from `primitives`, its KEM taken from `kems` when one has the suite's KEM
+    /// identifier (the post-quantum KEMs of draft-ietf-hpke-pq), else a DHKEM on a group of
+    /// `primitives`. `None` when `cs` has no registry entry
+    /// ([`CipherSuite::hpke_suite`]) or one of its algorithms is missing.
+    ///
+    /// The DHKEM uses the suite's KDF, as in every suite of RFC 9420; a KEM of `kems` brings
+    /// its own key derivation.
+    pub fn with_kems(
+        cs: CipherSuite,
+        primitives: &Primitives<H, A, D, S>,
+        kems: &[&'static dyn Kem],
+    ) -> Option<Self> {
         let ids = cs.hpke_suite()?;
         let scheme = cs.signature_scheme()?;
+        let kem = match kems.iter().find(|k| k.kem_id() == ids.kem) {
+            Some(kem) => SuiteKem::Other(*kem),
+            None => SuiteKem::Dh(pick(primitives.groups, |g| g.kem_id() == ids.kem)?),
+        };
         Some(Self {
             cs,
             hash: pick(primitives.hashes, |h| h.kdf_id() == ids.kdf)?,
             aead: pick(primitives.aeads, |a| a.aead_id() == ids.aead)?,
-            dh: pick(primitives.groups, |g| g.kem_id() == ids.kem)?,
+            kem,
             sig: pick(primitives.signatures, |s| s.scheme() == scheme)?,
             random_fill: primitives.random_fill,
         })
@@ -180,13 +216,18 @@ fn pick<T: Clone>(list: &[T], matches: impl Fn(&T) -> bool) -> Option<T> {
 }
 
 impl<H: HashFunction, A: Aead, D: DhGroup, S: SignatureAlgorithm> ComposedSuite<H, A, D, S> {
-    /// In every suite of RFC 9420 the DHKEM's KDF is the suite's KDF.
-    fn kem(&self) -> Dhkem<'_> {
-        Dhkem::new(&self.dh, &self.hash)
+    /// Runs `f` on the suite's KEM. In every suite of RFC 9420 the DHKEM's KDF is the suite's
+    /// KDF.
+    fn with_kem<T>(&self, f: impl FnOnce(&dyn Kem) -> T) -> T {
+        match &self.kem {
+            SuiteKem::Dh(dh) => f(&Dhkem::new(dh, &self.hash)),
+            SuiteKem::Other(kem) => f(*kem),
+        }
     }
 
-    fn hpke(&self) -> Hpke<'_> {
-        Hpke::new(self.kem(), &self.hash, &self.aead)
+    /// Runs `f` on the suite's HPKE.
+    fn with_hpke<T>(&self, f: impl FnOnce(&Hpke<'_>) -> T) -> T {
+        self.with_kem(|kem| f(&Hpke::new(kem, &self.hash, &self.aead)))
     }
 
     /// A key handle of another suite cannot open this suite's ciphertexts.
@@ -206,7 +247,7 @@ impl<H: fmt::Debug, A: fmt::Debug, D: fmt::Debug, S: fmt::Debug> fmt::Debug
             .field("cs", &self.cs)
             .field("hash", &self.hash)
             .field("aead", &self.aead)
-            .field("dh", &self.dh)
+            .field("kem", &self.kem)
             .field("sig", &self.sig)
             .finish_non_exhaustive()
     }
@@ -286,23 +327,23 @@ where
     }
 
     fn kem_generate(&self) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
-        self.dh.generate()
+        self.with_kem(|kem| kem.generate())
     }
 
     fn kem_derive(&self, ikm: &[u8]) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
-        self.kem().derive_key_pair(ikm)
+        self.with_kem(|kem| kem.derive_key_pair(ikm))
     }
 
     fn kem_public_key(&self, sk: &HpkePrivateKey) -> Result<HpkePublicKey, CryptoError> {
-        self.dh.public_key(sk)
+        self.with_kem(|kem| kem.public_key(sk))
     }
 
     fn kem_validate_public_key(&self, pk: &HpkePublicKey) -> Result<(), CryptoError> {
-        self.dh.validate_public_key(pk.as_ref())
+        self.with_kem(|kem| kem.validate_public_key(pk.as_ref()))
     }
 
     fn kem_encap(&self, pk: &HpkePublicKey) -> Result<(Secret, Vec<u8>), CryptoError> {
-        self.kem().encap(pk.as_ref())
+        self.with_kem(|kem| kem.encap(pk.as_ref()))
     }
 
     fn kem_decap(
@@ -311,7 +352,7 @@ where
         sk: &HpkePrivateKey,
         pk: &HpkePublicKey,
     ) -> Result<Secret, CryptoError> {
-        self.kem().decap(enc, sk, pk.as_ref())
+        self.with_kem(|kem| kem.decap(enc, sk, pk.as_ref()))
     }
 
     fn hpke_seal(
@@ -321,7 +362,7 @@ where
         aad: &[u8],
         plaintext: &[u8],
     ) -> Result<HpkeCiphertext, CryptoError> {
-        self.hpke().seal_base(pk, info, aad, plaintext)
+        self.with_hpke(|hpke| hpke.seal_base(pk, info, aad, plaintext))
     }
 
     fn hpke_seal_many(
@@ -330,7 +371,7 @@ where
         info: &[u8],
         aad: &[u8],
     ) -> Result<Vec<HpkeCiphertext>, CryptoError> {
-        self.hpke().seal_base_many(recipients, info, aad)
+        self.with_hpke(|hpke| hpke.seal_base_many(recipients, info, aad))
     }
 
     fn hpke_open(
@@ -341,7 +382,7 @@ where
         aad: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
         self.check_key(key)?;
-        self.hpke().open_base(key, ciphertext, info, aad)
+        self.with_hpke(|hpke| hpke.open_base(key, ciphertext, info, aad))
     }
 
     fn hpke_export_sender(
@@ -351,8 +392,7 @@ where
         exporter_context: &[u8],
         len: usize,
     ) -> Result<(Vec<u8>, Secret), CryptoError> {
-        self.hpke()
-            .send_export(pk.as_ref(), info, exporter_context, len)
+        self.with_hpke(|hpke| hpke.send_export(pk.as_ref(), info, exporter_context, len))
     }
 
     fn hpke_export_receiver(
@@ -364,8 +404,7 @@ where
         len: usize,
     ) -> Result<Secret, CryptoError> {
         self.check_key(key)?;
-        self.hpke()
-            .receive_export(enc, key, info, exporter_context, len)
+        self.with_hpke(|hpke| hpke.receive_export(enc, key, info, exporter_context, len))
     }
 
     fn signature_generate(&self) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError> {

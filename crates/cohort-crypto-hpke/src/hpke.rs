@@ -1,4 +1,5 @@
-//! HPKE base mode (RFC 9180 §5.1, §5.2, §5.3, §6.1).
+//! HPKE base mode (RFC 9180 §5.1, §5.2, §5.3, §6.1), with the single-stage key schedule of
+//! draft-ietf-hpke-hpke §5.1 for the SHAKE and TurboSHAKE KDFs of draft-ietf-hpke-pq.
 
 use cohort_codec::VarBytes;
 use cohort_crypto::{
@@ -6,40 +7,80 @@ use cohort_crypto::{
     Secret,
 };
 
-use crate::kem::Dhkem;
-use crate::labels::{labeled_expand, labeled_extract, labeled_extract_public};
-use crate::primitives::{Aead, Kdf};
+use crate::kem::Kem;
+use crate::labels::{labeled_derive, labeled_expand, labeled_extract, labeled_extract_public};
+use crate::primitives::{Aead, Kdf, OneStageKdf};
 
 const MODE_BASE: u8 = 0x00;
 
-/// An HPKE instance: a DHKEM, a KDF and an AEAD.
+/// The KDF of an HPKE suite: two-stage (HKDF, RFC 9180) or single-stage (an XOF,
+/// draft-ietf-hpke-hpke). The two have different key schedules and exporters.
+#[derive(Debug, Clone, Copy)]
+pub enum HpkeKdf<'a> {
+    /// `Extract` and `Expand`: HKDF-SHA256/384/512.
+    TwoStage(&'a dyn Kdf),
+    /// `Derive`: SHAKE128/256, TurboSHAKE128/256.
+    OneStage(&'a dyn OneStageKdf),
+}
+
+impl HpkeKdf<'_> {
+    /// The HPKE KDF identifier.
+    pub fn kdf_id(&self) -> u16 {
+        match self {
+            Self::TwoStage(kdf) => kdf.kdf_id(),
+            Self::OneStage(kdf) => kdf.kdf_id(),
+        }
+    }
+
+    /// `Nh`: the length of the exporter secret.
+    pub fn hash_len(&self) -> usize {
+        match self {
+            Self::TwoStage(kdf) => kdf.hash_len(),
+            Self::OneStage(kdf) => kdf.hash_len(),
+        }
+    }
+}
+
+/// An HPKE instance: a KEM, a KDF and an AEAD.
 ///
 /// ```text
 /// SetupBaseS(pkR, info):  shared_secret, enc = Encap(pkR)
 /// SetupBaseR(enc, skR):   shared_secret      = Decap(enc, skR)
-/// KeySchedule(shared_secret, info):
+/// KeySchedule(shared_secret, info), two-stage KDF (RFC 9180 §5.1):
 ///   ks_context      = mode || LabeledExtract("", "psk_id_hash", "") || LabeledExtract("", "info_hash", info)
 ///   secret          = LabeledExtract(shared_secret, "secret", "")
 ///   key             = LabeledExpand(secret, "key", ks_context, Nk)
 ///   base_nonce      = LabeledExpand(secret, "base_nonce", ks_context, Nn)
 ///   exporter_secret = LabeledExpand(secret, "exp", ks_context, Nh)
+/// KeySchedule(shared_secret, info), single-stage KDF (draft-ietf-hpke-hpke §5.1):
+///   secrets = lengthPrefixed(psk = "") || lengthPrefixed(shared_secret)
+///   context = mode || lengthPrefixed(psk_id = "") || lengthPrefixed(info)
+///   key || base_nonce || exporter_secret = LabeledDerive(secrets, "secret", context, Nk + Nn + Nh)
 /// ```
+///
+/// The KEM is any [`Kem`]: nothing here depends on the size of keys, encapsulations or shared
+/// secrets.
 #[derive(Debug, Clone, Copy)]
 pub struct Hpke<'a> {
-    kem: Dhkem<'a>,
-    kdf: &'a dyn Kdf,
+    kem: &'a dyn Kem,
+    kdf: HpkeKdf<'a>,
     aead: &'a dyn Aead,
 }
 
 impl<'a> Hpke<'a> {
-    /// HPKE with `kem`, `kdf` and `aead`.
-    pub fn new(kem: Dhkem<'a>, kdf: &'a dyn Kdf, aead: &'a dyn Aead) -> Self {
+    /// HPKE with `kem`, the two-stage KDF `kdf` and `aead`.
+    pub fn new(kem: &'a dyn Kem, kdf: &'a dyn Kdf, aead: &'a dyn Aead) -> Self {
+        Self::with_kdf(kem, HpkeKdf::TwoStage(kdf), aead)
+    }
+
+    /// HPKE with `kem`, `kdf` (two-stage or single-stage) and `aead`.
+    pub fn with_kdf(kem: &'a dyn Kem, kdf: HpkeKdf<'a>, aead: &'a dyn Aead) -> Self {
         Self { kem, kdf, aead }
     }
 
     /// The KEM.
-    pub fn kem(&self) -> &Dhkem<'a> {
-        &self.kem
+    pub fn kem(&self) -> &'a dyn Kem {
+        self.kem
     }
 
     /// `SetupBaseS(pkR, info)`: `(enc, context)`.
@@ -56,17 +97,19 @@ impl<'a> Hpke<'a> {
         Ok((enc, self.key_schedule(&shared, info)?))
     }
 
-    /// `SetupBaseS` with a given ephemeral key, for known-answer tests.
+    /// `SetupBaseS` with the encapsulation's randomness given ([`Kem::encap_derand`]), for
+    /// known-answer tests.
     ///
     /// # Errors
-    /// As [`Hpke::setup_base_s`].
-    pub fn setup_base_s_with_ephemeral(
+    /// As [`Hpke::setup_base_s`]; [`CryptoErrorKind::InvalidLength`] for randomness of the
+    /// wrong length.
+    pub fn setup_base_s_derand(
         &self,
         pk_r: &[u8],
         info: &[u8],
-        sk_e: &HpkePrivateKey,
+        randomness: &[u8],
     ) -> Result<(Vec<u8>, Context<'a>), CryptoError> {
-        let (shared, enc) = self.kem.encap_with_ephemeral(pk_r, sk_e)?;
+        let (shared, enc) = self.kem.encap_derand(pk_r, randomness)?;
         Ok((enc, self.key_schedule(&shared, info)?))
     }
 
@@ -196,7 +239,8 @@ impl<'a> Hpke<'a> {
             .export(exporter_context, len)
     }
 
-    /// The base-mode key schedule (RFC 9180 §5.1) from a KEM shared secret.
+    /// The base-mode key schedule (RFC 9180 §5.1, draft-ietf-hpke-hpke §5.1) from a KEM shared
+    /// secret.
     ///
     /// # Errors
     /// Only on a KDF failure.
@@ -209,18 +253,34 @@ impl<'a> Hpke<'a> {
         self.key_schedule_with_context(shared_secret, &ks_context)
     }
 
-    /// `mode || psk_id_hash || info_hash`, the part of the key schedule that does not depend on
-    /// the shared secret.
+    /// The part of the key schedule that does not depend on the shared secret: for a two-stage
+    /// KDF `mode || psk_id_hash || info_hash`, for a single-stage one
+    /// `mode || lengthPrefixed(psk_id) || lengthPrefixed(info)`.
     fn key_schedule_context(&self, info: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let suite_id = self.suite_id();
-        let psk_id_hash = labeled_extract(self.kdf, &suite_id, &[], b"psk_id_hash", &[])?;
-        // `info` is public (for MLS, a label and a public context): no zeroizing copy of it.
-        let info_hash = labeled_extract_public(self.kdf, &suite_id, b"info_hash", info)?;
-        let mut ks_context = Vec::with_capacity(1 + psk_id_hash.len() + info_hash.len());
-        ks_context.push(MODE_BASE);
-        ks_context.extend_from_slice(psk_id_hash.as_bytes());
-        ks_context.extend_from_slice(info_hash.as_bytes());
-        Ok(ks_context)
+        match self.kdf {
+            HpkeKdf::TwoStage(kdf) => {
+                let suite_id = self.suite_id();
+                let psk_id_hash = labeled_extract(kdf, &suite_id, &[], b"psk_id_hash", &[])?;
+                // `info` is public (for MLS, a label and a public context): no zeroizing copy.
+                let info_hash = labeled_extract_public(kdf, &suite_id, b"info_hash", info)?;
+                let mut ks_context = Vec::with_capacity(1 + psk_id_hash.len() + info_hash.len());
+                ks_context.push(MODE_BASE);
+                ks_context.extend_from_slice(psk_id_hash.as_bytes());
+                ks_context.extend_from_slice(info_hash.as_bytes());
+                Ok(ks_context)
+            }
+            HpkeKdf::OneStage(_) => {
+                let info_len =
+                    u16::try_from(info.len()).map_err(|_| CryptoErrorKind::InvalidLength)?;
+                let mut context = Vec::with_capacity(5 + info.len());
+                context.push(MODE_BASE);
+                // lengthPrefixed(psk_id) with the empty psk_id of the base mode.
+                context.extend_from_slice(&0u16.to_be_bytes());
+                context.extend_from_slice(&info_len.to_be_bytes());
+                context.extend_from_slice(info);
+                Ok(context)
+            }
+        }
     }
 
     /// The rest of the key schedule, given [`Hpke::key_schedule_context`]'s output.
@@ -230,30 +290,61 @@ impl<'a> Hpke<'a> {
         ks_context: &[u8],
     ) -> Result<Context<'a>, CryptoError> {
         let suite_id = self.suite_id();
-        let secret = labeled_extract(
-            self.kdf,
-            &suite_id,
-            shared_secret.as_bytes(),
-            b"secret",
-            &[],
-        )?;
-        let expand = |label: &[u8], len| {
-            labeled_expand(
-                self.kdf,
-                &suite_id,
-                secret.as_bytes(),
-                label,
-                ks_context,
-                len,
-            )
+        let (nk, nn, nh) = (
+            self.aead.key_len(),
+            self.aead.nonce_len(),
+            self.kdf.hash_len(),
+        );
+        let (key, base_nonce, exporter_secret) = match self.kdf {
+            HpkeKdf::TwoStage(kdf) => {
+                let secret =
+                    labeled_extract(kdf, &suite_id, shared_secret.as_bytes(), b"secret", &[])?;
+                let expand = |label: &[u8], len| {
+                    labeled_expand(kdf, &suite_id, secret.as_bytes(), label, ks_context, len)
+                };
+                (
+                    expand(b"key", nk)?,
+                    expand(b"base_nonce", nn)?,
+                    expand(b"exp", nh)?,
+                )
+            }
+            HpkeKdf::OneStage(kdf) => {
+                // secrets = lengthPrefixed(psk) || lengthPrefixed(shared_secret), psk empty.
+                let ss_len = u16::try_from(shared_secret.len())
+                    .map_err(|_| CryptoErrorKind::InvalidLength)?;
+                let mut secrets = Secret::new(vec![0; 4 + shared_secret.len()]);
+                let bytes = secrets.as_mut_bytes();
+                bytes[2..4].copy_from_slice(&ss_len.to_be_bytes());
+                bytes[4..].copy_from_slice(shared_secret.as_bytes());
+                let secret = labeled_derive(
+                    kdf,
+                    &suite_id,
+                    secrets.as_bytes(),
+                    b"secret",
+                    ks_context,
+                    nk + nn + nh,
+                )?;
+                let split = |from: usize, to: usize| {
+                    secret
+                        .as_bytes()
+                        .get(from..to)
+                        .map(Secret::from_slice)
+                        .ok_or(CryptoErrorKind::InvalidLength)
+                };
+                (
+                    split(0, nk)?,
+                    split(nk, nk + nn)?,
+                    split(nk + nn, nk + nn + nh)?,
+                )
+            }
         };
         Ok(Context {
             kdf: self.kdf,
             aead: self.aead,
             suite_id,
-            key: expand(b"key", self.aead.key_len())?,
-            base_nonce: expand(b"base_nonce", self.aead.nonce_len())?,
-            exporter_secret: expand(b"exp", self.kdf.hash_len())?,
+            key,
+            base_nonce,
+            exporter_secret,
             seq: 0,
         })
     }
@@ -269,7 +360,7 @@ impl<'a> Hpke<'a> {
 /// An HPKE encryption context (RFC 9180 §5.2): sender or receiver.
 #[derive(Debug)]
 pub struct Context<'a> {
-    kdf: &'a dyn Kdf,
+    kdf: HpkeKdf<'a>,
     aead: &'a dyn Aead,
     suite_id: [u8; 10],
     key: Secret,
@@ -306,19 +397,38 @@ impl Context<'_> {
         Ok(pt)
     }
 
-    /// `Export(exporter_context, L)` (RFC 9180 §5.3).
+    /// `Export(exporter_context, L)` (RFC 9180 §5.3; `LabeledDerive(exporter_secret, "sec",
+    /// exporter_context, L)` for a single-stage KDF, draft-ietf-hpke-hpke §5.3).
     ///
     /// # Errors
-    /// [`CryptoErrorKind::InvalidLength`] when `len` exceeds `255 * Nh`.
+    /// [`CryptoErrorKind::InvalidLength`] when `len` exceeds `255 * Nh` (two-stage) or 16 bits.
     pub fn export(&self, exporter_context: &[u8], len: usize) -> Result<Secret, CryptoError> {
-        labeled_expand(
-            self.kdf,
-            &self.suite_id,
-            self.exporter_secret.as_bytes(),
-            b"sec",
-            exporter_context,
-            len,
-        )
+        match self.kdf {
+            HpkeKdf::TwoStage(kdf) => labeled_expand(
+                kdf,
+                &self.suite_id,
+                self.exporter_secret.as_bytes(),
+                b"sec",
+                exporter_context,
+                len,
+            ),
+            HpkeKdf::OneStage(kdf) => labeled_derive(
+                kdf,
+                &self.suite_id,
+                self.exporter_secret.as_bytes(),
+                b"sec",
+                exporter_context,
+                len,
+            ),
+        }
+    }
+
+    /// The AEAD key, base nonce and exporter secret, for known-answer tests.
+    ///
+    /// # Security
+    /// These are the context's secrets: only for comparing with test vectors.
+    pub fn secrets(&self) -> (&Secret, &Secret, &Secret) {
+        (&self.key, &self.base_nonce, &self.exporter_secret)
     }
 
     /// `ComputeNonce(seq)`: the base nonce XOR the big-endian sequence number.

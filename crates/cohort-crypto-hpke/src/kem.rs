@@ -1,9 +1,97 @@
-//! DHKEM (RFC 9180 §4.1) on top of a [`DhGroup`] and a [`Kdf`].
+//! The KEM interface HPKE runs on ([`Kem`]), and DHKEM (RFC 9180 §4.1) on top of a [`DhGroup`]
+//! and a [`Kdf`].
+
+use core::fmt;
 
 use cohort_crypto::{CryptoError, CryptoErrorKind, HpkePrivateKey, HpkePublicKey, Secret};
 
-use crate::labels::{labeled_expand, labeled_extract};
+use crate::labels::{kem_suite_id, labeled_expand, labeled_extract};
 use crate::primitives::{DeriveMethod, DhGroup, Kdf};
+
+/// A KEM as HPKE uses it (RFC 9180 §4, draft-ietf-hpke-hpke §4): DHKEM, ML-KEM, or a PQ/T
+/// hybrid of draft-ietf-hpke-pq.
+///
+/// Keys, encapsulations and shared secrets are byte strings of the lengths the KEM's registry
+/// entry gives (`Npk`, `Nsk`, `Nenc`, `Nsecret`); HPKE needs nothing else, so a KEM with
+/// kilobyte-sized keys and ciphertexts (ML-KEM-1024: 1568 bytes each) runs through the same code
+/// as DHKEM.
+///
+/// # Implementing
+/// Private keys are in `SerializePrivateKey` form (for ML-KEM and the hybrids, the seed), public
+/// keys in `SerializePublicKey` form. `validate_public_key`, `encap` and `decap` reject
+/// malformed input with [`CryptoErrorKind::InvalidPublicKey`] (a bad `enc` included) and
+/// malformed private keys with [`CryptoErrorKind::InvalidPrivateKey`]. Never panic.
+pub trait Kem: Send + Sync + fmt::Debug {
+    /// The HPKE KEM identifier.
+    fn kem_id(&self) -> u16;
+
+    /// `Nsecret`: the length of the shared secret.
+    fn secret_len(&self) -> usize;
+
+    /// `Nenc`: the length of an encapsulation.
+    fn enc_len(&self) -> usize;
+
+    /// `Npk`: the length of a serialized public key.
+    fn public_key_len(&self) -> usize;
+
+    /// `Nsk`: the length of a serialized private key.
+    fn private_key_len(&self) -> usize;
+
+    /// `GenerateKeyPair()`.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::Random`] when the RNG fails.
+    fn generate(&self) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError>;
+
+    /// `DeriveKeyPair(ikm)`.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::DeriveKeyPairFailed`] when no candidate is a valid key.
+    fn derive_key_pair(&self, ikm: &[u8]) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError>;
+
+    /// The public key of `sk`.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::InvalidPrivateKey`] for a malformed key.
+    fn public_key(&self, sk: &HpkePrivateKey) -> Result<HpkePublicKey, CryptoError>;
+
+    /// Checks a serialized public key.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::InvalidPublicKey`].
+    fn validate_public_key(&self, pk: &[u8]) -> Result<(), CryptoError>;
+
+    /// `Encap(pkR)`: `(shared_secret, enc)`.
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::InvalidPublicKey`] (or [`CryptoErrorKind::ZeroSharedSecret`]) for a
+    /// bad `pk_r`; [`CryptoErrorKind::Random`] when the RNG fails.
+    fn encap(&self, pk_r: &[u8]) -> Result<(Secret, Vec<u8>), CryptoError>;
+
+    /// `Encap(pkR)` with its randomness given, for known-answer tests: the `ikmE` of the test
+    /// vectors. For DHKEM that is the input of `DeriveKeyPair` for the ephemeral key (RFC 9180
+    /// Appendix A); for ML-KEM and the hybrids, the `EncapsDerand` randomness (32 bytes for
+    /// ML-KEM, then the traditional group's seed for a hybrid).
+    ///
+    /// # Errors
+    /// As [`Kem::encap`]; [`CryptoErrorKind::InvalidLength`] for randomness of the wrong length.
+    ///
+    /// # Security
+    /// Only for tests: reusing randomness breaks the KEM.
+    fn encap_derand(
+        &self,
+        pk_r: &[u8],
+        randomness: &[u8],
+    ) -> Result<(Secret, Vec<u8>), CryptoError>;
+
+    /// `Decap(enc, skR)`, where `pk_r` is the public key of `sk_r` (DHKEM binds it into the
+    /// shared secret; other KEMs may ignore it).
+    ///
+    /// # Errors
+    /// [`CryptoErrorKind::InvalidPublicKey`] for a malformed `enc`,
+    /// [`CryptoErrorKind::InvalidPrivateKey`] for a malformed `sk_r`.
+    fn decap(&self, enc: &[u8], sk_r: &HpkePrivateKey, pk_r: &[u8]) -> Result<Secret, CryptoError>;
+}
 
 /// DHKEM(Group, KDF): `Encap`, `Decap` and `DeriveKeyPair` of RFC 9180 §4.1 and §7.1.3.
 #[derive(Debug, Clone, Copy)]
@@ -165,7 +253,66 @@ impl<'a> Dhkem<'a> {
     }
 
     fn suite_id(&self) -> [u8; 5] {
-        let [a, b] = self.dh.kem_id().to_be_bytes();
-        [b'K', b'E', b'M', a, b]
+        kem_suite_id(self.dh.kem_id())
+    }
+}
+
+impl Kem for Dhkem<'_> {
+    fn kem_id(&self) -> u16 {
+        self.dh.kem_id()
+    }
+
+    fn secret_len(&self) -> usize {
+        self.kdf.hash_len()
+    }
+
+    fn enc_len(&self) -> usize {
+        self.public_key_len()
+    }
+
+    fn public_key_len(&self) -> usize {
+        // X25519 and X448 keys are as long as their scalars; NIST points are uncompressed.
+        let n = self.dh.private_key_len();
+        match self.dh.derive_method() {
+            DeriveMethod::Expand => n,
+            DeriveMethod::Rejection { .. } => 1 + 2 * n,
+        }
+    }
+
+    fn private_key_len(&self) -> usize {
+        self.dh.private_key_len()
+    }
+
+    fn generate(&self) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
+        self.dh.generate()
+    }
+
+    fn derive_key_pair(&self, ikm: &[u8]) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
+        Dhkem::derive_key_pair(self, ikm)
+    }
+
+    fn public_key(&self, sk: &HpkePrivateKey) -> Result<HpkePublicKey, CryptoError> {
+        self.dh.public_key(sk)
+    }
+
+    fn validate_public_key(&self, pk: &[u8]) -> Result<(), CryptoError> {
+        self.dh.validate_public_key(pk)
+    }
+
+    fn encap(&self, pk_r: &[u8]) -> Result<(Secret, Vec<u8>), CryptoError> {
+        Dhkem::encap(self, pk_r)
+    }
+
+    fn encap_derand(
+        &self,
+        pk_r: &[u8],
+        randomness: &[u8],
+    ) -> Result<(Secret, Vec<u8>), CryptoError> {
+        let (sk_e, _) = Dhkem::derive_key_pair(self, randomness)?;
+        self.encap_with_ephemeral(pk_r, &sk_e)
+    }
+
+    fn decap(&self, enc: &[u8], sk_r: &HpkePrivateKey, pk_r: &[u8]) -> Result<Secret, CryptoError> {
+        Dhkem::decap(self, enc, sk_r, pk_r)
     }
 }

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod algorithms;
 mod composed;
 #[cfg(feature = "ed25519-batch")]
 pub mod ed25519_batch;
@@ -15,7 +16,9 @@ mod labels;
 mod primitives;
 pub mod x25519;
 
+pub use algorithms::{HpkeAlgorithms, MissingAlgorithm, aead_name, kdf_name, kem_name, run_hpke};
 pub use composed::{ComposedSuite, HashFunction, Primitives, SignatureAlgorithm};
-pub use hpke::{Context, Hpke};
-pub use kem::Dhkem;
-pub use primitives::{Aead, DeriveMethod, DhGroup, Kdf};
+pub use hpke::{Context, Hpke, HpkeKdf};
+pub use kem::{Dhkem, Kem};
+pub use labels::{kem_suite_id, labeled_derive};
+pub use primitives::{Aead, DeriveMethod, DhGroup, Kdf, OneStageKdf};

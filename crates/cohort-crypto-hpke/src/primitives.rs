@@ -29,6 +29,27 @@ pub trait Kdf: Send + Sync + fmt::Debug {
     fn expand(&self, prk: &[u8], info: &[u8], len: usize) -> Result<Secret, CryptoError>;
 }
 
+/// A single-stage KDF (draft-ietf-hpke-hpke §4, draft-ietf-hpke-pq §5): one `Derive(ikm, L)`
+/// instead of `Extract` and `Expand`, as the SHAKE and TurboSHAKE XOFs offer.
+///
+/// # Implementing
+/// `derive` returns exactly `len` bytes, the first `len` bytes of the XOF's output on `ikm`.
+/// Never panic.
+pub trait OneStageKdf: Send + Sync + fmt::Debug {
+    /// The HPKE KDF identifier (`0x0010` SHAKE128, `0x0011` SHAKE256, `0x0012` TurboSHAKE128,
+    /// `0x0013` TurboSHAKE256).
+    fn kdf_id(&self) -> u16;
+
+    /// `Nh`: the length of the exporter secret (32 or 64).
+    fn hash_len(&self) -> usize;
+
+    /// `Derive(ikm, len)`.
+    ///
+    /// # Errors
+    /// [`cohort_crypto::CryptoErrorKind::InvalidLength`] when `len` is out of range.
+    fn derive(&self, ikm: &[u8], len: usize) -> Result<Secret, CryptoError>;
+}
+
 /// An AEAD (RFC 9180 §5.2).
 ///
 /// # Implementing

@@ -283,7 +283,8 @@ where
     K: hpke::kdf::Kdf,
     M: hpke::Kem,
 {
-    let hpke_ours = Hpke::new(Dhkem::new(&dh, &kdf), &kdf, &aead);
+    let kem = Dhkem::new(&dh, &kdf);
+    let hpke_ours = Hpke::new(&kem, &kdf, &aead);
     let mut rng = ChaCha20Rng::from_seed([9; 32]);
 
     // DeriveKeyPair agrees, private and public halves.

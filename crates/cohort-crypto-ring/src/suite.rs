@@ -13,7 +13,7 @@ use crate::rng;
 use crate::sig::SigAlg;
 
 /// The algorithms of suites 1, 2, 3 and 7: ring has no X448, Ed448 or P-521.
-const PRIMITIVES: Primitives<HashAlg, AeadAlg, DhAlg, SigAlg> = Primitives {
+pub(crate) const PRIMITIVES: Primitives<HashAlg, AeadAlg, DhAlg, SigAlg> = Primitives {
     hashes: &[HashAlg::Sha256, HashAlg::Sha384],
     aeads: &[
         AeadAlg::Aes128Gcm,

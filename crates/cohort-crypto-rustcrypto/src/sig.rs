@@ -1,4 +1,5 @@
-//! Signature schemes: Ed25519, Ed448 (raw signatures), ECDSA over P-256, P-384, P-521 (DER).
+//! Signature schemes: Ed25519, Ed448 (raw signatures), ECDSA over P-256, P-384, P-521 (DER), and
+//! ML-DSA-44/65/87 (FIPS 204, seed private keys; see [`crate::mldsa`]).
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use cohort_crypto::{
 use cohort_crypto_hpke::{SignatureAlgorithm, keys};
 use zeroize::Zeroizing;
 
+use crate::mldsa::{self, MlDsa};
 use crate::rng;
 
 /// A signature scheme.
@@ -19,6 +21,9 @@ pub(crate) enum SigAlg {
     P256,
     P384,
     P521,
+    MlDsa44,
+    MlDsa65,
+    MlDsa87,
 }
 
 /// Instantiates ECDSA for one curve crate.
@@ -94,6 +99,17 @@ impl SigAlg {
             Self::Ed448 => ED448_LEN,
             Self::P384 => 48,
             Self::P521 => 66,
+            Self::MlDsa44 | Self::MlDsa65 | Self::MlDsa87 => mldsa::SEED_LEN,
+        }
+    }
+
+    /// The ML-DSA parameter set, for the ML-DSA schemes.
+    fn ml_dsa(self) -> Option<MlDsa> {
+        match self {
+            Self::MlDsa44 => Some(MlDsa::P44),
+            Self::MlDsa65 => Some(MlDsa::P65),
+            Self::MlDsa87 => Some(MlDsa::P87),
+            _ => None,
         }
     }
 }
@@ -106,6 +122,9 @@ impl SignatureAlgorithm for SigAlg {
             Self::P256 => SignatureScheme::ECDSA_SECP256R1_SHA256,
             Self::P384 => SignatureScheme::ECDSA_SECP384R1_SHA384,
             Self::P521 => SignatureScheme::ECDSA_SECP521R1_SHA512,
+            Self::MlDsa44 => SignatureScheme::MLDSA44,
+            Self::MlDsa65 => SignatureScheme::MLDSA65,
+            Self::MlDsa87 => SignatureScheme::MLDSA87,
         }
     }
 
@@ -126,6 +145,9 @@ impl SignatureAlgorithm for SigAlg {
             Self::P256 => ecdsa_p256::public_of(sk)?,
             Self::P384 => ecdsa_p384::public_of(sk)?,
             Self::P521 => ecdsa_p521::public_of(sk)?,
+            Self::MlDsa44 => MlDsa::P44.public_of(sk)?,
+            Self::MlDsa65 => MlDsa::P65.public_of(sk)?,
+            Self::MlDsa87 => MlDsa::P87.public_of(sk)?,
         };
         Ok(SignaturePublicKey::from(pk))
     }
@@ -139,6 +161,9 @@ impl SignatureAlgorithm for SigAlg {
             Self::P256 => ecdsa_p256::sign(sk, msg),
             Self::P384 => ecdsa_p384::sign(sk, msg),
             Self::P521 => ecdsa_p521::sign(sk, msg),
+            Self::MlDsa44 => MlDsa::P44.sign(sk, msg),
+            Self::MlDsa65 => MlDsa::P65.sign(sk, msg),
+            Self::MlDsa87 => MlDsa::P87.sign(sk, msg),
         }
     }
 
@@ -146,6 +171,11 @@ impl SignatureAlgorithm for SigAlg {
         &self,
         sk: &SignaturePrivateKey,
     ) -> Result<Option<Arc<dyn PreparedSigningKey>>, CryptoError> {
+        // Expanding an ML-DSA seed (the matrix A, the secret vectors) costs about as much as a
+        // signature: do it once.
+        if let Some(ml_dsa) = self.ml_dsa() {
+            return ml_dsa.prepare(sk.as_bytes()).map(Some);
+        }
         match self {
             Self::Ed25519 => Ok(Some(Arc::new(PreparedEd25519(ed25519_key(sk.as_bytes())?)))),
             _ => Ok(None),
@@ -198,6 +228,9 @@ impl SignatureAlgorithm for SigAlg {
             Self::P256 => ecdsa_p256::verify(pk, msg, sig),
             Self::P384 => ecdsa_p384::verify(pk, msg, sig),
             Self::P521 => ecdsa_p521::verify(pk, msg, sig),
+            Self::MlDsa44 => MlDsa::P44.verify(pk, msg, sig),
+            Self::MlDsa65 => MlDsa::P65.verify(pk, msg, sig),
+            Self::MlDsa87 => MlDsa::P87.verify(pk, msg, sig),
         }
     }
 }

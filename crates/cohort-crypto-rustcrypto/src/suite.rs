@@ -4,16 +4,17 @@
 use std::sync::Arc;
 
 use cohort_crypto::{CipherSuite, SuiteOps};
-use cohort_crypto_hpke::{ComposedSuite, Primitives};
+use cohort_crypto_hpke::{ComposedSuite, Kem, Primitives};
 
 use crate::aead::AeadAlg;
 use crate::dh::DhAlg;
 use crate::hash::HashAlg;
+use crate::pq_kem::PqKem;
 use crate::rng;
 use crate::sig::SigAlg;
 
-/// Every algorithm of the seven suites of RFC 9420.
-const PRIMITIVES: Primitives<HashAlg, AeadAlg, DhAlg, SigAlg> = Primitives {
+/// Every algorithm of the seven suites of RFC 9420, and ML-DSA.
+pub(crate) const PRIMITIVES: Primitives<HashAlg, AeadAlg, DhAlg, SigAlg> = Primitives {
     hashes: &[HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512],
     aeads: &[
         AeadAlg::Aes128Gcm,
@@ -33,6 +34,11 @@ const PRIMITIVES: Primitives<HashAlg, AeadAlg, DhAlg, SigAlg> = Primitives {
         SigAlg::P256,
         SigAlg::P384,
         SigAlg::P521,
+        // No suite of RFC 9420 uses ML-DSA; the ML-DSA suites of draft-ietf-mls-pq-ciphersuites
+        // are not wired yet.
+        SigAlg::MlDsa44,
+        SigAlg::MlDsa65,
+        SigAlg::MlDsa87,
     ],
     random_fill: rng::fill,
 };
@@ -41,4 +47,19 @@ const PRIMITIVES: Primitives<HashAlg, AeadAlg, DhAlg, SigAlg> = Primitives {
 /// when it is not one of the seven of RFC 9420.
 pub(crate) fn ops(cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
     ComposedSuite::new(cs, &PRIMITIVES).map(|s| Arc::new(s) as Arc<dyn SuiteOps>)
+}
+
+/// The post-quantum KEMs the suites of draft-ietf-mls-pq-ciphersuites use.
+const PQ_KEMS: &[&dyn Kem] = &[
+    &PqKem::MlKem768,
+    &PqKem::MlKem1024,
+    &PqKem::MlKem768P256,
+    &PqKem::MlKem1024P384,
+    &PqKem::XWing,
+];
+
+/// The operations of `cs`, one of the seven of RFC 9420 or one of the eleven of
+/// draft-ietf-mls-pq-ciphersuites, or `None`.
+pub(crate) fn ops_with_pq(cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
+    ComposedSuite::with_kems(cs, &PRIMITIVES, PQ_KEMS).map(|s| Arc::new(s) as Arc<dyn SuiteOps>)
 }

@@ -21,7 +21,43 @@ impl CipherSuite {
     pub const MLS_256_DHKEMP384_AES256GCM_SHA384_P384: Self = Self(0x0007);
 }
 
+/// The eleven suites of draft-ietf-mls-pq-ciphersuites-06 (TBD1 to TBD11), at **private-use**
+/// code points (RFC 9420 §17.1: `0xF000` to `0xFFFF`) until IANA assigns theirs: TBD*n* is
+/// `0xFF00 + n`. No other implementation uses these values (each uses its own, see
+/// `shared/spec/drafts/README.md`), so groups of these suites interoperate only between cohort
+/// clients; when IANA assigns the code points, these constants change and nothing else does.
+#[allow(missing_docs, non_upper_case_globals)]
 impl CipherSuite {
+    pub const MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519: Self = Self(0xFF01);
+    pub const MLS_128_MLKEM768X25519_AES256GCM_SHA384_Ed25519: Self = Self(0xFF02);
+    pub const MLS_128_MLKEM768P256_AES128GCM_SHA256_P256: Self = Self(0xFF03);
+    pub const MLS_128_MLKEM768P256_AES256GCM_SHA384_P256: Self = Self(0xFF04);
+    pub const MLS_192_MLKEM1024P384_AES256GCM_SHA384_P384: Self = Self(0xFF05);
+    pub const MLS_128_MLKEM768_AES256GCM_SHA384_Ed25519: Self = Self(0xFF06);
+    pub const MLS_128_MLKEM768_AES256GCM_SHA384_P256: Self = Self(0xFF07);
+    pub const MLS_192_MLKEM1024_AES256GCM_SHA384_P384: Self = Self(0xFF08);
+    pub const MLS_128_MLKEM768X25519_CHACHA20POLY1305_SHA384_MLDSA44: Self = Self(0xFF09);
+    pub const MLS_192_MLKEM768_AES256GCM_SHA384_MLDSA65: Self = Self(0xFF0A);
+    pub const MLS_256_MLKEM1024_AES256GCM_SHA384_MLDSA87: Self = Self(0xFF0B);
+}
+
+impl CipherSuite {
+    /// The eleven post-quantum suites of draft-ietf-mls-pq-ciphersuites-06, TBD1 to TBD11, at
+    /// their private-use code points. Not part of [`CipherSuite::ALL`].
+    pub const PQ_DRAFT: [Self; 11] = [
+        Self::MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519,
+        Self::MLS_128_MLKEM768X25519_AES256GCM_SHA384_Ed25519,
+        Self::MLS_128_MLKEM768P256_AES128GCM_SHA256_P256,
+        Self::MLS_128_MLKEM768P256_AES256GCM_SHA384_P256,
+        Self::MLS_192_MLKEM1024P384_AES256GCM_SHA384_P384,
+        Self::MLS_128_MLKEM768_AES256GCM_SHA384_Ed25519,
+        Self::MLS_128_MLKEM768_AES256GCM_SHA384_P256,
+        Self::MLS_192_MLKEM1024_AES256GCM_SHA384_P384,
+        Self::MLS_128_MLKEM768X25519_CHACHA20POLY1305_SHA384_MLDSA44,
+        Self::MLS_192_MLKEM768_AES256GCM_SHA384_MLDSA65,
+        Self::MLS_256_MLKEM1024_AES256GCM_SHA384_MLDSA87,
+    ];
+
     /// The seven suites RFC 9420 defines, in registry order.
     pub const ALL: [Self; 7] = [
         Self::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519,
@@ -39,7 +75,8 @@ impl CipherSuite {
         is_grease(self.0)
     }
 
-    /// The IANA name of a suite RFC 9420 defines, or `None`.
+    /// The IANA name of a suite RFC 9420 defines (or the draft name of one of
+    /// [`CipherSuite::PQ_DRAFT`]), or `None`.
     pub fn name(self) -> Option<&'static str> {
         Some(match self.0 {
             1 => "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519",
@@ -49,27 +86,56 @@ impl CipherSuite {
             5 => "MLS_256_DHKEMP521_AES256GCM_SHA512_P521",
             6 => "MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_Ed448",
             7 => "MLS_256_DHKEMP384_AES256GCM_SHA384_P384",
+            0xFF01 => "MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519",
+            0xFF02 => "MLS_128_MLKEM768X25519_AES256GCM_SHA384_Ed25519",
+            0xFF03 => "MLS_128_MLKEM768P256_AES128GCM_SHA256_P256",
+            0xFF04 => "MLS_128_MLKEM768P256_AES256GCM_SHA384_P256",
+            0xFF05 => "MLS_192_MLKEM1024P384_AES256GCM_SHA384_P384",
+            0xFF06 => "MLS_128_MLKEM768_AES256GCM_SHA384_Ed25519",
+            0xFF07 => "MLS_128_MLKEM768_AES256GCM_SHA384_P256",
+            0xFF08 => "MLS_192_MLKEM1024_AES256GCM_SHA384_P384",
+            0xFF09 => "MLS_128_MLKEM768X25519_CHACHA20POLY1305_SHA384_MLDSA44",
+            0xFF0A => "MLS_192_MLKEM768_AES256GCM_SHA384_MLDSA65",
+            0xFF0B => "MLS_256_MLKEM1024_AES256GCM_SHA384_MLDSA87",
             _ => return None,
         })
     }
 }
 
 impl CipherSuite {
-    /// The signature scheme of a suite RFC 9420 defines, or `None`.
+    /// The signature scheme of a suite RFC 9420 defines (or of one of
+    /// [`CipherSuite::PQ_DRAFT`]), or `None`.
     pub fn signature_scheme(self) -> Option<SignatureScheme> {
         Some(match self.0 {
-            1 | 3 => SignatureScheme::ED25519,
-            2 => SignatureScheme::ECDSA_SECP256R1_SHA256,
+            1 | 3 | 0xFF01 | 0xFF02 | 0xFF06 => SignatureScheme::ED25519,
+            2 | 0xFF03 | 0xFF04 | 0xFF07 => SignatureScheme::ECDSA_SECP256R1_SHA256,
             4 | 6 => SignatureScheme::ED448,
             5 => SignatureScheme::ECDSA_SECP521R1_SHA512,
-            7 => SignatureScheme::ECDSA_SECP384R1_SHA384,
+            7 | 0xFF05 | 0xFF08 => SignatureScheme::ECDSA_SECP384R1_SHA384,
+            0xFF09 => SignatureScheme::MLDSA44,
+            0xFF0A => SignatureScheme::MLDSA65,
+            0xFF0B => SignatureScheme::MLDSA87,
             _ => return None,
         })
     }
 
-    /// The HPKE algorithms (RFC 9180 §7) of a suite RFC 9420 defines, or `None`.
+    /// The HPKE algorithms (RFC 9180 §7, draft-ietf-hpke-pq) of a suite RFC 9420 defines (or
+    /// of one of [`CipherSuite::PQ_DRAFT`], Table 2 of the draft), or `None`.
     pub fn hpke_suite(self) -> Option<HpkeSuite> {
+        use HpkeSuite as H;
         let (kem, kdf, aead) = match self.0 {
+            0xFF01 => (H::KEM_MLKEM768_X25519, H::KDF_SHA256, H::AEAD_AES128GCM),
+            0xFF02 => (H::KEM_MLKEM768_X25519, H::KDF_SHA384, H::AEAD_AES256GCM),
+            0xFF03 => (H::KEM_MLKEM768_P256, H::KDF_SHA256, H::AEAD_AES128GCM),
+            0xFF04 => (H::KEM_MLKEM768_P256, H::KDF_SHA384, H::AEAD_AES256GCM),
+            0xFF05 => (H::KEM_MLKEM1024_P384, H::KDF_SHA384, H::AEAD_AES256GCM),
+            0xFF06 | 0xFF07 | 0xFF0A => (H::KEM_MLKEM768, H::KDF_SHA384, H::AEAD_AES256GCM),
+            0xFF08 | 0xFF0B => (H::KEM_MLKEM1024, H::KDF_SHA384, H::AEAD_AES256GCM),
+            0xFF09 => (
+                H::KEM_MLKEM768_X25519,
+                H::KDF_SHA384,
+                H::AEAD_CHACHA20POLY1305,
+            ),
             1 => (
                 HpkeSuite::KEM_X25519_SHA256,
                 HpkeSuite::KDF_SHA256,
@@ -122,11 +188,18 @@ impl SignatureScheme {
     pub const ECDSA_SECP521R1_SHA512: Self = Self(0x0603);
     pub const ED25519: Self = Self(0x0807);
     pub const ED448: Self = Self(0x0808);
+    /// ML-DSA-44 (FIPS 204), pure mode with an empty context (draft-ietf-tls-mldsa).
+    pub const MLDSA44: Self = Self(0x0904);
+    /// ML-DSA-65 (FIPS 204), pure mode with an empty context (draft-ietf-tls-mldsa).
+    pub const MLDSA65: Self = Self(0x0905);
+    /// ML-DSA-87 (FIPS 204), pure mode with an empty context (draft-ietf-tls-mldsa).
+    pub const MLDSA87: Self = Self(0x0906);
 }
 
 impl SignatureScheme {
     /// Whether `key` has the encoding of a public key of this scheme (RFC 9420 §5.1.1): 32 bytes
-    /// for Ed25519, 57 for Ed448, an uncompressed SEC1 point (`0x04 || x || y`) for ECDSA. A
+    /// for Ed25519, 57 for Ed448, an uncompressed SEC1 point (`0x04 || x || y`) for ECDSA, the
+    /// FIPS 204 encoding for ML-DSA (1312, 1952 or 2592 bytes). A
     /// structural check, for keys that no signature will test yet (an external sender's);
     /// whether an ECDSA point is on its curve shows when a signature is verified. `None` for a
     /// scheme this function does not know.
@@ -138,6 +211,9 @@ impl SignatureScheme {
             Self::ECDSA_SECP256R1_SHA256 => sec1(32),
             Self::ECDSA_SECP384R1_SHA384 => sec1(48),
             Self::ECDSA_SECP521R1_SHA512 => sec1(66),
+            Self::MLDSA44 => key.len() == 1312,
+            Self::MLDSA65 => key.len() == 1952,
+            Self::MLDSA87 => key.len() == 2592,
             _ => return None,
         })
     }
@@ -161,6 +237,12 @@ impl HpkeSuite {
     pub const KEM_P521_SHA512: u16 = 0x0012;
     pub const KEM_X25519_SHA256: u16 = 0x0020;
     pub const KEM_X448_SHA512: u16 = 0x0021;
+    pub const KEM_MLKEM512: u16 = 0x0040;
+    pub const KEM_MLKEM768: u16 = 0x0041;
+    pub const KEM_MLKEM1024: u16 = 0x0042;
+    pub const KEM_MLKEM768_P256: u16 = 0x0050;
+    pub const KEM_MLKEM1024_P384: u16 = 0x0051;
+    pub const KEM_MLKEM768_X25519: u16 = 0x647a;
     pub const KDF_SHA256: u16 = 0x0001;
     pub const KDF_SHA384: u16 = 0x0002;
     pub const KDF_SHA512: u16 = 0x0003;
@@ -197,5 +279,27 @@ mod tests {
         assert!(grease.iter().all(|g| is_grease(*g)));
         assert!(!is_grease(0x0001));
         assert!(!is_grease(0x0a0b));
+    }
+
+    #[test]
+    fn pq_draft_suites_are_private_use_and_complete() {
+        for cs in CipherSuite::PQ_DRAFT {
+            assert!(cs.0 >= 0xF000, "{cs}");
+            assert!(!cs.is_grease());
+            assert!(cs.name().is_some());
+            assert!(cs.hpke_suite().is_some());
+            assert!(cs.signature_scheme().is_some());
+            assert!(!CipherSuite::ALL.contains(&cs));
+        }
+        let cs = CipherSuite::MLS_128_MLKEM768X25519_CHACHA20POLY1305_SHA384_MLDSA44;
+        assert_eq!(cs.signature_scheme(), Some(SignatureScheme::MLDSA44));
+        assert_eq!(
+            cs.hpke_suite(),
+            Some(HpkeSuite {
+                kem: 0x647a,
+                kdf: HpkeSuite::KDF_SHA384,
+                aead: HpkeSuite::AEAD_CHACHA20POLY1305
+            })
+        );
     }
 }

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 pub mod crypto_basics;
 pub mod deserialization;
 mod hex_serde;
+pub mod hpke_pq;
 pub mod key_schedule;
 pub mod message_protection;
 pub mod messages;
@@ -58,6 +59,21 @@ pub fn vectors_dir() -> PathBuf {
 /// The path of the vector file with stem `stem` (for example `"tree-math"`).
 pub fn vector_path(stem: &str) -> PathBuf {
     vectors_dir().join(format!("{stem}.json"))
+}
+
+/// The folder holding the vectors of drafts beyond RFC 9420: `COHORT_DRAFT_VECTORS_DIR` if set,
+/// else this crate's `drafts` folder (kept apart from the official RFC 9420 files, which the
+/// no-argument `cargo xtask vectors` runs).
+pub fn draft_vectors_dir() -> PathBuf {
+    match std::env::var_os("COHORT_DRAFT_VECTORS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("drafts"),
+    }
+}
+
+/// The path of the draft vector file with stem `stem` (for example `"hpke-pq-test-vectors"`).
+pub fn draft_vector_path(stem: &str) -> PathBuf {
+    draft_vectors_dir().join(format!("{stem}.json"))
 }
 
 /// Loads and parses a vector file (a JSON array of cases).

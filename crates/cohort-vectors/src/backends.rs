@@ -1,6 +1,7 @@
 //! The crypto backends the runner can use.
 
 use cohort_crypto::CryptoProvider;
+use cohort_crypto_hpke::HpkeAlgorithms;
 
 /// The crypto backend names `--backend` accepts.
 pub const BACKENDS: [&str; 3] = ["rustcrypto", "ring", "aws-lc"];
@@ -17,6 +18,17 @@ pub fn provider(name: &str) -> Option<Box<dyn CryptoProvider>> {
         "rustcrypto" => Some(Box::new(cohort_crypto_rustcrypto::provider())),
         "ring" => Some(Box::new(cohort_crypto_ring::provider())),
         "aws-lc" => Some(Box::new(cohort_crypto_aws_lc::provider())),
+        _ => None,
+    }
+}
+
+/// The HPKE algorithms of backend `name` (for the HPKE vectors), or `None` when it is not built
+/// in or offers none outside its cipher suites.
+pub fn hpke_algorithms(name: &str) -> Option<&'static dyn HpkeAlgorithms> {
+    match name {
+        "rustcrypto" => Some(cohort_crypto_rustcrypto::hpke_algorithms()),
+        "ring" => Some(cohort_crypto_ring::hpke_algorithms()),
+        "aws-lc" => Some(cohort_crypto_aws_lc::hpke_algorithms()),
         _ => None,
     }
 }

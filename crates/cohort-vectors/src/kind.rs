@@ -37,11 +37,14 @@ pub enum Kind {
     Messages,
     /// `passive-client`: the `passive-client-*` files, a client joining and following a group.
     PassiveClient,
+    /// `hpke-pq`: the HPKE vectors of draft-ietf-hpke-pq (`hpke-pq-test-vectors.json`), base
+    /// mode over the post-quantum and hybrid KEMs and the SHAKE/TurboSHAKE KDFs.
+    HpkePq,
 }
 
 impl Kind {
     /// Every kind, in the order the vectors are run.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::TreeMath,
         Kind::Deserialization,
         Kind::CryptoBasics,
@@ -56,6 +59,7 @@ impl Kind {
         Kind::TreeKem,
         Kind::Messages,
         Kind::PassiveClient,
+        Kind::HpkePq,
     ];
 
     /// The kind's name on the command line: the upstream stem, or `passive-client`.
@@ -75,16 +79,21 @@ impl Kind {
             Kind::TreeKem => "treekem",
             Kind::Messages => "messages",
             Kind::PassiveClient => PASSIVE_CLIENT,
+            Kind::HpkePq => "hpke-pq",
         }
     }
 
     /// Infers the kind from a file name such as `tree-math.json` or
     /// `passive-client-random.json`: the name without `.json` must be a kind's stem, or start
-    /// with `passive-client`. `None` for anything else.
+    /// with `passive-client`, or be `hpke-pq-test-vectors` (the upstream name of the
+    /// draft-ietf-hpke-pq file). `None` for anything else.
     pub fn from_file_name(name: &str) -> Option<Kind> {
         let stem = name.strip_suffix(".json")?;
         if stem.starts_with(PASSIVE_CLIENT) {
             return Some(Kind::PassiveClient);
+        }
+        if stem == cohort_test_vectors::hpke_pq::STEM {
+            return Some(Kind::HpkePq);
         }
         stem.parse().ok()
     }
@@ -126,7 +135,7 @@ impl FromStr for Kind {
 #[error(
     "unknown vector kind {0:?}; kinds: tree-math, deserialization, crypto-basics, secret-tree, \
      message-protection, key-schedule, psk_secret, transcript-hashes, welcome, tree-operations, \
-     tree-validation, treekem, messages, passive-client"
+     tree-validation, treekem, messages, passive-client, hpke-pq"
 )]
 pub struct UnknownKind(pub String);
 
@@ -166,5 +175,9 @@ mod tests {
         assert_eq!(Kind::from_file_name("README.md"), None);
         assert_eq!(Kind::from_file_name("tree-math"), None);
         assert_eq!(Kind::from_file_name("other.json"), None);
+        assert_eq!(
+            Kind::from_file_name("hpke-pq-test-vectors.json"),
+            Some(Kind::HpkePq)
+        );
     }
 }

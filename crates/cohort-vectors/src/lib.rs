@@ -15,4 +15,4 @@ pub use run::run_file;
 
 mod backends;
 
-pub use backends::{BACKENDS, built_backends, provider};
+pub use backends::{BACKENDS, built_backends, hpke_algorithms, provider};

@@ -13,8 +13,12 @@ pub struct FileReport {
     /// Cases that failed, including every case of a kind that is not implemented yet, and one for
     /// a file that could not be loaded.
     pub failed: usize,
-    /// Cases skipped because the backend lacks their cipher suite.
+    /// Cases skipped because the backend lacks their cipher suite (or, for HPKE vectors, one of
+    /// their algorithms).
     pub unsupported: usize,
+    /// One line per unsupported case that names what the backend lacks (HPKE vectors: the KEM,
+    /// KDF or AEAD), so that no case is skipped without a reason.
+    pub unsupported_details: Vec<String>,
     /// Whether the kind is not implemented yet (then every case counts as failed).
     pub not_implemented: bool,
     /// One line per failure, naming the file, the case index and the cipher suite.

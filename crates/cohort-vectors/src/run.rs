@@ -17,6 +17,7 @@ use crate::{FileReport, Kind};
 mod crypto;
 mod deserialization;
 mod group;
+mod hpke_pq;
 pub(crate) mod messages;
 mod passive;
 mod schedule;
@@ -45,6 +46,19 @@ pub fn run_file(path: &Path, kind: Kind, backend: Option<&str>) -> FileReport {
         Kind::TreeMath => run.load_then(path, tree_math::run),
         Kind::Deserialization => run.load_then(path, deserialization::run),
         Kind::Messages => run.load_then(path, messages::run_messages),
+        Kind::HpkePq => {
+            // HPKE runs on a backend's HPKE algorithms, not on an MLS cipher suite.
+            let Some(algorithms) = backend.and_then(crate::hpke_algorithms) else {
+                run.backend_missing(path, backend);
+                return run.report;
+            };
+            run.load_then(
+                path,
+                |cases: &[cohort_test_vectors::hpke_pq::HpkePq], run| {
+                    hpke_pq::run_hpke_pq(cases, run, algorithms)
+                },
+            );
+        }
         _ => {
             let Some(provider) = backend.and_then(crate::provider) else {
                 run.backend_missing(path, backend);
@@ -104,7 +118,7 @@ fn run_crypto_kind(path: &Path, kind: Kind, provider: &dyn CryptoProvider, run: 
                 passive::run_passive_client(cases, run, provider)
             })
         }
-        Kind::TreeMath | Kind::Deserialization | Kind::Messages => {}
+        Kind::TreeMath | Kind::Deserialization | Kind::Messages | Kind::HpkePq => {}
     }
 }
 
@@ -149,6 +163,15 @@ impl Cases {
     /// Records a case skipped because the backend lacks its cipher suite.
     pub(crate) fn unsupported(&mut self) {
         self.report.unsupported += 1;
+    }
+
+    /// Records a case skipped because the backend lacks `what`, naming it.
+    pub(crate) fn unsupported_because(&mut self, case: usize, what: impl fmt::Display) {
+        self.report.unsupported += 1;
+        self.report.unsupported_details.push(format!(
+            "{} case {case}: unsupported: {what}",
+            self.report.name
+        ));
     }
 
     /// The operations of suite `cs` on `provider`; records the case as unsupported when the

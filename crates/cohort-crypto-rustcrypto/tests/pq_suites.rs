@@ -1,0 +1,99 @@
+//! The post-quantum cipher suites of draft-ietf-mls-pq-ciphersuites (at private-use code points)
+//! through the conformance kit and the labeled operations of RFC 9420 §5.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use cohort_crypto::{
+    CipherSuite, CryptoProvider, Signer, SoftwareHpkeKey, SoftwareSigner, labeled,
+};
+
+/// The kit's negative checks of KEM and signature keys assume DHKEM and ECDSA/EdDSA encodings:
+/// they flip a byte of a "point" (for X-Wing, of the X25519 half, where every 32-byte string is a
+/// key; for ML-KEM, of a ciphertext, which ML-KEM's implicit rejection answers with a
+/// pseudorandom secret rather than an error), or offer all-zero and all-0xff private keys (valid
+/// ML-KEM, hybrid and ML-DSA seeds). These are the only checks a post-quantum suite may fail;
+/// `tests/pq_kem.rs` and the `mldsa` unit tests hold the negative cases of these algorithms.
+const DH_ONLY_CHECKS: [&str; 3] = [
+    "negative/hpke-export-malformed",
+    "negative/kem-invalid-public-keys",
+    "negative/kem-invalid-private-keys",
+];
+const ECDSA_EDDSA_ONLY_CHECKS: [&str; 1] = ["negative/signature-invalid-private-keys"];
+
+#[test]
+fn the_pq_provider_passes_the_conformance_kit_but_its_dh_only_checks() {
+    let report =
+        cohort_conformance::crypto::run(&cohort_crypto_rustcrypto::provider_with_pq_draft());
+    println!("{report}");
+    let ml_dsa = [0xFF09, 0xFF0A, 0xFF0B];
+    for check in report.failures() {
+        let name = check.name.as_str();
+        let expected = CipherSuite::PQ_DRAFT.contains(&check.suite)
+            && (DH_ONLY_CHECKS.contains(&name)
+                || (ml_dsa.contains(&check.suite.0) && ECDSA_EDDSA_ONLY_CHECKS.contains(&name)));
+        assert!(
+            expected,
+            "unexpected failure: {} {name}: {}",
+            check.suite, check.outcome
+        );
+    }
+    // Every suite ran, and the round trips and other negative checks passed on the PQ suites.
+    for cs in CipherSuite::PQ_DRAFT {
+        let passed = report
+            .checks
+            .iter()
+            .filter(|c| c.suite == cs && c.outcome.to_string() == "passed")
+            .count();
+        assert!(passed >= 20, "{cs}: only {passed} checks passed");
+    }
+}
+
+#[test]
+fn the_default_provider_serves_no_pq_suite() {
+    let provider = cohort_crypto_rustcrypto::provider();
+    for cs in CipherSuite::PQ_DRAFT {
+        assert!(provider.suite(cs).is_none(), "{cs}");
+    }
+}
+
+#[test]
+fn labeled_operations_on_every_pq_suite() {
+    let provider = cohort_crypto_rustcrypto::provider_with_pq_draft();
+    for cs in CipherSuite::PQ_DRAFT {
+        let ops = provider.require_suite(cs).unwrap();
+        let ids = cs.hpke_suite().unwrap();
+        assert_eq!(ops.signature_scheme(), cs.signature_scheme().unwrap());
+
+        let signer = SoftwareSigner::generate(ops.clone()).unwrap();
+        let sig = labeled::sign_with_label(&signer, b"Label", b"content").unwrap();
+        labeled::verify_with_label(&*ops, signer.public_key(), b"Label", b"content", &sig).unwrap();
+        assert!(
+            labeled::verify_with_label(&*ops, signer.public_key(), b"Other", b"content", &sig)
+                .is_err()
+        );
+
+        let key = SoftwareHpkeKey::derive(ops.clone(), &[0x42; 32]).unwrap();
+        let expected_pk_len = match ids.kem {
+            0x0041 => 1184,
+            0x0042 => 1568,
+            0x0050 => 1249,
+            0x0051 => 1665,
+            0x647a => 1216,
+            other => panic!("unexpected KEM {other:#06x}"),
+        };
+        assert_eq!(
+            cohort_crypto::Decapsulator::public_key(&key).as_ref().len(),
+            expected_pk_len
+        );
+        let ct = labeled::encrypt_with_label(
+            &*ops,
+            cohort_crypto::Decapsulator::public_key(&key),
+            b"Label",
+            b"context",
+            &[0xab; 5000],
+        )
+        .unwrap();
+        let pt = labeled::decrypt_with_label(&*ops, &key, b"Label", b"context", &ct).unwrap();
+        assert_eq!(pt, [0xab; 5000]);
+        assert!(labeled::decrypt_with_label(&*ops, &key, b"Other", b"context", &ct).is_err());
+    }
+}
