@@ -261,6 +261,7 @@ pub fn run(data: &[u8]) {
     let mut f = fx.f.clone();
     let mut c = fx.c.clone();
     let mut g = None;
+    let mut history = Vec::new();
     let mut m_took_rejected_path = false;
     let mut m = fx.m.lock().unwrap_or_else(|e| e.into_inner()).boxed_clone();
     let mut refs = fx.refs.clone();
@@ -269,6 +270,7 @@ pub fn run(data: &[u8]) {
         let mut receivers = Receivers {
             c: &mut c,
             g: &mut g,
+            history: &mut history,
             m_took_rejected_path: &mut m_took_rejected_path,
             m: &mut *m,
         };
@@ -282,11 +284,29 @@ pub fn run(data: &[u8]) {
 /// The receivers of F's messages.
 struct Receivers<'a> {
     c: &'a mut Group,
-    /// G, cloned from the fixture the first time a commit removes C.
+    /// G, cloned from the fixture the first time a commit removes C, then kept in step.
     g: &'a mut Option<Group>,
+    /// What C was given in this script, in order: G replays it when it is first needed, so
+    /// that it holds the same proposals and epoch as C.
+    history: &'a mut Vec<Vec<u8>>,
     /// Whether M rejected a commit with a path for its confirmation tag in this script.
     m_took_rejected_path: &'a mut bool,
     m: &'a mut dyn Peer,
+}
+
+impl Receivers<'_> {
+    /// G in C's state: cloned from the fixture and given what C was given, the first time.
+    fn g(&mut self, fx: &Fixture) -> &mut Group {
+        let history = &*self.history;
+        self.g.get_or_insert_with(|| {
+            let mut g = fx.g.clone();
+            for bytes in history {
+                // Whatever C made of each message, G makes the same (same state, same keys).
+                let _ = deliver_cohort(&mut g, bytes, &fx.psks, fx.now);
+            }
+            g
+        })
+    }
 }
 
 /// A proposal C, G and M have cached: its reference and the leaf it removes, if a Remove.
@@ -823,11 +843,7 @@ fn step(
             content: content.clone(),
             auth: auth.clone(),
         };
-        let deriver: &Group = if c_removed {
-            to.g.get_or_insert_with(|| fx.g.clone())
-        } else {
-            to.c
-        };
+        let deriver: &Group = if c_removed { to.g(fx) } else { to.c };
         if let Ok(tag) = testing::derived_confirmation_tag(deriver, &ac, &fx.psks, Some(fx.now)) {
             auth.confirmation_tag = Some(Mac(tag.into()));
             derived = true;
@@ -853,11 +869,20 @@ fn step(
     let c_result = deliver_cohort(to.c, &bytes, &fx.psks, fx.now);
     // C applied a commit that removed it: whatever G and M did, the script cannot go on.
     let c_left = c_removed && c_result.is_ok();
-    let (cohort, cohort_group) = if c_removed {
-        let g = to.g.get_or_insert_with(|| fx.g.clone());
-        (deliver_cohort(g, &bytes, &fx.psks, fx.now), &*g)
-    } else {
-        (c_result, &*to.c)
+    if c_removed {
+        // G in C's state before this message, which it then processes below.
+        to.g(fx);
+    }
+    to.history.push(bytes.clone());
+    let (cohort, cohort_group) = match to.g.as_mut() {
+        Some(g) if c_removed => (deliver_cohort(g, &bytes, &fx.psks, fx.now), &*g),
+        g => {
+            // Kept in step with C, in case a later commit removes C.
+            if let Some(g) = g {
+                let _ = deliver_cohort(g, &bytes, &fx.psks, fx.now);
+            }
+            (c_result, &*to.c)
+        }
     };
     let mls_rs = to.m.process(&bytes, fx.now);
     let what = what.join(", ");
@@ -1762,6 +1787,14 @@ mod tests {
             0xfb, 0xfc, 0x7e, 0x00, 0x11, 0xd7, 0xff, 0xff, 0x53, 0x53, 0x00, 0x00, 0x0e, 0x00,
         ]);
         assert!(DEVIATION_HITS[entry].load(Ordering::Relaxed) > before);
+    }
+
+    /// A fuzzer-found harness bug: a commit removing C and covering a proposal sent earlier in
+    /// the script was judged by a G fresh from the fixture, which had not cached the proposal.
+    /// G now replays what C was given.
+    #[test]
+    fn stand_in_receiver_holds_the_proposals_of_the_script() {
+        run(&[2, 2, 4, 7, 0, 4, 0, 4, 2, 4, 6, 0, 4, 2]);
     }
 
     #[test]
