@@ -72,6 +72,27 @@ const MAX_STEPS: usize = 6;
 /// The external PSKs every member holds (and a third id nobody holds).
 const PSK_IDS: [&[u8]; 3] = [b"psk-0", b"psk-1", b"psk-unknown"];
 
+/// Whether `STATEFUL_TRACE` is set: each step and delivery is then printed, for triage
+/// (`STATEFUL_TRACE=1 fuzz/target/<host>/release/stateful_group <input>`).
+fn tracing() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("STATEFUL_TRACE").is_some())
+}
+
+/// A short description of `msg` for the trace.
+fn summary(msg: &MlsMessage) -> String {
+    match &msg.body {
+        MlsMessageBody::PublicMessage(m) => format!(
+            "public {:?} from {:?}: {:?}",
+            m.content.content.content_type(),
+            m.content.sender,
+            m.content.content
+        ),
+        MlsMessageBody::PrivateMessage(_) => "private".to_string(),
+        other => format!("{:?}", std::mem::discriminant(other)),
+    }
+}
+
 /// Runs one fuzz input as a script.
 ///
 /// # Panics
@@ -327,7 +348,14 @@ impl World {
         let actor = actors[below(u, actors.len())];
         // Cheap operations are the common ones: a commit costs several times an application
         // message.
-        match byte(u) % 32 {
+        let op = byte(u) % 32;
+        if tracing() {
+            eprintln!(
+                "STEP\tactor {actor} (leaf {:?}), op {op}",
+                self.members[actor].group.own_leaf()
+            );
+        }
+        match op {
             0..=7 => self.application(u, actor),
             8..=10 => self.forged_application(u, actor),
             11..=15 => self.proposal(u, actor),
@@ -354,7 +382,22 @@ impl World {
         let decoded = MlsMessage::from_bytes(&wire).ok()?;
         let m = &mut self.members[to];
         let before = m.group.to_state_bytes().expect("state encodes");
-        match m.group.process_message(decoded, &self.psks, Some(NOW)) {
+        if tracing() {
+            eprintln!(
+                "DELIVER\tto {to} (leaf {:?}, epoch {})\t{:?}",
+                m.group.own_leaf(),
+                m.group.epoch(),
+                summary(&decoded)
+            );
+        }
+        let result = m.group.process_message(decoded, &self.psks, Some(NOW));
+        if tracing() {
+            eprintln!(
+                "RESULT\t{:?}",
+                result.as_ref().map(|_| ()).map_err(ToString::to_string)
+            );
+        }
+        match result {
             Ok(p) => Some(Outcome::Accepted(p)),
             Err(e) => {
                 let after = m.group.to_state_bytes().expect("state encodes");
@@ -1603,6 +1646,19 @@ mod tests {
         run(&[
             0xff, 0xaa, 0x10, 0xaa, 0x14, 0x23, 0x10, 0xf7, 0xd7, 0x35, 0x35, 0x10, 0xf7, 0xd7,
             0x35, 0x35, 0x35, 0x35, 0x35, 0x35,
+        ]);
+    }
+
+    /// Found by the fuzzer: a forged Add carrying a waiting client's signature key is committed,
+    /// then that client joins by external commit; every member refuses its commit (two leaves
+    /// with one signature key). cohort's joiner now refuses to send it
+    /// (`Group::join_by_external_commit` validates the tree its commit makes).
+    #[test]
+    fn external_joiner_whose_key_is_in_the_tree_does_not_send_its_commit() {
+        run(&[
+            0x03, 0x4e, 0x91, 0x00, 0xff, 0xff, 0x20, 0x2a, 0x2e, 0xf5, 0x00, 0x00, 0x00, 0x3a,
+            0x2e, 0xf5, 0x7c, 0x38, 0x38, 0x38, 0x38, 0x39, 0x83, 0x33, 0xb5, 0x7d, 0x1f, 0x7a,
+            0x31, 0xfe, 0x6e, 0x26, 0x15, 0x3b, 0x15, 0x6e, 0x15, 0x15, 0x6e, 0x31, 0x7a, 0x7f,
         ]);
     }
 

@@ -281,6 +281,10 @@ impl Group {
         )?
         .into();
         tree.set_leaf(own, leaf.clone())?;
+        // The members check the tree our commit makes (V-12.4.3.2-02, V-7.9.2-*): refuse here
+        // what they would refuse, for example our signature key already at another leaf (a
+        // member re-joining without naming its old leaf for a resync).
+        tree.validate_structure()?;
         let mut provisional = GroupContext {
             epoch: next_epoch_number(&context)?,
             ..context.clone()

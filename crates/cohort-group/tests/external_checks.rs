@@ -620,3 +620,34 @@ fn external_commit_with_psks_is_accepted_by_members_holding_them() {
         "{err}"
     );
 }
+
+/// V-12.4.3.2-02 on the joiner's side: a client joining by external commit refuses to send a
+/// commit whose tree its receivers refuse. Bob joins again with his own signer without naming
+/// his old leaf (no resync): the new leaf would share his old leaf's signature key.
+#[test]
+fn v_12_4_3_2_02_external_join_with_a_signature_key_already_in_the_tree_is_refused() {
+    let (mut alice, mut bob, mut carol) = trio();
+    let group_info = fresh_group_info(&mut alice, &mut [&mut bob, &mut carol]);
+    let result = Group::join_by_external_commit(
+        &provider(),
+        &bob.signer,
+        &spec("bob"),
+        &group_info,
+        None,
+        None,
+        GroupConfig::default(),
+        Some(NOW),
+    );
+    let err = result
+        .map(|_| ())
+        .expect_err("bob's key is in the tree already");
+    assert!(
+        matches!(
+            err,
+            Error::Invalid(ValidationError::InvalidTree(
+                cohort_tree::TreeError::DuplicateSignatureKey(..)
+            ))
+        ),
+        "{err}"
+    );
+}
