@@ -286,8 +286,8 @@ struct Receivers<'a> {
     c: &'a mut Group,
     /// G, cloned from the fixture the first time a commit removes C, then kept in step.
     g: &'a mut Option<Group>,
-    /// What C was given in this script, in order: G replays it when it is first needed, so
-    /// that it holds the same proposals and epoch as C.
+    /// What C accepted in this script, in order: G replays it when it is first needed, so that
+    /// it holds the same proposals and epoch as C.
     history: &'a mut Vec<Vec<u8>>,
     /// Whether M rejected a commit with a path for its confirmation tag in this script.
     m_took_rejected_path: &'a mut bool,
@@ -301,7 +301,8 @@ impl Receivers<'_> {
         self.g.get_or_insert_with(|| {
             let mut g = fx.g.clone();
             for bytes in history {
-                // Whatever C made of each message, G makes the same (same state, same keys).
+                // C accepted it; G, in the same state, does too (unless it removes G, which then
+                // cannot stand in: see the check at the delivery).
                 let _ = deliver_cohort(&mut g, bytes, &fx.psks, fx.now);
             }
             g
@@ -869,16 +870,18 @@ fn step(
     let c_result = deliver_cohort(to.c, &bytes, &fx.psks, fx.now);
     // C applied a commit that removed it: whatever G and M did, the script cannot go on.
     let c_left = c_removed && c_result.is_ok();
-    if c_removed {
-        // G in C's state before this message, which it then processes below.
-        to.g(fx);
+    if c_removed && to.g(fx).status() != GroupStatus::Active {
+        // An earlier commit C accepted removed G: no cohort member is left to judge this one.
+        return Flow::Stop;
     }
-    to.history.push(bytes.clone());
+    if c_result.is_ok() {
+        to.history.push(bytes.clone());
+    }
     let (cohort, cohort_group) = match to.g.as_mut() {
         Some(g) if c_removed => (deliver_cohort(g, &bytes, &fx.psks, fx.now), &*g),
         g => {
-            // Kept in step with C, in case a later commit removes C.
-            if let Some(g) = g {
+            // Kept in step with C (what C accepted), in case a later commit removes C.
+            if let (Some(g), true) = (g, c_result.is_ok()) {
                 let _ = deliver_cohort(g, &bytes, &fx.psks, fx.now);
             }
             (c_result, &*to.c)
@@ -1791,10 +1794,27 @@ mod tests {
 
     /// A fuzzer-found harness bug: a commit removing C and covering a proposal sent earlier in
     /// the script was judged by a G fresh from the fixture, which had not cached the proposal.
-    /// G now replays what C was given.
+    /// G now replays what C accepted.
     #[test]
     fn stand_in_receiver_holds_the_proposals_of_the_script() {
         run(&[2, 2, 4, 7, 0, 4, 0, 4, 2, 4, 6, 0, 4, 2]);
+    }
+
+    /// The next one: G replayed a commit that C rejected but that removed G (a removed member
+    /// cannot check the tag, so it accepts), and then stood in for C while removed. G now
+    /// replays only what C accepted.
+    #[test]
+    fn stand_in_receiver_replays_only_what_c_accepted() {
+        const INPUT: &str = "0e0e585858010000162e41220e0e585858010000ffffffffffffffffffffffffffffffffffffffff\
+            ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\
+            ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff162e4122\
+            00ffffffffffff05600202049a059a9a9a9a9a1a9a9a9a9a9a9a9a9a9a9a9a9a9a0001220bfb2400\
+            ffffffffffff05600001220bfb9a0024ff020e41045555225b0e3d585858";
+        let input: Vec<u8> = (0..INPUT.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&INPUT[i..i + 2], 16).expect("hex"))
+            .collect();
+        run(&input);
     }
 
     #[test]
