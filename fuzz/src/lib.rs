@@ -2,4 +2,5 @@
 //! `cargo test` (in `fuzz/`) runs them on fixed scripts without libFuzzer.
 
 pub mod differential;
+pub mod provider;
 pub mod stateful;

@@ -152,7 +152,7 @@ struct Start {
     tag: Vec<u8>,
 }
 
-/// The starting groups: (suite, size) pairs, on the aws-lc backend. The suites are the
+/// The starting groups: (suite, size) pairs, on [`provider`]'s backend. The suites are the
 /// X25519/Ed25519 ones (AES-GCM and ChaCha20-Poly1305): the P-256 suite doubles the cost of an
 /// execution.
 fn starts() -> &'static [Start] {
@@ -172,8 +172,11 @@ fn starts() -> &'static [Start] {
     })
 }
 
-fn provider() -> cohort_crypto_aws_lc::AwsLcProvider {
-    cohort_crypto_aws_lc::provider()
+/// The backend of every group: the no-security fuzzing provider ([`crate::provider`]), whose
+/// fake X25519 and Ed25519 cost a hash instead of a scalar multiplication. For real crypto,
+/// return `cohort_crypto_aws_lc::provider()` here.
+fn provider() -> impl CryptoProvider {
+    crate::provider::provider()
 }
 
 fn spec(name: &str) -> LeafSpec {
