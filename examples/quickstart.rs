@@ -1,7 +1,7 @@
 //! cohort quickstart: three members, one added and one removed, key updates, messages both
 //! ways, and a member whose state is saved, dropped and reloaded mid-conversation.
 //!
-//! Run it with `cargo run --release --example quickstart`.
+//! Run it with `cargo run --release -p cohort-examples --example quickstart`.
 
 // ANCHOR: all
 use std::sync::Arc;
