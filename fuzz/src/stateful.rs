@@ -179,8 +179,14 @@ fn provider() -> impl CryptoProvider {
     crate::provider::provider()
 }
 
+/// Every client lists SelfRemove (draft-ietf-mls-extensions) but `joiner-2`: once it joins, the
+/// group is no longer self-remove-capable (X-SR-01).
 fn spec(name: &str) -> LeafSpec {
-    LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30)
+    let mut spec = LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30);
+    if name != "joiner-2" {
+        spec.capabilities.proposals = vec![ProposalType::SELF_REMOVE];
+    }
+    spec
 }
 
 fn psks(suite: &dyn SuiteOps) -> PskList {
@@ -576,6 +582,16 @@ impl World {
             3 => Proposal::GroupContextExtensions(GroupContextExtensions {
                 extensions: extensions(u),
             }),
+            5 => {
+                // Refused by the sender where the group is not self-remove-capable.
+                let m = &mut self.members[actor];
+                let Ok(msg) = m.group.propose_self_remove(&m.signer, Some(NOW)) else {
+                    return;
+                };
+                let to = self.receivers(Some(actor));
+                self.broadcast(&msg, &to, false, None);
+                return;
+            }
             _ => {
                 let Some(j) = self.take_joiner(u) else { return };
                 Proposal::Add(Add {
@@ -1358,7 +1374,16 @@ impl World {
     /// A proposal that may break any of RFC 9420 §12.1's rules.
     fn hostile_proposal(&mut self, u: &mut Unstructured<'_>, actor: usize) -> Proposal {
         let hash_len = self.suite.hash_len();
-        match byte(u) % 10 {
+        match byte(u) % 11 {
+            // SelfRemove at its type or another (by value in a commit, as a PrivateMessage, in
+            // a group that is not capable: X-SR-01..06).
+            10 => Proposal::SelfRemove(cohort_messages::proposal::SelfRemove {
+                code_point: if flag(u) {
+                    ProposalType::SELF_REMOVE
+                } else {
+                    ProposalType(u16::from_be_bytes([byte(u), byte(u)]))
+                },
+            }),
             0 => Proposal::Add(Add {
                 key_package: self.hostile_key_package(u, actor),
             }),
