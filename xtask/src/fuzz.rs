@@ -26,10 +26,12 @@ const HELP: &str = "\
 cargo xtask fuzz: build the fuzz targets (nightly, libFuzzer) and run each for a bounded time
 
 USAGE:
-    cargo xtask fuzz [--seconds S] [--keep] [TARGET...]
+    cargo xtask fuzz [--seconds S] [--seed N] [--keep] [TARGET...]
 
 OPTIONS:
     --seconds S   How long each target runs (default 60)
+    --seed N      libFuzzer's random seed (default: a new one each run); CI fixes it, so that a
+                  bounded run explores the same inputs every time
     --keep        Replace fuzz/corpus/<target>/ by a minimized merge of it and what the run found
     TARGET...     The targets to run (default: every file in fuzz/fuzz_targets/)
 ";
@@ -55,6 +57,7 @@ struct Stats {
 pub fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
     let mut seconds = 60u64;
     let mut keep = false;
+    let mut seed: Option<u64> = None;
     let mut targets = Vec::new();
     let mut args = args.into_iter().map(|a| a.to_string_lossy().into_owned());
     while let Some(arg) = args.next() {
@@ -62,6 +65,10 @@ pub fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
             "--seconds" => match args.next().and_then(|s| s.parse().ok()) {
                 Some(s) if s > 0 => seconds = s,
                 _ => return usage("--seconds needs a positive number"),
+            },
+            "--seed" => match args.next().and_then(|s| s.parse().ok()) {
+                Some(s) => seed = Some(s),
+                None => return usage("--seed needs a number"),
             },
             "--keep" => keep = true,
             "--help" | "-h" => {
@@ -94,7 +101,7 @@ pub fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
     }
     let (mut total, mut crashes) = (0u64, 0usize);
     for target in &targets {
-        match run(&fuzz, &host, target, seconds, keep) {
+        match run(&fuzz, &host, target, seconds, seed, keep) {
             Ok(stats) => {
                 total += stats.executions;
                 println!(
@@ -205,7 +212,14 @@ fn build(fuzz: &Path, host: &str) -> Result<(), String> {
 
 /// Runs `target` for `seconds` from its committed corpus; with `keep`, merges what it found into
 /// that corpus.
-fn run(fuzz: &Path, host: &str, target: &str, seconds: u64, keep: bool) -> Result<Stats, String> {
+fn run(
+    fuzz: &Path,
+    host: &str,
+    target: &str,
+    seconds: u64,
+    seed: Option<u64>,
+    keep: bool,
+) -> Result<Stats, String> {
     let binary = fuzz.join("target").join(host).join("release").join(target);
     let corpus = fuzz.join("corpus").join(target);
     let artifacts = fuzz.join("artifacts").join(target);
@@ -217,7 +231,11 @@ fn run(fuzz: &Path, host: &str, target: &str, seconds: u64, keep: bool) -> Resul
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     let started = Instant::now();
-    let output = Command::new(&binary)
+    let mut command = Command::new(&binary);
+    if let Some(seed) = seed {
+        command.arg(format!("-seed={seed}"));
+    }
+    let output = command
         .arg(format!("-max_total_time={seconds}"))
         .arg("-print_final_stats=1")
         .arg("-max_len=65536")
