@@ -30,37 +30,34 @@ fn trio_listing(types: &[ProposalType], carol_types: &[ProposalType]) -> (Member
         &spec_listing("bob", types),
         Vec::new(),
     );
-    let (kp, secrets, signer) = key_package_with(&spec_listing("carol", carol_types));
-    let out = alice
-        .group
-        .add_members(
-            &alice.signer,
-            vec![kp.clone()],
-            &CommitOptions::new(),
-            Some(NOW),
-        )
-        .expect("add carol");
-    alice.group.merge_pending_commit().expect("merge");
-    apply(&mut bob.group, &out.commit);
-    let cohort_messages::MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body
-    else {
-        panic!("not a Welcome")
-    };
-    let input = cohort_group::JoinInput {
-        welcome: &welcome,
-        key_package: &kp,
-        secrets: &secrets,
-        ratchet_tree: None,
-        now: Some(NOW),
-    };
-    let group = cohort_group::Group::join(&provider(), input, &cohort_group::NoPsks, config())
-        .expect("carol joins");
-    (alice, bob, Member { signer, group })
+    let carol = add_with(
+        &mut alice,
+        &mut [&mut bob],
+        &spec_listing("carol", carol_types),
+    );
+    (alice, bob, carol)
 }
 
 fn capable_trio() -> (Member, Member, Member) {
     let types = [ProposalType::SELF_REMOVE];
     trio_listing(&types, &types)
+}
+
+/// `m`'s self-update commit (merged on its side), and the Commit it carries.
+fn self_update_commit(m: &mut Member) -> (MlsMessage, cohort_messages::proposal::Commit) {
+    let out = m
+        .group
+        .self_update(&m.signer, &CommitOptions::new(), Some(NOW))
+        .expect("commit");
+    m.group.merge_pending_commit().expect("merge");
+    let cohort_messages::MlsMessageBody::PublicMessage(pm) = &out.commit.body else {
+        panic!("not a PublicMessage")
+    };
+    let cohort_messages::framing::Content::Commit(c) = &pm.content.content else {
+        panic!("not a commit")
+    };
+    let c = c.clone();
+    (out.commit, c)
 }
 
 fn self_remove() -> Proposal {
@@ -89,22 +86,12 @@ fn a_member_leaves_with_a_self_remove_committed_by_another() {
         .expect("propose");
     accept_proposal(&mut alice.group, &leave);
     accept_proposal(&mut bob.group, &leave);
-    let out = alice
-        .group
-        .self_update(&alice.signer, &CommitOptions::new(), Some(NOW))
-        .expect("commit");
-    let cohort_messages::MlsMessageBody::PublicMessage(m) = &out.commit.body else {
-        panic!("not a PublicMessage")
-    };
-    let cohort_messages::framing::Content::Commit(c) = &m.content.content else {
-        panic!("not a commit")
-    };
+    let (commit, c) = self_update_commit(&mut alice);
     assert!(
         matches!(c.proposals.as_slice(), [ProposalOrRef::Reference(_)]),
         "the SelfRemove is covered by reference"
     );
-    alice.group.merge_pending_commit().expect("merge");
-    match deliver(&mut bob.group, &out.commit).expect("bob processes") {
+    match deliver(&mut bob.group, &commit).expect("bob processes") {
         Processed::Commit(staged) => {
             assert_eq!(staged.summary().removed, vec![carol.leaf()]);
             bob.group.merge_staged(*staged).expect("merge");
@@ -116,7 +103,7 @@ fn a_member_leaves_with_a_self_remove_committed_by_another() {
         alice.group.epoch_authenticator()
     );
     assert_eq!(alice.group.members().count(), 2);
-    match deliver(&mut carol.group, &out.commit).expect("carol processes") {
+    match deliver(&mut carol.group, &commit).expect("carol processes") {
         Processed::Commit(staged) => {
             assert!(staged.summary().removes_us);
             carol.group.merge_staged(*staged).expect("merge");
@@ -244,12 +231,8 @@ fn x_sr_05_committer_committing_its_own_self_remove_is_refused() {
         "{err}"
     );
     // Bob's own commit does not cover his SelfRemove, and removes no one.
-    let out = bob
-        .group
-        .self_update(&bob.signer, &CommitOptions::new(), Some(NOW))
-        .expect("commit");
-    bob.group.merge_pending_commit().expect("merge");
-    match deliver(&mut alice.group, &out.commit).expect("alice processes") {
+    let (commit, _) = self_update_commit(&mut bob);
+    match deliver(&mut alice.group, &commit).expect("alice processes") {
         Processed::Commit(staged) => assert!(staged.summary().removed.is_empty()),
         other => panic!("{other:?}"),
     }
@@ -526,16 +509,7 @@ fn x_sr_08_commit_of_a_self_remove_without_a_path_is_refused() {
         ),
         "{err}"
     );
-    let out = bob
-        .group
-        .self_update(&bob.signer, &CommitOptions::new(), Some(NOW))
-        .expect("commit");
-    let cohort_messages::MlsMessageBody::PublicMessage(m) = &out.commit.body else {
-        panic!("not a PublicMessage")
-    };
-    let cohort_messages::framing::Content::Commit(commit) = &m.content.content else {
-        panic!("not a commit")
-    };
+    let (_, commit) = self_update_commit(&mut bob);
     assert!(commit.path.is_some(), "a SelfRemove commit without a path");
 }
 
@@ -556,16 +530,7 @@ fn x_sr_09_second_self_remove_in_an_epoch_is_the_first_again() {
     assert_eq!(first, second, "the same proposal");
     accept_proposal(&mut alice.group, &first);
     accept_proposal(&mut alice.group, &second);
-    let out = alice
-        .group
-        .self_update(&alice.signer, &CommitOptions::new(), Some(NOW))
-        .expect("commit");
-    let cohort_messages::MlsMessageBody::PublicMessage(m) = &out.commit.body else {
-        panic!("not a PublicMessage")
-    };
-    let cohort_messages::framing::Content::Commit(commit) = &m.content.content else {
-        panic!("not a commit")
-    };
+    let (_, commit) = self_update_commit(&mut alice);
     assert_eq!(commit.proposals.len(), 1, "one SelfRemove covered");
 }
 
@@ -600,11 +565,8 @@ fn a_cached_self_remove_at_the_alias_survives_a_reload() {
         .propose_self_remove(&carol.signer, Some(NOW))
         .expect("again");
     assert_eq!(again, leave, "the reloaded sender returns the same message");
-    let out = alice
-        .group
-        .self_update(&alice.signer, &CommitOptions::new(), Some(NOW))
-        .expect("commit");
-    match deliver(&mut bob.group, &out.commit).expect("bob processes") {
+    let (commit, _) = self_update_commit(&mut alice);
+    match deliver(&mut bob.group, &commit).expect("bob processes") {
         Processed::Commit(staged) => assert_eq!(staged.summary().removed, vec![carol.leaf()]),
         other => panic!("{other:?}"),
     }

@@ -93,7 +93,12 @@ pub fn key_package(name: &str) -> (KeyPackage, KeyPackageSecrets, SoftwareSigner
 
 /// `inviter` adds `name`; every member of `others` processes the commit; the new member joins.
 pub fn add(inviter: &mut Member, others: &mut [&mut Member], name: &str) -> Member {
-    let (kp, secrets, signer) = key_package(name);
+    add_with(inviter, others, &spec(name))
+}
+
+/// [`add`] of a client whose leaf is `spec`.
+pub fn add_with(inviter: &mut Member, others: &mut [&mut Member], spec: &LeafSpec) -> Member {
+    let (kp, secrets, signer) = key_package_with(spec);
     let out = inviter
         .group
         .add_members(
