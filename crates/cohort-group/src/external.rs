@@ -283,8 +283,15 @@ impl Group {
         tree.set_leaf(own, leaf.clone())?;
         // The members check the tree our commit makes (V-12.4.3.2-02, V-7.9.2-*): refuse here
         // what they would refuse, for example our signature key already at another leaf (a
-        // member re-joining without naming its old leaf for a resync).
-        tree.validate_structure()?;
+        // member re-joining without naming its old leaf for a resync). The GroupInfo's tree
+        // passed `verified_tree`: only our leaf and our path's nodes are new.
+        let changed: Vec<cohort_tree::math::NodeIndex> = tree
+            .filtered_direct_path(own)
+            .into_iter()
+            .map(|(x, _)| x)
+            .chain([own.node()])
+            .collect();
+        tree.check_changed_keys_unique(&changed)?;
         let mut provisional = GroupContext {
             epoch: next_epoch_number(&context)?,
             ..context.clone()
