@@ -12,6 +12,7 @@ use cohort::{Client, ClientBuilder, ClientGroup, Received};
 
 const NOW: u64 = 1_800_000_000;
 
+// ANCHOR: client
 fn client(p: &Arc<dyn CryptoProvider>, cs: CipherSuite, name: &str) -> Client {
     let suite = p.suite(cs).expect("the PQ provider serves the suite");
     ClientBuilder::new(p.clone())
@@ -21,6 +22,7 @@ fn client(p: &Arc<dyn CryptoProvider>, cs: CipherSuite, name: &str) -> Client {
         .build(Arc::new(MemoryStore::new()))
         .expect("client")
 }
+// ANCHOR_END: client
 
 /// `to` processes `commit` and merges it.
 fn apply(to: &mut ClientGroup, commit: &cohort::messages::MlsMessage) {
@@ -52,7 +54,9 @@ fn same_epoch(groups: &[&ClientGroup]) {
 
 #[test]
 fn every_pq_suite_runs_a_group_end_to_end() {
+    // ANCHOR: provider
     let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider_with_pq_draft());
+    // ANCHOR_END: provider
     for cs in CipherSuite::PQ_DRAFT {
         let (alice, bob, carol, dave) = (
             client(&p, cs, "alice"),
