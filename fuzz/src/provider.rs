@@ -27,21 +27,15 @@
 
 use std::sync::Arc;
 
-use aes_gcm::Aes128Gcm;
-use aes_gcm::aead::generic_array::GenericArray;
-use aes_gcm::aead::{KeyInit, Payload};
-use chacha20poly1305::ChaCha20Poly1305;
 use cohort_crypto::{
     CipherSuite, CryptoError, CryptoErrorKind, CryptoProvider, HpkePrivateKey, HpkePublicKey,
     HpkeSuite, Secret, SignaturePrivateKey, SignaturePublicKey, SignatureScheme, SuiteOps,
 };
 use cohort_crypto_hpke::{
-    Aead, ComposedSuite, DeriveMethod, DhGroup, HashFunction, Kdf, Primitives, SignatureAlgorithm,
-    keys, x25519,
+    ComposedSuite, DeriveMethod, DhGroup, HashFunction, Primitives, SignatureAlgorithm, keys,
+    x25519,
 };
-use hkdf::Hkdf;
-use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use cohort_crypto_rustcrypto::{AeadAlg, HashAlg};
 use subtle::ConstantTimeEq;
 
 /// The suites served: the two X25519/Ed25519 suites with SHA-256 that the stateful target runs.
@@ -54,14 +48,10 @@ const SUITES: [CipherSuite; 2] = [
 const KEY_LEN: usize = 32;
 /// The length of a fake signature: Ed25519's.
 const SIGNATURE_LEN: usize = 64;
-/// The AEAD nonce length (both AEADs).
-const NONCE_LEN: usize = 12;
-/// The AEAD tag length (both AEADs).
-const TAG_LEN: usize = 16;
-
-/// The algorithms of suites 1 and 3, two of them fake.
-const PRIMITIVES: Primitives<Sha256Hash, AeadAlg, FakeX25519, FakeEd25519> = Primitives {
-    hashes: &[Sha256Hash],
+/// The algorithms of suites 1 and 3, two of them fake; the hash and the AEADs are the
+/// RustCrypto backend's.
+const PRIMITIVES: Primitives<HashAlg, AeadAlg, FakeX25519, FakeEd25519> = Primitives {
+    hashes: &[HashAlg::Sha256],
     aeads: &[AeadAlg::Aes128Gcm, AeadAlg::ChaCha20Poly1305],
     groups: &[FakeX25519],
     signatures: &[FakeEd25519],
@@ -96,151 +86,6 @@ impl CryptoProvider for FuzzingProvider {
 /// Fills `out` from the operating system's RNG.
 fn random_fill(out: &mut [u8]) -> Result<(), CryptoError> {
     getrandom::fill(out).map_err(|e| CryptoError::with_source(CryptoErrorKind::Random, e))
-}
-
-/// `HMAC-SHA256(key, data)`.
-fn hmac_sha256(key: &[u8], data: &[u8]) -> Result<[u8; 32], CryptoError> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
-        .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidLength, e))?;
-    mac.update(data);
-    Ok(mac.finalize().into_bytes().into())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Real primitives.
-
-/// SHA-256 with its HMAC and HKDF (real).
-#[derive(Debug, Clone, Copy)]
-struct Sha256Hash;
-
-impl HashFunction for Sha256Hash {
-    fn hash(&self, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        Ok(Sha256::digest(data).to_vec())
-    }
-
-    fn mac(&self, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        hmac_sha256(key, data).map(|tag| tag.to_vec())
-    }
-}
-
-impl Kdf for Sha256Hash {
-    fn kdf_id(&self) -> u16 {
-        HpkeSuite::KDF_SHA256
-    }
-
-    fn hash_len(&self) -> usize {
-        32
-    }
-
-    fn extract(&self, salt: &[u8], ikm: &[u8]) -> Result<Secret, CryptoError> {
-        Ok(Secret::new(
-            Hkdf::<Sha256>::extract(Some(salt), ikm).0.to_vec(),
-        ))
-    }
-
-    fn expand(&self, prk: &[u8], info: &[u8], len: usize) -> Result<Secret, CryptoError> {
-        let mut okm = Secret::new(vec![0; len]);
-        match Hkdf::<Sha256>::from_prk(prk).map(|h| h.expand(info, okm.as_mut_bytes())) {
-            Ok(Ok(())) => Ok(okm),
-            _ => Err(CryptoErrorKind::InvalidLength.into()),
-        }
-    }
-}
-
-/// The AEADs of suites 1 and 3 (real).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AeadAlg {
-    Aes128Gcm,
-    ChaCha20Poly1305,
-}
-
-impl AeadAlg {
-    /// Refuses a key or nonce of the wrong length, so that the ciphers cannot panic on them.
-    fn check(self, key: &[u8], nonce: &[u8]) -> Result<(), CryptoError> {
-        if key.len() != self.key_len() || nonce.len() != NONCE_LEN {
-            return Err(CryptoErrorKind::InvalidLength.into());
-        }
-        Ok(())
-    }
-}
-
-/// Seals with the cipher `C`; the caller checked the key and nonce lengths.
-fn seal_with<C: KeyInit + aes_gcm::aead::Aead>(
-    key: &[u8],
-    nonce: &[u8],
-    aad: &[u8],
-    msg: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
-    let cipher = C::new_from_slice(key)
-        .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidLength, e))?;
-    cipher
-        .encrypt(GenericArray::from_slice(nonce), Payload { msg, aad })
-        .map_err(|_| CryptoErrorKind::InvalidLength.into())
-}
-
-/// Opens with the cipher `C`; the caller checked the key and nonce lengths.
-fn open_with<C: KeyInit + aes_gcm::aead::Aead>(
-    key: &[u8],
-    nonce: &[u8],
-    aad: &[u8],
-    msg: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
-    let cipher = C::new_from_slice(key)
-        .map_err(|e| CryptoError::with_source(CryptoErrorKind::InvalidLength, e))?;
-    cipher
-        .decrypt(GenericArray::from_slice(nonce), Payload { msg, aad })
-        .map_err(|_| CryptoErrorKind::AeadOpenFailed.into())
-}
-
-impl Aead for AeadAlg {
-    fn aead_id(&self) -> u16 {
-        match self {
-            Self::Aes128Gcm => HpkeSuite::AEAD_AES128GCM,
-            Self::ChaCha20Poly1305 => HpkeSuite::AEAD_CHACHA20POLY1305,
-        }
-    }
-
-    fn key_len(&self) -> usize {
-        match self {
-            Self::Aes128Gcm => 16,
-            Self::ChaCha20Poly1305 => 32,
-        }
-    }
-
-    fn nonce_len(&self) -> usize {
-        NONCE_LEN
-    }
-
-    fn seal(
-        &self,
-        key: &[u8],
-        nonce: &[u8],
-        aad: &[u8],
-        pt: &[u8],
-    ) -> Result<Vec<u8>, CryptoError> {
-        self.check(key, nonce)?;
-        match self {
-            Self::Aes128Gcm => seal_with::<Aes128Gcm>(key, nonce, aad, pt),
-            Self::ChaCha20Poly1305 => seal_with::<ChaCha20Poly1305>(key, nonce, aad, pt),
-        }
-    }
-
-    fn open(
-        &self,
-        key: &[u8],
-        nonce: &[u8],
-        aad: &[u8],
-        ct: &[u8],
-    ) -> Result<Vec<u8>, CryptoError> {
-        self.check(key, nonce)?;
-        if ct.len() < TAG_LEN {
-            return Err(CryptoErrorKind::AeadOpenFailed.into());
-        }
-        match self {
-            Self::Aes128Gcm => open_with::<Aes128Gcm>(key, nonce, aad, ct),
-            Self::ChaCha20Poly1305 => open_with::<ChaCha20Poly1305>(key, nonce, aad, ct),
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -315,14 +160,11 @@ impl DhGroup for FakeX25519 {
         }
         let pk = Self::checked_public_key(pk)?.as_slice();
         let (low, high) = if sk <= pk { (sk, pk) } else { (pk, sk) };
-        let shared = Sha256::new()
-            .chain_update(low)
-            .chain_update(high)
-            .finalize();
+        let shared = HashAlg::Sha256.hash(&[low, high].concat())?;
         if shared.iter().all(|&b| b == 0) {
             return Err(CryptoErrorKind::ZeroSharedSecret.into());
         }
-        Ok(Secret::new(shared.to_vec()))
+        Ok(Secret::new(shared))
     }
 }
 
@@ -337,7 +179,10 @@ struct FakeEd25519;
 impl FakeEd25519 {
     /// The signature of `message` under `key` (a 32-byte private or public key: they are equal).
     fn signature(key: &[u8], message: &[u8]) -> Result<[u8; SIGNATURE_LEN], CryptoError> {
-        let tag = hmac_sha256(key, message)?;
+        let tag = HashAlg::Sha256.mac(key, message)?;
+        if tag.len() != SIGNATURE_LEN / 2 {
+            return Err(CryptoErrorKind::InvalidLength.into());
+        }
         let mut signature = [0; SIGNATURE_LEN];
         signature[..32].copy_from_slice(&tag);
         signature[32..].copy_from_slice(&tag);
@@ -398,6 +243,9 @@ mod tests {
     use super::*;
 
     const CS: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+    /// The AEAD nonce and tag lengths (both AEADs).
+    const NONCE_LEN: usize = 12;
+    const TAG_LEN: usize = 16;
 
     fn suite() -> Arc<dyn SuiteOps> {
         provider().suite(CS).expect("suite 1")

@@ -9,11 +9,16 @@ use cohort_crypto_hpke::Aead;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 
-/// The AEADs of the MLS suites.
+/// The AEADs of the MLS suites, as the composition kit's [`Aead`]: for a provider that
+/// composes its own suites from these and other primitives (docs/providers.md).
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AeadAlg {
+pub enum AeadAlg {
+    /// AES-128-GCM.
     Aes128Gcm,
+    /// AES-256-GCM.
     Aes256Gcm,
+    /// ChaCha20-Poly1305.
     ChaCha20Poly1305,
 }
 

@@ -6,11 +6,17 @@ use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-/// A SHA-2 hash and the HMAC and HKDF built on it.
+/// A SHA-2 hash and the HMAC and HKDF built on it, as the composition kit's [`HashFunction`]:
+/// for a provider that composes its own suites from these and other primitives
+/// (docs/providers.md).
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum HashAlg {
+pub enum HashAlg {
+    /// SHA-256.
     Sha256,
+    /// SHA-384.
     Sha384,
+    /// SHA-512.
     Sha512,
 }
 

@@ -19,13 +19,15 @@ mod sig;
 mod suite;
 mod xof;
 
+pub use aead::AeadAlg;
+pub use hash::HashAlg;
 pub use hpke::{RustCryptoHpke, hpke_algorithms};
 
 /// The RustCrypto provider: all seven cipher suites of RFC 9420, in pure Rust.
 ///
 /// HPKE comes from `cohort-crypto-hpke`; X448 and Ed448 from `ed448-goldilocks-plus`. The
 /// post-quantum KEMs of draft-ietf-hpke-pq are available as HPKE algorithms through
-/// [`hpke_algorithms`]; no MLS cipher suite uses them yet.
+/// [`hpke_algorithms`], and as MLS cipher suites through [`provider_with_pq_draft`].
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RustCryptoProvider;
