@@ -667,17 +667,7 @@ pub(crate) fn validate_proposal(
                 )
                 .into());
             }
-            if !state
-                .tree
-                .leaves()
-                .all(|(_, leaf)| leaf.capabilities.proposals.contains(&sr.code_point))
-            {
-                return Err(ValidationError::InvalidProposal(
-                    ProposalReason::SelfRemoveUnsupported,
-                )
-                .into());
-            }
-            Ok(())
+            crate::validate::check_self_remove_support(&state.tree, sr.code_point)
         }
         // Judged by where it appears: the list checks and the receipt path.
         _ => Ok(()),

@@ -440,12 +440,7 @@ fn verified_self_remove(
         &m.auth,
         context,
     )?;
-    if !tree
-        .leaves()
-        .all(|(_, l)| l.capabilities.proposals.contains(&sr.code_point))
-    {
-        return Err(ValidationError::InvalidProposal(ProposalReason::SelfRemoveUnsupported).into());
-    }
+    crate::validate::check_self_remove_support(tree, sr.code_point)?;
     let authenticated = AuthenticatedContent {
         wire_format: WireFormat::PUBLIC_MESSAGE,
         content: m.content.clone(),

@@ -625,12 +625,7 @@ impl Group {
     pub fn self_remove_code_point(&self) -> Option<ProposalType> {
         [ProposalType::SELF_REMOVE, ProposalType::SELF_REMOVE_MLS_RS]
             .into_iter()
-            .find(|t| {
-                self.state()
-                    .tree
-                    .leaves()
-                    .all(|(_, leaf)| leaf.capabilities.proposals.contains(t))
-            })
+            .find(|t| crate::validate::check_self_remove_support(&self.state().tree, *t).is_ok())
     }
 
     /// Proposes injecting the external PSK `psk_id` into the next epoch (RFC 9420 §12.1.4), with

@@ -524,6 +524,29 @@ pub(crate) fn check_external_senders(
     Ok(())
 }
 
+/// Whether the group of `tree` is self-remove-capable at `code_point` (draft-ietf-mls-extensions,
+/// X-SR-01): every member lists the type in its capabilities.
+///
+/// # Errors
+/// [`ProposalReason::SelfRemoveUnsupported`](crate::reason::ProposalReason::SelfRemoveUnsupported)
+/// when a member does not.
+pub(crate) fn check_self_remove_support(
+    tree: &cohort_tree::RatchetTree,
+    code_point: cohort_tree::leaf::ProposalType,
+) -> Result<(), Error> {
+    if tree
+        .leaves()
+        .all(|(_, leaf)| leaf.capabilities.proposals.contains(&code_point))
+    {
+        Ok(())
+    } else {
+        Err(
+            ValidationError::InvalidProposal(crate::reason::ProposalReason::SelfRemoveUnsupported)
+                .into(),
+        )
+    }
+}
+
 /// When the Authentication Service's policy rejects duplicate identities, checks that no two
 /// members of `tree` have the same identity (RFC 9420 §5.3.1: the application decides; the
 /// default policy allows duplicates and costs nothing).
