@@ -419,13 +419,10 @@ fn v_7_3_13_duplicate_encryption_key_is_rejected() {
     );
 }
 
-/// V-7.3-12, V-12.2-13: a leaf may not take another member's signature key (bob's Update
-/// carries alice's key, signed with it; carol commits it).
-#[test]
-fn v_7_3_12_duplicate_signature_key_is_rejected() {
-    let (mut alice, mut bob, mut carol) = trio();
-    let mut leaf = update_leaf(&bob);
-    leaf.signature_key = leaf_of(&alice, LeafIndex(0)).signature_key;
+/// Bob's Update whose leaf carries alice's signature key (signed with it), cached by alice.
+fn update_with_alices_key(alice: &mut Member, bob: &mut Member) -> MlsMessage {
+    let mut leaf = update_leaf(bob);
+    leaf.signature_key = leaf_of(alice, LeafIndex(0)).signature_key;
     sign_leaf(
         &mut leaf,
         &alice.signer,
@@ -433,11 +430,20 @@ fn v_7_3_12_duplicate_signature_key_is_rejected() {
         LeafIndex(1),
     );
     let proposal = craft_proposal(
-        &mut bob,
+        bob,
         Proposal::Update(Update { leaf_node: leaf }),
         HandshakeFormat::Public,
     );
     accept_proposal(&mut alice.group, &proposal);
+    proposal
+}
+
+/// V-7.3-12, V-12.2-13: a leaf may not take another member's signature key (bob's Update
+/// carries alice's key, signed with it; carol commits it).
+#[test]
+fn v_7_3_12_duplicate_signature_key_is_rejected() {
+    let (mut alice, mut bob, mut carol) = trio();
+    let proposal = update_with_alices_key(&mut alice, &mut bob);
     let msg = craft_commit(
         &mut carol,
         vec![ProposalOrRef::Reference(proposal_ref(&proposal))],
@@ -2188,20 +2194,7 @@ fn v_12_2_13_many_changed_leaves_repeating_a_member_key_are_rejected() {
         ),
         "{err}"
     );
-    let mut leaf = update_leaf(&bob);
-    leaf.signature_key = leaf_of(&alice, LeafIndex(0)).signature_key;
-    sign_leaf(
-        &mut leaf,
-        &alice.signer,
-        alice.group.group_id(),
-        LeafIndex(1),
-    );
-    let proposal = craft_proposal(
-        &mut bob,
-        Proposal::Update(Update { leaf_node: leaf }),
-        HandshakeFormat::Public,
-    );
-    accept_proposal(&mut alice.group, &proposal);
+    let proposal = update_with_alices_key(&mut alice, &mut bob);
     let mut list = vec![ProposalOrRef::Reference(proposal_ref(&proposal))];
     list.extend(adds(32));
     let msg = craft_commit(&mut carol, list, None, HandshakeFormat::Public);
