@@ -395,6 +395,11 @@ fn v_5_1_2_01_a_leaf_key_of_another_scheme_is_refused() {
     );
 }
 
+/// Whether `err` refuses a misplaced extension for `reason`.
+fn misplaced(err: &Error, reason: ExtensionReason) -> bool {
+    matches!(err, Error::Invalid(ValidationError::InvalidExtension(r)) if *r == reason)
+}
+
 /// V-13.4-06 (optional strictness): with `StrictChecks::extension_placement` on, a known
 /// extension in a container the registry does not list it for is refused: external_pub in a
 /// LeafNode, ratchet_tree in a KeyPackage, application_id in a GroupContext.
@@ -405,7 +410,6 @@ fn v_13_4_06_a_known_extension_in_the_wrong_container_is_refused() {
         extension_placement: true,
         ..StrictChecks::TOLERANT
     });
-    let misplaced = |err: &Error, reason: ExtensionReason| matches!(err, Error::Invalid(ValidationError::InvalidExtension(r)) if *r == reason);
     let (mut kp, _, dave) = key_package("dave");
     kp.leaf_node
         .extensions
@@ -510,12 +514,7 @@ fn v_13_4_06_misplaced_group_context_extension_at_create_and_join() {
     )
     .expect_err("strict create");
     assert!(
-        matches!(
-            err,
-            Error::Invalid(ValidationError::InvalidExtension(
-                ExtensionReason::NotAllowedInGroupContext
-            ))
-        ),
+        misplaced(&err, ExtensionReason::NotAllowedInGroupContext),
         "{err}"
     );
     // Tolerated by default: the group is created, and a tolerant joiner joins it.
@@ -524,12 +523,7 @@ fn v_13_4_06_misplaced_group_context_extension_at_create_and_join() {
     let err = join_added(&mut alice, &spec("carol"), Vec::new(), strict_placement())
         .expect_err("strict join");
     assert!(
-        matches!(
-            err,
-            Error::Invalid(ValidationError::InvalidExtension(
-                ExtensionReason::NotAllowedInGroupContext
-            ))
-        ),
+        misplaced(&err, ExtensionReason::NotAllowedInGroupContext),
         "{err}"
     );
 }
