@@ -64,6 +64,8 @@ use mls_rs::time::MlsTime;
 use mls_rs::{CipherSuiteProvider, CryptoProvider as _, ExtensionList};
 use mls_rs_crypto_awslc::AwsLcCryptoProvider;
 
+mod welcome;
+
 /// The most messages one input sends.
 pub const MAX_STEPS: usize = 3;
 /// The most path commits kept (see `Fixture::path_commits`).
@@ -223,6 +225,24 @@ pub const KNOWN_DEVIATIONS: &[Deviation] = &[
         },
         then: Tolerated::Stop,
     },
+    // mls-rs checks a GroupInfo's version and cipher suite against the message's when it
+    // joins by external commit (`validate_group_info_common`), but not on the Welcome path
+    // (`Group::from_welcome_message`): a Welcome whose GroupInfo names another suite in its
+    // group context is joined with the Welcome's suite, and the group context then carries a
+    // suite the group does not use. RFC 9420 §12.4.3.1: the new member MUST verify "that the
+    // cipher_suite in the GroupInfo matches the cipher_suite in the KeyPackage" (V-12.4.3.1-09).
+    Deviation {
+        name: "mls-rs does not compare a Welcome's GroupInfo suite with the KeyPackage's",
+        rfc: "§12.4.3.1: the GroupInfo's cipher_suite MUST match the KeyPackage's",
+        matches: |d| {
+            d.what.contains("context cipher suite")
+                && d.mls_rs.as_deref() == Ok("joined")
+                && d.cohort
+                    .as_ref()
+                    .is_err_and(|e| e.contains("GroupInfo suite or version differs"))
+        },
+        then: Tolerated::Stop,
+    },
     // Not a deviation but the harness's limit: a member that a commit removes cannot decrypt
     // its path nor derive the new epoch, so it cannot check the confirmation tag (§12.4.2);
     // mls-rs then also skips the path's checks and the PSKs' resolution (cohort skips the
@@ -249,7 +269,7 @@ pub const KNOWN_DEVIATIONS: &[Deviation] = &[
 ];
 
 /// How often each entry of [`KNOWN_DEVIATIONS`] explained a disagreement in this process.
-pub static DEVIATION_HITS: [AtomicUsize; 7] = [const { AtomicUsize::new(0) }; 7];
+pub static DEVIATION_HITS: [AtomicUsize; 8] = [const { AtomicUsize::new(0) }; 8];
 
 /// Runs one fuzz input.
 pub fn run(data: &[u8]) {
@@ -475,6 +495,8 @@ struct Fixture {
     path_commits: Mutex<HashMap<Vec<u8>, Option<FramedContent>>>,
     /// The proposals C, G and M have cached.
     refs: Vec<Cached>,
+    /// W's Welcome, for the Welcome step.
+    welcome: welcome::WelcomeFixture,
 }
 
 fn fixture() -> &'static Fixture {
@@ -681,7 +703,9 @@ fn build_fixture() -> Fixture {
         SoftwareSigner::generate(cohort_crypto_aws_lc::provider().suite(CS).expect("suite 1"))
             .expect("signer");
     let x: Box<dyn ExternalJoiner> = Box::new(mls_rs_client("X"));
+    let welcome = welcome::build(&f, &f_signer, &spec("W", now), now);
     Fixture {
+        welcome,
         group_info,
         j_signer,
         x: Mutex::new(x),
@@ -778,9 +802,15 @@ fn step(
     refs: &mut Vec<Cached>,
 ) -> Flow {
     let mut what = Vec::new();
-    let kind = input.below(9);
+    let raw = input.byte();
+    let kind = raw % 9;
     if kind == 8 {
-        return external_join(fx, input, to);
+        // 8, 26, 44, ...: an external join; 17, 35, ...: a Welcome.
+        return if (raw / 9) % 2 == 1 {
+            welcome::welcome(fx, input)
+        } else {
+            external_join(fx, input, to)
+        };
     }
     let mut content = match kind {
         0 | 1 => {
@@ -1755,7 +1785,7 @@ mod tests {
 
     /// One input that shows each known deviation, in [`KNOWN_DEVIATIONS`]'s order: each must
     /// still be explained by its entry (so that the list stays true as mls-rs changes).
-    const DEVIATION_INPUTS: [&[u8]; 7] = [
+    const DEVIATION_INPUTS: [&[u8]; 8] = [
         // A standalone ExternalInit proposal: cohort refuses it, mls-rs caches it.
         &[0, 2, 12, 0, 1, 0],
         // A commit adding D's KeyPackage edited to carry F's identity.
@@ -1770,6 +1800,8 @@ mod tests {
         &[1, 4, 0, 0, 0, 1, 4, 1, 0, 8, 0],
         // A GroupInfo whose GroupContext has a required_capabilities with a trailing byte.
         &[0, 8, 1, 2, 1, 8, 4, 0, 0, 0, 0],
+        // A Welcome whose GroupInfo's context names suite 3: cohort refuses, mls-rs joins.
+        &[0, 17, 1, 16, 1],
         // A commit removing M with a placeholder tag: M, removed, accepts; C rejects.
         &[0, 4, 1, 4, 2, 0, 0, 1, 4, 1, 0],
     ];
@@ -1777,7 +1809,8 @@ mod tests {
     /// The first input the fuzzer stopped on: mls-rs rejects F's path commit when it cannot
     /// resolve a resumption PSK, after installing the path's keys, and then fails to decrypt
     /// J's external commit that cohort accepts: the "rejected commit's path keys" deviation
-    /// reached through a PSK failure instead of a bad tag.
+    /// reached through a PSK failure instead of a bad tag. (Its third step's byte was 0xfb, now
+    /// a Welcome step: 0xf2 keeps it an external join.)
     #[test]
     fn rejected_path_commit_for_a_missing_psk_is_the_path_keys_deviation() {
         let entry = KNOWN_DEVIATIONS
@@ -1787,7 +1820,7 @@ mod tests {
         let before = DEVIATION_HITS[entry].load(Ordering::Relaxed);
         run(&[
             0xa7, 0xb1, 0x02, 0x5b, 0x03, 0x04, 0x21, 0x00, 0x5b, 0x00, 0x00, 0x00, 0x01, 0xff,
-            0xfb, 0xfc, 0x7e, 0x00, 0x11, 0xd7, 0xff, 0xff, 0x53, 0x53, 0x00, 0x00, 0x0e, 0x00,
+            0xf2, 0xfc, 0x7e, 0x00, 0x11, 0xd7, 0xff, 0xff, 0x53, 0x53, 0x00, 0x00, 0x0e, 0x00,
         ]);
         assert!(DEVIATION_HITS[entry].load(Ordering::Relaxed) > before);
     }
