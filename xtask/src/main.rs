@@ -12,7 +12,6 @@ mod deps;
 mod fuzz;
 mod interop;
 mod sim;
-mod vectors;
 
 const HELP: &str = "\
 cargo xtask: project automation for cohort
@@ -42,7 +41,7 @@ fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
     let command = args.next();
     match command.as_ref().and_then(|c| c.to_str()) {
-        Some("vectors") => vectors::main(args.collect()),
+        Some("vectors") => cohort_vectors::cli::main(args.collect(), "cargo xtask vectors"),
         Some("deps") => deps::main(),
         Some("interop") => interop::main(args.collect()),
         Some("crash") => crash::main(args.collect()),

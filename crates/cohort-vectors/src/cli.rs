@@ -1,4 +1,5 @@
-//! `cargo xtask vectors`: run the official test vectors and report per file.
+//! The vector runner's command line, shared by `cargo xtask vectors` and the `cohort vectors`
+//! command of the `cohort` tool: run the official test vectors and report per file.
 //!
 //! The command line and output are a contract other tools rely on (issue 2, item 6):
 //!
@@ -17,14 +18,15 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use cohort_vectors::{BACKENDS, FileReport, Kind, UnknownKind};
+use crate::{BACKENDS, FileReport, Kind, UnknownKind};
 
+/// The help text; `INVOCATION` stands for the command that runs it.
 const HELP: &str = "\
-cargo xtask vectors: run the official MLS test vectors
+INVOCATION: run the official MLS test vectors
 
 USAGE:
-    cargo xtask vectors [--dir DIR] [--backend NAME]
-    cargo xtask vectors --file PATH [--kind KIND] [--backend NAME]
+    INVOCATION [--dir DIR] [--backend NAME]
+    INVOCATION --file PATH [--kind KIND] [--backend NAME]
 
 OPTIONS:
     --dir DIR        Run every .json file in DIR, each as the kind its name implies
@@ -44,16 +46,17 @@ OUTPUT:
     details on stderr, then `N passed, N failed`. Exit status 1 if anything failed.
 ";
 
-/// Runs `cargo xtask vectors` with the arguments after `vectors`.
-pub(crate) fn main(args: Vec<OsString>) -> ExitCode {
+/// Runs the vector command with `args` (the arguments after `vectors`); `invocation` is how the
+/// user ran it (`cargo xtask vectors`, `cohort vectors`), for the help and error texts.
+pub fn main(args: Vec<OsString>, invocation: &str) -> ExitCode {
     let options = match Options::parse(args) {
         Ok(Some(options)) => options,
         Ok(None) => {
-            print!("{HELP}");
+            print!("{}", HELP.replace("INVOCATION", invocation));
             return ExitCode::SUCCESS;
         }
         Err(err) => {
-            eprintln!("error: {err}\n\nRun `cargo xtask vectors --help` for usage.");
+            eprintln!("error: {err}\n\nRun `{invocation} --help` for usage.");
             return ExitCode::from(2);
         }
     };
@@ -184,7 +187,7 @@ impl Options {
             .dir
             .clone()
             .unwrap_or_else(cohort_test_vectors::vectors_dir);
-        let files = cohort_vectors::discover(&dir).map_err(|source| Error::ReadDir {
+        let files = crate::discover(&dir).map_err(|source| Error::ReadDir {
             dir: dir.clone(),
             source,
         })?;
@@ -229,7 +232,7 @@ impl Totals {
             return;
         };
         for backend in backends_for(kind, backend) {
-            let report = cohort_vectors::run_file(&job.path, kind, backend);
+            let report = crate::run_file(&job.path, kind, backend);
             self.passed += report.passed;
             self.failed += report.failed;
             print_report(&report);
@@ -250,7 +253,7 @@ fn backends_for(kind: Kind, chosen: Option<&str>) -> Vec<Option<&str>> {
     if let Some(chosen) = chosen {
         return vec![Some(chosen)];
     }
-    let built = cohort_vectors::built_backends();
+    let built = crate::built_backends();
     if built.is_empty() {
         vec![None]
     } else {
