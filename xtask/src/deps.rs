@@ -4,9 +4,10 @@
 //! 1. Protocol and trait crates never depend, in normal dependencies, on a concrete crypto or
 //!    storage backend (dev-dependencies may, for tests).
 //! 2. Backends never depend on one another, on protocol crates or on the facade.
-//! 3. Nothing depends on the facade `cohort` except the examples and the harnesses that must
+//! 3. Nothing depends on the facade `cohort` except the examples, the harnesses that must
 //!    drive what applications run (the interop suite, the gRPC interop client, bench-peers, the
-//!    network simulation `cohort-sim`).
+//!    network simulation `cohort-sim`), and the command-line tool `cohort-cli`, whose
+//!    `keypackage` and `group` commands run a client as an application does.
 //!
 //! It prints one line per violation and a last line `N checked, N violations`; the exit status is
 //! non-zero when any rule is broken.
@@ -117,14 +118,16 @@ fn broken_rule(from: &str, to: &str) -> Option<&'static str> {
         return Some("a backend depends on another backend, a protocol crate or the facade");
     }
     if to == "cohort" && !FACADE_USERS.contains(&from) {
-        return Some("only the examples and the harnesses may depend on the facade");
+        return Some("only the examples, the harnesses and the CLI may depend on the facade");
     }
     None
 }
 
-/// The crates that may depend on the facade: the examples, and the harnesses, which test and
-/// race the API applications use.
-const FACADE_USERS: [&str; 5] = [
+/// The crates that may depend on the facade: the examples, the harnesses, which test and race
+/// the API applications use, and the command-line tool, whose `keypackage` and `group` commands
+/// run a client as an application would.
+const FACADE_USERS: [&str; 6] = [
+    "cohort-cli",
     "cohort-examples",
     "cohort-interop",
     "cohort-interop-client",
@@ -155,6 +158,7 @@ mod tests {
         assert!(broken_rule("cohort-examples", "cohort").is_none());
         assert!(broken_rule("cohort-interop", "cohort").is_none());
         assert!(broken_rule("cohort-sim", "cohort").is_none());
+        assert!(broken_rule("cohort-cli", "cohort").is_none());
         assert!(broken_rule("cohort-group", "cohort").is_some());
         assert!(broken_rule("cohort-storage-memory", "cohort-storage").is_none());
     }

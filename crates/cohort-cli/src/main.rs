@@ -4,25 +4,33 @@
 //!   tree (raw, hex or base64; from a file, standard input, or one field of a JSON test-vector
 //!   file), prints what it holds, and runs the checks that need no secret.
 //! * `cohort vectors` runs the official test vectors, as `cargo xtask vectors` does.
+//! * `cohort keypackage` and `cohort group ...` run an MLS client whose state is a directory,
+//!   exchanging KeyPackages, commits, Welcomes and application messages through files.
 //!
 //! Errors are one line on standard error and a non-zero exit: 1 when a check failed, 2 when the
-//! input could not be read or decoded or the command line is wrong.
+//! input could not be read or decoded, the command line is wrong, or a client command failed.
 
+mod args;
 mod doc;
+mod group;
 mod input;
 mod inspect;
+mod state;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 const HELP: &str = "\
-cohort: look inside MLS (RFC 9420) objects and run the MLS test vectors
+cohort: look inside MLS (RFC 9420) objects, run the MLS test vectors, and run an MLS group
+from a shell
 
 USAGE:
     cohort inspect [FILE] [OPTIONS]    Decode, describe and check one object (FILE or - for
                                        standard input; default standard input)
     cohort vectors [OPTIONS]           Run the official test vectors (`cohort vectors --help`)
+    cohort keypackage OPTIONS          Write KeyPackages of a client (see CLIENT COMMANDS)
+    cohort group SUBCOMMAND OPTIONS    Create, join, change and use a group (see CLIENT COMMANDS)
     cohort --version | --help
 
 INSPECT OPTIONS:
@@ -37,8 +45,40 @@ INSPECT OPTIONS:
     --suite N           The cipher suite of a bare ratchet tree (e.g. 1 or 0x0001)
     --group-id HEX      The group id, to verify a bare tree's update and commit leaves
 
+CLIENT COMMANDS:
+    A client's state is a directory (--state DIR): its identity and cipher suite
+    (client.json), its signature key (signature.key) and its SQLite store (client.sqlite).
+    Messages are written as raw MLSMessage bytes, and read raw, hex or base64. A command that
+    commits merges its own commit; the other members process the commit file with
+    `group receive`. Group ids are UTF-8 text.
+
+    cohort keypackage --state DIR [--name NAME] [--suite N] [--count N] --out FILE
+        Write a KeyPackage to FILE (with --count N > 1: N of them, to FILE.0 ... FILE.N-1).
+        Creates the state on first use: --name (the identity) is then required, and --suite
+        picks the cipher suite (default 1).
+    cohort group create --state DIR --group ID [--name NAME] [--suite N]
+        Create a group with this client as its only member (creating the state as
+        `keypackage` does when there is none).
+    cohort group add --state DIR --group ID --key-package FILE... --commit-out FILE
+                     --welcome-out FILE
+        Add the clients of the KeyPackages; write the commit and the Welcome.
+    cohort group join --state DIR --welcome FILE
+        Join the group of a Welcome addressed to one of this client's KeyPackages.
+    cohort group remove --state DIR --group ID --leaf N... --commit-out FILE
+        Remove the members at these leaves; write the commit.
+    cohort group update --state DIR --group ID --commit-out FILE
+        Refresh this client's keys; write the commit.
+    cohort group send --state DIR --group ID --message TEXT --out FILE
+        Encrypt TEXT for the group; write the message.
+    cohort group receive --state DIR --group ID --in FILE
+        Process a message: print an application message as `SENDER (leaf N): TEXT`, or
+        merge a commit and print what it changed.
+    cohort group show --state DIR --group ID
+        Print the group's epoch, epoch authenticator, cipher suite and members.
+
 EXIT STATUS:
-    0 decoded and every check that ran passed; 1 a check failed; 2 an error
+    0 decoded and every check that ran passed, or the client command succeeded;
+    1 a check failed; 2 an error
 ";
 
 fn main() -> ExitCode {
@@ -47,6 +87,8 @@ fn main() -> ExitCode {
     match command.as_ref().and_then(|c| c.to_str()) {
         Some("inspect") => run_inspect(args.collect()),
         Some("vectors") => cohort_vectors::cli::main(args.collect(), "cohort vectors"),
+        Some("keypackage") => client_command(group::keypackage(args.collect())),
+        Some("group") => client_command(group::group(args.collect())),
         Some("-h" | "--help" | "help") => {
             print!("{HELP}");
             ExitCode::SUCCESS
@@ -63,6 +105,22 @@ fn main() -> ExitCode {
 fn usage_error(what: &str) -> ExitCode {
     eprintln!("cohort: {what} (see `cohort --help`)");
     ExitCode::from(2)
+}
+
+/// Reports how `keypackage` or `group` went.
+fn client_command(result: Result<(), group::Failure>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(group::Failure::Help) => {
+            print!("{HELP}");
+            ExitCode::SUCCESS
+        }
+        Err(group::Failure::Usage(e)) => usage_error(&e),
+        Err(group::Failure::Failed(e)) => {
+            eprintln!("cohort: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// The parsed `inspect` command line.
