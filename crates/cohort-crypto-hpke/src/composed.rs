@@ -193,8 +193,20 @@ where
         primitives: &Primitives<H, A, D, S>,
         kems: &[&'static dyn Kem],
     ) -> Option<Self> {
-        let ids = cs.hpke_suite()?;
-        let scheme = cs.signature_scheme()?;
+        Self::with_kems_as(cs, cs, primitives, kems)
+    }
+
+    /// As [`ComposedSuite::with_kems`], with the algorithms of the suite `algorithms_of` under
+    /// the code point `cs`: a suite whose number differs between implementations (the
+    /// post-quantum drafts', see [`cohort_crypto::PqCodePoints`]).
+    pub fn with_kems_as(
+        cs: CipherSuite,
+        algorithms_of: CipherSuite,
+        primitives: &Primitives<H, A, D, S>,
+        kems: &[&'static dyn Kem],
+    ) -> Option<Self> {
+        let ids = algorithms_of.hpke_suite()?;
+        let scheme = algorithms_of.signature_scheme()?;
         let kem = match kems.iter().find(|k| k.kem_id() == ids.kem) {
             Some(kem) => SuiteKem::Other(*kem),
             None => SuiteKem::Dh(pick(primitives.groups, |g| g.kem_id() == ids.kem)?),

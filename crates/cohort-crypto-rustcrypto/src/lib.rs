@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use cohort_crypto::{CipherSuite, CryptoProvider, SuiteOps};
+use cohort_crypto::{CipherSuite, CryptoProvider, PqCodePoints, SuiteOps};
 
 mod aead;
 mod dh;
@@ -46,37 +46,45 @@ pub fn provider() -> RustCryptoProvider {
 /// A separate provider, so that [`provider`] keeps serving exactly the suites of RFC 9420:
 /// choosing this one is choosing the draft's suites, which only cohort clients speak at these
 /// code points.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RustCryptoPqProvider;
+///
+/// [`provider_with_pq_code_points`] serves the same suites under another implementation's
+/// numbering as well.
+#[derive(Debug, Clone)]
+pub struct RustCryptoPqProvider {
+    points: PqCodePoints,
+    suites: Vec<CipherSuite>,
+}
+
+impl Default for RustCryptoPqProvider {
+    fn default() -> Self {
+        provider_with_pq_draft()
+    }
+}
 
 /// The RustCrypto provider with the post-quantum suites of draft-ietf-mls-pq-ciphersuites.
 pub fn provider_with_pq_draft() -> RustCryptoPqProvider {
-    RustCryptoPqProvider
+    provider_with_pq_code_points(PqCodePoints::PRIVATE_USE)
 }
 
-/// The suites of [`RustCryptoPqProvider`], in its order of preference.
-const PQ_PROVIDER_SUITES: [CipherSuite; 18] = {
-    let mut all = [CipherSuite(0); 18];
-    let mut i = 0;
-    while i < 7 {
-        all[i] = CipherSuite::ALL[i];
-        i += 1;
-    }
-    while i < 18 {
-        all[i] = CipherSuite::PQ_DRAFT[i - 7];
-        i += 1;
-    }
-    all
-};
+/// As [`provider_with_pq_draft`], with the draft suites also served at the code points of
+/// `points` (for example [`PqCodePoints::MLSPP`], to talk to MLSpp or run vectors made with its
+/// numbering). The aliases come last in the preference order; the private-use code points stay.
+pub fn provider_with_pq_code_points(points: PqCodePoints) -> RustCryptoPqProvider {
+    let suites = CipherSuite::ALL
+        .into_iter()
+        .chain(CipherSuite::PQ_DRAFT)
+        .chain(points.wire_suites())
+        .collect();
+    RustCryptoPqProvider { points, suites }
+}
 
 impl CryptoProvider for RustCryptoPqProvider {
     fn cipher_suites(&self) -> &[CipherSuite] {
-        &PQ_PROVIDER_SUITES
+        &self.suites
     }
 
     fn suite(&self, cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
-        suite::ops_with_pq(cs)
+        suite::ops_with_pq_points(cs, self.points)
     }
 }
 

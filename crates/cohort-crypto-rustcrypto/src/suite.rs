@@ -63,3 +63,16 @@ const PQ_KEMS: &[&dyn Kem] = &[
 pub(crate) fn ops_with_pq(cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
     ComposedSuite::with_kems(cs, &PRIMITIVES, PQ_KEMS).map(|s| Arc::new(s) as Arc<dyn SuiteOps>)
 }
+
+/// The suite `cs`, read through `points`: an alias gets its draft suite's algorithms under its
+/// own code point.
+pub(crate) fn ops_with_pq_points(
+    cs: CipherSuite,
+    points: cohort_crypto::PqCodePoints,
+) -> Option<Arc<dyn SuiteOps>> {
+    match points.draft_suite(cs) {
+        Some(draft) => ComposedSuite::with_kems_as(cs, draft, &PRIMITIVES, PQ_KEMS)
+            .map(|s| Arc::new(s) as Arc<dyn SuiteOps>),
+        None => ops_with_pq(cs),
+    }
+}

@@ -97,3 +97,45 @@ fn labeled_operations_on_every_pq_suite() {
         assert!(labeled::decrypt_with_label(&*ops, &key, b"Other", b"context", &ct).is_err());
     }
 }
+
+/// Another implementation's numbering (here MLSpp's 8 to 10 and OpenMLS's): the same draft
+/// suites, algorithm for algorithm, under the alias code point, which the suite reports as its
+/// own; the private-use code points stay served, and the default PQ provider has no alias.
+#[test]
+fn code_point_presets_serve_the_draft_suites_under_their_aliases() {
+    use cohort_crypto::PqCodePoints;
+    let mlspp = cohort_crypto_rustcrypto::provider_with_pq_code_points(PqCodePoints::MLSPP);
+    for (wire, draft) in PqCodePoints::MLSPP
+        .aliases
+        .iter()
+        .chain(PqCodePoints::OPENMLS.aliases)
+    {
+        let provider = if PqCodePoints::MLSPP.draft_suite(*wire).is_some() {
+            mlspp.clone()
+        } else {
+            cohort_crypto_rustcrypto::provider_with_pq_code_points(PqCodePoints::OPENMLS)
+        };
+        assert!(provider.cipher_suites().contains(wire));
+        let alias = provider.suite(*wire).expect("alias served");
+        let original = provider.suite(*draft).expect("draft suite still served");
+        assert_eq!(alias.cipher_suite(), *wire);
+        assert_eq!(alias.hash_len(), original.hash_len());
+        assert_eq!(alias.signature_scheme(), original.signature_scheme());
+        assert_eq!(alias.hash(b"x").unwrap(), original.hash(b"x").unwrap());
+        // An HPKE round trip on the alias, opened by the original: one KEM.
+        let key = SoftwareHpkeKey::generate(original.clone()).unwrap();
+        let public = cohort_crypto::Decapsulator::public_key(&key);
+        let ct = labeled::encrypt_with_label(&*alias, public, b"l", b"c", b"hi").unwrap();
+        assert_eq!(
+            labeled::decrypt_with_label(&*original, &key, b"l", b"c", &ct).unwrap(),
+            b"hi"
+        );
+    }
+    assert!(
+        mlspp.suite(CipherSuite(0x004F)).is_none(),
+        "OpenMLS's alias in MLSpp's preset"
+    );
+    let default = cohort_crypto_rustcrypto::provider_with_pq_draft();
+    assert!(default.suite(CipherSuite(0x0008)).is_none());
+    assert_eq!(default.cipher_suites().len(), 18);
+}

@@ -41,6 +41,95 @@ impl CipherSuite {
     pub const MLS_256_MLKEM1024_AES256GCM_SHA384_MLDSA87: Self = Self(0xFF0B);
 }
 
+/// Where the post-quantum suites of draft-ietf-mls-pq-ciphersuites-06 sit on the wire.
+///
+/// Until IANA assigns code points, each implementation picks its own: cohort the private-use
+/// `0xFF00 + n` of [`CipherSuite::PQ_DRAFT`], MLSpp `0x0008`-`0x000a`, OpenMLS others (see
+/// `shared/spec/drafts/README.md`). A preset maps a code point on the wire to the draft suite it
+/// stands for, so that a provider can speak a peer's numbering (and run vectors made with it).
+/// The suite's algorithms are the draft's; only the number differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PqCodePoints {
+    /// `(code point on the wire, the draft suite at its cohort code point)`.
+    pub aliases: &'static [(CipherSuite, CipherSuite)],
+}
+
+impl PqCodePoints {
+    /// cohort's private-use code points: TBD*n* is `0xFF00 + n`.
+    pub const PRIVATE_USE: Self = Self { aliases: &[] };
+
+    /// MLSpp's: `0x0008` = TBD2, `0x0009` = TBD4, `0x000a` = TBD5 (the numbering of the
+    /// draft-ietf-mls-partial-02 vectors too).
+    pub const MLSPP: Self = Self {
+        aliases: &[
+            (
+                CipherSuite(0x0008),
+                CipherSuite::MLS_128_MLKEM768X25519_AES256GCM_SHA384_Ed25519,
+            ),
+            (
+                CipherSuite(0x0009),
+                CipherSuite::MLS_128_MLKEM768P256_AES256GCM_SHA384_P256,
+            ),
+            (
+                CipherSuite(0x000a),
+                CipherSuite::MLS_192_MLKEM1024P384_AES256GCM_SHA384_P384,
+            ),
+        ],
+    };
+
+    /// OpenMLS main's: `0x004F` = TBD1, `0x004E` = TBD2, `0xF042` = TBD6, `0x0050` = TBD7,
+    /// `0x0042` = TBD8, `0x0052` = TBD9, `0x0051` = TBD10, `0x0907` = TBD11.
+    pub const OPENMLS: Self = Self {
+        aliases: &[
+            (
+                CipherSuite(0x004F),
+                CipherSuite::MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519,
+            ),
+            (
+                CipherSuite(0x004E),
+                CipherSuite::MLS_128_MLKEM768X25519_AES256GCM_SHA384_Ed25519,
+            ),
+            (
+                CipherSuite(0xF042),
+                CipherSuite::MLS_128_MLKEM768_AES256GCM_SHA384_Ed25519,
+            ),
+            (
+                CipherSuite(0x0050),
+                CipherSuite::MLS_128_MLKEM768_AES256GCM_SHA384_P256,
+            ),
+            (
+                CipherSuite(0x0042),
+                CipherSuite::MLS_192_MLKEM1024_AES256GCM_SHA384_P384,
+            ),
+            (
+                CipherSuite(0x0052),
+                CipherSuite::MLS_128_MLKEM768X25519_CHACHA20POLY1305_SHA384_MLDSA44,
+            ),
+            (
+                CipherSuite(0x0051),
+                CipherSuite::MLS_192_MLKEM768_AES256GCM_SHA384_MLDSA65,
+            ),
+            (
+                CipherSuite(0x0907),
+                CipherSuite::MLS_256_MLKEM1024_AES256GCM_SHA384_MLDSA87,
+            ),
+        ],
+    };
+
+    /// The draft suite the wire code point `cs` stands for under this preset, if an alias.
+    pub fn draft_suite(self, cs: CipherSuite) -> Option<CipherSuite> {
+        self.aliases
+            .iter()
+            .find(|(wire, _)| *wire == cs)
+            .map(|(_, draft)| *draft)
+    }
+
+    /// The wire code points of the preset's aliases.
+    pub fn wire_suites(self) -> impl Iterator<Item = CipherSuite> {
+        self.aliases.iter().map(|(wire, _)| *wire)
+    }
+}
+
 impl CipherSuite {
     /// The eleven post-quantum suites of draft-ietf-mls-pq-ciphersuites-06, TBD1 to TBD11, at
     /// their private-use code points. Not part of [`CipherSuite::ALL`].

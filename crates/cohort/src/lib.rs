@@ -80,8 +80,9 @@ pub mod credential {
 pub mod crypto {
     pub use cohort_crypto::{
         CipherSuite, CryptoError, CryptoErrorKind, CryptoProvider, Decapsulator, HpkeCiphertext,
-        HpkePrivateKey, HpkePublicKey, Secret, SignaturePrivateKey, SignaturePublicKey,
-        SignatureScheme, Signer, SoftwareHpkeKey, SoftwareSigner, SuiteOps, labeled,
+        HpkePrivateKey, HpkePublicKey, PqCodePoints, Secret, SignaturePrivateKey,
+        SignaturePublicKey, SignatureScheme, Signer, SoftwareHpkeKey, SoftwareSigner, SuiteOps,
+        labeled,
     };
 
     /// The aws-lc-rs backend (feature `aws-lc`, on by default): cipher suites 1, 2, 3, 5 and 7.
@@ -96,10 +97,15 @@ pub mod crypto {
         pub use cohort_crypto_ring::{RingProvider, provider};
     }
 
-    /// The pure-Rust RustCrypto backend (feature `rustcrypto`): cipher suites 1 to 7.
+    /// The pure-Rust RustCrypto backend (feature `rustcrypto`): cipher suites 1 to 7, and the
+    /// post-quantum drafts' suites through `provider_with_pq_draft` (cohort's private-use code
+    /// points) or `provider_with_pq_code_points` (another implementation's numbering too).
     #[cfg(feature = "rustcrypto")]
     pub mod rustcrypto {
-        pub use cohort_crypto_rustcrypto::{RustCryptoProvider, provider};
+        pub use cohort_crypto_rustcrypto::{
+            RustCryptoPqProvider, RustCryptoProvider, provider, provider_with_pq_code_points,
+            provider_with_pq_draft,
+        };
     }
 }
 

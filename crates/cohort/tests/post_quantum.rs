@@ -58,11 +58,35 @@ fn every_pq_suite_runs_a_group_end_to_end() {
     let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider_with_pq_draft());
     // ANCHOR_END: provider
     for cs in CipherSuite::PQ_DRAFT {
+        run_group(&p, cs);
+    }
+}
+
+/// The same group under MLSpp's code points for TBD2, TBD4 and TBD5 (`0x0008` to `0x000a`,
+/// through `PqCodePoints::MLSPP`): the suites are the draft's, only their numbers differ.
+#[test]
+fn mlspp_code_points_run_a_group_end_to_end() {
+    let p: Arc<dyn CryptoProvider> = Arc::new(
+        cohort_crypto_rustcrypto::provider_with_pq_code_points(cohort::crypto::PqCodePoints::MLSPP),
+    );
+    for cs in [
+        CipherSuite(0x0008),
+        CipherSuite(0x0009),
+        CipherSuite(0x000a),
+    ] {
+        run_group(&p, cs);
+    }
+}
+
+/// A group of suite `cs`: created, two members added by Welcome, one by external commit,
+/// messages both ways, an update and a removal, every member at one epoch throughout.
+fn run_group(p: &Arc<dyn CryptoProvider>, cs: CipherSuite) {
+    {
         let (alice, bob, carol, dave) = (
-            client(&p, cs, "alice"),
-            client(&p, cs, "bob"),
-            client(&p, cs, "carol"),
-            client(&p, cs, "dave"),
+            client(p, cs, "alice"),
+            client(p, cs, "bob"),
+            client(p, cs, "carol"),
+            client(p, cs, "dave"),
         );
         let mut a = alice.create_group(b"pq", NOW).expect("create");
         let kps = [
