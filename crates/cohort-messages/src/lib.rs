@@ -9,6 +9,7 @@ pub mod group_context;
 pub mod group_info;
 pub mod key_package;
 pub mod message;
+pub mod partial;
 pub mod proposal;
 pub mod psk;
 pub mod welcome;

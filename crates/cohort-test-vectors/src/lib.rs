@@ -14,6 +14,7 @@ pub mod hpke_pq;
 pub mod key_schedule;
 pub mod message_protection;
 pub mod messages;
+pub mod partial;
 pub mod passive_client;
 pub mod psk_secret;
 pub mod secret_tree;

@@ -260,6 +260,33 @@ fn leaf_hash(suite: &dyn SuiteOps, tree: &RatchetTree, x: NodeIndex) -> Result<V
     leaf_hash_of(suite, leaf, tree.leaf(leaf))
 }
 
+/// The tree hash of a leaf: `Hash(TreeHashInput{leaf, LeafNodeHashInput{leaf_index,
+/// optional<LeafNode>}})` (RFC 9420 §7.8).
+///
+/// # Errors
+/// A crypto or encoding failure.
+pub fn leaf_tree_hash(
+    suite: &dyn SuiteOps,
+    leaf: LeafIndex,
+    node: Option<&crate::leaf::LeafNode>,
+) -> Result<Vec<u8>, TreeError> {
+    leaf_hash_of(suite, leaf, node)
+}
+
+/// The tree hash of a parent from its children's: `Hash(TreeHashInput{parent,
+/// ParentNodeHashInput{optional<ParentNode>, left_hash, right_hash}})` (RFC 9420 §7.8).
+///
+/// # Errors
+/// A crypto or encoding failure.
+pub fn parent_tree_hash(
+    suite: &dyn SuiteOps,
+    node: Option<&ParentNode>,
+    left: &[u8],
+    right: &[u8],
+) -> Result<Vec<u8>, TreeError> {
+    parent_hash_input_hash(suite, node, left, right)
+}
+
 /// `Hash(TreeHashInput{leaf, LeafNodeHashInput{leaf_index, optional<LeafNode>}})`.
 fn leaf_hash_of(
     suite: &dyn SuiteOps,

@@ -487,7 +487,7 @@ fn node_public_key(tree: &RatchetTree, x: NodeIndex) -> Option<&HpkePublicKey> {
 }
 
 /// `node_priv, node_pub = DeriveKeyPair(DeriveSecret(path_secret, "node"))`.
-fn node_key_pair(
+pub(crate) fn node_key_pair(
     suite: &dyn SuiteOps,
     path_secret: &Secret,
 ) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
@@ -501,10 +501,10 @@ pub fn next_path_secret(suite: &dyn SuiteOps, path_secret: &Secret) -> Result<Se
 }
 
 /// A private key borrowed for one decapsulation.
-struct BorrowedKey<'a> {
-    suite: &'a dyn SuiteOps,
-    sk: &'a HpkePrivateKey,
-    pk: &'a HpkePublicKey,
+pub(crate) struct BorrowedKey<'a> {
+    pub(crate) suite: &'a dyn SuiteOps,
+    pub(crate) sk: &'a HpkePrivateKey,
+    pub(crate) pk: &'a HpkePublicKey,
 }
 
 impl std::fmt::Debug for BorrowedKey<'_> {

@@ -22,6 +22,21 @@ pub fn provider(name: &str) -> Option<Box<dyn CryptoProvider>> {
     }
 }
 
+/// Backend `name` for the vectors of draft-ietf-mls-partial-02, whose suites 8 to 10 are the
+/// post-quantum drafts' in MLSpp's numbering: the RustCrypto backend with those aliases
+/// ([`cohort_crypto::PqCodePoints::MLSPP`]); the others as [`provider`] (they lack the
+/// post-quantum suites, whose cases are then reported unsupported by name).
+pub fn partial_provider(name: &str) -> Option<Box<dyn CryptoProvider>> {
+    match name {
+        "rustcrypto" => Some(Box::new(
+            cohort_crypto_rustcrypto::provider_with_pq_code_points(
+                cohort_crypto::PqCodePoints::MLSPP,
+            ),
+        )),
+        other => provider(other),
+    }
+}
+
 /// The HPKE algorithms of backend `name` (for the HPKE vectors), or `None` when it is not built
 /// in or offers none outside its cipher suites.
 pub fn hpke_algorithms(name: &str) -> Option<&'static dyn HpkeAlgorithms> {

@@ -37,7 +37,9 @@ OPTIONS:
                      transcript-hashes, welcome, tree-operations, tree-validation, treekem,
                      messages, passive-client (any file in the passive-client format),
                      hpke-pq (the HPKE vectors of draft-ietf-hpke-pq, e.g.
-                     crates/cohort-test-vectors/drafts/hpke-pq-test-vectors.json)
+                     crates/cohort-test-vectors/drafts/hpke-pq-test-vectors.json),
+                     partial-<name> (the files of draft-ietf-mls-partial-02,
+                     crates/cohort-test-vectors/drafts/partial/test-vector-partial-<name>.json)
     --backend NAME   Crypto backend: rustcrypto, ring or aws-lc (default: every one built)
     -h, --help       Print this help
 

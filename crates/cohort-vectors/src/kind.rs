@@ -40,11 +40,25 @@ pub enum Kind {
     /// `hpke-pq`: the HPKE vectors of draft-ietf-hpke-pq (`hpke-pq-test-vectors.json`), base
     /// mode over the post-quantum and hybrid KEMs and the SHAKE/TurboSHAKE KDFs.
     HpkePq,
+    /// `partial-membership-proofs`: membership proofs of draft-ietf-mls-partial-02.
+    PartialMembershipProofs,
+    /// `partial-message-syntax`: the encodings of partial MLS's new structures.
+    PartialMessageSyntax,
+    /// `partial-sender-authenticated-messages`: messages with their sender's proof.
+    PartialSenderAuthenticatedMessages,
+    /// `partial-tree-operations`: a light receiver's commit secret from an UpdatePath.
+    PartialTreeOperations,
+    /// `partial-annotated-welcome`: joining as a light client.
+    PartialAnnotatedWelcome,
+    /// `partial-annotated-commit`: a light client processing a commit.
+    PartialAnnotatedCommit,
+    /// `partial-passive-client-scenarios`: a light client following a group.
+    PartialPassiveClientScenarios,
 }
 
 impl Kind {
     /// Every kind, in the order the vectors are run.
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 22] = [
         Kind::TreeMath,
         Kind::Deserialization,
         Kind::CryptoBasics,
@@ -60,6 +74,13 @@ impl Kind {
         Kind::Messages,
         Kind::PassiveClient,
         Kind::HpkePq,
+        Kind::PartialMembershipProofs,
+        Kind::PartialMessageSyntax,
+        Kind::PartialSenderAuthenticatedMessages,
+        Kind::PartialTreeOperations,
+        Kind::PartialAnnotatedWelcome,
+        Kind::PartialAnnotatedCommit,
+        Kind::PartialPassiveClientScenarios,
     ];
 
     /// The kind's name on the command line: the upstream stem, or `passive-client`.
@@ -80,15 +101,24 @@ impl Kind {
             Kind::Messages => "messages",
             Kind::PassiveClient => PASSIVE_CLIENT,
             Kind::HpkePq => "hpke-pq",
+            Kind::PartialMembershipProofs => "partial-membership-proofs",
+            Kind::PartialMessageSyntax => "partial-message-syntax",
+            Kind::PartialSenderAuthenticatedMessages => "partial-sender-authenticated-messages",
+            Kind::PartialTreeOperations => "partial-tree-operations",
+            Kind::PartialAnnotatedWelcome => "partial-annotated-welcome",
+            Kind::PartialAnnotatedCommit => "partial-annotated-commit",
+            Kind::PartialPassiveClientScenarios => "partial-passive-client-scenarios",
         }
     }
 
     /// Infers the kind from a file name such as `tree-math.json` or
     /// `passive-client-random.json`: the name without `.json` must be a kind's stem, or start
     /// with `passive-client`, or be `hpke-pq-test-vectors` (the upstream name of the
-    /// draft-ietf-hpke-pq file). `None` for anything else.
+    /// draft-ietf-hpke-pq file), or `test-vector-partial-<name>` (the files of
+    /// draft-ietf-mls-partial-02, kind `partial-<name>`). `None` for anything else.
     pub fn from_file_name(name: &str) -> Option<Kind> {
         let stem = name.strip_suffix(".json")?;
+        let stem = stem.strip_prefix("test-vector-").unwrap_or(stem);
         if stem.starts_with(PASSIVE_CLIENT) {
             return Some(Kind::PassiveClient);
         }
@@ -103,7 +133,7 @@ impl Kind {
     pub fn uses_crypto(self) -> bool {
         !matches!(
             self,
-            Kind::TreeMath | Kind::Deserialization | Kind::Messages
+            Kind::TreeMath | Kind::Deserialization | Kind::Messages | Kind::PartialMessageSyntax
         )
     }
 }
@@ -135,7 +165,9 @@ impl FromStr for Kind {
 #[error(
     "unknown vector kind {0:?}; kinds: tree-math, deserialization, crypto-basics, secret-tree, \
      message-protection, key-schedule, psk_secret, transcript-hashes, welcome, tree-operations, \
-     tree-validation, treekem, messages, passive-client, hpke-pq"
+     tree-validation, treekem, messages, passive-client, hpke-pq, partial-membership-proofs, \
+     partial-message-syntax, partial-sender-authenticated-messages, partial-tree-operations, \
+     partial-annotated-welcome, partial-annotated-commit, partial-passive-client-scenarios"
 )]
 pub struct UnknownKind(pub String);
 

@@ -16,4 +16,4 @@ pub use run::run_file;
 
 mod backends;
 
-pub use backends::{BACKENDS, built_backends, hpke_algorithms, provider};
+pub use backends::{BACKENDS, built_backends, hpke_algorithms, partial_provider, provider};

@@ -19,6 +19,7 @@ mod deserialization;
 mod group;
 mod hpke_pq;
 pub(crate) mod messages;
+mod partial;
 mod passive;
 mod schedule;
 mod tree;
@@ -46,6 +47,14 @@ pub fn run_file(path: &Path, kind: Kind, backend: Option<&str>) -> FileReport {
         Kind::TreeMath => run.load_then(path, tree_math::run),
         Kind::Deserialization => run.load_then(path, deserialization::run),
         Kind::Messages => run.load_then(path, messages::run_messages),
+        Kind::PartialMessageSyntax => run.load_then(path, partial::run_message_syntax),
+        Kind::PartialAnnotatedWelcome
+        | Kind::PartialAnnotatedCommit
+        | Kind::PartialPassiveClientScenarios => {
+            // The light client itself (draft-ietf-mls-partial-02's join and commit processing)
+            // is not built yet: said by name, never passed silently.
+            run.report.not_implemented = true;
+        }
         Kind::HpkePq => {
             // HPKE runs on a backend's HPKE algorithms, not on an MLS cipher suite.
             let Some(algorithms) = backend.and_then(crate::hpke_algorithms) else {
@@ -58,6 +67,15 @@ pub fn run_file(path: &Path, kind: Kind, backend: Option<&str>) -> FileReport {
                     hpke_pq::run_hpke_pq(cases, run, algorithms)
                 },
             );
+        }
+        Kind::PartialMembershipProofs
+        | Kind::PartialSenderAuthenticatedMessages
+        | Kind::PartialTreeOperations => {
+            let Some(provider) = backend.and_then(crate::partial_provider) else {
+                run.backend_missing(path, backend);
+                return run.report;
+            };
+            run_crypto_kind(path, kind, &*provider, &mut run);
         }
         _ => {
             let Some(provider) = backend.and_then(crate::provider) else {
@@ -118,7 +136,32 @@ fn run_crypto_kind(path: &Path, kind: Kind, provider: &dyn CryptoProvider, run: 
                 passive::run_passive_client(cases, run, provider)
             })
         }
-        Kind::TreeMath | Kind::Deserialization | Kind::Messages | Kind::HpkePq => {}
+        Kind::PartialMembershipProofs => run.load_then(
+            path,
+            |cases: &[cohort_test_vectors::partial::MembershipProofs], run| {
+                partial::run_membership_proofs(cases, run, provider)
+            },
+        ),
+        Kind::PartialSenderAuthenticatedMessages => run.load_then(
+            path,
+            |cases: &[cohort_test_vectors::partial::SenderAuthenticatedMessages], run| {
+                partial::run_sender_authenticated(cases, run, provider)
+            },
+        ),
+        Kind::PartialTreeOperations => run.load_then(
+            path,
+            |cases: &[cohort_test_vectors::partial::TreeOperations], run| {
+                partial::run_tree_operations(cases, run, provider)
+            },
+        ),
+        Kind::TreeMath
+        | Kind::Deserialization
+        | Kind::Messages
+        | Kind::HpkePq
+        | Kind::PartialMessageSyntax
+        | Kind::PartialAnnotatedWelcome
+        | Kind::PartialAnnotatedCommit
+        | Kind::PartialPassiveClientScenarios => {}
     }
 }
 

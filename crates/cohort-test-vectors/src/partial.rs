@@ -1,0 +1,103 @@
+//! The seven vector files of draft-ietf-mls-partial-02 (`test-vector-partial-<name>.json`),
+//! kept in `drafts/partial/`.
+
+use serde::Deserialize;
+
+use crate::HexBytes;
+
+/// The folder, under [`crate::draft_vectors_dir`], that holds the files.
+pub const DIR: &str = "partial";
+
+/// The file stem of the vectors of kind `name` (e.g. `"membership-proofs"`).
+pub fn stem(name: &str) -> String {
+    format!("test-vector-partial-{name}")
+}
+
+/// The path of the file of kind `name` (e.g. `"membership-proofs"`).
+pub fn path(name: &str) -> std::path::PathBuf {
+    crate::draft_vectors_dir()
+        .join(DIR)
+        .join(format!("{}.json", stem(name)))
+}
+
+/// `membership-proofs`: proofs for leaves of one tree, each valid against its tree hash.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipProofs {
+    /// The cipher suite.
+    pub cipher_suite: u16,
+    /// The root tree hash.
+    pub tree_hash: HexBytes,
+    /// Encoded `MembershipProof`s.
+    pub proofs: Vec<HexBytes>,
+}
+
+/// `message-syntax`: one encoding of each new structure.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageSyntax {
+    /// The cipher suite.
+    pub cipher_suite: u16,
+    /// `CopathHash`.
+    pub copath_hash: HexBytes,
+    /// `MembershipProof`.
+    pub membership_proof: HexBytes,
+    /// `SenderAuthenticatedMessage<Welcome>`.
+    pub sender_authenticated_welcome: HexBytes,
+    /// `SenderAuthenticatedMessage<GroupInfo>`.
+    pub sender_authenticated_group_info: HexBytes,
+    /// `SenderAuthenticatedMessage<PublicMessage>`.
+    pub sender_authenticated_public_message: HexBytes,
+    /// `SenderAuthenticatedMessage<PrivateMessage>`.
+    pub sender_authenticated_private_message: HexBytes,
+    /// `AnnotatedWelcome`.
+    pub annotated_welcome: HexBytes,
+    /// `AnnotatedCommit`.
+    pub annotated_commit: HexBytes,
+}
+
+/// `sender-authenticated-messages`: a message with its sender's membership proof.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SenderAuthenticatedMessages {
+    /// The cipher suite.
+    pub cipher_suite: u16,
+    /// What the message is (`PublicMessageProposal`, `PublicMessageCommit`, ...).
+    pub message_type: String,
+    /// The encoded `SenderAuthenticatedMessage<T>`.
+    pub sender_authenticated_message: HexBytes,
+}
+
+/// One node of a receiver's retained direct-path state.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathState {
+    /// The node index.
+    pub node: u32,
+    /// The node's HPKE private key.
+    pub encryption_priv: HexBytes,
+    /// The node's path secret (empty for a leaf's key from a KeyPackage).
+    pub path_secret: HexBytes,
+}
+
+/// `tree-operations`: a light receiver's commit secret from an UpdatePath and proofs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TreeOperations {
+    /// The cipher suite.
+    pub cipher_suite: u16,
+    /// The encoded `UpdatePath`.
+    pub update_path: HexBytes,
+    /// The tree hash after the commit.
+    pub tree_hash_after: HexBytes,
+    /// Which ciphertext of the path node to decrypt.
+    pub resolution_index: u32,
+    /// The committer's proof after the commit.
+    pub sender_membership_proof_after: HexBytes,
+    /// The receiver's proof after the commit.
+    pub receiver_membership_proof_after: HexBytes,
+    /// The receiver's direct-path private state.
+    pub receiver_path_state: Vec<PathState>,
+    /// The expected commit secret.
+    pub commit_secret: HexBytes,
+}

@@ -1,0 +1,207 @@
+//! The vectors of draft-ietf-mls-partial-02 (partial, "light" clients).
+
+use cohort_codec::{Decode, Encode};
+use cohort_crypto::{CipherSuite, CryptoProvider};
+use cohort_messages::framing::{PrivateMessage, PublicMessage, Sender};
+use cohort_messages::group_info::GroupInfo;
+use cohort_messages::partial::{AnnotatedCommit, AnnotatedWelcome, SenderAuthenticated};
+use cohort_messages::welcome::Welcome;
+use cohort_test_vectors::partial::{MembershipProofs, MessageSyntax, SenderAuthenticatedMessages};
+use cohort_tree::membership::{CopathHash, MembershipProof};
+
+use crate::run::Cases;
+
+/// Decodes `bytes` as a `T` that must use them all, and checks that it encodes back to them.
+fn round_trip<T: Decode + Encode>(what: &str, bytes: &[u8]) -> Result<T, String> {
+    let value = T::from_bytes(bytes).map_err(|e| format!("{what}: {e}"))?;
+    let again = value.to_bytes().map_err(|e| format!("{what}: {e}"))?;
+    if again != bytes {
+        return Err(format!("{what}: re-encoding differs from the input"));
+    }
+    Ok(value)
+}
+
+/// `partial-message-syntax`: every structure decodes and re-encodes to the same bytes.
+pub(crate) fn run_message_syntax(cases: &[MessageSyntax], run: &mut Cases) {
+    for (index, case) in cases.iter().enumerate() {
+        run.record(index, Some(case.cipher_suite), message_syntax(case));
+    }
+}
+
+fn message_syntax(case: &MessageSyntax) -> Result<(), String> {
+    round_trip::<CopathHash>("copath_hash", &case.copath_hash)?;
+    round_trip::<MembershipProof>("membership_proof", &case.membership_proof)?;
+    round_trip::<SenderAuthenticated<Welcome>>(
+        "sender_authenticated_welcome",
+        &case.sender_authenticated_welcome,
+    )?;
+    round_trip::<SenderAuthenticated<GroupInfo>>(
+        "sender_authenticated_group_info",
+        &case.sender_authenticated_group_info,
+    )?;
+    round_trip::<SenderAuthenticated<PublicMessage>>(
+        "sender_authenticated_public_message",
+        &case.sender_authenticated_public_message,
+    )?;
+    round_trip::<SenderAuthenticated<PrivateMessage>>(
+        "sender_authenticated_private_message",
+        &case.sender_authenticated_private_message,
+    )?;
+    round_trip::<AnnotatedWelcome>("annotated_welcome", &case.annotated_welcome)?;
+    round_trip::<AnnotatedCommit>("annotated_commit", &case.annotated_commit)?;
+    Ok(())
+}
+
+/// `partial-membership-proofs`: each proof decodes, re-encodes, has the shape of its tree and
+/// leads to the case's tree hash; the proofs of a case reference one tree.
+pub(crate) fn run_membership_proofs(
+    cases: &[MembershipProofs],
+    run: &mut Cases,
+    provider: &dyn CryptoProvider,
+) {
+    for (index, case) in cases.iter().enumerate() {
+        let Some(suite) = provider.suite(CipherSuite(case.cipher_suite)) else {
+            run.unsupported_because(index, format!("cipher suite {}", case.cipher_suite));
+            continue;
+        };
+        let result = (|| {
+            let mut first: Option<MembershipProof> = None;
+            for (i, bytes) in case.proofs.iter().enumerate() {
+                let proof = round_trip::<MembershipProof>(&format!("proof {i}"), bytes)?;
+                proof
+                    .verify(&*suite, &case.tree_hash)
+                    .map_err(|e| format!("proof {i} (leaf {}): {e}", proof.leaf_index.0))?;
+                if let Some(first) = &first {
+                    first
+                        .same_tree(&proof, &*suite)
+                        .map_err(|e| format!("proofs 0 and {i}: {e}"))?;
+                } else {
+                    first = Some(proof);
+                }
+            }
+            Ok(())
+        })();
+        run.record(index, Some(case.cipher_suite), result);
+    }
+}
+
+/// `partial-sender-authenticated-messages`: the message and its sender's proof decode and
+/// re-encode; the proof has its tree's shape, proves a leaf and hashes to a root; the sender the
+/// message names is the proof's leaf.
+///
+/// The file gives no group context, so neither the tree hash the proof must match (it is the
+/// epoch's) nor the signature (its TBS holds the group context) can be checked from it: a light
+/// client checks both against its own state (see the light-client documentation).
+pub(crate) fn run_sender_authenticated(
+    cases: &[SenderAuthenticatedMessages],
+    run: &mut Cases,
+    provider: &dyn CryptoProvider,
+) {
+    for (index, case) in cases.iter().enumerate() {
+        let Some(suite) = provider.suite(CipherSuite(case.cipher_suite)) else {
+            run.unsupported_because(index, format!("cipher suite {}", case.cipher_suite));
+            continue;
+        };
+        let bytes = &case.sender_authenticated_message;
+        let result = (|| {
+            let (proof, sender) = match case.message_type.as_str() {
+                t if t.starts_with("PublicMessage") => {
+                    let m = round_trip::<SenderAuthenticated<PublicMessage>>(t, bytes)?;
+                    (m.sender_membership_proof, Some(m.message.content.sender))
+                }
+                t if t.starts_with("PrivateMessage") => {
+                    let m = round_trip::<SenderAuthenticated<PrivateMessage>>(t, bytes)?;
+                    (m.sender_membership_proof, None)
+                }
+                t @ "GroupInfo" => {
+                    let m = round_trip::<SenderAuthenticated<GroupInfo>>(t, bytes)?;
+                    let signer = m.message.signer;
+                    m.sender_membership_proof
+                        .verify(&*suite, &m.message.group_context.tree_hash)
+                        .map_err(|e| format!("the proof against the GroupInfo's tree hash: {e}"))?;
+                    (m.sender_membership_proof, Some(Sender::Member(signer)))
+                }
+                t @ "Welcome" => {
+                    let m = round_trip::<SenderAuthenticated<Welcome>>(t, bytes)?;
+                    (m.sender_membership_proof, None)
+                }
+                other => return Err(format!("unknown message_type {other:?}")),
+            };
+            proof
+                .root_tree_hash(&*suite)
+                .map_err(|e| format!("the sender's proof: {e}"))?;
+            match sender {
+                Some(Sender::Member(leaf)) if leaf != proof.leaf_index => Err(format!(
+                    "the message names leaf {}, the proof leaf {}",
+                    leaf.0, proof.leaf_index.0
+                )),
+                Some(Sender::Member(_)) | None => Ok(()),
+                Some(other) => Err(format!("a non-member sender {other:?} with a proof")),
+            }
+        })();
+        run.record(index, Some(case.cipher_suite), result);
+    }
+}
+
+/// `partial-tree-operations`: a light receiver's commit secret from an UpdatePath: both proofs
+/// lead to the tree hash after the commit, the path secret is decrypted where the proofs and
+/// the resolution index point, each derived public key matches the proofs' and the UpdatePath's,
+/// and the commit secret is the file's.
+pub(crate) fn run_tree_operations(
+    cases: &[cohort_test_vectors::partial::TreeOperations],
+    run: &mut Cases,
+    provider: &dyn CryptoProvider,
+) {
+    for (index, case) in cases.iter().enumerate() {
+        let Some(suite) = provider.suite(CipherSuite(case.cipher_suite)) else {
+            run.unsupported_because(index, format!("cipher suite {}", case.cipher_suite));
+            continue;
+        };
+        let result = (|| {
+            let path =
+                round_trip::<cohort_tree::path::UpdatePath>("update_path", &case.update_path)?;
+            let sender = round_trip::<MembershipProof>(
+                "sender_membership_proof_after",
+                &case.sender_membership_proof_after,
+            )?;
+            let receiver = round_trip::<MembershipProof>(
+                "receiver_membership_proof_after",
+                &case.receiver_membership_proof_after,
+            )?;
+            sender
+                .verify(&*suite, &case.tree_hash_after)
+                .map_err(|e| format!("sender proof: {e}"))?;
+            receiver
+                .verify(&*suite, &case.tree_hash_after)
+                .map_err(|e| format!("receiver proof: {e}"))?;
+            let keys: Vec<_> = case
+                .receiver_path_state
+                .iter()
+                .map(|s| {
+                    (
+                        cohort_tree::math::NodeIndex(s.node),
+                        cohort_crypto::HpkePrivateKey::new(s.encryption_priv.to_vec()),
+                    )
+                })
+                .collect();
+            // The file gives no group context: its ciphertexts are sealed with the tree hash
+            // after the commit alone as EncryptWithLabel's context (a light client passes the
+            // provisional GroupContext, which carries that tree hash).
+            let light = cohort_tree::partial::light_decrypt_update_path(
+                &*suite,
+                &path,
+                case.resolution_index,
+                &sender,
+                &receiver,
+                &keys,
+                &case.tree_hash_after,
+            )
+            .map_err(|e| e.to_string())?;
+            if light.commit_secret.as_bytes() != case.commit_secret.as_slice() {
+                return Err("the commit secret differs".into());
+            }
+            Ok(())
+        })();
+        run.record(index, Some(case.cipher_suite), result);
+    }
+}
