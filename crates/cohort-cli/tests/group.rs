@@ -50,6 +50,11 @@ fn fails(dir: &Path, args: &[&str]) -> String {
     stderr
 }
 
+/// A command line's words (for arguments without spaces).
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 /// The value of `name: ` in `group show`'s output.
 fn field<'a>(show: &'a str, name: &str) -> &'a str {
     show.lines()
@@ -92,9 +97,7 @@ fn a_whole_group_through_files() {
 
     let out = ok(
         d,
-        &[
-            "group", "create", "--state", "alice", "--group", "team", "--name", "alice",
-        ],
+        &words("group create --state alice --group team --name alice"),
     );
     assert!(out.contains("created group team"), "{out}");
     for f in ["client.json", "signature.key", "client.sqlite"] {
@@ -102,95 +105,31 @@ fn a_whole_group_through_files() {
     }
     agree(d, &["alice"], 0, &["alice"]);
 
-    ok(
-        d,
-        &[
-            "keypackage",
-            "--state",
-            "bob",
-            "--name",
-            "bob",
-            "--out",
-            "bob.kp",
-        ],
-    );
+    ok(d, &words("keypackage --state bob --name bob --out bob.kp"));
     let out = ok(
         d,
-        &[
-            "keypackage",
-            "--state",
-            "carol",
-            "--name",
-            "carol",
-            "--count",
-            "2",
-            "--out",
-            "carol.kp",
-        ],
+        &words("keypackage --state carol --name carol --count 2 --out carol.kp"),
     );
     assert_eq!(out.lines().count(), 2, "{out}");
     assert!(d.join("carol.kp.0").exists() && d.join("carol.kp.1").exists());
     // The KeyPackage file is a raw MLSMessage that `inspect` reads and checks.
-    let inspected = ok(d, &["inspect", "bob.kp", "--as", "mls-message"]);
+    let inspected = ok(d, &words("inspect bob.kp --as mls-message"));
     assert!(inspected.contains("key_package"), "{inspected}");
     // A second run reuses the state: no --name needed, a wrong one refused.
-    ok(d, &["keypackage", "--state", "bob", "--out", "bob2.kp"]);
-    fails(
-        d,
-        &[
-            "keypackage",
-            "--state",
-            "bob",
-            "--name",
-            "robert",
-            "--out",
-            "x.kp",
-        ],
-    );
+    ok(d, &words("keypackage --state bob --out bob2.kp"));
+    fails(d, &words("keypackage --state bob --name robert --out x.kp"));
 
     // Alice adds Bob and Carol; both join from the Welcome.
     let out = ok(
         d,
-        &[
-            "group",
-            "add",
-            "--state",
-            "alice",
-            "--group",
-            "team",
-            "--key-package",
-            "bob.kp",
-            "carol.kp.1",
-            "--commit-out",
-            "add.commit",
-            "--welcome-out",
-            "add.welcome",
-        ],
+        &words(
+            "group add --state alice --group team --key-package bob.kp carol.kp.1 --commit-out add.commit --welcome-out add.welcome",
+        ),
     );
     assert!(out.contains("bob (leaf 1), carol (leaf 2)"), "{out}");
-    let out = ok(
-        d,
-        &[
-            "group",
-            "join",
-            "--state",
-            "bob",
-            "--welcome",
-            "add.welcome",
-        ],
-    );
+    let out = ok(d, &words("group join --state bob --welcome add.welcome"));
     assert!(out.contains("as leaf 1"), "{out}");
-    let out = ok(
-        d,
-        &[
-            "group",
-            "join",
-            "--state",
-            "carol",
-            "--welcome",
-            "add.welcome",
-        ],
-    );
+    let out = ok(d, &words("group join --state carol --welcome add.welcome"));
     assert!(out.contains("as leaf 2"), "{out}");
     agree(d, &["alice", "bob", "carol"], 1, &["alice", "bob", "carol"]);
 
@@ -212,16 +151,7 @@ fn a_whole_group_through_files() {
     );
     let out = ok(
         d,
-        &[
-            "group",
-            "receive",
-            "--state",
-            "bob",
-            "--group",
-            "team",
-            "--in",
-            "hello.msg",
-        ],
+        &words("group receive --state bob --group team --in hello.msg"),
     );
     assert_eq!(out, "alice (leaf 0): hello, team\n");
     let raw = std::fs::read(d.join("hello.msg")).expect("read the message");
@@ -232,46 +162,19 @@ fn a_whole_group_through_files() {
     std::fs::write(d.join("hello.b64"), format!("{b64}\n")).expect("write base64");
     let out = ok(
         d,
-        &[
-            "group",
-            "receive",
-            "--state",
-            "carol",
-            "--group",
-            "team",
-            "--in",
-            "hello.b64",
-        ],
+        &words("group receive --state carol --group team --in hello.b64"),
     );
     assert_eq!(out, "alice (leaf 0): hello, team\n");
     // A message is read once.
     fails(
         d,
-        &[
-            "group",
-            "receive",
-            "--state",
-            "bob",
-            "--group",
-            "team",
-            "--in",
-            "hello.msg",
-        ],
+        &words("group receive --state bob --group team --in hello.msg"),
     );
 
     // Bob updates; Alice and Carol process his commit.
     ok(
         d,
-        &[
-            "group",
-            "update",
-            "--state",
-            "bob",
-            "--group",
-            "team",
-            "--commit-out",
-            "update.commit",
-        ],
+        &words("group update --state bob --group team --commit-out update.commit"),
     );
     for m in ["alice", "carol"] {
         let out = ok(
@@ -298,65 +201,25 @@ fn a_whole_group_through_files() {
     // Alice removes Carol; Bob processes it, and so does Carol, who learns she is out.
     let out = ok(
         d,
-        &[
-            "group",
-            "remove",
-            "--state",
-            "alice",
-            "--group",
-            "team",
-            "--leaf",
-            "2",
-            "--commit-out",
-            "remove.commit",
-        ],
+        &words("group remove --state alice --group team --leaf 2 --commit-out remove.commit"),
     );
     assert!(out.contains("removed carol (leaf 2)"), "{out}");
     let out = ok(
         d,
-        &[
-            "group",
-            "receive",
-            "--state",
-            "bob",
-            "--group",
-            "team",
-            "--in",
-            "remove.commit",
-        ],
+        &words("group receive --state bob --group team --in remove.commit"),
     );
     assert!(out.contains("removed carol (leaf 2)"), "{out}");
     let out = ok(
         d,
-        &[
-            "group",
-            "receive",
-            "--state",
-            "carol",
-            "--group",
-            "team",
-            "--in",
-            "remove.commit",
-        ],
+        &words("group receive --state carol --group team --in remove.commit"),
     );
     assert!(out.contains("removed us from the group"), "{out}");
     agree(d, &["alice", "bob"], 3, &["alice", "bob"]);
-    let show = ok(d, &["group", "show", "--state", "carol", "--group", "team"]);
+    let show = ok(d, &words("group show --state carol --group team"));
     assert!(field(&show, "status").starts_with("removed"), "{show}");
     fails(
         d,
-        &[
-            "group",
-            "send",
-            "--state",
-            "carol",
-            "--group",
-            "team",
-            "--message",
-            "hi",
-            "--out",
-            "carol.msg",
-        ],
+        &words("group send --state carol --group team --message hi --out carol.msg"),
     );
 
     // The two left still talk, in the new epoch.
@@ -377,9 +240,7 @@ fn a_whole_group_through_files() {
     );
     let out = ok(
         d,
-        &[
-            "group", "receive", "--state", "alice", "--group", "team", "--in", "bye.msg",
-        ],
+        &words("group receive --state alice --group team --in bye.msg"),
     );
     assert_eq!(out, "bob (leaf 1): just us\n");
 
@@ -402,16 +263,7 @@ fn a_whole_group_through_files() {
     }
     let line = fails(
         d,
-        &[
-            "group",
-            "receive",
-            "--state",
-            "alice",
-            "--group",
-            "team",
-            "--in",
-            "u2.commit",
-        ],
+        &words("group receive --state alice --group team --in u2.commit"),
     );
     assert!(
         line.contains("process the commits before it first"),
@@ -436,24 +288,11 @@ fn bad_inputs_give_one_line_and_status_2() {
     let d = dir.as_path();
     ok(
         d,
-        &[
-            "group", "create", "--state", "alice", "--group", "g", "--name", "alice",
-        ],
+        &words("group create --state alice --group g --name alice"),
     );
     ok(
         d,
-        &[
-            "group",
-            "send",
-            "--state",
-            "alice",
-            "--group",
-            "g",
-            "--message",
-            "x",
-            "--out",
-            "m",
-        ],
+        &words("group send --state alice --group g --message x --out m"),
     );
     let message = std::fs::read(d.join("m")).expect("read the message");
     std::fs::write(d.join("truncated"), &message[..message.len() / 2]).expect("write");
@@ -621,7 +460,7 @@ fn bad_inputs_give_one_line_and_status_2() {
         assert!(line.contains(says), "{args:?}: {line}");
     }
     // Nothing failed half-way: the group is as it was.
-    let show = ok(d, &["group", "show", "--state", "alice", "--group", "g"]);
+    let show = ok(d, &words("group show --state alice --group g"));
     assert_eq!(field(&show, "epoch"), "0");
     assert!(!d.join("c").exists() && !d.join("new").join("client.json").exists());
 

@@ -1,7 +1,7 @@
 //! The vectors of draft-ietf-mls-partial-02 (partial, "light" clients).
 
 use cohort_codec::{Decode, Encode};
-use cohort_crypto::{CipherSuite, CryptoProvider};
+use cohort_crypto::{CipherSuite, CryptoProvider, SuiteOps};
 use cohort_messages::framing::{PrivateMessage, PublicMessage, Sender};
 use cohort_messages::group_info::GroupInfo;
 use cohort_messages::partial::{AnnotatedCommit, AnnotatedWelcome, SenderAuthenticated};
@@ -19,6 +19,25 @@ fn round_trip<T: Decode + Encode>(what: &str, bytes: &[u8]) -> Result<T, String>
         return Err(format!("{what}: re-encoding differs from the input"));
     }
     Ok(value)
+}
+
+/// Runs `check` on each case with its suite's operations, recording the result; a case whose
+/// suite `provider` lacks is unsupported, by name.
+fn each_case<T>(
+    cases: &[T],
+    run: &mut Cases,
+    provider: &dyn CryptoProvider,
+    suite_of: impl Fn(&T) -> u16,
+    check: impl Fn(&T, &dyn SuiteOps) -> Result<(), String>,
+) {
+    for (index, case) in cases.iter().enumerate() {
+        let cs = suite_of(case);
+        let Some(suite) = provider.suite(CipherSuite(cs)) else {
+            run.unsupported_because(index, format!("cipher suite {cs}"));
+            continue;
+        };
+        run.record(index, Some(cs), check(case, &*suite));
+    }
 }
 
 /// `partial-message-syntax`: every structure decodes and re-encodes to the same bytes.
@@ -59,30 +78,29 @@ pub(crate) fn run_membership_proofs(
     run: &mut Cases,
     provider: &dyn CryptoProvider,
 ) {
-    for (index, case) in cases.iter().enumerate() {
-        let Some(suite) = provider.suite(CipherSuite(case.cipher_suite)) else {
-            run.unsupported_because(index, format!("cipher suite {}", case.cipher_suite));
-            continue;
-        };
-        let result = (|| {
+    each_case(
+        cases,
+        run,
+        provider,
+        |c| c.cipher_suite,
+        |case, suite| {
             let mut first: Option<MembershipProof> = None;
             for (i, bytes) in case.proofs.iter().enumerate() {
                 let proof = round_trip::<MembershipProof>(&format!("proof {i}"), bytes)?;
                 proof
-                    .verify(&*suite, &case.tree_hash)
+                    .verify(suite, &case.tree_hash)
                     .map_err(|e| format!("proof {i} (leaf {}): {e}", proof.leaf_index.0))?;
                 if let Some(first) = &first {
                     first
-                        .same_tree(&proof, &*suite)
+                        .same_tree(&proof, suite)
                         .map_err(|e| format!("proofs 0 and {i}: {e}"))?;
                 } else {
                     first = Some(proof);
                 }
             }
             Ok(())
-        })();
-        run.record(index, Some(case.cipher_suite), result);
-    }
+        },
+    );
 }
 
 /// `partial-sender-authenticated-messages`: the message and its sender's proof decode and
@@ -97,13 +115,13 @@ pub(crate) fn run_sender_authenticated(
     run: &mut Cases,
     provider: &dyn CryptoProvider,
 ) {
-    for (index, case) in cases.iter().enumerate() {
-        let Some(suite) = provider.suite(CipherSuite(case.cipher_suite)) else {
-            run.unsupported_because(index, format!("cipher suite {}", case.cipher_suite));
-            continue;
-        };
-        let bytes = &case.sender_authenticated_message;
-        let result = (|| {
+    each_case(
+        cases,
+        run,
+        provider,
+        |c| c.cipher_suite,
+        |case, suite| {
+            let bytes = &case.sender_authenticated_message;
             let (proof, sender) = match case.message_type.as_str() {
                 t if t.starts_with("PublicMessage") => {
                     let m = round_trip::<SenderAuthenticated<PublicMessage>>(t, bytes)?;
@@ -117,7 +135,7 @@ pub(crate) fn run_sender_authenticated(
                     let m = round_trip::<SenderAuthenticated<GroupInfo>>(t, bytes)?;
                     let signer = m.message.signer;
                     m.sender_membership_proof
-                        .verify(&*suite, &m.message.group_context.tree_hash)
+                        .verify(suite, &m.message.group_context.tree_hash)
                         .map_err(|e| format!("the proof against the GroupInfo's tree hash: {e}"))?;
                     (m.sender_membership_proof, Some(Sender::Member(signer)))
                 }
@@ -128,7 +146,7 @@ pub(crate) fn run_sender_authenticated(
                 other => return Err(format!("unknown message_type {other:?}")),
             };
             proof
-                .root_tree_hash(&*suite)
+                .root_tree_hash(suite)
                 .map_err(|e| format!("the sender's proof: {e}"))?;
             match sender {
                 Some(Sender::Member(leaf)) if leaf != proof.leaf_index => Err(format!(
@@ -138,9 +156,8 @@ pub(crate) fn run_sender_authenticated(
                 Some(Sender::Member(_)) | None => Ok(()),
                 Some(other) => Err(format!("a non-member sender {other:?} with a proof")),
             }
-        })();
-        run.record(index, Some(case.cipher_suite), result);
-    }
+        },
+    );
 }
 
 /// `partial-tree-operations`: a light receiver's commit secret from an UpdatePath: both proofs
@@ -152,12 +169,12 @@ pub(crate) fn run_tree_operations(
     run: &mut Cases,
     provider: &dyn CryptoProvider,
 ) {
-    for (index, case) in cases.iter().enumerate() {
-        let Some(suite) = provider.suite(CipherSuite(case.cipher_suite)) else {
-            run.unsupported_because(index, format!("cipher suite {}", case.cipher_suite));
-            continue;
-        };
-        let result = (|| {
+    each_case(
+        cases,
+        run,
+        provider,
+        |c| c.cipher_suite,
+        |case, suite| {
             let path =
                 round_trip::<cohort_tree::path::UpdatePath>("update_path", &case.update_path)?;
             let sender = round_trip::<MembershipProof>(
@@ -169,10 +186,10 @@ pub(crate) fn run_tree_operations(
                 &case.receiver_membership_proof_after,
             )?;
             sender
-                .verify(&*suite, &case.tree_hash_after)
+                .verify(suite, &case.tree_hash_after)
                 .map_err(|e| format!("sender proof: {e}"))?;
             receiver
-                .verify(&*suite, &case.tree_hash_after)
+                .verify(suite, &case.tree_hash_after)
                 .map_err(|e| format!("receiver proof: {e}"))?;
             let keys: Vec<_> = case
                 .receiver_path_state
@@ -188,7 +205,7 @@ pub(crate) fn run_tree_operations(
             // after the commit alone as EncryptWithLabel's context (a light client passes the
             // provisional GroupContext, which carries that tree hash).
             let light = cohort_tree::partial::light_decrypt_update_path(
-                &*suite,
+                suite,
                 &path,
                 case.resolution_index,
                 &sender,
@@ -201,7 +218,6 @@ pub(crate) fn run_tree_operations(
                 return Err("the commit secret differs".into());
             }
             Ok(())
-        })();
-        run.record(index, Some(case.cipher_suite), result);
-    }
+        },
+    );
 }
