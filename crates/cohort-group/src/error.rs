@@ -103,6 +103,17 @@ impl From<KeyScheduleError> for Error {
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum ValidationError {
+    /// draft-ietf-mls-partial-02: a membership proof is malformed, leads to another tree hash
+    /// than the group's, or the proofs of one message describe different trees.
+    #[error("invalid membership proof: {0}")]
+    InvalidMembershipProof(cohort_tree::membership::MembershipProofError),
+    /// draft-ietf-mls-partial-02: an annotation contradicts its message (what, in words).
+    #[error("the annotation does not match the message: {0}")]
+    AnnotationMismatch(&'static str),
+    /// draft-ietf-mls-partial-02: a light member's path keys do not follow from the path secret
+    /// and the proofs.
+    #[error("invalid path for a light member: {0}")]
+    InvalidLightPath(cohort_tree::partial::LightPathError),
     /// RFC 9420 §6: the message is addressed to another group.
     #[error("message is for another group")]
     WrongGroupId,

@@ -13,6 +13,7 @@ mod group;
 #[doc(hidden)]
 pub mod internal;
 pub mod join;
+pub mod light;
 mod parallel;
 mod persist;
 mod psk;

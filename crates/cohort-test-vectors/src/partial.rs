@@ -101,3 +101,27 @@ pub struct TreeOperations {
     /// The expected commit secret.
     pub commit_secret: HexBytes,
 }
+
+/// `annotated-welcome`: a light client joins from an `AnnotatedWelcome`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnnotatedWelcome {
+    /// The cipher suite.
+    pub cipher_suite: u16,
+    /// The external PSKs the Welcome may use.
+    pub external_psks: Vec<crate::passive_client::ExternalPsk>,
+    /// The joiner's KeyPackage (an MLSMessage).
+    pub key_package: HexBytes,
+    /// Its signature private key.
+    pub signature_priv: HexBytes,
+    /// Its leaf's HPKE private key.
+    pub encryption_priv: HexBytes,
+    /// Its init private key.
+    pub init_priv: HexBytes,
+    /// The encoded `AnnotatedWelcome`.
+    pub annotated_welcome: HexBytes,
+    /// The joiner's leaf index.
+    pub joiner_leaf_index: u32,
+    /// The epoch authenticator after joining.
+    pub epoch_authenticator: HexBytes,
+}

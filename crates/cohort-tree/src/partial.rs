@@ -168,6 +168,48 @@ pub fn light_decrypt_update_path(
     })
 }
 
+/// The key pairs of `proof`'s direct path from `from` up, derived from `path_secret` as a
+/// joiner does with a Welcome's path secret (RFC 9420 §12.4.3.1): `from` (the common ancestor of
+/// the joiner and the committer) and each non-blank node above it on the proof's path, each
+/// derived public key checked against the proof's node. Returns the nodes and the path secret
+/// after the last.
+///
+/// # Errors
+/// [`LightPathError::AncestorNotOnPath`] when `from` is not a non-blank parent of the proof's
+/// path; [`UpdatePathError::PublicKeyMismatch`] when a derived key differs; a malformed proof.
+pub fn light_path_keys(
+    suite: &dyn SuiteOps,
+    proof: &MembershipProof,
+    from: NodeIndex,
+    path_secret: Secret,
+) -> Result<(Vec<LightPathNode>, Secret), LightPathError> {
+    let path = proof.path_indices()?;
+    let start = path
+        .iter()
+        .position(|x| *x == from)
+        .filter(|i| *i > 0 && proof.direct_path_nodes.get(*i).is_some_and(Option::is_some))
+        .ok_or(LightPathError::AncestorNotOnPath(from))?;
+    let mut secret = path_secret;
+    let mut nodes = Vec::new();
+    for (x, node) in path.iter().zip(&proof.direct_path_nodes).skip(start) {
+        let Some(Node::Parent(parent)) = node else {
+            continue;
+        };
+        let (sk, pk) = node_key_pair(suite, &secret).map_err(UpdatePathError::from)?;
+        if pk != parent.encryption_key {
+            return Err(UpdatePathError::PublicKeyMismatch(*x).into());
+        }
+        let next = next_path_secret(suite, &secret).map_err(UpdatePathError::from)?;
+        nodes.push(LightPathNode {
+            node: *x,
+            path_secret: secret,
+            private_key: sk,
+        });
+        secret = next;
+    }
+    Ok((nodes, secret))
+}
+
 fn node_key(node: &Node) -> Option<&HpkePublicKey> {
     match node {
         Node::Leaf(l) => Some(&l.encryption_key),

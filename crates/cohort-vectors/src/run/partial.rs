@@ -221,3 +221,54 @@ pub(crate) fn run_tree_operations(
         },
     );
 }
+
+/// `partial-annotated-welcome`: a light client joins from the `AnnotatedWelcome` at the
+/// vector's leaf, holding its path keys, and reaches the vector's epoch authenticator.
+pub(crate) fn run_annotated_welcome(
+    cases: &[cohort_test_vectors::partial::AnnotatedWelcome],
+    run: &mut Cases,
+    provider: &dyn CryptoProvider,
+) {
+    each_case(
+        cases,
+        run,
+        provider,
+        |c| c.cipher_suite,
+        |case, _suite| {
+            let kp = match cohort_messages::MlsMessage::from_bytes(&case.key_package)
+                .map_err(|e| format!("key_package: {e}"))?
+                .body
+            {
+                cohort_messages::MlsMessageBody::KeyPackage(kp) => kp,
+                _ => return Err("key_package: not a KeyPackage".into()),
+            };
+            let secrets = cohort_group::KeyPackageSecrets {
+                init_key: cohort_crypto::HpkePrivateKey::new(case.init_priv.to_vec()),
+                encryption_key: cohort_crypto::HpkePrivateKey::new(case.encryption_priv.to_vec()),
+            };
+            let psks = cohort_group::PskList(
+                case.external_psks
+                    .iter()
+                    .map(|p| {
+                        (
+                            p.psk_id.to_vec(),
+                            cohort_crypto::Secret::new(p.psk.to_vec()),
+                        )
+                    })
+                    .collect(),
+            );
+            let welcome =
+                round_trip::<AnnotatedWelcome>("annotated_welcome", &case.annotated_welcome)?;
+            let group =
+                cohort_group::light::LightGroup::join(provider, &welcome, &kp, &secrets, &psks)
+                    .map_err(|e| format!("join: {e}"))?;
+            if group.own_leaf().0 != case.joiner_leaf_index {
+                return Err(format!("joined at leaf {}", group.own_leaf().0));
+            }
+            if group.epoch_authenticator() != case.epoch_authenticator.as_slice() {
+                return Err("the epoch authenticator differs".into());
+            }
+            Ok(())
+        },
+    );
+}
