@@ -110,6 +110,9 @@ pub enum ValidationError {
     /// draft-ietf-mls-partial-02: an annotation contradicts its message (what, in words).
     #[error("the annotation does not match the message: {0}")]
     AnnotationMismatch(&'static str),
+    /// draft-ietf-mls-partial-02: what a light member cannot process yet (what, in words).
+    #[error("not supported for a light member yet: {0}")]
+    UnsupportedForLightMember(&'static str),
     /// draft-ietf-mls-partial-02: a light member's path keys do not follow from the path secret
     /// and the proofs.
     #[error("invalid path for a light member: {0}")]

@@ -23,19 +23,22 @@ use cohort_crypto::{
     CryptoProvider, Decapsulator, HpkePrivateKey, Secret, SoftwareHpkeKey, SuiteOps, labeled,
 };
 use cohort_key_schedule::{EpochSecrets, JoinerSecret, interim_transcript_hash};
+use cohort_messages::MlsMessageBody;
+use cohort_messages::framing::{ConfirmedTranscriptHashInput, Content, Sender};
 use cohort_messages::group_context::GroupContext;
 use cohort_messages::key_package::KeyPackage;
-use cohort_messages::partial::AnnotatedWelcome;
+use cohort_messages::partial::{AnnotatedCommit, AnnotatedWelcome};
+use cohort_messages::proposal::{Proposal, ProposalOrRef};
 use cohort_tree::extension as ext;
 use cohort_tree::leaf::ProtocolVersion;
 use cohort_tree::math::{self, LeafIndex};
-use cohort_tree::partial::{LightPathNode, light_path_keys};
+use cohort_tree::partial::{LightPathNode, light_decrypt_update_path, light_path_keys};
 
 use crate::commit::resolve_psk_secret;
 use crate::join::{
     decrypt_group_info, decrypt_group_secrets, verify_confirmation_tag, verify_group_info,
 };
-use crate::reason::WelcomeReason;
+use crate::reason::{CommitReason, WelcomeReason, WireFormatReason};
 use crate::{ApiMisuse, Error, ExternalPsks, KeyPackageSecrets, ValidationError};
 
 /// A light member's state in one epoch.
@@ -176,6 +179,216 @@ impl LightGroup {
             epoch,
             interim_transcript_hash: interim,
         })
+    }
+
+    /// Processes an `AnnotatedCommit` sent as a PublicMessage (draft-ietf-mls-partial-02,
+    /// "Annotated Commit") and moves to the next epoch. On any error the state is unchanged.
+    ///
+    /// The committer's proof before the commit is checked against the current tree hash and
+    /// its leaf signs the commit; the proofs after the commit reference one tree whose hash is
+    /// the annotation's `tree_hash_after`, and the receiver's is our leaf; only PreSharedKey and
+    /// GroupContextExtensions proposals are applied (a light member cannot check the others);
+    /// the path, if any, is decrypted where the annotation points; the confirmation tag binds
+    /// the new epoch, `tree_hash_after` included.
+    ///
+    /// # Errors
+    /// [`ValidationError`] naming the failed check. A PrivateMessage commit, or proposals by
+    /// reference, are refused as not supported for light members yet.
+    pub fn process_commit(
+        &mut self,
+        annotated: &AnnotatedCommit,
+        psks: &dyn ExternalPsks,
+    ) -> Result<(), Error> {
+        let s = &*self.suite;
+        let MlsMessageBody::PublicMessage(message) = &annotated.commit.body else {
+            return Err(ValidationError::UnsupportedForLightMember(
+                "a commit that is not a PublicMessage",
+            )
+            .into());
+        };
+        let content = &message.content;
+        let Content::Commit(commit) = &content.content else {
+            return Err(ValidationError::UnexpectedWireFormat(
+                WireFormatReason::ContentTypeMismatch,
+            )
+            .into());
+        };
+        // The committer's key: its proof in the current tree (a member), or the path's leaf.
+        let sender_key = match (content.sender, &annotated.sender_membership_proof) {
+            (Sender::Member(leaf), Some(proof)) => {
+                if proof.leaf_index != leaf {
+                    return Err(ValidationError::AnnotationMismatch(
+                        "the sender proof is not the committer's leaf",
+                    )
+                    .into());
+                }
+                proof
+                    .verify(s, &self.context.tree_hash)
+                    .map_err(ValidationError::InvalidMembershipProof)?;
+                proof.leaf().map(|l| l.signature_key.clone()).ok_or(
+                    ValidationError::AnnotationMismatch("the sender proof proves no leaf"),
+                )?
+            }
+            (Sender::NewMemberCommit, None) => commit
+                .path
+                .as_ref()
+                .map(|p| p.leaf_node.signature_key.clone())
+                .ok_or(ValidationError::InvalidCommit(
+                    CommitReason::ExternalCommitWithoutPath,
+                ))?,
+            _ => {
+                return Err(ValidationError::AnnotationMismatch(
+                    "a sender proof for a non-member, or none for a member",
+                )
+                .into());
+            }
+        };
+        let authenticated = crate::framing::unprotect_public(
+            s,
+            message.clone(),
+            &self.context,
+            self.epoch.membership_key.as_bytes(),
+            &sender_key,
+        )?;
+        // The tree after the commit.
+        let sender_after = &annotated.sender_membership_proof_after;
+        let receiver_after = &annotated.receiver_membership_proof_after;
+        let root_after = sender_after
+            .same_tree(receiver_after, s)
+            .map_err(ValidationError::InvalidMembershipProof)?;
+        if root_after.as_slice() != annotated.tree_hash_after.as_slice() {
+            return Err(ValidationError::InvalidMembershipProof(
+                cohort_tree::membership::MembershipProofError::TreeHashMismatch,
+            )
+            .into());
+        }
+        if receiver_after.leaf_index != self.own_leaf {
+            return Err(
+                ValidationError::AnnotationMismatch("the receiver proof is not our leaf").into(),
+            );
+        }
+        // Proposals: only those that do not touch the tree apply.
+        let mut psk_ids = Vec::new();
+        let mut extensions = self.context.extensions.clone();
+        for p in &commit.proposals {
+            match p {
+                ProposalOrRef::Proposal(Proposal::PreSharedKey(psk)) => {
+                    psk_ids.push(psk.psk.clone())
+                }
+                ProposalOrRef::Proposal(Proposal::GroupContextExtensions(g)) => {
+                    extensions = g.extensions.clone();
+                }
+                ProposalOrRef::Proposal(_) => {}
+                ProposalOrRef::Reference(_) => {
+                    return Err(ValidationError::UnsupportedForLightMember(
+                        "proposals by reference",
+                    )
+                    .into());
+                }
+            }
+        }
+        let mut provisional = self.context.clone();
+        provisional.epoch = provisional
+            .epoch
+            .checked_add(1)
+            .ok_or(ValidationError::InvalidCommit(CommitReason::EpochOverflow))?;
+        provisional.tree_hash = annotated.tree_hash_after.clone();
+        provisional.extensions = extensions;
+        // The path.
+        let (commit_secret, new_path) = match (&commit.path, annotated.resolution_index) {
+            (Some(path), Some(index)) => {
+                if sender_after.leaf() != Some(&path.leaf_node) {
+                    return Err(ValidationError::AnnotationMismatch(
+                        "the sender proof after the commit does not hold the path's leaf",
+                    )
+                    .into());
+                }
+                let mut keys: Vec<(math::NodeIndex, HpkePrivateKey)> =
+                    vec![(self.own_leaf.node(), self.leaf_key.clone())];
+                keys.extend(self.path.iter().map(|n| (n.node, n.private_key.clone())));
+                let light = light_decrypt_update_path(
+                    s,
+                    path,
+                    index,
+                    sender_after,
+                    receiver_after,
+                    &keys,
+                    &provisional.to_bytes()?,
+                )
+                .map_err(ValidationError::InvalidLightPath)?;
+                (light.commit_secret, Some(light.nodes))
+            }
+            (None, None) => (Secret::new(vec![0; s.hash_len()]), None),
+            _ => {
+                return Err(ValidationError::AnnotationMismatch(
+                    "a resolution index without a path, or a path without one",
+                )
+                .into());
+            }
+        };
+        // The new epoch.
+        let input = ConfirmedTranscriptHashInput {
+            wire_format: authenticated.wire_format,
+            content: &authenticated.content,
+            signature: &authenticated.auth.signature,
+        }
+        .to_bytes()?;
+        let confirmed = cohort_key_schedule::confirmed_transcript_hash(
+            s,
+            &self.interim_transcript_hash,
+            &input,
+        )?;
+        let mut context = provisional;
+        context.confirmed_transcript_hash = confirmed.clone().into();
+        let context_bytes = context.to_bytes()?;
+        let psk_secret = resolve_psk_secret(s, None, &psk_ids, psks, None)?;
+        let joiner = self.epoch.init_secret.clone().joiner_secret(
+            s,
+            commit_secret.as_bytes(),
+            &context_bytes,
+        )?;
+        let epoch = joiner.into_epoch(s, psk_secret.as_bytes(), &context_bytes)?;
+        let tag = authenticated
+            .auth
+            .confirmation_tag
+            .as_ref()
+            .ok_or(ValidationError::InvalidConfirmationTag)?;
+        let expected = cohort_key_schedule::confirmation_tag(
+            s,
+            epoch.confirmation_key.as_bytes(),
+            &confirmed,
+        )?;
+        if !tag.ct_eq(&expected) {
+            return Err(ValidationError::InvalidConfirmationTag.into());
+        }
+        let interim = interim_transcript_hash(s, &confirmed, &tag.0)?;
+        // Our path keys: the new ones from the common ancestor up; below it, those of nodes
+        // still non-blank on our path after the commit.
+        let path = match new_path {
+            Some(new) => {
+                let replaced: Vec<math::NodeIndex> = new.iter().map(|n| n.node).collect();
+                let lowest = replaced.first().copied();
+                let mut kept: Vec<LightPathNode> = std::mem::take(&mut self.path)
+                    .into_iter()
+                    .filter(|n| {
+                        lowest.is_some_and(|l| {
+                            cohort_tree::tree::is_descendant(n.node, l) && n.node != l
+                        }) && receiver_after.parent_at(n.node).is_some()
+                    })
+                    .collect();
+                kept.extend(new);
+                kept
+            }
+            None => std::mem::take(&mut self.path)
+                .into_iter()
+                .filter(|n| receiver_after.parent_at(n.node).is_some())
+                .collect(),
+        };
+        self.context = context;
+        self.epoch = epoch;
+        self.interim_transcript_hash = interim;
+        self.path = path;
+        Ok(())
     }
 
     /// The current epoch.

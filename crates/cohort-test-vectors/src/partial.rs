@@ -125,3 +125,41 @@ pub struct AnnotatedWelcome {
     /// The epoch authenticator after joining.
     pub epoch_authenticator: HexBytes,
 }
+
+/// One epoch of a passive light client's scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartialEpoch {
+    /// Proposals sent before the commit (MLSMessages).
+    pub proposals: Vec<HexBytes>,
+    /// The encoded `AnnotatedCommit`.
+    pub annotated_commit: HexBytes,
+    /// Application messages of the new epoch (MLSMessages).
+    pub application_messages: Vec<HexBytes>,
+    /// The epoch authenticator after the commit.
+    pub epoch_authenticator: HexBytes,
+}
+
+/// `passive-client-scenarios`: a light client joins and follows several epochs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PassiveClientScenario {
+    /// The cipher suite.
+    pub cipher_suite: u16,
+    /// The external PSKs the group may use.
+    pub external_psks: Vec<crate::passive_client::ExternalPsk>,
+    /// The client's KeyPackage (an MLSMessage).
+    pub key_package: HexBytes,
+    /// Its signature private key.
+    pub signature_priv: HexBytes,
+    /// Its leaf's HPKE private key.
+    pub encryption_priv: HexBytes,
+    /// Its init private key.
+    pub init_priv: HexBytes,
+    /// The encoded `AnnotatedWelcome`.
+    pub annotated_welcome: HexBytes,
+    /// The epoch authenticator after joining.
+    pub initial_epoch_authenticator: HexBytes,
+    /// The epochs that follow.
+    pub epochs: Vec<PartialEpoch>,
+}

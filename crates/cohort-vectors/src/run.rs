@@ -48,7 +48,7 @@ pub fn run_file(path: &Path, kind: Kind, backend: Option<&str>) -> FileReport {
         Kind::Deserialization => run.load_then(path, deserialization::run),
         Kind::Messages => run.load_then(path, messages::run_messages),
         Kind::PartialMessageSyntax => run.load_then(path, partial::run_message_syntax),
-        Kind::PartialAnnotatedCommit | Kind::PartialPassiveClientScenarios => {
+        Kind::PartialAnnotatedCommit => {
             // The light client itself (draft-ietf-mls-partial-02's join and commit processing)
             // is not built yet: said by name, never passed silently.
             run.report.not_implemented = true;
@@ -69,7 +69,8 @@ pub fn run_file(path: &Path, kind: Kind, backend: Option<&str>) -> FileReport {
         Kind::PartialMembershipProofs
         | Kind::PartialSenderAuthenticatedMessages
         | Kind::PartialTreeOperations
-        | Kind::PartialAnnotatedWelcome => {
+        | Kind::PartialAnnotatedWelcome
+        | Kind::PartialPassiveClientScenarios => {
             let Some(provider) = backend.and_then(crate::partial_provider) else {
                 run.backend_missing(path, backend);
                 return run.report;
@@ -147,6 +148,12 @@ fn run_crypto_kind(path: &Path, kind: Kind, provider: &dyn CryptoProvider, run: 
                 partial::run_sender_authenticated(cases, run, provider)
             },
         ),
+        Kind::PartialPassiveClientScenarios => run.load_then(
+            path,
+            |cases: &[cohort_test_vectors::partial::PassiveClientScenario], run| {
+                partial::run_passive_scenarios(cases, run, provider)
+            },
+        ),
         Kind::PartialAnnotatedWelcome => run.load_then(
             path,
             |cases: &[cohort_test_vectors::partial::AnnotatedWelcome], run| {
@@ -164,8 +171,7 @@ fn run_crypto_kind(path: &Path, kind: Kind, provider: &dyn CryptoProvider, run: 
         | Kind::Messages
         | Kind::HpkePq
         | Kind::PartialMessageSyntax
-        | Kind::PartialAnnotatedCommit
-        | Kind::PartialPassiveClientScenarios => {}
+        | Kind::PartialAnnotatedCommit => {}
     }
 }
 

@@ -222,6 +222,45 @@ pub(crate) fn run_tree_operations(
     );
 }
 
+/// The KeyPackage (an MLSMessage), its private keys and the PSKs of a light-client case.
+fn light_joiner(
+    key_package: &[u8],
+    init_priv: &[u8],
+    encryption_priv: &[u8],
+    external_psks: &[cohort_test_vectors::passive_client::ExternalPsk],
+) -> Result<
+    (
+        cohort_messages::key_package::KeyPackage,
+        cohort_group::KeyPackageSecrets,
+        cohort_group::PskList,
+    ),
+    String,
+> {
+    let kp = match cohort_messages::MlsMessage::from_bytes(key_package)
+        .map_err(|e| format!("key_package: {e}"))?
+        .body
+    {
+        cohort_messages::MlsMessageBody::KeyPackage(kp) => kp,
+        _ => return Err("key_package: not a KeyPackage".into()),
+    };
+    let secrets = cohort_group::KeyPackageSecrets {
+        init_key: cohort_crypto::HpkePrivateKey::new(init_priv.to_vec()),
+        encryption_key: cohort_crypto::HpkePrivateKey::new(encryption_priv.to_vec()),
+    };
+    let psks = cohort_group::PskList(
+        external_psks
+            .iter()
+            .map(|p| {
+                (
+                    p.psk_id.to_vec(),
+                    cohort_crypto::Secret::new(p.psk.to_vec()),
+                )
+            })
+            .collect(),
+    );
+    Ok((kp, secrets, psks))
+}
+
 /// `partial-annotated-welcome`: a light client joins from the `AnnotatedWelcome` at the
 /// vector's leaf, holding its path keys, and reaches the vector's epoch authenticator.
 pub(crate) fn run_annotated_welcome(
@@ -235,28 +274,12 @@ pub(crate) fn run_annotated_welcome(
         provider,
         |c| c.cipher_suite,
         |case, _suite| {
-            let kp = match cohort_messages::MlsMessage::from_bytes(&case.key_package)
-                .map_err(|e| format!("key_package: {e}"))?
-                .body
-            {
-                cohort_messages::MlsMessageBody::KeyPackage(kp) => kp,
-                _ => return Err("key_package: not a KeyPackage".into()),
-            };
-            let secrets = cohort_group::KeyPackageSecrets {
-                init_key: cohort_crypto::HpkePrivateKey::new(case.init_priv.to_vec()),
-                encryption_key: cohort_crypto::HpkePrivateKey::new(case.encryption_priv.to_vec()),
-            };
-            let psks = cohort_group::PskList(
-                case.external_psks
-                    .iter()
-                    .map(|p| {
-                        (
-                            p.psk_id.to_vec(),
-                            cohort_crypto::Secret::new(p.psk.to_vec()),
-                        )
-                    })
-                    .collect(),
-            );
+            let (kp, secrets, psks) = light_joiner(
+                &case.key_package,
+                &case.init_priv,
+                &case.encryption_priv,
+                &case.external_psks,
+            )?;
             let welcome =
                 round_trip::<AnnotatedWelcome>("annotated_welcome", &case.annotated_welcome)?;
             let group =
@@ -267,6 +290,57 @@ pub(crate) fn run_annotated_welcome(
             }
             if group.epoch_authenticator() != case.epoch_authenticator.as_slice() {
                 return Err("the epoch authenticator differs".into());
+            }
+            Ok(())
+        },
+    );
+}
+
+/// `partial-passive-client-scenarios`: a light client joins from the `AnnotatedWelcome` and
+/// processes each epoch's `AnnotatedCommit`, reaching each epoch authenticator. (The epochs'
+/// application messages are plain PrivateMessages, without the sender's proof a light member
+/// needs for the signature: not processed.)
+pub(crate) fn run_passive_scenarios(
+    cases: &[cohort_test_vectors::partial::PassiveClientScenario],
+    run: &mut Cases,
+    provider: &dyn CryptoProvider,
+) {
+    each_case(
+        cases,
+        run,
+        provider,
+        |c| c.cipher_suite,
+        |case, _suite| {
+            let (kp, secrets, psks) = light_joiner(
+                &case.key_package,
+                &case.init_priv,
+                &case.encryption_priv,
+                &case.external_psks,
+            )?;
+            let welcome =
+                round_trip::<AnnotatedWelcome>("annotated_welcome", &case.annotated_welcome)?;
+            let mut group =
+                cohort_group::light::LightGroup::join(provider, &welcome, &kp, &secrets, &psks)
+                    .map_err(|e| format!("join: {e}"))?;
+            if group.epoch_authenticator() != case.initial_epoch_authenticator.as_slice() {
+                return Err("the epoch authenticator after joining differs".into());
+            }
+            for (n, epoch) in case.epochs.iter().enumerate() {
+                if !epoch.proposals.is_empty() {
+                    return Err(format!(
+                        "epoch {n}: proposals by reference are not supported"
+                    ));
+                }
+                let commit = round_trip::<AnnotatedCommit>(
+                    &format!("epoch {n} annotated_commit"),
+                    &epoch.annotated_commit,
+                )?;
+                group
+                    .process_commit(&commit, &psks)
+                    .map_err(|e| format!("epoch {n}: {e}"))?;
+                if group.epoch_authenticator() != epoch.epoch_authenticator.as_slice() {
+                    return Err(format!("epoch {n}: the epoch authenticator differs"));
+                }
             }
             Ok(())
         },
