@@ -1710,7 +1710,11 @@ fn mutate_commit(
         }
         4 => {
             let r = match pick(input, refs) {
-                Some(r) if !input.chance(4) => r.reference.clone(),
+                Some(r) if !input.chance(4) => {
+                    // Named, so that a deviation its content causes is recognised.
+                    what.push(format!("by reference ({})", r.what));
+                    r.reference.clone()
+                }
                 _ => vec![0x44; 32],
             };
             commit
@@ -1821,6 +1825,27 @@ mod tests {
         run(&[
             0xa7, 0xb1, 0x02, 0x5b, 0x03, 0x04, 0x21, 0x00, 0x5b, 0x00, 0x00, 0x00, 0x01, 0xff,
             0xf2, 0xfc, 0x7e, 0x00, 0x11, 0xd7, 0xff, 0xff, 0x53, 0x53, 0x00, 0x00, 0x0e, 0x00,
+        ]);
+        assert!(DEVIATION_HITS[entry].load(Ordering::Relaxed) > before);
+    }
+
+    /// A fuzzer-found harness bug (2026-12-07, the long run): a commit mutated to cover, by an
+    /// inserted reference, a cached Add carrying F's identity was refused by mls-rs for the
+    /// duplicate identity (a listed deviation), but the inserted reference did not name the
+    /// cached proposal, so the deviation was not recognised. Inserted references now do.
+    #[test]
+    fn inserted_reference_names_the_cached_proposal() {
+        let entry = KNOWN_DEVIATIONS
+            .iter()
+            .position(|d| {
+                d.name == "mls-rs refuses a second leaf with an identity already in the group"
+            })
+            .expect("the entry");
+        let before = DEVIATION_HITS[entry].load(Ordering::Relaxed);
+        run(&[
+            0x86, 0x02, 0xdb, 0xdb, 0xdb, 0xdb, 0xdb, 0x1e, 0xdb, 0xdb, 0xdb, 0xdb, 0x2c, 0xdb,
+            0xd9, 0xca, 0xdb, 0xdb, 0xdb, 0xdb, 0xdb, 0x32, 0x17, 0x01, 0x10, 0x00, 0x00, 0x00,
+            0x41, 0x32, 0x05, 0xde, 0xde, 0xde, 0xde, 0xde, 0xde, 0xdc, 0x2e, 0xce, 0x60, 0xdb,
         ]);
         assert!(DEVIATION_HITS[entry].load(Ordering::Relaxed) > before);
     }
