@@ -173,26 +173,18 @@ fn light_update_path_refusals() {
 #[test]
 fn light_join_refusals() {
     use cohort_codec::Decode;
-    use cohort_crypto::{CipherSuite, HpkePrivateKey, Secret};
+    use cohort_crypto::{CipherSuite, Secret};
     use cohort_group::light::LightGroup;
-    use cohort_group::{Error, KeyPackageSecrets, PskList, ValidationError};
+    use cohort_group::{Error, PskList, ValidationError};
     use cohort_messages::partial::AnnotatedWelcome;
-    use cohort_messages::{MlsMessage, MlsMessageBody};
 
     let cases: Vec<cohort_test_vectors::partial::AnnotatedWelcome> =
         cohort_test_vectors::load_file(&cohort_test_vectors::partial::path("annotated-welcome"))
             .expect("load");
     let case = cases.iter().find(|c| c.cipher_suite == 1).expect("suite 1");
     let provider = cohort_crypto_rustcrypto::provider();
-    let MlsMessageBody::KeyPackage(kp) =
-        MlsMessage::from_bytes(&case.key_package).expect("kp").body
-    else {
-        panic!("not a KeyPackage")
-    };
-    let secrets = KeyPackageSecrets {
-        init_key: HpkePrivateKey::new(case.init_priv.to_vec()),
-        encryption_key: HpkePrivateKey::new(case.encryption_priv.to_vec()),
-    };
+    let (kp, secrets) =
+        light_client_keys(&case.key_package, &case.init_priv, &case.encryption_priv);
     let psks = PskList(Vec::<(Vec<u8>, Secret)>::new());
     let welcome = AnnotatedWelcome::from_bytes(&case.annotated_welcome).expect("decode");
     let join = |w: &AnnotatedWelcome| LightGroup::join(&provider, w, &kp, &secrets, &psks);
@@ -251,11 +243,10 @@ fn light_join_refusals() {
 #[test]
 fn light_commit_refusals() {
     use cohort_codec::Decode;
-    use cohort_crypto::{HpkePrivateKey, Secret};
+    use cohort_crypto::Secret;
     use cohort_group::light::LightGroup;
-    use cohort_group::{Error, KeyPackageSecrets, PskList, ValidationError};
+    use cohort_group::{Error, PskList, ValidationError};
     use cohort_messages::partial::{AnnotatedCommit, AnnotatedWelcome};
-    use cohort_messages::{MlsMessage, MlsMessageBody};
 
     let cases: Vec<cohort_test_vectors::partial::PassiveClientScenario> =
         cohort_test_vectors::load_file(&cohort_test_vectors::partial::path(
@@ -264,15 +255,8 @@ fn light_commit_refusals() {
         .expect("load");
     let case = cases.iter().find(|c| c.cipher_suite == 1).expect("suite 1");
     let provider = cohort_crypto_rustcrypto::provider();
-    let MlsMessageBody::KeyPackage(kp) =
-        MlsMessage::from_bytes(&case.key_package).expect("kp").body
-    else {
-        panic!("not a KeyPackage")
-    };
-    let secrets = KeyPackageSecrets {
-        init_key: HpkePrivateKey::new(case.init_priv.to_vec()),
-        encryption_key: HpkePrivateKey::new(case.encryption_priv.to_vec()),
-    };
+    let (kp, secrets) =
+        light_client_keys(&case.key_package, &case.init_priv, &case.encryption_priv);
     let psks = PskList(Vec::<(Vec<u8>, Secret)>::new());
     let welcome = AnnotatedWelcome::from_bytes(&case.annotated_welcome).expect("decode");
     let mut group = LightGroup::join(&provider, &welcome, &kp, &secrets, &psks).expect("joins");
@@ -322,4 +306,28 @@ fn light_commit_refusals() {
         case.epochs[0].epoch_authenticator.as_slice()
     );
     assert!(group.process_commit(&commit, &psks).is_err());
+}
+
+/// The KeyPackage (an MLSMessage) and private keys of a light-client case.
+fn light_client_keys(
+    key_package: &[u8],
+    init_priv: &[u8],
+    encryption_priv: &[u8],
+) -> (
+    cohort_messages::key_package::KeyPackage,
+    cohort_group::KeyPackageSecrets,
+) {
+    use cohort_codec::Decode;
+    let cohort_messages::MlsMessageBody::KeyPackage(kp) =
+        cohort_messages::MlsMessage::from_bytes(key_package)
+            .expect("kp")
+            .body
+    else {
+        panic!("not a KeyPackage")
+    };
+    let secrets = cohort_group::KeyPackageSecrets {
+        init_key: cohort_crypto::HpkePrivateKey::new(init_priv.to_vec()),
+        encryption_key: cohort_crypto::HpkePrivateKey::new(encryption_priv.to_vec()),
+    };
+    (kp, secrets)
 }

@@ -222,20 +222,16 @@ pub(crate) fn run_tree_operations(
     );
 }
 
-/// The KeyPackage (an MLSMessage), its private keys and the PSKs of a light-client case.
-fn light_joiner(
+/// A light client of a case: joined from `annotated_welcome` with the KeyPackage (an
+/// MLSMessage) and its private keys; returned with the case's PSKs.
+fn light_join(
+    provider: &dyn CryptoProvider,
     key_package: &[u8],
     init_priv: &[u8],
     encryption_priv: &[u8],
     external_psks: &[cohort_test_vectors::passive_client::ExternalPsk],
-) -> Result<
-    (
-        cohort_messages::key_package::KeyPackage,
-        cohort_group::KeyPackageSecrets,
-        cohort_group::PskList,
-    ),
-    String,
-> {
+    annotated_welcome: &[u8],
+) -> Result<(cohort_group::light::LightGroup, cohort_group::PskList), String> {
     let kp = match cohort_messages::MlsMessage::from_bytes(key_package)
         .map_err(|e| format!("key_package: {e}"))?
         .body
@@ -258,7 +254,10 @@ fn light_joiner(
             })
             .collect(),
     );
-    Ok((kp, secrets, psks))
+    let welcome = round_trip::<AnnotatedWelcome>("annotated_welcome", annotated_welcome)?;
+    let group = cohort_group::light::LightGroup::join(provider, &welcome, &kp, &secrets, &psks)
+        .map_err(|e| format!("join: {e}"))?;
+    Ok((group, psks))
 }
 
 /// `partial-annotated-welcome`: a light client joins from the `AnnotatedWelcome` at the
@@ -274,17 +273,14 @@ pub(crate) fn run_annotated_welcome(
         provider,
         |c| c.cipher_suite,
         |case, _suite| {
-            let (kp, secrets, psks) = light_joiner(
+            let (group, _) = light_join(
+                provider,
                 &case.key_package,
                 &case.init_priv,
                 &case.encryption_priv,
                 &case.external_psks,
+                &case.annotated_welcome,
             )?;
-            let welcome =
-                round_trip::<AnnotatedWelcome>("annotated_welcome", &case.annotated_welcome)?;
-            let group =
-                cohort_group::light::LightGroup::join(provider, &welcome, &kp, &secrets, &psks)
-                    .map_err(|e| format!("join: {e}"))?;
             if group.own_leaf().0 != case.joiner_leaf_index {
                 return Err(format!("joined at leaf {}", group.own_leaf().0));
             }
@@ -311,17 +307,14 @@ pub(crate) fn run_passive_scenarios(
         provider,
         |c| c.cipher_suite,
         |case, _suite| {
-            let (kp, secrets, psks) = light_joiner(
+            let (mut group, psks) = light_join(
+                provider,
                 &case.key_package,
                 &case.init_priv,
                 &case.encryption_priv,
                 &case.external_psks,
+                &case.annotated_welcome,
             )?;
-            let welcome =
-                round_trip::<AnnotatedWelcome>("annotated_welcome", &case.annotated_welcome)?;
-            let mut group =
-                cohort_group::light::LightGroup::join(provider, &welcome, &kp, &secrets, &psks)
-                    .map_err(|e| format!("join: {e}"))?;
             if group.epoch_authenticator() != case.initial_epoch_authenticator.as_slice() {
                 return Err("the epoch authenticator after joining differs".into());
             }
