@@ -5,15 +5,14 @@ use std::sync::Arc;
 
 use cohort_codec::Encode;
 use cohort_crypto::{
-    CryptoProvider, Decapsulator, HpkePrivateKey, Secret, SignaturePublicKey, SuiteOps, labeled,
+    CryptoProvider, HpkePrivateKey, Secret, SignaturePublicKey, SuiteOps, labeled,
 };
-use cohort_key_schedule::{JoinerSecret, interim_transcript_hash};
+use cohort_key_schedule::interim_transcript_hash;
 use cohort_messages::extensions::{ExtensionPayload, ExternalSenders};
 use cohort_messages::framing::{AuthenticatedContent, Content, Sender};
 use cohort_messages::group_context::GroupContext;
 use cohort_messages::key_package::KeyPackage;
 use cohort_messages::proposal::Proposal;
-use cohort_messages::psk::{Psk, ResumptionPskUsage};
 use cohort_messages::welcome::Welcome;
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::RatchetTree;
@@ -23,12 +22,10 @@ use cohort_tree::math::{self, LeafIndex};
 use cohort_tree::node::RatchetTreeNodes;
 use cohort_tree::treekem::PrivateTree;
 
-use crate::commit::{CommitSummary, process_commit, resolve_psk_secret, validate_proposal};
+use crate::commit::{CommitSummary, process_commit, validate_proposal};
 use crate::config::GroupConfig;
 use crate::framing::{unprotect_private, unprotect_public};
-use crate::join::{
-    decrypt_group_info, decrypt_group_secrets, verify_confirmation_tag, verify_group_info,
-};
+use crate::join::{verify_confirmation_tag, verify_group_info};
 use crate::psk::ExternalPsks;
 use crate::reason::{
     CommitReason, GroupInfoReason, InactiveReason, ProposalReason, SenderReason, WelcomeReason,
@@ -173,57 +170,16 @@ impl Group {
         old: Option<&GroupState>,
     ) -> Result<Self, Error> {
         let kp = input.key_package;
-        let welcome = input.welcome;
-        if welcome.cipher_suite != kp.cipher_suite {
-            return Err(
-                ValidationError::InvalidWelcome(WelcomeReason::SuiteDiffersFromKeyPackage).into(),
-            );
-        }
-        let suite = provider
-            .suite(kp.cipher_suite)
-            .ok_or(ApiMisuse::UnsupportedCipherSuite(kp.cipher_suite.0))?;
+        let crate::join::OpenedWelcome {
+            suite,
+            secrets,
+            joiner,
+            psk_secret,
+            group_info,
+            resumption,
+        } = crate::join::open_welcome(provider, input.welcome, kp, input.secrets, psks, old)?;
         let s = &*suite;
-        let kp_ref = labeled::make_key_package_ref(s, &kp.to_bytes()?)?;
-        let init_key = cohort_crypto::SoftwareHpkeKey::from_key_pair(
-            suite.clone(),
-            input.secrets.init_key.clone(),
-            kp.init_key.clone(),
-        )?;
-        let secrets = decrypt_group_secrets(
-            s,
-            welcome,
-            kp_ref.as_slice(),
-            &init_key as &dyn Decapsulator,
-        )?;
-        // At most one reinit/branch resumption PSK (V-12.4.3.1-05); the group is new to us, so
-        // only external PSKs can be resolved here.
-        let resumptions: Vec<&Psk> = secrets
-            .psks
-            .iter()
-            .map(|id| &id.psk)
-            .filter(|psk| {
-                matches!(
-                    psk,
-                    Psk::Resumption {
-                        usage: ResumptionPskUsage::Reinit | ResumptionPskUsage::Branch,
-                        ..
-                    }
-                )
-            })
-            .collect();
-        if resumptions.len() > 1 {
-            return Err(ValidationError::InvalidWelcome(WelcomeReason::TwoResumptionPsks).into());
-        }
-        // The group is new to us: resumption PSKs can only come from `old`.
-        let psk_secret = resolve_psk_secret(s, None, &secrets.psks, psks, old)?;
-        let joiner = JoinerSecret::new(Secret::new(secrets.joiner_secret.as_slice().to_vec()));
-        let group_info = decrypt_group_info(s, welcome, &joiner, psk_secret.as_bytes())?;
         let context = group_info.group_context.clone();
-        if context.cipher_suite != kp.cipher_suite || context.version != ProtocolVersion::MLS10 {
-            return Err(
-                ValidationError::InvalidWelcome(WelcomeReason::GroupInfoSuiteOrVersion).into(),
-            );
-        }
         // No extension type twice, in the GroupInfo or its GroupContext (V-12.4.3-05, V-13.4-03).
         if ext::has_duplicates(&group_info.extensions) {
             return Err(ValidationError::DuplicateExtension.into());
@@ -298,7 +254,7 @@ impl Group {
         )?;
         // A reinitialized or branched group matches the group it resumes (§11.2, §11.3).
         if let Some(old) = old {
-            crate::resumption::check_resumed(old, resumptions.first().copied(), &context, &tree)?;
+            crate::resumption::check_resumed(old, resumption.as_ref(), &context, &tree)?;
         }
         // Our leaf (§12.4.3.1: identical to the KeyPackage's).
         let own_leaf = tree

@@ -127,3 +127,89 @@ pub fn verify_confirmation_tag(
         Err(ValidationError::InvalidConfirmationTag.into())
     }
 }
+
+/// A Welcome opened with one of our KeyPackages: the steps of RFC 9420 §12.4.3.1 before the
+/// tree, shared by full and light joins.
+pub(crate) struct OpenedWelcome {
+    /// The suite's operations.
+    pub(crate) suite: std::sync::Arc<dyn SuiteOps>,
+    /// The decrypted GroupSecrets.
+    pub(crate) secrets: GroupSecrets,
+    /// The joiner secret.
+    pub(crate) joiner: JoinerSecret,
+    /// The PSK secret of the GroupSecrets' PSKs.
+    pub(crate) psk_secret: cohort_crypto::Secret,
+    /// The decrypted GroupInfo, its suite and version checked.
+    pub(crate) group_info: GroupInfo,
+    /// The reinit or branch resumption PSK, if any (at most one).
+    pub(crate) resumption: Option<cohort_messages::psk::Psk>,
+}
+
+/// Opens `welcome` with `kp` and its private keys: the suites match, the GroupSecrets and the
+/// GroupInfo decrypt, at most one reinit/branch resumption PSK (V-12.4.3.1-05), the PSKs
+/// resolve (resumption PSKs only from `old`, the group it resumes), and the GroupInfo has our
+/// suite and version mls10.
+///
+/// # Errors
+/// The [`ValidationError`] of the failed step; an unsupported suite.
+pub(crate) fn open_welcome(
+    provider: &dyn cohort_crypto::CryptoProvider,
+    welcome: &Welcome,
+    kp: &cohort_messages::key_package::KeyPackage,
+    kp_secrets: &crate::KeyPackageSecrets,
+    psks: &dyn crate::ExternalPsks,
+    old: Option<&crate::state::GroupState>,
+) -> Result<OpenedWelcome, Error> {
+    use crate::reason::WelcomeReason;
+    use cohort_messages::psk::{Psk, ResumptionPskUsage};
+    if welcome.cipher_suite != kp.cipher_suite {
+        return Err(
+            ValidationError::InvalidWelcome(WelcomeReason::SuiteDiffersFromKeyPackage).into(),
+        );
+    }
+    let suite = provider
+        .suite(kp.cipher_suite)
+        .ok_or(crate::ApiMisuse::UnsupportedCipherSuite(kp.cipher_suite.0))?;
+    let s = &*suite;
+    let kp_ref = labeled::make_key_package_ref(s, &kp.to_bytes()?)?;
+    let init_key = cohort_crypto::SoftwareHpkeKey::from_key_pair(
+        suite.clone(),
+        kp_secrets.init_key.clone(),
+        kp.init_key.clone(),
+    )?;
+    let secrets = decrypt_group_secrets(s, welcome, kp_ref.as_slice(), &init_key)?;
+    // At most one reinit/branch resumption PSK (V-12.4.3.1-05).
+    let mut resumptions = secrets.psks.iter().map(|id| &id.psk).filter(|psk| {
+        matches!(
+            psk,
+            Psk::Resumption {
+                usage: ResumptionPskUsage::Reinit | ResumptionPskUsage::Branch,
+                ..
+            }
+        )
+    });
+    let resumption = resumptions.next().cloned();
+    if resumptions.next().is_some() {
+        return Err(ValidationError::InvalidWelcome(WelcomeReason::TwoResumptionPsks).into());
+    }
+    // The group is new to us: resumption PSKs can only come from `old`.
+    let psk_secret = crate::commit::resolve_psk_secret(s, None, &secrets.psks, psks, old)?;
+    let joiner = JoinerSecret::new(cohort_crypto::Secret::new(
+        secrets.joiner_secret.as_slice().to_vec(),
+    ));
+    let group_info = decrypt_group_info(s, welcome, &joiner, psk_secret.as_bytes())?;
+    let context = &group_info.group_context;
+    if context.cipher_suite != kp.cipher_suite
+        || context.version != cohort_tree::leaf::ProtocolVersion::MLS10
+    {
+        return Err(ValidationError::InvalidWelcome(WelcomeReason::GroupInfoSuiteOrVersion).into());
+    }
+    Ok(OpenedWelcome {
+        suite,
+        secrets,
+        joiner,
+        psk_secret,
+        group_info,
+        resumption,
+    })
+}

@@ -19,10 +19,8 @@
 use std::sync::Arc;
 
 use cohort_codec::Encode;
-use cohort_crypto::{
-    CryptoProvider, Decapsulator, HpkePrivateKey, Secret, SoftwareHpkeKey, SuiteOps, labeled,
-};
-use cohort_key_schedule::{EpochSecrets, JoinerSecret, interim_transcript_hash};
+use cohort_crypto::{CryptoProvider, HpkePrivateKey, Secret, SoftwareHpkeKey, SuiteOps};
+use cohort_key_schedule::{EpochSecrets, interim_transcript_hash};
 use cohort_messages::MlsMessageBody;
 use cohort_messages::framing::{ConfirmedTranscriptHashInput, Content, Sender};
 use cohort_messages::group_context::GroupContext;
@@ -30,16 +28,13 @@ use cohort_messages::key_package::KeyPackage;
 use cohort_messages::partial::{AnnotatedCommit, AnnotatedWelcome};
 use cohort_messages::proposal::{Proposal, ProposalOrRef};
 use cohort_tree::extension as ext;
-use cohort_tree::leaf::ProtocolVersion;
 use cohort_tree::math::{self, LeafIndex};
 use cohort_tree::partial::{LightPathNode, light_decrypt_update_path, light_path_keys};
 
 use crate::commit::resolve_psk_secret;
-use crate::join::{
-    decrypt_group_info, decrypt_group_secrets, verify_confirmation_tag, verify_group_info,
-};
-use crate::reason::{CommitReason, WelcomeReason, WireFormatReason};
-use crate::{ApiMisuse, Error, ExternalPsks, KeyPackageSecrets, ValidationError};
+use crate::join::{verify_confirmation_tag, verify_group_info};
+use crate::reason::{CommitReason, WireFormatReason};
+use crate::{Error, ExternalPsks, KeyPackageSecrets, ValidationError};
 
 /// A light member's state in one epoch.
 pub struct LightGroup {
@@ -85,40 +80,21 @@ impl LightGroup {
         let kp = key_package;
         let sender = &welcome.welcome.sender_membership_proof;
         let joiner = &welcome.joiner_membership_proof;
-        let w = &welcome.welcome.message;
-        if w.cipher_suite != kp.cipher_suite {
-            return Err(
-                ValidationError::InvalidWelcome(WelcomeReason::SuiteDiffersFromKeyPackage).into(),
-            );
-        }
-        let suite = provider
-            .suite(kp.cipher_suite)
-            .ok_or(ApiMisuse::UnsupportedCipherSuite(kp.cipher_suite.0))?;
+        // The GroupInfo, as in an ordinary join (a new group: external PSKs only).
+        let crate::join::OpenedWelcome {
+            suite,
+            secrets: group_secrets,
+            joiner: joiner_secret,
+            psk_secret,
+            group_info,
+            ..
+        } = crate::join::open_welcome(provider, &welcome.welcome.message, kp, secrets, psks, None)?;
         let s = &*suite;
-        // 1. One tree.
+        let context = group_info.group_context.clone();
+        // One tree.
         let root = sender
             .same_tree(joiner, s)
             .map_err(ValidationError::InvalidMembershipProof)?;
-        // 2. The GroupInfo, as in an ordinary join.
-        let kp_ref = labeled::make_key_package_ref(s, &kp.to_bytes()?)?;
-        let init_key = SoftwareHpkeKey::from_key_pair(
-            suite.clone(),
-            secrets.init_key.clone(),
-            kp.init_key.clone(),
-        )?;
-        let group_secrets =
-            decrypt_group_secrets(s, w, kp_ref.as_slice(), &init_key as &dyn Decapsulator)?;
-        // A new group: external PSKs only.
-        let psk_secret = resolve_psk_secret(s, None, &group_secrets.psks, psks, None)?;
-        let joiner_secret =
-            JoinerSecret::new(Secret::new(group_secrets.joiner_secret.as_slice().to_vec()));
-        let group_info = decrypt_group_info(s, w, &joiner_secret, psk_secret.as_bytes())?;
-        let context = group_info.group_context.clone();
-        if context.cipher_suite != kp.cipher_suite || context.version != ProtocolVersion::MLS10 {
-            return Err(
-                ValidationError::InvalidWelcome(WelcomeReason::GroupInfoSuiteOrVersion).into(),
-            );
-        }
         if ext::has_duplicates(&group_info.extensions) || ext::has_duplicates(&context.extensions) {
             return Err(ValidationError::DuplicateExtension.into());
         }
