@@ -11,12 +11,29 @@ use std::sync::{Arc, OnceLock};
 /// Slots per chunk.
 pub(crate) const CHUNK: usize = 64;
 
-/// One chunk: its slots, and a memo of something computed from them (the ratchet tree keeps a
-/// chunk's encoding there), dropped whenever the slots change.
+/// One chunk: its slots, and a memo of the concatenated encodings of its slots (the ratchet
+/// tree keeps a chunk's encoding there).
+///
+/// A slot written through [`Chunked::get_mut`] does not throw the memo away: the last memo is
+/// kept as the *base*, with the written slots marked, and the next [`Chunk::memo`] re-encodes
+/// only those and copies the other slots' bytes from the base. A commit changes a few slots of
+/// a chunk (one node of its path, a hash), so storing the tree after it re-encodes those few
+/// and copies the rest, instead of re-encoding the chunk's 64 leaves and parents. A change of
+/// the number of slots drops the base.
 #[derive(Debug)]
 pub(crate) struct Chunk<T> {
     items: Vec<T>,
-    memo: OnceLock<Box<[u8]>>,
+    memo: OnceLock<Arc<Memo>>,
+    /// The memo before the last writes, and which slots were written since (bit `j` for slot
+    /// `j`); `None` when there is none to reuse.
+    base: Option<(Arc<Memo>, u64)>,
+}
+
+/// A chunk's encoding: the bytes of its slots in order, and where each slot's bytes end.
+#[derive(Debug)]
+pub(crate) struct Memo {
+    bytes: Box<[u8]>,
+    ends: Box<[usize]>,
 }
 
 impl<T> Chunk<T> {
@@ -24,13 +41,26 @@ impl<T> Chunk<T> {
         Self {
             items,
             memo: OnceLock::new(),
+            base: None,
         }
     }
 
-    /// The slots, for writing: the memo goes, as it may no longer match.
+    /// The slots, for a change of their number: the memo goes, and no base is kept.
     fn items_mut(&mut self) -> &mut Vec<T> {
         self.memo = OnceLock::new();
+        self.base = None;
         &mut self.items
+    }
+
+    /// Slot `j`, for writing: the memo becomes the base (if there is none yet) with `j` marked.
+    fn slot_mut(&mut self, j: usize) -> Option<&mut T> {
+        if let Some(memo) = self.memo.take() {
+            self.base = Some((memo, 0));
+        }
+        if let Some((_, written)) = &mut self.base {
+            *written |= 1u64.checked_shl(j as u32).unwrap_or(0);
+        }
+        self.items.get_mut(j)
     }
 
     /// The slots.
@@ -38,21 +68,73 @@ impl<T> Chunk<T> {
         &self.items
     }
 
-    /// The memo, computed by `f` from the slots the first time it is asked for; a failure of
-    /// `f` is returned and nothing is kept.
-    pub(crate) fn memo<E>(&self, f: impl FnOnce(&[T]) -> Result<Box<[u8]>, E>) -> Result<&[u8], E> {
+    /// The encoding of the slots, each written by `encode`, kept until a slot changes; a
+    /// failure of `encode` is returned and nothing is kept. With a base of the same number of
+    /// slots, only the slots written since are encoded again.
+    pub(crate) fn memo<E>(
+        &self,
+        encode: impl Fn(&T, &mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<&[u8], E> {
         if let Some(memo) = self.memo.get() {
-            return Ok(memo);
+            return Ok(&memo.bytes);
         }
-        let computed = f(&self.items)?;
-        Ok(self.memo.get_or_init(|| computed))
+        let base = self
+            .base
+            .as_ref()
+            .filter(|(base, _)| base.ends.len() == self.items.len());
+        let mut bytes = Vec::with_capacity(base.map_or(0, |(b, _)| b.bytes.len() + 256));
+        let mut ends = Vec::with_capacity(self.items.len());
+        // The first slot of a run of unwritten slots whose base bytes are not copied yet.
+        let mut run: Option<usize> = None;
+        for (j, item) in self.items.iter().enumerate() {
+            if let Some((base, written)) = base {
+                if written.checked_shr(j as u32).unwrap_or(1) & 1 == 0 {
+                    run.get_or_insert(j);
+                    ends.push(0);
+                    continue;
+                }
+                if let Some(start) = run.take() {
+                    copy_run(base, start, j, &mut bytes, &mut ends);
+                }
+            }
+            encode(item, &mut bytes)?;
+            ends.push(bytes.len());
+        }
+        if let (Some((base, _)), Some(start)) = (base, run) {
+            copy_run(base, start, self.items.len(), &mut bytes, &mut ends);
+        }
+        let computed = Arc::new(Memo {
+            bytes: bytes.into_boxed_slice(),
+            ends: ends.into_boxed_slice(),
+        });
+        Ok(&self.memo.get_or_init(|| computed).bytes)
+    }
+}
+
+/// Copies the base bytes of slots `start..end` to `bytes`, and sets their ends (`start < end
+/// <= base.ends.len() == ends.len()`).
+fn copy_run(base: &Memo, start: usize, end: usize, bytes: &mut Vec<u8>, ends: &mut [usize]) {
+    let from = start.checked_sub(1).map_or(0, |k| base.ends[k]);
+    let to = base.ends[end - 1];
+    let at = bytes.len();
+    bytes.extend_from_slice(&base.bytes[from..to]);
+    for (new, old) in ends[start..end].iter_mut().zip(&base.ends[start..end]) {
+        *new = old - from + at;
     }
 }
 
 impl<T: Clone> Clone for Chunk<T> {
-    /// A copy of the slots, without the memo (a copy is made to be written).
+    /// A copy of the slots (a copy is made to be written): the memo becomes its base.
     fn clone(&self) -> Self {
-        Self::new(self.items.clone())
+        let base = match self.memo.get() {
+            Some(memo) => Some((memo.clone(), 0)),
+            None => self.base.clone(),
+        };
+        Self {
+            items: self.items.clone(),
+            memo: OnceLock::new(),
+            base,
+        }
     }
 }
 
@@ -112,7 +194,7 @@ impl<T: Clone> Chunked<T> {
         }
         self.chunks
             .get_mut(i / CHUNK)
-            .and_then(|c| Arc::make_mut(c).items_mut().get_mut(i % CHUNK))
+            .and_then(|c| Arc::make_mut(c).slot_mut(i % CHUNK))
     }
 
     /// The elements in order.
@@ -252,6 +334,60 @@ mod tests {
             assert!(copy == Chunked::from_vec(plain.clone()));
             grown.clear();
             assert!(grown.is_empty());
+        }
+    }
+
+    /// Variable-length encoding of a number, so that a changed slot moves the ones after it.
+    fn digits(x: &u32, out: &mut Vec<u8>) -> Result<(), ()> {
+        out.extend_from_slice(x.to_string().as_bytes());
+        out.push(b',');
+        Ok(())
+    }
+
+    fn fresh(c: &Chunked<u32>) -> Vec<Vec<u8>> {
+        c.chunks()
+            .map(|chunk| {
+                let mut out = Vec::new();
+                chunk.items().iter().try_for_each(|x| digits(x, &mut out)).unwrap();
+                out
+            })
+            .collect()
+    }
+
+    fn memos(c: &Chunked<u32>) -> Vec<Vec<u8>> {
+        c.chunks().map(|chunk| chunk.memo(digits).unwrap().to_vec()).collect()
+    }
+
+    /// A memo re-encodes only the slots written since the last one and copies the others: after
+    /// writes in place, writes to a copy (its base shared with the original), runs of written
+    /// and unwritten slots at either end, a resize, and a write to a slot whose new encoding is
+    /// longer or shorter, every chunk's memo equals its encoding from scratch.
+    #[test]
+    fn memo_after_writes_equals_a_fresh_encoding() {
+        let mut c = Chunked::from_vec((0..200u32).collect());
+        assert_eq!(memos(&c), fresh(&c));
+        let mut seed = 7u64;
+        let mut next = |m: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % m
+        };
+        for round in 0..200 {
+            let copy = c.clone();
+            let writes = 1 + next(5);
+            for _ in 0..writes {
+                let i = match next(4) {
+                    0 => 0,
+                    1 => c.len() - 1,
+                    _ => next(c.len()),
+                };
+                *c.get_mut(i).unwrap() = if next(2) == 0 { 7 } else { 1_000_000 + round };
+            }
+            if round % 50 == 49 {
+                let len = c.len();
+                c.resize_with(len + 3, || 42);
+            }
+            assert_eq!(memos(&c), fresh(&c), "round {round}");
+            assert_eq!(memos(&copy), fresh(&copy), "copy, round {round}");
         }
     }
 }

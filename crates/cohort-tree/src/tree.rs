@@ -196,13 +196,7 @@ impl RatchetTree {
     fn encoded_parts(&self) -> Result<(Vec<&[u8]>, &[Option<Arc<Node>>]), CodecError> {
         use cohort_codec::Encode as _;
         let end = self.nodes.rposition(Option::is_some).map_or(0, |i| i + 1);
-        let encode = |items: &[Option<Arc<Node>>]| -> Result<Box<[u8]>, CodecError> {
-            let mut bytes = Vec::with_capacity(items.iter().map(|n| n.encoded_len()).sum());
-            for item in items {
-                item.encode(&mut bytes)?;
-            }
-            Ok(bytes.into_boxed_slice())
-        };
+        let encode = |item: &Option<Arc<Node>>, out: &mut Vec<u8>| item.encode(out);
         let full = end / crate::chunked::CHUNK;
         let mut parts = Vec::with_capacity(full);
         for chunk in self.nodes.chunks().take(full) {
