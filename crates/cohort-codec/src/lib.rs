@@ -112,6 +112,33 @@ pub fn vector_len<T: Encode>(items: &[T]) -> usize {
     varint_len(len) + len
 }
 
+/// Encodes the items an iterator yields as one MLS variable-length vector (`T items<V>`): for
+/// items held in a map or computed on the way, without collecting them first. The iterator is
+/// walked twice (once for the length).
+///
+/// # Errors
+/// [`CodecError::VectorTooLong`] when the content is 2^30 bytes or more.
+pub fn encode_vector_iter<I>(items: I, out: &mut Vec<u8>) -> Result<(), CodecError>
+where
+    I: Iterator + Clone,
+    I::Item: Encode,
+{
+    let len: usize = items.clone().map(|item| item.encoded_len()).sum();
+    encode_varint(len, out)?;
+    out.reserve(len);
+    items.into_iter().try_for_each(|item| item.encode(out))
+}
+
+/// The encoded size of the items an iterator yields as one MLS variable-length vector.
+pub fn vector_iter_len<I>(items: I) -> usize
+where
+    I: Iterator,
+    I::Item: Encode,
+{
+    let len: usize = items.map(|item| item.encoded_len()).sum();
+    varint_len(len) + len
+}
+
 /// Encodes `bytes` as `opaque data<V>`.
 ///
 /// # Errors

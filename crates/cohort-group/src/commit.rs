@@ -250,12 +250,12 @@ pub(crate) fn next_state(
     private.prune(&tree);
     let mut past_epochs = state.past_epochs.clone();
     if state.config.max_past_epochs > 0 {
-        past_epochs.push_back(crate::state::PastEpoch {
+        past_epochs.push_back(std::sync::Arc::new(crate::state::PastEpoch {
             context: state.context.clone(),
             sender_data_secret: state.keys.sender_data_secret.clone(),
             secret_tree: state.keys.secret_tree.clone(),
             signature_keys: crate::state::EpochSignatureKeys::Tree(state.tree.clone()),
-        });
+        }));
     }
     // Older epochs are dropped, and their secrets zeroized, beyond the bound.
     while past_epochs.len() > state.config.max_past_epochs {

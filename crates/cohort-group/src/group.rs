@@ -382,6 +382,7 @@ impl Group {
                         .past_epochs
                         .iter_mut()
                         .find(|p| p.context.epoch == m.epoch)
+                        .map(std::sync::Arc::make_mut)
                         .ok_or(ValidationError::WrongEpoch {
                             got: m.epoch,
                             expected: self.state.context.epoch,
@@ -666,6 +667,7 @@ impl Group {
                 continue;
             }
             let epoch = past.context.epoch;
+            let past = std::sync::Arc::make_mut(past);
             if epoch == current.context.epoch {
                 past.secret_tree = current.keys.secret_tree.clone();
             } else if let Some(kept) = current

@@ -276,16 +276,21 @@ impl Group {
     /// An encoding failure.
     pub fn ratchet_bytes(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
         let s = self.state();
-        let mut out = zeroize::Zeroizing::new(Vec::new());
+        let past = s
+            .past_epochs
+            .iter()
+            .map(|p| (p.context.epoch, &p.secret_tree));
+        // Sized exactly, so that the buffer never grows: a grown buffer would leave a copy of
+        // the keys behind, unzeroized.
+        let len = RATCHETS_VERSION.encoded_len()
+            + s.context.epoch.encoded_len()
+            + s.keys.secret_tree.encoded_len()
+            + cohort_codec::vector_iter_len(past.clone());
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(len));
         RATCHETS_VERSION.encode(&mut out)?;
         s.context.epoch.encode(&mut out)?;
         s.keys.secret_tree.encode(&mut out)?;
-        let past: Vec<(u64, &SecretTree)> = s
-            .past_epochs
-            .iter()
-            .map(|p| (p.context.epoch, &p.secret_tree))
-            .collect();
-        cohort_codec::encode_vector(&past, &mut out)?;
+        cohort_codec::encode_vector_iter(past, &mut out)?;
         Ok(out)
     }
 
@@ -671,7 +676,7 @@ fn encode_state(
             .collect();
         cohort_codec::encode_vector(&past_epochs, out)?;
     } else if with_ratchets {
-        let past_epochs: Vec<&PastEpoch> = s.past_epochs.iter().collect();
+        let past_epochs: Vec<&PastEpoch> = s.past_epochs.iter().map(|p| &**p).collect();
         cohort_codec::encode_vector(&past_epochs, out)?;
     } else {
         let past_epochs: Vec<PastEpochRef<'_>> = s
@@ -881,7 +886,7 @@ fn decode_state(
         keys,
         proposals,
         past_resumption_psks: past.into_iter().collect(),
-        past_epochs: past_epochs.into_iter().collect(),
+        past_epochs: past_epochs.into_iter().map(std::sync::Arc::new).collect(),
         config,
         status,
         reinit,
@@ -982,7 +987,7 @@ impl Group {
         }
         s.keys.secret_tree = snapshot.current;
         for ((_, tree), past) in snapshot.past.into_iter().zip(&mut s.past_epochs) {
-            past.secret_tree = tree;
+            std::sync::Arc::make_mut(past).secret_tree = tree;
         }
         Ok(())
     }

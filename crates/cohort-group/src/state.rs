@@ -353,8 +353,10 @@ pub(crate) struct GroupState {
     pub(crate) proposals: Vec<CachedProposal>,
     /// Resumption PSKs of past epochs, newest last, bounded by the configuration.
     pub(crate) past_resumption_psks: VecDeque<(u64, Secret)>,
-    /// Past epochs kept for late application messages, newest last.
-    pub(crate) past_epochs: VecDeque<PastEpoch>,
+    /// Past epochs kept for late application messages, newest last. Shared between copies of
+    /// the state (a staged commit's next epoch, the facade's copy for an operation); written
+    /// through `Arc::make_mut`, which copies one only while it is shared.
+    pub(crate) past_epochs: VecDeque<std::sync::Arc<PastEpoch>>,
     pub(crate) config: GroupConfig,
     pub(crate) status: GroupStatus,
     /// The ReInit committed in the epoch that began this state, when `status` is

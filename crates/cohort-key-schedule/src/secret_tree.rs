@@ -565,7 +565,7 @@ pub fn sender_data_key_nonce(
 /// configuration, leaf count, unexpanded node secrets, and each expanded leaf's ratchets with
 /// their skipped keys.
 mod persist {
-    use cohort_codec::{CodecError, Decode, Encode, Reader, encode_vector, vector_len};
+    use cohort_codec::{CodecError, Decode, Encode, Reader, encode_vector_iter, vector_iter_len};
     use cohort_crypto::Secret;
 
     use super::{HashRatchet, LeafRatchets, MessageKey, RatchetConfig, SecretTree};
@@ -593,14 +593,12 @@ mod persist {
 
     impl Encode for HashRatchet {
         fn encoded_len(&self) -> usize {
-            let skipped: Vec<&MessageKey> = self.skipped.values().collect();
-            self.secret.encoded_len() + 4 + vector_len(&skipped)
+            self.secret.encoded_len() + 4 + vector_iter_len(self.skipped.values())
         }
         fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
             self.secret.encode(out)?;
             self.next.encode(out)?;
-            let skipped: Vec<&MessageKey> = self.skipped.values().collect();
-            encode_vector(&skipped, out)
+            encode_vector_iter(self.skipped.values(), out)
         }
     }
 
@@ -617,28 +615,29 @@ mod persist {
         }
     }
 
-    impl Encode for SecretTree {
-        fn encoded_len(&self) -> usize {
-            let nodes: Vec<(u32, &Secret)> = self.nodes.iter().map(|(k, v)| (*k, v)).collect();
-            let ratchets: Vec<(u32, (&HashRatchet, &HashRatchet))> = self
-                .ratchets
+    impl SecretTree {
+        fn node_entries(&self) -> impl Iterator<Item = (u32, &Secret)> + Clone {
+            self.nodes.iter().map(|(k, v)| (*k, v))
+        }
+        fn ratchet_entries(
+            &self,
+        ) -> impl Iterator<Item = (u32, (&HashRatchet, &HashRatchet))> + Clone {
+            self.ratchets
                 .iter()
                 .map(|(k, v)| (*k, (&v.handshake, &v.application)))
-                .collect();
-            8 + 4 + vector_len(&nodes) + vector_len(&ratchets)
+        }
+    }
+
+    impl Encode for SecretTree {
+        fn encoded_len(&self) -> usize {
+            8 + 4 + vector_iter_len(self.node_entries()) + vector_iter_len(self.ratchet_entries())
         }
         fn encode(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
             self.config.max_forward_distance.encode(out)?;
             self.config.out_of_order_tolerance.encode(out)?;
             self.leaf_count.encode(out)?;
-            let nodes: Vec<(u32, &Secret)> = self.nodes.iter().map(|(k, v)| (*k, v)).collect();
-            encode_vector(&nodes, out)?;
-            let ratchets: Vec<(u32, (&HashRatchet, &HashRatchet))> = self
-                .ratchets
-                .iter()
-                .map(|(k, v)| (*k, (&v.handshake, &v.application)))
-                .collect();
-            encode_vector(&ratchets, out)
+            encode_vector_iter(self.node_entries(), out)?;
+            encode_vector_iter(self.ratchet_entries(), out)
         }
     }
 

@@ -347,6 +347,30 @@ fn a_failed_message_write_leaves_the_ratchets_as_stored() {
             "{err}"
         );
     }
+
+    // A late message: sent in epoch 1, read by bob in epoch 2 from the retained past epoch.
+    // Its failed write puts that past epoch's secret tree back too.
+    let late = alice_group.send_message(b"late").expect("send");
+    let update = alice_group.self_update(NOW).expect("update");
+    alice_group.merge_pending_commit().expect("merge");
+    let Received::Commit(staged) = bob_group.process_message(update.commit, NOW).expect("commit")
+    else {
+        panic!("a commit")
+    };
+    bob_group.merge_staged(*staged).expect("merge");
+    assert_eq!(bob_group.epoch(), 2);
+    let before = snapshot(&bob_group);
+    bob_store.fail_next_write();
+    let err = bob_group
+        .process_message(late.clone(), NOW)
+        .expect_err("fault");
+    assert!(matches!(err, cohort::Error::Storage(_)), "{err}");
+    assert_eq!(*snapshot(&bob_group), *before);
+    match bob_group.process_message(late, NOW).expect("retry") {
+        Received::Application { data, .. } => assert_eq!(data, b"late"),
+        other => panic!("{other:?}"),
+    }
+    assert_ne!(*snapshot(&bob_group), *before);
 }
 
 /// Alice and Bob in one group, both with `policy`; Bob's store is returned too.
