@@ -19,21 +19,25 @@
 use std::sync::Arc;
 
 use cohort_codec::Encode;
-use cohort_crypto::{CryptoProvider, HpkePrivateKey, Secret, SoftwareHpkeKey, SuiteOps};
-use cohort_key_schedule::{EpochSecrets, interim_transcript_hash};
+use cohort_credential::Credential;
+use cohort_crypto::{CryptoProvider, HpkePrivateKey, Secret, Signer, SoftwareHpkeKey, SuiteOps};
+use cohort_key_schedule::{EpochSecrets, RatchetConfig, SecretTree, interim_transcript_hash};
 use cohort_messages::MlsMessageBody;
-use cohort_messages::framing::{ConfirmedTranscriptHashInput, Content, Sender};
+use cohort_messages::framing::{
+    ConfirmedTranscriptHashInput, Content, ContentType, FramedContent, PrivateMessage, Sender,
+};
 use cohort_messages::group_context::GroupContext;
 use cohort_messages::key_package::KeyPackage;
-use cohort_messages::partial::{AnnotatedCommit, AnnotatedWelcome};
+use cohort_messages::partial::{AnnotatedCommit, AnnotatedWelcome, SenderAuthenticated};
 use cohort_messages::proposal::{Proposal, ProposalOrRef};
 use cohort_tree::extension as ext;
 use cohort_tree::math::{self, LeafIndex};
+use cohort_tree::membership::MembershipProof;
 use cohort_tree::partial::{LightPathNode, light_decrypt_update_path, light_path_keys};
 
 use crate::commit::resolve_psk_secret;
 use crate::join::{verify_confirmation_tag, verify_group_info};
-use crate::reason::{CommitReason, WireFormatReason};
+use crate::reason::{CommitReason, SenderReason, WireFormatReason};
 use crate::{Error, ExternalPsks, KeyPackageSecrets, ValidationError};
 
 /// A light member's state in one epoch.
@@ -43,8 +47,35 @@ pub struct LightGroup {
     own_leaf: LeafIndex,
     leaf_key: HpkePrivateKey,
     path: Vec<LightPathNode>,
+    /// The epoch's secrets; its encryption secret is consumed into `secret_tree` and empty.
     epoch: EpochSecrets,
     interim_transcript_hash: Vec<u8>,
+    /// The epoch's secret tree, for application messages.
+    secret_tree: SecretTree,
+    /// Our membership proof in the epoch's tree: attached to what we send.
+    own_proof: MembershipProof,
+}
+
+/// An application message a light member read ([`LightGroup::process_application`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LightApplication {
+    /// The sender's leaf.
+    pub sender: LeafIndex,
+    /// The sender's credential, from its membership proof (to be checked by the application's
+    /// Authentication Service, as for a full member).
+    pub credential: Credential,
+    /// The application data.
+    pub data: Vec<u8>,
+    /// The message's authenticated data.
+    pub authenticated_data: Vec<u8>,
+}
+
+/// The secret tree of an epoch whose tree has `n_leaves` leaves, from `epoch`'s encryption
+/// secret, which it consumes (RFC 9420 §9: the secret is deleted once the tree is derived).
+fn secret_tree_of(epoch: &mut EpochSecrets, n_leaves: u32) -> SecretTree {
+    let secret = std::mem::replace(&mut epoch.encryption_secret, Secret::new(Vec::new()));
+    SecretTree::new(secret, n_leaves, RatchetConfig::default())
 }
 
 impl std::fmt::Debug for LightGroup {
@@ -140,12 +171,14 @@ impl LightGroup {
             None => Vec::new(),
         };
         // 6. The epoch.
-        let epoch = verify_confirmation_tag(s, &group_info, joiner_secret, psk_secret.as_bytes())?;
+        let mut epoch =
+            verify_confirmation_tag(s, &group_info, joiner_secret, psk_secret.as_bytes())?;
         let interim = interim_transcript_hash(
             s,
             &context.confirmed_transcript_hash,
             &group_info.confirmation_tag.0,
         )?;
+        let secret_tree = secret_tree_of(&mut epoch, joiner.n_leaves);
         Ok(Self {
             suite,
             context,
@@ -154,6 +187,8 @@ impl LightGroup {
             path,
             epoch,
             interim_transcript_hash: interim,
+            secret_tree,
+            own_proof: joiner.clone(),
         })
     }
 
@@ -323,7 +358,7 @@ impl LightGroup {
             commit_secret.as_bytes(),
             &context_bytes,
         )?;
-        let epoch = joiner.into_epoch(s, psk_secret.as_bytes(), &context_bytes)?;
+        let mut epoch = joiner.into_epoch(s, psk_secret.as_bytes(), &context_bytes)?;
         let tag = authenticated
             .auth
             .confirmation_tag
@@ -360,11 +395,137 @@ impl LightGroup {
                 .filter(|n| receiver_after.parent_at(n.node).is_some())
                 .collect(),
         };
+        self.secret_tree = secret_tree_of(&mut epoch, receiver_after.n_leaves);
+        self.own_proof = receiver_after.clone();
         self.context = context;
         self.epoch = epoch;
         self.interim_transcript_hash = interim;
         self.path = path;
         Ok(())
+    }
+
+    /// Reads an application message of the current epoch that carries its sender's membership
+    /// proof (draft-ietf-mls-partial-02, "Application Messages"). The proof is checked against
+    /// the epoch's tree hash before it is used; the sender the message names (in its encrypted
+    /// sender data) must be the proof's leaf, whose signature key verifies the message. On any
+    /// error the state is unchanged (no key is consumed).
+    ///
+    /// # Errors
+    /// [`ValidationError::InvalidMembershipProof`] for a proof that does not verify,
+    /// [`ValidationError::AnnotationMismatch`] for a proof of another leaf than the sender's,
+    /// [`ValidationError::UnsupportedForLightMember`] for a handshake message, and the checks
+    /// of an ordinary PrivateMessage (epoch, decryption, generation, signature).
+    pub fn process_application(
+        &mut self,
+        message: &SenderAuthenticated<PrivateMessage>,
+    ) -> Result<LightApplication, Error> {
+        let s = &*self.suite;
+        let proof = &message.sender_membership_proof;
+        let private = &message.message;
+        if private.content_type != ContentType::Application {
+            return Err(ValidationError::UnsupportedForLightMember(
+                "a handshake message as a PrivateMessage",
+            )
+            .into());
+        }
+        if private.epoch != self.context.epoch {
+            return Err(ValidationError::WrongEpoch {
+                got: private.epoch,
+                expected: self.context.epoch,
+            }
+            .into());
+        }
+        proof
+            .verify(s, &self.context.tree_hash)
+            .map_err(ValidationError::InvalidMembershipProof)?;
+        let leaf = proof.leaf().ok_or(ValidationError::AnnotationMismatch(
+            "the sender proof proves no leaf",
+        ))?;
+        let named = std::cell::Cell::new(None);
+        let content = crate::framing::unprotect_private(
+            s,
+            private,
+            &self.context,
+            &mut self.secret_tree,
+            self.epoch.sender_data_secret.as_bytes(),
+            |sender| {
+                named.set(Some(sender));
+                (sender == proof.leaf_index).then_some(&leaf.signature_key)
+            },
+        )
+        .map_err(|e| match (e, named.get()) {
+            (
+                Error::Invalid(ValidationError::InvalidSender(
+                    SenderReason::PrivateMessageFromBlankLeaf,
+                )),
+                Some(sender),
+            ) if sender != proof.leaf_index => {
+                ValidationError::AnnotationMismatch("the sender proof is not the sender's leaf")
+                    .into()
+            }
+            (e, _) => e,
+        })?;
+        let Content::Application(data) = content.content.content else {
+            return Err(ValidationError::UnexpectedWireFormat(
+                WireFormatReason::ContentTypeMismatch,
+            )
+            .into());
+        };
+        Ok(LightApplication {
+            sender: proof.leaf_index,
+            credential: leaf.credential.clone(),
+            data: data.into_vec(),
+            authenticated_data: content.content.authenticated_data.into_vec(),
+        })
+    }
+
+    /// Encrypts `data` for the group as a PrivateMessage from our leaf, signed with `signer`
+    /// (the key of our leaf), padded with `padding` zero bytes, and carrying our membership
+    /// proof so that other light members can verify it. A full member reads the inner
+    /// PrivateMessage as any other.
+    ///
+    /// # Errors
+    /// A crypto failure (drawing the reuse guard, deriving the key, signing).
+    pub fn encrypt_application(
+        &mut self,
+        signer: &dyn Signer,
+        data: &[u8],
+        authenticated_data: &[u8],
+        padding: usize,
+    ) -> Result<SenderAuthenticated<PrivateMessage>, Error> {
+        let s = &*self.suite;
+        let mut reuse_guard = [0u8; 4];
+        s.random_fill(&mut reuse_guard)?;
+        let content = FramedContent {
+            group_id: self.context.group_id.clone(),
+            epoch: self.context.epoch,
+            sender: Sender::Member(self.own_leaf),
+            authenticated_data: authenticated_data.to_vec().into(),
+            content: Content::Application(data.to_vec().into()),
+        };
+        let message = crate::framing::protect_private(
+            s,
+            signer,
+            content,
+            None,
+            &self.context,
+            &mut self.secret_tree,
+            self.epoch.sender_data_secret.as_bytes(),
+            crate::framing::PrivateOptions {
+                padding,
+                reuse_guard,
+            },
+        )?;
+        Ok(SenderAuthenticated {
+            message,
+            sender_membership_proof: self.own_proof.clone(),
+        })
+    }
+
+    /// Our membership proof in the current epoch's tree (the joiner proof we joined with, or
+    /// the receiver proof of the last commit).
+    pub fn membership_proof(&self) -> &MembershipProof {
+        &self.own_proof
     }
 
     /// The current epoch.

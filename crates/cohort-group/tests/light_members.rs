@@ -1,0 +1,189 @@
+//! Light members (draft-ietf-mls-partial-02) in a group of full members: a light client joins
+//! from a Welcome that the test annotates from the inviter's tree, as a Delivery Service would,
+//! then reads and sends application messages that carry their sender's membership proof
+//! ("Application Messages"). Refused messages consume no key.
+
+#[path = "support.rs"]
+mod support;
+
+use cohort_group::light::LightGroup;
+use cohort_group::{CommitOptions, Error, Group, NoPsks, Processed, ValidationError};
+use cohort_messages::framing::PrivateMessage;
+use cohort_messages::partial::{AnnotatedWelcome, SenderAuthenticated};
+use cohort_messages::{MlsMessage, MlsMessageBody};
+use cohort_tree::math::LeafIndex;
+use cohort_tree::membership::MembershipProof;
+use support::*;
+
+/// The membership proof of `leaf` in `group`'s current tree: what an annotator gives.
+fn proof(group: &Group, leaf: LeafIndex) -> MembershipProof {
+    let mut tree = group.tree().clone();
+    MembershipProof::from_tree(&mut tree, &*suite(), leaf).expect("proof")
+}
+
+/// `message` (a PrivateMessage) with the proof of `leaf` in `group`'s tree.
+fn annotate(
+    group: &Group,
+    message: &MlsMessage,
+    leaf: LeafIndex,
+) -> SenderAuthenticated<PrivateMessage> {
+    let MlsMessageBody::PrivateMessage(m) = &message.body else {
+        panic!("not a PrivateMessage")
+    };
+    SenderAuthenticated {
+        message: m.clone(),
+        sender_membership_proof: proof(group, leaf),
+    }
+}
+
+/// alice, bob and carol (full members) and a light member that alice added.
+fn mixed() -> (
+    Member,
+    Member,
+    Member,
+    LightGroup,
+    cohort_crypto::SoftwareSigner,
+) {
+    let (mut alice, mut bob, mut carol) = trio();
+    let (kp, secrets, light_signer) = key_package("light");
+    let out = alice
+        .group
+        .add_members(
+            &alice.signer,
+            vec![kp.clone()],
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .expect("add");
+    alice.group.merge_pending_commit().expect("merge");
+    apply(&mut bob.group, &out.commit);
+    apply(&mut carol.group, &out.commit);
+    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+        panic!("not a Welcome")
+    };
+    let light_leaf = LeafIndex(3);
+    let annotated = AnnotatedWelcome {
+        welcome: SenderAuthenticated {
+            message: welcome,
+            sender_membership_proof: proof(&alice.group, alice.leaf()),
+        },
+        joiner_membership_proof: proof(&alice.group, light_leaf),
+    };
+    let light =
+        LightGroup::join(&provider(), &annotated, &kp, &secrets, &NoPsks).expect("light join");
+    assert_eq!(light.own_leaf(), light_leaf);
+    assert_eq!(
+        light.epoch_authenticator(),
+        alice.group.epoch_authenticator()
+    );
+    (alice, bob, carol, light, light_signer)
+}
+
+/// Application messages both ways: a full member's message, annotated with its proof, is read
+/// by the light member with the sender's leaf and credential; the light member's message is
+/// read by every full member as an ordinary PrivateMessage, and its proof verifies against
+/// their tree.
+#[test]
+fn light_member_reads_and_sends_application_messages() {
+    let (mut alice, mut bob, mut carol, mut light, light_signer) = mixed();
+    let m = bob
+        .group
+        .encrypt_application(&bob.signer, b"hello light", b"aad", 0)
+        .expect("send");
+    let read = light
+        .process_application(&annotate(&alice.group, &m, bob.leaf()))
+        .expect("read");
+    assert_eq!(read.sender, bob.leaf());
+    assert_eq!(
+        read.credential,
+        cohort_credential::Credential::basic(b"bob".to_vec())
+    );
+    assert_eq!(
+        (read.data.as_slice(), read.authenticated_data.as_slice()),
+        (&b"hello light"[..], &b"aad"[..])
+    );
+
+    let sent = light
+        .encrypt_application(&light_signer, b"hello full", b"", 16)
+        .expect("light sends");
+    let mut tree = alice.group.tree().clone();
+    let root = tree.tree_hash(&*suite()).expect("hash");
+    assert_eq!(
+        sent.sender_membership_proof
+            .root_tree_hash(&*suite())
+            .expect("hash"),
+        root
+    );
+    let wire = MlsMessage::new(MlsMessageBody::PrivateMessage(sent.message.clone()));
+    for full in [&mut alice, &mut bob, &mut carol] {
+        match deliver(&mut full.group, &wire).expect("full member reads") {
+            Processed::Application { sender, data, .. } => {
+                assert_eq!(
+                    (sender, data.as_slice()),
+                    (light.own_leaf(), &b"hello full"[..])
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// The refusals of a light member's receive path, each leaving the message readable after:
+/// a proof of another leaf than the sender's, a proof altered so that it does not verify
+/// against the epoch's tree hash, and a proof of a leaf in another tree; then the genuine
+/// message is read, and its replay is refused (the key is consumed).
+#[test]
+fn light_member_refuses_unproven_application_messages() {
+    let (mut alice, mut bob, carol, mut light, _) = mixed();
+    let m = bob
+        .group
+        .encrypt_application(&bob.signer, b"proven", b"", 0)
+        .expect("send");
+    let genuine = annotate(&alice.group, &m, bob.leaf());
+
+    let other_leaf = annotate(&alice.group, &m, carol.leaf());
+    assert!(matches!(
+        light.process_application(&other_leaf),
+        Err(Error::Invalid(ValidationError::AnnotationMismatch(_)))
+    ));
+    let mut altered = genuine.clone();
+    if let Some(first) = altered.sender_membership_proof.copath_hashes.first_mut() {
+        first.hash_value = vec![0u8; 32].into();
+    }
+    assert!(matches!(
+        light.process_application(&altered),
+        Err(Error::Invalid(ValidationError::InvalidMembershipProof(_)))
+    ));
+    // bob's proof from before the light member joined: a tree of another hash.
+    let (mut lonely, _, _) = trio();
+    let stale = SenderAuthenticated {
+        message: genuine.message.clone(),
+        sender_membership_proof: proof(&lonely.group, bob.leaf()),
+    };
+    assert!(matches!(
+        light.process_application(&stale),
+        Err(Error::Invalid(ValidationError::InvalidMembershipProof(_)))
+    ));
+    let _ = &mut lonely;
+
+    let read = light.process_application(&genuine).expect("still readable");
+    assert_eq!(read.data, b"proven");
+    assert!(light.process_application(&genuine).is_err(), "a replay");
+
+    // A message of an epoch the light member has not reached (it was given no annotated
+    // commit for it).
+    let update = alice
+        .group
+        .self_update(&alice.signer, &CommitOptions::new(), Some(NOW))
+        .expect("update");
+    alice.group.merge_pending_commit().expect("merge");
+    apply(&mut bob.group, &update.commit);
+    let later = bob
+        .group
+        .encrypt_application(&bob.signer, b"later", b"", 0)
+        .expect("send");
+    assert!(matches!(
+        light.process_application(&annotate(&alice.group, &later, bob.leaf())),
+        Err(Error::Invalid(ValidationError::WrongEpoch { .. }))
+    ));
+}
