@@ -348,14 +348,20 @@ mod tests {
         c.chunks()
             .map(|chunk| {
                 let mut out = Vec::new();
-                chunk.items().iter().try_for_each(|x| digits(x, &mut out)).unwrap();
+                chunk
+                    .items()
+                    .iter()
+                    .try_for_each(|x| digits(x, &mut out))
+                    .unwrap();
                 out
             })
             .collect()
     }
 
     fn memos(c: &Chunked<u32>) -> Vec<Vec<u8>> {
-        c.chunks().map(|chunk| chunk.memo(digits).unwrap().to_vec()).collect()
+        c.chunks()
+            .map(|chunk| chunk.memo(digits).unwrap().to_vec())
+            .collect()
     }
 
     /// A memo re-encodes only the slots written since the last one and copies the others: after
@@ -368,7 +374,9 @@ mod tests {
         assert_eq!(memos(&c), fresh(&c));
         let mut seed = 7u64;
         let mut next = |m: usize| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (seed >> 33) as usize % m
         };
         for round in 0..200 {

@@ -353,7 +353,9 @@ fn a_failed_message_write_leaves_the_ratchets_as_stored() {
     let late = alice_group.send_message(b"late").expect("send");
     let update = alice_group.self_update(NOW).expect("update");
     alice_group.merge_pending_commit().expect("merge");
-    let Received::Commit(staged) = bob_group.process_message(update.commit, NOW).expect("commit")
+    let Received::Commit(staged) = bob_group
+        .process_message(update.commit, NOW)
+        .expect("commit")
     else {
         panic!("a commit")
     };
