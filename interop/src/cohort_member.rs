@@ -50,13 +50,22 @@ pub struct CohortMember {
     next: Option<(CipherSuite, Client, Arc<SoftwareSigner>)>,
 }
 
+/// cohort's RustCrypto provider as the interop suite runs it: the seven suites of RFC 9420, and
+/// the post-quantum suites also at OpenMLS's code points, with OpenMLS 0.9's key derivation for
+/// those (`PqCodePoints::OPENMLS`, see `docs/interop.md`).
+pub fn interop_provider() -> Arc<dyn CryptoProvider> {
+    Arc::new(cohort::crypto::rustcrypto::provider_with_pq_code_points(
+        cohort::crypto::PqCodePoints::OPENMLS,
+    ))
+}
+
 impl CohortMember {
     /// A cohort client named `identity` for cipher suite `suite`.
     ///
     /// # Errors
     /// [`Error::UnsupportedSuite`]; a crypto failure making the signing key.
     pub fn new(identity: &str, suite: u16, options: MemberOptions) -> Result<Self, Error> {
-        let provider: Arc<dyn CryptoProvider> = Arc::new(cohort::crypto::rustcrypto::provider());
+        let provider = interop_provider();
         let (client, signer) = new_client(&provider, identity, CipherSuite(suite), options)?;
         let alias = options
             .self_remove
@@ -521,7 +530,7 @@ impl CohortExternalSender {
     /// # Errors
     /// [`Error::UnsupportedSuite`]; a crypto failure making the signing key.
     pub fn new(identity: &str, suite: u16) -> Result<Self, Error> {
-        let provider: Arc<dyn CryptoProvider> = Arc::new(cohort::crypto::rustcrypto::provider());
+        let provider = interop_provider();
         let ops = provider
             .suite(CipherSuite(suite))
             .ok_or(Error::UnsupportedSuite {

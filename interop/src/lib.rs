@@ -10,5 +10,7 @@ pub mod mls_rs_member;
 pub mod openmls_member;
 pub mod scenario;
 
-pub use member::{CommitBytes, Error, Implementation, Incoming, Member, MemberOptions};
+pub use member::{
+    CommitBytes, Error, Implementation, Incoming, Member, MemberOptions, OPENMLS_PQ_SUITES,
+};
 pub use scenario::Scenario;

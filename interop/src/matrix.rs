@@ -184,9 +184,12 @@ pub struct Filter {
     pub seed: Option<u64>,
 }
 
-/// The suites the matrix covers when the filter names none: 1, 2, 3 and 7, each where the
-/// implementations of the cell all have it.
-pub const DEFAULT_SUITES: [u16; 4] = [1, 2, 3, 7];
+/// The suites the matrix covers when the filter names none, each where the implementations of
+/// the cell all have it: 1, 2, 3 and 7 of RFC 9420, and the post-quantum suites at OpenMLS's
+/// code points ([`crate::OPENMLS_PQ_SUITES`], cohort and OpenMLS only).
+pub const DEFAULT_SUITES: [u16; 12] = [
+    1, 2, 3, 7, 0x004F, 0x004E, 0xF042, 0x0050, 0x0042, 0x0052, 0x0051, 0x0907,
+];
 
 /// Every cell selected by `filter` that its implementations can play, in print order.
 pub fn cells(filter: &Filter) -> Vec<Cell> {

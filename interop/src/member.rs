@@ -6,6 +6,16 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+/// The post-quantum suites of draft-ietf-mls-pq-ciphersuites-06 that OpenMLS 0.9.2 offers (its
+/// `draft-ietf-mls-pq-ciphersuites` feature), at its code points: TBD1, TBD2, TBD6, TBD7, TBD8,
+/// TBD9, TBD10 and TBD11. cohort speaks them through `PqCodePoints::OPENMLS`. (OpenMLS's ninth,
+/// `0x0906`, ML-KEM-1024 with SHA-512 and ML-DSA-87, is not a suite of the draft.) mls-rs 0.57's
+/// post-quantum suites use private code points and an X-Wing that is not the draft's, so it
+/// plays none of them.
+pub const OPENMLS_PQ_SUITES: [u16; 8] = [
+    0x004F, 0x004E, 0xF042, 0x0050, 0x0042, 0x0052, 0x0051, 0x0907,
+];
+
 /// Which implementation runs a [`Member`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Implementation {
@@ -34,12 +44,18 @@ impl Implementation {
         }
     }
 
-    /// The cipher suites (IANA code points) this implementation's backend in this crate offers.
+    /// The cipher suites (IANA code points, and OpenMLS's for the post-quantum suites of
+    /// draft-ietf-mls-pq-ciphersuites, [`OPENMLS_PQ_SUITES`]) this implementation's backend in
+    /// this crate offers.
     pub fn cipher_suites(self) -> &'static [u16] {
         match self {
-            Implementation::Cohort => &[1, 2, 3, 4, 5, 6, 7],
+            Implementation::Cohort => &[
+                1, 2, 3, 4, 5, 6, 7, 0x004F, 0x004E, 0xF042, 0x0050, 0x0042, 0x0052, 0x0051, 0x0907,
+            ],
             Implementation::MlsRs => &[1, 2, 3, 7],
-            Implementation::OpenMls => &[1, 2, 3],
+            Implementation::OpenMls => &[
+                1, 2, 3, 0x004F, 0x004E, 0xF042, 0x0050, 0x0042, 0x0052, 0x0051, 0x0907,
+            ],
         }
     }
 

@@ -26,8 +26,10 @@ USAGE:
                         [--max-assignments N] [--encrypt-handshake]
 
 OPTIONS:
-    --suite N          Only cipher suite N (repeatable; default: 1, 2, 3 and 7, each where
-                       every implementation of the cell has it)
+    --suite N          Only cipher suite N, in decimal (repeatable; default: 1, 2, 3, 7
+                       and the post-quantum suites at OpenMLS's code points 79, 78, 61506,
+                       80, 66, 82, 81, 2311, each where every implementation of the cell
+                       has it)
     --peer NAME        Only this peer: mls-rs, openmls or mixed (repeatable; default: all)
     --scenario NAME    Only this scenario (repeatable; default: all): 1:1-join, 3-party-join,
                        multiple-joins, application, external-join, external-psk, two-psks,

@@ -257,6 +257,57 @@ impl Kem for PqKem {
     }
 }
 
+/// A [`PqKem`] whose `DeriveKeyPair` takes `SHAKE256(ikm)` as the seed, without
+/// draft-ietf-hpke-pq's `LabeledDerive`: how OpenMLS 0.9 (hpke-rs 0.7) derives a node's key
+/// pair from a path secret. Everything else is the draft's. Selected by
+/// [`PqSeedDerivation::PlainShake256`](cohort_crypto::PqSeedDerivation::PlainShake256) for a
+/// preset's aliased suites only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PlainSeed(pub(crate) PqKem);
+
+impl Kem for PlainSeed {
+    fn kem_id(&self) -> u16 {
+        self.0.kem_id()
+    }
+    fn secret_len(&self) -> usize {
+        self.0.secret_len()
+    }
+    fn enc_len(&self) -> usize {
+        self.0.enc_len()
+    }
+    fn public_key_len(&self) -> usize {
+        self.0.public_key_len()
+    }
+    fn private_key_len(&self) -> usize {
+        self.0.private_key_len()
+    }
+    fn generate(&self) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
+        self.0.generate()
+    }
+    fn derive_key_pair(&self, ikm: &[u8]) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
+        self.0.key_pair(shake256(ikm, self.0.private_key_len()))
+    }
+    fn public_key(&self, sk: &HpkePrivateKey) -> Result<HpkePublicKey, CryptoError> {
+        self.0.public_key(sk)
+    }
+    fn validate_public_key(&self, pk: &[u8]) -> Result<(), CryptoError> {
+        self.0.validate_public_key(pk)
+    }
+    fn encap(&self, pk_r: &[u8]) -> Result<(Secret, Vec<u8>), CryptoError> {
+        self.0.encap(pk_r)
+    }
+    fn encap_derand(
+        &self,
+        pk_r: &[u8],
+        randomness: &[u8],
+    ) -> Result<(Secret, Vec<u8>), CryptoError> {
+        self.0.encap_derand(pk_r, randomness)
+    }
+    fn decap(&self, enc: &[u8], sk_r: &HpkePrivateKey, pk_r: &[u8]) -> Result<Secret, CryptoError> {
+        self.0.decap(enc, sk_r, pk_r)
+    }
+}
+
 /// The C2PRI combiner: `SHA3-256(ss_PQ || ss_T || ct_T || ek_T || label)`.
 fn combine(group: Group, ss_pq: &Secret, ss_t: &Secret, ct_t: &[u8], ek_t: &[u8]) -> Secret {
     let mut hash = sha3::Sha3_256::new();

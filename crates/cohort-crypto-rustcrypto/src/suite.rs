@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use cohort_crypto::{CipherSuite, SuiteOps};
+use cohort_crypto::{CipherSuite, PqSeedDerivation, SuiteOps};
 use cohort_crypto_hpke::{ComposedSuite, Kem, Primitives};
 
 use crate::aead::AeadAlg;
 use crate::dh::DhAlg;
 use crate::hash::HashAlg;
-use crate::pq_kem::PqKem;
+use crate::pq_kem::{PlainSeed, PqKem};
 use crate::rng;
 use crate::sig::SigAlg;
 
@@ -58,6 +58,15 @@ const PQ_KEMS: &[&dyn Kem] = &[
     &PqKem::XWing,
 ];
 
+/// [`PQ_KEMS`] with OpenMLS 0.9's `DeriveKeyPair` ([`PlainSeed`]).
+const PQ_KEMS_PLAIN_SEED: &[&dyn Kem] = &[
+    &PlainSeed(PqKem::MlKem768),
+    &PlainSeed(PqKem::MlKem1024),
+    &PlainSeed(PqKem::MlKem768P256),
+    &PlainSeed(PqKem::MlKem1024P384),
+    &PlainSeed(PqKem::XWing),
+];
+
 /// The operations of `cs`, one of the seven of RFC 9420 or one of the eleven of
 /// draft-ietf-mls-pq-ciphersuites, or `None`.
 pub(crate) fn ops_with_pq(cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
@@ -70,8 +79,12 @@ pub(crate) fn ops_with_pq_points(
     cs: CipherSuite,
     points: cohort_crypto::PqCodePoints,
 ) -> Option<Arc<dyn SuiteOps>> {
+    let kems = match points.seed_derivation {
+        PqSeedDerivation::PlainShake256 => PQ_KEMS_PLAIN_SEED,
+        _ => PQ_KEMS,
+    };
     match points.draft_suite(cs) {
-        Some(draft) => ComposedSuite::with_kems_as(cs, draft, &PRIMITIVES, PQ_KEMS)
+        Some(draft) => ComposedSuite::with_kems_as(cs, draft, &PRIMITIVES, kems)
             .map(|s| Arc::new(s) as Arc<dyn SuiteOps>),
         None => ops_with_pq(cs),
     }

@@ -17,5 +17,5 @@ pub use provider::{
     SuiteOps,
 };
 pub use secret::{HpkePrivateKey, Secret, SignaturePrivateKey};
-pub use suite::{CipherSuite, HpkeSuite, PqCodePoints, SignatureScheme};
+pub use suite::{CipherSuite, HpkeSuite, PqCodePoints, PqSeedDerivation, SignatureScheme};
 pub use types::{HpkeCiphertext, HpkePublicKey, SignaturePublicKey};

@@ -52,11 +52,31 @@ impl CipherSuite {
 pub struct PqCodePoints {
     /// `(code point on the wire, the draft suite at its cohort code point)`.
     pub aliases: &'static [(CipherSuite, CipherSuite)],
+    /// How the aliased suites' ML-KEM and hybrid KEMs derive a key pair from a path secret
+    /// (`DeriveKeyPair`); the suites at cohort's own code points always follow the draft.
+    pub seed_derivation: PqSeedDerivation,
+}
+
+/// How a post-quantum KEM's `DeriveKeyPair(ikm)` makes its seed: what a TreeKEM path secret's
+/// node key is, so both sides of a group must agree on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PqSeedDerivation {
+    /// draft-ietf-hpke-pq: `SHAKE256.LabeledDerive(ikm, "DeriveKeyPair", "", Nsk)` with the
+    /// KEM's suite id. The default, and what the HPKE-PQ vectors check.
+    Labeled,
+    /// `SHAKE256(ikm)` to `Nsk` bytes, without the label: what OpenMLS 0.9 (through hpke-rs
+    /// 0.7) does. A compatibility setting for groups with such members, documented as a peer
+    /// deviation in `docs/interop.md`.
+    PlainShake256,
 }
 
 impl PqCodePoints {
     /// cohort's private-use code points: TBD*n* is `0xFF00 + n`.
-    pub const PRIVATE_USE: Self = Self { aliases: &[] };
+    pub const PRIVATE_USE: Self = Self {
+        aliases: &[],
+        seed_derivation: PqSeedDerivation::Labeled,
+    };
 
     /// MLSpp's: `0x0008` = TBD2, `0x0009` = TBD4, `0x000a` = TBD5 (the numbering of the
     /// draft-ietf-mls-partial-02 vectors too).
@@ -75,10 +95,12 @@ impl PqCodePoints {
                 CipherSuite::MLS_192_MLKEM1024P384_AES256GCM_SHA384_P384,
             ),
         ],
+        seed_derivation: PqSeedDerivation::Labeled,
     };
 
-    /// OpenMLS main's: `0x004F` = TBD1, `0x004E` = TBD2, `0xF042` = TBD6, `0x0050` = TBD7,
-    /// `0x0042` = TBD8, `0x0052` = TBD9, `0x0051` = TBD10, `0x0907` = TBD11.
+    /// OpenMLS's (0.9.2 and main): `0x004F` = TBD1, `0x004E` = TBD2, `0xF042` = TBD6,
+    /// `0x0050` = TBD7, `0x0042` = TBD8, `0x0052` = TBD9, `0x0051` = TBD10, `0x0907` = TBD11,
+    /// with OpenMLS 0.9's key derivation ([`PqSeedDerivation::PlainShake256`]) for them.
     pub const OPENMLS: Self = Self {
         aliases: &[
             (
@@ -114,7 +136,17 @@ impl PqCodePoints {
                 CipherSuite::MLS_256_MLKEM1024_AES256GCM_SHA384_MLDSA87,
             ),
         ],
+        seed_derivation: PqSeedDerivation::PlainShake256,
     };
+
+    /// This preset with `seed_derivation` for its aliased suites (for example OpenMLS's code
+    /// points with the draft's derivation, to meet an OpenMLS that has fixed it).
+    pub const fn with_seed_derivation(self, seed_derivation: PqSeedDerivation) -> Self {
+        Self {
+            aliases: self.aliases,
+            seed_derivation,
+        }
+    }
 
     /// The draft suite the wire code point `cs` stands for under this preset, if an alias.
     pub fn draft_suite(self, cs: CipherSuite) -> Option<CipherSuite> {

@@ -80,7 +80,7 @@ pub mod credential {
 pub mod crypto {
     pub use cohort_crypto::{
         CipherSuite, CryptoError, CryptoErrorKind, CryptoProvider, Decapsulator, HpkeCiphertext,
-        HpkePrivateKey, HpkePublicKey, PqCodePoints, Secret, SignaturePrivateKey,
+        HpkePrivateKey, HpkePublicKey, PqCodePoints, PqSeedDerivation, Secret, SignaturePrivateKey,
         SignaturePublicKey, SignatureScheme, Signer, SoftwareHpkeKey, SoftwareSigner, SuiteOps,
         labeled,
     };

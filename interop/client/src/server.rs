@@ -244,11 +244,16 @@ impl Default for CohortClient {
 }
 
 impl CohortClient {
-    /// A client with no states, on the RustCrypto backend.
+    /// A client with no states, on the RustCrypto backend: the seven suites of RFC 9420 and
+    /// the eleven post-quantum suites of draft-ietf-mls-pq-ciphersuites-06, at cohort's
+    /// private-use code points and at OpenMLS's (with OpenMLS 0.9's key derivation for those,
+    /// `PqCodePoints::OPENMLS`), all advertised by `SupportedCiphersuites`.
     pub fn new() -> Self {
         Self {
             inner: Arc::new(Mutex::new(Store::default())),
-            provider: Arc::new(cohort::crypto::rustcrypto::provider()),
+            provider: Arc::new(cohort::crypto::rustcrypto::provider_with_pq_code_points(
+                cohort::crypto::PqCodePoints::OPENMLS,
+            )),
         }
     }
 

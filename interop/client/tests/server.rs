@@ -392,3 +392,28 @@ async fn key_package_transaction_joins_with_the_requested_framing() {
         .proposal;
     assert_eq!(proposal[2..4], [0, 2]);
 }
+
+/// The client advertises the suites of RFC 9420 and the post-quantum suites, at cohort's
+/// private-use code points and at OpenMLS's, and creates a group in one of OpenMLS's.
+#[tokio::test]
+async fn post_quantum_suites_are_advertised_and_usable() {
+    let client = CohortClient::new();
+    let suites = client
+        .supported_ciphersuites(Request::new(proto::SupportedCiphersuitesRequest {}))
+        .await
+        .unwrap()
+        .into_inner()
+        .ciphersuites;
+    for suite in [1, 7, 0xFF01, 0xFF0B, 0x004F, 0x0051, 0x0907] {
+        assert!(suites.contains(&suite), "{suite:#06x} in {suites:?}");
+    }
+    client
+        .create_group(Request::new(proto::CreateGroupRequest {
+            group_id: b"pq".to_vec(),
+            cipher_suite: 0x004F,
+            encrypt_handshake: false,
+            identity: b"alice".to_vec(),
+        }))
+        .await
+        .unwrap();
+}
