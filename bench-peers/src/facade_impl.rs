@@ -25,15 +25,29 @@ const GROUP: &[u8] = b"bench-peers";
 #[derive(Debug)]
 pub struct Facade {
     provider: Arc<dyn CryptoProvider>,
+    suite: CipherSuite,
     label: &'static str,
 }
 
 impl Facade {
-    /// The facade on the aws-lc-rs backend, its default.
+    /// The facade on the aws-lc-rs backend, its default, on suite 1.
     pub fn aws_lc() -> Self {
         Facade {
             provider: Arc::new(cohort::crypto::aws_lc::provider()),
+            suite: CS,
             label: "cohort facade (aws-lc)",
+        }
+    }
+
+    /// The facade on the RustCrypto backend with the post-quantum suites, also at OpenMLS's
+    /// code points (`PqCodePoints::OPENMLS`), on `suite`, labelled `label`.
+    pub fn rustcrypto_pq(suite: CipherSuite, label: &'static str) -> Self {
+        Facade {
+            provider: Arc::new(cohort::crypto::rustcrypto::provider_with_pq_code_points(
+                cohort::crypto::PqCodePoints::OPENMLS,
+            )),
+            suite,
+            label,
         }
     }
 }
@@ -50,6 +64,29 @@ impl FacadeMember {
     fn group(&mut self) -> Result<&mut ClientGroup, Error> {
         self.group.as_mut().ok_or(Error::NoGroup)
     }
+
+    /// The bytes its store holds for the group: the state and every epoch record.
+    ///
+    /// # Errors
+    /// [`Error::NoGroup`] when nothing is stored; a storage failure.
+    pub fn stored_bytes(&self) -> Result<usize, Error> {
+        let state = self
+            .store
+            .read_state(GROUP)
+            .map_err(|_| Error::Unexpected("stored state"))?
+            .ok_or(Error::NoGroup)?;
+        let mut total = state.state.len();
+        for epoch in self
+            .store
+            .epochs(GROUP)
+            .map_err(|_| Error::Unexpected("stored epochs"))?
+        {
+            if let Ok(Some(record)) = self.store.read_epoch(GROUP, epoch) {
+                total += record.len();
+            }
+        }
+        Ok(total)
+    }
 }
 
 impl Mls for Facade {
@@ -62,10 +99,10 @@ impl Mls for Facade {
     }
 
     fn member(&self, name: &str) -> Result<FacadeMember, Error> {
-        let suite = self.provider.require_suite(CS)?;
+        let suite = self.provider.require_suite(self.suite)?;
         let store = Arc::new(MemoryStore::new());
         let client = Client::builder(self.provider.clone())
-            .cipher_suite(CS)
+            .cipher_suite(self.suite)
             .signer(Arc::new(SoftwareSigner::generate(suite)?))
             .credential(Credential::basic(name.as_bytes().to_vec()))
             .build(store.clone())?;

@@ -16,6 +16,7 @@ pub mod facade_impl;
 pub mod mlsrs_impl;
 pub mod openmls_impl;
 pub mod plot;
+pub mod pq;
 pub mod primitives;
 pub mod report;
 pub mod run;

@@ -14,6 +14,7 @@ bench-peers: cohort, OpenMLS and mls-rs on the shared MLS scenarios, side by sid
 
 USAGE:
     bench-peers [--sizes 10,100,1000] [--quick] [--impls a,b,...] [--out DIR]
+    bench-peers --pq [--sizes 10,100,1000] [--openmls-max N] [--quick] [--out DIR]
 
 OPTIONS:
     --sizes LIST   group sizes N (default 10,100,1000)
@@ -21,12 +22,19 @@ OPTIONS:
     --impls LIST   implementations to run (default all): cohort-facade-aws-lc, cohort-aws-lc, openmls,
                    mls-rs-aws-lc, mls-rs-aws-lc-1t, cohort-rustcrypto, mls-rs-rustcrypto
     --out DIR      also write DIR/bench-peers.md (the report) and DIR/bench-peers.svg
+    --pq           instead, the post-quantum rows: cohort's facade and OpenMLS on RustCrypto, on
+                   suite 1, TBD1 (X-Wing) and TBD10 (ML-KEM-768, ML-DSA-65), and the sizes a PQ
+                   tree brings; with --out, DIR/bench-peers-pq.md
+    --openmls-max N  with --pq, OpenMLS only up to group size N (default 100: it grows a
+                   PQ group of 1000 in minutes)
 ";
 
 /// What the command line asked for.
 struct Args {
     settings: Settings,
     out: Option<PathBuf>,
+    /// The post-quantum rows instead of the main run, with OpenMLS up to this size.
+    pq: Option<usize>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -37,10 +45,17 @@ fn parse_args() -> Result<Args, String> {
         progress: true,
     };
     let mut out = None;
+    let mut pq = None;
+    let mut openmls_max = 100;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => settings.quick = true,
+            "--pq" => pq = Some(()),
+            "--openmls-max" => {
+                let n = args.next().ok_or("--openmls-max needs a number")?;
+                openmls_max = n.parse().map_err(|e| format!("--openmls-max: {e}"))?;
+            }
             "--sizes" => {
                 let list = args.next().ok_or("--sizes needs a list")?;
                 let mut sizes = list
@@ -67,7 +82,11 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(Args { settings, out })
+    Ok(Args {
+        settings,
+        out,
+        pq: pq.map(|()| openmls_max),
+    })
 }
 
 fn machine() -> String {
@@ -95,6 +114,33 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(openmls_max) = args.pq {
+        let report = match cohort_bench_peers::pq::run(&args.settings, openmls_max) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("{report}");
+        if let Some(dir) = args.out {
+            let md = format!(
+                "Machine: {}. Binary arguments: `{}`{}.\n\n{report}",
+                machine(),
+                std::env::args().skip(1).collect::<Vec<_>>().join(" "),
+                if args.settings.quick {
+                    " (quick mode: few repetitions, not for quoting)"
+                } else {
+                    ""
+                },
+            );
+            if let Err(e) = std::fs::write(dir.join("bench-peers-pq.md"), md) {
+                eprintln!("error: writing the report: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
     let results = match run(&args.settings) {
         Ok(r) => r,
         Err(e) => {

@@ -18,9 +18,33 @@ use crate::{Bytes, CommitBytes, Error, Mls};
 /// Suite 1.
 const CS: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
 
-/// OpenMLS on RustCrypto (its fastest backend in the baseline).
-#[derive(Debug, Default)]
-pub struct OpenMls;
+/// OpenMLS on RustCrypto (its fastest backend in the baseline), on one suite.
+#[derive(Debug)]
+pub struct OpenMls {
+    suite: Ciphersuite,
+    label: &'static str,
+}
+
+impl Default for OpenMls {
+    /// Suite 1.
+    fn default() -> Self {
+        Self {
+            suite: CS,
+            label: "OpenMLS (RustCrypto)",
+        }
+    }
+}
+
+impl OpenMls {
+    /// OpenMLS on `suite` (one of its post-quantum suites, at its code point), labelled `label`.
+    ///
+    /// # Errors
+    /// [`Error::Unexpected`] when OpenMLS does not know the code point.
+    pub fn with_suite(suite: u16, label: &'static str) -> Result<Self, Error> {
+        let suite = Ciphersuite::try_from(suite).map_err(|_| Error::Unexpected("OpenMLS suite"))?;
+        Ok(Self { suite, label })
+    }
+}
 
 /// An OpenMLS client: its provider (crypto and storage), signer, credential and group.
 pub struct OpenMlsMember {
@@ -66,12 +90,12 @@ impl Mls for OpenMls {
     type Checkpoint = HashMap<Vec<u8>, Vec<u8>>;
 
     fn label(&self) -> &'static str {
-        "OpenMLS (RustCrypto)"
+        self.label
     }
 
     fn member(&self, name: &str) -> Result<OpenMlsMember, Error> {
         let provider = OpenMlsRustCrypto::default();
-        let signer = SignatureKeyPair::new(CS.signature_algorithm())
+        let signer = SignatureKeyPair::new(self.suite.signature_algorithm())
             .map_err(|e| Error::openmls("signature key", e))?;
         signer
             .store(provider.storage())
@@ -90,14 +114,14 @@ impl Mls for OpenMls {
 
     fn key_package(&self, m: &mut OpenMlsMember) -> Result<Bytes, Error> {
         let bundle = KeyPackage::builder()
-            .build(CS, &m.provider, &m.signer, m.credential.clone())
+            .build(self.suite, &m.provider, &m.signer, m.credential.clone())
             .map_err(|e| Error::openmls("key package", e))?;
         serialize(&MlsMessageOut::from(bundle.key_package().clone()))
     }
 
     fn create(&self, m: &mut OpenMlsMember) -> Result<(), Error> {
         let group = MlsGroup::builder()
-            .ciphersuite(CS)
+            .ciphersuite(self.suite)
             .with_wire_format_policy(MIXED_PLAINTEXT_WIRE_FORMAT_POLICY)
             .use_ratchet_tree_extension(true)
             .build(&m.provider, &m.signer, m.credential.clone())

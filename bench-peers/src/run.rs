@@ -176,7 +176,7 @@ fn runner(key: &str) -> Option<Box<dyn Runner>> {
         "cohort-facade-aws-lc" => Box::new(Subject::new(Facade::aws_lc())),
         "cohort-aws-lc" => Box::new(Subject::new(Cohort::aws_lc())),
         "cohort-rustcrypto" => Box::new(Subject::new(Cohort::rustcrypto())),
-        "openmls" => Box::new(Subject::new(OpenMls)),
+        "openmls" => Box::new(Subject::new(OpenMls::default())),
         "mls-rs-aws-lc" => Box::new(Subject::new(MlsRs::aws_lc())),
         "mls-rs-aws-lc-1t" => Box::new(Subject::new(MlsRs::aws_lc_one_thread())),
         "mls-rs-rustcrypto" => Box::new(Subject::new(MlsRs::rustcrypto())),
@@ -185,7 +185,7 @@ fn runner(key: &str) -> Option<Box<dyn Runner>> {
 }
 
 /// Repetitions of SCENARIOS.md by size (10 / 100 / 1000 and beyond), or a few in quick mode.
-fn by_size(quick: bool, n: usize, counts: [usize; 3], warmup: usize) -> Reps {
+pub(crate) fn by_size(quick: bool, n: usize, counts: [usize; 3], warmup: usize) -> Reps {
     let count = match n {
         0..=10 => counts[0],
         11..=100 => counts[1],
@@ -194,7 +194,7 @@ fn by_size(quick: bool, n: usize, counts: [usize; 3], warmup: usize) -> Reps {
     reps(quick, warmup, count)
 }
 
-fn reps(quick: bool, warmup: usize, count: usize) -> Reps {
+pub(crate) fn reps(quick: bool, warmup: usize, count: usize) -> Reps {
     if quick {
         Reps {
             warmup: warmup.min(1),

@@ -47,3 +47,32 @@ fn every_scenario_runs_and_members_agree_on_every_implementation() {
     assert!(drawn.contains("<svg"));
     let _ = std::fs::remove_file(svg);
 }
+
+/// The post-quantum rows run at a tiny size on both implementations and every suite, with a
+/// time in every cell OpenMLS plays and the sizes of every suite.
+#[test]
+fn post_quantum_rows_run() {
+    let settings = Settings {
+        sizes: vec![3],
+        quick: true,
+        implementations: Vec::new(),
+        progress: false,
+    };
+    let report = cohort_bench_peers::pq::run(&settings, 3).expect("PQ rows");
+    for (_, name) in cohort_bench_peers::pq::PQ_SUITES {
+        assert!(
+            report.contains(&format!("cohort facade (RustCrypto), {name}")),
+            "{report}"
+        );
+        assert!(
+            report.contains(&format!("OpenMLS (RustCrypto), {name}")),
+            "{report}"
+        );
+        assert!(report.contains(&format!("| {name} | 3 |")), "{report}");
+    }
+    let self_update = report
+        .lines()
+        .find(|l| l.starts_with("| self_update_process | 3 |"))
+        .expect("a self-update row");
+    assert!(!self_update.contains('–'), "{self_update}");
+}
