@@ -15,7 +15,13 @@ pub fn built_backends() -> &'static [&'static str] {
 /// The provider of backend `name`, or `None` when it is not built in.
 pub fn provider(name: &str) -> Option<Box<dyn CryptoProvider>> {
     match name {
-        "rustcrypto" => Some(Box::new(cohort_crypto_rustcrypto::provider())),
+        // The seven suites of RFC 9420 and the post-quantum ones at cohort's code points (the
+        // generated PQ vectors); ring and aws-lc report those unsupported, by name.
+        "rustcrypto" => Some(Box::new(
+            cohort_crypto_rustcrypto::provider_with_pq_code_points(
+                cohort_crypto::PqCodePoints::PRIVATE_USE,
+            ),
+        )),
         "ring" => Some(Box::new(cohort_crypto_ring::provider())),
         "aws-lc" => Some(Box::new(cohort_crypto_aws_lc::provider())),
         _ => None,

@@ -27,6 +27,7 @@ INVOCATION: run the official MLS test vectors
 USAGE:
     INVOCATION [--dir DIR] [--backend NAME]
     INVOCATION --file PATH [--kind KIND] [--backend NAME]
+    INVOCATION --generate-pq DIR
 
 OPTIONS:
     --dir DIR        Run every .json file in DIR, each as the kind its name implies
@@ -41,6 +42,10 @@ OPTIONS:
                      partial-<name> (the files of draft-ietf-mls-partial-02,
                      crates/cohort-test-vectors/drafts/partial/test-vector-partial-<name>.json)
     --backend NAME   Crypto backend: rustcrypto, ring or aws-lc (default: every one built)
+    --generate-pq DIR  Write new MLS-level vectors for the eleven post-quantum suites of
+                     draft-ietf-mls-pq-ciphersuites-06 (cohort's code points, RustCrypto) in
+                     the official formats: DIR/crypto-basics.json, secret-tree.json,
+                     key-schedule.json (run them with --dir DIR)
     -h, --help       Print this help
 
 OUTPUT:
@@ -62,6 +67,9 @@ pub fn main(args: Vec<OsString>, invocation: &str) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(dir) = &options.generate_pq {
+        return generate_pq(dir);
+    }
     let jobs = match options.jobs() {
         Ok(jobs) => jobs,
         Err(err) => {
@@ -81,6 +89,34 @@ pub fn main(args: Vec<OsString>, invocation: &str) -> ExitCode {
     }
 }
 
+/// Writes the post-quantum vectors of [`crate::generate`] into `dir`.
+fn generate_pq(dir: &std::path::Path) -> ExitCode {
+    let provider = cohort_crypto_rustcrypto::provider_with_pq_code_points(
+        cohort_crypto::PqCodePoints::PRIVATE_USE,
+    );
+    let files = match crate::generate::pq_vectors(&provider, &cohort_crypto::CipherSuite::PQ_DRAFT)
+    {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("error: creating {}: {e}", dir.display());
+        return ExitCode::from(2);
+    }
+    for (stem, text) in files {
+        let path = dir.join(format!("{stem}.json"));
+        if let Err(e) = std::fs::write(&path, text) {
+            eprintln!("error: writing {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        println!("wrote {}", path.display());
+    }
+    ExitCode::SUCCESS
+}
+
 /// A usage or I/O error: reported, and the exit status is 2.
 #[derive(Debug, thiserror::Error)]
 enum Error {
@@ -92,6 +128,8 @@ enum Error {
     Repeated(&'static str),
     #[error("--dir and --file cannot be combined")]
     DirAndFile,
+    #[error("--generate-pq runs alone")]
+    GenerateWithOthers,
     #[error("--kind needs --file")]
     KindWithoutFile,
     #[error(transparent)]
@@ -118,6 +156,7 @@ struct Options {
     file: Option<PathBuf>,
     kind: Option<Kind>,
     backend: Option<String>,
+    generate_pq: Option<PathBuf>,
 }
 
 impl Options {
@@ -146,6 +185,11 @@ impl Options {
                 "-h" | "--help" if inline.is_none() => return Ok(None),
                 "--dir" => set(&mut options.dir, "--dir", value("--dir")?.into())?,
                 "--file" => set(&mut options.file, "--file", value("--file")?.into())?,
+                "--generate-pq" => set(
+                    &mut options.generate_pq,
+                    "--generate-pq",
+                    value("--generate-pq")?.into(),
+                )?,
                 "--kind" => {
                     let kind = utf8(value("--kind")?)?.parse()?;
                     set(&mut options.kind, "--kind", kind)?;
@@ -162,6 +206,14 @@ impl Options {
         }
         if options.dir.is_some() && options.file.is_some() {
             return Err(Error::DirAndFile);
+        }
+        if options.generate_pq.is_some()
+            && (options.dir.is_some()
+                || options.file.is_some()
+                || options.kind.is_some()
+                || options.backend.is_some())
+        {
+            return Err(Error::GenerateWithOthers);
         }
         if options.kind.is_some() && options.file.is_none() {
             return Err(Error::KindWithoutFile);

@@ -5,6 +5,7 @@
 
 pub mod cli;
 mod discover;
+pub mod generate;
 mod kind;
 mod report;
 mod run;

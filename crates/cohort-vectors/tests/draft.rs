@@ -331,3 +331,71 @@ fn light_client_keys(
     };
     (kp, secrets)
 }
+
+/// The MLS-level post-quantum vectors cohort publishes (`interop/test-vectors/pq/`, made by
+/// `cargo xtask vectors --generate-pq`): every case of the three files passes on RustCrypto,
+/// the other backends report the suites unsupported, by name; a fresh generation passes too,
+/// and a file with one output changed fails.
+#[test]
+fn generated_pq_vectors() {
+    use cohort_vectors::generate::{PQ_KINDS, pq_vectors};
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop/test-vectors/pq");
+    let check = |path: &std::path::Path, stem: &str, backend: &str| {
+        let kind = Kind::from_file_name(&format!("{stem}.json")).expect("an official kind");
+        run_file(path, kind, Some(backend))
+    };
+    for stem in PQ_KINDS {
+        for backend in built_backends() {
+            let report = check(&dir.join(format!("{stem}.json")), stem, backend);
+            assert_eq!(
+                report.failed, 0,
+                "{stem} [{backend}]: {:?}",
+                report.failures
+            );
+            assert_eq!(report.passed + report.unsupported, 11, "{stem} [{backend}]");
+            if *backend == "rustcrypto" {
+                assert_eq!(
+                    report.passed, 11,
+                    "{stem}: {:?}",
+                    report.unsupported_details
+                );
+            } else {
+                assert!(
+                    report
+                        .unsupported_details
+                        .iter()
+                        .all(|d| d.contains("cipher suite")),
+                    "{stem} [{backend}]: {:?}",
+                    report.unsupported_details
+                );
+            }
+        }
+    }
+    let provider = cohort_crypto_rustcrypto::provider_with_pq_code_points(
+        cohort_crypto::PqCodePoints::PRIVATE_USE,
+    );
+    let fresh = pq_vectors(&provider, &cohort_crypto::CipherSuite::PQ_DRAFT).expect("generate");
+    let tmp = std::env::temp_dir().join(format!("cohort-pq-vectors-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    for (stem, text) in &fresh {
+        let path = tmp.join(format!("{stem}.json"));
+        std::fs::write(&path, text).expect("write");
+        assert_eq!(check(&path, stem, "rustcrypto").passed, 11, "fresh {stem}");
+        // One output changed: the first hex digit of one output of the first case.
+        let mut cases: serde_json::Value = serde_json::from_str(text).expect("json");
+        let field = match *stem {
+            "crypto-basics" => &mut cases[0]["derive_secret"]["out"],
+            "secret-tree" => &mut cases[0]["leaves"][3][2]["application_key"],
+            _ => &mut cases[0]["epochs"][1]["exporter_secret"],
+        };
+        let hex = field.as_str().expect("hex").to_owned();
+        let first = if hex.starts_with('0') { "1" } else { "0" };
+        let flipped = format!("{first}{}", &hex[1..]);
+        *field = serde_json::Value::String(flipped);
+        std::fs::write(&path, cases.to_string()).expect("write");
+        let report = check(&path, stem, "rustcrypto");
+        assert_eq!((report.passed, report.failed), (10, 1), "tampered {stem}");
+    }
+    std::fs::remove_dir_all(&tmp).ok();
+}

@@ -1,0 +1,284 @@
+//! MLS-level test vectors for the post-quantum suites of draft-ietf-mls-pq-ciphersuites-06, in
+//! the official formats of the MLS working group's files (the same JSON the runners of this
+//! crate read): `crypto-basics`, `secret-tree` and `key-schedule`, one case per suite.
+//!
+//! No other implementation publishes MLS-level PQ vectors. These are made by cohort, with fresh
+//! random inputs each time they are generated, at cohort's private-use code points (TBD*n* =
+//! `0xFF00 + n`); `cargo xtask vectors --dir interop/test-vectors/pq` checks them, and
+//! `interop/test-vectors/pq/README.md` says how they were made.
+
+use std::sync::Arc;
+
+use cohort_codec::{Encode, VarBytes};
+use cohort_crypto::{CipherSuite, CryptoProvider, Secret, SoftwareSigner, SuiteOps, labeled};
+use cohort_key_schedule::{
+    ContentKind, InitSecret, RatchetConfig, SecretTree, sender_data_key_nonce,
+};
+use cohort_messages::group_context::GroupContext;
+use cohort_tree::leaf::ProtocolVersion;
+use serde_json::{Value, json};
+
+/// The kinds generated, by file stem.
+pub const PQ_KINDS: [&str; 3] = ["crypto-basics", "secret-tree", "key-schedule"];
+
+/// Why a generation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    /// The provider lacks a suite it was asked for.
+    #[error("the provider lacks cipher suite {0:#06x}")]
+    Unsupported(u16),
+    /// A crypto or key-schedule failure.
+    #[error("{0}")]
+    Crypto(String),
+}
+
+fn crypto(e: impl std::fmt::Display) -> GenerateError {
+    GenerateError::Crypto(e.to_string())
+}
+
+/// `n` random bytes from the suite's RNG.
+fn random(ops: &dyn SuiteOps, n: usize) -> Result<Vec<u8>, GenerateError> {
+    let mut out = vec![0; n];
+    ops.random_fill(&mut out).map_err(crypto)?;
+    Ok(out)
+}
+
+fn random_u32(ops: &dyn SuiteOps) -> Result<u32, GenerateError> {
+    let b = random(ops, 4)?;
+    Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// The files of [`PQ_KINDS`] for `suites` on `provider`, each as pretty JSON text: one case
+/// per suite, in the order given.
+///
+/// # Errors
+/// [`GenerateError::Unsupported`] for a suite the provider lacks; a crypto failure.
+pub fn pq_vectors(
+    provider: &dyn CryptoProvider,
+    suites: &[CipherSuite],
+) -> Result<Vec<(&'static str, String)>, GenerateError> {
+    let mut files: Vec<(&'static str, Vec<Value>)> =
+        PQ_KINDS.iter().map(|k| (*k, Vec::new())).collect();
+    for &cs in suites {
+        let ops = provider.suite(cs).ok_or(GenerateError::Unsupported(cs.0))?;
+        files[0].1.push(crypto_basics(cs, &ops)?);
+        files[1].1.push(secret_tree(cs, &*ops)?);
+        files[2].1.push(key_schedule(cs, &*ops)?);
+    }
+    files
+        .into_iter()
+        .map(|(stem, cases)| {
+            serde_json::to_string_pretty(&cases)
+                .map(|text| (stem, text + "\n"))
+                .map_err(crypto)
+        })
+        .collect()
+}
+
+/// One `crypto-basics` case: each labelled helper of RFC 9420 §5 and §8 on random inputs.
+fn crypto_basics(cs: CipherSuite, ops: &Arc<dyn SuiteOps>) -> Result<Value, GenerateError> {
+    let s = &**ops;
+    let nh = s.hash_len();
+    let value = random(s, 32)?;
+    let ref_hash = labeled::ref_hash(s, b"RefHash", &value).map_err(crypto)?;
+    let (secret, context) = (random(s, nh)?, random(s, 32)?);
+    let expanded =
+        labeled::expand_with_label(s, &secret, b"ExpandWithLabel", &context, 16).map_err(crypto)?;
+    let derive_secret = random(s, nh)?;
+    let derived = labeled::derive_secret(s, &derive_secret, b"DeriveSecret").map_err(crypto)?;
+    let (tree_secret, generation) = (random(s, nh)?, random_u32(s)?);
+    let tree_length = u16::try_from(nh).map_err(crypto)?;
+    let tree_out = labeled::derive_tree_secret(
+        s,
+        &tree_secret,
+        b"DeriveTreeSecret",
+        generation,
+        tree_length,
+    )
+    .map_err(crypto)?;
+    let (sig_private, sig_public) = s.signature_generate().map_err(crypto)?;
+    let signer = SoftwareSigner::from_private(ops.clone(), sig_private).map_err(crypto)?;
+    let content = random(s, 32)?;
+    let signature =
+        labeled::sign_with_label(&signer, b"SignWithLabel", &content).map_err(crypto)?;
+    let (hpke_private, hpke_public) = s.kem_generate().map_err(crypto)?;
+    let (hpke_context, plaintext) = (random(s, 32)?, random(s, 32)?);
+    let sealed = labeled::encrypt_with_label(
+        s,
+        &hpke_public,
+        b"EncryptWithLabel",
+        &hpke_context,
+        &plaintext,
+    )
+    .map_err(crypto)?;
+    Ok(json!({
+        "cipher_suite": cs.0,
+        "ref_hash": { "label": "RefHash", "value": hex::encode(&value), "out": hex::encode(&ref_hash) },
+        "expand_with_label": {
+            "secret": hex::encode(&secret),
+            "label": "ExpandWithLabel",
+            "context": hex::encode(&context),
+            "length": 16,
+            "out": hex::encode(expanded.as_bytes()),
+        },
+        "derive_secret": {
+            "secret": hex::encode(&derive_secret),
+            "label": "DeriveSecret",
+            "out": hex::encode(derived.as_bytes()),
+        },
+        "derive_tree_secret": {
+            "secret": hex::encode(&tree_secret),
+            "label": "DeriveTreeSecret",
+            "generation": generation,
+            "length": tree_length,
+            "out": hex::encode(tree_out.as_bytes()),
+        },
+        "sign_with_label": {
+            "priv": hex::encode(signer.private_key().as_bytes()),
+            "pub": hex::encode(sig_public.as_ref()),
+            "content": hex::encode(&content),
+            "label": "SignWithLabel",
+            "signature": hex::encode(&signature),
+        },
+        "encrypt_with_label": {
+            "priv": hex::encode(hpke_private.as_bytes()),
+            "pub": hex::encode(hpke_public.as_ref()),
+            "label": "EncryptWithLabel",
+            "context": hex::encode(&hpke_context),
+            "plaintext": hex::encode(&plaintext),
+            "kem_output": hex::encode(sealed.kem_output.as_slice()),
+            "ciphertext": hex::encode(sealed.ciphertext.as_slice()),
+        },
+    }))
+}
+
+/// One `secret-tree` case: a tree of 8 leaves, both ratchets of every leaf at generations 0, 1,
+/// 15 and 100, and the sender-data key and nonce of a random ciphertext.
+fn secret_tree(cs: CipherSuite, s: &dyn SuiteOps) -> Result<Value, GenerateError> {
+    const LEAVES: u32 = 8;
+    const GENERATIONS: [u32; 4] = [0, 1, 15, 100];
+    let nh = s.hash_len();
+    let (sender_data_secret, ciphertext) = (random(s, nh)?, random(s, 77)?);
+    let (key, nonce) =
+        sender_data_key_nonce(s, &sender_data_secret, &ciphertext).map_err(crypto)?;
+    let encryption_secret = random(s, nh)?;
+    let config = RatchetConfig {
+        max_forward_distance: 1000,
+        out_of_order_tolerance: 0,
+    };
+    let mut tree = SecretTree::new(Secret::new(encryption_secret.clone()), LEAVES, config);
+    let mut leaves = Vec::new();
+    for leaf in 0..LEAVES {
+        let mut generations = Vec::new();
+        for generation in GENERATIONS {
+            let mut keys = Vec::new();
+            for kind in [ContentKind::Handshake, ContentKind::Application] {
+                let k = tree
+                    .open(s, leaf, kind, generation, |k| Ok::<_, ()>(k.clone()))
+                    .map_err(crypto)?
+                    .map_err(|()| GenerateError::Crypto("unreachable".into()))?;
+                keys.push((
+                    hex::encode(k.key.as_bytes()),
+                    hex::encode(k.nonce.as_bytes()),
+                ));
+            }
+            generations.push(json!({
+                "generation": generation,
+                "handshake_key": keys[0].0,
+                "handshake_nonce": keys[0].1,
+                "application_key": keys[1].0,
+                "application_nonce": keys[1].1,
+            }));
+        }
+        leaves.push(Value::Array(generations));
+    }
+    Ok(json!({
+        "cipher_suite": cs.0,
+        "sender_data": {
+            "sender_data_secret": hex::encode(&sender_data_secret),
+            "ciphertext": hex::encode(&ciphertext),
+            "key": hex::encode(key.as_bytes()),
+            "nonce": hex::encode(nonce.as_bytes()),
+        },
+        "encryption_secret": hex::encode(&encryption_secret),
+        "leaves": leaves,
+    }))
+}
+
+/// One `key-schedule` case: three epochs from a random initial `init_secret`, with random
+/// tree hashes, commit secrets, confirmed transcript hashes and (in epoch 1) a PSK secret; every
+/// secret, `external_pub` (a post-quantum KEM's key derived from `external_secret`) and one
+/// exporter output.
+fn key_schedule(cs: CipherSuite, s: &dyn SuiteOps) -> Result<Value, GenerateError> {
+    let nh = s.hash_len();
+    let group_id = random(s, 16)?;
+    let initial = random(s, nh)?;
+    let mut init = InitSecret::new(Secret::new(initial.clone()));
+    let mut epochs = Vec::new();
+    for epoch in 0..3u64 {
+        let tree_hash = random(s, nh)?;
+        let commit_secret = random(s, nh)?;
+        let psk_secret = if epoch == 1 {
+            random(s, nh)?
+        } else {
+            vec![0; nh]
+        };
+        let confirmed = random(s, nh)?;
+        let context = GroupContext {
+            version: ProtocolVersion::MLS10,
+            cipher_suite: cs,
+            group_id: VarBytes::from(group_id.clone()),
+            epoch,
+            tree_hash: VarBytes::from(tree_hash.clone()),
+            confirmed_transcript_hash: VarBytes::from(confirmed.clone()),
+            extensions: Vec::new(),
+        }
+        .to_bytes()
+        .map_err(crypto)?;
+        let joiner = init
+            .joiner_secret(s, &commit_secret, &context)
+            .map_err(crypto)?;
+        let welcome = joiner.welcome_secret(s, &psk_secret).map_err(crypto)?;
+        let joiner_hex = hex::encode(joiner.as_bytes());
+        let secrets = joiner
+            .into_epoch(s, &psk_secret, &context)
+            .map_err(crypto)?;
+        let (_, external_pub) = secrets.external_key_pair(s).map_err(crypto)?;
+        let exporter_context = random(s, 32)?;
+        let exported = secrets
+            .export(s, b"exporter label", &exporter_context, 32)
+            .map_err(crypto)?;
+        epochs.push(json!({
+            "tree_hash": hex::encode(&tree_hash),
+            "commit_secret": hex::encode(&commit_secret),
+            "psk_secret": hex::encode(&psk_secret),
+            "confirmed_transcript_hash": hex::encode(&confirmed),
+            "group_context": hex::encode(&context),
+            "joiner_secret": joiner_hex,
+            "welcome_secret": hex::encode(welcome.as_bytes()),
+            "init_secret": hex::encode(secrets.init_secret.as_bytes()),
+            "sender_data_secret": hex::encode(secrets.sender_data_secret.as_bytes()),
+            "encryption_secret": hex::encode(secrets.encryption_secret.as_bytes()),
+            "exporter_secret": hex::encode(secrets.exporter_secret.as_bytes()),
+            "epoch_authenticator": hex::encode(secrets.epoch_authenticator.as_bytes()),
+            "external_secret": hex::encode(secrets.external_secret.as_bytes()),
+            "confirmation_key": hex::encode(secrets.confirmation_key.as_bytes()),
+            "membership_key": hex::encode(secrets.membership_key.as_bytes()),
+            "resumption_psk": hex::encode(secrets.resumption_psk.as_bytes()),
+            "external_pub": hex::encode(external_pub.as_ref()),
+            "exporter": {
+                "label": "exporter label",
+                "context": hex::encode(&exporter_context),
+                "length": 32,
+                "secret": hex::encode(exported.as_bytes()),
+            },
+        }));
+        init = secrets.init_secret.clone();
+    }
+    Ok(json!({
+        "cipher_suite": cs.0,
+        "group_id": hex::encode(&group_id),
+        "initial_init_secret": hex::encode(&initial),
+        "epochs": epochs,
+    }))
+}
