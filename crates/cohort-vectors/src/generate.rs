@@ -1,6 +1,7 @@
 //! MLS-level test vectors for the post-quantum suites of draft-ietf-mls-pq-ciphersuites-06, in
 //! the official formats of the MLS working group's files (the same JSON the runners of this
-//! crate read): `crypto-basics`, `secret-tree` and `key-schedule`, one case per suite.
+//! crate read): `crypto-basics`, `secret-tree`, `key-schedule`, `message-protection` and
+//! `welcome`, one case per suite.
 //!
 //! No other implementation publishes MLS-level PQ vectors. These are made by cohort, with fresh
 //! random inputs each time they are generated, at cohort's private-use code points (TBD*n* =
@@ -10,16 +11,31 @@
 use std::sync::Arc;
 
 use cohort_codec::{Encode, VarBytes};
-use cohort_crypto::{CipherSuite, CryptoProvider, Secret, SoftwareSigner, SuiteOps, labeled};
+use cohort_credential::Credential;
+use cohort_crypto::{
+    CipherSuite, CryptoProvider, Secret, Signer, SoftwareSigner, SuiteOps, labeled,
+};
+use cohort_group::framing::{PrivateOptions, protect_private, protect_public};
+use cohort_group::{CommitOptions, Group, GroupConfig, LeafSpec, create_key_package};
 use cohort_key_schedule::{
     ContentKind, InitSecret, RatchetConfig, SecretTree, sender_data_key_nonce,
 };
+use cohort_messages::framing::{Content, FramedContent, Mac, Sender};
 use cohort_messages::group_context::GroupContext;
+use cohort_messages::proposal::{Commit, Proposal, ProposalOrRef, Remove};
+use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::leaf::ProtocolVersion;
+use cohort_tree::math::LeafIndex;
 use serde_json::{Value, json};
 
 /// The kinds generated, by file stem.
-pub const PQ_KINDS: [&str; 3] = ["crypto-basics", "secret-tree", "key-schedule"];
+pub const PQ_KINDS: [&str; 5] = [
+    "crypto-basics",
+    "secret-tree",
+    "key-schedule",
+    "message-protection",
+    "welcome",
+];
 
 /// Why a generation failed.
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +70,7 @@ fn random_u32(ops: &dyn SuiteOps) -> Result<u32, GenerateError> {
 /// # Errors
 /// [`GenerateError::Unsupported`] for a suite the provider lacks; a crypto failure.
 pub fn pq_vectors(
-    provider: &dyn CryptoProvider,
+    provider: &(dyn CryptoProvider + 'static),
     suites: &[CipherSuite],
 ) -> Result<Vec<(&'static str, String)>, GenerateError> {
     let mut files: Vec<(&'static str, Vec<Value>)> =
@@ -64,6 +80,8 @@ pub fn pq_vectors(
         files[0].1.push(crypto_basics(cs, &ops)?);
         files[1].1.push(secret_tree(cs, &*ops)?);
         files[2].1.push(key_schedule(cs, &*ops)?);
+        files[3].1.push(message_protection(cs, &ops)?);
+        files[4].1.push(welcome(provider, cs, &ops)?);
     }
     files
         .into_iter()
@@ -280,5 +298,150 @@ fn key_schedule(cs: CipherSuite, s: &dyn SuiteOps) -> Result<Value, GenerateErro
         "group_id": hex::encode(&group_id),
         "initial_init_secret": hex::encode(&initial),
         "epochs": epochs,
+    }))
+}
+
+/// One `message-protection` case: a Remove proposal, a commit of it and random application data
+/// from leaf 1 of a two-leaf group in a random context, as PublicMessage (not the application
+/// data) and as PrivateMessage.
+fn message_protection(cs: CipherSuite, ops: &Arc<dyn SuiteOps>) -> Result<Value, GenerateError> {
+    let s = &**ops;
+    let nh = s.hash_len();
+    let (group_id, tree_hash, confirmed) = (random(s, 16)?, random(s, nh)?, random(s, nh)?);
+    let epoch = u64::from(random_u32(s)?);
+    let context = GroupContext {
+        version: ProtocolVersion::MLS10,
+        cipher_suite: cs,
+        group_id: VarBytes::from(group_id.clone()),
+        epoch,
+        tree_hash: VarBytes::from(tree_hash.clone()),
+        confirmed_transcript_hash: VarBytes::from(confirmed.clone()),
+        extensions: Vec::new(),
+    };
+    let (sig_private, sig_public) = s.signature_generate().map_err(crypto)?;
+    let signer = SoftwareSigner::from_private(ops.clone(), sig_private).map_err(crypto)?;
+    let (encryption_secret, sender_data_secret, membership_key) =
+        (random(s, nh)?, random(s, nh)?, random(s, nh)?);
+    let sender = LeafIndex(1);
+    let framed = |content: Content| FramedContent {
+        group_id: context.group_id.clone(),
+        epoch,
+        sender: Sender::Member(sender),
+        authenticated_data: VarBytes::default(),
+        content,
+    };
+    let proposal = Proposal::Remove(Remove {
+        removed: LeafIndex(0),
+    });
+    let commit = Commit {
+        proposals: vec![ProposalOrRef::Proposal(proposal.clone())],
+        path: None,
+    };
+    let application = random(s, 32)?;
+    let mut tree = SecretTree::new(
+        Secret::new(encryption_secret.clone()),
+        2,
+        RatchetConfig::default(),
+    );
+    let mut protect = |content: Content, tag: Option<Mac>, public: bool| {
+        let message = if public {
+            MlsMessage::new(MlsMessageBody::PublicMessage(
+                protect_public(s, &signer, framed(content), tag, &context, &membership_key)
+                    .map_err(crypto)?,
+            ))
+        } else {
+            let options = PrivateOptions {
+                padding: 0,
+                reuse_guard: [0; 4],
+            };
+            MlsMessage::new(MlsMessageBody::PrivateMessage(
+                protect_private(
+                    s,
+                    &signer,
+                    framed(content),
+                    tag,
+                    &context,
+                    &mut tree,
+                    &sender_data_secret,
+                    options,
+                )
+                .map_err(crypto)?,
+            ))
+        };
+        message.to_bytes().map(hex::encode).map_err(crypto)
+    };
+    let tag = Mac(random(s, nh)?.into());
+    let proposal_pub = protect(Content::Proposal(proposal.clone()), None, true)?;
+    let proposal_priv = protect(Content::Proposal(proposal.clone()), None, false)?;
+    let commit_pub = protect(Content::Commit(commit.clone()), Some(tag.clone()), true)?;
+    let commit_priv = protect(Content::Commit(commit.clone()), Some(tag), false)?;
+    let application_priv = protect(
+        Content::Application(application.clone().into()),
+        None,
+        false,
+    )?;
+    Ok(json!({
+        "cipher_suite": cs.0,
+        "group_id": hex::encode(&group_id),
+        "epoch": epoch,
+        "tree_hash": hex::encode(&tree_hash),
+        "confirmed_transcript_hash": hex::encode(&confirmed),
+        "signature_priv": hex::encode(signer.private_key().as_bytes()),
+        "signature_pub": hex::encode(sig_public.as_ref()),
+        "encryption_secret": hex::encode(&encryption_secret),
+        "sender_data_secret": hex::encode(&sender_data_secret),
+        "membership_key": hex::encode(&membership_key),
+        "proposal": hex::encode(proposal.to_bytes().map_err(crypto)?),
+        "proposal_pub": proposal_pub,
+        "proposal_priv": proposal_priv,
+        "commit": hex::encode(commit.to_bytes().map_err(crypto)?),
+        "commit_pub": commit_pub,
+        "commit_priv": commit_priv,
+        "application": hex::encode(&application),
+        "application_priv": application_priv,
+    }))
+}
+
+/// One `welcome` case: a group created on the suite adds one KeyPackage; the Welcome, the
+/// KeyPackage, its init key and the creator's signature key.
+fn welcome(
+    provider: &(dyn CryptoProvider + 'static),
+    cs: CipherSuite,
+    ops: &Arc<dyn SuiteOps>,
+) -> Result<Value, GenerateError> {
+    const NOW: u64 = 1_800_000_000;
+    let spec = |name: &str| LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30);
+    let creator = SoftwareSigner::generate(ops.clone()).map_err(crypto)?;
+    let joiner = SoftwareSigner::generate(ops.clone()).map_err(crypto)?;
+    let mut group = Group::create(
+        provider,
+        cs,
+        &creator,
+        &spec("alice"),
+        random(&**ops, 16)?,
+        Vec::new(),
+        GroupConfig::default(),
+    )
+    .map_err(crypto)?;
+    let (key_package, secrets) =
+        create_key_package(provider, cs, &joiner, &spec("bob")).map_err(crypto)?;
+    let out = group
+        .add_members(
+            &creator,
+            vec![key_package.clone()],
+            &CommitOptions::new(),
+            Some(NOW),
+        )
+        .map_err(crypto)?;
+    let welcome = out
+        .welcome
+        .ok_or_else(|| GenerateError::Crypto("an add without a Welcome".into()))?;
+    let key_package = MlsMessage::new(MlsMessageBody::KeyPackage(key_package));
+    Ok(json!({
+        "cipher_suite": cs.0,
+        "init_priv": hex::encode(secrets.init_key.as_bytes()),
+        "signer_pub": hex::encode(creator.public_key().as_ref()),
+        "key_package": hex::encode(key_package.to_bytes().map_err(crypto)?),
+        "welcome": hex::encode(welcome.to_bytes().map_err(crypto)?),
     }))
 }
