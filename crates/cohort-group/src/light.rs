@@ -569,3 +569,108 @@ impl LightGroup {
         &self.suite
     }
 }
+
+/// Why an annotation could not be made ([`annotate_welcome`], [`annotate_commit`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnnotateError {
+    /// A membership proof could not be built (a blank or missing leaf).
+    #[error("membership proof: {0}")]
+    Proof(#[from] cohort_tree::membership::MembershipProofError),
+    /// The receiver has no ciphertext in the commit's path (it was added by the commit, or is
+    /// the committer).
+    #[error("resolution index: {0}")]
+    Path(#[from] cohort_tree::partial::LightPathError),
+    /// Hashing the tree failed.
+    #[error("tree hash: {0}")]
+    Tree(#[from] cohort_tree::TreeError),
+    /// What a light member cannot process yet.
+    #[error("not supported for light members: {0}")]
+    Unsupported(&'static str),
+}
+
+/// The annotator's side of a Welcome (draft-ietf-mls-partial-02, "Joining via Annotated
+/// Welcome"): `welcome` with the proofs of its sender (the GroupInfo's signer) and of the
+/// joiner, both in `tree`, the tree of the epoch the Welcome starts. A full member that added
+/// the joiner, or a Delivery Service that follows the tree, makes it.
+///
+/// # Errors
+/// [`AnnotateError::Proof`] when a leaf is blank or outside the tree.
+pub fn annotate_welcome(
+    suite: &dyn SuiteOps,
+    tree: &cohort_tree::tree::RatchetTree,
+    welcome: cohort_messages::welcome::Welcome,
+    sender: LeafIndex,
+    joiner: LeafIndex,
+) -> Result<AnnotatedWelcome, AnnotateError> {
+    let mut tree = tree.clone();
+    Ok(AnnotatedWelcome {
+        welcome: SenderAuthenticated {
+            message: welcome,
+            sender_membership_proof: MembershipProof::from_tree(&mut tree, suite, sender)?,
+        },
+        joiner_membership_proof: MembershipProof::from_tree(&mut tree, suite, joiner)?,
+    })
+}
+
+/// The annotator's side of a commit (draft-ietf-mls-partial-02, "Annotated Commit"), for the
+/// light member at `receiver`: from the trees before and after the commit, the committer's
+/// proof before (for a member's commit), the tree hash after, the `resolution_index` of the
+/// receiver's ciphertext when the commit has a path, and both proofs after. `committer_after`
+/// is the committer's leaf after the commit (for an external commit, the leaf it took);
+/// `added`, the leaves the commit added (whom its path does not encrypt to).
+///
+/// # Errors
+/// [`AnnotateError::Unsupported`] for a commit sent as a PrivateMessage (a light member reads
+/// PublicMessage commits only); [`AnnotateError::Path`] when the receiver has no ciphertext;
+/// a blank leaf.
+pub fn annotate_commit(
+    suite: &dyn SuiteOps,
+    tree_before: &cohort_tree::tree::RatchetTree,
+    tree_after: &cohort_tree::tree::RatchetTree,
+    commit: cohort_messages::MlsMessage,
+    committer_after: LeafIndex,
+    added: &[LeafIndex],
+    receiver: LeafIndex,
+) -> Result<AnnotatedCommit, AnnotateError> {
+    let MlsMessageBody::PublicMessage(public) = &commit.body else {
+        return Err(AnnotateError::Unsupported(
+            "a commit that is not a PublicMessage",
+        ));
+    };
+    let Content::Commit(content) = &public.content.content else {
+        return Err(AnnotateError::Unsupported(
+            "a PublicMessage that is not a commit",
+        ));
+    };
+    let sender_membership_proof = match public.content.sender {
+        Sender::Member(leaf) => Some(MembershipProof::from_tree(
+            &mut tree_before.clone(),
+            suite,
+            leaf,
+        )?),
+        _ => None,
+    };
+    let resolution_index = match content.path {
+        Some(_) => Some(cohort_tree::partial::resolution_index(
+            tree_after,
+            committer_after,
+            receiver,
+            added,
+        )?),
+        None => None,
+    };
+    let mut after = tree_after.clone();
+    Ok(AnnotatedCommit {
+        tree_hash_after: after.tree_hash(suite)?.into(),
+        sender_membership_proof_after: MembershipProof::from_tree(
+            &mut after,
+            suite,
+            committer_after,
+        )?,
+        receiver_membership_proof_after: MembershipProof::from_tree(&mut after, suite, receiver)?,
+        sender_membership_proof,
+        resolution_index,
+        commit,
+    })
+}

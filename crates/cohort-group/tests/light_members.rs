@@ -187,3 +187,146 @@ fn light_member_refuses_unproven_application_messages() {
         Err(Error::Invalid(ValidationError::WrongEpoch { .. }))
     ));
 }
+
+/// A light member follows full members' commits, each annotated by its committer from the
+/// trees before and after it (`annotate_commit`), and agrees on every epoch authenticator:
+/// self-updates by each full member (paths meeting the light member's at every level), an add
+/// without a path, an add with one (the new member's leaf left out of the path's
+/// ciphertexts), and a removal. It then reads the new member's message and sends one that
+/// every full member reads.
+#[test]
+fn light_member_follows_annotated_commits() {
+    use cohort_group::light::annotate_commit;
+    let (mut alice, mut bob, mut carol, mut light, light_signer) = mixed();
+    let suite = suite();
+    let light_leaf = light.own_leaf();
+    // `committer` commits with `commit`; the others process it; the light member processes
+    // the commit annotated from the committer's trees.
+    let step = |committer: &mut Member,
+                others: &mut [&mut Member],
+                light: &mut LightGroup,
+                commit: &dyn Fn(&mut Member) -> cohort_group::CommitOutput|
+     -> cohort_group::CommitOutput {
+        let before = committer.group.tree().clone();
+        let out = commit(committer);
+        committer.group.merge_pending_commit().expect("merge");
+        let after = committer.group.tree().clone();
+        let added: Vec<LeafIndex> = (0..after.leaf_count())
+            .map(LeafIndex)
+            .filter(|l| before.leaf(*l).is_none() && after.leaf(*l).is_some())
+            .collect();
+        for m in others.iter_mut() {
+            apply(&mut m.group, &out.commit);
+        }
+        let annotated = annotate_commit(
+            &*suite,
+            &before,
+            &after,
+            out.commit.clone(),
+            committer.leaf(),
+            &added,
+            light_leaf,
+        )
+        .expect("annotate");
+        light
+            .process_commit(&annotated, &NoPsks)
+            .expect("light member processes");
+        assert_eq!(
+            light.epoch_authenticator(),
+            committer.group.epoch_authenticator()
+        );
+        out
+    };
+    let update = |m: &mut Member| {
+        m.group
+            .self_update(&m.signer, &CommitOptions::new(), Some(NOW))
+            .expect("update")
+    };
+    step(&mut alice, &mut [&mut bob, &mut carol], &mut light, &update);
+    step(&mut bob, &mut [&mut alice, &mut carol], &mut light, &update);
+    step(&mut carol, &mut [&mut alice, &mut bob], &mut light, &update);
+    // An add without a path, then one with a path: dave and erin join by Welcome.
+    let join = |out: cohort_group::CommitOutput,
+                kp: &cohort_messages::key_package::KeyPackage,
+                secrets: &cohort_group::KeyPackageSecrets,
+                signer: cohort_crypto::SoftwareSigner| {
+        let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
+            panic!("not a Welcome")
+        };
+        let input = cohort_group::JoinInput {
+            welcome: &welcome,
+            key_package: kp,
+            secrets,
+            ratchet_tree: None,
+            now: Some(NOW),
+        };
+        let group = Group::join(&provider(), input, &NoPsks, config()).expect("join");
+        Member { signer, group }
+    };
+    let (kp, secrets, signer) = key_package("dave");
+    let mut options = CommitOptions::new();
+    options.force_path = false;
+    let out = step(
+        &mut alice,
+        &mut [&mut bob, &mut carol],
+        &mut light,
+        &|m: &mut Member| {
+            m.group
+                .add_members(&m.signer, vec![kp.clone()], &options, Some(NOW))
+                .expect("add")
+        },
+    );
+    let mut dave = join(out, &kp, &secrets, signer);
+    let (kp, secrets, signer) = key_package("erin");
+    options.force_path = true;
+    let out = step(
+        &mut alice,
+        &mut [&mut bob, &mut carol, &mut dave],
+        &mut light,
+        &|m: &mut Member| {
+            m.group
+                .add_members(&m.signer, vec![kp.clone()], &options, Some(NOW))
+                .expect("add")
+        },
+    );
+    let mut erin = join(out, &kp, &secrets, signer);
+    // bob removes carol, with his path.
+    let carol_leaf = carol.leaf();
+    step(
+        &mut bob,
+        &mut [&mut alice, &mut dave, &mut erin],
+        &mut light,
+        &|m: &mut Member| {
+            m.group
+                .remove_members(&m.signer, &[carol_leaf], &CommitOptions::new(), Some(NOW))
+                .expect("remove")
+        },
+    );
+    step(
+        &mut erin,
+        &mut [&mut alice, &mut bob, &mut dave],
+        &mut light,
+        &update,
+    );
+    let m = dave
+        .group
+        .encrypt_application(&dave.signer, b"from dave", b"", 0)
+        .expect("send");
+    let read = light
+        .process_application(&annotate(&alice.group, &m, dave.leaf()))
+        .expect("light reads");
+    assert_eq!(
+        (read.sender, read.data.as_slice()),
+        (dave.leaf(), &b"from dave"[..])
+    );
+    let sent = light
+        .encrypt_application(&light_signer, b"from light", b"", 0)
+        .expect("light sends");
+    let wire = MlsMessage::new(MlsMessageBody::PrivateMessage(sent.message));
+    for full in [&mut alice, &mut bob, &mut dave, &mut erin] {
+        match deliver(&mut full.group, &wire).expect("read") {
+            Processed::Application { data, .. } => assert_eq!(data, b"from light"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -216,3 +216,117 @@ fn node_key(node: &Node) -> Option<&HpkePublicKey> {
         Node::Parent(p) => Some(&p.encryption_key),
     }
 }
+
+/// The annotator's side of the above: the `resolution_index` of an AnnotatedCommit for
+/// `receiver`, from the tree after the commit. It is the position, in the resolution of the
+/// common ancestor's child on the receiver's side (without the leaves the commit `added`, which
+/// the path does not encrypt to), of the node whose key the receiver holds: its own leaf when
+/// it is listed there as an unmerged leaf, else its ancestor in that resolution.
+///
+/// # Errors
+/// [`LightPathError::SameLeaf`] when the receiver is the committer;
+/// [`LightPathError::NoKey`] when no node of that resolution covers the receiver (a leaf the
+/// commit added, or one outside the tree).
+pub fn resolution_index(
+    tree_after: &crate::tree::RatchetTree,
+    committer: crate::math::LeafIndex,
+    receiver: crate::math::LeafIndex,
+    added: &[crate::math::LeafIndex],
+) -> Result<u32, LightPathError> {
+    if committer == receiver {
+        return Err(LightPathError::SameLeaf);
+    }
+    let n = tree_after.leaf_count();
+    if committer.0 >= n || receiver.0 >= n || added.contains(&receiver) {
+        return Err(LightPathError::NoKey);
+    }
+    let ancestor = math::common_ancestor(committer.node(), receiver.node());
+    let child = [math::left(ancestor), math::right(ancestor)]
+        .into_iter()
+        .flatten()
+        .find(|c| crate::tree::is_descendant(receiver.node(), *c))
+        .ok_or(LightPathError::NoKey)?;
+    let mut resolution = tree_after.resolution(child);
+    resolution.retain(|x| x.leaf().is_none_or(|l| !added.contains(&l)));
+    let position = resolution
+        .iter()
+        .position(|x| *x == receiver.node())
+        .or_else(|| {
+            resolution
+                .iter()
+                .position(|x| crate::tree::is_descendant(receiver.node(), *x))
+        })
+        .ok_or(LightPathError::NoKey)?;
+    u32::try_from(position).map_err(|_| LightPathError::NoKey)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LightPathError, resolution_index};
+    use crate::math::{LeafIndex, NodeIndex};
+    use crate::node::Node;
+    use crate::tree::RatchetTree;
+    use crate::tree::tests_support::{leaf, parent};
+
+    /// An 8-leaf tree: leaves 0, 1, 2, 3, 5 and 6, parent 1 (over leaves 0-1) and parent 11
+    /// (over leaves 4-7) non-blank, leaf 6 unmerged at parent 11; parents 3, 5, 7, 9 and 13
+    /// blank.
+    fn tree() -> RatchetTree {
+        let mut tree = RatchetTree::default();
+        for n in 0..7u16 {
+            tree.add_leaf(leaf(n)).expect("add");
+        }
+        tree.set_node(LeafIndex(4).node(), None);
+        tree.set_node(NodeIndex(1), Some(Node::Parent(parent(1))));
+        let mut p = parent(11);
+        p.unmerged_leaves = vec![LeafIndex(6)];
+        tree.set_node(NodeIndex(11), Some(Node::Parent(p)));
+        tree
+    }
+
+    /// The receiver's entry in the resolution of the common ancestor's child on its side: its
+    /// ancestor there, its own leaf where it is an unmerged leaf, its leaf where the parents
+    /// above it are blank; the leaves the commit added do not count.
+    #[test]
+    fn resolution_index_points_at_the_receivers_ciphertext() {
+        let tree = tree();
+        // Committer 0, receiver 5: the root's right child 11 resolves to [11, 6].
+        assert_eq!(
+            resolution_index(&tree, LeafIndex(0), LeafIndex(5), &[]).unwrap(),
+            0
+        );
+        // Receiver 6, unmerged at 11: its own leaf, second.
+        assert_eq!(
+            resolution_index(&tree, LeafIndex(0), LeafIndex(6), &[]).unwrap(),
+            1
+        );
+        // Committer 5, receiver 3: the root's left child 3 is blank, its resolution
+        // [1, 4, 6] (parent 1, leaves 2 and 3); leaf 3 is third, second once leaf 2 was added.
+        assert_eq!(
+            resolution_index(&tree, LeafIndex(5), LeafIndex(3), &[]).unwrap(),
+            2
+        );
+        assert_eq!(
+            resolution_index(&tree, LeafIndex(5), LeafIndex(3), &[LeafIndex(2)]).unwrap(),
+            1
+        );
+        // Receiver 1 under parent 1: index 0.
+        assert_eq!(
+            resolution_index(&tree, LeafIndex(5), LeafIndex(1), &[]).unwrap(),
+            0
+        );
+        // The committer itself, a leaf the commit added, a leaf outside the tree.
+        assert!(matches!(
+            resolution_index(&tree, LeafIndex(5), LeafIndex(5), &[]),
+            Err(LightPathError::SameLeaf)
+        ));
+        assert!(matches!(
+            resolution_index(&tree, LeafIndex(0), LeafIndex(3), &[LeafIndex(3)]),
+            Err(LightPathError::NoKey)
+        ));
+        assert!(matches!(
+            resolution_index(&tree, LeafIndex(0), LeafIndex(8), &[]),
+            Err(LightPathError::NoKey)
+        ));
+    }
+}
