@@ -22,6 +22,9 @@ pub use remote_signer::AsyncSigner;
 
 /// The sans-IO group state machine, for applications that run their own persistence loop.
 pub mod group {
+    /// Light ("partial") members of draft-ietf-mls-partial-02, and the annotator that serves
+    /// them from a full member's trees: see `docs/light-clients.md`.
+    pub use cohort_group::light;
     /// Why a message failed validation: one typed reason per check, each naming its RFC
     /// section ([`ValidationError`]'s payloads).
     pub use cohort_group::reason;
@@ -111,7 +114,7 @@ pub mod crypto {
 
 /// The ratchet tree: tree math, nodes, leaves, extensions, UpdatePath (RFC 9420 §4, §7).
 pub mod tree {
-    pub use cohort_tree::{extension, leaf, math, node, path};
+    pub use cohort_tree::{extension, leaf, math, membership, node, partial, path, tree};
 }
 
 /// Every wire struct above the tree: KeyPackage, proposals, Commit, GroupInfo, Welcome,
@@ -119,6 +122,6 @@ pub mod tree {
 pub mod messages {
     pub use cohort_messages::{
         MlsMessage, MlsMessageBody, WireFormat, extensions, framing, group_context, group_info,
-        key_package, proposal, psk, welcome,
+        key_package, partial, proposal, psk, welcome,
     };
 }
