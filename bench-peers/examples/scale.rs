@@ -13,6 +13,11 @@
 //! the tree from A, so the two share only the root. The self-update loop then times A creating
 //! a self-update commit and B processing it, at N + 1 members.
 //!
+//! A light member (draft-ietf-mls-partial-02) is added as well: it joins from a Welcome that A
+//! annotates with membership proofs, follows every later commit from its annotation, and its
+//! join, its processing of A's self-updates, its stored state and its heap are reported beside
+//! a full member's.
+//!
 //! The joins validate every leaf (batch-checked signatures), decode and hash the tree and check
 //! its parent hashes, as any join does. Memory is counted by an instrumented allocator: the live
 //! heap bytes that dropping a member's `Group` frees.
@@ -24,12 +29,15 @@ use std::time::{Duration, Instant};
 use cohort_codec::{Decode, Encode};
 use cohort_credential::Credential;
 use cohort_crypto::{CipherSuite, CryptoProvider, SoftwareSigner};
+use cohort_group::light::{LightGroup, annotate_commit, annotate_welcome};
 use cohort_group::{
     CommitOptions, Group, GroupConfig, JoinInput, KeyPackageSecrets, LeafSpec, NoPsks, Processed,
     create_key_package,
 };
 use cohort_messages::key_package::KeyPackage;
 use cohort_messages::{MlsMessage, MlsMessageBody};
+use cohort_tree::math::LeafIndex;
+use cohort_tree::tree::RatchetTree;
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 
 #[global_allocator]
@@ -94,6 +102,46 @@ fn join(
     )?)
 }
 
+/// The heap bytes `light` holds: what dropping it frees.
+fn heap_of_light(light: LightGroup) -> f64 {
+    let before = live_bytes();
+    drop(light);
+    (before - live_bytes()) as f64 / 1024.0
+}
+
+/// The leaves `after` has that `before` had blank: the ones a commit added.
+fn added(before: &RatchetTree, after: &RatchetTree) -> Vec<LeafIndex> {
+    (0..after.leaf_count())
+        .map(LeafIndex)
+        .filter(|l| before.leaf(*l).is_none() && after.leaf(*l).is_some())
+        .collect()
+}
+
+/// `light` processes `commit`, made by the member at `committer` whose trees before and after
+/// it are given, as annotated for it. Returns the time to annotate and to process.
+fn light_follows(
+    suite: &dyn cohort_crypto::SuiteOps,
+    light: &mut LightGroup,
+    (before, after): (&RatchetTree, &RatchetTree),
+    commit: MlsMessage,
+    committer: LeafIndex,
+) -> Result<(Duration, Duration), Error> {
+    let t = Instant::now();
+    let annotated = annotate_commit(
+        suite,
+        before,
+        after,
+        commit,
+        committer,
+        &added(before, after),
+        light.own_leaf(),
+    )?;
+    let annotate = t.elapsed();
+    let t = Instant::now();
+    light.process_commit(&annotated, &NoPsks)?;
+    Ok((annotate, t.elapsed()))
+}
+
 /// `group` processes the commit `bytes` and merges it.
 fn process(group: &mut Group, bytes: &[u8]) -> Result<(), Error> {
     match group.process_message(MlsMessage::from_bytes(bytes)?, &NoPsks, Some(NOW))? {
@@ -103,6 +151,14 @@ fn process(group: &mut Group, bytes: &[u8]) -> Result<(), Error> {
         }
         _ => Err("not a commit".into()),
     }
+}
+
+/// `SCALE_JOINS`: the number of joins timed (for profiling), 3 by default.
+fn joins_env() -> usize {
+    std::env::var("SCALE_JOINS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3)
 }
 
 /// A member kept for the self-update set-up: its leaf, signer and group.
@@ -202,10 +258,7 @@ fn main() -> Result<(), Error> {
     let mut times = Vec::new();
     let mut joined = None;
     // SCALE_JOINS sets the number of joins (for profiling).
-    let joins: usize = std::env::var("SCALE_JOINS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(3);
+    let joins = joins_env();
     for _ in 0..joins {
         let t = Instant::now();
         let g = join(&*provider, &welcome_bytes, &kp, &secrets)?;
@@ -238,14 +291,76 @@ fn main() -> Result<(), Error> {
         heap_of(joined)
     );
 
+    // The light member: added by A without a path, it joins from the Welcome A annotates.
+    let light_signer = SoftwareSigner::generate(suite.clone())?;
+    let (light_kp, light_secrets) =
+        create_key_package(&*provider, CS, &light_signer, &spec("light".into()))?;
+    // Its Welcome carries no tree: the annotation gives the light member what it needs.
+    let mut light_options = options.clone();
+    light_options.ratchet_tree_in_welcome = false;
+    let out = group.add_members(&alice, vec![light_kp.clone()], &light_options, Some(NOW))?;
+    group.merge_pending_commit()?;
+    let commit = out.commit.to_bytes()?;
+    for k in &mut kept {
+        process(&mut k.group, &commit)?;
+    }
+    let MlsMessageBody::Welcome(light_welcome) = out.welcome.ok_or("no Welcome")?.body else {
+        return Err("not a Welcome".into());
+    };
+    let light_leaf = (0..group.tree().leaf_count())
+        .map(LeafIndex)
+        .find(|l| group.tree().leaf(*l) == Some(&light_kp.leaf_node))
+        .ok_or("the light member's leaf")?;
+    let t = Instant::now();
+    let annotated = annotate_welcome(
+        &*suite,
+        group.tree(),
+        light_welcome,
+        LeafIndex(0),
+        light_leaf,
+    )?;
+    let annotate_time = t.elapsed();
+    let annotated_size = annotated.to_bytes()?.len();
+    let mut light_times = Vec::new();
+    let mut light = None;
+    for _ in 0..joins_env() {
+        let t = Instant::now();
+        let l = LightGroup::join(&*provider, &annotated, &light_kp, &light_secrets, &NoPsks)?;
+        light_times.push(t.elapsed());
+        if l.epoch_authenticator() != group.epoch_authenticator() {
+            return Err("the light member disagrees with the group".into());
+        }
+        light = Some(l);
+    }
+    let mut light = light.ok_or("no light join")?;
+    println!(
+        "light member, N = {}: annotated Welcome {:.1} KiB (A annotates it in {annotate_time:.2?}); joins in {:.2?} (median of {})",
+        n + 3,
+        annotated_size as f64 / 1024.0,
+        median(light_times.clone()),
+        light_times.len()
+    );
+    println!(
+        "the light member's stored state: {:.1} KiB",
+        light.to_bytes()?.len() as f64 / 1024.0
+    );
+
     // Fill A's copath: the kept members self-update, largest leaf first; everyone kept
     // processes every commit.
     let t = Instant::now();
     for i in (0..kept.len()).rev() {
         let k = &mut kept[i];
+        let before = k.group.tree().clone();
         let out = k.group.self_update(&k.signer, &options, Some(NOW))?;
         k.group.merge_pending_commit()?;
         let bytes = out.commit.to_bytes()?;
+        light_follows(
+            &*suite,
+            &mut light,
+            (&before, k.group.tree()),
+            out.commit,
+            k.group.own_leaf(),
+        )?;
         process(&mut group, &bytes)?;
         for (j, other) in kept.iter_mut().enumerate() {
             if j != i {
@@ -268,13 +383,28 @@ fn main() -> Result<(), Error> {
         .unwrap_or(11);
     let mut create = Vec::new();
     let mut process_times = Vec::new();
+    let mut light_annotate = Vec::new();
+    let mut light_process = Vec::new();
     let mut size = 0;
     for _ in 0..reps {
+        let before = group.tree().clone();
         let t = Instant::now();
         let out = group.self_update(&alice, &options, Some(NOW))?;
         let bytes = out.commit.to_bytes()?;
         group.merge_pending_commit()?;
         create.push(t.elapsed());
+        let (a, p) = light_follows(
+            &*suite,
+            &mut light,
+            (&before, group.tree()),
+            out.commit,
+            LeafIndex(0),
+        )?;
+        light_annotate.push(a);
+        light_process.push(p);
+        if light.epoch_authenticator() != group.epoch_authenticator() {
+            return Err("the light member disagrees with A after a self-update".into());
+        }
         size = bytes.len();
         let t = Instant::now();
         process(&mut b.group, &bytes)?;
@@ -285,10 +415,21 @@ fn main() -> Result<(), Error> {
     }
     println!(
         "self-update, N = {}: A creates in {:.2?}, B (leaf {}) processes in {:.2?} (medians of {reps}; commit {size} B)",
-        n + 2,
+        n + 3,
         median(create),
         b.leaf,
         median(process_times)
+    );
+    println!(
+        "the light member (leaf {}) processes A's self-update in {:.2?} (annotating it for the light member: {:.2?}; medians of {reps})",
+        light.own_leaf().0,
+        median(light_process),
+        median(light_annotate)
+    );
+    println!(
+        "the light member's stored state: {:.1} KiB; its group in memory: {:.1} KiB of heap",
+        light.to_bytes()?.len() as f64 / 1024.0,
+        heap_of_light(light)
     );
     let stored = b.group.to_split_state()?;
     println!(

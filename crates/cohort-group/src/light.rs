@@ -674,3 +674,113 @@ pub fn annotate_commit(
         commit,
     })
 }
+
+/// The format version of [`LightGroup::to_bytes`].
+const LIGHT_STATE_VERSION: u16 = 1;
+
+impl LightGroup {
+    /// The light member's state, to store and reload with [`LightGroup::from_bytes`]: the
+    /// GroupContext, our leaf and its key, our path's secrets and keys, the epoch's secrets
+    /// (the encryption secret is not kept: it is consumed into the secret tree), the interim
+    /// transcript hash, the secret tree and our membership proof. Its size grows with log N,
+    /// not with the group.
+    ///
+    /// # Security
+    /// Holds private keys and epoch secrets; zeroized on drop. Store it as the group's state.
+    ///
+    /// # Errors
+    /// An encoding failure.
+    pub fn to_bytes(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+        use cohort_codec::Encode as _;
+        let mut out = zeroize::Zeroizing::new(Vec::new());
+        LIGHT_STATE_VERSION.encode(&mut out)?;
+        self.context.encode(&mut out)?;
+        self.own_leaf.encode(&mut out)?;
+        self.leaf_key.encode(&mut out)?;
+        let path: Vec<(math::NodeIndex, (&Secret, &HpkePrivateKey))> = self
+            .path
+            .iter()
+            .map(|n| (n.node, (&n.path_secret, &n.private_key)))
+            .collect();
+        cohort_codec::encode_vector(&path, &mut out)?;
+        let e = &self.epoch;
+        for secret in [
+            &e.sender_data_secret,
+            &e.exporter_secret,
+            &e.external_secret,
+            &e.confirmation_key,
+            &e.membership_key,
+            &e.resumption_psk,
+            &e.epoch_authenticator,
+        ] {
+            secret.encode(&mut out)?;
+        }
+        e.init_secret.encode(&mut out)?;
+        cohort_codec::VarBytes::from(self.interim_transcript_hash.clone()).encode(&mut out)?;
+        self.secret_tree.encode(&mut out)?;
+        self.own_proof.encode(&mut out)?;
+        Ok(out)
+    }
+
+    /// A light member's state stored by [`LightGroup::to_bytes`], on `provider`.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] for bytes that do not decode (or another format version); the
+    /// provider lacks the group's suite.
+    pub fn from_bytes(provider: &dyn CryptoProvider, bytes: &[u8]) -> Result<Self, Error> {
+        use cohort_codec::Decode as _;
+        let mut r = cohort_codec::Reader::new(bytes);
+        let version = u16::decode(&mut r)?;
+        if version != LIGHT_STATE_VERSION {
+            return Err(Error::Malformed(cohort_codec::CodecError::InvalidValue {
+                what: "light member state version",
+                reason: "not 1",
+            }));
+        }
+        let context = GroupContext::decode(&mut r)?;
+        let suite = provider.require_suite(context.cipher_suite)?;
+        let own_leaf = LeafIndex::decode(&mut r)?;
+        let leaf_key = HpkePrivateKey::decode(&mut r)?;
+        let path: Vec<(math::NodeIndex, (Secret, HpkePrivateKey))> = r.read_vector()?;
+        let mut secrets = Vec::with_capacity(7);
+        for _ in 0..7 {
+            secrets.push(Secret::decode(&mut r)?);
+        }
+        let init_secret = cohort_key_schedule::InitSecret::decode(&mut r)?;
+        let interim = cohort_codec::VarBytes::decode(&mut r)?;
+        let secret_tree = SecretTree::decode(&mut r)?;
+        let own_proof = MembershipProof::decode(&mut r)?;
+        r.finish()?;
+        let mut secrets = secrets.into_iter();
+        let mut next = || secrets.next().unwrap_or_else(|| Secret::new(Vec::new()));
+        let epoch = EpochSecrets {
+            sender_data_secret: next(),
+            encryption_secret: Secret::new(Vec::new()),
+            exporter_secret: next(),
+            external_secret: next(),
+            confirmation_key: next(),
+            membership_key: next(),
+            resumption_psk: next(),
+            epoch_authenticator: next(),
+            init_secret,
+        };
+        Ok(Self {
+            suite,
+            context,
+            own_leaf,
+            leaf_key,
+            path: path
+                .into_iter()
+                .map(|(node, (path_secret, private_key))| LightPathNode {
+                    node,
+                    path_secret,
+                    private_key,
+                })
+                .collect(),
+            epoch,
+            interim_transcript_hash: interim.into_vec(),
+            secret_tree,
+            own_proof,
+        })
+    }
+}

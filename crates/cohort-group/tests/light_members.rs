@@ -290,6 +290,10 @@ fn light_member_follows_annotated_commits() {
         },
     );
     let mut erin = join(out, &kp, &secrets, signer);
+    // The light member is stored and reloaded: the rest runs on the reloaded state.
+    let stored = light.to_bytes().expect("store");
+    light = LightGroup::from_bytes(&provider(), &stored).expect("reload");
+    assert_eq!(light.to_bytes().expect("store again"), stored);
     // bob removes carol, with his path.
     let carol_leaf = carol.leaf();
     step(
@@ -329,4 +333,30 @@ fn light_member_follows_annotated_commits() {
             other => panic!("{other:?}"),
         }
     }
+}
+
+/// A stored light member reloads to the same state, and every cut of the stored bytes, and an
+/// unknown version, is refused as malformed without a panic.
+#[test]
+fn light_member_state_round_trips_and_refuses_damage() {
+    let (_, _, _, light, _) = mixed();
+    let stored = light.to_bytes().expect("store");
+    let back = LightGroup::from_bytes(&provider(), &stored).expect("reload");
+    assert_eq!(back.epoch_authenticator(), light.epoch_authenticator());
+    assert_eq!(back.membership_proof(), light.membership_proof());
+    for cut in 0..stored.len() {
+        assert!(
+            matches!(
+                LightGroup::from_bytes(&provider(), &stored[..cut]),
+                Err(Error::Malformed(_))
+            ),
+            "cut at {cut}"
+        );
+    }
+    let mut other = stored.to_vec();
+    other[1] = 2;
+    assert!(matches!(
+        LightGroup::from_bytes(&provider(), &other),
+        Err(Error::Malformed(_))
+    ));
 }
