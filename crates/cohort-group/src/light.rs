@@ -41,6 +41,7 @@ use crate::reason::{CommitReason, SenderReason, WireFormatReason};
 use crate::{Error, ExternalPsks, KeyPackageSecrets, ValidationError};
 
 /// A light member's state in one epoch.
+#[derive(Clone)]
 pub struct LightGroup {
     suite: Arc<dyn SuiteOps>,
     context: GroupContext,
@@ -676,7 +677,9 @@ pub fn annotate_commit(
 }
 
 /// The format version of [`LightGroup::to_bytes`].
-const LIGHT_STATE_VERSION: u16 = 1;
+/// Not 1 to 3, the versions of a full member's stored state, so that neither reads as the
+/// other.
+const LIGHT_STATE_VERSION: u16 = 0x4C01;
 
 impl LightGroup {
     /// The light member's state, to store and reload with [`LightGroup::from_bytes`]: the
@@ -734,7 +737,7 @@ impl LightGroup {
         if version != LIGHT_STATE_VERSION {
             return Err(Error::Malformed(cohort_codec::CodecError::InvalidValue {
                 what: "light member state version",
-                reason: "not 1",
+                reason: "not a light member's state (0x4C01)",
             }));
         }
         let context = GroupContext::decode(&mut r)?;

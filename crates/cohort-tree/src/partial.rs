@@ -21,7 +21,7 @@ pub struct LightPath {
 }
 
 /// One node of the receiver's direct path after a commit.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LightPathNode {
     /// The node.
     pub node: NodeIndex,

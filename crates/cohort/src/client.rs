@@ -46,6 +46,10 @@ use cohort_tree::leaf::{Capabilities, LeafNode, ProtocolVersion};
 use cohort_tree::math::LeafIndex;
 use cohort_tree::node::RatchetTreeNodes;
 
+mod light;
+
+pub use light::{AsyncLightClientGroup, LightClientGroup, LightGroupOf};
+
 use crate::delivery::{self, DeliveryPolicy, Held, Intent, LostCommit, LostCommitPolicy, Merged};
 use crate::remote_signer::AsyncSigner;
 use crate::{Error, GroupInfoPolicy, MessagePolicy};

@@ -10,8 +10,8 @@ mod policy;
 mod remote_signer;
 
 pub use client::{
-    AsyncClient, AsyncClientGroup, Client, ClientBuilder, ClientGroup, ExternalJoinOptions,
-    GroupOf, Member, ProposalSender, Received,
+    AsyncClient, AsyncClientGroup, AsyncLightClientGroup, Client, ClientBuilder, ClientGroup,
+    ExternalJoinOptions, GroupOf, LightClientGroup, LightGroupOf, Member, ProposalSender, Received,
 };
 pub use delivery::{
     DeliveryError, DeliveryPolicy, LostCommit, LostCommitPolicy, Merged, winning_commit,
