@@ -126,6 +126,69 @@ pub struct AnnotatedWelcome {
     pub epoch_authenticator: HexBytes,
 }
 
+/// A light client's state in one epoch, as `annotated-commit` gives it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LightState {
+    /// The group id.
+    pub group_id: HexBytes,
+    /// The epoch.
+    pub epoch: u64,
+    /// The tree hash.
+    pub tree_hash: HexBytes,
+    /// The confirmed transcript hash.
+    pub confirmed_transcript_hash: HexBytes,
+    /// The interim transcript hash.
+    pub interim_transcript_hash: HexBytes,
+    /// The receiver's leaf.
+    pub receiver_leaf_index: u32,
+    /// The receiver's path secrets and keys (above its leaf).
+    pub direct_path_secrets: Vec<DirectPathSecret>,
+    /// `init_secret`.
+    pub init_secret: HexBytes,
+    /// `encryption_secret`.
+    pub encryption_secret: HexBytes,
+    /// `sender_data_secret`.
+    pub sender_data_secret: HexBytes,
+    /// `membership_key`.
+    pub membership_key: HexBytes,
+}
+
+/// A path secret of the receiver's direct path and the private key it derives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectPathSecret {
+    /// The node.
+    pub node: u32,
+    /// Its path secret.
+    pub path_secret: HexBytes,
+    /// Its HPKE private key.
+    pub encryption_priv: HexBytes,
+}
+
+/// `annotated-commit`: a light client's state before a commit, the commit annotated for it,
+/// the commit secret, and the state after.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnnotatedCommitCase {
+    /// The cipher suite.
+    pub cipher_suite: u16,
+    /// The state before the commit.
+    pub state_before: LightState,
+    /// Proposals sent before the commit (MLSMessages).
+    pub proposals: Vec<HexBytes>,
+    /// The encoded `AnnotatedCommit`.
+    pub annotated_commit: HexBytes,
+    /// The commit secret (the file holds no key of the receiver's path before the commit).
+    pub commit_secret: HexBytes,
+    /// The tree hash after the commit.
+    pub tree_hash_after: HexBytes,
+    /// The state after the commit.
+    pub state_after: LightState,
+    /// The epoch authenticator after the commit.
+    pub epoch_authenticator_after: HexBytes,
+}
+
 /// One epoch of a passive light client's scenario.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -48,11 +48,6 @@ pub fn run_file(path: &Path, kind: Kind, backend: Option<&str>) -> FileReport {
         Kind::Deserialization => run.load_then(path, deserialization::run),
         Kind::Messages => run.load_then(path, messages::run_messages),
         Kind::PartialMessageSyntax => run.load_then(path, partial::run_message_syntax),
-        Kind::PartialAnnotatedCommit => {
-            // The light client itself (draft-ietf-mls-partial-02's join and commit processing)
-            // is not built yet: said by name, never passed silently.
-            run.report.not_implemented = true;
-        }
         Kind::HpkePq => {
             // HPKE runs on a backend's HPKE algorithms, not on an MLS cipher suite.
             let Some(algorithms) = backend.and_then(crate::hpke_algorithms) else {
@@ -70,6 +65,7 @@ pub fn run_file(path: &Path, kind: Kind, backend: Option<&str>) -> FileReport {
         | Kind::PartialSenderAuthenticatedMessages
         | Kind::PartialTreeOperations
         | Kind::PartialAnnotatedWelcome
+        | Kind::PartialAnnotatedCommit
         | Kind::PartialPassiveClientScenarios => {
             let Some(provider) = backend.and_then(crate::partial_provider) else {
                 run.backend_missing(path, backend);
@@ -166,12 +162,17 @@ fn run_crypto_kind(path: &Path, kind: Kind, provider: &dyn CryptoProvider, run: 
                 partial::run_tree_operations(cases, run, provider)
             },
         ),
+        Kind::PartialAnnotatedCommit => run.load_then(
+            path,
+            |cases: &[cohort_test_vectors::partial::AnnotatedCommitCase], run| {
+                partial::run_annotated_commit(cases, run, provider)
+            },
+        ),
         Kind::TreeMath
         | Kind::Deserialization
         | Kind::Messages
         | Kind::HpkePq
-        | Kind::PartialMessageSyntax
-        | Kind::PartialAnnotatedCommit => {}
+        | Kind::PartialMessageSyntax => {}
     }
 }
 

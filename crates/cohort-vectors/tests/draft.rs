@@ -60,8 +60,9 @@ fn missing_file_fails() {
 /// The seven files of draft-ietf-mls-partial-02: proofs, syntax, the light receiver's TreeKEM
 /// and the light join pass every case on the RustCrypto backend (its post-quantum suites under
 /// MLSpp's code points 8 to 10 included), and so does a light member following a group over
-/// three commits; the annotated-commit file, whose states hold no key for the receiver's path,
-/// reports "not implemented", by name.
+/// three commits, and so does the annotated-commit file (with its commit secret as input: its
+/// states hold no key for the receiver's path). A changed commit secret or epoch authenticator
+/// fails the annotated-commit case.
 #[test]
 fn partial_clients() {
     use cohort_test_vectors::partial;
@@ -72,6 +73,7 @@ fn partial_clients() {
         ("tree-operations", 40),
         ("annotated-welcome", 10),
         ("passive-client-scenarios", 10),
+        ("annotated-commit", 10),
     ] {
         let file = format!("{}.json", partial::stem(name));
         let kind = Kind::from_file_name(&file).expect("kind from the file name");
@@ -86,9 +88,20 @@ fn partial_clients() {
         );
     }
     let kind = "partial-annotated-commit".parse::<Kind>().expect("kind");
-    let report = run_file(&partial::path("annotated-commit"), kind, Some("rustcrypto"));
-    assert!(report.not_implemented, "annotated-commit");
-    assert_eq!((report.passed, report.failed), (0, 0));
+    let text = std::fs::read_to_string(partial::path("annotated-commit")).expect("read");
+    let tmp = std::env::temp_dir().join(format!("cohort-annotated-commit-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    for field in ["commit_secret", "epoch_authenticator_after"] {
+        let mut cases: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let hex = cases[0][field].as_str().expect("hex").to_owned();
+        let first = if hex.starts_with('0') { "1" } else { "0" };
+        cases[0][field] = serde_json::Value::String(format!("{first}{}", &hex[1..]));
+        let path = tmp.join("test-vector-partial-annotated-commit.json");
+        std::fs::write(&path, cases.to_string()).expect("write");
+        let report = run_file(&path, kind, Some("rustcrypto"));
+        assert_eq!((report.passed, report.failed), (9, 1), "{field} changed");
+    }
+    std::fs::remove_dir_all(&tmp).ok();
 }
 
 /// The light receiver's TreeKEM refuses what does not fit: another ciphertext than the one the

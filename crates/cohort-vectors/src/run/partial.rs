@@ -339,3 +339,228 @@ pub(crate) fn run_passive_scenarios(
         },
     );
 }
+
+/// `partial-annotated-commit`: the light client's processing of an `AnnotatedCommit` with the
+/// file's `commit_secret` as input (its `state_before` holds no key of the receiver's path, so
+/// the path itself cannot be decrypted from the file): the committer's proof against the tree
+/// hash before, the commit's signature under the proof's leaf and its membership tag, the two
+/// proofs after it against `tree_hash_after`, ours at our leaf, a `resolution_index` iff a
+/// path; `state_after`'s path secrets derive their keys, the keys are the receiver proof's,
+/// and they chain up to the commit secret; then the key schedule of the new epoch: the
+/// confirmation tag, the epoch authenticator and every secret and hash of `state_after`.
+pub(crate) fn run_annotated_commit(
+    cases: &[cohort_test_vectors::partial::AnnotatedCommitCase],
+    run: &mut Cases,
+    provider: &dyn CryptoProvider,
+) {
+    each_case(cases, run, provider, |c| c.cipher_suite, annotated_commit);
+}
+
+fn annotated_commit(
+    case: &cohort_test_vectors::partial::AnnotatedCommitCase,
+    s: &dyn SuiteOps,
+) -> Result<(), String> {
+    use cohort_codec::VarBytes;
+    use cohort_crypto::{Secret, labeled};
+    use cohort_messages::MlsMessageBody;
+    use cohort_messages::framing::{ConfirmedTranscriptHashInput, Content};
+    use cohort_messages::group_context::GroupContext;
+    use cohort_messages::proposal::{Proposal, ProposalOrRef};
+    use cohort_tree::leaf::ProtocolVersion;
+    use cohort_tree::math::{LeafIndex, NodeIndex};
+    use cohort_tree::node::Node;
+
+    if !case.proposals.is_empty() {
+        return Err("proposals sent before the commit are not read here".into());
+    }
+    let (before, after) = (&case.state_before, &case.state_after);
+    let annotated = round_trip::<AnnotatedCommit>("annotated_commit", &case.annotated_commit)?;
+    let MlsMessageBody::PublicMessage(message) = &annotated.commit.body else {
+        return Err("the commit is not a PublicMessage".into());
+    };
+    let Content::Commit(commit) = &message.content.content else {
+        return Err("the message is not a commit".into());
+    };
+    let context = GroupContext {
+        version: ProtocolVersion::MLS10,
+        cipher_suite: CipherSuite(case.cipher_suite),
+        group_id: VarBytes::from(before.group_id.to_vec()),
+        epoch: before.epoch,
+        tree_hash: VarBytes::from(before.tree_hash.to_vec()),
+        confirmed_transcript_hash: VarBytes::from(before.confirmed_transcript_hash.to_vec()),
+        extensions: Vec::new(),
+    };
+    // The committer: its proof before the commit, then the signature and membership tag.
+    let Sender::Member(committer) = message.content.sender else {
+        return Err("not a member's commit".into());
+    };
+    let proof = annotated
+        .sender_membership_proof
+        .as_ref()
+        .ok_or("no sender proof for a member's commit")?;
+    if proof.leaf_index != committer {
+        return Err("the sender proof is not the committer's leaf".into());
+    }
+    proof
+        .verify(s, &before.tree_hash)
+        .map_err(|e| format!("sender proof before: {e}"))?;
+    let key = &proof
+        .leaf()
+        .ok_or("the sender proof proves no leaf")?
+        .signature_key;
+    let authenticated = cohort_group::framing::unprotect_public(
+        s,
+        message.clone(),
+        &context,
+        &before.membership_key,
+        key,
+    )
+    .map_err(|e| format!("the commit: {e}"))?;
+    // The tree after.
+    let receiver = &annotated.receiver_membership_proof_after;
+    let root = annotated
+        .sender_membership_proof_after
+        .same_tree(receiver, s)
+        .map_err(|e| format!("proofs after: {e}"))?;
+    if root != case.tree_hash_after.as_slice()
+        || annotated.tree_hash_after.as_slice() != case.tree_hash_after.as_slice()
+        || after.tree_hash.as_slice() != case.tree_hash_after.as_slice()
+    {
+        return Err("the tree hash after differs".into());
+    }
+    if receiver.leaf_index != LeafIndex(before.receiver_leaf_index)
+        || after.receiver_leaf_index != before.receiver_leaf_index
+    {
+        return Err("the receiver proof is not our leaf".into());
+    }
+    if commit.path.is_some() != annotated.resolution_index.is_some() {
+        return Err("a resolution index without a path, or a path without one".into());
+    }
+    // Our new path: each secret derives the key the receiver proof holds, and they chain to
+    // the commit secret.
+    let mut chained: Option<Secret> = None;
+    for node in &after.direct_path_secrets {
+        let node_secret =
+            labeled::derive_secret(s, &node.path_secret, b"node").map_err(|e| e.to_string())?;
+        let (sk, pk) = s
+            .kem_derive(node_secret.as_bytes())
+            .map_err(|e| e.to_string())?;
+        if sk.as_bytes() != node.encryption_priv.as_slice() {
+            return Err(format!("node {}: the private key differs", node.node));
+        }
+        match receiver.node_at(NodeIndex(node.node)) {
+            Some(Node::Parent(p)) if p.encryption_key == pk => {}
+            _ => return Err(format!("node {}: the proof's key differs", node.node)),
+        }
+        if let Some(expected) = &chained {
+            if expected.as_bytes() != node.path_secret.as_slice() {
+                return Err(format!("node {}: the path secrets do not chain", node.node));
+            }
+        }
+        chained =
+            Some(labeled::derive_secret(s, &node.path_secret, b"path").map_err(|e| e.to_string())?);
+    }
+    if let Some(top) = chained {
+        if top.as_bytes() != case.commit_secret.as_slice() {
+            return Err("the path secrets do not chain to the commit secret".into());
+        }
+    }
+    // The new epoch.
+    let mut extensions = Vec::new();
+    for p in &commit.proposals {
+        match p {
+            ProposalOrRef::Proposal(Proposal::GroupContextExtensions(g)) => {
+                extensions.clone_from(&g.extensions);
+            }
+            ProposalOrRef::Proposal(Proposal::PreSharedKey(_)) | ProposalOrRef::Reference(_) => {
+                return Err("PSKs and proposals by reference are not read here".into());
+            }
+            ProposalOrRef::Proposal(_) => {}
+        }
+    }
+    let input = ConfirmedTranscriptHashInput {
+        wire_format: authenticated.wire_format,
+        content: &authenticated.content,
+        signature: &authenticated.auth.signature,
+    }
+    .to_bytes()
+    .map_err(|e| e.to_string())?;
+    let confirmed =
+        cohort_key_schedule::confirmed_transcript_hash(s, &before.interim_transcript_hash, &input)
+            .map_err(|e| e.to_string())?;
+    let next = GroupContext {
+        epoch: before.epoch + 1,
+        tree_hash: VarBytes::from(case.tree_hash_after.to_vec()),
+        confirmed_transcript_hash: VarBytes::from(confirmed.clone()),
+        extensions,
+        ..context
+    };
+    let next_bytes = next.to_bytes().map_err(|e| e.to_string())?;
+    let init = cohort_key_schedule::InitSecret::new(Secret::new(before.init_secret.to_vec()));
+    let joiner = init
+        .joiner_secret(s, &case.commit_secret, &next_bytes)
+        .map_err(|e| e.to_string())?;
+    let secrets = joiner
+        .into_epoch(s, &vec![0; s.hash_len()], &next_bytes)
+        .map_err(|e| e.to_string())?;
+    let tag = authenticated
+        .auth
+        .confirmation_tag
+        .as_ref()
+        .ok_or("no confirmation tag")?;
+    let expected_tag =
+        cohort_key_schedule::confirmation_tag(s, secrets.confirmation_key.as_bytes(), &confirmed)
+            .map_err(|e| e.to_string())?;
+    if !tag.ct_eq(&expected_tag) {
+        return Err("the confirmation tag differs".into());
+    }
+    let interim = cohort_key_schedule::interim_transcript_hash(s, &confirmed, &tag.0)
+        .map_err(|e| e.to_string())?;
+    let checks: [(&str, &[u8], &[u8]); 8] = [
+        (
+            "epoch_authenticator",
+            secrets.epoch_authenticator.as_bytes(),
+            &case.epoch_authenticator_after,
+        ),
+        (
+            "init_secret",
+            secrets.init_secret.as_bytes(),
+            &after.init_secret,
+        ),
+        (
+            "encryption_secret",
+            secrets.encryption_secret.as_bytes(),
+            &after.encryption_secret,
+        ),
+        (
+            "sender_data_secret",
+            secrets.sender_data_secret.as_bytes(),
+            &after.sender_data_secret,
+        ),
+        (
+            "membership_key",
+            secrets.membership_key.as_bytes(),
+            &after.membership_key,
+        ),
+        (
+            "confirmed_transcript_hash",
+            &confirmed,
+            &after.confirmed_transcript_hash,
+        ),
+        (
+            "interim_transcript_hash",
+            &interim,
+            &after.interim_transcript_hash,
+        ),
+        ("group_id", next.group_id.as_slice(), &after.group_id),
+    ];
+    for (what, got, expected) in checks {
+        if got != expected {
+            return Err(format!("{what} after the commit differs"));
+        }
+    }
+    if after.epoch != next.epoch {
+        return Err("the epoch after differs".into());
+    }
+    Ok(())
+}
