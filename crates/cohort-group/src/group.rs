@@ -310,6 +310,15 @@ impl Group {
         })
     }
 
+    /// A group of `state` on `suite`, with no pending commit (a light member's upgrade).
+    pub(crate) fn from_state(suite: Arc<dyn SuiteOps>, state: GroupState) -> Self {
+        Self {
+            suite,
+            state,
+            pending: None,
+        }
+    }
+
     /// Processes a received MLSMessage: a proposal is cached, a commit is staged, application
     /// data is returned. A rejected message leaves the group exactly as it was.
     ///

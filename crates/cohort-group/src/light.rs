@@ -55,6 +55,9 @@ pub struct LightGroup {
     secret_tree: SecretTree,
     /// Our membership proof in the epoch's tree: attached to what we send.
     own_proof: MembershipProof,
+    /// The confirmation tag of the commit that began the epoch (a full member publishes it in
+    /// its GroupInfo, after an upgrade).
+    confirmation_tag: Vec<u8>,
 }
 
 /// An application message a light member read ([`LightGroup::process_application`]).
@@ -190,6 +193,7 @@ impl LightGroup {
             interim_transcript_hash: interim,
             secret_tree,
             own_proof: joiner.clone(),
+            confirmation_tag: group_info.confirmation_tag.0.to_vec(),
         })
     }
 
@@ -398,6 +402,7 @@ impl LightGroup {
         };
         self.secret_tree = secret_tree_of(&mut epoch, receiver_after.n_leaves);
         self.own_proof = receiver_after.clone();
+        self.confirmation_tag = tag.0.to_vec();
         self.context = context;
         self.epoch = epoch;
         self.interim_transcript_hash = interim;
@@ -722,6 +727,7 @@ impl LightGroup {
         cohort_codec::VarBytes::from(self.interim_transcript_hash.clone()).encode(&mut out)?;
         self.secret_tree.encode(&mut out)?;
         self.own_proof.encode(&mut out)?;
+        cohort_codec::VarBytes::from(self.confirmation_tag.clone()).encode(&mut out)?;
         Ok(out)
     }
 
@@ -753,6 +759,7 @@ impl LightGroup {
         let interim = cohort_codec::VarBytes::decode(&mut r)?;
         let secret_tree = SecretTree::decode(&mut r)?;
         let own_proof = MembershipProof::decode(&mut r)?;
+        let confirmation_tag = cohort_codec::VarBytes::decode(&mut r)?;
         r.finish()?;
         let mut secrets = secrets.into_iter();
         let mut next = || secrets.next().unwrap_or_else(|| Secret::new(Vec::new()));
@@ -784,6 +791,93 @@ impl LightGroup {
             interim_transcript_hash: interim.into_vec(),
             secret_tree,
             own_proof,
+            confirmation_tag: confirmation_tag.into_vec(),
         })
+    }
+
+    /// Becomes a full member, given the epoch's ratchet tree (draft-ietf-mls-partial-02,
+    /// "Upgrading and Downgrading"). The tree is checked as a joiner checks it (RFC 9420
+    /// §12.4.3.1): its hash is the epoch's, its parent hashes, its structure, every leaf
+    /// (signatures, lifetimes at `now`, capabilities, duplicate identities, credential
+    /// support); our leaf is the one our membership proof holds, and every private key of our
+    /// path matches the tree's public key. The full member keeps the secret tree (keys already
+    /// used stay used) and the epoch's secrets.
+    ///
+    /// # Errors
+    /// [`ValidationError`] naming the failed check; the light member is unchanged either way.
+    pub fn upgrade(
+        &self,
+        tree: cohort_tree::node::RatchetTreeNodes,
+        config: crate::GroupConfig,
+        now: Option<u64>,
+    ) -> Result<crate::Group, Error> {
+        use crate::validate;
+        let s = &*self.suite;
+        let mut tree = cohort_tree::tree::RatchetTree::from_nodes(tree)
+            .map_err(ValidationError::InvalidTree)?;
+        if tree.tree_hash(s)? != self.context.tree_hash.as_slice() {
+            return Err(
+                ValidationError::InvalidTree(cohort_tree::TreeError::TreeHashMismatch).into(),
+            );
+        }
+        tree.verify_parent_hashes(s)?;
+        tree.validate_structure()?;
+        validate::check_duplicate_identities(&config, &tree)?;
+        let now = if config.lifetime.check_expiry {
+            now
+        } else {
+            None
+        };
+        validate::validate_tree_leaves(s, &tree, &self.context, now, &config)?;
+        validate::check_tree_credential_support(&tree)?;
+        validate::check_external_senders(&config, s.signature_scheme(), &self.context.extensions)?;
+        if tree.leaf(self.own_leaf) != self.own_proof.leaf() {
+            return Err(ValidationError::AnnotationMismatch(
+                "the tree's leaf at our index is not the one our proof holds",
+            )
+            .into());
+        }
+        let mut private =
+            cohort_tree::treekem::PrivateTree::new(self.own_leaf, self.leaf_key.clone());
+        for node in &self.path {
+            let public = s.kem_public_key(&node.private_key)?;
+            match tree.node(node.node) {
+                Some(cohort_tree::node::Node::Parent(p)) if p.encryption_key == public => {}
+                _ => {
+                    return Err(ValidationError::AnnotationMismatch(
+                        "a key of our path is not the tree's",
+                    )
+                    .into());
+                }
+            }
+            private.set_key(node.node, node.private_key.clone());
+        }
+        let e = &self.epoch;
+        let keys = crate::state::EpochKeys {
+            sender_data_secret: e.sender_data_secret.clone(),
+            exporter_secret: e.exporter_secret.clone(),
+            external_secret: e.external_secret.clone(),
+            confirmation_key: e.confirmation_key.clone(),
+            membership_key: e.membership_key.clone(),
+            resumption_psk: e.resumption_psk.clone(),
+            epoch_authenticator: e.epoch_authenticator.clone(),
+            init_secret: e.init_secret.clone(),
+            secret_tree: self.secret_tree.clone(),
+        };
+        let state = crate::state::GroupState {
+            context: self.context.clone(),
+            tree,
+            private,
+            interim_transcript_hash: self.interim_transcript_hash.clone(),
+            confirmation_tag: self.confirmation_tag.clone(),
+            keys,
+            proposals: Vec::new(),
+            past_resumption_psks: std::collections::VecDeque::new(),
+            past_epochs: std::collections::VecDeque::new(),
+            config,
+            status: crate::GroupStatus::Active,
+            reinit: None,
+        };
+        Ok(crate::Group::from_state(self.suite.clone(), state))
     }
 }

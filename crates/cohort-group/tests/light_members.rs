@@ -360,3 +360,99 @@ fn light_member_state_round_trips_and_refuses_damage() {
         Err(Error::Malformed(_))
     ));
 }
+
+/// A light member upgrades to a full member when given the tree (draft-ietf-mls-partial-02,
+/// "Upgrading and Downgrading"): a tree of another epoch is refused; the epoch's tree makes a
+/// full member that processes the next commit, commits its own self-update that every other
+/// member processes, and reads and sends messages, all on the keys it had as a light member.
+#[test]
+fn light_member_upgrades_to_a_full_member() {
+    use cohort_group::light::annotate_commit;
+    let (mut alice, mut bob, mut carol, mut light, light_signer) = mixed();
+    let suite = suite();
+    let stale = alice.group.tree().to_nodes();
+    // One commit with a path, followed as a light member.
+    let before = alice.group.tree().clone();
+    let out = alice
+        .group
+        .self_update(&alice.signer, &CommitOptions::new(), Some(NOW))
+        .expect("update");
+    alice.group.merge_pending_commit().expect("merge");
+    apply(&mut bob.group, &out.commit);
+    apply(&mut carol.group, &out.commit);
+    let annotated = annotate_commit(
+        &*suite,
+        &before,
+        alice.group.tree(),
+        out.commit,
+        alice.leaf(),
+        &[],
+        light.own_leaf(),
+    )
+    .expect("annotate");
+    light
+        .process_commit(&annotated, &NoPsks)
+        .expect("light processes");
+    // A light message sent before the upgrade.
+    let early = light
+        .encrypt_application(&light_signer, b"before", b"", 0)
+        .expect("send");
+    let early = MlsMessage::new(MlsMessageBody::PrivateMessage(early.message));
+    deliver(&mut bob.group, &early).expect("bob reads");
+
+    assert!(matches!(
+        light.upgrade(stale, config(), Some(NOW)),
+        Err(Error::Invalid(ValidationError::InvalidTree(_)))
+    ));
+    let full = light
+        .upgrade(alice.group.tree().to_nodes(), config(), Some(NOW))
+        .expect("upgrade");
+    let mut full = Member {
+        signer: light_signer,
+        group: full,
+    };
+    assert_eq!(
+        full.group.epoch_authenticator(),
+        alice.group.epoch_authenticator()
+    );
+    // Its next message uses the next generation: bob, who read the light member's message of
+    // generation 0, reads it (a reset secret tree would send generation 0 again, a replay).
+    let after = full
+        .group
+        .encrypt_application(&full.signer, b"after", b"", 0)
+        .expect("send");
+    match deliver(&mut bob.group, &after).expect("bob reads the upgraded member") {
+        Processed::Application { data, .. } => assert_eq!(data, b"after"),
+        other => panic!("{other:?}"),
+    }
+    // The next commit, processed as a full member.
+    let update = alice
+        .group
+        .self_update(&alice.signer, &CommitOptions::new(), Some(NOW))
+        .expect("update");
+    alice.group.merge_pending_commit().expect("merge");
+    for m in [&mut bob, &mut carol, &mut full] {
+        apply(&mut m.group, &update.commit);
+    }
+    // Its own self-update, which every other member processes.
+    let own = full
+        .group
+        .self_update(&full.signer, &CommitOptions::new(), Some(NOW))
+        .expect("the upgraded member commits");
+    full.group.merge_pending_commit().expect("merge");
+    for m in [&mut alice, &mut bob, &mut carol] {
+        apply(&mut m.group, &own.commit);
+        assert_eq!(
+            m.group.epoch_authenticator(),
+            full.group.epoch_authenticator()
+        );
+    }
+    let m = full
+        .group
+        .encrypt_application(&full.signer, b"now full", b"", 0)
+        .expect("send");
+    match deliver(&mut carol.group, &m).expect("carol reads") {
+        Processed::Application { data, .. } => assert_eq!(data, b"now full"),
+        other => panic!("{other:?}"),
+    }
+}
