@@ -1,8 +1,9 @@
 //! A light member (draft-ietf-mls-partial-02) in a group whose full members are OpenMLS 0.9.2,
 //! mls-rs 0.57 and cohort: OpenMLS creates the group and adds everyone; the cohort full member
 //! annotates every commit for the light member from its own trees (as a Delivery Service that
-//! holds the tree would), whoever made the commit. After every commit all five agree on the
-//! epoch authenticator; the light member then reads a message from OpenMLS and sends one the
+//! holds the tree would), whoever made the commit: self-updates by each, OpenMLS's removal of
+//! mls-rs and its add of a new mls-rs member. After every commit all members agree on the epoch
+//! authenticator; the light member then reads a message from OpenMLS and sends one the
 //! full members read.
 
 use cohort::codec::{Decode, Encode};
@@ -255,6 +256,21 @@ fn light_member_with_openmls_mls_rs_and_cohort_full_members() {
             "after {committer}'s {what}"
         );
     }
+
+    // OpenMLS adds a new mls-rs member; the light member follows the add from its annotation.
+    let mut newcomer = Implementation::MlsRs
+        .new_member("mls-rs 2", CS.0, options)
+        .expect("mls-rs");
+    let kp = newcomer.key_package().expect("kp");
+    let out = openmls.add_members(&[kp]).expect("add");
+    cohort.follow(&out.commit);
+    newcomer
+        .join(&out.welcome.expect("a Welcome"))
+        .expect("the newcomer joins");
+    assert!(
+        all_equal(&authenticators(&[&*openmls, &*newcomer], &cohort)),
+        "after OpenMLS's add"
+    );
 
     // Application messages: OpenMLS to the light member (annotated with OpenMLS's proof), the
     // light member to OpenMLS and the cohort full member.
