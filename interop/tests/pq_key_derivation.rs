@@ -12,6 +12,20 @@ use cohort_interop::OPENMLS_PQ_SUITES;
 use openmls::prelude::{Ciphersuite, OpenMlsCrypto, OpenMlsProvider};
 use openmls_rust_crypto::OpenMlsRustCrypto;
 
+/// The public key `provider` derives from `ikm` on `suite`.
+fn derived(
+    provider: &dyn CryptoProvider,
+    suite: CipherSuite,
+    ikm: &[u8],
+) -> cohort::crypto::HpkePublicKey {
+    provider
+        .suite(suite)
+        .expect("the provider serves the suite")
+        .kem_derive(ikm)
+        .expect("cohort derives")
+        .1
+}
+
 #[test]
 fn openmls_pq_node_keys_need_the_plain_seed_derivation() {
     let openmls = OpenMlsRustCrypto::default();
@@ -27,18 +41,8 @@ fn openmls_pq_node_keys_need_the_plain_seed_derivation() {
                 .crypto()
                 .derive_hpke_keypair(suite.hpke_config(), &ikm)
                 .expect("OpenMLS derives");
-            let ours = preset
-                .suite(CipherSuite(code_point))
-                .expect("the preset serves the alias")
-                .kem_derive(&ikm)
-                .expect("cohort derives")
-                .1;
-            let drafts = draft
-                .suite(same_algorithms)
-                .expect("the draft suite")
-                .kem_derive(&ikm)
-                .expect("cohort derives")
-                .1;
+            let ours = derived(&preset, CipherSuite(code_point), &ikm);
+            let drafts = derived(&draft, same_algorithms, &ikm);
             assert_eq!(
                 theirs.public.as_slice(),
                 ours.as_ref(),
@@ -50,12 +54,7 @@ fn openmls_pq_node_keys_need_the_plain_seed_derivation() {
                 "{code_point:#06x}: OpenMLS now follows the draft"
             );
             // The preset changes only its aliases: at cohort's own code point, the draft's.
-            let own = preset
-                .suite(same_algorithms)
-                .expect("the draft suite")
-                .kem_derive(&ikm)
-                .expect("cohort derives")
-                .1;
+            let own = derived(&preset, same_algorithms, &ikm);
             assert_eq!(
                 own, drafts,
                 "{code_point:#06x}: the preset's own code point"

@@ -24,7 +24,7 @@ use cohort_crypto::{CryptoProvider, HpkePrivateKey, Secret, Signer, SoftwareHpke
 use cohort_key_schedule::{EpochSecrets, RatchetConfig, SecretTree, interim_transcript_hash};
 use cohort_messages::MlsMessageBody;
 use cohort_messages::framing::{
-    ConfirmedTranscriptHashInput, Content, ContentType, FramedContent, PrivateMessage, Sender,
+    ConfirmedTranscriptHashInput, Content, ContentType, PrivateMessage, Sender,
 };
 use cohort_messages::group_context::GroupContext;
 use cohort_messages::key_package::KeyPackage;
@@ -499,28 +499,16 @@ impl LightGroup {
         authenticated_data: &[u8],
         padding: usize,
     ) -> Result<SenderAuthenticated<PrivateMessage>, Error> {
-        let s = &*self.suite;
-        let mut reuse_guard = [0u8; 4];
-        s.random_fill(&mut reuse_guard)?;
-        let content = FramedContent {
-            group_id: self.context.group_id.clone(),
-            epoch: self.context.epoch,
-            sender: Sender::Member(self.own_leaf),
-            authenticated_data: authenticated_data.to_vec().into(),
-            content: Content::Application(data.to_vec().into()),
-        };
-        let message = crate::framing::protect_private(
-            s,
+        let message = crate::sender::seal_application(
+            &*self.suite,
             signer,
-            content,
-            None,
-            &self.context,
-            &mut self.secret_tree,
-            self.epoch.sender_data_secret.as_bytes(),
-            crate::framing::PrivateOptions {
-                padding,
-                reuse_guard,
-            },
+            (&self.context, self.own_leaf),
+            (
+                &mut self.secret_tree,
+                self.epoch.sender_data_secret.as_bytes(),
+            ),
+            (data, authenticated_data),
+            padding,
         )?;
         Ok(SenderAuthenticated {
             message,

@@ -856,31 +856,53 @@ impl Group {
     ) -> Result<MlsMessage, Error> {
         self.ensure_active()?;
         let suite = self.suite_arc();
-        let s = &*suite;
-        let reuse_guard = random_guard(s)?;
         let state = self.state_mut();
-        let content = FramedContent {
-            group_id: state.context.group_id.clone(),
-            epoch: state.context.epoch,
-            sender: Sender::Member(state.private.own_leaf),
-            authenticated_data: authenticated_data.to_vec().into(),
-            content: Content::Application(data.to_vec().into()),
-        };
-        let message = crate::framing::protect_private(
-            s,
+        let message = seal_application(
+            &*suite,
             signer,
-            content,
-            None,
-            &state.context,
-            &mut state.keys.secret_tree,
-            state.keys.sender_data_secret.as_bytes(),
-            PrivateOptions {
-                padding,
-                reuse_guard,
-            },
+            (&state.context, state.private.own_leaf),
+            (
+                &mut state.keys.secret_tree,
+                state.keys.sender_data_secret.as_bytes(),
+            ),
+            (data, authenticated_data),
+            padding,
         )?;
         Ok(MlsMessage::new(MlsMessageBody::PrivateMessage(message)))
     }
+}
+
+/// Application data from our leaf `own_leaf` in `context`, signed and encrypted with the next
+/// key of our application ratchet (full and light members alike).
+pub(crate) fn seal_application(
+    s: &dyn SuiteOps,
+    signer: &dyn Signer,
+    (context, own_leaf): (&cohort_messages::group_context::GroupContext, LeafIndex),
+    (secret_tree, sender_data_secret): (&mut cohort_key_schedule::SecretTree, &[u8]),
+    (data, authenticated_data): (&[u8], &[u8]),
+    padding: usize,
+) -> Result<cohort_messages::framing::PrivateMessage, Error> {
+    let reuse_guard = random_guard(s)?;
+    let content = FramedContent {
+        group_id: context.group_id.clone(),
+        epoch: context.epoch,
+        sender: Sender::Member(own_leaf),
+        authenticated_data: authenticated_data.to_vec().into(),
+        content: Content::Application(data.to_vec().into()),
+    };
+    crate::framing::protect_private(
+        s,
+        signer,
+        content,
+        None,
+        context,
+        secret_tree,
+        sender_data_secret,
+        PrivateOptions {
+            padding,
+            reuse_guard,
+        },
+    )
 }
 
 /// Four fresh random bytes for a reuse guard.

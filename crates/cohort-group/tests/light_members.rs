@@ -46,21 +46,7 @@ fn mixed() -> (
 ) {
     let (mut alice, mut bob, mut carol) = trio();
     let (kp, secrets, light_signer) = key_package("light");
-    let out = alice
-        .group
-        .add_members(
-            &alice.signer,
-            vec![kp.clone()],
-            &CommitOptions::new(),
-            Some(NOW),
-        )
-        .expect("add");
-    alice.group.merge_pending_commit().expect("merge");
-    apply(&mut bob.group, &out.commit);
-    apply(&mut carol.group, &out.commit);
-    let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
-        panic!("not a Welcome")
-    };
+    let welcome = invite(&mut alice, &mut [&mut bob, &mut carol], &kp);
     let light_leaf = LeafIndex(3);
     let annotated = AnnotatedWelcome {
         welcome: SenderAuthenticated {
@@ -253,15 +239,7 @@ fn light_member_follows_annotated_commits() {
         let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
             panic!("not a Welcome")
         };
-        let input = cohort_group::JoinInput {
-            welcome: &welcome,
-            key_package: kp,
-            secrets,
-            ratchet_tree: None,
-            now: Some(NOW),
-        };
-        let group = Group::join(&provider(), input, &NoPsks, config()).expect("join");
-        Member { signer, group }
+        join_welcome(&welcome, kp, secrets, signer)
     };
     let (kp, secrets, signer) = key_package("dave");
     let mut options = CommitOptions::new();

@@ -96,9 +96,12 @@ pub fn add(inviter: &mut Member, others: &mut [&mut Member], name: &str) -> Memb
     add_with(inviter, others, &spec(name))
 }
 
-/// [`add`] of a client whose leaf is `spec`.
-pub fn add_with(inviter: &mut Member, others: &mut [&mut Member], spec: &LeafSpec) -> Member {
-    let (kp, secrets, signer) = key_package_with(spec);
+/// `inviter` adds `kp`; every member of `others` processes the commit. Returns the Welcome.
+pub fn invite(
+    inviter: &mut Member,
+    others: &mut [&mut Member],
+    kp: &KeyPackage,
+) -> cohort_messages::welcome::Welcome {
     let out = inviter
         .group
         .add_members(
@@ -115,10 +118,27 @@ pub fn add_with(inviter: &mut Member, others: &mut [&mut Member], spec: &LeafSpe
     let MlsMessageBody::Welcome(welcome) = out.welcome.expect("welcome").body else {
         panic!("not a Welcome")
     };
+    welcome
+}
+
+/// [`add`] of a client whose leaf is `spec`.
+pub fn add_with(inviter: &mut Member, others: &mut [&mut Member], spec: &LeafSpec) -> Member {
+    let (kp, secrets, signer) = key_package_with(spec);
+    let welcome = invite(inviter, others, &kp);
+    join_welcome(&welcome, &kp, &secrets, signer)
+}
+
+/// The member that joins from `welcome` with `kp`, its `secrets` and `signer`.
+pub fn join_welcome(
+    welcome: &cohort_messages::welcome::Welcome,
+    kp: &KeyPackage,
+    secrets: &KeyPackageSecrets,
+    signer: SoftwareSigner,
+) -> Member {
     let input = JoinInput {
-        welcome: &welcome,
-        key_package: &kp,
-        secrets: &secrets,
+        welcome,
+        key_package: kp,
+        secrets,
         ratchet_tree: None,
         now: Some(NOW),
     };

@@ -64,6 +64,25 @@ fn random_u32(ops: &dyn SuiteOps) -> Result<u32, GenerateError> {
     Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
+/// A GroupContext without extensions, as the official formats that give one by its fields use.
+fn context_of(
+    cs: CipherSuite,
+    group_id: &[u8],
+    epoch: u64,
+    tree_hash: &[u8],
+    confirmed: &[u8],
+) -> GroupContext {
+    GroupContext {
+        version: ProtocolVersion::MLS10,
+        cipher_suite: cs,
+        group_id: VarBytes::from(group_id.to_vec()),
+        epoch,
+        tree_hash: VarBytes::from(tree_hash.to_vec()),
+        confirmed_transcript_hash: VarBytes::from(confirmed.to_vec()),
+        extensions: Vec::new(),
+    }
+}
+
 /// The files of [`PQ_KINDS`] for `suites` on `provider`, each as pretty JSON text: one case
 /// per suite, in the order given.
 ///
@@ -242,17 +261,9 @@ fn key_schedule(cs: CipherSuite, s: &dyn SuiteOps) -> Result<Value, GenerateErro
             vec![0; nh]
         };
         let confirmed = random(s, nh)?;
-        let context = GroupContext {
-            version: ProtocolVersion::MLS10,
-            cipher_suite: cs,
-            group_id: VarBytes::from(group_id.clone()),
-            epoch,
-            tree_hash: VarBytes::from(tree_hash.clone()),
-            confirmed_transcript_hash: VarBytes::from(confirmed.clone()),
-            extensions: Vec::new(),
-        }
-        .to_bytes()
-        .map_err(crypto)?;
+        let context = context_of(cs, &group_id, epoch, &tree_hash, &confirmed)
+            .to_bytes()
+            .map_err(crypto)?;
         let joiner = init
             .joiner_secret(s, &commit_secret, &context)
             .map_err(crypto)?;
@@ -309,15 +320,7 @@ fn message_protection(cs: CipherSuite, ops: &Arc<dyn SuiteOps>) -> Result<Value,
     let nh = s.hash_len();
     let (group_id, tree_hash, confirmed) = (random(s, 16)?, random(s, nh)?, random(s, nh)?);
     let epoch = u64::from(random_u32(s)?);
-    let context = GroupContext {
-        version: ProtocolVersion::MLS10,
-        cipher_suite: cs,
-        group_id: VarBytes::from(group_id.clone()),
-        epoch,
-        tree_hash: VarBytes::from(tree_hash.clone()),
-        confirmed_transcript_hash: VarBytes::from(confirmed.clone()),
-        extensions: Vec::new(),
-    };
+    let context = context_of(cs, &group_id, epoch, &tree_hash, &confirmed);
     let (sig_private, sig_public) = s.signature_generate().map_err(crypto)?;
     let signer = SoftwareSigner::from_private(ops.clone(), sig_private).map_err(crypto)?;
     let (encryption_secret, sender_data_secret, membership_key) =

@@ -763,32 +763,42 @@ macro_rules! client_api {
             now: u64,
         ) -> Result<GroupOf<Self>, Error> {
             let welcome = welcome_of(welcome)?;
-            let mut found = None;
-            for entry in &welcome.secrets {
-                if let Some(record) = self.storage.key_package(&entry.new_member.0)$($await)*? {
-                    found = Some((entry.new_member.0.to_vec(), record));
-                    break;
-                }
-            }
-            let (kp_ref, record) =
-                found.ok_or(Error::Invalid(cohort_group::ValidationError::NoMatchingKeyPackage))?;
-            // A last-resort KeyPackage stays; any other is deleted in the write that stores the
-            // group (RFC 9420 §16.8).
-            let last_resort = Identity::key_package_record(&record)?.1;
+            let (kp_ref, record, last_resort) = self.welcome_key_package(welcome)$($await)*?;
             let psks = self.psks();
             let group = self
                 .id
                 .join_with(welcome, &record, ratchet_tree, &*psks.lookup, old, now)
                 .map_err(|e| psks.blame(e))?;
-            // The group id must not be one of our groups already (V-12.4.3.1-08).
-            if self.storage.read_state(group.group_id())$($await)*?.is_some() {
+            self.check_group_id_free(group.group_id())$($await)*?;
+            let g = GroupOf::new(self.clone(), group);
+            g.save((!last_resort).then_some(kp_ref))$($await)*?;
+            Ok(g)
+        }
+
+        /// The stored KeyPackage `welcome` is addressed to: its ref, its record, and whether it
+        /// is a last-resort one (which a join keeps; any other is deleted in the write that
+        /// stores the group, RFC 9420 §16.8).
+        $($async)? fn welcome_key_package(
+            &self,
+            welcome: &Welcome,
+        ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>, bool), Error> {
+            for entry in &welcome.secrets {
+                if let Some(record) = self.storage.key_package(&entry.new_member.0)$($await)*? {
+                    let last_resort = Identity::key_package_record(&record)?.1;
+                    return Ok((entry.new_member.0.to_vec(), record, last_resort));
+                }
+            }
+            Err(Error::Invalid(cohort_group::ValidationError::NoMatchingKeyPackage))
+        }
+
+        /// Refuses a joined group whose id is one of our groups already (V-12.4.3.1-08).
+        $($async)? fn check_group_id_free(&self, group_id: &[u8]) -> Result<(), Error> {
+            if self.storage.read_state(group_id)$($await)*?.is_some() {
                 return Err(Error::Invalid(cohort_group::ValidationError::InvalidGroupInfo(
                     crate::group::reason::GroupInfoReason::GroupIdInUse,
                 )));
             }
-            let g = GroupOf::new(self.clone(), group);
-            g.save((!last_resort).then_some(kp_ref))$($await)*?;
-            Ok(g)
+            Ok(())
         }
 
         /// Loads a stored group: `Ok(None)` when no group of this id is stored.

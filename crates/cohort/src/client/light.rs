@@ -94,27 +94,14 @@ macro_rules! light_client_api {
         /// (the proofs, the GroupInfo, the path secret, the confirmation tag); a storage
         /// failure.
         pub $($async)? fn join_light(&self, welcome: &AnnotatedWelcome) -> Result<LightGroupOf<Self>, Error> {
-            let mut found = None;
-            for entry in &welcome.welcome.message.secrets {
-                if let Some(record) = self.storage.key_package(&entry.new_member.0)$($await)*? {
-                    found = Some((entry.new_member.0.to_vec(), record));
-                    break;
-                }
-            }
-            let (kp_ref, record) =
-                found.ok_or(Error::Invalid(cohort_group::ValidationError::NoMatchingKeyPackage))?;
-            let last_resort = Identity::key_package_record(&record)?.1;
+            let (kp_ref, record, last_resort) =
+                self.welcome_key_package(&welcome.welcome.message)$($await)*?;
             let psks = self.psks();
             let light = self
                 .id
                 .join_light(welcome, &record, &*psks.lookup)
                 .map_err(|e| psks.blame(e))?;
-            let group_id = light.context().group_id.to_vec();
-            if self.storage.read_state(&group_id)$($await)*?.is_some() {
-                return Err(Error::Invalid(cohort_group::ValidationError::InvalidGroupInfo(
-                    crate::group::reason::GroupInfoReason::GroupIdInUse,
-                )));
-            }
+            self.check_group_id_free(light.context().group_id.as_slice())$($await)*?;
             let mut write = LightGroupOf::<Self>::write_of(&light)?;
             if !last_resort {
                 write = write.consume_key_package(kp_ref);
