@@ -45,8 +45,8 @@ OPTIONS:
     --generate-pq DIR  Write new MLS-level vectors for the eleven post-quantum suites of
                      draft-ietf-mls-pq-ciphersuites-06 (cohort's code points, RustCrypto) in
                      the official formats: DIR/crypto-basics.json, secret-tree.json,
-                     key-schedule.json, message-protection.json, welcome.json (run them
-                     with --dir DIR)
+                     key-schedule.json, message-protection.json, welcome.json,
+                     tree-operations.json (run them with --dir DIR)
     -h, --help       Print this help
 
 OUTPUT:

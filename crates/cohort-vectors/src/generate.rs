@@ -1,7 +1,7 @@
 //! MLS-level test vectors for the post-quantum suites of draft-ietf-mls-pq-ciphersuites-06, in
 //! the official formats of the MLS working group's files (the same JSON the runners of this
 //! crate read): `crypto-basics`, `secret-tree`, `key-schedule`, `message-protection` and
-//! `welcome`, one case per suite.
+//! `welcome`, one case per suite, and `tree-operations`, three per suite.
 //!
 //! No other implementation publishes MLS-level PQ vectors. These are made by cohort, with fresh
 //! random inputs each time they are generated, at cohort's private-use code points (TBD*n* =
@@ -29,12 +29,13 @@ use cohort_tree::math::LeafIndex;
 use serde_json::{Value, json};
 
 /// The kinds generated, by file stem.
-pub const PQ_KINDS: [&str; 5] = [
+pub const PQ_KINDS: [&str; 6] = [
     "crypto-basics",
     "secret-tree",
     "key-schedule",
     "message-protection",
     "welcome",
+    "tree-operations",
 ];
 
 /// Why a generation failed.
@@ -101,6 +102,7 @@ pub fn pq_vectors(
         files[2].1.push(key_schedule(cs, &*ops)?);
         files[3].1.push(message_protection(cs, &ops)?);
         files[4].1.push(welcome(provider, cs, &ops)?);
+        files[5].1.extend(tree_operations(provider, cs, &ops)?);
     }
     files
         .into_iter()
@@ -447,4 +449,88 @@ fn welcome(
         "key_package": hex::encode(key_package.to_bytes().map_err(crypto)?),
         "welcome": hex::encode(welcome.to_bytes().map_err(crypto)?),
     }))
+}
+
+/// Three `tree-operations` cases: in the tree of a four-member group made on the suite, an Add
+/// of a new KeyPackage, an Update of the creator's leaf (a proposal it made) and a Remove of
+/// leaf 2, each with the tree and its hash before and after.
+fn tree_operations(
+    provider: &(dyn CryptoProvider + 'static),
+    cs: CipherSuite,
+    ops: &Arc<dyn SuiteOps>,
+) -> Result<Vec<Value>, GenerateError> {
+    const NOW: u64 = 1_800_000_000;
+    let s = &**ops;
+    let spec = |name: &str| LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30);
+    let creator = SoftwareSigner::generate(ops.clone()).map_err(crypto)?;
+    let mut group = Group::create(
+        provider,
+        cs,
+        &creator,
+        &spec("alice"),
+        random(s, 16)?,
+        Vec::new(),
+        GroupConfig::default(),
+    )
+    .map_err(crypto)?;
+    let key_package = |name: &str| {
+        let signer = SoftwareSigner::generate(ops.clone()).map_err(crypto)?;
+        create_key_package(provider, cs, &signer, &spec(name))
+            .map(|(kp, _)| kp)
+            .map_err(crypto)
+    };
+    let members = ["bob", "carol", "dave"]
+        .into_iter()
+        .map(key_package)
+        .collect::<Result<Vec<_>, _>>()?;
+    group
+        .add_members(&creator, members, &CommitOptions::new(), Some(NOW))
+        .map_err(crypto)?;
+    group.merge_pending_commit().map_err(crypto)?;
+    let update = group
+        .propose_update(&creator, cohort_group::HandshakeFormat::Public, Some(NOW))
+        .map_err(crypto)?;
+    let MlsMessageBody::PublicMessage(update) = update.body else {
+        return Err(GenerateError::Crypto(
+            "an Update not as a PublicMessage".into(),
+        ));
+    };
+    let Content::Proposal(update) = update.content.content else {
+        return Err(GenerateError::Crypto("not a proposal".into()));
+    };
+    let proposals = [
+        Proposal::Add(cohort_messages::proposal::Add {
+            key_package: key_package("erin")?,
+        }),
+        update,
+        Proposal::Remove(Remove {
+            removed: LeafIndex(2),
+        }),
+    ];
+    let before = group.tree().clone();
+    let mut cases = Vec::new();
+    for proposal in proposals {
+        let mut tree = before.clone();
+        match &proposal {
+            Proposal::Add(add) => tree
+                .add_leaf(add.key_package.leaf_node.clone())
+                .map(|_| ())
+                .map_err(crypto)?,
+            Proposal::Update(update) => tree
+                .update_leaf(LeafIndex(0), update.leaf_node.clone())
+                .map_err(crypto)?,
+            Proposal::Remove(remove) => tree.remove_leaf(remove.removed).map_err(crypto)?,
+            _ => return Err(GenerateError::Crypto("unexpected proposal".into())),
+        }
+        cases.push(json!({
+            "cipher_suite": cs.0,
+            "tree_before": hex::encode(before.to_nodes().to_bytes().map_err(crypto)?),
+            "tree_hash_before": hex::encode(before.clone().tree_hash(s).map_err(crypto)?),
+            "proposal": hex::encode(proposal.to_bytes().map_err(crypto)?),
+            "proposal_sender": 0,
+            "tree_after": hex::encode(tree.to_nodes().to_bytes().map_err(crypto)?),
+            "tree_hash_after": hex::encode(tree.tree_hash(s).map_err(crypto)?),
+        }));
+    }
+    Ok(cases)
 }

@@ -346,7 +346,7 @@ fn light_client_keys(
 }
 
 /// The MLS-level post-quantum vectors cohort publishes (`interop/test-vectors/pq/`, made by
-/// `cargo xtask vectors --generate-pq`): every case of the five files passes on RustCrypto,
+/// `cargo xtask vectors --generate-pq`): every case of the six files passes on RustCrypto,
 /// the other backends report the suites unsupported, by name; a fresh generation passes too,
 /// and a file with one output changed fails.
 #[test]
@@ -358,6 +358,8 @@ fn generated_pq_vectors() {
         let kind = Kind::from_file_name(&format!("{stem}.json")).expect("an official kind");
         run_file(path, kind, Some(backend))
     };
+    // One case per suite; tree-operations has three (an Add, an Update, a Remove).
+    let cases = |stem: &str| if stem == "tree-operations" { 33 } else { 11 };
     for stem in PQ_KINDS {
         for backend in built_backends() {
             let report = check(&dir.join(format!("{stem}.json")), stem, backend);
@@ -366,10 +368,15 @@ fn generated_pq_vectors() {
                 "{stem} [{backend}]: {:?}",
                 report.failures
             );
-            assert_eq!(report.passed + report.unsupported, 11, "{stem} [{backend}]");
+            assert_eq!(
+                report.passed + report.unsupported,
+                cases(stem),
+                "{stem} [{backend}]"
+            );
             if *backend == "rustcrypto" {
                 assert_eq!(
-                    report.passed, 11,
+                    report.passed,
+                    cases(stem),
                     "{stem}: {:?}",
                     report.unsupported_details
                 );
@@ -394,23 +401,32 @@ fn generated_pq_vectors() {
     for (stem, text) in &fresh {
         let path = tmp.join(format!("{stem}.json"));
         std::fs::write(&path, text).expect("write");
-        assert_eq!(check(&path, stem, "rustcrypto").passed, 11, "fresh {stem}");
+        assert_eq!(
+            check(&path, stem, "rustcrypto").passed,
+            cases(stem),
+            "fresh {stem}"
+        );
         // One output changed: the first hex digit of one output of the first case.
-        let mut cases: serde_json::Value = serde_json::from_str(text).expect("json");
+        let mut json: serde_json::Value = serde_json::from_str(text).expect("json");
         let field = match *stem {
-            "crypto-basics" => &mut cases[0]["derive_secret"]["out"],
-            "secret-tree" => &mut cases[0]["leaves"][3][2]["application_key"],
-            "key-schedule" => &mut cases[0]["epochs"][1]["exporter_secret"],
-            "message-protection" => &mut cases[0]["membership_key"],
-            _ => &mut cases[0]["signer_pub"],
+            "crypto-basics" => &mut json[0]["derive_secret"]["out"],
+            "secret-tree" => &mut json[0]["leaves"][3][2]["application_key"],
+            "key-schedule" => &mut json[0]["epochs"][1]["exporter_secret"],
+            "message-protection" => &mut json[0]["membership_key"],
+            "tree-operations" => &mut json[0]["tree_hash_after"],
+            _ => &mut json[0]["signer_pub"],
         };
         let hex = field.as_str().expect("hex").to_owned();
         let first = if hex.starts_with('0') { "1" } else { "0" };
         let flipped = format!("{first}{}", &hex[1..]);
         *field = serde_json::Value::String(flipped);
-        std::fs::write(&path, cases.to_string()).expect("write");
+        std::fs::write(&path, json.to_string()).expect("write");
         let report = check(&path, stem, "rustcrypto");
-        assert_eq!((report.passed, report.failed), (10, 1), "tampered {stem}");
+        assert_eq!(
+            (report.passed, report.failed),
+            (cases(stem) - 1, 1),
+            "tampered {stem}"
+        );
     }
     std::fs::remove_dir_all(&tmp).ok();
 }
