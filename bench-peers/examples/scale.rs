@@ -109,14 +109,6 @@ fn heap_of_light(light: LightGroup) -> f64 {
     (before - live_bytes()) as f64 / 1024.0
 }
 
-/// The leaves `after` has that `before` had blank: the ones a commit added.
-fn added(before: &RatchetTree, after: &RatchetTree) -> Vec<LeafIndex> {
-    (0..after.leaf_count())
-        .map(LeafIndex)
-        .filter(|l| before.leaf(*l).is_none() && after.leaf(*l).is_some())
-        .collect()
-}
-
 /// `light` processes `commit`, made by the member at `committer` whose trees before and after
 /// it are given, as annotated for it. Returns the time to annotate and to process.
 fn light_follows(
@@ -127,15 +119,7 @@ fn light_follows(
     committer: LeafIndex,
 ) -> Result<(Duration, Duration), Error> {
     let t = Instant::now();
-    let annotated = annotate_commit(
-        suite,
-        before,
-        after,
-        commit,
-        committer,
-        &added(before, after),
-        light.own_leaf(),
-    )?;
+    let annotated = annotate_commit(suite, before, after, commit, committer, light.own_leaf())?;
     let annotate = t.elapsed();
     let t = Instant::now();
     light.process_commit(&annotated, &NoPsks)?;

@@ -63,18 +63,12 @@ impl Cohort {
 
     /// The light member processes `commit`, annotated from `before` and the full member's tree.
     fn light_follows(&mut self, before: &RatchetTree, commit: MlsMessage, committer: LeafIndex) {
-        let after = self.full.tree().clone();
-        let added: Vec<LeafIndex> = (0..after.leaf_count())
-            .map(LeafIndex)
-            .filter(|l| before.leaf(*l).is_none() && after.leaf(*l).is_some())
-            .collect();
         let annotated = annotate_commit(
             &*self.suite,
             before,
-            &after,
+            self.full.tree(),
             commit,
             committer,
-            &added,
             self.light.own_leaf(),
         )
         .expect("annotate");

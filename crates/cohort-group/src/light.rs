@@ -611,8 +611,9 @@ pub fn annotate_welcome(
 /// light member at `receiver`: from the trees before and after the commit, the committer's
 /// proof before (for a member's commit), the tree hash after, the `resolution_index` of the
 /// receiver's ciphertext when the commit has a path, and both proofs after. `committer_after`
-/// is the committer's leaf after the commit (for an external commit, the leaf it took);
-/// `added`, the leaves the commit added (whom its path does not encrypt to).
+/// is the committer's leaf after the commit (for an external commit, the leaf it took). The
+/// leaves the commit added, whom its path does not encrypt to, are those blank before it and
+/// not after.
 ///
 /// # Errors
 /// [`AnnotateError::Unsupported`] for a commit sent as a PrivateMessage (a light member reads
@@ -624,7 +625,6 @@ pub fn annotate_commit(
     tree_after: &cohort_tree::tree::RatchetTree,
     commit: cohort_messages::MlsMessage,
     committer_after: LeafIndex,
-    added: &[LeafIndex],
     receiver: LeafIndex,
 ) -> Result<AnnotatedCommit, AnnotateError> {
     let MlsMessageBody::PublicMessage(public) = &commit.body else {
@@ -646,12 +646,18 @@ pub fn annotate_commit(
         _ => None,
     };
     let resolution_index = match content.path {
-        Some(_) => Some(cohort_tree::partial::resolution_index(
-            tree_after,
-            committer_after,
-            receiver,
-            added,
-        )?),
+        Some(_) => {
+            let added: Vec<LeafIndex> = (0..tree_after.leaf_count())
+                .map(LeafIndex)
+                .filter(|l| tree_before.leaf(*l).is_none() && tree_after.leaf(*l).is_some())
+                .collect();
+            Some(cohort_tree::partial::resolution_index(
+                tree_after,
+                committer_after,
+                receiver,
+                &added,
+            )?)
+        }
         None => None,
     };
     let mut after = tree_after.clone();

@@ -180,54 +180,49 @@ fn light_member_refuses_unproven_application_messages() {
 /// without a path, an add with one (the new member's leaf left out of the path's
 /// ciphertexts), and a removal. It then reads the new member's message and sends one that
 /// every full member reads.
+/// `committer` commits with `commit` and merges; the `others` process the commit; `light`
+/// processes it as annotated from the committer's trees, and agrees with the committer.
+fn step(
+    committer: &mut Member,
+    others: &mut [&mut Member],
+    light: &mut LightGroup,
+    commit: &dyn Fn(&mut Member) -> cohort_group::CommitOutput,
+) -> cohort_group::CommitOutput {
+    let before = committer.group.tree().clone();
+    let out = commit(committer);
+    committer.group.merge_pending_commit().expect("merge");
+    for m in others.iter_mut() {
+        apply(&mut m.group, &out.commit);
+    }
+    let annotated = cohort_group::light::annotate_commit(
+        &*suite(),
+        &before,
+        committer.group.tree(),
+        out.commit.clone(),
+        committer.leaf(),
+        light.own_leaf(),
+    )
+    .expect("annotate");
+    light
+        .process_commit(&annotated, &NoPsks)
+        .expect("light member processes");
+    assert_eq!(
+        light.epoch_authenticator(),
+        committer.group.epoch_authenticator()
+    );
+    out
+}
+
+/// A self-update with a path.
+fn update(m: &mut Member) -> cohort_group::CommitOutput {
+    m.group
+        .self_update(&m.signer, &CommitOptions::new(), Some(NOW))
+        .expect("update")
+}
+
 #[test]
 fn light_member_follows_annotated_commits() {
-    use cohort_group::light::annotate_commit;
     let (mut alice, mut bob, mut carol, mut light, light_signer) = mixed();
-    let suite = suite();
-    let light_leaf = light.own_leaf();
-    // `committer` commits with `commit`; the others process it; the light member processes
-    // the commit annotated from the committer's trees.
-    let step = |committer: &mut Member,
-                others: &mut [&mut Member],
-                light: &mut LightGroup,
-                commit: &dyn Fn(&mut Member) -> cohort_group::CommitOutput|
-     -> cohort_group::CommitOutput {
-        let before = committer.group.tree().clone();
-        let out = commit(committer);
-        committer.group.merge_pending_commit().expect("merge");
-        let after = committer.group.tree().clone();
-        let added: Vec<LeafIndex> = (0..after.leaf_count())
-            .map(LeafIndex)
-            .filter(|l| before.leaf(*l).is_none() && after.leaf(*l).is_some())
-            .collect();
-        for m in others.iter_mut() {
-            apply(&mut m.group, &out.commit);
-        }
-        let annotated = annotate_commit(
-            &*suite,
-            &before,
-            &after,
-            out.commit.clone(),
-            committer.leaf(),
-            &added,
-            light_leaf,
-        )
-        .expect("annotate");
-        light
-            .process_commit(&annotated, &NoPsks)
-            .expect("light member processes");
-        assert_eq!(
-            light.epoch_authenticator(),
-            committer.group.epoch_authenticator()
-        );
-        out
-    };
-    let update = |m: &mut Member| {
-        m.group
-            .self_update(&m.signer, &CommitOptions::new(), Some(NOW))
-            .expect("update")
-    };
     step(&mut alice, &mut [&mut bob, &mut carol], &mut light, &update);
     step(&mut bob, &mut [&mut alice, &mut carol], &mut light, &update);
     step(&mut carol, &mut [&mut alice, &mut bob], &mut light, &update);
@@ -345,32 +340,10 @@ fn light_member_state_round_trips_and_refuses_damage() {
 /// member processes, and reads and sends messages, all on the keys it had as a light member.
 #[test]
 fn light_member_upgrades_to_a_full_member() {
-    use cohort_group::light::annotate_commit;
     let (mut alice, mut bob, mut carol, mut light, light_signer) = mixed();
-    let suite = suite();
     let stale = alice.group.tree().to_nodes();
     // One commit with a path, followed as a light member.
-    let before = alice.group.tree().clone();
-    let out = alice
-        .group
-        .self_update(&alice.signer, &CommitOptions::new(), Some(NOW))
-        .expect("update");
-    alice.group.merge_pending_commit().expect("merge");
-    apply(&mut bob.group, &out.commit);
-    apply(&mut carol.group, &out.commit);
-    let annotated = annotate_commit(
-        &*suite,
-        &before,
-        alice.group.tree(),
-        out.commit,
-        alice.leaf(),
-        &[],
-        light.own_leaf(),
-    )
-    .expect("annotate");
-    light
-        .process_commit(&annotated, &NoPsks)
-        .expect("light processes");
+    step(&mut alice, &mut [&mut bob, &mut carol], &mut light, &update);
     // A light message sent before the upgrade.
     let early = light
         .encrypt_application(&light_signer, b"before", b"", 0)

@@ -41,7 +41,6 @@ fn annotated_update(
         alice.group().tree(),
         out.commit,
         alice.group().own_leaf(),
-        &[],
         receiver,
     )
     .expect("annotate")
