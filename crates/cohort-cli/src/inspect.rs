@@ -547,6 +547,13 @@ fn psk_id(id: &PreSharedKeyId) -> Doc {
             .with("usage", format!("{usage:?}").to_lowercase())
             .with("psk_group_id", psk_group_id.as_slice())
             .with("psk_epoch", *psk_epoch),
+        Psk::Application {
+            component_id,
+            psk_id,
+        } => Doc::fields()
+            .with("type", "application")
+            .with("component_id", u64::from(component_id.0))
+            .with("psk_id", psk_id.as_slice()),
     };
     doc.with("psk_nonce", id.psk_nonce.as_slice())
 }

@@ -10,6 +10,8 @@ use cohort_crypto::{Secret, SuiteOps};
 use cohort_key_schedule::{
     PskInput, confirmation_tag, confirmed_transcript_hash, interim_transcript_hash, psk_secret,
 };
+use cohort_messages::components::{AppDataDictionary, AppDataOperation, AppEphemeral, ComponentId};
+use cohort_messages::extensions::ExtensionPayload;
 use cohort_messages::framing::{
     AuthenticatedContent, ConfirmedTranscriptHashInput, Content, Mac, Sender,
 };
@@ -54,6 +56,12 @@ pub struct CommitSummary {
     /// ([`CustomProposals`](crate::CustomProposals)): the application acts on them when it
     /// merges the commit.
     pub custom: Vec<(ProposalType, Vec<u8>)>,
+    /// The AppEphemeral proposals this commit carries, in its order (draft-ietf-mls-extensions):
+    /// data for the application's components, which every member sees with this commit.
+    pub app_ephemeral: Vec<AppEphemeral>,
+    /// The components whose entry of the `app_data_dictionary` this commit's AppDataUpdates
+    /// changed (set or removed), in the order they first appear.
+    pub app_data_updated: Vec<ComponentId>,
 }
 
 /// A resolved proposal and who proposed it.
@@ -144,6 +152,17 @@ pub(crate) fn apply_proposals(
             _ => {}
         }
     }
+    // The extensions' proposals after RFC 9420's: AppEphemerals, then AppDataUpdates
+    // (draft-ietf-mls-extensions).
+    for r in resolved {
+        if let Proposal::AppEphemeral(e) = &r.proposal {
+            summary.app_ephemeral.push(e.clone());
+        }
+    }
+    summary.app_data_updated = apply_app_data_updates(state, resolved, &mut extensions)?;
+    if !summary.app_data_updated.is_empty() {
+        summary.extensions_changed = true;
+    }
     // The resulting tree must be valid: unique keys across leaves and nodes (V-12.2-13), and
     // the new extensions supported by every member (V-12.1.7-01/02). The tree was valid before
     // and only the updated and added leaves are new, so only their keys can collide.
@@ -167,7 +186,7 @@ pub(crate) fn apply_proposals(
             Proposal::Custom { proposal_type, .. } => {
                 state.config.custom_proposals.path_required(*proposal_type)
             }
-            p => p.proposal_type().registry().is_none_or(|e| e.path_required),
+            p => p.proposal_type().entry().is_none_or(|e| e.path_required),
         });
     Ok(Applied {
         tree,
@@ -177,6 +196,116 @@ pub(crate) fn apply_proposals(
         summary,
         path_required,
     })
+}
+
+/// Applies the AppDataUpdates of `resolved` to the `app_data_dictionary` of `extensions` (the
+/// GroupContext extensions after any GroupContextExtensions of the commit), component by
+/// component as draft-ietf-mls-extensions says: a single `remove` removes present data
+/// (X-AD-02); `update`s go to the application, whose result becomes the data (X-AD-04). The
+/// dictionary keeps its place in the list, or is appended. Returns the components changed.
+fn apply_app_data_updates(
+    state: &GroupState,
+    resolved: &[Resolved],
+    extensions: &mut Vec<cohort_tree::extension::Extension>,
+) -> Result<Vec<ComponentId>, Error> {
+    let mut order: Vec<ComponentId> = Vec::new();
+    for r in resolved {
+        if let Proposal::AppDataUpdate(u) = &r.proposal {
+            if !order.contains(&u.component_id) {
+                order.push(u.component_id);
+            }
+        }
+    }
+    if order.is_empty() {
+        return Ok(order);
+    }
+    let ty = cohort_tree::extension::ExtensionType::APP_DATA_DICTIONARY;
+    let position = extensions.iter().position(|e| e.extension_type == ty);
+    let mut dictionary = match position.and_then(|i| extensions.get(i)) {
+        Some(e) => AppDataDictionary::from_extension(e)?,
+        None => AppDataDictionary::new(),
+    };
+    let components = &state.config.app_components;
+    for &component in &order {
+        let ops: Vec<&AppDataOperation> = resolved
+            .iter()
+            .filter_map(|r| match &r.proposal {
+                Proposal::AppDataUpdate(u) if u.component_id == component => Some(&u.op),
+                _ => None,
+            })
+            .collect();
+        let updates: Vec<&[u8]> = ops
+            .iter()
+            .filter_map(|op| match op {
+                AppDataOperation::Update(u) => Some(u.as_slice()),
+                AppDataOperation::Remove => None,
+            })
+            .collect();
+        if updates.len() != ops.len() {
+            // A remove: the list check let only a lone one through (X-AD-03).
+            if dictionary.remove(component).is_none() {
+                return Err(ValidationError::InvalidProposal(
+                    ProposalReason::AppDataRemoveOfAbsent,
+                )
+                .into());
+            }
+            continue;
+        }
+        let new = components
+            .apply_updates(
+                component,
+                dictionary.get(component),
+                &updates,
+                &state.context,
+            )
+            .ok_or(ValidationError::InvalidProposalList(
+                ProposalListReason::AppDataUpdateRefused,
+            ))?;
+        dictionary.insert(component, new);
+    }
+    let extension = dictionary.to_extension()?;
+    match position.and_then(|i| extensions.get_mut(i)) {
+        Some(slot) => *slot = extension,
+        None => extensions.push(extension),
+    }
+    Ok(order)
+}
+
+/// Whether `proposal` (an AppDataUpdate or AppEphemeral) names a component the application
+/// knows and, for an AppEphemeral, carries data it accepts (X-AD-01, X-AE-01, X-AE-02).
+fn validate_component_proposal(
+    state: &GroupState,
+    sender: Sender,
+    proposal: &Proposal,
+) -> Result<(), Error> {
+    let components = &state.config.app_components;
+    let (component, ephemeral) = match proposal {
+        Proposal::AppDataUpdate(u) => (u.component_id, None),
+        Proposal::AppEphemeral(e) => (e.component_id, Some(e.data.as_slice())),
+        _ => return Ok(()),
+    };
+    if !components.knows(component) {
+        return Err(ValidationError::InvalidProposal(ProposalReason::UnknownComponent).into());
+    }
+    if let Some(data) = ephemeral {
+        if !components.accept_ephemeral(component, data, sender, &state.context) {
+            return Err(
+                ValidationError::InvalidProposal(ProposalReason::AppEphemeralRefused).into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether the GroupContext `extensions` require the AppDataUpdate proposal type.
+fn requires_app_data_update(extensions: &[cohort_tree::extension::Extension]) -> bool {
+    use cohort_messages::extensions::RequiredCapabilities;
+    cohort_tree::extension::find(
+        extensions,
+        cohort_tree::extension::ExtensionType::REQUIRED_CAPABILITIES,
+    )
+    .and_then(|e| RequiredCapabilities::from_extension(e).ok())
+    .is_some_and(|rc| rc.proposal_types.contains(&ProposalType::APP_DATA_UPDATE))
 }
 
 /// The next epoch's context and secrets (RFC 9420 §8, §8.2).
@@ -669,6 +798,11 @@ pub(crate) fn validate_proposal(
             }
             crate::validate::check_self_remove_support(&state.tree, sr.code_point)
         }
+        // A component the application knows, and AppEphemeral data it accepts (X-AD-01,
+        // X-AE-01, X-AE-02).
+        Proposal::AppDataUpdate(_) | Proposal::AppEphemeral(_) => {
+            validate_component_proposal(state, sender, proposal)
+        }
         // Judged by where it appears: the list checks and the receipt path.
         _ => Ok(()),
     }
@@ -687,6 +821,8 @@ fn validate_proposal_list(
     let mut add_keys = BTreeSet::new();
     let mut psk_ids = BTreeSet::new();
     let mut gce = 0;
+    // Per component, the AppDataUpdates' `update`s and `remove`s.
+    let mut app_data_ops = std::collections::BTreeMap::new();
     let removed: BTreeSet<LeafIndex> = list
         .iter()
         .filter_map(|r| match (&r.proposal, r.sender) {
@@ -788,9 +924,47 @@ fn validate_proposal_list(
                     return Err(bad(ProposalListReason::DuplicatePsk));
                 }
             }
-            Proposal::GroupContextExtensions(_) => {
+            Proposal::GroupContextExtensions(g) => {
                 gce += 1;
                 validate_proposal(suite, state, r.sender, &r.proposal, now)?;
+                // Where AppDataUpdate is required, only AppDataUpdates change the application
+                // data (X-AD-05).
+                let dictionary = |list: &[cohort_tree::extension::Extension]| {
+                    cohort_tree::extension::find(
+                        list,
+                        cohort_tree::extension::ExtensionType::APP_DATA_DICTIONARY,
+                    )
+                    .cloned()
+                };
+                if requires_app_data_update(&state.context.extensions)
+                    && dictionary(&g.extensions) != dictionary(&state.context.extensions)
+                {
+                    return Err(bad(ProposalListReason::GceChangesAppData));
+                }
+            }
+            // Every member the commit keeps supports the type (X-AD-06, as V-12.2-12), and
+            // for each component one `remove` or only `update`s (X-AD-03).
+            Proposal::AppDataUpdate(_) | Proposal::AppEphemeral(_) => {
+                validate_proposal(suite, state, r.sender, &r.proposal, now)?;
+                let ty = r.proposal.proposal_type();
+                let unsupported = state.tree.leaves().any(|(i, leaf)| {
+                    !removed.contains(&i) && !leaf.capabilities.proposals.contains(&ty)
+                });
+                if unsupported {
+                    return Err(bad(ProposalListReason::ExtensionTypeUnsupported));
+                }
+                if let Proposal::AppDataUpdate(u) = &r.proposal {
+                    let entry = app_data_ops
+                        .entry(u.component_id)
+                        .or_insert((0usize, 0usize));
+                    match u.op {
+                        AppDataOperation::Update(_) => entry.0 += 1,
+                        AppDataOperation::Remove => entry.1 += 1,
+                    }
+                    if entry.1 > 1 || (entry.1 == 1 && entry.0 > 0) {
+                        return Err(bad(ProposalListReason::AppDataUpdateConflict));
+                    }
+                }
             }
             Proposal::ReInit(_) => {
                 validate_proposal(suite, state, r.sender, &r.proposal, now)?;
@@ -838,44 +1012,51 @@ pub(crate) fn resolve_psk_secret(
     let mut values = Vec::with_capacity(ids.len());
     let mut encoded_ids = Vec::with_capacity(ids.len());
     for id in ids {
-        let value = match &id.psk {
-            Psk::External { psk_id } => {
-                psks.external_psk(psk_id)
-                    .ok_or(ValidationError::MissingPsk(
-                        MissingPskReason::UnknownExternal,
-                    ))?
-            }
-            Psk::Resumption {
-                usage,
-                psk_group_id,
-                psk_epoch,
-            } => {
-                // A ReInit or branch PSK comes from the group being resumed, an application
-                // one from this group (RFC 9420 §8.6, §11). The two may share a group id (a
-                // ReInit that keeps it), so look in the expected group first and take the
-                // first group that has the id and still holds the epoch.
-                let order = match usage {
-                    ResumptionPskUsage::Application => [state, resumed],
-                    _ => [resumed, state],
-                };
-                let mut same_group = order
-                    .into_iter()
-                    .flatten()
-                    .filter(|g| psk_group_id.as_slice() == g.context.group_id.as_slice())
-                    .peekable();
-                if same_group.peek().is_none() {
-                    return Err(ValidationError::MissingPsk(
-                        MissingPskReason::ResumptionOfUnknownGroup,
-                    )
-                    .into());
+        let value =
+            match &id.psk {
+                Psk::External { psk_id } => {
+                    psks.external_psk(psk_id)
+                        .ok_or(ValidationError::MissingPsk(
+                            MissingPskReason::UnknownExternal,
+                        ))?
                 }
-                same_group
-                    .find_map(|g| g.resumption_psk(*psk_epoch).cloned())
-                    .ok_or(ValidationError::MissingPsk(
-                        MissingPskReason::ResumptionEpochNotRetained,
-                    ))?
-            }
-        };
+                Psk::Application {
+                    component_id,
+                    psk_id,
+                } => psks.application_psk(*component_id, psk_id).ok_or(
+                    ValidationError::MissingPsk(MissingPskReason::UnknownApplication),
+                )?,
+                Psk::Resumption {
+                    usage,
+                    psk_group_id,
+                    psk_epoch,
+                } => {
+                    // A ReInit or branch PSK comes from the group being resumed, an application
+                    // one from this group (RFC 9420 §8.6, §11). The two may share a group id (a
+                    // ReInit that keeps it), so look in the expected group first and take the
+                    // first group that has the id and still holds the epoch.
+                    let order = match usage {
+                        ResumptionPskUsage::Application => [state, resumed],
+                        _ => [resumed, state],
+                    };
+                    let mut same_group = order
+                        .into_iter()
+                        .flatten()
+                        .filter(|g| psk_group_id.as_slice() == g.context.group_id.as_slice())
+                        .peekable();
+                    if same_group.peek().is_none() {
+                        return Err(ValidationError::MissingPsk(
+                            MissingPskReason::ResumptionOfUnknownGroup,
+                        )
+                        .into());
+                    }
+                    same_group
+                        .find_map(|g| g.resumption_psk(*psk_epoch).cloned())
+                        .ok_or(ValidationError::MissingPsk(
+                            MissingPskReason::ResumptionEpochNotRetained,
+                        ))?
+                }
+            };
         values.push(value);
         encoded_ids.push(id.to_bytes()?);
     }

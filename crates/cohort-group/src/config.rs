@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use cohort_credential::{BasicValidator, CredentialValidator};
 use cohort_key_schedule::RatchetConfig;
+use cohort_messages::components::ComponentId;
 use cohort_messages::framing::Sender;
 use cohort_messages::group_context::GroupContext;
 use cohort_messages::proposal::Proposal;
@@ -47,6 +48,10 @@ pub struct GroupConfig {
     /// (RFC 9420 §12.2, §12.4.3.2; V-12.2-14, V-12.4.3.2-09). Not persisted: set it again after
     /// loading a group.
     pub proposal_policy: Arc<dyn ProposalPolicy>,
+    /// The application's components (draft-ietf-mls-extensions): which it knows, how an
+    /// AppDataUpdate changes a component's data, and whether an AppEphemeral is acceptable. Not
+    /// persisted: set it again after loading a group.
+    pub app_components: Arc<dyn AppComponents>,
 }
 
 impl Default for GroupConfig {
@@ -61,11 +66,18 @@ impl Default for GroupConfig {
             external_proposal_policy: Arc::new(AcceptExternalProposals),
             custom_proposals: Arc::new(NoCustomProposals),
             proposal_policy: Arc::new(AllowAllProposals),
+            app_components: Arc::new(NoAppComponents),
         }
     }
 }
 
 impl GroupConfig {
+    /// The configuration with `components` as the application's components.
+    pub fn with_app_components(mut self, components: Arc<dyn AppComponents>) -> Self {
+        self.app_components = components;
+        self
+    }
+
     /// The configuration with `validator` as its Authentication Service.
     pub fn with_credential_validator(mut self, validator: Arc<dyn CredentialValidator>) -> Self {
         self.credential_validator = validator;
@@ -435,5 +447,115 @@ pub struct AllowAllProposals;
 impl ProposalPolicy for AllowAllProposals {
     fn authorize(&self, _: LeafIndex, _: &Proposal, _: &GroupContext) -> bool {
         true
+    }
+}
+
+/// The application's components (draft-ietf-mls-extensions, "The Safe Application Interface"):
+/// the logic behind the AppDataUpdate and AppEphemeral proposals.
+///
+/// # What cohort checks, and what is left to the application
+/// An AppDataUpdate or AppEphemeral naming a component for which [`knows`] is false is refused
+/// (X-AD-01, X-AE-01). For the AppDataUpdates of a commit, cohort checks the list's shape (one
+/// `remove`, or only `update`s, per component; a `remove` of data that is present: X-AD-02,
+/// X-AD-03) and then asks [`apply_updates`] for each updated component's new data, in the
+/// commit's order; `None` refuses the commit (X-AD-04). It writes the result into the
+/// GroupContext's `app_data_dictionary`. An AppEphemeral is passed to [`accept_ephemeral`]
+/// when received and in a commit (X-AE-02); once the commit is merged, its data is in
+/// [`CommitSummary::app_ephemeral`](crate::CommitSummary::app_ephemeral), in order.
+///
+/// Decide from data, without side effects: a rejected message changes nothing, and a commit
+/// may be checked more than once (when staged, and when it is our own).
+///
+/// [`knows`]: AppComponents::knows
+/// [`apply_updates`]: AppComponents::apply_updates
+/// [`accept_ephemeral`]: AppComponents::accept_ephemeral
+pub trait AppComponents: Send + Sync + fmt::Debug {
+    /// Whether the application knows `component_id`.
+    fn knows(&self, component_id: ComponentId) -> bool;
+
+    /// The new data of `component_id` after `updates` (the `update` fields of the commit's
+    /// AppDataUpdates for it, in order), given its `current` data; `None` when the application
+    /// considers the updates invalid, which rejects the commit.
+    fn apply_updates(
+        &self,
+        component_id: ComponentId,
+        current: Option<&[u8]>,
+        updates: &[&[u8]],
+        context: &GroupContext,
+    ) -> Option<Vec<u8>>;
+
+    /// Whether AppEphemeral `data` for `component_id` from `sender` is acceptable. The default
+    /// accepts any.
+    fn accept_ephemeral(
+        &self,
+        component_id: ComponentId,
+        data: &[u8],
+        sender: Sender,
+        context: &GroupContext,
+    ) -> bool {
+        let _ = (component_id, data, sender, context);
+        true
+    }
+}
+
+/// Knows no component (the default): every AppDataUpdate and AppEphemeral is refused.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoAppComponents;
+
+impl AppComponents for NoAppComponents {
+    fn knows(&self, _: ComponentId) -> bool {
+        false
+    }
+
+    fn apply_updates(
+        &self,
+        _: ComponentId,
+        _: Option<&[u8]>,
+        _: &[&[u8]],
+        _: &GroupContext,
+    ) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// Components whose AppDataUpdate carries the new data itself: the last `update` of a commit
+/// replaces the component's data. It knows the components it lists and accepts every
+/// AppEphemeral for them.
+///
+/// ```
+/// use cohort_group::{AppComponents, ReplaceAppData};
+/// use cohort_messages::components::ComponentId;
+///
+/// let topic = ComponentId(0x8001);
+/// let components = ReplaceAppData::new([topic]);
+/// assert!(components.knows(topic));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ReplaceAppData {
+    components: Vec<ComponentId>,
+}
+
+impl ReplaceAppData {
+    /// Replace semantics for `components`.
+    pub fn new(components: impl IntoIterator<Item = ComponentId>) -> Self {
+        Self {
+            components: components.into_iter().collect(),
+        }
+    }
+}
+
+impl AppComponents for ReplaceAppData {
+    fn knows(&self, component_id: ComponentId) -> bool {
+        self.components.contains(&component_id)
+    }
+
+    fn apply_updates(
+        &self,
+        _: ComponentId,
+        _: Option<&[u8]>,
+        updates: &[&[u8]],
+        _: &GroupContext,
+    ) -> Option<Vec<u8>> {
+        updates.last().map(|u| u.to_vec())
     }
 }

@@ -229,6 +229,11 @@ pub enum ValidationError {
     /// RFC 9420 §13: the application's check rejected a custom proposal.
     #[error("custom proposal of type {0:#06x} rejected by the application")]
     CustomProposalRejected(u16),
+    /// draft-ietf-mls-extensions "Safe AAD" (X-AAD-01): the group's GroupContext has the
+    /// `safe_aad` component, and the message's `authenticated_data` does not start with a
+    /// well-formed `SafeAAD` (items sorted by component, one each).
+    #[error("authenticated_data is not a SafeAAD, which the group requires")]
+    MalformedSafeAad,
 }
 
 /// A misuse of the API by the caller.
@@ -270,6 +275,14 @@ pub enum ApiMisuse {
     /// `external_senders` extension, or (for a new member proposal) not the KeyPackage's.
     #[error("the signer is not the external sender it claims to be")]
     NotTheSender,
+    /// draft-ietf-mls-extensions "Safe AAD": the group frames `authenticated_data` as a
+    /// `SafeAAD`, and the authenticated data given does not start with one.
+    #[error("the group requires authenticated_data to be a SafeAAD")]
+    AadNotSafeAad,
+    /// draft-ietf-mls-extensions "Exported Secrets": the component's safe exported secret of
+    /// this epoch was exported already, and its key material deleted.
+    #[error("component {0:#06x}'s exported secret of this epoch was already consumed")]
+    ExportedSecretConsumed(u16),
     /// A staged commit was merged into another group than the one that staged it.
     #[error("the staged commit is for another group")]
     StagedCommitForAnotherGroup,

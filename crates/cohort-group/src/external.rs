@@ -303,7 +303,7 @@ impl Group {
             group_id: context.group_id.clone(),
             epoch: context.epoch,
             sender: Sender::NewMemberCommit,
-            authenticated_data: VarBytes::default(),
+            authenticated_data: crate::components::outgoing_aad(&context, &[])?,
             content: Content::Commit(Commit {
                 proposals,
                 path: Some(path),
@@ -547,6 +547,7 @@ fn base_state(
             epoch_authenticator: empty(),
             init_secret,
             secret_tree: SecretTree::new(empty(), 0, config.ratchet),
+            application_export: None,
         },
         proposals: Vec::new(),
         past_resumption_psks: VecDeque::new(),

@@ -4,7 +4,6 @@
 //! process them with [`Group::process_message`](crate::Group::process_message), which caches
 //! them for a commit by reference.
 
-use cohort_codec::VarBytes;
 use cohort_crypto::{CryptoProvider, Signer};
 use cohort_messages::extensions::{ExtensionPayload, ExternalSenders};
 use cohort_messages::framing::{Content, FramedContent, FramedContentAuthData, Sender};
@@ -37,11 +36,7 @@ pub fn external_proposal(
     authenticated_data: &[u8],
 ) -> Result<MlsMessage, Error> {
     // The registry's "Ext" column (V-12.1.8-02, V-17.4-01).
-    if !proposal
-        .proposal_type()
-        .registry()
-        .is_some_and(|e| e.external)
-    {
+    if !proposal.proposal_type().entry().is_some_and(|e| e.external) {
         return Err(ApiMisuse::UnsupportedProposal.into());
     }
     let e = ext::find(&context.extensions, ExtensionType::EXTERNAL_SENDERS)
@@ -112,7 +107,7 @@ fn seal(
         group_id: context.group_id.clone(),
         epoch: context.epoch,
         sender,
-        authenticated_data: VarBytes::from(authenticated_data.to_vec()),
+        authenticated_data: crate::components::outgoing_aad(context, authenticated_data)?,
         content: Content::Proposal(proposal),
     };
     let signature = sign_content(signer, WireFormat::PUBLIC_MESSAGE, &content, context)?;

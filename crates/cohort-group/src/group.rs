@@ -396,6 +396,7 @@ impl Group {
                             got: m.epoch,
                             expected: self.state.context.epoch,
                         })?;
+                    crate::components::check_safe_aad(&past.context, &m.authenticated_data)?;
                     let keys = &past.signature_keys;
                     let content = unprotect_private(
                         s,
@@ -407,6 +408,8 @@ impl Group {
                     )?;
                     return application(content);
                 }
+                // The group's Safe AAD framing (X-AAD-01), before any key is used.
+                crate::components::check_safe_aad(&self.state.context, &m.authenticated_data)?;
                 if m.content_type == cohort_messages::framing::ContentType::Application {
                     let state = &mut self.state;
                     let tree = &state.tree;
@@ -445,6 +448,10 @@ impl Group {
                     &m.content.group_id,
                     m.content.epoch,
                     &self.state.context,
+                )?;
+                crate::components::check_safe_aad(
+                    &self.state.context,
+                    &m.content.authenticated_data,
                 )?;
                 let key = self.sender_key(&m.content.sender, &m.content.content)?;
                 let content = unprotect_public(
@@ -564,9 +571,7 @@ impl Group {
                 // Only proposals of the types the registry marks "Ext", and nothing else
                 // (V-6.1-03, V-12.1.8-02, V-17.4-01).
                 let allowed = match content {
-                    Content::Proposal(p) => {
-                        p.proposal_type().registry().is_some_and(|e| e.external)
-                    }
+                    Content::Proposal(p) => p.proposal_type().entry().is_some_and(|e| e.external),
                     _ => false,
                 };
                 if !allowed {
@@ -664,13 +669,14 @@ impl Group {
     /// - the secret trees of the epochs it keeps as past ones: messages read since consumed
     ///   keys in them (V-9.2-01), and the old copies would bring those keys back;
     /// - the application's policies (Authentication Service, external-proposal policy, custom
-    ///   proposals, proposal policy), which are not stored: a pending commit reloaded from storage has defaults.
+    ///   proposals, proposal policy, components), which are not stored: a pending commit reloaded from storage has defaults.
     fn carry_into(&self, next: &mut GroupState) {
         let current = &self.state;
         next.config.credential_validator = current.config.credential_validator.clone();
         next.config.external_proposal_policy = current.config.external_proposal_policy.clone();
         next.config.custom_proposals = current.config.custom_proposals.clone();
         next.config.proposal_policy = current.config.proposal_policy.clone();
+        next.config.app_components = current.config.app_components.clone();
         for past in &mut next.past_epochs {
             if past.context.group_id != current.context.group_id {
                 continue;
@@ -866,6 +872,13 @@ impl Group {
         policy: Arc<dyn crate::config::ExternalProposalPolicy>,
     ) {
         self.state.config.external_proposal_policy = policy;
+    }
+
+    /// Sets the application's components ([`AppComponents`](crate::AppComponents)), which decide
+    /// on AppDataUpdate and AppEphemeral proposals (not persisted: set it again after loading a
+    /// group).
+    pub fn set_app_components(&mut self, components: Arc<dyn crate::config::AppComponents>) {
+        self.state.config.app_components = components;
     }
 
     /// Sets the application's custom proposal types ([`CustomProposals`](crate::CustomProposals))

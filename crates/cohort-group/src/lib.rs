@@ -4,6 +4,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 mod commit;
+pub mod components;
 mod config;
 mod error;
 mod external;
@@ -25,15 +26,16 @@ mod validate;
 
 pub use commit::CommitSummary;
 pub use config::{
-    AcceptExternalProposals, AllowAllProposals, CustomProposals, ExternalProposalPolicy,
-    GroupConfig, LifetimePolicy, MaxLifetime, NoCustomProposals, ProposalPolicy, StrictChecks,
+    AcceptExternalProposals, AllowAllProposals, AppComponents, CustomProposals,
+    ExternalProposalPolicy, GroupConfig, LifetimePolicy, MaxLifetime, NoAppComponents,
+    NoCustomProposals, ProposalPolicy, ReplaceAppData, StrictChecks,
 };
 pub use error::{ApiMisuse, Error, ValidationError};
 pub use external::{ExternalJoin, ExternalJoinOptions};
 pub use external_proposal::{external_proposal, new_member_proposal};
 pub use group::{Group, JoinInput, KeyPackageSecrets, Processed, StagedCommit};
 pub use persist::{RatchetSnapshot, SPLIT_STATE_VERSION, STATE_VERSION, SplitState};
-pub use psk::{ExternalPsks, NoPsks, PskList};
+pub use psk::{ExternalPsks, NoPsks, PskList, PskTable};
 pub use sender::{
     CommitOptions, CommitOutput, HandshakeFormat, LeafSpec, create_key_package, key_package_ref,
 };

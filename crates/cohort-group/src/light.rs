@@ -767,6 +767,9 @@ impl LightGroup {
             resumption_psk: next(),
             epoch_authenticator: next(),
             init_secret,
+            // Not stored for a light member: an upgraded member has no safe exporter until
+            // the next epoch.
+            application_export_secret: Secret::new(Vec::new()),
         };
         Ok(Self {
             suite,
@@ -857,6 +860,9 @@ impl LightGroup {
             epoch_authenticator: e.epoch_authenticator.clone(),
             init_secret: e.init_secret.clone(),
             secret_tree: self.secret_tree.clone(),
+            application_export: (!e.application_export_secret.as_bytes().is_empty()).then(|| {
+                cohort_key_schedule::ApplicationExportTree::new(e.application_export_secret.clone())
+            }),
         };
         let state = crate::state::GroupState {
             context: self.context.clone(),

@@ -266,6 +266,10 @@ impl Group {
         )?;
         VarBytes::from(p.message.clone()).encode(&mut out)?;
         encode_summary(&p.summary, true, &mut out)?;
+        // The next epoch's application export tree, at the end when there is one.
+        if let Some(tree) = &p.next.keys.application_export {
+            tree.encode(&mut out)?;
+        }
         Ok(Some(out))
     }
 
@@ -365,6 +369,16 @@ impl Group {
             2u8.encode(&mut out)?;
             aliased.encode(&mut out)?;
         }
+        // The application export trees (draft-ietf-mls-extensions), of the state and of the
+        // pending commit's next epoch, as the third and fourth sections.
+        if let Some(tree) = &self.state().keys.application_export {
+            3u8.encode(&mut out)?;
+            tree.encode(&mut out)?;
+        }
+        if let Some(tree) = pending.and_then(|p| p.next.keys.application_export.as_ref()) {
+            4u8.encode(&mut out)?;
+            tree.encode(&mut out)?;
+        }
         Ok(out)
     }
 
@@ -439,6 +453,10 @@ impl Group {
         )?;
         let message = VarBytes::decode(&mut r)?.into_vec();
         let mut summary = decode_summary(&mut r, true)?;
+        let mut next = next;
+        if !r.is_empty() {
+            next.keys.application_export = Some(Decode::decode(&mut r)?);
+        }
         r.finish()?;
         // The summary's ReInit is not stored: it is the one the next state holds.
         summary.reinit = next.reinit.clone();
@@ -462,7 +480,7 @@ impl Group {
         if ratchets.is_some_and(|left| !left.past.is_empty()) {
             return Err(mismatch("ratchets of epochs the state does not keep"));
         }
-        let pending = match u8::decode(&mut r)? {
+        let mut pending = match u8::decode(&mut r)? {
             0 => None,
             1 => {
                 let next = decode_state(&mut r, None, (TreeForm::Whole, keys))?;
@@ -527,6 +545,15 @@ impl Group {
                             })?;
                         cached.update_key = Some(key);
                     }
+                }
+                3 => state.keys.application_export = Some(Decode::decode(&mut r)?),
+                4 => {
+                    let tree = Decode::decode(&mut r)?;
+                    let p = pending.as_mut().ok_or(CodecError::InvalidValue {
+                        what: "stored application export tree",
+                        reason: "a pending commit's tree without a pending commit",
+                    })?;
+                    p.next.keys.application_export = Some(tree);
                 }
                 tag => return Err(CodecError::OptionalTag(tag).into()),
             }
@@ -763,6 +790,8 @@ fn decode_state(
         epoch_authenticator: next()?,
         init_secret,
         secret_tree,
+        // Restored from a trailing section of the blob, where there is one.
+        application_export: None,
     };
     let proposals: Vec<StoredProposal> = Vec::decode(r)?;
     let proposals = proposals
@@ -903,11 +932,20 @@ fn encode_summary(s: &CommitSummary, with_custom: bool, out: &mut Vec<u8>) -> Re
     u8::from(s.extensions_changed).encode(out)?;
     u8::from(s.removes_us).encode(out)?;
     if with_custom {
-        let custom: Vec<(ProposalType, VarBytes)> = s
+        // The extensions' AppEphemerals and changed components share the custom list, under
+        // their own proposal types (which never reach it as custom proposals, since they decode
+        // as proposals of their own): blobs without them read as before.
+        let mut custom: Vec<(ProposalType, VarBytes)> = s
             .custom
             .iter()
             .map(|(t, d)| (*t, VarBytes::from(d.clone())))
             .collect();
+        for e in &s.app_ephemeral {
+            custom.push((ProposalType::APP_EPHEMERAL, e.to_bytes()?.into()));
+        }
+        for c in &s.app_data_updated {
+            custom.push((ProposalType::APP_DATA_UPDATE, c.to_bytes()?.into()));
+        }
         custom.encode(out)?;
     }
     Ok(())
@@ -920,12 +958,23 @@ fn decode_summary(r: &mut Reader<'_>, with_custom: bool) -> Result<CommitSummary
     let psks: Vec<PreSharedKeyId> = Vec::decode(r)?;
     let extensions_changed = u8::decode(r)? == 1;
     let removes_us = u8::decode(r)? == 1;
-    let custom = if with_custom {
+    let mut custom = Vec::new();
+    let mut app_ephemeral = Vec::new();
+    let mut app_data_updated = Vec::new();
+    if with_custom {
         let stored: Vec<(ProposalType, VarBytes)> = Vec::decode(r)?;
-        stored.into_iter().map(|(t, d)| (t, d.into_vec())).collect()
-    } else {
-        Vec::new()
-    };
+        for (t, d) in stored {
+            match t {
+                ProposalType::APP_EPHEMERAL => {
+                    app_ephemeral.push(cohort_messages::components::AppEphemeral::from_bytes(&d)?);
+                }
+                ProposalType::APP_DATA_UPDATE => {
+                    app_data_updated.push(cohort_messages::components::ComponentId::from_bytes(&d)?)
+                }
+                _ => custom.push((t, d.into_vec())),
+            }
+        }
+    }
     Ok(CommitSummary {
         added,
         removed,
@@ -935,6 +984,8 @@ fn decode_summary(r: &mut Reader<'_>, with_custom: bool) -> Result<CommitSummary
         removes_us,
         reinit: None,
         custom,
+        app_ephemeral,
+        app_data_updated,
     })
 }
 

@@ -104,6 +104,10 @@ pub enum SignedObject {
     /// RFC 9420 §10.1 (V-10.1-03): the signature over a `KeyPackageTBS`, under its leaf's key.
     #[error("KeyPackage")]
     KeyPackage,
+    /// draft-ietf-mls-extensions "Signature Keys": a component's `SafeSignWithLabel`
+    /// signature.
+    #[error("component signature")]
+    Component,
 }
 
 /// What did not decrypt ([`ValidationError::DecryptionFailed`]).
@@ -130,6 +134,9 @@ pub enum EncryptedObject {
     /// RFC 9420 §12.4.3.1 (V-12.4.3.1-06): the Welcome's encrypted GroupInfo.
     #[error("GroupInfo")]
     GroupInfo,
+    /// draft-ietf-mls-extensions "HPKE Keys": a component's `SafeEncryptWithLabel` ciphertext.
+    #[error("component ciphertext")]
+    Component,
 }
 
 /// Why a Welcome was rejected ([`ValidationError::InvalidWelcome`]).
@@ -300,6 +307,19 @@ pub enum ProposalReason {
     /// member lists its type in its capabilities.
     #[error("SelfRemove in a group whose members do not all support it")]
     SelfRemoveUnsupported,
+    /// draft-ietf-mls-extensions "Updating Application Data" and "Attaching Application Data to
+    /// a Commit" (X-AD-01, X-AE-01): an AppDataUpdate or AppEphemeral for a component the
+    /// application does not know.
+    #[error("the proposal names a component the application does not know")]
+    UnknownComponent,
+    /// draft-ietf-mls-extensions "Updating Application Data" (X-AD-02): an AppDataUpdate removes
+    /// the data of a component that has none in the GroupContext.
+    #[error("an AppDataUpdate removes a component that has no data")]
+    AppDataRemoveOfAbsent,
+    /// draft-ietf-mls-extensions "Attaching Application Data to a Commit" (X-AE-02): the
+    /// application's logic for the component refused an AppEphemeral's data.
+    #[error("the application refused an AppEphemeral's data")]
+    AppEphemeralRefused,
 }
 
 /// Why a commit's list of proposals is invalid ([`ValidationError::InvalidProposalList`]).
@@ -362,6 +382,23 @@ pub enum ProposalListReason {
     /// committed by reference only.
     #[error("a SelfRemove may only be committed by reference")]
     SelfRemoveByValue,
+    /// draft-ietf-mls-extensions "Updating Application Data" (X-AD-03): for one component, more
+    /// than one AppDataUpdate `remove`, or both `update` and `remove`.
+    #[error("AppDataUpdates for one component both remove it twice or remove and update it")]
+    AppDataUpdateConflict,
+    /// draft-ietf-mls-extensions "Updating Application Data" (X-AD-04): the application's logic
+    /// for a component refused the commit's updates of its data.
+    #[error("the application refused a component's AppDataUpdates")]
+    AppDataUpdateRefused,
+    /// draft-ietf-mls-extensions "Updating Application Data" (X-AD-05): a GroupContextExtensions
+    /// proposal adds, removes or changes `app_data_dictionary` in a group that requires the
+    /// AppDataUpdate proposal type.
+    #[error("a GroupContextExtensions changes app_data_dictionary where AppDataUpdate is required")]
+    GceChangesAppData,
+    /// RFC 9420 §12.2 (V-12.2-12), for the proposal types of draft-ietf-mls-extensions
+    /// (X-AD-06): a member the commit keeps does not list the type in its capabilities.
+    #[error("a member the commit keeps does not support a proposal type of the MLS extensions")]
+    ExtensionTypeUnsupported,
 }
 
 /// Why a commit is invalid ([`ValidationError::InvalidCommit`]).
@@ -409,6 +446,10 @@ pub enum MissingPskReason {
     /// retained.
     #[error("a resumption PSK of an epoch not retained")]
     ResumptionEpochNotRetained,
+    /// draft-ietf-mls-extensions "Pre-Shared Keys" (X-PSK-01): an application PSK that the
+    /// application does not know for its component.
+    #[error("an application component's PSK is unknown")]
+    UnknownApplication,
 }
 
 /// Why a PSK id is not acceptable ([`ValidationError::InvalidPsk`]).
@@ -433,6 +474,14 @@ pub enum CapabilityReason {
     /// `required_capabilities`.
     #[error("a required capability of the group")]
     RequiredCapability,
+    /// draft-ietf-mls-extensions "Negotiating Extensions and Components" (X-NEG-01): the leaf's
+    /// `app_components` (or `safe_aad`) list lacks a component the GroupContext's list requires.
+    #[error("a component the group requires")]
+    RequiredComponent,
+    /// draft-ietf-mls-extensions "Negotiating Extensions and Components" (X-NEG-02): the leaf's
+    /// `supported_wire_formats` lacks a wire format of the group's `required_wire_formats`.
+    #[error("a wire format the group requires")]
+    RequiredWireFormat,
     /// RFC 9420 §13.4, §12.1.7 (V-13.4-04, V-12.1.7-02): the leaf does not list a non-default
     /// GroupContext extension type in use.
     #[error("a GroupContext extension of the group")]
@@ -443,6 +492,11 @@ pub enum CapabilityReason {
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum ExtensionReason {
+    /// draft-ietf-mls-extensions (X-AD-07, X-WF-01): an `app_data_dictionary` whose entries are
+    /// out of order or repeat a component, or a `supported_wire_formats` /
+    /// `required_wire_formats` body that does not decode exactly.
+    #[error("an MLS-extensions extension body is malformed")]
+    MalformedDraftExtension,
     /// RFC 9420 §12.1.8.1 (V-12.1.8.1-01): an external sender's signature key is not a key of the
     /// group's signature scheme.
     #[error("an external sender's signature key is not a key of the group's scheme")]

@@ -439,7 +439,10 @@ impl Group {
             group_id: state.context.group_id.clone(),
             epoch: state.context.epoch,
             sender: Sender::Member(own),
-            authenticated_data: options.authenticated_data.clone().into(),
+            authenticated_data: crate::components::outgoing_aad(
+                &state.context,
+                &options.authenticated_data,
+            )?,
             content: Content::Commit(Commit {
                 proposals: list,
                 path,
@@ -710,7 +713,7 @@ impl Group {
             group_id: state.context.group_id.clone(),
             epoch: state.context.epoch,
             sender: Sender::Member(own),
-            authenticated_data: VarBytes::default(),
+            authenticated_data: crate::components::outgoing_aad(&state.context, &[])?,
             content: Content::Proposal(proposal.clone()),
         };
         let wire_format = match format {
@@ -887,7 +890,7 @@ pub(crate) fn seal_application(
         group_id: context.group_id.clone(),
         epoch: context.epoch,
         sender: Sender::Member(own_leaf),
-        authenticated_data: authenticated_data.to_vec().into(),
+        authenticated_data: crate::components::outgoing_aad(context, authenticated_data)?,
         content: Content::Application(data.to_vec().into()),
     };
     crate::framing::protect_private(

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use cohort_crypto::Secret;
-use cohort_key_schedule::{EpochSecrets, InitSecret, SecretTree};
+use cohort_key_schedule::{ApplicationExportTree, EpochSecrets, InitSecret, SecretTree};
 use cohort_messages::framing::Sender;
 use cohort_messages::group_context::GroupContext;
 use cohort_messages::proposal::{Proposal, ReInit};
@@ -49,6 +49,9 @@ pub(crate) struct EpochKeys {
     /// The next epoch's init secret.
     pub(crate) init_secret: InitSecret,
     pub(crate) secret_tree: SecretTree,
+    /// The application export tree (draft-ietf-mls-extensions "Exported Secrets"); `None` for
+    /// a state stored before cohort kept one, until the next epoch.
+    pub(crate) application_export: Option<ApplicationExportTree>,
 }
 
 impl EpochKeys {
@@ -63,6 +66,7 @@ impl EpochKeys {
             resumption_psk,
             epoch_authenticator,
             init_secret,
+            application_export_secret,
         } = secrets;
         Self {
             sender_data_secret,
@@ -74,6 +78,8 @@ impl EpochKeys {
             epoch_authenticator,
             init_secret,
             secret_tree: SecretTree::new(encryption_secret, leaf_count, config.ratchet),
+            application_export: (!application_export_secret.as_bytes().is_empty())
+                .then(|| ApplicationExportTree::new(application_export_secret)),
         }
     }
 }

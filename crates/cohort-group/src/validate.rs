@@ -86,6 +86,7 @@ fn check_leaf(
     }
     // Only extensions that may appear in a LeafNode (V-13.4-06, a strict check).
     check_placement(config, &leaf.extensions, Container::LeafNode)?;
+    check_draft_payloads(&leaf.extensions)?;
     if verify_signature {
         let tbs = leaf.to_be_signed(group)?;
         labeled::verify_with_label(
@@ -182,13 +183,14 @@ fn check_leaf(
 }
 
 /// Checks that `leaf` supports every capability the `required_capabilities` extension in
-/// `extensions` asks for (V-7.3-03, V-11.1-01). Default types count as supported.
+/// `extensions` asks for (V-7.3-03, V-11.1-01), and the components and wire formats they
+/// require ([`check_required_components`]). Default types count as supported.
 pub(crate) fn check_required_capabilities(
     leaf: &LeafNode,
     extensions: &[cohort_tree::extension::Extension],
 ) -> Result<(), Error> {
     let Some(e) = ext::find(extensions, ExtensionType::REQUIRED_CAPABILITIES) else {
-        return Ok(());
+        return check_required_components(leaf, extensions);
     };
     let required = RequiredCapabilities::from_extension(e)?;
     let caps = &leaf.capabilities;
@@ -205,7 +207,7 @@ pub(crate) fn check_required_capabilities(
         .iter()
         .all(|t| caps.credentials.contains(t));
     if ext_ok && prop_ok && cred_ok {
-        Ok(())
+        check_required_components(leaf, extensions)
     } else {
         Err(ValidationError::UnsupportedCapability(CapabilityReason::RequiredCapability).into())
     }
@@ -439,7 +441,88 @@ pub(crate) fn check_extensions(
     if ext::has_duplicates(extensions) {
         return Err(ValidationError::DuplicateExtension.into());
     }
-    check_placement(config, extensions, container)
+    check_placement(config, extensions, container)?;
+    check_draft_payloads(extensions)
+}
+
+/// The bodies of draft-ietf-mls-extensions' extensions decode exactly wherever they appear: an
+/// `app_data_dictionary` sorted by component with one entry each (X-AD-07), and the wire-format
+/// lists (X-WF-01).
+pub(crate) fn check_draft_payloads(
+    extensions: &[cohort_tree::extension::Extension],
+) -> Result<(), Error> {
+    use cohort_messages::components::{
+        AppDataDictionary, RequiredWireFormats, SupportedWireFormats,
+    };
+    let ok = extensions.iter().all(|e| match e.extension_type {
+        ExtensionType::APP_DATA_DICTIONARY => AppDataDictionary::from_extension(e).is_ok(),
+        ExtensionType::SUPPORTED_WIRE_FORMATS => SupportedWireFormats::from_extension(e).is_ok(),
+        ExtensionType::REQUIRED_WIRE_FORMATS => RequiredWireFormats::from_extension(e).is_ok(),
+        _ => true,
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::InvalidExtension(ExtensionReason::MalformedDraftExtension).into())
+    }
+}
+
+/// The components a LeafNode or GroupContext lists in its `app_data_dictionary` under
+/// `component` (a `ComponentsList`: `app_components` or `safe_aad`); empty when absent or
+/// malformed (malformed dictionaries are refused by [`check_draft_payloads`]).
+fn listed_components(
+    extensions: &[cohort_tree::extension::Extension],
+    component: cohort_messages::components::ComponentId,
+) -> Vec<cohort_messages::components::ComponentId> {
+    use cohort_messages::components::AppDataDictionary;
+    ext::find(extensions, ExtensionType::APP_DATA_DICTIONARY)
+        .and_then(|e| AppDataDictionary::from_extension(e).ok())
+        .and_then(|d| d.components_list(component).ok().flatten())
+        .map(|l| l.component_ids)
+        .unwrap_or_default()
+}
+
+/// Checks `leaf` against the negotiation of draft-ietf-mls-extensions: it lists every component
+/// the GroupContext requires in `app_components` and `safe_aad` (X-NEG-01), and every
+/// non-default wire format of `required_wire_formats` in its `supported_wire_formats`
+/// (X-NEG-02).
+pub(crate) fn check_required_components(
+    leaf: &LeafNode,
+    extensions: &[cohort_tree::extension::Extension],
+) -> Result<(), Error> {
+    use cohort_messages::components::{ComponentId, RequiredWireFormats, SupportedWireFormats};
+    for list in [ComponentId::APP_COMPONENTS, ComponentId::SAFE_AAD] {
+        let required = listed_components(extensions, list);
+        if required.is_empty() {
+            continue;
+        }
+        let supported = listed_components(&leaf.extensions, list);
+        if !required.iter().all(|c| supported.contains(c)) {
+            return Err(ValidationError::UnsupportedCapability(
+                CapabilityReason::RequiredComponent,
+            )
+            .into());
+        }
+    }
+    if let Some(e) = ext::find(extensions, ExtensionType::REQUIRED_WIRE_FORMATS) {
+        let required = RequiredWireFormats::from_extension(e)?;
+        let supported = ext::find(&leaf.extensions, ExtensionType::SUPPORTED_WIRE_FORMATS)
+            .map(SupportedWireFormats::from_extension)
+            .transpose()?
+            .unwrap_or_default();
+        // The five wire formats of RFC 9420 are supported by every client.
+        let ok = required
+            .wire_formats
+            .iter()
+            .all(|w| (1..=5).contains(&w.0) || supported.wire_formats.contains(w));
+        if !ok {
+            return Err(ValidationError::UnsupportedCapability(
+                CapabilityReason::RequiredWireFormat,
+            )
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// With [`StrictChecks::extension_placement`](crate::StrictChecks) on, refuses a known extension

@@ -7,6 +7,10 @@ use cohort_crypto::CryptoError;
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum KeyScheduleError {
+    /// draft-ietf-mls-extensions "Exported Secrets": the component's exported secret of this
+    /// epoch was exported already, and the key material it came from deleted.
+    #[error("component {0:#06x}'s exported secret was already consumed")]
+    ComponentSecretConsumed(u16),
     /// RFC 9420 §9.2: the key of this generation was already used (or its message replayed),
     /// and has been deleted.
     #[error("generation {generation} of leaf {leaf} was already consumed")]

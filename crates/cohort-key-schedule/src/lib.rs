@@ -4,12 +4,14 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 mod error;
+mod export_tree;
 mod psk;
 mod schedule;
 mod secret_tree;
 mod transcript;
 
 pub use error::KeyScheduleError;
+pub use export_tree::ApplicationExportTree;
 pub use psk::{PskInput, psk_secret};
 pub use schedule::{EpochSecrets, InitSecret, JoinerSecret, WelcomeSecret, external_init_secret};
 pub use secret_tree::{ContentKind, MessageKey, RatchetConfig, SecretTree, sender_data_key_nonce};

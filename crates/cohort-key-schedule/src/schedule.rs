@@ -212,6 +212,9 @@ pub struct EpochSecrets {
     pub epoch_authenticator: Secret,
     /// `init_secret` of the next epoch.
     pub init_secret: InitSecret,
+    /// `application_export_secret` (draft-ietf-mls-extensions "Exported Secrets"): the root of
+    /// the epoch's [`ApplicationExportTree`](crate::ApplicationExportTree).
+    pub application_export_secret: Secret,
 }
 
 impl EpochSecrets {
@@ -234,6 +237,7 @@ impl EpochSecrets {
             resumption_psk: d(b"resumption")?,
             epoch_authenticator: d(b"authentication")?,
             init_secret: InitSecret(d(b"init")?),
+            application_export_secret: d(b"application_export")?,
         })
     }
 

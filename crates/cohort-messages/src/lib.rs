@@ -3,6 +3,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod components;
 pub mod extensions;
 pub mod framing;
 pub mod group_context;

@@ -7,6 +7,7 @@ use cohort_tree::leaf::{LeafNode, ProposalType, ProtocolVersion};
 use cohort_tree::math::LeafIndex;
 use cohort_tree::path::UpdatePath;
 
+use crate::components::{AppDataUpdate, AppEphemeral};
 use crate::key_package::KeyPackage;
 use crate::psk::PreSharedKeyId;
 
@@ -108,6 +109,10 @@ pub enum Proposal {
     GroupContextExtensions(GroupContextExtensions),
     /// `self_remove` (draft-ietf-mls-extensions), at its code point or an alias.
     SelfRemove(SelfRemove),
+    /// `app_data_update` (draft-ietf-mls-extensions, 0x0008).
+    AppDataUpdate(AppDataUpdate),
+    /// `app_ephemeral` (draft-ietf-mls-extensions, 0x0009).
+    AppEphemeral(AppEphemeral),
     /// Any other proposal type, body kept as read.
     Custom {
         /// The type; never one of 1 to 7.
@@ -129,6 +134,8 @@ impl Proposal {
             Self::ExternalInit(_) => ProposalType::EXTERNAL_INIT,
             Self::GroupContextExtensions(_) => ProposalType::GROUP_CONTEXT_EXTENSIONS,
             Self::SelfRemove(s) => s.code_point,
+            Self::AppDataUpdate(_) => ProposalType::APP_DATA_UPDATE,
+            Self::AppEphemeral(_) => ProposalType::APP_EPHEMERAL,
             Self::Custom { proposal_type, .. } => *proposal_type,
         }
     }
@@ -145,6 +152,8 @@ impl Encode for Proposal {
             Self::ExternalInit(p) => p.encoded_len(),
             Self::GroupContextExtensions(p) => p.encoded_len(),
             Self::SelfRemove(_) => 0,
+            Self::AppDataUpdate(p) => p.encoded_len(),
+            Self::AppEphemeral(p) => p.encoded_len(),
             Self::Custom { data, .. } => data.encoded_len(),
         }
     }
@@ -159,6 +168,8 @@ impl Encode for Proposal {
             Self::ReInit(p) => p.encode(out),
             Self::ExternalInit(p) => p.encode(out),
             Self::GroupContextExtensions(p) => p.encode(out),
+            Self::AppDataUpdate(p) => p.encode(out),
+            Self::AppEphemeral(p) => p.encode(out),
             Self::SelfRemove(s) => {
                 if s.code_point.is_default() || s.code_point.0 == 0 {
                     return Err(CodecError::InvalidValue {
@@ -204,6 +215,8 @@ impl Decode for Proposal {
                 });
             }
             ProposalType::SELF_REMOVE => Self::SelfRemove(SelfRemove::default()),
+            ProposalType::APP_DATA_UPDATE => Self::AppDataUpdate(Decode::decode(reader)?),
+            ProposalType::APP_EPHEMERAL => Self::AppEphemeral(Decode::decode(reader)?),
             t if reader.options().self_remove_alias == Some(t.0) => {
                 Self::SelfRemove(SelfRemove { code_point: t })
             }

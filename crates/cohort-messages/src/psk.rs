@@ -32,6 +32,14 @@ pub enum Psk {
         /// The epoch the secret comes from.
         psk_epoch: u64,
     } = 2,
+    /// `application(3)` of draft-ietf-mls-extensions ("Pre-Shared Keys"): a PSK an application
+    /// component provisioned, named within that component.
+    Application {
+        /// The component the PSK belongs to.
+        component_id: crate::components::ComponentId,
+        /// The component's name for the PSK.
+        psk_id: VarBytes,
+    } = 3,
 }
 
 /// `PreSharedKeyID` (RFC 9420 §8.4).

@@ -19,6 +19,15 @@ impl ExtensionType {
     pub const EXTERNAL_PUB: Self = Self(4);
     /// `external_senders(5)`, allowed in GroupContext.
     pub const EXTERNAL_SENDERS: Self = Self(5);
+    /// `app_data_dictionary(6)` of draft-ietf-mls-extensions (suggested value): application
+    /// data by component, allowed in KeyPackages, LeafNodes, GroupContext and GroupInfo.
+    pub const APP_DATA_DICTIONARY: Self = Self(0x0006);
+    /// `supported_wire_formats(7)` of draft-ietf-mls-extensions (suggested value): the
+    /// non-default wire formats a client supports, allowed in LeafNodes.
+    pub const SUPPORTED_WIRE_FORMATS: Self = Self(0x0007);
+    /// `required_wire_formats(8)` of draft-ietf-mls-extensions (suggested value): the
+    /// non-default wire formats every member must support, allowed in the GroupContext.
+    pub const REQUIRED_WIRE_FORMATS: Self = Self(0x0008);
     /// `last_resort(10)`, registered in the "MLS Extension Types" registry by the MLS extensions
     /// document; allowed in KeyPackages, it marks a package that may be used more than once.
     pub const LAST_RESORT: Self = Self(0x000a);

@@ -34,6 +34,12 @@ impl ProposalType {
     pub const REINIT: Self = Self(5);
     pub const EXTERNAL_INIT: Self = Self(6);
     pub const GROUP_CONTEXT_EXTENSIONS: Self = Self(7);
+    /// `app_data_update` of draft-ietf-mls-extensions (suggested value, OpenMLS's too): a change
+    /// to the GroupContext's `app_data_dictionary`. Not in RFC 9420's registry.
+    pub const APP_DATA_UPDATE: Self = Self(0x0008);
+    /// `app_ephemeral` of draft-ietf-mls-extensions (suggested value, OpenMLS's too):
+    /// application data delivered with a commit. Not in RFC 9420's registry.
+    pub const APP_EPHEMERAL: Self = Self(0x0009);
     /// `self_remove` of draft-ietf-mls-extensions (its suggested value, which OpenMLS uses): a
     /// member removes itself. Not in RFC 9420's registry.
     pub const SELF_REMOVE: Self = Self(0x000a);
@@ -51,6 +57,16 @@ impl ProposalType {
     /// types the RFC defines; `None` for any other.
     pub fn registry(self) -> Option<&'static ProposalTypeEntry> {
         PROPOSAL_TYPES.iter().find(|e| e.proposal_type == self)
+    }
+
+    /// This type's row in RFC 9420's registry or, for the types draft-ietf-mls-extensions
+    /// defines, in that draft's registrations ([`DRAFT_PROPOSAL_TYPES`]); `None` for any other.
+    pub fn entry(self) -> Option<&'static ProposalTypeEntry> {
+        self.registry().or_else(|| {
+            DRAFT_PROPOSAL_TYPES
+                .iter()
+                .find(|e| e.proposal_type == self)
+        })
     }
 }
 
@@ -99,6 +115,29 @@ pub const PROPOSAL_TYPES: [ProposalTypeEntry; 7] = {
         ),
     ]
 };
+
+/// The proposal types draft-ietf-mls-extensions registers, with their "External" and "Path
+/// Required" columns (draft "MLS Proposal Types").
+pub const DRAFT_PROPOSAL_TYPES: [ProposalTypeEntry; 3] = [
+    ProposalTypeEntry {
+        proposal_type: ProposalType::APP_DATA_UPDATE,
+        name: "app_data_update",
+        external: true,
+        path_required: false,
+    },
+    ProposalTypeEntry {
+        proposal_type: ProposalType::APP_EPHEMERAL,
+        name: "app_ephemeral",
+        external: true,
+        path_required: false,
+    },
+    ProposalTypeEntry {
+        proposal_type: ProposalType::SELF_REMOVE,
+        name: "self_remove",
+        external: false,
+        path_required: true,
+    },
+];
 
 /// `Capabilities` (RFC 9420 §7.2): what the leaf's client supports.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Encode, Decode)]

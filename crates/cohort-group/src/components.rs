@@ -1,0 +1,209 @@
+//! The safe application interface of draft-ietf-mls-extensions: component-scoped signatures,
+//! HPKE encryption and exported secrets, Safe AAD, and the group's application data.
+//!
+//! Each operation is domain-separated by a [`ComponentId`]: a component's signature does not
+//! verify, and its ciphertext does not decrypt, as another component's or as one of MLS's own,
+//! and no component derives MLS's secrets or another component's.
+
+use cohort_codec::{Decode, Encode, Reader, VarBytes};
+use cohort_crypto::{
+    Decapsulator, HpkeCiphertext, HpkePublicKey, Secret, SignaturePublicKey, Signer, SuiteOps,
+    labeled,
+};
+use cohort_key_schedule::KeyScheduleError;
+use cohort_messages::components::{
+    AppDataDictionary, ComponentId, ComponentOperationLabel, SafeAad,
+};
+use cohort_messages::extensions::ExtensionPayload;
+use cohort_messages::group_context::GroupContext;
+use cohort_tree::extension::{self as ext, ExtensionType};
+
+use crate::{ApiMisuse, Error, Group, ValidationError};
+
+/// `SafeSignWithLabel(SignatureKey, ComponentID, Label, Content)`: `SignWithLabel` under the
+/// component's `ComponentOperationLabel`.
+///
+/// # Errors
+/// The signer's failure ([`Error::Crypto`]).
+pub fn safe_sign_with_label(
+    signer: &dyn Signer,
+    component: ComponentId,
+    label: &[u8],
+    content: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let label = ComponentOperationLabel::encoded(component, label)?;
+    Ok(labeled::sign_with_label(signer, &label, content)?)
+}
+
+/// `SafeVerifyWithLabel(VerificationKey, ComponentID, Label, Content, SignatureValue)`.
+///
+/// # Errors
+/// [`ValidationError::InvalidSignature`] when the signature does not verify; a crypto failure.
+pub fn safe_verify_with_label(
+    suite: &dyn SuiteOps,
+    key: &SignaturePublicKey,
+    component: ComponentId,
+    label: &[u8],
+    content: &[u8],
+    signature: &[u8],
+) -> Result<(), Error> {
+    let label = ComponentOperationLabel::encoded(component, label)?;
+    labeled::verify_with_label(suite, key, &label, content, signature).map_err(|e| {
+        Error::on_peer_data(
+            e,
+            ValidationError::InvalidSignature(crate::reason::SignedObject::Component),
+        )
+    })
+}
+
+/// `SafeEncryptWithLabel(PublicKey, ComponentID, Label, Context, Plaintext)`: HPKE encryption
+/// to any of the group's HPKE keys (a leaf's, a parent node's, `external_pub`, a KeyPackage's
+/// `init_key`), readable only under the same component and label.
+///
+/// # Errors
+/// A crypto failure, for example a malformed public key.
+pub fn safe_encrypt_with_label(
+    suite: &dyn SuiteOps,
+    public_key: &HpkePublicKey,
+    component: ComponentId,
+    label: &[u8],
+    context: &[u8],
+    plaintext: &[u8],
+) -> Result<HpkeCiphertext, Error> {
+    let label = ComponentOperationLabel::encoded(component, label)?;
+    Ok(labeled::encrypt_with_label(
+        suite, public_key, &label, context, plaintext,
+    )?)
+}
+
+/// `SafeDecryptWithLabel(PrivateKey, ComponentID, Label, Context, KEMOutput, Ciphertext)`.
+///
+/// # Errors
+/// [`ValidationError::DecryptionFailed`] when the ciphertext was not made for this key,
+/// component, label and context; a crypto failure of our own key.
+pub fn safe_decrypt_with_label(
+    suite: &dyn SuiteOps,
+    key: &dyn Decapsulator,
+    component: ComponentId,
+    label: &[u8],
+    context: &[u8],
+    ciphertext: &HpkeCiphertext,
+) -> Result<Vec<u8>, Error> {
+    let label = ComponentOperationLabel::encoded(component, label)?;
+    labeled::decrypt_with_label(suite, key, &label, context, ciphertext).map_err(|e| {
+        Error::on_peer_data(
+            e,
+            ValidationError::DecryptionFailed(crate::reason::EncryptedObject::Component),
+        )
+    })
+}
+
+/// The `app_data_dictionary` of a GroupContext's `extensions`, if any.
+///
+/// # Errors
+/// A decode error for a malformed dictionary (which a group never accepts).
+pub fn app_data_dictionary(
+    extensions: &[cohort_tree::extension::Extension],
+) -> Result<Option<AppDataDictionary>, Error> {
+    Ok(ext::find(extensions, ExtensionType::APP_DATA_DICTIONARY)
+        .map(AppDataDictionary::from_extension)
+        .transpose()?)
+}
+
+/// Whether the group whose context is `context` frames `authenticated_data` as a [`SafeAad`]:
+/// its `app_data_dictionary` has the `safe_aad` component.
+pub fn safe_aad_active(context: &GroupContext) -> bool {
+    app_data_dictionary(&context.extensions)
+        .ok()
+        .flatten()
+        .is_some_and(|d| d.get(ComponentId::SAFE_AAD).is_some())
+}
+
+/// The [`SafeAad`] at the start of `authenticated_data`, and the bytes after it.
+///
+/// # Errors
+/// [`ValidationError::MalformedSafeAad`] when it does not start with a well-formed one.
+pub fn parse_safe_aad(authenticated_data: &[u8]) -> Result<(SafeAad, &[u8]), Error> {
+    let mut r = Reader::new(authenticated_data);
+    let aad = SafeAad::decode(&mut r).map_err(|_| ValidationError::MalformedSafeAad)?;
+    let used = authenticated_data.len() - r.remaining();
+    Ok((aad, authenticated_data.get(used..).unwrap_or_default()))
+}
+
+/// Checks a received message's `authenticated_data` against the group's Safe AAD framing
+/// (X-AAD-01): where `safe_aad` is active it starts with a well-formed [`SafeAad`]. Bytes after
+/// it are tolerated (OpenMLS sends an application's own AAD there).
+pub(crate) fn check_safe_aad(
+    context: &GroupContext,
+    authenticated_data: &[u8],
+) -> Result<(), Error> {
+    if safe_aad_active(context) {
+        parse_safe_aad(authenticated_data)?;
+    }
+    Ok(())
+}
+
+/// The `authenticated_data` to send in the group whose context is `context`: as given, except
+/// that where `safe_aad` is active an empty one becomes the empty [`SafeAad`], and one that
+/// does not start with a [`SafeAad`] is refused.
+///
+/// # Errors
+/// [`ApiMisuse::AadNotSafeAad`].
+pub(crate) fn outgoing_aad(
+    context: &GroupContext,
+    authenticated_data: &[u8],
+) -> Result<VarBytes, Error> {
+    if !safe_aad_active(context) {
+        return Ok(VarBytes::from(authenticated_data.to_vec()));
+    }
+    if authenticated_data.is_empty() {
+        return Ok(VarBytes::from(SafeAad::default().to_bytes()?));
+    }
+    parse_safe_aad(authenticated_data).map_err(|_| ApiMisuse::AadNotSafeAad)?;
+    Ok(VarBytes::from(authenticated_data.to_vec()))
+}
+
+impl Group {
+    /// `SafeExportSecret(component)` of the current epoch (draft-ietf-mls-extensions "Exported
+    /// Secrets"): a secret of `Nh` bytes for `component` alone, which every member derives
+    /// alike. Unlike [`Group::export_secret`] it is forward secure: once exported, the
+    /// component's secret of this epoch, and what it was derived from, are deleted from the
+    /// group (store the group afterwards), and a second call fails.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::ExportedSecretConsumed`] for a second export of `component` in this epoch,
+    /// or for a group restored from a state stored before cohort kept the export tree (until
+    /// its next epoch); a crypto failure.
+    pub fn safe_export_secret(&mut self, component: ComponentId) -> Result<Secret, Error> {
+        let suite = self.suite_arc();
+        let state = self.state_mut();
+        let tree = state
+            .keys
+            .application_export
+            .as_mut()
+            .ok_or(ApiMisuse::ExportedSecretConsumed(component.0))?;
+        tree.export(&*suite, component.0).map_err(|e| match e {
+            KeyScheduleError::ComponentSecretConsumed(c) => {
+                ApiMisuse::ExportedSecretConsumed(c).into()
+            }
+            other => other.into(),
+        })
+    }
+
+    /// Whether `component`'s safe exported secret of this epoch is still available.
+    pub fn safe_export_available(&self, component: ComponentId) -> bool {
+        self.state()
+            .keys
+            .application_export
+            .as_ref()
+            .is_some_and(|t| t.available(component.0))
+    }
+
+    /// The group's application data: the GroupContext's `app_data_dictionary`, if it has one.
+    ///
+    /// # Errors
+    /// None in practice: the group accepts only well-formed dictionaries.
+    pub fn app_data_dictionary(&self) -> Result<Option<AppDataDictionary>, Error> {
+        app_data_dictionary(&self.state().context.extensions)
+    }
+}
