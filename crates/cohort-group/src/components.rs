@@ -163,6 +163,62 @@ pub(crate) fn outgoing_aad(
     Ok(VarBytes::from(authenticated_data.to_vec()))
 }
 
+/// An AppDataUpdate proposal for `component`: `Some(update)` updates its data (the
+/// application turns the update into the new data), `None` removes it.
+pub fn app_data_update(
+    component: ComponentId,
+    update: Option<Vec<u8>>,
+) -> cohort_messages::proposal::Proposal {
+    use cohort_messages::components::{AppDataOperation, AppDataUpdate};
+    cohort_messages::proposal::Proposal::AppDataUpdate(AppDataUpdate {
+        component_id: component,
+        op: match update {
+            Some(u) => AppDataOperation::Update(VarBytes::from(u)),
+            None => AppDataOperation::Remove,
+        },
+    })
+}
+
+/// An AppEphemeral proposal: `data` for `component`, delivered with the commit that carries
+/// it (commit it by value).
+pub fn app_ephemeral(component: ComponentId, data: Vec<u8>) -> cohort_messages::proposal::Proposal {
+    cohort_messages::proposal::Proposal::AppEphemeral(cohort_messages::components::AppEphemeral {
+        component_id: component,
+        data: VarBytes::from(data),
+    })
+}
+
+/// The `last_resort` KeyPackage extension (`0x000A`, empty), the marking OpenMLS and other
+/// deployed implementations use for a last-resort KeyPackage. List
+/// [`ExtensionType::LAST_RESORT`] in the leaf's capabilities beside it.
+pub fn last_resort_extension() -> cohort_tree::extension::Extension {
+    cohort_tree::extension::Extension::new(ExtensionType::LAST_RESORT, Vec::new())
+}
+
+/// An `app_data_dictionary` KeyPackage extension with the draft's `last_resort_key_package`
+/// component (empty data): the marking of draft-ietf-mls-extensions "Last-Resort
+/// KeyPackages". List [`ExtensionType::APP_DATA_DICTIONARY`] in the leaf's capabilities beside
+/// it.
+///
+/// # Errors
+/// None in practice (an encoding failure).
+pub fn last_resort_component_extension() -> Result<cohort_tree::extension::Extension, Error> {
+    let mut d = AppDataDictionary::new();
+    d.insert(ComponentId::LAST_RESORT_KEY_PACKAGE, Vec::new());
+    Ok(d.to_extension()?)
+}
+
+/// Whether `key_package` is marked as a last-resort KeyPackage, by either marking: the
+/// `last_resort` extension (`0x000A`) or the `last_resort_key_package` component of its
+/// `app_data_dictionary` (X-LR-01). Receivers may apply their own policy to such Adds.
+pub fn is_last_resort(key_package: &cohort_messages::key_package::KeyPackage) -> bool {
+    ext::find(&key_package.extensions, ExtensionType::LAST_RESORT).is_some()
+        || app_data_dictionary(&key_package.extensions)
+            .ok()
+            .flatten()
+            .is_some_and(|d| d.get(ComponentId::LAST_RESORT_KEY_PACKAGE).is_some())
+}
+
 impl Group {
     /// `SafeExportSecret(component)` of the current epoch (draft-ietf-mls-extensions "Exported
     /// Secrets"): a secret of `Nh` bytes for `component` alone, which every member derives

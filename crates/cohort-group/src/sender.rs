@@ -49,6 +49,9 @@ pub struct LeafSpec {
     pub lifetime: Lifetime,
     /// Leaf extensions.
     pub extensions: Vec<Extension>,
+    /// Extensions of the KeyPackage itself (not of its leaf), for example the `last_resort`
+    /// marking ([`last_resort_extension`](crate::components::last_resort_extension)).
+    pub key_package_extensions: Vec<Extension>,
 }
 
 impl LeafSpec {
@@ -63,6 +66,7 @@ impl LeafSpec {
                 not_after: now.saturating_add(days.saturating_mul(86_400)),
             },
             extensions: Vec::new(),
+            key_package_extensions: Vec::new(),
         }
     }
 
@@ -116,7 +120,7 @@ pub fn create_key_package(
         cipher_suite: cs,
         init_key,
         leaf_node: leaf,
-        extensions: Vec::new(),
+        extensions: spec.key_package_extensions.clone(),
         signature: VarBytes::default(),
     };
     kp.signature = labeled::sign_with_label(signer, b"KeyPackageTBS", &kp.to_be_signed()?)?.into();

@@ -31,6 +31,7 @@ use cohort_group::{
     KeyPackageSecrets, LeafSpec, Processed, RatchetSnapshot, StagedCommit, create_key_package,
     key_package_ref,
 };
+use cohort_messages::components::{AppDataDictionary, ComponentId};
 use cohort_messages::framing::{ContentType, Sender};
 use cohort_messages::group_info::GroupInfo;
 use cohort_messages::key_package::KeyPackage;
@@ -41,7 +42,7 @@ use cohort_messages::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
 use cohort_messages::welcome::Welcome;
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_storage::{AsyncStorageProvider, GroupWrite, StorageProvider, Zeroizing};
-use cohort_tree::extension::Extension;
+use cohort_tree::extension::{Extension, ExtensionType};
 use cohort_tree::leaf::{Capabilities, LeafNode, ProtocolVersion};
 use cohort_tree::math::LeafIndex;
 use cohort_tree::node::RatchetTreeNodes;
@@ -102,12 +103,23 @@ impl Identity {
         now: u64,
         last_resort: bool,
     ) -> Result<NewKeyPackage, Error> {
-        let (kp, secrets) = create_key_package(
-            &*self.provider,
-            self.cipher_suite,
-            signer,
-            &self.leaf_spec(now),
-        )?;
+        let mut spec = self.leaf_spec(now);
+        if last_resort {
+            // Marked on the wire as the deployed implementations mark it (`last_resort`,
+            // 0x000A), so that a Delivery Service or a peer can tell.
+            spec.key_package_extensions
+                .push(cohort_group::components::last_resort_extension());
+            if !spec
+                .capabilities
+                .extensions
+                .contains(&ExtensionType::LAST_RESORT)
+            {
+                spec.capabilities
+                    .extensions
+                    .push(ExtensionType::LAST_RESORT);
+            }
+        }
+        let (kp, secrets) = create_key_package(&*self.provider, self.cipher_suite, signer, &spec)?;
         let reference = key_package_ref(&*self.provider, &kp)?;
         let mut record = Zeroizing::new(Vec::new());
         (
@@ -401,6 +413,16 @@ impl ClientBuilder {
         self
     }
 
+    /// The application's components (draft-ietf-mls-extensions): which it knows, how an
+    /// AppDataUpdate changes a component's data, and whether an AppEphemeral is acceptable
+    /// ([`AppComponents`](cohort_group::AppComponents)), in place of the one in
+    /// [`ClientBuilder::config`]. Groups loaded from storage use it too. By default no
+    /// component is known, and every AppDataUpdate and AppEphemeral is refused.
+    pub fn app_components(mut self, components: Arc<dyn cohort_group::AppComponents>) -> Self {
+        self.config.app_components = components;
+        self
+    }
+
     /// How many days new KeyPackages stay valid (default 30).
     pub fn key_package_days(mut self, days: u64) -> Self {
         self.key_package_days = days;
@@ -538,7 +560,22 @@ impl Psks {
     }
 }
 
+/// The key under which the PSK store keeps component `component`'s PSK `psk_id`: a prefix no
+/// external PSK id of the application is expected to start with, the component, then the id.
+fn application_psk_key(component: ComponentId, psk_id: &[u8]) -> Vec<u8> {
+    const PREFIX: &[u8] = b"\0cohort application psk\0";
+    let mut key = Vec::with_capacity(PREFIX.len() + 2 + psk_id.len());
+    key.extend_from_slice(PREFIX);
+    key.extend_from_slice(&component.0.to_be_bytes());
+    key.extend_from_slice(psk_id);
+    key
+}
+
 impl ExternalPsks for StoredPsks {
+    fn application_psk(&self, component: ComponentId, psk_id: &[u8]) -> Option<Secret> {
+        self.external_psk(&application_psk_key(component, psk_id))
+    }
+
     fn external_psk(&self, psk_id: &[u8]) -> Option<Secret> {
         match self.store.psk(psk_id) {
             Ok(found) => found.map(|p| Secret::new(p.to_vec())),
@@ -849,6 +886,40 @@ impl Client {
         Ok(self.storage.insert_psk(psk_id, psk)?)
     }
 
+    /// Stores the PSK that application component `component` names `psk_id`
+    /// (draft-ietf-mls-extensions "Pre-Shared Keys", PSK type `application`), so that commits
+    /// and Welcomes that use it can be processed and `application_psk_proposal` can name it.
+    /// It is kept apart from external PSKs: the same `psk_id` under another component, or as
+    /// an external PSK, is another PSK.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub fn register_application_psk(
+        &self,
+        component: ComponentId,
+        psk_id: &[u8],
+        psk: Zeroizing<Vec<u8>>,
+    ) -> Result<(), Error> {
+        Ok(self
+            .storage
+            .insert_psk(&application_psk_key(component, psk_id), psk)?)
+    }
+
+    /// Deletes the application PSK `psk_id` of `component`. Deleting an absent one is not an
+    /// error.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub fn delete_application_psk(
+        &self,
+        component: ComponentId,
+        psk_id: &[u8],
+    ) -> Result<(), Error> {
+        Ok(self
+            .storage
+            .delete_psk(&application_psk_key(component, psk_id))?)
+    }
+
     /// Deletes the external PSK `psk_id`. Deleting an absent one is not an error.
     ///
     /// # Errors
@@ -1087,6 +1158,15 @@ impl<C> GroupOf<C> {
         length: usize,
     ) -> Result<Secret, Error> {
         Ok(self.group.export_secret(label, context, length)?)
+    }
+
+    /// The group's application data: the GroupContext's `app_data_dictionary`
+    /// (draft-ietf-mls-extensions), if it has one. AppDataUpdate proposals change it.
+    ///
+    /// # Errors
+    /// None in practice: the group accepts only well-formed dictionaries.
+    pub fn app_data(&self) -> Result<Option<AppDataDictionary>, Error> {
+        Ok(self.group.app_data_dictionary()?)
     }
 
     /// The ratchet tree of the current epoch, for a joiner that gets it out of band (a Welcome
@@ -1474,6 +1554,62 @@ macro_rules! group_api {
             })
         }
 
+        /// `SafeSignWithLabel` (draft-ietf-mls-extensions "Signature Keys"): signs `content` for
+        /// component `component` with our leaf's signature key, under `label`. Other members
+        /// verify it with [`GroupOf::safe_verify`].
+        ///
+        /// # Errors
+        /// The signer's failure. A client with an asynchronous signer cannot sign here
+        /// ([`Error::Misuse`]).
+        pub fn safe_sign(&self, component: ComponentId, label: &[u8], content: &[u8]) -> Result<Vec<u8>, Error> {
+            match &self.client.id.signer {
+                SignerRef::Local(signer) => Ok(cohort_group::components::safe_sign_with_label(
+                    &**signer, component, label, content,
+                )?),
+                SignerRef::Remote(_) => Err(Error::Misuse(
+                    "safe_sign needs a synchronous signer",
+                )),
+            }
+        }
+
+        /// `SafeVerifyWithLabel`: whether `signature` is component `component`'s signature under
+        /// `label` of `content` by the member at `leaf`.
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] when it does not verify, or `leaf` is not a member.
+        pub fn safe_verify(
+            &self,
+            leaf: LeafIndex,
+            component: ComponentId,
+            label: &[u8],
+            content: &[u8],
+            signature: &[u8],
+        ) -> Result<(), Error> {
+            let key = self
+                .group
+                .tree()
+                .leaf(leaf)
+                .map(|l| l.signature_key.clone())
+                .ok_or(Error::Misuse("no member at that leaf"))?;
+            let suite = self.client.id.provider.require_suite(self.group.context().cipher_suite)?;
+            Ok(cohort_group::components::safe_verify_with_label(
+                &*suite, &key, component, label, content, signature,
+            )?)
+        }
+
+        /// A PreSharedKey proposal (PSK type `application`, draft-ietf-mls-extensions) for
+        /// component `component`'s PSK `psk_id` (see `Client::register_application_psk`), with a
+        /// fresh nonce: for `propose` or `commit`.
+        ///
+        /// # Errors
+        /// A crypto failure drawing the nonce.
+        pub fn application_psk_proposal(&self, component: ComponentId, psk_id: &[u8]) -> Result<Proposal, Error> {
+            self.psk_proposal(Psk::Application {
+                component_id: component,
+                psk_id: psk_id.to_vec().into(),
+            })
+        }
+
         /// A PreSharedKey proposal for this group's resumption PSK of `epoch` (usage
         /// `application`, RFC 9420 §8.6), with a fresh nonce: for `propose` or `commit`. The
         /// epoch must still be retained (`GroupConfig::max_resumption_epochs`).
@@ -1734,6 +1870,32 @@ macro_rules! group_api {
                 extensions,
             });
             self.propose(proposal, now)$($await)*
+        }
+
+        /// Proposes a change of component `component`'s application data in the GroupContext
+        /// (an AppDataUpdate, draft-ietf-mls-extensions): `Some(update)` is passed to every
+        /// member's [`AppComponents::apply_updates`](cohort_group::AppComponents::apply_updates),
+        /// `None` removes the component's data. Any member commits it, without a path. To
+        /// change the data in one step, `commit` the same proposal by value
+        /// ([`app_data_update`](cohort_group::components::app_data_update)).
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] when a member does not support the type or the application does
+        /// not know the component; a crypto or storage failure.
+        pub $($async)? fn propose_app_data_update(&mut self, component: ComponentId, update: Option<Vec<u8>>, now: u64) -> Result<MlsMessage, Error> {
+            self.propose(cohort_group::components::app_data_update(component, update), now)$($await)*
+        }
+
+        /// `SafeExportSecret(component)` of the current epoch (draft-ietf-mls-extensions
+        /// "Exported Secrets"): a secret every member derives alike for `component`, forward
+        /// secure: it is deleted from the stored group once exported, and a second call in the
+        /// same epoch fails.
+        ///
+        /// # Errors
+        /// [`Error::GroupMisuse`] for a second export in this epoch; a crypto or storage
+        /// failure.
+        pub $($async)? fn safe_export_secret(&mut self, component: ComponentId) -> Result<Secret, Error> {
+            self.operate(move |g, _| g.safe_export_secret(component))$($await)*
         }
 
         /// Asks to leave the group. In a group whose members all support SelfRemove

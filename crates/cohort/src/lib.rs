@@ -22,6 +22,10 @@ pub use remote_signer::AsyncSigner;
 
 /// The sans-IO group state machine, for applications that run their own persistence loop.
 pub mod group {
+    /// The safe application interface of draft-ietf-mls-extensions: component-scoped
+    /// signatures, HPKE encryption and exported secrets, Safe AAD, last-resort markings (see
+    /// `docs/extensions.md`).
+    pub use cohort_group::components;
     /// Light ("partial") members of draft-ietf-mls-partial-02, and the annotator that serves
     /// them from a full member's trees: see `docs/light-clients.md`.
     pub use cohort_group::light;
@@ -29,12 +33,13 @@ pub mod group {
     /// section ([`ValidationError`]'s payloads).
     pub use cohort_group::reason;
     pub use cohort_group::{
-        AcceptExternalProposals, AllowAllProposals, ApiMisuse, CommitOptions, CommitOutput,
-        CommitSummary, CustomProposals, ExternalJoin, ExternalProposalPolicy, ExternalPsks, Group,
-        GroupConfig, GroupStatus, HandshakeFormat, JoinInput, KeyPackageSecrets, LeafSpec,
-        LifetimePolicy, MaxLifetime, NoCustomProposals, NoPsks, Processed, PskList,
-        RatchetSnapshot, SplitState, StagedCommit, StrictChecks, ValidationError,
-        create_key_package, external_proposal, key_package_ref, new_member_proposal,
+        AcceptExternalProposals, AllowAllProposals, ApiMisuse, AppComponents, CommitOptions,
+        CommitOutput, CommitSummary, CustomProposals, ExternalJoin, ExternalProposalPolicy,
+        ExternalPsks, Group, GroupConfig, GroupStatus, HandshakeFormat, JoinInput,
+        KeyPackageSecrets, LeafSpec, LifetimePolicy, MaxLifetime, NoAppComponents,
+        NoCustomProposals, NoPsks, Processed, PskList, PskTable, RatchetSnapshot, ReplaceAppData,
+        SplitState, StagedCommit, StrictChecks, ValidationError, create_key_package,
+        external_proposal, key_package_ref, new_member_proposal,
     };
 }
 
@@ -121,7 +126,7 @@ pub mod tree {
 /// framing and MLSMessage (RFC 9420 §6, §10, §12).
 pub mod messages {
     pub use cohort_messages::{
-        MlsMessage, MlsMessageBody, WireFormat, extensions, framing, group_context, group_info,
-        key_package, partial, proposal, psk, welcome,
+        MlsMessage, MlsMessageBody, WireFormat, components, extensions, framing, group_context,
+        group_info, key_package, partial, proposal, psk, welcome,
     };
 }
