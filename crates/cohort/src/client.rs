@@ -137,14 +137,20 @@ impl Identity {
         })
     }
 
-    fn new_group(&self, signer: &dyn Signer, group_id: &[u8], now: u64) -> Result<Group, Error> {
+    fn new_group(
+        &self,
+        signer: &dyn Signer,
+        group_id: &[u8],
+        extensions: Vec<Extension>,
+        now: u64,
+    ) -> Result<Group, Error> {
         Ok(Group::create(
             &*self.provider,
             self.cipher_suite,
             signer,
             &self.leaf_spec(now),
             group_id.to_vec(),
-            Vec::new(),
+            extensions,
             self.config.clone(),
         )?)
     }
@@ -751,8 +757,20 @@ macro_rules! client_api {
         /// # Errors
         /// A crypto or storage failure.
         pub $($async)? fn create_group(&self, group_id: &[u8], now: u64) -> Result<GroupOf<Self>, Error> {
+            self.create_group_with(group_id, Vec::new(), now)$($await)*
+        }
+
+        /// `create_group` with GroupContext `extensions` (RFC 9420 §13): for example
+        /// `required_capabilities`, `external_senders`, or the application data of
+        /// draft-ietf-mls-extensions (`app_data_dictionary`). Our own leaf must support each
+        /// non-default type ([`ClientBuilder::capabilities`]).
+        ///
+        /// # Errors
+        /// [`Error::Invalid`] when our leaf does not support the extensions; a crypto or
+        /// storage failure.
+        pub $($async)? fn create_group_with(&self, group_id: &[u8], extensions: Vec<Extension>, now: u64) -> Result<GroupOf<Self>, Error> {
             let (id, group_id) = (self.id.clone(), group_id.to_vec());
-            let group = self.with_signer(move |signer| id.new_group(signer, &group_id, now))$($await)*?;
+            let group = self.with_signer(move |signer| id.new_group(signer, &group_id, extensions, now))$($await)*?;
             let g = GroupOf::new(self.clone(), group);
             g.save(None)$($await)*?;
             Ok(g)

@@ -40,9 +40,16 @@ fn client(name: &str) -> Client {
         .expect("client")
 }
 
-/// alice's group with bob in it.
+/// alice's group with bob in it, created with an `app_data_dictionary` holding TOPIC's data.
 fn pair(alice: &Client, bob: &Client) -> (ClientGroup, ClientGroup) {
-    let mut a = alice.create_group(b"extensions", NOW).expect("create");
+    let mut initial = cohort::messages::components::AppDataDictionary::new();
+    initial.insert(TOPIC, b"initial".to_vec());
+    let extensions = vec![
+        cohort::messages::extensions::ExtensionPayload::to_extension(&initial).expect("encodes"),
+    ];
+    let mut a = alice
+        .create_group_with(b"extensions", extensions, NOW)
+        .expect("create");
     let kp = bob.generate_key_package(NOW).expect("kp");
     let out = a.add_members(&[kp], NOW).expect("add");
     a.merge_pending_commit().expect("merge");
@@ -69,6 +76,11 @@ fn merge(group: &mut ClientGroup, message: MlsMessage) -> cohort::group::CommitS
 fn application_data_and_ephemeral_data_through_the_facade() {
     let (alice, bob) = (client("alice"), client("bob"));
     let (mut a, mut b) = pair(&alice, &bob);
+    assert_eq!(
+        b.app_data().expect("ok").expect("a dictionary").get(TOPIC),
+        Some(&b"initial"[..]),
+        "the creator's data reaches the joiner"
+    );
     let proposal = b
         .propose_app_data_update(TOPIC, Some(b"lunch at noon".to_vec()), NOW)
         .expect("propose");
