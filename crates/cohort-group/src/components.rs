@@ -12,7 +12,8 @@ use cohort_crypto::{
 };
 use cohort_key_schedule::KeyScheduleError;
 use cohort_messages::components::{
-    AppDataDictionary, ComponentId, ComponentOperationLabel, SafeAad,
+    AppDataDictionary, ApplicationFraming, ComponentId, ComponentOperationLabel, MediaType,
+    MediaTypeList, SafeAad,
 };
 use cohort_messages::extensions::ExtensionPayload;
 use cohort_messages::group_context::GroupContext;
@@ -217,6 +218,105 @@ pub fn is_last_resort(key_package: &cohort_messages::key_package::KeyPackage) ->
             .ok()
             .flatten()
             .is_some_and(|d| d.get(ComponentId::LAST_RESORT_KEY_PACKAGE).is_some())
+}
+
+/// The `content_media_types` of a LeafNode's or GroupContext's `extensions`
+/// (draft-ietf-mls-extensions "Content Advertisement"), if its dictionary has them.
+///
+/// # Errors
+/// A decode error for a malformed list (which a group never accepts).
+pub fn content_media_types(
+    extensions: &[cohort_tree::extension::Extension],
+) -> Result<Option<MediaTypeList>, Error> {
+    Ok(app_data_dictionary(extensions)?
+        .and_then(|d| {
+            d.get(ComponentId::CONTENT_MEDIA_TYPES)
+                .map(MediaTypeList::from_bytes)
+        })
+        .transpose()?)
+}
+
+/// The `application_data` to send `content` of `media_type` in the group whose context is
+/// `context`: framed as an `ApplicationFraming` where the group has `content_media_types`
+/// (then `media_type` `None` means the group's first media type), as given otherwise.
+///
+/// # Errors
+/// [`ApiMisuse::MediaTypeNotInGroup`] for a media type the group does not list, or a media
+/// type given to a group without `content_media_types`.
+pub fn frame_application(
+    context: &GroupContext,
+    media_type: Option<&MediaType>,
+    content: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let Some(group_types) = content_media_types(&context.extensions)? else {
+        return match media_type {
+            None => Ok(content.to_vec()),
+            Some(_) => Err(ApiMisuse::MediaTypeNotInGroup.into()),
+        };
+    };
+    let media_type = match media_type {
+        None => MediaType::new(""),
+        Some(m) if group_types.media_types().iter().any(|g| g.same_type(m)) => m.clone(),
+        Some(_) => return Err(ApiMisuse::MediaTypeNotInGroup.into()),
+    };
+    Ok(ApplicationFraming {
+        media_type,
+        inner_application_content: VarBytes::from(content.to_vec()),
+    }
+    .to_bytes()?)
+}
+
+/// Reads received `application_data` in the group whose context is `context`: where the group
+/// has `content_media_types`, an `ApplicationFraming` whose media type (the group's first when
+/// empty) and content are returned; otherwise the data as it is, with no media type.
+///
+/// # Errors
+/// [`ValidationError::MalformedApplicationFraming`] when the data is not an
+/// `ApplicationFraming` (X-CM-02).
+pub fn unframe_application(
+    context: &GroupContext,
+    application_data: &[u8],
+) -> Result<(Option<MediaType>, Vec<u8>), Error> {
+    let Some(group_types) = content_media_types(&context.extensions)? else {
+        return Ok((None, application_data.to_vec()));
+    };
+    let framing = ApplicationFraming::from_bytes(application_data)
+        .map_err(|_| ValidationError::MalformedApplicationFraming)?;
+    let media_type = if framing.media_type.media_type.is_empty() {
+        group_types
+            .media_types()
+            .first()
+            .cloned()
+            .ok_or(ValidationError::MalformedApplicationFraming)?
+    } else {
+        framing.media_type
+    };
+    Ok((
+        Some(media_type),
+        framing.inner_application_content.into_vec(),
+    ))
+}
+
+/// Checks, for our own commits, that each new member advertises every media type of the new
+/// GroupContext's `content_media_types` (draft-ietf-mls-extensions "Content Advertisement":
+/// a client SHOULD NOT add one that does not).
+pub(crate) fn check_joiners_media_types<'a>(
+    extensions: &[cohort_tree::extension::Extension],
+    joiners: impl IntoIterator<Item = &'a cohort_tree::leaf::LeafNode>,
+) -> Result<(), Error> {
+    let Some(required) = content_media_types(extensions)? else {
+        return Ok(());
+    };
+    for leaf in joiners {
+        let covered = content_media_types(&leaf.extensions)
+            .ok()
+            .flatten()
+            .is_some_and(|own| own.covers(&required));
+        if !covered {
+            return Err(ApiMisuse::MediaTypesUnsupported.into());
+        }
+    }
+    Ok(())
 }
 
 impl Group {

@@ -234,6 +234,10 @@ pub enum ValidationError {
     /// well-formed `SafeAAD` (items sorted by component, one each).
     #[error("authenticated_data is not a SafeAAD, which the group requires")]
     MalformedSafeAad,
+    /// draft-ietf-mls-extensions "Framing of application_data" (X-CM-02): the group has
+    /// `content_media_types`, and the application data is not an `ApplicationFraming`.
+    #[error("application data is not an ApplicationFraming, which the group requires")]
+    MalformedApplicationFraming,
 }
 
 /// A misuse of the API by the caller.
@@ -279,6 +283,14 @@ pub enum ApiMisuse {
     /// `SafeAAD`, and the authenticated data given does not start with one.
     #[error("the group requires authenticated_data to be a SafeAAD")]
     AadNotSafeAad,
+    /// draft-ietf-mls-extensions "Content Advertisement": a media type the group's
+    /// `content_media_types` does not list (or the group has none).
+    #[error("the group does not list this media type")]
+    MediaTypeNotInGroup,
+    /// draft-ietf-mls-extensions "Content Advertisement": a new member does not advertise every
+    /// media type the group's `content_media_types` requires, and a client should not add it.
+    #[error("a new member does not advertise the group's media types")]
+    MediaTypesUnsupported,
     /// draft-ietf-mls-extensions "Exported Secrets": the component's safe exported secret of
     /// this epoch was exported already, and its key material deleted.
     #[error("component {0:#06x}'s exported secret of this epoch was already consumed")]

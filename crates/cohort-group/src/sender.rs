@@ -395,6 +395,12 @@ impl Group {
             )
             .into());
         }
+        // New members advertise the group's media types (draft-ietf-mls-extensions, a SHOULD
+        // on the adder: receivers do not check it).
+        crate::components::check_joiners_media_types(
+            &extensions,
+            joiners.iter().map(|(_, kp)| &kp.leaf_node),
+        )?;
         let joiner_leaves: Vec<LeafIndex> = joiners.iter().map(|(l, _)| *l).collect();
         let mut provisional = GroupContext {
             epoch: state.context.epoch.checked_add(1).ok_or(

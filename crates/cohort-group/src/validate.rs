@@ -455,7 +455,9 @@ pub(crate) fn check_draft_payloads(
         AppDataDictionary, RequiredWireFormats, SupportedWireFormats,
     };
     let ok = extensions.iter().all(|e| match e.extension_type {
-        ExtensionType::APP_DATA_DICTIONARY => AppDataDictionary::from_extension(e).is_ok(),
+        ExtensionType::APP_DATA_DICTIONARY => {
+            AppDataDictionary::from_extension(e).is_ok_and(|d| well_formed_components(&d))
+        }
         ExtensionType::SUPPORTED_WIRE_FORMATS => SupportedWireFormats::from_extension(e).is_ok(),
         ExtensionType::REQUIRED_WIRE_FORMATS => RequiredWireFormats::from_extension(e).is_ok(),
         _ => true,
@@ -465,6 +467,23 @@ pub(crate) fn check_draft_payloads(
     } else {
         Err(ValidationError::InvalidExtension(ExtensionReason::MalformedDraftExtension).into())
     }
+}
+
+/// The components of draft-ietf-mls-extensions that a dictionary carries decode as their
+/// types: `app_components` and `safe_aad` as a `ComponentsList` (X-NEG-03),
+/// `content_media_types` as a non-empty `MediaTypeList` (X-CM-01), `last_resort_key_package`
+/// empty (X-LR-02). Other components, GREASE included, are the application's (X-GR-01).
+fn well_formed_components(d: &cohort_messages::components::AppDataDictionary) -> bool {
+    use cohort_codec::Decode;
+    use cohort_messages::components::{ComponentId, ComponentsList, MediaTypeList};
+    d.entries().iter().all(|e| match e.component_id {
+        ComponentId::APP_COMPONENTS | ComponentId::SAFE_AAD => {
+            ComponentsList::from_bytes(&e.data).is_ok()
+        }
+        ComponentId::CONTENT_MEDIA_TYPES => MediaTypeList::from_bytes(&e.data).is_ok(),
+        ComponentId::LAST_RESORT_KEY_PACKAGE => e.data.is_empty(),
+        _ => true,
+    })
 }
 
 /// The components a LeafNode or GroupContext lists in its `app_data_dictionary` under

@@ -24,7 +24,8 @@ use cohort_group::{
 };
 use cohort_messages::components::{
     AppDataDictionary, AppDataOperation, AppDataUpdate, AppEphemeral, ComponentData, ComponentId,
-    ComponentsList, RequiredWireFormats, SafeAad, SafeAadItem, SupportedWireFormats,
+    ComponentsList, MediaType, MediaTypeList, RequiredWireFormats, SafeAad, SafeAadItem,
+    SupportedWireFormats,
 };
 use cohort_messages::extensions::{ExtensionPayload, RequiredCapabilities};
 use cohort_messages::framing::{Content, Sender};
@@ -824,4 +825,136 @@ fn app_data_update_is_an_external_proposal_type() {
     }
     let sr = ProposalType::SELF_REMOVE.entry().expect("a draft type");
     assert!(!sr.external && sr.path_required);
+}
+
+/// A dictionary extension with `entries`.
+fn dictionary_of(entries: &[(ComponentId, Vec<u8>)]) -> Extension {
+    let mut d = AppDataDictionary::new();
+    for (c, data) in entries {
+        d.insert(*c, data.clone());
+    }
+    d.to_extension().expect("encodes")
+}
+
+fn media_types(types: &[&str]) -> Vec<u8> {
+    MediaTypeList::new(types.iter().map(|t| MediaType::new(t)).collect())
+        .expect("non-empty")
+        .to_bytes()
+        .expect("encodes")
+}
+
+/// X-CM-01 / X-NEG-03 / X-LR-02: the draft's own components decode as their types wherever a
+/// dictionary appears: an empty `content_media_types`, an `app_components` that is not a
+/// ComponentsList, or a `last_resort_key_package` with data is refused in a new member's leaf.
+#[test]
+fn x_cm_01_x_neg_03_x_lr_02_malformed_draft_components_are_refused() {
+    for bad in [
+        (ComponentId::CONTENT_MEDIA_TYPES, vec![0]),
+        (ComponentId::APP_COMPONENTS, vec![5, 1]),
+        (ComponentId::LAST_RESORT_KEY_PACKAGE, vec![1]),
+    ] {
+        let (mut alice, mut bob, _carol) = trio();
+        let (kp, _, _) = key_package_with(&spec_ext("dave", &TYPES, vec![dictionary_of(&[bad])]));
+        let msg = craft_proposal(
+            &mut alice,
+            Proposal::Add(cohort_messages::proposal::Add { key_package: kp }),
+            HandshakeFormat::Public,
+        );
+        let err = reject(&mut bob.group, &msg);
+        assert!(matches!(
+            invalid(&err),
+            ValidationError::InvalidExtension(ExtensionReason::MalformedDraftExtension)
+        ));
+    }
+}
+
+/// X-GR-01: GREASE and unknown components in a new member's dictionary and `app_components`
+/// list are ignored: the member is added.
+#[test]
+fn x_gr_01_grease_components_are_ignored() {
+    let (mut alice, mut bob, _carol) = trio();
+    let listed = ComponentsList {
+        component_ids: vec![TOPIC, ComponentId(0x3A3A), ComponentId(0xBEEF)],
+    }
+    .to_bytes()
+    .expect("encodes");
+    let leaf = dictionary_of(&[
+        (ComponentId::APP_COMPONENTS, listed),
+        (ComponentId(0x0A0A), vec![1, 2, 3]),
+        (ComponentId(0x7A7A), Vec::new()),
+    ]);
+    let (kp, _, _) = key_package_with(&spec_ext("dave", &TYPES, vec![leaf]));
+    let msg = craft_proposal(
+        &mut alice,
+        Proposal::Add(cohort_messages::proposal::Add { key_package: kp }),
+        HandshakeFormat::Public,
+    );
+    accept_proposal(&mut bob.group, &msg);
+}
+
+/// Content advertisement: in a group with `content_media_types`, application data is framed
+/// with its media type (the group's first when left empty) and read back; unframed data is
+/// refused by the reader (X-CM-02); and a committer does not add a client that does not
+/// advertise the group's media types.
+#[test]
+fn x_cm_02_application_framing_in_a_group_with_media_types() {
+    use cohort_group::components::{frame_application, unframe_application};
+    let group = vec![dictionary_of(&[(
+        ComponentId::CONTENT_MEDIA_TYPES,
+        media_types(&["text/plain", "application/json"]),
+    )])];
+    let leaf = |types: &[&str]| {
+        vec![dictionary_of(&[(
+            ComponentId::CONTENT_MEDIA_TYPES,
+            media_types(types),
+        )])]
+    };
+    let (mut alice, mut bob) = pair_with(
+        &spec_ext("alice", &TYPES, leaf(&["text/plain", "application/json"])),
+        &spec_ext(
+            "bob",
+            &TYPES,
+            leaf(&["application/json", "text/plain", "image/png"]),
+        ),
+        group,
+    );
+    let context = alice.group.context().clone();
+    let json = MediaType::new("application/json");
+    for (given, expected) in [(Some(&json), "application/json"), (None, "text/plain")] {
+        let data = frame_application(&context, given, b"{}").expect("frame");
+        let msg = alice
+            .group
+            .encrypt_application(&alice.signer, &data, &[], 0)
+            .expect("encrypt");
+        let Processed::Application { data, .. } = deliver(&mut bob.group, &msg).expect("read")
+        else {
+            panic!("an application message")
+        };
+        let (media_type, content) =
+            unframe_application(bob.group.context(), &data).expect("framed");
+        assert_eq!(
+            media_type.expect("a media type").media_type.as_slice(),
+            expected.as_bytes()
+        );
+        assert_eq!(content, b"{}");
+    }
+    assert!(matches!(
+        frame_application(&context, Some(&MediaType::new("image/png")), b"x"),
+        Err(Error::Misuse(ApiMisuse::MediaTypeNotInGroup))
+    ));
+    let err = unframe_application(&context, b"not framed").expect_err("X-CM-02");
+    assert!(matches!(
+        invalid(&err),
+        ValidationError::MalformedApplicationFraming
+    ));
+    // Carol advertises only text/plain: Alice does not add her.
+    let (kp, _, _) = key_package_with(&spec_ext("carol", &TYPES, leaf(&["text/plain"])));
+    let err = alice
+        .group
+        .add_members(&alice.signer, vec![kp], &CommitOptions::new(), Some(NOW))
+        .expect_err("carol lacks application/json");
+    assert!(matches!(
+        err,
+        Error::Misuse(ApiMisuse::MediaTypesUnsupported)
+    ));
 }
