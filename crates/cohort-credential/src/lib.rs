@@ -3,12 +3,14 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod multi;
 mod validator;
 #[cfg(feature = "x509")]
 pub mod x509;
 
 use cohort_codec::{CodecError, Decode, Encode, Reader, VarBytes, opaque_len};
 
+pub use multi::{CredentialBinding, MultiCredential, MultiCredentialValidator};
 pub use validator::{
     BasicValidator, CredentialContext, CredentialError, CredentialValidator, DuplicatePolicy,
     Identity,

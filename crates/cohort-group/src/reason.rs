@@ -249,6 +249,23 @@ pub enum LeafNodeReason {
     /// RFC 9420 §7.3 (V-7.3-05): the leaf does not list a credential type in use in the group.
     #[error("the leaf does not support a credential type in use in the group")]
     CredentialInUseUnsupported,
+    /// draft-ietf-mls-extensions "Multi-Credentials" (X-MC-01): a `multi` or `weak-multi`
+    /// credential whose body is not a list of credential bindings.
+    #[error("a malformed multi-credential")]
+    MalformedMultiCredential,
+    /// draft-ietf-mls-extensions "Verifying a Multi-Credential" (X-MC-02): a binding's signature
+    /// does not verify under its credential key for the leaf's signature key.
+    #[error("a credential binding's signature does not verify")]
+    InvalidCredentialBinding,
+    /// draft-ietf-mls-extensions "Verifying a Multi-Credential" (X-MC-03): in a `multi`
+    /// credential, a binding some member (this client included) does not support (its
+    /// credential type or cipher suite).
+    #[error("a member does not support a binding of the multi-credential")]
+    MultiBindingUnsupported,
+    /// draft-ietf-mls-extensions "Verifying a Multi-Credential" (X-MC-04): in a `weak-multi`
+    /// credential, a member (this client included) supports none of the bindings.
+    #[error("a member supports no binding of the weak multi-credential")]
+    WeakMultiNoSupportedBinding,
     /// RFC 9420 §7.3, §12.4.3.1 (V-7.3-04/05): in a tree received at join, a member does not list a
     /// credential type in use in the group.
     #[error("a member does not support a credential type in use in the group")]

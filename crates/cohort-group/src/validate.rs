@@ -111,6 +111,8 @@ fn check_leaf(
         .credential_validator
         .validate(&leaf.credential, &leaf.signature_key, as_context)
         .map_err(ValidationError::CredentialRejected)?;
+    // A multi-credential's bindings are signed for this leaf's key (X-MC-01..04).
+    check_multi_credential(suite, leaf)?;
     // The leaf's own credential type is among its capabilities (V-7.2-02).
     let caps = &leaf.capabilities;
     if !caps
@@ -237,6 +239,7 @@ pub(crate) fn check_credential_support(
     tree: &cohort_tree::RatchetTree,
     replaced: Option<LeafIndex>,
 ) -> Result<(), Error> {
+    check_multi_support(leaf, tree, replaced)?;
     let ty = leaf.credential.credential_type();
     // A leaf replacing one of the same credential type that supported no more types than it
     // does passes if the old one did: the other members, checked against the old leaf (when
@@ -266,6 +269,76 @@ pub(crate) fn check_credential_support(
             .contains(&other.credential.credential_type())
         {
             return Err(invalid(LeafNodeReason::CredentialInUseUnsupported));
+        }
+    }
+    Ok(())
+}
+
+/// The bindings of `leaf`'s multi-credential that this client supports: those of the group's
+/// suite, the only one whose signature scheme it has at hand (draft-ietf-mls-extensions
+/// "Verifying a Multi-Credential"). Checks each one's signature for the leaf's key; a `multi`
+/// credential must have only such bindings, a `weak-multi` one at least one.
+fn check_multi_credential(suite: &dyn SuiteOps, leaf: &LeafNode) -> Result<(), Error> {
+    let Some(multi) = cohort_credential::MultiCredential::from_credential(&leaf.credential) else {
+        return Ok(());
+    };
+    let multi = multi.map_err(|_| invalid(LeafNodeReason::MalformedMultiCredential))?;
+    let mut supported = 0usize;
+    for b in &multi.bindings {
+        if b.cipher_suite != suite.cipher_suite() {
+            if multi.weak {
+                continue;
+            }
+            return Err(invalid(LeafNodeReason::MultiBindingUnsupported));
+        }
+        b.verify(suite, &leaf.signature_key).map_err(|e| {
+            Error::on_peer_data(
+                e,
+                ValidationError::InvalidLeafNode(LeafNodeReason::InvalidCredentialBinding),
+            )
+        })?;
+        supported += 1;
+    }
+    if supported == 0 {
+        return Err(invalid(if multi.weak {
+            LeafNodeReason::WeakMultiNoSupportedBinding
+        } else {
+            LeafNodeReason::MalformedMultiCredential
+        }));
+    }
+    Ok(())
+}
+
+/// Whether `member` supports `binding`: its credential type and its cipher suite are among the
+/// member's capabilities.
+fn supports_binding(member: &LeafNode, binding: &cohort_credential::CredentialBinding) -> bool {
+    let caps = &member.capabilities;
+    caps.credentials
+        .contains(&binding.credential.credential_type())
+        && caps.cipher_suites.contains(&binding.cipher_suite)
+}
+
+/// For a leaf with a multi-credential, every other member supports each binding (`multi`) or
+/// at least one (`weak-multi`), as the draft requires (X-MC-03, X-MC-04).
+fn check_multi_support(
+    leaf: &LeafNode,
+    tree: &cohort_tree::RatchetTree,
+    replaced: Option<LeafIndex>,
+) -> Result<(), Error> {
+    let Some(multi) = cohort_credential::MultiCredential::from_credential(&leaf.credential) else {
+        return Ok(());
+    };
+    let multi = multi.map_err(|_| invalid(LeafNodeReason::MalformedMultiCredential))?;
+    for (i, other) in tree.leaves() {
+        if Some(i) == replaced {
+            continue;
+        }
+        if multi.weak {
+            if !multi.bindings.iter().any(|b| supports_binding(other, b)) {
+                return Err(invalid(LeafNodeReason::WeakMultiNoSupportedBinding));
+            }
+        } else if !multi.bindings.iter().all(|b| supports_binding(other, b)) {
+            return Err(invalid(LeafNodeReason::MultiBindingUnsupported));
         }
     }
     Ok(())

@@ -958,3 +958,177 @@ fn x_cm_02_application_framing_in_a_group_with_media_types() {
         Error::Misuse(ApiMisuse::MediaTypesUnsupported)
     ));
 }
+
+/// A leaf spec whose credential is `credential`, listing basic, x509 and both multi types.
+fn spec_multi(credential: cohort_credential::Credential) -> cohort_group::LeafSpec {
+    use cohort_credential::CredentialType;
+    let mut s = spec_ext("multi", &TYPES, Vec::new());
+    s.credential = credential;
+    s.capabilities.credentials = vec![
+        CredentialType::BASIC,
+        CredentialType::MULTI,
+        CredentialType::WEAK_MULTI,
+    ];
+    s
+}
+
+/// alice and bob listing basic and the multi types (not x509).
+fn multi_pair() -> (Member, Member) {
+    let (a, b) = (
+        spec_multi(cohort_credential::Credential::basic(b"alice".to_vec())),
+        spec_multi(cohort_credential::Credential::basic(b"bob".to_vec())),
+    );
+    pair_with(&a, &b, Vec::new())
+}
+
+/// A binding of `credential` under a fresh key, for the leaf key of `leaf_signer`.
+fn binding(
+    cs: cohort_crypto::CipherSuite,
+    credential: cohort_credential::Credential,
+    leaf_signer: &cohort_crypto::SoftwareSigner,
+) -> cohort_credential::CredentialBinding {
+    let key = signer();
+    let leaf_key = cohort_crypto::Signer::public_key(leaf_signer);
+    cohort_credential::CredentialBinding::sign(&key, cs, credential, leaf_key).expect("sign")
+}
+
+/// An Add of a client whose leaf (signed by `leaf_signer`) carries `multi`.
+fn add_with_credential(
+    alice: &mut Member,
+    credential: cohort_credential::Credential,
+    leaf_signer: cohort_crypto::SoftwareSigner,
+) -> MlsMessage {
+    let (kp, _) =
+        cohort_group::create_key_package(&provider(), CS, &leaf_signer, &spec_multi(credential))
+            .expect("kp");
+    craft_proposal(
+        alice,
+        Proposal::Add(cohort_messages::proposal::Add { key_package: kp }),
+        HandshakeFormat::Public,
+    )
+}
+
+/// A member with a multi-credential (two basic credentials, each bound by its own key) is
+/// added; X-MC-02: a binding signed for another leaf key is refused.
+#[test]
+fn x_mc_02_multi_credential_bindings_must_be_signed_for_the_leaf_key() {
+    use cohort_credential::{Credential, MultiCredential};
+    let (mut alice, mut bob) = multi_pair();
+    let dave = signer();
+    let multi = MultiCredential {
+        weak: false,
+        bindings: vec![
+            binding(CS, Credential::basic(b"dave@corp".to_vec()), &dave),
+            binding(CS, Credential::basic(b"dave@chat".to_vec()), &dave),
+        ],
+    };
+    let msg = add_with_credential(&mut alice, multi.to_credential().expect("encodes"), dave);
+    accept_proposal(&mut bob.group, &msg);
+    // The same bindings on another client's leaf do not verify.
+    let msg = add_with_credential(
+        &mut alice,
+        multi.to_credential().expect("encodes"),
+        signer(),
+    );
+    let err = reject(&mut bob.group, &msg);
+    assert!(matches!(
+        invalid(&err),
+        ValidationError::InvalidLeafNode(
+            cohort_group::reason::LeafNodeReason::InvalidCredentialBinding
+        )
+    ));
+}
+
+/// X-MC-01: a multi-credential whose body is not a list of bindings is refused.
+#[test]
+fn x_mc_01_malformed_multi_credential_is_refused() {
+    let (mut alice, mut bob) = multi_pair();
+    let credential = cohort_credential::Credential::Other {
+        credential_type: cohort_credential::CredentialType::MULTI,
+        data: VarBytes::from(vec![0, 1, 2]),
+    };
+    let msg = add_with_credential(&mut alice, credential, signer());
+    let err = reject(&mut bob.group, &msg);
+    assert!(matches!(
+        invalid(&err),
+        ValidationError::InvalidLeafNode(
+            cohort_group::reason::LeafNodeReason::MalformedMultiCredential
+        )
+    ));
+}
+
+/// X-MC-03: in a `multi` credential every binding must be supported by every member: a binding
+/// of a credential type the members do not list (x509) is refused, as is one of another cipher
+/// suite.
+#[test]
+fn x_mc_03_multi_binding_a_member_does_not_support_is_refused() {
+    use cohort_credential::{Credential, MultiCredential};
+    for (cs, credential) in [
+        (
+            CS,
+            Credential::X509 {
+                certificates: Vec::new(),
+            },
+        ),
+        (
+            cohort_crypto::CipherSuite(3),
+            Credential::basic(b"dave@corp".to_vec()),
+        ),
+    ] {
+        let (mut alice, mut bob) = multi_pair();
+        let dave = signer();
+        let multi = MultiCredential {
+            weak: false,
+            bindings: vec![
+                binding(CS, Credential::basic(b"dave@chat".to_vec()), &dave),
+                binding(cs, credential, &dave),
+            ],
+        };
+        let msg = add_with_credential(&mut alice, multi.to_credential().expect("encodes"), dave);
+        let err = reject(&mut bob.group, &msg);
+        assert!(matches!(
+            invalid(&err),
+            ValidationError::InvalidLeafNode(
+                cohort_group::reason::LeafNodeReason::MultiBindingUnsupported
+            )
+        ));
+    }
+}
+
+/// X-MC-04: a `weak-multi` credential needs each member to support one binding at least: one
+/// basic binding beside an x509 one is enough; x509 alone is refused.
+#[test]
+fn x_mc_04_weak_multi_needs_one_supported_binding_per_member() {
+    use cohort_credential::{Credential, MultiCredential};
+    let x509 = || Credential::X509 {
+        certificates: Vec::new(),
+    };
+    let (mut alice, mut bob) = multi_pair();
+    let dave = signer();
+    let weak = MultiCredential {
+        weak: true,
+        bindings: vec![
+            binding(CS, x509(), &dave),
+            binding(CS, Credential::basic(b"dave@chat".to_vec()), &dave),
+        ],
+    };
+    let msg = add_with_credential(&mut alice, weak.to_credential().expect("encodes"), dave);
+    accept_proposal(&mut bob.group, &msg);
+    let erin = signer();
+    let only_x509 = MultiCredential {
+        weak: true,
+        bindings: vec![binding(CS, x509(), &erin)],
+    };
+    let msg = add_with_credential(
+        &mut alice,
+        only_x509.to_credential().expect("encodes"),
+        erin,
+    );
+    let err = reject(&mut bob.group, &msg);
+    assert!(matches!(
+        invalid(&err),
+        ValidationError::InvalidLeafNode(
+            cohort_group::reason::LeafNodeReason::WeakMultiNoSupportedBinding
+        )
+    ));
+}

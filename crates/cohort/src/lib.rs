@@ -75,8 +75,9 @@ pub mod credential {
     #[cfg(feature = "x509")]
     pub use cohort_credential::x509;
     pub use cohort_credential::{
-        BasicValidator, Certificate, Credential, CredentialContext, CredentialError,
-        CredentialType, CredentialValidator, DuplicatePolicy, Identity,
+        BasicValidator, Certificate, Credential, CredentialBinding, CredentialContext,
+        CredentialError, CredentialType, CredentialValidator, DuplicatePolicy, Identity,
+        MultiCredential, MultiCredentialValidator,
     };
 }
 
