@@ -698,9 +698,9 @@ fn x_psk_01_application_psk_is_separated_by_component() {
     );
 }
 
-/// The safe exporter: every member derives the same secret for a component, components get
-/// different secrets, a second export fails (the secret is deleted, also across a save and a
-/// load), and the next epoch has fresh ones.
+/// X-EXP-01: the safe exporter: every member derives the same secret for a component,
+/// components get different secrets, a second export fails (the secret is consumed and its
+/// source deleted, also across a save and a load), and the next epoch has fresh ones.
 #[test]
 fn safe_exported_secrets_agree_differ_by_component_and_are_consumed() {
     let (mut alice, mut bob, mut carol) = trio();
@@ -773,8 +773,8 @@ fn safe_exported_secrets_agree_differ_by_component_and_are_consumed() {
     );
 }
 
-/// Component signatures verify only under the component and label they were made with, and
-/// never as an MLS signature of the same content.
+/// X-SIG-01: component signatures verify only under the component and label they were made
+/// with, and never as an MLS signature of the same content.
 #[test]
 fn safe_signatures_are_separated_by_component_and_label() {
     let s = suite();
@@ -793,8 +793,8 @@ fn safe_signatures_are_separated_by_component_and_label() {
     assert!(cohort_crypto::labeled::verify_with_label(&*s, &key, b"vote", b"yes", &sig).is_err());
 }
 
-/// Component ciphertexts decrypt only under the component, label and context they were made
-/// with.
+/// X-HPKE-01: component ciphertexts decrypt only under the component, label and context they
+/// were made with.
 #[test]
 fn safe_encryption_is_separated_by_component() {
     let s = suite();
@@ -816,7 +816,8 @@ fn safe_encryption_is_separated_by_component() {
     }
 }
 
-/// An external sender may propose AppDataUpdate and AppEphemeral (the draft's "External: Y").
+/// X-AD-08: the draft's registry rows: an external sender may propose AppDataUpdate and
+/// AppEphemeral ("External: Y"), neither needs a path; SelfRemove is member-only and needs one.
 #[test]
 fn app_data_update_is_an_external_proposal_type() {
     for t in TYPES {
@@ -825,6 +826,32 @@ fn app_data_update_is_an_external_proposal_type() {
     }
     let sr = ProposalType::SELF_REMOVE.entry().expect("a draft type");
     assert!(!sr.external && sr.path_required);
+    // Through the receive path: a server listed in external_senders updates the data.
+    let server = signer();
+    let senders = cohort_messages::extensions::ExternalSenders(vec![
+        cohort_messages::extensions::ExternalSender {
+            signature_key: cohort_crypto::Signer::public_key(&server).clone(),
+            credential: cohort_credential::Credential::basic(b"server".to_vec()),
+        },
+    ])
+    .to_extension()
+    .expect("encodes");
+    let (mut alice, mut bob, mut carol) = trio_ext(vec![senders], &TYPES);
+    let msg = cohort_group::external_proposal(
+        &provider(),
+        &server,
+        alice.group.context(),
+        0,
+        update(TOPIC, b"from the server"),
+        &[],
+    )
+    .expect("an external proposal");
+    for m in [&mut alice, &mut bob, &mut carol] {
+        accept_proposal(&mut m.group, &msg);
+    }
+    let commit = commit(&mut alice, Vec::new());
+    apply(&mut bob.group, &commit);
+    assert_eq!(dictionary(&bob).get(TOPIC), Some(&b"from the server"[..]));
 }
 
 /// A dictionary extension with `entries`.
@@ -1130,5 +1157,24 @@ fn x_mc_04_weak_multi_needs_one_supported_binding_per_member() {
         ValidationError::InvalidLeafNode(
             cohort_group::reason::LeafNodeReason::WeakMultiNoSupportedBinding
         )
+    ));
+}
+
+/// X-WF-01: a `supported_wire_formats` extension whose body is not a list of wire formats is
+/// refused in a new member's leaf.
+#[test]
+fn x_wf_01_malformed_supported_wire_formats_is_refused() {
+    let (mut alice, mut bob, _carol) = trio();
+    let bad = Extension::new(ExtensionType::SUPPORTED_WIRE_FORMATS, vec![3, 0, 1]);
+    let (kp, _, _) = key_package_with(&spec_ext("dave", &TYPES, vec![bad]));
+    let msg = craft_proposal(
+        &mut alice,
+        Proposal::Add(cohort_messages::proposal::Add { key_package: kp }),
+        HandshakeFormat::Public,
+    );
+    let err = reject(&mut bob.group, &msg);
+    assert!(matches!(
+        invalid(&err),
+        ValidationError::InvalidExtension(ExtensionReason::MalformedDraftExtension)
     ));
 }
