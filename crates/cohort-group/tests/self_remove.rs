@@ -71,7 +71,7 @@ fn invalid(err: &Error) -> &ValidationError {
     }
 }
 
-/// Carol leaves: her SelfRemove is cached by everyone, Alice's next commit covers it by
+/// X-SR-10: Carol leaves: her SelfRemove is cached by everyone, Alice's next commit covers it by
 /// reference, Bob sees Carol removed and Carol sees that she is out.
 #[test]
 fn a_member_leaves_with_a_self_remove_committed_by_another() {
