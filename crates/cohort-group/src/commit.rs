@@ -159,7 +159,12 @@ pub(crate) fn apply_proposals(
             summary.app_ephemeral.push(e.clone());
         }
     }
-    summary.app_data_updated = apply_app_data_updates(state, resolved, &mut extensions)?;
+    summary.app_data_updated = apply_app_data_updates(
+        &*state.config.app_components,
+        &state.context,
+        resolved,
+        &mut extensions,
+    )?;
     if !summary.app_data_updated.is_empty() {
         summary.extensions_changed = true;
     }
@@ -203,8 +208,9 @@ pub(crate) fn apply_proposals(
 /// component as draft-ietf-mls-extensions says: a single `remove` removes present data
 /// (X-AD-02); `update`s go to the application, whose result becomes the data (X-AD-04). The
 /// dictionary keeps its place in the list, or is appended. Returns the components changed.
-fn apply_app_data_updates(
-    state: &GroupState,
+pub(crate) fn apply_app_data_updates(
+    components: &dyn crate::AppComponents,
+    context: &GroupContext,
     resolved: &[Resolved],
     extensions: &mut Vec<cohort_tree::extension::Extension>,
 ) -> Result<Vec<ComponentId>, Error> {
@@ -225,7 +231,6 @@ fn apply_app_data_updates(
         Some(e) => AppDataDictionary::from_extension(e)?,
         None => AppDataDictionary::new(),
     };
-    let components = &state.config.app_components;
     for &component in &order {
         let ops: Vec<&AppDataOperation> = resolved
             .iter()
@@ -252,12 +257,7 @@ fn apply_app_data_updates(
             continue;
         }
         let new = components
-            .apply_updates(
-                component,
-                dictionary.get(component),
-                &updates,
-                &state.context,
-            )
+            .apply_updates(component, dictionary.get(component), &updates, context)
             .ok_or(ValidationError::InvalidProposalList(
                 ProposalListReason::AppDataUpdateRefused,
             ))?;
@@ -292,6 +292,39 @@ fn validate_component_proposal(
             return Err(
                 ValidationError::InvalidProposal(ProposalReason::AppEphemeralRefused).into(),
             );
+        }
+    }
+    Ok(())
+}
+
+/// Per component, the `update`s and `remove`s of a proposal list's AppDataUpdates.
+pub(crate) type AppDataOps = std::collections::BTreeMap<ComponentId, (usize, usize)>;
+
+/// A list's checks of an AppDataUpdate or AppEphemeral `r`: every member of `tree` the commit
+/// keeps (not in `removed`) lists its type (X-AD-06, as V-12.2-12), and for each component one
+/// `remove` or only `update`s (X-AD-03), counted in `ops`.
+pub(crate) fn check_component_proposal_in_list(
+    tree: &cohort_tree::RatchetTree,
+    removed: &BTreeSet<LeafIndex>,
+    r: &Resolved,
+    ops: &mut AppDataOps,
+) -> Result<(), Error> {
+    let bad = |r: ProposalListReason| -> Error { ValidationError::InvalidProposalList(r).into() };
+    let ty = r.proposal.proposal_type();
+    let unsupported = tree
+        .leaves()
+        .any(|(i, leaf)| !removed.contains(&i) && !leaf.capabilities.proposals.contains(&ty));
+    if unsupported {
+        return Err(bad(ProposalListReason::ExtensionTypeUnsupported));
+    }
+    if let Proposal::AppDataUpdate(u) = &r.proposal {
+        let entry = ops.entry(u.component_id).or_insert((0, 0));
+        match u.op {
+            AppDataOperation::Update(_) => entry.0 += 1,
+            AppDataOperation::Remove => entry.1 += 1,
+        }
+        if entry.1 > 1 || (entry.1 == 1 && entry.0 > 0) {
+            return Err(bad(ProposalListReason::AppDataUpdateConflict));
         }
     }
     Ok(())
@@ -822,7 +855,7 @@ fn validate_proposal_list(
     let mut psk_ids = BTreeSet::new();
     let mut gce = 0;
     // Per component, the AppDataUpdates' `update`s and `remove`s.
-    let mut app_data_ops = std::collections::BTreeMap::new();
+    let mut app_data_ops = AppDataOps::new();
     let removed: BTreeSet<LeafIndex> = list
         .iter()
         .filter_map(|r| match (&r.proposal, r.sender) {
@@ -942,29 +975,9 @@ fn validate_proposal_list(
                     return Err(bad(ProposalListReason::GceChangesAppData));
                 }
             }
-            // Every member the commit keeps supports the type (X-AD-06, as V-12.2-12), and
-            // for each component one `remove` or only `update`s (X-AD-03).
             Proposal::AppDataUpdate(_) | Proposal::AppEphemeral(_) => {
                 validate_proposal(suite, state, r.sender, &r.proposal, now)?;
-                let ty = r.proposal.proposal_type();
-                let unsupported = state.tree.leaves().any(|(i, leaf)| {
-                    !removed.contains(&i) && !leaf.capabilities.proposals.contains(&ty)
-                });
-                if unsupported {
-                    return Err(bad(ProposalListReason::ExtensionTypeUnsupported));
-                }
-                if let Proposal::AppDataUpdate(u) = &r.proposal {
-                    let entry = app_data_ops
-                        .entry(u.component_id)
-                        .or_insert((0usize, 0usize));
-                    match u.op {
-                        AppDataOperation::Update(_) => entry.0 += 1,
-                        AppDataOperation::Remove => entry.1 += 1,
-                    }
-                    if entry.1 > 1 || (entry.1 == 1 && entry.0 > 0) {
-                        return Err(bad(ProposalListReason::AppDataUpdateConflict));
-                    }
-                }
+                check_component_proposal_in_list(&state.tree, &removed, r, &mut app_data_ops)?;
             }
             Proposal::ReInit(_) => {
                 validate_proposal(suite, state, r.sender, &r.proposal, now)?;

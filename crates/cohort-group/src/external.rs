@@ -136,6 +136,7 @@ impl Group {
             resync,
             psk_ids,
             self_removes: &[],
+            app_proposals: &[],
         };
         Self::join_by_external_commit_with(
             provider,
@@ -177,6 +178,7 @@ impl Group {
             resync,
             psk_ids,
             self_removes,
+            app_proposals,
         } = *options;
         let context = group_info.group_context.clone();
         // The group's version must be one we run (V-12.4.3-06), as at a Welcome.
@@ -258,6 +260,35 @@ impl Group {
             )));
             psk_list.push(psk);
         }
+        // AppDataUpdates and AppEphemerals by value (X-AD-09), checked as members will check
+        // them, against the group as the GroupInfo gives it.
+        let mut app_check = base_state(
+            context.clone(),
+            Vec::new(),
+            InitSecret::new(Secret::new(Vec::new())),
+            config.clone(),
+        );
+        app_check.tree = tree.clone();
+        let mut app_resolved = Vec::with_capacity(app_proposals.len());
+        let mut app_ops = crate::commit::AppDataOps::new();
+        for p in app_proposals {
+            if !matches!(p, Proposal::AppDataUpdate(_) | Proposal::AppEphemeral(_)) {
+                return Err(ApiMisuse::UnsupportedProposal.into());
+            }
+            let r = crate::commit::Resolved {
+                proposal: p.clone(),
+                sender: Sender::NewMemberCommit,
+            };
+            crate::commit::validate_proposal(s, &app_check, r.sender, p, now)?;
+            crate::commit::check_component_proposal_in_list(
+                &tree,
+                &std::collections::BTreeSet::new(),
+                &r,
+                &mut app_ops,
+            )?;
+            proposals.push(ProposalOrRef::Proposal(p.clone()));
+            app_resolved.push(r);
+        }
         // Our leaf goes into the leftmost free slot; the path is planned from there.
         let caps = spec.capabilities_for(cs);
         let placeholder = LeafNode {
@@ -296,6 +327,13 @@ impl Group {
             epoch: next_epoch_number(&context)?,
             ..context.clone()
         };
+        apply_app_proposals(
+            &app_check,
+            &app_resolved,
+            &tree,
+            &mut provisional,
+            &mut CommitSummary::default(),
+        )?;
         provisional.tree_hash = tree.tree_hash(s)?.into();
         let path = encrypt_update_path(&tree, s, &plan, leaf, &provisional.to_bytes()?, &[])?;
 
@@ -365,6 +403,40 @@ impl Group {
     }
 }
 
+/// Applies an external commit's AppEphemerals and AppDataUpdates (X-AD-09) to `provisional`,
+/// as a member's commit applies them, and checks every leaf of `tree` against the changed
+/// GroupContext.
+fn apply_app_proposals(
+    state: &GroupState,
+    app_proposals: &[crate::commit::Resolved],
+    tree: &RatchetTree,
+    provisional: &mut GroupContext,
+    summary: &mut CommitSummary,
+) -> Result<(), Error> {
+    if app_proposals.is_empty() {
+        return Ok(());
+    }
+    for r in app_proposals {
+        if let Proposal::AppEphemeral(e) = &r.proposal {
+            summary.app_ephemeral.push(e.clone());
+        }
+    }
+    summary.app_data_updated = crate::commit::apply_app_data_updates(
+        &*state.config.app_components,
+        &state.context,
+        app_proposals,
+        &mut provisional.extensions,
+    )?;
+    if !summary.app_data_updated.is_empty() {
+        summary.extensions_changed = true;
+        for (_, leaf) in tree.leaves() {
+            crate::validate::check_required_capabilities(leaf, &provisional.extensions)?;
+            crate::validate::check_extension_support(leaf, &provisional.extensions)?;
+        }
+    }
+    Ok(())
+}
+
 /// What a client joining by external commit adds to the commit ([`Group::join_by_external_commit_with`]).
 #[derive(Debug, Clone, Copy, Default)]
 #[non_exhaustive]
@@ -377,6 +449,10 @@ pub struct ExternalJoinOptions<'a> {
     /// Service hands them out with the GroupInfo: PublicMessages of the GroupInfo's epoch. The
     /// commit covers each by reference, and its sender leaves.
     pub self_removes: &'a [MlsMessage],
+    /// AppDataUpdate and AppEphemeral proposals (draft-ietf-mls-extensions) to carry by value,
+    /// after the PSKs. Our own [`AppComponents`](crate::AppComponents) computes the new data,
+    /// as every member's does.
+    pub app_proposals: &'a [Proposal],
 }
 
 impl<'a> ExternalJoinOptions<'a> {
@@ -400,6 +476,12 @@ impl<'a> ExternalJoinOptions<'a> {
     /// With the pending SelfRemoves `messages`.
     pub fn self_removes(mut self, messages: &'a [MlsMessage]) -> Self {
         self.self_removes = messages;
+        self
+    }
+
+    /// With the AppDataUpdate and AppEphemeral `proposals`, by value.
+    pub fn app_proposals(mut self, proposals: &'a [Proposal]) -> Self {
+        self.app_proposals = proposals;
         self
     }
 }
@@ -592,6 +674,7 @@ pub(crate) fn process_external_commit(
     // SelfRemoves of members, committed by reference (draft-ietf-mls-extensions): the one kind
     // of reference an external commit may hold (X-SR-07).
     let mut self_removed: Vec<LeafIndex> = Vec::new();
+    let mut app_proposals: Vec<crate::commit::Resolved> = Vec::new();
     for p in &commit.proposals {
         let p = match p {
             ProposalOrRef::Proposal(Proposal::SelfRemove(_)) => {
@@ -640,12 +723,37 @@ pub(crate) fn process_external_commit(
                 }
                 psk_ids.push(psk.psk.clone())
             }
+            // The extensions' AppDataUpdate and AppEphemeral may be in an external commit
+            // (draft-ietf-mls-extensions, X-AD-09), judged as in a member's commit.
+            Proposal::AppDataUpdate(_) | Proposal::AppEphemeral(_) => {
+                crate::commit::validate_proposal(s, state, content.content.sender, p, now)?;
+                let r = crate::commit::Resolved {
+                    proposal: p.clone(),
+                    sender: content.content.sender,
+                };
+                app_proposals.push(r);
+            }
             _ => {
                 return Err(bad(ProposalListReason::ExternalCommitProposalType));
             }
         }
     }
     let kem_output = kem_output.ok_or_else(|| bad(ProposalListReason::MissingExternalInit))?;
+    // Every member the commit keeps lists their types; one `remove` or only `update`s per
+    // component (X-AD-06, X-AD-03).
+    let leaving: std::collections::BTreeSet<LeafIndex> = removed
+        .into_iter()
+        .chain(self_removed.iter().copied())
+        .collect();
+    let mut app_data_ops = crate::commit::AppDataOps::new();
+    for r in &app_proposals {
+        crate::commit::check_component_proposal_in_list(
+            &state.tree,
+            &leaving,
+            r,
+            &mut app_data_ops,
+        )?;
+    }
     let mut summary = CommitSummary::default();
     let mut tree = state.tree.clone();
     // SelfRemoves before the Remove (X-SR-06: no Remove of a leaf that removes itself).
@@ -699,6 +807,7 @@ pub(crate) fn process_external_commit(
         epoch: next_epoch_number(&state.context)?,
         ..state.context.clone()
     };
+    apply_app_proposals(state, &app_proposals, &tree, &mut provisional, &mut summary)?;
     validate_leaf(
         s,
         &path.leaf_node,

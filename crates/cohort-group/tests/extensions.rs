@@ -1178,3 +1178,61 @@ fn x_wf_01_malformed_supported_wire_formats_is_refused() {
         ValidationError::InvalidExtension(ExtensionReason::MalformedDraftExtension)
     ));
 }
+
+/// X-AD-09: a client joining by external commit may carry AppDataUpdates and AppEphemerals by
+/// value: the members apply them as in a member's commit, and the joiner agrees; one the
+/// members' applications refuse is refused.
+#[test]
+fn x_ad_09_external_commit_carries_app_data_updates() {
+    let (mut alice, mut bob, _carol) = trio();
+    let group_info = match alice
+        .group
+        .group_info(&alice.signer, true)
+        .expect("gi")
+        .body
+    {
+        cohort_messages::MlsMessageBody::GroupInfo(gi) => gi,
+        _ => panic!("a GroupInfo"),
+    };
+    let dave = signer();
+    let join = |proposals: &[Proposal]| {
+        cohort_group::Group::join_by_external_commit_with(
+            &provider(),
+            &dave,
+            &spec_ext("dave", &TYPES, Vec::new()),
+            &group_info,
+            None,
+            &cohort_group::ExternalJoinOptions::new().app_proposals(proposals),
+            &cohort_group::NoPsks,
+            config().with_app_components(Arc::new(ReplaceAppData::new([TOPIC]))),
+            Some(NOW),
+        )
+    };
+    // Bob's application refuses every update: the commit is refused.
+    let refused = join(&[update(TOPIC, b"hello")]).expect("external join");
+    bob.group.set_app_components(Arc::new(Picky));
+    let err = reject(&mut bob.group, &refused.commit);
+    assert!(matches!(
+        invalid(&err),
+        ValidationError::InvalidProposalList(ProposalListReason::AppDataUpdateRefused)
+    ));
+    bob.group
+        .set_app_components(Arc::new(ReplaceAppData::new([TOPIC, AVATAR])));
+    let joined = join(&[update(TOPIC, b"hello"), ephemeral(TOPIC, b"joined")]).expect("join");
+    for m in [&mut alice, &mut bob] {
+        let summary = apply_summary(m, &joined.commit);
+        assert_eq!(summary.app_data_updated, vec![TOPIC]);
+        assert_eq!(summary.app_ephemeral.len(), 1);
+        assert_eq!(
+            m.group.epoch_authenticator(),
+            joined.group.epoch_authenticator()
+        );
+        assert_eq!(dictionary(m).get(TOPIC), Some(&b"hello"[..]));
+    }
+    // Only these two types may ride along.
+    let err = join(&[Proposal::Remove(cohort_messages::proposal::Remove {
+        removed: cohort_tree::math::LeafIndex(1),
+    })])
+    .expect_err("not an app proposal");
+    assert!(matches!(err, Error::Misuse(ApiMisuse::UnsupportedProposal)));
+}

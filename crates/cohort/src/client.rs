@@ -209,27 +209,28 @@ impl Identity {
     }
 
     /// Joins the group of `group_info` by external commit, replacing our leaf `resync` if given.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the joiner's inputs of RFC 9420 §12.4.3.2"
-    )]
     fn external_join(
         &self,
         signer: &dyn Signer,
         group_info: &GroupInfo,
-        ratchet_tree: Option<RatchetTreeNodes>,
-        resync: Option<LeafIndex>,
-        psk_ids: &[Vec<u8>],
-        self_removes: &[MlsMessage],
+        options: ExternalJoinOptions,
         psks: &dyn ExternalPsks,
         now: u64,
     ) -> Result<ExternalJoin, Error> {
+        let ExternalJoinOptions {
+            ratchet_tree,
+            psk_ids,
+            replaces,
+            self_removes,
+            app_proposals,
+        } = options;
         let psk_ids: Vec<&[u8]> = psk_ids.iter().map(Vec::as_slice).collect();
-        let mut options = cohort_group::ExternalJoinOptions::new()
+        let mut engine_options = cohort_group::ExternalJoinOptions::new()
             .psk_ids(&psk_ids)
-            .self_removes(self_removes);
-        if let Some(old) = resync {
-            options = options.resync(old);
+            .self_removes(&self_removes)
+            .app_proposals(&app_proposals);
+        if let Some(old) = replaces {
+            engine_options = engine_options.resync(old);
         }
         Ok(Group::join_by_external_commit_with(
             &*self.provider,
@@ -237,7 +238,7 @@ impl Identity {
             &self.leaf_spec(now),
             group_info,
             ratchet_tree,
-            &options,
+            &engine_options,
             psks,
             self.config.clone(),
             Some(now),
@@ -741,10 +742,9 @@ macro_rules! client_api {
             }
             let (id, psks) = (self.id.clone(), self.psks());
             let lookup = Arc::clone(&psks.lookup);
-            let ExternalJoinOptions { ratchet_tree, psk_ids, replaces, self_removes } = options;
             let joined = self
                 .with_signer(move |signer| {
-                    id.external_join(signer, &group_info, ratchet_tree, replaces, &psk_ids, &self_removes, &*lookup, now)
+                    id.external_join(signer, &group_info, options, &*lookup, now)
                 })$($await)*
                 .map_err(|e| psks.blame(e))?;
             let g = GroupOf::new(self.clone(), joined.group);
@@ -994,9 +994,18 @@ pub struct ExternalJoinOptions {
     /// covers each by reference, after checking it as a member would (but for the membership
     /// tag), and its sender leaves.
     pub self_removes: Vec<MlsMessage>,
+    /// AppDataUpdate and AppEphemeral proposals (draft-ietf-mls-extensions) the commit carries
+    /// by value; the client's `AppComponents` computes the new data, as the members' do.
+    pub app_proposals: Vec<Proposal>,
 }
 
 impl ExternalJoinOptions {
+    /// The options carrying the AppDataUpdate and AppEphemeral `proposals` by value.
+    pub fn app_proposals(mut self, proposals: Vec<Proposal>) -> Self {
+        self.app_proposals = proposals;
+        self
+    }
+
     /// The options with the external PSKs `psk_ids`.
     pub fn psks(mut self, psk_ids: Vec<Vec<u8>>) -> Self {
         self.psk_ids = psk_ids;
@@ -1991,7 +2000,8 @@ macro_rules! group_api {
             let joined = self
                 .client
                 .with_signer(move |signer| {
-                    id.external_join(signer, &group_info, None, Some(own), &[], &[], &cohort_group::NoPsks, now)
+                    let options = ExternalJoinOptions::default().replacing(own);
+                    id.external_join(signer, &group_info, options, &cohort_group::NoPsks, now)
                 })$($await)*?;
             self.commit_to(joined.group)$($await)*?;
             self.held.remember_sent(&joined.commit);
