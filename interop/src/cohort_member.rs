@@ -7,7 +7,9 @@ use std::sync::Arc;
 use cohort::codec::{Decode, DecodeOptions, Encode};
 use cohort::credential::{Credential, CredentialType};
 use cohort::crypto::{CipherSuite, CryptoProvider, SignaturePublicKey, Signer, SoftwareSigner};
-use cohort::group::HandshakeFormat;
+use cohort::group::components::{app_data_update, app_ephemeral};
+use cohort::group::{HandshakeFormat, ReplaceAppData};
+use cohort::messages::components::{AppDataDictionary, ComponentId};
 use cohort::messages::extensions::{ExtensionPayload, RequiredCapabilities};
 use cohort::messages::extensions::{ExternalSender as ExternalSenderExt, ExternalSenders};
 use cohort::messages::group_info::GroupInfo;
@@ -24,8 +26,9 @@ use cohort::tree::math::LeafIndex;
 use cohort::{Client, ClientGroup, ExternalJoinOptions, MessagePolicy, Padding, Received};
 
 use crate::member::{
-    CommitBytes, Error, ExternalSender, ExternalSenderEntry, HARNESS_EXTENSION, HARNESS_PSKS,
-    Implementation, Incoming, Member, MemberOptions, ReInitSpec, SELF_REMOVE_MLS_RS, harness_psk,
+    APP_COMPONENTS, AppData, CommitBytes, Error, ExternalSender, ExternalSenderEntry,
+    HARNESS_EXTENSION, HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, ReInitSpec,
+    SELF_REMOVE_MLS_RS, harness_psk,
 };
 
 /// How many days cohort's KeyPackages stay valid.
@@ -48,6 +51,9 @@ pub struct CohortMember {
     /// After a ReInit to another cipher suite: a client of ours in that suite, for the new
     /// group, which becomes ours once we move there.
     next: Option<(CipherSuite, Client, Arc<SoftwareSigner>)>,
+    /// The AppEphemeral data (component id, data) of the commits processed since
+    /// [`Member::take_app_ephemeral`] last took it.
+    app_ephemeral: Vec<(u16, Vec<u8>)>,
 }
 
 /// cohort's RustCrypto provider as the interop suite runs it: the seven suites of RFC 9420, and
@@ -79,6 +85,7 @@ impl CohortMember {
             options,
             decode: DecodeOptions::default().with_self_remove_alias(alias),
             next: None,
+            app_ephemeral: Vec::new(),
         })
     }
 
@@ -189,6 +196,14 @@ fn new_client(
             .proposals
             .push(ProposalType::SELF_REMOVE_MLS_RS);
     }
+    if options.app_data {
+        capabilities
+            .extensions
+            .push(ExtensionType::APP_DATA_DICTIONARY);
+        capabilities
+            .proposals
+            .extend([ProposalType::APP_DATA_UPDATE, ProposalType::APP_EPHEMERAL]);
+    }
     let format = if options.private_handshakes {
         HandshakeFormat::Private
     } else {
@@ -199,7 +214,14 @@ fn new_client(
     let policy = MessagePolicy::default()
         .handshake_format(format)
         .padding(Padding::ToMultipleOf(32));
-    let client = Client::builder(provider.clone())
+    let mut builder = Client::builder(provider.clone());
+    if options.app_data {
+        // Replace semantics: an AppDataUpdate's `update` is the component's new data.
+        builder = builder.app_components(Arc::new(ReplaceAppData::new(
+            APP_COMPONENTS.map(ComponentId),
+        )));
+    }
+    let client = builder
         .cipher_suite(suite)
         .signer(signer.clone())
         .credential(Credential::basic(identity.as_bytes().to_vec()))
@@ -296,8 +318,15 @@ impl Member for CohortMember {
             Received::Application { data, .. } => Incoming::Application(data),
             Received::Proposal { .. } => Incoming::Proposal,
             Received::Commit(staged) => {
-                let removed_us = staged.summary().removes_us;
+                let summary = staged.summary();
+                let removed_us = summary.removes_us;
+                let ephemeral: Vec<(u16, Vec<u8>)> = summary
+                    .app_ephemeral
+                    .iter()
+                    .map(|e| (e.component_id.0, e.data.as_slice().to_vec()))
+                    .collect();
                 group.merge_staged(*staged)?;
+                self.app_ephemeral.extend(ephemeral);
                 Incoming::Commit { removed_us }
             }
             _ => return Err(Error::Harness("cohort returned an unknown result".into())),
@@ -482,6 +511,81 @@ impl Member for CohortMember {
                 .join_by_external_commit_with(&group_info, options, now())?;
         self.group = Some(group);
         Ok(commit.to_bytes()?)
+    }
+
+    fn create_group_with_app_data(
+        &mut self,
+        group_id: &[u8],
+        data: &[(u16, Vec<u8>)],
+    ) -> Result<(), Error> {
+        self.no_group_yet()?;
+        let mut dictionary = AppDataDictionary::new();
+        for (component, bytes) in data {
+            dictionary.insert(ComponentId(*component), bytes.clone());
+        }
+        // The dictionary last: OpenMLS moves it to the end of the list when it applies
+        // AppDataUpdates (docs/interop.md, peer deviations).
+        let extensions = vec![
+            RequiredCapabilities {
+                extension_types: vec![ExtensionType::APP_DATA_DICTIONARY],
+                proposal_types: vec![ProposalType::APP_DATA_UPDATE],
+                credential_types: Vec::new(),
+            }
+            .to_extension()?,
+            dictionary.to_extension()?,
+        ];
+        self.group = Some(self.client.create_group_with(group_id, extensions, now())?);
+        Ok(())
+    }
+
+    fn propose_app_data_update(
+        &mut self,
+        component: u16,
+        update: Option<&[u8]>,
+    ) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .group_mut()?
+            .propose_app_data_update(ComponentId(component), update.map(<[u8]>::to_vec), now())?
+            .to_bytes()?)
+    }
+
+    fn commit_app_data(
+        &mut self,
+        updates: &[(u16, Option<Vec<u8>>)],
+        ephemeral: &[(u16, Vec<u8>)],
+    ) -> Result<CommitBytes, Error> {
+        let proposals = updates
+            .iter()
+            .map(|(component, update)| app_data_update(ComponentId(*component), update.clone()))
+            .chain(
+                ephemeral
+                    .iter()
+                    .map(|(component, data)| app_ephemeral(ComponentId(*component), data.clone())),
+            )
+            .collect();
+        self.commit_now(proposals)
+    }
+
+    fn app_data(&self) -> Result<Option<AppData>, Error> {
+        Ok(self.group()?.app_data()?.map(|dictionary| {
+            dictionary
+                .entries()
+                .iter()
+                .map(|entry| (entry.component_id.0, entry.data.as_slice().to_vec()))
+                .collect()
+        }))
+    }
+
+    fn take_app_ephemeral(&mut self) -> Result<Vec<(u16, Vec<u8>)>, Error> {
+        Ok(std::mem::take(&mut self.app_ephemeral))
+    }
+
+    fn safe_export_secret(&mut self, component: u16) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .group_mut()?
+            .safe_export_secret(ComponentId(component))?
+            .as_bytes()
+            .to_vec())
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {

@@ -142,6 +142,11 @@ impl Implementation {
                 "mls-rs 0.57 knows SelfRemove only at its private code point 0xF003, not at the \
                  draft's 0x000a (draft-ietf-mls-extensions)",
             ),
+            (Implementation::MlsRs, Feature::AppData) => Some(
+                "mls-rs 0.57 implements no application data of draft-ietf-mls-extensions: no \
+                 app_data_dictionary extension, no AppDataUpdate or AppEphemeral proposal, no \
+                 safe exporter",
+            ),
             _ => None,
         }
     }
@@ -162,7 +167,20 @@ pub enum Feature {
     SelfRemoveDraft,
     /// SelfRemove at mls-rs's private code point, [`SELF_REMOVE_MLS_RS`].
     SelfRemoveMlsRs,
+    /// Application data (draft-ietf-mls-extensions): the `app_data_dictionary` GroupContext
+    /// extension, AppDataUpdate and AppEphemeral proposals, and the safe exporter.
+    AppData,
 }
+
+/// The application components of the `app-data` scenario (draft-ietf-mls-extensions), from
+/// the private range (`0x8000` and up). Every member set up with [`MemberOptions::app_data`]
+/// knows them with "replace" semantics: an AppDataUpdate's `update` is the component's new
+/// data, and of several in one commit the last one counts.
+pub const APP_COMPONENTS: [u16; 2] = [0x8001, 0x8002];
+
+/// A group's application data: the entries of its `app_data_dictionary`
+/// (draft-ietf-mls-extensions), as (component id, data), in component order.
+pub type AppData = Vec<(u16, Vec<u8>)>;
 
 /// The SelfRemove proposal type draft-ietf-mls-extensions suggests, which OpenMLS and cohort use.
 pub const SELF_REMOVE_DRAFT: u16 = 0x000a;
@@ -340,6 +358,10 @@ pub struct MemberOptions {
     /// cohort's facade lists [`SELF_REMOVE_DRAFT`] by default, so cohort members always do;
     /// with [`SELF_REMOVE_MLS_RS`] they list both and decode with the alias.
     pub self_remove: Option<u16>,
+    /// Application data (draft-ietf-mls-extensions): list the `app_data_dictionary` extension
+    /// and the AppDataUpdate and AppEphemeral proposals in the member's capabilities, and know
+    /// the [`APP_COMPONENTS`] with replace semantics.
+    pub app_data: bool,
 }
 
 /// The result of a commit made by a [`Member`]: the commit for the group and, when members were
@@ -600,6 +622,67 @@ pub trait Member {
         group_info: &[u8],
         self_removes: &[Vec<u8>],
     ) -> Result<Vec<u8>, Error>;
+
+    /// Creates a one-member group with `group_id` whose GroupContext carries, in this order, a
+    /// `required_capabilities` extension (RFC 9420 §11.1) requiring the `app_data_dictionary`
+    /// extension and the AppDataUpdate proposal, and an `app_data_dictionary` extension
+    /// (draft-ietf-mls-extensions) holding `data` (component id, data).
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`] when the implementation has no application data; [`Error::Harness`]
+    /// when the member is in a group already; a failure of the implementation.
+    fn create_group_with_app_data(
+        &mut self,
+        group_id: &[u8],
+        data: &[(u16, Vec<u8>)],
+    ) -> Result<(), Error>;
+
+    /// Proposes an AppDataUpdate (draft-ietf-mls-extensions) for `component`: `Some(update)`
+    /// replaces its data, `None` removes it. Returns the proposal message, cached for a commit
+    /// by reference.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; a failure of the implementation.
+    fn propose_app_data_update(
+        &mut self,
+        component: u16,
+        update: Option<&[u8]>,
+    ) -> Result<Vec<u8>, Error>;
+
+    /// Commits, by value, an AppDataUpdate for each of `updates` (as in
+    /// [`Member::propose_app_data_update`]) and an AppEphemeral for each of `ephemeral`
+    /// (component id, data), together with every proposal cached this epoch by reference,
+    /// merged at once.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; a failure of the implementation.
+    fn commit_app_data(
+        &mut self,
+        updates: &[(u16, Option<Vec<u8>>)],
+        ephemeral: &[(u16, Vec<u8>)],
+    ) -> Result<CommitBytes, Error>;
+
+    /// The group's application data (its GroupContext's `app_data_dictionary`), or `None`
+    /// without that extension.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; [`Error::Harness`] when the member is in no group.
+    fn app_data(&self) -> Result<Option<AppData>, Error>;
+
+    /// The AppEphemeral data (component id, data) of the commits this member processed since
+    /// the last call, in their order, and forgets it.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`].
+    fn take_app_ephemeral(&mut self) -> Result<Vec<(u16, Vec<u8>)>, Error>;
+
+    /// `SafeExportSecret(component)` of the current epoch (draft-ietf-mls-extensions,
+    /// "Exported Secrets"); a second export of a component in one epoch fails.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; [`Error::Harness`] when the member is in no group; a failure of
+    /// the implementation.
+    fn safe_export_secret(&mut self, component: u16) -> Result<Vec<u8>, Error>;
 
     /// Encrypts application data as a PrivateMessage (`MLSMessage` bytes).
     ///

@@ -24,8 +24,9 @@ use mls_rs::{
 use mls_rs_crypto_rustcrypto::RustCryptoProvider;
 
 use crate::member::{
-    CommitBytes, Error, ExternalSender, ExternalSenderEntry, HARNESS_EXTENSION, HARNESS_PSKS,
-    Implementation, Incoming, Member, MemberOptions, ReInitSpec, SELF_REMOVE_MLS_RS, harness_psk,
+    AppData, CommitBytes, Error, ExternalSender, ExternalSenderEntry, Feature, HARNESS_EXTENSION,
+    HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, ReInitSpec, SELF_REMOVE_MLS_RS,
+    harness_psk,
 };
 
 /// An mls-rs client named `identity` for `suite`, as a [`Member`].
@@ -68,6 +69,9 @@ pub fn new_member(
             });
         }
     };
+    if options.app_data {
+        return Err(no_app_data());
+    }
     let client = builder
         .custom_proposal_types(self_remove.then_some(ProposalType::SELF_REMOVE))
         .extension_type(ExtensionType::new(HARNESS_EXTENSION))
@@ -90,6 +94,17 @@ pub fn new_member(
         reinit: None,
         reinit_suite: None,
     }))
+}
+
+/// [`Error::NotOffered`] for application data (draft-ietf-mls-extensions), which mls-rs 0.57
+/// lacks ([`Implementation::lacks`]).
+fn no_app_data() -> Error {
+    Error::NotOffered {
+        implementation: Implementation::MlsRs,
+        what: Implementation::MlsRs
+            .lacks(Feature::AppData)
+            .unwrap_or("application data"),
+    }
 }
 
 /// An mls-rs client with at most one group.
@@ -519,6 +534,42 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
         let (group, commit) = builder.build(MlsMessage::from_bytes(group_info)?)?;
         self.group = Some(group);
         Ok(commit.to_bytes()?)
+    }
+
+    fn create_group_with_app_data(
+        &mut self,
+        _group_id: &[u8],
+        _data: &[(u16, Vec<u8>)],
+    ) -> Result<(), Error> {
+        Err(no_app_data())
+    }
+
+    fn propose_app_data_update(
+        &mut self,
+        _component: u16,
+        _update: Option<&[u8]>,
+    ) -> Result<Vec<u8>, Error> {
+        Err(no_app_data())
+    }
+
+    fn commit_app_data(
+        &mut self,
+        _updates: &[(u16, Option<Vec<u8>>)],
+        _ephemeral: &[(u16, Vec<u8>)],
+    ) -> Result<CommitBytes, Error> {
+        Err(no_app_data())
+    }
+
+    fn app_data(&self) -> Result<Option<AppData>, Error> {
+        Err(no_app_data())
+    }
+
+    fn take_app_ephemeral(&mut self) -> Result<Vec<(u16, Vec<u8>)>, Error> {
+        Err(no_app_data())
+    }
+
+    fn safe_export_secret(&mut self, _component: u16) -> Result<Vec<u8>, Error> {
+        Err(no_app_data())
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {

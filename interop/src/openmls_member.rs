@@ -5,8 +5,13 @@
 //! mls-rs send PublicMessage commits, so the groups here use the mixed-plaintext policy (send
 //! PublicMessage handshakes, accept both). The ratchet tree goes in the Welcome's GroupInfo.
 
-use openmls::group::GroupId;
+use openmls::component::ComponentData;
+use openmls::group::{AppDataDictionaryUpdater, GroupContext, GroupId, Propose, StagedCommit};
 use openmls::prelude::tls_codec::{Deserialize, Serialize};
+use openmls::prelude::{
+    AppDataDictionary, AppDataDictionaryExtension, AppDataUpdateOperation, AppDataUpdateProposal,
+    AppEphemeralProposal, ProposalOrRefType,
+};
 use openmls::prelude::{
     BasicCredential, Capabilities, Ciphersuite, CredentialType, CredentialWithKey, Extension,
     ExtensionType, Extensions, KeyPackage, LeafNodeIndex, LeafNodeParameters,
@@ -26,7 +31,7 @@ use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
 
 use crate::member::{
-    CommitBytes, Error, ExternalSender, ExternalSenderEntry, Feature, HARNESS_EXTENSION,
+    AppData, CommitBytes, Error, ExternalSender, ExternalSenderEntry, Feature, HARNESS_EXTENSION,
     HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, ReInitSpec, SELF_REMOVE_DRAFT,
     harness_psk,
 };
@@ -49,6 +54,12 @@ pub struct OpenMlsMember {
     policy: WireFormatPolicy,
     /// Whether our leaves list SelfRemove (at 0x000a, the only type OpenMLS knows it at).
     self_remove: bool,
+    /// Whether our leaves list the application data of draft-ietf-mls-extensions (the
+    /// `app_data_dictionary` extension, AppDataUpdate and AppEphemeral).
+    app_data: bool,
+    /// The AppEphemeral data (component id, data) of the commits processed since
+    /// [`Member::take_app_ephemeral`] last took it.
+    app_ephemeral: Vec<(u16, Vec<u8>)>,
 }
 
 impl OpenMlsMember {
@@ -104,7 +115,109 @@ impl OpenMlsMember {
                 MIXED_PLAINTEXT_WIRE_FORMAT_POLICY
             },
             self_remove,
+            app_data: options.app_data,
+            app_ephemeral: Vec::new(),
         })
+    }
+
+    /// Creates a one-member group with `group_id` and, when given, these GroupContext
+    /// extensions.
+    fn create(
+        &mut self,
+        group_id: &[u8],
+        extensions: Option<Extensions<GroupContext>>,
+    ) -> Result<(), Error> {
+        if self.group.is_some() {
+            return Err(Error::Harness(format!(
+                "{} (openmls) is in a group already",
+                self.identity
+            )));
+        }
+        let mut config = MlsGroupCreateConfig::builder()
+            .ciphersuite(self.suite)
+            .capabilities(self.capabilities())
+            .wire_format_policy(self.policy)
+            .use_ratchet_tree_extension(true)
+            .number_of_resumption_psks(RESUMPTION_PSKS);
+        if let Some(extensions) = extensions {
+            config = config.with_group_context_extensions(extensions);
+        }
+        let group = MlsGroup::new_with_group_id(
+            &self.provider,
+            &self.signer,
+            &config.build(),
+            GroupId::from_slice(group_id),
+            self.credential.clone(),
+        )
+        .map_err(|e| Error::openmls("create group", e))?;
+        self.group = Some(group);
+        Ok(())
+    }
+
+    /// The order of the GroupContext's extensions, by type (for the harness's tests).
+    #[cfg(test)]
+    pub(crate) fn group_context_extension_types(&self) -> Result<Vec<ExtensionType>, Error> {
+        Ok(self
+            .group()?
+            .extensions()
+            .iter()
+            .map(Extension::extension_type)
+            .collect())
+    }
+
+    /// [`Member::create_group_with_app_data`] with the `app_data_dictionary` first and
+    /// `required_capabilities` after it (for the harness's tests).
+    #[cfg(test)]
+    pub(crate) fn create_group_dictionary_first(
+        &mut self,
+        group_id: &[u8],
+        data: &[(u16, Vec<u8>)],
+    ) -> Result<(), Error> {
+        let mut dictionary = AppDataDictionary::new();
+        for (component, bytes) in data {
+            let _ = dictionary.insert(*component, bytes.clone());
+        }
+        let required = RequiredCapabilitiesExtension::new(
+            &[ExtensionType::AppDataDictionary],
+            &[ProposalType::AppDataUpdate],
+            &[],
+        );
+        let extensions = Extensions::from_vec(vec![
+            Extension::AppDataDictionary(AppDataDictionaryExtension::new(dictionary)),
+            Extension::RequiredCapabilities(required),
+        ])
+        .map_err(|e| Error::openmls("group context extensions", e))?;
+        self.create(group_id, Some(extensions))
+    }
+
+    /// Merges a commit another member made, staged; returns whether it removes us.
+    fn merge_received(&mut self, staged: StagedCommit) -> Result<bool, Error> {
+        let removed_us = staged.self_removed();
+        let ephemeral: Vec<(u16, Vec<u8>)> = staged
+            .queued_app_ephemeral_proposals()
+            .map(|queued| {
+                let proposal = queued.app_ephemeral_proposal();
+                (proposal.component_id(), proposal.data().to_vec())
+            })
+            .collect();
+        let (group, provider, _) = self.parts()?;
+        group
+            .merge_staged_commit(provider, staged)
+            .map_err(|e| Error::openmls("merge staged commit", e))?;
+        self.app_ephemeral.extend(ephemeral);
+        Ok(removed_us)
+    }
+
+    /// [`Error::NotOffered`] when the member was not set up for application data.
+    fn require_app_data(&self) -> Result<(), Error> {
+        if self.app_data {
+            Ok(())
+        } else {
+            Err(Error::NotOffered {
+                implementation: Implementation::OpenMls,
+                what: "application data outside the app-data scenario",
+            })
+        }
     }
 
     /// Joins by external commit from `group_info`, injecting the harness PSKs `psks` and
@@ -166,16 +279,24 @@ impl OpenMlsMember {
         Ok((group, &self.provider, &self.signer))
     }
 
-    /// Our capabilities: OpenMLS's defaults plus [`HARNESS_EXTENSION`], and SelfRemove when
-    /// the member is set up for it.
+    /// Our capabilities: OpenMLS's defaults plus [`HARNESS_EXTENSION`], SelfRemove when the
+    /// member is set up for it, and the application data of draft-ietf-mls-extensions (the
+    /// `app_data_dictionary` extension, AppDataUpdate and AppEphemeral) when it is set up for
+    /// that.
     fn capabilities(&self) -> Capabilities {
-        let builder =
-            Capabilities::builder().extensions(vec![ExtensionType::Unknown(HARNESS_EXTENSION)]);
+        let mut extensions = vec![ExtensionType::Unknown(HARNESS_EXTENSION)];
+        let mut proposals = Vec::new();
         if self.self_remove {
-            builder.proposals(vec![ProposalType::SelfRemove]).build()
-        } else {
-            builder.build()
+            proposals.push(ProposalType::SelfRemove);
         }
+        if self.app_data {
+            extensions.push(ExtensionType::AppDataDictionary);
+            proposals.extend([ProposalType::AppDataUpdate, ProposalType::AppEphemeral]);
+        }
+        Capabilities::builder()
+            .extensions(extensions)
+            .proposals(proposals)
+            .build()
     }
 
     /// Leaf parameters for our new leaves (keeping our capabilities).
@@ -287,29 +408,7 @@ impl Member for OpenMlsMember {
     }
 
     fn create_group(&mut self, group_id: &[u8]) -> Result<(), Error> {
-        if self.group.is_some() {
-            return Err(Error::Harness(format!(
-                "{} (openmls) is in a group already",
-                self.identity
-            )));
-        }
-        let config = MlsGroupCreateConfig::builder()
-            .ciphersuite(self.suite)
-            .capabilities(self.capabilities())
-            .wire_format_policy(self.policy)
-            .use_ratchet_tree_extension(true)
-            .number_of_resumption_psks(RESUMPTION_PSKS)
-            .build();
-        let group = MlsGroup::new_with_group_id(
-            &self.provider,
-            &self.signer,
-            &config,
-            GroupId::from_slice(group_id),
-            self.credential.clone(),
-        )
-        .map_err(|e| Error::openmls("create group", e))?;
-        self.group = Some(group);
-        Ok(())
+        self.create(group_id, None)
     }
 
     fn add_members(&mut self, key_packages: &[Vec<u8>]) -> Result<CommitBytes, Error> {
@@ -374,10 +473,21 @@ impl Member for OpenMlsMember {
                 Ok(Incoming::Application(app.into_bytes()))
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {
-                let removed_us = staged.self_removed();
-                group
-                    .merge_staged_commit(provider, *staged)
-                    .map_err(|e| Error::openmls("merge staged commit", e))?;
+                let removed_us = self.merge_received(*staged)?;
+                Ok(Incoming::Commit { removed_us })
+            }
+            // A commit with AppDataUpdates (draft-ietf-mls-extensions): OpenMLS leaves their
+            // meaning to the application, which gives the new data before the commit is staged.
+            ProcessedMessageContent::UnresolvedAppDataCommit(unresolved) => {
+                let mut updater = group.app_data_dictionary_updater();
+                for proposal in unresolved.app_data_update_proposals() {
+                    replace_app_data(&mut updater, proposal);
+                }
+                let changes = updater.changes();
+                let staged = group
+                    .stage_app_data_commit(provider, *unresolved, changes)
+                    .map_err(|e| Error::openmls("stage commit with AppDataUpdates", e))?;
+                let removed_us = self.merge_received(staged)?;
                 Ok(Incoming::Commit { removed_us })
             }
             // A new-member proposal (RFC 9420 §12.1.8) comes apart from members' proposals;
@@ -616,6 +726,127 @@ impl Member for OpenMlsMember {
         self.external_join(group_info, &[], messages)
     }
 
+    fn create_group_with_app_data(
+        &mut self,
+        group_id: &[u8],
+        data: &[(u16, Vec<u8>)],
+    ) -> Result<(), Error> {
+        self.require_app_data()?;
+        let mut dictionary = AppDataDictionary::new();
+        for (component, bytes) in data {
+            let _ = dictionary.insert(*component, bytes.clone());
+        }
+        let required = RequiredCapabilitiesExtension::new(
+            &[ExtensionType::AppDataDictionary],
+            &[ProposalType::AppDataUpdate],
+            &[],
+        );
+        // The dictionary last: OpenMLS re-appends it at the end of the list whenever it applies
+        // AppDataUpdates, where the draft changes it in place (docs/interop.md).
+        let extensions = Extensions::from_vec(vec![
+            Extension::RequiredCapabilities(required),
+            Extension::AppDataDictionary(AppDataDictionaryExtension::new(dictionary)),
+        ])
+        .map_err(|e| Error::openmls("group context extensions", e))?;
+        self.create(group_id, Some(extensions))
+    }
+
+    fn propose_app_data_update(
+        &mut self,
+        component: u16,
+        update: Option<&[u8]>,
+    ) -> Result<Vec<u8>, Error> {
+        self.require_app_data()?;
+        let propose = match update {
+            Some(update) => Propose::UpdateAppDataComponent {
+                component_id: component,
+                update: update.to_vec(),
+            },
+            None => Propose::RemoveAppDataComponent {
+                component_id: component,
+            },
+        };
+        let (group, provider, signer) = self.parts()?;
+        let (message, _) = group
+            .propose(provider, signer, propose, ProposalOrRefType::Reference)
+            .map_err(|e| Error::openmls("propose AppDataUpdate", e))?;
+        serialize(&message)
+    }
+
+    fn commit_app_data(
+        &mut self,
+        updates: &[(u16, Option<Vec<u8>>)],
+        ephemeral: &[(u16, Vec<u8>)],
+    ) -> Result<CommitBytes, Error> {
+        self.require_app_data()?;
+        let (group, provider, signer) = self.parts()?;
+        let mut builder = group.commit_builder().consume_proposal_store(true);
+        for (component, update) in updates {
+            let proposal = match update {
+                Some(update) => AppDataUpdateProposal::update(*component, update.clone()),
+                None => AppDataUpdateProposal::remove(*component),
+            };
+            builder = builder.add_proposal(Proposal::AppDataUpdate(Box::new(proposal)));
+        }
+        for (component, data) in ephemeral {
+            builder = builder.add_proposal(Proposal::AppEphemeral(Box::new(
+                AppEphemeralProposal::new(*component, data.clone()),
+            )));
+        }
+        let mut builder = builder
+            .load_psks(provider.storage())
+            .map_err(|e| Error::openmls("commit app data: load PSKs", e))?;
+        // The committer gives the new dictionary entries: every AppDataUpdate of the commit,
+        // those of the proposal store (by reference) and ours (by value).
+        let mut updater = builder.app_data_dictionary_updater();
+        for proposal in builder.app_data_update_proposals() {
+            replace_app_data(&mut updater, proposal);
+        }
+        let changes = updater.changes();
+        builder.with_app_data_dictionary_updates(changes);
+        let bundle = builder
+            .build(provider.rand(), provider.crypto(), signer, |_| true)
+            .map_err(|e| Error::openmls("commit app data: build", e))?
+            .stage_commit(provider)
+            .map_err(|e| Error::openmls("commit app data: stage", e))?;
+        group
+            .merge_pending_commit(provider)
+            .map_err(|e| Error::openmls("merge pending commit", e))?;
+        let (commit, welcome, _) = bundle.into_messages();
+        Ok(CommitBytes {
+            commit: serialize(&commit)?,
+            welcome: welcome.as_ref().map(serialize).transpose()?,
+        })
+    }
+
+    fn app_data(&self) -> Result<Option<AppData>, Error> {
+        self.require_app_data()?;
+        Ok(self
+            .group()?
+            .extensions()
+            .app_data_dictionary()
+            .map(|extension| {
+                extension
+                    .dictionary()
+                    .entries()
+                    .map(|entry| (entry.id(), entry.data().to_vec()))
+                    .collect()
+            }))
+    }
+
+    fn take_app_ephemeral(&mut self) -> Result<Vec<(u16, Vec<u8>)>, Error> {
+        self.require_app_data()?;
+        Ok(std::mem::take(&mut self.app_ephemeral))
+    }
+
+    fn safe_export_secret(&mut self, component: u16) -> Result<Vec<u8>, Error> {
+        self.require_app_data()?;
+        let (group, provider, _) = self.parts()?;
+        group
+            .safe_export_secret(provider.crypto(), provider.storage(), component)
+            .map_err(|e| Error::openmls("safe export secret", e))
+    }
+
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
         let (group, provider, signer) = self.parts()?;
         let message = group
@@ -802,6 +1033,19 @@ impl ExternalSender for OpenMlsExternalSender {
         _spec: &ReInitSpec,
     ) -> Result<Vec<u8>, Error> {
         Err(OpenMlsMember::not_offered(Feature::ReInit))
+    }
+}
+
+/// Records `proposal` in `updater` with the replace semantics every member of the `app-data`
+/// scenario uses: an `update` is the component's new data (the last of a commit counts, as the
+/// proposals come in commit order within a component), a `remove` removes it.
+fn replace_app_data(updater: &mut AppDataDictionaryUpdater<'_>, proposal: &AppDataUpdateProposal) {
+    let component = proposal.component_id();
+    match proposal.operation() {
+        AppDataUpdateOperation::Update(update) => {
+            updater.set(ComponentData::from_parts(component, update.clone()));
+        }
+        AppDataUpdateOperation::Remove => updater.remove(&component),
     }
 }
 

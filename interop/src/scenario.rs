@@ -7,8 +7,8 @@
 use std::fmt;
 
 use crate::member::{
-    Error, ExternalSenderEntry, Feature, Implementation, Incoming, Member, MemberOptions,
-    ReInitSpec,
+    APP_COMPONENTS, AppData, Error, ExternalSenderEntry, Feature, Implementation, Incoming, Member,
+    MemberOptions, ReInitSpec,
 };
 
 /// The exporter label every epoch check uses.
@@ -128,6 +128,16 @@ pub enum Scenario {
     /// GroupInfo, covering B's SelfRemove by reference; A, B and C process it and B sees it is
     /// removed. D is of the committer's implementation, B and C of the other.
     ExternalJoinSelfRemove,
+    /// Application data (draft-ietf-mls-extensions): A creates the group with
+    /// `required_capabilities` (requiring `app_data_dictionary` and AppDataUpdate) and an
+    /// `app_data_dictionary` (the last GroupContext extension) holding component `0x8001`,
+    /// and adds B and C; B proposes an AppDataUpdate of `0x8001`, A commits it by reference
+    /// with an AppEphemeral and an AppDataUpdate of `0x8002` by value; then A proposes to
+    /// remove `0x8002` and B commits it by reference with an AppEphemeral by value. After each
+    /// commit every member holds the expected dictionary, every receiver saw the AppEphemeral
+    /// data, and the safe exported secrets of `0x8001` agree. With one peer B and C are of the
+    /// other implementation, so each commit crosses implementations both ways.
+    AppData,
 }
 
 /// The seed of the random choices unless another is given.
@@ -138,7 +148,7 @@ pub const LARGE_GROUP: usize = 10;
 
 impl Scenario {
     /// Every scenario, in the order the matrix prints them.
-    pub const ALL: [Scenario; 30] = [
+    pub const ALL: [Scenario; 31] = [
         Scenario::OneToOne,
         Scenario::ThreeParty,
         Scenario::MultipleJoins,
@@ -169,6 +179,7 @@ impl Scenario {
         Scenario::ReInitExtensions,
         Scenario::SelfRemove,
         Scenario::ExternalJoinSelfRemove,
+        Scenario::AppData,
     ];
 
     /// The scenario's short name.
@@ -204,6 +215,7 @@ impl Scenario {
             Scenario::ReInitExtensions => "reinit-extensions",
             Scenario::SelfRemove => "self-remove",
             Scenario::ExternalJoinSelfRemove => "ext-join-self-remove",
+            Scenario::AppData => "app-data",
         }
     }
 
@@ -230,7 +242,8 @@ impl Scenario {
             | Scenario::ResumptionPsk
             | Scenario::ExternalJoinPsk
             | Scenario::ReInitSuite
-            | Scenario::ReInitExtensions => 3,
+            | Scenario::ReInitExtensions
+            | Scenario::AppData => 3,
             // A, B and C in the group; D the new member, or E the external sender.
             Scenario::NewMemberAdd
             | Scenario::SelfRemove
@@ -277,6 +290,8 @@ impl Scenario {
                     .get(3)
                     .and_then(|imp| imp.lacks(Feature::ExternalSenderPsk));
             }
+            // Every member keeps, changes and reads the application data.
+            Scenario::AppData => Feature::AppData,
             // A branches and B joins the subgroup; C stays behind.
             Scenario::Branch => {
                 return lineup
@@ -317,9 +332,14 @@ impl Scenario {
         let options = MemberOptions {
             private_handshakes: self == Scenario::PrivateHandshake,
             self_remove: self.self_remove_code_point(lineup),
+            app_data: self == Scenario::AppData,
         };
         let mut group = Party::new(lineup, suite, options)?;
-        group.create(0)?;
+        if self == Scenario::AppData {
+            group.create_with_app_data(0)?;
+        } else {
+            group.create(0)?;
+        }
         match self {
             Scenario::OneToOne => {
                 group.add(0, &[1])?;
@@ -547,8 +567,49 @@ impl Scenario {
                 group.active[3] = true;
                 group.verify()
             }
+            Scenario::AppData => app_data(&mut group),
         }
     }
+}
+
+/// The component whose data every round of [`Scenario::AppData`] keeps, and whose safe
+/// exported secret the members compare.
+const TOPIC: u16 = APP_COMPONENTS[0];
+/// The component [`Scenario::AppData`] adds by value and then removes.
+const SECOND: u16 = APP_COMPONENTS[1];
+
+/// The flow of [`Scenario::AppData`]; A has created the group with `TOPIC` = `v1`.
+fn app_data(group: &mut Party) -> Result<(), Error> {
+    group.add(0, &[1, 2])?;
+    group.verify()?;
+    let mut expected: AppData = vec![(TOPIC, b"v1".to_vec())];
+    group.check_app_data(None, &expected, &[])?;
+
+    // B proposes new data for TOPIC; A commits it by reference, with an AppEphemeral and an
+    // AppDataUpdate adding SECOND by value.
+    group.propose(1, Proposing::AppDataUpdate(TOPIC, Some(b"v2")))?;
+    let ephemeral = vec![(TOPIC, b"tick 1".to_vec())];
+    let out = group
+        .member(0)?
+        .commit_app_data(&[(SECOND, Some(b"w1".to_vec()))], &ephemeral)
+        .map_err(|e| step(&group.name(0), "commit application data", e))?;
+    group.distribute(0, &out.commit, &[])?;
+    group.verify()?;
+    expected = vec![(TOPIC, b"v2".to_vec()), (SECOND, b"w1".to_vec())];
+    group.check_app_data(Some(0), &expected, &ephemeral)?;
+
+    // A proposes to remove SECOND; B, of the other implementation, commits it by reference
+    // with an AppEphemeral by value.
+    group.propose(0, Proposing::AppDataUpdate(SECOND, None))?;
+    let ephemeral = vec![(SECOND, b"tick 2".to_vec())];
+    let out = group
+        .member(1)?
+        .commit_app_data(&[], &ephemeral)
+        .map_err(|e| step(&group.name(1), "commit application data", e))?;
+    group.distribute(1, &out.commit, &[])?;
+    group.verify()?;
+    expected = vec![(TOPIC, b"v2".to_vec())];
+    group.check_app_data(Some(1), &expected, &ephemeral)
 }
 
 /// The large-group lifecycle of [`Scenario::LargeGroup`] over `n` members.
@@ -782,6 +843,8 @@ enum Proposing {
     /// Reinitialize the group as [`REINIT_GROUP_ID`] in this cipher suite, with the
     /// extension [`REINIT_EXTENSION_DATA`] when the flag is set.
     ReInit(u16, bool),
+    /// Replace this component's application data (`Some`) or remove it (`None`).
+    AppDataUpdate(u16, Option<&'static [u8]>),
 }
 
 impl Party {
@@ -811,6 +874,70 @@ impl Party {
         self.member(creator)?
             .create_group(b"cohort-interop group")?;
         self.active[creator] = true;
+        Ok(())
+    }
+
+    /// `creator` creates the group of [`Scenario::AppData`]: `required_capabilities` and an
+    /// `app_data_dictionary` holding `v1` for the first of the [`APP_COMPONENTS`].
+    fn create_with_app_data(&mut self, creator: usize) -> Result<(), Error> {
+        let name = self.name(creator);
+        self.member(creator)?
+            .create_group_with_app_data(b"cohort-interop group", &[(TOPIC, b"v1".to_vec())])
+            .map_err(|e| step(&name, "create a group with application data", e))?;
+        self.active[creator] = true;
+        Ok(())
+    }
+
+    /// The application-data check of [`Scenario::AppData`] after a commit of `committer`
+    /// (`None`: after the joins): every active member holds `expected` as its
+    /// `app_data_dictionary`, every member but the committer saw exactly `ephemeral` as the
+    /// AppEphemeral data of the commits it processed, and every member's
+    /// `SafeExportSecret` of the first of the [`APP_COMPONENTS`] in this epoch is the same.
+    fn check_app_data(
+        &mut self,
+        committer: Option<usize>,
+        expected: &[(u16, Vec<u8>)],
+        ephemeral: &[(u16, Vec<u8>)],
+    ) -> Result<(), Error> {
+        let mut secret: Option<(String, Vec<u8>)> = None;
+        for i in 0..self.members.len() {
+            if !self.active[i] {
+                continue;
+            }
+            let name = self.name(i);
+            let member = &mut self.members[i];
+            let data = member
+                .app_data()
+                .map_err(|e| step(&name, "read the application data", e))?;
+            if data.as_deref() != Some(expected) {
+                return Err(Error::Mismatch(format!(
+                    "{name} holds the application data {data:?}, expected {expected:?}"
+                )));
+            }
+            let seen = member
+                .take_app_ephemeral()
+                .map_err(|e| step(&name, "read the AppEphemeral data", e))?;
+            if Some(i) != committer && seen != ephemeral {
+                return Err(Error::Mismatch(format!(
+                    "{name} saw the AppEphemeral data {seen:?}, expected {ephemeral:?}"
+                )));
+            }
+            let exported = member
+                .safe_export_secret(APP_COMPONENTS[0])
+                .map_err(|e| step(&name, "safe export", e))?;
+            match &secret {
+                None => secret = Some((name, exported)),
+                Some((first, value)) if *value != exported => {
+                    let epoch = member.epoch()?;
+                    return Err(Error::Mismatch(format!(
+                        "{first} and {name} differ in the safe exported secret of component \
+                         {:#06x} in epoch {epoch}",
+                        APP_COMPONENTS[0]
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
         Ok(())
     }
 
@@ -1023,6 +1150,9 @@ impl Party {
                     suite,
                     extension: extension.then(|| REINIT_EXTENSION_DATA.to_vec()),
                 })
+            }
+            Proposing::AppDataUpdate(component, update) => {
+                self.members[proposer].propose_app_data_update(component, update)
             }
         }
         .map_err(|e| step(&name, "propose", e))?;
@@ -1394,6 +1524,88 @@ mod tests {
         party.create(0).unwrap();
         party.add(0, &[1]).unwrap();
         assert!(party.members[0].propose_self_remove().is_err());
+    }
+
+    /// The app-data cells are not vacuous: the dictionary, the AppEphemeral data and the safe
+    /// exported secret are each compared, so a member that reads another dictionary, missed
+    /// the AppEphemeral or exports another secret is caught.
+    #[test]
+    fn app_data_check_catches_disagreement() {
+        let options = MemberOptions {
+            app_data: true,
+            ..MemberOptions::default()
+        };
+        let lineup = [Implementation::Cohort, Implementation::OpenMls];
+        let mut party = Party::new(&lineup, 1, options).unwrap();
+        party.create_with_app_data(0).unwrap();
+        party.add(0, &[1]).unwrap();
+        let expected = vec![(TOPIC, b"v1".to_vec())];
+        party.check_app_data(None, &expected, &[]).unwrap();
+        // The secret of TOPIC is consumed in this epoch: a second check must fail.
+        assert!(party.check_app_data(None, &expected, &[]).is_err());
+        let commit = party.members[0].self_update().unwrap();
+        party.distribute(0, &commit, &[]).unwrap();
+        // Another dictionary, and an AppEphemeral the receiver never saw, are mismatches.
+        assert!(matches!(
+            party.check_app_data(None, &[(TOPIC, b"v2".to_vec())], &[]),
+            Err(Error::Mismatch(_))
+        ));
+        assert!(matches!(
+            party.check_app_data(Some(0), &expected, &[(TOPIC, b"tick".to_vec())]),
+            Err(Error::Mismatch(_))
+        ));
+    }
+
+    /// The peer deviation docs/interop.md lists: OpenMLS 0.9.2, applying an AppDataUpdate,
+    /// moves the `app_data_dictionary` to the end of the GroupContext's extensions, where
+    /// draft-ietf-mls-extensions changes it in place; with the dictionary not last, cohort
+    /// (which changes it in place) then derives another GroupContext and rejects OpenMLS's
+    /// commit. The `app-data` scenario keeps the dictionary last. If OpenMLS changes, this
+    /// test fails and the deviation goes from the list.
+    #[test]
+    fn openmls_moves_the_app_data_dictionary_to_the_end() {
+        use crate::cohort_member::CohortMember;
+        use crate::openmls_member::OpenMlsMember;
+        use openmls::prelude::ExtensionType;
+
+        let options = MemberOptions {
+            app_data: true,
+            ..MemberOptions::default()
+        };
+        let mut a = OpenMlsMember::new("A-openmls", 1, options).unwrap();
+        let mut b = CohortMember::new("B-cohort", 1, options).unwrap();
+        a.create_group_dictionary_first(b"dictionary first", &[(TOPIC, b"v1".to_vec())])
+            .unwrap();
+        let out = a.add_members(&[b.key_package().unwrap()]).unwrap();
+        b.join(&out.welcome.unwrap()).unwrap();
+        assert_eq!(
+            a.epoch_authenticator().unwrap(),
+            b.epoch_authenticator().unwrap()
+        );
+        assert_eq!(
+            a.group_context_extension_types().unwrap(),
+            [
+                ExtensionType::AppDataDictionary,
+                ExtensionType::RequiredCapabilities
+            ]
+        );
+        let out = a
+            .commit_app_data(&[(TOPIC, Some(b"v2".to_vec()))], &[])
+            .unwrap();
+        assert_eq!(
+            a.group_context_extension_types().unwrap(),
+            [
+                ExtensionType::RequiredCapabilities,
+                ExtensionType::AppDataDictionary
+            ],
+            "OpenMLS kept the dictionary in place: drop the deviation from docs/interop.md"
+        );
+        // cohort's GroupContext keeps the dictionary first, so the confirmation tag differs.
+        let rejected = b.process(&out.commit);
+        assert!(
+            format!("{rejected:?}").contains("InvalidConfirmationTag"),
+            "cohort: {rejected:?}"
+        );
     }
 
     #[test]
