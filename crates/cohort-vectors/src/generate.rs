@@ -1,7 +1,9 @@
 //! MLS-level test vectors for the post-quantum suites of draft-ietf-mls-pq-ciphersuites-06, in
 //! the official formats of the MLS working group's files (the same JSON the runners of this
 //! crate read): `crypto-basics`, `secret-tree`, `key-schedule`, `message-protection` and
-//! `welcome`, one case per suite, and `tree-operations`, three per suite.
+//! `welcome`, one case per suite, `tree-operations`, three per suite, `passive-client-welcome`,
+//! two per suite (the tree in the Welcome, and out of band), and
+//! `passive-client-handling-commit`, one per suite over six epochs.
 //!
 //! No other implementation publishes MLS-level PQ vectors. These are made by cohort, with fresh
 //! random inputs each time they are generated, at cohort's private-use code points (TBD*n* =
@@ -29,13 +31,15 @@ use cohort_tree::math::LeafIndex;
 use serde_json::{Value, json};
 
 /// The kinds generated, by file stem.
-pub const PQ_KINDS: [&str; 6] = [
+pub const PQ_KINDS: [&str; 8] = [
     "crypto-basics",
     "secret-tree",
     "key-schedule",
     "message-protection",
     "welcome",
     "tree-operations",
+    "passive-client-welcome",
+    "passive-client-handling-commit",
 ];
 
 /// Why a generation failed.
@@ -103,6 +107,17 @@ pub fn pq_vectors(
         files[3].1.push(message_protection(cs, &ops)?);
         files[4].1.push(welcome(provider, cs, &ops)?);
         files[5].1.extend(tree_operations(provider, cs, &ops)?);
+        // A join with the tree in the Welcome and one with the tree out of band; then a
+        // member that follows six epochs of commits and proposals.
+        files[6]
+            .1
+            .push(passive_client(provider, cs, &ops, true, 0)?);
+        files[6]
+            .1
+            .push(passive_client(provider, cs, &ops, false, 0)?);
+        files[7]
+            .1
+            .push(passive_client(provider, cs, &ops, true, 6)?);
     }
     files
         .into_iter()
@@ -448,6 +463,163 @@ fn welcome(
         "signer_pub": hex::encode(creator.public_key().as_ref()),
         "key_package": hex::encode(key_package.to_bytes().map_err(crypto)?),
         "welcome": hex::encode(welcome.to_bytes().map_err(crypto)?),
+    }))
+}
+
+/// One `passive-client-*` case: a passive member (whose KeyPackage and private keys the case
+/// gives) joins a group of the suite from a Welcome (`tree_in_welcome`, or the tree given out of
+/// band), then follows `epochs` epochs in which the two active members take turns: a
+/// self-update commit, an Add proposed by one and committed by reference by the other, a
+/// commit removing the member added, and so on. Every epoch authenticator is the creator's.
+fn passive_client(
+    provider: &(dyn CryptoProvider + 'static),
+    cs: CipherSuite,
+    ops: &Arc<dyn SuiteOps>,
+    tree_in_welcome: bool,
+    epochs: usize,
+) -> Result<Value, GenerateError> {
+    const NOW: u64 = 1_800_000_000;
+    let spec = |name: &str| LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30);
+    let alice = SoftwareSigner::generate(ops.clone()).map_err(crypto)?;
+    let bob = SoftwareSigner::generate(ops.clone()).map_err(crypto)?;
+    let (signature_priv, signature_pub) = ops.signature_generate().map_err(crypto)?;
+    let passive = SoftwareSigner::from_key_pair(ops.clone(), signature_priv.clone(), signature_pub)
+        .map_err(crypto)?;
+    let mut a = Group::create(
+        provider,
+        cs,
+        &alice,
+        &spec("alice"),
+        random(&**ops, 16)?,
+        Vec::new(),
+        GroupConfig::default(),
+    )
+    .map_err(crypto)?;
+    let (bob_kp, bob_secrets) =
+        create_key_package(provider, cs, &bob, &spec("bob")).map_err(crypto)?;
+    let (kp, secrets) =
+        create_key_package(provider, cs, &passive, &spec("passive")).map_err(crypto)?;
+    let mut options = CommitOptions::new();
+    options.ratchet_tree_in_welcome = tree_in_welcome;
+    let out = a
+        .add_members(
+            &alice,
+            vec![bob_kp.clone(), kp.clone()],
+            &options,
+            Some(NOW),
+        )
+        .map_err(crypto)?;
+    a.merge_pending_commit().map_err(crypto)?;
+    let welcome = out
+        .welcome
+        .ok_or_else(|| GenerateError::Crypto("an add without a Welcome".into()))?;
+    let MlsMessageBody::Welcome(w) = &welcome.body else {
+        return Err(GenerateError::Crypto("not a Welcome".into()));
+    };
+    let tree = a.tree().to_nodes();
+    let mut b = Group::join(
+        provider,
+        cohort_group::JoinInput {
+            welcome: w,
+            key_package: &bob_kp,
+            secrets: &bob_secrets,
+            ratchet_tree: (!tree_in_welcome).then(|| tree.clone()),
+            now: Some(NOW),
+        },
+        &cohort_group::NoPsks,
+        GroupConfig::default(),
+    )
+    .map_err(crypto)?;
+    let initial = a.epoch_authenticator().to_vec();
+    // Delivers `msg` to `g`: a proposal is cached, a commit merged.
+    let deliver = |g: &mut Group, msg: &MlsMessage| -> Result<(), GenerateError> {
+        match g
+            .process_message(msg.clone(), &cohort_group::NoPsks, Some(NOW))
+            .map_err(crypto)?
+        {
+            cohort_group::Processed::Commit(staged) => g.merge_staged(*staged).map_err(crypto),
+            _ => Ok(()),
+        }
+    };
+    let mut epoch_cases = Vec::with_capacity(epochs);
+    let mut added = None;
+    for n in 0..epochs {
+        // Alice and Bob take turns as the committer.
+        let ((committer, committer_signer), (other, other_signer)) = if n % 2 == 0 {
+            ((&mut a, &alice), (&mut b, &bob))
+        } else {
+            ((&mut b, &bob), (&mut a, &alice))
+        };
+        let mut proposals = Vec::new();
+        let mut just_added = false;
+        let commit = match (n % 3, added) {
+            (1, None) => {
+                let newcomer = SoftwareSigner::generate(ops.clone()).map_err(crypto)?;
+                let (kp, _) =
+                    create_key_package(provider, cs, &newcomer, &spec("carol")).map_err(crypto)?;
+                let proposal = other
+                    .propose(
+                        other_signer,
+                        Proposal::Add(cohort_messages::proposal::Add { key_package: kp }),
+                        cohort_group::HandshakeFormat::Public,
+                        Some(NOW),
+                    )
+                    .map_err(crypto)?;
+                deliver(committer, &proposal)?;
+                proposals.push(hex::encode(proposal.to_bytes().map_err(crypto)?));
+                let out = committer
+                    .commit(
+                        committer_signer,
+                        Vec::new(),
+                        &CommitOptions::new(),
+                        &cohort_group::NoPsks,
+                        Some(NOW),
+                    )
+                    .map_err(crypto)?;
+                just_added = true;
+                out.commit
+            }
+            (2, Some(leaf)) => {
+                added = None;
+                committer
+                    .remove_members(committer_signer, &[leaf], &CommitOptions::new(), Some(NOW))
+                    .map_err(crypto)?
+                    .commit
+            }
+            _ => {
+                committer
+                    .self_update(committer_signer, &CommitOptions::new(), Some(NOW))
+                    .map_err(crypto)?
+                    .commit
+            }
+        };
+        committer.merge_pending_commit().map_err(crypto)?;
+        // The member just added took the rightmost leaf.
+        if just_added {
+            added = committer.tree().leaves().map(|(i, _)| i).last();
+        }
+        deliver(other, &commit)?;
+        epoch_cases.push(json!({
+            "proposals": proposals,
+            "commit": hex::encode(commit.to_bytes().map_err(crypto)?),
+            "epoch_authenticator": hex::encode(a.epoch_authenticator()),
+        }));
+    }
+    let key_package = MlsMessage::new(MlsMessageBody::KeyPackage(kp));
+    Ok(json!({
+        "cipher_suite": cs.0,
+        "external_psks": [],
+        "key_package": hex::encode(key_package.to_bytes().map_err(crypto)?),
+        "signature_priv": hex::encode(signature_priv.as_bytes()),
+        "encryption_priv": hex::encode(secrets.encryption_key.as_bytes()),
+        "init_priv": hex::encode(secrets.init_key.as_bytes()),
+        "welcome": hex::encode(welcome.to_bytes().map_err(crypto)?),
+        "ratchet_tree": (!tree_in_welcome)
+            .then(|| tree.to_bytes().map(hex::encode))
+            .transpose()
+            .map_err(crypto)?,
+        "initial_epoch_authenticator": hex::encode(initial),
+        "epochs": epoch_cases,
     }))
 }
 

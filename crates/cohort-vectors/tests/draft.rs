@@ -346,7 +346,7 @@ fn light_client_keys(
 }
 
 /// The MLS-level post-quantum vectors cohort publishes (`interop/test-vectors/pq/`, made by
-/// `cargo xtask vectors --generate-pq`): every case of the six files passes on RustCrypto,
+/// `cargo xtask vectors --generate-pq`): every case of the eight files passes on RustCrypto,
 /// the other backends report the suites unsupported, by name; a fresh generation passes too,
 /// and a file with one output changed fails.
 #[test]
@@ -358,8 +358,13 @@ fn generated_pq_vectors() {
         let kind = Kind::from_file_name(&format!("{stem}.json")).expect("an official kind");
         run_file(path, kind, Some(backend))
     };
-    // One case per suite; tree-operations has three (an Add, an Update, a Remove).
-    let cases = |stem: &str| if stem == "tree-operations" { 33 } else { 11 };
+    // One case per suite; tree-operations has three (an Add, an Update, a Remove), and
+    // passive-client-welcome two (the tree in the Welcome, and out of band).
+    let cases = |stem: &str| match stem {
+        "tree-operations" => 33,
+        "passive-client-welcome" => 22,
+        _ => 11,
+    };
     for stem in PQ_KINDS {
         for backend in built_backends() {
             let report = check(&dir.join(format!("{stem}.json")), stem, backend);
@@ -414,6 +419,8 @@ fn generated_pq_vectors() {
             "key-schedule" => &mut json[0]["epochs"][1]["exporter_secret"],
             "message-protection" => &mut json[0]["membership_key"],
             "tree-operations" => &mut json[0]["tree_hash_after"],
+            "passive-client-welcome" => &mut json[0]["initial_epoch_authenticator"],
+            "passive-client-handling-commit" => &mut json[0]["epochs"][5]["epoch_authenticator"],
             _ => &mut json[0]["signer_pub"],
         };
         let hex = field.as_str().expect("hex").to_owned();
