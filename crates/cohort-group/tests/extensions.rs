@@ -107,6 +107,16 @@ fn ephemeral(component: ComponentId, data: &[u8]) -> Proposal {
     })
 }
 
+/// An Add proposal from `from` of a new client made from `spec`.
+fn add_of(from: &mut Member, spec: &cohort_group::LeafSpec) -> MlsMessage {
+    let (kp, _, _) = key_package_with(spec);
+    craft_proposal(
+        from,
+        Proposal::Add(cohort_messages::proposal::Add { key_package: kp }),
+        HandshakeFormat::Public,
+    )
+}
+
 fn invalid(err: &Error) -> &ValidationError {
     match err {
         Error::Invalid(v) => v,
@@ -397,12 +407,7 @@ fn x_ad_07_unsorted_app_data_dictionary_is_refused() {
         ValidationError::InvalidExtension(ExtensionReason::MalformedDraftExtension)
     ));
     // In a KeyPackage's leaf.
-    let (kp, _, _) = key_package_with(&spec_ext("dave", &TYPES, vec![unsorted]));
-    let msg = craft_proposal(
-        &mut alice,
-        Proposal::Add(cohort_messages::proposal::Add { key_package: kp }),
-        HandshakeFormat::Public,
-    );
+    let msg = add_of(&mut alice, &spec_ext("dave", &TYPES, vec![unsorted]));
     let err = reject(&mut bob.group, &msg);
     assert!(matches!(
         invalid(&err),
@@ -574,30 +579,18 @@ fn x_neg_01_joiner_lacking_a_required_component_is_refused() {
         &spec_ext("bob", &TYPES, vec![supporting_components(&[TOPIC])]),
         required,
     );
-    let (kp, _, _) = key_package_with(&spec_ext(
-        "carol",
-        &TYPES,
-        vec![supporting_components(&[AVATAR])],
-    ));
-    let msg = craft_proposal(
+    let msg = add_of(
         &mut alice,
-        Proposal::Add(cohort_messages::proposal::Add { key_package: kp }),
-        HandshakeFormat::Public,
+        &spec_ext("carol", &TYPES, vec![supporting_components(&[AVATAR])]),
     );
     let err = reject(&mut bob.group, &msg);
     assert!(matches!(
         invalid(&err),
         ValidationError::UnsupportedCapability(CapabilityReason::RequiredComponent)
     ));
-    let (kp, _, _) = key_package_with(&spec_ext(
-        "dave",
-        &TYPES,
-        vec![supporting_components(&[TOPIC])],
-    ));
-    let msg = craft_proposal(
+    let msg = add_of(
         &mut alice,
-        Proposal::Add(cohort_messages::proposal::Add { key_package: kp }),
-        HandshakeFormat::Public,
+        &spec_ext("dave", &TYPES, vec![supporting_components(&[TOPIC])]),
     );
     accept_proposal(&mut bob.group, &msg);
 }
@@ -625,12 +618,7 @@ fn x_neg_02_joiner_lacking_a_required_wire_format_is_refused() {
         &spec_ext("bob", &TYPES, vec![supports(vec![custom])]),
         vec![required],
     );
-    let (kp, _, _) = key_package_with(&spec_ext("carol", &TYPES, Vec::new()));
-    let msg = craft_proposal(
-        &mut alice,
-        Proposal::Add(cohort_messages::proposal::Add { key_package: kp }),
-        HandshakeFormat::Public,
-    );
+    let msg = add_of(&mut alice, &spec_ext("carol", &TYPES, Vec::new()));
     let err = reject(&mut bob.group, &msg);
     assert!(matches!(
         invalid(&err),
@@ -881,11 +869,9 @@ fn x_cm_01_x_neg_03_x_lr_02_malformed_draft_components_are_refused() {
         (ComponentId::LAST_RESORT_KEY_PACKAGE, vec![1]),
     ] {
         let (mut alice, mut bob, _carol) = trio();
-        let (kp, _, _) = key_package_with(&spec_ext("dave", &TYPES, vec![dictionary_of(&[bad])]));
-        let msg = craft_proposal(
+        let msg = add_of(
             &mut alice,
-            Proposal::Add(cohort_messages::proposal::Add { key_package: kp }),
-            HandshakeFormat::Public,
+            &spec_ext("dave", &TYPES, vec![dictionary_of(&[bad])]),
         );
         let err = reject(&mut bob.group, &msg);
         assert!(matches!(
@@ -910,12 +896,7 @@ fn x_gr_01_grease_components_are_ignored() {
         (ComponentId(0x0A0A), vec![1, 2, 3]),
         (ComponentId(0x7A7A), Vec::new()),
     ]);
-    let (kp, _, _) = key_package_with(&spec_ext("dave", &TYPES, vec![leaf]));
-    let msg = craft_proposal(
-        &mut alice,
-        Proposal::Add(cohort_messages::proposal::Add { key_package: kp }),
-        HandshakeFormat::Public,
-    );
+    let msg = add_of(&mut alice, &spec_ext("dave", &TYPES, vec![leaf]));
     accept_proposal(&mut bob.group, &msg);
 }
 
@@ -1166,12 +1147,7 @@ fn x_mc_04_weak_multi_needs_one_supported_binding_per_member() {
 fn x_wf_01_malformed_supported_wire_formats_is_refused() {
     let (mut alice, mut bob, _carol) = trio();
     let bad = Extension::new(ExtensionType::SUPPORTED_WIRE_FORMATS, vec![3, 0, 1]);
-    let (kp, _, _) = key_package_with(&spec_ext("dave", &TYPES, vec![bad]));
-    let msg = craft_proposal(
-        &mut alice,
-        Proposal::Add(cohort_messages::proposal::Add { key_package: kp }),
-        HandshakeFormat::Public,
-    );
+    let msg = add_of(&mut alice, &spec_ext("dave", &TYPES, vec![bad]));
     let err = reject(&mut bob.group, &msg);
     assert!(matches!(
         invalid(&err),

@@ -173,19 +173,35 @@ impl Encode for AppDataDictionary {
 
 impl Decode for AppDataDictionary {
     fn decode(reader: &mut Reader<'_>) -> Result<Self, CodecError> {
-        let entries: Vec<ComponentData> = Decode::decode(reader)?;
-        if !strictly_increasing(entries.iter().map(|e| e.component_id)) {
-            return Err(CodecError::InvalidValue {
-                what: "AppDataDictionary",
-                reason: "entries must be sorted by component_id, at most one per component",
-            });
-        }
-        Ok(Self { entries })
+        Ok(Self {
+            entries: decode_sorted(
+                reader,
+                |e: &ComponentData| e.component_id,
+                "AppDataDictionary",
+            )?,
+        })
     }
 }
 
 impl ExtensionPayload for AppDataDictionary {
     const EXTENSION_TYPE: ExtensionType = ExtensionType::APP_DATA_DICTIONARY;
+}
+
+/// A vector of `T`s whose component IDs (`key`) are strictly increasing, as the draft requires
+/// of dictionaries and Safe AAD; any other order is refused.
+fn decode_sorted<T: Decode>(
+    reader: &mut Reader<'_>,
+    key: impl Fn(&T) -> ComponentId,
+    what: &'static str,
+) -> Result<Vec<T>, CodecError> {
+    let items: Vec<T> = Decode::decode(reader)?;
+    if !strictly_increasing(items.iter().map(key)) {
+        return Err(CodecError::InvalidValue {
+            what,
+            reason: "entries must be sorted by component_id, at most one per component",
+        });
+    }
+    Ok(items)
 }
 
 /// Whether `ids` is strictly increasing (sorted, no repeats).
@@ -344,14 +360,9 @@ impl Encode for SafeAad {
 
 impl Decode for SafeAad {
     fn decode(reader: &mut Reader<'_>) -> Result<Self, CodecError> {
-        let items: Vec<SafeAadItem> = Decode::decode(reader)?;
-        if !strictly_increasing(items.iter().map(|i| i.component_id)) {
-            return Err(CodecError::InvalidValue {
-                what: "SafeAAD",
-                reason: "items must be sorted by component_id, at most one per component",
-            });
-        }
-        Ok(Self { items })
+        Ok(Self {
+            items: decode_sorted(reader, |i: &SafeAadItem| i.component_id, "SafeAAD")?,
+        })
     }
 }
 
