@@ -179,14 +179,30 @@ fn provider() -> impl CryptoProvider {
     crate::provider::provider()
 }
 
-/// Every client lists SelfRemove (draft-ietf-mls-extensions) but `joiner-2`: once it joins, the
-/// group is no longer self-remove-capable (X-SR-01).
+/// Every client lists SelfRemove, AppDataUpdate and AppEphemeral (draft-ietf-mls-extensions)
+/// but `joiner-2`: once it joins, the group is no longer self-remove-capable (X-SR-01), and
+/// commits carrying the other two are refused (X-AD-06).
 fn spec(name: &str) -> LeafSpec {
     let mut spec = LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30);
     if name != "joiner-2" {
-        spec.capabilities.proposals = vec![ProposalType::SELF_REMOVE];
+        spec.capabilities.proposals = vec![
+            ProposalType::SELF_REMOVE,
+            ProposalType::APP_DATA_UPDATE,
+            ProposalType::APP_EPHEMERAL,
+        ];
     }
     spec
+}
+
+/// The component every client knows (with replace semantics); others are unknown (X-AD-01).
+const COMPONENT: cohort_messages::components::ComponentId =
+    cohort_messages::components::ComponentId(0x8001);
+
+/// The clients' configuration: the defaults, and the application component [`COMPONENT`].
+fn config() -> GroupConfig {
+    GroupConfig::default().with_app_components(std::sync::Arc::new(
+        cohort_group::ReplaceAppData::new([COMPONENT]),
+    ))
 }
 
 fn psks(suite: &dyn SuiteOps) -> PskList {
@@ -226,7 +242,7 @@ fn build_start(cs: CipherSuite, size: usize) -> Start {
         &spec("member-0"),
         b"stateful-fuzz".to_vec(),
         Vec::new(),
-        GroupConfig::default(),
+        config(),
     )
     .expect("create");
     let mut members = vec![Member {
@@ -273,7 +289,7 @@ fn build_start(cs: CipherSuite, size: usize) -> Start {
             ratchet_tree: None,
             now: Some(NOW),
         };
-        let group = Group::join(&p, input, &NoPsks, GroupConfig::default()).expect("join");
+        let group = Group::join(&p, input, &NoPsks, config()).expect("join");
         let joined = group.epoch();
         members.push(Member {
             group,
@@ -1081,7 +1097,7 @@ impl World {
                 ratchet_tree: None,
                 now: Some(NOW),
             };
-            let result = Group::join(&p, input, &self.psks, GroupConfig::default());
+            let result = Group::join(&p, input, &self.psks, config());
             if let Err(e) = &result {
                 // Added with this very KeyPackage (not a forged one carrying its signature key,
                 // whose Welcome entry the client cannot open): it must join.
@@ -1137,7 +1153,7 @@ impl World {
             None,
             &psk_ids,
             &self.psks,
-            GroupConfig::default(),
+            config(),
             Some(NOW),
         ) else {
             return;
@@ -1374,7 +1390,34 @@ impl World {
     /// A proposal that may break any of RFC 9420 §12.1's rules.
     fn hostile_proposal(&mut self, u: &mut Unstructured<'_>, actor: usize) -> Proposal {
         let hash_len = self.suite.hash_len();
-        match byte(u) % 11 {
+        match byte(u) % 12 {
+            // AppDataUpdate or AppEphemeral of the known component or another, an update or a
+            // remove (X-AD-01..06, X-AE-01).
+            11 => {
+                use cohort_messages::components::{
+                    AppDataOperation, AppDataUpdate, AppEphemeral, ComponentId,
+                };
+                let component_id = if flag(u) {
+                    COMPONENT
+                } else {
+                    ComponentId(u16::from_be_bytes([byte(u), byte(u)]))
+                };
+                if flag(u) {
+                    Proposal::AppEphemeral(AppEphemeral {
+                        component_id,
+                        data: bytes(u, 8).into(),
+                    })
+                } else {
+                    Proposal::AppDataUpdate(AppDataUpdate {
+                        component_id,
+                        op: if flag(u) {
+                            AppDataOperation::Update(bytes(u, 8).into())
+                        } else {
+                            AppDataOperation::Remove
+                        },
+                    })
+                }
+            }
             // SelfRemove at its type or another (by value in a commit, as a PrivateMessage, in
             // a group that is not capable: X-SR-01..06).
             10 => Proposal::SelfRemove(cohort_messages::proposal::SelfRemove {
@@ -1412,8 +1455,13 @@ impl World {
             3 | 4 => {
                 let group_id = self.members[actor].group.group_id().to_vec();
                 let epoch = self.members[actor].group.epoch();
-                let psk = match byte(u) % 4 {
+                let psk = match byte(u) % 5 {
                     0 | 1 => Psk::External {
+                        psk_id: PSK_IDS[below(u, 3)].to_vec().into(),
+                    },
+                    // An application PSK nobody has (X-PSK-01).
+                    4 => Psk::Application {
+                        component_id: COMPONENT,
                         psk_id: PSK_IDS[below(u, 3)].to_vec().into(),
                     },
                     k => Psk::Resumption {
