@@ -8,6 +8,7 @@ use cohort_codec::{CodecError, Decode};
 use cohort_credential::{Credential, CredentialType};
 use cohort_crypto::{CipherSuite, CryptoProvider, SuiteOps, labeled};
 use cohort_messages::MlsMessageBody;
+use cohort_messages::components::AppDataOperation;
 use cohort_messages::framing::{Content, FramedContent, PrivateMessage, PublicMessage, Sender};
 use cohort_messages::group_context::GroupContext;
 use cohort_messages::group_info::GroupInfo;
@@ -520,6 +521,23 @@ fn proposal(p: &Proposal, prefix: &str, checks: &mut Checks<'_>) -> Doc {
             Doc::fields().with("group_context_extensions", extensions(&g.extensions))
         }
         Proposal::SelfRemove(_) => Doc::fields().with("self_remove", "(no fields)"),
+        Proposal::AppDataUpdate(u) => {
+            let mut doc = Doc::fields().with("component_id", u64::from(u.component_id.0));
+            match &u.op {
+                AppDataOperation::Update(data) => {
+                    doc.field("op", "update");
+                    doc.field("update", data.as_slice());
+                }
+                AppDataOperation::Remove => doc.field("op", "remove"),
+            }
+            Doc::fields().with("app_data_update", doc)
+        }
+        Proposal::AppEphemeral(e) => Doc::fields().with(
+            "app_ephemeral",
+            Doc::fields()
+                .with("component_id", u64::from(e.component_id.0))
+                .with("data", e.data.as_slice()),
+        ),
         Proposal::Custom {
             proposal_type,
             data,
@@ -1018,6 +1036,9 @@ fn extension_type_name(t: ExtensionType) -> String {
         ExtensionType::REQUIRED_CAPABILITIES => "required_capabilities",
         ExtensionType::EXTERNAL_PUB => "external_pub",
         ExtensionType::EXTERNAL_SENDERS => "external_senders",
+        ExtensionType::APP_DATA_DICTIONARY => "app_data_dictionary",
+        ExtensionType::SUPPORTED_WIRE_FORMATS => "supported_wire_formats",
+        ExtensionType::REQUIRED_WIRE_FORMATS => "required_wire_formats",
         ExtensionType::LAST_RESORT => "last_resort",
         _ => return format!("0x{:04x}", t.0),
     };
@@ -1033,6 +1054,8 @@ fn proposal_type_name(t: ProposalType) -> String {
         ProposalType::REINIT => "reinit",
         ProposalType::EXTERNAL_INIT => "external_init",
         ProposalType::GROUP_CONTEXT_EXTENSIONS => "group_context_extensions",
+        ProposalType::APP_DATA_UPDATE => "app_data_update",
+        ProposalType::APP_EPHEMERAL => "app_ephemeral",
         ProposalType::SELF_REMOVE => "self_remove",
         ProposalType::SELF_REMOVE_MLS_RS => "self_remove (mls-rs code point)",
         _ => return format!("0x{:04x}", t.0),
@@ -1044,6 +1067,8 @@ fn credential_type_name(t: CredentialType) -> String {
     match t {
         CredentialType::BASIC => "basic (0x0001)".into(),
         CredentialType::X509 => "x509 (0x0002)".into(),
+        CredentialType::MULTI => "multi (0x0003)".into(),
+        CredentialType::WEAK_MULTI => "weak-multi (0x0004)".into(),
         _ => format!("0x{:04x}", t.0),
     }
 }
@@ -1144,5 +1169,55 @@ mod tests {
             assert!(inspect(bytes, None, &Options::default()).is_err());
             assert!(!round_trips(bytes));
         }
+    }
+}
+
+#[cfg(test)]
+mod extension_tests {
+    use super::*;
+    use cohort_codec::VarBytes;
+    use cohort_messages::components::{AppDataUpdate, AppEphemeral, ComponentId};
+
+    /// The proposals of draft-ietf-mls-extensions are shown field by field, with their names.
+    #[test]
+    fn extension_proposals_are_shown_by_name() {
+        let options = Options::default();
+        let mut checks = Checks {
+            list: Vec::new(),
+            options: &options,
+        };
+        let update = Proposal::AppDataUpdate(AppDataUpdate {
+            component_id: ComponentId(0x8001),
+            op: AppDataOperation::Update(VarBytes::from(vec![0xab])),
+        });
+        let text = proposal(&update, "", &mut checks).to_text();
+        assert!(text.contains("app_data_update"), "{text}");
+        assert!(text.contains("32769"), "{text}");
+        let remove = Proposal::AppDataUpdate(AppDataUpdate {
+            component_id: ComponentId(1),
+            op: AppDataOperation::Remove,
+        });
+        assert!(
+            proposal(&remove, "", &mut checks)
+                .to_text()
+                .contains("remove")
+        );
+        let ephemeral = Proposal::AppEphemeral(AppEphemeral {
+            component_id: ComponentId(5),
+            data: VarBytes::from(vec![1]),
+        });
+        assert!(
+            proposal(&ephemeral, "", &mut checks)
+                .to_text()
+                .contains("app_ephemeral")
+        );
+        assert_eq!(
+            proposal_type_name(ProposalType::APP_DATA_UPDATE),
+            "app_data_update (0x0008)"
+        );
+        assert_eq!(
+            extension_type_name(ExtensionType::APP_DATA_DICTIONARY),
+            "app_data_dictionary (0x0006)"
+        );
     }
 }
