@@ -162,6 +162,22 @@ impl CohortMember {
         Ok(self.group()?.external_psk_proposal(id)?)
     }
 
+    /// Joins by external commit from `group_info` (`MLSMessage` bytes) with `options`;
+    /// returns the commit.
+    fn external_join(
+        &mut self,
+        group_info: &[u8],
+        options: ExternalJoinOptions,
+    ) -> Result<Vec<u8>, Error> {
+        self.no_group_yet()?;
+        let group_info = MlsMessage::from_bytes(group_info)?;
+        let (group, commit) =
+            self.client
+                .join_by_external_commit_with(&group_info, options, now())?;
+        self.group = Some(group);
+        Ok(commit.to_bytes()?)
+    }
+
     /// Joins the group of `welcome` that resumes our current group (a reinit or a branch,
     /// RFC 9420 §11), as `client`, and moves to it.
     fn join_resumed(&mut self, client: &Client, welcome: &[u8]) -> Result<(), Error> {
@@ -297,18 +313,11 @@ impl Member for CohortMember {
         group_info: &[u8],
         psk_numbers: &[usize],
     ) -> Result<Vec<u8>, Error> {
-        self.no_group_yet()?;
-        let group_info = MlsMessage::from_bytes(group_info)?;
         let psk_ids = psk_numbers
             .iter()
             .map(|i| harness_psk(*i).map(|(id, _)| id.to_vec()))
             .collect::<Result<Vec<_>, _>>()?;
-        let options = ExternalJoinOptions::default().psks(psk_ids);
-        let (group, commit) =
-            self.client
-                .join_by_external_commit_with(&group_info, options, now())?;
-        self.group = Some(group);
-        Ok(commit.to_bytes()?)
+        self.external_join(group_info, ExternalJoinOptions::default().psks(psk_ids))
     }
 
     fn process(&mut self, message: &[u8]) -> Result<Incoming, Error> {
@@ -499,18 +508,14 @@ impl Member for CohortMember {
         group_info: &[u8],
         self_removes: &[Vec<u8>],
     ) -> Result<Vec<u8>, Error> {
-        self.no_group_yet()?;
-        let group_info = MlsMessage::from_bytes(group_info)?;
         let self_removes = self_removes
             .iter()
             .map(|bytes| Ok(MlsMessage::from_bytes_with(bytes, self.decode)?))
             .collect::<Result<Vec<_>, Error>>()?;
-        let options = ExternalJoinOptions::default().self_removes(self_removes);
-        let (group, commit) =
-            self.client
-                .join_by_external_commit_with(&group_info, options, now())?;
-        self.group = Some(group);
-        Ok(commit.to_bytes()?)
+        self.external_join(
+            group_info,
+            ExternalJoinOptions::default().self_removes(self_removes),
+        )
     }
 
     fn create_group_with_app_data(
@@ -586,6 +591,52 @@ impl Member for CohortMember {
             .safe_export_secret(ComponentId(component))?
             .as_bytes()
             .to_vec())
+    }
+
+    fn join_external_app_data(
+        &mut self,
+        group_info: &[u8],
+        updates: &[(u16, Option<Vec<u8>>)],
+    ) -> Result<Vec<u8>, Error> {
+        // The client's `ReplaceAppData` computes the new dictionary, as the members' does.
+        let proposals = updates
+            .iter()
+            .map(|(component, update)| app_data_update(ComponentId(*component), update.clone()))
+            .collect();
+        self.external_join(
+            group_info,
+            ExternalJoinOptions::default().app_proposals(proposals),
+        )
+    }
+
+    fn register_application_psk(
+        &mut self,
+        component: u16,
+        psk_id: &[u8],
+        secret: &[u8],
+    ) -> Result<(), Error> {
+        Ok(self.client.register_application_psk(
+            ComponentId(component),
+            psk_id,
+            Zeroizing::new(secret.to_vec()),
+        )?)
+    }
+
+    fn propose_application_psk(&mut self, component: u16, psk_id: &[u8]) -> Result<Vec<u8>, Error> {
+        let group = self.group_mut()?;
+        let proposal = group.application_psk_proposal(ComponentId(component), psk_id)?;
+        Ok(group.propose(proposal, now())?.to_bytes()?)
+    }
+
+    fn commit_application_psk(
+        &mut self,
+        component: u16,
+        psk_id: &[u8],
+    ) -> Result<CommitBytes, Error> {
+        let proposal = self
+            .group()?
+            .application_psk_proposal(ComponentId(component), psk_id)?;
+        self.commit_now(vec![proposal])
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {

@@ -59,7 +59,8 @@ impl Cell {
     /// others are of the other implementation (in the lifecycle, private-handshake, large-group,
     /// churn and self-remove scenarios the participants alternate between the two, so both
     /// commit or both leave; in ext-join-self-remove D, the joiner that commits, is of A's
-    /// implementation); in a mixed group they cycle through all three.
+    /// implementation, while in ext-join-app-data C, the joiner, is of the other one); in a
+    /// mixed group they cycle through all three.
     pub fn lineup(&self) -> Vec<Implementation> {
         let n = self.scenario.members();
         match self.peer {

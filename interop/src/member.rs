@@ -147,6 +147,11 @@ impl Implementation {
                  app_data_dictionary extension, no AppDataUpdate or AppEphemeral proposal, no \
                  safe exporter",
             ),
+            (Implementation::MlsRs, Feature::ApplicationPsk) => Some(
+                "mls-rs 0.57 knows only the external and resumption PSK types of RFC 9420: it \
+                 cannot make, read or resolve a PSK of type application(3) \
+                 (draft-ietf-mls-extensions)",
+            ),
             _ => None,
         }
     }
@@ -170,6 +175,9 @@ pub enum Feature {
     /// Application data (draft-ietf-mls-extensions): the `app_data_dictionary` GroupContext
     /// extension, AppDataUpdate and AppEphemeral proposals, and the safe exporter.
     AppData,
+    /// Application PSKs (draft-ietf-mls-extensions): PreSharedKey proposals of PSK type
+    /// `application(3)`, named by a component and an id.
+    ApplicationPsk,
 }
 
 /// The application components of the `app-data` scenario (draft-ietf-mls-extensions), from
@@ -181,6 +189,11 @@ pub const APP_COMPONENTS: [u16; 2] = [0x8001, 0x8002];
 /// A group's application data: the entries of its `app_data_dictionary`
 /// (draft-ietf-mls-extensions), as (component id, data), in component order.
 pub type AppData = Vec<(u16, Vec<u8>)>;
+
+/// The application PSK of the `app-psk` scenario (draft-ietf-mls-extensions, PSK type
+/// `application(3)`): the component that owns it, its id and its secret, which every member
+/// registers.
+pub const APP_PSK: (u16, &[u8], &[u8]) = (APP_COMPONENTS[0], b"shared-file", &[0x33; 32]);
 
 /// The SelfRemove proposal type draft-ietf-mls-extensions suggests, which OpenMLS and cohort use.
 pub const SELF_REMOVE_DRAFT: u16 = 0x000a;
@@ -683,6 +696,52 @@ pub trait Member {
     /// [`Error::NotOffered`]; [`Error::Harness`] when the member is in no group; a failure of
     /// the implementation.
     fn safe_export_secret(&mut self, component: u16) -> Result<Vec<u8>, Error>;
+
+    /// [`Member::join_external`] whose commit also carries, by value, an AppDataUpdate
+    /// (draft-ietf-mls-extensions) for each of `updates`, as in
+    /// [`Member::propose_app_data_update`]; the joiner computes the new dictionary as the
+    /// members do (the member must be set up with [`MemberOptions::app_data`]).
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; a failure of the implementation.
+    fn join_external_app_data(
+        &mut self,
+        group_info: &[u8],
+        updates: &[(u16, Option<Vec<u8>>)],
+    ) -> Result<Vec<u8>, Error>;
+
+    /// Stores `secret` as the application PSK `psk_id` of `component`
+    /// (draft-ietf-mls-extensions, PSK type `application(3)`), for the commits that use it.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`] when the implementation has no application PSKs; a failure of
+    /// the implementation.
+    fn register_application_psk(
+        &mut self,
+        component: u16,
+        psk_id: &[u8],
+        secret: &[u8],
+    ) -> Result<(), Error>;
+
+    /// Proposes to inject the application PSK `psk_id` of `component` (a PreSharedKey
+    /// proposal with a fresh nonce) and returns the proposal message, cached for a commit by
+    /// reference.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; a failure of the implementation.
+    fn propose_application_psk(&mut self, component: u16, psk_id: &[u8]) -> Result<Vec<u8>, Error>;
+
+    /// Commits a PreSharedKey proposal for the application PSK `psk_id` of `component` by
+    /// value (with a fresh nonce), together with every proposal cached this epoch by
+    /// reference, merged at once.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; a failure of the implementation.
+    fn commit_application_psk(
+        &mut self,
+        component: u16,
+        psk_id: &[u8],
+    ) -> Result<CommitBytes, Error>;
 
     /// Encrypts application data as a PrivateMessage (`MLSMessage` bytes).
     ///

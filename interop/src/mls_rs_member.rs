@@ -107,6 +107,17 @@ fn no_app_data() -> Error {
     }
 }
 
+/// [`Error::NotOffered`] for application PSKs (draft-ietf-mls-extensions), which mls-rs 0.57
+/// lacks ([`Implementation::lacks`]).
+fn no_application_psk() -> Error {
+    Error::NotOffered {
+        implementation: Implementation::MlsRs,
+        what: Implementation::MlsRs
+            .lacks(Feature::ApplicationPsk)
+            .unwrap_or("application PSKs"),
+    }
+}
+
 /// An mls-rs client with at most one group.
 struct MlsRsMember<C: MlsConfig> {
     identity: String,
@@ -570,6 +581,39 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
 
     fn safe_export_secret(&mut self, _component: u16) -> Result<Vec<u8>, Error> {
         Err(no_app_data())
+    }
+
+    fn join_external_app_data(
+        &mut self,
+        _group_info: &[u8],
+        _updates: &[(u16, Option<Vec<u8>>)],
+    ) -> Result<Vec<u8>, Error> {
+        Err(no_app_data())
+    }
+
+    fn register_application_psk(
+        &mut self,
+        _component: u16,
+        _psk_id: &[u8],
+        _secret: &[u8],
+    ) -> Result<(), Error> {
+        Err(no_application_psk())
+    }
+
+    fn propose_application_psk(
+        &mut self,
+        _component: u16,
+        _psk_id: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        Err(no_application_psk())
+    }
+
+    fn commit_application_psk(
+        &mut self,
+        _component: u16,
+        _psk_id: &[u8],
+    ) -> Result<CommitBytes, Error> {
+        Err(no_application_psk())
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {

@@ -25,7 +25,7 @@ use openmls::prelude::{
     ExternalProposal, ExternalSender as OpenMlsExternalSenderEntry, JoinProposal,
     SenderExtensionIndex, SignaturePublicKey,
 };
-use openmls::schedule::psk::{ResumptionPsk, ResumptionPskUsage};
+use openmls::schedule::psk::{ApplicationPsk, ResumptionPsk, ResumptionPskUsage};
 use openmls::schedule::{ExternalPsk, PreSharedKeyId, Psk};
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
@@ -220,13 +220,15 @@ impl OpenMlsMember {
         }
     }
 
-    /// Joins by external commit from `group_info`, injecting the harness PSKs `psks` and
-    /// covering the members' SelfRemove proposals `self_removes` by reference.
+    /// Joins by external commit from `group_info`, injecting the harness PSKs `psks`,
+    /// covering the members' SelfRemove proposals `self_removes` by reference and carrying an
+    /// AppDataUpdate for each of `app_data_updates` by value.
     fn external_join(
         &mut self,
         group_info: &[u8],
         psks: &[usize],
         self_removes: Vec<PublicMessageIn>,
+        app_data_updates: &[(u16, Option<Vec<u8>>)],
     ) -> Result<Vec<u8>, Error> {
         let psk_proposals = psks
             .iter()
@@ -241,15 +243,31 @@ impl OpenMlsMember {
         let MlsMessageBodyIn::GroupInfo(group_info) = deserialize(group_info)?.extract() else {
             return Err(Error::Harness("join_external takes a GroupInfo".into()));
         };
-        let (group, bundle) = MlsGroup::external_commit_builder()
+        let mut builder = MlsGroup::external_commit_builder()
             .with_proposals(self_removes)
             .with_config(self.join_config())
             .build_group(&self.provider, group_info, self.credential.clone())
             .map_err(|e| Error::openmls("external commit: build group", e))?
-            .add_psk_proposals(psk_proposals)
+            .add_psk_proposals(psk_proposals);
+        for (component, update) in app_data_updates {
+            builder = builder
+                .add_app_data_update_proposal(app_data_update(*component, update.as_deref()));
+        }
+        let mut builder = builder
             .leaf_node_parameters(self.leaf_parameters())
             .load_psks(self.provider.storage())
-            .map_err(|e| Error::openmls("external commit: load PSKs", e))?
+            .map_err(|e| Error::openmls("external commit: load PSKs", e))?;
+        if !app_data_updates.is_empty() {
+            // The joiner gives the new dictionary entries, computed from the GroupInfo's
+            // dictionary as the members compute them from theirs.
+            let mut updater = builder.app_data_dictionary_updater();
+            for proposal in builder.app_data_update_proposals() {
+                replace_app_data(&mut updater, proposal);
+            }
+            let changes = updater.changes();
+            builder.with_app_data_dictionary_updates(changes);
+        }
+        let (group, bundle) = builder
             .build(
                 self.provider.rand(),
                 self.provider.crypto(),
@@ -319,6 +337,15 @@ impl OpenMlsMember {
             ResumptionPskUsage::Application,
             group_id,
             epoch.into(),
+        )))
+    }
+
+    /// A PreSharedKeyID for the application PSK `psk_id` of `component`
+    /// (draft-ietf-mls-extensions, PSK type `application(3)`), with a fresh nonce.
+    fn application_psk_id(&self, component: u16, psk_id: &[u8]) -> Result<PreSharedKeyId, Error> {
+        self.psk_id_for(Psk::Application(ApplicationPsk::new(
+            component,
+            psk_id.to_vec().into(),
         )))
     }
 
@@ -457,7 +484,7 @@ impl Member for OpenMlsMember {
     }
 
     fn join_external(&mut self, group_info: &[u8], psks: &[usize]) -> Result<Vec<u8>, Error> {
-        self.external_join(group_info, psks, Vec::new())
+        self.external_join(group_info, psks, Vec::new(), &[])
     }
 
     fn process(&mut self, message: &[u8]) -> Result<Incoming, Error> {
@@ -723,7 +750,7 @@ impl Member for OpenMlsMember {
                 )),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        self.external_join(group_info, &[], messages)
+        self.external_join(group_info, &[], messages, &[])
     }
 
     fn create_group_with_app_data(
@@ -782,11 +809,10 @@ impl Member for OpenMlsMember {
         let (group, provider, signer) = self.parts()?;
         let mut builder = group.commit_builder().consume_proposal_store(true);
         for (component, update) in updates {
-            let proposal = match update {
-                Some(update) => AppDataUpdateProposal::update(*component, update.clone()),
-                None => AppDataUpdateProposal::remove(*component),
-            };
-            builder = builder.add_proposal(Proposal::AppDataUpdate(Box::new(proposal)));
+            builder = builder.add_proposal(Proposal::AppDataUpdate(Box::new(app_data_update(
+                *component,
+                update.as_deref(),
+            ))));
         }
         for (component, data) in ephemeral {
             builder = builder.add_proposal(Proposal::AppEphemeral(Box::new(
@@ -845,6 +871,41 @@ impl Member for OpenMlsMember {
         group
             .safe_export_secret(provider.crypto(), provider.storage(), component)
             .map_err(|e| Error::openmls("safe export secret", e))
+    }
+
+    fn join_external_app_data(
+        &mut self,
+        group_info: &[u8],
+        updates: &[(u16, Option<Vec<u8>>)],
+    ) -> Result<Vec<u8>, Error> {
+        self.require_app_data()?;
+        self.external_join(group_info, &[], Vec::new(), updates)
+    }
+
+    fn register_application_psk(
+        &mut self,
+        component: u16,
+        psk_id: &[u8],
+        secret: &[u8],
+    ) -> Result<(), Error> {
+        // The store is keyed by the PSK alone: the nonce given here is not used.
+        PreSharedKeyId::application(component, psk_id.to_vec(), Vec::new())
+            .store(&self.provider, secret)
+            .map_err(|e| Error::openmls("store application PSK", e))
+    }
+
+    fn propose_application_psk(&mut self, component: u16, psk_id: &[u8]) -> Result<Vec<u8>, Error> {
+        let id = self.application_psk_id(component, psk_id)?;
+        self.propose_psk_id(id)
+    }
+
+    fn commit_application_psk(
+        &mut self,
+        component: u16,
+        psk_id: &[u8],
+    ) -> Result<CommitBytes, Error> {
+        let id = self.application_psk_id(component, psk_id)?;
+        self.commit_psk_id(id)
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
@@ -1033,6 +1094,15 @@ impl ExternalSender for OpenMlsExternalSender {
         _spec: &ReInitSpec,
     ) -> Result<Vec<u8>, Error> {
         Err(OpenMlsMember::not_offered(Feature::ReInit))
+    }
+}
+
+/// An AppDataUpdate proposal for `component`: `Some(update)` replaces its data, `None`
+/// removes it.
+fn app_data_update(component: u16, update: Option<&[u8]>) -> AppDataUpdateProposal {
+    match update {
+        Some(update) => AppDataUpdateProposal::update(component, update.to_vec()),
+        None => AppDataUpdateProposal::remove(component),
     }
 }
 

@@ -7,8 +7,8 @@
 use std::fmt;
 
 use crate::member::{
-    APP_COMPONENTS, AppData, Error, ExternalSenderEntry, Feature, Implementation, Incoming, Member,
-    MemberOptions, ReInitSpec,
+    APP_COMPONENTS, APP_PSK, AppData, Error, ExternalSenderEntry, Feature, Implementation,
+    Incoming, Member, MemberOptions, ReInitSpec,
 };
 
 /// The exporter label every epoch check uses.
@@ -138,6 +138,20 @@ pub enum Scenario {
     /// data, and the safe exported secrets of `0x8001` agree. With one peer B and C are of the
     /// other implementation, so each commit crosses implementations both ways.
     AppData,
+    /// Application data from an external joiner (draft-ietf-mls-extensions): A creates the
+    /// group as in [`Scenario::AppData`] (component `0x8001` = `v1`) and adds B; C joins by
+    /// external commit from A's GroupInfo carrying an AppDataUpdate `0x8001` -> `ext` by
+    /// value (no AppEphemeral: OpenMLS refuses one in an external commit); A and B process
+    /// it. Then every member holds the new dictionary and the safe exported secrets of
+    /// `0x8001` agree. With one peer B and C are of the other implementation than A, so the
+    /// joiner joins a group the other implementation created, from its GroupInfo.
+    ExternalJoinAppData,
+    /// Application PSKs (draft-ietf-mls-extensions, PSK type `application(3)`): A adds B and
+    /// C; every member registers the same PSK ([`APP_PSK`]: component `0x8001`, id
+    /// `shared-file`); A commits a PreSharedKey proposal for it by value; then B proposes it
+    /// again (a fresh nonce) and C commits it by reference. With one peer B and C are of the
+    /// other implementation than A, so each PSK crosses implementations.
+    AppPsk,
 }
 
 /// The seed of the random choices unless another is given.
@@ -148,7 +162,7 @@ pub const LARGE_GROUP: usize = 10;
 
 impl Scenario {
     /// Every scenario, in the order the matrix prints them.
-    pub const ALL: [Scenario; 31] = [
+    pub const ALL: [Scenario; 33] = [
         Scenario::OneToOne,
         Scenario::ThreeParty,
         Scenario::MultipleJoins,
@@ -180,6 +194,8 @@ impl Scenario {
         Scenario::SelfRemove,
         Scenario::ExternalJoinSelfRemove,
         Scenario::AppData,
+        Scenario::ExternalJoinAppData,
+        Scenario::AppPsk,
     ];
 
     /// The scenario's short name.
@@ -216,6 +232,8 @@ impl Scenario {
             Scenario::SelfRemove => "self-remove",
             Scenario::ExternalJoinSelfRemove => "ext-join-self-remove",
             Scenario::AppData => "app-data",
+            Scenario::ExternalJoinAppData => "ext-join-app-data",
+            Scenario::AppPsk => "app-psk",
         }
     }
 
@@ -243,7 +261,9 @@ impl Scenario {
             | Scenario::ExternalJoinPsk
             | Scenario::ReInitSuite
             | Scenario::ReInitExtensions
-            | Scenario::AppData => 3,
+            | Scenario::AppData
+            | Scenario::ExternalJoinAppData
+            | Scenario::AppPsk => 3,
             // A, B and C in the group; D the new member, or E the external sender.
             Scenario::NewMemberAdd
             | Scenario::SelfRemove
@@ -291,7 +311,9 @@ impl Scenario {
                     .and_then(|imp| imp.lacks(Feature::ExternalSenderPsk));
             }
             // Every member keeps, changes and reads the application data.
-            Scenario::AppData => Feature::AppData,
+            Scenario::AppData | Scenario::ExternalJoinAppData => Feature::AppData,
+            // Every member registers the application PSK and uses it.
+            Scenario::AppPsk => Feature::ApplicationPsk,
             // A branches and B joins the subgroup; C stays behind.
             Scenario::Branch => {
                 return lineup
@@ -314,6 +336,12 @@ impl Scenario {
         .then(|| Implementation::self_remove_code_point(lineup))
     }
 
+    /// Whether the scenario's group carries application data (draft-ietf-mls-extensions), so
+    /// that its members are set up with [`MemberOptions::app_data`].
+    fn has_app_data(self) -> bool {
+        matches!(self, Scenario::AppData | Scenario::ExternalJoinAppData)
+    }
+
     /// Plays the scenario with `lineup[0]` as A, `lineup[1]` as B, and so on, in `suite`; `seed`
     /// drives the random choices of the large-group and churn scenarios (the matrix uses
     /// [`DEFAULT_SEED`]).
@@ -332,10 +360,10 @@ impl Scenario {
         let options = MemberOptions {
             private_handshakes: self == Scenario::PrivateHandshake,
             self_remove: self.self_remove_code_point(lineup),
-            app_data: self == Scenario::AppData,
+            app_data: self.has_app_data(),
         };
         let mut group = Party::new(lineup, suite, options)?;
-        if self == Scenario::AppData {
+        if self.has_app_data() {
             group.create_with_app_data(0)?;
         } else {
             group.create(0)?;
@@ -568,6 +596,8 @@ impl Scenario {
                 group.verify()
             }
             Scenario::AppData => app_data(&mut group),
+            Scenario::ExternalJoinAppData => external_join_app_data(&mut group),
+            Scenario::AppPsk => app_psk(&mut group),
         }
     }
 }
@@ -610,6 +640,47 @@ fn app_data(group: &mut Party) -> Result<(), Error> {
     group.verify()?;
     expected = vec![(TOPIC, b"v2".to_vec())];
     group.check_app_data(Some(1), &expected, &ephemeral)
+}
+
+/// The flow of [`Scenario::ExternalJoinAppData`]; A has created the group with `TOPIC` =
+/// `v1`.
+fn external_join_app_data(group: &mut Party) -> Result<(), Error> {
+    group.add(0, &[1])?;
+    group.verify()?;
+    group.check_app_data(None, &[(TOPIC, b"v1".to_vec())], &[])?;
+
+    // C joins from A's GroupInfo, replacing TOPIC's data by value in its external commit.
+    let group_info = group.export_group_info(0)?;
+    let joiner = group.name(2);
+    let commit = group
+        .member(2)?
+        .join_external_app_data(&group_info, &[(TOPIC, Some(b"ext".to_vec()))])
+        .map_err(|e| step(&joiner, "external commit with an AppDataUpdate", e))?;
+    group.distribute(2, &commit, &[])?;
+    group.active[2] = true;
+    group.verify()?;
+    group.check_app_data(Some(2), &[(TOPIC, b"ext".to_vec())], &[])
+}
+
+/// The flow of [`Scenario::AppPsk`].
+fn app_psk(group: &mut Party) -> Result<(), Error> {
+    let (component, psk_id, _) = APP_PSK;
+    group.add(0, &[1, 2])?;
+    group.verify()?;
+    group.register_application_psk()?;
+
+    // A commits the application PSK by value.
+    let out = group
+        .member(0)?
+        .commit_application_psk(component, psk_id)
+        .map_err(|e| step(&group.name(0), "commit application PSK", e))?;
+    group.distribute(0, &out.commit, &[])?;
+    group.verify()?;
+
+    // B proposes it again, with a fresh nonce; C commits it by reference.
+    group.propose(1, Proposing::ApplicationPsk(component, psk_id))?;
+    group.commit_pending(2, &[])?;
+    group.verify()
 }
 
 /// The large-group lifecycle of [`Scenario::LargeGroup`] over `n` members.
@@ -845,6 +916,8 @@ enum Proposing {
     ReInit(u16, bool),
     /// Replace this component's application data (`Some`) or remove it (`None`).
     AppDataUpdate(u16, Option<&'static [u8]>),
+    /// Inject this component's application PSK with this id.
+    ApplicationPsk(u16, &'static [u8]),
 }
 
 impl Party {
@@ -937,6 +1010,18 @@ impl Party {
                 }
                 Some(_) => {}
             }
+        }
+        Ok(())
+    }
+
+    /// Every participant registers the application PSK [`APP_PSK`] of [`Scenario::AppPsk`].
+    fn register_application_psk(&mut self) -> Result<(), Error> {
+        let (component, psk_id, secret) = APP_PSK;
+        for i in 0..self.members.len() {
+            let name = self.name(i);
+            self.members[i]
+                .register_application_psk(component, psk_id, secret)
+                .map_err(|e| step(&name, "register the application PSK", e))?;
         }
         Ok(())
     }
@@ -1153,6 +1238,9 @@ impl Party {
             }
             Proposing::AppDataUpdate(component, update) => {
                 self.members[proposer].propose_app_data_update(component, update)
+            }
+            Proposing::ApplicationPsk(component, psk_id) => {
+                self.members[proposer].propose_application_psk(component, psk_id)
             }
         }
         .map_err(|e| step(&name, "propose", e))?;
@@ -1606,6 +1694,50 @@ mod tests {
             format!("{rejected:?}").contains("InvalidConfirmationTag"),
             "cohort: {rejected:?}"
         );
+    }
+
+    /// The app-psk cells are not vacuous: the application PSK enters the key schedule of
+    /// both cohort and OpenMLS, so a receiver that registered another secret under the same
+    /// component and id rejects a commit that injects it, whichever implementation commits,
+    /// and accepts it once it holds the committer's secret.
+    #[test]
+    fn application_psk_secrets_must_agree() {
+        let (component, psk_id, secret) = APP_PSK;
+        for lineup in [
+            [Implementation::Cohort, Implementation::OpenMls],
+            [Implementation::OpenMls, Implementation::Cohort],
+        ] {
+            let mut party = Party::new(&lineup, 1, MemberOptions::default()).unwrap();
+            party.create(0).unwrap();
+            party.add(0, &[1]).unwrap();
+            party.members[0]
+                .register_application_psk(component, psk_id, secret)
+                .unwrap();
+            party.members[1]
+                .register_application_psk(component, psk_id, &[0x44; 32])
+                .unwrap();
+            let out = party.members[0]
+                .commit_application_psk(component, psk_id)
+                .unwrap();
+            let rejected = party.members[1].process(&out.commit);
+            assert!(
+                rejected.is_err(),
+                "{} accepted {}'s commit of an application PSK it holds another secret for: \
+                 {rejected:?}",
+                lineup[1],
+                lineup[0]
+            );
+            // With the right secret the same commit goes through: the rejection was the
+            // secret's.
+            party.members[1]
+                .register_application_psk(component, psk_id, secret)
+                .unwrap();
+            assert_eq!(
+                party.members[1].process(&out.commit).unwrap(),
+                Incoming::Commit { removed_us: false }
+            );
+            party.verify().unwrap();
+        }
     }
 
     #[test]

@@ -34,6 +34,14 @@ fn in_subset(cell: &Cell) -> bool {
         )
 }
 
+/// The scenarios of draft-ietf-mls-extensions features mls-rs 0.57 lacks (application data,
+/// application PSKs): they run with OpenMLS only.
+const EXTENSIONS_DRAFT: [Scenario; 3] = [
+    Scenario::AppData,
+    Scenario::ExternalJoinAppData,
+    Scenario::AppPsk,
+];
+
 #[test]
 fn suite_1_matrix() {
     let cells: Vec<Cell> = matrix::cells(&Filter {
@@ -79,7 +87,8 @@ fn suite_1_matrix() {
 /// The cells left out as unsupported are exactly those where OpenMLS would have to take part
 /// in a ReInit or a branch, or propose PSKs as an external sender, each left out with OpenMLS's
 /// reason, the SelfRemove cells of mixed groups, where OpenMLS and mls-rs share no
-/// SelfRemove type, and the application-data cells with mls-rs, which has none.
+/// SelfRemove type, and the application-data and application-PSK cells with mls-rs, which has
+/// neither.
 #[test]
 fn only_peer_gaps_and_mixed_self_remove_cells_are_unsupported() {
     let filter = Filter {
@@ -89,7 +98,7 @@ fn only_peer_gaps_and_mixed_self_remove_cells_are_unsupported() {
     let unsupported = matrix::unsupported(&filter);
     assert!(!unsupported.is_empty());
     for (cell, reason) in &unsupported {
-        if cell.scenario == Scenario::AppData {
+        if EXTENSIONS_DRAFT.contains(&cell.scenario) {
             assert!(cell.lineup().contains(&Implementation::MlsRs), "{cell:?}");
             assert!(reason.starts_with("mls-rs 0.57"), "{cell:?}: {reason}");
             assert!(!matrix::cells(&filter).contains(cell), "{cell:?} runs too");
@@ -135,17 +144,25 @@ fn only_peer_gaps_and_mixed_self_remove_cells_are_unsupported() {
             .count();
         assert_eq!(runs, 4, "{scenario}");
     }
-    // The application-data cells with OpenMLS run, in both roles; none other does.
-    let app_data: Vec<Cell> = matrix::cells(&filter)
-        .into_iter()
-        .filter(|c| c.scenario == Scenario::AppData)
-        .collect();
-    assert_eq!(app_data.len(), 2, "{app_data:?}");
-    assert!(
-        app_data
-            .iter()
-            .all(|c| c.peer == Peer::One(Implementation::OpenMls))
-    );
+    // The application-data and application-PSK cells with OpenMLS run, in both roles; none
+    // other does.
+    for scenario in EXTENSIONS_DRAFT {
+        let runs: Vec<Cell> = matrix::cells(&filter)
+            .into_iter()
+            .filter(|c| c.scenario == scenario)
+            .collect();
+        assert_eq!(runs.len(), 2, "{scenario}: {runs:?}");
+        assert!(
+            runs.iter()
+                .all(|c| c.peer == Peer::One(Implementation::OpenMls)),
+            "{scenario}: {runs:?}"
+        );
+        assert!(
+            runs.iter().any(|c| c.committer == Implementation::Cohort)
+                && runs.iter().any(|c| c.committer == Implementation::OpenMls),
+            "{scenario}: {runs:?}"
+        );
+    }
     // A branch that leaves OpenMLS behind (mixed, cohort creating: OpenMLS is C) runs.
     assert!(
         matrix::cells(&filter)
