@@ -37,7 +37,8 @@ OPTIONS:
                        remove-proposal, lifecycle, private-handshake, large-group, churn,
                        external-proposals, reinit, branch, resumption-psk, external-join-psk,
                        new-member-add, ext-sender-gce, ext-sender-psks, ext-sender-reinit,
-                       reinit-suite, reinit-extensions
+                       reinit-suite, reinit-extensions, self-remove,
+                       ext-join-self-remove, app-data, ext-join-app-data, app-psk
     --seed N           Seed of the random choices of large-group and churn (default: fixed)
     -h, --help         Print this help
 
