@@ -268,7 +268,11 @@ impl Group {
             InitSecret::new(Secret::new(Vec::new())),
             config.clone(),
         );
-        app_check.tree = tree.clone();
+        if !app_proposals.is_empty() {
+            // The members' capabilities are checked; a join without these proposals does not
+            // pay for a copy of the tree.
+            app_check.tree = tree.clone();
+        }
         let mut app_resolved = Vec::with_capacity(app_proposals.len());
         let mut app_ops = crate::commit::AppDataOps::new();
         for p in app_proposals {
