@@ -152,22 +152,7 @@ pub(crate) fn apply_proposals(
             _ => {}
         }
     }
-    // The extensions' proposals after RFC 9420's: AppEphemerals, then AppDataUpdates
-    // (draft-ietf-mls-extensions).
-    for r in resolved {
-        if let Proposal::AppEphemeral(e) = &r.proposal {
-            summary.app_ephemeral.push(e.clone());
-        }
-    }
-    summary.app_data_updated = apply_app_data_updates(
-        &*state.config.app_components,
-        &state.context,
-        resolved,
-        &mut extensions,
-    )?;
-    if !summary.app_data_updated.is_empty() {
-        summary.extensions_changed = true;
-    }
+    apply_component_proposals(state, resolved, &mut extensions, &mut summary)?;
     // The resulting tree must be valid: unique keys across leaves and nodes (V-12.2-13), and
     // the new extensions supported by every member (V-12.1.7-01/02). The tree was valid before
     // and only the updated and added leaves are new, so only their keys can collide.
@@ -203,12 +188,37 @@ pub(crate) fn apply_proposals(
     })
 }
 
+/// The extensions' proposals after RFC 9420's (draft-ietf-mls-extensions): the AppEphemerals of
+/// `resolved` into `summary`, then its AppDataUpdates into `extensions`.
+pub(crate) fn apply_component_proposals(
+    state: &GroupState,
+    resolved: &[Resolved],
+    extensions: &mut Vec<cohort_tree::extension::Extension>,
+    summary: &mut CommitSummary,
+) -> Result<(), Error> {
+    for r in resolved {
+        if let Proposal::AppEphemeral(e) = &r.proposal {
+            summary.app_ephemeral.push(e.clone());
+        }
+    }
+    summary.app_data_updated = apply_app_data_updates(
+        &*state.config.app_components,
+        &state.context,
+        resolved,
+        extensions,
+    )?;
+    if !summary.app_data_updated.is_empty() {
+        summary.extensions_changed = true;
+    }
+    Ok(())
+}
+
 /// Applies the AppDataUpdates of `resolved` to the `app_data_dictionary` of `extensions` (the
 /// GroupContext extensions after any GroupContextExtensions of the commit), component by
 /// component as draft-ietf-mls-extensions says: a single `remove` removes present data
 /// (X-AD-02); `update`s go to the application, whose result becomes the data (X-AD-04). The
 /// dictionary keeps its place in the list, or is appended. Returns the components changed.
-pub(crate) fn apply_app_data_updates(
+fn apply_app_data_updates(
     components: &dyn crate::AppComponents,
     context: &GroupContext,
     resolved: &[Resolved],

@@ -420,19 +420,13 @@ fn apply_app_proposals(
     if app_proposals.is_empty() {
         return Ok(());
     }
-    for r in app_proposals {
-        if let Proposal::AppEphemeral(e) = &r.proposal {
-            summary.app_ephemeral.push(e.clone());
-        }
-    }
-    summary.app_data_updated = crate::commit::apply_app_data_updates(
-        &*state.config.app_components,
-        &state.context,
+    crate::commit::apply_component_proposals(
+        state,
         app_proposals,
         &mut provisional.extensions,
+        summary,
     )?;
     if !summary.app_data_updated.is_empty() {
-        summary.extensions_changed = true;
         for (_, leaf) in tree.leaves() {
             crate::validate::check_required_capabilities(leaf, &provisional.extensions)?;
             crate::validate::check_extension_support(leaf, &provisional.extensions)?;
