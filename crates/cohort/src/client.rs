@@ -567,24 +567,24 @@ impl Psks {
     }
 }
 
+/// The start of the keys under which the PSK store keeps application PSKs.
+const APPLICATION_PSK_PREFIX: &[u8] = b"\0cohort application psk\0";
+
 /// The key under which the PSK store keeps component `component`'s PSK `psk_id`: a prefix no
-/// external PSK id of the application is expected to start with, the component, then the id.
+/// external PSK id of the application is expected to start with (and none is looked up as
+/// one), the component, then the id.
 fn application_psk_key(component: ComponentId, psk_id: &[u8]) -> Vec<u8> {
-    const PREFIX: &[u8] = b"\0cohort application psk\0";
-    let mut key = Vec::with_capacity(PREFIX.len() + 2 + psk_id.len());
-    key.extend_from_slice(PREFIX);
+    let mut key = Vec::with_capacity(APPLICATION_PSK_PREFIX.len() + 2 + psk_id.len());
+    key.extend_from_slice(APPLICATION_PSK_PREFIX);
     key.extend_from_slice(&component.0.to_be_bytes());
     key.extend_from_slice(psk_id);
     key
 }
 
-impl ExternalPsks for StoredPsks {
-    fn application_psk(&self, component: ComponentId, psk_id: &[u8]) -> Option<Secret> {
-        self.external_psk(&application_psk_key(component, psk_id))
-    }
-
-    fn external_psk(&self, psk_id: &[u8]) -> Option<Secret> {
-        match self.store.psk(psk_id) {
+impl StoredPsks {
+    /// The PSK stored under `key`; a storage failure is kept to be reported.
+    fn lookup(&self, key: &[u8]) -> Option<Secret> {
+        match self.store.psk(key) {
             Ok(found) => found.map(|p| Secret::new(p.to_vec())),
             Err(e) => {
                 if let Ok(mut failure) = self.failure.lock() {
@@ -593,6 +593,21 @@ impl ExternalPsks for StoredPsks {
                 None
             }
         }
+    }
+}
+
+impl ExternalPsks for StoredPsks {
+    fn application_psk(&self, component: ComponentId, psk_id: &[u8]) -> Option<Secret> {
+        self.lookup(&application_psk_key(component, psk_id))
+    }
+
+    fn external_psk(&self, psk_id: &[u8]) -> Option<Secret> {
+        // An external PSK id that spells an application PSK's key is not that PSK: the two
+        // types stay apart even in the one store.
+        if psk_id.starts_with(APPLICATION_PSK_PREFIX) {
+            return None;
+        }
+        self.lookup(psk_id)
     }
 }
 

@@ -181,6 +181,15 @@ fn application_psk_through_the_facade() {
         .expect("register");
     merge(&mut b, out.commit);
     assert_eq!(a.epoch_authenticator(), b.epoch_authenticator());
+    // An external PSK whose id spells the store's key of the application PSK is not it.
+    let mut spelled = b"\0cohort application psk\0".to_vec();
+    spelled.extend_from_slice(&TOPIC.0.to_be_bytes());
+    spelled.extend_from_slice(b"file");
+    let proposal = a.external_psk_proposal(&spelled).expect("proposal");
+    assert!(
+        a.commit(vec![proposal], NOW).is_err(),
+        "an external PSK id may not reach an application PSK"
+    );
 }
 
 /// X-LR-01: a last-resort KeyPackage is marked on the wire (the `last_resort` extension), an
