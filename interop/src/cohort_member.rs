@@ -7,9 +7,11 @@ use std::sync::Arc;
 use cohort::codec::{Decode, DecodeOptions, Encode};
 use cohort::credential::{Credential, CredentialType};
 use cohort::crypto::{CipherSuite, CryptoProvider, SignaturePublicKey, Signer, SoftwareSigner};
-use cohort::group::components::{app_data_update, app_ephemeral};
+use cohort::group::components::{
+    app_data_update, app_ephemeral, is_last_resort, parse_safe_aad, safe_aad_active,
+};
 use cohort::group::{HandshakeFormat, ReplaceAppData};
-use cohort::messages::components::{AppDataDictionary, ComponentId};
+use cohort::messages::components::{AppDataDictionary, ComponentId, SafeAad, SafeAadItem};
 use cohort::messages::extensions::{ExtensionPayload, RequiredCapabilities};
 use cohort::messages::extensions::{ExternalSender as ExternalSenderExt, ExternalSenders};
 use cohort::messages::group_info::GroupInfo;
@@ -28,7 +30,7 @@ use cohort::{Client, ClientGroup, ExternalJoinOptions, MessagePolicy, Padding, R
 use crate::member::{
     APP_COMPONENTS, AppData, CommitBytes, Error, ExternalSender, ExternalSenderEntry,
     HARNESS_EXTENSION, HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, ReInitSpec,
-    SELF_REMOVE_MLS_RS, harness_psk,
+    SELF_REMOVE_MLS_RS, SafeAadItems, harness_psk,
 };
 
 /// How many days cohort's KeyPackages stay valid.
@@ -54,6 +56,8 @@ pub struct CohortMember {
     /// The AppEphemeral data (component id, data) of the commits processed since
     /// [`Member::take_app_ephemeral`] last took it.
     app_ephemeral: Vec<(u16, Vec<u8>)>,
+    /// The SafeAAD items of the last message processed, where the group asked for a SafeAAD.
+    last_safe_aad: Option<SafeAadItems>,
 }
 
 /// cohort's RustCrypto provider as the interop suite runs it: the seven suites of RFC 9420, and
@@ -86,6 +90,7 @@ impl CohortMember {
             decode: DecodeOptions::default().with_self_remove_alias(alias),
             next: None,
             app_ephemeral: Vec::new(),
+            last_safe_aad: None,
         })
     }
 
@@ -322,9 +327,23 @@ impl Member for CohortMember {
 
     fn process(&mut self, message: &[u8]) -> Result<Incoming, Error> {
         let message = MlsMessage::from_bytes_with(message, self.decode)?;
+        // Where the group's dictionary has the `safe_aad` component, cohort checks that the
+        // authenticated data starts with a SafeAAD; the harness reads the items with
+        // `parse_safe_aad` from what cohort returns (application data) or from the message it
+        // checked (handshakes, whose authenticated data the facade does not return).
+        self.last_safe_aad = None;
+        let framed = safe_aad_active(self.group()?.group().context());
+        let mut aad = message_authenticated_data(&message);
         let group = self.group_mut()?;
-        Ok(match group.process_message(message, now())? {
-            Received::Application { data, .. } => Incoming::Application(data),
+        let incoming = match group.process_message(message, now())? {
+            Received::Application {
+                data,
+                authenticated_data,
+                ..
+            } => {
+                aad = authenticated_data;
+                Incoming::Application(data)
+            }
             Received::Proposal { .. } => Incoming::Proposal,
             Received::Commit(staged) => {
                 let summary = staged.summary();
@@ -339,7 +358,18 @@ impl Member for CohortMember {
                 Incoming::Commit { removed_us }
             }
             _ => return Err(Error::Harness("cohort returned an unknown result".into())),
-        })
+        };
+        if framed {
+            let (safe_aad, _tail) = parse_safe_aad(&aad).map_err(cohort::Error::from)?;
+            self.last_safe_aad = Some(
+                safe_aad
+                    .items()
+                    .iter()
+                    .map(|item| (item.component_id.0, item.aad_item_data.as_slice().to_vec()))
+                    .collect(),
+            );
+        }
+        Ok(incoming)
     }
 
     fn self_update(&mut self) -> Result<Vec<u8>, Error> {
@@ -639,6 +669,50 @@ impl Member for CohortMember {
         self.commit_now(vec![proposal])
     }
 
+    fn encrypt_with_safe_aad(
+        &mut self,
+        data: &[u8],
+        items: &[(u16, Vec<u8>)],
+    ) -> Result<Vec<u8>, Error> {
+        let safe_aad = SafeAad::new(
+            items
+                .iter()
+                .map(|(component, bytes)| SafeAadItem {
+                    component_id: ComponentId(*component),
+                    aad_item_data: bytes.clone().into(),
+                })
+                .collect(),
+        )?;
+        Ok(self
+            .group_mut()?
+            .send_message_with(data, &safe_aad.to_bytes()?)?
+            .to_bytes()?)
+    }
+
+    fn last_safe_aad(&self) -> Result<Option<SafeAadItems>, Error> {
+        Ok(self.last_safe_aad.clone())
+    }
+
+    fn last_resort_key_package(&mut self) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .client
+            .generate_last_resort_key_package(now())?
+            .to_bytes()?)
+    }
+
+    fn is_last_resort(&self, key_package: &[u8]) -> Result<bool, Error> {
+        match MlsMessage::from_bytes(key_package)?.body {
+            MlsMessageBody::KeyPackage(key_package) => Ok(is_last_resort(&key_package)),
+            _ => Err(Error::Harness("is_last_resort takes a KeyPackage".into())),
+        }
+    }
+
+    fn forget_group(&mut self) -> Result<(), Error> {
+        self.group()?;
+        self.group = None;
+        Ok(())
+    }
+
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
         Ok(self.group_mut()?.send_message(data)?.to_bytes()?)
     }
@@ -661,6 +735,38 @@ impl Member for CohortMember {
             .export_secret(label, context, length)?
             .as_bytes()
             .to_vec())
+    }
+}
+
+/// The `authenticated_data` of a PublicMessage or PrivateMessage (sent in the clear in both);
+/// empty for other messages.
+fn message_authenticated_data(message: &MlsMessage) -> Vec<u8> {
+    match &message.body {
+        MlsMessageBody::PublicMessage(public) => {
+            public.content.authenticated_data.as_slice().to_vec()
+        }
+        MlsMessageBody::PrivateMessage(private) => private.authenticated_data.as_slice().to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+/// The `authenticated_data` of a PublicMessage or PrivateMessage `MLSMessage` (bytes), as it
+/// travels, read with cohort's codec (for the harness's wire checks).
+///
+/// # Errors
+/// Bytes that are not such a message.
+pub(crate) fn authenticated_data_of(message: &[u8]) -> Result<Vec<u8>, Error> {
+    let message = MlsMessage::from_bytes_with(
+        message,
+        DecodeOptions::default().with_self_remove_alias(Some(SELF_REMOVE_MLS_RS)),
+    )?;
+    match message.body {
+        MlsMessageBody::PublicMessage(_) | MlsMessageBody::PrivateMessage(_) => {
+            Ok(message_authenticated_data(&message))
+        }
+        _ => Err(Error::Harness(
+            "not a PublicMessage or PrivateMessage".into(),
+        )),
     }
 }
 

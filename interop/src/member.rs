@@ -152,6 +152,12 @@ impl Implementation {
                  cannot make, read or resolve a PSK of type application(3) \
                  (draft-ietf-mls-extensions)",
             ),
+            (Implementation::MlsRs, Feature::SafeAad) => Some(
+                "mls-rs 0.57 implements no Safe AAD of draft-ietf-mls-extensions: it has no \
+                 app_data_dictionary, so it neither frames its messages' authenticated_data as \
+                 a SafeAAD where the group's dictionary has the safe_aad component nor parses \
+                 one on receipt",
+            ),
             _ => None,
         }
     }
@@ -178,6 +184,9 @@ pub enum Feature {
     /// Application PSKs (draft-ietf-mls-extensions): PreSharedKey proposals of PSK type
     /// `application(3)`, named by a component and an id.
     ApplicationPsk,
+    /// Safe AAD (draft-ietf-mls-extensions): every message's `authenticated_data` framed as a
+    /// SafeAAD in a group whose `app_data_dictionary` has the `safe_aad` component.
+    SafeAad,
 }
 
 /// The application components of the `app-data` scenario (draft-ietf-mls-extensions), from
@@ -194,6 +203,14 @@ pub type AppData = Vec<(u16, Vec<u8>)>;
 /// `application(3)`): the component that owns it, its id and its secret, which every member
 /// registers.
 pub const APP_PSK: (u16, &[u8], &[u8]) = (APP_COMPONENTS[0], b"shared-file", &[0x33; 32]);
+
+/// The items of a SafeAAD (draft-ietf-mls-extensions), as (component id, data), in component
+/// order.
+pub type SafeAadItems = Vec<(u16, Vec<u8>)>;
+
+/// The `safe_aad` component (draft-ietf-mls-extensions, ComponentId 2): in a group's
+/// `app_data_dictionary` it asks every message's `authenticated_data` to start with a SafeAAD.
+pub const SAFE_AAD_COMPONENT: u16 = 2;
 
 /// The SelfRemove proposal type draft-ietf-mls-extensions suggests, which OpenMLS and cohort use.
 pub const SELF_REMOVE_DRAFT: u16 = 0x000a;
@@ -375,6 +392,11 @@ pub struct MemberOptions {
     /// and the AppDataUpdate and AppEphemeral proposals in the member's capabilities, and know
     /// the [`APP_COMPONENTS`] with replace semantics.
     pub app_data: bool,
+    /// List the `last_resort` KeyPackage extension (`0x000A`) in the capabilities of every
+    /// leaf, not only of the last-resort KeyPackages: OpenMLS 0.9.2 refuses a KeyPackage
+    /// whose extensions its leaf does not list, and mls-rs lists extension types per client
+    /// (cohort and OpenMLS members list it in their last-resort KeyPackages in any case).
+    pub last_resort: bool,
 }
 
 /// The result of a commit made by a [`Member`]: the commit for the group and, when members were
@@ -742,6 +764,52 @@ pub trait Member {
         component: u16,
         psk_id: &[u8],
     ) -> Result<CommitBytes, Error>;
+
+    /// Encrypts application data as a PrivateMessage (`MLSMessage` bytes) whose
+    /// `authenticated_data` starts with a SafeAAD (draft-ietf-mls-extensions) holding `items`
+    /// (component id, data, in component order), in a group whose `app_data_dictionary` has
+    /// the `safe_aad` component.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`] when the implementation has no Safe AAD; a failure of the
+    /// implementation.
+    fn encrypt_with_safe_aad(
+        &mut self,
+        data: &[u8],
+        items: &[(u16, Vec<u8>)],
+    ) -> Result<Vec<u8>, Error>;
+
+    /// The SafeAAD items the implementation read at the start of the `authenticated_data` of
+    /// the last message this member processed, or `None` when it read no SafeAAD there (the
+    /// group does not ask for one).
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`] when the implementation has no Safe AAD.
+    fn last_safe_aad(&self) -> Result<Option<SafeAadItems>, Error>;
+
+    /// A fresh last-resort KeyPackage (`MLSMessage` bytes), marked with the `last_resort`
+    /// extension (`0x000A`); its private keys are kept after a Welcome uses it, so that it
+    /// joins any number of groups.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`] when the implementation has no last-resort KeyPackages; a failure
+    /// of the implementation.
+    fn last_resort_key_package(&mut self) -> Result<Vec<u8>, Error>;
+
+    /// Whether the implementation reads `key_package` (`MLSMessage` bytes) as marked
+    /// last-resort.
+    ///
+    /// # Errors
+    /// [`Error::NotOffered`]; a failure of the implementation (bytes it cannot read).
+    fn is_last_resort(&self, key_package: &[u8]) -> Result<bool, Error>;
+
+    /// Drops the member's handle on its group without telling the group; its client, with
+    /// its stored keys and KeyPackages, stays, so that the member can create or join another
+    /// group.
+    ///
+    /// # Errors
+    /// [`Error::Harness`] when the member is in no group.
+    fn forget_group(&mut self) -> Result<(), Error>;
 
     /// Encrypts application data as a PrivateMessage (`MLSMessage` bytes).
     ///

@@ -9,6 +9,7 @@ use mls_rs::crypto::SignaturePublicKey;
 use mls_rs::error::{IntoAnyError, MlsError};
 use mls_rs::extension::ExtensionType;
 use mls_rs::extension::built_in::{ExternalSendersExt, RequiredCapabilitiesExt};
+use mls_rs::extension::recommended::LastResortKeyPackageExt;
 use mls_rs::external_client::ExternalClient;
 use mls_rs::external_client::builder::MlsConfig as ExternalMlsConfig;
 use mls_rs::group::proposal::ProposalType;
@@ -26,7 +27,7 @@ use mls_rs_crypto_rustcrypto::RustCryptoProvider;
 use crate::member::{
     AppData, CommitBytes, Error, ExternalSender, ExternalSenderEntry, Feature, HARNESS_EXTENSION,
     HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, ReInitSpec, SELF_REMOVE_MLS_RS,
-    harness_psk,
+    SafeAadItems, harness_psk,
 };
 
 /// An mls-rs client named `identity` for `suite`, as a [`Member`].
@@ -72,6 +73,11 @@ pub fn new_member(
     if options.app_data {
         return Err(no_app_data());
     }
+    if options.last_resort {
+        // mls-rs marks a last-resort KeyPackage without listing the extension in the leaf's
+        // capabilities, which OpenMLS 0.9.2 then refuses (docs/interop.md).
+        builder = builder.extension_type(ExtensionType::LAST_RESORT_KEY_PACKAGE);
+    }
     let client = builder
         .custom_proposal_types(self_remove.then_some(ProposalType::SELF_REMOVE))
         .extension_type(ExtensionType::new(HARNESS_EXTENSION))
@@ -115,6 +121,17 @@ fn no_application_psk() -> Error {
         what: Implementation::MlsRs
             .lacks(Feature::ApplicationPsk)
             .unwrap_or("application PSKs"),
+    }
+}
+
+/// [`Error::NotOffered`] for Safe AAD (draft-ietf-mls-extensions), which mls-rs 0.57 lacks
+/// ([`Implementation::lacks`]).
+fn no_safe_aad() -> Error {
+    Error::NotOffered {
+        implementation: Implementation::MlsRs,
+        what: Implementation::MlsRs
+            .lacks(Feature::SafeAad)
+            .unwrap_or("Safe AAD"),
     }
 }
 
@@ -239,7 +256,10 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
 
     fn join(&mut self, welcome: &[u8]) -> Result<(), Error> {
         let welcome = MlsMessage::from_bytes(welcome)?;
-        let (group, _info) = self.client.join_group(None, &welcome, None)?;
+        let (mut group, _info) = self.client.join_group(None, &welcome, None)?;
+        // As an application does after joining: mls-rs deletes the KeyPackage the Welcome
+        // used when it first writes the group, unless it is a last-resort one.
+        group.write_to_storage()?;
         self.group = Some(group);
         Ok(())
     }
@@ -614,6 +634,46 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
         _psk_id: &[u8],
     ) -> Result<CommitBytes, Error> {
         Err(no_application_psk())
+    }
+
+    fn encrypt_with_safe_aad(
+        &mut self,
+        _data: &[u8],
+        _items: &[(u16, Vec<u8>)],
+    ) -> Result<Vec<u8>, Error> {
+        Err(no_safe_aad())
+    }
+
+    fn last_safe_aad(&self) -> Result<Option<SafeAadItems>, Error> {
+        Err(no_safe_aad())
+    }
+
+    fn last_resort_key_package(&mut self) -> Result<Vec<u8>, Error> {
+        // mls-rs's marking (feature `last_resort_key_package_ext`): the `last_resort`
+        // KeyPackage extension, which also keeps the KeyPackage after a join.
+        let mut extensions = ExtensionList::new();
+        extensions
+            .set_from(LastResortKeyPackageExt)
+            .map_err(MlsError::from)?;
+        let kp =
+            self.client
+                .generate_key_package_message(extensions, ExtensionList::default(), None)?;
+        Ok(kp.to_bytes()?)
+    }
+
+    fn is_last_resort(&self, key_package: &[u8]) -> Result<bool, Error> {
+        let kp = MlsMessage::from_bytes(key_package)?
+            .into_key_package()
+            .ok_or_else(|| Error::Harness("is_last_resort takes a KeyPackage".into()))?;
+        Ok(kp
+            .extensions
+            .has_extension(ExtensionType::LAST_RESORT_KEY_PACKAGE))
+    }
+
+    fn forget_group(&mut self) -> Result<(), Error> {
+        self.group()?;
+        self.group = None;
+        Ok(())
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {

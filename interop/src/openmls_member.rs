@@ -6,6 +6,7 @@
 //! PublicMessage handshakes, accept both). The ratchet tree goes in the Welcome's GroupInfo.
 
 use openmls::component::ComponentData;
+use openmls::framing::SafeAadItem;
 use openmls::group::{AppDataDictionaryUpdater, GroupContext, GroupId, Propose, StagedCommit};
 use openmls::prelude::tls_codec::{Deserialize, Serialize};
 use openmls::prelude::{
@@ -33,7 +34,7 @@ use openmls_rust_crypto::OpenMlsRustCrypto;
 use crate::member::{
     AppData, CommitBytes, Error, ExternalSender, ExternalSenderEntry, Feature, HARNESS_EXTENSION,
     HARNESS_PSKS, Implementation, Incoming, Member, MemberOptions, ReInitSpec, SELF_REMOVE_DRAFT,
-    harness_psk,
+    SafeAadItems, harness_psk,
 };
 
 /// How many past epochs' resumption PSKs (RFC 9420 §8.6) a group keeps. OpenMLS's default
@@ -60,6 +61,9 @@ pub struct OpenMlsMember {
     /// The AppEphemeral data (component id, data) of the commits processed since
     /// [`Member::take_app_ephemeral`] last took it.
     app_ephemeral: Vec<(u16, Vec<u8>)>,
+    /// The SafeAAD items OpenMLS parsed from the last message processed, where the group
+    /// asked for a SafeAAD.
+    last_safe_aad: Option<SafeAadItems>,
 }
 
 impl OpenMlsMember {
@@ -117,6 +121,7 @@ impl OpenMlsMember {
             self_remove,
             app_data: options.app_data,
             app_ephemeral: Vec::new(),
+            last_safe_aad: None,
         })
     }
 
@@ -302,7 +307,13 @@ impl OpenMlsMember {
     /// `app_data_dictionary` extension, AppDataUpdate and AppEphemeral) when it is set up for
     /// that.
     fn capabilities(&self) -> Capabilities {
+        self.capabilities_with(&[])
+    }
+
+    /// [`OpenMlsMember::capabilities`] listing the extension types `extra` too.
+    fn capabilities_with(&self, extra: &[ExtensionType]) -> Capabilities {
         let mut extensions = vec![ExtensionType::Unknown(HARNESS_EXTENSION)];
+        extensions.extend_from_slice(extra);
         let mut proposals = Vec::new();
         if self.self_remove {
             proposals.push(ProposalType::SelfRemove);
@@ -403,6 +414,72 @@ impl OpenMlsMember {
         }
     }
 
+    /// Processes `message` (a commit is merged at once); returns what it produced and the
+    /// SafeAAD items OpenMLS parsed from its authenticated data, where the group asks for a
+    /// SafeAAD.
+    fn process_message(
+        &mut self,
+        message: &[u8],
+    ) -> Result<(Incoming, Option<SafeAadItems>), Error> {
+        let message = deserialize(message)?
+            .try_into_protocol_message()
+            .map_err(|e| Error::openmls("not a protocol message", e))?;
+        let (group, provider, _) = self.parts()?;
+        let processed = group
+            .process_message(provider, message)
+            .map_err(|e| Error::openmls("process message", e))?;
+        let safe_aad = processed.safe_aad().map(|safe_aad| {
+            safe_aad
+                .items()
+                .iter()
+                .map(|item| (item.component_id(), item.data().to_vec()))
+                .collect()
+        });
+        let incoming = match processed.into_content() {
+            ProcessedMessageContent::ApplicationMessage(app) => {
+                Incoming::Application(app.into_bytes())
+            }
+            ProcessedMessageContent::StagedCommitMessage(staged) => {
+                let removed_us = self.merge_received(*staged)?;
+                Incoming::Commit { removed_us }
+            }
+            // A commit with AppDataUpdates (draft-ietf-mls-extensions): OpenMLS leaves their
+            // meaning to the application, which gives the new data before the commit is staged.
+            ProcessedMessageContent::UnresolvedAppDataCommit(unresolved) => {
+                let mut updater = group.app_data_dictionary_updater();
+                for proposal in unresolved.app_data_update_proposals() {
+                    replace_app_data(&mut updater, proposal);
+                }
+                let changes = updater.changes();
+                let staged = group
+                    .stage_app_data_commit(provider, *unresolved, changes)
+                    .map_err(|e| Error::openmls("stage commit with AppDataUpdates", e))?;
+                let removed_us = self.merge_received(staged)?;
+                Incoming::Commit { removed_us }
+            }
+            // A new-member proposal (RFC 9420 §12.1.8) comes apart from members' proposals;
+            // both are cached for a commit by reference.
+            ProcessedMessageContent::ProposalMessage(proposal)
+            | ProcessedMessageContent::ExternalJoinProposalMessage(proposal) => {
+                group
+                    .store_pending_proposal(provider.storage(), *proposal)
+                    .map_err(|e| Error::openmls("store proposal", e))?;
+                Incoming::Proposal
+            }
+            other => {
+                return Err(Error::Harness(format!(
+                    "openmls returned an unexpected result: {}",
+                    match other {
+                        ProcessedMessageContent::OwnPendingCommit => "own pending commit",
+                        ProcessedMessageContent::OwnPrivateMessage => "own private message",
+                        _ => "another kind",
+                    }
+                )));
+            }
+        };
+        Ok((incoming, safe_aad))
+    }
+
     fn join_config(&self) -> MlsGroupJoinConfig {
         MlsGroupJoinConfig::builder()
             .wire_format_policy(self.policy)
@@ -488,53 +565,10 @@ impl Member for OpenMlsMember {
     }
 
     fn process(&mut self, message: &[u8]) -> Result<Incoming, Error> {
-        let message = deserialize(message)?
-            .try_into_protocol_message()
-            .map_err(|e| Error::openmls("not a protocol message", e))?;
-        let (group, provider, _) = self.parts()?;
-        let processed = group
-            .process_message(provider, message)
-            .map_err(|e| Error::openmls("process message", e))?;
-        match processed.into_content() {
-            ProcessedMessageContent::ApplicationMessage(app) => {
-                Ok(Incoming::Application(app.into_bytes()))
-            }
-            ProcessedMessageContent::StagedCommitMessage(staged) => {
-                let removed_us = self.merge_received(*staged)?;
-                Ok(Incoming::Commit { removed_us })
-            }
-            // A commit with AppDataUpdates (draft-ietf-mls-extensions): OpenMLS leaves their
-            // meaning to the application, which gives the new data before the commit is staged.
-            ProcessedMessageContent::UnresolvedAppDataCommit(unresolved) => {
-                let mut updater = group.app_data_dictionary_updater();
-                for proposal in unresolved.app_data_update_proposals() {
-                    replace_app_data(&mut updater, proposal);
-                }
-                let changes = updater.changes();
-                let staged = group
-                    .stage_app_data_commit(provider, *unresolved, changes)
-                    .map_err(|e| Error::openmls("stage commit with AppDataUpdates", e))?;
-                let removed_us = self.merge_received(staged)?;
-                Ok(Incoming::Commit { removed_us })
-            }
-            // A new-member proposal (RFC 9420 §12.1.8) comes apart from members' proposals;
-            // both are cached for a commit by reference.
-            ProcessedMessageContent::ProposalMessage(proposal)
-            | ProcessedMessageContent::ExternalJoinProposalMessage(proposal) => {
-                group
-                    .store_pending_proposal(provider.storage(), *proposal)
-                    .map_err(|e| Error::openmls("store proposal", e))?;
-                Ok(Incoming::Proposal)
-            }
-            other => Err(Error::Harness(format!(
-                "openmls returned an unexpected result: {}",
-                match other {
-                    ProcessedMessageContent::OwnPendingCommit => "own pending commit",
-                    ProcessedMessageContent::OwnPrivateMessage => "own private message",
-                    _ => "another kind",
-                }
-            ))),
-        }
+        self.last_safe_aad = None;
+        let (incoming, safe_aad) = self.process_message(message)?;
+        self.last_safe_aad = safe_aad;
+        Ok(incoming)
     }
 
     fn self_update(&mut self) -> Result<Vec<u8>, Error> {
@@ -906,6 +940,65 @@ impl Member for OpenMlsMember {
     ) -> Result<CommitBytes, Error> {
         let id = self.application_psk_id(component, psk_id)?;
         self.commit_psk_id(id)
+    }
+
+    fn encrypt_with_safe_aad(
+        &mut self,
+        data: &[u8],
+        items: &[(u16, Vec<u8>)],
+    ) -> Result<Vec<u8>, Error> {
+        let items = items
+            .iter()
+            .map(|(component, bytes)| SafeAadItem::new(*component, bytes.clone()))
+            .collect();
+        let (group, provider, signer) = self.parts()?;
+        // Staged for the next message only; OpenMLS puts the SafeAAD before the
+        // application's own AAD (none here).
+        group
+            .set_safe_aad(items)
+            .map_err(|e| Error::openmls("set Safe AAD", e))?;
+        let message = group
+            .create_message(provider, signer, data)
+            .map_err(|e| Error::openmls("create message", e))?;
+        serialize(&message)
+    }
+
+    fn last_safe_aad(&self) -> Result<Option<SafeAadItems>, Error> {
+        Ok(self.last_safe_aad.clone())
+    }
+
+    fn last_resort_key_package(&mut self) -> Result<Vec<u8>, Error> {
+        // OpenMLS's marking: the `last_resort` KeyPackage extension, which also keeps the
+        // bundle in storage after a Welcome uses it.
+        // OpenMLS refuses a KeyPackage whose extensions its leaf does not list, its own
+        // last-resort marking included, and `mark_as_last_resort` does not list it.
+        let bundle = KeyPackage::builder()
+            .leaf_node_capabilities(self.capabilities_with(&[ExtensionType::LastResort]))
+            .mark_as_last_resort()
+            .build(
+                self.suite,
+                &self.provider,
+                &self.signer,
+                self.credential.clone(),
+            )
+            .map_err(|e| Error::openmls("last-resort key package", e))?;
+        serialize(&MlsMessageOut::from(bundle.key_package().clone()))
+    }
+
+    fn is_last_resort(&self, key_package: &[u8]) -> Result<bool, Error> {
+        let MlsMessageBodyIn::KeyPackage(kp) = deserialize(key_package)?.extract() else {
+            return Err(Error::Harness("is_last_resort takes a KeyPackage".into()));
+        };
+        let kp = kp
+            .validate(self.provider.crypto(), ProtocolVersion::Mls10)
+            .map_err(|e| Error::openmls("validate key package", e))?;
+        Ok(kp.last_resort())
+    }
+
+    fn forget_group(&mut self) -> Result<(), Error> {
+        self.group()?;
+        self.group = None;
+        Ok(())
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {

@@ -6,9 +6,10 @@
 
 use std::fmt;
 
+use crate::cohort_member::authenticated_data_of;
 use crate::member::{
     APP_COMPONENTS, APP_PSK, AppData, Error, ExternalSenderEntry, Feature, Implementation,
-    Incoming, Member, MemberOptions, ReInitSpec,
+    Incoming, Member, MemberOptions, ReInitSpec, SAFE_AAD_COMPONENT,
 };
 
 /// The exporter label every epoch check uses.
@@ -152,6 +153,23 @@ pub enum Scenario {
     /// again (a fresh nonce) and C commits it by reference. With one peer B and C are of the
     /// other implementation than A, so each PSK crosses implementations.
     AppPsk,
+    /// Safe AAD (draft-ietf-mls-extensions): A creates the group with `required_capabilities`
+    /// and an `app_data_dictionary` (the last GroupContext extension) holding the `safe_aad`
+    /// component (2) as an empty ComponentsList, and adds B and C. Application messages go
+    /// both ways with a SafeAAD of one item (component `0x8001`, `topic`) at the start of
+    /// their authenticated data, which every receiver reads back through its
+    /// implementation; then A and B each commit a self-update, whose authenticated data both
+    /// implementations frame as the empty SafeAAD (`[0x00]` on the wire) by themselves and
+    /// every receiver reads as such. With one peer B and C are of the other implementation.
+    SafeAad,
+    /// Last-resort KeyPackages (RFC 9420 §16.8, the `last_resort` KeyPackage extension
+    /// `0x000A`): B makes a last-resort KeyPackage, which every participant's implementation
+    /// reads as marked last-resort (and C's ordinary one as not); A adds B with it and C with
+    /// an ordinary one; then everyone leaves that group behind, A creates a second group and
+    /// adds B with the same last-resort KeyPackage (its keys kept after the first join) and C
+    /// with a new one. With one peer B and C are of the other implementation, so each
+    /// implementation's last-resort KeyPackage is used twice by the other.
+    LastResort,
 }
 
 /// The seed of the random choices unless another is given.
@@ -162,7 +180,7 @@ pub const LARGE_GROUP: usize = 10;
 
 impl Scenario {
     /// Every scenario, in the order the matrix prints them.
-    pub const ALL: [Scenario; 33] = [
+    pub const ALL: [Scenario; 35] = [
         Scenario::OneToOne,
         Scenario::ThreeParty,
         Scenario::MultipleJoins,
@@ -196,6 +214,8 @@ impl Scenario {
         Scenario::AppData,
         Scenario::ExternalJoinAppData,
         Scenario::AppPsk,
+        Scenario::SafeAad,
+        Scenario::LastResort,
     ];
 
     /// The scenario's short name.
@@ -234,6 +254,8 @@ impl Scenario {
             Scenario::AppData => "app-data",
             Scenario::ExternalJoinAppData => "ext-join-app-data",
             Scenario::AppPsk => "app-psk",
+            Scenario::SafeAad => "safe-aad",
+            Scenario::LastResort => "last-resort",
         }
     }
 
@@ -263,7 +285,9 @@ impl Scenario {
             | Scenario::ReInitExtensions
             | Scenario::AppData
             | Scenario::ExternalJoinAppData
-            | Scenario::AppPsk => 3,
+            | Scenario::AppPsk
+            | Scenario::SafeAad
+            | Scenario::LastResort => 3,
             // A, B and C in the group; D the new member, or E the external sender.
             Scenario::NewMemberAdd
             | Scenario::SelfRemove
@@ -314,6 +338,8 @@ impl Scenario {
             Scenario::AppData | Scenario::ExternalJoinAppData => Feature::AppData,
             // Every member registers the application PSK and uses it.
             Scenario::AppPsk => Feature::ApplicationPsk,
+            // Every member frames, and reads, the authenticated data as a SafeAAD.
+            Scenario::SafeAad => Feature::SafeAad,
             // A branches and B joins the subgroup; C stays behind.
             Scenario::Branch => {
                 return lineup
@@ -360,11 +386,16 @@ impl Scenario {
         let options = MemberOptions {
             private_handshakes: self == Scenario::PrivateHandshake,
             self_remove: self.self_remove_code_point(lineup),
-            app_data: self.has_app_data(),
+            // The safe-aad group's dictionary needs the `app_data_dictionary` extension in
+            // every member's capabilities.
+            app_data: self.has_app_data() || self == Scenario::SafeAad,
+            last_resort: self == Scenario::LastResort,
         };
         let mut group = Party::new(lineup, suite, options)?;
         if self.has_app_data() {
             group.create_with_app_data(0)?;
+        } else if self == Scenario::SafeAad {
+            group.create_with_safe_aad(0)?;
         } else {
             group.create(0)?;
         }
@@ -598,6 +629,8 @@ impl Scenario {
             Scenario::AppData => app_data(&mut group),
             Scenario::ExternalJoinAppData => external_join_app_data(&mut group),
             Scenario::AppPsk => app_psk(&mut group),
+            Scenario::SafeAad => safe_aad(&mut group),
+            Scenario::LastResort => last_resort(&mut group),
         }
     }
 }
@@ -680,6 +713,51 @@ fn app_psk(group: &mut Party) -> Result<(), Error> {
     // B proposes it again, with a fresh nonce; C commits it by reference.
     group.propose(1, Proposing::ApplicationPsk(component, psk_id))?;
     group.commit_pending(2, &[])?;
+    group.verify()
+}
+
+/// The SafeAAD item of the application messages of [`Scenario::SafeAad`]: (component id,
+/// data).
+const SAFE_AAD_ITEM: (u16, &[u8]) = (APP_COMPONENTS[0], b"topic");
+
+/// The flow of [`Scenario::SafeAad`]; A has created the group with the `safe_aad` component.
+fn safe_aad(group: &mut Party) -> Result<(), Error> {
+    group.add(0, &[1, 2])?;
+    group.verify()?;
+    // Application messages both ways, with the item.
+    group.safe_aad_message(0)?;
+    group.safe_aad_message(1)?;
+    // A commit each way, with the empty SafeAAD the implementations add by themselves.
+    group.framed_self_update(0)?;
+    group.verify()?;
+    group.framed_self_update(1)?;
+    group.verify()?;
+    group.safe_aad_message(2)?;
+    group.safe_aad_message(0)
+}
+
+/// The group id of the second group of [`Scenario::LastResort`].
+const SECOND_GROUP_ID: &[u8] = b"cohort-interop group, second";
+
+/// The flow of [`Scenario::LastResort`].
+fn last_resort(group: &mut Party) -> Result<(), Error> {
+    let owner = group.name(1);
+    let last_resort = group
+        .member(1)?
+        .last_resort_key_package()
+        .map_err(|e| step(&owner, "last-resort KeyPackage", e))?;
+    let ordinary = group.member(2)?.key_package()?;
+    group.check_last_resort(&last_resort, true)?;
+    group.check_last_resort(&ordinary, false)?;
+    group.add_key_packages(0, &[1, 2], vec![last_resort.clone(), ordinary])?;
+    group.verify()?;
+
+    // A second group: B joins it with the same last-resort KeyPackage, C with a new one.
+    group.regroup(0, SECOND_GROUP_ID)?;
+    let ordinary = group.member(2)?.key_package()?;
+    group.add_key_packages(0, &[1, 2], vec![last_resort, ordinary])?;
+    group.verify()?;
+    group.self_update(1)?;
     group.verify()
 }
 
@@ -961,6 +1039,135 @@ impl Party {
         Ok(())
     }
 
+    /// `creator` creates the group of [`Scenario::SafeAad`]: `required_capabilities` and an
+    /// `app_data_dictionary` holding the `safe_aad` component as an empty ComponentsList
+    /// (`[0x00]`: no component's items are required).
+    fn create_with_safe_aad(&mut self, creator: usize) -> Result<(), Error> {
+        let name = self.name(creator);
+        self.member(creator)?
+            .create_group_with_app_data(b"cohort-interop group", &[(SAFE_AAD_COMPONENT, vec![0])])
+            .map_err(|e| step(&name, "create a group with the safe_aad component", e))?;
+        self.active[creator] = true;
+        Ok(())
+    }
+
+    /// `sender` sends an application message whose authenticated data is a SafeAAD holding
+    /// [`SAFE_AAD_ITEM`] (as seen on the wire), and every other active member decrypts it and
+    /// reads that SafeAAD through its implementation.
+    fn safe_aad_message(&mut self, sender: usize) -> Result<(), Error> {
+        let name = self.name(sender);
+        let epoch = self.members[sender].epoch()?;
+        let text = format!("{name}: epoch {epoch}, with a SafeAAD").into_bytes();
+        let (component, data) = SAFE_AAD_ITEM;
+        let items = vec![(component, data.to_vec())];
+        let ciphertext = self.members[sender]
+            .encrypt_with_safe_aad(&text, &items)
+            .map_err(|e| step(&name, "encrypt with a SafeAAD", e))?;
+        let aad = authenticated_data_of(&ciphertext)?;
+        let (sent, tail) =
+            cohort::group::components::parse_safe_aad(&aad).map_err(cohort::Error::from)?;
+        if sent.get(cohort::messages::components::ComponentId(component)) != Some(data)
+            || sent.items().len() != 1
+            || !tail.is_empty()
+        {
+            return Err(Error::Mismatch(format!(
+                "{name} sent the authenticated data {aad:02x?}, expected a SafeAAD holding only \
+                 {component:#06x} -> {data:?}"
+            )));
+        }
+        for i in 0..self.members.len() {
+            if i == sender || !self.active[i] {
+                continue;
+            }
+            let reader = self.name(i);
+            let incoming = self.members[i]
+                .process(&ciphertext)
+                .map_err(|e| step(&reader, &format!("decrypt {name}'s message"), e))?;
+            if incoming != Incoming::Application(text.clone()) {
+                return Err(Error::Mismatch(format!(
+                    "{reader} read {name}'s message as {incoming:?}"
+                )));
+            }
+            let read = self.members[i]
+                .last_safe_aad()
+                .map_err(|e| step(&reader, "read the SafeAAD", e))?;
+            if read.as_ref() != Some(&items) {
+                return Err(Error::Mismatch(format!(
+                    "{reader} read the SafeAAD of {name}'s message as {read:?}, expected \
+                     {items:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// `committer` commits a self-update, which every other member processes; its
+    /// authenticated data must be the empty SafeAAD (`[0x00]`), which every receiver reads
+    /// as such.
+    fn framed_self_update(&mut self, committer: usize) -> Result<(), Error> {
+        let commit = self.self_update(committer)?;
+        let name = self.name(committer);
+        let aad = authenticated_data_of(&commit)?;
+        if aad != [0x00] {
+            return Err(Error::Mismatch(format!(
+                "{name}'s commit carries the authenticated data {aad:02x?}, expected the empty \
+                 SafeAAD [00]"
+            )));
+        }
+        for i in 0..self.members.len() {
+            if i == committer || !self.active[i] {
+                continue;
+            }
+            let reader = self.name(i);
+            let read = self.members[i]
+                .last_safe_aad()
+                .map_err(|e| step(&reader, "read the SafeAAD", e))?;
+            if read != Some(Vec::new()) {
+                return Err(Error::Mismatch(format!(
+                    "{reader} read the SafeAAD of {name}'s commit as {read:?}, expected an \
+                     empty one"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every participant's implementation reads `key_package` as marked last-resort
+    /// (`expected`) or not.
+    fn check_last_resort(&mut self, key_package: &[u8], expected: bool) -> Result<(), Error> {
+        for i in 0..self.members.len() {
+            let name = self.name(i);
+            let marked = self.members[i]
+                .is_last_resort(key_package)
+                .map_err(|e| step(&name, "read a KeyPackage's last-resort marking", e))?;
+            if marked != expected {
+                return Err(Error::Mismatch(format!(
+                    "{name} reads a KeyPackage as {}last-resort, expected {}",
+                    if marked { "" } else { "not " },
+                    if expected { "last-resort" } else { "not" }
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every active member leaves its group behind ([`Member::forget_group`]) and `creator`
+    /// creates a new one with `group_id`.
+    fn regroup(&mut self, creator: usize, group_id: &[u8]) -> Result<(), Error> {
+        for i in 0..self.members.len() {
+            if self.active[i] {
+                self.members[i].forget_group()?;
+                self.active[i] = false;
+            }
+        }
+        let name = self.name(creator);
+        self.member(creator)?
+            .create_group(group_id)
+            .map_err(|e| step(&name, "create the second group", e))?;
+        self.active[creator] = true;
+        Ok(())
+    }
+
     /// The application-data check of [`Scenario::AppData`] after a commit of `committer`
     /// (`None`: after the joins): every active member holds `expected` as its
     /// `app_data_dictionary`, every member but the committer saw exactly `ephemeral` as the
@@ -1033,6 +1240,16 @@ impl Party {
         for j in joiners {
             key_packages.push(self.member(*j)?.key_package()?);
         }
+        self.add_key_packages(committer, joiners, key_packages)
+    }
+
+    /// [`Party::add`] with the joiners' KeyPackages given, in the order of `joiners`.
+    fn add_key_packages(
+        &mut self,
+        committer: usize,
+        joiners: &[usize],
+        key_packages: Vec<Vec<u8>>,
+    ) -> Result<(), Error> {
         let out = self
             .member(committer)?
             .add_members(&key_packages)
@@ -1738,6 +1955,109 @@ mod tests {
             );
             party.verify().unwrap();
         }
+    }
+
+    /// The safe-aad cells are not vacuous: where the group has no `safe_aad` component,
+    /// neither cohort nor OpenMLS reads a SafeAAD and a commit's authenticated data is empty;
+    /// with it, both read the empty SafeAAD their peer frames by itself around a message sent
+    /// without AAD, and the item of one sent with it.
+    #[test]
+    fn safe_aad_is_read_only_where_the_group_asks_for_it() {
+        let options = MemberOptions {
+            app_data: true,
+            ..MemberOptions::default()
+        };
+        for lineup in [
+            [Implementation::Cohort, Implementation::OpenMls],
+            [Implementation::OpenMls, Implementation::Cohort],
+        ] {
+            let mut plain = Party::new(&lineup, 1, options).unwrap();
+            plain.create(0).unwrap();
+            plain.add(0, &[1]).unwrap();
+            plain.broadcast(0, b"no SafeAAD").unwrap();
+            assert_eq!(
+                plain.members[1].last_safe_aad().unwrap(),
+                None,
+                "{lineup:?}"
+            );
+            let commit = plain.self_update(0).unwrap();
+            assert_eq!(authenticated_data_of(&commit).unwrap(), b"", "{lineup:?}");
+            assert_eq!(
+                plain.members[1].last_safe_aad().unwrap(),
+                None,
+                "{lineup:?}"
+            );
+
+            let mut framed = Party::new(&lineup, 1, options).unwrap();
+            framed.create_with_safe_aad(0).unwrap();
+            framed.add(0, &[1]).unwrap();
+            framed.broadcast(0, b"an empty SafeAAD").unwrap();
+            assert_eq!(
+                framed.members[1].last_safe_aad().unwrap(),
+                Some(Vec::new()),
+                "{lineup:?}"
+            );
+            framed.safe_aad_message(0).unwrap();
+            framed.framed_self_update(0).unwrap();
+        }
+    }
+
+    /// The last-resort cells are not vacuous: an ordinary KeyPackage, used by the other
+    /// implementation to add its owner to a second group, no longer joins (its keys went with
+    /// the first join), for every implementation as owner; so the second join of the
+    /// scenario stands on the last-resort marking.
+    #[test]
+    fn an_ordinary_key_package_joins_once() {
+        let options = MemberOptions {
+            last_resort: true,
+            ..MemberOptions::default()
+        };
+        for lineup in [
+            [Implementation::Cohort, Implementation::OpenMls],
+            [Implementation::Cohort, Implementation::MlsRs],
+            [Implementation::OpenMls, Implementation::Cohort],
+        ] {
+            let mut party = Party::new(&lineup, 1, options).unwrap();
+            party.create(0).unwrap();
+            let key_package = party.members[1].key_package().unwrap();
+            party.check_last_resort(&key_package, false).unwrap();
+            party
+                .add_key_packages(0, &[1], vec![key_package.clone()])
+                .unwrap();
+            party.verify().unwrap();
+            party.regroup(0, SECOND_GROUP_ID).unwrap();
+            let out = party.members[0].add_members(&[key_package]).unwrap();
+            let joined = party.members[1].join(&out.welcome.unwrap());
+            assert!(
+                joined.is_err(),
+                "{}'s ordinary KeyPackage joined a second group",
+                lineup[1]
+            );
+        }
+    }
+
+    /// The peer note docs/interop.md lists: OpenMLS 0.9.2 refuses a KeyPackage whose
+    /// `last_resort` extension its leaf's capabilities do not list (RFC 9420 §10.1 does not
+    /// ask for it), which is how mls-rs 0.57 marks one unless the client lists the type; the
+    /// last-resort scenario has mls-rs list it. If OpenMLS changes, this test fails and the
+    /// note goes.
+    #[test]
+    fn openmls_wants_last_resort_in_the_capabilities() {
+        let lineup = [Implementation::OpenMls, Implementation::MlsRs];
+        let mut party = Party::new(&lineup, 1, MemberOptions::default()).unwrap();
+        let key_package = party.members[1].last_resort_key_package().unwrap();
+        assert!(party.members[1].is_last_resort(&key_package).unwrap());
+        let refused = party.members[0].is_last_resort(&key_package);
+        assert!(
+            format!("{refused:?}").contains("UnsupportedExtension"),
+            "OpenMLS read mls-rs's last-resort KeyPackage: drop the note from docs/interop.md: \
+             {refused:?}"
+        );
+        // cohort reads it (RFC 9420 §10.1 has no such check).
+        let cohort = Implementation::Cohort
+            .new_member("cohort", 1, MemberOptions::default())
+            .unwrap();
+        assert!(cohort.is_last_resort(&key_package).unwrap());
     }
 
     #[test]

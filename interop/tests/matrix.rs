@@ -35,11 +35,12 @@ fn in_subset(cell: &Cell) -> bool {
 }
 
 /// The scenarios of draft-ietf-mls-extensions features mls-rs 0.57 lacks (application data,
-/// application PSKs): they run with OpenMLS only.
-const EXTENSIONS_DRAFT: [Scenario; 3] = [
+/// application PSKs, Safe AAD): they run with OpenMLS only.
+const EXTENSIONS_DRAFT: [Scenario; 4] = [
     Scenario::AppData,
     Scenario::ExternalJoinAppData,
     Scenario::AppPsk,
+    Scenario::SafeAad,
 ];
 
 #[test]
@@ -87,8 +88,8 @@ fn suite_1_matrix() {
 /// The cells left out as unsupported are exactly those where OpenMLS would have to take part
 /// in a ReInit or a branch, or propose PSKs as an external sender, each left out with OpenMLS's
 /// reason, the SelfRemove cells of mixed groups, where OpenMLS and mls-rs share no
-/// SelfRemove type, and the application-data and application-PSK cells with mls-rs, which has
-/// neither.
+/// SelfRemove type, and the application-data, application-PSK and Safe AAD cells with mls-rs,
+/// which has none of them. The last-resort cells all run.
 #[test]
 fn only_peer_gaps_and_mixed_self_remove_cells_are_unsupported() {
     let filter = Filter {
@@ -163,6 +164,12 @@ fn only_peer_gaps_and_mixed_self_remove_cells_are_unsupported() {
             "{scenario}: {runs:?}"
         );
     }
+    // Every last-resort cell runs: with each peer and mixed, in both roles (every creator).
+    let runs: Vec<Cell> = matrix::cells(&filter)
+        .into_iter()
+        .filter(|c| c.scenario == Scenario::LastResort)
+        .collect();
+    assert_eq!(runs.len(), 7, "{runs:?}");
     // A branch that leaves OpenMLS behind (mixed, cohort creating: OpenMLS is C) runs.
     assert!(
         matrix::cells(&filter)
