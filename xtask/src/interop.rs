@@ -38,7 +38,8 @@ OPTIONS:
                        external-proposals, reinit, branch, resumption-psk, external-join-psk,
                        new-member-add, ext-sender-gce, ext-sender-psks, ext-sender-reinit,
                        reinit-suite, reinit-extensions, self-remove,
-                       ext-join-self-remove, app-data, ext-join-app-data, app-psk
+                       ext-join-self-remove, app-data, ext-join-app-data, app-psk,
+                       safe-aad, last-resort
     --seed N           Seed of the random choices of large-group and churn (default: fixed)
     -h, --help         Print this help
 
