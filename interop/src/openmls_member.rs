@@ -385,14 +385,8 @@ impl OpenMlsMember {
             .map_err(|e| Error::openmls("commit PSK: build", e))?
             .stage_commit(provider)
             .map_err(|e| Error::openmls("commit PSK: stage", e))?;
-        group
-            .merge_pending_commit(provider)
-            .map_err(|e| Error::openmls("merge pending commit", e))?;
         let (commit, welcome, _) = bundle.into_messages();
-        Ok(CommitBytes {
-            commit: serialize(&commit)?,
-            welcome: welcome.as_ref().map(serialize).transpose()?,
-        })
+        merged(group, provider, &commit, welcome.as_ref())
     }
 
     /// Sends a PreSharedKey proposal for `id`, cached for a commit by reference.
@@ -530,13 +524,7 @@ impl Member for OpenMlsMember {
         let (commit, welcome, _) = group
             .add_members(provider, signer, &kps)
             .map_err(|e| Error::openmls("add members", e))?;
-        group
-            .merge_pending_commit(provider)
-            .map_err(|e| Error::openmls("merge pending commit", e))?;
-        Ok(CommitBytes {
-            commit: serialize(&commit)?,
-            welcome: Some(serialize(&welcome)?),
-        })
+        merged(group, provider, &commit, Some(&welcome))
     }
 
     fn join(&mut self, welcome: &[u8]) -> Result<(), Error> {
@@ -747,13 +735,7 @@ impl Member for OpenMlsMember {
         let (commit, welcome, _) = group
             .commit_to_pending_proposals(provider, signer)
             .map_err(|e| Error::openmls("commit to pending proposals", e))?;
-        group
-            .merge_pending_commit(provider)
-            .map_err(|e| Error::openmls("merge pending commit", e))?;
-        Ok(CommitBytes {
-            commit: serialize(&commit)?,
-            welcome: welcome.as_ref().map(serialize).transpose()?,
-        })
+        merged(group, provider, &commit, welcome.as_ref())
     }
 
     fn propose_self_remove(&mut self) -> Result<Vec<u8>, Error> {
@@ -869,14 +851,8 @@ impl Member for OpenMlsMember {
             .map_err(|e| Error::openmls("commit app data: build", e))?
             .stage_commit(provider)
             .map_err(|e| Error::openmls("commit app data: stage", e))?;
-        group
-            .merge_pending_commit(provider)
-            .map_err(|e| Error::openmls("merge pending commit", e))?;
         let (commit, welcome, _) = bundle.into_messages();
-        Ok(CommitBytes {
-            commit: serialize(&commit)?,
-            welcome: welcome.as_ref().map(serialize).transpose()?,
-        })
+        merged(group, provider, &commit, welcome.as_ref())
     }
 
     fn app_data(&self) -> Result<Option<AppData>, Error> {
@@ -1210,6 +1186,22 @@ fn replace_app_data(updater: &mut AppDataDictionaryUpdater<'_>, proposal: &AppDa
         }
         AppDataUpdateOperation::Remove => updater.remove(&component),
     }
+}
+
+/// Merges `group`'s pending commit, and returns the commit and its Welcome as bytes.
+fn merged(
+    group: &mut MlsGroup,
+    provider: &OpenMlsRustCrypto,
+    commit: &MlsMessageOut,
+    welcome: Option<&MlsMessageOut>,
+) -> Result<CommitBytes, Error> {
+    group
+        .merge_pending_commit(provider)
+        .map_err(|e| Error::openmls("merge pending commit", e))?;
+    Ok(CommitBytes {
+        commit: serialize(commit)?,
+        welcome: welcome.map(serialize).transpose()?,
+    })
 }
 
 /// An OpenMLS message as TLS bytes.
