@@ -102,37 +102,31 @@ pub fn new_member(
     }))
 }
 
+/// [`Error::NotOffered`] for `feature`, which mls-rs 0.57 lacks, with the reason
+/// [`Implementation::lacks`] gives (`fallback` if it gives none).
+fn lacking(feature: Feature, fallback: &'static str) -> Error {
+    Error::NotOffered {
+        implementation: Implementation::MlsRs,
+        what: Implementation::MlsRs.lacks(feature).unwrap_or(fallback),
+    }
+}
+
 /// [`Error::NotOffered`] for application data (draft-ietf-mls-extensions), which mls-rs 0.57
 /// lacks ([`Implementation::lacks`]).
 fn no_app_data() -> Error {
-    Error::NotOffered {
-        implementation: Implementation::MlsRs,
-        what: Implementation::MlsRs
-            .lacks(Feature::AppData)
-            .unwrap_or("application data"),
-    }
+    lacking(Feature::AppData, "application data")
 }
 
 /// [`Error::NotOffered`] for application PSKs (draft-ietf-mls-extensions), which mls-rs 0.57
 /// lacks ([`Implementation::lacks`]).
 fn no_application_psk() -> Error {
-    Error::NotOffered {
-        implementation: Implementation::MlsRs,
-        what: Implementation::MlsRs
-            .lacks(Feature::ApplicationPsk)
-            .unwrap_or("application PSKs"),
-    }
+    lacking(Feature::ApplicationPsk, "application PSKs")
 }
 
 /// [`Error::NotOffered`] for Safe AAD (draft-ietf-mls-extensions), which mls-rs 0.57 lacks
 /// ([`Implementation::lacks`]).
 fn no_safe_aad() -> Error {
-    Error::NotOffered {
-        implementation: Implementation::MlsRs,
-        what: Implementation::MlsRs
-            .lacks(Feature::SafeAad)
-            .unwrap_or("Safe AAD"),
-    }
+    lacking(Feature::SafeAad, "Safe AAD")
 }
 
 /// An mls-rs client with at most one group.
