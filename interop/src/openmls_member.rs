@@ -178,21 +178,7 @@ impl OpenMlsMember {
         group_id: &[u8],
         data: &[(u16, Vec<u8>)],
     ) -> Result<(), Error> {
-        let mut dictionary = AppDataDictionary::new();
-        for (component, bytes) in data {
-            let _ = dictionary.insert(*component, bytes.clone());
-        }
-        let required = RequiredCapabilitiesExtension::new(
-            &[ExtensionType::AppDataDictionary],
-            &[ProposalType::AppDataUpdate],
-            &[],
-        );
-        let extensions = Extensions::from_vec(vec![
-            Extension::AppDataDictionary(AppDataDictionaryExtension::new(dictionary)),
-            Extension::RequiredCapabilities(required),
-        ])
-        .map_err(|e| Error::openmls("group context extensions", e))?;
-        self.create(group_id, Some(extensions))
+        self.create(group_id, Some(app_data_extensions(data, true)?))
     }
 
     /// Merges a commit another member made, staged; returns whether it removes us.
@@ -775,23 +761,7 @@ impl Member for OpenMlsMember {
         data: &[(u16, Vec<u8>)],
     ) -> Result<(), Error> {
         self.require_app_data()?;
-        let mut dictionary = AppDataDictionary::new();
-        for (component, bytes) in data {
-            let _ = dictionary.insert(*component, bytes.clone());
-        }
-        let required = RequiredCapabilitiesExtension::new(
-            &[ExtensionType::AppDataDictionary],
-            &[ProposalType::AppDataUpdate],
-            &[],
-        );
-        // The dictionary last: OpenMLS re-appends it at the end of the list whenever it applies
-        // AppDataUpdates, where the draft changes it in place (docs/interop.md).
-        let extensions = Extensions::from_vec(vec![
-            Extension::RequiredCapabilities(required),
-            Extension::AppDataDictionary(AppDataDictionaryExtension::new(dictionary)),
-        ])
-        .map_err(|e| Error::openmls("group context extensions", e))?;
-        self.create(group_id, Some(extensions))
+        self.create(group_id, Some(app_data_extensions(data, false)?))
     }
 
     fn propose_app_data_update(
@@ -1186,6 +1156,32 @@ fn replace_app_data(updater: &mut AppDataDictionaryUpdater<'_>, proposal: &AppDa
         }
         AppDataUpdateOperation::Remove => updater.remove(&component),
     }
+}
+
+/// GroupContext extensions requiring `app_data_dictionary` and AppDataUpdate, with a
+/// dictionary holding `data`: last, as the scenarios keep it (OpenMLS re-appends it at the end
+/// of the list whenever it applies AppDataUpdates, where the draft changes it in place,
+/// docs/interop.md), or first when `dictionary_first`, to show that deviation.
+fn app_data_extensions(
+    data: &[(u16, Vec<u8>)],
+    dictionary_first: bool,
+) -> Result<Extensions<GroupContext>, Error> {
+    let mut dictionary = AppDataDictionary::new();
+    for (component, bytes) in data {
+        let _ = dictionary.insert(*component, bytes.clone());
+    }
+    let required = Extension::RequiredCapabilities(RequiredCapabilitiesExtension::new(
+        &[ExtensionType::AppDataDictionary],
+        &[ProposalType::AppDataUpdate],
+        &[],
+    ));
+    let dictionary = Extension::AppDataDictionary(AppDataDictionaryExtension::new(dictionary));
+    let list = if dictionary_first {
+        vec![dictionary, required]
+    } else {
+        vec![required, dictionary]
+    };
+    Extensions::from_vec(list).map_err(|e| Error::openmls("group context extensions", e))
 }
 
 /// Merges `group`'s pending commit, and returns the commit and its Welcome as bytes.
