@@ -1,8 +1,8 @@
 //! MLS-level test vectors for the post-quantum suites of draft-ietf-mls-pq-ciphersuites-06, in
 //! the official formats of the MLS working group's files (the same JSON the runners of this
 //! crate read): `crypto-basics`, `secret-tree`, `key-schedule`, `message-protection` and
-//! `welcome`, one case per suite, `tree-operations`, three per suite, `passive-client-welcome`,
-//! two per suite (the tree in the Welcome, and out of band), and
+//! `welcome` and `treekem`, one case per suite, `tree-operations`, three per suite,
+//! `passive-client-welcome`, two per suite (the tree in the Welcome, and out of band), and
 //! `passive-client-handling-commit`, one per suite over six epochs.
 //!
 //! No other implementation publishes MLS-level PQ vectors. These are made by cohort, with fresh
@@ -31,7 +31,7 @@ use cohort_tree::math::LeafIndex;
 use serde_json::{Value, json};
 
 /// The kinds generated, by file stem.
-pub const PQ_KINDS: [&str; 8] = [
+pub const PQ_KINDS: [&str; 9] = [
     "crypto-basics",
     "secret-tree",
     "key-schedule",
@@ -40,6 +40,7 @@ pub const PQ_KINDS: [&str; 8] = [
     "tree-operations",
     "passive-client-welcome",
     "passive-client-handling-commit",
+    "treekem",
 ];
 
 /// Why a generation failed.
@@ -118,6 +119,7 @@ pub fn pq_vectors(
         files[7]
             .1
             .push(passive_client(provider, cs, &ops, true, 6)?);
+        files[8].1.push(treekem(provider, cs, &ops)?);
     }
     files
         .into_iter()
@@ -620,6 +622,170 @@ fn passive_client(
             .map_err(crypto)?,
         "initial_epoch_authenticator": hex::encode(initial),
         "epochs": epoch_cases,
+    }))
+}
+
+/// A path of `sender` over `base` (as a committer makes it): the plan, the tree with the new
+/// path and leaf, the UpdatePath, and the provisional GroupContext it was encrypted under.
+fn update_path(
+    s: &dyn SuiteOps,
+    base: &cohort_tree::RatchetTree,
+    sender: LeafIndex,
+    signer: &dyn Signer,
+    context: &GroupContext,
+) -> Result<
+    (
+        cohort_tree::treekem::PathPlan,
+        cohort_tree::RatchetTree,
+        cohort_tree::path::UpdatePath,
+        Vec<u8>,
+    ),
+    GenerateError,
+> {
+    use cohort_tree::leaf::LeafNodeSource;
+    let mut tree = base.clone();
+    let plan = cohort_tree::treekem::plan_update_path(&mut tree, s, sender).map_err(crypto)?;
+    let mut leaf = base
+        .leaf(sender)
+        .cloned()
+        .ok_or_else(|| GenerateError::Crypto("a blank sender".into()))?;
+    leaf.encryption_key = plan.leaf_public_key().clone();
+    leaf.leaf_node_source = LeafNodeSource::Commit(VarBytes::from(plan.leaf_parent_hash()));
+    let tbs = leaf
+        .to_be_signed(Some((&context.group_id, sender)))
+        .map_err(crypto)?;
+    leaf.signature = labeled::sign_with_label(signer, b"LeafNodeTBS", &tbs)
+        .map_err(crypto)?
+        .into();
+    tree.set_leaf(sender, leaf.clone()).map_err(crypto)?;
+    let context = GroupContext {
+        tree_hash: tree.tree_hash(s).map_err(crypto)?.into(),
+        ..context.clone()
+    }
+    .to_bytes()
+    .map_err(crypto)?;
+    let path = cohort_tree::treekem::encrypt_update_path(&tree, s, &plan, leaf, &context, &[])
+        .map_err(crypto)?;
+    Ok((plan, tree, path, context))
+}
+
+/// One `treekem` case: a five-member group of the suite whose creator (leaf 0, whose private
+/// state the case leaves out) has sent one path, so that parent nodes hold keys; the private
+/// state of leaves 1 to 4 (their leaf keys, and the path secrets of the creator's path they
+/// know); then UpdatePaths from leaves 1 and 3, each with the path secret every other member
+/// decrypts, the commit secret and the tree hash after.
+fn treekem(
+    provider: &(dyn CryptoProvider + 'static),
+    cs: CipherSuite,
+    ops: &Arc<dyn SuiteOps>,
+) -> Result<Value, GenerateError> {
+    use cohort_tree::treekem::{PrivateTree, decrypt_update_path, merge_update_path};
+    const NOW: u64 = 1_800_000_000;
+    let s = &**ops;
+    let spec = |name: &str| LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30);
+    let creator = SoftwareSigner::generate(ops.clone()).map_err(crypto)?;
+    let mut group = Group::create(
+        provider,
+        cs,
+        &creator,
+        &spec("alice"),
+        random(s, 16)?,
+        Vec::new(),
+        GroupConfig::default(),
+    )
+    .map_err(crypto)?;
+    // Leaves 1 to 4: signer, signature private key, leaf private key.
+    let mut members = Vec::new();
+    let mut key_packages = Vec::new();
+    for name in ["bob", "carol", "dave", "erin"] {
+        let (private, public) = s.signature_generate().map_err(crypto)?;
+        let signer =
+            SoftwareSigner::from_key_pair(ops.clone(), private.clone(), public).map_err(crypto)?;
+        let (kp, secrets) =
+            create_key_package(provider, cs, &signer, &spec(name)).map_err(crypto)?;
+        key_packages.push(kp);
+        members.push((signer, private, secrets.encryption_key));
+    }
+    // Adds need no path: the parents stay blank until the creator's path below.
+    group
+        .add_members(&creator, key_packages, &CommitOptions::new(), Some(NOW))
+        .map_err(crypto)?;
+    group.merge_pending_commit().map_err(crypto)?;
+    let context = GroupContext {
+        version: ProtocolVersion::MLS10,
+        cipher_suite: cs,
+        group_id: group.group_id().to_vec().into(),
+        epoch: u64::from(random_u32(s)?),
+        tree_hash: VarBytes::default(),
+        confirmed_transcript_hash: random(s, s.hash_len())?.into(),
+        extensions: Vec::new(),
+    };
+    let (plan, base, _, _) = update_path(s, group.tree(), LeafIndex(0), &creator, &context)?;
+    // Each member knows the creator's path secrets from the node above both of them upwards.
+    let filtered: Vec<cohort_tree::math::NodeIndex> = base
+        .filtered_direct_path(LeafIndex(0))
+        .into_iter()
+        .map(|(x, _)| x)
+        .collect();
+    let mut leaves_private = Vec::new();
+    let mut privates = Vec::new();
+    for (i, (_, signature_priv, encryption_priv)) in members.iter().enumerate() {
+        let leaf = LeafIndex(u32::try_from(i + 1).map_err(crypto)?);
+        let mut private = PrivateTree::new(leaf, encryption_priv.clone());
+        let mut secrets = Vec::new();
+        let above = cohort_tree::math::direct_path(leaf.node(), base.leaf_count());
+        for x in filtered.iter().filter(|x| above.contains(x)) {
+            let secret = plan
+                .path_secret_for(*x)
+                .ok_or_else(|| GenerateError::Crypto("a path node without a secret".into()))?;
+            private
+                .derive_path_keys(s, &base, &[*x], secret.clone())
+                .map_err(crypto)?;
+            secrets.push(json!({"node": x.0, "path_secret": hex::encode(secret.as_bytes())}));
+        }
+        leaves_private.push(json!({
+            "index": leaf.0,
+            "encryption_priv": hex::encode(encryption_priv.as_bytes()),
+            "signature_priv": hex::encode(signature_priv.as_bytes()),
+            "path_secrets": secrets,
+        }));
+        privates.push((leaf, private));
+    }
+    let mut update_paths = Vec::new();
+    for sender in [LeafIndex(1), LeafIndex(3)] {
+        let signer = &members[sender.0 as usize - 1].0;
+        let (plan, mut tree, path, context) = update_path(s, &base, sender, signer, &context)?;
+        let mut path_secrets = vec![Value::Null; base.leaf_count() as usize];
+        for (leaf, private) in privates.iter().filter(|(l, _)| *l != sender) {
+            let mut theirs = base.clone();
+            merge_update_path(&mut theirs, s, sender, &path, &[]).map_err(crypto)?;
+            let mut private = private.clone();
+            let (commit_secret, _, path_secret) =
+                decrypt_update_path(&theirs, s, &mut private, sender, &path, &context, &[])
+                    .map_err(crypto)?;
+            if commit_secret.as_bytes() != plan.commit_secret().as_bytes() {
+                return Err(GenerateError::Crypto(
+                    "members disagree on a commit secret".into(),
+                ));
+            }
+            path_secrets[leaf.0 as usize] = json!(hex::encode(path_secret.as_bytes()));
+        }
+        update_paths.push(json!({
+            "sender": sender.0,
+            "update_path": hex::encode(path.to_bytes().map_err(crypto)?),
+            "path_secrets": path_secrets,
+            "commit_secret": hex::encode(plan.commit_secret().as_bytes()),
+            "tree_hash_after": hex::encode(tree.tree_hash(s).map_err(crypto)?),
+        }));
+    }
+    Ok(json!({
+        "cipher_suite": cs.0,
+        "group_id": hex::encode(context.group_id.as_slice()),
+        "epoch": context.epoch,
+        "confirmed_transcript_hash": hex::encode(context.confirmed_transcript_hash.as_slice()),
+        "ratchet_tree": hex::encode(base.to_nodes().to_bytes().map_err(crypto)?),
+        "leaves_private": leaves_private,
+        "update_paths": update_paths,
     }))
 }
 
