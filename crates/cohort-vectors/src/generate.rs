@@ -424,6 +424,27 @@ fn message_protection(cs: CipherSuite, ops: &Arc<dyn SuiteOps>) -> Result<Value,
     }))
 }
 
+/// A group of the suite created by "alice" with signer `creator` and a random group id, with
+/// the default configuration.
+fn alices_group(
+    provider: &(dyn CryptoProvider + 'static),
+    cs: CipherSuite,
+    ops: &Arc<dyn SuiteOps>,
+    creator: &SoftwareSigner,
+) -> Result<Group, GenerateError> {
+    const NOW: u64 = 1_800_000_000;
+    Group::create(
+        provider,
+        cs,
+        creator,
+        &LeafSpec::new(Credential::basic(b"alice".to_vec()), NOW, 30),
+        random(&**ops, 16)?,
+        Vec::new(),
+        GroupConfig::default(),
+    )
+    .map_err(crypto)
+}
+
 /// One `welcome` case: a group created on the suite adds one KeyPackage; the Welcome, the
 /// KeyPackage, its init key and the creator's signature key.
 fn welcome(
@@ -435,16 +456,7 @@ fn welcome(
     let spec = |name: &str| LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30);
     let creator = SoftwareSigner::generate(ops.clone()).map_err(crypto)?;
     let joiner = SoftwareSigner::generate(ops.clone()).map_err(crypto)?;
-    let mut group = Group::create(
-        provider,
-        cs,
-        &creator,
-        &spec("alice"),
-        random(&**ops, 16)?,
-        Vec::new(),
-        GroupConfig::default(),
-    )
-    .map_err(crypto)?;
+    let mut group = alices_group(provider, cs, ops, &creator)?;
     let (key_package, secrets) =
         create_key_package(provider, cs, &joiner, &spec("bob")).map_err(crypto)?;
     let out = group
@@ -487,16 +499,7 @@ fn passive_client(
     let (signature_priv, signature_pub) = ops.signature_generate().map_err(crypto)?;
     let passive = SoftwareSigner::from_key_pair(ops.clone(), signature_priv.clone(), signature_pub)
         .map_err(crypto)?;
-    let mut a = Group::create(
-        provider,
-        cs,
-        &alice,
-        &spec("alice"),
-        random(&**ops, 16)?,
-        Vec::new(),
-        GroupConfig::default(),
-    )
-    .map_err(crypto)?;
+    let mut a = alices_group(provider, cs, ops, &alice)?;
     let (bob_kp, bob_secrets) =
         create_key_package(provider, cs, &bob, &spec("bob")).map_err(crypto)?;
     let (kp, secrets) =
@@ -684,16 +687,7 @@ fn treekem(
     let s = &**ops;
     let spec = |name: &str| LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30);
     let creator = SoftwareSigner::generate(ops.clone()).map_err(crypto)?;
-    let mut group = Group::create(
-        provider,
-        cs,
-        &creator,
-        &spec("alice"),
-        random(s, 16)?,
-        Vec::new(),
-        GroupConfig::default(),
-    )
-    .map_err(crypto)?;
+    let mut group = alices_group(provider, cs, ops, &creator)?;
     // Leaves 1 to 4: signer, signature private key, leaf private key.
     let mut members = Vec::new();
     let mut key_packages = Vec::new();
@@ -801,16 +795,7 @@ fn tree_operations(
     let s = &**ops;
     let spec = |name: &str| LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30);
     let creator = SoftwareSigner::generate(ops.clone()).map_err(crypto)?;
-    let mut group = Group::create(
-        provider,
-        cs,
-        &creator,
-        &spec("alice"),
-        random(s, 16)?,
-        Vec::new(),
-        GroupConfig::default(),
-    )
-    .map_err(crypto)?;
+    let mut group = alices_group(provider, cs, ops, &creator)?;
     let key_package = |name: &str| {
         let signer = SoftwareSigner::generate(ops.clone()).map_err(crypto)?;
         create_key_package(provider, cs, &signer, &spec(name))
