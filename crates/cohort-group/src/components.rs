@@ -114,10 +114,17 @@ pub fn app_data_dictionary(
 /// Whether the group whose context is `context` frames `authenticated_data` as a [`SafeAad`]:
 /// its `app_data_dictionary` has the `safe_aad` component.
 pub fn safe_aad_active(context: &GroupContext) -> bool {
-    app_data_dictionary(&context.extensions)
-        .ok()
-        .flatten()
-        .is_some_and(|d| d.get(ComponentId::SAFE_AAD).is_some())
+    component_entry(&context.extensions, ComponentId::SAFE_AAD).is_some()
+}
+
+/// The data of `component` in the `app_data_dictionary` of `extensions`, read in place (it
+/// runs on every message sent and received).
+pub(crate) fn component_entry(
+    extensions: &[cohort_tree::extension::Extension],
+    component: ComponentId,
+) -> Option<&[u8]> {
+    ext::find(extensions, ExtensionType::APP_DATA_DICTIONARY)
+        .and_then(|e| AppDataDictionary::entry_in(&e.extension_data, component))
 }
 
 /// The [`SafeAad`] at the start of `authenticated_data`, and the bytes after it.
@@ -214,10 +221,11 @@ pub fn last_resort_component_extension() -> Result<cohort_tree::extension::Exten
 /// `app_data_dictionary` (X-LR-01). Receivers may apply their own policy to such Adds.
 pub fn is_last_resort(key_package: &cohort_messages::key_package::KeyPackage) -> bool {
     ext::find(&key_package.extensions, ExtensionType::LAST_RESORT).is_some()
-        || app_data_dictionary(&key_package.extensions)
-            .ok()
-            .flatten()
-            .is_some_and(|d| d.get(ComponentId::LAST_RESORT_KEY_PACKAGE).is_some())
+        || component_entry(
+            &key_package.extensions,
+            ComponentId::LAST_RESORT_KEY_PACKAGE,
+        )
+        .is_some()
 }
 
 /// The `content_media_types` of a LeafNode's or GroupContext's `extensions`
@@ -228,12 +236,11 @@ pub fn is_last_resort(key_package: &cohort_messages::key_package::KeyPackage) ->
 pub fn content_media_types(
     extensions: &[cohort_tree::extension::Extension],
 ) -> Result<Option<MediaTypeList>, Error> {
-    Ok(app_data_dictionary(extensions)?
-        .and_then(|d| {
-            d.get(ComponentId::CONTENT_MEDIA_TYPES)
-                .map(MediaTypeList::from_bytes)
-        })
-        .transpose()?)
+    Ok(
+        component_entry(extensions, ComponentId::CONTENT_MEDIA_TYPES)
+            .map(MediaTypeList::from_bytes)
+            .transpose()?,
+    )
 }
 
 /// The `application_data` to send `content` of `media_type` in the group whose context is

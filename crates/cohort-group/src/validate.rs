@@ -566,10 +566,9 @@ fn listed_components(
     extensions: &[cohort_tree::extension::Extension],
     component: cohort_messages::components::ComponentId,
 ) -> Vec<cohort_messages::components::ComponentId> {
-    use cohort_messages::components::AppDataDictionary;
-    ext::find(extensions, ExtensionType::APP_DATA_DICTIONARY)
-        .and_then(|e| AppDataDictionary::from_extension(e).ok())
-        .and_then(|d| d.components_list(component).ok().flatten())
+    use cohort_codec::Decode;
+    crate::components::component_entry(extensions, component)
+        .and_then(|data| cohort_messages::components::ComponentsList::from_bytes(data).ok())
         .map(|l| l.component_ids)
         .unwrap_or_default()
 }
@@ -606,7 +605,7 @@ pub(crate) fn check_required_components(
         let ok = required
             .wire_formats
             .iter()
-            .all(|w| (1..=5).contains(&w.0) || supported.wire_formats.contains(w));
+            .all(|w| w.is_default() || supported.wire_formats.contains(w));
         if !ok {
             return Err(ValidationError::UnsupportedCapability(
                 CapabilityReason::RequiredWireFormat,

@@ -155,6 +155,23 @@ impl AppDataDictionary {
             .transpose()
     }
 
+    /// The data of `component_id` in the encoded dictionary `body` (an `app_data_dictionary`
+    /// extension's data), read in place: no copy of the dictionary is made, which is what a
+    /// check run on every message needs. `None` when the component has no entry, or `body` is
+    /// not a dictionary's encoding.
+    pub fn entry_in(body: &[u8], component_id: ComponentId) -> Option<&[u8]> {
+        let mut r = Reader::new(body);
+        let mut entries = r.sub_reader().ok()?;
+        while !entries.is_empty() {
+            let id = ComponentId::decode(&mut entries).ok()?;
+            let data = entries.read_opaque().ok()?;
+            if id == component_id {
+                return Some(data);
+            }
+        }
+        None
+    }
+
     fn position(&self, component_id: ComponentId) -> Result<usize, usize> {
         self.entries
             .binary_search_by_key(&component_id, |e| e.component_id)
@@ -526,6 +543,16 @@ mod tests {
         d.insert(ComponentId(2), vec![2]);
         d.insert(ComponentId(9), vec![10]);
         assert_eq!(d.get(ComponentId(9)), Some(&[10][..]));
+        let body = d.to_bytes().expect("encodes");
+        assert_eq!(
+            AppDataDictionary::entry_in(&body, ComponentId(2)),
+            Some(&[2][..])
+        );
+        assert_eq!(AppDataDictionary::entry_in(&body, ComponentId(3)), None);
+        assert_eq!(
+            AppDataDictionary::entry_in(&body[..3], ComponentId(9)),
+            None
+        );
         let ids: Vec<u16> = d.entries().iter().map(|e| e.component_id.0).collect();
         assert_eq!(ids, [2, 9]);
         let bytes = d.to_bytes().expect("encodes");

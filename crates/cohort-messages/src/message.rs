@@ -19,6 +19,12 @@ impl WireFormat {
     pub const WELCOME: Self = Self(3);
     pub const GROUP_INFO: Self = Self(4);
     pub const KEY_PACKAGE: Self = Self(5);
+
+    /// Whether this is one of the five wire formats of RFC 9420, which every client supports
+    /// (and `required_wire_formats` of draft-ietf-mls-extensions need not list).
+    pub fn is_default(self) -> bool {
+        (1..=5).contains(&self.0)
+    }
 }
 
 /// The `wire_format` select of `MLSMessage`.
