@@ -307,6 +307,17 @@ fn validate_component_proposal(
     Ok(())
 }
 
+/// Whether every member of `tree` a commit keeps (not in `removed`) lists the non-default
+/// proposal type `ty` in its capabilities (V-12.2-12).
+fn kept_members_support(
+    tree: &cohort_tree::RatchetTree,
+    removed: &BTreeSet<LeafIndex>,
+    ty: ProposalType,
+) -> bool {
+    tree.leaves()
+        .all(|(i, leaf)| removed.contains(&i) || leaf.capabilities.proposals.contains(&ty))
+}
+
 /// Per component, the `update`s and `remove`s of a proposal list's AppDataUpdates.
 pub(crate) type AppDataOps = std::collections::BTreeMap<ComponentId, (usize, usize)>;
 
@@ -321,10 +332,7 @@ pub(crate) fn check_component_proposal_in_list(
 ) -> Result<(), Error> {
     let bad = |r: ProposalListReason| -> Error { ValidationError::InvalidProposalList(r).into() };
     let ty = r.proposal.proposal_type();
-    let unsupported = tree
-        .leaves()
-        .any(|(i, leaf)| !removed.contains(&i) && !leaf.capabilities.proposals.contains(&ty));
-    if unsupported {
+    if !kept_members_support(tree, removed, ty) {
         return Err(bad(ProposalListReason::ExtensionTypeUnsupported));
     }
     if let Proposal::AppDataUpdate(u) = &r.proposal {
@@ -1002,10 +1010,7 @@ fn validate_proposal_list(
             // ones it removes, nor the ones it adds.
             Proposal::Custom { proposal_type, .. } => {
                 validate_proposal(suite, state, r.sender, &r.proposal, now)?;
-                let unsupported = state.tree.leaves().any(|(i, leaf)| {
-                    !removed.contains(&i) && !leaf.capabilities.proposals.contains(proposal_type)
-                });
-                if unsupported {
+                if !kept_members_support(&state.tree, &removed, *proposal_type) {
                     return Err(bad(ProposalListReason::CustomTypeUnsupported));
                 }
             }
