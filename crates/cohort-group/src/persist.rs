@@ -989,57 +989,75 @@ fn decode_summary(r: &mut Reader<'_>, with_custom: bool) -> Result<CommitSummary
     })
 }
 
-/// The secret trees of a group at one moment ([`Group::ratchet_snapshot`]): to put back with
-/// [`Group::restore_ratchets`] when storing the message step that followed fails, so that
-/// memory stays where the store is.
+/// A checkpoint of the secret tree that one application-message step changes
+/// ([`Group::ratchet_snapshot`]): to put back with [`Group::restore_ratchets`] when storing the
+/// step fails, so that memory stays where the store is, or to release with
+/// [`Group::keep_ratchets`] once it is stored.
+///
+/// It copies nothing: the tree keeps what the step replaces (moved out, not copied) until one
+/// of those two calls.
 ///
 /// # Security
-/// Holds the unused keys of the current and retained epochs: drop it as soon as the step is
-/// stored. Its secrets zeroize on drop.
+/// Until released, the tree keeps the keys the step consumed: release it as soon as the step is
+/// stored. They zeroize when released.
 #[derive(Debug)]
+#[must_use = "restore the ratchets or keep them: until then the consumed keys are kept"]
 pub struct RatchetSnapshot {
+    /// The group's epoch when the checkpoint was taken.
     epoch: u64,
-    current: SecretTree,
-    past: Vec<(u64, SecretTree)>,
+    /// The epoch whose secret tree keeps what the step replaces, when the group holds it.
+    tree: Option<u64>,
 }
 
 impl Group {
-    /// Copies the secret trees, which are all that reading or sending an application message
-    /// changes.
-    pub fn ratchet_snapshot(&self) -> RatchetSnapshot {
-        let s = self.state();
+    /// Takes a checkpoint of the secret tree of `epoch` (the current epoch, or a retained past
+    /// one for a late message), which is all that sending or reading an application message
+    /// changes. An epoch the group does not hold gives a checkpoint of nothing (a message of it
+    /// is rejected without change).
+    pub fn ratchet_snapshot(&mut self, epoch: u64) -> RatchetSnapshot {
+        let current = self.state().context.epoch;
+        let tree = self.secret_tree_of(epoch).map(|t| {
+            t.keep_undo();
+            epoch
+        });
         RatchetSnapshot {
-            epoch: s.context.epoch,
-            current: s.keys.secret_tree.clone(),
-            past: s
-                .past_epochs
-                .iter()
-                .map(|p| (p.context.epoch, p.secret_tree.clone()))
-                .collect(),
+            epoch: current,
+            tree,
         }
     }
 
-    /// Puts back the secret trees of `snapshot`, taken from this group in this epoch.
+    /// Puts the secret tree of `snapshot` back where it was when the checkpoint was taken.
     ///
     /// # Errors
-    /// [`ApiMisuse::StaleRatchetSnapshot`] when the group has left the snapshot's epoch since
-    /// (nothing changes then).
+    /// [`ApiMisuse::StaleRatchetSnapshot`] when the group has changed epoch since (nothing
+    /// changes then, but the tree stops keeping what its steps replace).
     pub fn restore_ratchets(&mut self, snapshot: RatchetSnapshot) -> Result<(), Error> {
-        let s = self.state_mut();
-        let same_epochs = snapshot.epoch == s.context.epoch
-            && snapshot.past.len() == s.past_epochs.len()
-            && snapshot
-                .past
-                .iter()
-                .zip(&s.past_epochs)
-                .all(|((e, _), p)| *e == p.context.epoch);
-        if !same_epochs {
+        if snapshot.epoch != self.state().context.epoch {
+            self.keep_ratchets(snapshot);
             return Err(ApiMisuse::StaleRatchetSnapshot.into());
         }
-        s.keys.secret_tree = snapshot.current;
-        for ((_, tree), past) in snapshot.past.into_iter().zip(&mut s.past_epochs) {
-            std::sync::Arc::make_mut(past).secret_tree = tree;
+        if let Some(tree) = snapshot.tree.and_then(|e| self.secret_tree_of(e)) {
+            tree.undo();
         }
         Ok(())
+    }
+
+    /// Releases the checkpoint: the step since is kept, and the keys it consumed are dropped.
+    pub fn keep_ratchets(&mut self, snapshot: RatchetSnapshot) {
+        if let Some(tree) = snapshot.tree.and_then(|e| self.secret_tree_of(e)) {
+            tree.forget_undo();
+        }
+    }
+
+    /// The secret tree of `epoch`: the current one or a retained past one.
+    fn secret_tree_of(&mut self, epoch: u64) -> Option<&mut SecretTree> {
+        let s = self.state_mut();
+        if epoch == s.context.epoch {
+            return Some(&mut s.keys.secret_tree);
+        }
+        s.past_epochs
+            .iter_mut()
+            .find(|p| p.context.epoch == epoch)
+            .map(|p| &mut std::sync::Arc::make_mut(p).secret_tree)
     }
 }

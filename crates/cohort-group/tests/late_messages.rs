@@ -221,3 +221,40 @@ fn v_9_2_01_key_consumed_while_our_commit_is_pending_stays_deleted() {
         "a consumed key came back with the merged commit"
     );
 }
+
+/// A ratchet checkpoint of a past epoch's tree: restoring it after a late message has been read
+/// puts that key back (the message reads again), keeping it makes the read final; a checkpoint
+/// of an epoch the group does not hold is harmless, and one taken before the group changed
+/// epoch is refused.
+#[test]
+fn ratchet_checkpoint_restores_or_keeps_one_epochs_tree() {
+    let (mut alice, signer, mut bob) = pair(1);
+    let late = alice
+        .encrypt_application(&signer, b"late", b"", 0)
+        .expect("encrypt");
+    next_epoch(&mut alice, &signer, &mut bob);
+    let before = bob.to_state_bytes().expect("save");
+
+    let checkpoint = bob.ratchet_snapshot(1);
+    assert_eq!(read(&mut bob, late.clone()).expect("late"), b"late");
+    assert_ne!(*bob.to_state_bytes().expect("save"), *before);
+    bob.restore_ratchets(checkpoint).expect("same epoch");
+    assert_eq!(*bob.to_state_bytes().expect("save"), *before);
+
+    let checkpoint = bob.ratchet_snapshot(1);
+    assert_eq!(read(&mut bob, late.clone()).expect("read again"), b"late");
+    bob.keep_ratchets(checkpoint);
+    assert!(consumed(read(&mut bob, late)));
+
+    let nothing = bob.ratchet_snapshot(7);
+    let now = bob.to_state_bytes().expect("save");
+    bob.restore_ratchets(nothing).expect("nothing to restore");
+    assert_eq!(*bob.to_state_bytes().expect("save"), *now);
+
+    let stale = bob.ratchet_snapshot(2);
+    next_epoch(&mut alice, &signer, &mut bob);
+    assert!(matches!(
+        bob.restore_ratchets(stale),
+        Err(Error::Misuse(cohort_group::ApiMisuse::StaleRatchetSnapshot))
+    ));
+}

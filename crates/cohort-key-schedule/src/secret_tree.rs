@@ -18,6 +18,11 @@
 //!
 //! Receiving is transactional: [`SecretTree::open`] derives on scratch copies and commits only
 //! when the caller's decryption succeeds, so a rejected message changes nothing.
+//!
+//! Undoing a step: a caller that must store each step before relying on it (the facade writes
+//! the ratchets after every message) arms the tree with [`SecretTree::keep_undo`]; the steps
+//! that follow keep what they replaced (moved out, not copied), [`SecretTree::undo`] puts it
+//! back, and [`SecretTree::forget_undo`] drops it once the step is stored.
 
 use std::collections::BTreeMap;
 
@@ -189,6 +194,20 @@ pub struct SecretTree {
     /// Ratchets of leaves whose secret has been expanded.
     ratchets: BTreeMap<u32, LeafRatchets>,
     config: RatchetConfig,
+    /// Whether steps keep what they replace in `undo`.
+    keep_undo: bool,
+    /// What the steps since [`SecretTree::keep_undo`] replaced, oldest first.
+    undo: Vec<StepUndo>,
+}
+
+/// What one step replaced: the leaf's ratchets before it, the node secrets it consumed and the
+/// nodes it stored. Zeroized on drop (its secrets are [`Secret`]s).
+#[derive(Debug, Clone)]
+struct StepUndo {
+    leaf: u32,
+    ratchets: Option<LeafRatchets>,
+    removed: Vec<(u32, Secret)>,
+    stored: Vec<u32>,
 }
 
 /// What deriving a leaf's ratchets would change: applied only on success.
@@ -213,7 +232,44 @@ impl SecretTree {
             nodes,
             ratchets: BTreeMap::new(),
             config,
+            keep_undo: false,
+            undo: Vec::new(),
         }
+    }
+
+    /// From now until [`SecretTree::forget_undo`], every step keeps what it replaces, so that
+    /// [`SecretTree::undo`] can put the tree back where it is now.
+    ///
+    /// # Security
+    /// The kept secrets include consumed ones: forget them as soon as the steps are stored.
+    pub fn keep_undo(&mut self) {
+        self.undo.clear();
+        self.keep_undo = true;
+    }
+
+    /// Drops what the steps since [`SecretTree::keep_undo`] replaced (zeroizing it), and stops
+    /// keeping it.
+    pub fn forget_undo(&mut self) {
+        self.undo.clear();
+        self.keep_undo = false;
+    }
+
+    /// Puts the tree back where it was at [`SecretTree::keep_undo`], newest step first, and
+    /// stops keeping what steps replace. Without `keep_undo` before, nothing changes.
+    pub fn undo(&mut self) {
+        while let Some(step) = self.undo.pop() {
+            for x in step.stored {
+                self.nodes.remove(&x);
+            }
+            for (x, secret) in step.removed {
+                self.nodes.insert(x, secret);
+            }
+            match step.ratchets {
+                Some(r) => self.ratchets.insert(step.leaf, r),
+                None => self.ratchets.remove(&step.leaf),
+            };
+        }
+        self.keep_undo = false;
     }
 
     /// The number of leaves.
@@ -356,13 +412,35 @@ impl SecretTree {
     }
 
     fn apply(&mut self, expansion: Expansion) {
+        if !self.keep_undo {
+            for x in expansion.delete {
+                self.nodes.remove(&x);
+            }
+            for (x, s) in expansion.store {
+                self.nodes.insert(x, s);
+            }
+            self.ratchets.insert(expansion.leaf, expansion.ratchets);
+            return;
+        }
+        let mut step = StepUndo {
+            leaf: expansion.leaf,
+            ratchets: None,
+            removed: Vec::new(),
+            stored: Vec::with_capacity(expansion.store.len()),
+        };
         for x in expansion.delete {
-            self.nodes.remove(&x);
+            if let Some(secret) = self.nodes.remove(&x) {
+                step.removed.push((x, secret));
+            }
         }
         for (x, s) in expansion.store {
-            self.nodes.insert(x, s);
+            if let Some(old) = self.nodes.insert(x, s) {
+                step.removed.push((x, old));
+            }
+            step.stored.push(x);
         }
-        self.ratchets.insert(expansion.leaf, expansion.ratchets);
+        step.ratchets = self.ratchets.insert(expansion.leaf, expansion.ratchets);
+        self.undo.push(step);
     }
 
     /// Node indices from `leaf`'s node up to the root.
@@ -666,6 +744,8 @@ mod persist {
                     })
                     .collect(),
                 config,
+                keep_undo: false,
+                undo: Vec::new(),
             })
         }
     }

@@ -174,3 +174,55 @@ fn failed_decryption_consumes_nothing() {
         .expect("derivation")
         .expect("the key is still there");
 }
+
+/// Undoing the steps taken since `keep_undo` puts the tree back byte for byte (a leaf expanded
+/// from its ancestors, a ratchet moved forward with skipped keys kept), and the keys those steps
+/// consumed open again, the same keys; forgotten steps stay taken.
+#[test]
+fn undone_steps_leave_the_tree_as_it_was() {
+    use cohort_codec::Encode;
+    let s = suite();
+    let mut t = tree(4, RatchetConfig::default());
+    let first = open(&mut t, &*s, 1, 0).expect("leaf 1 expanded before");
+    let before = t.to_bytes().expect("encode");
+
+    t.keep_undo();
+    let sent = t
+        .next_send_key(&*s, 2, ContentKind::Application)
+        .expect("leaf 2 expanded by the step");
+    let late = open(&mut t, &*s, 1, 3).expect("generation 3, 1 and 2 skipped");
+    assert_ne!(t.to_bytes().expect("encode"), before);
+    t.undo();
+    assert_eq!(
+        t.to_bytes().expect("encode"),
+        before,
+        "undo restores every secret"
+    );
+    assert_eq!(open(&mut t, &*s, 1, 3).expect("the key is back"), late);
+    let again = t
+        .next_send_key(&*s, 2, ContentKind::Application)
+        .expect("leaf 2 again");
+    assert_eq!(
+        (again.generation, again.key.as_bytes()),
+        (0, sent.key.as_bytes())
+    );
+    assert!(
+        matches!(
+            open(&mut t, &*s, 1, 0),
+            Err(KeyScheduleError::GenerationConsumed { generation: 0, .. })
+        ),
+        "a step before keep_undo stays taken (key {first:?})"
+    );
+
+    t.keep_undo();
+    open(&mut t, &*s, 1, 1).expect("skipped key 1");
+    t.forget_undo();
+    t.undo();
+    assert!(
+        matches!(
+            open(&mut t, &*s, 1, 1),
+            Err(KeyScheduleError::GenerationConsumed { generation: 1, .. })
+        ),
+        "a forgotten step is not undone"
+    );
+}

@@ -1286,7 +1286,23 @@ impl<C> GroupOf<C> {
             .insert_epoch(group.epoch(), group.ratchet_bytes()?))
     }
 
-    /// Puts the secret trees of `before` back after a failed message step, and returns `err`.
+    /// After a message step and its write: keeps the step once `stored`, or puts the secret
+    /// tree back and returns the write's error.
+    fn settle_ratchets(
+        &mut self,
+        before: RatchetSnapshot,
+        stored: Result<(), Error>,
+    ) -> Result<(), Error> {
+        match stored {
+            Ok(()) => {
+                self.group.keep_ratchets(before);
+                Ok(())
+            }
+            Err(e) => Err(self.roll_back(before, e)),
+        }
+    }
+
+    /// Puts the secret tree of `before` back after a failed message step, and returns `err`.
     fn roll_back(&mut self, before: RatchetSnapshot, err: impl Into<Error>) -> Error {
         match self.group.restore_ratchets(before) {
             Ok(()) => err.into(),
@@ -1435,8 +1451,9 @@ macro_rules! group_api {
                 self.commit_to(next)$($await)*?;
                 return Ok(message);
             };
-            // Only the secret trees move: they are copied, not the whole group.
-            let before = self.group.ratchet_snapshot();
+            // Only the current secret tree moves: it keeps what the step replaces until stored.
+            let epoch = self.group.epoch();
+            let before = self.group.ratchet_snapshot(epoch);
             let encrypted = self.group.encrypt_application(&**signer, data, authenticated_data, padding);
             let message = match encrypted {
                 Ok(message) => message,
@@ -1504,8 +1521,8 @@ macro_rules! group_api {
             if is_application(&message) {
                 // Application data moves only the secret trees: processed in place, and only
                 // they are stored. A rejected message changes nothing (the group guarantees it);
-                // a failed write puts the trees back.
-                let before = self.group.ratchet_snapshot();
+                // a failed write puts the tree back.
+                let before = self.group.ratchet_snapshot(epoch);
                 return match self.group.process_message(message, &cohort_group::NoPsks, Some(now)) {
                     Ok(Processed::Application { sender, data, authenticated_data }) => {
                         // The sender as a member of the message's epoch: a late message's
@@ -2121,10 +2138,7 @@ impl GroupOf<Client> {
     fn commit_ratchets(&mut self, before: RatchetSnapshot) -> Result<(), Error> {
         let stored =
             Self::ratchet_write_of(&self.group).and_then(|w| Ok(self.client.storage.write(w)?));
-        match stored {
-            Ok(()) => Ok(()),
-            Err(e) => Err(self.roll_back(before, e)),
-        }
+        self.settle_ratchets(before, stored)
     }
 
     group_api!(Client; ,);
@@ -2167,10 +2181,7 @@ impl GroupOf<AsyncClient> {
             Ok(w) => self.client.storage.write(w).await.map_err(Error::from),
             Err(e) => Err(e),
         };
-        match stored {
-            Ok(()) => Ok(()),
-            Err(e) => Err(self.roll_back(before, e)),
-        }
+        self.settle_ratchets(before, stored)
     }
 
     group_api!(AsyncClient; async, .await);
