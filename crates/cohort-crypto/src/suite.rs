@@ -139,6 +139,16 @@ impl PqCodePoints {
         seed_derivation: PqSeedDerivation::PlainShake256,
     };
 
+    /// The draft's order, as IANA is expected to assign the suites: the next free values of the
+    /// registry after RFC 9420's seven, TBD*n* = `0x0007 + n` (`0x0008` = TBD1 to `0x0012` =
+    /// TBD11). A guess until IANA acts, for peers that number the suites the same way; it
+    /// overlaps [`PqCodePoints::MLSPP`] (whose `0x0008` is TBD2), so a provider takes one or the
+    /// other.
+    pub const DRAFT_ORDER: Self = Self {
+        aliases: &DRAFT_ORDER_ALIASES,
+        seed_derivation: PqSeedDerivation::Labeled,
+    };
+
     /// This preset with `seed_derivation` for its aliased suites (for example OpenMLS's code
     /// points with the draft's derivation, to meet an OpenMLS that has fixed it).
     pub const fn with_seed_derivation(self, seed_derivation: PqSeedDerivation) -> Self {
@@ -161,6 +171,17 @@ impl PqCodePoints {
         self.aliases.iter().map(|(wire, _)| *wire)
     }
 }
+
+/// [`PqCodePoints::DRAFT_ORDER`]'s aliases: TBD*n* at `0x0007 + n`.
+const DRAFT_ORDER_ALIASES: [(CipherSuite, CipherSuite); 11] = {
+    let mut out = [(CipherSuite(0), CipherSuite(0)); 11];
+    let mut i = 0;
+    while i < 11 {
+        out[i] = (CipherSuite(0x0008 + i as u16), CipherSuite::PQ_DRAFT[i]);
+        i += 1;
+    }
+    out
+};
 
 impl CipherSuite {
     /// The eleven post-quantum suites of draft-ietf-mls-pq-ciphersuites-06, TBD1 to TBD11, at
@@ -421,6 +442,24 @@ mod tests {
                 kdf: HpkeSuite::KDF_SHA384,
                 aead: HpkeSuite::AEAD_CHACHA20POLY1305
             })
+        );
+    }
+
+    #[test]
+    fn draft_order_preset_numbers_the_suites_in_the_drafts_order() {
+        let points = PqCodePoints::DRAFT_ORDER;
+        let wire: Vec<u16> = points.wire_suites().map(|cs| cs.0).collect();
+        assert_eq!(wire, (0x0008..=0x0012).collect::<Vec<u16>>());
+        for (n, draft) in CipherSuite::PQ_DRAFT.into_iter().enumerate() {
+            let at = CipherSuite(0x0008 + n as u16);
+            assert_eq!(points.draft_suite(at), Some(draft), "TBD{}", n + 1);
+            assert!(!at.is_grease() && !CipherSuite::ALL.contains(&at));
+        }
+        assert_eq!(points.draft_suite(CipherSuite(0x0013)), None);
+        // MLSpp's 0x0008 is TBD2, the draft order's TBD1: the presets do not mix.
+        assert_ne!(
+            points.draft_suite(CipherSuite(0x0008)),
+            PqCodePoints::MLSPP.draft_suite(CipherSuite(0x0008))
         );
     }
 }

@@ -78,6 +78,19 @@ fn mlspp_code_points_run_a_group_end_to_end() {
     }
 }
 
+/// The eleven suites in the draft's order, as IANA is expected to assign them (`0x0008` = TBD1
+/// to `0x0012` = TBD11, through `PqCodePoints::DRAFT_ORDER`).
+#[test]
+fn draft_order_code_points_run_a_group_end_to_end() {
+    let p: Arc<dyn CryptoProvider> =
+        Arc::new(cohort_crypto_rustcrypto::provider_with_pq_code_points(
+            cohort::crypto::PqCodePoints::DRAFT_ORDER,
+        ));
+    for cs in (0x0008..=0x0012).map(CipherSuite) {
+        run_group(&p, cs);
+    }
+}
+
 /// A group of suite `cs`: created, two members added by Welcome, one by external commit,
 /// messages both ways, an update and a removal, every member at one epoch throughout.
 fn run_group(p: &Arc<dyn CryptoProvider>, cs: CipherSuite) {
