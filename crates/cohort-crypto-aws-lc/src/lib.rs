@@ -6,11 +6,13 @@
 
 use std::sync::Arc;
 
-use cohort_crypto::{CipherSuite, CryptoProvider, SuiteOps};
+use cohort_crypto::{CipherSuite, CryptoProvider, PqCodePoints, SuiteOps};
 
 mod aead;
 mod dh;
 mod hash;
+mod hpke;
+mod pq;
 mod rng;
 mod sig;
 mod suite;
@@ -45,9 +47,51 @@ impl CryptoProvider for AwsLcProvider {
     }
 }
 
-/// The HPKE algorithms of this backend by identifier (the DHKEMs, HKDFs and AEADs of its cipher
-/// suites), for HPKE outside an MLS cipher suite. It has none of the post-quantum KEMs or
-/// single-stage KDFs of draft-ietf-hpke-pq.
-pub fn hpke_algorithms() -> &'static dyn cohort_crypto_hpke::HpkeAlgorithms {
-    &suite::PRIMITIVES
+pub use hpke::hpke_algorithms;
+
+/// The aws-lc-rs provider with the eleven post-quantum suites of
+/// draft-ietf-mls-pq-ciphersuites-06 as well, at the private-use code points of
+/// [`CipherSuite::PQ_DRAFT`]: ML-KEM (encapsulation and decapsulation in aws-lc, key pairs
+/// from seeds through the `ml-kem` crate, which aws-lc-rs cannot make), X-Wing and the
+/// NIST-curve hybrids over aws-lc's X25519 and ECDH, ML-DSA in aws-lc. Its preference order
+/// puts suites 1, 2, 3, 5 and 7 first.
+///
+/// A separate provider, so that [`provider`] keeps serving exactly the suites of RFC 9420.
+/// [`provider_with_pq_code_points`] serves the same suites under another implementation's
+/// numbering as well.
+#[derive(Debug, Clone)]
+pub struct AwsLcPqProvider {
+    points: PqCodePoints,
+    suites: Vec<CipherSuite>,
+}
+
+impl Default for AwsLcPqProvider {
+    fn default() -> Self {
+        provider_with_pq_draft()
+    }
+}
+
+/// The aws-lc-rs provider with the post-quantum suites of draft-ietf-mls-pq-ciphersuites.
+pub fn provider_with_pq_draft() -> AwsLcPqProvider {
+    provider_with_pq_code_points(PqCodePoints::PRIVATE_USE)
+}
+
+/// As [`provider_with_pq_draft`], with the draft suites also served at the code points of
+/// `points` (for example [`PqCodePoints::OPENMLS`]). The aliases come last in the preference
+/// order; the private-use code points stay.
+pub fn provider_with_pq_code_points(points: PqCodePoints) -> AwsLcPqProvider {
+    AwsLcPqProvider {
+        points,
+        suites: points.suites_after(&SUITES),
+    }
+}
+
+impl CryptoProvider for AwsLcPqProvider {
+    fn cipher_suites(&self) -> &[CipherSuite] {
+        &self.suites
+    }
+
+    fn suite(&self, cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
+        pq::PQ_KEMS.suite(cs, self.points, &suite::PRIMITIVES)
+    }
 }

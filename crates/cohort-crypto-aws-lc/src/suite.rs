@@ -12,7 +12,8 @@ use crate::hash::HashAlg;
 use crate::rng;
 use crate::sig::SigAlg;
 
-/// The algorithms of suites 1, 2, 3, 5 and 7: aws-lc-rs has no X448 or Ed448.
+/// The algorithms of suites 1, 2, 3, 5 and 7 (aws-lc-rs has no X448 or Ed448), and ML-DSA for
+/// the post-quantum suites.
 pub(crate) const PRIMITIVES: Primitives<HashAlg, AeadAlg, DhAlg, SigAlg> = Primitives {
     hashes: &[HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512],
     aeads: &[
@@ -21,7 +22,15 @@ pub(crate) const PRIMITIVES: Primitives<HashAlg, AeadAlg, DhAlg, SigAlg> = Primi
         AeadAlg::ChaCha20Poly1305,
     ],
     groups: &[DhAlg::X25519, DhAlg::P256, DhAlg::P384, DhAlg::P521],
-    signatures: &[SigAlg::Ed25519, SigAlg::P256, SigAlg::P384, SigAlg::P521],
+    signatures: &[
+        SigAlg::Ed25519,
+        SigAlg::P256,
+        SigAlg::P384,
+        SigAlg::P521,
+        SigAlg::MlDsa44,
+        SigAlg::MlDsa65,
+        SigAlg::MlDsa87,
+    ],
     random_fill: rng::fill,
 };
 

@@ -13,6 +13,8 @@ mod hpke;
 mod kem;
 pub mod keys;
 mod labels;
+#[cfg(feature = "pq")]
+pub mod pq;
 mod primitives;
 pub mod x25519;
 

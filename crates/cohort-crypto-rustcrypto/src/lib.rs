@@ -13,15 +13,13 @@ mod dh;
 mod hash;
 mod hpke;
 mod mldsa;
-mod pq_kem;
 mod rng;
 mod sig;
 mod suite;
-mod xof;
 
 pub use aead::AeadAlg;
 pub use hash::HashAlg;
-pub use hpke::{RustCryptoHpke, hpke_algorithms};
+pub use hpke::hpke_algorithms;
 
 /// The RustCrypto provider: all seven cipher suites of RFC 9420, in pure Rust.
 ///
@@ -70,12 +68,10 @@ pub fn provider_with_pq_draft() -> RustCryptoPqProvider {
 /// `points` (for example [`PqCodePoints::MLSPP`], to talk to MLSpp or run vectors made with its
 /// numbering). The aliases come last in the preference order; the private-use code points stay.
 pub fn provider_with_pq_code_points(points: PqCodePoints) -> RustCryptoPqProvider {
-    let suites = CipherSuite::ALL
-        .into_iter()
-        .chain(CipherSuite::PQ_DRAFT)
-        .chain(points.wire_suites())
-        .collect();
-    RustCryptoPqProvider { points, suites }
+    RustCryptoPqProvider {
+        points,
+        suites: points.suites_after(&CipherSuite::ALL),
+    }
 }
 
 impl CryptoProvider for RustCryptoPqProvider {

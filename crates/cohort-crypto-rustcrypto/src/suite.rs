@@ -1,15 +1,15 @@
 //! The primitives of this backend, from which `cohort-crypto-hpke` composes each cipher suite's
 //! operations ([`ComposedSuite`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use cohort_crypto::{CipherSuite, PqSeedDerivation, SuiteOps};
-use cohort_crypto_hpke::{ComposedSuite, Kem, Primitives};
+use cohort_crypto::{CipherSuite, SuiteOps};
+use cohort_crypto_hpke::pq::{PqKems, SoftMlKem};
+use cohort_crypto_hpke::{ComposedSuite, Primitives};
 
 use crate::aead::AeadAlg;
 use crate::dh::DhAlg;
 use crate::hash::HashAlg;
-use crate::pq_kem::{PlainSeed, PqKem};
 use crate::rng;
 use crate::sig::SigAlg;
 
@@ -49,43 +49,17 @@ pub(crate) fn ops(cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
     ComposedSuite::new(cs, &PRIMITIVES).map(|s| Arc::new(s) as Arc<dyn SuiteOps>)
 }
 
-/// The post-quantum KEMs the suites of draft-ietf-mls-pq-ciphersuites use.
-const PQ_KEMS: &[&dyn Kem] = &[
-    &PqKem::MlKem768,
-    &PqKem::MlKem1024,
-    &PqKem::MlKem768P256,
-    &PqKem::MlKem1024P384,
-    &PqKem::XWing,
-];
+/// The post-quantum KEMs of draft-ietf-hpke-pq: ML-KEM from the `ml-kem` crate, the hybrids'
+/// groups from [`PRIMITIVES`].
+pub(crate) static PQ_KEMS: LazyLock<PqKems> =
+    LazyLock::new(|| PqKems::new(&SoftMlKem, PRIMITIVES.groups, rng::fill));
 
-/// [`PQ_KEMS`] with OpenMLS 0.9's `DeriveKeyPair` ([`PlainSeed`]).
-const PQ_KEMS_PLAIN_SEED: &[&dyn Kem] = &[
-    &PlainSeed(PqKem::MlKem768),
-    &PlainSeed(PqKem::MlKem1024),
-    &PlainSeed(PqKem::MlKem768P256),
-    &PlainSeed(PqKem::MlKem1024P384),
-    &PlainSeed(PqKem::XWing),
-];
-
-/// The operations of `cs`, one of the seven of RFC 9420 or one of the eleven of
-/// draft-ietf-mls-pq-ciphersuites, or `None`.
-pub(crate) fn ops_with_pq(cs: CipherSuite) -> Option<Arc<dyn SuiteOps>> {
-    ComposedSuite::with_kems(cs, &PRIMITIVES, PQ_KEMS).map(|s| Arc::new(s) as Arc<dyn SuiteOps>)
-}
-
-/// The suite `cs`, read through `points`: an alias gets its draft suite's algorithms under its
-/// own code point.
+/// The suite `cs`, one of the seven of RFC 9420 or one of the eleven of
+/// draft-ietf-mls-pq-ciphersuites, read through `points`: an alias gets its draft suite's
+/// algorithms under its own code point.
 pub(crate) fn ops_with_pq_points(
     cs: CipherSuite,
     points: cohort_crypto::PqCodePoints,
 ) -> Option<Arc<dyn SuiteOps>> {
-    let kems = match points.seed_derivation {
-        PqSeedDerivation::PlainShake256 => PQ_KEMS_PLAIN_SEED,
-        _ => PQ_KEMS,
-    };
-    match points.draft_suite(cs) {
-        Some(draft) => ComposedSuite::with_kems_as(cs, draft, &PRIMITIVES, kems)
-            .map(|s| Arc::new(s) as Arc<dyn SuiteOps>),
-        None => ops_with_pq(cs),
-    }
+    PQ_KEMS.suite(cs, points, &PRIMITIVES)
 }

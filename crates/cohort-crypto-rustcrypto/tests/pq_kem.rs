@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use cohort_crypto::{CryptoError, CryptoErrorKind, HpkePrivateKey};
-use cohort_crypto_hpke::{HpkeAlgorithms, Kem, run_hpke};
+use cohort_crypto_hpke::{Kem, run_hpke};
 use cohort_crypto_rustcrypto::hpke_algorithms;
 
 /// `(kem_id, Npk, Nsk, Nenc)` of draft-ietf-hpke-pq §6.

@@ -166,6 +166,17 @@ impl PqCodePoints {
             .map(|(_, draft)| *draft)
     }
 
+    /// A provider's suites with this preset: `base` (the suites of RFC 9420 it serves), then
+    /// the eleven of [`CipherSuite::PQ_DRAFT`] at cohort's code points, then the preset's
+    /// aliases.
+    pub fn suites_after(self, base: &[CipherSuite]) -> Vec<CipherSuite> {
+        base.iter()
+            .copied()
+            .chain(CipherSuite::PQ_DRAFT)
+            .chain(self.wire_suites())
+            .collect()
+    }
+
     /// The wire code points of the preset's aliases.
     pub fn wire_suites(self) -> impl Iterator<Item = CipherSuite> {
         self.aliases.iter().map(|(wire, _)| *wire)

@@ -15,22 +15,26 @@ pub fn built_backends() -> &'static [&'static str] {
 /// The provider of backend `name`, or `None` when it is not built in.
 pub fn provider(name: &str) -> Option<Box<dyn CryptoProvider>> {
     match name {
-        // The seven suites of RFC 9420 and the post-quantum ones at cohort's code points (the
-        // generated PQ vectors); ring and aws-lc report those unsupported, by name.
+        // The suites of RFC 9420 and the post-quantum ones at cohort's code points (the
+        // generated PQ vectors); ring reports those unsupported, by name.
         "rustcrypto" => Some(Box::new(
             cohort_crypto_rustcrypto::provider_with_pq_code_points(
                 cohort_crypto::PqCodePoints::PRIVATE_USE,
             ),
         )),
         "ring" => Some(Box::new(cohort_crypto_ring::provider())),
-        "aws-lc" => Some(Box::new(cohort_crypto_aws_lc::provider())),
+        "aws-lc" => Some(Box::new(
+            cohort_crypto_aws_lc::provider_with_pq_code_points(
+                cohort_crypto::PqCodePoints::PRIVATE_USE,
+            ),
+        )),
         _ => None,
     }
 }
 
 /// Backend `name` for the vectors of draft-ietf-mls-partial-02, whose suites 8 to 10 are the
-/// post-quantum drafts' in MLSpp's numbering: the RustCrypto backend with those aliases
-/// ([`cohort_crypto::PqCodePoints::MLSPP`]); the others as [`provider`] (they lack the
+/// post-quantum drafts' in MLSpp's numbering: the RustCrypto and aws-lc backends with those
+/// aliases ([`cohort_crypto::PqCodePoints::MLSPP`]); ring as [`provider`] (it lacks the
 /// post-quantum suites, whose cases are then reported unsupported by name).
 pub fn partial_provider(name: &str) -> Option<Box<dyn CryptoProvider>> {
     match name {
@@ -38,6 +42,9 @@ pub fn partial_provider(name: &str) -> Option<Box<dyn CryptoProvider>> {
             cohort_crypto_rustcrypto::provider_with_pq_code_points(
                 cohort_crypto::PqCodePoints::MLSPP,
             ),
+        )),
+        "aws-lc" => Some(Box::new(
+            cohort_crypto_aws_lc::provider_with_pq_code_points(cohort_crypto::PqCodePoints::MLSPP),
         )),
         other => provider(other),
     }

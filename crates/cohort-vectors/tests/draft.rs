@@ -6,7 +6,7 @@ use cohort_test_vectors::{draft_vector_path, hpke_pq};
 use cohort_vectors::{Kind, built_backends, run_file};
 
 /// The 13 HPKE vectors of draft-ietf-hpke-pq: all pass on the RustCrypto backend, which has
-/// every KEM and KDF of the draft. A backend without an algorithm reports the case as
+/// every KEM and KDF of the draft, and all but the X448 one on aws-lc. A backend without an algorithm reports the case as
 /// unsupported, naming what it lacks, and fails none.
 #[test]
 fn hpke_pq() {
@@ -35,9 +35,15 @@ fn hpke_pq() {
             report.unsupported,
             "{name}: an unsupported case without a reason"
         );
-        if *backend == "rustcrypto" {
+        // RustCrypto has every algorithm; aws-lc all but X448 (case 9's DHKEM).
+        let expected = match *backend {
+            "rustcrypto" => Some(13),
+            "aws-lc" => Some(12),
+            _ => None,
+        };
+        if let Some(expected) = expected {
             assert_eq!(
-                report.passed, 13,
+                report.passed, expected,
                 "{name}: {:?}",
                 report.unsupported_details
             );

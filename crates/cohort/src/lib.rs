@@ -94,10 +94,15 @@ pub mod crypto {
         labeled,
     };
 
-    /// The aws-lc-rs backend (feature `aws-lc`, on by default): cipher suites 1, 2, 3, 5 and 7.
+    /// The aws-lc-rs backend (feature `aws-lc`, on by default): cipher suites 1, 2, 3, 5 and 7,
+    /// and the post-quantum drafts' suites through `provider_with_pq_draft` or
+    /// `provider_with_pq_code_points`, as on RustCrypto.
     #[cfg(feature = "aws-lc")]
     pub mod aws_lc {
-        pub use cohort_crypto_aws_lc::{AwsLcProvider, provider};
+        pub use cohort_crypto_aws_lc::{
+            AwsLcPqProvider, AwsLcProvider, provider, provider_with_pq_code_points,
+            provider_with_pq_draft,
+        };
     }
 
     /// The ring backend (feature `ring`): cipher suites 1, 2, 3 and 7.

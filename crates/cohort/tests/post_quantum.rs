@@ -1,5 +1,6 @@
 //! The eleven post-quantum suites of draft-ietf-mls-pq-ciphersuites-06 through the facade, on the
-//! RustCrypto backend's PQ provider (private-use code points, `CipherSuite::PQ_DRAFT`): a group
+//! RustCrypto and aws-lc backends' PQ providers (private-use code points, `CipherSuite::PQ_DRAFT`,
+//! and the presets' aliases): a group
 //! created, two members added by Welcome, one by external commit, messages both ways, a
 //! self-update and a removal, every member agreeing on every epoch.
 
@@ -62,6 +63,18 @@ fn every_pq_suite_runs_a_group_end_to_end() {
     }
 }
 
+/// Every PQ suite on the aws-lc backend too, in groups that mix the backends: the creator and
+/// the member who joins by external commit on aws-lc, the two added by Welcome on RustCrypto.
+#[test]
+fn every_pq_suite_runs_a_group_across_aws_lc_and_rustcrypto() {
+    let aws_lc: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_aws_lc::provider_with_pq_draft());
+    let rustcrypto: Arc<dyn CryptoProvider> =
+        Arc::new(cohort_crypto_rustcrypto::provider_with_pq_draft());
+    for cs in CipherSuite::PQ_DRAFT {
+        run_mixed_group(&aws_lc, &rustcrypto, cs);
+    }
+}
+
 /// The same group under MLSpp's code points for TBD2, TBD4 and TBD5 (`0x0008` to `0x000a`,
 /// through `PqCodePoints::MLSPP`): the suites are the draft's, only their numbers differ.
 #[test]
@@ -94,11 +107,17 @@ fn draft_order_code_points_run_a_group_end_to_end() {
 /// A group of suite `cs`: created, two members added by Welcome, one by external commit,
 /// messages both ways, an update and a removal, every member at one epoch throughout.
 fn run_group(p: &Arc<dyn CryptoProvider>, cs: CipherSuite) {
+    run_mixed_group(p, p, cs);
+}
+
+/// As [`run_group`], with Alice (the creator) and Dave (who joins by external commit) on `p`
+/// and Bob and Carol (added by Welcome) on `q`.
+fn run_mixed_group(p: &Arc<dyn CryptoProvider>, q: &Arc<dyn CryptoProvider>, cs: CipherSuite) {
     {
         let (alice, bob, carol, dave) = (
             client(p, cs, "alice"),
-            client(p, cs, "bob"),
-            client(p, cs, "carol"),
+            client(q, cs, "bob"),
+            client(q, cs, "carol"),
             client(p, cs, "dave"),
         );
         let mut a = alice.create_group(b"pq", NOW).expect("create");

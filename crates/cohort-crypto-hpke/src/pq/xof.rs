@@ -12,8 +12,8 @@
 //! rate: 168 bytes (TurboSHAKE128), 136 bytes (TurboSHAKE256); HPKE uses D = 0x1f
 //! ```
 
+use crate::OneStageKdf;
 use cohort_crypto::{CryptoError, CryptoErrorKind, Secret};
-use cohort_crypto_hpke::OneStageKdf;
 use shake::{ExtendableOutput, Update, XofReader};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -26,18 +26,22 @@ const KDF_TURBOSHAKE256: u16 = 0x0013;
 /// The domain-separation byte HPKE gives TurboSHAKE (draft-ietf-hpke-pq §5).
 const TURBOSHAKE_HPKE_DOMAIN: u8 = 0x1f;
 
-/// A single-stage KDF.
+/// A single-stage KDF of draft-ietf-hpke-pq §5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum XofKdf {
+pub enum XofKdf {
+    /// SHAKE128 (`0x0010`).
     Shake128,
+    /// SHAKE256 (`0x0011`).
     Shake256,
+    /// TurboSHAKE128 (`0x0012`).
     TurboShake128,
+    /// TurboSHAKE256 (`0x0013`).
     TurboShake256,
 }
 
 impl XofKdf {
-    /// Every single-stage KDF of this backend.
-    pub(crate) const ALL: [Self; 4] = [
+    /// Every single-stage KDF of draft-ietf-hpke-pq.
+    pub const ALL: [Self; 4] = [
         Self::Shake128,
         Self::Shake256,
         Self::TurboShake128,
@@ -77,7 +81,7 @@ impl OneStageKdf for XofKdf {
 }
 
 /// `SHAKE256(input, 8 * len)`.
-pub(crate) fn shake256(input: &[u8], len: usize) -> Secret {
+pub fn shake256(input: &[u8], len: usize) -> Secret {
     shake::<shake::Shake256>(input, len)
 }
 
