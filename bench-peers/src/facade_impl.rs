@@ -50,6 +50,17 @@ impl Facade {
             label,
         }
     }
+
+    /// The facade on aws-lc's PQ provider, at OpenMLS's code points (as [`Facade::rustcrypto_pq`]).
+    pub fn aws_lc_pq(suite: CipherSuite, label: &'static str) -> Self {
+        Facade {
+            provider: Arc::new(cohort::crypto::aws_lc::provider_with_pq_code_points(
+                cohort::crypto::PqCodePoints::OPENMLS,
+            )),
+            suite,
+            label,
+        }
+    }
 }
 
 /// A facade client, its store and its group.

@@ -1,5 +1,5 @@
-//! The post-quantum rows: cohort's facade and OpenMLS 0.9.2, both on RustCrypto (cohort's
-//! aws-lc backend has no PQ suite yet), on suite 1 and on two suites of
+//! The post-quantum rows: cohort's facade and OpenMLS 0.9.2, both on RustCrypto (like for like),
+//! and cohort's facade on aws-lc, on suite 1 and on two suites of
 //! draft-ietf-mls-pq-ciphersuites-06 at OpenMLS's code points, so both play the same suite:
 //! TBD1 (`0x004F`: X-Wing, AES-128-GCM, SHA-256, Ed25519: PQ confidentiality) and TBD10
 //! (`0x0051`: ML-KEM-768, AES-256-GCM, SHA-384, ML-DSA-65: PQ confidentiality and
@@ -45,6 +45,12 @@ pub fn run(settings: &Settings, openmls_max: usize) -> Result<String, Error> {
         columns.push((
             facade_label.to_string(),
             cells(facade, settings, usize::MAX)?,
+        ));
+        let aws_lc_label = leak(format!("cohort facade (aws-lc), {name}"));
+        let aws_lc = Subject::new(Facade::aws_lc_pq(CipherSuite(code_point), aws_lc_label));
+        columns.push((
+            aws_lc_label.to_string(),
+            cells(aws_lc, settings, usize::MAX)?,
         ));
         let openmls = Subject::new(OpenMls::with_suite(code_point, openmls_label)?);
         columns.push((
