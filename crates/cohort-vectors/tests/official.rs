@@ -216,3 +216,12 @@ fn a_backend_not_built_in_is_a_failure() {
         report.failures
     );
 }
+
+/// The conformance kit carries its own copy of `crypto-basics.json` (so that it runs where a
+/// vendor depends on it, outside this repository): it is the project's copy, byte for byte.
+#[test]
+fn the_conformance_kits_crypto_basics_are_the_projects() {
+    let project = std::fs::read_to_string(cohort_test_vectors::vector_path("crypto-basics"))
+        .expect("the project's crypto-basics.json");
+    assert_eq!(cohort_conformance::crypto::CRYPTO_BASICS_JSON, project);
+}

@@ -1,6 +1,6 @@
 //! The three crypto backends side by side, on the operations MLS performs most.
 //!
-//! Run with `cargo bench -p cohort-conformance --bench backends`. Each benchmark is named
+//! Run with `cargo bench -p cohort-vectors --bench backends`. Each benchmark is named
 //! `suite<N>/<operation>/<backend>`; `docs/performance.md` holds the table of one run.
 
 use std::hint::black_box;
