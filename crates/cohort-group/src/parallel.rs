@@ -58,7 +58,8 @@ where
 
 /// The chunk boundaries of [`map_guided`]: consecutive ranges that cover `len` items, each
 /// about `1 / (2 * cores)` of what is left when it starts and at least `min` items (the last
-/// may be shorter).
+/// may be shorter). Only rayon's [`map_guided`] cuts guided chunks.
+#[cfg(any(feature = "parallel", test))]
 fn guided_bounds(len: usize, cores: usize, min: usize) -> Vec<(usize, usize)> {
     let mut bounds = Vec::new();
     let mut start = 0;
