@@ -224,6 +224,15 @@ pub struct Subject<M: Mls> {
     next_name: usize,
 }
 
+impl<M: Mls> std::fmt::Debug for Subject<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subject")
+            .field("implementation", &self.mls.label())
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<M: Mls> Subject<M> {
     /// A subject with no group yet.
     pub fn new(mls: M) -> Self {

@@ -234,7 +234,7 @@ pub fn run(settings: &Settings) -> Result<Results, Error> {
         ..Results::default()
     };
 
-    let [kib, mib] = crate::cohort_impl::Cohort::aws_lc().app_signed_lens([1 << 10, 1 << 20])?;
+    let [kib, mib] = Cohort::aws_lc().app_signed_lens([1 << 10, 1 << 20])?;
     let signed = SignedSizes { kib, mib };
     results.signed = Some(signed);
     let floor_reps = FloorPlan {

@@ -60,6 +60,14 @@ pub struct CohortMember {
     last_safe_aad: Option<SafeAadItems>,
 }
 
+impl std::fmt::Debug for CohortMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CohortMember")
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
+}
+
 /// cohort's RustCrypto provider as the interop suite runs it: the seven suites of RFC 9420, and
 /// the post-quantum suites also at OpenMLS's code points, with OpenMLS 0.9's key derivation for
 /// those (`PqCodePoints::OPENMLS`, see `docs/interop.md`).
@@ -783,6 +791,14 @@ pub struct CohortExternalSender {
     identity: String,
     provider: Arc<dyn CryptoProvider>,
     signer: SoftwareSigner,
+}
+
+impl std::fmt::Debug for CohortExternalSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CohortExternalSender")
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CohortExternalSender {

@@ -66,6 +66,14 @@ pub struct OpenMlsMember {
     last_safe_aad: Option<SafeAadItems>,
 }
 
+impl std::fmt::Debug for OpenMlsMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenMlsMember")
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
+}
+
 impl OpenMlsMember {
     /// An OpenMLS client named `identity` for cipher suite `suite`.
     ///
@@ -983,6 +991,14 @@ pub struct OpenMlsExternalSender {
     identity: String,
     provider: OpenMlsRustCrypto,
     signer: SignatureKeyPair,
+}
+
+impl std::fmt::Debug for OpenMlsExternalSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenMlsExternalSender")
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OpenMlsExternalSender {

@@ -29,7 +29,7 @@ OPTIONS:
 const DEFAULT_KILLS: u64 = 1000;
 
 /// Runs the command.
-pub fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
+pub(crate) fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
     let mut kills = DEFAULT_KILLS;
     let mut seed = None;
     let mut args = args.into_iter().map(|a| a.to_string_lossy().into_owned());

@@ -55,7 +55,7 @@ const PROTOCOL: [&str; 9] = [
 ];
 
 /// Runs the check.
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let output = match Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .output()

@@ -54,7 +54,7 @@ struct Stats {
 }
 
 /// Runs the command.
-pub fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
+pub(crate) fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
     let mut seconds = 60u64;
     let mut keep = false;
     let mut seed: Option<u64> = None;

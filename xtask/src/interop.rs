@@ -162,7 +162,7 @@ fn grpc_main(args: Vec<OsString>) -> ExitCode {
                 "error: {}",
                 Error::NoConfig {
                     name: name.clone(),
-                    dir: dir.clone()
+                    dir
                 }
             );
             return ExitCode::from(2);

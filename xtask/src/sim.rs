@@ -69,7 +69,7 @@ enum Outcome {
 }
 
 /// Runs the command.
-pub fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
+pub(crate) fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
     let options = match parse(args) {
         Ok(Some(o)) => o,
         Ok(None) => {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 /// How many values an option takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Arity {
+pub(crate) enum Arity {
     /// Exactly one value, and the option at most once.
     One,
     /// One or more values: every following argument up to the next option, and the option may
@@ -16,11 +16,11 @@ pub enum Arity {
 }
 
 /// The options one command accepts, by name (with the leading `--`).
-pub type Spec = &'static [(&'static str, Arity)];
+pub(crate) type Spec = &'static [(&'static str, Arity)];
 
 /// A parsed command line: the values given for each option.
 #[derive(Debug, Default)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     values: BTreeMap<&'static str, Vec<OsString>>,
 }
 
@@ -29,7 +29,7 @@ pub struct Parsed {
 /// # Errors
 /// A message for an unknown option, a missing value, an option given twice, or a positional
 /// argument.
-pub fn parse(args: Vec<OsString>, spec: Spec) -> Result<Option<Parsed>, String> {
+pub(crate) fn parse(args: Vec<OsString>, spec: Spec) -> Result<Option<Parsed>, String> {
     let mut parsed = Parsed::default();
     let mut args = args.into_iter().peekable();
     while let Some(arg) = args.next() {
@@ -77,17 +77,17 @@ pub fn parse(args: Vec<OsString>, spec: Spec) -> Result<Option<Parsed>, String> 
 
 impl Parsed {
     /// Whether `name` was given.
-    pub fn has(&self, name: &str) -> bool {
+    pub(crate) fn has(&self, name: &str) -> bool {
         self.values.contains_key(name)
     }
 
     /// The values of `name`, empty when it was not given.
-    pub fn all(&self, name: &str) -> &[OsString] {
+    pub(crate) fn all(&self, name: &str) -> &[OsString] {
         self.values.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// The value of `name` as a path, if given.
-    pub fn path(&self, name: &str) -> Option<PathBuf> {
+    pub(crate) fn path(&self, name: &str) -> Option<PathBuf> {
         self.all(name).first().map(PathBuf::from)
     }
 
@@ -95,7 +95,7 @@ impl Parsed {
     ///
     /// # Errors
     /// When it was not given.
-    pub fn required_path(&self, name: &str) -> Result<PathBuf, String> {
+    pub(crate) fn required_path(&self, name: &str) -> Result<PathBuf, String> {
         self.path(name).ok_or_else(|| format!("{name} is required"))
     }
 
@@ -103,7 +103,7 @@ impl Parsed {
     ///
     /// # Errors
     /// When it is not UTF-8.
-    pub fn text(&self, name: &str) -> Result<Option<String>, String> {
+    pub(crate) fn text(&self, name: &str) -> Result<Option<String>, String> {
         match self.all(name).first() {
             None => Ok(None),
             Some(v) => v
@@ -117,7 +117,7 @@ impl Parsed {
     ///
     /// # Errors
     /// When it was not given or is not UTF-8.
-    pub fn required_text(&self, name: &str) -> Result<String, String> {
+    pub(crate) fn required_text(&self, name: &str) -> Result<String, String> {
         self.text(name)?
             .ok_or_else(|| format!("{name} is required"))
     }
@@ -126,7 +126,7 @@ impl Parsed {
     ///
     /// # Errors
     /// When one is not a number that fits `T`.
-    pub fn numbers<T: TryFrom<u64>>(&self, name: &str) -> Result<Vec<T>, String> {
+    pub(crate) fn numbers<T: TryFrom<u64>>(&self, name: &str) -> Result<Vec<T>, String> {
         self.all(name)
             .iter()
             .map(|v| {
@@ -145,7 +145,7 @@ impl Parsed {
     ///
     /// # Errors
     /// When it is not a number that fits `T`.
-    pub fn number<T: TryFrom<u64>>(&self, name: &str) -> Result<Option<T>, String> {
+    pub(crate) fn number<T: TryFrom<u64>>(&self, name: &str) -> Result<Option<T>, String> {
         Ok(self.numbers(name)?.into_iter().next())
     }
 }

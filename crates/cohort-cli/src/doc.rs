@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 /// One value of a description.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Doc {
+pub(crate) enum Doc {
     /// A word or sentence.
     Text(String),
     /// A number.
@@ -24,32 +24,32 @@ const SHOWN_BYTES: usize = 16;
 
 impl Doc {
     /// An empty set of fields, to be filled with [`Doc::field`].
-    pub fn fields() -> Self {
+    pub(crate) fn fields() -> Self {
         Self::Fields(Vec::new())
     }
 
     /// Adds a field (to [`Doc::Fields`]; ignored otherwise) and returns `self`.
-    pub fn with(mut self, name: &str, value: impl Into<Doc>) -> Self {
+    pub(crate) fn with(mut self, name: &str, value: impl Into<Doc>) -> Self {
         self.field(name, value);
         self
     }
 
     /// Adds a field (to [`Doc::Fields`]; ignored otherwise).
-    pub fn field(&mut self, name: &str, value: impl Into<Doc>) {
+    pub(crate) fn field(&mut self, name: &str, value: impl Into<Doc>) {
         if let Self::Fields(f) = self {
             f.push((name.to_string(), value.into()));
         }
     }
 
     /// The indented text rendering.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = String::new();
         text(self, 0, &mut out);
         out
     }
 
     /// The JSON rendering (one line).
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let mut out = String::new();
         json(self, &mut out);
         out

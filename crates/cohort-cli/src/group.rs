@@ -32,7 +32,7 @@ macro_rules! say {
 
 /// Why a `keypackage` or `group` command did not run; each exits with status 2.
 #[derive(Debug)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// `--help` was given: print the help text instead.
     Help,
     /// The command line is wrong.
@@ -48,7 +48,7 @@ impl From<String> for Failure {
 }
 
 /// The most KeyPackages one `keypackage` writes.
-pub const MAX_COUNT: usize = 1000;
+pub(crate) const MAX_COUNT: usize = 1000;
 
 const STATE: (&str, Arity) = ("--state", Arity::One);
 const GROUP: (&str, Arity) = ("--group", Arity::One);
@@ -124,7 +124,7 @@ fn suite(p: &Parsed) -> Result<Option<cohort::crypto::CipherSuite>, Failure> {
 ///
 /// # Errors
 /// A [`Failure`] for a wrong command line or a failed step.
-pub fn keypackage(args: Vec<OsString>) -> Result<(), Failure> {
+pub(crate) fn keypackage(args: Vec<OsString>) -> Result<(), Failure> {
     let p = parse(args, KEYPACKAGE)?;
     let dir = p.required_path("--state").map_err(Failure::Usage)?;
     let out = p.required_path("--out").map_err(Failure::Usage)?;
@@ -174,7 +174,7 @@ fn numbered(path: &Path, i: usize) -> PathBuf {
 ///
 /// # Errors
 /// A [`Failure`] for a wrong command line or a failed step.
-pub fn group(args: Vec<OsString>) -> Result<(), Failure> {
+pub(crate) fn group(args: Vec<OsString>) -> Result<(), Failure> {
     let mut args = args.into_iter();
     let Some(command) = args.next() else {
         return Err(Failure::Usage("group needs a subcommand".into()));

@@ -7,11 +7,11 @@ use std::path::Path;
 use base64::Engine as _;
 
 /// The most bytes read from a file or standard input (64 MiB): MLS objects are far smaller.
-pub const MAX_INPUT: u64 = 64 << 20;
+pub(crate) const MAX_INPUT: u64 = 64 << 20;
 
 /// How the input's bytes are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
+pub(crate) enum Encoding {
     /// Hex if the text is only hex digits, else base64 if it is valid base64, else raw.
     Auto,
     /// The bytes themselves.
@@ -37,7 +37,7 @@ impl std::str::FromStr for Encoding {
 
 /// Which value of a JSON vector file to take.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonField {
+pub(crate) struct JsonField {
     /// The field's name.
     pub name: String,
     /// Which test case (top-level array element); 0 by default.
@@ -46,7 +46,7 @@ pub struct JsonField {
 
 /// Why the input could not be read.
 #[derive(Debug, thiserror::Error)]
-pub enum InputError {
+pub(crate) enum InputError {
     /// The file or standard input could not be read.
     #[error("cannot read {what}: {source}")]
     Read {
@@ -87,7 +87,7 @@ pub enum InputError {
 ///
 /// # Errors
 /// [`InputError::Read`], [`InputError::TooLarge`].
-pub fn read(path: &Path) -> Result<Vec<u8>, InputError> {
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, InputError> {
     let what = if path == Path::new("-") {
         "standard input".to_string()
     } else {
@@ -119,7 +119,7 @@ pub fn read(path: &Path) -> Result<Vec<u8>, InputError> {
 ///
 /// # Errors
 /// As the encoding or the JSON field fails.
-pub fn object_bytes(
+pub(crate) fn object_bytes(
     data: &[u8],
     encoding: Encoding,
     field: Option<&JsonField>,

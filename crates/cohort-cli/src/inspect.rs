@@ -27,7 +27,7 @@ use crate::doc::Doc;
 
 /// The kinds of object `inspect` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// `MLSMessage`, any wire format.
     MlsMessage,
     /// A bare `KeyPackage`.
@@ -42,7 +42,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order automatic detection tries them.
-    pub const ALL: [Kind; 5] = [
+    pub(crate) const ALL: [Kind; 5] = [
         Kind::MlsMessage,
         Kind::KeyPackage,
         Kind::GroupInfo,
@@ -73,7 +73,7 @@ impl std::str::FromStr for Kind {
 
 /// Why nothing could be described.
 #[derive(Debug, thiserror::Error)]
-pub enum InspectError {
+pub(crate) enum InspectError {
     /// `--as` named no kind.
     #[error("unknown kind {0:?} (mls-message, key-package, group-info, welcome or ratchet-tree)")]
     UnknownKind(String),
@@ -94,7 +94,7 @@ pub enum InspectError {
 
 /// What the checks are run with.
 #[derive(Debug, Clone, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// The time lifetimes are checked at (seconds since the Unix epoch).
     pub now: u64,
     /// The group id, for the signatures of a bare tree's `update` and `commit` leaves.
@@ -105,7 +105,7 @@ pub struct Options {
 
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// It holds.
     Ok,
     /// It does not: why.
@@ -116,7 +116,7 @@ pub enum Outcome {
 
 /// One check and its outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
+pub(crate) struct Check {
     /// What was checked.
     pub name: String,
     /// The outcome.
@@ -125,7 +125,7 @@ pub struct Check {
 
 /// What `inspect` found.
 #[derive(Debug)]
-pub struct Report {
+pub(crate) struct Report {
     /// The object's kind, in words (e.g. "MLSMessage: PublicMessage (commit)").
     pub what: String,
     /// Its description.
@@ -136,14 +136,14 @@ pub struct Report {
 
 impl Report {
     /// Whether any check failed.
-    pub fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         self.checks
             .iter()
             .any(|c| matches!(c.outcome, Outcome::Failed(_)))
     }
 
     /// The text rendering: the kind, the description, the checks.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = format!("{}\n", self.what);
         for line in self.doc.to_text().lines() {
             out.push_str("  ");
@@ -163,7 +163,7 @@ impl Report {
     }
 
     /// The JSON rendering: `{"kind", "object", "checks": [{"check", "outcome", "detail"}]}`.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let checks = self
             .checks
             .iter()
@@ -191,7 +191,7 @@ impl Report {
 ///
 /// # Errors
 /// [`InspectError::Malformed`] or [`InspectError::Unrecognized`] when nothing decodes.
-pub fn inspect(
+pub(crate) fn inspect(
     bytes: &[u8],
     kind: Option<Kind>,
     options: &Options,
@@ -1075,7 +1075,7 @@ fn credential_type_name(t: CredentialType) -> String {
 
 /// Seconds since the Unix epoch as a UTC date and time (`YYYY-MM-DD hh:mm:ss UTC`), or the
 /// number itself past year 9999.
-pub fn date(secs: u64) -> String {
+pub(crate) fn date(secs: u64) -> String {
     let days = secs / 86_400;
     let rem = secs % 86_400;
     if days > 2_932_896 {

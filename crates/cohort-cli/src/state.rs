@@ -18,15 +18,15 @@ use cohort::storage::sqlite::SqliteStore;
 use cohort::{Client, DeliveryPolicy};
 
 /// The file of the identity and cipher suite.
-pub const CONFIG_FILE: &str = "client.json";
+pub(crate) const CONFIG_FILE: &str = "client.json";
 /// The file of the signature private key.
-pub const KEY_FILE: &str = "signature.key";
+pub(crate) const KEY_FILE: &str = "signature.key";
 /// The SQLite store.
-pub const STORE_FILE: &str = "client.sqlite";
+pub(crate) const STORE_FILE: &str = "client.sqlite";
 
 /// An opened client state.
 #[derive(Debug)]
-pub struct State {
+pub(crate) struct State {
     /// The state's directory.
     pub dir: PathBuf,
     /// The client's identity.
@@ -39,7 +39,7 @@ pub struct State {
 
 /// What a state is created with, when it does not exist yet.
 #[derive(Debug, Default)]
-pub struct NewState {
+pub(crate) struct NewState {
     /// The identity (required to create a state; checked against an existing one).
     pub identity: Option<String>,
     /// The cipher suite (default 1; checked against an existing state).
@@ -51,7 +51,7 @@ impl State {
     ///
     /// # Errors
     /// A message when there is no state in `dir` or it cannot be read.
-    pub fn open(dir: &Path) -> Result<Self, String> {
+    pub(crate) fn open(dir: &Path) -> Result<Self, String> {
         if !dir.join(CONFIG_FILE).exists() {
             return Err(format!(
                 "no client state in {} (`cohort keypackage --state DIR --name NAME` creates one)",
@@ -66,7 +66,7 @@ impl State {
     /// # Errors
     /// A message when `new` lacks the identity for a new state or disagrees with an existing
     /// one, or when a file cannot be read or written.
-    pub fn open_or_create(dir: &Path, new: &NewState) -> Result<Self, String> {
+    pub(crate) fn open_or_create(dir: &Path, new: &NewState) -> Result<Self, String> {
         let provider: Arc<dyn CryptoProvider> = Arc::new(cohort::crypto::aws_lc::provider());
         let config = dir.join(CONFIG_FILE);
         let key_file = dir.join(KEY_FILE);
@@ -206,6 +206,6 @@ fn write_new(path: &Path, bytes: &[u8], private: bool) -> Result<(), String> {
 ///
 /// # Errors
 /// A message naming the file.
-pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

@@ -215,9 +215,7 @@ impl SignatureAlgorithm for SigAlg {
     ) -> Result<(), CryptoError> {
         match self {
             #[cfg(feature = "ed25519-batch")]
-            Self::Ed25519 => {
-                cohort_crypto_hpke::ed25519_batch::verify_batch(items, &crate::rng::fill)
-            }
+            Self::Ed25519 => cohort_crypto_hpke::ed25519_batch::verify_batch(items, &rng::fill),
             _ => items
                 .iter()
                 .try_for_each(|(pk, msg, sig)| self.verify(pk, msg, sig)),

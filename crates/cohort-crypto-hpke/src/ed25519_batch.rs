@@ -158,7 +158,7 @@ mod tests {
         key[2].0 = SignaturePublicKey(vec![1; 31].into());
         assert!(check(&key).is_err());
         // S = S + L: the same point equation, but not canonical (RFC 8032 §5.1.7).
-        let mut big = items.clone();
+        let mut big = items;
         let order: [u8; 32] = [
             0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
             0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,

@@ -22,7 +22,7 @@ enum TestKdf {
 }
 
 fn hmac(kdf: TestKdf, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
+    fn run<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
         let mut m = <M as Mac>::new_from_slice(key).unwrap();
         m.update(data);
         m.finalize().into_bytes().to_vec()

@@ -625,8 +625,7 @@ fn ecdsa_hashes_in_the_token_when_it_lacks_ckm_ecdsa() {
         return;
     };
     let token = env.open();
-    if !token.has_mechanism(cohort_crypto_pkcs11::cryptoki::mechanism::MechanismType::ECDSA_SHA256)
-    {
+    if !token.has_mechanism(cryptoki::mechanism::MechanismType::ECDSA_SHA256) {
         eprintln!("SKIPPED {name}: the token has no CKM_ECDSA_SHA256 either");
         return;
     }

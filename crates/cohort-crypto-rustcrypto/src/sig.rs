@@ -187,9 +187,7 @@ impl SignatureAlgorithm for SigAlg {
         items: &[(&SignaturePublicKey, &[u8], &[u8])],
     ) -> Result<(), CryptoError> {
         match self {
-            Self::Ed25519 => {
-                cohort_crypto_hpke::ed25519_batch::verify_batch(items, &crate::rng::fill)
-            }
+            Self::Ed25519 => cohort_crypto_hpke::ed25519_batch::verify_batch(items, &rng::fill),
             _ => items
                 .iter()
                 .try_for_each(|(pk, msg, sig)| self.verify(pk, msg, sig)),

@@ -360,7 +360,7 @@ impl Group {
             &group_info.confirmation_tag.0,
         )?;
         let base = base_state(
-            context.clone(),
+            context,
             interim,
             InitSecret::new(init_secret),
             config.clone(),

@@ -391,7 +391,7 @@ impl Group {
                         .past_epochs
                         .iter_mut()
                         .find(|p| p.context.epoch == m.epoch)
-                        .map(std::sync::Arc::make_mut)
+                        .map(Arc::make_mut)
                         .ok_or(ValidationError::WrongEpoch {
                             got: m.epoch,
                             expected: self.state.context.epoch,
@@ -547,7 +547,7 @@ impl Group {
                     from_epoch: self.state.context.epoch,
                     own: false,
                     committer: match content.content.sender {
-                        cohort_messages::framing::Sender::Member(leaf) => Some(leaf),
+                        Sender::Member(leaf) => Some(leaf),
                         _ => None,
                     },
                 })))
@@ -682,7 +682,7 @@ impl Group {
                 continue;
             }
             let epoch = past.context.epoch;
-            let past = std::sync::Arc::make_mut(past);
+            let past = Arc::make_mut(past);
             if epoch == current.context.epoch {
                 past.secret_tree = current.keys.secret_tree.clone();
             } else if let Some(kept) = current
@@ -860,7 +860,7 @@ impl Group {
     /// part of the stored state: set it again after [`Group::from_state_bytes`]).
     pub fn set_credential_validator(
         &mut self,
-        validator: std::sync::Arc<dyn cohort_credential::CredentialValidator>,
+        validator: Arc<dyn cohort_credential::CredentialValidator>,
     ) {
         self.state.config.credential_validator = validator;
     }

@@ -915,7 +915,7 @@ fn decode_state(
         keys,
         proposals,
         past_resumption_psks: past.into_iter().collect(),
-        past_epochs: past_epochs.into_iter().map(std::sync::Arc::new).collect(),
+        past_epochs: past_epochs.into_iter().map(Arc::new).collect(),
         config,
         status,
         reinit,
@@ -1058,6 +1058,6 @@ impl Group {
         s.past_epochs
             .iter_mut()
             .find(|p| p.context.epoch == epoch)
-            .map(|p| &mut std::sync::Arc::make_mut(p).secret_tree)
+            .map(|p| &mut Arc::make_mut(p).secret_tree)
     }
 }

@@ -690,10 +690,10 @@ impl Group {
             .tree
             .leaf(own)
             .cloned()
-            .ok_or(crate::Error::Internal("our own leaf is blank"))?;
+            .ok_or(Error::Internal("our own leaf is blank"))?;
         let (private, public) = s.kem_generate()?;
         leaf.encryption_key = public;
-        leaf.leaf_node_source = cohort_tree::leaf::LeafNodeSource::Update;
+        leaf.leaf_node_source = LeafNodeSource::Update;
         let tbs = leaf.to_be_signed(Some((&state.context.group_id, own)))?;
         leaf.signature = labeled::sign_with_label(signer, b"LeafNodeTBS", &tbs)?.into();
         let proposal = Proposal::Update(cohort_messages::proposal::Update { leaf_node: leaf });
@@ -890,7 +890,7 @@ impl Group {
 pub(crate) fn seal_application(
     s: &dyn SuiteOps,
     signer: &dyn Signer,
-    (context, own_leaf): (&cohort_messages::group_context::GroupContext, LeafIndex),
+    (context, own_leaf): (&GroupContext, LeafIndex),
     (secret_tree, sender_data_secret): (&mut cohort_key_schedule::SecretTree, &[u8]),
     (data, authenticated_data): (&[u8], &[u8]),
     padding: usize,
@@ -933,7 +933,7 @@ fn build_welcome(
     joiners: &[(LeafIndex, KeyPackage)],
     own: LeafIndex,
     plan: Option<&cohort_tree::treekem::PathPlan>,
-    psk_ids: &[cohort_messages::psk::PreSharedKeyId],
+    psk_ids: &[PreSharedKeyId],
 ) -> Result<Welcome, Error> {
     let welcome_secret = next.joiner.welcome_secret(s, next.psk_secret.as_bytes())?;
     let (key, nonce) = welcome_secret.key_and_nonce(s)?;

@@ -420,13 +420,13 @@ fn batch_verify_leaves(
     else {
         return false;
     };
-    let items: Vec<(_, &dyn cohort_codec::Encode, _)> = leaves
+    let items: Vec<(_, &dyn Encode, _)> = leaves
         .iter()
         .zip(&tbs)
         .map(|((_, leaf), tbs)| {
             (
                 &leaf.signature_key,
-                tbs as &dyn cohort_codec::Encode,
+                tbs as &dyn Encode,
                 leaf.signature.as_slice(),
             )
         })
@@ -876,7 +876,7 @@ mod tests {
         let mut tree = RatchetTree::new();
         for l in [
             leaf(1, Credential::basic(b"alice".to_vec()), both.clone()),
-            leaf(2, custom, both.clone()),
+            leaf(2, custom, both),
         ] {
             tree.add_leaf(l).expect("add");
         }

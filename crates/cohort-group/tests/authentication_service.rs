@@ -129,7 +129,7 @@ fn v_5_3_1_07_identity_change_needs_the_policy() {
     let mut bob = bob.expect("join");
     // Alice's client (wrongly) commits a path under another identity: bob refuses it.
     let before = bob.to_state_bytes().expect("save");
-    let mut forged = alice.clone();
+    let mut forged = alice;
     forged.set_credential_validator(Arc::new(BasicValidator {
         allow_identity_change: true,
     }));

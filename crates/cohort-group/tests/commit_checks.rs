@@ -574,10 +574,7 @@ fn v_7_3_10_update_keeping_the_encryption_key_is_rejected() {
 }
 
 /// An external sender key for groups with `external_senders`.
-fn with_external_sender() -> (
-    cohort_crypto::SoftwareSigner,
-    Vec<cohort_tree::extension::Extension>,
-) {
+fn with_external_sender() -> (cohort_crypto::SoftwareSigner, Vec<Extension>) {
     let ext_signer = signer();
     let senders = ExternalSenders(vec![ExternalSender {
         signature_key: ext_signer.public_key().clone(),
@@ -917,8 +914,8 @@ fn v_12_2_09_two_group_context_extensions_are_rejected() {
 #[test]
 fn v_12_1_7_03_duplicate_extension_in_group_context_extensions_is_rejected() {
     let (mut alice, mut bob, _carol) = trio();
-    let e = cohort_tree::extension::Extension {
-        extension_type: cohort_tree::extension::ExtensionType::APPLICATION_ID,
+    let e = Extension {
+        extension_type: ExtensionType::APPLICATION_ID,
         extension_data: b"x".to_vec().into(),
     };
     let gce = Proposal::GroupContextExtensions(GroupContextExtensions {
@@ -2064,11 +2061,8 @@ fn merge_staged_refuses_another_group_or_a_stale_epoch() {
 // together (§12.2), and the committer's parent hash (§7.9.2), through `process_message`.
 
 /// An extension of a type no registry lists, with `data`.
-fn unknown_extension(data: &[u8]) -> cohort_tree::extension::Extension {
-    cohort_tree::extension::Extension::new(
-        cohort_tree::extension::ExtensionType(0xff01),
-        data.to_vec(),
-    )
+fn unknown_extension(data: &[u8]) -> Extension {
+    Extension::new(ExtensionType(0xff01), data.to_vec())
 }
 
 /// V-13.4-03: a KeyPackage whose `extensions` name one type twice (signed again, so only the

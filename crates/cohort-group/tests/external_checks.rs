@@ -325,7 +325,7 @@ fn v_12_4_3_2_08_joiner_takes_the_leftmost_free_leaf() {
 #[test]
 fn v_12_4_3_2_01_group_info_without_external_pub_is_rejected() {
     let s = setup();
-    let mut gi = s.group_info.clone();
+    let mut gi = s.group_info;
     gi.extensions
         .retain(|e| e.extension_type != ExtensionType::EXTERNAL_PUB);
     let result = Group::join_by_external_commit(
@@ -399,7 +399,7 @@ fn v_12_4_3_2_02_joiner_checks_the_group_info() {
         matches!(invalid(&err), ValidationError::UnsupportedVersion(0x0a0a)),
         "{err}"
     );
-    let mut gi = s.group_info.clone();
+    let mut gi = s.group_info;
     let mut th = gi.group_context.tree_hash.as_slice().to_vec();
     th[0] ^= 1;
     gi.group_context.tree_hash = th.into();

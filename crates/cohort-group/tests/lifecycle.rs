@@ -169,7 +169,7 @@ fn run(p: &dyn CryptoProvider, cs: CipherSuite, format: HandshakeFormat) {
     // A replay of the same message is refused: its key is gone (V-9.1-01).
     assert!(
         matches!(
-            alice.process_message(hello.clone(), &NoPsks, Some(NOW)),
+            alice.process_message(hello, &NoPsks, Some(NOW)),
             Err(Error::Invalid(ValidationError::SecretUnavailable(
                 cohort_key_schedule::KeyScheduleError::GenerationConsumed { .. }
             )))

@@ -100,7 +100,7 @@ fn light_member_reads_and_sends_application_messages() {
             .expect("hash"),
         root
     );
-    let wire = MlsMessage::new(MlsMessageBody::PrivateMessage(sent.message.clone()));
+    let wire = MlsMessage::new(MlsMessageBody::PrivateMessage(sent.message));
     for full in [&mut alice, &mut bob, &mut carol] {
         match deliver(&mut full.group, &wire).expect("full member reads") {
             Processed::Application { sender, data, .. } => {

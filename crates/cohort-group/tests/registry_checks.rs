@@ -235,7 +235,7 @@ fn v_5_3_03_a_credential_of_an_unimplemented_type_is_refused() {
         &alice_spec,
         b"as".to_vec(),
         Vec::new(),
-        cohort_group::GroupConfig::default(),
+        GroupConfig::default(),
     )
     .expect("create");
     let mut dave = cohort_group::LeafSpec::new(

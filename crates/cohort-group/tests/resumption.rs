@@ -684,7 +684,7 @@ fn reinit_moves_the_group_to_another_suite() {
         .group
         .commit(
             &alice.signer,
-            vec![Proposal::ReInit(reinit.clone())],
+            vec![Proposal::ReInit(reinit)],
             &CommitOptions::new(),
             &NoPsks,
             Some(NOW),

@@ -28,32 +28,32 @@ use cohort_tree::math::LeafIndex;
 use cohort_tree::path::UpdatePath;
 
 /// The time every test runs at.
-pub const NOW: u64 = 1_800_000_000;
+pub(crate) const NOW: u64 = 1_800_000_000;
 /// The mandatory-to-implement suite.
-pub const CS: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+pub(crate) const CS: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
 
 /// The provider of every test.
-pub fn provider() -> cohort_crypto_rustcrypto::RustCryptoProvider {
+pub(crate) fn provider() -> cohort_crypto_rustcrypto::RustCryptoProvider {
     cohort_crypto_rustcrypto::provider()
 }
 
 /// The suite of every test.
-pub fn suite() -> Arc<dyn SuiteOps> {
+pub(crate) fn suite() -> Arc<dyn SuiteOps> {
     provider().suite(CS).expect("suite")
 }
 
 /// A fresh signer.
-pub fn signer() -> SoftwareSigner {
+pub(crate) fn signer() -> SoftwareSigner {
     SoftwareSigner::generate(suite()).expect("signer")
 }
 
 /// A leaf spec for `name`, valid around [`NOW`].
-pub fn spec(name: &str) -> LeafSpec {
+pub(crate) fn spec(name: &str) -> LeafSpec {
     LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30)
 }
 
 /// A client in a group.
-pub struct Member {
+pub(crate) struct Member {
     /// Its signer.
     pub signer: SoftwareSigner,
     /// Its group.
@@ -62,13 +62,13 @@ pub struct Member {
 
 impl Member {
     /// Its leaf index.
-    pub fn leaf(&self) -> LeafIndex {
+    pub(crate) fn leaf(&self) -> LeafIndex {
         self.group.own_leaf()
     }
 }
 
 /// A one-member group created by `name`, with GroupContext `extensions`.
-pub fn create_with(name: &str, extensions: Vec<Extension>) -> Member {
+pub(crate) fn create_with(name: &str, extensions: Vec<Extension>) -> Member {
     let p = provider();
     let signer = signer();
     let group = Group::create(
@@ -85,19 +85,19 @@ pub fn create_with(name: &str, extensions: Vec<Extension>) -> Member {
 }
 
 /// A fresh KeyPackage of `name`, with its secrets and signer.
-pub fn key_package(name: &str) -> (KeyPackage, KeyPackageSecrets, SoftwareSigner) {
+pub(crate) fn key_package(name: &str) -> (KeyPackage, KeyPackageSecrets, SoftwareSigner) {
     let s = signer();
     let (kp, secrets) = create_key_package(&provider(), CS, &s, &spec(name)).expect("kp");
     (kp, secrets, s)
 }
 
 /// `inviter` adds `name`; every member of `others` processes the commit; the new member joins.
-pub fn add(inviter: &mut Member, others: &mut [&mut Member], name: &str) -> Member {
+pub(crate) fn add(inviter: &mut Member, others: &mut [&mut Member], name: &str) -> Member {
     add_with(inviter, others, &spec(name))
 }
 
 /// `inviter` adds `kp`; every member of `others` processes the commit. Returns the Welcome.
-pub fn invite(
+pub(crate) fn invite(
     inviter: &mut Member,
     others: &mut [&mut Member],
     kp: &KeyPackage,
@@ -122,14 +122,18 @@ pub fn invite(
 }
 
 /// [`add`] of a client whose leaf is `spec`.
-pub fn add_with(inviter: &mut Member, others: &mut [&mut Member], spec: &LeafSpec) -> Member {
+pub(crate) fn add_with(
+    inviter: &mut Member,
+    others: &mut [&mut Member],
+    spec: &LeafSpec,
+) -> Member {
     let (kp, secrets, signer) = key_package_with(spec);
     let welcome = invite(inviter, others, &kp);
     join_welcome(&welcome, &kp, &secrets, signer)
 }
 
 /// The member that joins from `welcome` with `kp`, its `secrets` and `signer`.
-pub fn join_welcome(
+pub(crate) fn join_welcome(
     welcome: &cohort_messages::welcome::Welcome,
     kp: &KeyPackage,
     secrets: &KeyPackageSecrets,
@@ -148,7 +152,7 @@ pub fn join_welcome(
 
 /// alice (leaf 0), bob (leaf 1) and carol (leaf 2), in the same epoch; GroupContext
 /// `extensions`.
-pub fn trio_with(extensions: Vec<Extension>) -> (Member, Member, Member) {
+pub(crate) fn trio_with(extensions: Vec<Extension>) -> (Member, Member, Member) {
     let mut alice = create_with("alice", extensions);
     let mut bob = add(&mut alice, &mut [], "bob");
     let carol = add(&mut alice, &mut [&mut bob], "carol");
@@ -160,22 +164,22 @@ pub fn trio_with(extensions: Vec<Extension>) -> (Member, Member, Member) {
 }
 
 /// alice, bob and carol with no GroupContext extensions.
-pub fn trio() -> (Member, Member, Member) {
+pub(crate) fn trio() -> (Member, Member, Member) {
     trio_with(Vec::new())
 }
 
 /// The message as another client receives it: encoded and decoded again.
-pub fn wire(msg: &MlsMessage) -> MlsMessage {
+pub(crate) fn wire(msg: &MlsMessage) -> MlsMessage {
     MlsMessage::from_bytes(&msg.to_bytes().expect("encode")).expect("decode")
 }
 
 /// Delivers `msg` to `to`.
-pub fn deliver(to: &mut Group, msg: &MlsMessage) -> Result<Processed, Error> {
+pub(crate) fn deliver(to: &mut Group, msg: &MlsMessage) -> Result<Processed, Error> {
     to.process_message(wire(msg), &NoPsks, Some(NOW))
 }
 
 /// Delivers a commit and merges it.
-pub fn apply(to: &mut Group, msg: &MlsMessage) {
+pub(crate) fn apply(to: &mut Group, msg: &MlsMessage) {
     match deliver(to, msg).expect("process") {
         Processed::Commit(staged) => to.merge_staged(*staged).expect("merge"),
         other => panic!("expected a commit, got {other:?}"),
@@ -183,7 +187,7 @@ pub fn apply(to: &mut Group, msg: &MlsMessage) {
 }
 
 /// Delivers a proposal, which must be accepted and cached.
-pub fn accept_proposal(to: &mut Group, msg: &MlsMessage) {
+pub(crate) fn accept_proposal(to: &mut Group, msg: &MlsMessage) {
     match deliver(to, msg).expect("proposal") {
         Processed::Proposal { .. } => {}
         other => panic!("expected a proposal, got {other:?}"),
@@ -192,12 +196,12 @@ pub fn accept_proposal(to: &mut Group, msg: &MlsMessage) {
 
 /// Delivers `msg`, which must be rejected, and checks that the group's serialized state is
 /// byte for byte what it was (V-12.4.2-15). Returns the error.
-pub fn reject(to: &mut Group, msg: &MlsMessage) -> Error {
+pub(crate) fn reject(to: &mut Group, msg: &MlsMessage) -> Error {
     reject_with(to, msg, &NoPsks)
 }
 
 /// [`reject`] with the receiver's PSKs.
-pub fn reject_with(to: &mut Group, msg: &MlsMessage, psks: &dyn ExternalPsks) -> Error {
+pub(crate) fn reject_with(to: &mut Group, msg: &MlsMessage, psks: &dyn ExternalPsks) -> Error {
     let before = to.to_state_bytes().expect("save");
     let err = to
         .process_message(wire(msg), psks, Some(NOW))
@@ -211,7 +215,7 @@ pub fn reject_with(to: &mut Group, msg: &MlsMessage, psks: &dyn ExternalPsks) ->
 }
 
 /// FramedContent from `from` in its current epoch.
-pub fn content(from: &Member, content: Content) -> FramedContent {
+pub(crate) fn content(from: &Member, content: Content) -> FramedContent {
     FramedContent {
         group_id: from.group.group_id().to_vec().into(),
         epoch: from.group.epoch(),
@@ -222,13 +226,13 @@ pub fn content(from: &Member, content: Content) -> FramedContent {
 }
 
 /// A confirmation tag of the right length that no key produced.
-pub fn fake_tag() -> Mac {
+pub(crate) fn fake_tag() -> Mac {
     Mac(vec![0x5a; 32].into())
 }
 
 /// A commit from `from` with `proposals` and `path` and a made-up confirmation tag, protected
 /// with its group's current keys: no sender-side check runs.
-pub fn craft_commit(
+pub(crate) fn craft_commit(
     from: &mut Member,
     proposals: Vec<ProposalOrRef>,
     path: Option<UpdatePath>,
@@ -239,13 +243,13 @@ pub fn craft_commit(
 }
 
 /// [`craft_commit`] of proposals by value, as a PublicMessage without a path.
-pub fn commit_of(from: &mut Member, proposals: Vec<Proposal>) -> MlsMessage {
+pub(crate) fn commit_of(from: &mut Member, proposals: Vec<Proposal>) -> MlsMessage {
     let list = proposals.into_iter().map(ProposalOrRef::Proposal).collect();
     craft_commit(from, list, None, HandshakeFormat::Public)
 }
 
 /// A proposal from `from`, protected with its group's current keys, unchecked.
-pub fn craft_proposal(
+pub(crate) fn craft_proposal(
     from: &mut Member,
     proposal: Proposal,
     format: HandshakeFormat,
@@ -255,7 +259,7 @@ pub fn craft_proposal(
 }
 
 /// The ProposalRef of a proposal sent as a PublicMessage.
-pub fn proposal_ref(msg: &MlsMessage) -> ProposalRef {
+pub(crate) fn proposal_ref(msg: &MlsMessage) -> ProposalRef {
     let MlsMessageBody::PublicMessage(m) = &msg.body else {
         panic!("not a PublicMessage")
     };
@@ -270,7 +274,12 @@ pub fn proposal_ref(msg: &MlsMessage) -> ProposalRef {
 
 /// Signs `leaf` again with `signer`: with the group id and leaf index for update and commit
 /// sources, without them for a KeyPackage leaf.
-pub fn sign_leaf(leaf: &mut LeafNode, signer: &SoftwareSigner, group_id: &[u8], index: LeafIndex) {
+pub(crate) fn sign_leaf(
+    leaf: &mut LeafNode,
+    signer: &SoftwareSigner,
+    group_id: &[u8],
+    index: LeafIndex,
+) {
     let tbs = leaf.to_be_signed(Some((group_id, index))).expect("tbs");
     leaf.signature = labeled::sign_with_label(signer, b"LeafNodeTBS", &tbs)
         .expect("sign")
@@ -278,20 +287,20 @@ pub fn sign_leaf(leaf: &mut LeafNode, signer: &SoftwareSigner, group_id: &[u8], 
 }
 
 /// Signs a KeyPackage's leaf and then the KeyPackage again with `signer`.
-pub fn resign_key_package(kp: &mut KeyPackage, signer: &SoftwareSigner) {
+pub(crate) fn resign_key_package(kp: &mut KeyPackage, signer: &SoftwareSigner) {
     sign_leaf(&mut kp.leaf_node, signer, b"", LeafIndex(0));
     sign_key_package(kp, signer);
 }
 
 /// Signs only the KeyPackage (not its leaf) again with `signer`.
-pub fn sign_key_package(kp: &mut KeyPackage, signer: &SoftwareSigner) {
+pub(crate) fn sign_key_package(kp: &mut KeyPackage, signer: &SoftwareSigner) {
     kp.signature = labeled::sign_with_label(signer, b"KeyPackageTBS", &kp.to_be_signed().unwrap())
         .expect("sign")
         .into();
 }
 
 /// A valid Update leaf for `m`'s own leaf: a fresh encryption key, source `update`, signed.
-pub fn update_leaf(m: &Member) -> LeafNode {
+pub(crate) fn update_leaf(m: &Member) -> LeafNode {
     let mut leaf = m
         .group
         .members()
@@ -305,7 +314,7 @@ pub fn update_leaf(m: &Member) -> LeafNode {
 }
 
 /// A member's current leaf.
-pub fn leaf_of(m: &Member, index: LeafIndex) -> LeafNode {
+pub(crate) fn leaf_of(m: &Member, index: LeafIndex) -> LeafNode {
     m.group
         .members()
         .find(|(i, _)| *i == index)
@@ -315,7 +324,7 @@ pub fn leaf_of(m: &Member, index: LeafIndex) -> LeafNode {
 
 /// A leaf spec for `name` whose capabilities also list the non-default extension types
 /// `extensions`.
-pub fn spec_supporting(
+pub(crate) fn spec_supporting(
     name: &str,
     extensions: &[cohort_tree::extension::ExtensionType],
 ) -> LeafSpec {
@@ -325,7 +334,7 @@ pub fn spec_supporting(
 }
 
 /// A fresh KeyPackage from `spec`, with its secrets and signer.
-pub fn key_package_with(spec: &LeafSpec) -> (KeyPackage, KeyPackageSecrets, SoftwareSigner) {
+pub(crate) fn key_package_with(spec: &LeafSpec) -> (KeyPackage, KeyPackageSecrets, SoftwareSigner) {
     let s = signer();
     let (kp, secrets) = create_key_package(&provider(), CS, &s, spec).expect("kp");
     (kp, secrets, s)
@@ -333,7 +342,7 @@ pub fn key_package_with(spec: &LeafSpec) -> (KeyPackage, KeyPackageSecrets, Soft
 
 /// alice (created from `alice_spec` with GroupContext `extensions`) and bob (joined from
 /// `bob_spec`), in the same epoch.
-pub fn pair_with(
+pub(crate) fn pair_with(
     alice_spec: &LeafSpec,
     bob_spec: &LeafSpec,
     extensions: Vec<Extension>,
@@ -360,7 +369,7 @@ pub fn pair_with(
 
 /// `alice` adds the owner of `kp` (merging her commit), who joins from the Welcome with
 /// `config`: the joiner's group, or why the join failed.
-pub fn add_and_join(
+pub(crate) fn add_and_join(
     alice: &mut Member,
     kp: &KeyPackage,
     secrets: &KeyPackageSecrets,
@@ -393,12 +402,12 @@ pub fn add_and_join(
 /// unchanged: these tests exercise the protocol's checks, not an Authentication Service (the AS
 /// has its own tests).
 #[derive(Debug)]
-pub struct AcceptAll;
+pub(crate) struct AcceptAll;
 
 impl cohort_credential::CredentialValidator for AcceptAll {
     fn validate(
         &self,
-        credential: &cohort_credential::Credential,
+        credential: &Credential,
         _key: &cohort_crypto::SignaturePublicKey,
         _context: cohort_credential::CredentialContext,
     ) -> Result<cohort_credential::Identity, cohort_credential::CredentialError> {
@@ -411,8 +420,8 @@ impl cohort_credential::CredentialValidator for AcceptAll {
 
     fn valid_successor(
         &self,
-        old: &cohort_credential::Credential,
-        new: &cohort_credential::Credential,
+        old: &Credential,
+        new: &Credential,
         _key: &cohort_crypto::SignaturePublicKey,
     ) -> Result<(), cohort_credential::CredentialError> {
         if old == new {
@@ -424,6 +433,6 @@ impl cohort_credential::CredentialValidator for AcceptAll {
 }
 
 /// The configuration of the tests' groups: defaults, with [`AcceptAll`] as the AS.
-pub fn config() -> GroupConfig {
-    GroupConfig::default().with_credential_validator(std::sync::Arc::new(AcceptAll))
+pub(crate) fn config() -> GroupConfig {
+    GroupConfig::default().with_credential_validator(Arc::new(AcceptAll))
 }

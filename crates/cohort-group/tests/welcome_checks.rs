@@ -317,7 +317,7 @@ fn v_12_4_3_1_06_group_info_that_does_not_decrypt_is_rejected() {
     let inv = invite();
     let (gs, gi) = open(&inv);
     let right = gs.joiner_secret.as_slice().to_vec();
-    let mut wrong = gs.clone();
+    let mut wrong = gs;
     wrong.joiner_secret = cohort_codec::SecretVarBytes::new(vec![0x11; 32]);
     let w = seal(&inv, &wrong, &gi, &right);
     let err = join_err(&inv, &w);

@@ -28,7 +28,7 @@ pub(crate) enum Payload {
 
 impl Payload {
     /// A short name for the trace.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Payload::App { .. } => "app",
             Payload::Proposal => "proposal",
@@ -39,7 +39,7 @@ impl Payload {
     }
 
     /// Whether it is a commit.
-    pub fn is_commit(self) -> bool {
+    pub(crate) fn is_commit(self) -> bool {
         matches!(self, Payload::Commit { .. })
     }
 }
@@ -104,7 +104,7 @@ pub(crate) struct DeliveryService {
 }
 
 impl DeliveryService {
-    pub fn new(mode: DsMode, clients: usize, retention_commits: usize) -> Self {
+    pub(crate) fn new(mode: DsMode, clients: usize, retention_commits: usize) -> Self {
         Self {
             mode,
             group: 0,
@@ -119,7 +119,7 @@ impl DeliveryService {
     }
 
     /// Receives a message from `sender`: gives it its sequence number.
-    pub fn envelope(
+    pub(crate) fn envelope(
         &mut self,
         payload: Payload,
         epoch: u64,
@@ -142,13 +142,13 @@ impl DeliveryService {
     }
 
     /// Logs `env`, a group message being fanned out, for later subscribers.
-    pub fn log(&mut self, env: &Rc<Envelope>) {
+    pub(crate) fn log(&mut self, env: &Rc<Envelope>) {
         self.log.push(Rc::clone(env));
     }
 
     /// Ordered mode: whether the DS accepts `env`, a commit for its epoch. An accepted commit
     /// moves the DS to the next epoch. Fan-out mode accepts everything.
-    pub fn accept_commit(&mut self, env: &Envelope) -> bool {
+    pub(crate) fn accept_commit(&mut self, env: &Envelope) -> bool {
         match self.mode {
             DsMode::FanOut => true,
             DsMode::Ordered => {
@@ -163,13 +163,13 @@ impl DeliveryService {
     }
 
     /// Sets the epoch of a new group (Ordered mode accepts its first commit next).
-    pub fn start(&mut self, epoch: u64) {
+    pub(crate) fn start(&mut self, epoch: u64) {
         self.epoch = epoch;
     }
 
     /// Switches to group `group`, the new group of a ReInit, at `epoch`: no subscriber, an
     /// empty log, no GroupInfo. What is queued for the old group stays queued (in flight).
-    pub fn switch(&mut self, group: u32, epoch: u64) {
+    pub(crate) fn switch(&mut self, group: u32, epoch: u64) {
         self.group = group;
         self.epoch = epoch;
         self.subscribers.clear();
@@ -178,20 +178,20 @@ impl DeliveryService {
     }
 
     /// The clients that receive the group's messages, in order.
-    pub fn subscribers(&self) -> Vec<usize> {
+    pub(crate) fn subscribers(&self) -> Vec<usize> {
         self.subscribers.iter().copied().collect()
     }
 
     /// `client` receives the group's messages from now on, and fetches every logged message of
     /// epoch `from_epoch` or later that it did not send. Its queue is emptied first.
-    pub fn subscribe(&mut self, client: usize, from_epoch: u64, now: u64) {
+    pub(crate) fn subscribe(&mut self, client: usize, from_epoch: u64, now: u64) {
         self.queues[client].clear();
         self.subscribe_keeping(client, from_epoch, now);
     }
 
     /// As [`DeliveryService::subscribe`], but what is queued for the client stays (a member
     /// that joins the new group of a ReInit still has messages of the old one on their way).
-    pub fn subscribe_keeping(&mut self, client: usize, from_epoch: u64, now: u64) {
+    pub(crate) fn subscribe_keeping(&mut self, client: usize, from_epoch: u64, now: u64) {
         self.subscribers.insert(client);
         let fetched: Vec<Rc<Envelope>> = self
             .log
@@ -210,19 +210,19 @@ impl DeliveryService {
     }
 
     /// `client` no longer receives the group's messages; its queue is emptied.
-    pub fn unsubscribe(&mut self, client: usize) {
+    pub(crate) fn unsubscribe(&mut self, client: usize) {
         self.subscribers.remove(&client);
         self.queues[client].clear();
     }
 
     /// Queues `env` for `client`, due at step `due`.
-    pub fn enqueue(&mut self, client: usize, env: Rc<Envelope>, due: u64, order: u64) {
+    pub(crate) fn enqueue(&mut self, client: usize, env: Rc<Envelope>, due: u64, order: u64) {
         self.queues[client].push(Delivery { due, order, env });
     }
 
     /// For an offline client: if its queue holds more commits than the DS keeps, drops it and
     /// returns true (the client must resync when it returns).
-    pub fn enforce_retention(&mut self, client: usize) -> bool {
+    pub(crate) fn enforce_retention(&mut self, client: usize) -> bool {
         let queue = &mut self.queues[client];
         let commits = queue.iter().filter(|d| d.env.payload.is_commit()).count();
         if commits > self.retention_commits {
@@ -234,7 +234,7 @@ impl DeliveryService {
     }
 
     /// Takes the deliveries due for `client` by step `now`, in order.
-    pub fn take_due(&mut self, client: usize, now: u64) -> Vec<Rc<Envelope>> {
+    pub(crate) fn take_due(&mut self, client: usize, now: u64) -> Vec<Rc<Envelope>> {
         let queue = &mut self.queues[client];
         let mut due: Vec<Delivery> = Vec::new();
         let mut i = 0;
@@ -250,36 +250,36 @@ impl DeliveryService {
     }
 
     /// Whether a handshake message (proposal, commit) or a Welcome is queued for `client`.
-    pub fn has_queued_handshake(&self, client: usize) -> bool {
+    pub(crate) fn has_queued_handshake(&self, client: usize) -> bool {
         self.queues[client]
             .iter()
             .any(|d| !matches!(d.env.payload, Payload::App { .. }))
     }
 
     /// Whether anything is queued for `client` (due or not).
-    pub fn has_queued(&self, client: usize) -> bool {
+    pub(crate) fn has_queued(&self, client: usize) -> bool {
         !self.queues[client].is_empty()
     }
 
     /// Publishes a GroupInfo; the DS keeps the first of each epoch.
-    pub fn publish_group_info(&mut self, record: GroupInfoRecord) {
+    pub(crate) fn publish_group_info(&mut self, record: GroupInfoRecord) {
         self.group_infos.entry(record.epoch).or_insert(record);
     }
 
     /// The newest GroupInfo.
-    pub fn group_info(&self) -> Option<&GroupInfoRecord> {
+    pub(crate) fn group_info(&self) -> Option<&GroupInfoRecord> {
         self.group_infos.values().next_back()
     }
 
     /// The GroupInfo of `epoch`, if a member published one: fan-out mode, an external committer
     /// on the epoch before learns from it whether its commit got in.
-    pub fn group_info_at(&self, epoch: u64) -> Option<&GroupInfoRecord> {
+    pub(crate) fn group_info_at(&self, epoch: u64) -> Option<&GroupInfoRecord> {
         self.group_infos.get(&epoch)
     }
 
     /// The newest epoch the DS knows of: the accepted epoch (Ordered) or that of the newest
     /// GroupInfo (fan-out).
-    pub fn latest_epoch(&self) -> u64 {
+    pub(crate) fn latest_epoch(&self) -> u64 {
         match self.mode {
             DsMode::Ordered => self.epoch,
             DsMode::FanOut => self.group_info().map_or(0, |g| g.epoch),

@@ -29,13 +29,13 @@ pub(crate) enum Store {
 }
 
 impl Store {
-    pub fn sqlite(path: PathBuf) -> Result<Self, StorageError> {
+    pub(crate) fn sqlite(path: PathBuf) -> Result<Self, StorageError> {
         let store = Arc::new(SqliteStore::open(&path)?);
         Ok(Self::Sqlite { path, store })
     }
 
     /// The store as the facade takes it.
-    pub fn provider(&self) -> Arc<dyn StorageProvider> {
+    pub(crate) fn provider(&self) -> Arc<dyn StorageProvider> {
         match self {
             Store::Memory(s) => Arc::clone(s) as Arc<dyn StorageProvider>,
             Store::Sqlite { store, .. } => Arc::clone(store) as Arc<dyn StorageProvider>,
@@ -43,7 +43,10 @@ impl Store {
     }
 
     /// The stored state blob and its epoch.
-    pub fn read_state(&self, group_id: &[u8]) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
+    pub(crate) fn read_state(
+        &self,
+        group_id: &[u8],
+    ) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
         let stored = match self {
             Store::Memory(s) => s.read_state(group_id)?,
             Store::Sqlite { store, .. } => store.read_state(group_id)?,
@@ -52,7 +55,11 @@ impl Store {
     }
 
     /// The stored record of `epoch` (the secret trees).
-    pub fn read_epoch(&self, group_id: &[u8], epoch: u64) -> Result<Option<Vec<u8>>, StorageError> {
+    pub(crate) fn read_epoch(
+        &self,
+        group_id: &[u8],
+        epoch: u64,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
         let record = match self {
             Store::Memory(s) => s.read_epoch(group_id, epoch)?,
             Store::Sqlite { store, .. } => store.read_epoch(group_id, epoch)?,
@@ -61,7 +68,7 @@ impl Store {
     }
 
     /// The epochs with a stored record.
-    pub fn epochs(&self, group_id: &[u8]) -> Result<Vec<u64>, StorageError> {
+    pub(crate) fn epochs(&self, group_id: &[u8]) -> Result<Vec<u64>, StorageError> {
         match self {
             Store::Memory(s) => s.epochs(group_id),
             Store::Sqlite { store, .. } => store.epochs(group_id),
@@ -69,7 +76,7 @@ impl Store {
     }
 
     /// Closes and reopens a SQLite store (a memory store stays as it is).
-    pub fn reopen(&mut self) -> Result<(), StorageError> {
+    pub(crate) fn reopen(&mut self) -> Result<(), StorageError> {
         if let Store::Sqlite { path, store } = self {
             // The old connection closes once the client and its handles are dropped too.
             *store = Arc::new(SqliteStore::open(&*path)?);
@@ -78,7 +85,7 @@ impl Store {
     }
 
     /// `sqlite` or `memory`, for the trace.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Store::Memory(_) => "memory",
             Store::Sqlite { .. } => "sqlite",
@@ -181,24 +188,24 @@ pub(crate) struct SimClient {
 
 impl SimClient {
     /// Whether it is online.
-    pub fn online(&self) -> bool {
+    pub(crate) fn online(&self) -> bool {
         self.offline_until.is_none()
     }
 
     /// Whether it is a member that can act: online, with a group, not waiting to resync (nor
     /// for the new group of a ReInit).
-    pub fn can_act(&self) -> bool {
+    pub(crate) fn can_act(&self) -> bool {
         self.online() && self.role == Role::Member && self.group.is_some() && !self.needs_resync
     }
 
     /// Its group's epoch, if it has a group.
-    pub fn epoch(&self) -> Option<u64> {
+    pub(crate) fn epoch(&self) -> Option<u64> {
         self.group.as_ref().map(ClientGroup::epoch)
     }
 
     /// Its group handle sent `seq`, one of our handshake messages: the handle remembers its
     /// last [`REMEMBERED_SENT`].
-    pub fn sent_handshake(&mut self, seq: u64) {
+    pub(crate) fn sent_handshake(&mut self, seq: u64) {
         if self.sent.len() == REMEMBERED_SENT {
             self.sent.pop_front();
         }
@@ -206,7 +213,7 @@ impl SimClient {
     }
 
     /// A new group handle (a join, a restart): it remembers nothing it sent, holds nothing.
-    pub fn new_handle(&mut self) {
+    pub(crate) fn new_handle(&mut self) {
         self.sent.clear();
         self.held.clear();
     }

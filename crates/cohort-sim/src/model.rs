@@ -45,7 +45,7 @@ pub(crate) enum Prediction {
 
 impl Prediction {
     /// A short name for the trace.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Prediction::Accept => "accept",
             Prediction::TooOld => "too-old",
@@ -60,7 +60,7 @@ impl Prediction {
 impl Prediction {
     /// The library's refusal of generation `generation` of `leaf` in `epoch`, for a member at
     /// `current`, that this prediction stands for (`None`: not a refusal).
-    pub fn error(
+    pub(crate) fn error(
         self,
         epoch: u64,
         current: u64,
@@ -127,7 +127,7 @@ pub(crate) struct MemberModel {
 
 impl MemberModel {
     /// A member that just joined at `epoch`, with no keys of earlier epochs.
-    pub fn joined(epoch: u64) -> Self {
+    pub(crate) fn joined(epoch: u64) -> Self {
         Self {
             lived: vec![epoch],
             ratchets: BTreeMap::new(),
@@ -135,7 +135,7 @@ impl MemberModel {
     }
 
     /// The member moved to `epoch`; epochs beyond the window are forgotten.
-    pub fn advance(&mut self, epoch: u64, w: &Windows) {
+    pub(crate) fn advance(&mut self, epoch: u64, w: &Windows) {
         self.lived.push(epoch);
         let keep_from = epoch.saturating_sub(w.max_past_epochs as u64);
         self.lived.retain(|e| *e >= keep_from);
@@ -143,7 +143,7 @@ impl MemberModel {
     }
 
     /// The past epochs whose secret trees the member should still have at `current`.
-    pub fn retained_past(&self, current: u64, w: &Windows) -> Vec<u64> {
+    pub(crate) fn retained_past(&self, current: u64, w: &Windows) -> Vec<u64> {
         self.lived
             .iter()
             .copied()
@@ -153,7 +153,7 @@ impl MemberModel {
 
     /// What the library should do with generation `generation` of leaf `leaf` in `epoch`, for
     /// a member at `current`.
-    pub fn predict(
+    pub(crate) fn predict(
         &self,
         current: u64,
         epoch: u64,
@@ -177,7 +177,7 @@ impl MemberModel {
     }
 
     /// The member decrypted generation `generation` of `leaf` in `epoch`.
-    pub fn take(&mut self, epoch: u64, leaf: u32, generation: u32, w: &Windows) {
+    pub(crate) fn take(&mut self, epoch: u64, leaf: u32, generation: u32, w: &Windows) {
         self.ratchets
             .entry((epoch, leaf))
             .or_default()
@@ -185,7 +185,7 @@ impl MemberModel {
     }
 
     /// The member sent a message from its own leaf `leaf` in `epoch`; returns its generation.
-    pub fn send(&mut self, epoch: u64, leaf: u32) -> u32 {
+    pub(crate) fn send(&mut self, epoch: u64, leaf: u32) -> u32 {
         let r = self.ratchets.entry((epoch, leaf)).or_default();
         let generation = r.next;
         r.next += 1;
@@ -203,7 +203,7 @@ impl MemberModel {
     /// Compares the stored ratchets of a member at `current` with the model: the same past
     /// epochs, the windows configured, and in every application ratchet the same next
     /// generation and the same kept keys. Returns what differs, or `None`.
-    pub fn check_stored(
+    pub(crate) fn check_stored(
         &self,
         stored: &StoredRatchets,
         current: u64,
@@ -309,7 +309,7 @@ const RATCHETS_VERSION: u16 = 1;
 impl StoredRatchets {
     /// Parses a ratchets record; `Ok(None)` for a version this parser does not know (the check
     /// is then skipped, not failed).
-    pub fn parse(bytes: &[u8]) -> Result<Option<Self>, CodecError> {
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Option<Self>, CodecError> {
         let mut r = Reader::new(bytes);
         if u16::decode(&mut r)? != RATCHETS_VERSION {
             return Ok(None);

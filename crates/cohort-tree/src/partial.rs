@@ -229,9 +229,9 @@ fn node_key(node: &Node) -> Option<&HpkePublicKey> {
 /// commit added, or one outside the tree).
 pub fn resolution_index(
     tree_after: &crate::tree::RatchetTree,
-    committer: crate::math::LeafIndex,
-    receiver: crate::math::LeafIndex,
-    added: &[crate::math::LeafIndex],
+    committer: math::LeafIndex,
+    receiver: math::LeafIndex,
+    added: &[math::LeafIndex],
 ) -> Result<u32, LightPathError> {
     if committer == receiver {
         return Err(LightPathError::SameLeaf);

@@ -122,7 +122,7 @@ fn malformed_proofs_are_refused_before_hashing() {
     p.direct_path_nodes[0] = None;
     assert!(matches!(check(&p), Err(MembershipProofError::BlankLeaf)));
     // A leaf where a parent belongs.
-    let mut p = proof.clone();
+    let mut p = proof;
     p.direct_path_nodes[1] = p.direct_path_nodes[0].clone();
     assert!(matches!(check(&p), Err(MembershipProofError::NodeType(1))));
     // A proof for a blank leaf cannot be built.

@@ -29,7 +29,7 @@ use cohort_tree::math::{LeafIndex, NodeIndex};
 use cohort_tree::node::{Node, ParentNode, RatchetTreeNodes};
 use cohort_tree::{RatchetTree, TreeError};
 
-type Nodes = Vec<Option<std::sync::Arc<Node>>>;
+type Nodes = Vec<Option<Arc<Node>>>;
 
 fn suite() -> Arc<dyn SuiteOps> {
     cohort_crypto_rustcrypto::provider()
@@ -56,17 +56,14 @@ fn tree(nodes: Nodes) -> RatchetTree {
 }
 
 fn parent_mut(nodes: &mut Nodes, x: u32) -> &mut ParentNode {
-    match nodes[x as usize].as_mut().map(std::sync::Arc::make_mut) {
+    match nodes[x as usize].as_mut().map(Arc::make_mut) {
         Some(Node::Parent(p)) => p,
         other => panic!("node {x} is not a parent: {other:?}"),
     }
 }
 
 fn leaf_mut(nodes: &mut Nodes, leaf: u32) -> &mut cohort_tree::leaf::LeafNode {
-    match nodes[2 * leaf as usize]
-        .as_mut()
-        .map(std::sync::Arc::make_mut)
-    {
+    match nodes[2 * leaf as usize].as_mut().map(Arc::make_mut) {
         Some(Node::Leaf(l)) => l,
         other => panic!("leaf {leaf} is blank: {other:?}"),
     }
@@ -202,7 +199,7 @@ fn v_7_9_2_02_parent_covered_twice_is_rejected() {
     let constant = VarBytes::from(vec![0u8; ops.hash_len()]);
     let mut n = nodes(2);
     for (i, node) in n.iter_mut().enumerate() {
-        match node.as_mut().map(std::sync::Arc::make_mut) {
+        match node.as_mut().map(Arc::make_mut) {
             Some(Node::Parent(p)) => p.parent_hash = constant.clone(),
             Some(Node::Leaf(l)) => {
                 if let LeafNodeSource::Commit(_) = l.leaf_node_source {
@@ -371,7 +368,7 @@ fn v_12_4_3_1_15_unmerged_leaf_missing_at_intermediate_parent_is_rejected() {
 fn v_12_4_3_1_15_unmerged_leaf_missing_at_inserted_parent_is_rejected() {
     let mut n = nodes(12);
     assert!(n[13].is_none(), "node 13 of case 12 is blank");
-    n[13] = Some(std::sync::Arc::new(Node::Parent(ParentNode {
+    n[13] = Some(Arc::new(Node::Parent(ParentNode {
         encryption_key: fresh_hpke_key(),
         parent_hash: VarBytes::default(),
         unmerged_leaves: Vec::new(),

@@ -289,7 +289,7 @@ fn v_7_6_01_missing_ciphertext_is_rejected() {
 fn v_7_6_01_ciphertext_to_a_new_member_is_rejected() {
     let g = Group::load(10);
     let (path, _) = g.path_on(g.tree.clone(), 0, &[]);
-    let mut tree = g.tree.clone();
+    let mut tree = g.tree;
     let err =
         merge_update_path(&mut tree, &*suite(), LeafIndex(0), &path, &[LeafIndex(5)]).unwrap_err();
     assert!(

@@ -176,7 +176,7 @@ fn light_update_path_refusals() {
         Err(LightPathError::SameLeaf)
     ));
     // A committer's proof of another tree.
-    let mut other = sender.clone();
+    let mut other = sender;
     let mut h = other.copath_hashes[0].hash_value.to_vec();
     h[0] ^= 1;
     other.copath_hashes[0].hash_value = h.into();
@@ -250,7 +250,7 @@ fn light_join_refusals() {
         Err(Error::Invalid(ValidationError::AnnotationMismatch(_)))
     ));
     // The sender's proof as the joiner's: a leaf that is not our KeyPackage's.
-    let mut w = welcome.clone();
+    let mut w = welcome;
     w.joiner_membership_proof = w.welcome.sender_membership_proof.clone();
     assert!(matches!(
         join(&w),

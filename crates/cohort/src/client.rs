@@ -124,7 +124,7 @@ impl Identity {
         let mut record = Zeroizing::new(Vec::new());
         (
             kp.clone(),
-            (secrets.init_key.clone(), secrets.encryption_key.clone()),
+            (secrets.init_key.clone(), secrets.encryption_key),
         )
             .encode(&mut record)?;
         if last_resort {

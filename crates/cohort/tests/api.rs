@@ -237,7 +237,7 @@ fn a_member_leaves_by_proposing_its_removal() {
     match g[0].process_message(leaving, NOW).expect("proposal") {
         Received::Proposal { proposal, sender } => {
             assert!(matches!(*proposal, Proposal::SelfRemove(_)));
-            assert!(matches!(sender, cohort::ProposalSender::Member(m) if m.leaf == LeafIndex(1)));
+            assert!(matches!(sender, ProposalSender::Member(m) if m.leaf == LeafIndex(1)));
         }
         other => panic!("{other:?}"),
     }

@@ -39,9 +39,7 @@ fn two_in_a_group(
 fn a_sync_and_an_async_client_share_a_group() {
     let p: Arc<dyn CryptoProvider> = Arc::new(cohort_crypto_rustcrypto::provider());
     let alice_store = Arc::new(MemoryStore::new());
-    let alice: Client = builder(&p, "alice")
-        .build(alice_store.clone())
-        .expect("alice");
+    let alice: Client = builder(&p, "alice").build(alice_store).expect("alice");
     let bob_store = Arc::new(MemoryStore::new());
     let bob: AsyncClient = builder(&p, "bob")
         .build_async(
@@ -528,7 +526,7 @@ struct KeyService {
 /// A future that is pending once, waking itself, then ready.
 struct YieldOnce(bool);
 
-impl std::future::Future for YieldOnce {
+impl Future for YieldOnce {
     type Output = ();
     fn poll(
         mut self: std::pin::Pin<&mut Self>,

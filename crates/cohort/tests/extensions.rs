@@ -211,7 +211,7 @@ fn x_lr_01_last_resort_key_packages_are_marked_and_recognized() {
             .extensions
             .contains(&ExtensionType::LAST_RESORT)
     );
-    let mut component = ordinary.clone();
+    let mut component = ordinary;
     component.extensions =
         vec![cohort::group::components::last_resort_component_extension().expect("encodes")];
     assert!(is_last_resort(&component));

@@ -8,7 +8,14 @@ pub mod server;
 
 /// The messages and gRPC stubs generated from the working group's `mls_client.proto`
 /// (`interop/mls_client.proto`).
-#[allow(missing_docs, clippy::all, clippy::pedantic)]
+#[allow(
+    missing_docs,
+    unreachable_pub,
+    unused_qualifications,
+    missing_debug_implementations,
+    clippy::all,
+    clippy::pedantic
+)]
 pub mod proto {
     tonic::include_proto!("mls_client");
 }

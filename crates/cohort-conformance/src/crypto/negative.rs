@@ -271,7 +271,7 @@ fn hpke_export_malformed(ops: &Arc<dyn SuiteOps>) -> Result<bool, String> {
     )?;
     let cs = ops.cipher_suite();
     if let Some(&foreign) = CipherSuite::ALL.iter().find(|&&c| c != cs) {
-        let handle = OtherSuite(key.clone(), foreign);
+        let handle = OtherSuite(key, foreign);
         must_fail(
             "hpke_export_receiver through a key of another suite",
             ops.hpke_export_receiver(&handle, &enc, b"", EXTERNAL_INIT, nh),

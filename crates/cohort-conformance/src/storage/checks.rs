@@ -341,7 +341,7 @@ fn key_packages_consumed(store: &dyn StorageProvider) -> Result<(), String> {
         GroupWrite::new(g.clone())
             .with_state(1, vec![1])
             .consume_key_package(a.clone())
-            .consume_key_package(absent.clone()),
+            .consume_key_package(absent),
         "join consuming a",
     )?;
     ensure(

@@ -20,11 +20,11 @@ use std::process::Command;
 use cohort_crypto_pkcs11::{Pkcs11Token, SlotSelector, TokenConfig};
 
 /// The user PIN of every test token.
-pub const PIN: &str = "4321";
+pub(crate) const PIN: &str = "4321";
 /// The security officer PIN of every test token.
 const SO_PIN: &str = "87654321";
 /// The label of every test token.
-pub const LABEL: &str = "cohort-test";
+pub(crate) const LABEL: &str = "cohort-test";
 
 /// Where SoftHSM2's module is on the usual systems (Debian and Ubuntu first).
 const MODULE_PATHS: [&str; 6] = [
@@ -40,32 +40,32 @@ const CHILD_VAR: &str = "COHORT_PKCS11_CHILD";
 const MODULE_VAR: &str = "COHORT_PKCS11_MODULE";
 
 /// The test's token, in the child process.
-pub struct Env {
+pub(crate) struct Env {
     /// The PKCS#11 module.
     pub module: PathBuf,
 }
 
 impl Env {
     /// The config that opens the test token.
-    pub fn config(&self) -> TokenConfig {
+    pub(crate) fn config(&self) -> TokenConfig {
         TokenConfig::new(&self.module, SlotSelector::TokenLabel(LABEL.into()), PIN)
     }
 
     /// Opens the test token.
-    pub fn open(&self) -> Pkcs11Token {
+    pub(crate) fn open(&self) -> Pkcs11Token {
         Pkcs11Token::open(self.config()).expect("open the test token")
     }
 }
 
 /// In the parent: runs test `name` in a child with a fresh token and returns `None`. In the
 /// child: returns the token's environment.
-pub fn token(name: &str) -> Option<Env> {
+pub(crate) fn token(name: &str) -> Option<Env> {
     run_with(name, "ALL".to_owned())
 }
 
 /// As [`token`], with the mechanisms named in `disabled` (`"CKM_EDDSA"`, ...) taken away from
 /// the token through SoftHSM2's `slots.mechanisms`.
-pub fn token_without(name: &str, disabled: &[&str]) -> Option<Env> {
+pub(crate) fn token_without(name: &str, disabled: &[&str]) -> Option<Env> {
     // SoftHSM2 2.6.1 reads the first name of a negative list together with its minus sign and
     // ignores it as unknown: a placeholder goes first.
     run_with(name, format!("-CKM_IGNORED,{}", disabled.join(",")))

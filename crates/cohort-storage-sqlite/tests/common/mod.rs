@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 /// A fresh directory under the system temp dir, removed when dropped.
-pub struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
     /// A new empty directory whose name contains `label`, the process id and a counter.
-    pub fn new(label: &str) -> Self {
+    pub(crate) fn new(label: &str) -> Self {
         use std::sync::atomic::{AtomicU32, Ordering};
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -20,7 +20,7 @@ impl TempDir {
     }
 
     /// The directory.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -34,7 +34,7 @@ impl Drop for TempDir {
 /// A facade client named `name` on `store`, signing with `signer`.
 ///
 /// The one place the tests build a client, so a change of the builder touches one function.
-pub fn client(
+pub(crate) fn client(
     provider: std::sync::Arc<dyn cohort::crypto::CryptoProvider>,
     store: std::sync::Arc<dyn cohort::storage::StorageProvider>,
     signer: cohort::crypto::SoftwareSigner,

@@ -245,7 +245,7 @@ fn check_welcome(case: &WelcomeCase, ops: &Arc<dyn SuiteOps>) -> Check {
     let init_key = SoftwareHpkeKey::from_key_pair(
         ops.clone(),
         HpkePrivateKey::new(case.init_priv.to_vec()),
-        kp.init_key.clone(),
+        kp.init_key,
     )
     .map_err(|e| format!("init key: {e}"))?;
     let secrets = join::decrypt_group_secrets(s, &welcome, kp_ref.as_slice(), &init_key)

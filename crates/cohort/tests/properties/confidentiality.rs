@@ -35,12 +35,7 @@ fn a_removed_member_reads_nothing_sent_after_its_removal(b: &Backend) {
     // Dave joins after carol, so her leaf is not the last one (removing the last leaf
     // truncates the tree, which hides whether her direct path was blanked); then carol
     // commits, so she holds the private keys of her whole direct path.
-    let mut dave = b.add(
-        &mut alice,
-        &mut [&mut bob, &mut carol],
-        "dave",
-        config.clone(),
-    );
+    let mut dave = b.add(&mut alice, &mut [&mut bob, &mut carol], "dave", config);
     let c = carol.self_update(&CommitOptions::new());
     for g in [&mut alice.group, &mut bob.group, &mut dave.group] {
         apply(g, &c.commit);

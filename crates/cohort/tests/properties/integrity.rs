@@ -297,7 +297,7 @@ fn a_member_cannot_sign_with_a_key_outside_the_tree(b: &Backend) {
         panic!("not a PublicMessage")
     };
     let auth = FramedContentAuthData {
-        signature: signed.auth.signature.clone(),
+        signature: signed.auth.signature,
         confirmation_tag: None,
     };
     let moved = testing::seal(

@@ -212,7 +212,7 @@ fn a_welcome_with_a_tampered_tree_is_refused(b: &Backend) {
         (
             "bob's leaf replaced by a validly signed KeyPackage leaf",
             Box::new({
-                let m = mallory.clone();
+                let m = mallory;
                 move |t| *leaf_at(t, 1) = m.clone()
             }),
         ),
@@ -220,7 +220,7 @@ fn a_welcome_with_a_tampered_tree_is_refused(b: &Backend) {
         (
             "a parent node's key replaced",
             Box::new({
-                let k = fresh_key.clone();
+                let k = fresh_key;
                 move |t| match t.0[1].as_mut().map(std::sync::Arc::make_mut) {
                     Some(Node::Parent(p)) => p.encryption_key = k.clone(),
                     other => panic!("parent 1: {other:?}"),
@@ -240,7 +240,7 @@ fn a_welcome_with_a_tampered_tree_is_refused(b: &Backend) {
         );
     }
     let group = b
-        .join(&welcome, &kp, &secrets, Some(tree), config.clone())
+        .join(&welcome, &kp, &secrets, Some(tree), config)
         .expect("the untampered tree joins");
     assert_eq!(
         group.epoch_authenticator(),
@@ -295,7 +295,7 @@ fn a_proposal_with_a_badly_signed_leaf_is_refused(b: &Backend) {
     let tbs = leaf
         .to_be_signed(Some((bob.group.group_id(), bob.leaf())))
         .expect("tbs");
-    let signed_by = |signer: &dyn cohort::crypto::Signer| {
+    let signed_by = |signer: &dyn Signer| {
         let mut l = leaf.clone();
         l.signature = cohort_crypto::labeled::sign_with_label(signer, b"LeafNodeTBS", &tbs)
             .expect("sign")

@@ -22,12 +22,12 @@ use cohort::messages::{MlsMessage, MlsMessageBody};
 use cohort::tree::math::LeafIndex;
 
 /// The time every test runs at.
-pub const NOW: u64 = 1_800_000_000;
+pub(crate) const NOW: u64 = 1_800_000_000;
 /// The mandatory-to-implement suite, the one every backend offers.
-pub const CS: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+pub(crate) const CS: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
 
 /// One crypto backend.
-pub struct Backend {
+pub(crate) struct Backend {
     /// Its name, for failure messages.
     pub name: &'static str,
     /// The provider.
@@ -36,7 +36,7 @@ pub struct Backend {
 
 impl Backend {
     /// The pure-Rust backend.
-    pub fn rustcrypto() -> Self {
+    pub(crate) fn rustcrypto() -> Self {
         Self {
             name: "rustcrypto",
             provider: Arc::new(cohort_crypto_rustcrypto::provider()),
@@ -44,7 +44,7 @@ impl Backend {
     }
 
     /// The ring backend.
-    pub fn ring() -> Self {
+    pub(crate) fn ring() -> Self {
         Self {
             name: "ring",
             provider: Arc::new(cohort_crypto_ring::provider()),
@@ -52,7 +52,7 @@ impl Backend {
     }
 
     /// The aws-lc-rs backend.
-    pub fn aws_lc() -> Self {
+    pub(crate) fn aws_lc() -> Self {
         Self {
             name: "aws-lc",
             provider: Arc::new(cohort_crypto_aws_lc::provider()),
@@ -60,17 +60,20 @@ impl Backend {
     }
 
     /// Suite 1 of this backend.
-    pub fn suite(&self) -> Arc<dyn SuiteOps> {
+    pub(crate) fn suite(&self) -> Arc<dyn SuiteOps> {
         self.provider.suite(CS).expect("every backend has suite 1")
     }
 
     /// A fresh signing key.
-    pub fn signer(&self) -> SoftwareSigner {
+    pub(crate) fn signer(&self) -> SoftwareSigner {
         SoftwareSigner::generate(self.suite()).expect("signer")
     }
 
     /// A fresh KeyPackage of `name`, with its private keys and signer.
-    pub fn key_package(&self, name: &str) -> (KeyPackage, KeyPackageSecrets, SoftwareSigner) {
+    pub(crate) fn key_package(
+        &self,
+        name: &str,
+    ) -> (KeyPackage, KeyPackageSecrets, SoftwareSigner) {
         let signer = self.signer();
         let (kp, secrets) =
             create_key_package(&*self.provider, CS, &signer, &spec(name)).expect("KeyPackage");
@@ -78,7 +81,7 @@ impl Backend {
     }
 
     /// A one-member group of `name` with `config`.
-    pub fn create(&self, name: &str, group_id: &[u8], config: GroupConfig) -> Member {
+    pub(crate) fn create(&self, name: &str, group_id: &[u8], config: GroupConfig) -> Member {
         let signer = self.signer();
         let group = Group::create(
             &*self.provider,
@@ -98,7 +101,7 @@ impl Backend {
     }
 
     /// Joins from `welcome` with the KeyPackage `kp`.
-    pub fn join(
+    pub(crate) fn join(
         &self,
         welcome: &Welcome,
         kp: &KeyPackage,
@@ -117,18 +120,18 @@ impl Backend {
     }
 
     /// Reloads a group from its serialized state.
-    pub fn reload(&self, bytes: &[u8]) -> Group {
+    pub(crate) fn reload(&self, bytes: &[u8]) -> Group {
         Group::from_state_bytes(&*self.provider, bytes).expect("reload")
     }
 
     /// Reloads a group stored in the split format: its state and its ratchets.
-    pub fn reload_split(&self, (state, ratchets): &(Vec<u8>, Option<Vec<u8>>)) -> Group {
+    pub(crate) fn reload_split(&self, (state, ratchets): &(Vec<u8>, Option<Vec<u8>>)) -> Group {
         Group::from_split_state(&*self.provider, state, ratchets.as_deref()).expect("reload")
     }
 
     /// `inviter` adds `name`; every member of `others` processes the commit; the new member
     /// joins from the Welcome (with the tree in it) with `config`.
-    pub fn add(
+    pub(crate) fn add(
         &self,
         inviter: &mut Member,
         others: &mut [&mut Member],
@@ -160,7 +163,7 @@ impl Backend {
     }
 
     /// alice (leaf 0), bob (leaf 1) and carol (leaf 2) in one group, all with `config`.
-    pub fn trio(&self, config: &GroupConfig) -> (Member, Member, Member) {
+    pub(crate) fn trio(&self, config: &GroupConfig) -> (Member, Member, Member) {
         let mut alice = self.create("alice", b"properties", config.clone());
         let mut bob = self.add(&mut alice, &mut [], "bob", config.clone());
         let carol = self.add(&mut alice, &mut [&mut bob], "carol", config.clone());
@@ -170,13 +173,13 @@ impl Backend {
 }
 
 /// The leaf of `name`, valid around [`NOW`].
-pub fn spec(name: &str) -> LeafSpec {
+pub(crate) fn spec(name: &str) -> LeafSpec {
     LeafSpec::new(Credential::basic(name.as_bytes().to_vec()), NOW, 30)
 }
 
 /// A client in a group.
 #[derive(Clone)]
-pub struct Member {
+pub(crate) struct Member {
     /// Its name, which is its basic credential's identity.
     pub name: String,
     /// Its signing key.
@@ -187,12 +190,12 @@ pub struct Member {
 
 impl Member {
     /// Its leaf.
-    pub fn leaf(&self) -> LeafIndex {
+    pub(crate) fn leaf(&self) -> LeafIndex {
         self.group.own_leaf()
     }
 
     /// An empty commit with a path, merged at once; returns the commit.
-    pub fn self_update(&mut self, options: &CommitOptions) -> CommitOutput {
+    pub(crate) fn self_update(&mut self, options: &CommitOptions) -> CommitOutput {
         let out = self
             .group
             .self_update(&self.signer, options, Some(NOW))
@@ -202,7 +205,7 @@ impl Member {
     }
 
     /// An application message.
-    pub fn send(&mut self, data: &[u8]) -> MlsMessage {
+    pub(crate) fn send(&mut self, data: &[u8]) -> MlsMessage {
         self.group
             .encrypt_application(&self.signer, data, b"", 0)
             .expect("encrypt")
@@ -210,7 +213,7 @@ impl Member {
 }
 
 /// The Welcome of a commit that added members.
-pub fn welcome_of(out: &CommitOutput) -> Welcome {
+pub(crate) fn welcome_of(out: &CommitOutput) -> Welcome {
     match &out.welcome.as_ref().expect("a Welcome").body {
         MlsMessageBody::Welcome(w) => w.clone(),
         other => panic!("not a Welcome: {other:?}"),
@@ -218,17 +221,17 @@ pub fn welcome_of(out: &CommitOutput) -> Welcome {
 }
 
 /// The message as another client receives it: encoded and decoded again.
-pub fn wire(msg: &MlsMessage) -> MlsMessage {
+pub(crate) fn wire(msg: &MlsMessage) -> MlsMessage {
     MlsMessage::from_bytes(&msg.to_bytes().expect("encode")).expect("decode")
 }
 
 /// Delivers `msg` to `to`.
-pub fn deliver(to: &mut Group, msg: &MlsMessage) -> Result<Processed, cohort_group::Error> {
+pub(crate) fn deliver(to: &mut Group, msg: &MlsMessage) -> Result<Processed, cohort_group::Error> {
     to.process_message(wire(msg), &NoPsks, Some(NOW))
 }
 
 /// Delivers a commit, which must be accepted, and merges it.
-pub fn apply(to: &mut Group, msg: &MlsMessage) {
+pub(crate) fn apply(to: &mut Group, msg: &MlsMessage) {
     match deliver(to, msg).expect("the commit must be accepted") {
         Processed::Commit(staged) => to.merge_staged(*staged).expect("merge"),
         other => panic!("expected a commit, got {other:?}"),
@@ -236,7 +239,7 @@ pub fn apply(to: &mut Group, msg: &MlsMessage) {
 }
 
 /// Delivers an application message, which must be accepted; returns its data.
-pub fn read(to: &mut Group, msg: &MlsMessage) -> Vec<u8> {
+pub(crate) fn read(to: &mut Group, msg: &MlsMessage) -> Vec<u8> {
     match deliver(to, msg).expect("the message must be accepted") {
         Processed::Application { data, .. } => data,
         other => panic!("expected application data, got {other:?}"),
@@ -245,13 +248,13 @@ pub fn read(to: &mut Group, msg: &MlsMessage) -> Vec<u8> {
 
 /// Delivers `msg`, which must be rejected, and checks that the group's serialized state is
 /// byte for byte what it was. Returns the error.
-pub fn reject(to: &mut Group, msg: &MlsMessage) -> cohort_group::Error {
+pub(crate) fn reject(to: &mut Group, msg: &MlsMessage) -> cohort_group::Error {
     reject_bytes(to, &msg.to_bytes().expect("encode")).expect("decoded, then rejected")
 }
 
 /// Delivers an encoded message: `None` when it does not even decode, the error when it decodes
 /// and is rejected. Panics when it is accepted, or when a rejection changed the state.
-pub fn reject_bytes(to: &mut Group, bytes: &[u8]) -> Option<cohort_group::Error> {
+pub(crate) fn reject_bytes(to: &mut Group, bytes: &[u8]) -> Option<cohort_group::Error> {
     let msg = MlsMessage::from_bytes(bytes).ok()?;
     let before = to.to_state_bytes().expect("save");
     let result = to.process_message(msg, &NoPsks, Some(NOW));
@@ -268,7 +271,7 @@ pub fn reject_bytes(to: &mut Group, bytes: &[u8]) -> Option<cohort_group::Error>
 }
 
 /// Every group is in the same epoch with the same epoch authenticator.
-pub fn same_epoch(groups: &[&Group]) {
+pub(crate) fn same_epoch(groups: &[&Group]) {
     for g in groups {
         assert_eq!(g.epoch(), groups[0].epoch());
         assert_eq!(g.epoch_authenticator(), groups[0].epoch_authenticator());
@@ -276,16 +279,16 @@ pub fn same_epoch(groups: &[&Group]) {
 }
 
 /// A small deterministic generator (SplitMix64): random choices that repeat from a seed.
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
     /// The generator for `seed`.
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self(seed)
     }
 
     /// The next 64 bits.
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -294,7 +297,7 @@ impl Rng {
     }
 
     /// A number below `n` (`n` > 0).
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         usize::try_from(self.next() % n as u64).expect("fits")
     }
 }
@@ -302,7 +305,7 @@ impl Rng {
 /// Bit positions to flip in a message of `len` bytes: every bit of the first `head` bytes (the
 /// framing and length prefixes, where a decoder could be lenient), then `samples` positions
 /// spread evenly over the rest with a seeded jitter, so every region is hit.
-pub fn bit_positions(len: usize, head: usize, samples: usize, seed: u64) -> Vec<usize> {
+pub(crate) fn bit_positions(len: usize, head: usize, samples: usize, seed: u64) -> Vec<usize> {
     let head = head.min(len);
     let mut out: Vec<usize> = (0..head * 8).collect();
     let rest = (len - head) * 8;
@@ -319,14 +322,14 @@ pub fn bit_positions(len: usize, head: usize, samples: usize, seed: u64) -> Vec<
 }
 
 /// `bytes` with bit `bit` flipped.
-pub fn flipped(bytes: &[u8], bit: usize) -> Vec<u8> {
+pub(crate) fn flipped(bytes: &[u8], bit: usize) -> Vec<u8> {
     let mut out = bytes.to_vec();
     out[bit / 8] ^= 1 << (bit % 8);
     out
 }
 
 /// The UpdatePath of a commit sent as a PublicMessage.
-pub fn update_path(msg: &MlsMessage) -> cohort::tree::path::UpdatePath {
+pub(crate) fn update_path(msg: &MlsMessage) -> cohort::tree::path::UpdatePath {
     use cohort::messages::framing::Content;
     let MlsMessageBody::PublicMessage(public) = &msg.body else {
         panic!("not a PublicMessage")
@@ -341,7 +344,7 @@ pub fn update_path(msg: &MlsMessage) -> cohort::tree::path::UpdatePath {
 /// one ciphertext per node of its copath child's resolution in `tree` (the tree after the
 /// commit) minus the leaves the commit added, and that no ciphertext goes to a leaf outside
 /// `tree`'s members. Returns the total number of ciphertexts.
-pub fn check_path_recipients(
+pub(crate) fn check_path_recipients(
     msg: &MlsMessage,
     tree: &cohort_tree::RatchetTree,
     committer: LeafIndex,
