@@ -119,7 +119,12 @@ fn main() -> Result<(), cohort::Error> {
     let msg = bob_group.send_message(b"Just us two now.")?;
     show(&mut alice_group, "Alice", msg.clone())?;
     match carol_group.process_message(msg, now()) {
-        Ok(_) => println!("Carol could read it -- that would be a bug!"),
+        Ok(other) => {
+            println!("Carol could read it ({other:?}): that is a bug.");
+            return Err(cohort::Error::Internal(
+                "a removed member read the group's message",
+            ));
+        }
         Err(e) => println!("Carol cannot read it: {e}"),
     }
     println!("Done: every member agreed on every epoch.");

@@ -1477,6 +1477,18 @@ macro_rules! group_api {
             let current = self.group.epoch();
             let policy = self.client.id.delivery;
             if let Some(epoch) = delivery::future_epoch(&message, self.group.group_id(), current) {
+                // A group we were removed from (or that a ReInit closed) never reaches that
+                // epoch: refused as the group refuses everything then, not held.
+                let inactive = match self.group.status() {
+                    cohort_group::GroupStatus::Active => None,
+                    cohort_group::GroupStatus::ReInitPending => {
+                        Some(cohort_group::reason::InactiveReason::ReInitPending)
+                    }
+                    _ => Some(cohort_group::reason::InactiveReason::Removed),
+                };
+                if let Some(reason) = inactive {
+                    return Err(Error::Invalid(cohort_group::ValidationError::GroupInactive(reason)));
+                }
                 self.held.hold(epoch, message, current, &policy).map_err(Error::Delivery)?;
                 return Ok(Received::Held { epoch });
             }

@@ -516,3 +516,40 @@ fn a_commit_before_its_proposal_is_held_until_the_proposal_arrives() {
     }
     assert_eq!(g[2].epoch_authenticator(), g[0].epoch_authenticator());
 }
+
+/// V-12.4.2-17: once a member has merged the commit that removes it, its group is inactive: a
+/// message of the next epoch (which it can never reach) is refused as `GroupInactive(Removed)`,
+/// not held for later.
+#[test]
+fn v_12_4_2_17_a_removed_member_refuses_the_next_epochs_messages_instead_of_holding_them() {
+    let (alice, bob, carol) = (
+        member("alice", DeliveryPolicy::default()),
+        member("bob", DeliveryPolicy::default()),
+        member("carol", DeliveryPolicy::default()),
+    );
+    let mut g = group(&[&alice, &bob, &carol]);
+    let carol_leaf = g[2].own_leaf();
+    let out = g[0].remove_members(&[carol_leaf], NOW).expect("remove");
+    g[0].merge_pending_commit().expect("merge");
+    merge(&mut g[1], out.commit.clone());
+    merge(&mut g[2], out.commit);
+    assert_eq!(g[2].status(), cohort::group::GroupStatus::Removed);
+    let after = g[0].send_message(b"just us").expect("send");
+    let err = g[2]
+        .process_message(after.clone(), NOW)
+        .expect_err("removed");
+    assert!(
+        matches!(
+            err,
+            cohort::Error::Invalid(cohort::group::ValidationError::GroupInactive(
+                cohort::group::reason::InactiveReason::Removed
+            ))
+        ),
+        "{err}"
+    );
+    assert!(g[2].process_held(NOW).is_empty(), "nothing was held");
+    match g[1].process_message(after, NOW).expect("bob reads") {
+        Received::Application { data, .. } => assert_eq!(data, b"just us"),
+        other => panic!("{other:?}"),
+    }
+}
