@@ -541,7 +541,7 @@ fn v_12_4_2_17_a_removed_member_refuses_the_next_epochs_messages_instead_of_hold
     assert!(
         matches!(
             err,
-            cohort::Error::Invalid(cohort::group::ValidationError::GroupInactive(
+            Error::Invalid(cohort::group::ValidationError::GroupInactive(
                 cohort::group::reason::InactiveReason::Removed
             ))
         ),
