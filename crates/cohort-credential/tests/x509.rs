@@ -866,7 +866,7 @@ fn v_5_3_1_07_successor_keeps_the_identity() {
             .is_ok()
     );
     // ... and by the e-mail policy, under which the rotated certificate is another member.
-    let by_email = v.clone().with_identity_policy(IdentityPolicy::SanEmail);
+    let by_email = v.with_identity_policy(IdentityPolicy::SanEmail);
     assert!(matches!(
         by_email.valid_successor(&pki.chain(), &pki.chain_of(&rotated), &rotated.key),
         Err(CredentialError::NotSuccessor)
