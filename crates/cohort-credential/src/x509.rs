@@ -18,8 +18,9 @@
 //!
 //! The validation time comes from a clock the application supplies: the library never reads
 //! the system time. Certificates in the chain may be signed with the algorithms of
-//! [`X509Validator::default_signature_algorithms`] (Ed25519, ECDSA P-256 and P-384, RSA), or a
-//! list the application sets; a chain signed with any other algorithm is refused with
+//! [`X509Validator::default_signature_algorithms`] (Ed25519, ECDSA P-256 and P-384, RSA, from
+//! the library of the application's crypto backend: aws-lc-rs or ring), or a list the
+//! application sets; a chain signed with any other algorithm is refused with
 //! [`CredentialError::UnsupportedScheme`] naming it. Leaf keys for every MLS signature scheme
 //! are accepted, since the leaf key only signs MLS messages, which the crypto provider checks.
 //!
@@ -178,7 +179,29 @@ pub struct X509Validator {
     duplicates: DuplicatePolicy,
 }
 
-/// The default certificate signature algorithms, all from webpki's `ring` provider.
+/// The default certificate signature algorithms, from webpki's `aws-lc-rs` provider (feature
+/// `aws-lc`), which has ECDSA P-521 too.
+#[cfg(feature = "aws-lc")]
+static DEFAULT_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
+    webpki::aws_lc_rs::ED25519,
+    webpki::aws_lc_rs::ECDSA_P256_SHA256,
+    webpki::aws_lc_rs::ECDSA_P256_SHA384,
+    webpki::aws_lc_rs::ECDSA_P384_SHA256,
+    webpki::aws_lc_rs::ECDSA_P384_SHA384,
+    webpki::aws_lc_rs::ECDSA_P521_SHA256,
+    webpki::aws_lc_rs::ECDSA_P521_SHA384,
+    webpki::aws_lc_rs::ECDSA_P521_SHA512,
+    webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA256,
+    webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA384,
+    webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA512,
+    webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+    webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+    webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+];
+
+/// The default certificate signature algorithms, from webpki's `ring` provider (feature `ring`
+/// without `aws-lc`).
+#[cfg(all(feature = "ring", not(feature = "aws-lc")))]
 static DEFAULT_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
     webpki::ring::ED25519,
     webpki::ring::ECDSA_P256_SHA256,
@@ -192,6 +215,12 @@ static DEFAULT_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
     webpki::ring::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
     webpki::ring::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
 ];
+
+/// Without a provider feature there are no default algorithms: every chain is refused
+/// ([`CredentialError::UnsupportedScheme`]) until the application sets its own with
+/// [`X509Validator::with_signature_algorithms`].
+#[cfg(not(any(feature = "aws-lc", feature = "ring")))]
+static DEFAULT_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[];
 
 impl X509Validator {
     /// A validator trusting the DER certificates `trust_anchors`, validating at the time
@@ -239,9 +268,11 @@ impl X509Validator {
     }
 
     /// The certificate signature algorithms used unless
-    /// [`with_signature_algorithms`](Self::with_signature_algorithms) replaces them: webpki's
-    /// `ring` Ed25519, ECDSA P-256 and P-384 (SHA-256, SHA-384) and RSA (PKCS#1 and PSS,
-    /// 2048 to 8192 bits). ECDSA P-521 is not among them: `ring` does not implement it.
+    /// [`with_signature_algorithms`](Self::with_signature_algorithms) replaces them: Ed25519,
+    /// ECDSA P-256 and P-384 (SHA-256, SHA-384) and RSA (PKCS#1 and PSS, 2048 to 8192 bits),
+    /// from webpki's `aws-lc-rs` provider with the feature `aws-lc` (then ECDSA P-521 too),
+    /// else from its `ring` provider with the feature `ring` (`ring` has no P-521). With
+    /// neither feature the list is empty.
     pub fn default_signature_algorithms() -> &'static [&'static dyn SignatureVerificationAlgorithm]
     {
         DEFAULT_ALGORITHMS
