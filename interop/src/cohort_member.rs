@@ -18,7 +18,7 @@ use cohort::messages::group_info::GroupInfo;
 use cohort::messages::proposal::{
     Add, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove,
 };
-use cohort::messages::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
+use cohort::messages::psk::{Psk, ResumptionPskUsage};
 use cohort::messages::{MlsMessage, MlsMessageBody};
 use cohort::storage::Zeroizing;
 use cohort::storage::memory::MemoryStore;
@@ -849,13 +849,8 @@ impl CohortExternalSender {
             implementation: Implementation::Cohort,
             suite: suite.0,
         })?;
-        let mut nonce = vec![0u8; ops.hash_len()];
-        ops.random_fill(&mut nonce)?;
         Ok(Proposal::PreSharedKey(PreSharedKey {
-            psk: PreSharedKeyId {
-                psk,
-                psk_nonce: nonce.into(),
-            },
+            psk: cohort::group::fresh_psk_id(&*ops, psk).map_err(cohort::Error::from)?,
         }))
     }
 }

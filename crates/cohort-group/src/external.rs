@@ -26,7 +26,7 @@ use cohort_messages::message::WireFormat;
 use cohort_messages::proposal::{
     Commit, ExternalInit, PreSharedKey, Proposal, ProposalOrRef, Remove,
 };
-use cohort_messages::psk::{PreSharedKeyId, Psk};
+use cohort_messages::psk::Psk;
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_tree::RatchetTree;
 use cohort_tree::extension::{self as ext, ExtensionType};
@@ -247,14 +247,12 @@ impl Group {
         // The PSKs, by value, each with a fresh nonce of length Nh (V-12.1.4-03).
         let mut psk_list = Vec::with_capacity(psk_ids.len());
         for id in psk_ids {
-            let mut nonce = vec![0u8; nh];
-            s.random_fill(&mut nonce)?;
-            let psk = PreSharedKeyId {
-                psk: Psk::External {
+            let psk = crate::psk::fresh_psk_id(
+                s,
+                Psk::External {
                     psk_id: id.to_vec().into(),
                 },
-                psk_nonce: nonce.into(),
-            };
+            )?;
             proposals.push(ProposalOrRef::Proposal(Proposal::PreSharedKey(
                 PreSharedKey { psk: psk.clone() },
             )));

@@ -35,7 +35,7 @@ pub use external::{ExternalJoin, ExternalJoinOptions};
 pub use external_proposal::{external_proposal, new_member_proposal};
 pub use group::{Group, JoinInput, KeyPackageSecrets, Processed, StagedCommit};
 pub use persist::{RatchetSnapshot, SPLIT_STATE_VERSION, STATE_VERSION, SplitState};
-pub use psk::{ExternalPsks, NoPsks, PskList, PskTable};
+pub use psk::{ExternalPsks, NoPsks, PskList, PskTable, fresh_psk_id};
 pub use sender::{
     CommitOptions, CommitOutput, HandshakeFormat, LeafSpec, create_key_package, key_package_ref,
 };

@@ -1,7 +1,8 @@
 //! Where PSKs come from (RFC 9420 §8.4).
 
-use cohort_crypto::Secret;
+use cohort_crypto::{Secret, SuiteOps};
 use cohort_messages::components::ComponentId;
+use cohort_messages::psk::{PreSharedKeyId, Psk};
 
 /// The application's external PSKs, and its components' PSKs (draft-ietf-mls-extensions).
 ///
@@ -67,4 +68,18 @@ impl ExternalPsks for PskList {
             .find(|(id, _)| id.as_slice() == psk_id)
             .map(|(_, psk)| psk.clone())
     }
+}
+
+/// `psk` with a fresh `psk_nonce` of the suite's KDF output length `Nh` (RFC 9420 §8.4,
+/// V-12.1.4-03), for a PreSharedKey proposal or a commit's PSK list.
+///
+/// # Errors
+/// The provider's failure to draw random bytes.
+pub fn fresh_psk_id(suite: &dyn SuiteOps, psk: Psk) -> Result<PreSharedKeyId, crate::Error> {
+    let mut nonce = vec![0u8; suite.hash_len()];
+    suite.random_fill(&mut nonce)?;
+    Ok(PreSharedKeyId {
+        psk,
+        psk_nonce: nonce.into(),
+    })
 }

@@ -163,17 +163,14 @@ impl Group {
         usage: ResumptionPskUsage,
         new: &Group,
     ) -> Result<PreSharedKeyId, Error> {
-        let suite = new.suite_arc();
-        let mut nonce = vec![0u8; suite.hash_len()];
-        suite.random_fill(&mut nonce)?;
-        Ok(PreSharedKeyId {
-            psk: Psk::Resumption {
+        crate::psk::fresh_psk_id(
+            &*new.suite_arc(),
+            Psk::Resumption {
                 usage,
                 psk_group_id: self.context().group_id.clone(),
                 psk_epoch: self.epoch(),
             },
-            psk_nonce: nonce.into(),
-        })
+        )
     }
 
     /// Commits the Adds of `key_packages` in `new` with the resumption PSK `id` of this group,

@@ -654,17 +654,13 @@ impl Group {
         format: HandshakeFormat,
         now: Option<u64>,
     ) -> Result<MlsMessage, Error> {
-        let suite = self.suite_arc();
-        let mut nonce = vec![0u8; suite.hash_len()];
-        suite.random_fill(&mut nonce)?;
-        let proposal = Proposal::PreSharedKey(cohort_messages::proposal::PreSharedKey {
-            psk: PreSharedKeyId {
-                psk: cohort_messages::psk::Psk::External {
-                    psk_id: psk_id.to_vec().into(),
-                },
-                psk_nonce: nonce.into(),
+        let psk = crate::psk::fresh_psk_id(
+            &*self.suite_arc(),
+            cohort_messages::psk::Psk::External {
+                psk_id: psk_id.to_vec().into(),
             },
-        });
+        )?;
+        let proposal = Proposal::PreSharedKey(cohort_messages::proposal::PreSharedKey { psk });
         self.propose(signer, proposal, format, now)
     }
 

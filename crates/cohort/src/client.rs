@@ -38,7 +38,7 @@ use cohort_messages::key_package::KeyPackage;
 use cohort_messages::proposal::{
     Add, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove,
 };
-use cohort_messages::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
+use cohort_messages::psk::{Psk, ResumptionPskUsage};
 use cohort_messages::welcome::Welcome;
 use cohort_messages::{MlsMessage, MlsMessageBody};
 use cohort_storage::{AsyncStorageProvider, GroupWrite, StorageProvider, Zeroizing};
@@ -1698,13 +1698,8 @@ macro_rules! group_api {
         fn psk_proposal(&self, psk: Psk) -> Result<Proposal, Error> {
             let cs = self.group.context().cipher_suite;
             let suite = self.client.id.provider.require_suite(cs)?;
-            let mut nonce = vec![0u8; suite.hash_len()];
-            suite.random_fill(&mut nonce)?;
             Ok(Proposal::PreSharedKey(PreSharedKey {
-                psk: PreSharedKeyId {
-                    psk,
-                    psk_nonce: nonce.into(),
-                },
+                psk: cohort_group::fresh_psk_id(&*suite, psk)?,
             }))
         }
 

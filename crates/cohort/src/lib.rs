@@ -39,7 +39,7 @@ pub mod group {
         KeyPackageSecrets, LeafSpec, LifetimePolicy, MaxLifetime, NoAppComponents,
         NoCustomProposals, NoPsks, Processed, PskList, PskTable, RatchetSnapshot, ReplaceAppData,
         SplitState, StagedCommit, StrictChecks, ValidationError, create_key_package,
-        external_proposal, key_package_ref, new_member_proposal,
+        external_proposal, fresh_psk_id, key_package_ref, new_member_proposal,
     };
 }
 

@@ -6,7 +6,7 @@ use cohort::messages::group_info::GroupInfo;
 use cohort::messages::proposal::{
     Add, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove,
 };
-use cohort::messages::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
+use cohort::messages::psk::{Psk, ResumptionPskUsage};
 use cohort::tree::leaf::ProtocolVersion;
 use cohort::tree::math::LeafIndex;
 
@@ -121,13 +121,8 @@ pub(super) fn described(
 /// `context` (for an external signer, which has no group handle to ask).
 fn psk_proposal(ctx: &Ctx<'_>, context: &GroupContext, psk: Psk) -> Result<Proposal, Error> {
     let (_, ops) = ctx.suite(u32::from(context.cipher_suite.0))?;
-    let mut nonce = vec![0u8; ops.hash_len()];
-    ops.random_fill(&mut nonce)?;
     Ok(Proposal::PreSharedKey(PreSharedKey {
-        psk: PreSharedKeyId {
-            psk,
-            psk_nonce: nonce.into(),
-        },
+        psk: cohort::group::fresh_psk_id(&*ops, psk).map_err(cohort::Error::from)?,
     }))
 }
 

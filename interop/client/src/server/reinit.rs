@@ -60,17 +60,8 @@ impl Store {
         let client = transaction.parts.client(ctx, old.format)?;
         let group = client.join_resumed(&welcome, tree, &old.group, now())?;
         let format = old.format;
-        let transaction = self
-            .transactions
-            .remove(&req.transaction_id)
-            .ok_or(Error::UnknownTransaction(req.transaction_id))?;
-        let epoch_authenticator = group.epoch_authenticator().to_vec();
-        let state_id = self.add_state(State {
-            group,
-            parts: transaction.parts,
-            format,
-            psks: transaction.psks,
-        });
+        let (state_id, epoch_authenticator) =
+            self.finish_join(req.transaction_id, group, format)?;
         Ok(proto::HandleBranchResponse {
             state_id,
             epoch_authenticator,

@@ -79,6 +79,28 @@ impl Store {
         id
     }
 
+    /// Ends the join transaction `transaction_id` with the group it joined: the group becomes a
+    /// state with the transaction's client parts and PSKs. Its state id and epoch authenticator.
+    pub(super) fn finish_join(
+        &mut self,
+        transaction_id: u32,
+        group: ClientGroup,
+        format: HandshakeFormat,
+    ) -> Result<(u32, Vec<u8>), Error> {
+        let transaction = self
+            .transactions
+            .remove(&transaction_id)
+            .ok_or(Error::UnknownTransaction(transaction_id))?;
+        let epoch_authenticator = group.epoch_authenticator().to_vec();
+        let state_id = self.add_state(State {
+            group,
+            parts: transaction.parts,
+            format,
+            psks: transaction.psks,
+        });
+        Ok((state_id, epoch_authenticator))
+    }
+
     pub(super) fn state(&mut self, id: u32) -> Result<&mut State, Error> {
         self.states.get_mut(&id).ok_or(Error::UnknownState(id))
     }
@@ -311,17 +333,8 @@ impl Store {
         let format = format(req.encrypt_handshake);
         let client = transaction.parts.client(ctx, format)?;
         let group = client.join(&welcome, ratchet_tree(&req.ratchet_tree)?, now())?;
-        let transaction = self
-            .transactions
-            .remove(&req.transaction_id)
-            .ok_or(Error::UnknownTransaction(req.transaction_id))?;
-        let epoch_authenticator = group.epoch_authenticator().to_vec();
-        let state_id = self.add_state(State {
-            group,
-            parts: transaction.parts,
-            format,
-            psks: transaction.psks,
-        });
+        let (state_id, epoch_authenticator) =
+            self.finish_join(req.transaction_id, group, format)?;
         Ok(proto::JoinGroupResponse {
             state_id,
             epoch_authenticator,
